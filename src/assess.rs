@@ -1,0 +1,319 @@
+//! Run every rule over an inventory and apply the policy: severity
+//! overrides, waivers, expired waivers. Pure: no I/O.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{
+    AppliedWaiver, Container, Finding, Image, ImageRef, Inventory, Severity, Subject,
+};
+use crate::policy::Policy;
+use crate::rules::{self, Check, Ctx, Hit, Rule};
+
+#[derive(Debug, Clone, Default)]
+pub struct ContainerAssessment {
+    pub findings: Vec<Finding>,
+    pub score: u8,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Assessment {
+    pub engine: Vec<Finding>,
+    pub policy: Vec<Finding>,
+    /// By container id.
+    pub containers: HashMap<String, ContainerAssessment>,
+    /// By image id.
+    pub images: HashMap<String, Vec<Finding>>,
+}
+
+impl Assessment {
+    pub fn container(&self, id: &str) -> Option<&ContainerAssessment> {
+        self.containers.get(id)
+    }
+
+    pub fn image(&self, id: &str) -> &[Finding] {
+        self.images.get(id).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every finding, in no particular order.
+    pub fn all(&self) -> impl Iterator<Item = &Finding> {
+        self.engine
+            .iter()
+            .chain(&self.policy)
+            .chain(self.containers.values().flat_map(|c| &c.findings))
+            .chain(self.images.values().flatten())
+    }
+
+    /// Active (not waived) findings per severity, indexed like `Severity as usize`.
+    pub fn counts(&self) -> [usize; 5] {
+        let mut out = [0; 5];
+        for f in self.all().filter(|f| !f.is_waived()) {
+            out[f.severity as usize] += 1;
+        }
+        out
+    }
+
+    pub fn max_active_severity(&self) -> Option<Severity> {
+        self.all()
+            .filter(|f| !f.is_waived())
+            .map(|f| f.severity)
+            .max()
+    }
+}
+
+/// Evaluate the whole catalogue.
+pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessment {
+    let ctx = Ctx {
+        inventory: inv,
+        policy,
+        now,
+    };
+    let today = now.date_naive();
+    let mut out = Assessment::default();
+
+    for c in &inv.containers {
+        let subject = Subject::Container {
+            id: c.id.clone(),
+            name: c.name.clone(),
+        };
+        let names = container_names(c);
+        let mut findings = Vec::new();
+        for rule in rules::ALL {
+            if let Check::Container(check) = rule.check {
+                let hits = check(&ctx, c);
+                findings.extend(finish(rule, hits, &subject, &names, policy, today));
+            }
+        }
+        sort(&mut findings);
+        let score = rules::score::risk_score(&findings);
+        out.containers
+            .insert(c.id.clone(), ContainerAssessment { findings, score });
+    }
+
+    for img in &inv.images {
+        let subject = Subject::Image { id: img.id.clone() };
+        let names = image_names(img);
+        let mut findings = Vec::new();
+        for rule in rules::ALL {
+            if let Check::Image(check) = rule.check {
+                findings.extend(finish(
+                    rule,
+                    check(&ctx, img),
+                    &subject,
+                    &names,
+                    policy,
+                    today,
+                ));
+            }
+        }
+        sort(&mut findings);
+        out.images.insert(img.id.clone(), findings);
+    }
+
+    let engine_names = vec!["engine".to_string()];
+    for rule in rules::ALL {
+        if let Check::Engine(check) = rule.check {
+            let hits = check(&ctx, &inv.engine);
+            out.engine.extend(finish(
+                rule,
+                hits,
+                &Subject::Engine,
+                &engine_names,
+                policy,
+                today,
+            ));
+        }
+    }
+    sort(&mut out.engine);
+
+    for w in policy.waivers.iter().filter(|w| w.is_expired(today)) {
+        let rule = &rules::policy::WAIVER_EXPIRED;
+        let hit = Hit::new(format!(
+            "waiver for {} on '{}' (policy line {}) expired {}; reason was: {}",
+            w.rule,
+            w.target,
+            w.line,
+            w.expires.map(|d| d.to_string()).unwrap_or_default(),
+            w.reason
+        ));
+        out.policy.extend(finish(
+            rule,
+            vec![hit],
+            &Subject::Policy,
+            &[],
+            policy,
+            today,
+        ));
+    }
+    sort(&mut out.policy);
+    out
+}
+
+/// The names a container waiver target may match.
+fn container_names(c: &Container) -> Vec<String> {
+    let mut names = vec![
+        c.name.clone(),
+        c.id.clone(),
+        c.short_id().to_string(),
+        c.image.clone(),
+    ];
+    if let Some(r) = ImageRef::parse(&c.image) {
+        names.push(r.canonical());
+        names.push(r.name());
+    }
+    names
+}
+
+fn image_names(img: &Image) -> Vec<String> {
+    let mut names = vec![img.id.clone(), img.short_id().to_string()];
+    for t in &img.tags {
+        names.push(t.clone());
+        if let Some(r) = ImageRef::parse(t) {
+            names.push(r.canonical());
+            names.push(r.name());
+        }
+    }
+    names
+}
+
+fn finish(
+    rule: &'static Rule,
+    hits: Vec<Hit>,
+    subject: &Subject,
+    names: &[String],
+    policy: &Policy,
+    today: chrono::NaiveDate,
+) -> Vec<Finding> {
+    let override_sev = policy.severity_overrides.get(rule.id).copied();
+    let waiver = policy
+        .waivers
+        .iter()
+        .filter(|w| w.rule == rule.id && !w.is_expired(today))
+        .find(|w| w.matches_any(names.iter().map(String::as_str)))
+        .map(|w| AppliedWaiver {
+            reason: w.reason.clone(),
+            target: w.target.clone(),
+            expires: w.expires.map(|d| d.to_string()),
+        });
+    hits.into_iter()
+        .map(|h| Finding {
+            rule_id: rule.id,
+            severity: override_sev.or(h.severity).unwrap_or(rule.severity),
+            subject: subject.clone(),
+            evidence: h.evidence,
+            waiver: waiver.clone(),
+        })
+        .collect()
+}
+
+/// Worst first, then by rule id and evidence: deterministic.
+pub fn sort(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule_id.cmp(b.rule_id))
+            .then_with(|| a.evidence.cmp(&b.evidence))
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rules::testing::*;
+
+    fn policy(text: &str) -> Policy {
+        Policy::from_toml_str(text, None).unwrap()
+    }
+
+    fn risky() -> Container {
+        let mut c = hardened();
+        c.name = "legacy-db".into();
+        c.privileged = true;
+        c.user = "root".into();
+        c
+    }
+
+    #[test]
+    fn hardened_container_is_clean_and_scores_zero() {
+        let inv = inventory_with(vec![hardened()], vec![clean_image()]);
+        let a = assess(&inv, &Policy::default(), now());
+        let c = a.container(&hardened().id).unwrap();
+        assert!(c.findings.is_empty(), "{:?}", c.findings);
+        assert_eq!(c.score, 0);
+        assert!(a.engine.is_empty());
+    }
+
+    #[test]
+    fn findings_are_sorted_and_scored() {
+        let c = risky();
+        let inv = inventory_with(vec![c.clone()], vec![clean_image()]);
+        let a = assess(&inv, &Policy::default(), now());
+        let got = &a.container(&c.id).unwrap();
+        let ids: Vec<_> = got.findings.iter().map(|f| f.rule_id).collect();
+        assert_eq!(ids, vec!["container.privileged", "container.root-user"]);
+        // 1 - (0.4 × 0.88) = 0.648
+        assert_eq!(got.score, 65);
+    }
+
+    #[test]
+    fn overrides_and_waivers() {
+        let c = risky();
+        let inv = inventory_with(vec![c.clone()], vec![clean_image()]);
+        let p = policy(
+            "[severity]\n\"container.root-user\" = \"critical\"\n\
+             [[waiver]]\nrule = \"container.privileged\"\ntarget = \"legacy-*\"\nreason = \"SEC-1\"\nexpires = 2027-01-01\n",
+        );
+        let a = assess(&inv, &p, now());
+        let f = &a.container(&c.id).unwrap().findings;
+        let root = f
+            .iter()
+            .find(|f| f.rule_id == "container.root-user")
+            .unwrap();
+        assert_eq!(root.severity, Severity::Critical);
+        let privileged = f
+            .iter()
+            .find(|f| f.rule_id == "container.privileged")
+            .unwrap();
+        assert_eq!(privileged.waiver.as_ref().unwrap().reason, "SEC-1");
+        // Only the unwaived (overridden) critical counts.
+        assert_eq!(a.container(&c.id).unwrap().score, 60);
+        assert!(a.policy.is_empty());
+    }
+
+    #[test]
+    fn expired_waiver_no_longer_applies_and_is_reported() {
+        let c = risky();
+        let inv = inventory_with(vec![c.clone()], vec![clean_image()]);
+        let p = policy(
+            "[[waiver]]\nrule = \"container.privileged\"\ntarget = \"legacy-*\"\nreason = \"SEC-1\"\nexpires = 2026-01-01\n",
+        );
+        let a = assess(&inv, &p, now());
+        let f = &a.container(&c.id).unwrap().findings;
+        assert!(f.iter().all(|f| !f.is_waived()));
+        assert_eq!(a.policy.len(), 1);
+        assert_eq!(a.policy[0].rule_id, "policy.waiver-expired");
+        assert!(
+            a.policy[0].evidence.contains("expired 2026-01-01"),
+            "{}",
+            a.policy[0].evidence
+        );
+    }
+
+    #[test]
+    fn waiver_target_must_match() {
+        let c = risky();
+        let inv = inventory_with(vec![c.clone()], vec![clean_image()]);
+        let p = policy(
+            "[[waiver]]\nrule = \"container.privileged\"\ntarget = \"web-*\"\nreason = \"x\"\n",
+        );
+        let a = assess(&inv, &p, now());
+        assert!(
+            a.container(&c.id)
+                .unwrap()
+                .findings
+                .iter()
+                .all(|f| !f.is_waived())
+        );
+    }
+}

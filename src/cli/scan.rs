@@ -1,0 +1,78 @@
+//! `shipshape scan`: connect, snapshot, assess, write the report.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::Utc;
+
+use super::{Cli, Exit, Format, ScanArgs};
+use crate::engine::{Engine, EnvSnapshot, scan};
+use crate::policy::Policy;
+use crate::report::{Report, json, write};
+
+/// Load the policy: the explicit file (must exist), else the default file
+/// if present, else the built-in default.
+pub fn load_policy(explicit: Option<&Path>) -> Result<Policy, crate::policy::PolicyError> {
+    match explicit {
+        Some(p) => Policy::load(p),
+        None => match Policy::default_path() {
+            Some(p) if p.exists() => Policy::load(&p),
+            _ => Ok(Policy::default()),
+        },
+    }
+}
+
+pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
+    let policy = match load_policy(cli.policy.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("shipshape: policy error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let env = EnvSnapshot::from_process();
+    let host = cli.host.as_ref().map(|h| h.to_string_lossy().into_owned());
+    let engine = match Engine::discover_and_connect(host.as_deref(), &env).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            return Exit::EngineUnreachable;
+        }
+    };
+    let inventory = match scan::snapshot(&engine, &env).await {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            return Exit::EngineUnreachable;
+        }
+    };
+    let now = Utc::now();
+    let assessment = crate::assess::assess(&inventory, &policy, now);
+    let report = Report::build(&inventory, &assessment, &policy, now);
+    let text = match args.format {
+        Format::Json => json::render(&report),
+    };
+
+    let written = if args.output == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("cannot write to standard output: {e}"))
+    } else {
+        write::write_atomic(Path::new(&args.output), text.as_bytes()).map_err(|e| e.to_string())
+    };
+    if let Err(e) = written {
+        eprintln!("shipshape: {e}");
+        return Exit::Usage;
+    }
+    if !args.quiet {
+        eprint!("{}", report.human_summary());
+        if args.output != "-" {
+            eprintln!("  report written to {}", args.output);
+        }
+    }
+    match args.fail_on {
+        Some(threshold) if report.has_active_at_least(threshold) => Exit::Findings,
+        _ => Exit::Clean,
+    }
+}

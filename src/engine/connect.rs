@@ -1,0 +1,539 @@
+//! Finding the engine, in this order:
+//!
+//! 1. the `--host` flag;
+//! 2. `DOCKER_HOST` (`unix://`, `tcp://` with `DOCKER_TLS_VERIFY` /
+//!    `DOCKER_CERT_PATH`);
+//! 3. the current docker context: `DOCKER_CONTEXT`, else `currentContext`
+//!    in `~/.docker/config.json`, resolved through `contexts/meta`;
+//! 4. the first of these sockets that exists: `/var/run/docker.sock`,
+//!    rootless `$XDG_RUNTIME_DIR/docker.sock`, Docker Desktop
+//!    `~/.docker/run/docker.sock`, Podman `$XDG_RUNTIME_DIR/podman/podman.sock`
+//!    and `/run/podman/podman.sock`.
+//!
+//! Discovery is a pure function of an [`EnvSnapshot`] and the filesystem, so
+//! every step is unit-tested with temporary directories.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Everything discovery reads from the process environment.
+#[derive(Debug, Clone, Default)]
+pub struct EnvSnapshot {
+    pub docker_host: Option<String>,
+    pub docker_tls_verify: bool,
+    pub docker_cert_path: Option<PathBuf>,
+    pub docker_context: Option<String>,
+    /// `DOCKER_CONFIG`: the docker CLI's config directory.
+    pub docker_config: Option<PathBuf>,
+    pub home: Option<PathBuf>,
+    pub xdg_runtime_dir: Option<PathBuf>,
+    pub content_trust: bool,
+    /// Prefix for system-wide socket paths (`/` in real use; a temporary
+    /// directory in tests).
+    pub root: PathBuf,
+}
+
+impl EnvSnapshot {
+    pub fn from_process() -> Self {
+        let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+        Self {
+            docker_host: var("DOCKER_HOST"),
+            docker_tls_verify: var("DOCKER_TLS_VERIFY").is_some_and(|v| v != "0"),
+            docker_cert_path: var("DOCKER_CERT_PATH").map(PathBuf::from),
+            docker_context: var("DOCKER_CONTEXT"),
+            docker_config: var("DOCKER_CONFIG").map(PathBuf::from),
+            home: var("HOME").map(PathBuf::from),
+            xdg_runtime_dir: var("XDG_RUNTIME_DIR").map(PathBuf::from),
+            content_trust: var("DOCKER_CONTENT_TRUST").is_some_and(|v| v == "1" || v == "true"),
+            root: PathBuf::from("/"),
+        }
+    }
+
+    fn config_dir(&self) -> Option<PathBuf> {
+        self.docker_config
+            .clone()
+            .or_else(|| self.home.as_ref().map(|h| h.join(".docker")))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub ca: PathBuf,
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl TlsFiles {
+    fn in_dir(dir: &Path) -> Self {
+        Self {
+            ca: dir.join("ca.pem"),
+            cert: dir.join("cert.pem"),
+            key: dir.join("key.pem"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    Unix(PathBuf),
+    Tcp { addr: String, tls: Option<TlsFiles> },
+}
+
+impl fmt::Display for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Unix(p) => write!(f, "unix://{}", p.display()),
+            Self::Tcp { addr, tls: Some(_) } => write!(f, "tcp://{addr} (TLS)"),
+            Self::Tcp { addr, tls: None } => write!(f, "tcp://{addr}"),
+        }
+    }
+}
+
+/// How the endpoint was chosen — shown to people so they know which engine
+/// they are looking at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FoundBy {
+    Flag,
+    DockerHost,
+    Context { name: String, from_env: bool },
+    Socket(&'static str),
+}
+
+impl fmt::Display for FoundBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Flag => f.write_str("--host flag"),
+            Self::DockerHost => f.write_str("DOCKER_HOST"),
+            Self::Context {
+                name,
+                from_env: true,
+            } => write!(f, "docker context '{name}' (DOCKER_CONTEXT)"),
+            Self::Context {
+                name,
+                from_env: false,
+            } => {
+                write!(f, "docker context '{name}' (currentContext in config.json)")
+            }
+            Self::Socket(what) => write!(f, "{what} socket"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub endpoint: Endpoint,
+    pub found_by: FoundBy,
+}
+
+/// Why shipshape could not reach an engine. Each message says what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error(
+        "no container engine found. Tried DOCKER_HOST, the docker context and these sockets: {}. \
+         Start Docker (e.g. `sudo systemctl start docker`) or Podman \
+         (`systemctl --user start podman.socket`), or point shipshape at an engine with --host.",
+        .tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
+    )]
+    NoEngineFound { tried: Vec<PathBuf> },
+
+    #[error("the engine socket {path} (from {found_by}) does not exist. Is the engine running?")]
+    SocketMissing { path: PathBuf, found_by: FoundBy },
+
+    #[error(
+        "permission denied on {path} (from {found_by}). Your user may not talk to this engine: \
+         add it to the group that owns the socket (for Docker: `sudo usermod -aG docker $USER`, \
+         then log out and back in — note that this group is root-equivalent), or use rootless \
+         Docker or Podman and point shipshape at that socket."
+    )]
+    PermissionDenied { path: PathBuf, found_by: FoundBy },
+
+    #[error(
+        "nothing is listening on {path} (from {found_by}): the socket is stale. Start or restart the engine."
+    )]
+    NotListening { path: PathBuf, found_by: FoundBy },
+
+    #[error("cannot reach the engine at {endpoint} (from {found_by}): {reason}")]
+    Unreachable {
+        endpoint: String,
+        found_by: FoundBy,
+        reason: String,
+    },
+
+    #[error("TLS setup for {endpoint} failed: {reason}")]
+    Tls { endpoint: String, reason: String },
+
+    #[error("invalid engine address '{host}': {reason}")]
+    BadHost { host: String, reason: String },
+
+    #[error("docker context '{name}': {reason}")]
+    Context { name: String, reason: String },
+}
+
+/// Parse an engine address as the docker CLI accepts it.
+pub fn parse_host(host: &str, env: &EnvSnapshot) -> Result<Endpoint, ConnectError> {
+    let bad = |reason: &str| ConnectError::BadHost {
+        host: host.to_string(),
+        reason: reason.to_string(),
+    };
+    let tls_from_env = || {
+        env.docker_tls_verify.then(|| {
+            let dir = env
+                .docker_cert_path
+                .clone()
+                .or_else(|| env.config_dir())
+                .unwrap_or_else(|| PathBuf::from(".docker"));
+            TlsFiles::in_dir(&dir)
+        })
+    };
+    let h = host.trim();
+    if let Some(path) = h.strip_prefix("unix://") {
+        if path.is_empty() {
+            return Err(bad("empty socket path"));
+        }
+        return Ok(Endpoint::Unix(PathBuf::from(path)));
+    }
+    if h.starts_with('/') {
+        return Ok(Endpoint::Unix(PathBuf::from(h)));
+    }
+    let (scheme, rest) = h.split_once("://").unwrap_or(("tcp", h));
+    let addr = rest.trim_end_matches('/');
+    if addr.is_empty() {
+        return Err(bad("no address"));
+    }
+    match scheme {
+        "tcp" => Ok(Endpoint::Tcp {
+            addr: with_port(addr, env.docker_tls_verify),
+            tls: tls_from_env(),
+        }),
+        "http" => Ok(Endpoint::Tcp {
+            addr: with_port(addr, false),
+            tls: None,
+        }),
+        "https" => {
+            let tls = tls_from_env().or_else(|| env.config_dir().map(|d| TlsFiles::in_dir(&d)));
+            Ok(Endpoint::Tcp {
+                addr: with_port(addr, true),
+                tls,
+            })
+        }
+        "ssh" => Err(bad(
+            "ssh:// engines are not supported; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock host) and use unix:///tmp/docker.sock",
+        )),
+        "npipe" => Err(bad("named pipes exist only on Windows")),
+        other => Err(bad(&format!("unknown scheme '{other}://'"))),
+    }
+}
+
+fn with_port(addr: &str, tls: bool) -> String {
+    let has_port = addr
+        .rsplit_once(':')
+        .is_some_and(|(_, p)| p.bytes().all(|b| b.is_ascii_digit()) && !p.is_empty());
+    if has_port {
+        addr.to_string()
+    } else {
+        format!("{addr}:{}", if tls { 2376 } else { 2375 })
+    }
+}
+
+/// The fixed socket locations, in the order they are tried.
+pub fn socket_candidates(env: &EnvSnapshot) -> Vec<(PathBuf, &'static str)> {
+    let mut out = vec![(env.root.join("var/run/docker.sock"), "Docker system")];
+    if let Some(x) = &env.xdg_runtime_dir {
+        out.push((x.join("docker.sock"), "rootless Docker"));
+    }
+    if let Some(h) = &env.home {
+        out.push((h.join(".docker/run/docker.sock"), "Docker Desktop"));
+    }
+    if let Some(x) = &env.xdg_runtime_dir {
+        out.push((x.join("podman/podman.sock"), "rootless Podman"));
+    }
+    out.push((env.root.join("run/podman/podman.sock"), "Podman system"));
+    out
+}
+
+/// Resolve the current docker context, if one other than `default` is set.
+fn context_target(env: &EnvSnapshot) -> Result<Option<Target>, ConnectError> {
+    let config_dir = env.config_dir();
+    let (name, from_env) = match &env.docker_context {
+        Some(n) => (n.clone(), true),
+        None => {
+            let Some(dir) = &config_dir else {
+                return Ok(None);
+            };
+            let Ok(text) = std::fs::read_to_string(dir.join("config.json")) else {
+                return Ok(None);
+            };
+            let json: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| ConnectError::Context {
+                    name: "?".into(),
+                    reason: format!(
+                        "{} is not valid JSON: {e}",
+                        dir.join("config.json").display()
+                    ),
+                })?;
+            match json.get("currentContext").and_then(|v| v.as_str()) {
+                Some(n) if !n.is_empty() => (n.to_string(), false),
+                _ => return Ok(None),
+            }
+        }
+    };
+    if name == "default" {
+        return Ok(None);
+    }
+    let ctx_err = |reason: String| ConnectError::Context {
+        name: name.clone(),
+        reason,
+    };
+    let dir =
+        config_dir.ok_or_else(|| ctx_err("no docker config directory (HOME is not set)".into()))?;
+    let hash = hex(&Sha256::digest(name.as_bytes()));
+    let meta_path = dir.join("contexts/meta").join(&hash).join("meta.json");
+    let text = std::fs::read_to_string(&meta_path).map_err(|e| {
+        ctx_err(format!(
+            "cannot read {}: {e} (does the context exist? `docker context ls`)",
+            meta_path.display()
+        ))
+    })?;
+    let meta: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| ctx_err(format!("{} is not valid JSON: {e}", meta_path.display())))?;
+    let host = meta
+        .pointer("/Endpoints/docker/Host")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| {
+            ctx_err(format!(
+                "{} has no Endpoints.docker.Host",
+                meta_path.display()
+            ))
+        })?;
+    let mut endpoint = parse_host(host, env)?;
+    if let Endpoint::Tcp { tls, .. } = &mut endpoint {
+        let tls_dir = dir.join("contexts/tls").join(&hash).join("docker");
+        if tls_dir.join("ca.pem").exists() {
+            *tls = Some(TlsFiles::in_dir(&tls_dir));
+        }
+    }
+    Ok(Some(Target {
+        endpoint,
+        found_by: FoundBy::Context { name, from_env },
+    }))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Decide which engine to talk to. Does not connect.
+pub fn discover(flag: Option<&str>, env: &EnvSnapshot) -> Result<Target, ConnectError> {
+    if let Some(h) = flag {
+        return Ok(Target {
+            endpoint: parse_host(h, env)?,
+            found_by: FoundBy::Flag,
+        });
+    }
+    if let Some(h) = &env.docker_host {
+        return Ok(Target {
+            endpoint: parse_host(h, env)?,
+            found_by: FoundBy::DockerHost,
+        });
+    }
+    if let Some(t) = context_target(env)? {
+        return Ok(t);
+    }
+    let candidates = socket_candidates(env);
+    for (path, what) in &candidates {
+        if path.exists() {
+            return Ok(Target {
+                endpoint: Endpoint::Unix(path.clone()),
+                found_by: FoundBy::Socket(what),
+            });
+        }
+    }
+    Err(ConnectError::NoEngineFound {
+        tried: candidates.into_iter().map(|(p, _)| p).collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env_in(dir: &Path) -> EnvSnapshot {
+        EnvSnapshot {
+            home: Some(dir.join("home")),
+            xdg_runtime_dir: Some(dir.join("xdg")),
+            root: dir.join("root"),
+            ..EnvSnapshot::default()
+        }
+    }
+
+    fn touch(p: &Path) {
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, b"").unwrap();
+    }
+
+    #[test]
+    fn flag_beats_docker_host() {
+        let mut env = EnvSnapshot {
+            docker_host: Some("unix:///env.sock".into()),
+            ..Default::default()
+        };
+        let t = discover(Some("unix:///flag.sock"), &env).unwrap();
+        assert_eq!(t.endpoint, Endpoint::Unix("/flag.sock".into()));
+        assert_eq!(t.found_by, FoundBy::Flag);
+        let t = discover(None, &env).unwrap();
+        assert_eq!(t.found_by, FoundBy::DockerHost);
+        env.docker_host = None;
+        assert!(discover(None, &env).is_err());
+    }
+
+    #[test]
+    fn tcp_and_tls_from_env() {
+        let env = EnvSnapshot {
+            docker_host: Some("tcp://10.0.0.5".into()),
+            docker_tls_verify: true,
+            docker_cert_path: Some("/certs".into()),
+            ..Default::default()
+        };
+        let t = discover(None, &env).unwrap();
+        assert_eq!(
+            t.endpoint,
+            Endpoint::Tcp {
+                addr: "10.0.0.5:2376".into(),
+                tls: Some(TlsFiles {
+                    ca: "/certs/ca.pem".into(),
+                    cert: "/certs/cert.pem".into(),
+                    key: "/certs/key.pem".into()
+                })
+            }
+        );
+        let plain = parse_host("tcp://127.0.0.1:2375", &EnvSnapshot::default()).unwrap();
+        assert_eq!(
+            plain,
+            Endpoint::Tcp {
+                addr: "127.0.0.1:2375".into(),
+                tls: None
+            }
+        );
+        assert_eq!(plain.to_string(), "tcp://127.0.0.1:2375");
+    }
+
+    #[test]
+    fn bad_hosts_are_explained() {
+        let e = parse_host("ssh://me@box", &EnvSnapshot::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not supported"), "{e}");
+        let e = parse_host("gopher://x", &EnvSnapshot::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("unknown scheme"), "{e}");
+        assert!(parse_host("unix://", &EnvSnapshot::default()).is_err());
+    }
+
+    fn write_context(env: &EnvSnapshot, name: &str, host: &str) {
+        let dir = env
+            .home
+            .as_ref()
+            .unwrap()
+            .join(".docker/contexts/meta")
+            .join(hex(&Sha256::digest(name.as_bytes())));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("meta.json"),
+            format!(r#"{{"Name":"{name}","Metadata":{{}},"Endpoints":{{"docker":{{"Host":"{host}","SkipTLSVerify":false}}}}}}"#),
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn context_from_config_and_env() {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut env = env_in(tmp.path());
+        write_context(&env, "colima", "unix:///colima/docker.sock");
+        write_context(&env, "remote", "tcp://build.example:2376");
+        let cfg = env.home.as_ref().unwrap().join(".docker/config.json");
+        std::fs::write(&cfg, r#"{"auths":{},"currentContext":"colima"}"#).unwrap();
+        // A socket exists too, but the context comes first.
+        touch(&env.root.join("var/run/docker.sock"));
+
+        let t = discover(None, &env).unwrap();
+        assert_eq!(t.endpoint, Endpoint::Unix("/colima/docker.sock".into()));
+        assert_eq!(
+            t.found_by.to_string(),
+            "docker context 'colima' (currentContext in config.json)"
+        );
+
+        env.docker_context = Some("remote".into());
+        let t = discover(None, &env).unwrap();
+        assert_eq!(
+            t.found_by,
+            FoundBy::Context {
+                name: "remote".into(),
+                from_env: true
+            }
+        );
+        assert!(
+            matches!(t.endpoint, Endpoint::Tcp { ref addr, .. } if addr == "build.example:2376")
+        );
+
+        env.docker_context = Some("default".into());
+        assert_eq!(
+            discover(None, &env).unwrap().found_by,
+            FoundBy::Socket("Docker system")
+        );
+
+        env.docker_context = Some("missing".into());
+        let e = discover(None, &env).unwrap_err().to_string();
+        assert!(
+            e.starts_with("docker context 'missing': cannot read"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn sockets_in_documented_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let env = env_in(tmp.path());
+        let order: Vec<&str> = socket_candidates(&env).iter().map(|(_, w)| *w).collect();
+        assert_eq!(
+            order,
+            [
+                "Docker system",
+                "rootless Docker",
+                "Docker Desktop",
+                "rootless Podman",
+                "Podman system"
+            ]
+        );
+
+        let e = discover(None, &env).unwrap_err();
+        assert!(matches!(&e, ConnectError::NoEngineFound { tried } if tried.len() == 5));
+        assert!(e.to_string().contains("podman.sock"));
+
+        touch(&env.root.join("run/podman/podman.sock"));
+        assert_eq!(
+            discover(None, &env).unwrap().found_by,
+            FoundBy::Socket("Podman system")
+        );
+        touch(&tmp.path().join("xdg/podman/podman.sock"));
+        assert_eq!(
+            discover(None, &env).unwrap().found_by,
+            FoundBy::Socket("rootless Podman")
+        );
+        touch(&tmp.path().join("home/.docker/run/docker.sock"));
+        assert_eq!(
+            discover(None, &env).unwrap().found_by,
+            FoundBy::Socket("Docker Desktop")
+        );
+        touch(&tmp.path().join("xdg/docker.sock"));
+        assert_eq!(
+            discover(None, &env).unwrap().found_by,
+            FoundBy::Socket("rootless Docker")
+        );
+        touch(&env.root.join("var/run/docker.sock"));
+        let t = discover(None, &env).unwrap();
+        assert_eq!(t.found_by.to_string(), "Docker system socket");
+    }
+}

@@ -1,0 +1,503 @@
+//! bollard's all-`Option` API types → shipshape's model, once.
+//!
+//! Every "the engine did not say" becomes an explicit default here, so the
+//! rules never deal with `Option<Option<…>>`.
+
+use std::collections::BTreeMap;
+
+use bollard::models::{
+    ContainerInspectResponse, ContainerTopResponse, ImageHistoryResponseItem, ImageInspect,
+    NetworkInspect, PortMap, SystemInfo, SystemVersion,
+};
+use chrono::{DateTime, Utc};
+
+use super::connect::{Endpoint, EnvSnapshot, Target};
+use crate::model::*;
+
+/// Parse an engine timestamp; the zero time (`0001-01-01…`) means "never".
+pub fn timestamp(s: &str) -> Option<DateTime<Utc>> {
+    if s.is_empty() || s.starts_with("0001-01-01") {
+        return None;
+    }
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|d| d.with_timezone(&Utc))
+}
+
+fn opt_string(s: Option<String>) -> String {
+    s.unwrap_or_default()
+}
+
+/// `"80/tcp"` → `(80, "tcp")`.
+fn parse_port_key(key: &str) -> Option<(u16, String)> {
+    let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+    Some((port.parse().ok()?, proto.to_string()))
+}
+
+fn ports_from(map: &PortMap) -> Vec<PortBinding> {
+    let mut out = Vec::new();
+    for (key, bindings) in map {
+        let Some((container_port, protocol)) = parse_port_key(key) else {
+            continue;
+        };
+        match bindings {
+            Some(list) if !list.is_empty() => {
+                for b in list {
+                    out.push(PortBinding {
+                        container_port,
+                        protocol: protocol.clone(),
+                        host_ip: b.host_ip.clone().unwrap_or_default(),
+                        // "" means "pick a free port": published, number unknown yet.
+                        host_port: b.host_port.as_deref().map(|p| p.parse().unwrap_or(0)),
+                    });
+                }
+            }
+            _ => out.push(PortBinding {
+                container_port,
+                protocol: protocol.clone(),
+                host_ip: String::new(),
+                host_port: None,
+            }),
+        }
+    }
+    out.sort();
+    out
+}
+
+fn has_published(ports: &[PortBinding]) -> bool {
+    ports.iter().any(|p| p.host_port.is_some())
+}
+
+fn healthcheck(h: Option<bollard::models::HealthConfig>) -> Option<Healthcheck> {
+    h.and_then(|h| h.test).map(|test| Healthcheck { test })
+}
+
+fn env(list: Option<Vec<String>>) -> Vec<EnvVar> {
+    list.unwrap_or_default()
+        .iter()
+        .map(|e| EnvVar::parse(e))
+        .collect()
+}
+
+fn labels(map: Option<std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
+    map.unwrap_or_default().into_iter().collect()
+}
+
+pub fn container(r: ContainerInspectResponse) -> Container {
+    let hc = r.host_config.unwrap_or_default();
+    let cfg = r.config.unwrap_or_default();
+    let state = r.state.unwrap_or_default();
+    let ns = r.network_settings.unwrap_or_default();
+
+    // A running container reports its actual bindings; a created or stopped
+    // one only its configured PortBindings.
+    let live_ports = ns.ports.as_ref().map(ports_from).unwrap_or_default();
+    let ports = if has_published(&live_ports) {
+        live_ports
+    } else {
+        let configured = hc
+            .port_bindings
+            .as_ref()
+            .map(ports_from)
+            .unwrap_or_default();
+        if configured.is_empty() {
+            live_ports
+        } else {
+            configured
+        }
+    };
+
+    let mut networks: Vec<String> = ns.networks.unwrap_or_default().into_keys().collect();
+    networks.sort();
+
+    let mounts = r
+        .mounts
+        .unwrap_or_default()
+        .into_iter()
+        .map(|m| Mount {
+            kind: match m.typ.as_deref().unwrap_or("") {
+                "bind" => MountKind::Bind,
+                "volume" => MountKind::Volume,
+                "tmpfs" => MountKind::Tmpfs,
+                "npipe" => MountKind::Npipe,
+                "cluster" => MountKind::Cluster,
+                _ => MountKind::Other,
+            },
+            source: opt_string(m.source),
+            destination: opt_string(m.destination),
+            read_write: m.rw.unwrap_or(true),
+            propagation: opt_string(m.propagation),
+            name: m.name,
+        })
+        .collect();
+
+    let devices = hc
+        .devices
+        .unwrap_or_default()
+        .into_iter()
+        .map(|d| Device {
+            host_path: opt_string(d.path_on_host),
+            container_path: opt_string(d.path_in_container),
+            permissions: opt_string(d.cgroup_permissions),
+        })
+        .collect();
+
+    let restart = hc.restart_policy.unwrap_or_default();
+    let restart = RestartPolicy {
+        name: restart.name.map(|n| n.to_string()).unwrap_or_default(),
+        max_retries: restart.maximum_retry_count.unwrap_or(0),
+    };
+
+    let health = state
+        .health
+        .and_then(|h| h.status)
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty() && s != "none");
+
+    let mut command = cfg.entrypoint.unwrap_or_default();
+    command.extend(cfg.cmd.unwrap_or_default());
+
+    Container {
+        id: opt_string(r.id),
+        name: opt_string(r.name).trim_start_matches('/').to_string(),
+        image: cfg.image.unwrap_or_default(),
+        image_id: opt_string(r.image),
+        state: ContainerState::parse(&state.status.map(|s| s.to_string()).unwrap_or_default()),
+        created: r.created,
+        started_at: state.started_at.as_deref().and_then(timestamp),
+        finished_at: state.finished_at.as_deref().and_then(timestamp),
+        exit_code: state.exit_code,
+        health,
+        command,
+        user: cfg.user.unwrap_or_default(),
+        labels: labels(cfg.labels),
+        env: env(cfg.env),
+        privileged: hc.privileged.unwrap_or(false),
+        cap_add: hc.cap_add.unwrap_or_default(),
+        cap_drop: hc.cap_drop.unwrap_or_default(),
+        network_mode: hc.network_mode.unwrap_or_default(),
+        pid_mode: hc.pid_mode.unwrap_or_default(),
+        ipc_mode: hc.ipc_mode.unwrap_or_default(),
+        uts_mode: hc.uts_mode.unwrap_or_default(),
+        userns_mode: hc.userns_mode.unwrap_or_default(),
+        cgroup_parent: hc.cgroup_parent.unwrap_or_default(),
+        security_opt: hc.security_opt.unwrap_or_default(),
+        apparmor_profile: opt_string(r.app_armor_profile),
+        process_label: opt_string(r.process_label),
+        readonly_rootfs: hc.readonly_rootfs.unwrap_or(false),
+        limits: Limits {
+            memory_bytes: hc.memory.unwrap_or(0),
+            nano_cpus: hc.nano_cpus.unwrap_or(0),
+            cpu_quota: hc.cpu_quota.unwrap_or(0),
+            cpu_shares: hc.cpu_shares.unwrap_or(0),
+            pids: hc.pids_limit,
+        },
+        restart,
+        devices,
+        mounts,
+        ports,
+        networks,
+        healthcheck: healthcheck(cfg.healthcheck),
+        processes: None,
+    }
+}
+
+/// `top` output → processes, finding columns by title.
+pub fn processes(top: ContainerTopResponse) -> Vec<Process> {
+    let titles = top.titles.unwrap_or_default();
+    let col = |names: &[&str]| titles.iter().position(|t| names.contains(&t.as_str()));
+    let user = col(&["USER", "UID"]);
+    let pid = col(&["PID"]);
+    let comm = col(&["COMM"]);
+    let args = col(&["ARGS", "CMD", "COMMAND"]).or(titles.len().checked_sub(1));
+    top.processes
+        .unwrap_or_default()
+        .into_iter()
+        .map(|row| {
+            let get = |i: Option<usize>| i.and_then(|i| row.get(i)).cloned().unwrap_or_default();
+            Process {
+                user: get(user),
+                pid: get(pid),
+                comm: get(comm),
+                command: get(args),
+            }
+        })
+        .collect()
+}
+
+pub fn image(i: ImageInspect, history: Vec<ImageHistoryResponseItem>) -> Image {
+    let cfg = i.config.unwrap_or_default();
+    Image {
+        id: opt_string(i.id),
+        tags: i
+            .repo_tags
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|t| t != "<none>:<none>")
+            .collect(),
+        digests: i.repo_digests.unwrap_or_default(),
+        created: i.created,
+        size: i.size.unwrap_or(0),
+        user: cfg.user.unwrap_or_default(),
+        healthcheck: healthcheck(cfg.healthcheck),
+        env: env(cfg.env),
+        labels: labels(cfg.labels),
+        os: opt_string(i.os),
+        architecture: opt_string(i.architecture),
+        history: history
+            .into_iter()
+            .map(|h| HistoryEntry {
+                created_by: h.created_by,
+                created: DateTime::from_timestamp(h.created, 0),
+                size: h.size,
+            })
+            .collect(),
+    }
+}
+
+fn is_loopback_addr(addr: &str) -> bool {
+    let host = addr
+        .rsplit_once(':')
+        .map_or(addr, |(h, _)| h)
+        .trim_matches(['[', ']']);
+    host == "localhost" || host.starts_with("127.") || host == "::1"
+}
+
+pub fn engine(
+    info: SystemInfo,
+    version: SystemVersion,
+    bridge: Option<NetworkInspect>,
+    target: &Target,
+    env: &EnvSnapshot,
+    api_version: &str,
+) -> EngineInfo {
+    let components = version.components.clone().unwrap_or_default();
+    let product = if components
+        .iter()
+        .any(|c| c.name.to_ascii_lowercase().contains("podman"))
+    {
+        EngineProduct::Podman
+    } else {
+        EngineProduct::Docker
+    };
+    let registry = info.registry_config.unwrap_or_default();
+    let mut insecure_registries: Vec<String> = registry
+        .index_configs
+        .unwrap_or_default()
+        .into_values()
+        .filter(|c| c.secure == Some(false))
+        .filter_map(|c| c.name)
+        .collect();
+    insecure_registries.sort();
+    let default_bridge = bridge.map(|n| BridgeNetwork {
+        name: n.name.unwrap_or_default(),
+        icc: n
+            .options
+            .unwrap_or_default()
+            .get("com.docker.network.bridge.enable_icc")
+            .map(|v| v == "true"),
+    });
+    EngineInfo {
+        found_by: target.found_by.to_string(),
+        endpoint: target.endpoint.to_string(),
+        plaintext_tcp: matches!(&target.endpoint, Endpoint::Tcp { addr, tls: None } if !is_loopback_addr(addr)),
+        product,
+        name: opt_string(info.name),
+        version: version.version.or(info.server_version).unwrap_or_default(),
+        api_version: api_version.to_string(),
+        min_api_version: opt_string(version.min_api_version),
+        os: opt_string(info.operating_system),
+        os_type: opt_string(info.os_type),
+        kernel: opt_string(info.kernel_version),
+        architecture: opt_string(info.architecture),
+        ncpu: info.ncpu.unwrap_or(0),
+        mem_total: info.mem_total.unwrap_or(0),
+        docker_root_dir: opt_string(info.docker_root_dir),
+        security: SecurityOptions::parse(&info.security_options.unwrap_or_default()),
+        logging_driver: opt_string(info.logging_driver),
+        live_restore: info.live_restore_enabled.unwrap_or(false),
+        experimental: info.experimental_build.unwrap_or(false)
+            || version.experimental.unwrap_or(false),
+        swarm_state: info
+            .swarm
+            .and_then(|s| s.local_node_state)
+            .map(|s| s.to_string())
+            .unwrap_or_default(),
+        authorization_plugins: info
+            .plugins
+            .and_then(|p| p.authorization)
+            .unwrap_or_default(),
+        insecure_registry_cidrs: registry.insecure_registry_cidrs.unwrap_or_default(),
+        insecure_registries,
+        warnings: info.warnings.unwrap_or_default(),
+        default_bridge,
+        client_content_trust: env.content_trust,
+        system_time: info.system_time.as_deref().and_then(timestamp),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::connect::FoundBy;
+
+    fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    #[test]
+    fn created_privileged_container() {
+        let c = container(fixture("container-cap-priv.json"));
+        assert_eq!(c.name, "cap-priv");
+        assert_eq!(c.state, ContainerState::Created);
+        assert_eq!(c.image, "shipshape-test/base:latest");
+        assert!(c.image_id.starts_with("sha256:"));
+        assert!(c.privileged);
+        assert_eq!(c.started_at, None, "the zero time means never started");
+        assert_eq!(c.cap_add, ["CAP_NET_ADMIN", "CAP_SYS_ADMIN"]);
+        assert_eq!(
+            (
+                c.pid_mode.as_str(),
+                c.ipc_mode.as_str(),
+                c.uts_mode.as_str()
+            ),
+            ("host", "host", "host")
+        );
+        assert_eq!(
+            c.restart,
+            RestartPolicy {
+                name: "always".into(),
+                max_retries: 0
+            }
+        );
+        assert_eq!(c.limits.pids, None);
+        assert_eq!(c.devices[0].host_path, "/dev/null");
+        assert_eq!(c.mounts.len(), 2);
+        assert!(
+            c.mounts
+                .iter()
+                .any(|m| m.source == "/" && m.read_write && m.kind == MountKind::Bind)
+        );
+        // Created: ports come from the configured PortBindings.
+        let shown: Vec<String> = c.ports.iter().map(PortBinding::describe).collect();
+        assert_eq!(shown, ["0.0.0.0:80->80/tcp", "127.0.0.1:8080->8080/tcp"]);
+        assert_eq!(c.networks, ["bridge"]);
+        assert_eq!(c.network_mode, "default");
+        let keys: Vec<&str> = c.env.iter().map(|e| e.key.as_str()).collect();
+        assert_eq!(keys, ["DB_PASSWORD", "PLAIN", "PATH"]);
+        assert!(
+            !format!("{c:?}").contains("hunter2"),
+            "Debug output never shows env values"
+        );
+    }
+
+    #[test]
+    fn running_hardened_container() {
+        let c = container(fixture("container-cap-hard.json"));
+        assert_eq!(c.state, ContainerState::Running);
+        assert!(c.started_at.is_some());
+        assert_eq!(c.user, "10001");
+        assert!(c.readonly_rootfs);
+        assert_eq!(c.limits.memory_bytes, 64 << 20);
+        assert_eq!(c.limits.nano_cpus, 500_000_000);
+        assert_eq!(c.limits.pids, Some(50));
+        assert_eq!(c.cap_drop, ["ALL"]);
+        assert!(c.healthcheck.as_ref().is_some_and(|h| !h.is_disabled()));
+        assert_eq!(c.network_mode, "none");
+    }
+
+    #[test]
+    fn top_columns_by_title() {
+        let p = processes(fixture("top-cap-run.json"));
+        assert_eq!(
+            p,
+            [Process {
+                user: "root".into(),
+                pid: "4090".into(),
+                comm: "sleep".into(),
+                command: "sleep 3600".into()
+            }]
+        );
+        // Default `ps -ef` layout.
+        let p = processes(ContainerTopResponse {
+            titles: Some(vec![
+                "UID".into(),
+                "PID".into(),
+                "PPID".into(),
+                "C".into(),
+                "STIME".into(),
+                "TTY".into(),
+                "TIME".into(),
+                "CMD".into(),
+            ]),
+            processes: Some(vec![vec![
+                "root".into(),
+                "1".into(),
+                "0".into(),
+                "0".into(),
+                "12:00".into(),
+                "?".into(),
+                "00:00:00".into(),
+                "/usr/sbin/sshd -D".into(),
+            ]]),
+        });
+        assert_eq!(p[0].command, "/usr/sbin/sshd -D");
+        assert_eq!(p[0].user, "root");
+    }
+
+    #[test]
+    fn image_with_history() {
+        let img = image(fixture("image-leaky.json"), fixture("history-leaky.json"));
+        assert_eq!(img.tags, ["shipshape-test/leaky:1"]);
+        assert_eq!(img.user, "");
+        assert!(img.healthcheck.is_none());
+        assert!(img.env.iter().any(|e| e.key == "API_TOKEN"));
+        assert_eq!(img.history.len(), 5);
+        assert!(img.history[0].created_by.contains("CMD"), "newest first");
+        let hardened = image(fixture("image-hardened.json"), vec![]);
+        assert_eq!(hardened.user, "10001:10001");
+        assert!(hardened.healthcheck.is_some());
+    }
+
+    #[test]
+    fn engine_info() {
+        let target = Target {
+            endpoint: Endpoint::Unix("/var/run/docker.sock".into()),
+            found_by: FoundBy::Socket("Docker system"),
+        };
+        let e = engine(
+            fixture("info.json"),
+            fixture("version.json"),
+            Some(fixture("network-bridge.json")),
+            &target,
+            &EnvSnapshot::default(),
+            "1.41",
+        );
+        assert_eq!(e.product, EngineProduct::Docker);
+        assert!(e.version.starts_with("20.10"));
+        assert_eq!(e.found_by, "Docker system socket");
+        assert_eq!(e.endpoint, "unix:///var/run/docker.sock");
+        assert_eq!(e.security.seccomp.as_deref(), Some("default"));
+        assert!(!e.security.apparmor && !e.security.rootless);
+        assert_eq!(e.logging_driver, "json-file");
+        assert_eq!(e.swarm_state, "inactive");
+        assert_eq!(
+            e.default_bridge,
+            Some(BridgeNetwork {
+                name: "bridge".into(),
+                icc: Some(true)
+            })
+        );
+        assert_eq!(e.insecure_registry_cidrs, ["127.0.0.0/8"]);
+        assert!(!e.plaintext_tcp);
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(timestamp("0001-01-01T00:00:00Z"), None);
+        assert!(timestamp("2026-11-28T12:39:24.614112293Z").is_some());
+        assert_eq!(timestamp("garbage"), None);
+    }
+}

@@ -1,0 +1,395 @@
+//! The only code that talks to the container engine.
+//!
+//! [`Engine`] wraps a bollard client and exposes read calls only (HTTP GET):
+//! shipshape never changes engine state, and this type is where that is
+//! enforced — the raw client never leaves this module.
+
+pub mod connect;
+pub mod convert;
+pub mod scan;
+
+use std::time::Duration;
+
+use bollard::Docker;
+use bollard::errors::Error as BollardError;
+use bollard::models::{
+    ContainerInspectResponse, ContainerSummary, ContainerTopResponse, ImageHistoryResponseItem,
+    ImageInspect, ImageSummary, NetworkInspect, SystemInfo, SystemVersion,
+};
+use bollard::query_parameters::{ListContainersOptions, ListImagesOptions, TopOptionsBuilder};
+
+pub use connect::{ConnectError, Endpoint, EnvSnapshot, FoundBy, Target};
+
+/// Per-request timeout, seconds.
+const REQUEST_TIMEOUT: u64 = 60;
+/// How long connecting and version negotiation may take.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An engine call that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// The object is gone (HTTP 404) — e.g. removed between list and inspect.
+    #[error("{what} no longer exists")]
+    NotFound { what: String },
+    /// The engine stopped answering.
+    #[error("lost the engine while reading {what}: {reason}")]
+    Lost { what: String, reason: String },
+    /// The engine answered with an error.
+    #[error("the engine refused {what}: {reason}")]
+    Api { what: String, reason: String },
+}
+
+impl EngineError {
+    fn from_bollard(what: impl Into<String>, e: BollardError) -> Self {
+        let what = what.into();
+        match e {
+            BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            } => Self::NotFound { what },
+            BollardError::DockerResponseServerError {
+                status_code,
+                message,
+            } => Self::Api {
+                what,
+                reason: format!("HTTP {status_code}: {}", message.trim()),
+            },
+            other => Self::Lost {
+                what,
+                reason: describe(&other),
+            },
+        }
+    }
+}
+
+/// bollard's errors nest the useful part (e.g. "Connection refused") in
+/// their sources.
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+/// A connected engine. Read-only by construction.
+#[derive(Clone)]
+pub struct Engine {
+    docker: Docker,
+    target: Target,
+    api_version: String,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("target", &self.target)
+            .field("api_version", &self.api_version)
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Discover (flag, env, context, sockets) and connect.
+    pub async fn discover_and_connect(
+        flag: Option<&str>,
+        env: &EnvSnapshot,
+    ) -> Result<Self, ConnectError> {
+        let target = connect::discover(flag, env)?;
+        Self::connect(target).await
+    }
+
+    /// Connect to a target and negotiate the API version.
+    pub async fn connect(target: Target) -> Result<Self, ConnectError> {
+        let docker = match &target.endpoint {
+            Endpoint::Unix(path) => {
+                probe_unix(path, &target.found_by).await?;
+                Docker::connect_with_unix(
+                    &path.to_string_lossy(),
+                    REQUEST_TIMEOUT,
+                    bollard::API_DEFAULT_VERSION,
+                )
+                .map_err(|e| unreachable(&target, &e))?
+            }
+            Endpoint::Tcp { addr, tls: None } => {
+                Docker::connect_with_http(addr, REQUEST_TIMEOUT, bollard::API_DEFAULT_VERSION)
+                    .map_err(|e| unreachable(&target, &e))?
+            }
+            Endpoint::Tcp {
+                addr,
+                tls: Some(tls),
+            } => {
+                for f in [&tls.ca, &tls.cert, &tls.key] {
+                    if !f.exists() {
+                        return Err(ConnectError::Tls {
+                            endpoint: target.endpoint.to_string(),
+                            reason: format!(
+                                "{} does not exist (set DOCKER_CERT_PATH to the folder with ca.pem, cert.pem and key.pem)",
+                                f.display()
+                            ),
+                        });
+                    }
+                }
+                Docker::connect_with_ssl(
+                    addr,
+                    &tls.key,
+                    &tls.cert,
+                    &tls.ca,
+                    REQUEST_TIMEOUT,
+                    bollard::API_DEFAULT_VERSION,
+                )
+                .map_err(|e| ConnectError::Tls {
+                    endpoint: target.endpoint.to_string(),
+                    reason: describe(&e),
+                })?
+            }
+        };
+        let docker = match tokio::time::timeout(HANDSHAKE_TIMEOUT, docker.negotiate_version()).await
+        {
+            Ok(Ok(d)) => d,
+            Ok(Err(e)) => return Err(unreachable(&target, &e)),
+            Err(_) => {
+                return Err(ConnectError::Unreachable {
+                    endpoint: target.endpoint.to_string(),
+                    found_by: target.found_by.clone(),
+                    reason: format!("no answer within {} s", HANDSHAKE_TIMEOUT.as_secs()),
+                });
+            }
+        };
+        let api_version = docker.client_version().to_string();
+        Ok(Self {
+            docker,
+            target,
+            api_version,
+        })
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// The API version both sides speak, after negotiation.
+    pub fn api_version(&self) -> &str {
+        &self.api_version
+    }
+
+    // --- read-only calls ---------------------------------------------------
+
+    pub async fn info(&self) -> Result<SystemInfo, EngineError> {
+        self.docker
+            .info()
+            .await
+            .map_err(|e| EngineError::from_bollard("engine info", e))
+    }
+
+    pub async fn version(&self) -> Result<SystemVersion, EngineError> {
+        self.docker
+            .version()
+            .await
+            .map_err(|e| EngineError::from_bollard("engine version", e))
+    }
+
+    pub async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
+        let opts = ListContainersOptions {
+            all: true,
+            ..Default::default()
+        };
+        self.docker
+            .list_containers(Some(opts))
+            .await
+            .map_err(|e| EngineError::from_bollard("the container list", e))
+    }
+
+    pub async fn inspect_container(
+        &self,
+        id: &str,
+    ) -> Result<ContainerInspectResponse, EngineError> {
+        self.docker
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| EngineError::from_bollard(format!("container {}", short(id)), e))
+    }
+
+    /// Processes in a running container, with `comm` (the executable name)
+    /// when the engine accepts custom `ps` arguments.
+    pub async fn top(&self, id: &str) -> Result<ContainerTopResponse, EngineError> {
+        let detailed = TopOptionsBuilder::default()
+            .ps_args("-eo user,pid,comm,args")
+            .build();
+        match self.docker.top_processes(id, Some(detailed)).await {
+            Ok(t) => Ok(t),
+            Err(BollardError::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Err(EngineError::NotFound {
+                what: format!("container {}", short(id)),
+            }),
+            // Podman and others may reject ps arguments: fall back to the default listing.
+            Err(_) => self
+                .docker
+                .top_processes(id, None::<bollard::query_parameters::TopOptions>)
+                .await
+                .map_err(|e| EngineError::from_bollard(format!("processes of {}", short(id)), e)),
+        }
+    }
+
+    pub async fn list_images(&self) -> Result<Vec<ImageSummary>, EngineError> {
+        self.docker
+            .list_images(Some(ListImagesOptions::default()))
+            .await
+            .map_err(|e| EngineError::from_bollard("the image list", e))
+    }
+
+    pub async fn inspect_image(&self, id: &str) -> Result<ImageInspect, EngineError> {
+        self.docker
+            .inspect_image(id)
+            .await
+            .map_err(|e| EngineError::from_bollard(format!("image {}", short(id)), e))
+    }
+
+    pub async fn image_history(
+        &self,
+        id: &str,
+    ) -> Result<Vec<ImageHistoryResponseItem>, EngineError> {
+        self.docker
+            .image_history(id)
+            .await
+            .map_err(|e| EngineError::from_bollard(format!("history of image {}", short(id)), e))
+    }
+
+    pub async fn inspect_network(&self, name: &str) -> Result<NetworkInspect, EngineError> {
+        self.docker
+            .inspect_network(
+                name,
+                None::<bollard::query_parameters::InspectNetworkOptions>,
+            )
+            .await
+            .map_err(|e| EngineError::from_bollard(format!("network {name}"), e))
+    }
+}
+
+fn short(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    &id[..id.len().min(12)]
+}
+
+fn unreachable(target: &Target, e: &BollardError) -> ConnectError {
+    ConnectError::Unreachable {
+        endpoint: target.endpoint.to_string(),
+        found_by: target.found_by.clone(),
+        reason: describe(e),
+    }
+}
+
+/// Try the socket once so "missing", "permission denied" and "nobody
+/// listening" each get their own message.
+async fn probe_unix(path: &std::path::Path, found_by: &FoundBy) -> Result<(), ConnectError> {
+    use std::io::ErrorKind;
+    match tokio::net::UnixStream::connect(path).await {
+        Ok(_) => Ok(()),
+        Err(e) => Err(match e.kind() {
+            ErrorKind::NotFound => ConnectError::SocketMissing {
+                path: path.into(),
+                found_by: found_by.clone(),
+            },
+            ErrorKind::PermissionDenied => ConnectError::PermissionDenied {
+                path: path.into(),
+                found_by: found_by.clone(),
+            },
+            ErrorKind::ConnectionRefused => ConnectError::NotListening {
+                path: path.into(),
+                found_by: found_by.clone(),
+            },
+            _ => ConnectError::Unreachable {
+                endpoint: format!("unix://{}", path.display()),
+                found_by: found_by.clone(),
+                reason: e.to_string(),
+            },
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unix_target(path: &std::path::Path) -> Target {
+        Target {
+            endpoint: Endpoint::Unix(path.into()),
+            found_by: FoundBy::Flag,
+        }
+    }
+
+    #[tokio::test]
+    async fn missing_socket_is_specific() {
+        let tmp = tempfile::tempdir().unwrap();
+        let err = Engine::connect(unix_target(&tmp.path().join("nope.sock")))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ConnectError::SocketMissing { .. }), "{err}");
+        assert!(err.to_string().contains("does not exist"));
+    }
+
+    #[tokio::test]
+    async fn stale_socket_is_specific() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("stale.sock");
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        let err = Engine::connect(unix_target(&path)).await.unwrap_err();
+        assert!(matches!(err, ConnectError::NotListening { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn permission_denied_says_what_to_do() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("locked.sock");
+        let _listener = std::os::unix::net::UnixListener::bind(&path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o000)).unwrap();
+        // root bypasses file permissions, so this case is only observable as
+        // an ordinary user; tests/cli.rs covers it as root by running the
+        // binary as `nobody` against the real engine socket.
+        if is_root() {
+            return;
+        }
+        let err = Engine::connect(unix_target(&path)).await.unwrap_err();
+        assert!(
+            matches!(err, ConnectError::PermissionDenied { .. }),
+            "{err}"
+        );
+        assert!(err.to_string().contains("usermod -aG docker"), "{err}");
+    }
+
+    fn is_root() -> bool {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find(|l| l.starts_with("Uid:"))
+                    .map(|l| l.split_whitespace().nth(1) == Some("0"))
+            })
+            .unwrap_or(false)
+    }
+
+    #[tokio::test]
+    async fn silent_tcp_endpoint_times_out_or_refuses() {
+        // A listener that accepts and never answers.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let target = Target {
+            endpoint: Endpoint::Tcp {
+                addr: addr.to_string(),
+                tls: None,
+            },
+            found_by: FoundBy::Flag,
+        };
+        drop(listener);
+        let err = Engine::connect(target).await.unwrap_err();
+        assert!(matches!(err, ConnectError::Unreachable { .. }), "{err}");
+    }
+}

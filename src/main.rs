@@ -1,0 +1,28 @@
+//! shipshape's entry point: parse the command line, build the tokio runtime,
+//! run the command.
+
+use clap::Parser;
+use shipshape::cli::{self, Cli};
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SHIPSHAPE_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("shipshape: cannot start the async runtime: {e}");
+            std::process::exit(2);
+        }
+    };
+    let code = cli::run(cli, &runtime);
+    std::process::exit(code as i32);
+}

@@ -1,0 +1,294 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::Sensitive;
+
+/// Lifecycle state, as the engine reports it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ContainerState {
+    Created,
+    Running,
+    Paused,
+    Restarting,
+    Removing,
+    Exited,
+    Dead,
+    #[default]
+    Unknown,
+}
+
+impl ContainerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Running => "running",
+            Self::Paused => "paused",
+            Self::Restarting => "restarting",
+            Self::Removing => "removing",
+            Self::Exited => "exited",
+            Self::Dead => "dead",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn parse(s: &str) -> Self {
+        match s {
+            "created" | "configured" => Self::Created,
+            "running" => Self::Running,
+            "paused" => Self::Paused,
+            "restarting" => Self::Restarting,
+            "removing" => Self::Removing,
+            "exited" | "stopped" => Self::Exited,
+            "dead" => Self::Dead,
+            _ => Self::Unknown,
+        }
+    }
+
+    /// Processes exist (so `top` and stats make sense).
+    pub fn is_live(self) -> bool {
+        matches!(self, Self::Running | Self::Paused | Self::Restarting)
+    }
+}
+
+/// One environment entry. The value is [`Sensitive`]: never shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnvVar {
+    pub key: String,
+    pub value: Sensitive,
+}
+
+impl EnvVar {
+    /// Split a `KEY=value` entry as the engine returns it.
+    pub fn parse(entry: &str) -> Self {
+        match entry.split_once('=') {
+            Some((k, v)) => Self {
+                key: k.to_string(),
+                value: Sensitive::new(v),
+            },
+            None => Self {
+                key: entry.to_string(),
+                value: Sensitive::default(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MountKind {
+    Bind,
+    Volume,
+    Tmpfs,
+    Npipe,
+    Cluster,
+    Other,
+}
+
+impl MountKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Bind => "bind",
+            Self::Volume => "volume",
+            Self::Tmpfs => "tmpfs",
+            Self::Npipe => "npipe",
+            Self::Cluster => "cluster",
+            Self::Other => "other",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    pub kind: MountKind,
+    /// Host path for binds, the volume's data path for volumes.
+    pub source: String,
+    pub destination: String,
+    pub read_write: bool,
+    /// `rprivate`, `rshared`, … (empty when the engine does not say).
+    pub propagation: String,
+    /// Volume name, for named volumes.
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PortBinding {
+    pub container_port: u16,
+    /// `tcp`, `udp` or `sctp`.
+    pub protocol: String,
+    /// As configured: empty means every interface.
+    pub host_ip: String,
+    /// `None` when the port is exposed but not published.
+    pub host_port: Option<u16>,
+}
+
+impl PortBinding {
+    /// Listening on every interface of the host.
+    pub fn binds_all_interfaces(&self) -> bool {
+        matches!(self.host_ip.as_str(), "" | "0.0.0.0" | "::" | "[::]")
+    }
+
+    pub fn describe(&self) -> String {
+        let ip = if self.host_ip.is_empty() {
+            "0.0.0.0"
+        } else {
+            &self.host_ip
+        };
+        match self.host_port {
+            Some(hp) => format!("{ip}:{hp}->{}/{}", self.container_port, self.protocol),
+            None => format!("{}/{} (not published)", self.container_port, self.protocol),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub host_path: String,
+    pub container_path: String,
+    pub permissions: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RestartPolicy {
+    /// `no`, `always`, `unless-stopped`, `on-failure` (empty = `no`).
+    pub name: String,
+    pub max_retries: i64,
+}
+
+/// Resource limits; 0 / `None` means unlimited, as in the engine API.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub memory_bytes: i64,
+    pub nano_cpus: i64,
+    pub cpu_quota: i64,
+    pub cpu_shares: i64,
+    pub pids: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Healthcheck {
+    /// `["CMD", …]`, `["CMD-SHELL", …]` or `["NONE"]` (disabled).
+    pub test: Vec<String>,
+}
+
+impl Healthcheck {
+    pub fn is_disabled(&self) -> bool {
+        self.test.first().map(String::as_str) == Some("NONE") || self.test.is_empty()
+    }
+}
+
+/// A process seen by `GET /containers/{id}/top`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    pub user: String,
+    pub pid: String,
+    /// The executable's short name (`comm`) when the engine gives it.
+    pub comm: String,
+    pub command: String,
+}
+
+/// A container, in any state, with its full configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Container {
+    pub id: String,
+    /// Without the leading slash.
+    pub name: String,
+    /// The image as referenced when the container was created (`Config.Image`).
+    pub image: String,
+    /// The image id the container actually runs (`Image`).
+    pub image_id: String,
+    pub state: ContainerState,
+    pub created: Option<DateTime<Utc>>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub exit_code: Option<i64>,
+    /// Health status (`healthy`, `starting`, …) when a healthcheck runs.
+    pub health: Option<String>,
+    pub command: Vec<String>,
+    pub user: String,
+    pub labels: BTreeMap<String, String>,
+    pub env: Vec<EnvVar>,
+    pub privileged: bool,
+    pub cap_add: Vec<String>,
+    pub cap_drop: Vec<String>,
+    pub network_mode: String,
+    pub pid_mode: String,
+    pub ipc_mode: String,
+    pub uts_mode: String,
+    pub userns_mode: String,
+    pub cgroup_parent: String,
+    pub security_opt: Vec<String>,
+    pub apparmor_profile: String,
+    pub process_label: String,
+    pub readonly_rootfs: bool,
+    pub limits: Limits,
+    pub restart: RestartPolicy,
+    pub devices: Vec<Device>,
+    pub mounts: Vec<Mount>,
+    pub ports: Vec<PortBinding>,
+    pub networks: Vec<String>,
+    pub healthcheck: Option<Healthcheck>,
+    /// Processes from `top`; `None` when the container is not running or
+    /// the engine would not say.
+    pub processes: Option<Vec<Process>>,
+}
+
+impl Container {
+    pub fn short_id(&self) -> &str {
+        &self.id[..self.id.len().min(12)]
+    }
+
+    /// Security options split into `(key, value)`, accepting both the
+    /// `key=value` and the legacy `key:value` spelling.
+    pub fn security_opts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.security_opt.iter().map(|o| split_opt(o))
+    }
+}
+
+pub(crate) fn split_opt(opt: &str) -> (&str, &str) {
+    let eq = opt.find('=');
+    let colon = opt.find(':');
+    let at = match (eq, colon) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    match at {
+        Some(i) => (&opt[..i], &opt[i + 1..]),
+        None => (opt, ""),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn env_split_keeps_equals_in_value() {
+        let e = EnvVar::parse("A=b=c");
+        assert_eq!(e.key, "A");
+        assert_eq!(e.value.expose_for_analysis(), "b=c");
+        assert_eq!(EnvVar::parse("LONELY").key, "LONELY");
+    }
+
+    #[test]
+    fn security_opt_both_spellings() {
+        assert_eq!(split_opt("seccomp=unconfined"), ("seccomp", "unconfined"));
+        assert_eq!(split_opt("seccomp:unconfined"), ("seccomp", "unconfined"));
+        assert_eq!(split_opt("no-new-privileges"), ("no-new-privileges", ""));
+        assert_eq!(split_opt("label=type:svirt_t"), ("label", "type:svirt_t"));
+    }
+
+    #[test]
+    fn all_interfaces() {
+        let mut p = PortBinding {
+            container_port: 80,
+            protocol: "tcp".into(),
+            host_ip: String::new(),
+            host_port: Some(8080),
+        };
+        assert!(p.binds_all_interfaces());
+        p.host_ip = "127.0.0.1".into();
+        assert!(!p.binds_all_interfaces());
+        p.host_ip = "::".into();
+        assert!(p.binds_all_interfaces());
+    }
+}

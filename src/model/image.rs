@@ -1,0 +1,51 @@
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use super::{EnvVar, Healthcheck};
+
+/// One layer record of `GET /images/{id}/history`, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    pub created_by: String,
+    pub created: Option<DateTime<Utc>>,
+    pub size: i64,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Image {
+    pub id: String,
+    /// `repo:tag` names; empty for a dangling image.
+    pub tags: Vec<String>,
+    pub digests: Vec<String>,
+    pub created: Option<DateTime<Utc>>,
+    pub size: i64,
+    /// Default user (`Config.User`).
+    pub user: String,
+    pub healthcheck: Option<Healthcheck>,
+    pub env: Vec<EnvVar>,
+    pub labels: BTreeMap<String, String>,
+    pub os: String,
+    pub architecture: String,
+    /// Newest first, as the engine returns it.
+    pub history: Vec<HistoryEntry>,
+}
+
+impl Image {
+    pub fn short_id(&self) -> &str {
+        let id = self.id.strip_prefix("sha256:").unwrap_or(&self.id);
+        &id[..id.len().min(12)]
+    }
+
+    /// A name for people: the first tag, or the short id.
+    pub fn display_name(&self) -> String {
+        self.tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.short_id().to_string())
+    }
+
+    pub fn is_dangling(&self) -> bool {
+        self.tags.is_empty() || self.tags.iter().all(|t| t == "<none>:<none>")
+    }
+}

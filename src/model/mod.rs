@@ -1,0 +1,64 @@
+//! Plain data: what the engine told us, converted once into shipshape's own
+//! types, plus the findings the rules produce about it.
+//!
+//! Nothing in here does I/O or knows about bollard, egui or tokio.
+
+mod container;
+mod engine;
+mod finding;
+mod image;
+mod reference;
+mod secret;
+
+pub use container::{
+    Container, ContainerState, Device, EnvVar, Healthcheck, Limits, Mount, MountKind, PortBinding,
+    Process, RestartPolicy,
+};
+pub use engine::{BridgeNetwork, EngineInfo, EngineProduct, SecurityOptions};
+pub use finding::{AppliedWaiver, Finding, SeedRule, Severity, Subject};
+pub use image::{HistoryEntry, Image};
+pub use reference::ImageRef;
+pub use secret::Sensitive;
+
+use chrono::{DateTime, Utc};
+
+/// One consistent snapshot of everything shipshape knows about an engine.
+#[derive(Debug, Clone, Default)]
+pub struct Inventory {
+    pub engine: EngineInfo,
+    pub containers: Vec<Container>,
+    pub images: Vec<Image>,
+    /// When the snapshot was taken.
+    pub taken_at: Option<DateTime<Utc>>,
+    /// Things that went wrong for single objects without failing the whole
+    /// snapshot (a container that vanished between list and inspect, …).
+    pub warnings: Vec<String>,
+}
+
+impl Inventory {
+    /// The image a container was created from, by image id.
+    pub fn image_by_id(&self, id: &str) -> Option<&Image> {
+        self.images.iter().find(|i| i.id == id)
+    }
+
+    /// The image a reference such as `nginx:1.25` currently points to.
+    pub fn image_by_ref(&self, reference: &ImageRef) -> Option<&Image> {
+        let wanted = reference.canonical();
+        self.images.iter().find(|img| {
+            img.tags
+                .iter()
+                .filter_map(|t| ImageRef::parse(t))
+                .any(|r| r.canonical() == wanted)
+        })
+    }
+
+    /// Containers created from the image with this id.
+    pub fn containers_using<'a>(
+        &'a self,
+        image_id: &'a str,
+    ) -> impl Iterator<Item = &'a Container> {
+        self.containers
+            .iter()
+            .filter(move |c| c.image_id == image_id)
+    }
+}

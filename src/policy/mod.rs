@@ -1,0 +1,382 @@
+//! The user's policy file (TOML): approved image sources, the maximum image
+//! age, the oldest acceptable engine versions, severity overrides and
+//! waivers. See `docs/policy.md` for the format.
+//!
+//! Parsing is strict: unknown keys, unknown rule ids, bad globs and bad dates
+//! are errors that name the file, line and column.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use globset::{Glob, GlobMatcher};
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::{ImageRef, Severity};
+
+/// A policy file problem, located in the file.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("cannot read policy file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{file}:{line}:{column}: {message}")]
+    Invalid {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ApprovedPattern {
+    pub pattern: String,
+    matcher: GlobMatcher,
+}
+
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub rule: String,
+    /// Glob over container names, image references or image ids; `*` when
+    /// the waiver names no target.
+    pub target: String,
+    matcher: GlobMatcher,
+    pub reason: String,
+    pub expires: Option<NaiveDate>,
+    /// Line in the policy file, for messages.
+    pub line: usize,
+}
+
+impl Waiver {
+    pub fn matches_any<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> bool {
+        names.into_iter().any(|n| self.matcher.is_match(n))
+    }
+
+    pub fn is_expired(&self, today: NaiveDate) -> bool {
+        self.expires.is_some_and(|d| d < today)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Where it was loaded from; `None` for the built-in default.
+    pub source: Option<PathBuf>,
+    /// Empty: no approved-source restriction.
+    pub approved: Vec<ApprovedPattern>,
+    pub max_image_age_days: u32,
+    pub min_docker_version: String,
+    pub min_podman_version: String,
+    pub severity_overrides: BTreeMap<String, Severity>,
+    pub waivers: Vec<Waiver>,
+}
+
+pub const DEFAULT_MAX_IMAGE_AGE_DAYS: u32 = 90;
+/// Oldest Docker Engine release line still receiving security updates at the
+/// time of writing; override in the policy as releases move on.
+pub const DEFAULT_MIN_DOCKER_VERSION: &str = "27.0";
+pub const DEFAULT_MIN_PODMAN_VERSION: &str = "5.0";
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            source: None,
+            approved: Vec::new(),
+            max_image_age_days: DEFAULT_MAX_IMAGE_AGE_DAYS,
+            min_docker_version: DEFAULT_MIN_DOCKER_VERSION.into(),
+            min_podman_version: DEFAULT_MIN_PODMAN_VERSION.into(),
+            severity_overrides: BTreeMap::new(),
+            waivers: Vec::new(),
+        }
+    }
+}
+
+// --- the file format -------------------------------------------------------
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct File {
+    #[serde(default)]
+    images: ImagesSection,
+    #[serde(default)]
+    engine: EngineSection,
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default, rename = "waiver")]
+    waivers: Vec<Spanned<WaiverEntry>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ImagesSection {
+    #[serde(default)]
+    approved: Vec<Spanned<String>>,
+    max_age_days: Option<u32>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct EngineSection {
+    min_docker_version: Option<Spanned<String>>,
+    min_podman_version: Option<Spanned<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WaiverEntry {
+    rule: Spanned<String>,
+    target: Option<Spanned<String>>,
+    reason: Spanned<String>,
+    expires: Option<Spanned<toml::value::Datetime>>,
+}
+
+impl Policy {
+    /// Load from a file. A missing file is an error (the caller decides
+    /// whether a missing *default* path means "use the built-in policy").
+    pub fn load(path: &Path) -> Result<Self, PolicyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, Some(path))
+    }
+
+    /// The default location: `<config dir>/shipshape/policy.toml`.
+    pub fn default_path() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "shipshape")
+            .map(|d| d.config_dir().join("policy.toml"))
+    }
+
+    pub fn from_toml_str(text: &str, path: Option<&Path>) -> Result<Self, PolicyError> {
+        let file_name = path.map_or_else(|| "<policy>".to_string(), |p| p.display().to_string());
+        let err = |span: Option<std::ops::Range<usize>>, message: String| {
+            let (line, column) = span.map_or((1, 1), |s| line_col(text, s.start));
+            PolicyError::Invalid {
+                file: file_name.clone(),
+                line,
+                column,
+                message,
+            }
+        };
+        let file: File =
+            toml::from_str(text).map_err(|e| err(e.span(), e.message().to_string()))?;
+
+        let mut policy = Policy {
+            source: path.map(Path::to_path_buf),
+            ..Policy::default()
+        };
+
+        for p in file.images.approved {
+            let pattern = p.get_ref().trim().to_string();
+            let matcher = glob(&pattern).map_err(|m| err(Some(p.span()), m))?;
+            policy.approved.push(ApprovedPattern { pattern, matcher });
+        }
+        if let Some(days) = file.images.max_age_days {
+            policy.max_image_age_days = days;
+        }
+        if let Some(v) = file.engine.min_docker_version {
+            check_version(v.get_ref()).map_err(|m| err(Some(v.span()), m))?;
+            policy.min_docker_version = v.into_inner();
+        }
+        if let Some(v) = file.engine.min_podman_version {
+            check_version(v.get_ref()).map_err(|m| err(Some(v.span()), m))?;
+            policy.min_podman_version = v.into_inner();
+        }
+        for (rule, sev) in file.severity {
+            known_rule(rule.get_ref()).map_err(|m| err(Some(rule.span()), m))?;
+            let parsed: Severity = sev
+                .get_ref()
+                .parse()
+                .map_err(|m| err(Some(sev.span()), m))?;
+            policy.severity_overrides.insert(rule.into_inner(), parsed);
+        }
+        for w in file.waivers {
+            let line = line_col(text, w.span().start).0;
+            let w = w.into_inner();
+            known_rule(w.rule.get_ref()).map_err(|m| err(Some(w.rule.span()), m))?;
+            if w.reason.get_ref().trim().is_empty() {
+                return Err(err(Some(w.reason.span()), "a waiver needs a reason".into()));
+            }
+            let target = w
+                .target
+                .as_ref()
+                .map_or("*".to_string(), |t| t.get_ref().clone());
+            let matcher = glob(&target).map_err(|m| err(w.target.as_ref().map(|t| t.span()), m))?;
+            let expires = match &w.expires {
+                None => None,
+                Some(d) => Some(to_date(d.get_ref()).map_err(|m| err(Some(d.span()), m))?),
+            };
+            policy.waivers.push(Waiver {
+                rule: w.rule.into_inner(),
+                target,
+                matcher,
+                reason: w.reason.into_inner(),
+                expires,
+                line,
+            });
+        }
+        Ok(policy)
+    }
+
+    /// Does an approved pattern match this image? Patterns match the
+    /// normalised `registry/repository` (e.g. `docker.io/library/nginx`) or
+    /// the full `registry/repository:tag`.
+    pub fn approves(&self, r: &ImageRef) -> bool {
+        let name = r.name();
+        let full = r.canonical();
+        self.approved
+            .iter()
+            .any(|p| p.matcher.is_match(&name) || p.matcher.is_match(&full))
+    }
+
+    pub fn describe_source(&self) -> String {
+        match &self.source {
+            Some(p) => p.display().to_string(),
+            None => "built-in default".into(),
+        }
+    }
+}
+
+fn glob(pattern: &str) -> Result<GlobMatcher, String> {
+    if pattern.is_empty() {
+        return Err("empty pattern".into());
+    }
+    Glob::new(pattern)
+        .map(|g| g.compile_matcher())
+        .map_err(|e| format!("bad glob pattern '{pattern}': {}", e.kind()))
+}
+
+fn known_rule(id: &str) -> Result<(), String> {
+    if crate::rules::by_id(id).is_some() {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown rule id '{id}' (run `shipshape rules` to list them)"
+        ))
+    }
+}
+
+fn check_version(v: &str) -> Result<(), String> {
+    crate::rules::engine::major_minor(v)
+        .map(|_| ())
+        .ok_or_else(|| format!("'{v}' is not a version like \"27.0\""))
+}
+
+fn to_date(d: &toml::value::Datetime) -> Result<NaiveDate, String> {
+    match (d.date, d.time) {
+        (Some(date), None) => NaiveDate::from_ymd_opt(
+            i32::from(date.year),
+            u32::from(date.month),
+            u32::from(date.day),
+        )
+        .ok_or_else(|| format!("'{d}' is not a calendar date")),
+        _ => Err(format!(
+            "expires must be a plain date like 2027-01-31, not '{d}'"
+        )),
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+[images]
+approved = ["docker.io/library/*", "ghcr.io/acme/*"]
+max_age_days = 30
+
+[engine]
+min_docker_version = "26.1"
+
+[severity]
+"container.no-cpu-limit" = "info"
+
+[[waiver]]
+rule = "container.root-user"
+target = "legacy-*"
+reason = "vendor image, ticket SEC-12"
+expires = 2027-01-31
+
+[[waiver]]
+rule = "engine.icc"
+reason = "single-container host"
+"#;
+
+    #[test]
+    fn parses_every_section() {
+        let p = Policy::from_toml_str(GOOD, Some(Path::new("p.toml"))).unwrap();
+        assert_eq!(p.max_image_age_days, 30);
+        assert_eq!(p.min_docker_version, "26.1");
+        assert_eq!(
+            p.severity_overrides["container.no-cpu-limit"],
+            Severity::Info
+        );
+        assert_eq!(p.waivers.len(), 2);
+        assert_eq!(p.waivers[0].line, 12, "the [[waiver]] header line");
+        assert_eq!(p.waivers[0].expires, NaiveDate::from_ymd_opt(2027, 1, 31));
+        assert!(p.waivers[0].matches_any(["legacy-db"]));
+        assert!(!p.waivers[0].matches_any(["web"]));
+        assert_eq!(p.waivers[1].target, "*");
+        assert!(p.approves(&ImageRef::parse("nginx:1.27").unwrap()));
+        assert!(p.approves(&ImageRef::parse("ghcr.io/acme/api").unwrap()));
+        assert!(!p.approves(&ImageRef::parse("ghcr.io/evil/api").unwrap()));
+    }
+
+    fn error_of(text: &str) -> String {
+        Policy::from_toml_str(text, Some(Path::new("/etc/p.toml")))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn errors_name_file_line_and_problem() {
+        let e = error_of("[images]\nmax_age_days = \"ninety\"\n");
+        assert!(e.starts_with("/etc/p.toml:2:"), "{e}");
+        assert!(e.contains("invalid type"), "{e}");
+
+        let e = error_of("[severity]\n\"container.nope\" = \"low\"\n");
+        assert!(e.starts_with("/etc/p.toml:2:1:"), "{e}");
+        assert!(e.contains("unknown rule id 'container.nope'"), "{e}");
+
+        let e = error_of("[severity]\n\"container.privileged\" = \"severe\"\n");
+        assert!(e.contains("unknown severity 'severe'"), "{e}");
+
+        let e = error_of(
+            "[[waiver]]\nrule = \"container.privileged\"\nreason = \"x\"\nexpires = \"soon\"\n",
+        );
+        assert!(e.starts_with("/etc/p.toml:4:"), "{e}");
+
+        let e = error_of("[[waiver]]\nrule = \"container.privileged\"\nreason = \"  \"\n");
+        assert!(e.contains("needs a reason"), "{e}");
+
+        let e = error_of("[images]\napproved = [\"docker.io/[\"]\n");
+        assert!(e.contains("bad glob"), "{e}");
+
+        let e = error_of("[image]\n");
+        assert!(e.contains("unknown field `image`"), "{e}");
+
+        let e = error_of("[images\n");
+        assert!(e.starts_with("/etc/p.toml:1:"), "{e}");
+    }
+
+    #[test]
+    fn expiry() {
+        let p = Policy::from_toml_str(GOOD, None).unwrap();
+        let w = &p.waivers[0];
+        assert!(!w.is_expired(NaiveDate::from_ymd_opt(2027, 1, 31).unwrap()));
+        assert!(w.is_expired(NaiveDate::from_ymd_opt(2027, 2, 1).unwrap()));
+        assert!(!p.waivers[1].is_expired(NaiveDate::from_ymd_opt(2099, 1, 1).unwrap()));
+    }
+}

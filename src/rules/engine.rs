@@ -1,0 +1,516 @@
+//! Daemon-level checks from `/info`, `/version` and the default bridge.
+//! Each fires at most once per engine, never per container.
+
+use super::{Check, Ctx, Family, Fix, Hit, Rule};
+use crate::model::{EngineInfo, EngineProduct, SeedRule, Severity};
+
+const CIS: &str = "CIS Docker Benchmark v1.6.0";
+const DAEMON_DOC: &str = "https://docs.docker.com/reference/cli/dockerd/#daemon-configuration-file";
+
+fn once(cond: bool, evidence: impl FnOnce() -> String) -> Vec<Hit> {
+    if cond {
+        vec![Hit::new(evidence())]
+    } else {
+        vec![]
+    }
+}
+
+pub const NOT_ROOTLESS: Rule = Rule {
+    id: "engine.not-rootless",
+    title: "Engine runs as root",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: Some("2.1"),
+    seed: SeedRule::LeastPrivilege,
+    why: "A rootful daemon means every container escape, and every user who can reach the API, \
+          ends up as root on the host. Rootless mode runs the daemon and containers as an \
+          ordinary user.",
+    attack: "Membership of the docker group is equivalent to root: `docker run -v /:/host` from \
+             any account that can reach the socket owns the machine.",
+    fix: Fix {
+        summary: "Run Docker in rootless mode (dockerd-rootless-setuptool.sh install) or use rootless Podman.",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/security/rootless/"],
+    check: Check::Engine(|_, e| {
+        once(!e.security.rootless, || {
+            "SecurityOptions has no name=rootless".into()
+        })
+    }),
+};
+
+pub const ICC: Rule = Rule {
+    id: "engine.icc",
+    title: "Inter-container traffic allowed on the default bridge",
+    severity: Severity::Medium,
+    family: Family::Engine,
+    cis: Some("2.2"),
+    seed: SeedRule::NetworkIsolation,
+    why: "With icc on, every container on the default bridge can open connections to every other \
+          one, on every port.",
+    attack: "From one compromised container the attacker scans and attacks all others on docker0: \
+             databases, caches, admin ports that were never published.",
+    fix: Fix {
+        summary: "Set \"icc\": false in daemon.json and use user-defined networks for containers that must talk.",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, DAEMON_DOC],
+    check: Check::Engine(|_, e| match &e.default_bridge {
+        Some(b) if b.icc != Some(false) => vec![Hit::new(format!(
+            "network {} has com.docker.network.bridge.enable_icc={}",
+            b.name,
+            b.icc.map_or("unset (true)".to_string(), |v| v.to_string())
+        ))],
+        _ => vec![],
+    }),
+};
+
+/// Loopback ranges are insecure by default and harmless.
+fn is_loopback(addr: &str) -> bool {
+    let host = addr.split('/').next().unwrap_or(addr);
+    // Strip a port, but not from a bare IPv6 address.
+    let host = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None if host.matches(':').count() == 1 => host.split(':').next().unwrap_or(host),
+        None => host,
+    };
+    host.starts_with("127.") || host == "::1" || host == "localhost"
+}
+
+pub const INSECURE_REGISTRY: Rule = Rule {
+    id: "engine.insecure-registry",
+    title: "Insecure registries configured",
+    severity: Severity::High,
+    family: Family::Engine,
+    cis: Some("2.5"),
+    seed: SeedRule::Integrity,
+    why: "An insecure registry is reached over plain HTTP or with unverified TLS: images pulled \
+          from it can be swapped in transit.",
+    attack: "Anyone on the network path (same Wi-Fi, a compromised router) serves a modified \
+             image that the engine accepts and runs.",
+    fix: Fix {
+        summary: "Remove insecure-registries from daemon.json; give the registry a valid TLS certificate.",
+        run: "",
+        compose: "",
+    },
+    references: &[
+        CIS,
+        "https://docs.docker.com/reference/cli/dockerd/#insecure-registries",
+    ],
+    check: Check::Engine(|_, e| {
+        let mut list: Vec<&str> = e
+            .insecure_registry_cidrs
+            .iter()
+            .chain(e.insecure_registries.iter())
+            .map(String::as_str)
+            .filter(|r| !is_loopback(r))
+            .collect();
+        list.sort_unstable();
+        list.dedup();
+        once(!list.is_empty(), || {
+            format!("insecure registries: {}", list.join(", "))
+        })
+    }),
+};
+
+pub const TCP_WITHOUT_TLS: Rule = Rule {
+    id: "engine.tcp-without-tls",
+    title: "Engine API reachable over TCP without TLS",
+    severity: Severity::Critical,
+    family: Family::Engine,
+    cis: Some("2.7"),
+    seed: SeedRule::AuditAdminAccess,
+    why: "The engine API has no authentication of its own; on plain TCP anyone who can reach the \
+          port is an administrator of the engine, and so root on the host.",
+    attack: "Internet-wide scans for port 2375 find such engines within minutes and start \
+             privileged containers running miners with the host's disk mounted.",
+    fix: Fix {
+        summary: "Listen on the unix socket only, or require mutual TLS (tlsverify with CA, cert and key).",
+        run: "",
+        compose: "",
+    },
+    references: &[
+        CIS,
+        "https://docs.docker.com/engine/security/protect-access/",
+    ],
+    check: Check::Engine(|_, e| {
+        let mut hits: Vec<Hit> = e
+            .warnings
+            .iter()
+            .filter(|w| w.contains("without encryption") || w.contains("unencrypted"))
+            .map(|w| Hit::new(format!("engine warning: {}", w.trim())))
+            .collect();
+        if hits.is_empty() && e.plaintext_tcp {
+            hits.push(Hit::new(format!(
+                "shipshape reached the engine at {} without TLS",
+                e.endpoint
+            )));
+        }
+        hits.truncate(1);
+        hits
+    }),
+};
+
+pub const NO_USERNS: Rule = Rule {
+    id: "engine.no-userns",
+    title: "No user-namespace remapping",
+    severity: Severity::Medium,
+    family: Family::Engine,
+    cis: Some("2.9"),
+    seed: SeedRule::LeastPrivilege,
+    why: "Without userns-remap, uid 0 in a container is uid 0 on the host; with it, container \
+          root maps to an unprivileged host uid.",
+    attack: "Any container escape lands as real root on the host.",
+    fix: Fix {
+        summary: "Enable \"userns-remap\": \"default\" in daemon.json (or run rootless).",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/security/userns-remap/"],
+    check: Check::Engine(|_, e| {
+        once(!e.security.userns && !e.security.rootless, || {
+            "SecurityOptions has no name=userns".into()
+        })
+    }),
+};
+
+pub const NO_AUTHZ_PLUGIN: Rule = Rule {
+    id: "engine.no-authz-plugin",
+    title: "No authorization plugin",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: Some("2.12"),
+    seed: SeedRule::AuditAdminAccess,
+    why: "Without an authorization plugin, every client that reaches the API may do everything, \
+          and no per-request decision or record of administrative access exists.",
+    attack: "A leaked client certificate or socket access gives full control, with nothing \
+             restricting or recording what is done with it.",
+    fix: Fix {
+        summary: "Configure an authorization plugin (\"authorization-plugins\" in daemon.json), e.g. an OPA-based one.",
+        run: "",
+        compose: "",
+    },
+    references: &[
+        CIS,
+        "https://docs.docker.com/engine/extend/plugins_authorization/",
+    ],
+    check: Check::Engine(|_, e| {
+        once(
+            e.product == EngineProduct::Docker && e.authorization_plugins.is_empty(),
+            || "Plugins.Authorization is empty".into(),
+        )
+    }),
+};
+
+pub const LOCAL_LOGGING: Rule = Rule {
+    id: "engine.local-logging",
+    title: "Container logs stay on this machine only",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: Some("2.13"),
+    seed: SeedRule::MonitorActivity,
+    why: "With a local logging driver, logs live next to the containers they describe: whoever \
+          compromises the host can edit or delete them, and nobody sees them centrally.",
+    attack: "After a break-in the attacker truncates the json-file logs; the evidence is gone.",
+    fix: Fix {
+        summary: "Ship logs off the host (syslog, journald forwarding, fluentd, gelf…).",
+        run: "--log-driver syslog --log-opt syslog-address=…",
+        compose: "logging: { driver: syslog }",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/logging/configure/"],
+    check: Check::Engine(|_, e| {
+        let local = matches!(
+            e.logging_driver.as_str(),
+            "json-file" | "local" | "none" | "k8s-file" | ""
+        );
+        once(local && !e.logging_driver.is_empty(), || {
+            format!("LoggingDriver is {}", e.logging_driver)
+        })
+    }),
+};
+
+pub const NO_DAEMON_NNP: Rule = Rule {
+    id: "engine.no-daemon-no-new-privileges",
+    title: "no-new-privileges not set daemon-wide",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: Some("2.14"),
+    seed: SeedRule::LeastPrivilege,
+    why: "Setting no-new-privileges in daemon.json protects every container by default instead \
+          of relying on each one to ask for it.",
+    attack: "Any container started without the flag lets setuid binaries raise privileges.",
+    fix: Fix {
+        summary: "Set \"no-new-privileges\": true in daemon.json.",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, DAEMON_DOC],
+    check: Check::Engine(|_, e| {
+        once(!e.security.no_new_privileges, || {
+            "SecurityOptions has no name=no-new-privileges".into()
+        })
+    }),
+};
+
+pub const NO_LIVE_RESTORE: Rule = Rule {
+    id: "engine.no-live-restore",
+    title: "Live restore disabled",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: Some("2.15"),
+    seed: SeedRule::VulnerabilityManagement,
+    why: "Without live restore, restarting the daemon (for example to patch it) stops every \
+          container, which makes people postpone engine updates.",
+    attack: "Engines stay unpatched longer because updating them means downtime.",
+    fix: Fix {
+        summary: "Set \"live-restore\": true in daemon.json.",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/daemon/live-restore/"],
+    check: Check::Engine(|_, e| {
+        once(
+            e.product == EngineProduct::Docker && !e.live_restore,
+            || "LiveRestoreEnabled is false".into(),
+        )
+    }),
+};
+
+pub const EXPERIMENTAL: Rule = Rule {
+    id: "engine.experimental",
+    title: "Experimental features enabled",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: Some("2.18"),
+    seed: SeedRule::Integrity,
+    why: "Experimental features are not covered by the same stability and security review as the \
+          rest of the engine.",
+    attack: "Bugs in unreviewed code paths are an easier route to the daemon.",
+    fix: Fix {
+        summary: "Remove \"experimental\": true from daemon.json.",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS],
+    check: Check::Engine(|_, e| once(e.experimental, || "ExperimentalBuild is true".into())),
+};
+
+/// `20.10.24+dfsg1` → (20, 10).
+pub fn major_minor(v: &str) -> Option<(u32, u32)> {
+    let v = v.trim_start_matches('v');
+    let mut parts = v.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    Some((major, minor))
+}
+
+fn old_version(ctx: &Ctx, e: &EngineInfo) -> Vec<Hit> {
+    let min = match e.product {
+        EngineProduct::Docker => &ctx.policy.min_docker_version,
+        EngineProduct::Podman => &ctx.policy.min_podman_version,
+    };
+    match (major_minor(&e.version), major_minor(min)) {
+        (Some(have), Some(want)) if have < want => vec![Hit::new(format!(
+            "{} {} is older than {min}, the oldest version the policy accepts",
+            e.product.as_str(),
+            e.version
+        ))],
+        _ => vec![],
+    }
+}
+
+pub const OLD_VERSION: Rule = Rule {
+    id: "engine.old-version",
+    title: "Engine version is out of date",
+    severity: Severity::Medium,
+    family: Family::Engine,
+    cis: Some("1.2.2"),
+    seed: SeedRule::VulnerabilityManagement,
+    why: "Old engine releases no longer get security fixes; several container-escape CVEs (runc, \
+          BuildKit, the daemon itself) are fixed only in current versions.",
+    attack: "Known escapes such as CVE-2024-21626 (runc) work against engines that were never \
+             updated.",
+    fix: Fix {
+        summary: "Update the engine to a supported release (the minimum is set by the policy's [engine] section).",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/release-notes/"],
+    check: Check::Engine(old_version),
+};
+
+pub const NO_CONTENT_TRUST: Rule = Rule {
+    id: "engine.no-content-trust",
+    title: "Content trust not enabled for this client",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: Some("4.5"),
+    seed: SeedRule::Integrity,
+    why: "With DOCKER_CONTENT_TRUST=1 the docker CLI pulls and runs only signed images; without \
+          it any image with the right name is accepted.",
+    attack: "A tampered image pushed under a trusted name is pulled and run without complaint.",
+    fix: Fix {
+        summary: "export DOCKER_CONTENT_TRUST=1 in the shell profile of people and CI jobs that pull images (or verify signatures with cosign).",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/security/trust/"],
+    check: Check::Engine(|_, e| {
+        once(!e.client_content_trust, || {
+            "DOCKER_CONTENT_TRUST is not 1 in this environment".into()
+        })
+    }),
+};
+
+pub const SWARM: Rule = Rule {
+    id: "engine.swarm",
+    title: "Swarm mode is on",
+    severity: Severity::Info,
+    family: Family::Engine,
+    cis: Some("5.1"),
+    seed: SeedRule::NetworkIsolation,
+    why: "Swarm mode opens cluster management ports (2377, 7946, 4789) and accepts work from the \
+          swarm's managers; on a workstation that is rarely intended.",
+    attack: "An exposed or joined swarm lets another manager schedule containers onto this machine.",
+    fix: Fix {
+        summary: "Leave the swarm if it is not needed: docker swarm leave.",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/swarm/"],
+    check: Check::Engine(|_, e| {
+        once(
+            matches!(e.swarm_state.as_str(), "active" | "pending" | "locked"),
+            || format!("Swarm.LocalNodeState is {}", e.swarm_state),
+        )
+    }),
+};
+
+pub const NO_MAC: Rule = Rule {
+    id: "engine.no-mac",
+    title: "No AppArmor or SELinux on the host",
+    severity: Severity::Medium,
+    family: Family::Engine,
+    cis: Some("5.2"),
+    seed: SeedRule::LeastPrivilege,
+    why: "Mandatory access control is the layer that still confines a process after it escapes \
+          its namespaces. This engine reports neither AppArmor nor SELinux, so no container has \
+          it — said once here instead of on every container.",
+    attack: "A container escape is limited only by capabilities and seccomp, not by a MAC policy.",
+    fix: Fix {
+        summary: "Enable AppArmor (Debian/Ubuntu) or SELinux (Fedora/RHEL) on the host and restart the engine.",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/security/apparmor/"],
+    check: Check::Engine(|_, e| {
+        once(
+            !e.security.apparmor && !e.security.selinux && e.os_type != "windows",
+            || "SecurityOptions lists neither apparmor nor selinux".into(),
+        )
+    }),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::model::{BridgeNetwork, SecurityOptions};
+
+    /// What the Debian 12 engine of the test machines reports.
+    fn debian_engine() -> EngineInfo {
+        EngineInfo {
+            version: "20.10.24+dfsg1".into(),
+            security: SecurityOptions::parse(&["name=seccomp,profile=default"]),
+            logging_driver: "json-file".into(),
+            swarm_state: "inactive".into(),
+            insecure_registry_cidrs: vec!["127.0.0.0/8".into()],
+            default_bridge: Some(BridgeNetwork {
+                name: "bridge".into(),
+                icc: Some(true),
+            }),
+            ..EngineInfo::default()
+        }
+    }
+
+    #[test]
+    fn a_default_engine_fires_the_expected_set() {
+        let e = debian_engine();
+        let fired: Vec<&str> = crate::rules::ALL
+            .iter()
+            .filter(|r| matches!(r.check, Check::Engine(_)))
+            .filter(|r| !run_engine(r, &e).is_empty())
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(
+            fired,
+            vec![
+                "engine.not-rootless",
+                "engine.icc",
+                "engine.no-userns",
+                "engine.no-authz-plugin",
+                "engine.local-logging",
+                "engine.no-daemon-no-new-privileges",
+                "engine.no-live-restore",
+                "engine.old-version",
+                "engine.no-content-trust",
+                "engine.no-mac",
+            ]
+        );
+    }
+
+    #[test]
+    fn insecure_registries_beyond_loopback() {
+        let mut e = hardened_engine();
+        e.insecure_registry_cidrs = vec!["127.0.0.0/8".into(), "::1/128".into()];
+        e.insecure_registries = vec!["localhost:5000".into()];
+        assert!(run_engine(&INSECURE_REGISTRY, &e).is_empty());
+        e.insecure_registries.push("registry.lan:5000".into());
+        e.insecure_registry_cidrs.push("10.0.0.0/8".into());
+        assert_eq!(
+            run_engine(&INSECURE_REGISTRY, &e)[0].evidence,
+            "insecure registries: 10.0.0.0/8, registry.lan:5000"
+        );
+    }
+
+    #[test]
+    fn tcp_without_tls() {
+        let mut e = hardened_engine();
+        e.warnings =
+            vec!["WARNING: API is accessible on http://0.0.0.0:2375 without encryption.".into()];
+        assert_eq!(run_engine(&TCP_WITHOUT_TLS, &e).len(), 1);
+        e.warnings.clear();
+        e.plaintext_tcp = true;
+        e.endpoint = "tcp://10.0.0.5:2375".into();
+        assert!(
+            run_engine(&TCP_WITHOUT_TLS, &e)[0]
+                .evidence
+                .contains("10.0.0.5")
+        );
+    }
+
+    #[test]
+    fn versions() {
+        assert_eq!(major_minor("20.10.24+dfsg1"), Some((20, 10)));
+        assert_eq!(major_minor("v28.1"), Some((28, 1)));
+        assert_eq!(major_minor("5"), Some((5, 0)));
+        assert_eq!(major_minor("dev"), None);
+        let mut e = hardened_engine();
+        e.product = EngineProduct::Podman;
+        e.version = "4.9.3".into();
+        assert_eq!(run_engine(&OLD_VERSION, &e).len(), 1);
+        e.version = "5.2.0".into();
+        assert!(run_engine(&OLD_VERSION, &e).is_empty());
+    }
+
+    #[test]
+    fn swarm_and_experimental() {
+        let mut e = hardened_engine();
+        e.swarm_state = "active".into();
+        e.experimental = true;
+        assert_eq!(run_engine(&SWARM, &e).len(), 1);
+        assert_eq!(run_engine(&EXPERIMENTAL, &e).len(), 1);
+    }
+}

@@ -1,0 +1,558 @@
+//! Least privilege inside the container: user, capabilities, kernel
+//! confinement (seccomp, AppArmor, SELinux, no-new-privileges), devices.
+
+use super::{Check, Family, Fix, Hit, Rule};
+use crate::model::{SeedRule, Severity};
+
+const CIS: &str = "CIS Docker Benchmark v1.6.0";
+
+/// Is a `user[:group]` spec root? Only the user part decides: `1000:0` is
+/// an unprivileged user in group 0.
+pub fn is_root_user(spec: &str) -> bool {
+    let user = spec.split(':').next().unwrap_or("").trim();
+    user.is_empty() || user == "0" || user == "root"
+}
+
+pub const ROOT_USER: Rule = Rule {
+    id: "container.root-user",
+    title: "Container runs as root",
+    severity: Severity::Medium,
+    family: Family::Privileges,
+    cis: Some("4.1"),
+    seed: SeedRule::LeastPrivilege,
+    why: "Root in the container is root on the host's kernel: uid 0 is the same uid 0 unless user \
+          namespaces remap it. Any escape, mounted path or kernel bug is reached with full privileges.",
+    attack: "An attacker who gets code execution in the app can write to every file in the image, \
+             install tools, read mounted host files as root and use root-only kernel interfaces \
+             as the first step of a breakout.",
+    fix: Fix {
+        summary: "Run as an unprivileged user: set USER in the Dockerfile or override it at run time.",
+        run: "--user 10001:10001",
+        compose: "user: \"10001:10001\"",
+    },
+    references: &[
+        CIS,
+        "https://docs.docker.com/engine/reference/builder/#user",
+    ],
+    check: Check::Container(|_, c| {
+        if is_root_user(&c.user) {
+            let shown = if c.user.is_empty() {
+                "unset (defaults to root)"
+            } else {
+                c.user.as_str()
+            };
+            vec![Hit::new(format!("Config.User is {shown}"))]
+        } else {
+            vec![]
+        }
+    }),
+};
+
+pub const PRIVILEGED: Rule = Rule {
+    id: "container.privileged",
+    title: "Privileged container",
+    severity: Severity::Critical,
+    family: Family::Privileges,
+    cis: Some("5.5"),
+    seed: SeedRule::LeastPrivilege,
+    why: "--privileged gives every capability, every host device, and turns off seccomp, AppArmor \
+          and SELinux confinement. The container boundary is gone; this holds for a created \
+          container too, the moment anyone starts it.",
+    attack: "Mount the host's disk from /dev (e.g. mount /dev/sda1 /mnt), load a kernel module, or \
+             write to /sys to run a program on the host as root: a one-line escape.",
+    fix: Fix {
+        summary: "Remove --privileged; add only the specific capability or device the workload needs.",
+        run: "remove --privileged (use --cap-add <CAP> / --device <path> instead)",
+        compose: "privileged: false",
+    },
+    references: &[
+        CIS,
+        "https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities",
+    ],
+    check: Check::Container(|_, c| {
+        if c.privileged {
+            vec![Hit::new(format!(
+                "HostConfig.Privileged is true (state: {})",
+                c.state.as_str()
+            ))]
+        } else {
+            vec![]
+        }
+    }),
+};
+
+/// Docker's default capability set: adding one of these changes nothing.
+pub const DEFAULT_CAPS: &[&str] = &[
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "NET_RAW",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
+];
+
+/// Capabilities that are close to root on the host.
+pub const DANGEROUS_CAPS: &[&str] = &[
+    "ALL",
+    "SYS_ADMIN",
+    "SYS_MODULE",
+    "SYS_PTRACE",
+    "DAC_READ_SEARCH",
+    "NET_ADMIN",
+    "SYS_RAWIO",
+];
+
+/// `CAP_SYS_ADMIN`, `sys_admin` → `SYS_ADMIN`.
+pub fn normalise_cap(cap: &str) -> String {
+    let up = cap.trim().to_ascii_uppercase();
+    up.strip_prefix("CAP_").map(str::to_string).unwrap_or(up)
+}
+
+pub const CAP_ADD: Rule = Rule {
+    id: "container.cap-add",
+    title: "Capabilities added beyond the default set",
+    severity: Severity::Medium,
+    family: Family::Privileges,
+    cis: Some("5.4"),
+    seed: SeedRule::LeastPrivilege,
+    why: "Each Linux capability is a slice of root. Docker already grants a default set; extra \
+          ones such as SYS_ADMIN, SYS_MODULE or SYS_PTRACE give kernel interfaces that lead \
+          straight out of the container.",
+    attack: "With SYS_ADMIN an attacker mounts filesystems and abuses cgroup release_agent to run \
+             commands on the host; SYS_PTRACE lets them inject into other processes; SYS_MODULE \
+             loads a kernel rootkit; NET_ADMIN rewires the network to sniff or redirect traffic.",
+    fix: Fix {
+        summary: "Drop the extra capabilities; start from --cap-drop ALL and add back only what the process proves it needs.",
+        run: "--cap-drop ALL --cap-add <only-needed>",
+        compose: "cap_drop: [ALL]\ncap_add: [<only-needed>]",
+    },
+    references: &[
+        CIS,
+        "https://man7.org/linux/man-pages/man7/capabilities.7.html",
+    ],
+    check: Check::Container(|_, c| {
+        let mut hits = Vec::new();
+        for cap in &c.cap_add {
+            let cap = normalise_cap(cap);
+            let dangerous = DANGEROUS_CAPS.contains(&cap.as_str());
+            // A default capability is granted anyway (re-adding one after
+            // --cap-drop ALL is the recommended pattern): not an escalation.
+            if !dangerous && DEFAULT_CAPS.contains(&cap.as_str()) {
+                continue;
+            }
+            let sev = if dangerous {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            hits.push(Hit::graded(
+                sev,
+                format!("HostConfig.CapAdd includes {cap}"),
+            ));
+        }
+        hits
+    }),
+};
+
+pub const SECCOMP_UNCONFINED: Rule = Rule {
+    id: "container.seccomp-unconfined",
+    title: "Seccomp filtering disabled",
+    severity: Severity::High,
+    family: Family::Privileges,
+    cis: Some("5.22"),
+    seed: SeedRule::LeastPrivilege,
+    why: "The default seccomp profile blocks about 44 rarely needed system calls (keyctl, \
+          add_key, unshare, mount, …) that are the entry point of many kernel exploits.",
+    attack: "Without seccomp the attacker can call every system call the kernel offers, so a \
+             kernel bug in an obscure syscall becomes a container escape.",
+    fix: Fix {
+        summary: "Remove seccomp=unconfined; if one syscall is really needed, ship a custom profile that allows just it.",
+        run: "remove --security-opt seccomp=unconfined (or --security-opt seccomp=profile.json)",
+        compose: "security_opt: [\"seccomp=profile.json\"]",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/security/seccomp/"],
+    check: Check::Container(|_, c| {
+        c.security_opts()
+            .filter(|(k, v)| *k == "seccomp" && *v == "unconfined")
+            .map(|_| Hit::new("HostConfig.SecurityOpt contains seccomp=unconfined"))
+            .take(1)
+            .collect()
+    }),
+};
+
+pub const NO_NEW_PRIVILEGES: Rule = Rule {
+    id: "container.no-new-privileges",
+    title: "no-new-privileges not set",
+    severity: Severity::Medium,
+    family: Family::Privileges,
+    cis: Some("5.26"),
+    seed: SeedRule::LeastPrivilege,
+    why: "Without no-new-privileges a process can gain privileges through setuid/setgid binaries \
+          or file capabilities inside the image.",
+    attack: "An attacker running as an unprivileged user executes a setuid-root binary in the \
+             image (su, ping, a planted one) to become root in the container.",
+    fix: Fix {
+        summary: "Set no-new-privileges on the container, or daemon-wide with \"no-new-privileges\": true in daemon.json.",
+        run: "--security-opt no-new-privileges",
+        compose: "security_opt: [\"no-new-privileges:true\"]",
+    },
+    references: &[
+        CIS,
+        "https://docs.docker.com/reference/cli/docker/container/run/#security-opt",
+    ],
+    check: Check::Container(|ctx, c| {
+        let mut explicit = None;
+        for (k, v) in c.security_opts() {
+            if k == "no-new-privileges" {
+                explicit = Some(v.is_empty() || v == "true");
+            }
+        }
+        let daemon_wide = ctx.inventory.engine.security.no_new_privileges;
+        match explicit {
+            Some(true) => vec![],
+            Some(false) => vec![Hit::new(
+                "HostConfig.SecurityOpt sets no-new-privileges:false",
+            )],
+            None if daemon_wide => vec![],
+            None => vec![Hit::new(
+                "no-new-privileges is absent from HostConfig.SecurityOpt and not set daemon-wide",
+            )],
+        }
+    }),
+};
+
+pub const APPARMOR: Rule = Rule {
+    id: "container.apparmor-unconfined",
+    title: "No AppArmor profile",
+    severity: Severity::Medium,
+    family: Family::Privileges,
+    cis: Some("5.2"),
+    seed: SeedRule::LeastPrivilege,
+    why: "On a host with AppArmor, the docker-default profile denies writes to /proc and /sys \
+          and mounting; running unconfined removes that layer.",
+    attack: "Unconfined, a process that gained root in the container can write to sensitive \
+             /proc and /sys files that the profile would have denied, a common escape path.",
+    fix: Fix {
+        summary: "Use the default profile (remove apparmor=unconfined) or a custom one.",
+        run: "--security-opt apparmor=docker-default",
+        compose: "security_opt: [\"apparmor=docker-default\"]",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/security/apparmor/"],
+    check: Check::Container(|ctx, c| {
+        // Only meaningful where the engine has AppArmor; otherwise the engine
+        // finding `engine.no-mac` says so once.
+        if !ctx.inventory.engine.security.apparmor {
+            return vec![];
+        }
+        let from_opt = c
+            .security_opts()
+            .any(|(k, v)| k == "apparmor" && v == "unconfined");
+        if from_opt || c.apparmor_profile == "unconfined" {
+            vec![Hit::new("AppArmorProfile is unconfined")]
+        } else if c.apparmor_profile.is_empty() && !c.privileged {
+            // Created containers have no profile yet; Docker applies
+            // docker-default at start, so only a live container counts.
+            if c.state.is_live() {
+                vec![Hit::new("AppArmorProfile is empty on a running container")]
+            } else {
+                vec![]
+            }
+        } else {
+            vec![]
+        }
+    }),
+};
+
+pub const SELINUX: Rule = Rule {
+    id: "container.selinux-unlabelled",
+    title: "No SELinux label",
+    severity: Severity::Medium,
+    family: Family::Privileges,
+    cis: Some("5.3"),
+    seed: SeedRule::LeastPrivilege,
+    why: "On an SELinux host, the container_t label confines what the container's processes may \
+          touch on the host even if they escape the namespace; label=disable removes that.",
+    attack: "A process that breaks out of its namespaces runs with an unconfined label and may \
+             read and write host files that the policy would have denied.",
+    fix: Fix {
+        summary: "Remove label=disable; let the engine assign the default container label.",
+        run: "remove --security-opt label=disable",
+        compose: "security_opt: [\"label=type:container_t\"]",
+    },
+    references: &[
+        CIS,
+        "https://docs.docker.com/engine/security/#other-kernel-security-features",
+    ],
+    check: Check::Container(|ctx, c| {
+        if !ctx.inventory.engine.security.selinux {
+            return vec![];
+        }
+        if c.security_opts()
+            .any(|(k, v)| k == "label" && v == "disable")
+        {
+            vec![Hit::new("HostConfig.SecurityOpt contains label=disable")]
+        } else if c.process_label.is_empty() && c.state.is_live() {
+            vec![Hit::new("ProcessLabel is empty on a running container")]
+        } else {
+            vec![]
+        }
+    }),
+};
+
+pub const HOST_DEVICES: Rule = Rule {
+    id: "container.host-devices",
+    title: "Host devices mapped into the container",
+    severity: Severity::High,
+    family: Family::Privileges,
+    cis: Some("5.18"),
+    seed: SeedRule::LeastPrivilege,
+    why: "A mapped device node gives the container direct access to host hardware: disks, \
+          terminals, GPUs, memory.",
+    attack: "With a block device the attacker reads or rewrites the host filesystem beneath the \
+             kernel's permission checks; with /dev/mem or /dev/kmem, host memory.",
+    fix: Fix {
+        summary: "Remove the device mapping, or map it read-only with the narrowest permissions.",
+        run: "remove --device (or --device /dev/x:/dev/x:r)",
+        compose: "devices: []",
+    },
+    references: &[CIS],
+    check: Check::Container(|_, c| {
+        c.devices
+            .iter()
+            .map(|d| {
+                Hit::new(format!(
+                    "device {} mapped to {} ({})",
+                    d.host_path, d.container_path, d.permissions
+                ))
+            })
+            .collect()
+    }),
+};
+
+/// Does this process look like an SSH daemon?
+pub fn is_sshd(comm: &str, command: &str) -> bool {
+    let base = |s: &str| s.rsplit('/').next().unwrap_or(s).to_string();
+    let first = command.split_whitespace().next().unwrap_or("");
+    comm == "sshd"
+        || base(first) == "sshd"
+        || base(first) == "sshd:"
+        || command.starts_with("sshd:")
+}
+
+pub const SSHD: Rule = Rule {
+    id: "container.sshd",
+    title: "SSH daemon running inside the container",
+    severity: Severity::Medium,
+    family: Family::Privileges,
+    cis: Some("5.7"),
+    seed: SeedRule::LeastPrivilege,
+    why: "An SSH server in a container is a second way in that bypasses the engine's access \
+          control and audit trail, with its own keys and passwords to manage.",
+    attack: "Attackers brute-force or reuse credentials against the SSH port, or plant a key in \
+             authorized_keys to keep access that `docker exec` auditing never sees.",
+    fix: Fix {
+        summary: "Remove sshd from the image; use `docker exec` for administration.",
+        run: "use docker exec instead of running sshd",
+        compose: "command: <the app, not sshd>",
+    },
+    references: &[CIS],
+    check: Check::Container(|_, c| {
+        let Some(procs) = &c.processes else {
+            return vec![];
+        };
+        procs
+            .iter()
+            .filter(|p| is_sshd(&p.comm, &p.command))
+            .take(1)
+            .map(|p| {
+                Hit::new(format!(
+                    "process {} (pid {}, user {}) is sshd",
+                    p.command, p.pid, p.user
+                ))
+            })
+            .collect()
+    }),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::model::{Device, Process};
+
+    #[test]
+    fn root_user_variants() {
+        for u in ["", "0", "root", "0:0", "root:root", "0:1000", "root:staff"] {
+            assert!(is_root_user(u), "{u:?} is root");
+        }
+        for u in ["1000", "app", "1000:0", "nobody:root"] {
+            assert!(!is_root_user(u), "{u:?} is not root");
+        }
+        let mut c = hardened();
+        c.user = String::new();
+        let hits = run_container(&ROOT_USER, &c);
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].evidence.contains("unset"));
+    }
+
+    #[test]
+    fn privileged_fires_for_created_containers() {
+        let mut c = hardened();
+        c.privileged = true;
+        c.state = crate::model::ContainerState::Created;
+        let hits = run_container(&PRIVILEGED, &c);
+        assert!(hits[0].evidence.contains("created"));
+    }
+
+    #[test]
+    fn caps_are_normalised_and_graded() {
+        let mut c = hardened();
+        c.cap_drop.clear();
+        c.cap_add = vec![
+            "CAP_SYS_ADMIN".into(),
+            "net_admin".into(),
+            "AUDIT_CONTROL".into(),
+            "CHOWN".into(),
+        ];
+        let hits = run_container(&CAP_ADD, &c);
+        let sev: Vec<_> = hits
+            .iter()
+            .map(|h| (h.evidence.clone(), h.severity))
+            .collect();
+        assert_eq!(
+            sev,
+            vec![
+                (
+                    "HostConfig.CapAdd includes SYS_ADMIN".into(),
+                    Some(Severity::High)
+                ),
+                (
+                    "HostConfig.CapAdd includes NET_ADMIN".into(),
+                    Some(Severity::High)
+                ),
+                (
+                    "HostConfig.CapAdd includes AUDIT_CONTROL".into(),
+                    Some(Severity::Medium)
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn re_adding_a_default_cap_after_drop_all_is_fine() {
+        let mut c = hardened();
+        c.cap_add = vec!["NET_BIND_SERVICE".into()];
+        assert!(run_container(&CAP_ADD, &c).is_empty());
+        c.cap_add = vec!["ALL".into()];
+        assert_eq!(
+            run_container(&CAP_ADD, &c)[0].severity,
+            Some(Severity::High)
+        );
+    }
+
+    #[test]
+    fn seccomp_both_spellings() {
+        for opt in ["seccomp=unconfined", "seccomp:unconfined"] {
+            let mut c = hardened();
+            c.security_opt.push(opt.into());
+            assert_eq!(run_container(&SECCOMP_UNCONFINED, &c).len(), 1, "{opt}");
+        }
+        let mut c = hardened();
+        c.security_opt.push("seccomp=/etc/profile.json".into());
+        assert!(run_container(&SECCOMP_UNCONFINED, &c).is_empty());
+    }
+
+    #[test]
+    fn no_new_privileges_container_and_daemon() {
+        let p = crate::policy::Policy::default();
+        let mut c = hardened();
+        let mut inv = inventory_with(vec![c.clone()], vec![]);
+        inv.engine.security.no_new_privileges = false;
+        c.security_opt.clear();
+        assert_eq!(run_container_in(&NO_NEW_PRIVILEGES, &c, &inv, &p).len(), 1);
+        c.security_opt = vec!["no-new-privileges".into()];
+        assert!(run_container_in(&NO_NEW_PRIVILEGES, &c, &inv, &p).is_empty());
+        c.security_opt = vec!["no-new-privileges=true".into()];
+        assert!(run_container_in(&NO_NEW_PRIVILEGES, &c, &inv, &p).is_empty());
+
+        // Daemon-wide setting covers containers that do not say otherwise…
+        c.security_opt.clear();
+        inv.engine.security.no_new_privileges = true;
+        assert!(run_container_in(&NO_NEW_PRIVILEGES, &c, &inv, &p).is_empty());
+        // …but not one that turns it off explicitly.
+        c.security_opt = vec!["no-new-privileges:false".into()];
+        assert_eq!(run_container_in(&NO_NEW_PRIVILEGES, &c, &inv, &p).len(), 1);
+    }
+
+    #[test]
+    fn apparmor_only_where_the_engine_has_it() {
+        let mut c = hardened();
+        c.security_opt.push("apparmor=unconfined".into());
+        assert_eq!(run_container(&APPARMOR, &c).len(), 1);
+        let mut inv = inventory_with(vec![c.clone()], vec![]);
+        inv.engine.security.apparmor = false;
+        assert!(
+            run_container_in(&APPARMOR, &c, &inv, &crate::policy::Policy::default()).is_empty()
+        );
+    }
+
+    #[test]
+    fn selinux_only_where_the_engine_has_it() {
+        let mut c = hardened();
+        c.process_label = "system_u:system_r:container_t:s0:c1,c2".into();
+        c.security_opt.push("label=disable".into());
+        // The hardened engine has AppArmor, not SELinux.
+        assert!(run_container(&SELINUX, &c).is_empty());
+        let mut inv = inventory_with(vec![c.clone()], vec![]);
+        inv.engine.security.selinux = true;
+        let p = crate::policy::Policy::default();
+        assert_eq!(run_container_in(&SELINUX, &c, &inv, &p).len(), 1);
+        c.security_opt.pop();
+        assert!(run_container_in(&SELINUX, &c, &inv, &p).is_empty());
+    }
+
+    #[test]
+    fn devices() {
+        let mut c = hardened();
+        c.devices.push(Device {
+            host_path: "/dev/sda".into(),
+            container_path: "/dev/sda".into(),
+            permissions: "rwm".into(),
+        });
+        assert!(
+            run_container(&HOST_DEVICES, &c)[0]
+                .evidence
+                .contains("/dev/sda")
+        );
+    }
+
+    #[test]
+    fn sshd_detection() {
+        assert!(is_sshd("sshd", "/bin/sh /usr/sbin/sshd -D"));
+        assert!(is_sshd("", "/usr/sbin/sshd -D"));
+        assert!(is_sshd(
+            "",
+            "sshd: /usr/sbin/sshd -D [listener] 0 of 10-100 startups"
+        ));
+        assert!(!is_sshd("sleep", "sleep 3600"));
+        assert!(!is_sshd("grep", "grep sshd"));
+        let mut c = hardened();
+        c.processes.as_mut().unwrap().push(Process {
+            user: "root".into(),
+            pid: "7".into(),
+            comm: "sshd".into(),
+            command: "/usr/sbin/sshd -D".into(),
+        });
+        assert_eq!(run_container(&SSHD, &c).len(), 1);
+        c.processes = None;
+        assert!(run_container(&SSHD, &c).is_empty());
+    }
+}

@@ -1,0 +1,206 @@
+//! Where the image a container runs comes from, and whether it is still
+//! the image its name points to.
+
+use super::{Check, Ctx, Family, Fix, Hit, Rule};
+use crate::model::{Container, ImageRef, SeedRule, Severity};
+
+pub const MUTABLE_IMAGE_REF: Rule = Rule {
+    id: "container.mutable-image-ref",
+    title: "Image reference is not pinned",
+    severity: Severity::Low,
+    family: Family::Provenance,
+    cis: Some("5.28"),
+    seed: SeedRule::Integrity,
+    why: "A tag can be moved to different content at any time; `latest` (or no tag) moves all \
+          the time. Without a digest nobody can say which bytes a container was meant to run.",
+    attack: "Whoever can push to the repository (or poison a mirror) replaces the image behind \
+             the tag, and the next pull or restart runs their code.",
+    fix: Fix {
+        summary: "Reference images by digest (or at least a specific version tag).",
+        run: "docker run image@sha256:<digest>",
+        compose: "image: repo/app@sha256:<digest>",
+    },
+    references: &[
+        "CIS Docker Benchmark v1.6.0",
+        "https://docs.docker.com/reference/cli/docker/image/pull/#pull-an-image-by-digest-immutable-identifier",
+    ],
+    check: Check::Container(|_, c| {
+        let Some(r) = ImageRef::parse(&c.image) else {
+            return vec![Hit::new("Config.Image is empty")];
+        };
+        if r.is_immutable() {
+            vec![]
+        } else if r.is_latest() {
+            vec![Hit::graded(
+                Severity::Medium,
+                format!("image {} uses the mutable tag latest", c.image),
+            )]
+        } else {
+            vec![Hit::new(format!(
+                "image {} is referenced by tag, not by digest",
+                c.image
+            ))]
+        }
+    }),
+};
+
+pub const STALE_IMAGE: Rule = Rule {
+    id: "container.stale-image",
+    title: "Runs an image its tag no longer points to",
+    severity: Severity::Medium,
+    family: Family::Provenance,
+    cis: None,
+    seed: SeedRule::VulnerabilityManagement,
+    why: "The tag the container was created from has moved to a newer image (typically a \
+          rebuilt or patched one), but the container still runs the old bytes.",
+    attack: "Fixes pulled into the new image do not protect this container: a vulnerability \
+             that is patched everywhere else stays exploitable here.",
+    fix: Fix {
+        summary: "Recreate the container from the current image.",
+        run: "docker rm -f <name> && docker run … <image:tag>",
+        compose: "docker compose up -d --force-recreate <service>",
+    },
+    references: &["https://docs.docker.com/reference/cli/docker/compose/up/"],
+    check: Check::Container(|ctx, c| {
+        let Some(r) = ImageRef::parse(&c.image) else {
+            return vec![];
+        };
+        if r.is_immutable() {
+            return vec![];
+        }
+        match ctx.inventory.image_by_ref(&r) {
+            Some(img) if !c.image_id.is_empty() && img.id != c.image_id => vec![Hit::new(format!(
+                "{} now points to {}, the container runs {}",
+                c.image,
+                img.short_id(),
+                short(&c.image_id)
+            ))],
+            _ => vec![],
+        }
+    }),
+};
+
+fn short(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    &id[..id.len().min(12)]
+}
+
+/// The names a container's image is known by: its reference, and when that
+/// is an id, the tags of the image.
+fn names_of(ctx: &Ctx, c: &Container) -> Vec<ImageRef> {
+    match ImageRef::parse(&c.image) {
+        Some(r) if !r.is_id => vec![r],
+        _ => ctx
+            .inventory
+            .image_by_id(&c.image_id)
+            .map(|img| img.tags.iter().filter_map(|t| ImageRef::parse(t)).collect())
+            .unwrap_or_default(),
+    }
+}
+
+pub const UNAPPROVED_IMAGE: Rule = Rule {
+    id: "container.unapproved-image",
+    title: "Image is not from an approved source",
+    severity: Severity::Medium,
+    family: Family::Provenance,
+    cis: None,
+    seed: SeedRule::ApprovedImages,
+    why: "The policy file lists the registries and repositories this machine may run images \
+          from. Anything else has not been vetted.",
+    attack: "Typosquatted or look-alike images (`ngnix`, `node-js`) on public registries carry \
+             miners and backdoors; running them hands the attacker a container.",
+    fix: Fix {
+        summary: "Use an image from an approved registry, or add the source to the policy's approved list after review.",
+        run: "docker run <approved-registry>/<repo>:<tag>",
+        compose: "image: <approved-registry>/<repo>:<tag>",
+    },
+    references: &["https://docs.docker.com/docker-hub/image-access-management/"],
+    check: Check::Container(|ctx, c| {
+        if ctx.policy.approved.is_empty() {
+            return vec![];
+        }
+        let names = names_of(ctx, c);
+        if names.iter().any(|r| ctx.policy.approves(r)) {
+            return vec![];
+        }
+        let shown = match names.first() {
+            Some(r) => r.name(),
+            None => format!("{} (untagged image)", c.image),
+        };
+        vec![Hit::new(format!("{shown} matches no approved pattern"))]
+    }),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::model::Image;
+    use crate::policy::Policy;
+
+    #[test]
+    fn mutable_refs_graded() {
+        let mut c = hardened();
+        c.image = "nginx".into();
+        assert_eq!(
+            run_container(&MUTABLE_IMAGE_REF, &c)[0].severity,
+            Some(Severity::Medium)
+        );
+        c.image = "nginx:latest".into();
+        assert_eq!(
+            run_container(&MUTABLE_IMAGE_REF, &c)[0].severity,
+            Some(Severity::Medium)
+        );
+        c.image = "nginx:1.27".into();
+        assert_eq!(run_container(&MUTABLE_IMAGE_REF, &c)[0].severity, None);
+        c.image = "nginx@sha256:abc".into();
+        assert!(run_container(&MUTABLE_IMAGE_REF, &c).is_empty());
+    }
+
+    #[test]
+    fn stale_when_tag_moved() {
+        let mut c = hardened();
+        c.image = "registry.example/app:1.0".into();
+        c.image_id =
+            "sha256:2222222222222222222222222222222222222222222222222222222222222222".into();
+        // clean_image() carries the tag registry.example/app:1.0 with IMAGE_ID.
+        let hits = run_container(&STALE_IMAGE, &c);
+        assert_eq!(hits.len(), 1);
+        assert!(
+            hits[0].evidence.contains("now points to 111111111111"),
+            "{hits:?}"
+        );
+        c.image_id = IMAGE_ID.into();
+        assert!(run_container(&STALE_IMAGE, &c).is_empty());
+    }
+
+    #[test]
+    fn approved_images() {
+        let policy =
+            Policy::from_toml_str("[images]\napproved = [\"registry.example/*\"]\n", None).unwrap();
+        let mut c = hardened();
+        let inv = inventory_with(vec![c.clone()], vec![clean_image()]);
+        // Referenced by id: resolved through the image's tags.
+        assert!(run_container_in(&UNAPPROVED_IMAGE, &c, &inv, &policy).is_empty());
+        c.image = "docker.io/evil/miner:1".into();
+        let hits = run_container_in(&UNAPPROVED_IMAGE, &c, &inv, &policy);
+        assert_eq!(
+            hits[0].evidence,
+            "docker.io/evil/miner matches no approved pattern"
+        );
+        // No approved list: nothing to check.
+        assert!(run_container(&UNAPPROVED_IMAGE, &c).is_empty());
+        // An untagged image referenced by id cannot be approved.
+        c.image = "sha256:3333".into();
+        c.image_id = "sha256:3333".into();
+        let inv = inventory_with(
+            vec![c.clone()],
+            vec![Image {
+                id: "sha256:3333".into(),
+                ..Image::default()
+            }],
+        );
+        let hits = run_container_in(&UNAPPROVED_IMAGE, &c, &inv, &policy);
+        assert!(hits[0].evidence.contains("untagged"));
+    }
+}

@@ -1,0 +1,460 @@
+//! Secrets in environment variables and image build history.
+//!
+//! Detection looks at the key *and* the value's shape, but a finding only
+//! ever names the key: values are read for classification and dropped.
+
+use std::collections::BTreeSet;
+
+use super::{Check, Family, Fix, Hit, Rule};
+use crate::model::{EnvVar, SeedRule, Severity};
+
+/// Key words that name a secret (matched per `_`/`-`/`.`-separated token).
+const SECRET_WORDS: &[&str] = &[
+    "PASSWORD",
+    "PASSWD",
+    "PASS",
+    "PASSPHRASE",
+    "SECRET",
+    "SECRETS",
+    "TOKEN",
+    "APIKEY",
+    "KEY",
+    "PRIVATEKEY",
+    "CREDENTIAL",
+    "CREDENTIALS",
+    "CREDS",
+    "SALT",
+];
+
+/// A last token that says the variable is *about* a secret, not the secret
+/// (`PASSWORD_FILE=/run/secrets/db` is the recommended practice).
+const DESCRIPTIVE_SUFFIXES: &[&str] = &[
+    "FILE",
+    "PATH",
+    "DIR",
+    "URL",
+    "URI",
+    "ENDPOINT",
+    "HOST",
+    "PORT",
+    "USER",
+    "USERNAME",
+    "NAME",
+    "LENGTH",
+    "LEN",
+    "EXPIRY",
+    "TTL",
+    "TIMEOUT",
+    "ENABLED",
+    "MODE",
+    "ALGORITHM",
+    "TYPE",
+    "ID",
+    "REGION",
+    "VERSION",
+];
+
+/// AWS variables that are configuration, not credentials.
+const AWS_BENIGN: &[&str] = &[
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_PROFILE",
+    "AWS_DEFAULT_OUTPUT",
+    "AWS_CONFIG_FILE",
+    "AWS_SHARED_CREDENTIALS_FILE",
+    "AWS_ENDPOINT_URL",
+    "AWS_PAGER",
+];
+
+/// Why a key/value pair looks like a secret, or `None`. The reason never
+/// quotes the value.
+pub fn classify(key: &str, value: &str) -> Option<&'static str> {
+    if value.is_empty() {
+        return None;
+    }
+    // A recognised token format says most; then the key's name; a merely
+    // random-looking value last.
+    value_shape(value)
+        .or_else(|| key_reason(key))
+        .or_else(|| looks_random(value.trim()).then_some("value looks like a high-entropy token"))
+}
+
+fn key_reason(key: &str) -> Option<&'static str> {
+    let up = key.to_ascii_uppercase();
+    if up.starts_with("AWS_") && !AWS_BENIGN.contains(&up.as_str()) {
+        return Some("key is an AWS credential variable");
+    }
+    let tokens: Vec<&str> = up
+        .split(['_', '-', '.'])
+        .filter(|t| !t.is_empty())
+        .collect();
+    let last = *tokens.last()?;
+    if tokens.len() > 1 && DESCRIPTIVE_SUFFIXES.contains(&last) {
+        return None;
+    }
+    if up == "PWD" || up == "OLDPWD" {
+        return None;
+    }
+    tokens
+        .iter()
+        .any(|t| SECRET_WORDS.contains(t))
+        .then_some("key names a secret")
+}
+
+fn value_shape(v: &str) -> Option<&'static str> {
+    let v = v.trim();
+    if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
+        return Some("value is a private key block");
+    }
+    let alnum_run =
+        |s: &str, n: usize| s.len() >= n && s.bytes().take(n).all(|b| b.is_ascii_alphanumeric());
+    if (v.starts_with("AKIA") || v.starts_with("ASIA"))
+        && v.len() == 20
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return Some("value looks like an AWS access key id");
+    }
+    for p in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+        if let Some(rest) = v.strip_prefix(p)
+            && alnum_run(rest, 30)
+        {
+            return Some("value looks like a GitHub token");
+        }
+    }
+    if v.starts_with("github_pat_") && v.len() > 40 {
+        return Some("value looks like a GitHub token");
+    }
+    if v.starts_with("glpat-") && v.len() >= 26 {
+        return Some("value looks like a GitLab token");
+    }
+    if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
+        .iter()
+        .any(|p| v.starts_with(p))
+    {
+        return Some("value looks like a Slack token");
+    }
+    if (v.starts_with("sk_live_") || v.starts_with("rk_live_") || v.starts_with("sk-"))
+        && v.len() >= 24
+    {
+        return Some("value looks like an API secret key");
+    }
+    if v.starts_with("eyJ") && v.matches('.').count() == 2 && v.len() > 30 {
+        return Some("value looks like a JSON Web Token");
+    }
+    if url_has_password(v) {
+        return Some("value is a URL with a password in it");
+    }
+    None
+}
+
+fn url_has_password(v: &str) -> bool {
+    let Some((scheme, rest)) = v.split_once("://") else {
+        return false;
+    };
+    if scheme.is_empty()
+        || !scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"+.-".contains(&b))
+    {
+        return false;
+    }
+    let authority = rest.split('/').next().unwrap_or("");
+    match authority.rsplit_once('@') {
+        Some((userinfo, _)) => userinfo
+            .split_once(':')
+            .is_some_and(|(_, pw)| !pw.is_empty()),
+        None => false,
+    }
+}
+
+/// Shannon entropy in bits per character.
+pub fn entropy(s: &str) -> f64 {
+    let mut counts = [0usize; 256];
+    for b in s.bytes() {
+        counts[b as usize] += 1;
+    }
+    let n = s.len() as f64;
+    counts
+        .iter()
+        .filter(|&&c| c > 0)
+        .map(|&c| {
+            let p = c as f64 / n;
+            -p * p.log2()
+        })
+        .sum()
+}
+
+fn looks_random(v: &str) -> bool {
+    if v.len() < 20 || v.len() > 512 || v.contains(char::is_whitespace) || v.starts_with('/') {
+        return false;
+    }
+    // Path lists, host:port pairs, versions and plain words are not tokens.
+    if v.contains(':') || v.contains(',') || v.contains(';') {
+        return false;
+    }
+    let token_chars = v
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"+/=_-.".contains(&b));
+    if !token_chars {
+        return false;
+    }
+    let has_digit = v.bytes().any(|b| b.is_ascii_digit());
+    let has_alpha = v.bytes().any(|b| b.is_ascii_alphabetic());
+    if !(has_digit && has_alpha) {
+        return false;
+    }
+    let is_hex = v.bytes().all(|b| b.is_ascii_hexdigit());
+    if is_hex {
+        // Hex tops out at 4 bits/char: long random hex is a key.
+        v.len() >= 32 && entropy(v) >= 3.5
+    } else {
+        entropy(v) >= 4.0
+    }
+}
+
+fn env_hits(env: &[EnvVar], what: &str) -> (Vec<Hit>, BTreeSet<String>) {
+    let mut hits = Vec::new();
+    let mut keys = BTreeSet::new();
+    for e in env {
+        if let Some(reason) = classify(&e.key, e.value.expose_for_analysis()) {
+            if keys.insert(e.key.clone()) {
+                hits.push(Hit::new(format!(
+                    "{what} {} ({reason}; value hidden)",
+                    e.key
+                )));
+            }
+        }
+    }
+    (hits, keys)
+}
+
+pub const CONTAINER_SECRET_ENV: Rule = Rule {
+    id: "container.secret-env",
+    title: "Secret in an environment variable",
+    severity: Severity::High,
+    family: Family::Secrets,
+    cis: None,
+    seed: SeedRule::ApprovedImages,
+    why: "Environment variables are visible to anyone who can inspect the container, to every \
+          process in it, in `docker inspect` output, crash dumps and support bundles; they leak \
+          into logs and child processes.",
+    attack: "Anyone with read access to the engine API — or a compromised process in the \
+             container reading /proc/1/environ — collects database passwords and cloud keys \
+             and moves on to those systems.",
+    fix: Fix {
+        summary: "Pass secrets as files (Docker/Compose secrets, a tmpfs mount) and point the app at the file, e.g. DB_PASSWORD_FILE=/run/secrets/db.",
+        run: "--secret / -v /path/secret:/run/secrets/db:ro -e DB_PASSWORD_FILE=/run/secrets/db",
+        compose: "secrets: [db_password]  (with top-level secrets: db_password: { file: ./db_password.txt })",
+    },
+    references: &[
+        "https://docs.docker.com/engine/swarm/secrets/",
+        "https://docs.docker.com/compose/how-tos/use-secrets/",
+    ],
+    check: Check::Container(|ctx, c| {
+        // Variables the container inherits unchanged from its image are the
+        // image's problem (image.secret-env); report them once, there.
+        let inherited: BTreeSet<(&str, &str)> = ctx
+            .inventory
+            .image_by_id(&c.image_id)
+            .map(|img| {
+                img.env
+                    .iter()
+                    .map(|e| (e.key.as_str(), e.value.expose_for_analysis()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let own: Vec<EnvVar> = c
+            .env
+            .iter()
+            .filter(|e| !inherited.contains(&(e.key.as_str(), e.value.expose_for_analysis())))
+            .cloned()
+            .collect();
+        env_hits(&own, "env").0
+    }),
+};
+
+/// `KEY=value` words in a history line, with quotes stripped.
+fn assignments(created_by: &str) -> impl Iterator<Item = (&str, &str)> {
+    created_by.split_whitespace().filter_map(|w| {
+        let w = w.trim_matches(|c| c == '"' || c == '\'');
+        let (k, v) = w.split_once('=')?;
+        let ident = !k.is_empty()
+            && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && !k.as_bytes()[0].is_ascii_digit();
+        ident.then_some((k, v.trim_matches(|c| c == '"' || c == '\'')))
+    })
+}
+
+pub const IMAGE_SECRET: Rule = Rule {
+    id: "image.secret-env",
+    title: "Secret baked into the image",
+    severity: Severity::High,
+    family: Family::Secrets,
+    cis: Some("4.10"),
+    seed: SeedRule::ApprovedImages,
+    why: "ENV values and build arguments are stored in the image's configuration and history for \
+          ever: everyone who can pull the image can read them, in every copy, in every registry.",
+    attack: "`docker history --no-trunc` or `docker image inspect` on a pulled image reveals the \
+             token; attackers scan public registries for exactly this.",
+    fix: Fix {
+        summary: "Remove the secret from the Dockerfile; use build secrets (RUN --mount=type=secret) at build time and runtime secrets at run time, then rotate the leaked value.",
+        run: "docker build --secret id=npm,src=$HOME/.npmrc …",
+        compose: "build: { secrets: [npm] }",
+    },
+    references: &[
+        "CIS Docker Benchmark v1.6.0",
+        "https://docs.docker.com/build/building/secrets/",
+    ],
+    check: Check::Image(|_, img| {
+        let (mut hits, mut seen) = env_hits(&img.env, "ENV");
+        let layers = img.history.len();
+        for (i, h) in img.history.iter().enumerate() {
+            for (k, v) in assignments(&h.created_by) {
+                if let Some(reason) = classify(k, v)
+                    && seen.insert(k.to_string())
+                {
+                    hits.push(Hit::new(format!(
+                        "build history layer {} of {layers} sets {k} ({reason}; value hidden)",
+                        layers - i
+                    )));
+                }
+            }
+        }
+        hits
+    }),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::model::HistoryEntry;
+
+    #[test]
+    fn keys() {
+        for k in [
+            "DB_PASSWORD",
+            "MYSQL_ROOT_PASSWORD",
+            "API_KEY",
+            "GITHUB_TOKEN",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_ACCESS_KEY_ID",
+            "client-secret",
+            "db.pass",
+        ] {
+            assert!(classify(k, "x").is_some(), "{k}");
+        }
+        for k in [
+            "PATH",
+            "PWD",
+            "KEYBOARD",
+            "PASSWORD_FILE",
+            "TOKEN_URL",
+            "AWS_REGION",
+            "HOME",
+            "PASSWORD_MIN_LENGTH",
+            "BYPASS_CACHE",
+        ] {
+            assert!(classify(k, "x").is_none(), "{k}");
+        }
+        assert!(
+            classify("DB_PASSWORD", "").is_none(),
+            "an empty value is not a secret"
+        );
+    }
+
+    #[test]
+    fn value_shapes() {
+        let cases = [
+            ("-----BEGIN RSA PRIVATE KEY-----\nMIIE…", "private key"),
+            ("AKIAIOSFODNN7EXAMPLE", "AWS access key"),
+            ("ghp_0123456789abcdefghijABCDEFGHIJ012345", "GitHub"),
+            ("xoxb-1234-5678-abcdef", "Slack"),
+            (
+                "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U",
+                "JSON Web Token",
+            ),
+            ("postgres://app:s3cr3t@db:5432/app", "URL with a password"),
+            ("Zx8f2Qm9LkP3vR7tW1yB5nH6", "high-entropy"),
+            (
+                "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "high-entropy",
+            ),
+        ];
+        for (v, want) in cases {
+            let got = classify("SOMETHING", v).unwrap_or_else(|| panic!("{v} not detected"));
+            assert!(got.contains(want), "{v}: {got}");
+        }
+        for v in [
+            "/usr/local/bin:/usr/bin:/bin",
+            "en_US.UTF-8",
+            "production",
+            "https://example.com/path",
+            "1.25.3",
+            "true",
+            "abcdefghijklmnopqrstuvwxyz",
+            "nginx-1.25.3-alpine-slim",
+        ] {
+            assert!(classify("SOMETHING", v).is_none(), "{v} is not a secret");
+        }
+    }
+
+    #[test]
+    fn container_finding_names_key_never_value() {
+        let mut c = hardened();
+        c.env = vec![
+            EnvVar::parse("DB_PASSWORD=hunter2-very-secret"),
+            EnvVar::parse("PLAIN=hello"),
+        ];
+        let hits = run_container(&CONTAINER_SECRET_ENV, &c);
+        assert_eq!(hits.len(), 1);
+        assert!(hits[0].evidence.starts_with("env DB_PASSWORD"));
+        assert!(!hits[0].evidence.contains("hunter2"));
+    }
+
+    #[test]
+    fn inherited_env_is_reported_on_the_image_only() {
+        let mut img = clean_image();
+        img.env = vec![EnvVar::parse("API_TOKEN=from-the-image-0123456789")];
+        let mut c = hardened();
+        c.env = img.env.clone();
+        let inv = inventory_with(vec![c.clone()], vec![img.clone()]);
+        let p = crate::policy::Policy::default();
+        assert!(run_container_in(&CONTAINER_SECRET_ENV, &c, &inv, &p).is_empty());
+        // Overridden at run time: the container's own secret.
+        c.env = vec![EnvVar::parse("API_TOKEN=overridden-at-run-time-1")];
+        assert_eq!(
+            run_container_in(&CONTAINER_SECRET_ENV, &c, &inv, &p).len(),
+            1
+        );
+        assert_eq!(run_image(&IMAGE_SECRET, &img).len(), 1);
+    }
+
+    #[test]
+    fn build_history_args() {
+        let mut img = clean_image();
+        img.history.insert(
+            0,
+            HistoryEntry {
+                created_by: "|1 NPM_TOKEN=npm_abcdef0123456789 /bin/sh -c npm ci".into(),
+                created: None,
+                size: 0,
+            },
+        );
+        img.history.insert(
+            0,
+            HistoryEntry {
+                created_by: "/bin/sh -c #(nop)  ENV LOG_LEVEL=debug".into(),
+                created: None,
+                size: 0,
+            },
+        );
+        let hits = run_image(&IMAGE_SECRET, &img);
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(
+            hits[0].evidence,
+            "build history layer 4 of 5 sets NPM_TOKEN (key names a secret; value hidden)"
+        );
+    }
+}
