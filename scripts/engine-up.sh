@@ -40,11 +40,15 @@ if ! engine_ok; then
 fi
 
 # --- local images -----------------------------------------------------------
+# Bump FIXTURE when the images below change: older copies are rebuilt.
+FIXTURE=3
 # shipshape-test/base:1        busybox rootfs, CMD sleep, runs as root, no healthcheck
 # shipshape-test/base:latest   same image, mutable tag
 # shipshape-test/hardened:1    non-root USER, HEALTHCHECK
 BUSYBOX=$(command -v busybox || echo /bin/busybox)
-image_exists() { docker -H "unix://$SOCK" image inspect "$1" >/dev/null 2>&1; }
+image_exists() {
+  [ "$(docker -H "unix://$SOCK" image inspect -f '{{index .Config.Labels "shipshape.fixture"}}' "$1" 2>/dev/null)" = "$FIXTURE" ]
+}
 
 if ! image_exists shipshape-test/base:1; then
   say "building shipshape-test/base:1"
@@ -59,10 +63,17 @@ if ! image_exists shipshape-test/base:1; then
   echo 'app:x:10001:10001:app:/home/app:/bin/sh' >> "$root"/etc/passwd
   printf 'root:x:0:\napp:x:10001:\n' > "$root"/etc/group
   chmod 1777 "$root"/tmp
+  # A stand-in package manager, so a Dockerfile can `RUN apt-get update`.
+  mkdir -p "$root"/usr/sbin
+  printf '#!/bin/sh\necho "apt-get $*"\n' > "$root"/bin/apt-get
+  # A process whose executable is called sshd (a script: comm is "sshd").
+  printf '#!/bin/sh\nsleep 3600\n' > "$root"/usr/sbin/sshd
+  chmod 755 "$root"/bin/apt-get "$root"/usr/sbin/sshd
   tar -C "$root" -c . | docker -H "unix://$SOCK" import \
-    -c 'CMD ["sleep","3600"]' -c 'ENV PATH=/bin' - shipshape-test/base:1 >/dev/null
+    -c 'CMD ["sleep","3600"]' -c 'ENV PATH=/bin:/usr/sbin' -c "LABEL shipshape.fixture=$FIXTURE" \
+    - shipshape-test/base:1 >/dev/null
+  docker -H "unix://$SOCK" tag shipshape-test/base:1 shipshape-test/base:latest
 fi
-image_exists shipshape-test/base:latest || docker -H "unix://$SOCK" tag shipshape-test/base:1 shipshape-test/base:latest
 
 if ! image_exists shipshape-test/hardened:1; then
   say "building shipshape-test/hardened:1"
@@ -73,7 +84,8 @@ USER 10001:10001
 HEALTHCHECK --interval=30s --timeout=3s CMD ["true"]
 CMD ["sleep","3600"]
 DOCKERFILE
-  DOCKER_BUILDKIT=0 docker -H "unix://$SOCK" build -q -t shipshape-test/hardened:1 "$ctx" >/dev/null
+  DOCKER_BUILDKIT=0 docker -H "unix://$SOCK" build -q -t shipshape-test/hardened:1 "$ctx" >/dev/null 2>&1 \
+    || { say "building shipshape-test/hardened:1 failed"; exit 1; }
   rm -rf "$ctx"
 fi
 
@@ -85,10 +97,11 @@ if ! image_exists shipshape-test/leaky:1; then
 FROM shipshape-test/base:1
 ENV API_TOKEN=shipshape-image-token-value-9f8e7d6c
 ADD payload.txt /payload.txt
-RUN echo apt-get update
+RUN apt-get update
 CMD ["sleep","3600"]
 DOCKERFILE
-  DOCKER_BUILDKIT=0 docker -H "unix://$SOCK" build -q -t shipshape-test/leaky:1 "$ctx" >/dev/null
+  DOCKER_BUILDKIT=0 docker -H "unix://$SOCK" build -q -t shipshape-test/leaky:1 "$ctx" >/dev/null 2>&1 \
+    || { say "building shipshape-test/leaky:1 failed"; exit 1; }
   rm -rf "$ctx"
 fi
 say "engine ready on $SOCK"

@@ -44,7 +44,11 @@ pub enum Command {
     /// Scan every container, image and the engine once, and write a report.
     Scan(ScanArgs),
     /// List every check shipshape runs.
-    Rules,
+    Rules {
+        /// Print the full catalogue (why, attack, fix) as Markdown.
+        #[arg(long)]
+        markdown: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -88,8 +92,12 @@ pub enum Exit {
 pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     match cli.command {
         Some(Command::Scan(ref args)) => runtime.block_on(scan::run(&cli, args)),
-        Some(Command::Rules) => {
-            print!("{}", rules_table());
+        Some(Command::Rules { markdown }) => {
+            if markdown {
+                print!("{}", crate::rules::docs::catalogue_markdown());
+            } else {
+                print!("{}", rules_table());
+            }
             Exit::Clean
         }
         None => Exit::Usage,

@@ -220,7 +220,7 @@ impl Engine {
     /// when the engine accepts custom `ps` arguments.
     pub async fn top(&self, id: &str) -> Result<ContainerTopResponse, EngineError> {
         let detailed = TopOptionsBuilder::default()
-            .ps_args("-eo user,pid,comm,args")
+            .ps_args("-e -o user,pid -o comm=COMM -o args=ARGS")
             .build();
         match self.docker.top_processes(id, Some(detailed)).await {
             Ok(t) => Ok(t),

@@ -155,3 +155,42 @@ async fn images(
     });
     Ok((items, warnings))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vanished_objects_are_counted_refusals_warned_lost_engine_fails() {
+        let results = vec![
+            classify(Ok(1)),
+            classify::<i32>(Err(EngineError::NotFound {
+                what: "container a".into(),
+            })),
+            classify::<i32>(Err(EngineError::NotFound {
+                what: "container b".into(),
+            })),
+            classify::<i32>(Err(EngineError::Api {
+                what: "container c".into(),
+                reason: "HTTP 500: boom".into(),
+            })),
+        ];
+        let (items, warnings) = collect("container", results).unwrap();
+        assert_eq!(items, [1]);
+        assert_eq!(
+            warnings,
+            [
+                "the engine refused container c: HTTP 500: boom",
+                "2 container(s) disappeared during the scan and were skipped"
+            ]
+        );
+        let lost = vec![classify::<i32>(Err(EngineError::Lost {
+            what: "x".into(),
+            reason: "EOF".into(),
+        }))];
+        assert!(matches!(
+            collect("container", lost),
+            Err(EngineError::Lost { .. })
+        ));
+    }
+}

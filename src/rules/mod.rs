@@ -9,6 +9,7 @@
 //! Each rule file keeps its tests right after its rules, with cases that must
 //! fire and cases that must not.
 
+pub mod docs;
 pub mod engine;
 pub mod health;
 pub mod images;

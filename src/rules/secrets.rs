@@ -217,13 +217,13 @@ fn env_hits(env: &[EnvVar], what: &str) -> (Vec<Hit>, BTreeSet<String>) {
     let mut hits = Vec::new();
     let mut keys = BTreeSet::new();
     for e in env {
-        if let Some(reason) = classify(&e.key, e.value.expose_for_analysis()) {
-            if keys.insert(e.key.clone()) {
-                hits.push(Hit::new(format!(
-                    "{what} {} ({reason}; value hidden)",
-                    e.key
-                )));
-            }
+        if let Some(reason) = classify(&e.key, e.value.expose_for_analysis())
+            && keys.insert(e.key.clone())
+        {
+            hits.push(Hit::new(format!(
+                "{what} {} ({reason}; value hidden)",
+                e.key
+            )));
         }
     }
     (hits, keys)

@@ -1,0 +1,164 @@
+//! Helpers for tests against a real Docker engine.
+//!
+//! `engine()` makes sure an engine runs and the local fixture images exist
+//! (via scripts/engine-up.sh, which installs and starts Docker when it is
+//! missing). `Fixture` creates containers, networks and tags under a unique
+//! prefix and removes all of them when dropped, pass or fail.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+pub const BASE: &str = "shipshape-test/base:1";
+pub const BASE_LATEST: &str = "shipshape-test/base:latest";
+pub const HARDENED: &str = "shipshape-test/hardened:1";
+pub const LEAKY: &str = "shipshape-test/leaky:1";
+
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Ensure the engine and fixture images, once per test binary.
+pub fn engine() {
+    static READY: OnceLock<()> = OnceLock::new();
+    READY.get_or_init(|| {
+        let out = Command::new("bash")
+            .arg(repo_root().join("scripts/engine-up.sh"))
+            .output()
+            .expect("run scripts/engine-up.sh");
+        assert!(
+            out.status.success(),
+            "scripts/engine-up.sh failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    });
+}
+
+/// Tests in one binary that create engine objects run one at a time, so
+/// event-stream and whole-engine assertions see only their own activity.
+pub fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Run the docker CLI; panic with its output on failure.
+pub fn docker(args: &[&str]) -> String {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("run docker");
+    assert!(
+        out.status.success(),
+        "docker {} failed: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Run the docker CLI, ignoring failure (cleanup).
+pub fn docker_quiet(args: &[&str]) {
+    let _ = Command::new("docker").args(args).output();
+}
+
+pub struct Fixture {
+    pub prefix: String,
+    containers: Vec<String>,
+    networks: Vec<String>,
+    tags: Vec<String>,
+    pub tmp: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub fn new(label: &str) -> Self {
+        engine();
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        Self {
+            prefix: format!("ssit-{label}-{}-{nanos:x}", std::process::id()),
+            containers: Vec::new(),
+            networks: Vec::new(),
+            tags: Vec::new(),
+            tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn name(&self, short: &str) -> String {
+        format!("{}-{short}", self.prefix)
+    }
+
+    /// `docker create --name <prefix>-<short> <args…>`; returns the full name.
+    pub fn create(&mut self, short: &str, args: &[&str]) -> String {
+        self.container("create", short, args)
+    }
+
+    /// `docker run -d --name <prefix>-<short> <args…>`.
+    pub fn run(&mut self, short: &str, args: &[&str]) -> String {
+        self.container("run", short, args)
+    }
+
+    fn container(&mut self, verb: &str, short: &str, args: &[&str]) -> String {
+        let name = self.name(short);
+        self.containers.push(name.clone());
+        let mut full = vec![verb];
+        if verb == "run" {
+            full.push("-d");
+        }
+        full.extend(["--name", &name]);
+        full.extend(args);
+        docker(&full);
+        name
+    }
+
+    pub fn network(&mut self, short: &str) -> String {
+        let name = self.name(short);
+        docker(&["network", "create", &name]);
+        self.networks.push(name.clone());
+        name
+    }
+
+    /// Tag `image` as `<prefix>/<repo>:<tag>` and remember to remove the tag.
+    pub fn tag(&mut self, image: &str, repo_tag: &str) -> String {
+        let full = format!("{}/{repo_tag}", self.prefix);
+        docker(&["tag", image, &full]);
+        if !self.tags.contains(&full) {
+            self.tags.push(full.clone());
+        }
+        full
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        for c in &self.containers {
+            docker_quiet(&["rm", "-f", "-v", c]);
+        }
+        for n in &self.networks {
+            docker_quiet(&["network", "rm", n]);
+        }
+        for t in &self.tags {
+            docker_quiet(&["rmi", t]);
+        }
+    }
+}
+
+pub fn image_id(image: &str) -> String {
+    docker(&["image", "inspect", "-f", "{{.Id}}", image])
+}
+
+/// Wait until a container has reached a state (running containers that exit
+/// immediately, for example).
+pub fn wait_state(name: &str, state: &str) {
+    for _ in 0..100 {
+        if docker(&["inspect", "-f", "{{.State.Status}}", name]) == state {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("{name} never reached state {state}");
+}

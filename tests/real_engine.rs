@@ -1,0 +1,561 @@
+//! Scans of a real Docker engine: containers with risky settings (one or
+//! more per container check), a created-but-never-started privileged
+//! container, a hardened container, and the images they use.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use common::*;
+use shipshape::assess::{Assessment, assess};
+use shipshape::engine::{Engine, EngineError, EnvSnapshot, scan};
+use shipshape::model::{ContainerState, Inventory, Severity};
+use shipshape::policy::Policy;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn connect(rt: &tokio::runtime::Runtime) -> Engine {
+    rt.block_on(Engine::discover_and_connect(
+        Some("unix:///var/run/docker.sock"),
+        &EnvSnapshot::from_process(),
+    ))
+    .expect("connect to the test engine")
+}
+
+fn scan_now(rt: &tokio::runtime::Runtime, engine: &Engine) -> (Inventory, Assessment) {
+    let inv = rt
+        .block_on(scan::snapshot(engine, &EnvSnapshot::from_process()))
+        .expect("snapshot");
+    let a = assess(&inv, &Policy::default(), chrono::Utc::now());
+    (inv, a)
+}
+
+/// What a plain `docker create <base:1>` gets flagged for.
+const BASELINE: &[&str] = &[
+    "container.default-bridge",
+    "container.mutable-image-ref",
+    "container.no-cpu-limit",
+    "container.no-healthcheck",
+    "container.no-memory-limit",
+    "container.no-new-privileges",
+    "container.no-pids-limit",
+    "container.root-user",
+    "container.writable-rootfs",
+];
+
+fn expect(add: &[&str], remove: &[&str]) -> BTreeSet<String> {
+    BASELINE
+        .iter()
+        .chain(add)
+        .filter(|r| !remove.contains(r))
+        .map(|s| s.to_string())
+        .collect()
+}
+
+#[test]
+fn scan_reports_exactly_the_risky_settings_of_each_container() {
+    let _serial = serial();
+    let mut fx = Fixture::new("scan");
+    let dir = fx.tmp.path().to_path_buf();
+    std::fs::create_dir_all(dir.join(".ssh")).unwrap();
+    std::fs::create_dir_all(dir.join("shared")).unwrap();
+    let ssh = format!("{}:/keys:ro", dir.join(".ssh").display());
+    let shared = format!(
+        "type=bind,src={},dst=/shared,bind-propagation=rshared",
+        dir.join("shared").display()
+    );
+    let net = fx.network("net");
+    let hardened_id = image_id(HARDENED);
+
+    let mut want: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut add = |name: String, rules: BTreeSet<String>| {
+        want.insert(name, rules);
+    };
+
+    // Never started, and still the most dangerous thing on the machine.
+    add(
+        fx.create("privileged", &["--privileged", BASE_LATEST]),
+        expect(&["container.privileged"], &[]),
+    );
+    add(
+        fx.create(
+            "caps",
+            &[
+                "--cap-add",
+                "SYS_ADMIN",
+                "--cap-add",
+                "NET_ADMIN",
+                "--cap-add",
+                "AUDIT_CONTROL",
+                "--cap-add",
+                "CHOWN",
+                BASE,
+            ],
+        ),
+        expect(&["container.cap-add"], &[]),
+    );
+    add(
+        fx.create(
+            "mounts",
+            &[
+                "-v",
+                "/etc:/host-etc:ro",
+                "-v",
+                "/:/hostroot",
+                "-v",
+                "/var/run/docker.sock:/var/run/docker.sock",
+                "-v",
+                &ssh,
+                "--mount",
+                &shared,
+                BASE,
+            ],
+        ),
+        expect(
+            &[
+                "container.sensitive-mount",
+                "container.engine-socket",
+                "container.sensitive-mount-extra",
+                "container.shared-propagation",
+            ],
+            &[],
+        ),
+    );
+    add(
+        fx.run(
+            "hostns",
+            &[
+                "--network",
+                "host",
+                "--pid",
+                "host",
+                "--ipc",
+                "host",
+                "--uts",
+                "host",
+                "--userns",
+                "host",
+                BASE,
+            ],
+        ),
+        expect(
+            &[
+                "container.host-network",
+                "container.host-pid",
+                "container.host-ipc",
+                "container.host-uts",
+                "container.host-userns",
+            ],
+            &["container.default-bridge"],
+        ),
+    );
+    add(
+        fx.create(
+            "ports",
+            &["-p", "80:8080", "-p", "127.0.0.1:8443:8443", BASE],
+        ),
+        expect(
+            &[
+                "container.privileged-port",
+                "container.published-ports",
+                "container.port-all-interfaces",
+            ],
+            &[],
+        ),
+    );
+    add(
+        fx.create(
+            "seccomp",
+            &[
+                "--security-opt",
+                "seccomp=unconfined",
+                "--device",
+                "/dev/null:/dev/xnull",
+                "--cgroup-parent",
+                "/ssit",
+                "--restart",
+                "always",
+                BASE,
+            ],
+        ),
+        expect(
+            &[
+                "container.seccomp-unconfined",
+                "container.host-devices",
+                "container.cgroup-parent",
+                "container.restart-policy",
+            ],
+            &[],
+        ),
+    );
+    add(
+        fx.create(
+            "secrets",
+            &[
+                "-e",
+                "DB_PASSWORD=ssit-db-password-value",
+                "-e",
+                "DEPLOY=ghp_0123456789abcdefghijABCDEFGHIJ012345",
+                "-e",
+                "AWS_SECRET_ACCESS_KEY=ssit-aws-secret-value",
+                "-e",
+                "PLAIN=hello",
+                BASE,
+            ],
+        ),
+        expect(&["container.secret-env"], &[]),
+    );
+    let owner = fx.run("owner", &[BASE]);
+    add(owner.clone(), expect(&[], &[]));
+    add(
+        fx.create(
+            "joined",
+            &[
+                "--network",
+                &format!("container:{owner}"),
+                "--pid",
+                &format!("container:{owner}"),
+                BASE,
+            ],
+        ),
+        expect(
+            &["container.joins-namespace"],
+            &["container.default-bridge"],
+        ),
+    );
+    add(
+        fx.run("sshd", &[BASE, "/usr/sbin/sshd"]),
+        expect(&["container.sshd"], &[]),
+    );
+    add(
+        fx.create("restart", &["--restart", "on-failure:10", BASE]),
+        expect(&["container.restart-policy"], &[]),
+    );
+    // The image's own secret (API_TOKEN) is reported on the image, not here.
+    add(fx.create("leaky", &[LEAKY]), expect(&[], &[]));
+    let stale_ref = fx.tag(BASE, "stale:1");
+    add(
+        fx.create("stale", &[&stale_ref]),
+        expect(&["container.stale-image"], &[]),
+    );
+    fx.tag(HARDENED, "stale:1"); // the tag moves on; the container does not
+    let exited = fx.run("exited", &[BASE, "true"]);
+    add(exited.clone(), expect(&[], &[]));
+    let paused = fx.run("paused", &[BASE]);
+    docker(&["pause", &paused]);
+    add(paused.clone(), expect(&[], &[]));
+    add(
+        fx.run(
+            "hardened",
+            &[
+                "--read-only",
+                "--user",
+                "10001:10001",
+                "--memory",
+                "64m",
+                "--cpus",
+                "0.5",
+                "--pids-limit",
+                "64",
+                "--security-opt",
+                "no-new-privileges",
+                "--cap-drop",
+                "ALL",
+                "--network",
+                &net,
+                "--restart",
+                "on-failure:3",
+                &hardened_id,
+            ],
+        ),
+        BTreeSet::new(),
+    );
+    wait_state(&exited, "exited");
+
+    let rt = runtime();
+    let engine = connect(&rt);
+    let (inv, a) = scan_now(&rt, &engine);
+
+    // Every container is there, with its real state.
+    let states: BTreeMap<&str, ContainerState> = inv
+        .containers
+        .iter()
+        .map(|c| (c.name.as_str(), c.state))
+        .collect();
+    assert_eq!(
+        states[fx.name("privileged").as_str()],
+        ContainerState::Created
+    );
+    assert_eq!(states[fx.name("hostns").as_str()], ContainerState::Running);
+    assert_eq!(states[exited.as_str()], ContainerState::Exited);
+    assert_eq!(states[paused.as_str()], ContainerState::Paused);
+
+    let mut mismatches = Vec::new();
+    for (name, expected) in &want {
+        let c = inv
+            .containers
+            .iter()
+            .find(|c| &c.name == name)
+            .unwrap_or_else(|| panic!("{name} missing from the scan"));
+        let got: BTreeSet<String> = a
+            .container(&c.id)
+            .unwrap()
+            .findings
+            .iter()
+            .map(|f| f.rule_id.to_string())
+            .collect();
+        if &got != expected {
+            mismatches.push(format!(
+                "{name}:\n  missing {:?}\n  unexpected {:?}",
+                expected.difference(&got).collect::<Vec<_>>(),
+                got.difference(expected).collect::<Vec<_>>()
+            ));
+        }
+    }
+    assert!(
+        mismatches.is_empty(),
+        "findings differ:\n{}",
+        mismatches.join("\n")
+    );
+
+    // Grading and evidence details.
+    let findings = |short: &str| {
+        let c = inv
+            .containers
+            .iter()
+            .find(|c| c.name == fx.name(short))
+            .unwrap();
+        a.container(&c.id).unwrap().clone()
+    };
+    let caps = findings("caps");
+    let cap_sev: Vec<(Severity, &str)> = caps
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "container.cap-add")
+        .map(|f| (f.severity, f.evidence.as_str()))
+        .collect();
+    assert_eq!(
+        cap_sev.len(),
+        3,
+        "CHOWN is a default capability: {cap_sev:?}"
+    );
+    assert!(cap_sev.contains(&(Severity::High, "HostConfig.CapAdd includes SYS_ADMIN")));
+    assert!(cap_sev.contains(&(Severity::Medium, "HostConfig.CapAdd includes AUDIT_CONTROL")));
+
+    let privileged = findings("privileged");
+    assert!(
+        privileged.score >= 60,
+        "a privileged container scores high: {}",
+        privileged.score
+    );
+    let latest = privileged
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "container.mutable-image-ref")
+        .unwrap();
+    assert_eq!(
+        latest.severity,
+        Severity::Medium,
+        "latest is graded worse than a version tag"
+    );
+
+    let mounts = findings("mounts");
+    let sensitive: Vec<_> = mounts
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "container.sensitive-mount")
+        .collect();
+    assert_eq!(sensitive.len(), 2);
+    assert!(
+        sensitive.iter().any(|f| f.severity == Severity::High
+            && f.evidence.contains("host path / mounted read-write"))
+    );
+    assert!(
+        sensitive.iter().any(
+            |f| f.severity == Severity::Medium && f.evidence.contains("/etc mounted read-only")
+        )
+    );
+
+    let secrets = findings("secrets");
+    let secret_evidence: Vec<&str> = secrets
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "container.secret-env")
+        .map(|f| f.evidence.as_str())
+        .collect();
+    assert_eq!(secret_evidence.len(), 3, "{secret_evidence:?}");
+    assert!(
+        secret_evidence
+            .iter()
+            .any(|e| e.starts_with("env DEPLOY (value looks like a GitHub token"))
+    );
+    for value in [
+        "ssit-db-password-value",
+        "ghp_0123456789",
+        "ssit-aws-secret-value",
+    ] {
+        assert!(
+            !format!("{:?}", a).contains(value),
+            "a secret value leaked into the assessment"
+        );
+    }
+
+    let sshd = findings("sshd");
+    assert!(
+        sshd.findings
+            .iter()
+            .any(|f| f.rule_id == "container.sshd" && f.evidence.contains("/usr/sbin/sshd"))
+    );
+
+    let hardened = findings("hardened");
+    assert_eq!(hardened.score, 0);
+
+    // Images: exactly the build problems of the leaky image; the hardened
+    // image is clean.
+    let image_rules = |reference: &str| -> BTreeSet<String> {
+        let img = inv
+            .images
+            .iter()
+            .find(|i| i.tags.iter().any(|t| t == reference))
+            .unwrap();
+        a.image(&img.id)
+            .iter()
+            .map(|f| f.rule_id.to_string())
+            .collect()
+    };
+    let leaky: BTreeSet<String> = [
+        "image.secret-env",
+        "image.add-instead-of-copy",
+        "image.update-alone",
+        "image.no-healthcheck",
+        "image.root-user",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    assert_eq!(image_rules(LEAKY), leaky);
+    assert_eq!(image_rules(HARDENED), BTreeSet::new());
+
+    // Engine findings come once each, never per container.
+    let engine_ids: Vec<&str> = a.engine.iter().map(|f| f.rule_id).collect();
+    let unique: BTreeSet<&str> = engine_ids.iter().copied().collect();
+    assert_eq!(
+        unique.len(),
+        engine_ids.len(),
+        "an engine finding repeated: {engine_ids:?}"
+    );
+    assert!(engine_ids.iter().all(|id| id.starts_with("engine.")));
+    if inv.engine.version.starts_with("20.10") && !inv.engine.security.apparmor {
+        // The documented test engine (Debian 12's docker.io, defaults).
+        let expected = [
+            "engine.icc",
+            "engine.no-authz-plugin",
+            "engine.no-content-trust",
+            "engine.no-daemon-no-new-privileges",
+            "engine.no-live-restore",
+            "engine.no-mac",
+            "engine.no-userns",
+            "engine.local-logging",
+            "engine.not-rootless",
+            "engine.old-version",
+        ];
+        assert_eq!(unique, expected.into_iter().collect::<BTreeSet<_>>());
+        assert!(
+            a.all()
+                .all(|f| f.rule_id != "container.apparmor-unconfined"),
+            "no AppArmor on this host: said once, as engine.no-mac"
+        );
+    }
+}
+
+#[test]
+fn containers_removed_during_a_scan_are_skipped_not_fatal() {
+    let _serial = serial();
+    let mut fx = Fixture::new("churn");
+    let names: Vec<String> = (0..40)
+        .map(|i| fx.create(&format!("c{i}"), &[BASE]))
+        .collect();
+    let rt = runtime();
+    let engine = connect(&rt);
+
+    // Remove them while snapshots run.
+    let remover = std::thread::spawn({
+        let names = names.clone();
+        move || {
+            for chunk in names.chunks(4) {
+                let mut args = vec!["rm", "-f"];
+                args.extend(chunk.iter().map(String::as_str));
+                docker_quiet(&args);
+            }
+        }
+    });
+    let mut scans = 0;
+    while !remover.is_finished() || scans == 0 {
+        let inv = rt
+            .block_on(scan::snapshot(&engine, &EnvSnapshot::from_process()))
+            .expect("a scan survives removals");
+        for c in &inv.containers {
+            assert!(
+                !c.id.is_empty() && !c.name.is_empty(),
+                "every listed container is fully inspected"
+            );
+        }
+        scans += 1;
+    }
+    remover.join().unwrap();
+    let gone = rt
+        .block_on(engine.inspect_container(&names[0]))
+        .unwrap_err();
+    assert!(matches!(gone, EngineError::NotFound { .. }), "{gone}");
+}
+
+#[test]
+fn scanning_only_reads() {
+    let _serial = serial();
+    let mut fx = Fixture::new("readonly");
+    fx.run("running", &[BASE]);
+    fx.create("created", &["--privileged", BASE]);
+    let rt = runtime();
+    let engine = connect(&rt);
+    let before = docker(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Status}}"]);
+    let since = docker(&["version", "-f", "{{.Server.Os}}"]); // warm the CLI
+    assert!(!since.is_empty());
+    // `docker events` has one-second resolution: start the window at the
+    // next full second, after everything the fixture did.
+    let start = chrono::Utc::now().timestamp() + 1;
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+    let _ = scan_now(&rt, &engine);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let end = chrono::Utc::now().timestamp();
+    let events = docker(&[
+        "events",
+        "--since",
+        &start.to_string(),
+        "--until",
+        &end.to_string(),
+        "--format",
+        "{{.Type}} {{.Action}}",
+    ]);
+    for line in events.lines() {
+        assert!(
+            line.starts_with("container top") || line.is_empty(),
+            "the scan caused an engine event other than a read: {line}"
+        );
+    }
+    let after = docker(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Status}}"]);
+    // Status strings carry "Up N seconds"; compare ids and the state word.
+    let shape = |s: &str| -> Vec<String> {
+        let mut v: Vec<String> = s
+            .lines()
+            .map(|l| l.split_whitespace().take(2).collect::<Vec<_>>().join(" "))
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(shape(&before), shape(&after));
+}
