@@ -15,8 +15,12 @@ SIZES=("$@"); [ ${#SIZES[@]} -gt 0 ] || SIZES=(100 200 400)
 
 ./scripts/engine-up.sh
 command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
-cargo build --release --quiet
-BIN=$PWD/target/release/shipshape
+# SHIPSHAPE_BIN: benchmark an already-built binary instead of building one.
+if [ -z "${SHIPSHAPE_BIN:-}" ]; then
+  cargo build --release --quiet
+  SHIPSHAPE_BIN=$PWD/target/release/shipshape
+fi
+BIN=$SHIPSHAPE_BIN
 PREFIX="ssbench-$$"
 OUT=$(mktemp -d)
 cleanup() {
