@@ -6,7 +6,12 @@
 
 pub mod connect;
 pub mod convert;
+pub mod demo;
+pub mod host;
+pub mod messages;
 pub mod scan;
+pub mod stats;
+pub mod worker;
 
 use std::time::Duration;
 
@@ -260,6 +265,35 @@ impl Engine {
             .image_history(id)
             .await
             .map_err(|e| EngineError::from_bollard(format!("history of image {}", short(id)), e))
+    }
+
+    /// Streaming stats of one container (one reading a second).
+    pub fn stats_stream(
+        &self,
+        id: &str,
+    ) -> impl futures_util::Stream<
+        Item = Result<bollard::models::ContainerStatsResponse, EngineError>,
+    > + '_ {
+        use futures_util::StreamExt;
+        let opts = bollard::query_parameters::StatsOptions {
+            stream: true,
+            one_shot: false,
+        };
+        let what = format!("stats of {}", short(id));
+        self.docker
+            .stats(id, Some(opts))
+            .map(move |r| r.map_err(|e| EngineError::from_bollard(what.clone(), e)))
+    }
+
+    /// The engine's event stream, from now on.
+    pub fn events(
+        &self,
+    ) -> impl futures_util::Stream<Item = Result<bollard::models::EventMessage, EngineError>> + '_
+    {
+        use futures_util::StreamExt;
+        self.docker
+            .events(None::<bollard::query_parameters::EventsOptions>)
+            .map(|r| r.map_err(|e| EngineError::from_bollard("the event stream", e)))
     }
 
     pub async fn inspect_network(&self, name: &str) -> Result<NetworkInspect, EngineError> {

@@ -9,6 +9,7 @@ mod finding;
 mod image;
 mod reference;
 mod secret;
+pub mod stats;
 
 pub use container::{
     Container, ContainerState, Device, EnvVar, Healthcheck, Limits, Mount, MountKind, PortBinding,

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Rebuild assets/demo/lab.json: create a lab of risky containers on a real
+# engine, capture what the engine says about them (the same JSON shipshape
+# reads), and remove the lab again. The demo is real engine output, run
+# through the same conversion and rules as a live scan.
+#
+# Secrets in the lab are fake values; shipshape never shows them anyway.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/engine-up.sh
+P=lab
+names=()
+c() { local n=$1 verb=$2; shift 2; docker rm -f "$P-$n" >/dev/null 2>&1 || true; docker "$verb" --name "$P-$n" "$@" >/dev/null; names+=("$P-$n"); }
+cleanup() { docker rm -f "${names[@]}" >/dev/null 2>&1 || true; docker network rm lab-backend >/dev/null 2>&1 || true; docker rmi lab/api:2.3 >/dev/null 2>&1 || true; }
+trap cleanup EXIT
+docker network create lab-backend >/dev/null 2>&1 || true
+docker tag shipshape-test/base:1 lab/api:2.3
+
+c legacy-admin-panel create --privileged -v /:/host -v /var/run/docker.sock:/var/run/docker.sock \
+  -l com.example.team=platform shipshape-test/base:latest
+c web-frontend create -p 80:8080 -p 443:8443 --restart always --cap-add NET_ADMIN --cap-add NET_BIND_SERVICE \
+  -l com.example.team=web shipshape-test/base:1
+c metrics-agent run -d --pid host --network host --ipc host -v /proc:/host/proc:ro -v /sys:/host/sys:ro \
+  --memory 256m shipshape-test/base:1
+c postgres run -d -e POSTGRES_PASSWORD=demo-password-not-real -e AWS_SECRET_ACCESS_KEY=demoNotARealKey0123456789abcdEFGH \
+  -e POSTGRES_DB=app -p 5432:5432 shipshape-test/base:1
+c ci-runner run -d -v /var/run/docker.sock:/var/run/docker.sock --security-opt seccomp=unconfined \
+  --cap-add SYS_ADMIN --cap-add SYS_PTRACE shipshape-test/base:1
+c ssh-jumpbox run -d -p 2222:22 shipshape-test/base:1 /usr/sbin/sshd
+c cache run -d --read-only --user 10001:10001 --memory 128m --cpus 0.5 --pids-limit 100 \
+  --security-opt no-new-privileges --cap-drop ALL --network lab-backend -p 127.0.0.1:6379:6379 shipshape-test/hardened:1
+c debug-sidecar create --network container:lab-cache --pid container:lab-cache shipshape-test/base:1
+c api create --memory 512m --restart unless-stopped -e API_TOKEN=demo-token-not-real lab/api:2.3
+docker tag shipshape-test/hardened:1 lab/api:2.3   # the tag moves on; lab-api still runs the old image
+c nightly-batch run -d --restart on-failure:20 --device /dev/null:/dev/xnull --cgroup-parent /batch \
+  shipshape-test/base:1 true
+c dev-shell create -v /root/.ssh:/root/.ssh:ro --userns host --uts host \
+  --mount type=bind,src=/tmp,dst=/scratch,bind-propagation=rshared -v /etc:/host-etc shipshape-test/base:1
+c leaky-app create shipshape-test/leaky:1
+c hardened-worker run -d --read-only --user 10001:10001 --memory 64m --cpus 0.25 --pids-limit 64 \
+  --security-opt no-new-privileges --cap-drop ALL --network lab-backend --restart on-failure:3 \
+  "$(docker image inspect -f '{{.Id}}' shipshape-test/hardened:1)"
+sleep 2
+
+python3 - "${names[@]}" <<'PY'
+import json, subprocess, sys, urllib.parse
+import http.client, socket
+
+class UnixHTTP(http.client.HTTPConnection):
+    def __init__(self): super().__init__("localhost")
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); self.sock.connect("/var/run/docker.sock")
+
+def get(path):
+    c = UnixHTTP(); c.request("GET", "/v1.41" + path); r = c.getresponse(); body = r.read()
+    if r.status != 200: raise SystemExit(f"GET {path}: {r.status} {body[:200]}")
+    return json.loads(body)
+
+names = sys.argv[1:]
+containers = [get(f"/containers/{n}/json") for n in names]
+top = {}
+for c in containers:
+    if c["State"]["Status"] == "running":
+        q = urllib.parse.quote("-e -o user,pid -o comm=COMM -o args=ARGS")
+        top[c["Id"]] = get(f"/containers/{c['Id']}/top?ps_args={q}")
+image_ids = sorted({c["Image"] for c in containers} | {get(f"/images/{t}/json")["Id"] for t in ["shipshape-test/leaky:1", "lab/api:2.3"]})
+images = [{"inspect": get(f"/images/{i}/json"), "history": get(f"/images/{i}/history")} for i in image_ids]
+lab = {"info": get("/info"), "version": get("/version"), "bridge": get("/networks/bridge"),
+       "containers": containers, "top": top, "images": images}
+json.dump(lab, open("assets/demo/lab.json", "w"), indent=1, sort_keys=True)
+print(f"captured {len(containers)} containers, {len(images)} images")
+PY

@@ -1,0 +1,63 @@
+//! The messages between the UI thread and the engine worker.
+//!
+//! The UI thread owns all app state; the worker owns the engine connection.
+//! They talk only through these owned values over channels.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+
+use super::host::HostInfo;
+use crate::assess::Assessment;
+use crate::model::Inventory;
+use crate::model::stats::{HostPoint, StatsPoint};
+
+/// UI → worker.
+#[derive(Debug, Clone)]
+pub enum Command {
+    /// Take a fresh snapshot now.
+    Refresh,
+    /// Stop waiting for the backoff timer and try to connect now.
+    ReconnectNow,
+    /// Change how often the inventory is polled.
+    SetPollInterval(Duration),
+    /// Stop every task (the window is closing).
+    Shutdown,
+}
+
+/// A snapshot and its assessment, shared read-only.
+#[derive(Debug, Default)]
+pub struct Snapshot {
+    pub inventory: Inventory,
+    pub assessment: Assessment,
+    pub taken_at: Option<DateTime<Utc>>,
+}
+
+/// Worker → UI.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// Trying to reach the engine (attempt number, from 1).
+    Connecting { attempt: u32 },
+    /// Connected: who, how found, which API version.
+    Connected {
+        found_by: String,
+        endpoint: String,
+        api_version: String,
+    },
+    /// The engine cannot be reached (or was lost). `retry_in` is when the
+    /// next attempt happens. Existing state stays, marked stale.
+    Disconnected { reason: String, retry_in: Duration },
+    /// A complete, assessed snapshot.
+    Snapshot(Arc<Snapshot>),
+    /// One stats point for a running container.
+    Stats { id: String, point: StatsPoint },
+    /// A container's stats stream ended (it stopped): charts show a gap.
+    StatsEnded { id: String },
+    /// Host load.
+    Host(HostPoint),
+    /// Facts about the host (once).
+    HostInfo(HostInfo),
+    /// Something went wrong that is worth showing but not fatal.
+    Warning(String),
+}
