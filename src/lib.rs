@@ -11,6 +11,7 @@
 //! * [`report`] — exporters of an assessment (JSON, …) and atomic file writing.
 //! * [`cli`] — the command-line front end (`shipshape scan`).
 
+pub mod app;
 pub mod assess;
 pub mod cli;
 pub mod engine;
@@ -18,3 +19,5 @@ pub mod model;
 pub mod policy;
 pub mod report;
 pub mod rules;
+pub mod settings;
+pub mod ui;

@@ -35,6 +35,10 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "FILE")]
     pub policy: Option<PathBuf>,
 
+    /// Open the dashboard on the bundled demo lab (no engine needed).
+    #[arg(long)]
+    pub demo: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -88,7 +92,7 @@ pub enum Exit {
     EngineUnreachable = 3,
 }
 
-/// Run a non-GUI command.
+/// Run a command; without one, open the dashboard.
 pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     match cli.command {
         Some(Command::Scan(ref args)) => runtime.block_on(scan::run(&cli, args)),
@@ -100,7 +104,85 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
             }
             Exit::Clean
         }
-        None => Exit::Usage,
+        None => gui(&cli, runtime),
+    }
+}
+
+/// Open the dashboard window. Start-up problems that leave the app usable
+/// (a bad policy or settings file) are shown in the window, not only here.
+fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
+    use std::sync::Arc;
+
+    use crate::app::{App, Launch, Notice};
+    use crate::policy::Policy;
+    use crate::settings::Settings;
+
+    let mut notices = Vec::new();
+    let policy = match scan::load_policy(cli.policy.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("shipshape: policy error: {e}");
+            notices.push(Notice {
+                text: format!(
+                    "Policy not applied — {e}. Using the built-in defaults until it is fixed."
+                ),
+                error: true,
+            });
+            Policy::default()
+        }
+    };
+    let settings_path = Settings::default_path();
+    let settings = match &settings_path {
+        Some(p) => {
+            let (s, warning) = Settings::load(p);
+            if let Some(w) = warning {
+                notices.push(Notice {
+                    text: format!("Settings: {w}"),
+                    error: true,
+                });
+            }
+            s
+        }
+        None => Settings::default(),
+    };
+    let launch = Launch {
+        host: cli.host.as_ref().map(|h| h.to_string_lossy().into_owned()),
+        policy: Arc::new(policy),
+        settings_path,
+    };
+    let demo = cli.demo;
+    let handle = runtime.handle().clone();
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("shipshape")
+            .with_app_id("shipshape")
+            .with_inner_size([1360.0, 820.0])
+            .with_min_inner_size([900.0, 560.0]),
+        ..Default::default()
+    };
+    let result = eframe::run_native(
+        "shipshape",
+        options,
+        Box::new(move |cc| {
+            let mut app = if demo {
+                App::demo(&cc.egui_ctx, handle, launch, settings)
+            } else {
+                App::live(&cc.egui_ctx, handle, launch, settings)
+            };
+            for n in notices {
+                app.state.notify(n.text, n.error);
+            }
+            Ok(Box::new(app))
+        }),
+    );
+    match result {
+        Ok(()) => Exit::Clean,
+        Err(e) => {
+            eprintln!(
+                "shipshape: cannot open the window: {e}. (No display? `shipshape scan` works without one.)"
+            );
+            Exit::Usage
+        }
     }
 }
 

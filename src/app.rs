@@ -1,0 +1,805 @@
+//! The eframe app. The UI thread is the only owner of app state:
+//! [`App::logic`] drains worker events within a time budget and
+//! [`App::show`] only draws from state. Nothing here blocks: engine calls,
+//! assessment and file writes run on the tokio runtime.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use crate::engine::host::HostInfo;
+use crate::engine::messages::{Command, Event, Snapshot};
+use crate::engine::worker::{self, Notify, WorkerConfig};
+use crate::engine::{EnvSnapshot, demo};
+use crate::model::stats::{HostPoint, Ring, StatsPoint};
+use crate::model::{Container, ContainerState, Severity};
+use crate::policy::Policy;
+use crate::settings::{Settings, ThemeChoice};
+
+/// How long one `logic` pass may spend applying events.
+const DRAIN_BUDGET: Duration = Duration::from_millis(4);
+
+/// Where the data comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Live,
+    Demo,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conn {
+    Connecting {
+        attempt: u32,
+    },
+    Connected {
+        found_by: String,
+        endpoint: String,
+        api_version: String,
+    },
+    Down {
+        reason: String,
+        retry_at: Instant,
+    },
+    Demo,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    Containers,
+    Images,
+    Engine,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DetailTab {
+    Risk,
+    Facts,
+    Charts,
+}
+
+/// Sortable inventory columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Column {
+    Name,
+    Image,
+    State,
+    Risk,
+    Severity,
+    Cpu,
+    Memory,
+    Ports,
+    User,
+    Uptime,
+}
+
+impl Column {
+    pub const ALL: [Column; 10] = [
+        Self::Name,
+        Self::Image,
+        Self::State,
+        Self::Risk,
+        Self::Severity,
+        Self::Cpu,
+        Self::Memory,
+        Self::Ports,
+        Self::User,
+        Self::Uptime,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::Name => "Name",
+            Self::Image => "Image",
+            Self::State => "State",
+            Self::Risk => "Risk",
+            Self::Severity => "Worst",
+            Self::Cpu => "CPU",
+            Self::Memory => "Memory",
+            Self::Ports => "Ports",
+            Self::User => "User",
+            Self::Uptime => "Up / age",
+        }
+    }
+}
+
+/// One inventory row, computed once per snapshot.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub id: String,
+    pub name: String,
+    pub image: String,
+    pub state: ContainerState,
+    pub score: u8,
+    pub highest: Option<Severity>,
+    /// Active findings by severity, indexed by `Severity as usize`.
+    pub counts: [usize; 5],
+    pub waived: usize,
+    pub user: String,
+    pub ports: String,
+    pub created: Option<DateTime<Utc>>,
+    pub started: Option<DateTime<Utc>>,
+    /// Lower-case name, image and labels, for the text filter.
+    haystack: String,
+}
+
+impl Row {
+    fn new(c: &Container, snapshot: &Snapshot) -> Self {
+        let mut counts = [0; 5];
+        let mut waived = 0;
+        let (score, highest) = match snapshot.assessment.container(&c.id) {
+            Some(a) => {
+                for f in &a.findings {
+                    if f.is_waived() {
+                        waived += 1;
+                    } else {
+                        counts[f.severity as usize] += 1;
+                    }
+                }
+                (
+                    a.score,
+                    a.findings
+                        .iter()
+                        .filter(|f| !f.is_waived())
+                        .map(|f| f.severity)
+                        .max(),
+                )
+            }
+            None => (0, None),
+        };
+        let mut ports: Vec<String> = c
+            .ports
+            .iter()
+            .filter(|p| p.host_port.is_some())
+            .map(|p| p.describe())
+            .collect();
+        ports.dedup();
+        let labels: Vec<String> = c.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let user = if c.user.is_empty() {
+            "root (default)".to_string()
+        } else {
+            c.user.clone()
+        };
+        Self {
+            id: c.id.clone(),
+            name: c.name.clone(),
+            image: c.image.clone(),
+            state: c.state,
+            score,
+            highest,
+            counts,
+            waived,
+            ports: ports.join(", "),
+            created: c.created,
+            started: if c.state.is_live() {
+                c.started_at
+            } else {
+                None
+            },
+            haystack: format!("{} {} {}", c.name, c.image, labels.join(" ")).to_lowercase(),
+            user,
+        }
+    }
+}
+
+/// Inventory filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Filter {
+    pub text: String,
+    /// `None`: every state.
+    pub state: Option<ContainerState>,
+    /// Only containers with an active finding at least this bad.
+    pub min_severity: Option<Severity>,
+}
+
+impl Filter {
+    pub fn matches(&self, r: &Row) -> bool {
+        let text = self.text.trim().to_lowercase();
+        (text.is_empty() || text.split_whitespace().all(|w| r.haystack.contains(w)))
+            && self.state.is_none_or(|s| r.state == s)
+            && self
+                .min_severity
+                .is_none_or(|min| r.highest.is_some_and(|h| h >= min))
+    }
+}
+
+/// A message for the user, shown until dismissed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+/// Everything the UI draws. Owned by the UI thread.
+pub struct State {
+    pub mode: Mode,
+    pub conn: Conn,
+    pub snapshot: Option<Arc<Snapshot>>,
+    /// The snapshot is from before the engine went away.
+    pub stale: bool,
+    pub last_refresh: Option<DateTime<Utc>>,
+    pub rows: Vec<Row>,
+    /// Indices into `rows`, filtered and sorted.
+    pub order: Vec<usize>,
+    pub sort: (Column, bool),
+    pub filter: Filter,
+    pub selected: Option<String>,
+    pub view: View,
+    pub detail_tab: DetailTab,
+    pub selected_image: Option<String>,
+    pub stats: HashMap<String, Ring<StatsPoint>>,
+    pub host: Ring<HostPoint>,
+    pub host_info: Option<HostInfo>,
+    /// Charts frozen at this time (data keeps arriving).
+    pub paused_at: Option<f64>,
+    pub notices: Vec<Notice>,
+    pub settings: Settings,
+    pub show_settings: bool,
+    /// Request to move keyboard focus to the filter box.
+    pub focus_filter: bool,
+    /// Scroll the table to the selected row on the next frame.
+    pub scroll_to_selected: bool,
+    order_dirty: bool,
+}
+
+impl State {
+    pub fn new(mode: Mode, settings: Settings) -> Self {
+        let cap = settings.history_samples();
+        Self {
+            mode,
+            conn: if mode == Mode::Demo {
+                Conn::Demo
+            } else {
+                Conn::Connecting { attempt: 1 }
+            },
+            snapshot: None,
+            stale: false,
+            last_refresh: None,
+            rows: Vec::new(),
+            order: Vec::new(),
+            sort: (Column::Risk, false),
+            filter: Filter::default(),
+            selected: None,
+            view: View::Containers,
+            detail_tab: DetailTab::Risk,
+            selected_image: None,
+            stats: HashMap::new(),
+            host: Ring::new(cap),
+            host_info: None,
+            paused_at: None,
+            notices: Vec::new(),
+            settings,
+            show_settings: false,
+            focus_filter: false,
+            scroll_to_selected: false,
+            order_dirty: true,
+        }
+    }
+
+    /// Apply one worker event.
+    pub fn apply(&mut self, ev: Event) {
+        match ev {
+            Event::Connecting { attempt } => {
+                if !matches!(self.conn, Conn::Down { .. }) || attempt > 1 {
+                    self.conn = Conn::Connecting { attempt };
+                }
+            }
+            Event::Connected {
+                found_by,
+                endpoint,
+                api_version,
+            } => {
+                self.conn = Conn::Connected {
+                    found_by,
+                    endpoint,
+                    api_version,
+                };
+            }
+            Event::Disconnected { reason, retry_in } => {
+                self.conn = Conn::Down {
+                    reason,
+                    retry_at: Instant::now() + retry_in,
+                };
+                self.stale = self.snapshot.is_some();
+                for ring in self.stats.values_mut() {
+                    ring.push_gap();
+                }
+            }
+            Event::Snapshot(s) => self.set_snapshot(s),
+            Event::Stats { id, point } => {
+                let cap = self.settings.history_samples();
+                self.stats
+                    .entry(id)
+                    .or_insert_with(|| Ring::new(cap))
+                    .push(point);
+                if matches!(self.sort.0, Column::Cpu | Column::Memory) {
+                    self.order_dirty = true;
+                }
+            }
+            Event::StatsEnded { id } => {
+                if let Some(r) = self.stats.get_mut(&id) {
+                    r.push_gap();
+                }
+            }
+            Event::Host(p) => self.host.push(p),
+            Event::HostInfo(i) => self.host_info = Some(i),
+            Event::Warning(text) => self.notify(text, true),
+        }
+    }
+
+    pub fn notify(&mut self, text: String, error: bool) {
+        if !self.notices.iter().any(|n| n.text == text) {
+            self.notices.push(Notice { text, error });
+        }
+    }
+
+    pub fn set_snapshot(&mut self, s: Arc<Snapshot>) {
+        self.rows = s
+            .inventory
+            .containers
+            .iter()
+            .map(|c| Row::new(c, &s))
+            .collect();
+        self.last_refresh = s.taken_at;
+        self.stats
+            .retain(|id, _| s.inventory.containers.iter().any(|c| &c.id == id));
+        if let Some(sel) = &self.selected
+            && !self.rows.iter().any(|r| &r.id == sel)
+        {
+            self.selected = None;
+        }
+        self.snapshot = Some(s);
+        self.stale = false;
+        self.order_dirty = true;
+    }
+
+    pub fn set_sort(&mut self, col: Column) {
+        self.sort = if self.sort.0 == col {
+            (col, !self.sort.1)
+        } else {
+            (col, default_ascending(col))
+        };
+        self.order_dirty = true;
+    }
+
+    pub fn filter_changed(&mut self) {
+        self.order_dirty = true;
+    }
+
+    pub fn set_history_minutes(&mut self, minutes: u32) {
+        self.settings.history_minutes = minutes;
+        let cap = self.settings.history_samples();
+        for r in self.stats.values_mut() {
+            r.set_capacity(cap);
+        }
+        self.host.set_capacity(cap);
+    }
+
+    /// Latest CPU % and memory of a container, when it streams stats.
+    pub fn live(&self, id: &str) -> Option<&StatsPoint> {
+        self.stats.get(id).and_then(Ring::latest)
+    }
+
+    /// Recompute the visible order when needed. Cheap when nothing changed.
+    pub fn refresh_order(&mut self) {
+        if !self.order_dirty {
+            return;
+        }
+        self.order_dirty = false;
+        let mut order: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| self.filter.matches(&self.rows[i]))
+            .collect();
+        let (col, asc) = self.sort;
+        let cpu = |r: &Row| self.live(&r.id).map_or(-1.0, |p| p.cpu_pct);
+        let mem = |r: &Row| self.live(&r.id).map_or(-1.0, |p| p.mem_bytes);
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&self.rows[a], &self.rows[b]);
+            let o = match col {
+                Column::Name => x.name.cmp(&y.name),
+                Column::Image => x.image.cmp(&y.image),
+                Column::State => x.state.cmp(&y.state),
+                Column::Risk => x.score.cmp(&y.score),
+                Column::Severity => x
+                    .highest
+                    .cmp(&y.highest)
+                    .then(x.counts.iter().rev().cmp(y.counts.iter().rev())),
+                Column::Cpu => cpu(x).total_cmp(&cpu(y)),
+                Column::Memory => mem(x).total_cmp(&mem(y)),
+                Column::Ports => x.ports.cmp(&y.ports),
+                Column::User => x.user.cmp(&y.user),
+                Column::Uptime => x
+                    .started
+                    .or(x.created)
+                    .cmp(&y.started.or(y.created))
+                    .reverse(),
+            };
+            let o = if asc { o } else { o.reverse() };
+            o.then_with(|| x.name.cmp(&y.name))
+        });
+        self.order = order;
+    }
+
+    pub fn selected_container(&self) -> Option<&Container> {
+        let id = self.selected.as_ref()?;
+        self.snapshot
+            .as_ref()?
+            .inventory
+            .containers
+            .iter()
+            .find(|c| &c.id == id)
+    }
+
+    /// Move the selection by `delta` rows in the visible order.
+    pub fn move_selection(&mut self, delta: isize) {
+        if self.order.is_empty() {
+            return;
+        }
+        let pos = self
+            .selected
+            .as_ref()
+            .and_then(|id| self.order.iter().position(|&i| &self.rows[i].id == id));
+        let next = match pos {
+            None => 0,
+            Some(p) => (p as isize + delta).clamp(0, self.order.len() as isize - 1) as usize,
+        };
+        self.selected = Some(self.rows[self.order[next]].id.clone());
+        self.scroll_to_selected = true;
+    }
+
+    /// Data age for the top bar.
+    pub fn refreshed_ago(&self, now: DateTime<Utc>) -> Option<i64> {
+        self.last_refresh.map(|t| (now - t).num_seconds().max(0))
+    }
+}
+
+fn default_ascending(col: Column) -> bool {
+    // Worst / busiest first; names A→Z.
+    !matches!(
+        col,
+        Column::Risk | Column::Severity | Column::Cpu | Column::Memory
+    )
+}
+
+/// How to (re)start live mode.
+#[derive(Clone)]
+pub struct Launch {
+    pub host: Option<String>,
+    pub policy: Arc<Policy>,
+    pub settings_path: Option<PathBuf>,
+}
+
+/// Channels to whatever feeds the UI (the engine worker or the demo).
+struct Link {
+    cmd: Option<UnboundedSender<Command>>,
+    rx: UnboundedReceiver<Event>,
+    demo_task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Link {
+    fn drop(&mut self) {
+        if let Some(c) = &self.cmd {
+            let _ = c.send(Command::Shutdown);
+        }
+        if let Some(t) = &self.demo_task {
+            t.abort();
+        }
+    }
+}
+
+pub struct App {
+    pub state: State,
+    link: Link,
+    runtime: Option<tokio::runtime::Handle>,
+    launch: Option<Launch>,
+    ctx: Option<egui::Context>,
+    saved_settings: Settings,
+    applied_theme: Option<ThemeChoice>,
+    /// Errors from background jobs the UI started (saving settings, …).
+    side_tx: std::sync::mpsc::Sender<String>,
+    side_rx: std::sync::mpsc::Receiver<String>,
+}
+
+impl App {
+    /// Live mode: start the engine worker.
+    pub fn live(
+        ctx: &egui::Context,
+        rt: tokio::runtime::Handle,
+        launch: Launch,
+        settings: Settings,
+    ) -> Self {
+        setup_fonts(ctx);
+        let link = start_worker(ctx, &rt, &launch, &settings);
+        Self::assemble(
+            State::new(Mode::Live, settings),
+            link,
+            Some(rt),
+            Some(launch),
+            Some(ctx.clone()),
+        )
+    }
+
+    /// Demo mode: the bundled lab, no engine.
+    pub fn demo(
+        ctx: &egui::Context,
+        rt: tokio::runtime::Handle,
+        launch: Launch,
+        settings: Settings,
+    ) -> Self {
+        setup_fonts(ctx);
+        let link = start_demo(ctx, &rt, launch.policy.clone());
+        Self::assemble(
+            State::new(Mode::Demo, settings),
+            link,
+            Some(rt),
+            Some(launch),
+            Some(ctx.clone()),
+        )
+    }
+
+    /// An app fed by a channel the caller controls (tests, benchmarks).
+    pub fn from_channel(mode: Mode, rx: UnboundedReceiver<Event>, settings: Settings) -> Self {
+        let link = Link {
+            cmd: None,
+            rx,
+            demo_task: None,
+        };
+        Self::assemble(State::new(mode, settings), link, None, None, None)
+    }
+
+    fn assemble(
+        state: State,
+        link: Link,
+        runtime: Option<tokio::runtime::Handle>,
+        launch: Option<Launch>,
+        ctx: Option<egui::Context>,
+    ) -> Self {
+        let saved_settings = state.settings.clone();
+        let (side_tx, side_rx) = std::sync::mpsc::channel();
+        Self {
+            state,
+            link,
+            runtime,
+            launch,
+            ctx,
+            saved_settings,
+            applied_theme: None,
+            side_tx,
+            side_rx,
+        }
+    }
+
+    /// Send a command to the worker (no-op in demo mode).
+    pub fn command(&self, c: Command) {
+        if let Some(tx) = &self.link.cmd {
+            let _ = tx.send(c);
+        }
+    }
+
+    /// Switch to the demo lab (from the engine-down banner).
+    pub fn switch_to_demo(&mut self) {
+        let (Some(rt), Some(launch), Some(ctx)) = (&self.runtime, &self.launch, &self.ctx) else {
+            return;
+        };
+        self.link = start_demo(ctx, rt, launch.policy.clone());
+        self.state = State::new(Mode::Demo, self.state.settings.clone());
+    }
+
+    /// Leave the demo and connect to the engine.
+    pub fn switch_to_live(&mut self) {
+        let (Some(rt), Some(launch), Some(ctx)) = (&self.runtime, &self.launch, &self.ctx) else {
+            return;
+        };
+        self.link = start_worker(ctx, rt, launch, &self.state.settings);
+        self.state = State::new(Mode::Live, self.state.settings.clone());
+    }
+
+    /// Drain events within the time budget. Returns true if events remain.
+    pub fn pump(&mut self) -> bool {
+        while let Ok(text) = self.side_rx.try_recv() {
+            self.state.notify(text, true);
+        }
+        let start = Instant::now();
+        while start.elapsed() < DRAIN_BUDGET {
+            match self.link.rx.try_recv() {
+                Ok(ev) => self.state.apply(ev),
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// Persist settings when they changed, on the runtime.
+    fn save_settings_if_changed(&mut self) {
+        if self.state.settings == self.saved_settings {
+            return;
+        }
+        if self.state.settings.refresh_secs != self.saved_settings.refresh_secs {
+            self.command(Command::SetPollInterval(Duration::from_secs(
+                self.state.settings.refresh_secs,
+            )));
+        }
+        self.saved_settings = self.state.settings.clone();
+        let (Some(rt), Some(path)) = (
+            &self.runtime,
+            self.launch.as_ref().and_then(|l| l.settings_path.clone()),
+        ) else {
+            return;
+        };
+        let text = self.state.settings.to_toml();
+        let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+        rt.spawn_blocking(move || {
+            let result = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    crate::report::write::write_atomic(&path, text.as_bytes())
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = result {
+                let _ = tx.send(format!("settings not saved: {e}"));
+                if let Some(c) = ctx {
+                    c.request_repaint();
+                }
+            }
+        });
+    }
+
+    pub fn apply_theme(&mut self, ctx: &egui::Context) {
+        if self.applied_theme == Some(self.state.settings.theme) {
+            return;
+        }
+        self.applied_theme = Some(self.state.settings.theme);
+        ctx.set_theme(match self.state.settings.theme {
+            ThemeChoice::System => egui::ThemePreference::System,
+            ThemeChoice::Dark => egui::ThemePreference::Dark,
+            ThemeChoice::Light => egui::ThemePreference::Light,
+        });
+    }
+
+    /// Draw everything (used by eframe and by the UI tests).
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        self.apply_theme(&ui.ctx().clone());
+        self.state.refresh_order();
+        let action = crate::ui::draw(ui, &mut self.state);
+        match action {
+            Some(crate::ui::Action::Refresh) => self.command(Command::Refresh),
+            Some(crate::ui::Action::ReconnectNow) => self.command(Command::ReconnectNow),
+            Some(crate::ui::Action::OpenDemo) => self.switch_to_demo(),
+            Some(crate::ui::Action::LeaveDemo) => self.switch_to_live(),
+            None => {}
+        }
+        self.save_settings_if_changed();
+    }
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        if self.pump() {
+            ctx.request_repaint();
+        }
+        // Countdown to the next reconnect attempt and "refreshed N s ago".
+        if matches!(self.state.conn, Conn::Down { .. }) || self.state.last_refresh.is_some() {
+            ctx.request_repaint_after(Duration::from_secs(1));
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
+        self.command(Command::Shutdown);
+    }
+}
+
+/// egui's proportional font (Ubuntu Light) lacks arrows and geometric
+/// shapes; Hack, already bundled for monospace text, has them.
+pub fn setup_fonts(ctx: &egui::Context) {
+    let mut fonts = egui::FontDefinitions::default();
+    if let Some(family) = fonts.families.get_mut(&egui::FontFamily::Proportional) {
+        family.push("Hack".to_owned());
+    }
+    ctx.set_fonts(fonts);
+}
+
+fn notify_for(ctx: &egui::Context) -> Notify {
+    let ctx = ctx.clone();
+    Arc::new(move |after: Option<Duration>| match after {
+        None => ctx.request_repaint(),
+        Some(d) => ctx.request_repaint_after(d),
+    })
+}
+
+fn start_worker(
+    ctx: &egui::Context,
+    rt: &tokio::runtime::Handle,
+    launch: &Launch,
+    settings: &Settings,
+) -> Link {
+    let cfg = WorkerConfig {
+        host: launch.host.clone(),
+        env: EnvSnapshot::from_process(),
+        policy: launch.policy.clone(),
+        poll_interval: Duration::from_secs(settings.refresh_secs),
+        host_stats: true,
+    };
+    let (cmd, rx) = worker::spawn(rt, cfg, notify_for(ctx));
+    Link {
+        cmd: Some(cmd),
+        rx,
+        demo_task: None,
+    }
+}
+
+/// The demo feed: the lab snapshot once, then synthetic stats every second.
+fn start_demo(ctx: &egui::Context, rt: &tokio::runtime::Handle, policy: Arc<Policy>) -> Link {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let notify = notify_for(ctx);
+    let task = rt.spawn(async move {
+        let built = tokio::task::spawn_blocking(move || {
+            demo::inventory().map(|inventory| {
+                let now = Utc::now();
+                let assessment = crate::assess::assess(&inventory, &policy, now);
+                Snapshot {
+                    inventory,
+                    assessment,
+                    taken_at: Some(now),
+                }
+            })
+        })
+        .await;
+        let snapshot = match built {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => {
+                let _ = tx.send(Event::Warning(e));
+                notify(None);
+                return;
+            }
+            Err(e) => {
+                let _ = tx.send(Event::Warning(format!("demo lab failed to load: {e}")));
+                notify(None);
+                return;
+            }
+        };
+        let running = demo::running(&snapshot.inventory);
+        let _ = tx.send(Event::Snapshot(Arc::new(snapshot)));
+        notify(None);
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        // Pre-fill a few minutes so the charts have a history to explore.
+        let now = Utc::now().timestamp() as f64;
+        for back in (1..=180).rev() {
+            for (i, (id, limit)) in running.iter().enumerate() {
+                let point = demo::stats_point(i, now - f64::from(back), *limit);
+                let _ = tx.send(Event::Stats {
+                    id: id.clone(),
+                    point,
+                });
+            }
+        }
+        loop {
+            tick.tick().await;
+            let t = Utc::now().timestamp_micros() as f64 / 1e6;
+            for (i, (id, limit)) in running.iter().enumerate() {
+                if tx
+                    .send(Event::Stats {
+                        id: id.clone(),
+                        point: demo::stats_point(i, t, *limit),
+                    })
+                    .is_err()
+                {
+                    return;
+                }
+            }
+            notify(Some(Duration::from_millis(250)));
+        }
+    });
+    Link {
+        cmd: None,
+        rx,
+        demo_task: Some(task),
+    }
+}

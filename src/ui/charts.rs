@@ -1,0 +1,241 @@
+//! Live charts for a container (CPU, memory vs limit, network, block I/O,
+//! PIDs) and the host. Lines break at gaps; Pause freezes the view while
+//! data keeps arriving.
+
+use egui::{Color32, RichText, Ui};
+use egui_plot::{Line, Plot};
+
+use super::widgets;
+use crate::app::State;
+use crate::model::stats::{HostPoint, Ring, StatsPoint, Timed};
+use crate::model::{Container, ContainerState};
+
+const BLUE: Color32 = Color32::from_rgb(0x56, 0xB4, 0xE9);
+const ORANGE: Color32 = Color32::from_rgb(0xE6, 0x9F, 0x00);
+const GREEN: Color32 = Color32::from_rgb(0x00, 0x9E, 0x73);
+
+fn now_secs() -> f64 {
+    chrono::Utc::now().timestamp_micros() as f64 / 1e6
+}
+
+fn pause_controls(ui: &mut Ui, state: &mut State) {
+    ui.horizontal(|ui| {
+        match state.paused_at {
+            None => {
+                if ui
+                    .button("Pause")
+                    .on_hover_text("Freeze the charts; data keeps being collected")
+                    .clicked()
+                {
+                    state.paused_at = Some(now_secs());
+                }
+            }
+            Some(t) => {
+                if ui.button("▶ Resume").clicked() {
+                    state.paused_at = None;
+                }
+                let ago = (now_secs() - t) as i64;
+                ui.label(RichText::new(format!("paused {} ago", widgets::duration(ago))).weak());
+            }
+        }
+        ui.label(RichText::new(format!("history: {} min", state.settings.history_minutes)).weak());
+    });
+}
+
+/// One metric as a chart of `series` (label, colour, value), x in seconds
+/// relative to the right edge.
+fn chart<T: Copy + Timed>(
+    ui: &mut Ui,
+    id: &str,
+    title: &str,
+    ring: &Ring<T>,
+    until: f64,
+    window: f64,
+    series: &[(&str, Color32, &dyn Fn(&T) -> f64)],
+    fmt: fn(f64) -> String,
+) {
+    let latest: Vec<String> = series
+        .iter()
+        .map(|(name, _, v)| {
+            ring.points()
+                .filter(|p| p.t() <= until)
+                .last()
+                .map_or("—".into(), |p| format!("{name} {}", fmt(v(p))))
+        })
+        .collect();
+    ui.label(RichText::new(format!("{title}   {}", latest.join("  "))).strong());
+    Plot::new(id)
+        .height(110.0)
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .show_axes([true, true])
+        .include_x(-window)
+        .include_x(0.0)
+        .include_y(0.0)
+        .x_axis_formatter(|m, _| {
+            if m.value == 0.0 {
+                "now".into()
+            } else {
+                format!("{}", widgets::duration((-m.value) as i64))
+            }
+        })
+        .y_axis_formatter(move |m, _| fmt(m.value))
+        .show(ui, |plot| {
+            for (name, color, value) in series {
+                for (i, seg) in ring.segments(until, |p| value(p)).into_iter().enumerate() {
+                    let pts: Vec<[f64; 2]> = seg
+                        .into_iter()
+                        .map(|[t, v]| [t - until, v])
+                        .filter(|[x, _]| *x >= -window)
+                        .collect();
+                    plot.line(
+                        Line::new(*name, pts)
+                            .color(*color)
+                            .width(1.5)
+                            .id((id, name, i)),
+                    );
+                }
+            }
+        });
+}
+
+fn pct(v: f64) -> String {
+    format!("{v:.0}%")
+}
+
+fn bytes(v: f64) -> String {
+    widgets::bytes(v)
+}
+
+fn rate(v: f64) -> String {
+    format!("{}/s", widgets::bytes(v))
+}
+
+fn count(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+pub fn container(ui: &mut Ui, state: &mut State, c: &Container) {
+    pause_controls(ui, state);
+    let until = state.paused_at.unwrap_or_else(now_secs);
+    let window = state.settings.history_minutes as f64 * 60.0;
+    let Some(ring) = state.stats.get(&c.id) else {
+        let why = match c.state {
+            ContainerState::Running => "Waiting for the first statistics (about two seconds)…",
+            _ => "No statistics: the container is not running.",
+        };
+        ui.label(RichText::new(why).weak());
+        host(ui, state, until, window);
+        return;
+    };
+    let id = c.id.as_str();
+    chart(
+        ui,
+        &format!("{id}-cpu"),
+        "CPU",
+        ring,
+        until,
+        window,
+        &[("cpu", BLUE, &|p: &StatsPoint| f64::from(p.cpu_pct))],
+        pct,
+    );
+    let limited = ring.latest().is_some_and(|p| p.mem_limit > 0.0);
+    if limited {
+        chart(
+            ui,
+            &format!("{id}-mem"),
+            "Memory",
+            ring,
+            until,
+            window,
+            &[
+                ("used", GREEN, &|p: &StatsPoint| f64::from(p.mem_bytes)),
+                ("limit", ORANGE, &|p: &StatsPoint| f64::from(p.mem_limit)),
+            ],
+            bytes,
+        );
+    } else {
+        chart(
+            ui,
+            &format!("{id}-mem"),
+            "Memory (no limit)",
+            ring,
+            until,
+            window,
+            &[("used", GREEN, &|p: &StatsPoint| f64::from(p.mem_bytes))],
+            bytes,
+        );
+    }
+    chart(
+        ui,
+        &format!("{id}-net"),
+        "Network",
+        ring,
+        until,
+        window,
+        &[
+            ("rx", BLUE, &|p: &StatsPoint| f64::from(p.net_rx_bps)),
+            ("tx", ORANGE, &|p: &StatsPoint| f64::from(p.net_tx_bps)),
+        ],
+        rate,
+    );
+    chart(
+        ui,
+        &format!("{id}-blk"),
+        "Block I/O",
+        ring,
+        until,
+        window,
+        &[
+            ("read", BLUE, &|p: &StatsPoint| f64::from(p.blk_read_bps)),
+            ("write", ORANGE, &|p: &StatsPoint| {
+                f64::from(p.blk_write_bps)
+            }),
+        ],
+        rate,
+    );
+    chart(
+        ui,
+        &format!("{id}-pids"),
+        "PIDs",
+        ring,
+        until,
+        window,
+        &[("pids", GREEN, &|p: &StatsPoint| f64::from(p.pids))],
+        count,
+    );
+    host(ui, state, until, window);
+}
+
+pub fn host(ui: &mut Ui, state: &State, until: f64, window: f64) {
+    ui.add_space(8.0);
+    ui.separator();
+    if state.host.is_empty() {
+        ui.label(RichText::new("Host load: waiting for sysinfo…").weak());
+        return;
+    }
+    chart(
+        ui,
+        "host-cpu",
+        "Host CPU",
+        &state.host,
+        until,
+        window,
+        &[("cpu", BLUE, &|p: &HostPoint| f64::from(p.cpu_pct))],
+        pct,
+    );
+    chart(
+        ui,
+        "host-mem",
+        "Host memory",
+        &state.host,
+        until,
+        window,
+        &[
+            ("used", GREEN, &|p: &HostPoint| f64::from(p.mem_used)),
+            ("total", ORANGE, &|p: &HostPoint| f64::from(p.mem_total)),
+        ],
+        bytes,
+    );
+}

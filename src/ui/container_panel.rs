@@ -1,0 +1,407 @@
+//! The selected container: its findings (evidence, why, attack, fix) grouped
+//! by severity, the raw facts behind them, and live charts.
+
+use egui::{RichText, Ui};
+
+use super::{charts, theme, widgets};
+use crate::app::{DetailTab, State};
+use crate::model::{Container, Finding, Image, MountKind, Severity};
+use crate::rules;
+
+pub fn show(ui: &mut Ui, state: &mut State) {
+    let Some(snapshot) = state.snapshot.clone() else {
+        return;
+    };
+    let Some(c) = state.selected_container().cloned() else {
+        return;
+    };
+    let assessment = snapshot
+        .assessment
+        .container(&c.id)
+        .cloned()
+        .unwrap_or_default();
+    let image = snapshot.inventory.image_by_id(&c.image_id).cloned();
+
+    ui.add_space(6.0);
+    ui.horizontal(|ui| {
+        ui.heading(RichText::new(&c.name).strong());
+        if ui.small_button("×").on_hover_text("Close (Esc)").clicked() {
+            state.selected = None;
+        }
+    });
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(c.state.as_str()).strong());
+        ui.label(RichText::new(format!("· {} · {}", c.short_id(), c.image)).weak());
+    });
+    ui.horizontal(|ui| {
+        ui.label("Risk score");
+        widgets::risk_bar(ui, assessment.score);
+        if let Some(s) = assessment
+            .findings
+            .iter()
+            .filter(|f| !f.is_waived())
+            .map(|f| f.severity)
+            .max()
+        {
+            widgets::severity_badge(ui, s);
+        }
+    });
+    if state.stale {
+        ui.label(
+            RichText::new("Stale: the engine is unreachable; this is the last known state.")
+                .color(theme::STALE_AMBER),
+        );
+    }
+    ui.separator();
+    ui.horizontal(|ui| {
+        let n = assessment.findings.len();
+        for (tab, label) in [
+            (DetailTab::Risk, format!("Risk ({n})")),
+            (DetailTab::Facts, "Facts".into()),
+            (DetailTab::Charts, "Charts".into()),
+        ] {
+            if ui
+                .selectable_label(state.detail_tab == tab, label)
+                .clicked()
+            {
+                state.detail_tab = tab;
+            }
+        }
+    });
+    ui.separator();
+    egui::ScrollArea::vertical()
+        .auto_shrink([false, false])
+        .show(ui, |ui| match state.detail_tab {
+            DetailTab::Risk => findings(ui, &assessment.findings),
+            DetailTab::Facts => facts(ui, &c, image.as_ref(), &assessment.findings),
+            DetailTab::Charts => charts::container(ui, state, &c),
+        });
+}
+
+/// Findings grouped by severity, worst first. Also used by the image and
+/// engine views.
+pub fn findings(ui: &mut Ui, list: &[Finding]) {
+    if list.is_empty() {
+        ui.label(RichText::new("No findings. Every check passed.").color(theme::OK_GREEN));
+        return;
+    }
+    for sev in Severity::ALL {
+        let group: Vec<&Finding> = list.iter().filter(|f| f.severity == sev).collect();
+        if group.is_empty() {
+            continue;
+        }
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            widgets::severity_badge(ui, sev);
+            ui.label(RichText::new(format!("{}", group.len())).weak());
+        });
+        for (i, f) in group.into_iter().enumerate() {
+            finding(ui, f, i);
+        }
+    }
+}
+
+fn finding(ui: &mut Ui, f: &Finding, i: usize) {
+    let Some(rule) = rules::by_id(f.rule_id) else {
+        ui.label(format!("{}: {}", f.rule_id, f.evidence));
+        return;
+    };
+    let title = if f.is_waived() {
+        format!("{} (waived)", rule.title)
+    } else {
+        rule.title.to_string()
+    };
+    let text = if f.is_waived() {
+        RichText::new(title).weak()
+    } else {
+        RichText::new(title).strong()
+    };
+    egui::CollapsingHeader::new(text)
+        .id_salt((f.rule_id, i, &f.evidence))
+        .default_open(f.severity >= Severity::High && !f.is_waived())
+        .show(ui, |ui| {
+            ui.label(RichText::new(&f.evidence).monospace());
+            if let Some(w) = &f.waiver {
+                ui.label(
+                    RichText::new(format!(
+                        "Waived: {}{}",
+                        w.reason,
+                        w.expires
+                            .as_ref()
+                            .map(|e| format!(" (until {e})"))
+                            .unwrap_or_default()
+                    ))
+                    .color(theme::STALE_AMBER),
+                );
+            }
+            section(ui, "Why it matters", rule.why);
+            section(ui, "How an attacker uses it", rule.attack);
+            section(ui, "Fix", rule.fix.summary);
+            if !rule.fix.run.is_empty() {
+                code(ui, "docker run", rule.fix.run);
+            }
+            if !rule.fix.compose.is_empty() {
+                code(ui, "compose", rule.fix.compose);
+            }
+            ui.label(
+                RichText::new(format!(
+                    "{} · CIS {} · seed rule {}: {}",
+                    rule.id,
+                    rule.cis.unwrap_or("—"),
+                    rule.seed.number(),
+                    rule.seed.title()
+                ))
+                .small()
+                .weak(),
+            );
+        });
+}
+
+fn section(ui: &mut Ui, title: &str, body: &str) {
+    ui.add_space(2.0);
+    ui.label(RichText::new(title).strong().small());
+    ui.label(body);
+}
+
+fn code(ui: &mut Ui, label: &str, body: &str) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new(format!("{label}:")).small());
+        egui::Frame::new()
+            .fill(ui.visuals().extreme_bg_color)
+            .corner_radius(3.0)
+            .inner_margin(egui::Margin::symmetric(4, 2))
+            .show(ui, |ui| {
+                ui.label(RichText::new(body).monospace());
+            });
+    });
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn or_default<'a>(s: &'a str, d: &'a str) -> &'a str {
+    if s.is_empty() { d } else { s }
+}
+
+/// The raw facts behind the findings.
+fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
+    let flagged = |needle: &str| {
+        list.iter()
+            .any(|f| f.rule_id.contains("mount") && f.evidence.contains(needle))
+    };
+    egui::Grid::new("facts")
+        .num_columns(2)
+        .striped(true)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            let row = |ui: &mut Ui, k: &str, v: String| {
+                ui.label(RichText::new(k).strong());
+                ui.label(v);
+                ui.end_row();
+            };
+            row(ui, "User", or_default(&c.user, "(unset: root)").to_string());
+            row(ui, "Privileged", yes_no(c.privileged).into());
+            row(
+                ui,
+                "Capabilities added",
+                if c.cap_add.is_empty() {
+                    "none".into()
+                } else {
+                    c.cap_add.join(", ")
+                },
+            );
+            row(
+                ui,
+                "Capabilities dropped",
+                if c.cap_drop.is_empty() {
+                    "none".into()
+                } else {
+                    c.cap_drop.join(", ")
+                },
+            );
+            row(
+                ui,
+                "Namespaces",
+                format!(
+                    "network {} · pid {} · ipc {} · uts {} · userns {}",
+                    or_default(&c.network_mode, "default"),
+                    or_default(&c.pid_mode, "private"),
+                    or_default(&c.ipc_mode, "private"),
+                    or_default(&c.uts_mode, "private"),
+                    or_default(&c.userns_mode, "default")
+                ),
+            );
+            row(
+                ui,
+                "Security options",
+                if c.security_opt.is_empty() {
+                    "none".into()
+                } else {
+                    c.security_opt.join(", ")
+                },
+            );
+            row(
+                ui,
+                "AppArmor profile",
+                or_default(&c.apparmor_profile, "(none)").into(),
+            );
+            row(ui, "Read-only root fs", yes_no(c.readonly_rootfs).into());
+            let l = &c.limits;
+            row(
+                ui,
+                "Limits",
+                format!(
+                    "memory {} · cpus {} · shares {} · pids {}",
+                    if l.memory_bytes > 0 {
+                        widgets::bytes(l.memory_bytes as f64)
+                    } else {
+                        "unlimited".into()
+                    },
+                    if l.nano_cpus > 0 {
+                        format!("{:.2}", l.nano_cpus as f64 / 1e9)
+                    } else if l.cpu_quota > 0 {
+                        format!("quota {}", l.cpu_quota)
+                    } else {
+                        "unlimited".into()
+                    },
+                    if l.cpu_shares > 0 {
+                        l.cpu_shares.to_string()
+                    } else {
+                        "default".into()
+                    },
+                    l.pids
+                        .filter(|p| *p > 0)
+                        .map_or("unlimited".into(), |p| p.to_string())
+                ),
+            );
+            row(
+                ui,
+                "Restart policy",
+                match c.restart.name.as_str() {
+                    "" | "no" => "no".into(),
+                    "on-failure" => format!("on-failure:{}", c.restart.max_retries),
+                    other => other.to_string(),
+                },
+            );
+            row(
+                ui,
+                "Networks",
+                if c.networks.is_empty() {
+                    "none".into()
+                } else {
+                    c.networks.join(", ")
+                },
+            );
+            let ports: Vec<String> = c.ports.iter().map(|p| p.describe()).collect();
+            row(
+                ui,
+                "Ports",
+                if ports.is_empty() {
+                    "none".into()
+                } else {
+                    ports.join("\n")
+                },
+            );
+            row(
+                ui,
+                "Devices",
+                if c.devices.is_empty() {
+                    "none".into()
+                } else {
+                    c.devices
+                        .iter()
+                        .map(|d| format!("{} → {}", d.host_path, d.container_path))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                },
+            );
+            row(
+                ui,
+                "Healthcheck",
+                c.healthcheck
+                    .as_ref()
+                    .map_or("none".into(), |h| h.test.join(" ")),
+            );
+            row(ui, "Image", format!("{}\n{}", c.image, c.image_id));
+            if let Some(img) = image {
+                let age = img.created.map_or("unknown age".into(), |t| {
+                    format!(
+                        "built {} ago",
+                        widgets::duration((chrono::Utc::now() - t).num_seconds())
+                    )
+                });
+                row(ui, "Image age", age);
+            }
+        });
+    ui.add_space(6.0);
+    ui.label(RichText::new("Mounts").strong());
+    if c.mounts.is_empty() {
+        ui.label("none");
+    }
+    for m in &c.mounts {
+        ui.horizontal_wrapped(|ui| {
+            let sensitive = m.kind == MountKind::Bind && flagged(&m.source);
+            if sensitive {
+                widgets::severity_icon(ui, Severity::High);
+                ui.label(
+                    RichText::new("sensitive")
+                        .small()
+                        .color(theme::severity_color(
+                            Severity::High,
+                            ui.visuals().dark_mode,
+                        )),
+                );
+            }
+            ui.label(
+                RichText::new(format!(
+                    "{} → {}",
+                    or_default(&m.source, m.name.as_deref().unwrap_or("?")),
+                    m.destination
+                ))
+                .monospace(),
+            );
+            ui.label(
+                RichText::new(format!(
+                    "{} · {}{}",
+                    m.kind.as_str(),
+                    if m.read_write { "rw" } else { "ro" },
+                    if m.propagation.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" · {}", m.propagation)
+                    }
+                ))
+                .weak(),
+            );
+        });
+    }
+    ui.add_space(6.0);
+    ui.label(RichText::new("Environment (keys only; values are never shown)").strong());
+    let keys: Vec<&str> = c.env.iter().map(|e| e.key.as_str()).collect();
+    ui.label(
+        RichText::new(if keys.is_empty() {
+            "none".into()
+        } else {
+            keys.join("  ")
+        })
+        .monospace(),
+    );
+    ui.add_space(6.0);
+    ui.label(RichText::new("Labels").strong());
+    if c.labels.is_empty() {
+        ui.label("none");
+    }
+    for (k, v) in &c.labels {
+        ui.label(RichText::new(format!("{k}={v}")).monospace());
+    }
+    if let Some(procs) = &c.processes {
+        ui.add_space(6.0);
+        ui.label(RichText::new("Processes").strong());
+        for p in procs {
+            ui.label(
+                RichText::new(format!("{:>7} {:<8} {}", p.pid, p.user, p.command)).monospace(),
+            );
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! The container inventory: filters and a virtualised, sortable table.
+//! Keyboard: ↑/↓ move the selection, Enter opens it, `/` focuses the filter,
+//! Esc closes the detail panel.
+
+use egui::{Key, RichText, Ui};
+use egui_extras::{Column as TableColumn, TableBuilder};
+
+use super::widgets;
+use crate::app::{Column, DetailTab, State};
+use crate::model::{ContainerState, Severity};
+
+pub const FILTER_ID: &str = "inventory_filter";
+
+const STATES: [ContainerState; 6] = [
+    ContainerState::Running,
+    ContainerState::Created,
+    ContainerState::Paused,
+    ContainerState::Restarting,
+    ContainerState::Exited,
+    ContainerState::Dead,
+];
+
+pub fn show(ui: &mut Ui, state: &mut State) {
+    if state.snapshot.is_none() {
+        ui.centered_and_justified(|ui| {
+            ui.label(RichText::new("Waiting for the first scan…").weak());
+        });
+        return;
+    }
+    filter_bar(ui, state);
+    keyboard(ui, state);
+    ui.add_space(4.0);
+    table(ui, state);
+}
+
+fn filter_bar(ui: &mut Ui, state: &mut State) {
+    ui.horizontal(|ui| {
+        let id = egui::Id::unique(FILTER_ID);
+        let edit = egui::TextEdit::singleline(&mut state.filter.text)
+            .id(id)
+            .hint_text("Filter by name, image or label  ( / )")
+            .desired_width(280.0);
+        let resp = ui.add(edit);
+        if resp.changed() {
+            state.filter_changed();
+        }
+        if state.focus_filter {
+            resp.request_focus();
+            state.focus_filter = false;
+        }
+        ui.label("State");
+        let shown = state.filter.state.map_or("all", |s| s.as_str());
+        let before = state.filter.state;
+        egui::ComboBox::from_id_salt("state_filter")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut state.filter.state, None, "all");
+                for s in STATES {
+                    ui.selectable_value(&mut state.filter.state, Some(s), s.as_str());
+                }
+            });
+        ui.label("At least");
+        let shown = state.filter.min_severity.map_or("any", |s| s.as_str());
+        let before_sev = state.filter.min_severity;
+        egui::ComboBox::from_id_salt("severity_filter")
+            .selected_text(shown)
+            .show_ui(ui, |ui| {
+                ui.selectable_value(&mut state.filter.min_severity, None, "any");
+                for s in Severity::ALL {
+                    ui.selectable_value(&mut state.filter.min_severity, Some(s), s.as_str());
+                }
+            });
+        if before != state.filter.state || before_sev != state.filter.min_severity {
+            state.filter_changed();
+        }
+        let total = state.rows.len();
+        let shown = state.order.len();
+        ui.label(
+            RichText::new(if shown == total {
+                format!("{total} containers")
+            } else {
+                format!("{shown} of {total} containers")
+            })
+            .weak(),
+        );
+    });
+}
+
+fn keyboard(ui: &mut Ui, state: &mut State) {
+    let filter_id = egui::Id::unique(FILTER_ID);
+    let in_filter = ui.memory(|m| m.has_focus(filter_id));
+    // Another text field (e.g. in a window) keeps its keys.
+    if ui.ctx().text_edit_focused() && !in_filter {
+        return;
+    }
+    let none = egui::Modifiers::NONE;
+    let (down, up, enter, esc) = ui.input_mut(|i| {
+        (
+            i.consume_key(none, Key::ArrowDown),
+            i.consume_key(none, Key::ArrowUp),
+            i.consume_key(none, Key::Enter),
+            i.consume_key(none, Key::Escape),
+        )
+    });
+    let slash = !in_filter && ui.input_mut(|i| i.consume_key(none, Key::Slash));
+    if down || up {
+        state.move_selection(if down { 1 } else { -1 });
+        ui.memory_mut(|m| m.surrender_focus(filter_id));
+    }
+    if enter {
+        if state.selected.is_none() {
+            state.move_selection(0);
+        }
+        state.detail_tab = DetailTab::Risk;
+        ui.memory_mut(|m| m.surrender_focus(filter_id));
+    }
+    if slash {
+        // The typed "/" must not land in the filter text.
+        ui.input_mut(|i| {
+            i.events
+                .retain(|e| !matches!(e, egui::Event::Text(t) if t == "/"))
+        });
+        state.focus_filter = true;
+    }
+    if esc {
+        if in_filter {
+            ui.memory_mut(|m| m.surrender_focus(filter_id));
+        } else {
+            state.selected = None;
+        }
+    }
+}
+
+fn table(ui: &mut Ui, state: &mut State) {
+    // Selectable labels would swallow the clicks that select a row.
+    ui.style_mut().interaction.selectable_labels = false;
+    let row_h = 22.0;
+    let scroll_to = if state.scroll_to_selected {
+        state.scroll_to_selected = false;
+        state
+            .selected
+            .as_ref()
+            .and_then(|id| state.order.iter().position(|&i| &state.rows[i].id == id))
+    } else {
+        None
+    };
+    let mut builder = TableBuilder::new(ui)
+        .id_salt("inventory")
+        .striped(true)
+        .resizable(true)
+        .sense(egui::Sense::click())
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .column(TableColumn::initial(170.0).at_least(90.0).clip(true)) // name
+        .column(TableColumn::initial(170.0).at_least(80.0).clip(true)) // image
+        .column(TableColumn::initial(70.0).at_least(60.0)) // state
+        .column(TableColumn::initial(96.0).at_least(90.0)) // risk
+        .column(TableColumn::initial(90.0).at_least(80.0)) // worst
+        .column(TableColumn::initial(110.0).at_least(60.0).clip(true)) // counts
+        .column(TableColumn::initial(56.0).at_least(48.0)) // cpu
+        .column(TableColumn::initial(76.0).at_least(60.0)) // mem
+        .column(TableColumn::initial(150.0).at_least(60.0).clip(true)) // ports
+        .column(TableColumn::initial(100.0).at_least(60.0).clip(true)) // user
+        .column(TableColumn::remainder().at_least(70.0)); // uptime
+    if let Some(r) = scroll_to {
+        builder = builder.scroll_to_row(r, Some(egui::Align::Center));
+    }
+    let headers = [
+        Some(Column::Name),
+        Some(Column::Image),
+        Some(Column::State),
+        Some(Column::Risk),
+        Some(Column::Severity),
+        None,
+        Some(Column::Cpu),
+        Some(Column::Memory),
+        Some(Column::Ports),
+        Some(Column::User),
+        Some(Column::Uptime),
+    ];
+    let mut clicked_sort = None;
+    let mut clicked_row = None;
+    let now = chrono::Utc::now();
+    builder
+        .header(24.0, |mut header| {
+            for col in headers {
+                header.col(|ui| match col {
+                    Some(c) => {
+                        let arrow = if state.sort.0 == c {
+                            if state.sort.1 { " ▲" } else { " ▼" }
+                        } else {
+                            ""
+                        };
+                        let text = RichText::new(format!("{}{arrow}", c.title())).strong();
+                        if ui
+                            .add(egui::Button::new(text).frame(false))
+                            .on_hover_text("Sort; click again to reverse")
+                            .clicked()
+                        {
+                            clicked_sort = Some(c);
+                        }
+                    }
+                    None => {
+                        ui.label(RichText::new("Findings").strong());
+                    }
+                });
+            }
+        })
+        .body(|body| {
+            body.rows(row_h, state.order.len(), |mut row| {
+                let r = &state.rows[state.order[row.index()]];
+                let selected = state.selected.as_deref() == Some(r.id.as_str());
+                row.set_selected(selected);
+                row.col(|ui| {
+                    ui.label(RichText::new(&r.name).strong());
+                });
+                row.col(|ui| {
+                    ui.label(&r.image);
+                });
+                row.col(|ui| {
+                    ui.label(r.state.as_str());
+                });
+                row.col(|ui| {
+                    widgets::risk_bar(ui, r.score);
+                });
+                row.col(|ui| match r.highest {
+                    Some(s) => {
+                        widgets::severity_badge(ui, s);
+                    }
+                    None => {
+                        ui.label(RichText::new("none").weak());
+                    }
+                });
+                row.col(|ui| {
+                    widgets::counts(ui, &r.counts);
+                    if r.waived > 0 {
+                        ui.label(
+                            RichText::new(format!("+{} waived", r.waived))
+                                .weak()
+                                .small(),
+                        );
+                    }
+                });
+                let live = state
+                    .stats
+                    .get(&r.id)
+                    .and_then(crate::model::stats::Ring::latest);
+                row.col(|ui| {
+                    match live {
+                        Some(p) if r.state == ContainerState::Running => {
+                            ui.label(format!("{:.1}%", p.cpu_pct))
+                        }
+                        _ => ui.label(RichText::new("—").weak()),
+                    };
+                });
+                row.col(|ui| {
+                    match live {
+                        Some(p) if r.state == ContainerState::Running => {
+                            ui.label(widgets::bytes(f64::from(p.mem_bytes)))
+                        }
+                        _ => ui.label(RichText::new("—").weak()),
+                    };
+                });
+                row.col(|ui| {
+                    ui.label(if r.ports.is_empty() {
+                        "—"
+                    } else {
+                        r.ports.as_str()
+                    });
+                });
+                row.col(|ui| {
+                    ui.label(&r.user);
+                });
+                row.col(|ui| {
+                    let text = match (r.started, r.created) {
+                        (Some(s), _) => {
+                            format!("up {}", widgets::duration((now - s).num_seconds()))
+                        }
+                        (None, Some(c)) => {
+                            format!("made {} ago", widgets::duration((now - c).num_seconds()))
+                        }
+                        _ => "—".into(),
+                    };
+                    ui.label(text);
+                });
+                if row.response().clicked() {
+                    clicked_row = Some(r.id.clone());
+                }
+            });
+        });
+    if let Some(c) = clicked_sort {
+        state.set_sort(c);
+    }
+    if let Some(id) = clicked_row {
+        state.selected = Some(id);
+    }
+}

@@ -1,0 +1,54 @@
+//! Drawing. Every function here only reads and edits [`State`] — no I/O, no
+//! engine calls, no locks. User intents that need the worker come back as an
+//! [`Action`].
+
+pub mod charts;
+pub mod container_panel;
+pub mod engine_view;
+pub mod images;
+pub mod inventory;
+pub mod theme;
+pub mod toolbar;
+pub mod widgets;
+
+use crate::app::{State, View};
+
+/// What a click asks the app to do beyond editing state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Refresh,
+    ReconnectNow,
+    OpenDemo,
+    LeaveDemo,
+}
+
+pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
+    let mut action = None;
+    egui::Panel::top("top_bar").show(ui, |ui| {
+        action = toolbar::top_bar(ui, state).or(action);
+    });
+    if let Some(a) = toolbar::banners(ui, state) {
+        action = Some(a);
+    }
+    egui::Panel::bottom("status_bar").show(ui, |ui| toolbar::status_bar(ui, state));
+    match state.view {
+        View::Containers => {
+            if state.selected.is_some() {
+                egui::Panel::right("detail")
+                    .resizable(true)
+                    .default_size(520.0)
+                    .min_size(360.0)
+                    .show(ui, |ui| container_panel::show(ui, state));
+            }
+            egui::CentralPanel::default().show(ui, |ui| inventory::show(ui, state));
+        }
+        View::Images => {
+            egui::CentralPanel::default().show(ui, |ui| images::show(ui, state));
+        }
+        View::Engine => {
+            egui::CentralPanel::default().show(ui, |ui| engine_view::show(ui, state));
+        }
+    }
+    toolbar::settings_window(ui, state);
+    action
+}

@@ -1,0 +1,278 @@
+//! Top bar (engine, connection, refresh, views), banners (engine down,
+//! stale data, notices, DEMO), status bar, settings window.
+
+use egui::{Color32, RichText, Ui};
+
+use super::Action;
+use super::theme;
+use crate::app::{Conn, Mode, State, View};
+use crate::model::Severity;
+use crate::settings::{HISTORY_CHOICES, REFRESH_CHOICES, ThemeChoice};
+
+pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
+    let mut action = None;
+    ui.add_space(4.0);
+    ui.horizontal(|ui| {
+        ui.heading(RichText::new("shipshape").strong());
+        if state.mode == Mode::Demo {
+            demo_badge(ui);
+        }
+        ui.separator();
+        for (view, label) in [
+            (View::Containers, "Containers"),
+            (View::Images, "Images"),
+            (View::Engine, "Engine"),
+        ] {
+            if ui.selectable_label(state.view == view, label).clicked() {
+                state.view = view;
+            }
+        }
+        ui.separator();
+        connection(ui, state);
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if ui
+                .button("Settings")
+                .on_hover_text("Theme, refresh interval, chart history")
+                .clicked()
+            {
+                state.show_settings = !state.show_settings;
+            }
+            match state.mode {
+                Mode::Live => {
+                    let can = matches!(state.conn, Conn::Connected { .. });
+                    if ui
+                        .add_enabled(can, egui::Button::new("↻ Refresh"))
+                        .on_hover_text("Scan the engine now")
+                        .clicked()
+                    {
+                        action = Some(Action::Refresh);
+                    }
+                }
+                Mode::Demo => {
+                    if ui
+                        .button("Leave demo")
+                        .on_hover_text("Connect to the local engine")
+                        .clicked()
+                    {
+                        action = Some(Action::LeaveDemo);
+                    }
+                }
+            }
+            if let Some(ago) = state.refreshed_ago(chrono::Utc::now()) {
+                let text = if state.stale {
+                    format!("last data {} ago", super::widgets::duration(ago))
+                } else {
+                    format!("refreshed {} ago", super::widgets::duration(ago))
+                };
+                ui.label(RichText::new(text).weak());
+            }
+        });
+    });
+    ui.add_space(2.0);
+    action
+}
+
+fn demo_badge(ui: &mut Ui) {
+    egui::Frame::new()
+        .fill(theme::DEMO_PURPLE)
+        .corner_radius(3.0)
+        .inner_margin(egui::Margin::symmetric(6, 1))
+        .show(ui, |ui| {
+            ui.label(RichText::new("DEMO").color(Color32::WHITE).strong());
+        })
+        .response
+        .on_hover_text("Bundled demo lab: not your engine. Nothing here is live.");
+}
+
+fn dot(ui: &mut Ui, color: Color32) {
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(10.0, 10.0), egui::Sense::hover());
+    ui.painter().circle_filled(rect.center(), 4.5, color);
+}
+
+fn connection(ui: &mut Ui, state: &State) {
+    match &state.conn {
+        Conn::Connected {
+            found_by,
+            endpoint,
+            api_version,
+        } => {
+            dot(ui, theme::OK_GREEN);
+            let engine = state.snapshot.as_ref().map(|s| {
+                format!(
+                    "{} {}",
+                    s.inventory.engine.product.as_str(),
+                    s.inventory.engine.version
+                )
+            });
+            ui.label(engine.unwrap_or_else(|| "Connected".into()))
+                .on_hover_text(format!(
+                    "found by {found_by}\n{endpoint}\nAPI {api_version}"
+                ));
+            ui.label(RichText::new(format!("via {found_by}")).weak());
+        }
+        Conn::Connecting { attempt } => {
+            ui.spinner();
+            ui.label(if *attempt > 1 {
+                format!("Connecting (attempt {attempt})…")
+            } else {
+                "Connecting…".into()
+            });
+        }
+        Conn::Down { .. } => {
+            dot(ui, theme::DOWN_RED);
+            ui.label(
+                RichText::new("Engine unreachable")
+                    .color(theme::DOWN_RED)
+                    .strong(),
+            );
+        }
+        Conn::Demo => {
+            ui.label(RichText::new("Demo lab — no engine connected").color(theme::DEMO_PURPLE));
+        }
+    }
+}
+
+fn banner(ui: &mut Ui, color: Color32, add: impl FnOnce(&mut Ui)) {
+    egui::Frame::new()
+        .fill(color.gamma_multiply(0.18))
+        .stroke(egui::Stroke::new(1.0, color))
+        .corner_radius(4.0)
+        .inner_margin(egui::Margin::symmetric(10, 6))
+        .outer_margin(egui::Margin::symmetric(6, 3))
+        .show(ui, |ui| {
+            ui.set_width(ui.available_width());
+            add(ui);
+        });
+}
+
+pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
+    let mut action = None;
+    let mut dismiss = None;
+    egui::Panel::top("banners").show_separator_line(false).show(ui, |ui| {
+        if let Conn::Down { reason, retry_at } = &state.conn {
+            let secs = retry_at.saturating_duration_since(std::time::Instant::now()).as_secs();
+            banner(ui, theme::DOWN_RED, |ui| {
+                ui.label(RichText::new("Cannot reach the container engine").strong().color(theme::DOWN_RED));
+                ui.label(reason.as_str());
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(format!("Retrying automatically in {secs} s.")).weak());
+                    if ui.button("Retry now").clicked() {
+                        action = Some(Action::ReconnectNow);
+                    }
+                    if ui.button("Open the demo lab").on_hover_text("Explore risky containers without an engine").clicked() {
+                        action = Some(Action::OpenDemo);
+                    }
+                });
+                if state.stale {
+                    ui.label(RichText::new("The data below is from before the engine went away: it may be out of date.").color(theme::STALE_AMBER));
+                }
+            });
+        }
+        if state.mode == Mode::Demo {
+            banner(ui, theme::DEMO_PURPLE, |ui| {
+                ui.label(
+                    RichText::new("DEMO — a bundled lab of deliberately risky containers. Nothing you see here is running on this machine.")
+                        .color(theme::DEMO_PURPLE)
+                        .strong(),
+                );
+            });
+        }
+        for (i, n) in state.notices.iter().enumerate() {
+            let color = if n.error { theme::STALE_AMBER } else { theme::OK_GREEN };
+            banner(ui, color, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label(n.text.as_str());
+                    if ui.small_button("Dismiss").clicked() {
+                        dismiss = Some(i);
+                    }
+                });
+            });
+        }
+        if let Some(s) = &state.snapshot {
+            for w in &s.inventory.warnings {
+                banner(ui, theme::STALE_AMBER, |ui| {
+                    ui.label(format!("Scan warning: {w}"));
+                });
+            }
+        }
+    });
+    if let Some(i) = dismiss {
+        state.notices.remove(i);
+    }
+    action
+}
+
+pub fn status_bar(ui: &mut Ui, state: &State) {
+    ui.horizontal(|ui| {
+        let Some(s) = &state.snapshot else {
+            ui.label(RichText::new("No data yet").weak());
+            return;
+        };
+        let inv = &s.inventory;
+        let running = inv
+            .containers
+            .iter()
+            .filter(|c| c.state == crate::model::ContainerState::Running)
+            .count();
+        ui.label(format!(
+            "{} containers ({running} running) · {} images",
+            inv.containers.len(),
+            inv.images.len()
+        ));
+        ui.separator();
+        let counts = s.assessment.counts();
+        for sev in Severity::ALL {
+            let n = counts[sev as usize];
+            super::widgets::severity_icon(ui, sev);
+            ui.label(RichText::new(format!("{n} {}", sev.as_str())).small());
+        }
+        if let Some(h) = state.host.latest() {
+            ui.separator();
+            ui.label(
+                RichText::new(format!(
+                    "host CPU {:.0}% · memory {} / {} · load {:.2}",
+                    h.cpu_pct,
+                    super::widgets::bytes(f64::from(h.mem_used)),
+                    super::widgets::bytes(f64::from(h.mem_total)),
+                    h.load1
+                ))
+                .small(),
+            );
+        }
+    });
+}
+
+pub fn settings_window(ui: &mut Ui, state: &mut State) {
+    let mut open = state.show_settings;
+    egui::Window::new("Settings").open(&mut open).resizable(false).collapsible(false).show(ui.ctx(), |ui| {
+        egui::Grid::new("settings_grid").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
+            ui.label("Theme");
+            ui.horizontal(|ui| {
+                for (t, label) in [(ThemeChoice::System, "Follow system"), (ThemeChoice::Dark, "Dark"), (ThemeChoice::Light, "Light")] {
+                    ui.selectable_value(&mut state.settings.theme, t, label);
+                }
+            });
+            ui.end_row();
+            ui.label("Refresh every");
+            egui::ComboBox::from_id_salt("refresh").selected_text(format!("{} s", state.settings.refresh_secs)).show_ui(ui, |ui| {
+                for s in REFRESH_CHOICES {
+                    ui.selectable_value(&mut state.settings.refresh_secs, s, format!("{s} s"));
+                }
+            });
+            ui.end_row();
+            ui.label("Chart history");
+            let mut minutes = state.settings.history_minutes;
+            egui::ComboBox::from_id_salt("history").selected_text(format!("{minutes} min")).show_ui(ui, |ui| {
+                for m in HISTORY_CHOICES {
+                    ui.selectable_value(&mut minutes, m, format!("{m} min"));
+                }
+            });
+            if minutes != state.settings.history_minutes {
+                state.set_history_minutes(minutes);
+            }
+            ui.end_row();
+        });
+        ui.label(RichText::new("Engine events refresh the list between polls. Settings are saved in your config folder.").weak().small());
+    });
+    state.show_settings = open;
+}
