@@ -40,7 +40,8 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
             .id(id)
             .hint_text("Filter by name, image or label  ( / )")
             .desired_width(280.0);
-        let resp = ui.add(edit);
+        let label = ui.label("Filter");
+        let resp = ui.add(edit).labelled_by(label.id);
         if resp.changed() {
             state.filter_changed();
         }

@@ -1,0 +1,336 @@
+//! The dashboard driven through egui_kittest (no GPU, no display): real
+//! widgets, real clicks and keys, state checked through the accessibility
+//! tree and the app state.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use shipshape::app::{App, Column, Mode};
+use shipshape::engine::demo;
+use shipshape::engine::messages::{Event, Snapshot};
+use shipshape::model::ContainerState;
+use shipshape::model::stats::StatsPoint;
+use shipshape::policy::Policy;
+use shipshape::settings::Settings;
+use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
+
+fn demo_snapshot() -> Arc<Snapshot> {
+    let inventory = demo::inventory().unwrap();
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    })
+}
+
+fn harness(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
+    let (tx, rx) = unbounded_channel();
+    let app = App::from_channel(mode, rx, Settings::default());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_context_setup(shipshape::app::setup_fonts)
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.pump();
+                app.show(ui);
+            },
+            app,
+        );
+    h.run_steps(2);
+    (h, tx)
+}
+
+fn loaded(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
+    let (mut h, tx) = harness(mode);
+    if mode == Mode::Live {
+        tx.send(Event::Connected {
+            found_by: "Docker system socket".into(),
+            endpoint: "unix:///var/run/docker.sock".into(),
+            api_version: "1.41".into(),
+        })
+        .unwrap();
+    }
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    (h, tx)
+}
+
+fn visible_names(h: &Harness<'_, App>) -> Vec<String> {
+    let s = &h.state().state;
+    s.order.iter().map(|&i| s.rows[i].name.clone()).collect()
+}
+
+#[test]
+fn first_frame_appears_before_the_engine_answers() {
+    let (h, _tx) = harness(Mode::Live);
+    h.get_by_label_contains("Connecting");
+    h.get_by_label("Waiting for the first scan…");
+}
+
+#[test]
+fn sort_by_a_header_and_again_to_reverse() {
+    let (mut h, _tx) = loaded(Mode::Live);
+    // Default: riskiest first.
+    let names = visible_names(&h);
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("lab-legacy-admin-panel")
+    );
+    assert_eq!(
+        names.last().map(String::as_str),
+        Some("lab-hardened-worker")
+    );
+
+    h.get_by_label("Name").click();
+    h.run_steps(2);
+    let names = visible_names(&h);
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(names, sorted, "ascending by name");
+    assert_eq!(h.state().state.sort, (Column::Name, true));
+
+    h.get_by_label_contains("Name ▲").click();
+    h.run_steps(2);
+    let names = visible_names(&h);
+    sorted.reverse();
+    assert_eq!(names, sorted, "clicking again reverses");
+    h.get_by_label_contains("Name ▼");
+}
+
+#[test]
+fn text_state_and_severity_filters() {
+    let (mut h, _tx) = loaded(Mode::Live);
+    let total = visible_names(&h).len();
+    h.get_by_label("Filter").click();
+    h.run_steps(1);
+    h.get_by_label("Filter").type_text("postgres");
+    h.run_steps(2);
+    assert_eq!(visible_names(&h), ["lab-postgres"]);
+    h.get_by_label("1 of 13 containers");
+
+    // Labels are searchable too.
+    h.state_mut().state.filter.text = "com.example.team=web".into();
+    h.state_mut().state.filter_changed();
+    h.run_steps(1);
+    assert_eq!(visible_names(&h), ["lab-web-frontend"]);
+
+    h.state_mut().state.filter.text.clear();
+    h.state_mut().state.filter.state = Some(ContainerState::Created);
+    h.state_mut().state.filter_changed();
+    h.run_steps(1);
+    let created = visible_names(&h);
+    assert!(created.len() < total && created.contains(&"lab-legacy-admin-panel".to_string()));
+    assert!(!created.contains(&"lab-postgres".to_string()));
+
+    h.state_mut().state.filter.state = None;
+    h.state_mut().state.filter.min_severity = Some(shipshape::model::Severity::Critical);
+    h.state_mut().state.filter_changed();
+    h.run_steps(1);
+    assert_eq!(
+        visible_names(&h),
+        ["lab-legacy-admin-panel", "lab-ci-runner"]
+    );
+}
+
+#[test]
+fn selecting_a_row_shows_its_findings_with_evidence_and_fix() {
+    let (mut h, _tx) = loaded(Mode::Live);
+    h.get_by_label("lab-ci-runner").click();
+    h.run_steps(3);
+    assert!(h.state().state.selected.is_some());
+    // The panel: the critical finding open, with evidence, why, attack, fix.
+    h.get_by_label("Container engine socket mounted");
+    h.get_by_label_contains("/var/run/docker.sock mounted at /var/run/docker.sock");
+    assert!(h.get_all_by_label("Why it matters").count() >= 1);
+    assert!(h.get_all_by_label("How an attacker uses it").count() >= 1);
+    h.get_by_label("remove -v /var/run/docker.sock:/var/run/docker.sock");
+    h.get_by_label_contains("CIS 5.32");
+    // Facts: env keys are listed, values never.
+    h.get_by_label("Facts").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Environment (keys only");
+    let postgres_secret = "demo-password-not-real";
+    assert!(h.query_by_label_contains(postgres_secret).is_none());
+}
+
+#[test]
+fn secret_values_never_reach_the_screen() {
+    let (mut h, _tx) = loaded(Mode::Live);
+    h.get_by_label("lab-postgres").click();
+    h.run_steps(2);
+    h.get_by_label_contains("env POSTGRES_PASSWORD");
+    for tab in ["Risk (", "Facts"] {
+        h.get_by_label_contains(tab).click();
+        h.run_steps(2);
+        assert!(
+            h.query_by_label_contains("demo-password-not-real")
+                .is_none()
+        );
+        assert!(h.query_by_label_contains("demoNotARealKey").is_none());
+    }
+}
+
+#[test]
+fn keyboard_moves_opens_and_focuses_the_filter() {
+    let (mut h, _tx) = loaded(Mode::Live);
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    let first = visible_names(&h)[0].clone();
+    let selected = h.state().state.selected_container().map(|c| c.name.clone());
+    assert_eq!(selected.as_deref(), Some(first.as_str()));
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    let second = visible_names(&h)[1].clone();
+    assert_eq!(
+        h.state()
+            .state
+            .selected_container()
+            .map(|c| c.name.clone())
+            .as_deref(),
+        Some(second.as_str())
+    );
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    h.get_by_label_contains("Risk (");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(h.state().state.selected.is_none());
+
+    h.key_press(egui::Key::Slash);
+    h.run_steps(3);
+    h.get_by_label("Filter").type_text("cache");
+    h.run_steps(2);
+    assert_eq!(
+        h.state().state.filter.text,
+        "cache",
+        "the / key itself is not typed"
+    );
+    assert_eq!(visible_names(&h), ["lab-cache"]);
+}
+
+#[test]
+fn engine_down_is_a_banner_never_an_empty_list() {
+    let (mut h, tx) = harness(Mode::Live);
+    tx.send(Event::Disconnected {
+        reason: "permission denied on /var/run/docker.sock (from Docker system socket)".into(),
+        retry_in: Duration::from_secs(4),
+    })
+    .unwrap();
+    h.run_steps(2);
+    h.get_by_label("Cannot reach the container engine");
+    h.get_by_label_contains("permission denied on /var/run/docker.sock");
+    h.get_by_label_contains("Retrying automatically in");
+    h.get_by_label("Retry now");
+    h.get_by_label("Open the demo lab");
+    h.get_by_label("Engine unreachable");
+    assert!(h.query_by_label_contains("0 containers").is_none());
+}
+
+#[test]
+fn losing_the_engine_keeps_the_data_marked_stale_and_reconnect_refreshes() {
+    let (mut h, tx) = loaded(Mode::Live);
+    let before = visible_names(&h);
+    tx.send(Event::Disconnected {
+        reason: "lost the engine while reading engine info: connection reset".into(),
+        retry_in: Duration::from_secs(1),
+    })
+    .unwrap();
+    h.run_steps(2);
+    assert_eq!(visible_names(&h), before, "rows are kept");
+    assert!(h.state().state.stale);
+    h.get_by_label_contains("from before the engine went away");
+    tx.send(Event::Connected {
+        found_by: "Docker system socket".into(),
+        endpoint: "unix:///var/run/docker.sock".into(),
+        api_version: "1.41".into(),
+    })
+    .unwrap();
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(2);
+    assert!(!h.state().state.stale);
+    assert!(
+        h.query_by_label_contains("from before the engine went away")
+            .is_none()
+    );
+}
+
+#[test]
+fn demo_lab_is_marked_demo() {
+    let (h, _tx) = loaded(Mode::Demo);
+    h.get_by_label("DEMO");
+    h.get_by_label_contains("DEMO — a bundled lab");
+    h.get_by_label("Leave demo");
+    h.get_by_label("lab-legacy-admin-panel");
+}
+
+#[test]
+fn images_and_engine_views() {
+    let (mut h, _tx) = loaded(Mode::Live);
+    h.get_by_label("Images").click();
+    h.run_steps(2);
+    h.get_by_label_contains("shipshape-test/leaky:1");
+    h.get_by_label("Engine").click();
+    h.run_steps(2);
+    h.get_by_label("Engine findings");
+    h.get_by_label("Inter-container traffic allowed on the default bridge");
+}
+
+#[test]
+fn charts_show_streamed_stats_with_pause() {
+    let (mut h, tx) = loaded(Mode::Live);
+    let c = h
+        .state()
+        .state
+        .snapshot
+        .as_ref()
+        .unwrap()
+        .inventory
+        .containers
+        .iter()
+        .find(|c| c.name == "lab-postgres")
+        .unwrap()
+        .id
+        .clone();
+    let now = chrono::Utc::now().timestamp() as f64;
+    for i in 0..10 {
+        tx.send(Event::Stats {
+            id: c.clone(),
+            point: StatsPoint {
+                t: now - 10.0 + f64::from(i),
+                cpu_pct: 42.0,
+                mem_bytes: 64.0 * 1024.0 * 1024.0,
+                pids: 3.0,
+                ..Default::default()
+            },
+        })
+        .unwrap();
+    }
+    h.run_steps(1);
+    h.get_by_label("lab-postgres").click();
+    h.run_steps(2);
+    h.get_by_label("Charts").click();
+    h.run_steps(2);
+    h.get_by_label_contains("cpu 42%");
+    h.get_by_label_contains("used 64.0 MiB");
+    h.get_by_label("Pause").click();
+    h.run_steps(2);
+    assert!(h.state().state.paused_at.is_some());
+    h.get_by_label("▶ Resume");
+    // Data keeps arriving while paused.
+    tx.send(Event::Stats {
+        id: c.clone(),
+        point: StatsPoint {
+            t: now + 5.0,
+            cpu_pct: 99.0,
+            ..Default::default()
+        },
+    })
+    .unwrap();
+    h.run_steps(1);
+    assert_eq!(h.state().state.stats[&c].len(), 11);
+    h.get_by_label_contains("cpu 42%");
+}

@@ -1,0 +1,242 @@
+//! The engine worker against a real engine: events bring new containers in
+//! without waiting for a poll, running containers stream stats, and an
+//! engine that goes away and comes back is survived.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use shipshape::engine::EnvSnapshot;
+use shipshape::engine::messages::{Command, Event};
+use shipshape::engine::worker::{self, WorkerConfig};
+use shipshape::policy::Policy;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn config(host: &str) -> WorkerConfig {
+    WorkerConfig {
+        host: Some(host.to_string()),
+        env: EnvSnapshot::from_process(),
+        policy: Arc::new(Policy::default()),
+        // Long enough that only engine events can explain a quick update.
+        poll_interval: Duration::from_secs(60),
+        host_stats: false,
+    }
+}
+
+/// Wait for the first event matching `pred`.
+fn wait_for(
+    rt: &tokio::runtime::Runtime,
+    rx: &mut UnboundedReceiver<Event>,
+    within: Duration,
+    what: &str,
+    mut pred: impl FnMut(&Event) -> bool,
+) -> Event {
+    let deadline = Instant::now() + within;
+    rt.block_on(async {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match tokio::time::timeout(left, rx.recv()).await {
+                Ok(Some(ev)) if pred(&ev) => return ev,
+                Ok(Some(_)) => continue,
+                Ok(None) => panic!("worker stopped while waiting for {what}"),
+                Err(_) => panic!("no {what} within {within:?}"),
+            }
+        }
+    })
+}
+
+fn has_container(ev: &Event, name: &str) -> bool {
+    matches!(ev, Event::Snapshot(s) if s.inventory.containers.iter().any(|c| c.name == name))
+}
+
+#[test]
+fn events_bring_new_containers_in_and_running_ones_stream_stats() {
+    let _serial = serial();
+    let mut fx = Fixture::new("worker");
+    let rt = runtime();
+    let (cmd, mut rx) = worker::spawn(
+        rt.handle(),
+        config("unix:///var/run/docker.sock"),
+        Arc::new(|_| {}),
+    );
+    wait_for(&rt, &mut rx, Duration::from_secs(10), "Connected", |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(10),
+        "first snapshot",
+        |e| matches!(e, Event::Snapshot(_)),
+    );
+
+    let started = Instant::now();
+    let name = fx.run("late", &[BASE]);
+    let ev = wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(10),
+        "snapshot with the new container",
+        |e| has_container(e, &name),
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "arrived by event, not by the 60 s poll"
+    );
+    let Event::Snapshot(s) = ev else {
+        unreachable!()
+    };
+    let c = s
+        .inventory
+        .containers
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap();
+    let findings = s.assessment.container(&c.id).unwrap();
+    assert!(
+        findings
+            .findings
+            .iter()
+            .any(|f| f.rule_id == "container.root-user"),
+        "assessed in the background"
+    );
+
+    let id = c.id.clone();
+    let ev = wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(15),
+        "stats for the running container",
+        |e| matches!(e, Event::Stats { id: i, .. } if *i == id),
+    );
+    let Event::Stats { point, .. } = ev else {
+        unreachable!()
+    };
+    assert!(point.mem_bytes > 0.0 && point.pids >= 1.0, "{point:?}");
+
+    // Removing it ends its stream and drops it from the next snapshot.
+    docker(&["rm", "-f", &name]);
+    wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(10),
+        "stream end",
+        |e| matches!(e, Event::StatsEnded { id: i } if *i == id),
+    );
+    wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(10),
+        "snapshot without it",
+        |e| matches!(e, Event::Snapshot(s) if !s.inventory.containers.iter().any(|c| c.name == name)),
+    );
+    cmd.send(Command::Shutdown).unwrap();
+}
+
+/// A unix-socket proxy to the real engine that the test can kill.
+struct Proxy {
+    path: PathBuf,
+    task: tokio::task::JoinHandle<()>,
+}
+
+fn start_proxy(rt: &tokio::runtime::Runtime, path: &Path) -> Proxy {
+    let _ = std::fs::remove_file(path);
+    let listener = rt.block_on(async { tokio::net::UnixListener::bind(path).unwrap() });
+    let task = rt.spawn(async move {
+        // Dropping the set (when this task is aborted) cuts every open
+        // connection, like an engine that dies.
+        let mut conns = tokio::task::JoinSet::new();
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else {
+                return;
+            };
+            conns.spawn(async move {
+                if let Ok(mut outbound) =
+                    tokio::net::UnixStream::connect("/var/run/docker.sock").await
+                {
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                }
+            });
+            while conns.try_join_next().is_some() {}
+        }
+    });
+    Proxy {
+        path: path.to_path_buf(),
+        task,
+    }
+}
+
+impl Proxy {
+    fn kill(self) {
+        self.task.abort();
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[test]
+fn an_engine_that_goes_away_and_comes_back_is_survived() {
+    let _serial = serial();
+    engine();
+    let rt = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let sock = dir.path().join("engine.sock");
+    let proxy = start_proxy(&rt, &sock);
+    let host = format!("unix://{}", sock.display());
+    let (cmd, mut rx) = worker::spawn(rt.handle(), config(&host), Arc::new(|_| {}));
+    wait_for(&rt, &mut rx, Duration::from_secs(10), "Connected", |e| {
+        matches!(e, Event::Connected { .. })
+    });
+    wait_for(&rt, &mut rx, Duration::from_secs(10), "snapshot", |e| {
+        matches!(e, Event::Snapshot(_))
+    });
+
+    // The engine dies: the event stream breaks, the worker notices by
+    // itself (no poll is due for a minute) and says so.
+    proxy.kill();
+    let ev = wait_for(&rt, &mut rx, Duration::from_secs(20), "Disconnected", |e| {
+        matches!(e, Event::Disconnected { .. })
+    });
+    let Event::Disconnected { reason, .. } = ev else {
+        unreachable!()
+    };
+    assert!(!reason.is_empty());
+
+    // While it is down, attempts fail with a specific reason.
+    let ev = wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(10),
+        "a failed retry",
+        |e| matches!(e, Event::Disconnected { reason, .. } if reason.contains("does not exist")),
+    );
+    drop(ev);
+
+    // It comes back: reconnect and a fresh snapshot, without anyone asking.
+    let proxy = start_proxy(&rt, &sock);
+    wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(20),
+        "Connected again",
+        |e| matches!(e, Event::Connected { .. }),
+    );
+    wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(10),
+        "fresh snapshot",
+        |e| matches!(e, Event::Snapshot(_)),
+    );
+    cmd.send(Command::Shutdown).unwrap();
+    proxy.kill();
+}
