@@ -5,14 +5,24 @@
 # through the same conversion and rules as a live scan.
 #
 # Secrets in the lab are fake values; shipshape never shows them anyway.
+#
+#   scripts/capture-demo.sh           capture into assets/demo/lab.json, then remove the lab
+#   scripts/capture-demo.sh --keep    only create the lab and leave it running (to try the
+#                                     live dashboard); remove it with --remove
+#   scripts/capture-demo.sh --remove  remove a kept lab
 set -euo pipefail
+MODE=${1:-capture}
 cd "$(dirname "$0")/.."
 ./scripts/engine-up.sh
 P=lab
 names=()
 c() { local n=$1 verb=$2; shift 2; docker rm -f "$P-$n" >/dev/null 2>&1 || true; docker "$verb" --name "$P-$n" "$@" >/dev/null; names+=("$P-$n"); }
 cleanup() { docker rm -f "${names[@]}" >/dev/null 2>&1 || true; docker network rm lab-backend >/dev/null 2>&1 || true; docker rmi lab/api:2.3 >/dev/null 2>&1 || true; }
-trap cleanup EXIT
+if [ "$MODE" = "--remove" ]; then
+  docker ps -aq --filter name=^lab- | xargs -r docker rm -f >/dev/null
+  cleanup; exit 0
+fi
+[ "$MODE" = "--keep" ] || trap cleanup EXIT
 docker network create lab-backend >/dev/null 2>&1 || true
 docker tag shipshape-test/base:1 lab/api:2.3
 
@@ -41,6 +51,9 @@ c hardened-worker run -d --read-only --user 10001:10001 --memory 64m --cpus 0.25
   --security-opt no-new-privileges --cap-drop ALL --network lab-backend --restart on-failure:3 \
   "$(docker image inspect -f '{{.Id}}' shipshape-test/hardened:1)"
 sleep 2
+if [ "$MODE" = "--keep" ]; then
+  echo "lab running: ${names[*]}"; exit 0
+fi
 
 python3 - "${names[@]}" <<'PY'
 import json, subprocess, sys, urllib.parse

@@ -32,8 +32,8 @@ if ! engine_ok; then
     say "no engine answers on $SOCK and not root: start dockerd, then run again"; exit 1
   fi
   say "starting dockerd (log: $LOG)"
-  # A stale socket from a dead daemon would make dockerd refuse to start.
-  pgrep -x dockerd >/dev/null || rm -f "$SOCK"
+  # A stale socket or pid file from a dead daemon makes dockerd refuse to start.
+  pgrep -x dockerd >/dev/null || rm -f "$SOCK" /var/run/docker.pid
   setsid nohup dockerd >"$LOG" 2>&1 </dev/null &
   for _ in $(seq 1 120); do engine_ok && break; sleep 0.5; done
   engine_ok || { say "dockerd did not come up; last log lines:"; tail -20 "$LOG" >&2; exit 1; }

@@ -24,7 +24,7 @@ use crate::model::Severity;
     version,
     about = "A security dashboard for the containers on your own machine"
 )]
-#[command(arg_required_else_help = true)]
+#[command(after_help = "Without a command, shipshape opens the dashboard window.")]
 pub struct Cli {
     /// Engine address (unix:///path, tcp://host:port, https://host:port). Default: DOCKER_HOST,
     /// then the current docker context, then the usual Docker and Podman sockets.

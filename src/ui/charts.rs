@@ -73,11 +73,12 @@ fn chart<T: Copy + Timed>(
         .include_x(-window)
         .include_x(0.0)
         .include_y(0.0)
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(time_steps))
         .x_axis_formatter(|m, _| {
-            if m.value == 0.0 {
+            if m.value.abs() < 0.5 {
                 "now".into()
             } else {
-                format!("{}", widgets::duration((-m.value) as i64))
+                format!("-{}", widgets::duration((-m.value) as i64))
             }
         })
         .y_axis_formatter(move |m, _| fmt(m.value))
@@ -98,6 +99,21 @@ fn chart<T: Copy + Timed>(
                 }
             }
         });
+}
+
+/// Grid steps in seconds (major, medium, minor) so that about four labelled
+/// marks span the visible window: 10 s … 1 h.
+fn time_steps(input: egui_plot::GridInput) -> [f64; 3] {
+    const NICE: [f64; 10] = [
+        10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0,
+    ];
+    let span = (input.bounds.1 - input.bounds.0).abs().max(1.0);
+    let major = NICE
+        .iter()
+        .copied()
+        .find(|s| span / s <= 5.0)
+        .unwrap_or(7200.0);
+    [major, major / 5.0, major / 10.0]
 }
 
 fn pct(v: f64) -> String {

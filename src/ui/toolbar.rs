@@ -148,6 +148,17 @@ fn banner(ui: &mut Ui, color: Color32, add: impl FnOnce(&mut Ui)) {
 pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
     let mut dismiss = None;
+    let warnings = state
+        .snapshot
+        .as_ref()
+        .is_some_and(|s| !s.inventory.warnings.is_empty());
+    let any = matches!(state.conn, Conn::Down { .. })
+        || state.mode == Mode::Demo
+        || !state.notices.is_empty()
+        || warnings;
+    if !any {
+        return None;
+    }
     egui::Panel::top("banners").show_separator_line(false).show(ui, |ui| {
         if let Conn::Down { reason, retry_at } = &state.conn {
             let secs = retry_at.saturating_duration_since(std::time::Instant::now()).as_secs();
@@ -155,7 +166,8 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 ui.label(RichText::new("Cannot reach the container engine").strong().color(theme::DOWN_RED));
                 ui.label(reason.as_str());
                 ui.horizontal(|ui| {
-                    ui.label(RichText::new(format!("Retrying automatically in {secs} s.")).weak());
+                    let when = if secs == 0 { "Retrying now…".to_string() } else { format!("Retrying automatically in {secs} s.") };
+                    ui.label(RichText::new(when).weak());
                     if ui.button("Retry now").clicked() {
                         action = Some(Action::ReconnectNow);
                     }

@@ -1,0 +1,63 @@
+//! Frame CPU time of the dashboard with 1,000 containers in the table
+//! (egui layout and tessellation through egui_kittest; no GPU).
+//! Target: ≤ 2 ms median on the 2-core reference machine.
+
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use egui_kittest::Harness;
+use shipshape::app::{App, Mode};
+use shipshape::engine::messages::{Event, Snapshot};
+use shipshape::settings::Settings;
+
+/// The demo lab's containers, multiplied to `n` with fresh ids and names.
+pub fn big_snapshot(n: usize) -> Arc<Snapshot> {
+    let mut inventory = shipshape::engine::demo::inventory().unwrap();
+    let base = inventory.containers.clone();
+    inventory.containers = (0..n)
+        .map(|i| {
+            let mut c = base[i % base.len()].clone();
+            c.id = format!("{i:064x}");
+            c.name = format!("{}-{i:04}", c.name);
+            c
+        })
+        .collect();
+    let now = chrono::Utc::now();
+    let assessment =
+        shipshape::assess::assess(&inventory, &shipshape::policy::Policy::default(), now);
+    Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    })
+}
+
+fn frame(c: &mut Criterion) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let app = App::from_channel(Mode::Live, rx, Settings::default());
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_context_setup(shipshape::app::setup_fonts)
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.pump();
+                app.show(ui);
+            },
+            app,
+        );
+    tx.send(Event::Snapshot(big_snapshot(1000))).unwrap();
+    h.run_steps(3);
+    assert_eq!(h.state().state.rows.len(), 1000);
+    c.bench_function("frame_1000_containers", |b| b.iter(|| h.step()));
+
+    // With a container selected (risk panel open) as well.
+    let first = h.state().state.rows[0].id.clone();
+    h.state_mut().state.selected = Some(first);
+    h.run_steps(2);
+    c.bench_function("frame_1000_containers_with_risk_panel", |b| {
+        b.iter(|| h.step())
+    });
+}
+
+criterion_group!(benches, frame);
+criterion_main!(benches);
