@@ -42,21 +42,33 @@ fn pause_controls(ui: &mut Ui, state: &mut State) {
     });
 }
 
-/// One metric as a chart of `series` (label, colour, value), x in seconds
-/// relative to the right edge.
+/// One line of a chart: label, colour, and the value to draw.
+struct Series<'a, T>(&'static str, Color32, &'a dyn Fn(&T) -> f64);
+
+/// The visible time range: `span` seconds up to `until`.
+#[derive(Clone, Copy)]
+struct Window {
+    until: f64,
+    span: f64,
+}
+
+/// One metric as a chart of `series`, x in seconds relative to the right edge.
 fn chart<T: Copy + Timed>(
     ui: &mut Ui,
     id: &str,
     title: &str,
     ring: &Ring<T>,
-    until: f64,
-    window: f64,
-    series: &[(&str, Color32, &dyn Fn(&T) -> f64)],
+    win: Window,
+    series: &[Series<T>],
     fmt: fn(f64) -> String,
 ) {
+    let Window {
+        until,
+        span: window,
+    } = win;
     let latest: Vec<String> = series
         .iter()
-        .map(|(name, _, v)| {
+        .map(|Series(name, _, v)| {
             ring.points()
                 .filter(|p| p.t() <= until)
                 .last()
@@ -83,7 +95,7 @@ fn chart<T: Copy + Timed>(
         })
         .y_axis_formatter(move |m, _| fmt(m.value))
         .show(ui, |plot| {
-            for (name, color, value) in series {
+            for Series(name, color, value) in series {
                 for (i, seg) in ring.segments(until, |p| value(p)).into_iter().enumerate() {
                     let pts: Vec<[f64; 2]> = seg
                         .into_iter()
@@ -134,41 +146,49 @@ fn count(v: f64) -> String {
 
 pub fn container(ui: &mut Ui, state: &mut State, c: &Container) {
     pause_controls(ui, state);
-    let until = state.paused_at.unwrap_or_else(now_secs);
-    let window = state.settings.history_minutes as f64 * 60.0;
+    let win = Window {
+        until: state.paused_at.unwrap_or_else(now_secs),
+        span: f64::from(state.settings.history_minutes) * 60.0,
+    };
     let Some(ring) = state.stats.get(&c.id) else {
         let why = match c.state {
             ContainerState::Running => "Waiting for the first statistics (about two seconds)…",
             _ => "No statistics: the container is not running.",
         };
         ui.label(RichText::new(why).weak());
-        host(ui, state, until, window);
+        host(ui, state, win);
         return;
     };
+    if c.state != ContainerState::Running {
+        ui.label(
+            RichText::new(format!(
+                "The container is {}: the charts show its history up to when it stopped.",
+                c.state.as_str()
+            ))
+            .weak(),
+        );
+    }
     let id = c.id.as_str();
+    let cpu = |p: &StatsPoint| f64::from(p.cpu_pct);
+    let mem = |p: &StatsPoint| f64::from(p.mem_bytes);
+    let limit = |p: &StatsPoint| f64::from(p.mem_limit);
     chart(
         ui,
         &format!("{id}-cpu"),
         "CPU",
         ring,
-        until,
-        window,
-        &[("cpu", BLUE, &|p: &StatsPoint| f64::from(p.cpu_pct))],
+        win,
+        &[Series("cpu", BLUE, &cpu)],
         pct,
     );
-    let limited = ring.latest().is_some_and(|p| p.mem_limit > 0.0);
-    if limited {
+    if ring.latest().is_some_and(|p| p.mem_limit > 0.0) {
         chart(
             ui,
             &format!("{id}-mem"),
             "Memory",
             ring,
-            until,
-            window,
-            &[
-                ("used", GREEN, &|p: &StatsPoint| f64::from(p.mem_bytes)),
-                ("limit", ORANGE, &|p: &StatsPoint| f64::from(p.mem_limit)),
-            ],
+            win,
+            &[Series("used", GREEN, &mem), Series("limit", ORANGE, &limit)],
             bytes,
         );
     } else {
@@ -177,68 +197,63 @@ pub fn container(ui: &mut Ui, state: &mut State, c: &Container) {
             &format!("{id}-mem"),
             "Memory (no limit)",
             ring,
-            until,
-            window,
-            &[("used", GREEN, &|p: &StatsPoint| f64::from(p.mem_bytes))],
+            win,
+            &[Series("used", GREEN, &mem)],
             bytes,
         );
     }
+    let rx = |p: &StatsPoint| f64::from(p.net_rx_bps);
+    let tx = |p: &StatsPoint| f64::from(p.net_tx_bps);
     chart(
         ui,
         &format!("{id}-net"),
         "Network",
         ring,
-        until,
-        window,
-        &[
-            ("rx", BLUE, &|p: &StatsPoint| f64::from(p.net_rx_bps)),
-            ("tx", ORANGE, &|p: &StatsPoint| f64::from(p.net_tx_bps)),
-        ],
+        win,
+        &[Series("rx", BLUE, &rx), Series("tx", ORANGE, &tx)],
         rate,
     );
+    let read = |p: &StatsPoint| f64::from(p.blk_read_bps);
+    let write = |p: &StatsPoint| f64::from(p.blk_write_bps);
     chart(
         ui,
         &format!("{id}-blk"),
         "Block I/O",
         ring,
-        until,
-        window,
-        &[
-            ("read", BLUE, &|p: &StatsPoint| f64::from(p.blk_read_bps)),
-            ("write", ORANGE, &|p: &StatsPoint| {
-                f64::from(p.blk_write_bps)
-            }),
-        ],
+        win,
+        &[Series("read", BLUE, &read), Series("write", ORANGE, &write)],
         rate,
     );
+    let pids = |p: &StatsPoint| f64::from(p.pids);
     chart(
         ui,
         &format!("{id}-pids"),
         "PIDs",
         ring,
-        until,
-        window,
-        &[("pids", GREEN, &|p: &StatsPoint| f64::from(p.pids))],
+        win,
+        &[Series("pids", GREEN, &pids)],
         count,
     );
-    host(ui, state, until, window);
+    host(ui, state, win);
 }
 
-pub fn host(ui: &mut Ui, state: &State, until: f64, window: f64) {
+fn host(ui: &mut Ui, state: &State, win: Window) {
     ui.add_space(8.0);
     ui.separator();
     if state.host.is_empty() {
         ui.label(RichText::new("Host load: waiting for sysinfo…").weak());
         return;
     }
+    let cpu = |p: &HostPoint| f64::from(p.cpu_pct);
+    let used = |p: &HostPoint| f64::from(p.mem_used);
+    let total = |p: &HostPoint| f64::from(p.mem_total);
     chart(
         ui,
         "host-cpu",
         "Host CPU",
         &state.host,
-        until,
-        window,
-        &[("cpu", BLUE, &|p: &HostPoint| f64::from(p.cpu_pct))],
+        win,
+        &[Series("cpu", BLUE, &cpu)],
         pct,
     );
     chart(
@@ -246,11 +261,10 @@ pub fn host(ui: &mut Ui, state: &State, until: f64, window: f64) {
         "host-mem",
         "Host memory",
         &state.host,
-        until,
-        window,
+        win,
         &[
-            ("used", GREEN, &|p: &HostPoint| f64::from(p.mem_used)),
-            ("total", ORANGE, &|p: &HostPoint| f64::from(p.mem_total)),
+            Series("used", GREEN, &used),
+            Series("total", ORANGE, &total),
         ],
         bytes,
     );
