@@ -555,7 +555,10 @@ fn scanning_only_reads() {
         }
         panic!("the scan caused an engine event other than a read: {line}");
     }
-    assert!(tops >= 1, "the running container's processes were read (top): {events}");
+    assert!(
+        tops >= 1,
+        "the running container's processes were read (top): {events}"
+    );
     let after = docker(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Status}}"]);
     // Status strings carry "Up N seconds"; compare ids and the state word.
     let shape = |s: &str| -> Vec<String> {

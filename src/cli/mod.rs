@@ -14,7 +14,7 @@ pub mod scan;
 
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
 
 use crate::model::Severity;
 
@@ -55,16 +55,15 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    Json,
-}
-
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = Format::Json)]
-    pub format: Format,
+    /// Report format: json, sarif, html, csv or md.
+    #[arg(long, default_value = "json", value_parser = parse_format)]
+    pub format: crate::report::Format,
+
+    /// An earlier JSON report: mark findings as new or unchanged and list fixed ones.
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
 
     /// Where to write the report; `-` for standard output.
     #[arg(long, short, default_value = "-", value_name = "FILE|-")]
@@ -80,6 +79,10 @@ pub struct ScanArgs {
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_format(s: &str) -> Result<crate::report::Format, String> {
     s.parse()
 }
 

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use chrono::Utc;
 
-use super::{Cli, Exit, Format, ScanArgs};
+use super::{Cli, Exit, ScanArgs};
 use crate::engine::{Engine, EnvSnapshot, scan};
 use crate::policy::Policy;
-use crate::report::{Report, json, write};
+use crate::report::{Report, baseline, write};
 
 /// Load the policy: the explicit file (must exist), else the default file
 /// if present, else the built-in default.
@@ -30,6 +30,16 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
             return Exit::Usage;
         }
     };
+    let old = match &args.baseline {
+        Some(p) => match crate::report::load_baseline(p) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                eprintln!("shipshape: {e}");
+                return Exit::Usage;
+            }
+        },
+        None => None,
+    };
     let env = EnvSnapshot::from_process();
     let host = cli.host.as_ref().map(|h| h.to_string_lossy().into_owned());
     let engine = match Engine::discover_and_connect(host.as_deref(), &env).await {
@@ -48,10 +58,11 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     };
     let now = Utc::now();
     let assessment = crate::assess::assess(&inventory, &policy, now);
-    let report = Report::build(&inventory, &assessment, &policy, now);
-    let text = match args.format {
-        Format::Json => json::render(&report),
-    };
+    let mut report = Report::build(&inventory, &assessment, &policy, now);
+    if let (Some(old), Some(path)) = (&old, &args.baseline) {
+        baseline::apply(&mut report, old, &path.display().to_string());
+    }
+    let text = args.format.render(&report);
 
     let written = if args.output == "-" {
         let mut out = std::io::stdout().lock();
@@ -67,8 +78,16 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     }
     if !args.quiet {
         eprint!("{}", report.human_summary());
+        if let Some(b) = &report.baseline {
+            eprintln!(
+                "  against the baseline: {} new, {} unchanged, {} fixed",
+                b.new,
+                b.unchanged,
+                b.fixed.len()
+            );
+        }
         if args.output != "-" {
-            eprintln!("  report written to {}", args.output);
+            eprintln!("  {} report written to {}", args.format.name(), args.output);
         }
     }
     match args.fail_on {

@@ -4,8 +4,15 @@
 //! The JSON form of [`Report`] is a documented contract (`docs/report-json.md`);
 //! bump [`SCHEMA_VERSION`] on any incompatible change.
 
+pub mod baseline;
+pub mod csv;
+pub mod html;
 pub mod json;
+pub mod markdown;
+pub mod sarif;
 pub mod write;
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,6 +23,94 @@ use crate::policy::Policy;
 use crate::rules;
 
 pub const SCHEMA_VERSION: u32 = 1;
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Format {
+    Json,
+    Sarif,
+    Html,
+    Csv,
+    Markdown,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Self::Json,
+        Self::Sarif,
+        Self::Html,
+        Self::Csv,
+        Self::Markdown,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Json => "JSON",
+            Self::Sarif => "SARIF",
+            Self::Html => "HTML",
+            Self::Csv => "CSV",
+            Self::Markdown => "Markdown",
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            Self::Json => "json",
+            Self::Sarif => "sarif",
+            Self::Html => "html",
+            Self::Csv => "csv",
+            Self::Markdown => "md",
+        }
+    }
+
+    pub fn render(self, report: &Report) -> String {
+        match self {
+            Self::Json => json::render(report),
+            Self::Sarif => sarif::render(report),
+            Self::Html => html::render(report),
+            Self::Csv => csv::render(report),
+            Self::Markdown => markdown::render(report),
+        }
+    }
+}
+
+impl std::str::FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "json" => Ok(Self::Json),
+            "sarif" => Ok(Self::Sarif),
+            "html" => Ok(Self::Html),
+            "csv" => Ok(Self::Csv),
+            "md" | "markdown" => Ok(Self::Markdown),
+            other => Err(format!(
+                "unknown format '{other}' (expected json, sarif, html, csv or md)"
+            )),
+        }
+    }
+}
+
+/// Read an earlier JSON report to compare against.
+pub fn load_baseline(path: &std::path::Path) -> Result<Report, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
+    let report: Report = json::parse(&text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a shipshape JSON report: {e}",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    if report.schema_version != SCHEMA_VERSION {
+        return Err(format!(
+            "{}: report schema version {} is not {SCHEMA_VERSION}, the version this shipshape reads",
+            path.display(),
+            report.schema_version
+        ));
+    }
+    Ok(report)
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
@@ -31,6 +126,9 @@ pub struct Report {
     pub images: Vec<ImageReport>,
     /// Non-fatal problems during the scan (objects that vanished, …).
     pub warnings: Vec<String>,
+    /// Comparison with an earlier report, when one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::BaselineReport>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -133,6 +231,9 @@ pub struct FindingReport {
     pub remediation: Remediation,
     pub waived: bool,
     pub waiver: Option<WaiverReport>,
+    /// `new` or `unchanged` against a baseline report; absent without one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<baseline::Status>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -145,6 +246,10 @@ pub struct ContainerReport {
     pub created: Option<DateTime<Utc>>,
     pub risk_score: u8,
     pub highest_severity: Option<Severity>,
+    /// Container labels; values that look like secrets are replaced by
+    /// `<hidden>`.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
     pub findings: Vec<FindingReport>,
 }
 
@@ -179,7 +284,23 @@ fn finding(f: &Finding) -> FindingReport {
             target: w.target.clone(),
             expires: w.expires.clone(),
         }),
+        baseline: None,
     }
+}
+
+/// Labels for reports: a value that looks like a secret is not copied.
+fn safe_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    labels
+        .iter()
+        .map(|(k, v)| {
+            let shown = if rules::secrets::classify(k, v).is_some() {
+                "<hidden>".to_string()
+            } else {
+                v.clone()
+            };
+            (k.clone(), shown)
+        })
+        .collect()
 }
 
 fn highest(findings: &[Finding]) -> Option<Severity> {
@@ -212,6 +333,7 @@ impl Report {
                     created: c.created,
                     risk_score: ca.score,
                     highest_severity: highest(&ca.findings),
+                    labels: safe_labels(&c.labels),
                     findings: ca.findings.iter().map(finding).collect(),
                 }
             })
@@ -296,7 +418,69 @@ impl Report {
             containers,
             images,
             warnings: inv.warnings.clone(),
+            baseline: None,
         }
+    }
+
+    /// Keep only these containers (the GUI exports what the user sees).
+    /// Summary counts are recomputed; engine, policy and image findings stay.
+    pub fn retain_containers(&mut self, keep: impl Fn(&ContainerReport) -> bool) {
+        self.containers.retain(|c| keep(c));
+        let mut counts = SeverityCounts::default();
+        let mut waived = 0;
+        for f in self.all_findings() {
+            if f.waived {
+                waived += 1;
+            } else {
+                counts.add(f.severity);
+            }
+        }
+        self.summary.containers = self.containers.len();
+        self.summary.findings = counts;
+        self.summary.waived = waived;
+        self.summary.highest_severity = self
+            .all_findings()
+            .filter(|f| !f.waived)
+            .map(|f| f.severity)
+            .max();
+    }
+
+    /// Every finding with a label for its subject, in report order.
+    pub fn subjects(&self) -> Vec<(Subject<'_>, &FindingReport)> {
+        let mut out = Vec::new();
+        for f in &self.engine_findings {
+            out.push((Subject::Engine, f));
+        }
+        for f in &self.policy_findings {
+            out.push((Subject::Policy, f));
+        }
+        for c in &self.containers {
+            for f in &c.findings {
+                out.push((Subject::Container(c), f));
+            }
+        }
+        for i in &self.images {
+            for f in &i.findings {
+                out.push((Subject::Image(i), f));
+            }
+        }
+        out
+    }
+
+    /// Containers, riskiest first (for summaries).
+    pub fn riskiest(&self, n: usize) -> Vec<&ContainerReport> {
+        let mut v: Vec<&ContainerReport> = self
+            .containers
+            .iter()
+            .filter(|c| c.risk_score > 0)
+            .collect();
+        v.sort_by(|a, b| {
+            b.risk_score
+                .cmp(&a.risk_score)
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        v.truncate(n);
+        v
     }
 
     /// Every finding in the report.
@@ -361,5 +545,75 @@ impl Report {
             out.push_str(&format!("  warning: {w}\n"));
         }
         out
+    }
+}
+
+/// What a finding in a report is about.
+#[derive(Debug, Clone, Copy)]
+pub enum Subject<'a> {
+    Engine,
+    Policy,
+    Container(&'a ContainerReport),
+    Image(&'a ImageReport),
+}
+
+impl Subject<'_> {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Engine => "engine",
+            Self::Policy => "policy",
+            Self::Container(_) => "container",
+            Self::Image(_) => "image",
+        }
+    }
+
+    /// A stable, human name: container name, first image tag (or short id).
+    pub fn name(&self) -> String {
+        match self {
+            Self::Engine => "engine".into(),
+            Self::Policy => "policy".into(),
+            Self::Container(c) => c.name.clone(),
+            Self::Image(i) => i
+                .tags
+                .first()
+                .cloned()
+                .unwrap_or_else(|| short_id(&i.id).to_string()),
+        }
+    }
+
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Engine | Self::Policy => "",
+            Self::Container(c) => &c.id,
+            Self::Image(i) => &i.id,
+        }
+    }
+
+    /// Key used to match findings across reports (names survive a
+    /// container being recreated; ids do not).
+    pub fn key(&self) -> String {
+        format!("{}:{}", self.kind(), self.name())
+    }
+}
+
+pub fn short_id(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    &id[..id.len().min(12)]
+}
+
+/// A report over the bundled demo lab with fixed clocks, for exporter tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use chrono::TimeZone;
+
+    pub fn demo_report() -> super::Report {
+        let mut inv = crate::engine::demo::inventory().unwrap();
+        let now = chrono::Utc
+            .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
+            .unwrap();
+        inv.taken_at = Some(now);
+        let policy = crate::policy::Policy::default();
+        let a = crate::assess::assess(&inv, &policy, now);
+        super::Report::build(&inv, &a, &policy, now)
     }
 }

@@ -1,0 +1,195 @@
+//! Compare a report with an earlier one: each finding becomes `new` or
+//! `unchanged`, and findings that disappeared are listed as fixed.
+//!
+//! Findings are matched by subject (container name, image tag — names
+//! survive a container being recreated, ids do not), rule id and evidence;
+//! what is left is matched by subject and rule id alone, so a finding whose
+//! evidence changed a little (an image a day older) is not both new and fixed.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::Report;
+use crate::model::Severity;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    New,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FixedFinding {
+    /// `container`, `image`, `engine` or `policy`.
+    pub subject_type: String,
+    pub subject: String,
+    pub rule_id: String,
+    pub title: String,
+    pub severity: Severity,
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineReport {
+    /// Where the baseline came from (a path, for people).
+    pub source: String,
+    pub baseline_generated_at: DateTime<Utc>,
+    pub new: usize,
+    pub unchanged: usize,
+    pub fixed: Vec<FixedFinding>,
+}
+
+/// Mark `report`'s findings against `old` and record what was fixed.
+pub fn apply(report: &mut Report, old: &Report, source: &str) {
+    // Old findings still unmatched, by (subject, rule) → evidence list.
+    let mut pool: HashMap<(String, String), Vec<(String, usize)>> = HashMap::new();
+    let old_subjects = old.subjects();
+    for (i, (subject, f)) in old_subjects.iter().enumerate() {
+        pool.entry((subject.key(), f.rule_id.clone()))
+            .or_default()
+            .push((f.evidence.clone(), i));
+    }
+    let keys: Vec<(String, String, String)> = report
+        .subjects()
+        .iter()
+        .map(|(s, f)| (s.key(), f.rule_id.clone(), f.evidence.clone()))
+        .collect();
+    // Two passes: exact evidence first, then any evidence of the same rule.
+    let mut status = vec![None; keys.len()];
+    for exact in [true, false] {
+        for (n, (subject, rule, evidence)) in keys.iter().enumerate() {
+            if status[n].is_some() {
+                continue;
+            }
+            if let Some(list) = pool.get_mut(&(subject.clone(), rule.clone()))
+                && let Some(pos) = list.iter().position(|(e, _)| !exact || e == evidence)
+            {
+                list.remove(pos);
+                status[n] = Some(Status::Unchanged);
+            }
+        }
+    }
+    let mut fixed: Vec<(usize, FixedFinding)> = pool
+        .into_values()
+        .flatten()
+        .map(|(_, i)| {
+            let (subject, f) = &old_subjects[i];
+            (
+                i,
+                FixedFinding {
+                    subject_type: subject.kind().into(),
+                    subject: subject.name(),
+                    rule_id: f.rule_id.clone(),
+                    title: f.title.clone(),
+                    severity: f.severity,
+                    evidence: f.evidence.clone(),
+                },
+            )
+        })
+        .collect();
+    fixed.sort_by_key(|(i, _)| *i);
+    let mut new = 0;
+    let mut unchanged = 0;
+    let mut n = 0;
+    let mut mark = |f: &mut super::FindingReport| {
+        let s = status[n].unwrap_or(Status::New);
+        match s {
+            Status::New => new += 1,
+            Status::Unchanged => unchanged += 1,
+        }
+        f.baseline = Some(s);
+        n += 1;
+    };
+    // Same order as `subjects()`.
+    report.engine_findings.iter_mut().for_each(&mut mark);
+    report.policy_findings.iter_mut().for_each(&mut mark);
+    report
+        .containers
+        .iter_mut()
+        .flat_map(|c| c.findings.iter_mut())
+        .for_each(&mut mark);
+    report
+        .images
+        .iter_mut()
+        .flat_map(|i| i.findings.iter_mut())
+        .for_each(&mut mark);
+    report.baseline = Some(BaselineReport {
+        source: source.to_string(),
+        baseline_generated_at: old.generated_at,
+        new,
+        unchanged,
+        fixed: fixed.into_iter().map(|(_, f)| f).collect(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::testing::demo_report;
+
+    #[test]
+    fn same_scan_is_all_unchanged() {
+        let old = demo_report();
+        let mut now = demo_report();
+        apply(&mut now, &old, "old.json");
+        let b = now.baseline.as_ref().unwrap();
+        assert_eq!(b.new, 0);
+        assert!(b.unchanged > 50);
+        assert!(b.fixed.is_empty());
+        assert!(
+            now.all_findings()
+                .all(|f| f.baseline == Some(Status::Unchanged))
+        );
+    }
+
+    #[test]
+    fn new_fixed_and_slightly_changed_evidence() {
+        let mut old = demo_report();
+        let mut now = demo_report();
+        // Fixed since then: the privileged container is gone today.
+        now.containers
+            .retain(|c| c.name != "lab-legacy-admin-panel");
+        // New today: a finding the old report did not have.
+        let mut extra = now.containers[0].findings[0].clone();
+        extra.rule_id = "container.sshd".into();
+        extra.evidence = "process sshd".into();
+        now.containers[0].findings.push(extra);
+        // Same finding, evidence drifted (an image a day older).
+        let f = &mut old
+            .containers
+            .iter_mut()
+            .find(|c| c.name == "lab-postgres")
+            .unwrap()
+            .findings[0];
+        f.evidence.push_str(" (yesterday)");
+        apply(&mut now, &old, "old.json");
+        let b = now.baseline.clone().unwrap();
+        assert_eq!(b.new, 1);
+        let removed = old
+            .containers
+            .iter()
+            .find(|c| c.name == "lab-legacy-admin-panel")
+            .unwrap()
+            .findings
+            .len();
+        assert_eq!(b.fixed.len(), removed);
+        assert!(
+            b.fixed
+                .iter()
+                .all(|f| f.subject == "lab-legacy-admin-panel" && f.subject_type == "container")
+        );
+        let pg = now
+            .containers
+            .iter()
+            .find(|c| c.name == "lab-postgres")
+            .unwrap();
+        assert_eq!(pg.findings[0].baseline, Some(Status::Unchanged));
+        assert_eq!(
+            now.containers[0].findings.last().unwrap().baseline,
+            Some(Status::New)
+        );
+    }
+}

@@ -1,0 +1,206 @@
+//! Markdown for tickets: a summary, then findings tables. Engine-provided
+//! text is escaped so it cannot break a table or inject HTML or links.
+
+use std::fmt::Write;
+
+use super::Report;
+use crate::model::Severity;
+
+/// Escape text for a Markdown table cell.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\n' | '\r' => out.push(' '),
+            '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Inline code that cannot be broken out of (backticks become quotes).
+fn code(s: &str) -> String {
+    if s.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "`{}`",
+            s.replace('`', "'")
+                .replace(['\n', '\r'], " ")
+                .replace('|', "\\|")
+        )
+    }
+}
+
+fn sev(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "◆ critical",
+        Severity::High => "▲ high",
+        Severity::Medium => "● medium",
+        Severity::Low => "▼ low",
+        Severity::Info => "■ info",
+    }
+}
+
+fn table(out: &mut String, findings: &[super::FindingReport]) {
+    let _ = writeln!(
+        out,
+        "| severity | check | CIS | evidence | fix |\n|---|---|---|---|---|"
+    );
+    for f in findings {
+        let mut fix = esc(&f.remediation.summary);
+        if !f.remediation.docker_run.is_empty() {
+            let _ = write!(fix, " Run: {}", code(&f.remediation.docker_run));
+        }
+        let mut check = format!("{} ({})", esc(&f.title), code(&f.rule_id));
+        if let Some(w) = &f.waiver {
+            let _ = write!(check, " — *waived: {}*", esc(&w.reason));
+        }
+        if let Some(b) = f.baseline {
+            let _ = write!(check, " — {}", format!("{b:?}").to_lowercase());
+        }
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} |",
+            sev(f.severity),
+            check,
+            f.cis.as_deref().unwrap_or("—"),
+            esc(&f.evidence),
+            fix
+        );
+    }
+}
+
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let s = &r.summary;
+    let _ = writeln!(out, "# shipshape report\n");
+    let _ = writeln!(
+        out,
+        "Scanned {} {} ({}) at {} — {} containers, {} images.\n",
+        esc(&r.engine.product),
+        esc(&r.engine.version),
+        esc(&r.engine.found_by),
+        r.generated_at.format("%Y-%m-%d %H:%M UTC"),
+        s.containers,
+        s.images
+    );
+    let _ = writeln!(
+        out,
+        "| critical | high | medium | low | info | waived |\n|---:|---:|---:|---:|---:|---:|"
+    );
+    let c = &s.findings;
+    let _ = writeln!(
+        out,
+        "| {} | {} | {} | {} | {} | {} |\n",
+        c.critical, c.high, c.medium, c.low, c.info, s.waived
+    );
+    if let Some(b) = &r.baseline {
+        let _ = writeln!(
+            out,
+            "Compared with the report of {}: **{} new**, {} unchanged, **{} fixed**.\n",
+            b.baseline_generated_at.format("%Y-%m-%d %H:%M UTC"),
+            b.new,
+            b.unchanged,
+            b.fixed.len()
+        );
+    }
+    let risky = r.riskiest(10);
+    if !risky.is_empty() {
+        let _ = writeln!(
+            out,
+            "## Riskiest containers\n\n| container | image | state | risk | worst |\n|---|---|---|---:|---|"
+        );
+        for c in risky {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                esc(&c.name),
+                esc(&c.image),
+                c.state,
+                c.risk_score,
+                c.highest_severity.map_or("—", sev)
+            );
+        }
+        out.push('\n');
+    }
+    if !r.engine_findings.is_empty() {
+        let _ = writeln!(out, "## Engine\n");
+        table(&mut out, &r.engine_findings);
+        out.push('\n');
+    }
+    if !r.policy_findings.is_empty() {
+        let _ = writeln!(out, "## Policy\n");
+        table(&mut out, &r.policy_findings);
+        out.push('\n');
+    }
+    for c in r.containers.iter().filter(|c| !c.findings.is_empty()) {
+        let _ = writeln!(
+            out,
+            "## Container {}\n\n{} · {} · risk {}\n",
+            esc(&c.name),
+            esc(&c.image),
+            c.state,
+            c.risk_score
+        );
+        table(&mut out, &c.findings);
+        out.push('\n');
+    }
+    for i in r.images.iter().filter(|i| !i.findings.is_empty()) {
+        let name = i
+            .tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| super::short_id(&i.id).to_string());
+        let _ = writeln!(out, "## Image {}\n", esc(&name));
+        table(&mut out, &i.findings);
+        out.push('\n');
+    }
+    if let Some(b) = &r.baseline
+        && !b.fixed.is_empty()
+    {
+        let _ = writeln!(
+            out,
+            "## Fixed since the baseline\n\n| subject | check | evidence |\n|---|---|---|"
+        );
+        for f in &b.fixed {
+            let _ = writeln!(
+                out,
+                "| {} {} | {} | {} |",
+                f.subject_type,
+                esc(&f.subject),
+                esc(&f.title),
+                esc(&f.evidence)
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_text_cannot_break_tables_or_inject() {
+        assert_eq!(esc("a|b"), "a\\|b");
+        assert_eq!(
+            esc("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(
+            esc("[x](javascript:alert(1))"),
+            "\\[x\\](javascript:alert(1))"
+        );
+        assert_eq!(esc("line\nbreak"), "line break");
+        assert_eq!(code("a`b|c"), "`a'b\\|c`");
+    }
+}

@@ -1,0 +1,186 @@
+//! SARIF 2.1.0, as GitHub code scanning accepts it: one rule per check (with
+//! help text, level and `security-severity`), one result per finding with a
+//! location (containers and images have no source file: each result gets a
+//! stable artifact URI and a logical location naming the container or
+//! image), waived findings as suppressions, baseline state when compared.
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::baseline::Status;
+use super::{Report, Subject};
+use crate::model::Severity;
+use crate::rules::{self, Rule};
+
+pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+pub fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical | Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low | Severity::Info => "note",
+    }
+}
+
+/// GitHub's scale: ≥9 critical, 7–8.9 high, 4–6.9 medium, 0.1–3.9 low.
+pub fn security_severity(s: Severity) -> &'static str {
+    match s {
+        Severity::Critical => "9.5",
+        Severity::High => "8.0",
+        Severity::Medium => "5.5",
+        Severity::Low => "3.0",
+        Severity::Info => "0.0",
+    }
+}
+
+fn rule_name(r: &Rule) -> String {
+    r.id.split(['.', '-'])
+        .map(|w| {
+            let mut c = w.chars();
+            c.next()
+                .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+fn help(r: &Rule) -> (String, String) {
+    let mut text = format!(
+        "{}\n\nWhy it matters: {}\n\nHow an attacker uses it: {}",
+        r.fix.summary, r.why, r.attack
+    );
+    let mut md = format!(
+        "**Fix.** {}\n\n**Why it matters.** {}\n\n**How an attacker uses it.** {}",
+        r.fix.summary, r.why, r.attack
+    );
+    if !r.fix.run.is_empty() {
+        text.push_str(&format!("\n\ndocker run: {}", r.fix.run));
+        md.push_str(&format!("\n\n`docker run`: `{}`", r.fix.run));
+    }
+    if !r.fix.compose.is_empty() {
+        text.push_str(&format!("\n\ncompose: {}", r.fix.compose));
+        md.push_str(&format!("\n\ncompose:\n```yaml\n{}\n```", r.fix.compose));
+    }
+    (text, md)
+}
+
+fn rule_descriptor(r: &Rule) -> Value {
+    let (text, markdown) = help(r);
+    let mut tags = vec![
+        "security".to_string(),
+        r.family.as_str().to_string(),
+        format!("seed-rule-{}", r.seed.number()),
+    ];
+    if let Some(cis) = r.cis {
+        tags.push(format!("CIS-Docker-{cis}"));
+    }
+    json!({
+        "id": r.id,
+        "name": rule_name(r),
+        "shortDescription": { "text": r.title },
+        "fullDescription": { "text": r.why },
+        "help": { "text": text, "markdown": markdown },
+        "defaultConfiguration": { "level": level(r.severity) },
+        "properties": {
+            "security-severity": security_severity(r.severity),
+            "precision": "high",
+            "tags": tags,
+            "cis": r.cis,
+            "seed_rule": r.seed.number(),
+        }
+    })
+}
+
+/// Artifact URI for a subject: no file exists, so a stable pseudo-path.
+fn uri(subject: &Subject) -> String {
+    let enc: String = subject
+        .name()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-._~".contains(c) {
+                c.to_string()
+            } else {
+                format!("%{:02X}", c as u32 & 0xff)
+            }
+        })
+        .collect();
+    format!("shipshape/{}/{}", subject.kind(), enc)
+}
+
+pub fn render(report: &Report) -> String {
+    let rules_list: Vec<Value> = rules::ALL.iter().map(|r| rule_descriptor(r)).collect();
+    let results: Vec<Value> = report
+        .subjects()
+        .into_iter()
+        .map(|(subject, f)| {
+            let index = rules::ALL.iter().position(|r| r.id == f.rule_id);
+            let fingerprint = hex(&Sha256::digest(format!("{}\n{}\n{}", subject.key(), f.rule_id, f.evidence).as_bytes()));
+            let mut result = json!({
+                "ruleId": f.rule_id,
+                "level": level(f.severity),
+                "message": { "text": format!("{} — {} ({} {})", f.title, f.evidence, subject.kind(), subject.name()) },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": uri(&subject) },
+                        "region": { "startLine": 1 }
+                    },
+                    "logicalLocations": [{
+                        "name": subject.name(),
+                        "fullyQualifiedName": format!("{}:{}", subject.kind(), subject.name()),
+                        "kind": "resource"
+                    }]
+                }],
+                "partialFingerprints": { "shipshapeFinding/v1": fingerprint },
+                "properties": {
+                    "severity": f.severity,
+                    "security-severity": security_severity(f.severity),
+                    "cis": f.cis,
+                    "seed_rule": f.seed_rule,
+                    "subject_id": subject.id(),
+                }
+            });
+            if let Some(i) = index {
+                result["ruleIndex"] = json!(i);
+            }
+            if let Some(w) = &f.waiver {
+                result["suppressions"] = json!([{ "kind": "external", "status": "accepted", "justification": w.reason }]);
+            }
+            if let Some(b) = f.baseline {
+                result["baselineState"] = json!(match b {
+                    Status::New => "new",
+                    Status::Unchanged => "unchanged",
+                });
+            }
+            result
+        })
+        .collect();
+    let doc = json!({
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "shipshape",
+                "version": report.tool.version,
+                "semanticVersion": report.tool.version,
+                "rules": rules_list,
+            }},
+            "automationDetails": { "id": format!("shipshape/{}/", report.engine.endpoint) },
+            "invocations": [{
+                "executionSuccessful": true,
+                "endTimeUtc": report.generated_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "toolExecutionNotifications": report.warnings.iter().map(|w| json!({ "level": "warning", "message": { "text": w } })).collect::<Vec<_>>(),
+            }],
+            "properties": {
+                "engine": { "product": report.engine.product, "version": report.engine.version, "found_by": report.engine.found_by },
+            },
+            "results": results,
+        }]
+    });
+    let mut s = serde_json::to_string_pretty(&doc).expect("SARIF always serialises");
+    s.push('\n');
+    s
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
