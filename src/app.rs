@@ -18,6 +18,8 @@ use crate::engine::{EnvSnapshot, demo};
 use crate::model::stats::{HostPoint, Ring, StatsPoint};
 use crate::model::{Container, ContainerState, Severity};
 use crate::policy::Policy;
+use crate::report::baseline::{self, Key, Status};
+use crate::report::{Format, Report};
 use crate::settings::{Settings, ThemeChoice};
 
 /// How long one `logic` pass may spend applying events.
@@ -118,6 +120,8 @@ pub struct Row {
     /// Active findings by severity, indexed by `Severity as usize`.
     pub counts: [usize; 5],
     pub waived: usize,
+    /// Active findings not in the loaded baseline (0 without one).
+    pub new_since_baseline: usize,
     pub user: String,
     pub ports: String,
     pub created: Option<DateTime<Utc>>,
@@ -172,6 +176,7 @@ impl Row {
             highest,
             counts,
             waived,
+            new_since_baseline: 0,
             ports: ports.join(", "),
             created: c.created,
             started: if c.state.is_live() {
@@ -193,6 +198,8 @@ pub struct Filter {
     pub state: Option<ContainerState>,
     /// Only containers with an active finding at least this bad.
     pub min_severity: Option<Severity>,
+    /// Only containers with findings that are new since the baseline.
+    pub only_new: bool,
 }
 
 impl Filter {
@@ -203,6 +210,7 @@ impl Filter {
             && self
                 .min_severity
                 .is_none_or(|min| r.highest.is_some_and(|h| h >= min))
+            && (!self.only_new || r.new_since_baseline > 0)
     }
 }
 
@@ -211,6 +219,22 @@ impl Filter {
 pub struct Notice {
     pub text: String,
     pub error: bool,
+}
+
+/// A loaded baseline report, reduced to what the views need.
+#[derive(Debug, Clone)]
+pub struct BaselineView {
+    pub source: String,
+    pub generated_at: DateTime<Utc>,
+    report: Arc<Report>,
+}
+
+/// Export dialog choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ExportChoice {
+    pub format: Format,
+    /// Only the containers the filters show.
+    pub filtered: bool,
 }
 
 /// Everything the UI draws. Owned by the UI thread.
@@ -242,6 +266,13 @@ pub struct State {
     pub focus_filter: bool,
     /// Scroll the table to the selected row on the next frame.
     pub scroll_to_selected: bool,
+    pub show_export: bool,
+    pub export: ExportChoice,
+    /// An export is being written.
+    pub export_running: bool,
+    pub baseline: Option<BaselineView>,
+    /// (container id, rule id, evidence) of findings new since the baseline.
+    pub new_findings: std::collections::HashSet<(String, String, String)>,
     order_dirty: bool,
 }
 
@@ -275,8 +306,77 @@ impl State {
             show_settings: false,
             focus_filter: false,
             scroll_to_selected: false,
+            show_export: false,
+            export: ExportChoice {
+                format: Format::Html,
+                filtered: false,
+            },
+            export_running: false,
+            baseline: None,
+            new_findings: Default::default(),
             order_dirty: true,
         }
+    }
+
+    /// Compare the current findings with a baseline report.
+    pub fn set_baseline(&mut self, source: String, old: Arc<Report>) {
+        self.baseline = Some(BaselineView {
+            source,
+            generated_at: old.generated_at,
+            report: old,
+        });
+        self.mark_new();
+    }
+
+    pub fn clear_baseline(&mut self) {
+        self.baseline = None;
+        self.filter.only_new = false;
+        self.mark_new();
+    }
+
+    /// Recompute which container findings are new since the baseline.
+    fn mark_new(&mut self) {
+        self.new_findings.clear();
+        for r in &mut self.rows {
+            r.new_since_baseline = 0;
+        }
+        self.order_dirty = true;
+        let (Some(b), Some(s)) = (&self.baseline, &self.snapshot) else {
+            return;
+        };
+        let mut ids = Vec::new();
+        let mut keys: Vec<Key> = Vec::new();
+        for c in &s.inventory.containers {
+            for f in s
+                .assessment
+                .container(&c.id)
+                .map_or(&[][..], |a| &a.findings)
+            {
+                ids.push(c.id.clone());
+                keys.push((
+                    format!("container:{}", c.name),
+                    f.rule_id.to_string(),
+                    f.evidence.clone(),
+                ));
+            }
+        }
+        let (status, _) = baseline::classify(&baseline::keys(&b.report), &keys);
+        for ((id, (_, rule, evidence)), st) in ids.into_iter().zip(keys).zip(status) {
+            if st == Status::New {
+                if let Some(r) = self.rows.iter_mut().find(|r| r.id == id) {
+                    r.new_since_baseline += 1;
+                }
+                self.new_findings.insert((id, rule, evidence));
+            }
+        }
+    }
+
+    pub fn is_new(&self, container_id: &str, rule_id: &str, evidence: &str) -> bool {
+        self.new_findings.contains(&(
+            container_id.to_string(),
+            rule_id.to_string(),
+            evidence.to_string(),
+        ))
     }
 
     /// Apply one worker event.
@@ -354,6 +454,7 @@ impl State {
         self.snapshot = Some(s);
         self.stale = false;
         self.order_dirty = true;
+        self.mark_new();
     }
 
     pub fn set_sort(&mut self, col: Column) {
@@ -471,6 +572,41 @@ pub struct Launch {
     pub settings_path: Option<PathBuf>,
 }
 
+/// Results of background jobs the UI started.
+enum Side {
+    Notice(String, bool),
+    Exported(Result<PathBuf, String>),
+    ExportCancelled,
+    Baseline(Result<(PathBuf, Arc<Report>), String>),
+}
+
+/// Asks the user for a file: (suggested name, format, save?) → path.
+/// The default uses the native dialog (rfd, async); tests inject their own.
+pub type Picker = Arc<
+    dyn Fn(
+            String,
+            Format,
+            bool,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<PathBuf>> + Send>>
+        + Send
+        + Sync,
+>;
+
+pub fn native_picker() -> Picker {
+    Arc::new(|name, format, save| {
+        Box::pin(async move {
+            let dialog =
+                rfd::AsyncFileDialog::new().add_filter(format.name(), &[format.extension()]);
+            let handle = if save {
+                dialog.set_file_name(name).save_file().await
+            } else {
+                dialog.pick_file().await
+            };
+            handle.map(|h| h.path().to_path_buf())
+        })
+    })
+}
+
 /// Channels to whatever feeds the UI (the engine worker or the demo).
 struct Link {
     cmd: Option<UnboundedSender<Command>>,
@@ -497,9 +633,10 @@ pub struct App {
     ctx: Option<egui::Context>,
     saved_settings: Settings,
     applied_theme: Option<ThemeChoice>,
-    /// Errors from background jobs the UI started (saving settings, …).
-    side_tx: std::sync::mpsc::Sender<String>,
-    side_rx: std::sync::mpsc::Receiver<String>,
+    /// Results of background jobs the UI started (export, settings, …).
+    side_tx: std::sync::mpsc::Sender<Side>,
+    side_rx: std::sync::mpsc::Receiver<Side>,
+    picker: Picker,
 }
 
 impl App {
@@ -549,6 +686,21 @@ impl App {
         Self::assemble(State::new(mode, settings), link, None, None, None)
     }
 
+    /// Like [`App::from_channel`], with a runtime for background jobs and a
+    /// file picker (tests of export and baseline loading).
+    pub fn from_channel_with(
+        mode: Mode,
+        rx: UnboundedReceiver<Event>,
+        settings: Settings,
+        rt: tokio::runtime::Handle,
+        picker: Picker,
+    ) -> Self {
+        let mut app = Self::from_channel(mode, rx, settings);
+        app.runtime = Some(rt);
+        app.picker = picker;
+        app
+    }
+
     fn assemble(
         state: State,
         link: Link,
@@ -568,6 +720,7 @@ impl App {
             applied_theme: None,
             side_tx,
             side_rx,
+            picker: native_picker(),
         }
     }
 
@@ -598,8 +751,28 @@ impl App {
 
     /// Drain events within the time budget. Returns true if events remain.
     pub fn pump(&mut self) -> bool {
-        while let Ok(text) = self.side_rx.try_recv() {
-            self.state.notify(text, true);
+        while let Ok(side) = self.side_rx.try_recv() {
+            match side {
+                Side::Notice(text, error) => self.state.notify(text, error),
+                Side::Exported(result) => {
+                    self.state.export_running = false;
+                    match result {
+                        Ok(p) => self
+                            .state
+                            .notify(format!("Report saved to {}", p.display()), false),
+                        Err(e) => self.state.notify(format!("Export failed: {e}"), true),
+                    }
+                }
+                Side::ExportCancelled => self.state.export_running = false,
+                Side::Baseline(Ok((path, report))) => {
+                    self.state.set_baseline(path.display().to_string(), report);
+                    self.state
+                        .notify(format!("Baseline loaded from {}", path.display()), false);
+                }
+                Side::Baseline(Err(e)) => {
+                    self.state.notify(format!("Baseline not loaded: {e}"), true)
+                }
+            }
         }
         let start = Instant::now();
         while start.elapsed() < DRAIN_BUDGET {
@@ -640,10 +813,112 @@ impl App {
                         .map_err(|e| e.to_string())
                 });
             if let Err(e) = result {
-                let _ = tx.send(format!("settings not saved: {e}"));
+                let _ = tx.send(Side::Notice(format!("settings not saved: {e}"), true));
                 if let Some(c) = ctx {
                     c.request_repaint();
                 }
+            }
+        });
+    }
+
+    /// Write a report of what is on screen, on the runtime.
+    pub fn start_export(&mut self) {
+        if self.state.export_running {
+            self.state.notify(
+                "An export is already running; wait for it to finish.".into(),
+                false,
+            );
+            return;
+        }
+        let (Some(rt), Some(snapshot)) = (self.runtime.clone(), self.state.snapshot.clone()) else {
+            self.state.notify("Nothing to export yet.".into(), true);
+            return;
+        };
+        let choice = self.state.export;
+        let visible: Option<std::collections::HashSet<String>> = choice.filtered.then(|| {
+            self.state
+                .order
+                .iter()
+                .map(|&i| self.state.rows[i].id.clone())
+                .collect()
+        });
+        let policy = self
+            .launch
+            .as_ref()
+            .map_or_else(|| Arc::new(Policy::default()), |l| l.policy.clone());
+        let baseline = self.state.baseline.clone();
+        let picker = self.picker.clone();
+        let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+        let name = format!(
+            "shipshape-report-{}.{}",
+            Utc::now().format("%Y%m%d-%H%M%S"),
+            choice.format.extension()
+        );
+        self.state.export_running = true;
+        rt.spawn(async move {
+            let started = Instant::now();
+            let picked = picker(name.clone(), choice.format, true).await;
+            let path = match picked {
+                Some(p) => p,
+                // A dialog that closes at once never opened (no portal, no zenity):
+                // save next to the user's files instead of silently doing nothing.
+                None if started.elapsed() < Duration::from_millis(250) => match fallback_dir() {
+                    Some(dir) => {
+                        let _ = tx.send(Side::Notice("No file dialog is available here; saving into your Downloads (or home) folder.".into(), false));
+                        dir.join(&name)
+                    }
+                    None => {
+                        let _ = tx.send(Side::Exported(Err("no file dialog is available and no home folder is known".into())));
+                        return;
+                    }
+                },
+                None => {
+                    let _ = tx.send(Side::ExportCancelled);
+                    if let Some(c) = ctx {
+                        c.request_repaint();
+                    }
+                    return;
+                }
+            };
+            let result = tokio::task::spawn_blocking(move || {
+                let now = Utc::now();
+                let mut report = Report::build(&snapshot.inventory, &snapshot.assessment, &policy, now);
+                if let Some(ids) = visible {
+                    report.retain_containers(|c| ids.contains(&c.id));
+                }
+                if let Some(b) = baseline {
+                    baseline::apply(&mut report, &b.report, &b.source);
+                }
+                let text = choice.format.render(&report);
+                crate::report::write::write_atomic(&path, text.as_bytes()).map(|()| path).map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("the export task failed: {e}")));
+            let _ = tx.send(Side::Exported(result));
+            if let Some(c) = ctx {
+                c.request_repaint();
+            }
+        });
+    }
+
+    /// Ask for an earlier JSON report and compare with it.
+    pub fn load_baseline(&mut self) {
+        let Some(rt) = self.runtime.clone() else {
+            return;
+        };
+        let picker = self.picker.clone();
+        let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+        rt.spawn(async move {
+            let Some(path) = picker(String::new(), Format::Json, false).await else {
+                return;
+            };
+            let p = path.clone();
+            let loaded = tokio::task::spawn_blocking(move || crate::report::load_baseline(&p))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            let _ = tx.send(Side::Baseline(loaded.map(|r| (path, Arc::new(r)))));
+            if let Some(c) = ctx {
+                c.request_repaint();
             }
         });
     }
@@ -670,6 +945,8 @@ impl App {
             Some(crate::ui::Action::ReconnectNow) => self.command(Command::ReconnectNow),
             Some(crate::ui::Action::OpenDemo) => self.switch_to_demo(),
             Some(crate::ui::Action::LeaveDemo) => self.switch_to_live(),
+            Some(crate::ui::Action::Export) => self.start_export(),
+            Some(crate::ui::Action::LoadBaseline) => self.load_baseline(),
             None => {}
         }
         self.save_settings_if_changed();
@@ -694,6 +971,15 @@ impl eframe::App for App {
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.command(Command::Shutdown);
     }
+}
+
+/// Where exports go when no file dialog can be shown.
+fn fallback_dir() -> Option<PathBuf> {
+    let dirs = directories::UserDirs::new()?;
+    Some(
+        dirs.download_dir()
+            .map_or_else(|| dirs.home_dir().to_path_buf(), |d| d.to_path_buf()),
+    )
 }
 
 /// egui's proportional font (Ubuntu Light) lacks arrows and geometric

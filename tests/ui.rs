@@ -334,3 +334,181 @@ fn charts_show_streamed_stats_with_pause() {
     assert_eq!(h.state().state.stats[&c].len(), 11);
     h.get_by_label_contains("cpu 42%");
 }
+
+/// A harness whose background jobs run on a real runtime, with a picker that
+/// answers the file dialog with `path` (after an optional gate).
+fn harness_with_picker(
+    rt: &tokio::runtime::Runtime,
+    path: std::path::PathBuf,
+    gate: Option<Arc<tokio::sync::Notify>>,
+) -> (Harness<'static, App>, UnboundedSender<Event>) {
+    let (tx, rx) = unbounded_channel();
+    let picker: shipshape::app::Picker = Arc::new(move |_name, _format, _save| {
+        let path = path.clone();
+        let gate = gate.clone();
+        Box::pin(async move {
+            if let Some(g) = gate {
+                g.notified().await;
+            }
+            Some(path)
+        })
+    });
+    let app = App::from_channel_with(
+        Mode::Live,
+        rx,
+        Settings::default(),
+        rt.handle().clone(),
+        picker,
+    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .with_context_setup(shipshape::app::setup_fonts)
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.pump();
+                app.show(ui);
+            },
+            app,
+        );
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    (h, tx)
+}
+
+/// Step the UI until `done` holds (background jobs report through events).
+fn step_until(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
+    for _ in 0..200 {
+        h.step();
+        if done(h.state()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn export_writes_what_the_user_sees_and_refuses_a_second_one() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("filtered.html");
+    let gate = Arc::new(tokio::sync::Notify::new());
+    let (mut h, _tx) = harness_with_picker(&rt, out.clone(), Some(gate.clone()));
+
+    h.state_mut().state.filter.text = "postgres".into();
+    h.state_mut().state.filter_changed();
+    h.run_steps(1);
+    h.get_by_label("Export…").click();
+    h.run_steps(2);
+    h.get_by_label("HTML").click();
+    h.get_by_label("Only the 1 shown by the filters").click();
+    h.run_steps(1);
+    h.get_by_label("Save…").click();
+    h.run_steps(2);
+    assert!(h.state().state.export_running);
+    h.get_by_label("Exporting…");
+    // A second export while the first waits in its dialog is refused.
+    h.state_mut().start_export();
+    h.run_steps(1);
+    h.get_by_label_contains("An export is already running");
+
+    gate.notify_one();
+    step_until(&mut h, "the export to finish", |app| {
+        !app.state.export_running
+    });
+    h.get_by_label_contains(&format!("Report saved to {}", out.display()));
+    let html = std::fs::read_to_string(&out).unwrap();
+    assert!(html.contains("Container lab-postgres"));
+    assert!(
+        !html.contains("Container lab-ci-runner"),
+        "only the filtered containers"
+    );
+}
+
+#[test]
+fn an_unwritable_export_path_is_an_error_in_the_window() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let (mut h, _tx) = harness_with_picker(&rt, "/nonexistent-dir/report.csv".into(), None);
+    h.state_mut().state.export.format = shipshape::report::Format::Csv;
+    h.state_mut().start_export();
+    step_until(&mut h, "the export to fail", |app| {
+        !app.state.export_running
+    });
+    h.get_by_label_contains("Export failed: cannot write /nonexistent-dir/report.csv");
+}
+
+#[test]
+fn a_baseline_marks_what_is_new() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Yesterday's report: the same lab, but lab-postgres had no findings yet.
+    let snap = demo_snapshot();
+    let mut old = shipshape::report::Report::build(
+        &snap.inventory,
+        &snap.assessment,
+        &Policy::default(),
+        chrono::Utc::now(),
+    );
+    for c in old
+        .containers
+        .iter_mut()
+        .filter(|c| c.name == "lab-postgres")
+    {
+        c.findings.clear();
+    }
+    let path = dir.path().join("yesterday.json");
+    std::fs::write(&path, shipshape::report::json::render(&old)).unwrap();
+
+    let (mut h, _tx) = harness_with_picker(&rt, path.clone(), None);
+    h.get_by_label("Baseline…").click();
+    step_until(&mut h, "the baseline to load", |app| {
+        app.state.baseline.is_some()
+    });
+    h.run_steps(2);
+    let rows = &h.state().state.rows;
+    let pg = rows.iter().find(|r| r.name == "lab-postgres").unwrap();
+    assert_eq!(
+        pg.new_since_baseline,
+        pg.counts.iter().sum::<usize>() + pg.waived
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r.name != "lab-postgres")
+            .all(|r| r.new_since_baseline == 0)
+    );
+    h.get_by_label("only new").click();
+    h.run_steps(2);
+    assert_eq!(visible_names(&h), ["lab-postgres"]);
+    h.get_by_label("lab-postgres").click();
+    h.run_steps(2);
+    assert!(h.get_all_by_label_contains("NEW · ").count() >= 1);
+}
+
+#[test]
+fn a_bad_baseline_file_is_reported() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("not-a-report.json");
+    std::fs::write(&path, "{\"hello\": 1}").unwrap();
+    let (mut h, _tx) = harness_with_picker(&rt, path, None);
+    h.state_mut().load_baseline();
+    step_until(&mut h, "the error", |app| !app.state.notices.is_empty());
+    h.get_by_label_contains("Baseline not loaded");
+    h.get_by_label_contains("not a shipshape JSON report");
+}

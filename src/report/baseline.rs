@@ -42,60 +42,77 @@ pub struct BaselineReport {
     pub fixed: Vec<FixedFinding>,
 }
 
-/// Mark `report`'s findings against `old` and record what was fixed.
-pub fn apply(report: &mut Report, old: &Report, source: &str) {
-    // Old findings still unmatched, by (subject, rule) → evidence list.
-    let mut pool: HashMap<(String, String), Vec<(String, usize)>> = HashMap::new();
-    let old_subjects = old.subjects();
-    for (i, (subject, f)) in old_subjects.iter().enumerate() {
-        pool.entry((subject.key(), f.rule_id.clone()))
+/// A finding's identity across scans: (subject key, rule id, evidence).
+pub type Key = (String, String, String);
+
+/// Match `new` findings against `old` ones: exact evidence first, then any
+/// evidence of the same subject and rule. Returns each new finding's status
+/// and the indices of old findings left unmatched (fixed).
+pub fn classify(old: &[Key], new: &[Key]) -> (Vec<Status>, Vec<usize>) {
+    let mut pool: HashMap<(&str, &str), Vec<(&str, usize)>> = HashMap::new();
+    for (i, (subject, rule, evidence)) in old.iter().enumerate() {
+        pool.entry((subject.as_str(), rule.as_str()))
             .or_default()
-            .push((f.evidence.clone(), i));
+            .push((evidence.as_str(), i));
     }
-    let keys: Vec<(String, String, String)> = report
-        .subjects()
-        .iter()
-        .map(|(s, f)| (s.key(), f.rule_id.clone(), f.evidence.clone()))
-        .collect();
-    // Two passes: exact evidence first, then any evidence of the same rule.
-    let mut status = vec![None; keys.len()];
+    let mut status = vec![None; new.len()];
     for exact in [true, false] {
-        for (n, (subject, rule, evidence)) in keys.iter().enumerate() {
+        for (n, (subject, rule, evidence)) in new.iter().enumerate() {
             if status[n].is_some() {
                 continue;
             }
-            if let Some(list) = pool.get_mut(&(subject.clone(), rule.clone()))
-                && let Some(pos) = list.iter().position(|(e, _)| !exact || e == evidence)
+            if let Some(list) = pool.get_mut(&(subject.as_str(), rule.as_str()))
+                && let Some(pos) = list
+                    .iter()
+                    .position(|(e, _)| !exact || *e == evidence.as_str())
             {
                 list.remove(pos);
                 status[n] = Some(Status::Unchanged);
             }
         }
     }
-    let mut fixed: Vec<(usize, FixedFinding)> = pool
-        .into_values()
-        .flatten()
-        .map(|(_, i)| {
+    let mut fixed: Vec<usize> = pool.into_values().flatten().map(|(_, i)| i).collect();
+    fixed.sort_unstable();
+    (
+        status
+            .into_iter()
+            .map(|s| s.unwrap_or(Status::New))
+            .collect(),
+        fixed,
+    )
+}
+
+pub fn keys(report: &Report) -> Vec<Key> {
+    report
+        .subjects()
+        .iter()
+        .map(|(s, f)| (s.key(), f.rule_id.clone(), f.evidence.clone()))
+        .collect()
+}
+
+/// Mark `report`'s findings against `old` and record what was fixed.
+pub fn apply(report: &mut Report, old: &Report, source: &str) {
+    let old_subjects = old.subjects();
+    let (status, fixed_idx) = classify(&keys(old), &keys(report));
+    let fixed: Vec<FixedFinding> = fixed_idx
+        .into_iter()
+        .map(|i| {
             let (subject, f) = &old_subjects[i];
-            (
-                i,
-                FixedFinding {
-                    subject_type: subject.kind().into(),
-                    subject: subject.name(),
-                    rule_id: f.rule_id.clone(),
-                    title: f.title.clone(),
-                    severity: f.severity,
-                    evidence: f.evidence.clone(),
-                },
-            )
+            FixedFinding {
+                subject_type: subject.kind().into(),
+                subject: subject.name(),
+                rule_id: f.rule_id.clone(),
+                title: f.title.clone(),
+                severity: f.severity,
+                evidence: f.evidence.clone(),
+            }
         })
         .collect();
-    fixed.sort_by_key(|(i, _)| *i);
     let mut new = 0;
     let mut unchanged = 0;
     let mut n = 0;
     let mut mark = |f: &mut super::FindingReport| {
-        let s = status[n].unwrap_or(Status::New);
+        let s = status[n];
         match s {
             Status::New => new += 1,
             Status::Unchanged => unchanged += 1,
@@ -121,7 +138,7 @@ pub fn apply(report: &mut Report, old: &Report, source: &str) {
         baseline_generated_at: old.generated_at,
         new,
         unchanged,
-        fixed: fixed.into_iter().map(|(_, f)| f).collect(),
+        fixed,
     });
 }
 

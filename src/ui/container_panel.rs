@@ -72,7 +72,14 @@ pub fn show(ui: &mut Ui, state: &mut State) {
     egui::ScrollArea::vertical()
         .auto_shrink([false, false])
         .show(ui, |ui| match state.detail_tab {
-            DetailTab::Risk => findings(ui, &assessment.findings),
+            DetailTab::Risk => {
+                let new: Vec<bool> = assessment
+                    .findings
+                    .iter()
+                    .map(|f| state.is_new(&c.id, f.rule_id, &f.evidence))
+                    .collect();
+                findings_marked(ui, &assessment.findings, &new);
+            }
             DetailTab::Facts => facts(ui, &c, image.as_ref(), &assessment.findings),
             DetailTab::Charts => charts::container(ui, state, &c),
         });
@@ -81,12 +88,21 @@ pub fn show(ui: &mut Ui, state: &mut State) {
 /// Findings grouped by severity, worst first. Also used by the image and
 /// engine views.
 pub fn findings(ui: &mut Ui, list: &[Finding]) {
+    findings_marked(ui, list, &vec![false; list.len()]);
+}
+
+/// Same, with findings that are new since the baseline marked.
+pub fn findings_marked(ui: &mut Ui, list: &[Finding], new: &[bool]) {
     if list.is_empty() {
         ui.label(RichText::new("No findings. Every check passed.").color(theme::OK_GREEN));
         return;
     }
     for sev in Severity::ALL {
-        let group: Vec<&Finding> = list.iter().filter(|f| f.severity == sev).collect();
+        let group: Vec<(&Finding, bool)> = list
+            .iter()
+            .zip(new.iter().copied().chain(std::iter::repeat(false)))
+            .filter(|(f, _)| f.severity == sev)
+            .collect();
         if group.is_empty() {
             continue;
         }
@@ -95,22 +111,25 @@ pub fn findings(ui: &mut Ui, list: &[Finding]) {
             widgets::severity_badge(ui, sev);
             ui.label(RichText::new(format!("{}", group.len())).weak());
         });
-        for (i, f) in group.into_iter().enumerate() {
-            finding(ui, f, i);
+        for (i, (f, is_new)) in group.into_iter().enumerate() {
+            finding(ui, f, i, is_new);
         }
     }
 }
 
-fn finding(ui: &mut Ui, f: &Finding, i: usize) {
+fn finding(ui: &mut Ui, f: &Finding, i: usize, is_new: bool) {
     let Some(rule) = rules::by_id(f.rule_id) else {
         ui.label(format!("{}: {}", f.rule_id, f.evidence));
         return;
     };
-    let title = if f.is_waived() {
+    let mut title = if f.is_waived() {
         format!("{} (waived)", rule.title)
     } else {
         rule.title.to_string()
     };
+    if is_new {
+        title = format!("NEW · {title}");
+    }
     let text = if f.is_waived() {
         RichText::new(title).weak()
     } else {

@@ -74,6 +74,28 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
         if before != state.filter.state || before_sev != state.filter.min_severity {
             state.filter_changed();
         }
+        if let Some(b) = &state.baseline {
+            ui.separator();
+            let new: usize = state.rows.iter().map(|r| r.new_since_baseline).sum();
+            ui.label(format!(
+                "Baseline of {}: {new} new",
+                b.generated_at.format("%Y-%m-%d %H:%M")
+            ))
+            .on_hover_text(b.source.as_str());
+            if ui
+                .checkbox(&mut state.filter.only_new, "only new")
+                .changed()
+            {
+                state.filter_changed();
+            }
+            if ui
+                .small_button("×")
+                .on_hover_text("Forget the baseline")
+                .clicked()
+            {
+                state.clear_baseline();
+            }
+        }
         let total = state.rows.len();
         let shown = state.order.len();
         ui.label(
@@ -238,6 +260,15 @@ fn table(ui: &mut Ui, state: &mut State) {
                             RichText::new(format!("+{} waived", r.waived))
                                 .weak()
                                 .small(),
+                        );
+                    }
+                    if r.new_since_baseline > 0 {
+                        let red = super::theme::DOWN_RED;
+                        ui.label(
+                            RichText::new(format!("{} new", r.new_since_baseline))
+                                .small()
+                                .strong()
+                                .color(red),
                         );
                     }
                 });

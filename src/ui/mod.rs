@@ -20,6 +20,8 @@ pub enum Action {
     ReconnectNow,
     OpenDemo,
     LeaveDemo,
+    Export,
+    LoadBaseline,
 }
 
 pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
@@ -50,5 +52,8 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
         }
     }
     toolbar::settings_window(ui, state);
+    if let Some(a) = toolbar::export_window(ui, state) {
+        action = Some(a);
+    }
     action
 }

@@ -37,6 +37,21 @@ pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
             {
                 state.show_settings = !state.show_settings;
             }
+            let has_data = state.snapshot.is_some();
+            if ui
+                .add_enabled(has_data, egui::Button::new("Export…"))
+                .on_hover_text("Save a report: JSON, SARIF, HTML, CSV or Markdown")
+                .clicked()
+            {
+                state.show_export = !state.show_export;
+            }
+            if ui
+                .add_enabled(has_data, egui::Button::new("Baseline…"))
+                .on_hover_text("Compare with an earlier JSON report: what is new since then")
+                .clicked()
+            {
+                action = Some(Action::LoadBaseline);
+            }
             match state.mode {
                 Mode::Live => {
                     let can = matches!(state.conn, Conn::Connected { .. });
@@ -252,6 +267,52 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
             );
         }
     });
+}
+
+pub fn export_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
+    let mut action = None;
+    let mut open = state.show_export;
+    let shown = state.order.len();
+    let total = state.rows.len();
+    egui::Window::new("Export report")
+        .open(&mut open)
+        .resizable(false)
+        .collapsible(false)
+        .show(ui.ctx(), |ui| {
+            ui.label(RichText::new("Format").strong());
+            ui.horizontal(|ui| {
+                for f in crate::report::Format::ALL {
+                    ui.selectable_value(&mut state.export.format, f, f.name());
+                }
+            });
+            ui.add_space(4.0);
+            ui.label(RichText::new("Containers").strong());
+            ui.radio_value(&mut state.export.filtered, false, format!("All {total}"));
+            ui.radio_value(
+                &mut state.export.filtered,
+                true,
+                format!("Only the {shown} shown by the filters"),
+            );
+            if state.baseline.is_some() {
+                ui.label(
+                    RichText::new(
+                        "Findings are marked new or unchanged against the loaded baseline.",
+                    )
+                    .weak(),
+                );
+            }
+            ui.add_space(6.0);
+            ui.horizontal(|ui| {
+                if state.export_running {
+                    ui.spinner();
+                    ui.label("Exporting…");
+                } else if ui.button("Save…").clicked() {
+                    action = Some(Action::Export);
+                }
+            });
+        });
+    state.show_export = open;
+    action
 }
 
 pub fn settings_window(ui: &mut Ui, state: &mut State) {

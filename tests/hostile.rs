@@ -1,0 +1,172 @@
+//! Engine-provided strings are chosen by whoever built the container. Real
+//! containers carrying script tags, attribute breakouts and spreadsheet
+//! formulas in labels and env keys must come out inert in every format,
+//! and secret values must appear in none.
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+const SCRIPT: &str = "<script>alert(1)</script>";
+const BREAKOUT: &str = "\"><img src=x onerror=alert(1)>";
+/// A label key a spreadsheet would evaluate (keys sort first: `@` < letters).
+const FORMULA_KEY: &str = "@SUM(1+1)";
+const FORMULA_VALUE: &str = "=HYPERLINK(\"http://evil.example/\",\"click\")";
+const SECRET: &str = "hostile-secret-value-7d1e";
+
+fn scan(format: &str, out: &std::path::Path) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args([
+            "scan",
+            "-q",
+            "--host",
+            "unix:///var/run/docker.sock",
+            "--format",
+            format,
+            "-o",
+            out.to_str().unwrap(),
+        ])
+        .env("HOME", "/nonexistent-home")
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::read_to_string(out).unwrap()
+}
+
+#[test]
+fn hostile_names_labels_and_env_are_inert_everywhere() {
+    let _serial = serial();
+    let mut fx = Fixture::new("hostile");
+    let name = fx.create(
+        "x",
+        &[
+            "--label",
+            &format!("xss={SCRIPT}"),
+            "--label",
+            &format!("attr={BREAKOUT}"),
+            "--label",
+            &format!("{FORMULA_KEY}={FORMULA_VALUE}"),
+            "--label",
+            &format!("api_token={SECRET}"),
+            "-e",
+            &format!("{SCRIPT}_TOKEN={SECRET}"),
+            "-e",
+            &format!("+cmd|' /C calc'!A0_PASSWORD={SECRET}"),
+            BASE,
+        ],
+    );
+    let dir = fx.tmp.path().to_path_buf();
+
+    // JSON: the data is there verbatim (JSON escaping is the reader's job),
+    // but never the secret value.
+    let json = scan("json", &dir.join("r.json"));
+    assert!(!json.contains(SECRET), "secret value in JSON");
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let c = r["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name.as_str())
+        .unwrap();
+    assert_eq!(c["labels"]["xss"], SCRIPT);
+    assert_eq!(
+        c["labels"]["api_token"], "<hidden>",
+        "a secret-looking label value is hidden"
+    );
+    let evidence: Vec<&str> = c["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "container.secret-env")
+        .map(|f| f["evidence"].as_str().unwrap())
+        .collect();
+    assert_eq!(evidence.len(), 2, "{evidence:?}");
+
+    // HTML: parsed as a browser would, nothing can run or load.
+    let html = scan("html", &dir.join("r.html"));
+    assert!(!html.contains(SECRET));
+    assert!(
+        !html.contains(SCRIPT) && !html.contains("<img"),
+        "raw markup survived"
+    );
+    assert!(
+        html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "shown as text"
+    );
+    report_formats_inert(&html);
+
+    // CSV: no cell a spreadsheet would evaluate.
+    let csv_text = scan("csv", &dir.join("r.csv"));
+    assert!(!csv_text.contains(SECRET));
+    let mut rd = csv::Reader::from_reader(csv_text.as_bytes());
+    let mut saw_formula_label = false;
+    for rec in rd.records() {
+        let rec = rec.unwrap();
+        for cell in rec.iter() {
+            assert!(
+                !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                "formula cell: {cell}"
+            );
+        }
+        if rec
+            .iter()
+            .any(|c| c.starts_with(&format!("'{FORMULA_KEY}")))
+        {
+            saw_formula_label = true;
+        }
+    }
+    assert!(
+        saw_formula_label,
+        "the hostile label is in the CSV (neutralised)"
+    );
+
+    // Markdown: no raw HTML, table intact.
+    let md = scan("md", &dir.join("r.md"));
+    assert!(!md.contains(SECRET));
+    assert!(!md.contains("<script") && !md.contains("<img"));
+    for line in md
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("TOKEN"))
+    {
+        let unescaped_pipes = line
+            .match_indices('|')
+            .filter(|(i, _)| *i == 0 || &line[i - 1..*i] != "\\")
+            .count();
+        assert_eq!(unescaped_pipes, 6, "a hostile key broke the table: {line}");
+    }
+
+    // SARIF: valid JSON, no secret.
+    let sarif = scan("sarif", &dir.join("r.sarif"));
+    assert!(!sarif.contains(SECRET));
+    serde_json::from_str::<serde_json::Value>(&sarif).unwrap();
+}
+
+/// Same check as in report_formats.rs, on real engine output.
+fn report_formats_inert(html: &str) {
+    let doc = scraper::Html::parse_document(html);
+    let count = |sel: &str| doc.select(&scraper::Selector::parse(sel).unwrap()).count();
+    assert_eq!(
+        count("script, img, iframe, object, embed, link, base, form"),
+        0
+    );
+    for el in doc
+        .root_element()
+        .descendants()
+        .filter_map(scraper::ElementRef::wrap)
+    {
+        for (attr, value) in el.value().attrs() {
+            assert!(!attr.starts_with("on"), "event handler {attr}");
+            assert!(
+                attr != "href" || value.starts_with('#'),
+                "external link {value}"
+            );
+        }
+    }
+}
