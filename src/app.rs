@@ -855,6 +855,7 @@ impl App {
             choice.format.extension()
         );
         self.state.export_running = true;
+        self.state.show_export = false;
         rt.spawn(async move {
             let started = Instant::now();
             let picked = picker(name.clone(), choice.format, true).await;

@@ -67,19 +67,19 @@ fn bars(title: &str, rows: &[(String, usize, &str)]) -> String {
     let row_h = 22.0;
     let h = rows.len() as f64 * row_h + 8.0;
     let mut svg = format!(
-        "<figure><figcaption>{}</figcaption><svg class='chart' width='460' height='{h}' viewBox='0 0 460 {h}' role='img' aria-label='{}'>",
+        "<figure><figcaption>{}</figcaption><svg class='chart' width='520' height='{h}' viewBox='0 0 520 {h}' role='img' aria-label='{}'>",
         esc(title),
         esc(title)
     );
     for (i, (label, n, c)) in rows.iter().enumerate() {
         let y = i as f64 * row_h + 4.0;
-        let w = 240.0 * (*n as f64) / max;
+        let w = 230.0 * (*n as f64) / max;
         let _ = write!(
             svg,
-            "<text x='0' y='{ty}' font-size='12'>{label}</text><rect x='190' y='{y}' width='{w:.1}' height='15' fill='{c}'/><text x='{tx:.1}' y='{ty}' font-size='12'>{n}</text>",
+            "<text x='0' y='{ty}' font-size='12'>{label}</text><rect x='250' y='{y}' width='{w:.1}' height='15' fill='{c}'/><text x='{tx:.1}' y='{ty}' font-size='12'>{n}</text>",
             ty = y + 12.0,
             label = esc(label),
-            tx = 196.0 + w,
+            tx = 256.0 + w,
         );
     }
     svg.push_str("</svg></figure>");
