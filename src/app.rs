@@ -550,6 +550,14 @@ impl State {
         self.scroll_to_selected = true;
     }
 
+    /// Live charts are on screen (they advance at 1 Hz).
+    pub fn charts_visible(&self) -> bool {
+        self.view == View::Containers
+            && self.selected.is_some()
+            && self.detail_tab == DetailTab::Charts
+            && self.paused_at.is_none()
+    }
+
     /// Data age for the top bar.
     pub fn refreshed_ago(&self, now: DateTime<Utc>) -> Option<i64> {
         self.last_refresh.map(|t| (now - t).num_seconds().max(0))
@@ -959,8 +967,10 @@ impl eframe::App for App {
         if self.pump() {
             ctx.request_repaint();
         }
-        // Countdown to the next reconnect attempt and "refreshed N s ago".
-        if matches!(self.state.conn, Conn::Down { .. }) || self.state.last_refresh.is_some() {
+        // 1 Hz only where something on screen moves every second: open
+        // charts, and the countdown to the next reconnect attempt. Otherwise
+        // the window sleeps until an event arrives.
+        if matches!(self.state.conn, Conn::Down { .. }) || self.state.charts_visible() {
             ctx.request_repaint_after(Duration::from_secs(1));
         }
     }
@@ -1081,7 +1091,7 @@ fn start_demo(ctx: &egui::Context, rt: &tokio::runtime::Handle, policy: Arc<Poli
                     return;
                 }
             }
-            notify(Some(Duration::from_millis(250)));
+            notify(Some(worker::STATS_REPAINT));
         }
     });
     Link {

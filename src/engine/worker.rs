@@ -18,6 +18,12 @@ use crate::model::ContainerState;
 use crate::model::stats::{StatsReading, derive};
 use crate::policy::Policy;
 
+/// Stats arrive at 1 Hz per container; with many containers, asking for a
+/// repaint per sample would redraw several times a second for nothing. The
+/// table's live values are redrawn every two seconds; open charts ask the
+/// UI for 1 Hz themselves (see `App::logic`). Keeps an idle window cheap.
+pub const STATS_REPAINT: Duration = Duration::from_secs(2);
+
 /// Ask the UI to repaint: `None` now, `Some(d)` within `d`.
 pub type Notify = Arc<dyn Fn(Option<Duration>) + Send + Sync>;
 
@@ -48,7 +54,7 @@ impl Sink {
     /// For frequent, low-urgency events (stats): batch repaints.
     fn send_soon(&self, ev: Event) -> bool {
         let ok = self.tx.send(ev).is_ok();
-        (self.notify)(Some(Duration::from_millis(250)));
+        (self.notify)(Some(STATS_REPAINT));
         ok
     }
 }

@@ -73,13 +73,17 @@ pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
                     }
                 }
             }
-            if let Some(ago) = state.refreshed_ago(chrono::Utc::now()) {
+            if let Some(t) = state.last_refresh {
+                // A clock time needs no ticking redraw; the age is a hint.
+                let at = t.with_timezone(&chrono::Local).format("%H:%M:%S");
                 let text = if state.stale {
-                    format!("last data {} ago", super::widgets::duration(ago))
+                    format!("last data {at}")
                 } else {
-                    format!("refreshed {} ago", super::widgets::duration(ago))
+                    format!("refreshed {at}")
                 };
-                ui.label(RichText::new(text).weak());
+                let ago = state.refreshed_ago(chrono::Utc::now()).unwrap_or(0);
+                ui.label(RichText::new(text).weak())
+                    .on_hover_text(format!("{} ago", super::widgets::duration(ago)));
             }
         });
     });
