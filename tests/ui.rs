@@ -27,10 +27,9 @@ fn demo_snapshot() -> Arc<Snapshot> {
     })
 }
 
-fn harness(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
-    let (tx, rx) = unbounded_channel();
-    let app = App::from_channel(mode, rx, Settings::default());
-    let mut h = Harness::builder()
+/// The real app drawn by a test harness: each step drains events, then draws.
+fn build(app: App) -> Harness<'static, App> {
+    Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .with_context_setup(shipshape::app::setup_fonts)
         .build_ui_state(
@@ -39,7 +38,13 @@ fn harness(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
                 app.show(ui);
             },
             app,
-        );
+        )
+}
+
+fn harness(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
+    let (tx, rx) = unbounded_channel();
+    let app = App::from_channel(mode, rx, Settings::default());
+    let mut h = build(app);
     h.run_steps(2);
     (h, tx)
 }
@@ -360,16 +365,7 @@ fn harness_with_picker(
         rt.handle().clone(),
         picker,
     );
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .with_context_setup(shipshape::app::setup_fonts)
-        .build_ui_state(
-            |ui, app: &mut App| {
-                app.pump();
-                app.show(ui);
-            },
-            app,
-        );
+    let mut h = build(app);
     tx.send(Event::Snapshot(demo_snapshot())).unwrap();
     h.run_steps(3);
     (h, tx)

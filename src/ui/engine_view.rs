@@ -4,6 +4,24 @@
 use egui::{RichText, Ui};
 
 use super::{container_panel, widgets};
+
+/// A two-column facts grid.
+fn facts(ui: &mut Ui, id: &str, rows: &[(&str, String)]) {
+    egui::Grid::new(id)
+        .num_columns(2)
+        .striped(true)
+        .show(ui, |ui| {
+            for (k, v) in rows {
+                ui.label(RichText::new(*k).strong());
+                ui.label(v.as_str());
+                ui.end_row();
+            }
+        });
+}
+
+fn yes_no(b: bool, yes: &str, no: &str) -> String {
+    if b { yes.into() } else { no.into() }
+}
 use crate::app::State;
 
 pub fn show(ui: &mut Ui, state: &mut State) {
@@ -16,84 +34,56 @@ pub fn show(ui: &mut Ui, state: &mut State) {
         ui.columns(2, |cols| {
             let ui = &mut cols[0];
             ui.heading("Engine");
-            egui::Grid::new("engine_facts")
-                .num_columns(2)
-                .striped(true)
-                .show(ui, |ui| {
-                    let mut row = |k: &str, v: String| {
-                        ui.label(RichText::new(k).strong());
-                        ui.label(v);
-                        ui.end_row();
-                    };
-                    row("Product", format!("{} {}", e.product.as_str(), e.version));
-                    row("API version", e.api_version.clone());
-                    row("Found by", e.found_by.clone());
-                    row("Endpoint", e.endpoint.clone());
-                    row("Host OS", e.os.clone());
-                    row("Kernel", e.kernel.clone());
-                    row(
-                        "Rootless",
-                        if e.security.rootless {
-                            "yes".into()
-                        } else {
-                            "no".into()
-                        },
-                    );
-                    row(
+            let s = &e.security;
+            facts(
+                ui,
+                "engine_facts",
+                &[
+                    ("Product", format!("{} {}", e.product.as_str(), e.version)),
+                    ("API version", e.api_version.clone()),
+                    ("Found by", e.found_by.clone()),
+                    ("Endpoint", e.endpoint.clone()),
+                    ("Host OS", e.os.clone()),
+                    ("Kernel", e.kernel.clone()),
+                    ("Rootless", yes_no(s.rootless, "yes", "no")),
+                    (
                         "User namespaces",
-                        if e.security.userns {
-                            "remapped".into()
-                        } else {
-                            "not remapped".into()
-                        },
-                    );
-                    row(
+                        yes_no(s.userns, "remapped", "not remapped"),
+                    ),
+                    (
                         "AppArmor / SELinux",
                         format!(
                             "{} / {}",
-                            if e.security.apparmor { "on" } else { "off" },
-                            if e.security.selinux { "on" } else { "off" }
+                            yes_no(s.apparmor, "on", "off"),
+                            yes_no(s.selinux, "on", "off")
                         ),
-                    );
-                    row(
-                        "Seccomp",
-                        e.security.seccomp.clone().unwrap_or_else(|| "off".into()),
-                    );
-                    row("Security options", e.security.raw.join("\n"));
-                    row("Logging driver", e.logging_driver.clone());
-                    row(
-                        "Live restore",
-                        if e.live_restore {
-                            "on".into()
-                        } else {
-                            "off".into()
-                        },
-                    );
-                    row("Data directory", e.docker_root_dir.clone());
-                    row(
+                    ),
+                    ("Seccomp", s.seccomp.clone().unwrap_or_else(|| "off".into())),
+                    ("Security options", s.raw.join("\n")),
+                    ("Logging driver", e.logging_driver.clone()),
+                    ("Live restore", yes_no(e.live_restore, "on", "off")),
+                    ("Data directory", e.docker_root_dir.clone()),
+                    (
                         "CPUs / memory",
                         format!("{} / {}", e.ncpu, widgets::bytes(e.mem_total as f64)),
-                    );
-                });
+                    ),
+                ],
+            );
             let ui = &mut cols[1];
             ui.heading("This machine");
             match &state.host_info {
                 Some(h) => {
-                    egui::Grid::new("host_facts")
-                        .num_columns(2)
-                        .striped(true)
-                        .show(ui, |ui| {
-                            let mut row = |k: &str, v: String| {
-                                ui.label(RichText::new(k).strong());
-                                ui.label(v);
-                                ui.end_row();
-                            };
-                            row("Host name", h.hostname.clone());
-                            row("OS", h.os.clone());
-                            row("Kernel", h.kernel.clone());
-                            row("CPUs", h.cpus.to_string());
-                            row("Memory", widgets::bytes(h.mem_total as f64));
-                        });
+                    facts(
+                        ui,
+                        "host_facts",
+                        &[
+                            ("Host name", h.hostname.clone()),
+                            ("OS", h.os.clone()),
+                            ("Kernel", h.kernel.clone()),
+                            ("CPUs", h.cpus.to_string()),
+                            ("Memory", widgets::bytes(h.mem_total as f64)),
+                        ],
+                    );
                 }
                 None => {
                     ui.label(
