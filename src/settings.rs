@@ -27,9 +27,11 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
+        // Engine events refresh the inventory as things happen; the poll is
+        // the safety net for what no event announces.
         Self {
             theme: ThemeChoice::System,
-            refresh_secs: 10,
+            refresh_secs: 30,
             history_minutes: 15,
         }
     }
