@@ -13,6 +13,7 @@
 
 pub mod app;
 pub mod assess;
+pub mod audit;
 pub mod cli;
 pub mod engine;
 pub mod model;

@@ -561,3 +561,31 @@ fn usage_errors_exit_2() {
     let o = shipshape(&["scan", "--format", "pdf"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn audit_verify_reports_the_first_tampered_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = shipshape::audit::AuditLog::open(dir.path(), 1 << 20).unwrap();
+    for i in 0..4 {
+        log.append("scan", serde_json::json!({ "n": i })).unwrap();
+    }
+    let o = shipshape(&["audit", "verify", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("intact: 4 records"));
+
+    let file = dir.path().join("audit.jsonl");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("\"n\":2", "\"n\":7");
+    std::fs::write(&file, text).unwrap();
+    let o = shipshape(&["audit", "verify", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(&format!("{}:3: record 3 was edited", file.display())),
+        "{out}"
+    );
+
+    let o = shipshape(&["audit", "verify", "/nonexistent/audit"]);
+    assert_eq!(o.status.code(), Some(2));
+}

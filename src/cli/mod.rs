@@ -47,11 +47,27 @@ pub struct Cli {
 pub enum Command {
     /// Scan every container, image and the engine once, and write a report.
     Scan(ScanArgs),
+    /// The tamper-evident audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// List every check shipshape runs.
     Rules {
         /// Print the full catalogue (why, attack, fix) as Markdown.
         #[arg(long)]
         markdown: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Check the hash chain: exit 0 when intact, 1 at the first edited,
+    /// deleted or reordered record (file and line), 2 when unreadable.
+    Verify {
+        /// A log directory (all rotated files) or one log file. Default: the
+        /// audit directory in the user's data folder.
+        path: Option<PathBuf>,
     },
 }
 
@@ -107,6 +123,9 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
             }
             Exit::Clean
         }
+        Some(Command::Audit {
+            action: AuditAction::Verify { ref path },
+        }) => audit_verify(path.as_deref()),
         None => gui(&cli, runtime),
     }
 }
@@ -184,6 +203,39 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
             eprintln!(
                 "shipshape: cannot open the window: {e}. (No display? `shipshape scan` works without one.)"
             );
+            Exit::Usage
+        }
+    }
+}
+
+fn audit_verify(path: Option<&std::path::Path>) -> Exit {
+    let Some(path) = path
+        .map(std::path::Path::to_path_buf)
+        .or_else(crate::audit::AuditLog::default_dir)
+    else {
+        eprintln!("shipshape: no audit log path given and no data directory is known");
+        return Exit::Usage;
+    };
+    if !path.exists() {
+        eprintln!("shipshape: {} does not exist", path.display());
+        return Exit::Usage;
+    }
+    match crate::audit::verify(&path) {
+        Ok(Ok(v)) => {
+            println!(
+                "audit log intact: {} records in {} file(s) ({})",
+                v.records,
+                v.files,
+                path.display()
+            );
+            Exit::Clean
+        }
+        Ok(Err(problem)) => {
+            println!("audit log TAMPERED: {problem}");
+            Exit::Findings
+        }
+        Err(e) => {
+            eprintln!("shipshape: {e}");
             Exit::Usage
         }
     }
