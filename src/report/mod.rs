@@ -522,17 +522,7 @@ impl Report {
                 String::new()
             }
         );
-        let mut risky: Vec<&ContainerReport> = self
-            .containers
-            .iter()
-            .filter(|c| c.risk_score > 0)
-            .collect();
-        risky.sort_by(|a, b| {
-            b.risk_score
-                .cmp(&a.risk_score)
-                .then_with(|| a.name.cmp(&b.name))
-        });
-        for c in risky.iter().take(5) {
+        for c in self.riskiest(5) {
             out.push_str(&format!(
                 "  {:>3}  {} ({}, {})\n",
                 c.risk_score,
