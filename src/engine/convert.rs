@@ -255,14 +255,6 @@ pub fn image(i: ImageInspect, history: Vec<ImageHistoryResponseItem>) -> Image {
     }
 }
 
-fn is_loopback_addr(addr: &str) -> bool {
-    let host = addr
-        .rsplit_once(':')
-        .map_or(addr, |(h, _)| h)
-        .trim_matches(['[', ']']);
-    host == "localhost" || host.starts_with("127.") || host == "::1"
-}
-
 pub fn engine(
     info: SystemInfo,
     version: SystemVersion,
@@ -300,7 +292,7 @@ pub fn engine(
     EngineInfo {
         found_by: target.found_by.to_string(),
         endpoint: target.endpoint.to_string(),
-        plaintext_tcp: matches!(&target.endpoint, Endpoint::Tcp { addr, tls: None } if !is_loopback_addr(addr)),
+        plaintext_tcp: matches!(&target.endpoint, Endpoint::Tcp { addr, tls: None } if !is_loopback_host(addr)),
         product,
         name: opt_string(info.name),
         version: version.version.or(info.server_version).unwrap_or_default(),

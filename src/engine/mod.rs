@@ -215,10 +215,9 @@ impl Engine {
         &self,
         id: &str,
     ) -> Result<ContainerInspectResponse, EngineError> {
-        self.docker
-            .inspect_container(id, None)
-            .await
-            .map_err(|e| EngineError::from_bollard(format!("container {}", short(id)), e))
+        self.docker.inspect_container(id, None).await.map_err(|e| {
+            EngineError::from_bollard(format!("container {}", crate::model::short_id(id)), e)
+        })
     }
 
     /// Processes in a running container, with `comm` (the executable name)
@@ -232,14 +231,19 @@ impl Engine {
             Err(BollardError::DockerResponseServerError {
                 status_code: 404, ..
             }) => Err(EngineError::NotFound {
-                what: format!("container {}", short(id)),
+                what: format!("container {}", crate::model::short_id(id)),
             }),
             // Podman and others may reject ps arguments: fall back to the default listing.
             Err(_) => self
                 .docker
                 .top_processes(id, None::<bollard::query_parameters::TopOptions>)
                 .await
-                .map_err(|e| EngineError::from_bollard(format!("processes of {}", short(id)), e)),
+                .map_err(|e| {
+                    EngineError::from_bollard(
+                        format!("processes of {}", crate::model::short_id(id)),
+                        e,
+                    )
+                }),
         }
     }
 
@@ -251,20 +255,21 @@ impl Engine {
     }
 
     pub async fn inspect_image(&self, id: &str) -> Result<ImageInspect, EngineError> {
-        self.docker
-            .inspect_image(id)
-            .await
-            .map_err(|e| EngineError::from_bollard(format!("image {}", short(id)), e))
+        self.docker.inspect_image(id).await.map_err(|e| {
+            EngineError::from_bollard(format!("image {}", crate::model::short_id(id)), e)
+        })
     }
 
     pub async fn image_history(
         &self,
         id: &str,
     ) -> Result<Vec<ImageHistoryResponseItem>, EngineError> {
-        self.docker
-            .image_history(id)
-            .await
-            .map_err(|e| EngineError::from_bollard(format!("history of image {}", short(id)), e))
+        self.docker.image_history(id).await.map_err(|e| {
+            EngineError::from_bollard(
+                format!("history of image {}", crate::model::short_id(id)),
+                e,
+            )
+        })
     }
 
     /// Streaming stats of one container (one reading a second).
@@ -279,7 +284,7 @@ impl Engine {
             stream: true,
             one_shot: false,
         };
-        let what = format!("stats of {}", short(id));
+        let what = format!("stats of {}", crate::model::short_id(id));
         self.docker
             .stats(id, Some(opts))
             .map(move |r| r.map_err(|e| EngineError::from_bollard(what.clone(), e)))
@@ -305,11 +310,6 @@ impl Engine {
             .await
             .map_err(|e| EngineError::from_bollard(format!("network {name}"), e))
     }
-}
-
-fn short(id: &str) -> &str {
-    let id = id.strip_prefix("sha256:").unwrap_or(id);
-    &id[..id.len().min(12)]
 }
 
 fn unreachable(target: &Target, e: &BollardError) -> ConnectError {

@@ -234,7 +234,7 @@ pub struct Container {
 
 impl Container {
     pub fn short_id(&self) -> &str {
-        &self.id[..self.id.len().min(12)]
+        super::short_id(&self.id)
     }
 
     /// Security options split into `(key, value)`, accepting both the

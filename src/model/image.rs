@@ -33,8 +33,7 @@ pub struct Image {
 
 impl Image {
     pub fn short_id(&self) -> &str {
-        let id = self.id.strip_prefix("sha256:").unwrap_or(&self.id);
-        &id[..id.len().min(12)]
+        super::short_id(&self.id)
     }
 
     /// A name for people: the first tag, or the short id.

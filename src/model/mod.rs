@@ -23,6 +23,25 @@ pub use secret::Sensitive;
 
 use chrono::{DateTime, Utc};
 
+/// The 12-character short form of a container or image id (without
+/// `sha256:`), as the docker CLI shows it.
+pub fn short_id(id: &str) -> &str {
+    let id = id.strip_prefix("sha256:").unwrap_or(id);
+    &id[..id.len().min(12)]
+}
+
+/// Is this address (host, host:port, [v6]:port, or a CIDR) on loopback?
+pub fn is_loopback_host(addr: &str) -> bool {
+    let host = addr.split('/').next().unwrap_or(addr);
+    // Strip a port, but not from a bare IPv6 address.
+    let host = match host.strip_prefix('[') {
+        Some(rest) => rest.split(']').next().unwrap_or(rest),
+        None if host.matches(':').count() == 1 => host.split(':').next().unwrap_or(host),
+        None => host,
+    };
+    host.starts_with("127.") || host == "::1" || host == "localhost"
+}
+
 /// One consistent snapshot of everything shipshape knows about an engine.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {

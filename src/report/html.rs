@@ -310,11 +310,7 @@ pub fn render(r: &Report) -> String {
         );
     }
     for (i, img) in r.images.iter().enumerate() {
-        let name = img
-            .tags
-            .first()
-            .cloned()
-            .unwrap_or_else(|| super::short_id(&img.id).to_string());
+        let name = img.display_name();
         let _ = write!(out, "<li><a href='#i{i}'>Image {}</a></li>", esc(&name));
     }
     if r.baseline.as_ref().is_some_and(|b| !b.fixed.is_empty()) {
@@ -368,11 +364,7 @@ pub fn render(r: &Report) -> String {
         findings(&mut out, &c.findings);
     }
     for (i, img) in r.images.iter().enumerate() {
-        let name = img
-            .tags
-            .first()
-            .cloned()
-            .unwrap_or_else(|| super::short_id(&img.id).to_string());
+        let name = img.display_name();
         let _ = write!(
             out,
             "<h2 id='i{i}'>Image {}</h2><p class='muted'>{} · tags: {} · used by: {}</p>",

@@ -155,11 +155,7 @@ pub fn render(r: &Report) -> String {
         out.push('\n');
     }
     for i in r.images.iter().filter(|i| !i.findings.is_empty()) {
-        let name = i
-            .tags
-            .first()
-            .cloned()
-            .unwrap_or_else(|| super::short_id(&i.id).to_string());
+        let name = i.display_name();
         let _ = writeln!(out, "## Image {}\n", esc(&name));
         table(&mut out, &i.findings);
         out.push('\n');

@@ -264,6 +264,16 @@ pub struct ImageReport {
     pub findings: Vec<FindingReport>,
 }
 
+impl ImageReport {
+    /// The first tag, or the short id of an untagged image.
+    pub fn display_name(&self) -> String {
+        self.tags
+            .first()
+            .cloned()
+            .unwrap_or_else(|| short_id(&self.id).to_string())
+    }
+}
+
 fn finding(f: &Finding) -> FindingReport {
     let rule = rules::by_id(f.rule_id);
     FindingReport {
@@ -563,11 +573,7 @@ impl Subject<'_> {
             Self::Engine => "engine".into(),
             Self::Policy => "policy".into(),
             Self::Container(c) => c.name.clone(),
-            Self::Image(i) => i
-                .tags
-                .first()
-                .cloned()
-                .unwrap_or_else(|| short_id(&i.id).to_string()),
+            Self::Image(i) => i.display_name(),
         }
     }
 
@@ -586,10 +592,7 @@ impl Subject<'_> {
     }
 }
 
-pub fn short_id(id: &str) -> &str {
-    let id = id.strip_prefix("sha256:").unwrap_or(id);
-    &id[..id.len().min(12)]
-}
+pub use crate::model::short_id;
 
 /// A report over the bundled demo lab with fixed clocks, for exporter tests.
 #[cfg(test)]

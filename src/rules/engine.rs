@@ -67,18 +67,6 @@ pub const ICC: Rule = Rule {
     }),
 };
 
-/// Loopback ranges are insecure by default and harmless.
-fn is_loopback(addr: &str) -> bool {
-    let host = addr.split('/').next().unwrap_or(addr);
-    // Strip a port, but not from a bare IPv6 address.
-    let host = match host.strip_prefix('[') {
-        Some(rest) => rest.split(']').next().unwrap_or(rest),
-        None if host.matches(':').count() == 1 => host.split(':').next().unwrap_or(host),
-        None => host,
-    };
-    host.starts_with("127.") || host == "::1" || host == "localhost"
-}
-
 pub const INSECURE_REGISTRY: Rule = Rule {
     id: "engine.insecure-registry",
     title: "Insecure registries configured",
@@ -105,7 +93,7 @@ pub const INSECURE_REGISTRY: Rule = Rule {
             .iter()
             .chain(e.insecure_registries.iter())
             .map(String::as_str)
-            .filter(|r| !is_loopback(r))
+            .filter(|r| !crate::model::is_loopback_host(r))
             .collect();
         list.sort_unstable();
         list.dedup();

@@ -73,17 +73,12 @@ pub const STALE_IMAGE: Rule = Rule {
                 "{} now points to {}, the container runs {}",
                 c.image,
                 img.short_id(),
-                short(&c.image_id)
+                crate::model::short_id(&c.image_id)
             ))],
             _ => vec![],
         }
     }),
 };
-
-fn short(id: &str) -> &str {
-    let id = id.strip_prefix("sha256:").unwrap_or(id);
-    &id[..id.len().min(12)]
-}
 
 /// The names a container's image is known by: its reference, and when that
 /// is an id, the tags of the image.
