@@ -3,7 +3,7 @@
 //! [`App::show`] only draws from state. Nothing here blocks: engine calls,
 //! assessment and file writes run on the tokio runtime.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,6 +15,7 @@ use crate::engine::host::HostInfo;
 use crate::engine::messages::{Command, Event, Snapshot};
 use crate::engine::worker::{self, Notify, WorkerConfig};
 use crate::engine::{EnvSnapshot, demo};
+use crate::model::activity::{Activity, Category};
 use crate::model::stats::{HostPoint, Ring, StatsPoint};
 use crate::model::{Container, ContainerState, Severity};
 use crate::policy::Policy;
@@ -52,6 +53,7 @@ pub enum Conn {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     Containers,
+    Activity,
     Images,
     Engine,
 }
@@ -61,6 +63,8 @@ pub enum DetailTab {
     Risk,
     Facts,
     Charts,
+    /// The container's own events and exec sessions.
+    Activity,
 }
 
 /// Sortable inventory columns.
@@ -126,6 +130,12 @@ pub struct Row {
     pub ports: String,
     pub created: Option<DateTime<Utc>>,
     pub started: Option<DateTime<Utc>>,
+    /// Removed from the engine at this time; kept until dismissed.
+    pub gone: Option<DateTime<Utc>>,
+    /// How long it ran (start to finish or removal), when it is over.
+    pub lifetime: Option<chrono::Duration>,
+    /// `docker exec` sessions seen.
+    pub execs: usize,
     /// Lower-case name, image and labels, for the text filter.
     haystack: String,
 }
@@ -179,11 +189,18 @@ impl Row {
             new_since_baseline: 0,
             ports: ports.join(", "),
             created: c.created,
-            started: if c.state.is_live() {
+            started: if c.state.is_live() && c.gone.is_none() {
                 c.started_at
             } else {
                 None
             },
+            gone: c.gone.map(|g| g.at),
+            lifetime: if c.state.is_live() && c.gone.is_none() {
+                None
+            } else {
+                c.lifetime()
+            },
+            execs: c.execs.len(),
             haystack: format!("{} {} {}", c.name, c.image, labels.join(" ")).to_lowercase(),
             user,
         }
@@ -200,13 +217,16 @@ pub struct Filter {
     pub min_severity: Option<Severity>,
     /// Only containers with findings that are new since the baseline.
     pub only_new: bool,
+    /// Only containers that are gone (the state filter is then unset).
+    pub gone: bool,
 }
 
 impl Filter {
     pub fn matches(&self, r: &Row) -> bool {
         let text = self.text.trim().to_lowercase();
         (text.is_empty() || text.split_whitespace().all(|w| r.haystack.contains(w)))
-            && self.state.is_none_or(|s| r.state == s)
+            && self.state.is_none_or(|s| r.state == s && r.gone.is_none())
+            && (!self.gone || r.gone.is_some())
             && self
                 .min_severity
                 .is_none_or(|min| r.highest.is_some_and(|h| h >= min))
@@ -273,7 +293,49 @@ pub struct State {
     pub baseline: Option<BaselineView>,
     /// (container id, rule id, evidence) of findings new since the baseline.
     pub new_findings: std::collections::HashSet<(String, String, String)>,
+    /// The activity timeline, oldest first, bounded.
+    pub activity: VecDeque<Arc<Activity>>,
+    pub activity_filter: ActivityFilter,
+    /// Indices into `activity` that pass the filter, newest first.
+    pub activity_order: Vec<usize>,
+    activity_dirty: bool,
+    /// Drift check in progress: (done, total).
+    pub drift_progress: Option<(usize, usize)>,
+    /// Where the audit trail goes, or why there is none.
+    pub audit: Option<Result<PathBuf, String>>,
+    /// Gone containers the user dismissed (empty: all), for the worker.
+    pub pending_dismiss: Option<Vec<String>>,
     order_dirty: bool,
+}
+
+/// Timeline entries kept in the window (the audit log keeps everything).
+pub const ACTIVITY_CAP: usize = 20_000;
+
+/// Activity view filters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ActivityFilter {
+    /// Matches the container or object name, the action and the detail.
+    pub text: String,
+    pub category: Option<Category>,
+    /// Only entries graded at least this bad.
+    pub min_severity: Option<Severity>,
+}
+
+impl ActivityFilter {
+    pub fn matches(&self, a: &Activity) -> bool {
+        let text = self.text.trim().to_lowercase();
+        self.category.is_none_or(|c| a.category() == c)
+            && self
+                .min_severity
+                .is_none_or(|m| a.severity.is_some_and(|s| s >= m))
+            && (text.is_empty()
+                || text.split_whitespace().all(|w| {
+                    a.name.to_lowercase().contains(w)
+                        || a.action.to_lowercase().contains(w)
+                        || a.detail.to_lowercase().contains(w)
+                        || a.actor.starts_with(w)
+                }))
+    }
 }
 
 impl State {
@@ -314,8 +376,76 @@ impl State {
             export_running: false,
             baseline: None,
             new_findings: Default::default(),
+            activity: VecDeque::new(),
+            activity_filter: ActivityFilter::default(),
+            activity_order: Vec::new(),
+            activity_dirty: false,
+            drift_progress: None,
+            audit: None,
+            pending_dismiss: None,
             order_dirty: true,
         }
+    }
+
+    /// Add a timeline entry, in time order (exec entries arrive after their
+    /// inspect, slightly late).
+    pub fn push_activity(&mut self, a: Arc<Activity>) {
+        let at = self
+            .activity
+            .iter()
+            .rposition(|x| x.time <= a.time)
+            .map_or(0, |i| i + 1);
+        self.activity.insert(at, a);
+        if self.activity.len() > ACTIVITY_CAP {
+            self.activity.pop_front();
+        }
+        self.activity_dirty = true;
+    }
+
+    pub fn activity_filter_changed(&mut self) {
+        self.activity_dirty = true;
+    }
+
+    /// Recompute the visible timeline when needed.
+    pub fn refresh_activity(&mut self) {
+        if !self.activity_dirty {
+            return;
+        }
+        self.activity_dirty = false;
+        self.activity_order = (0..self.activity.len())
+            .rev()
+            .filter(|&i| self.activity_filter.matches(&self.activity[i]))
+            .collect();
+    }
+
+    /// A container's own timeline, newest first.
+    pub fn activity_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Arc<Activity>> + 'a {
+        self.activity
+            .iter()
+            .rev()
+            .filter(move |a| a.container_id.as_deref() == Some(id))
+    }
+
+    /// Dismiss gone containers without a worker (the demo lab).
+    pub fn dismiss_locally(&mut self, ids: &[String]) {
+        let Some(s) = &self.snapshot else { return };
+        let drop = |c: &Container| c.gone.is_some() && (ids.is_empty() || ids.contains(&c.id));
+        let mut inventory = s.inventory.clone();
+        inventory.containers.retain(|c| !drop(c));
+        let mut assessment = s.assessment.clone();
+        assessment
+            .containers
+            .retain(|id, _| inventory.containers.iter().any(|c| &c.id == id));
+        self.set_snapshot(Arc::new(Snapshot {
+            inventory,
+            assessment,
+            taken_at: s.taken_at,
+        }));
+    }
+
+    /// Gone containers currently kept.
+    pub fn gone_count(&self) -> usize {
+        self.rows.iter().filter(|r| r.gone.is_some()).count()
     }
 
     /// Compare the current findings with a baseline report.
@@ -427,6 +557,11 @@ impl State {
             Event::Host(p) => self.host.push(p),
             Event::HostInfo(i) => self.host_info = Some(i),
             Event::Warning(text) => self.notify(text, true),
+            Event::Activity(a) => self.push_activity(a),
+            Event::DriftProgress { done, total } => {
+                self.drift_progress = (done < total).then_some((done, total));
+            }
+            Event::Audit(a) => self.audit = Some(a),
         }
     }
 
@@ -578,6 +713,8 @@ pub struct Launch {
     pub host: Option<String>,
     pub policy: Arc<Policy>,
     pub settings_path: Option<PathBuf>,
+    /// The audit log to append to (`None`: keep none).
+    pub audit: Option<PathBuf>,
 }
 
 /// Results of background jobs the UI started.
@@ -764,6 +901,16 @@ impl App {
                 Side::Notice(text, error) => self.state.notify(text, error),
                 Side::Exported(result) => {
                     self.state.export_running = false;
+                    let choice = self.state.export;
+                    self.command(Command::Record {
+                        kind: "export".into(),
+                        data: serde_json::json!({
+                            "format": choice.format.extension(),
+                            "only_filtered": choice.filtered,
+                            "path": result.as_ref().ok().map(|p| p.display().to_string()),
+                            "error": result.as_ref().err(),
+                        }),
+                    });
                     match result {
                         Ok(p) => self
                             .state
@@ -948,7 +1095,15 @@ impl App {
     pub fn show(&mut self, ui: &mut egui::Ui) {
         self.apply_theme(&ui.ctx().clone());
         self.state.refresh_order();
+        self.state.refresh_activity();
         let action = crate::ui::draw(ui, &mut self.state);
+        if let Some(ids) = self.state.pending_dismiss.take() {
+            if self.link.cmd.is_some() {
+                self.command(Command::Dismiss(ids));
+            } else {
+                self.state.dismiss_locally(&ids);
+            }
+        }
         match action {
             Some(crate::ui::Action::Refresh) => self.command(Command::Refresh),
             Some(crate::ui::Action::ReconnectNow) => self.command(Command::ReconnectNow),
@@ -1023,6 +1178,9 @@ fn start_worker(
         policy: launch.policy.clone(),
         poll_interval: Duration::from_secs(settings.refresh_secs),
         host_stats: true,
+        audit: launch.audit.clone(),
+        drift: true,
+        mode: "gui",
     };
     let (cmd, rx) = worker::spawn(rt, cfg, notify_for(ctx));
     Link {

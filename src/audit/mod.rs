@@ -13,7 +13,9 @@
 //! file's first record links to the last line of the old one, so the chain
 //! stays verifiable across files. A small `audit.head` file (written
 //! atomically) remembers the last sequence number and line hash, so a
-//! truncated tail is detected too.
+//! truncated tail is detected too. The log may be any `NAME.jsonl`; its
+//! rotated files, head and lock are `NAME-<seq>.jsonl`, `NAME.head` and
+//! `NAME.lock` beside it. One process writes at a time (the lock file).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
@@ -25,8 +27,71 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-const CURRENT: &str = "audit.jsonl";
-const HEAD: &str = "audit.head";
+/// The log's file name inside the default directory.
+pub const CURRENT: &str = "audit.jsonl";
+/// Rotate when the current file reaches this size.
+pub const DEFAULT_MAX_BYTES: u64 = 16 << 20;
+
+/// The files that make up one log.
+#[derive(Debug, Clone)]
+struct Family {
+    dir: PathBuf,
+    stem: String,
+    current: PathBuf,
+}
+
+impl Family {
+    fn of(current: &Path) -> Self {
+        let dir = current
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        let stem = current
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "audit".into());
+        Self {
+            dir,
+            stem,
+            current: current.to_path_buf(),
+        }
+    }
+
+    fn head(&self) -> PathBuf {
+        self.dir.join(format!("{}.head", self.stem))
+    }
+
+    fn lock(&self) -> PathBuf {
+        self.dir.join(format!("{}.lock", self.stem))
+    }
+
+    fn rotated_name(&self, first_seq: u64) -> PathBuf {
+        self.dir
+            .join(format!("{}-{first_seq:012}.jsonl", self.stem))
+    }
+
+    /// Rotated files, oldest first.
+    fn rotated(&self) -> Result<Vec<PathBuf>, AuditError> {
+        let prefix = format!("{}-", self.stem);
+        let mut v: Vec<PathBuf> = std::fs::read_dir(&self.dir)
+            .map_err(io(&self.dir))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| {
+                p.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
+                    n.strip_prefix(&prefix)
+                        .and_then(|r| r.strip_suffix(".jsonl"))
+                        .is_some_and(|seq| {
+                            !seq.is_empty() && seq.bytes().all(|b| b.is_ascii_digit())
+                        })
+                })
+            })
+            .collect();
+        v.sort();
+        Ok(v)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
@@ -75,6 +140,11 @@ pub enum AuditError {
         "audit log {0}: the last record is damaged; refusing to append (run `shipshape audit verify`)"
     )]
     Damaged(PathBuf),
+    #[error(
+        "audit log {0} is in use by another shipshape (a window or `shipshape watch`); \
+         this one does not record — give it its own file with --audit-log"
+    )]
+    Busy(PathBuf),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
@@ -84,12 +154,23 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
     }
 }
 
-/// An append-only, hash-chained log in one directory.
+/// An append-only, hash-chained log: one current file plus its rotated
+/// predecessors. Holds the log's lock while open.
 pub struct AuditLog {
-    dir: PathBuf,
+    family: Family,
     max_bytes: u64,
     seq: u64,
     last_line_hash: String,
+    _lock: File,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.family.current)
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
 }
 
 impl AuditLog {
@@ -98,19 +179,47 @@ impl AuditLog {
         directories::ProjectDirs::from("", "", "shipshape").map(|d| d.data_dir().join("audit"))
     }
 
-    /// Open (or create) the log in `dir`, continuing its chain.
-    pub fn open(dir: &Path, max_bytes: u64) -> Result<Self, AuditError> {
-        std::fs::create_dir_all(dir).map_err(io(dir))?;
+    /// The default log file: `<data dir>/shipshape/audit/audit.jsonl`.
+    pub fn default_path() -> Option<PathBuf> {
+        Self::default_dir().map(|d| d.join(CURRENT))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.family.current
+    }
+
+    /// Open (or create) the log whose current file is `current`,
+    /// continuing its chain. Fails with [`AuditError::Busy`] while another
+    /// process has it open.
+    pub fn open(current: &Path, max_bytes: u64) -> Result<Self, AuditError> {
+        let family = Family::of(current);
+        let dir = family.dir.clone();
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        let lock_path = family.lock();
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(io(&lock_path))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(AuditError::Busy(current.to_path_buf()));
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(&lock_path)(e)),
+        }
         let mut log = Self {
-            dir: dir.to_path_buf(),
+            family,
             max_bytes: max_bytes.max(1024),
             seq: 0,
             last_line_hash: GENESIS.into(),
+            _lock: lock,
         };
         // Continue from the last line of the current file, or of the newest
         // rotated file when the current one is empty or missing.
-        let mut files = rotated_files(dir)?;
-        files.push(dir.join(CURRENT));
+        let mut files = log.family.rotated()?;
+        files.push(log.family.current.clone());
         for f in files.iter().rev() {
             if let Some(line) = last_line(f)? {
                 let rec: Record =
@@ -125,11 +234,11 @@ impl AuditLog {
 
     /// Append one record; rotates first when the current file is full.
     pub fn append(&mut self, kind: &str, data: Value) -> Result<Record, AuditError> {
-        let current = self.dir.join(CURRENT);
+        let current = self.family.current.clone();
         let size = std::fs::metadata(&current).map(|m| m.len()).unwrap_or(0);
         if size >= self.max_bytes {
             let first = first_seq(&current)?.unwrap_or(self.seq + 1);
-            let rotated = self.dir.join(format!("audit-{first:012}.jsonl"));
+            let rotated = self.family.rotated_name(first);
             std::fs::rename(&current, &rotated).map_err(io(&rotated))?;
         }
         let mut rec = Record {
@@ -157,7 +266,7 @@ impl AuditLog {
             line_hash: self.last_line_hash.clone(),
         })
         .expect("serialises");
-        let head_path = self.dir.join(HEAD);
+        let head_path = self.family.head();
         crate::report::write::write_atomic(&head_path, head.as_bytes()).map_err(|e| {
             AuditError::Io {
                 path: head_path.clone(),
@@ -168,19 +277,77 @@ impl AuditLog {
     }
 }
 
-fn rotated_files(dir: &Path) -> Result<Vec<PathBuf>, AuditError> {
-    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(io(dir))?
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with("audit-") && n.ends_with(".jsonl"))
-        })
-        .collect();
-    v.sort();
-    Ok(v)
+/// Appends records on its own thread, so neither the UI nor the engine
+/// worker ever waits for the disk. Dropping it (or [`Writer::finish`])
+/// writes everything queued, then closes the log.
+pub struct Writer {
+    tx: Option<std::sync::mpsc::Sender<(String, Value)>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Writer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Writer").field("path", &self.path).finish()
+    }
+}
+
+impl Writer {
+    /// Start writing to `log`. `on_error` hears about a failed append once
+    /// per distinct error (a full disk is not reported a thousand times).
+    pub fn start(mut log: AuditLog, on_error: Box<dyn Fn(String) + Send>) -> Self {
+        let path = log.path().to_path_buf();
+        let (tx, rx) = std::sync::mpsc::channel::<(String, Value)>();
+        let thread = std::thread::Builder::new()
+            .name("shipshape-audit".into())
+            .spawn(move || {
+                let mut last_error = String::new();
+                for (kind, data) in rx {
+                    if let Err(e) = log.append(&kind, data) {
+                        let msg = e.to_string();
+                        if msg != last_error {
+                            on_error(msg.clone());
+                            last_error = msg;
+                        }
+                    }
+                }
+            })
+            .expect("spawn the audit thread");
+        Self {
+            tx: Some(tx),
+            thread: Some(thread),
+            path,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Queue one record.
+    pub fn record(&self, kind: &str, data: Value) {
+        if let Some(tx) = &self.tx {
+            let _ = tx.send((kind.to_string(), data));
+        }
+    }
+
+    /// Write everything queued and close the log.
+    pub fn finish(mut self) {
+        self.close();
+    }
+
+    fn close(&mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        self.close();
+    }
 }
 
 fn last_line(path: &Path) -> Result<Option<String>, AuditError> {
@@ -230,21 +397,28 @@ pub struct Verified {
     pub files: usize,
 }
 
-/// Verify a log: a directory (every rotated file, then the current one,
-/// and the head) or a single file (its own chain only).
+/// Verify a log: a directory (its `audit.jsonl` family), a log file with
+/// its rotated predecessors and head, or — for a file without a head
+/// beside it, such as one rotated file — that file's own chain.
 pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
-    let (files, head) = if path.is_dir() {
-        let mut f = rotated_files(path)?;
-        let cur = path.join(CURRENT);
-        if cur.exists() {
-            f.push(cur);
+    let current = if path.is_dir() {
+        path.join(CURRENT)
+    } else {
+        path.to_path_buf()
+    };
+    let family = Family::of(&current);
+    let (files, head) = if path.is_dir() || family.head().exists() {
+        let mut f = family.rotated()?;
+        if current.exists() {
+            f.push(current.clone());
         }
-        let head = std::fs::read_to_string(path.join(HEAD))
+        let head = std::fs::read_to_string(family.head())
             .ok()
             .and_then(|t| serde_json::from_str::<Head>(&t).ok());
         (f, head)
     } else {
-        (vec![path.to_path_buf()], None)
+        std::fs::metadata(&current).map_err(io(&current))?;
+        (vec![current.clone()], None)
     };
     let mut prev_hash: Option<String> = None;
     let mut prev_seq: Option<u64> = None;
@@ -330,7 +504,7 @@ mod tests {
     use serde_json::json;
 
     fn log_with(dir: &Path, n: u64, max: u64) -> AuditLog {
-        let mut log = AuditLog::open(dir, max).unwrap();
+        let mut log = AuditLog::open(&dir.join(CURRENT), max).unwrap();
         for i in 0..n {
             log.append("scan", json!({ "containers": i })).unwrap();
         }
@@ -352,8 +526,8 @@ mod tests {
     #[test]
     fn an_intact_log_verifies_and_reopening_continues_the_chain() {
         let dir = tempfile::tempdir().unwrap();
-        log_with(dir.path(), 5, 1 << 20);
-        let mut log = AuditLog::open(dir.path(), 1 << 20).unwrap();
+        drop(log_with(dir.path(), 5, 1 << 20));
+        let mut log = AuditLog::open(&dir.path().join(CURRENT), 1 << 20).unwrap();
         let r = log.append("export", json!({ "format": "html" })).unwrap();
         assert_eq!(r.seq, 6);
         assert_eq!(
@@ -423,7 +597,7 @@ mod tests {
     fn rotation_keeps_the_chain_verifiable_across_files() {
         let dir = tempfile::tempdir().unwrap();
         log_with(dir.path(), 40, 1024);
-        let files = rotated_files(dir.path()).unwrap();
+        let files = Family::of(&dir.path().join(CURRENT)).rotated().unwrap();
         assert!(files.len() >= 2, "rotated by size: {files:?}");
         assert_eq!(
             verify(dir.path()).unwrap(),
@@ -436,5 +610,50 @@ mod tests {
         std::fs::remove_file(&files[1]).unwrap();
         let e = verify(dir.path()).unwrap().unwrap_err();
         assert!(e.message.contains("missing"), "{e}");
+    }
+}
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn one_writer_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("watch.jsonl");
+        let first = AuditLog::open(&p, 1 << 20).unwrap();
+        assert!(matches!(
+            AuditLog::open(&p, 1 << 20),
+            Err(AuditError::Busy(_))
+        ));
+        drop(first);
+        AuditLog::open(&p, 1 << 20).unwrap();
+    }
+
+    #[test]
+    fn a_named_file_keeps_its_family_beside_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("trail.jsonl");
+        let mut log = AuditLog::open(&p, 1024).unwrap();
+        for i in 0..30 {
+            log.append("event", json!({ "n": i })).unwrap();
+        }
+        drop(log);
+        assert!(dir.path().join("trail.head").exists());
+        let rotated = Family::of(&p).rotated().unwrap();
+        assert!(!rotated.is_empty());
+        assert!(
+            rotated[0]
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("trail-0000")
+        );
+        let v = verify(&p).unwrap().unwrap();
+        assert_eq!(v.records, 30);
+        // A rotated file alone verifies as its own chain.
+        let alone = verify(&rotated[0]).unwrap().unwrap();
+        assert_eq!(alone.files, 1);
     }
 }

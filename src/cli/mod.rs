@@ -1,4 +1,5 @@
-//! The command line: `shipshape scan` (headless, for CI) and
+//! The command line: `shipshape scan` (headless, for CI), `shipshape watch`
+//! (headless activity recorder), `shipshape audit verify` and
 //! `shipshape rules` (the catalogue).
 //!
 //! Exit codes (documented in the README):
@@ -11,6 +12,7 @@
 //! | 3 | the engine could not be reached (or was lost during the scan) |
 
 pub mod scan;
+pub mod watch;
 
 use std::path::PathBuf;
 
@@ -39,6 +41,16 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
+    /// Audit log file (JSON lines, hash-chained). Default for the window and
+    /// `watch`: audit/audit.jsonl in the user's data directory. `scan` records
+    /// only when this is given.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+
+    /// Keep no audit log.
+    #[arg(long, global = true, conflicts_with = "audit_log")]
+    pub no_audit: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -47,6 +59,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan every container, image and the engine once, and write a report.
     Scan(ScanArgs),
+    /// Record engine activity, exec sessions, drift and new findings to the
+    /// audit log without a window, until Ctrl-C.
+    Watch(WatchArgs),
     /// The tamper-evident audit log.
     Audit {
         #[command(subcommand)]
@@ -65,8 +80,9 @@ pub enum AuditAction {
     /// Check the hash chain: exit 0 when intact, 1 at the first edited,
     /// deleted or reordered record (file and line), 2 when unreadable.
     Verify {
-        /// A log directory (all rotated files) or one log file. Default: the
-        /// audit directory in the user's data folder.
+        /// A log file (with its rotated files beside it), a log directory,
+        /// or one rotated file. Default: --audit-log, else the audit log in
+        /// the user's data folder.
         path: Option<PathBuf>,
     },
 }
@@ -94,6 +110,35 @@ pub struct ScanArgs {
     pub quiet: bool,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct WatchArgs {
+    /// Seconds between full re-scans (events trigger scans in between).
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub poll: u64,
+
+    /// Do not check running containers for filesystem drift.
+    #[arg(long)]
+    pub no_drift: bool,
+
+    /// Print each activity as a JSON line instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl Cli {
+    /// The audit log for long-running modes (window, watch): the flag, else
+    /// the default in the user's data directory; none with --no-audit.
+    pub fn audit_path(&self) -> Option<PathBuf> {
+        if self.no_audit {
+            None
+        } else {
+            self.audit_log
+                .clone()
+                .or_else(crate::audit::AuditLog::default_path)
+        }
+    }
+}
+
 fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
@@ -115,6 +160,7 @@ pub enum Exit {
 pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     match cli.command {
         Some(Command::Scan(ref args)) => runtime.block_on(scan::run(&cli, args)),
+        Some(Command::Watch(ref args)) => runtime.block_on(watch::run(&cli, args)),
         Some(Command::Rules { markdown }) => {
             if markdown {
                 print!("{}", crate::rules::docs::catalogue_markdown());
@@ -125,7 +171,7 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         }
         Some(Command::Audit {
             action: AuditAction::Verify { ref path },
-        }) => audit_verify(path.as_deref()),
+        }) => audit_verify(path.as_deref().or(cli.audit_log.as_deref())),
         None => gui(&cli, runtime),
     }
 }
@@ -171,6 +217,7 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         host: cli.host.as_ref().map(|h| h.to_string_lossy().into_owned()),
         policy: Arc::new(policy),
         settings_path,
+        audit: cli.audit_path(),
     };
     let demo = cli.demo;
     let handle = runtime.handle().clone();
@@ -211,7 +258,7 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
 fn audit_verify(path: Option<&std::path::Path>) -> Exit {
     let Some(path) = path
         .map(std::path::Path::to_path_buf)
-        .or_else(crate::audit::AuditLog::default_dir)
+        .or_else(crate::audit::AuditLog::default_path)
     else {
         eprintln!("shipshape: no audit log path given and no data directory is known");
         return Exit::Usage;

@@ -199,6 +199,39 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         networks,
         healthcheck: healthcheck(cfg.healthcheck),
         processes: None,
+        exec_ids: r.exec_ids.unwrap_or_default(),
+        execs: Vec::new(),
+        drift: None,
+        gone: None,
+    }
+}
+
+/// An exec inspect → an [`ExecSession`], the user resolved against the
+/// container's own user.
+pub fn exec_session(
+    r: bollard::models::ExecInspectResponse,
+    container: Option<&Container>,
+    started: DateTime<Utc>,
+) -> ExecSession {
+    let pc = r.process_config.unwrap_or_default();
+    let user = pc.user.unwrap_or_default();
+    let container_user = container.map(|c| c.user.as_str()).unwrap_or_default();
+    let mut command = vec![pc.entrypoint.unwrap_or_default()];
+    command.extend(pc.arguments.unwrap_or_default());
+    command.retain(|a| !a.is_empty());
+    let running = r.running.unwrap_or(false);
+    ExecSession {
+        id: r.id.unwrap_or_default(),
+        container_id: r.container_id.unwrap_or_default(),
+        container_name: container.map(|c| c.name.clone()).unwrap_or_default(),
+        effective_user: crate::model::activity::effective_user(&user, container_user),
+        user: Some(user),
+        command,
+        privileged: pc.privileged.unwrap_or(false),
+        tty: pc.tty.unwrap_or(false),
+        started,
+        ended: None,
+        exit_code: if running { None } else { r.exit_code },
     }
 }
 

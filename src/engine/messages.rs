@@ -3,6 +3,7 @@
 //! The UI thread owns all app state; the worker owns the engine connection.
 //! They talk only through these owned values over channels.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -10,8 +11,8 @@ use chrono::{DateTime, Utc};
 
 use super::host::HostInfo;
 use crate::assess::Assessment;
-use crate::model::Inventory;
 use crate::model::stats::{HostPoint, StatsPoint};
+use crate::model::{Activity, Inventory};
 
 /// UI → worker.
 #[derive(Debug, Clone)]
@@ -22,6 +23,13 @@ pub enum Command {
     ReconnectNow,
     /// Change how often the inventory is polled.
     SetPollInterval(Duration),
+    /// Stop showing these gone containers (all gone ones when empty).
+    Dismiss(Vec<String>),
+    /// Append one of the UI's own actions (an export) to the audit log.
+    Record {
+        kind: String,
+        data: serde_json::Value,
+    },
     /// Stop every task (the window is closing).
     Shutdown,
 }
@@ -60,4 +68,11 @@ pub enum Event {
     HostInfo(HostInfo),
     /// Something went wrong that is worth showing but not fatal.
     Warning(String),
+    /// One entry of the activity timeline (engine event, exec session,
+    /// new finding, gap in the stream).
+    Activity(Arc<Activity>),
+    /// Drift check of running containers: `done` of `total` checked.
+    DriftProgress { done: usize, total: usize },
+    /// Where the audit trail goes, or why there is none.
+    Audit(Result<PathBuf, String>),
 }

@@ -7,10 +7,13 @@
 pub mod connect;
 pub mod convert;
 pub mod demo;
+pub mod drift;
+pub mod events;
 pub mod host;
 pub mod messages;
 pub mod scan;
 pub mod stats;
+pub mod tracker;
 pub mod worker;
 
 use std::time::Duration;
@@ -89,6 +92,8 @@ pub struct Engine {
     docker: Docker,
     target: Target,
     api_version: String,
+    /// Calls of ours that the engine logs as events (see [`events::OwnCalls`]).
+    own: events::OwnCalls,
 }
 
 impl std::fmt::Debug for Engine {
@@ -172,6 +177,7 @@ impl Engine {
             docker,
             target,
             api_version,
+            own: events::OwnCalls::default(),
         })
     }
 
@@ -222,7 +228,24 @@ impl Engine {
 
     /// Processes in a running container, with `comm` (the executable name)
     /// when the engine accepts custom `ps` arguments.
+    ///
+    /// The engine logs a successful `top` as an event; the call is noted so
+    /// the timeline does not show shipshape's own reads.
     pub async fn top(&self, id: &str) -> Result<ContainerTopResponse, EngineError> {
+        self.own.note(id, "top");
+        let r = self.top_inner(id).await;
+        if r.is_err() {
+            self.own.forget(id, "top");
+        }
+        r
+    }
+
+    /// shipshape's own calls that show up as engine events.
+    pub fn own_calls(&self) -> &events::OwnCalls {
+        &self.own
+    }
+
+    async fn top_inner(&self, id: &str) -> Result<ContainerTopResponse, EngineError> {
         let detailed = TopOptionsBuilder::default()
             .ps_args("-e -o user,pid -o comm=COMM -o args=ARGS")
             .build();
@@ -290,15 +313,64 @@ impl Engine {
             .map(move |r| r.map_err(|e| EngineError::from_bollard(what.clone(), e)))
     }
 
-    /// The engine's event stream, from now on.
+    /// The engine's event stream, from now on — or replayed from `since`
+    /// (`seconds.nanoseconds` since the epoch) out of the engine's buffer of
+    /// recent events, then live.
     pub fn events(
         &self,
+        since: Option<String>,
     ) -> impl futures_util::Stream<Item = Result<bollard::models::EventMessage, EngineError>> + '_
     {
         use futures_util::StreamExt;
+        let opts = since.map(|since| bollard::query_parameters::EventsOptions {
+            since: Some(since),
+            ..Default::default()
+        });
         self.docker
-            .events(None::<bollard::query_parameters::EventsOptions>)
+            .events(opts)
             .map(|r| r.map_err(|e| EngineError::from_bollard("the event stream", e)))
+    }
+
+    /// `GET /exec/{id}/json`: who runs what in a `docker exec`.
+    pub async fn inspect_exec(
+        &self,
+        id: &str,
+    ) -> Result<bollard::models::ExecInspectResponse, EngineError> {
+        self.docker.inspect_exec(id).await.map_err(|e| {
+            EngineError::from_bollard(format!("exec {}", crate::model::short_id(id)), e)
+        })
+    }
+
+    /// `GET /containers/{id}/changes`: the container's writable layer as
+    /// `(path, kind)` — 0 modified, 1 added, 2 deleted.
+    pub async fn changes(&self, id: &str) -> Result<Vec<(String, i64)>, EngineError> {
+        let changes = self
+            .docker
+            .container_changes(id)
+            .await
+            .map_err(|e| {
+                EngineError::from_bollard(format!("changes of {}", crate::model::short_id(id)), e)
+            })?
+            .unwrap_or_default();
+        Ok(changes
+            .into_iter()
+            .map(|c| (c.path, c.kind as i64))
+            .collect())
+    }
+
+    /// `HEAD /containers/{id}/archive?path=…`: a file's mode, without
+    /// reading it (the engine records no event for a stat).
+    pub async fn stat_path(&self, id: &str, path: &str) -> Result<u32, EngineError> {
+        let opts = bollard::query_parameters::ContainerArchiveInfoOptions {
+            path: path.to_string(),
+        };
+        self.docker
+            .get_container_archive_info(id, Some(opts))
+            .await
+            .map(|s| s.file_mode)
+            .map_err(|e| {
+                EngineError::from_bollard(format!("{path} in {}", crate::model::short_id(id)), e)
+            })
     }
 
     pub async fn inspect_network(&self, name: &str) -> Result<NetworkInspect, EngineError> {

@@ -129,6 +129,20 @@ pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineE
             }
         };
     }
+    // Exec sessions the engine still holds (running ones): who and what.
+    let now = Utc::now();
+    for exec_id in c.exec_ids.clone() {
+        match engine.inspect_exec(&exec_id).await {
+            Ok(r) => {
+                let session = convert::exec_session(r, Some(&c), now);
+                if !session.is_healthcheck(&c) {
+                    c.execs.push(session);
+                }
+            }
+            Err(e @ EngineError::Lost { .. }) => return Err(e),
+            Err(e) => tracing::debug!("exec {exec_id}: {e}"),
+        }
+    }
     Ok(c)
 }
 

@@ -2,20 +2,33 @@
 //! connection. It connects (with backoff), polls snapshots on a timer and on
 //! engine events, assesses them in the background, runs one stats stream per
 //! running container, samples host load, and sends owned [`Event`]s to the UI.
+//!
+//! It also watches: every engine event becomes an [`Activity`] (shipshape's
+//! own `top` calls filtered out), containers are inspected the moment they
+//! are created or started, `docker exec` sessions are inspected, running
+//! containers are checked for drift, and everything — with gaps in the
+//! stream and findings that appear — goes to the tamper-evident audit log.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
+use super::events::Resume;
 use super::host::HostSampler;
 use super::messages::{Command, Event, Snapshot};
-use super::{Engine, EngineError, EnvSnapshot, scan, stats};
-use crate::model::ContainerState;
+use super::tracker::Tracker;
+use super::{Engine, EngineError, EnvSnapshot, convert, drift, events, scan, stats};
+use crate::audit;
+use crate::model::activity::{Activity, Category, ExecSession, Source, is_healthcheck_command};
 use crate::model::stats::{StatsReading, derive};
+use crate::model::{Container, ContainerState, Drift, Severity};
 use crate::policy::Policy;
 
 /// Stats arrive at 1 Hz per container; with many containers, asking for a
@@ -35,6 +48,13 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// Sample host load with sysinfo.
     pub host_stats: bool,
+    /// Append activity, exec sessions, findings and own actions to this
+    /// audit log (`None`: keep no audit trail).
+    pub audit: Option<PathBuf>,
+    /// Check running containers for filesystem drift after each poll.
+    pub drift: bool,
+    /// Who runs the worker, for the audit trail (`gui`, `watch`).
+    pub mode: &'static str,
 }
 
 /// Sends events and wakes the UI.
@@ -59,17 +79,61 @@ impl Sink {
     }
 }
 
+/// The audit trail and the timeline, fed together so they never disagree.
+struct Recorder {
+    sink: Sink,
+    audit: Option<audit::Writer>,
+}
+
+impl Recorder {
+    fn audit(&self, kind: &str, data: serde_json::Value) {
+        if let Some(w) = &self.audit {
+            w.record(kind, data);
+        }
+    }
+
+    /// Show an activity and write it down.
+    fn activity(&self, a: Activity) {
+        let kind = match a.category() {
+            Category::Gap => "gap",
+            Category::Finding => "finding",
+            Category::Exec if a.exec.is_some() => "exec",
+            _ => "event",
+        };
+        self.audit(
+            kind,
+            serde_json::to_value(&a).unwrap_or(serde_json::Value::Null),
+        );
+        self.sink.send(Event::Activity(Arc::new(a)));
+    }
+}
+
 /// Start the worker on `rt`.
 pub fn spawn(
     rt: &tokio::runtime::Handle,
     cfg: WorkerConfig,
     notify: Notify,
 ) -> (UnboundedSender<Command>, UnboundedReceiver<Event>) {
+    let (cmd, events, _done) = spawn_with_handle(rt, cfg, notify);
+    (cmd, events)
+}
+
+/// Start the worker; the handle finishes after a `Shutdown` once the audit
+/// log is flushed.
+pub fn spawn_with_handle(
+    rt: &tokio::runtime::Handle,
+    cfg: WorkerConfig,
+    notify: Notify,
+) -> (
+    UnboundedSender<Command>,
+    UnboundedReceiver<Event>,
+    JoinHandle<()>,
+) {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
     let sink = Sink { tx: ev_tx, notify };
-    rt.spawn(run(cfg, cmd_rx, sink));
-    (cmd_tx, ev_rx)
+    let done = rt.spawn(run(cfg, cmd_rx, sink));
+    (cmd_tx, ev_rx, done)
 }
 
 /// Backoff between connection attempts: 1, 2, 4, 8, 15, 15… seconds.
@@ -82,10 +146,60 @@ enum SessionEnd {
     Lost(String),
 }
 
+async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<audit::Writer> {
+    let path = path?;
+    let opened =
+        tokio::task::spawn_blocking(move || audit::AuditLog::open(&path, audit::DEFAULT_MAX_BYTES))
+            .await;
+    match opened {
+        Ok(Ok(log)) => {
+            sink.send(Event::Audit(Ok(log.path().to_path_buf())));
+            let warn = sink.clone();
+            Some(audit::Writer::start(
+                log,
+                Box::new(move |e| {
+                    warn.send(Event::Warning(e.clone()));
+                    warn.send(Event::Audit(Err(e)));
+                }),
+            ))
+        }
+        Ok(Err(e)) => {
+            sink.send(Event::Warning(e.to_string()));
+            sink.send(Event::Audit(Err(e.to_string())));
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// Everything that outlives one connection.
+struct Memory {
+    tracker: Tracker,
+    resume: Resume,
+}
+
 async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink: Sink) {
     let host_task = cfg
         .host_stats
         .then(|| tokio::spawn(host_loop(sink.clone())));
+    let rec = Recorder {
+        audit: open_audit(cfg.audit.clone(), &sink).await,
+        sink: sink.clone(),
+    };
+    rec.audit(
+        "session_start",
+        serde_json::json!({
+            "mode": cfg.mode,
+            "version": env!("CARGO_PKG_VERSION"),
+            "pid": std::process::id(),
+        }),
+    );
+    let mut memory = Memory {
+        tracker: Tracker::default(),
+        resume: Resume::default(),
+    };
+    // When the event stream was lost, and why: becomes a gap on reconnect.
+    let mut lost: Option<(DateTime<Utc>, String)> = None;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
@@ -98,9 +212,23 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                     endpoint: engine.target().endpoint.to_string(),
                     api_version: engine.api_version().to_string(),
                 });
-                match session(&engine, &mut cfg, &mut cmd_rx, &sink).await {
+                rec.audit(
+                    "connect",
+                    serde_json::json!({
+                        "endpoint": engine.target().endpoint.to_string(),
+                        "found_by": engine.target().found_by.to_string(),
+                        "api_version": engine.api_version(),
+                    }),
+                );
+                let gap = lost.take();
+                match session(&engine, &mut cfg, &mut cmd_rx, &rec, &mut memory, gap).await {
                     SessionEnd::Shutdown => break,
                     SessionEnd::Lost(reason) => {
+                        rec.audit("disconnect", serde_json::json!({ "reason": reason }));
+                        lost = Some((
+                            memory.resume.last_time().unwrap_or_else(Utc::now),
+                            reason.clone(),
+                        ));
                         let retry_in = backoff(1);
                         sink.send(Event::Disconnected { reason, retry_in });
                         retry_in
@@ -126,6 +254,11 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                     None | Some(Command::Shutdown) => break true,
                     Some(Command::ReconnectNow | Command::Refresh) => { attempt = 0; break false }
                     Some(Command::SetPollInterval(d)) => cfg.poll_interval = d,
+                    Some(Command::Record { kind, data }) => rec.audit(&kind, data),
+                    Some(Command::Dismiss(ids)) => {
+                        let n = memory.tracker.dismiss(&ids);
+                        rec.audit("dismiss", serde_json::json!({ "containers": n }));
+                    }
                 },
             }
         };
@@ -135,6 +268,11 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
     }
     if let Some(t) = host_task {
         t.abort();
+    }
+    rec.audit("session_end", serde_json::json!({ "mode": cfg.mode }));
+    // Flush: the writer thread writes everything queued before it ends.
+    if let Some(w) = rec.audit {
+        let _ = tokio::task::spawn_blocking(move || w.finish()).await;
     }
 }
 
@@ -193,85 +331,174 @@ fn changes_inventory(action: &str) -> bool {
     )
 }
 
+/// Results of work the session started on other tasks.
+enum Internal {
+    Inspected(Box<Container>),
+    /// An inspected exec; `true` when it is the engine's own healthcheck.
+    Exec(Box<Activity>, bool),
+    Drift(String, Drift),
+    DriftPassDone,
+}
+
+/// Why an assessment is published: a scan (and whether the user asked),
+/// or new facts without a scan (exec, drift, dismiss).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Trigger {
+    Scan { user: bool },
+    Facts,
+}
+
+/// The state of one connected session.
+struct Session<'a> {
+    engine: &'a Engine,
+    cfg: &'a WorkerConfig,
+    rec: &'a Recorder,
+    memory: &'a mut Memory,
+    stats: HashMap<String, JoinHandle<()>>,
+    internal: UnboundedSender<Internal>,
+    drift_running: bool,
+    tasks: Vec<JoinHandle<()>>,
+    /// Exec ids of the engine's own healthcheck runs.
+    health_execs: HashSet<String>,
+    /// Start/end events of execs whose create is still being inspected.
+    pending_exec: HashMap<String, Vec<Activity>>,
+}
+
+fn exec_id_of(a: &Activity) -> String {
+    a.attributes.get("execID").cloned().unwrap_or_default()
+}
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        for h in self.tasks.drain(..) {
+            h.abort();
+        }
+        for (id, h) in self.stats.drain() {
+            h.abort();
+            self.rec.sink.send(Event::StatsEnded { id });
+        }
+    }
+}
+
 async fn session(
     engine: &Engine,
     cfg: &mut WorkerConfig,
     cmd_rx: &mut UnboundedReceiver<Command>,
-    sink: &Sink,
-) -> SessionEnd {
-    let mut stats: HashMap<String, JoinHandle<()>> = HashMap::new();
-    let end = session_loop(engine, cfg, cmd_rx, sink, &mut stats).await;
-    for (id, h) in stats.drain() {
-        h.abort();
-        sink.send(Event::StatsEnded { id });
-    }
-    end
-}
-
-async fn session_loop(
-    engine: &Engine,
-    cfg: &mut WorkerConfig,
-    cmd_rx: &mut UnboundedReceiver<Command>,
-    sink: &Sink,
-    stats: &mut HashMap<String, JoinHandle<()>>,
+    rec: &Recorder,
+    memory: &mut Memory,
+    gap: Option<(DateTime<Utc>, String)>,
 ) -> SessionEnd {
     // Engine events, read on their own task so a slow snapshot never makes
-    // the engine drop us as a slow subscriber.
-    let (change_tx, mut change_rx) = mpsc::unbounded_channel::<Result<(), String>>();
+    // the engine drop us as a slow subscriber. After a gap, resume from the
+    // newest event recorded: the engine replays what it still has.
+    let since = gap.as_ref().and_then(|_| memory.resume.since());
+    let replaying = since.is_some();
+    let (act_tx, mut act_rx) = mpsc::unbounded_channel::<Result<Activity, String>>();
     let events_task = {
         let engine = engine.clone();
         tokio::spawn(async move {
-            let mut stream = engine.events();
+            let own = engine.own_calls().clone();
+            let mut stream = std::pin::pin!(engine.events(since));
             while let Some(ev) = stream.next().await {
                 match ev {
                     Ok(msg) => {
-                        let is_container =
-                            msg.typ.map(|t| t.to_string()) == Some("container".into());
-                        if is_container
-                            && msg.action.as_deref().is_some_and(changes_inventory)
-                            && change_tx.send(Ok(())).is_err()
-                        {
+                        let a = events::activity(&msg);
+                        if own.claim(&a) {
+                            continue;
+                        }
+                        if act_tx.send(Ok(a)).is_err() {
                             return;
                         }
                     }
                     Err(e) => {
-                        let _ = change_tx.send(Err(e.to_string()));
+                        let _ = act_tx.send(Err(e.to_string()));
                         return;
                     }
                 }
             }
-            let _ = change_tx.send(Err("the engine closed the event stream".into()));
+            let _ = act_tx.send(Err("the engine closed the event stream".into()));
         })
     };
-    let _guard = AbortOnDrop(events_task);
+    let (internal, mut internal_rx) = mpsc::unbounded_channel();
+    let cfg_now = cfg.clone();
+    let mut s = Session {
+        engine,
+        cfg: &cfg_now,
+        rec,
+        memory,
+        stats: HashMap::new(),
+        internal,
+        drift_running: false,
+        tasks: vec![events_task],
+        health_execs: HashSet::new(),
+        pending_exec: HashMap::new(),
+    };
 
-    if let Err(reason) = refresh(engine, cfg, sink, stats).await {
+    if let Some((from, reason)) = gap {
+        let to = Utc::now();
+        let mut a = Activity::own(
+            "gap",
+            format!(
+                "no events from {} to {} ({reason}); re-listed every container{}",
+                from.format("%H:%M:%S"),
+                to.format("%H:%M:%S"),
+                if replaying {
+                    " and replayed what the engine still had"
+                } else {
+                    ""
+                }
+            ),
+            Some(Severity::High),
+        );
+        a.attributes.insert("from".into(), from.to_rfc3339());
+        a.attributes.insert("to".into(), to.to_rfc3339());
+        a.attributes.insert("reason".into(), reason);
+        s.rec.activity(a);
+    }
+
+    if let Err(reason) = s.rescan(Trigger::Scan { user: false }).await {
         return SessionEnd::Lost(reason);
     }
+    s.start_drift_pass();
     let mut poll = tokio::time::interval(cfg.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     poll.tick().await;
-    let mut dirty_since: Option<tokio::time::Instant> = None;
+    let mut rescan_due: Option<tokio::time::Instant> = None;
+    let mut reassess_due: Option<tokio::time::Instant> = None;
     loop {
-        let debounce = async {
-            match dirty_since {
-                Some(t) => tokio::time::sleep_until(t + Duration::from_millis(300)).await,
+        let rescan_timer = async {
+            match rescan_due {
+                Some(t) => tokio::time::sleep_until(t).await,
+                None => std::future::pending().await,
+            }
+        };
+        let reassess_timer = async {
+            match reassess_due {
+                Some(t) => tokio::time::sleep_until(t).await,
                 None => std::future::pending().await,
             }
         };
         tokio::select! {
             _ = poll.tick() => {
-                if let Err(reason) = refresh(engine, cfg, sink, stats).await { return SessionEnd::Lost(reason) }
+                if let Err(reason) = s.rescan(Trigger::Scan { user: false }).await { return SessionEnd::Lost(reason) }
+                s.start_drift_pass();
             }
-            () = debounce => {
-                dirty_since = None;
-                if let Err(reason) = refresh(engine, cfg, sink, stats).await { return SessionEnd::Lost(reason) }
+            () = rescan_timer => {
+                rescan_due = None;
+                reassess_due = None;
+                if let Err(reason) = s.rescan(Trigger::Scan { user: false }).await { return SessionEnd::Lost(reason) }
                 poll.reset();
+            }
+            () = reassess_timer => {
+                reassess_due = None;
+                s.publish(Trigger::Facts).await;
             }
             cmd = cmd_rx.recv() => match cmd {
                 None | Some(Command::Shutdown) => return SessionEnd::Shutdown,
                 Some(Command::Refresh) => {
-                    if let Err(reason) = refresh(engine, cfg, sink, stats).await { return SessionEnd::Lost(reason) }
+                    rescan_due = None;
+                    if let Err(reason) = s.rescan(Trigger::Scan { user: true }).await { return SessionEnd::Lost(reason) }
+                    s.start_drift_pass();
                     poll.reset();
                 }
                 Some(Command::ReconnectNow) => {}
@@ -280,84 +507,395 @@ async fn session_loop(
                     poll = tokio::time::interval(d);
                     poll.tick().await;
                 }
+                Some(Command::Record { kind, data }) => s.rec.audit(&kind, data),
+                Some(Command::Dismiss(ids)) => {
+                    let n = s.memory.tracker.dismiss(&ids);
+                    s.rec.audit("dismiss", serde_json::json!({ "containers": n }));
+                    s.publish(Trigger::Facts).await;
+                }
             },
-            change = change_rx.recv() => match change {
-                Some(Ok(())) => { dirty_since.get_or_insert_with(tokio::time::Instant::now); }
+            act = act_rx.recv() => match act {
+                Some(Ok(a)) => match s.on_activity(a) {
+                    Due::Rescan => { rescan_due.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE); }
+                    Due::Reassess => { reassess_due.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE); }
+                    Due::Nothing => {}
+                },
                 Some(Err(reason)) => return SessionEnd::Lost(reason),
                 None => return SessionEnd::Lost("the event stream stopped".into()),
             },
+            Some(msg) = internal_rx.recv() => {
+                if s.on_internal(msg) {
+                    reassess_due.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE);
+                }
+            }
         }
     }
 }
 
-struct AbortOnDrop(JoinHandle<()>);
+/// Events arriving together are handled with one scan.
+const DEBOUNCE: Duration = Duration::from_millis(300);
 
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+enum Due {
+    Rescan,
+    Reassess,
+    Nothing,
 }
 
-/// Snapshot, assess (off the UI thread), send, and bring the stats streams
-/// in line with what is running.
-async fn refresh(
-    engine: &Engine,
-    cfg: &WorkerConfig,
-    sink: &Sink,
-    stats: &mut HashMap<String, JoinHandle<()>>,
-) -> Result<(), String> {
-    let inventory = match scan::snapshot(engine, &cfg.env).await {
-        Ok(i) => i,
-        Err(e @ (EngineError::Lost { .. } | EngineError::Connect(_))) => return Err(e.to_string()),
-        Err(e) => {
-            sink.send(Event::Warning(e.to_string()));
-            return Ok(());
+impl Session<'_> {
+    /// Handle one engine event: record it, and start whatever it calls for.
+    fn on_activity(&mut self, mut a: Activity) -> Due {
+        if self.memory.resume.is_repeat(&a) {
+            return Due::Nothing;
         }
-    };
-    let policy = cfg.policy.clone();
-    let snapshot = tokio::task::spawn_blocking(move || {
-        let now = chrono::Utc::now();
-        let assessment = crate::assess::assess(&inventory, &policy, now);
-        Snapshot {
-            inventory,
-            assessment,
-            taken_at: Some(now),
+        let mut due = Due::Nothing;
+        let cid = a.container_id.clone().unwrap_or_default();
+        match (a.source, a.action.as_str()) {
+            (Source::Container, "exec_create") => {
+                // Shown once the exec is inspected: who, privileged, tty.
+                // Its start and end wait for that, to keep the order.
+                let exec_id = exec_id_of(&a);
+                let health = self
+                    .memory
+                    .tracker
+                    .container(&cid)
+                    .is_some_and(|c| is_healthcheck_command(&a.detail, c));
+                if health {
+                    self.health_execs.insert(exec_id.clone());
+                }
+                self.pending_exec.insert(exec_id, Vec::new());
+                self.inspect_exec(a, health);
+                return Due::Nothing;
+            }
+            (Source::Container, "exec_start" | "exec_die") => {
+                let exec_id = exec_id_of(&a);
+                let died = a.action == "exec_die";
+                // The engine's healthchecks run as execs every few seconds:
+                // they are health, not access (health_status reports them).
+                let health = self.health_execs.contains(&exec_id);
+                if let Some(queue) = self.pending_exec.get_mut(&exec_id) {
+                    queue.push(a);
+                    return Due::Nothing;
+                }
+                if health {
+                    if died {
+                        self.health_execs.remove(&exec_id);
+                    }
+                    return Due::Nothing;
+                }
+                if died {
+                    let code = a.attributes.get("exitCode").and_then(|c| c.parse().ok());
+                    self.memory.tracker.exec_ended(&cid, &exec_id, a.time, code);
+                    // What the exec left behind.
+                    if self.cfg.drift {
+                        self.check_drift(&cid);
+                    }
+                    due = Due::Reassess;
+                }
+            }
+            (Source::Network, "connect" | "disconnect") => {
+                if let Some(c) = a
+                    .container_id
+                    .as_deref()
+                    .and_then(|id| self.memory.tracker.container(id))
+                {
+                    a.detail = format!("container {}", c.name);
+                }
+                due = Due::Rescan;
+            }
+            (Source::Container, "destroy") => {
+                self.memory.tracker.destroyed(&cid, a.time);
+                due = Due::Rescan;
+            }
+            (Source::Container, action) if changes_inventory(action) => {
+                if matches!(action, "create" | "start" | "die" | "restart") {
+                    self.inspect_container(&cid);
+                }
+                due = Due::Rescan;
+            }
+            (Source::Image, "pull" | "load" | "import" | "tag" | "untag" | "delete") => {
+                due = Due::Rescan;
+            }
+            _ => {}
         }
-    })
-    .await
-    .map_err(|e| format!("assessment failed: {e}"))?;
+        self.rec.activity(a);
+        due
+    }
 
-    // Streams: one per running container.
-    let running: HashMap<&str, bool> = snapshot
-        .inventory
-        .containers
-        .iter()
-        .filter(|c| c.state == ContainerState::Running)
-        .map(|c| (c.id.as_str(), c.limits.memory_bytes > 0))
-        .collect();
-    stats.retain(|id, h| {
-        let keep = running.contains_key(id.as_str()) && !h.is_finished();
-        if !keep {
-            h.abort();
-            sink.send(Event::StatsEnded { id: id.clone() });
+    /// Inspect a container the moment it is created or started, so one that
+    /// lives a second is still scored.
+    fn inspect_container(&mut self, id: &str) {
+        if id.is_empty() {
+            return;
         }
-        keep
-    });
-    for (id, limited) in running {
-        if !stats.contains_key(id) {
-            stats.insert(
-                id.to_string(),
-                tokio::spawn(stats_stream(
-                    engine.clone(),
-                    id.to_string(),
-                    limited,
-                    sink.clone(),
-                )),
+        let engine = self.engine.clone();
+        let tx = self.internal.clone();
+        let id = id.to_string();
+        self.tasks.retain(|t| !t.is_finished());
+        self.tasks.push(tokio::spawn(async move {
+            match engine.inspect_container(&id).await {
+                Ok(r) => {
+                    let _ = tx.send(Internal::Inspected(Box::new(convert::container(r))));
+                }
+                Err(e) => tracing::debug!("inspect after event: {e}"),
+            }
+        }));
+    }
+
+    fn inspect_exec(&mut self, mut a: Activity, looks_like_healthcheck: bool) {
+        let engine = self.engine.clone();
+        let tx = self.internal.clone();
+        let container = a
+            .container_id
+            .as_deref()
+            .and_then(|id| self.memory.tracker.container(id))
+            .cloned();
+        self.tasks.retain(|t| !t.is_finished());
+        self.tasks.push(tokio::spawn(async move {
+            let exec_id = a.attributes.get("execID").cloned().unwrap_or_default();
+            let container = match container {
+                Some(c) => Some(c),
+                // Not seen yet (created a moment ago): ask, for its user.
+                None => match a.container_id.as_deref() {
+                    Some(id) => engine
+                        .inspect_container(id)
+                        .await
+                        .ok()
+                        .map(convert::container),
+                    None => None,
+                },
+            };
+            let session = match engine.inspect_exec(&exec_id).await {
+                Ok(r) => convert::exec_session(r, container.as_ref(), a.time),
+                // Gone before we could ask: record what the event says.
+                Err(e) => {
+                    tracing::debug!("exec inspect: {e}");
+                    ExecSession {
+                        id: exec_id,
+                        container_id: a.container_id.clone().unwrap_or_default(),
+                        container_name: a.name.clone(),
+                        user: None,
+                        effective_user: String::new(),
+                        command: a.detail.split_whitespace().map(str::to_string).collect(),
+                        privileged: false,
+                        tty: false,
+                        started: a.time,
+                        ended: None,
+                        exit_code: None,
+                    }
+                }
+            };
+            if looks_like_healthcheck {
+                match &container {
+                    Some(c) if session.is_healthcheck(c) => {
+                        let _ = tx.send(Internal::Exec(Box::new(a), true));
+                        return;
+                    }
+                    _ => {
+                        a.attributes
+                            .insert("note".into(), "same command as the healthcheck".into());
+                    }
+                }
+            }
+            a.detail = session.describe();
+            a.exec = Some(session);
+            a.grade();
+            let _ = tx.send(Internal::Exec(Box::new(a), false));
+        }));
+    }
+
+    fn check_drift(&mut self, id: &str) {
+        let Some(c) = self.memory.tracker.container(id) else {
+            return;
+        };
+        if c.state != ContainerState::Running {
+            return;
+        }
+        let (engine, tx, id, ro) = (
+            self.engine.clone(),
+            self.internal.clone(),
+            id.to_string(),
+            c.readonly_rootfs,
+        );
+        self.tasks.retain(|t| !t.is_finished());
+        self.tasks.push(tokio::spawn(async move {
+            if let Ok(d) = drift::check(&engine, &id, ro).await {
+                let _ = tx.send(Internal::Drift(id, d));
+            }
+        }));
+    }
+
+    /// Check every running container, a few at a time, with progress.
+    fn start_drift_pass(&mut self) {
+        if !self.cfg.drift || self.drift_running {
+            return;
+        }
+        let targets = self.memory.tracker.drift_targets();
+        self.drift_running = true;
+        let (engine, tx, sink) = (
+            self.engine.clone(),
+            self.internal.clone(),
+            self.rec.sink.clone(),
+        );
+        self.tasks.retain(|t| !t.is_finished());
+        self.tasks.push(tokio::spawn(async move {
+            let results = drift::pass(&engine, targets, |done, total| {
+                sink.send_soon(Event::DriftProgress { done, total });
+            })
+            .await;
+            for (id, r) in results {
+                match r {
+                    Ok(d) => {
+                        let _ = tx.send(Internal::Drift(id, d));
+                    }
+                    Err(EngineError::NotFound { .. }) => {}
+                    Err(e) => tracing::debug!("drift: {e}"),
+                }
+            }
+            let _ = tx.send(Internal::DriftPassDone);
+        }));
+    }
+
+    /// Handle a result; true when the assessment should be redone.
+    fn on_internal(&mut self, msg: Internal) -> bool {
+        match msg {
+            Internal::Inspected(c) => {
+                self.memory.tracker.observe(*c);
+                true
+            }
+            Internal::Exec(a, healthcheck) => {
+                let exec_id = exec_id_of(&a);
+                let queued = self.pending_exec.remove(&exec_id).unwrap_or_default();
+                if healthcheck {
+                    if queued.iter().any(|q| q.action == "exec_die") {
+                        self.health_execs.remove(&exec_id);
+                    }
+                    return false;
+                }
+                // Not a healthcheck after all (another user, a tty, …).
+                self.health_execs.remove(&exec_id);
+                if let Some(e) = &a.exec {
+                    self.memory.tracker.add_exec(e.clone());
+                }
+                let cid = a.container_id.clone().unwrap_or_default();
+                self.rec.activity(*a);
+                for q in queued {
+                    if q.action == "exec_die" {
+                        let code = q.attributes.get("exitCode").and_then(|c| c.parse().ok());
+                        self.memory.tracker.exec_ended(&cid, &exec_id, q.time, code);
+                        if self.cfg.drift {
+                            self.check_drift(&cid);
+                        }
+                    }
+                    self.rec.activity(q);
+                }
+                true
+            }
+            Internal::Drift(id, d) => self.memory.tracker.set_drift(&id, d),
+            Internal::DriftPassDone => {
+                self.drift_running = false;
+                false
+            }
+        }
+    }
+
+    /// Scan, then publish.
+    async fn rescan(&mut self, trigger: Trigger) -> Result<(), String> {
+        let inventory = match scan::snapshot(self.engine, &self.cfg.env).await {
+            Ok(i) => i,
+            Err(e @ (EngineError::Lost { .. } | EngineError::Connect(_))) => {
+                return Err(e.to_string());
+            }
+            Err(e) => {
+                self.rec.sink.send(Event::Warning(e.to_string()));
+                return Ok(());
+            }
+        };
+        self.memory.tracker.apply_scan(inventory, Utc::now());
+        self.sync_stats();
+        self.publish(trigger).await;
+        Ok(())
+    }
+
+    /// Assess what the tracker knows (off the async threads), send it, and
+    /// record what is new.
+    async fn publish(&mut self, trigger: Trigger) {
+        if !self.memory.tracker.has_scan() {
+            return;
+        }
+        let inventory = self.memory.tracker.merged();
+        let policy = self.cfg.policy.clone();
+        let Ok(snapshot) = tokio::task::spawn_blocking(move || {
+            let now = Utc::now();
+            let assessment = crate::assess::assess(&inventory, &policy, now);
+            Snapshot {
+                inventory,
+                assessment,
+                taken_at: Some(now),
+            }
+        })
+        .await
+        else {
+            self.rec
+                .sink
+                .send(Event::Warning("the assessment failed".into()));
+            return;
+        };
+        let fresh = self
+            .memory
+            .tracker
+            .new_findings(&snapshot.inventory, &snapshot.assessment);
+        let first = fresh.is_none();
+        let fresh = fresh.unwrap_or_default();
+        if let Trigger::Scan { user } = trigger
+            && (first || user || !fresh.is_empty())
+        {
+            let counts = snapshot.assessment.counts();
+            self.rec.audit(
+                "scan",
+                serde_json::json!({
+                    "trigger": if user { "user" } else if first { "session" } else { "engine" },
+                    "containers": snapshot.inventory.containers.len(),
+                    "gone": self.memory.tracker.gone_count(),
+                    "images": snapshot.inventory.images.len(),
+                    "findings": {
+                        "critical": counts[0], "high": counts[1], "medium": counts[2],
+                        "low": counts[3], "info": counts[4],
+                    },
+                    "new_findings": fresh.len(),
+                }),
             );
         }
+        for a in fresh {
+            self.rec.activity(a);
+        }
+        self.rec.sink.send(Event::Snapshot(Arc::new(snapshot)));
     }
-    sink.send(Event::Snapshot(Arc::new(snapshot)));
-    Ok(())
+
+    /// One stats stream per running container.
+    fn sync_stats(&mut self) {
+        let running: HashMap<String, bool> =
+            self.memory.tracker.merged_running().into_iter().collect();
+        let sink = self.rec.sink.clone();
+        self.stats.retain(|id, h| {
+            let keep = running.contains_key(id.as_str()) && !h.is_finished();
+            if !keep {
+                h.abort();
+                sink.send(Event::StatsEnded { id: id.clone() });
+            }
+            keep
+        });
+        for (id, limited) in running {
+            if !self.stats.contains_key(&id) {
+                let task = tokio::spawn(stats_stream(
+                    self.engine.clone(),
+                    id.clone(),
+                    limited,
+                    sink.clone(),
+                ));
+                self.stats.insert(id, task);
+            }
+        }
+    }
 }
 
 async fn stats_stream(engine: Engine, id: String, limited: bool, sink: Sink) {

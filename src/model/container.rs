@@ -230,11 +230,38 @@ pub struct Container {
     /// Processes from `top`; `None` when the container is not running or
     /// the engine would not say.
     pub processes: Option<Vec<Process>>,
+    /// Exec sessions the engine still lists (`ExecIDs`).
+    pub exec_ids: Vec<String>,
+    /// `docker exec` sessions seen in this container (newest last).
+    pub execs: Vec<super::ExecSession>,
+    /// Runtime drift of the filesystem, when it was checked.
+    pub drift: Option<super::Drift>,
+    /// The engine removed it; shipshape keeps showing it until dismissed.
+    pub gone: Option<super::Gone>,
 }
 
 impl Container {
     pub fn short_id(&self) -> &str {
         super::short_id(&self.id)
+    }
+
+    /// How long it lived: start to finish (or to removal), when known.
+    pub fn lifetime(&self) -> Option<chrono::Duration> {
+        let start = self.started_at.or(self.created)?;
+        let end = self
+            .finished_at
+            .filter(|f| *f >= start)
+            .or(self.gone.map(|g| g.at))?;
+        Some(end - start)
+    }
+
+    /// The state word to show: the engine's, or `gone`.
+    pub fn state_label(&self) -> &'static str {
+        if self.gone.is_some() {
+            "gone"
+        } else {
+            self.state.as_str()
+        }
     }
 
     /// Security options split into `(key, value)`, accepting both the

@@ -3,6 +3,7 @@
 //!
 //! Nothing in here does I/O or knows about bollard, egui or tokio.
 
+pub mod activity;
 mod container;
 mod engine;
 mod finding;
@@ -11,6 +12,7 @@ mod reference;
 mod secret;
 pub mod stats;
 
+pub use activity::{Activity, Drift, ExecSession, Gone};
 pub use container::{
     Container, ContainerState, Device, EnvVar, Healthcheck, Limits, Mount, MountKind, PortBinding,
     Process, RestartPolicy,

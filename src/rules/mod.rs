@@ -20,6 +20,7 @@ pub mod policy;
 pub mod privileges;
 pub mod provenance;
 pub mod resources;
+pub mod runtime;
 pub mod score;
 pub mod secrets;
 
@@ -96,6 +97,8 @@ pub enum Family {
     Provenance,
     Images,
     Secrets,
+    /// What happened after start: exec sessions, filesystem drift.
+    Runtime,
     Engine,
     Policy,
 }
@@ -112,6 +115,7 @@ impl Family {
             Self::Provenance => "provenance",
             Self::Images => "images",
             Self::Secrets => "secrets",
+            Self::Runtime => "runtime",
             Self::Engine => "engine",
             Self::Policy => "policy",
         }
@@ -201,6 +205,11 @@ pub const ALL: &[&Rule] = &[
     // Secrets
     &secrets::CONTAINER_SECRET_ENV,
     &secrets::IMAGE_SECRET,
+    // Runtime: exec sessions and drift
+    &runtime::EXEC_PRIVILEGED,
+    &runtime::EXEC_ROOT,
+    &runtime::DRIFT_PROGRAM,
+    &runtime::DRIFT_SENSITIVE,
     // Images
     &images::ROOT_USER,
     &images::NO_HEALTHCHECK,
@@ -291,8 +300,6 @@ mod registry_tests {
     #[test]
     fn every_seed_rule_is_served() {
         for seed in SeedRule::ALL {
-            // 7 and 8 are also served by the activity checks of a later issue;
-            // today at least one static check serves each of them.
             assert!(
                 ALL.iter().any(|r| r.seed == seed),
                 "no rule serves seed rule {seed:?}"

@@ -8,10 +8,7 @@ const CIS: &str = "CIS Docker Benchmark v1.6.0";
 
 /// Is a `user[:group]` spec root? Only the user part decides: `1000:0` is
 /// an unprivileged user in group 0.
-pub fn is_root_user(spec: &str) -> bool {
-    let user = spec.split(':').next().unwrap_or("").trim();
-    user.is_empty() || user == "0" || user == "root"
-}
+pub use crate::model::activity::is_root_user;
 
 pub const ROOT_USER: Rule = Rule {
     id: "container.root-user",

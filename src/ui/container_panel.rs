@@ -3,7 +3,7 @@
 
 use egui::{RichText, Ui};
 
-use super::{charts, theme, widgets};
+use super::{activity, charts, theme, widgets};
 use crate::app::{DetailTab, State};
 use crate::model::{Container, Finding, Image, MountKind, Severity};
 use crate::rules;
@@ -30,9 +30,31 @@ pub fn show(ui: &mut Ui, state: &mut State) {
         }
     });
     ui.horizontal(|ui| {
-        ui.label(RichText::new(c.state.as_str()).strong());
+        ui.label(RichText::new(c.state_label()).strong());
         ui.label(RichText::new(format!("· {} · {}", c.short_id(), c.image)).weak());
     });
+    if let Some(g) = c.gone {
+        ui.horizontal(|ui| {
+            let lived = c
+                .lifetime()
+                .map(|d| format!(", lived {}", widgets::duration_precise(d)))
+                .unwrap_or_default();
+            ui.label(
+                RichText::new(format!(
+                    "Removed at {}{lived}. Its findings are kept for the record.",
+                    g.at.with_timezone(&chrono::Local).format("%H:%M:%S")
+                ))
+                .color(theme::GONE_GREY),
+            );
+            if ui
+                .small_button("Dismiss")
+                .on_hover_text("Stop showing this removed container")
+                .clicked()
+            {
+                state.pending_dismiss = Some(vec![c.id.clone()]);
+            }
+        });
+    }
     ui.horizontal(|ui| {
         ui.label("Risk score");
         widgets::risk_bar(ui, assessment.score);
@@ -59,6 +81,13 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             (DetailTab::Risk, format!("Risk ({n})")),
             (DetailTab::Facts, "Facts".into()),
             (DetailTab::Charts, "Charts".into()),
+            (
+                DetailTab::Activity,
+                match state.activity_of(&c.id).count() + c.execs.len() {
+                    0 => "Activity".into(),
+                    n => format!("Activity ({n})"),
+                },
+            ),
         ] {
             if ui
                 .selectable_label(state.detail_tab == tab, label)
@@ -82,6 +111,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             }
             DetailTab::Facts => facts(ui, &c, image.as_ref(), &assessment.findings),
             DetailTab::Charts => charts::container(ui, state, &c),
+            DetailTab::Activity => activity::container(ui, state, &c),
         });
 }
 

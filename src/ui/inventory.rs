@@ -50,14 +50,38 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
             state.focus_filter = false;
         }
         ui.label("State");
-        let shown = state.filter.state.map_or("all", |s| s.as_str());
-        let before = state.filter.state;
+        let shown = if state.filter.gone {
+            "gone"
+        } else {
+            state.filter.state.map_or("all", |s| s.as_str())
+        };
+        let before = (state.filter.state, state.filter.gone);
         egui::ComboBox::from_id_salt("state_filter")
             .selected_text(shown)
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut state.filter.state, None, "all");
+                if ui
+                    .selectable_label(state.filter.state.is_none() && !state.filter.gone, "all")
+                    .clicked()
+                {
+                    state.filter.state = None;
+                    state.filter.gone = false;
+                }
                 for s in STATES {
-                    ui.selectable_value(&mut state.filter.state, Some(s), s.as_str());
+                    if ui
+                        .selectable_label(state.filter.state == Some(s), s.as_str())
+                        .clicked()
+                    {
+                        state.filter.state = Some(s);
+                        state.filter.gone = false;
+                    }
+                }
+                if ui
+                    .selectable_label(state.filter.gone, "gone")
+                    .on_hover_text("Removed from the engine; kept until dismissed")
+                    .clicked()
+                {
+                    state.filter.state = None;
+                    state.filter.gone = true;
                 }
             });
         ui.label("At least");
@@ -71,8 +95,19 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                     ui.selectable_value(&mut state.filter.min_severity, Some(s), s.as_str());
                 }
             });
-        if before != state.filter.state || before_sev != state.filter.min_severity {
+        if before != (state.filter.state, state.filter.gone)
+            || before_sev != state.filter.min_severity
+        {
             state.filter_changed();
+        }
+        let gone = state.gone_count();
+        if gone > 0
+            && ui
+                .small_button(format!("Dismiss {gone} gone"))
+                .on_hover_text("Stop showing containers the engine has removed")
+                .clicked()
+        {
+            state.pending_dismiss = Some(Vec::new());
         }
         if let Some(b) = &state.baseline {
             ui.separator();
@@ -240,7 +275,20 @@ fn table(ui: &mut Ui, state: &mut State) {
                     ui.label(&r.image);
                 });
                 row.col(|ui| {
-                    ui.label(r.state.as_str());
+                    if let Some(at) = r.gone {
+                        ui.label(
+                            RichText::new("gone")
+                                .italics()
+                                .color(super::theme::GONE_GREY),
+                        )
+                        .on_hover_text(format!(
+                            "Removed at {} — last seen {}",
+                            at.with_timezone(&chrono::Local).format("%H:%M:%S"),
+                            r.state.as_str()
+                        ));
+                    } else {
+                        ui.label(r.state.as_str());
+                    }
                 });
                 row.col(|ui| {
                     widgets::risk_bar(ui, r.score);
@@ -304,6 +352,10 @@ fn table(ui: &mut Ui, state: &mut State) {
                 });
                 row.col(|ui| {
                     let text = match (r.started, r.created) {
+                        _ if r.lifetime.is_some() => format!(
+                            "lived {}",
+                            widgets::duration_precise(r.lifetime.unwrap_or_default())
+                        ),
                         (Some(s), _) => {
                             format!("up {}", widgets::duration((now - s).num_seconds()))
                         }

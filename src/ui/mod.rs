@@ -2,6 +2,7 @@
 //! engine calls, no locks. User intents that need the worker come back as an
 //! [`Action`].
 
+pub mod activity;
 pub mod charts;
 pub mod container_panel;
 pub mod engine_view;
@@ -43,6 +44,16 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
                     .show(ui, |ui| container_panel::show(ui, state));
             }
             egui::CentralPanel::default().show(ui, |ui| inventory::show(ui, state));
+        }
+        View::Activity => {
+            if state.selected.is_some() {
+                egui::Panel::right("detail")
+                    .resizable(true)
+                    .default_size(520.0)
+                    .min_size(360.0)
+                    .show(ui, |ui| container_panel::show(ui, state));
+            }
+            egui::CentralPanel::default().show(ui, |ui| activity::show(ui, state));
         }
         View::Images => {
             egui::CentralPanel::default().show(ui, |ui| images::show(ui, state));

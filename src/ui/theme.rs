@@ -68,6 +68,7 @@ pub const OK_GREEN: Color32 = Color32::from_rgb(0x00, 0x9E, 0x73);
 pub const DEMO_PURPLE: Color32 = Color32::from_rgb(0x8E, 0x44, 0xAD);
 pub const DOWN_RED: Color32 = Color32::from_rgb(0xC0, 0x39, 0x2B);
 pub const STALE_AMBER: Color32 = Color32::from_rgb(0xB9, 0x77, 0x0E);
+pub const GONE_GREY: Color32 = Color32::from_gray(0x8C);
 
 #[cfg(test)]
 mod tests {

@@ -20,6 +20,7 @@ pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
         ui.separator();
         for (view, label) in [
             (View::Containers, "Containers"),
+            (View::Activity, "Activity"),
             (View::Images, "Images"),
             (View::Engine, "Engine"),
         ] {

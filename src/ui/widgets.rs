@@ -130,9 +130,37 @@ pub fn duration(secs: i64) -> String {
     }
 }
 
+/// Short lifetimes need sub-second precision: `1.2s`, `45s`, `3m 5s`.
+pub fn duration_precise(d: chrono::Duration) -> String {
+    let ms = d.num_milliseconds().max(0);
+    match ms {
+        0..=9_999 => format!("{:.1}s", ms as f64 / 1000.0),
+        10_000..=599_999 => {
+            let s = ms / 1000;
+            if s < 60 {
+                format!("{s}s")
+            } else {
+                format!("{}m {}s", s / 60, s % 60)
+            }
+        }
+        _ => duration(ms / 1000),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn precise_durations() {
+        assert_eq!(
+            duration_precise(chrono::Duration::milliseconds(1234)),
+            "1.2s"
+        );
+        assert_eq!(duration_precise(chrono::Duration::seconds(45)), "45s");
+        assert_eq!(duration_precise(chrono::Duration::seconds(185)), "3m 5s");
+        assert_eq!(duration_precise(chrono::Duration::seconds(7200)), "2h 0m");
+    }
 
     #[test]
     fn formatting() {

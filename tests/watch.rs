@@ -1,0 +1,301 @@
+//! `shipshape watch` against a real engine, as a user runs it: a child
+//! process writing its audit log, while the test makes things happen with
+//! the docker CLI. One scenario, in order, because it restarts the engine:
+//!
+//! 1. a container that lives one second is recorded with its findings;
+//! 2. `docker exec` as root is audited with user and command;
+//! 3. a file dropped into /tmp and made executable is reported as drift;
+//! 4. stopping and restarting the engine mid-watch is survived, with the
+//!    gap recorded, and activity after the restart is recorded too;
+//! 5. Ctrl-C stops it cleanly with the log flushed and intact;
+//! 6. editing one line of the log makes `audit verify` fail at that line.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{BASE, Fixture, docker, docker_quiet, serial};
+use serde_json::Value;
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_shipshape"))
+}
+
+/// The watcher child; killed if the test fails half-way.
+struct Watcher {
+    child: Option<Child>,
+    log: PathBuf,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Watcher {
+    fn start(dir: &Path) -> Self {
+        let log = dir.join("audit.jsonl");
+        let stdout = dir.join("watch.out");
+        let stderr = dir.join("watch.err");
+        let child = Command::new(bin())
+            .args(["watch", "--poll", "2", "--audit-log"])
+            .arg(&log)
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("start shipshape watch");
+        Self {
+            child: Some(child),
+            log,
+            stdout,
+            stderr,
+        }
+    }
+
+    fn records(&self) -> Vec<Value> {
+        std::fs::read_to_string(&self.log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Wait until a record matches, or fail with the log and output.
+    fn wait_for(&self, what: &str, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
+        let start = Instant::now();
+        loop {
+            if let Some(r) = self.records().into_iter().find(|r| pred(r)) {
+                return r;
+            }
+            if start.elapsed() > within {
+                panic!(
+                    "no audit record for {what} within {within:?}.\n--- log ---\n{}\n--- stderr ---\n{}",
+                    std::fs::read_to_string(&self.log).unwrap_or_default(),
+                    std::fs::read_to_string(&self.stderr).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn interrupt(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let pid = child.id().to_string();
+        let _ = Command::new("kill").args(["-INT", &pid]).status();
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "watch did not stop on Ctrl-C"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Watcher {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// The evidence of `rule` on container `name`, whether it came with the
+/// container's first assessment or as a new finding later.
+fn finding_evidence(r: &Value, name: &str, rule: &str) -> Option<String> {
+    if kind(r) != "finding" || data(r, "name") != name {
+        return None;
+    }
+    if data(r, "rule") == rule {
+        return data(r, "detail").as_str().map(str::to_string);
+    }
+    data(r, "findings")
+        .as_array()?
+        .iter()
+        .find(|f| f["rule"] == rule)
+        .and_then(|f| f["evidence"].as_str().map(str::to_string))
+}
+
+fn kind(r: &Value) -> &str {
+    r["kind"].as_str().unwrap_or("")
+}
+
+fn data<'a>(r: &'a Value, key: &str) -> &'a Value {
+    &r["data"][key]
+}
+
+fn stop_engine() {
+    let pid = std::fs::read_to_string("/var/run/docker.pid").expect("dockerd pid file");
+    let pid = pid.trim().to_string();
+    let _ = Command::new("kill").arg(&pid).status();
+    let start = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "dockerd did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn start_engine() {
+    let out = Command::new("bash")
+        .arg(common::repo_root().join("scripts/engine-up.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "engine did not come back: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn watch_records_short_lives_execs_drift_and_gaps_and_the_log_is_tamper_evident() {
+    let _g = serial();
+    let mut fx = Fixture::new("watch");
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = Watcher::start(dir.path());
+    w.wait_for("the first scan", Duration::from_secs(60), |r| {
+        kind(r) == "scan"
+    });
+
+    // 1. A container that lives one second (and removes itself).
+    let blink = fx.name("blink");
+    docker(&[
+        "run",
+        "--rm",
+        "--name",
+        &blink,
+        "--cap-add",
+        "SYS_ADMIN",
+        BASE,
+        "sh",
+        "-c",
+        "sleep 1",
+    ]);
+    let assessed = w.wait_for(
+        "the short-lived container's findings",
+        Duration::from_secs(20),
+        |r| {
+            kind(r) == "finding"
+                && data(r, "action") == "assessed"
+                && data(r, "name") == blink.as_str()
+        },
+    );
+    let rules: Vec<&str> = data(&assessed, "findings")
+        .as_array()
+        .expect("findings listed")
+        .iter()
+        .filter_map(|f| f["rule"].as_str())
+        .collect();
+    assert!(rules.contains(&"container.cap-add"), "{rules:?}");
+    assert!(rules.contains(&"container.root-user"), "{rules:?}");
+    w.wait_for("its destroy event", Duration::from_secs(20), |r| {
+        kind(r) == "event" && data(r, "action") == "destroy" && data(r, "name") == blink.as_str()
+    });
+
+    // 2 and 3. exec as root drops an executable into /tmp.
+    let long = fx.run("long", &[BASE, "sleep", "600"]);
+    docker(&[
+        "exec",
+        "-u",
+        "root",
+        &long,
+        "sh",
+        "-c",
+        "echo 'echo pwned' > /tmp/dropper && chmod +x /tmp/dropper",
+    ]);
+    let exec = w.wait_for("the exec session", Duration::from_secs(20), |r| {
+        kind(r) == "exec" && data(r, "name") == long.as_str()
+    });
+    let session = data(&exec, "exec");
+    assert_eq!(session["user"], "root", "{exec}");
+    assert_eq!(session["effective_user"], "root");
+    assert_eq!(session["privileged"], false);
+    assert!(
+        session["command"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a.as_str().is_some_and(|a| a.contains("/tmp/dropper"))),
+        "{session}"
+    );
+    assert_eq!(data(&exec, "severity"), "medium");
+    let drift = w.wait_for("the drift finding", Duration::from_secs(30), |r| {
+        finding_evidence(r, &long, "container.drift-program").is_some()
+    });
+    let evidence = finding_evidence(&drift, &long, "container.drift-program").unwrap();
+    assert!(evidence.contains("/tmp/dropper (added)"), "{evidence}");
+    let root = w.wait_for("the exec-as-root finding", Duration::from_secs(20), |r| {
+        finding_evidence(r, &long, "container.exec-root").is_some()
+    });
+    let evidence = finding_evidence(&root, &long, "container.exec-root").unwrap();
+    assert!(evidence.contains("root: sh -c"), "{evidence}");
+
+    // 4. The engine goes away and comes back.
+    stop_engine();
+    w.wait_for("the disconnect", Duration::from_secs(30), |r| {
+        kind(r) == "disconnect"
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    start_engine();
+    let gap = w.wait_for("the gap", Duration::from_secs(60), |r| kind(r) == "gap");
+    assert_eq!(data(&gap, "severity"), "high");
+    let from = data(&gap, "attributes")["from"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let to = data(&gap, "attributes")["to"].as_str().unwrap().to_string();
+    assert!(from < to, "gap {from} .. {to}");
+    let after = fx.create("after", &[BASE]);
+    w.wait_for("activity after the restart", Duration::from_secs(30), |r| {
+        kind(r) == "event" && data(r, "action") == "create" && data(r, "name") == after.as_str()
+    });
+
+    // 5. Ctrl-C: clean stop, everything flushed, chain intact.
+    let status = w.interrupt();
+    assert!(status.success(), "watch exited with {status}");
+    let records = w.records();
+    assert_eq!(kind(records.last().unwrap()), "session_end");
+    let out = std::fs::read_to_string(&w.stdout).unwrap();
+    assert!(out.contains("exec_create"), "activity printed: {out}");
+    let verify = Command::new(bin())
+        .args(["audit", "verify"])
+        .arg(&w.log)
+        .output()
+        .unwrap();
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stdout)
+    );
+
+    // 6. Edit one line: verify fails at exactly that line.
+    let text = std::fs::read_to_string(&w.log).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let target = lines
+        .iter()
+        .position(|l| l.contains("\"kind\":\"exec\""))
+        .expect("the exec record");
+    lines[target] = lines[target].replacen("\"root\"", "\"nobody\"", 1);
+    std::fs::write(&w.log, lines.join("\n") + "\n").unwrap();
+    let verify = Command::new(bin())
+        .args(["audit", "verify"])
+        .arg(&w.log)
+        .output()
+        .unwrap();
+    assert_eq!(verify.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&verify.stdout);
+    assert!(
+        said.contains(&format!("audit.jsonl:{}:", target + 1)),
+        "verify names the edited line {}: {said}",
+        target + 1
+    );
+    docker_quiet(&["rm", "-f", &blink]);
+}
