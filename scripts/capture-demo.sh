@@ -55,6 +55,31 @@ if [ "$MODE" = "--keep" ]; then
   echo "lab running: ${names[*]}"; exit 0
 fi
 
+# --- activity: what an attacker (or a hurried admin) does after the fact ------
+SINCE=$(date +%s)
+sleep 1
+# A one-second job that removes itself: shipshape must still score it.
+docker rm -f "$P-oneshot-migrate" >/dev/null 2>&1 || true
+docker run --name "$P-oneshot-migrate" --cap-add SYS_ADMIN -e DB_PASSWORD=demo-not-real \
+  shipshape-test/base:1 sh -c 'sleep 1'
+docker inspect "$P-oneshot-migrate" > /tmp/lab-gone.json
+docker rm "$P-oneshot-migrate" >/dev/null
+# Admin access: exec as root, with a tty, and a privileged exec (the sandbox
+# here refuses to start it; the request itself is what gets audited).
+docker exec "$P-postgres" sh -c 'cat /proc/1/environ > /dev/null' || true
+docker exec -t "$P-ssh-jumpbox" sh -c 'id' >/dev/null || true
+docker exec --privileged "$P-metrics-agent" sh -c 'mount' >/dev/null 2>&1 || true
+docker exec -u 10001 "$P-cache" sh -c 'true' || true
+# Drift: tooling dropped into /tmp, a persistence key and a cron job.
+docker exec "$P-ci-runner" sh -c 'printf "#!/bin/sh\n" > /tmp/.kworker && chmod +x /tmp/.kworker &&
+  mkdir -p /root/.ssh /etc/cron.d &&
+  echo "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDemoKeyNotReal attacker" >> /root/.ssh/authorized_keys &&
+  echo "* * * * * root /tmp/.kworker" > /etc/cron.d/kworker'
+docker cp /etc/hostname "$P-ci-runner":/tmp/hostname.txt
+sleep 1
+UNTIL=$(date +%s)
+export SINCE UNTIL
+
 python3 - "${names[@]}" <<'PY'
 import json, subprocess, sys, urllib.parse
 import http.client, socket
@@ -76,10 +101,39 @@ for c in containers:
     if c["State"]["Status"] == "running":
         q = urllib.parse.quote("-e -o user,pid -o comm=COMM -o args=ARGS")
         top[c["Id"]] = get(f"/containers/{c['Id']}/top?ps_args={q}")
+# Events of the activity phase (the engine's own buffer), without our top calls.
+def get_lines(path):
+    c = UnixHTTP(); c.request("GET", "/v1.41" + path); r = c.getresponse(); body = r.read().decode()
+    return [json.loads(l) for l in body.splitlines() if l.strip()]
+import os
+events = [e for e in get_lines(f"/events?since={os.environ['SINCE']}&until={os.environ['UNTIL']}")
+          if e.get("Action") != "top"]
+execs = {}
+for e in events:
+    x = e.get("Actor", {}).get("Attributes", {}).get("execID")
+    if x and x not in execs:
+        try: execs[x] = get(f"/exec/{x}/json")
+        except SystemExit: pass
+gone = json.load(open("/tmp/lab-gone.json"))
+changes, modes = {}, {}
+for c in containers:
+    if c["State"]["Status"] != "running" or c["HostConfig"].get("ReadonlyRootfs"): continue
+    ch = get(f"/containers/{c['Id']}/changes") or []
+    changes[c["Id"]] = ch
+    for item in ch:
+        if item["Kind"] == 2: continue
+        h = UnixHTTP(); h.request("HEAD", "/v1.41/containers/%s/archive?path=%s" % (c["Id"], urllib.parse.quote(item["Path"])))
+        r = h.getresponse(); r.read()
+        st = r.getheader("X-Docker-Container-Path-Stat")
+        if st:
+            import base64
+            modes.setdefault(c["Id"], {})[item["Path"]] = json.loads(base64.b64decode(st))["mode"]
 image_ids = sorted({c["Image"] for c in containers} | {get(f"/images/{t}/json")["Id"] for t in ["shipshape-test/leaky:1", "lab/api:2.3"]})
 images = [{"inspect": get(f"/images/{i}/json"), "history": get(f"/images/{i}/history")} for i in image_ids]
 lab = {"info": get("/info"), "version": get("/version"), "bridge": get("/networks/bridge"),
-       "containers": containers, "top": top, "images": images}
+       "containers": containers, "top": top, "images": images,
+       "events": events, "execs": execs, "gone": gone, "changes": changes, "modes": modes}
 json.dump(lab, open("assets/demo/lab.json", "w"), indent=1, sort_keys=True)
-print(f"captured {len(containers)} containers, {len(images)} images")
+print(f"captured {len(containers)} containers, {len(images)} images, {len(events)} events, "
+      f"{len(execs)} execs, {sum(map(len, changes.values()))} changed paths")
 PY

@@ -1196,18 +1196,22 @@ fn start_demo(ctx: &egui::Context, rt: &tokio::runtime::Handle, policy: Arc<Poli
     let notify = notify_for(ctx);
     let task = rt.spawn(async move {
         let built = tokio::task::spawn_blocking(move || {
-            demo::inventory().map(|inventory| {
+            demo::lab().map(|(inventory, events)| {
                 let now = Utc::now();
                 let assessment = crate::assess::assess(&inventory, &policy, now);
-                Snapshot {
-                    inventory,
-                    assessment,
-                    taken_at: Some(now),
-                }
+                let timeline = demo::timeline(&inventory, &assessment, events);
+                (
+                    Snapshot {
+                        inventory,
+                        assessment,
+                        taken_at: Some(now),
+                    },
+                    timeline,
+                )
             })
         })
         .await;
-        let snapshot = match built {
+        let (snapshot, timeline) = match built {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 let _ = tx.send(Event::Warning(e));
@@ -1222,6 +1226,9 @@ fn start_demo(ctx: &egui::Context, rt: &tokio::runtime::Handle, policy: Arc<Poli
         };
         let running = demo::running(&snapshot.inventory);
         let _ = tx.send(Event::Snapshot(Arc::new(snapshot)));
+        for a in timeline {
+            let _ = tx.send(Event::Activity(Arc::new(a)));
+        }
         notify(None);
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         // Pre-fill a few minutes so the charts have a history to explore.

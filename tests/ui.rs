@@ -81,10 +81,7 @@ fn sort_by_a_header_and_again_to_reverse() {
     let (mut h, _tx) = loaded(Mode::Live);
     // Default: riskiest first.
     let names = visible_names(&h);
-    assert_eq!(
-        names.first().map(String::as_str),
-        Some("lab-legacy-admin-panel")
-    );
+    assert_eq!(names.first().map(String::as_str), Some("lab-ci-runner"));
     assert_eq!(
         names.last().map(String::as_str),
         Some("lab-hardened-worker")
@@ -115,7 +112,7 @@ fn text_state_and_severity_filters() {
     h.get_by_label("Filter").type_text("postgres");
     h.run_steps(2);
     assert_eq!(visible_names(&h), ["lab-postgres"]);
-    h.get_by_label("1 of 13 containers");
+    h.get_by_label("1 of 14 containers");
 
     // Labels are searchable too.
     h.state_mut().state.filter.text = "com.example.team=web".into();
@@ -137,7 +134,7 @@ fn text_state_and_severity_filters() {
     h.run_steps(1);
     assert_eq!(
         visible_names(&h),
-        ["lab-legacy-admin-panel", "lab-ci-runner"]
+        ["lab-ci-runner", "lab-legacy-admin-panel"]
     );
 }
 
@@ -506,4 +503,108 @@ fn a_bad_baseline_file_is_reported() {
     step_until(&mut h, "the error", |app| !app.state.notices.is_empty());
     h.get_by_label_contains("Baseline not loaded");
     h.get_by_label_contains("not a shipshape JSON report");
+}
+
+/// The demo lab with its captured timeline, fed as the worker would.
+fn with_timeline() -> (Harness<'static, App>, UnboundedSender<Event>) {
+    let (mut h, tx) = loaded(Mode::Live);
+    let (inventory, events) = demo::lab().unwrap();
+    let snapshot = demo_snapshot();
+    for a in demo::timeline(&inventory, &snapshot.assessment, events) {
+        tx.send(Event::Activity(Arc::new(a))).unwrap();
+    }
+    h.run_steps(2);
+    (h, tx)
+}
+
+#[test]
+fn activity_view_lists_newest_first_and_filters_by_type_and_severity() {
+    use shipshape::model::activity::Category;
+    let (mut h, _tx) = with_timeline();
+    h.get_by_label("Activity").click();
+    h.run_steps(2);
+    let total = h.state().state.activity.len();
+    assert!(total > 20, "{total} entries");
+    h.get_by_label(&format!("{total} entries"));
+    let times: Vec<_> = {
+        let s = &h.state().state;
+        s.activity_order
+            .iter()
+            .map(|&i| s.activity[i].time)
+            .collect()
+    };
+    assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
+    // Rows on screen: the privileged exec is there with its user and flag.
+    h.get_by_label("root (container default): sh -c mount (privileged)");
+
+    h.state_mut().state.activity_filter.category = Some(Category::Exec);
+    h.state_mut().state.activity_filter_changed();
+    h.run_steps(2);
+    {
+        let s = &h.state().state;
+        assert_eq!(s.activity_filter.category, Some(Category::Exec));
+        assert!(!s.activity_order.is_empty());
+        assert!(
+            s.activity_order
+                .iter()
+                .all(|&i| s.activity[i].category() == Category::Exec)
+        );
+    }
+    h.state_mut().state.activity_filter.category = None;
+    h.state_mut().state.activity_filter.min_severity = Some(shipshape::model::Severity::High);
+    h.state_mut().state.activity_filter_changed();
+    h.run_steps(2);
+    let s = &h.state().state;
+    let high: Vec<&str> = s
+        .activity_order
+        .iter()
+        .map(|&i| s.activity[i].action.as_str())
+        .collect();
+    assert!(
+        high.contains(&"exec_create") && high.contains(&"finding"),
+        "{high:?}"
+    );
+    assert!(
+        s.activity_order
+            .iter()
+            .all(|&i| s.activity[i].severity >= Some(shipshape::model::Severity::High))
+    );
+}
+
+#[test]
+fn clicking_an_entry_opens_the_containers_own_activity() {
+    let (mut h, _tx) = with_timeline();
+    h.get_by_label("Activity").click();
+    h.run_steps(2);
+    h.get_by_label("root (container default): sh -c cat /proc/1/environ > /dev/null")
+        .click();
+    h.run_steps(3);
+    let s = &h.state().state;
+    let postgres = s.rows.iter().find(|r| r.name == "lab-postgres").unwrap();
+    assert_eq!(s.selected.as_deref(), Some(postgres.id.as_str()));
+    assert_eq!(s.detail_tab, shipshape::app::DetailTab::Activity);
+    h.get_by_label("docker exec sessions");
+    h.get_by_label("When");
+    // The command: in the timeline's exec_start row, in the container's
+    // own events, and in its exec sessions.
+    assert_eq!(
+        h.get_all_by_label("sh -c cat /proc/1/environ > /dev/null")
+            .count(),
+        3
+    );
+    h.get_by_label("Filesystem drift");
+}
+
+#[test]
+fn a_gone_container_shows_its_lifetime_and_can_be_dismissed() {
+    let (mut h, _tx) = loaded(Mode::Live);
+    h.get_by_label("gone");
+    h.get_by_label_contains("lived 1.");
+    h.get_by_label("lab-oneshot-migrate").click();
+    h.run_steps(2);
+    h.get_by_label_contains("Its findings are kept for the record");
+    h.get_by_label("Dismiss").click();
+    h.run_steps(3);
+    assert!(!visible_names(&h).contains(&"lab-oneshot-migrate".to_string()));
+    assert_eq!(h.state().state.gone_count(), 0);
 }

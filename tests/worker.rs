@@ -127,7 +127,8 @@ fn events_bring_new_containers_in_and_running_ones_stream_stats() {
     };
     assert!(point.mem_bytes > 0.0 && point.pids >= 1.0, "{point:?}");
 
-    // Removing it ends its stream and drops it from the next snapshot.
+    // Removing it ends its stream; it stays, marked gone, with its
+    // findings, until dismissed.
     docker(&["rm", "-f", &name]);
     wait_for(
         &rt,
@@ -136,6 +137,23 @@ fn events_bring_new_containers_in_and_running_ones_stream_stats() {
         "stream end",
         |e| matches!(e, Event::StatsEnded { id: i } if *i == id),
     );
+    let ev = wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(10),
+        "snapshot with it gone",
+        |e| matches!(e, Event::Snapshot(s) if s.inventory.containers.iter().any(|c| c.name == name && c.gone.is_some())),
+    );
+    let Event::Snapshot(s) = ev else {
+        unreachable!()
+    };
+    assert!(
+        s.assessment
+            .container(&id)
+            .is_some_and(|a| !a.findings.is_empty()),
+        "a gone container keeps its findings"
+    );
+    cmd.send(Command::Dismiss(vec![id.clone()])).unwrap();
     wait_for(
         &rt,
         &mut rx,
@@ -202,6 +220,16 @@ fn an_engine_that_goes_away_and_comes_back_is_survived() {
     wait_for(&rt, &mut rx, Duration::from_secs(10), "snapshot", |e| {
         matches!(e, Event::Snapshot(_))
     });
+    // Something happens while it is watched (so it knows where it was).
+    let mut fx = Fixture::new("gap");
+    let before = fx.create("before", &[BASE]);
+    wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(10),
+        "the create event",
+        |e| matches!(e, Event::Activity(a) if a.action == "create" && a.name == before),
+    );
 
     // The engine dies: the event stream breaks, the worker notices by
     // itself (no poll is due for a minute) and says so.
@@ -223,8 +251,11 @@ fn an_engine_that_goes_away_and_comes_back_is_survived() {
         |e| matches!(e, Event::Disconnected { reason, .. } if reason.contains("does not exist")),
     );
     drop(ev);
+    // Meanwhile a container is created that the worker cannot see.
+    let during = fx.create("during", &[BASE]);
 
-    // It comes back: reconnect and a fresh snapshot, without anyone asking.
+    // It comes back: reconnect and a fresh snapshot, without anyone asking;
+    // the gap is recorded, and the event missed during it is replayed.
     let proxy = start_proxy(&rt, &sock);
     wait_for(
         &rt,
@@ -233,12 +264,32 @@ fn an_engine_that_goes_away_and_comes_back_is_survived() {
         "Connected again",
         |e| matches!(e, Event::Connected { .. }),
     );
-    wait_for(
-        &rt,
-        &mut rx,
-        Duration::from_secs(10),
-        "fresh snapshot",
-        |e| matches!(e, Event::Snapshot(_)),
+    let (mut gap, mut replayed, mut snapshot) = (None, false, false);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while (gap.is_none() || !replayed || !snapshot) && Instant::now() < deadline {
+        let next = rt
+            .block_on(async { tokio::time::timeout(Duration::from_millis(500), rx.recv()).await });
+        match next {
+            Ok(Some(Event::Activity(a))) if a.action == "gap" => gap = Some(a),
+            Ok(Some(Event::Activity(a))) if a.action == "create" && a.name == during => {
+                replayed = true;
+            }
+            Ok(Some(Event::Activity(a))) if a.action == "create" && a.name == before => {
+                panic!("an event seen before the gap was repeated");
+            }
+            Ok(Some(Event::Snapshot(s))) => {
+                snapshot = s.inventory.containers.iter().any(|c| c.name == during);
+            }
+            _ => {}
+        }
+    }
+    let gap = gap.expect("the gap is recorded");
+    assert_eq!(gap.severity, Some(shipshape::model::Severity::High));
+    assert!(gap.detail.contains("replayed"), "{}", gap.detail);
+    assert!(replayed, "the create during the gap was replayed");
+    assert!(
+        snapshot,
+        "the re-list shows the container created during the gap"
     );
     cmd.send(Command::Shutdown).unwrap();
     proxy.kill();

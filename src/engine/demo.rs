@@ -6,13 +6,15 @@
 use std::collections::HashMap;
 
 use bollard::models::{
-    ContainerInspectResponse, ContainerTopResponse, ImageHistoryResponseItem, ImageInspect,
-    NetworkInspect, SystemInfo, SystemVersion,
+    ContainerInspectResponse, ContainerTopResponse, EventMessage, ExecInspectResponse,
+    ImageHistoryResponseItem, ImageInspect, NetworkInspect, SystemInfo, SystemVersion,
 };
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::connect::{Endpoint, EnvSnapshot, FoundBy, Target};
-use super::convert;
+use super::{EngineError, convert, drift, events};
+use crate::model::activity::{Activity, ExecSession, Gone};
 use crate::model::stats::StatsPoint;
 use crate::model::{ContainerState, Inventory};
 
@@ -29,6 +31,29 @@ struct Lab {
     containers: Vec<ContainerInspectResponse>,
     top: HashMap<String, ContainerTopResponse>,
     images: Vec<LabImage>,
+    /// The engine's events during the lab's activity phase.
+    #[serde(default)]
+    events: Vec<EventMessage>,
+    /// Exec inspects, by exec id.
+    #[serde(default)]
+    execs: HashMap<String, ExecInspectResponse>,
+    /// Containers removed during the activity phase (as inspected before).
+    #[serde(default)]
+    gone: Vec<ContainerInspectResponse>,
+    /// `/changes` of running containers, by container id.
+    #[serde(default)]
+    changes: HashMap<String, Vec<LabChange>>,
+    /// File modes of changed paths, by container id and path.
+    #[serde(default)]
+    modes: HashMap<String, HashMap<String, u32>>,
+}
+
+#[derive(Deserialize)]
+struct LabChange {
+    #[serde(rename = "Path")]
+    path: String,
+    #[serde(rename = "Kind")]
+    kind: i64,
 }
 
 #[derive(Deserialize)]
@@ -40,7 +65,13 @@ struct LabImage {
 /// The demo inventory. The bundled file is part of the binary and tested,
 /// so failing to parse it is a build defect, reported as an error all the same.
 pub fn inventory() -> Result<Inventory, String> {
-    let lab: Lab =
+    lab().map(|(inv, _)| inv)
+}
+
+/// The demo inventory (with exec sessions, drift and a gone container) and
+/// its activity timeline, from the captured events.
+pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
+    let mut lab: Lab =
         serde_json::from_str(LAB).map_err(|e| format!("the bundled demo lab is damaged: {e}"))?;
     let target = Target {
         endpoint: Endpoint::Unix("demo".into()),
@@ -67,19 +98,148 @@ pub fn inventory() -> Result<Inventory, String> {
             c
         })
         .collect();
+    // When each exec started and ended, from its events.
+    let mut exec_times: HashMap<String, (Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
+        HashMap::new();
+    let mut destroyed: HashMap<String, DateTime<Utc>> = HashMap::new();
+    let mut activities: Vec<Activity> = lab.events.iter().map(events::activity).collect();
+    for a in &activities {
+        let exec_id = a.attributes.get("execID").cloned().unwrap_or_default();
+        match a.action.as_str() {
+            "exec_create" => exec_times.entry(exec_id).or_default().0 = Some(a.time),
+            "exec_die" => exec_times.entry(exec_id).or_default().1 = Some(a.time),
+            "destroy" => {
+                destroyed.insert(a.actor.clone(), a.time);
+            }
+            _ => {}
+        }
+    }
+    for raw in lab.gone {
+        let mut c = convert::container(raw);
+        let at = destroyed
+            .get(&c.id)
+            .copied()
+            .or(c.finished_at)
+            .unwrap_or_else(Utc::now);
+        c.gone = Some(Gone { at });
+        containers.push(c);
+    }
+    let mut sessions: HashMap<String, ExecSession> = HashMap::new();
+    for (exec_id, raw) in lab.execs {
+        let cid = raw.container_id.clone().unwrap_or_default();
+        let Some(c) = containers.iter_mut().find(|c| c.id == cid) else {
+            continue;
+        };
+        let (started, ended) = exec_times.get(&exec_id).copied().unwrap_or_default();
+        let mut e = convert::exec_session(raw, Some(c), started.unwrap_or_else(Utc::now));
+        e.ended = ended;
+        if !e.is_healthcheck(c) {
+            sessions.insert(exec_id, e.clone());
+            c.execs.push(e);
+        }
+    }
+    for c in &mut containers {
+        c.execs.sort_by_key(|e| e.started);
+        if c.state != ContainerState::Running || c.gone.is_some() {
+            continue;
+        }
+        if c.readonly_rootfs {
+            c.drift = Some(drift::protected());
+            continue;
+        }
+        let Some(changes) = lab.changes.remove(&c.id) else {
+            continue;
+        };
+        let target = drift::Target::of(c);
+        let plan = drift::plan(
+            changes.into_iter().map(|ch| (ch.path, ch.kind)).collect(),
+            &target.mount_points,
+        );
+        let modes = lab.modes.remove(&c.id).unwrap_or_default();
+        let stats = plan
+            .to_stat
+            .iter()
+            .map(|(path, kind)| {
+                let mode = modes
+                    .get(path)
+                    .copied()
+                    .ok_or_else(|| EngineError::NotFound { what: path.clone() });
+                (path.clone(), *kind, mode)
+            })
+            .collect();
+        c.drift = drift::finish(plan, stats).ok();
+    }
+    for a in &mut activities {
+        if a.action == "exec_create"
+            && let Some(e) = a.attributes.get("execID").and_then(|x| sessions.get(x))
+        {
+            a.detail = e.describe();
+            a.exec = Some(e.clone());
+            a.grade();
+        }
+        if a.source == crate::model::activity::Source::Network
+            && let Some(c) = containers
+                .iter()
+                .find(|c| Some(&c.id) == a.container_id.as_ref())
+        {
+            a.detail = format!("container {}", c.name);
+        }
+    }
     containers.sort_by(|a, b| a.name.cmp(&b.name));
     let images = lab
         .images
         .into_iter()
         .map(|i| convert::image(i.inspect, i.history))
         .collect();
-    Ok(Inventory {
-        engine,
-        containers,
-        images,
-        taken_at: Some(chrono::Utc::now()),
-        warnings: vec![],
-    })
+    Ok((
+        Inventory {
+            engine,
+            containers,
+            images,
+            taken_at: Some(chrono::Utc::now()),
+            warnings: vec![],
+        },
+        activities,
+    ))
+}
+
+/// The demo's timeline: the captured events, plus what shipshape said about
+/// them (the short-lived container's assessment, exec and drift findings).
+pub fn timeline(
+    inv: &Inventory,
+    assessment: &crate::assess::Assessment,
+    mut events: Vec<Activity>,
+) -> Vec<Activity> {
+    let last = events.iter().map(|a| a.time).max().unwrap_or_else(Utc::now);
+    for c in &inv.containers {
+        let Some(ca) = assessment.container(&c.id) else {
+            continue;
+        };
+        if let Some(g) = c.gone {
+            let mut a = super::tracker::assessed(c, ca);
+            a.time = c.started_at.unwrap_or(g.at) + chrono::Duration::milliseconds(150);
+            events.push(a);
+        }
+        for f in ca.findings.iter().filter(|f| {
+            crate::rules::by_id(f.rule_id)
+                .is_some_and(|r| r.family == crate::rules::Family::Runtime)
+        }) {
+            let title = crate::rules::by_id(f.rule_id).map_or("", |r| r.title);
+            let mut a = Activity::own(
+                "finding",
+                format!("{title}: {}", f.evidence),
+                Some(f.severity),
+            );
+            a.time = last + chrono::Duration::seconds(1);
+            a.actor = c.id.clone();
+            a.container_id = Some(c.id.clone());
+            a.name = c.name.clone();
+            a.rule = Some(f.rule_id.to_string());
+            events.push(a);
+        }
+    }
+    events.sort_by_key(|a| a.time);
+    events
 }
 
 /// Synthetic but plausible stats for a running demo container, so the
@@ -155,6 +315,57 @@ mod tests {
             assert!(fired.contains(must), "{must} missing from the demo");
         }
         assert_eq!(inv.engine.found_by, DEMO_SOURCE);
+        for must in [
+            "container.exec-root",
+            "container.exec-privileged",
+            "container.drift-program",
+            "container.drift-sensitive",
+        ] {
+            assert!(fired.contains(must), "{must} missing from the demo");
+        }
+    }
+
+    #[test]
+    fn the_lab_has_a_timeline_a_gone_container_and_protected_ones() {
+        let (inv, events) = lab().unwrap();
+        let a = crate::assess::assess(&inv, &Policy::default(), chrono::Utc::now());
+        let gone: Vec<&str> = inv
+            .containers
+            .iter()
+            .filter(|c| c.gone.is_some())
+            .map(|c| c.name.as_str())
+            .collect();
+        assert_eq!(gone, ["lab-oneshot-migrate"]);
+        let oneshot = inv.containers.iter().find(|c| c.gone.is_some()).unwrap();
+        assert!(oneshot.lifetime().unwrap() < chrono::Duration::seconds(5));
+        assert!(
+            inv.containers
+                .iter()
+                .any(|c| c.drift.as_ref().is_some_and(|d| d.protected))
+        );
+        let t = timeline(&inv, &a, events);
+        assert!(
+            t.windows(2).all(|w| w[0].time <= w[1].time),
+            "in time order"
+        );
+        assert!(
+            t.iter()
+                .any(|x| x.action == "assessed" && x.name == "lab-oneshot-migrate")
+        );
+        let privileged = t
+            .iter()
+            .find(|x| x.exec.as_ref().is_some_and(|e| e.privileged))
+            .expect("the privileged exec");
+        assert_eq!(privileged.severity, Some(crate::model::Severity::High));
+        assert!(
+            !t.iter().any(|x| x.action == "top"),
+            "the capture's own calls are not shown"
+        );
+        let json = serde_json::to_string(&t).unwrap();
+        assert!(
+            !json.contains("demo-not-real"),
+            "no secret values in the timeline"
+        );
     }
 
     #[test]

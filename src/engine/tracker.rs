@@ -207,14 +207,14 @@ impl Tracker {
         self.drift.remove(id);
     }
 
-    /// Running containers to check for drift: `(id, read-only rootfs)`.
-    pub fn drift_targets(&self) -> Vec<(String, bool)> {
+    /// Running containers to check for drift.
+    pub fn drift_targets(&self) -> Vec<super::drift::Target> {
         self.base
             .iter()
             .flat_map(|b| b.containers.iter())
             .chain(self.extra.values())
             .filter(|c| c.state == crate::model::ContainerState::Running)
-            .map(|c| (c.id.clone(), c.readonly_rootfs))
+            .map(super::drift::Target::of)
             .collect()
     }
 
@@ -311,7 +311,7 @@ impl Tracker {
 }
 
 /// A container seen for the first time: its score and every finding.
-fn assessed(c: &Container, ca: &crate::assess::ContainerAssessment) -> Activity {
+pub fn assessed(c: &Container, ca: &crate::assess::ContainerAssessment) -> Activity {
     let active: Vec<&crate::model::Finding> =
         ca.findings.iter().filter(|f| !f.is_waived()).collect();
     let worst = active.iter().map(|f| f.severity).max();

@@ -710,16 +710,15 @@ impl Session<'_> {
         if c.state != ContainerState::Running {
             return;
         }
-        let (engine, tx, id, ro) = (
+        let (engine, tx, target) = (
             self.engine.clone(),
             self.internal.clone(),
-            id.to_string(),
-            c.readonly_rootfs,
+            drift::Target::of(c),
         );
         self.tasks.retain(|t| !t.is_finished());
         self.tasks.push(tokio::spawn(async move {
-            if let Ok(d) = drift::check(&engine, &id, ro).await {
-                let _ = tx.send(Internal::Drift(id, d));
+            if let Ok(d) = drift::check(&engine, &target).await {
+                let _ = tx.send(Internal::Drift(target.id, d));
             }
         }));
     }

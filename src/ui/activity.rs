@@ -194,7 +194,7 @@ fn table(ui: &mut Ui, state: &mut State) {
                     ui.label(RichText::new(name).strong());
                 });
                 row.col(|ui| {
-                    let mut text = RichText::new(&a.detail);
+                    let mut text = RichText::new(one_line(&a.detail, 400));
                     if a.category() == Category::Gap {
                         text = text.color(theme::DOWN_RED);
                     } else if let Some(s) = a.severity.filter(|s| *s >= Severity::High) {
@@ -265,7 +265,7 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
                             Some(_) => RichText::new(&e.effective_user),
                         };
                     ui.label(user);
-                    ui.label(RichText::new(e.command_line()).monospace())
+                    ui.label(RichText::new(one_line(&e.command_line(), 60)).monospace())
                         .on_hover_text(e.describe());
                     let mut flags = Vec::new();
                     if e.privileged {
@@ -350,10 +350,22 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
                 widgets::severity_icon(ui, s);
             }
             ui.label(RichText::new(&a.action).strong());
-            ui.label(&a.detail);
+            ui.label(one_line(&a.detail, 90))
+                .on_hover_text(a.detail.as_str());
         });
     }
     if !any {
         ui.label(RichText::new("No events recorded for this container in this session.").weak());
+    }
+}
+
+/// One line of at most `max` characters (commands can span lines).
+fn one_line(s: &str, max: usize) -> String {
+    let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if flat.chars().count() <= max {
+        flat
+    } else {
+        let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
+        format!("{cut}…")
     }
 }

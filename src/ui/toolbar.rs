@@ -244,13 +244,28 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
         let running = inv
             .containers
             .iter()
-            .filter(|c| c.state == crate::model::ContainerState::Running)
+            .filter(|c| c.state == crate::model::ContainerState::Running && c.gone.is_none())
             .count();
+        let gone = inv.containers.iter().filter(|c| c.gone.is_some()).count();
+        let gone = if gone > 0 {
+            format!(", {gone} gone")
+        } else {
+            String::new()
+        };
         ui.label(format!(
-            "{} containers ({running} running) · {} images",
+            "{} containers ({running} running{gone}) · {} images",
             inv.containers.len(),
             inv.images.len()
         ));
+        if let Some((done, total)) = state.drift_progress {
+            ui.separator();
+            ui.add(egui::Spinner::new().size(12.0));
+            ui.label(RichText::new(format!("checking drift {done}/{total}")).small())
+                .on_hover_text(
+                    "Reading each running container's filesystem changes (GET /changes), \
+                     a few at a time",
+                );
+        }
         ui.separator();
         let counts = s.assessment.counts();
         for sev in Severity::ALL {
