@@ -565,10 +565,12 @@ fn usage_errors_exit_2() {
 #[test]
 fn audit_verify_reports_the_first_tampered_line() {
     let dir = tempfile::tempdir().unwrap();
-    let mut log = shipshape::audit::AuditLog::open(dir.path(), 1 << 20).unwrap();
+    let mut log =
+        shipshape::audit::AuditLog::open(&dir.path().join("audit.jsonl"), 1 << 20).unwrap();
     for i in 0..4 {
         log.append("scan", serde_json::json!({ "n": i })).unwrap();
     }
+    drop(log);
     let o = shipshape(&["audit", "verify", dir.path().to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("intact: 4 records"));
@@ -588,4 +590,45 @@ fn audit_verify_reports_the_first_tampered_line() {
 
     let o = shipshape(&["audit", "verify", "/nonexistent/audit"]);
     assert_eq!(o.status.code(), Some(2));
+
+    // The log file itself works too, and --audit-log is the default path.
+    let o = shipshape(&["audit", "verify", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = shipshape(&["--audit-log", file.to_str().unwrap(), "audit", "verify"]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn watch_refuses_a_log_it_cannot_write_and_one_in_use() {
+    // Unwritable: a file where the directory should be.
+    let dir = tempfile::tempdir().unwrap();
+    let blocker = dir.path().join("not-a-dir");
+    std::fs::write(&blocker, "x").unwrap();
+    let o = shipshape(&[
+        "watch",
+        "--host",
+        "unix:///nonexistent.sock",
+        "--audit-log",
+        blocker.join("audit.jsonl").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("audit log"), "{}", stderr(&o));
+
+    // In use by another shipshape: refused, nothing written by this one.
+    let file = dir.path().join("busy.jsonl");
+    let held = shipshape::audit::AuditLog::open(&file, 1 << 20).unwrap();
+    let o = shipshape(&[
+        "watch",
+        "--host",
+        "unix:///nonexistent.sock",
+        "--audit-log",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("in use by another shipshape"),
+        "{}",
+        stderr(&o)
+    );
+    drop(held);
 }

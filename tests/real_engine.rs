@@ -518,8 +518,16 @@ fn containers_removed_during_a_scan_are_skipped_not_fatal() {
 fn scanning_only_reads() {
     let _serial = serial();
     let mut fx = Fixture::new("readonly");
-    fx.run("running", &[BASE]);
+    let running = fx.run("running", &[BASE]);
     fx.create("created", &["--privileged", BASE]);
+    // Something for the drift check to read and stat.
+    docker(&[
+        "exec",
+        &running,
+        "sh",
+        "-c",
+        "echo x > /tmp/x && chmod +x /tmp/x",
+    ]);
     let rt = runtime();
     let engine = connect(&rt);
     let before = docker(&["ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Status}}"]);
@@ -529,7 +537,20 @@ fn scanning_only_reads() {
     // next full second, after everything the fixture did.
     let start = chrono::Utc::now().timestamp() + 1;
     std::thread::sleep(std::time::Duration::from_millis(2100));
-    let _ = scan_now(&rt, &engine);
+    let (inv, _) = scan_now(&rt, &engine);
+    // The drift check too: GET /changes and HEAD …/archive (a stat).
+    let targets: Vec<_> = inv
+        .containers
+        .iter()
+        .filter(|c| c.state == ContainerState::Running && c.name.starts_with(&fx.prefix))
+        .map(shipshape::engine::drift::Target::of)
+        .collect();
+    let drift = rt.block_on(shipshape::engine::drift::pass(&engine, targets, |_, _| {}));
+    let d = drift[0].1.as_ref().expect("drift read");
+    assert!(
+        d.items.iter().any(|i| i.path == "/tmp/x"),
+        "the stat ran: {d:?}"
+    );
     std::thread::sleep(std::time::Duration::from_millis(1100));
     let end = chrono::Utc::now().timestamp();
     let events = docker(&[
@@ -570,4 +591,82 @@ fn scanning_only_reads() {
         v
     };
     assert_eq!(shape(&before), shape(&after));
+}
+
+/// `shipshape scan` (the CI command) sees exec sessions that are running
+/// and drift, reports them with their evidence, and marks a read-only
+/// container as protected.
+#[test]
+fn scan_reports_running_exec_sessions_and_drift() {
+    let _g = serial();
+    let mut fx = Fixture::new("scandrift");
+    let app = fx.run("app", &[BASE, "sleep", "600"]);
+    let ro = fx.run("ro", &["--read-only", BASE, "sleep", "600"]);
+    docker(&[
+        "exec",
+        &app,
+        "sh",
+        "-c",
+        "mkdir -p /root/.ssh && echo key > /root/.ssh/authorized_keys && cp /bin/busybox /bin/nc-copy",
+    ]);
+    docker(&["exec", "-d", "-u", "0", &app, "sleep", "300"]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["scan", "--quiet"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let find = |name: &str| {
+        report["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .cloned()
+            .unwrap()
+    };
+    let c = find(&app);
+    let evidence = |rule: &str| -> Vec<String> {
+        c["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule_id"] == rule)
+            .map(|f| f["evidence"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let sessions = c["exec_sessions"].as_array().expect("the running exec");
+    assert_eq!(sessions.len(), 1, "only the running one: {sessions:?}");
+    assert_eq!(sessions[0]["user"], "0");
+    assert_eq!(sessions[0]["command"], serde_json::json!(["sleep", "300"]));
+    assert_eq!(evidence("container.exec-root").len(), 1);
+    let programs = evidence("container.drift-program");
+    assert!(
+        programs.iter().any(|e| e.contains("/bin/nc-copy (added)")),
+        "{programs:?}"
+    );
+    let files = evidence("container.drift-sensitive");
+    assert!(
+        files
+            .iter()
+            .any(|e| e.contains("/root/.ssh/authorized_keys (added)")),
+        "{files:?}"
+    );
+    let ro = find(&ro);
+    assert_eq!(ro["drift"]["protected"], true);
+    assert!(
+        !ro["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("container.drift")),
+        "a read-only container cannot drift"
+    );
 }

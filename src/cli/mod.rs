@@ -108,6 +108,10 @@ pub struct ScanArgs {
     /// Do not print the summary on standard error.
     #[arg(long, short)]
     pub quiet: bool,
+
+    /// Do not check running containers for filesystem drift (GET /changes).
+    #[arg(long)]
+    pub no_drift: bool,
 }
 
 #[derive(Debug, clap::Args)]

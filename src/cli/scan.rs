@@ -6,7 +6,8 @@ use std::path::Path;
 use chrono::Utc;
 
 use super::{Cli, Exit, ScanArgs};
-use crate::engine::{Engine, EnvSnapshot, scan};
+use crate::engine::{Engine, EngineError, EnvSnapshot, drift, scan};
+use crate::model::ContainerState;
 use crate::policy::Policy;
 use crate::report::{Report, baseline, write};
 
@@ -49,13 +50,36 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
             return Exit::EngineUnreachable;
         }
     };
-    let inventory = match scan::snapshot(&engine, &env).await {
+    let mut inventory = match scan::snapshot(&engine, &env).await {
         Ok(i) => i,
         Err(e) => {
             eprintln!("shipshape: {e}");
             return Exit::EngineUnreachable;
         }
     };
+    if !args.no_drift {
+        let targets: Vec<drift::Target> = inventory
+            .containers
+            .iter()
+            .filter(|c| c.state == ContainerState::Running)
+            .map(drift::Target::of)
+            .collect();
+        for (id, result) in drift::pass(&engine, targets, |_, _| {}).await {
+            match result {
+                Ok(d) => {
+                    if let Some(c) = inventory.containers.iter_mut().find(|c| c.id == id) {
+                        c.drift = Some(d);
+                    }
+                }
+                // Stopped or removed since the snapshot: nothing to check.
+                Err(EngineError::NotFound { .. } | EngineError::Api { .. }) => {}
+                Err(e) => {
+                    eprintln!("shipshape: {e}");
+                    return Exit::EngineUnreachable;
+                }
+            }
+        }
+    }
     let now = Utc::now();
     let assessment = crate::assess::assess(&inventory, &policy, now);
     let mut report = Report::build(&inventory, &assessment, &policy, now);
@@ -76,6 +100,11 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         eprintln!("shipshape: {e}");
         return Exit::Usage;
     }
+    // Only with an explicit --audit-log: a CI job should not write into a
+    // user's data directory by surprise.
+    if let Some(path) = &cli.audit_log {
+        record(path, &report, args);
+    }
     if !args.quiet {
         eprint!("{}", report.human_summary());
         if let Some(b) = &report.baseline {
@@ -93,5 +122,43 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     match args.fail_on {
         Some(threshold) if report.has_active_at_least(threshold) => Exit::Findings,
         _ => Exit::Clean,
+    }
+}
+
+/// Append the scan and the export to the audit log. A log that cannot be
+/// written is reported, but the report itself is already safe.
+fn record(path: &Path, report: &Report, args: &ScanArgs) {
+    let mut log = match crate::audit::AuditLog::open(path, crate::audit::DEFAULT_MAX_BYTES) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("shipshape: not recorded: {e}");
+            return;
+        }
+    };
+    let s = &report.summary;
+    let entries = [
+        (
+            "scan",
+            serde_json::json!({
+                "trigger": "cli",
+                "engine": report.engine.endpoint,
+                "containers": report.containers.len(),
+                "images": report.images.len(),
+                "findings": s.findings,
+            }),
+        ),
+        (
+            "export",
+            serde_json::json!({
+                "format": args.format.extension(),
+                "path": (args.output != "-").then_some(args.output.as_str()),
+            }),
+        ),
+    ];
+    for (kind, data) in entries {
+        if let Err(e) = log.append(kind, data) {
+            eprintln!("shipshape: not recorded: {e}");
+            return;
+        }
     }
 }

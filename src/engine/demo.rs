@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::connect::{Endpoint, EnvSnapshot, FoundBy, Target};
 use super::{EngineError, convert, drift, events};
-use crate::model::activity::{Activity, ExecSession, Gone};
+use crate::model::activity::{Activity, Drift, ExecSession, Gone};
 use crate::model::stats::StatsPoint;
 use crate::model::{ContainerState, Inventory};
 
@@ -47,6 +47,9 @@ struct Lab {
     #[serde(default)]
     modes: HashMap<String, HashMap<String, u32>>,
 }
+
+/// When an exec started and ended.
+type StartEnd = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 #[derive(Deserialize)]
 struct LabChange {
@@ -99,8 +102,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
         })
         .collect();
     // When each exec started and ended, from its events.
-    let mut exec_times: HashMap<String, (Option<DateTime<Utc>>, Option<DateTime<Utc>>)> =
-        HashMap::new();
+    let mut exec_times: HashMap<String, StartEnd> = HashMap::new();
     let mut destroyed: HashMap<String, DateTime<Utc>> = HashMap::new();
     let mut activities: Vec<Activity> = lab.events.iter().map(events::activity).collect();
     for a in &activities {
@@ -138,13 +140,18 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
             c.execs.push(e);
         }
     }
+    // Drift as it was when the lab was captured (the end of its events).
+    let captured = activities.iter().map(|a| a.time).max();
     for c in &mut containers {
         c.execs.sort_by_key(|e| e.started);
         if c.state != ContainerState::Running || c.gone.is_some() {
             continue;
         }
         if c.readonly_rootfs {
-            c.drift = Some(drift::protected());
+            c.drift = Some(Drift {
+                checked_at: captured,
+                ..drift::protected()
+            });
             continue;
         }
         let Some(changes) = lab.changes.remove(&c.id) else {
@@ -167,7 +174,10 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
                 (path.clone(), *kind, mode)
             })
             .collect();
-        c.drift = drift::finish(plan, stats).ok();
+        c.drift = drift::finish(plan, stats).ok().map(|d| Drift {
+            checked_at: captured,
+            ..d
+        });
     }
     for a in &mut activities {
         if a.action == "exec_create"

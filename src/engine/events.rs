@@ -15,7 +15,7 @@ use crate::model::activity::{Activity, KEPT_ATTRIBUTES, Source};
 pub fn activity(msg: &EventMessage) -> Activity {
     let source = msg
         .typ
-        .map(|t| Source::parse(&t.to_string()))
+        .map(|t| Source::parse(t.as_ref()))
         .unwrap_or(Source::Other);
     let raw_action = msg.action.clone().unwrap_or_default();
     // `exec_create: sh -c id`, `health_status: healthy`.
@@ -149,8 +149,11 @@ impl Resume {
 /// that nobody here asked for — someone running `docker top` — is shown.
 #[derive(Debug, Clone, Default)]
 pub struct OwnCalls {
-    inner: Arc<Mutex<HashMap<(String, String), VecDeque<Instant>>>>,
+    inner: Arc<Mutex<HashMap<CallKey, VecDeque<Instant>>>>,
 }
+
+/// (container id, event action).
+type CallKey = (String, String);
 
 /// How long a noted call waits for its event.
 const OWN_CALL_WINDOW: Duration = Duration::from_secs(30);

@@ -251,6 +251,15 @@ pub struct ContainerReport {
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
     pub findings: Vec<FindingReport>,
+    /// Removed from the engine at this time (the state is then `gone`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gone_at: Option<DateTime<Utc>>,
+    /// `docker exec` sessions seen: user, command, privileged, tty, times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exec_sessions: Vec<crate::model::ExecSession>,
+    /// Filesystem drift, when it was checked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<crate::model::Drift>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -339,12 +348,15 @@ impl Report {
                     name: c.name.clone(),
                     image: c.image.clone(),
                     image_id: c.image_id.clone(),
-                    state: c.state.as_str().to_string(),
+                    state: c.state_label().to_string(),
                     created: c.created,
                     risk_score: ca.score,
                     highest_severity: highest(&ca.findings),
                     labels: safe_labels(&c.labels),
                     findings: ca.findings.iter().map(finding).collect(),
+                    gone_at: c.gone.map(|g| g.at),
+                    exec_sessions: c.execs.clone(),
+                    drift: c.drift.clone(),
                 }
             })
             .collect();
