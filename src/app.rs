@@ -757,6 +757,9 @@ struct Link {
     cmd: Option<UnboundedSender<Command>>,
     rx: UnboundedReceiver<Event>,
     demo_task: Option<tokio::task::JoinHandle<()>>,
+    /// The engine worker; finishes after `Shutdown` once its audit log is
+    /// flushed.
+    worker: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl Drop for Link {
@@ -827,6 +830,7 @@ impl App {
             cmd: None,
             rx,
             demo_task: None,
+            worker: None,
         };
         Self::assemble(State::new(mode, settings), link, None, None, None)
     }
@@ -1136,6 +1140,11 @@ impl eframe::App for App {
 
     fn on_exit(&mut self, _gl: Option<&eframe::glow::Context>) {
         self.command(Command::Shutdown);
+        // Let the worker write its last records (at most two seconds: the
+        // window is closing, nothing else is waiting).
+        if let (Some(rt), Some(done)) = (self.runtime.clone(), self.link.worker.take()) {
+            let _ = rt.block_on(async { tokio::time::timeout(Duration::from_secs(2), done).await });
+        }
     }
 }
 
@@ -1182,11 +1191,12 @@ fn start_worker(
         drift: true,
         mode: "gui",
     };
-    let (cmd, rx) = worker::spawn(rt, cfg, notify_for(ctx));
+    let (cmd, rx, done) = worker::spawn_with_handle(rt, cfg, notify_for(ctx));
     Link {
         cmd: Some(cmd),
         rx,
         demo_task: None,
+        worker: Some(done),
     }
 }
 
@@ -1263,5 +1273,6 @@ fn start_demo(ctx: &egui::Context, rt: &tokio::runtime::Handle, policy: Arc<Poli
         cmd: None,
         rx,
         demo_task: Some(task),
+        worker: None,
     }
 }

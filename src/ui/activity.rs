@@ -265,7 +265,7 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
                             Some(_) => RichText::new(&e.effective_user),
                         };
                     ui.label(user);
-                    ui.label(RichText::new(one_line(&e.command_line(), 60)).monospace())
+                    ui.label(RichText::new(one_line(&e.command_line(), 36)).monospace())
                         .on_hover_text(e.describe());
                     let mut flags = Vec::new();
                     if e.privileged {
@@ -319,7 +319,7 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
                 d.items.len()
             ));
             for i in d.items.iter().take(50) {
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     widgets::severity_icon(ui, i.class.severity());
                     ui.label(RichText::new(&i.path).monospace());
                     ui.label(
@@ -336,7 +336,7 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
     let mut any = false;
     for a in state.activity_of(&c.id).take(300) {
         any = true;
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(
                 RichText::new(
                     a.time

@@ -41,6 +41,7 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
                     .resizable(true)
                     .default_size(520.0)
                     .min_size(360.0)
+                    .max_size(ui.available_width() * 0.5)
                     .show(ui, |ui| container_panel::show(ui, state));
             }
             egui::CentralPanel::default().show(ui, |ui| inventory::show(ui, state));
@@ -51,6 +52,7 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
                     .resizable(true)
                     .default_size(520.0)
                     .min_size(360.0)
+                    .max_size(ui.available_width() * 0.5)
                     .show(ui, |ui| container_panel::show(ui, state));
             }
             egui::CentralPanel::default().show(ui, |ui| activity::show(ui, state));
