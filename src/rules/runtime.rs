@@ -2,7 +2,7 @@
 //! sessions (CIS 5.23, 5.24) and filesystem drift.
 
 use super::{Check, Family, Fix, Hit, Rule};
-use crate::model::activity::{DriftClass, DriftItem};
+use crate::model::activity::{DriftClass, DriftItem, ExecSession};
 use crate::model::{Container, SeedRule, Severity};
 
 const CIS: &str = "CIS Docker Benchmark v1.6.0";
@@ -33,20 +33,7 @@ pub const EXEC_PRIVILEGED: Rule = Rule {
         compose: "docker compose exec (without --privileged)",
     },
     references: &[CIS, EXEC_DOCS],
-    check: Check::Container(|_, c| {
-        c.execs
-            .iter()
-            .filter(|e| e.privileged)
-            .map(|e| {
-                Hit::new(format!(
-                    "exec {} at {}: {}",
-                    crate::model::short_id(&e.id),
-                    e.started.format("%Y-%m-%d %H:%M:%S UTC"),
-                    e.describe()
-                ))
-            })
-            .collect()
-    }),
+    check: Check::Container(|_, c| exec_hits(c, |e| e.privileged)),
 };
 
 pub const EXEC_ROOT: Rule = Rule {
@@ -69,21 +56,24 @@ pub const EXEC_ROOT: Rule = Rule {
         compose: "docker compose exec --user 1000:1000 …",
     },
     references: &[CIS, EXEC_DOCS],
-    check: Check::Container(|_, c| {
-        c.execs
-            .iter()
-            .filter(|e| e.as_root() && !e.privileged)
-            .map(|e| {
-                Hit::new(format!(
-                    "exec {} at {}: {}",
-                    crate::model::short_id(&e.id),
-                    e.started.format("%Y-%m-%d %H:%M:%S UTC"),
-                    e.describe()
-                ))
-            })
-            .collect()
-    }),
+    check: Check::Container(|_, c| exec_hits(c, |e| e.as_root() && !e.privileged)),
 };
+
+/// One hit per exec session that matches.
+fn exec_hits(c: &Container, matches: impl Fn(&ExecSession) -> bool) -> Vec<Hit> {
+    c.execs
+        .iter()
+        .filter(|e| matches(e))
+        .map(|e| {
+            Hit::new(format!(
+                "exec {} at {}: {}",
+                crate::model::short_id(&e.id),
+                e.started.format("%Y-%m-%d %H:%M:%S UTC"),
+                e.describe()
+            ))
+        })
+        .collect()
+}
 
 /// One hit per class, naming up to [`MAX_PATHS`] paths.
 fn drift_hits(c: &Container, want: impl Fn(DriftClass) -> bool) -> Vec<Hit> {
@@ -164,7 +154,7 @@ pub const DRIFT_SENSITIVE: Rule = Rule {
 mod tests {
     use super::super::testing::*;
     use super::*;
-    use crate::model::activity::{ChangeKind, Drift, ExecSession};
+    use crate::model::activity::{ChangeKind, Drift};
 
     fn exec(user: &str, container_user: &str, privileged: bool) -> ExecSession {
         ExecSession {

@@ -218,22 +218,6 @@ fn table(ui: &mut Ui, state: &mut State) {
 /// A container's exec sessions, drift status and events (the risk panel's
 /// Activity tab).
 pub fn container(ui: &mut Ui, state: &State, c: &Container) {
-    if let Some(g) = c.gone {
-        let lived = c
-            .lifetime()
-            .map(|d| format!(" after running {}", widgets::duration_precise(d)))
-            .unwrap_or_default();
-        ui.label(
-            RichText::new(format!(
-                "Removed from the engine at {}{lived}.",
-                g.at.with_timezone(&chrono::Local)
-                    .format("%Y-%m-%d %H:%M:%S")
-            ))
-            .color(theme::GONE_GREY),
-        );
-        ui.add_space(4.0);
-    }
-
     ui.label(RichText::new("docker exec sessions").strong());
     if c.execs.is_empty() {
         ui.label(RichText::new("None seen.").weak());
@@ -265,7 +249,7 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
                             Some(_) => RichText::new(&e.effective_user),
                         };
                     ui.label(user);
-                    ui.label(RichText::new(one_line(&e.command_line(), 36)).monospace())
+                    ui.label(RichText::new(one_line(&e.command_line(), 48)).monospace())
                         .on_hover_text(e.describe());
                     let mut flags = Vec::new();
                     if e.privileged {

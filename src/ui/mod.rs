@@ -36,25 +36,11 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
     egui::Panel::bottom("status_bar").show(ui, |ui| toolbar::status_bar(ui, state));
     match state.view {
         View::Containers => {
-            if state.selected.is_some() {
-                egui::Panel::right("detail")
-                    .resizable(true)
-                    .default_size(520.0)
-                    .min_size(360.0)
-                    .max_size(ui.available_width() * 0.5)
-                    .show(ui, |ui| container_panel::show(ui, state));
-            }
+            detail_panel(ui, state);
             egui::CentralPanel::default().show(ui, |ui| inventory::show(ui, state));
         }
         View::Activity => {
-            if state.selected.is_some() {
-                egui::Panel::right("detail")
-                    .resizable(true)
-                    .default_size(520.0)
-                    .min_size(360.0)
-                    .max_size(ui.available_width() * 0.5)
-                    .show(ui, |ui| container_panel::show(ui, state));
-            }
+            detail_panel(ui, state);
             egui::CentralPanel::default().show(ui, |ui| activity::show(ui, state));
         }
         View::Images => {
@@ -69,4 +55,16 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
         action = Some(a);
     }
     action
+}
+
+/// The selected container's panel, on the right.
+fn detail_panel(ui: &mut egui::Ui, state: &mut State) {
+    if state.selected.is_some() {
+        egui::Panel::right("detail")
+            .resizable(true)
+            .default_size(520.0)
+            .min_size(360.0)
+            .max_size(ui.available_width() * 0.5)
+            .show(ui, |ui| container_panel::show(ui, state));
+    }
 }
