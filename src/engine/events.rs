@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bollard::models::EventMessage;
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 
 use crate::model::activity::{Activity, KEPT_ATTRIBUTES, Source};
 
@@ -136,10 +136,6 @@ impl Resume {
     /// Where to resume from, if anything was seen.
     pub fn since(&self) -> Option<String> {
         (self.last_nano > 0).then(|| since_param(self.last_nano))
-    }
-
-    pub fn last_time(&self) -> Option<DateTime<Utc>> {
-        (self.last_nano > 0).then(|| Utc.timestamp_nanos(self.last_nano))
     }
 }
 

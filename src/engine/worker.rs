@@ -148,9 +148,22 @@ enum SessionEnd {
 
 async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<audit::Writer> {
     let path = path?;
-    let opened =
-        tokio::task::spawn_blocking(move || audit::AuditLog::open(&path, audit::DEFAULT_MAX_BYTES))
-            .await;
+    let opened = tokio::task::spawn_blocking(move || {
+        // A worker of this same process that is just shutting down (the
+        // window switched from the demo back to live) may still hold the
+        // lock for a moment.
+        let mut tries = 0;
+        loop {
+            match audit::AuditLog::open(&path, audit::DEFAULT_MAX_BYTES) {
+                Err(audit::AuditError::Busy(_)) if tries < 5 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    })
+    .await;
     match opened {
         Ok(Ok(log)) => {
             sink.send(Event::Audit(Ok(log.path().to_path_buf())));
@@ -225,10 +238,8 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                     SessionEnd::Shutdown => break,
                     SessionEnd::Lost(reason) => {
                         rec.audit("disconnect", serde_json::json!({ "reason": reason }));
-                        lost = Some((
-                            memory.resume.last_time().unwrap_or_else(Utc::now),
-                            reason.clone(),
-                        ));
+                        // Everything before this moment was read.
+                        lost = Some((Utc::now(), reason.clone()));
                         let retry_in = backoff(1);
                         sink.send(Event::Disconnected { reason, retry_in });
                         retry_in
@@ -741,14 +752,22 @@ impl Session<'_> {
                 sink.send_soon(Event::DriftProgress { done, total });
             })
             .await;
+            let mut failed = Vec::new();
             for (id, r) in results {
                 match r {
                     Ok(d) => {
                         let _ = tx.send(Internal::Drift(id, d));
                     }
+                    // Removed or stopped meanwhile: nothing to check.
                     Err(EngineError::NotFound { .. }) => {}
-                    Err(e) => tracing::debug!("drift: {e}"),
+                    Err(e) => failed.push(e.to_string()),
                 }
+            }
+            if let Some(first) = failed.first() {
+                sink.send(Event::Warning(format!(
+                    "drift could not be checked for {} container(s): {first}",
+                    failed.len()
+                )));
             }
             let _ = tx.send(Internal::DriftPassDone);
         }));

@@ -295,7 +295,40 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
                 "AppArmor profile",
                 or_default(&c.apparmor_profile, "(none)").into(),
             );
-            row(ui, "Read-only root fs", yes_no(c.readonly_rootfs).into());
+            row(
+                ui,
+                "Read-only root fs",
+                if c.readonly_rootfs {
+                    "yes — protected from drift".into()
+                } else {
+                    "no".into()
+                },
+            );
+            row(
+                ui,
+                "Drift",
+                match &c.drift {
+                    Some(d) if d.protected => "nothing can change (read-only)".into(),
+                    Some(d) => format!(
+                        "{} changed path(s), {} that matter",
+                        d.total_changes,
+                        d.items.len()
+                    ),
+                    None => "not checked (only running containers are)".into(),
+                },
+            );
+            row(
+                ui,
+                "docker exec",
+                match c.execs.len() {
+                    0 => "none seen".into(),
+                    n => format!(
+                        "{n} session(s), {} as root, {} privileged",
+                        c.execs.iter().filter(|e| e.as_root()).count(),
+                        c.execs.iter().filter(|e| e.privileged).count()
+                    ),
+                },
+            );
             let l = &c.limits;
             row(
                 ui,
