@@ -1187,6 +1187,7 @@ fn start_worker(
         policy: launch.policy.clone(),
         poll_interval: Duration::from_secs(settings.refresh_secs),
         host_stats: true,
+        container_stats: true,
         audit: launch.audit.clone(),
         drift: true,
         mode: "gui",

@@ -608,3 +608,31 @@ fn a_gone_container_shows_its_lifetime_and_can_be_dismissed() {
     assert!(!visible_names(&h).contains(&"lab-oneshot-migrate".to_string()));
     assert_eq!(h.state().state.gone_count(), 0);
 }
+
+#[test]
+fn drift_progress_and_the_audit_state_are_shown() {
+    let (mut h, tx) = loaded(Mode::Live);
+    tx.send(Event::DriftProgress { done: 2, total: 5 }).unwrap();
+    h.run_steps(2);
+    h.get_by_label("checking drift 2/5");
+    tx.send(Event::DriftProgress { done: 5, total: 5 }).unwrap();
+    h.run_steps(2);
+    assert!(h.query_by_label_contains("checking drift").is_none());
+
+    h.get_by_label("Activity").click();
+    h.run_steps(2);
+    h.get_by_label("No audit log");
+    tx.send(Event::Audit(Err(
+        "audit log /x/audit.jsonl: Permission denied (os error 13)".into(),
+    )))
+    .unwrap();
+    h.run_steps(2);
+    h.get_by_label("Audit log off");
+    tx.send(Event::Audit(Ok(
+        "/home/me/.local/share/shipshape/audit/audit.jsonl".into(),
+    )))
+    .unwrap();
+    h.run_steps(2);
+    h.get_by_label("Audit log on");
+    h.get_by_label("No activity yet.");
+}

@@ -30,6 +30,7 @@ fn config(host: &str) -> WorkerConfig {
         // Long enough that only engine events can explain a quick update.
         poll_interval: Duration::from_secs(60),
         host_stats: false,
+        container_stats: true,
         audit: None,
         drift: false,
         mode: "test",

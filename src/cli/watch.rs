@@ -31,6 +31,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
         policy: Arc::new(policy),
         poll_interval: Duration::from_secs(args.poll),
         host_stats: false,
+        container_stats: false,
         audit,
         drift: !args.no_drift,
         mode: "watch",

@@ -71,6 +71,10 @@ impl Tracker {
             self.make_gone(c, now);
         }
         self.extra.clear();
+        // Removals of containers never seen (gone before an inspect could
+        // answer) are not kept forever.
+        self.destroyed_at
+            .retain(|_, t| now.signed_duration_since(*t) < chrono::Duration::hours(1));
         for c in &mut inv.containers {
             for e in std::mem::take(&mut c.execs) {
                 self.add_exec(e);

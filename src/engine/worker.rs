@@ -48,6 +48,8 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// Sample host load with sysinfo.
     pub host_stats: bool,
+    /// Stream each running container's stats (the charts; `watch` has none).
+    pub container_stats: bool,
     /// Append activity, exec sessions, findings and own actions to this
     /// audit log (`None`: keep no audit trail).
     pub audit: Option<PathBuf>,
@@ -891,6 +893,9 @@ impl Session<'_> {
 
     /// One stats stream per running container.
     fn sync_stats(&mut self) {
+        if !self.cfg.container_stats {
+            return;
+        }
         let running: HashMap<String, bool> =
             self.memory.tracker.merged_running().into_iter().collect();
         let sink = self.rec.sink.clone();
