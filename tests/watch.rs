@@ -232,6 +232,20 @@ fn watch_records_short_lives_execs_drift_and_gaps_and_the_log_is_tamper_evident(
     });
     let evidence = finding_evidence(&drift, &long, "container.drift-program").unwrap();
     assert!(evidence.contains("/tmp/dropper (added)"), "{evidence}");
+    // A password on an exec's command line is never written down.
+    docker(&[
+        "exec",
+        &long,
+        "sh",
+        "-c",
+        "DB_PASSWORD=hunter2-not-for-logs true",
+    ]);
+    w.wait_for("the exec with a password", Duration::from_secs(20), |r| {
+        kind(r) == "exec"
+            && data(r, "detail")
+                .as_str()
+                .is_some_and(|d| d.contains("DB_PASSWORD=<hidden> true"))
+    });
     let root = w.wait_for("the exec-as-root finding", Duration::from_secs(20), |r| {
         finding_evidence(r, &long, "container.exec-root").is_some()
     });
@@ -265,6 +279,11 @@ fn watch_records_short_lives_execs_drift_and_gaps_and_the_log_is_tamper_evident(
     assert_eq!(kind(records.last().unwrap()), "session_end");
     let out = std::fs::read_to_string(&w.stdout).unwrap();
     assert!(out.contains("exec_create"), "activity printed: {out}");
+    let log = std::fs::read_to_string(&w.log).unwrap();
+    assert!(
+        !log.contains("hunter2") && !out.contains("hunter2"),
+        "a secret on a command line reached the log or the output"
+    );
     let verify = Command::new(bin())
         .args(["audit", "verify"])
         .arg(&w.log)

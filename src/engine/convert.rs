@@ -219,6 +219,8 @@ pub fn exec_session(
     let mut command = vec![pc.entrypoint.unwrap_or_default()];
     command.extend(pc.arguments.unwrap_or_default());
     command.retain(|a| !a.is_empty());
+    // Commands carry passwords (`mysql -p…`, `TOKEN=… run`): never kept.
+    let command = crate::rules::secrets::redact_args(&command);
     let running = r.running.unwrap_or(false);
     ExecSession {
         id: r.id.unwrap_or_default(),

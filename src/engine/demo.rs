@@ -135,7 +135,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
         let (started, ended) = exec_times.get(&exec_id).copied().unwrap_or_default();
         let mut e = convert::exec_session(raw, Some(c), started.unwrap_or_else(Utc::now));
         e.ended = ended;
-        if !e.is_healthcheck(c) {
+        if !e.is_healthcheck(c, crate::rules::secrets::redact_command) {
             sessions.insert(exec_id, e.clone());
             c.execs.push(e);
         }

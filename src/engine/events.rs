@@ -57,6 +57,10 @@ pub fn activity(msg: &EventMessage) -> Activity {
         _ => (None, all.get("name").cloned().unwrap_or_default()),
     };
     let mut detail = detail;
+    // The command of an exec, as the engine logs it, may carry a password.
+    if source == Source::Container && action.starts_with("exec_") {
+        detail = crate::rules::secrets::redact_command(&detail);
+    }
     if detail.is_empty() {
         if let Some(code) = all.get("exitCode") {
             detail = format!("exit code {code}");

@@ -135,7 +135,7 @@ pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineE
         match engine.inspect_exec(&exec_id).await {
             Ok(r) => {
                 let session = convert::exec_session(r, Some(&c), now);
-                if !session.is_healthcheck(&c) {
+                if !session.is_healthcheck(&c, crate::rules::secrets::redact_command) {
                     c.execs.push(session);
                 }
             }

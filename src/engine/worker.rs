@@ -567,11 +567,9 @@ impl Session<'_> {
                 // Shown once the exec is inspected: who, privileged, tty.
                 // Its start and end wait for that, to keep the order.
                 let exec_id = exec_id_of(&a);
-                let health = self
-                    .memory
-                    .tracker
-                    .container(&cid)
-                    .is_some_and(|c| is_healthcheck_command(&a.detail, c));
+                let health = self.memory.tracker.container(&cid).is_some_and(|c| {
+                    is_healthcheck_command(&a.detail, c, crate::rules::secrets::redact_command)
+                });
                 if health {
                     self.health_execs.insert(exec_id.clone());
                 }
@@ -699,7 +697,7 @@ impl Session<'_> {
             };
             if looks_like_healthcheck {
                 match &container {
-                    Some(c) if session.is_healthcheck(c) => {
+                    Some(c) if session.is_healthcheck(c, crate::rules::secrets::redact_command) => {
                         let _ = tx.send(Internal::Exec(Box::new(a), true));
                         return;
                     }

@@ -322,17 +322,23 @@ pub fn healthcheck_command(c: &super::Container) -> Option<String> {
     }
 }
 
-/// An exec event's command line is the container's healthcheck.
-pub fn is_healthcheck_command(command_line: &str, c: &super::Container) -> bool {
-    healthcheck_command(c).is_some_and(|h| h.trim() == command_line.trim())
+/// An exec event's command line is the container's healthcheck. `redact`
+/// is applied to the healthcheck as it was to the command line (exec
+/// commands are stored redacted: `rules::secrets::redact_command`).
+pub fn is_healthcheck_command(
+    command_line: &str,
+    c: &super::Container,
+    redact: impl Fn(&str) -> String,
+) -> bool {
+    healthcheck_command(c).is_some_and(|h| redact(h.trim()) == command_line.trim())
 }
 
 impl ExecSession {
     /// The engine's own healthcheck run: same command, the container's
     /// user, no privileges, no tty. A person running the same command with
     /// other settings is not hidden by this.
-    pub fn is_healthcheck(&self, c: &super::Container) -> bool {
-        is_healthcheck_command(&self.command_line(), c)
+    pub fn is_healthcheck(&self, c: &super::Container, redact: impl Fn(&str) -> String) -> bool {
+        is_healthcheck_command(&self.command_line(), c, redact)
             && !self.privileged
             && !self.tty
             && self
@@ -682,14 +688,15 @@ mod tests {
 
     #[test]
     fn healthcheck_execs_are_recognised_but_not_a_disguise() {
+        let same = |s: &str| s.to_string();
         let mut c = crate::model::Container {
             healthcheck: Some(crate::model::Healthcheck {
                 test: vec!["CMD-SHELL".into(), "true".into()],
             }),
             ..Default::default()
         };
-        assert!(is_healthcheck_command("/bin/sh -c true", &c));
-        assert!(!is_healthcheck_command("/bin/sh -c id", &c));
+        assert!(is_healthcheck_command("/bin/sh -c true", &c, same));
+        assert!(!is_healthcheck_command("/bin/sh -c id", &c, same));
         let mut e = ExecSession {
             id: "e".into(),
             container_id: "c".into(),
@@ -703,21 +710,21 @@ mod tests {
             ended: None,
             exit_code: None,
         };
-        assert!(e.is_healthcheck(&c));
+        assert!(e.is_healthcheck(&c, same));
         e.privileged = true;
         assert!(
-            !e.is_healthcheck(&c),
+            !e.is_healthcheck(&c, same),
             "a privileged exec is never a healthcheck"
         );
         e.privileged = false;
         e.user = Some("0".into());
-        assert!(!e.is_healthcheck(&c), "another user is a person");
+        assert!(!e.is_healthcheck(&c, same), "another user is a person");
         c.healthcheck = Some(crate::model::Healthcheck {
             test: vec!["CMD".into(), "/bin/check".into(), "-q".into()],
         });
-        assert!(is_healthcheck_command("/bin/check -q", &c));
+        assert!(is_healthcheck_command("/bin/check -q", &c, same));
         c.healthcheck = None;
-        assert!(!is_healthcheck_command("/bin/sh -c true", &c));
+        assert!(!is_healthcheck_command("/bin/sh -c true", &c, same));
     }
 
     #[test]

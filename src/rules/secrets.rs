@@ -325,11 +325,151 @@ pub const IMAGE_SECRET: Rule = Rule {
     }),
 };
 
+/// What replaces a secret in a command line.
+pub const HIDDEN: &str = "<hidden>";
+
+/// Flags whose value is a secret (`--password x`, `--token=x`).
+fn is_secret_flag(word: &str) -> bool {
+    let name = word.trim_start_matches('-');
+    word.starts_with('-') && key_reason(name).is_some()
+}
+
+/// Hide secret values in a command line (an exec's command, an event's
+/// detail) and keep everything else, whitespace included: `KEY=value` with
+/// a secret key, the value after a secret flag, a token of a known secret
+/// format, a URL's password, and mysql's `-pPASSWORD`.
+pub fn redact_command(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut hide_next = false;
+    let mut first_word: Option<String> = None;
+    let mut rest = line;
+    while !rest.is_empty() {
+        let ws = rest.len() - rest.trim_start().len();
+        out.push_str(&rest[..ws]);
+        rest = &rest[ws..];
+        if rest.is_empty() {
+            break;
+        }
+        let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..end];
+        rest = &rest[end..];
+        let program = first_word
+            .get_or_insert_with(|| word.rsplit('/').next().unwrap_or(word).to_string())
+            .clone();
+        if hide_next && !word.starts_with('-') {
+            hide_next = false;
+            out.push_str(HIDDEN);
+            continue;
+        }
+        hide_next = false;
+        out.push_str(&redact_word(word, &program, &mut hide_next));
+    }
+    out
+}
+
+/// Each argument on its own (an exec's command as the engine lists it).
+pub fn redact_args(args: &[String]) -> Vec<String> {
+    let joined = args.join("\u{0}");
+    let redacted = redact_command_sep(&joined);
+    redacted.split('\u{0}').map(str::to_string).collect()
+}
+
+/// [`redact_command`] treating NUL as a word separator too.
+fn redact_command_sep(line: &str) -> String {
+    line.split('\u{0}')
+        .map(redact_command)
+        .collect::<Vec<_>>()
+        .join("\u{0}")
+}
+
+fn redact_word(word: &str, program: &str, hide_next: &mut bool) -> String {
+    // Quotes around a whole word (`"PASS=x"` inside `sh -c '…'`).
+    let trimmed = word.trim_matches(|c| c == '"' || c == '\'');
+    if let Some((key, value)) = trimmed.split_once('=') {
+        let bare = key.trim_start_matches('-');
+        // Shell punctuation after the value is not part of it.
+        let value = value.trim_end_matches(|c| ";&|)".contains(c));
+        if !bare.is_empty() && !value.is_empty() && classify(bare, value).is_some() {
+            return word.replacen(&format!("={value}"), &format!("={HIDDEN}"), 1);
+        }
+    }
+    if is_secret_flag(trimmed) && !trimmed.contains('=') {
+        *hide_next = true;
+        return word.to_string();
+    }
+    if matches!(program, "mysql" | "mysqldump" | "mariadb" | "mysqladmin")
+        && trimmed.len() > 2
+        && trimmed.starts_with("-p")
+    {
+        return word.replacen(&trimmed[2..], HIDDEN, 1);
+    }
+    if url_has_password(trimmed) {
+        if let Some((scheme, after)) = trimmed.split_once("://")
+            && let Some((userinfo, host)) = after.split_once('@')
+            && let Some((user, _)) = userinfo.split_once(':')
+        {
+            return word.replacen(trimmed, &format!("{scheme}://{user}:{HIDDEN}@{host}"), 1);
+        }
+    }
+    if value_shape(trimmed).is_some() {
+        return word.replacen(trimmed, HIDDEN, 1);
+    }
+    word.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::model::HistoryEntry;
+
+    #[test]
+    fn commands_keep_their_shape_and_lose_their_secrets() {
+        let cases = [
+            ("sh -c id", "sh -c id"),
+            ("mysql -uroot -pS3cretPw db", "mysql -uroot -p<hidden> db"),
+            ("curl -p 8080 x", "curl -p 8080 x"),
+            (
+                "env DB_PASSWORD=hunter2 app --port=80",
+                "env DB_PASSWORD=<hidden> app --port=80",
+            ),
+            (
+                "app --token abc123 --verbose",
+                "app --token <hidden> --verbose",
+            ),
+            (
+                "app --password=abc --user=bob",
+                "app --password=<hidden> --user=bob",
+            ),
+            (
+                "psql postgres://app:pw123@db:5432/app",
+                "psql postgres://app:<hidden>@db:5432/app",
+            ),
+            (
+                "git clone x ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+                "git clone x <hidden>",
+            ),
+            (
+                "sh -c 'export API_TOKEN=xyz;\n  run'",
+                "sh -c 'export API_TOKEN=<hidden>;\n  run'",
+            ),
+            (
+                "cat /run/secrets/db_password",
+                "cat /run/secrets/db_password",
+            ),
+            (
+                "app --password-file /run/secrets/pw",
+                "app --password-file /run/secrets/pw",
+            ),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(redact_command(raw), want, "{raw}");
+        }
+        assert_eq!(
+            redact_args(&["sh".into(), "-c".into(), "PASS=x run".into()]),
+            ["sh", "-c", "PASS=<hidden> run"]
+        );
+    }
 
     #[test]
     fn keys() {
