@@ -403,13 +403,12 @@ fn redact_word(word: &str, program: &str, hide_next: &mut bool) -> String {
     {
         return word.replacen(&trimmed[2..], HIDDEN, 1);
     }
-    if url_has_password(trimmed) {
-        if let Some((scheme, after)) = trimmed.split_once("://")
-            && let Some((userinfo, host)) = after.split_once('@')
-            && let Some((user, _)) = userinfo.split_once(':')
-        {
-            return word.replacen(trimmed, &format!("{scheme}://{user}:{HIDDEN}@{host}"), 1);
-        }
+    if url_has_password(trimmed)
+        && let Some((scheme, after)) = trimmed.split_once("://")
+        && let Some((userinfo, host)) = after.split_once('@')
+        && let Some((user, _)) = userinfo.split_once(':')
+    {
+        return word.replacen(trimmed, &format!("{scheme}://{user}:{HIDDEN}@{host}"), 1);
     }
     if value_shape(trimmed).is_some() {
         return word.replacen(trimmed, HIDDEN, 1);
