@@ -1191,6 +1191,7 @@ fn start_worker(
         audit: launch.audit.clone(),
         drift: true,
         mode: "gui",
+        history: true,
     };
     let (cmd, rx, done) = worker::spawn_with_handle(rt, cfg, notify_for(ctx));
     Link {

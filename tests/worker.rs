@@ -34,6 +34,7 @@ fn config(host: &str) -> WorkerConfig {
         audit: None,
         drift: false,
         mode: "test",
+        history: false,
     }
 }
 
@@ -294,4 +295,49 @@ fn an_engine_that_goes_away_and_comes_back_is_survived() {
     );
     cmd.send(Command::Shutdown).unwrap();
     proxy.kill();
+}
+
+/// The window starts its timeline with the end of the audit log — also when
+/// another shipshape (a `watch`) holds the log and this one cannot write.
+#[test]
+fn the_timeline_starts_with_the_audit_logs_history_even_when_the_log_is_busy() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    let mut held = shipshape::audit::AuditLog::open(&path, 1 << 20).unwrap();
+    for i in 0..3 {
+        let mut a = shipshape::model::Activity::own("gap", format!("gap {i}"), None);
+        a.time = chrono::Utc::now() - chrono::Duration::minutes(10 - i);
+        held.append("gap", serde_json::to_value(&a).unwrap())
+            .unwrap();
+    }
+    held.append("scan", serde_json::json!({ "containers": 1 }))
+        .unwrap();
+    let rt = runtime();
+    let mut cfg = config("unix:///nonexistent/engine.sock");
+    cfg.audit = Some(path.clone());
+    cfg.history = true;
+    let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
+    let ev = wait_for(&rt, &mut rx, Duration::from_secs(10), "the busy log", |e| {
+        matches!(e, Event::Audit(Err(_)))
+    });
+    let Event::Audit(Err(why)) = ev else {
+        unreachable!()
+    };
+    assert!(why.contains("in use by another shipshape"), "{why}");
+    let mut seen = Vec::new();
+    while seen.len() < 3 {
+        let ev = wait_for(&rt, &mut rx, Duration::from_secs(5), "history", |e| {
+            matches!(e, Event::Activity(_))
+        });
+        if let Event::Activity(a) = ev {
+            seen.push(a.detail.clone());
+        }
+    }
+    assert_eq!(
+        seen,
+        ["gap 0", "gap 1", "gap 2"],
+        "oldest first, scans left out"
+    );
+    cmd.send(Command::Shutdown).unwrap();
+    drop(held);
 }

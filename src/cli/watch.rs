@@ -35,6 +35,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
         audit,
         drift: !args.no_drift,
         mode: "watch",
+        history: false,
     };
     let (cmd, mut events, done) =
         worker::spawn_with_handle(&tokio::runtime::Handle::current(), cfg, Arc::new(|_| {}));

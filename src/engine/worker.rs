@@ -57,6 +57,8 @@ pub struct WorkerConfig {
     pub drift: bool,
     /// Who runs the worker, for the audit trail (`gui`, `watch`).
     pub mode: &'static str,
+    /// Start the timeline with the end of the audit log (the window).
+    pub history: bool,
 }
 
 /// Sends events and wakes the UI.
@@ -187,6 +189,26 @@ async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<audit::Writer>
     }
 }
 
+/// Timeline entries kept from earlier sessions, shown at start.
+pub const HISTORY: usize = 2000;
+
+/// Show the end of the audit log's timeline (earlier sessions, or a
+/// `shipshape watch` that holds the log), oldest first.
+async fn history(path: PathBuf, sink: &Sink) {
+    let read = tokio::task::spawn_blocking(move || audit::tail(&path, HISTORY * 2)).await;
+    let Ok(Ok(records)) = read else { return };
+    let entries: Vec<Activity> = records
+        .into_iter()
+        .filter(|r| matches!(r.kind.as_str(), "event" | "exec" | "finding" | "gap"))
+        .filter_map(|r| serde_json::from_value(r.data).ok())
+        .collect();
+    let skip = entries.len().saturating_sub(HISTORY);
+    for a in entries.into_iter().skip(skip) {
+        sink.tx.send(Event::Activity(Arc::new(a))).ok();
+    }
+    (sink.notify)(None);
+}
+
 /// Everything that outlives one connection.
 struct Memory {
     tracker: Tracker,
@@ -201,6 +223,9 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
         audit: open_audit(cfg.audit.clone(), &sink).await,
         sink: sink.clone(),
     };
+    if let Some(path) = cfg.audit.clone().filter(|_| cfg.history) {
+        history(path, &sink).await;
+    }
     rec.audit(
         "session_start",
         serde_json::json!({
