@@ -57,6 +57,36 @@ fn frame(c: &mut Criterion) {
     c.bench_function("frame_1000_containers_with_risk_panel", |b| {
         b.iter(|| h.step())
     });
+
+    // The Activity view full: 20,000 timeline entries (the window's cap),
+    // the newest arriving one per frame (the filter re-runs each time).
+    h.state_mut().state.selected = None;
+    h.state_mut().state.view = shipshape::app::View::Activity;
+    let (lab, events) = shipshape::engine::demo::lab().unwrap();
+    let a = shipshape::assess::assess(
+        &lab,
+        &shipshape::policy::Policy::default(),
+        chrono::Utc::now(),
+    );
+    let timeline = shipshape::engine::demo::timeline(&lab, &a, events);
+    let start = chrono::Utc::now() - chrono::Duration::hours(6);
+    for i in 0..shipshape::app::ACTIVITY_CAP {
+        let mut e = timeline[i % timeline.len()].clone();
+        e.time = start + chrono::Duration::milliseconds(i as i64 * 100);
+        tx.send(Event::Activity(Arc::new(e))).unwrap();
+    }
+    h.run_steps(20);
+    assert_eq!(h.state().state.activity.len(), shipshape::app::ACTIVITY_CAP);
+    let mut i = 0;
+    c.bench_function("frame_activity_20000_entries_one_new_per_frame", |b| {
+        b.iter(|| {
+            i += 1;
+            let mut e = timeline[i % timeline.len()].clone();
+            e.time = chrono::Utc::now();
+            tx.send(Event::Activity(Arc::new(e))).unwrap();
+            h.step()
+        })
+    });
 }
 
 criterion_group!(benches, frame);
