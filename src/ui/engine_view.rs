@@ -67,6 +67,14 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                         "CPUs / memory",
                         format!("{} / {}", e.ncpu, widgets::bytes(e.mem_total as f64)),
                     ),
+                    (
+                        "shipshape audit log",
+                        match &state.audit {
+                            Some(Ok(p)) => p.display().to_string(),
+                            Some(Err(why)) => format!("not recording: {why}"),
+                            None => "none".into(),
+                        },
+                    ),
                 ],
             );
             let ui = &mut cols[1];
