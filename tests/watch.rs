@@ -33,11 +33,17 @@ struct Watcher {
 
 impl Watcher {
     fn start(dir: &Path) -> Self {
+        Self::start_with(dir, &[])
+    }
+
+    fn start_with(dir: &Path, extra: &[&str]) -> Self {
         let log = dir.join("audit.jsonl");
         let stdout = dir.join("watch.out");
         let stderr = dir.join("watch.err");
         let child = Command::new(bin())
-            .args(["watch", "--poll", "2", "--audit-log"])
+            .args(["watch", "--poll", "2"])
+            .args(extra)
+            .arg("--audit-log")
             .arg(&log)
             .stdout(std::fs::File::create(&stdout).unwrap())
             .stderr(std::fs::File::create(&stderr).unwrap())
@@ -317,4 +323,33 @@ fn watch_records_short_lives_execs_drift_and_gaps_and_the_log_is_tamper_evident(
         target + 1
     );
     docker_quiet(&["rm", "-f", &blink]);
+}
+
+/// `--json` prints each entry as one JSON object per line, the same shape
+/// as the audit log's `data`.
+#[test]
+fn watch_json_prints_one_entry_per_line() {
+    let _g = serial();
+    let mut fx = Fixture::new("watchjson");
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = Watcher::start_with(dir.path(), &["--json", "--no-drift"]);
+    w.wait_for("the first scan", Duration::from_secs(60), |r| {
+        kind(r) == "scan"
+    });
+    let name = fx.create("made", &[BASE]);
+    w.wait_for("the create", Duration::from_secs(20), |r| {
+        kind(r) == "event" && data(r, "name") == name.as_str()
+    });
+    assert!(w.interrupt().success());
+    let out = std::fs::read_to_string(&w.stdout).unwrap();
+    let entries: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert!(
+        entries.iter().any(|e| e["action"] == "create"
+            && e["name"] == name.as_str()
+            && e["source"] == "container"),
+        "{out}"
+    );
 }

@@ -196,10 +196,7 @@ impl AuditLog {
         let dir = family.dir.clone();
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let lock_path = family.lock();
-        let lock = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let lock = private(OpenOptions::new().create(true).truncate(false).write(true))
             .open(&lock_path)
             .map_err(io(&lock_path))?;
         match lock.try_lock() {
@@ -283,9 +280,7 @@ impl AuditLog {
         let line = serde_json::to_string(&rec).expect("records serialise");
         if open.is_none() {
             *open = Some(
-                OpenOptions::new()
-                    .create(true)
-                    .append(true)
+                private(OpenOptions::new().create(true).append(true))
                     .open(&current)
                     .map_err(io(&current))?,
             );
@@ -316,6 +311,17 @@ impl AuditLog {
             }
         })
     }
+}
+
+/// New log files are readable by their owner only: they name containers,
+/// commands and users.
+fn private(o: &mut OpenOptions) -> &mut OpenOptions {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        o.mode(0o600);
+    }
+    o
 }
 
 /// Appends records on its own thread, so neither the UI nor the engine
@@ -723,6 +729,18 @@ mod more_tests {
         assert_eq!(seqs, (16..=40).collect::<Vec<_>>());
         assert_eq!(tail(&p, 1000).unwrap().len(), 40);
         assert!(tail(&dir.path().join("none.jsonl"), 5).unwrap().is_empty());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn log_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("p.jsonl");
+        let mut log = AuditLog::open(&p, 1 << 20).unwrap();
+        log.append("event", json!({})).unwrap();
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
     }
 
     #[test]
