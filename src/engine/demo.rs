@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use super::connect::{Endpoint, EnvSnapshot, FoundBy, Target};
-use super::{EngineError, convert, drift, events};
+use super::{EngineError, convert, drift, events, tracker};
 use crate::model::activity::{Activity, Drift, ExecSession, Gone};
 use crate::model::stats::StatsPoint;
 use crate::model::{ContainerState, Inventory};
@@ -226,25 +226,17 @@ pub fn timeline(
             continue;
         };
         if let Some(g) = c.gone {
-            let mut a = super::tracker::assessed(c, ca);
+            let mut a = tracker::assessed(c, ca);
             a.time = c.started_at.unwrap_or(g.at) + chrono::Duration::milliseconds(150);
             events.push(a);
         }
-        for f in ca.findings.iter().filter(|f| {
-            crate::rules::by_id(f.rule_id)
-                .is_some_and(|r| r.family == crate::rules::Family::Runtime)
-        }) {
-            let title = crate::rules::by_id(f.rule_id).map_or("", |r| r.title);
-            let mut a = Activity::own(
-                "finding",
-                format!("{title}: {}", f.evidence),
-                Some(f.severity),
-            );
+        for f in ca
+            .findings
+            .iter()
+            .filter(|f| tracker::is_runtime_rule(f.rule_id))
+        {
+            let mut a = tracker::finding_activity(c, f.rule_id, f.severity, &f.evidence);
             a.time = last + chrono::Duration::seconds(1);
-            a.actor = c.id.clone();
-            a.container_id = Some(c.id.clone());
-            a.name = c.name.clone();
-            a.rule = Some(f.rule_id.to_string());
             events.push(a);
         }
     }

@@ -44,11 +44,23 @@ impl Tracker {
 
     /// The container as last seen (scan, event inspect, or gone).
     pub fn container(&self, id: &str) -> Option<&Container> {
-        self.base
-            .as_ref()
-            .and_then(|b| b.containers.iter().find(|c| c.id == id))
-            .or_else(|| self.extra.get(id))
+        self.live()
+            .find(|c| c.id == id)
             .or_else(|| self.gone.get(id))
+    }
+
+    /// Containers the engine still has: the last scan and those seen since
+    /// only through events.
+    fn live(&self) -> impl Iterator<Item = &Container> {
+        self.base
+            .iter()
+            .flat_map(|b| b.containers.iter())
+            .chain(self.extra.values())
+    }
+
+    fn running(&self) -> impl Iterator<Item = &Container> {
+        self.live()
+            .filter(|c| c.state == crate::model::ContainerState::Running)
     }
 
     pub fn gone_count(&self) -> usize {
@@ -60,10 +72,7 @@ impl Tracker {
     pub fn apply_scan(&mut self, mut inv: Inventory, now: DateTime<Utc>) {
         let live: HashSet<String> = inv.containers.iter().map(|c| c.id.clone()).collect();
         let vanished: Vec<Container> = self
-            .base
-            .iter()
-            .flat_map(|b| b.containers.iter())
-            .chain(self.extra.values())
+            .live()
             .filter(|c| !live.contains(&c.id))
             .cloned()
             .collect();
@@ -213,22 +222,12 @@ impl Tracker {
 
     /// Running containers to check for drift.
     pub fn drift_targets(&self) -> Vec<super::drift::Target> {
-        self.base
-            .iter()
-            .flat_map(|b| b.containers.iter())
-            .chain(self.extra.values())
-            .filter(|c| c.state == crate::model::ContainerState::Running)
-            .map(super::drift::Target::of)
-            .collect()
+        self.running().map(super::drift::Target::of).collect()
     }
 
     /// Running containers (not gone): `(id, has a memory limit)`.
     pub fn merged_running(&self) -> Vec<(String, bool)> {
-        self.base
-            .iter()
-            .flat_map(|b| b.containers.iter())
-            .chain(self.extra.values())
-            .filter(|c| c.state == crate::model::ContainerState::Running)
+        self.running()
             .map(|c| (c.id.clone(), c.limits.memory_bytes > 0))
             .collect()
     }
@@ -269,12 +268,10 @@ impl Tracker {
             let is_new_container = !self.known.contains(&c.id);
             let mut fresh: BTreeMap<&str, (Severity, Vec<&str>)> = BTreeMap::new();
             for f in &ca.findings {
-                let runtime = crate::rules::by_id(f.rule_id)
-                    .is_some_and(|r| r.family == crate::rules::Family::Runtime);
                 let key = (
                     c.id.clone(),
                     f.rule_id.to_string(),
-                    if runtime {
+                    if is_runtime_rule(f.rule_id) {
                         f.evidence.clone()
                     } else {
                         String::new()
@@ -295,23 +292,27 @@ impl Tracker {
                 continue;
             }
             for (rule, (severity, evidence)) in fresh {
-                let title = crate::rules::by_id(rule).map(|r| r.title).unwrap_or("");
-                let mut act = Activity::own(
-                    "finding",
-                    format!("{title}: {}", evidence.join("; ")),
-                    Some(severity),
-                );
-                act.actor = c.id.clone();
-                act.container_id = Some(c.id.clone());
-                act.name = c.name.clone();
-                act.rule = Some(rule.to_string());
-                out.push(act);
+                out.push(finding_activity(c, rule, severity, &evidence.join("; ")));
             }
         }
         self.known = inv.containers.iter().map(|c| c.id.clone()).collect();
         self.findings = Some(keys);
         (!first).then_some(out)
     }
+}
+
+/// Rules whose evidence is the news (exec sessions, drift): a new piece of
+/// evidence is a new finding.
+pub fn is_runtime_rule(rule_id: &str) -> bool {
+    crate::rules::by_id(rule_id).is_some_and(|r| r.family == crate::rules::Family::Runtime)
+}
+
+/// A finding that appeared on a container, as a timeline entry.
+pub fn finding_activity(c: &Container, rule: &str, severity: Severity, evidence: &str) -> Activity {
+    let title = crate::rules::by_id(rule).map_or("", |r| r.title);
+    let mut act = Activity::own("finding", format!("{title}: {evidence}"), Some(severity)).about(c);
+    act.rule = Some(rule.to_string());
+    act
 }
 
 /// A container seen for the first time: its score and every finding.
@@ -328,10 +329,7 @@ pub fn assessed(c: &Container, ca: &crate::assess::ContainerAssessment) -> Activ
             crate::rules::by_id(top.rule_id).map_or(top.rule_id, |r| r.title)
         ),
     };
-    let mut act = Activity::own("assessed", detail, worst);
-    act.actor = c.id.clone();
-    act.container_id = Some(c.id.clone());
-    act.name = c.name.clone();
+    let mut act = Activity::own("assessed", detail, worst).about(c);
     act.findings = ca
         .findings
         .iter()

@@ -619,12 +619,7 @@ impl Session<'_> {
                     return Due::Nothing;
                 }
                 if died {
-                    let code = a.attributes.get("exitCode").and_then(|c| c.parse().ok());
-                    self.memory.tracker.exec_ended(&cid, &exec_id, a.time, code);
-                    // What the exec left behind.
-                    if self.cfg.drift {
-                        self.check_drift(&cid);
-                    }
+                    self.exec_died(&cid, &exec_id, &a);
                     due = Due::Reassess;
                 }
             }
@@ -655,6 +650,18 @@ impl Session<'_> {
         }
         self.rec.activity(a);
         due
+    }
+
+    /// An exec ended: note its end and exit code, and check what it left
+    /// behind in the container's filesystem.
+    fn exec_died(&mut self, container_id: &str, exec_id: &str, die: &Activity) {
+        let code = die.attributes.get("exitCode").and_then(|c| c.parse().ok());
+        self.memory
+            .tracker
+            .exec_ended(container_id, exec_id, die.time, code);
+        if self.cfg.drift {
+            self.check_drift(container_id);
+        }
     }
 
     /// Inspect a container the moment it is created or started, so one that
@@ -823,11 +830,7 @@ impl Session<'_> {
                 self.rec.activity(*a);
                 for q in queued {
                     if q.action == "exec_die" {
-                        let code = q.attributes.get("exitCode").and_then(|c| c.parse().ok());
-                        self.memory.tracker.exec_ended(&cid, &exec_id, q.time, code);
-                        if self.cfg.drift {
-                            self.check_drift(&cid);
-                        }
+                        self.exec_died(&cid, &exec_id, &q);
                     }
                     self.rec.activity(q);
                 }

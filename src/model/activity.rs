@@ -186,6 +186,14 @@ impl Activity {
         }
     }
 
+    /// The same entry, about container `c`.
+    pub fn about(mut self, c: &super::Container) -> Self {
+        self.actor = c.id.clone();
+        self.container_id = Some(c.id.clone());
+        self.name = c.name.clone();
+        self
+    }
+
     pub fn category(&self) -> Category {
         match (self.source, self.action.as_str()) {
             (Source::Shipshape, "gap") => Category::Gap,
