@@ -42,6 +42,8 @@ pub enum Conn {
         found_by: String,
         endpoint: String,
         api_version: String,
+        engine_id: String,
+        engine_name: String,
     },
     Down {
         reason: String,
@@ -305,7 +307,21 @@ pub struct State {
     pub audit: Option<Result<PathBuf, String>>,
     /// Gone containers the user dismissed (empty: all), for the worker.
     pub pending_dismiss: Option<Vec<String>>,
+    /// A different engine answered at the watched endpoint; shown until
+    /// the user dismisses it.
+    pub engine_changed: Option<EngineChanged>,
     order_dirty: bool,
+}
+
+/// What the banner says when another engine took the watched endpoint.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineChanged {
+    pub endpoint: String,
+    /// The `/info` IDs before and after.
+    pub was: String,
+    pub now: String,
+    pub detail: String,
+    pub at: DateTime<Utc>,
 }
 
 /// Timeline entries kept in the window (the audit log keeps everything).
@@ -383,6 +399,7 @@ impl State {
             drift_progress: None,
             audit: None,
             pending_dismiss: None,
+            engine_changed: None,
             order_dirty: true,
         }
     }
@@ -521,12 +538,34 @@ impl State {
                 found_by,
                 endpoint,
                 api_version,
+                engine_id,
+                engine_name,
             } => {
                 self.conn = Conn::Connected {
                     found_by,
                     endpoint,
                     api_version,
+                    engine_id,
+                    engine_name,
                 };
+            }
+            Event::EngineChanged {
+                endpoint,
+                was,
+                now,
+                detail,
+                at,
+            } => {
+                self.engine_changed = Some(EngineChanged {
+                    endpoint,
+                    was,
+                    now,
+                    detail,
+                    at,
+                });
+                // The old engine's charts say nothing about the new one.
+                self.stats.clear();
+                self.selected = None;
             }
             Event::Disconnected { reason, retry_in } => {
                 self.conn = Conn::Down {
@@ -835,6 +874,13 @@ impl App {
         Self::assemble(State::new(mode, settings), link, None, None, None)
     }
 
+    /// Send the UI's commands to `tx` (tests that check what a click asks
+    /// of the worker).
+    pub fn with_commands(mut self, tx: UnboundedSender<Command>) -> Self {
+        self.link.cmd = Some(tx);
+        self
+    }
+
     /// Like [`App::from_channel`], with a runtime for background jobs and a
     /// file picker (tests of export and baseline loading).
     pub fn from_channel_with(
@@ -1111,6 +1157,10 @@ impl App {
         match action {
             Some(crate::ui::Action::Refresh) => self.command(Command::Refresh),
             Some(crate::ui::Action::ReconnectNow) => self.command(Command::ReconnectNow),
+            Some(crate::ui::Action::Rediscover) => {
+                self.state.engine_changed = None;
+                self.command(Command::Rediscover);
+            }
             Some(crate::ui::Action::OpenDemo) => self.switch_to_demo(),
             Some(crate::ui::Action::LeaveDemo) => self.switch_to_live(),
             Some(crate::ui::Action::Export) => self.start_export(),

@@ -49,15 +49,20 @@ fn harness(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
     (h, tx)
 }
 
+fn connected() -> Event {
+    Event::Connected {
+        found_by: "Docker system socket".into(),
+        endpoint: "unix:///var/run/docker.sock".into(),
+        api_version: "1.41".into(),
+        engine_id: "SJ52:2UN6:6YWV:33IG".into(),
+        engine_name: "workstation".into(),
+    }
+}
+
 fn loaded(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
     let (mut h, tx) = harness(mode);
     if mode == Mode::Live {
-        tx.send(Event::Connected {
-            found_by: "Docker system socket".into(),
-            endpoint: "unix:///var/run/docker.sock".into(),
-            api_version: "1.41".into(),
-        })
-        .unwrap();
+        tx.send(connected()).unwrap();
     }
     tx.send(Event::Snapshot(demo_snapshot())).unwrap();
     h.run_steps(3);
@@ -245,12 +250,7 @@ fn losing_the_engine_keeps_the_data_marked_stale_and_reconnect_refreshes() {
     assert_eq!(visible_names(&h), before, "rows are kept");
     assert!(h.state().state.stale);
     h.get_by_label_contains("from before the engine went away");
-    tx.send(Event::Connected {
-        found_by: "Docker system socket".into(),
-        endpoint: "unix:///var/run/docker.sock".into(),
-        api_version: "1.41".into(),
-    })
-    .unwrap();
+    tx.send(connected()).unwrap();
     tx.send(Event::Snapshot(demo_snapshot())).unwrap();
     h.run_steps(2);
     assert!(!h.state().state.stale);
@@ -258,6 +258,73 @@ fn losing_the_engine_keeps_the_data_marked_stale_and_reconnect_refreshes() {
         h.query_by_label_contains("from before the engine went away")
             .is_none()
     );
+}
+
+/// Issue 16: another engine at the watched address is a loud banner that
+/// stays until the user dismisses it; "look again" is the user's choice.
+#[test]
+fn a_different_engine_at_the_watched_address_is_a_banner_until_dismissed() {
+    let (cmd_tx, mut cmd_rx) = unbounded_channel();
+    let (tx, rx) = unbounded_channel();
+    let app = App::from_channel(Mode::Live, rx, Settings::default()).with_commands(cmd_tx);
+    let mut h = build(app);
+    tx.send(connected()).unwrap();
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    tx.send(Event::EngineChanged {
+        endpoint: "unix:///var/run/docker.sock".into(),
+        was: "SJ52:2UN6".into(),
+        now: "IWHC:2S4K".into(),
+        detail: "a different engine answers at unix:///var/run/docker.sock: it was engine SJ52:2UN6:6YW on vm".into(),
+        at: chrono::Utc::now(),
+    })
+    .unwrap();
+    h.run_steps(3);
+    h.get_by_label("A different engine now answers at the watched address");
+    h.get_by_label_contains("it was engine SJ52:2UN6:6YW on vm");
+    // It survives reconnects and new snapshots.
+    tx.send(connected()).unwrap();
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    h.get_by_label("A different engine now answers at the watched address");
+    h.get_by_label("Look for an engine again").click();
+    h.run_steps(2);
+    assert!(matches!(
+        cmd_rx.try_recv(),
+        Ok(shipshape::engine::messages::Command::Rediscover)
+    ));
+    assert!(
+        h.query_by_label("A different engine now answers at the watched address")
+            .is_none()
+    );
+}
+
+#[test]
+fn the_engine_down_banner_offers_to_look_again_but_never_does_it_alone() {
+    let (cmd_tx, mut cmd_rx) = unbounded_channel();
+    let (tx, rx) = unbounded_channel();
+    let app = App::from_channel(Mode::Live, rx, Settings::default()).with_commands(cmd_tx);
+    let mut h = build(app);
+    tx.send(Event::Disconnected {
+        reason: "the engine socket /var/run/docker.sock (from Docker system socket) does not exist"
+            .into(),
+        retry_in: Duration::from_secs(2),
+    })
+    .unwrap();
+    h.run_steps(3);
+    assert!(cmd_rx.try_recv().is_err(), "nothing is sent by itself");
+    h.get_by_label("Retry now").click();
+    h.run_steps(2);
+    assert!(matches!(
+        cmd_rx.try_recv(),
+        Ok(shipshape::engine::messages::Command::ReconnectNow)
+    ));
+    h.get_by_label("Look for another engine").click();
+    h.run_steps(2);
+    assert!(matches!(
+        cmd_rx.try_recv(),
+        Ok(shipshape::engine::messages::Command::Rediscover)
+    ));
 }
 
 #[test]

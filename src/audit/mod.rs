@@ -18,7 +18,7 @@
 //! `NAME.lock` beside it. One process writes at a time (the lock file).
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -31,6 +31,88 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 pub const CURRENT: &str = "audit.jsonl";
 /// Rotate when the current file reaches this size.
 pub const DEFAULT_MAX_BYTES: u64 = 16 << 20;
+/// The longest line a log may hold. A record is far smaller (values in it
+/// are bounded where they are read); a longer line is damage, and reading
+/// stops there instead of growing without bound.
+pub const MAX_LINE: usize = 4 << 20;
+
+/// One line of a log file, as read.
+enum RawLine {
+    /// Ended by a newline (not included).
+    Full(Vec<u8>),
+    /// The file ends without a newline: a write cut short, or an editor.
+    Unterminated(Vec<u8>),
+    /// Longer than [`MAX_LINE`] (the rest of it was skipped).
+    TooLong,
+}
+
+fn next_line(r: &mut impl BufRead) -> std::io::Result<Option<RawLine>> {
+    let mut buf = Vec::new();
+    let n = r
+        .by_ref()
+        .take(MAX_LINE as u64 + 1)
+        .read_until(b'\n', &mut buf)?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+        return Ok(Some(RawLine::Full(buf)));
+    }
+    if buf.len() > MAX_LINE {
+        // Skip to the end of this line without keeping it.
+        loop {
+            let chunk = r.fill_buf()?;
+            if chunk.is_empty() {
+                break;
+            }
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(i) => {
+                    r.consume(i + 1);
+                    break;
+                }
+                None => {
+                    let len = chunk.len();
+                    r.consume(len);
+                }
+            }
+        }
+        return Ok(Some(RawLine::TooLong));
+    }
+    Ok(Some(RawLine::Unterminated(buf)))
+}
+
+/// What the end of a log file holds.
+#[derive(Debug, Default)]
+struct FileTail {
+    /// The last complete, non-blank line.
+    last: Option<String>,
+    /// Bytes after the last newline (a torn write), if any.
+    torn: Option<Vec<u8>>,
+}
+
+fn file_tail(path: &Path) -> Result<FileTail, AuditError> {
+    let f = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(FileTail::default()),
+        Err(e) => return Err(io(path)(e)),
+    };
+    let mut r = BufReader::new(f);
+    let mut out = FileTail::default();
+    while let Some(line) = next_line(&mut r).map_err(io(path))? {
+        match line {
+            RawLine::Full(b) => {
+                let text = String::from_utf8(b).map_err(|_| AuditError::Damaged(path.into()))?;
+                if !text.trim().is_empty() {
+                    out.last = Some(text);
+                }
+            }
+            RawLine::Unterminated(b) => out.torn = Some(b),
+            RawLine::TooLong => return Err(AuditError::Damaged(path.into())),
+        }
+    }
+    Ok(out)
+}
 
 /// The files that make up one log.
 #[derive(Debug, Clone)]
@@ -145,6 +227,8 @@ pub enum AuditError {
          this one does not record — give it its own file with --audit-log"
     )]
     Busy(PathBuf),
+    #[error("audit log {0} is full: its record numbers are used up; start a new log")]
+    Exhausted(PathBuf),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
@@ -213,12 +297,25 @@ impl AuditLog {
             last_line_hash: GENESIS.into(),
             _lock: lock,
         };
-        // Continue from the last line of the current file, or of the newest
-        // rotated file when the current one is empty or missing.
+        // Continue from the last complete line of the current file, or of
+        // the newest rotated file when the current one has none.
+        let current_tail = file_tail(&log.family.current)?;
         let mut files = log.family.rotated()?;
         files.push(log.family.current.clone());
-        for f in files.iter().rev() {
-            if let Some(line) = last_line(f)? {
+        for (i, f) in files.iter().enumerate().rev() {
+            let tail = if i + 1 == files.len() {
+                FileTail {
+                    last: current_tail.last.clone(),
+                    torn: None,
+                }
+            } else {
+                file_tail(f)?
+            };
+            // Only the file being written can end in a cut-short write.
+            if tail.torn.is_some() {
+                return Err(AuditError::Damaged(f.clone()));
+            }
+            if let Some(line) = tail.last {
                 let rec: Record =
                     serde_json::from_str(&line).map_err(|_| AuditError::Damaged(f.clone()))?;
                 log.seq = rec.seq;
@@ -226,7 +323,54 @@ impl AuditLog {
                 break;
             }
         }
+        if let Some(torn) = current_tail.torn {
+            log.seal(&torn)?;
+        }
         Ok(log)
+    }
+
+    /// The current file ends without a newline: a crash cut a write short
+    /// (or an editor dropped the final newline). Never append onto it.
+    ///
+    /// A complete, linking record that only lacks its newline gets the
+    /// newline. Anything else is ended with a newline and followed by a
+    /// `torn_tail` record holding the torn bytes' length and SHA-256, so
+    /// `verify` can prove the chain across it and nothing is deleted.
+    fn seal(&mut self, torn: &[u8]) -> Result<(), AuditError> {
+        let current = self.family.current.clone();
+        let whole = std::str::from_utf8(torn)
+            .ok()
+            .and_then(|t| serde_json::from_str::<Record>(t).ok())
+            .filter(|r| {
+                r.hash == r.content_hash()
+                    && r.prev == self.last_line_hash
+                    && Some(r.seq) == self.seq.checked_add(1)
+            });
+        let mut f = private(OpenOptions::new().append(true))
+            .open(&current)
+            .map_err(io(&current))?;
+        f.write_all(b"\n").map_err(io(&current))?;
+        f.sync_data().map_err(io(&current))?;
+        drop(f);
+        match whole {
+            Some(rec) => {
+                self.seq = rec.seq;
+                self.last_line_hash = sha(torn);
+                self.commit(None)
+            }
+            None => {
+                self.append(
+                    "torn_tail",
+                    serde_json::json!({
+                        "bytes": torn.len(),
+                        "sha256": sha(torn),
+                        "note": "the line before this record is a write that was cut short \
+                                 (a crash or a full disk); it was kept as it is",
+                    }),
+                )?;
+                Ok(())
+            }
+        }
     }
 
     /// Append one record (durably: synced before this returns); rotates
@@ -264,12 +408,20 @@ impl AuditLog {
             if let Some(f) = open.take() {
                 f.sync_data().map_err(io(&current))?;
             }
-            let first = first_seq(&current)?.unwrap_or(self.seq + 1);
+            let next = self
+                .seq
+                .checked_add(1)
+                .ok_or_else(|| AuditError::Exhausted(current.clone()))?;
+            let first = first_seq(&current)?.unwrap_or(next);
             let rotated = self.family.rotated_name(first);
             std::fs::rename(&current, &rotated).map_err(io(&rotated))?;
         }
+        let seq = self
+            .seq
+            .checked_add(1)
+            .ok_or_else(|| AuditError::Exhausted(current.clone()))?;
         let mut rec = Record {
-            seq: self.seq + 1,
+            seq,
             time: Utc::now(),
             kind: kind.into(),
             data,
@@ -430,21 +582,6 @@ pub fn tail(current: &Path, n: usize) -> Result<Vec<Record>, AuditError> {
     Ok(out)
 }
 
-fn last_line(path: &Path) -> Result<Option<String>, AuditError> {
-    match File::open(path) {
-        Ok(f) => Ok(BufReader::new(f)
-            .lines()
-            .map_while(Result::ok)
-            .filter(|l| !l.trim().is_empty())
-            .last()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(AuditError::Io {
-            path: path.to_path_buf(),
-            source: e,
-        }),
-    }
-}
-
 fn first_seq(path: &Path) -> Result<Option<u64>, AuditError> {
     let f = File::open(path).map_err(io(path))?;
     Ok(BufReader::new(f)
@@ -475,6 +612,19 @@ impl std::fmt::Display for Problem {
 pub struct Verified {
     pub records: u64,
     pub files: usize,
+    /// The log ends in a write that was cut short (this many bytes, no
+    /// newline) after its last committed record: what a crash leaves. Not
+    /// tampering; the next shipshape to open the log seals it.
+    pub torn_tail: Option<usize>,
+}
+
+/// A line that is not a valid record, kept until the next line says
+/// whether it is a sealed torn write.
+struct Suspect {
+    line: usize,
+    sha: String,
+    bytes: usize,
+    message: String,
 }
 
 /// Verify a log: a directory (its `audit.jsonl` family), a log file with
@@ -503,59 +653,118 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
     let mut prev_hash: Option<String> = None;
     let mut prev_seq: Option<u64> = None;
     let mut records = 0;
-    for file in &files {
+    let mut torn_tail = None;
+    for (fi, file) in files.iter().enumerate() {
+        let last_file = fi + 1 == files.len();
+        let bad = |line: usize, message: String| {
+            Ok(Err(Problem {
+                file: file.clone(),
+                line,
+                message,
+            }))
+        };
         let f = File::open(file).map_err(io(file))?;
-        for (i, line) in BufReader::new(f).lines().enumerate() {
-            let line = line.map_err(io(file))?;
-            if line.trim().is_empty() {
+        let mut reader = BufReader::new(f);
+        let mut suspect: Option<Suspect> = None;
+        let mut i = 0;
+        while let Some(raw) = next_line(&mut reader).map_err(io(file))? {
+            i += 1;
+            let (bytes, terminated) = match raw {
+                RawLine::Full(b) => (b, true),
+                RawLine::Unterminated(b) => (b, false),
+                RawLine::TooLong => {
+                    return bad(
+                        i,
+                        format!("line longer than {MAX_LINE} bytes: not an audit record"),
+                    );
+                }
+            };
+            if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let bad = |message: String| {
-                Ok(Err(Problem {
-                    file: file.clone(),
-                    line: i + 1,
-                    message,
-                }))
-            };
-            let Ok(rec) = serde_json::from_str::<Record>(&line) else {
-                return bad("not an audit record (edited or damaged)".into());
-            };
-            if rec.hash != rec.content_hash() {
-                return bad(format!(
+            let parsed = std::str::from_utf8(&bytes)
+                .ok()
+                .and_then(|t| serde_json::from_str::<Record>(t).ok());
+            let rec = match parsed {
+                None => Err("not an audit record (edited or damaged)".to_string()),
+                Some(r) if r.hash != r.content_hash() => Err(format!(
                     "record {} was edited: its content no longer matches its hash",
-                    rec.seq
-                ));
+                    r.seq
+                )),
+                Some(r) => Ok(r),
+            };
+            let rec = match rec {
+                Ok(r) => r,
+                Err(message) => {
+                    if let Some(s) = suspect.take() {
+                        return bad(s.line, s.message);
+                    }
+                    if !terminated && last_file {
+                        // A write cut short at the very end: judged below
+                        // against the head.
+                        torn_tail = Some(bytes.len());
+                        break;
+                    }
+                    suspect = Some(Suspect {
+                        line: i,
+                        sha: sha(&bytes),
+                        bytes: bytes.len(),
+                        message,
+                    });
+                    continue;
+                }
+            };
+            // A damaged line is only acceptable as a torn write that the
+            // very next record seals, by its length and hash.
+            if let Some(s) = suspect.take() {
+                let sealed = rec.kind == "torn_tail"
+                    && rec.data["sha256"].as_str() == Some(s.sha.as_str())
+                    && rec.data["bytes"].as_u64() == Some(s.bytes as u64);
+                if !sealed {
+                    return bad(s.line, s.message);
+                }
+            }
+            if rec.seq == 0 {
+                return bad(i, "record number 0 is out of range (damaged)".into());
             }
             if let Some(ps) = prev_seq {
                 if rec.seq <= ps {
-                    return bad(format!(
-                        "record {} comes after record {ps}: records were reordered or replayed",
-                        rec.seq
-                    ));
+                    return bad(
+                        i,
+                        format!(
+                            "record {} comes after record {ps}: records were reordered or replayed",
+                            rec.seq
+                        ),
+                    );
                 }
-                if rec.seq != ps + 1 {
-                    return bad(format!(
-                        "records {}..{} are missing (deleted)",
-                        ps + 1,
-                        rec.seq - 1
-                    ));
+                if Some(rec.seq) != ps.checked_add(1) {
+                    return bad(
+                        i,
+                        format!("records {}..{} are missing (deleted)", ps + 1, rec.seq - 1),
+                    );
                 }
             }
             match &prev_hash {
                 Some(h) if *h != rec.prev => {
-                    return bad(format!(
-                        "record {} does not link to the record before it: that record was changed or removed",
-                        rec.seq
-                    ));
+                    return bad(
+                        i,
+                        format!(
+                            "record {} does not link to the record before it: that record was changed or removed",
+                            rec.seq
+                        ),
+                    );
                 }
                 None if rec.seq == 1 && rec.prev != GENESIS => {
-                    return bad("the first record does not start the chain".into());
+                    return bad(i, "the first record does not start the chain".into());
                 }
                 _ => {}
             }
-            prev_hash = Some(sha(line.as_bytes()));
+            prev_hash = Some(sha(&bytes));
             prev_seq = Some(rec.seq);
             records += 1;
+        }
+        if let Some(s) = suspect {
+            return bad(s.line, s.message);
         }
     }
     if let (Some(h), Some(last)) = (head, files.last()) {
@@ -575,6 +784,7 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
     Ok(Ok(Verified {
         records,
         files: files.len(),
+        torn_tail,
     }))
 }
 
@@ -614,7 +824,8 @@ mod tests {
             verify(dir.path()).unwrap(),
             Ok(Verified {
                 records: 6,
-                files: 1
+                files: 1,
+                torn_tail: None,
             })
         );
     }
@@ -683,7 +894,8 @@ mod tests {
             verify(dir.path()).unwrap(),
             Ok(Verified {
                 records: 40,
-                files: files.len() + 1
+                files: files.len() + 1,
+                torn_tail: None,
             })
         );
         // Deleting a whole rotated file in the middle is detected.
@@ -780,5 +992,167 @@ mod more_tests {
         // A rotated file alone verifies as its own chain.
         let alone = verify(&rotated[0]).unwrap().unwrap();
         assert_eq!(alone.files, 1);
+    }
+}
+
+/// Issue 17: a crash must never make an honest log look tampered with.
+#[cfg(test)]
+mod torn_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn log_with(p: &Path, n: u64) {
+        let mut log = AuditLog::open(p, 1 << 20).unwrap();
+        for i in 0..n {
+            log.append("scan", json!({ "containers": i })).unwrap();
+        }
+    }
+
+    fn cut(p: &Path, keep_of_last: usize) -> Vec<u8> {
+        let text = std::fs::read(p).unwrap();
+        // Drop the final newline and all but `keep_of_last` bytes of the
+        // last line: a write cut short.
+        let body = &text[..text.len() - 1];
+        let start = body.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let kept = [&body[..start], &body[start..start + keep_of_last]].concat();
+        std::fs::write(p, &kept).unwrap();
+        body[start..start + keep_of_last].to_vec()
+    }
+
+    /// The reproduction from the issue: the last record has no final
+    /// newline. It used to be glued to the next append.
+    #[test]
+    fn a_complete_last_record_without_its_newline_is_continued_not_glued() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CURRENT);
+        log_with(&p, 3);
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, text.trim_end_matches('\n')).unwrap();
+        assert_eq!(verify(&p).unwrap().unwrap().records, 3);
+        let mut log = AuditLog::open(&p, 1 << 20).unwrap();
+        log.append("export", json!({})).unwrap();
+        drop(log);
+        let v = verify(&p).unwrap().unwrap();
+        assert_eq!((v.records, v.torn_tail), (4, None));
+    }
+
+    /// A crash between the write and the head: the cut record was never
+    /// committed. verify says so (not tampered); open seals it with a
+    /// `torn_tail` record carrying the bytes' hash; the chain verifies.
+    #[test]
+    fn a_torn_last_write_is_sealed_and_the_chain_stays_provable() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CURRENT);
+        log_with(&p, 4);
+        // Roll the head back to record 3, as a crash before the head
+        // update leaves it, then cut record 4 short.
+        let recs = tail(&p, 10).unwrap();
+        let line3 = std::fs::read_to_string(&p)
+            .unwrap()
+            .lines()
+            .nth(2)
+            .unwrap()
+            .to_string();
+        std::fs::write(
+            Family::of(&p).head(),
+            serde_json::to_string(&Head {
+                seq: recs[2].seq,
+                line_hash: sha(line3.as_bytes()),
+            })
+            .unwrap(),
+        )
+        .unwrap();
+        let torn = cut(&p, 40);
+        let v = verify(&p).unwrap().unwrap();
+        assert_eq!((v.records, v.torn_tail), (3, Some(40)));
+
+        let mut log = AuditLog::open(&p, 1 << 20).unwrap();
+        let next = log.append("event", json!({ "after": "crash" })).unwrap();
+        drop(log);
+        assert_eq!(next.seq, 5, "the torn_tail record is number 4");
+        let v = verify(&p).unwrap().unwrap();
+        assert_eq!((v.records, v.torn_tail), (5, None));
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[3].as_bytes(),
+            &torn[..],
+            "the torn bytes are kept as they were"
+        );
+        let seal: Record = serde_json::from_str(lines[4]).unwrap();
+        assert_eq!(seal.kind, "torn_tail");
+        assert_eq!(seal.data["bytes"], 40);
+        assert_eq!(seal.data["sha256"], sha(&torn));
+    }
+
+    /// A torn write where the head says the record was committed is not a
+    /// crash: it stays an error.
+    #[test]
+    fn a_committed_record_cut_short_is_still_damage() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CURRENT);
+        log_with(&p, 4);
+        cut(&p, 40);
+        let e = verify(&p).unwrap().unwrap_err();
+        assert!(e.message.contains("tail was deleted"), "{e}");
+    }
+
+    /// Sealing cannot launder an edit: a damaged line in the middle that
+    /// no torn_tail record vouches for is reported at that line.
+    #[test]
+    fn a_damaged_middle_line_without_a_seal_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CURRENT);
+        log_with(&p, 4);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        lines[1].truncate(30);
+        std::fs::write(&p, lines.join("\n") + "\n").unwrap();
+        let e = verify(&p).unwrap().unwrap_err();
+        assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn record_numbers_that_would_overflow_are_refused_not_wrapped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CURRENT);
+        let mut rec = Record {
+            seq: u64::MAX,
+            time: Utc::now(),
+            kind: "scan".into(),
+            data: json!({}),
+            prev: GENESIS.into(),
+            hash: String::new(),
+        };
+        rec.hash = rec.content_hash();
+        std::fs::write(&p, serde_json::to_string(&rec).unwrap() + "\n").unwrap();
+        let mut log = AuditLog::open(&p, 1 << 20).unwrap();
+        let e = log.append("scan", json!({})).unwrap_err();
+        assert!(matches!(e, AuditError::Exhausted(_)), "{e}");
+        // Record number 0 is damage.
+        rec.seq = 0;
+        rec.hash = rec.content_hash();
+        std::fs::write(&p, serde_json::to_string(&rec).unwrap() + "\n").unwrap();
+        drop(log);
+        let e = verify(&p).unwrap().unwrap_err();
+        assert!(e.message.contains("out of range"), "{e}");
+    }
+
+    #[test]
+    fn a_monster_line_is_refused_without_reading_it_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CURRENT);
+        log_with(&p, 2);
+        let mut f = OpenOptions::new().append(true).open(&p).unwrap();
+        f.write_all(&vec![b'x'; MAX_LINE + 10]).unwrap();
+        f.write_all(b"\n").unwrap();
+        drop(f);
+        let e = verify(&p).unwrap().unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("longer than"), "{e}");
+        assert!(matches!(
+            AuditLog::open(&p, 1 << 20),
+            Err(AuditError::Damaged(_))
+        ));
     }
 }

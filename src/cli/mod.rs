@@ -279,6 +279,13 @@ fn audit_verify(path: Option<&std::path::Path>) -> Exit {
                 v.files,
                 path.display()
             );
+            if let Some(bytes) = v.torn_tail {
+                println!(
+                    "note: the log ends in a write that was cut short ({bytes} bytes after the last \
+                     committed record, as a crash leaves it). It is not tampering; the next shipshape \
+                     that opens the log seals it with a torn_tail record."
+                );
+            }
             Exit::Clean
         }
         Ok(Err(problem)) => {

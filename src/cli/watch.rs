@@ -117,8 +117,18 @@ impl Printer {
                 eprintln!("shipshape: connecting (attempt {attempt})…");
             }
             Event::Connected {
-                endpoint, found_by, ..
-            } => eprintln!("shipshape: watching {endpoint} ({found_by})"),
+                endpoint,
+                found_by,
+                engine_id,
+                engine_name,
+                ..
+            } => eprintln!(
+                "shipshape: watching {endpoint} ({found_by}): engine {} on {engine_name}",
+                crate::model::short_id(&engine_id)
+            ),
+            Event::EngineChanged { detail, .. } => {
+                eprintln!("shipshape: WARNING: {detail}");
+            }
             Event::Disconnected { reason, retry_in } => eprintln!(
                 "shipshape: engine lost: {reason} — retrying in {} s",
                 retry_in.as_secs()

@@ -19,8 +19,13 @@ use crate::model::{Activity, Inventory};
 pub enum Command {
     /// Take a fresh snapshot now.
     Refresh,
-    /// Stop waiting for the backoff timer and try to connect now.
+    /// Stop waiting for the backoff timer and try to connect now (to the
+    /// same endpoint).
     ReconnectNow,
+    /// Forget the endpoint being watched and look for an engine again
+    /// (`--host`, `DOCKER_HOST`, the context, the sockets). Only ever on
+    /// the user's request: losing an engine never does this.
+    Rediscover,
     /// Change how often the inventory is polled.
     SetPollInterval(Duration),
     /// Stop showing these gone containers (all gone ones when empty).
@@ -52,6 +57,20 @@ pub enum Event {
         found_by: String,
         endpoint: String,
         api_version: String,
+        /// The engine's `/info` ID.
+        engine_id: String,
+        /// The engine's `/info` Name (its host).
+        engine_name: String,
+    },
+    /// A different engine (another `/info` ID) now answers at the endpoint
+    /// being watched. Loud: a banner until dismissed, and a high-severity
+    /// audit record. Everything known about the old engine was dropped.
+    EngineChanged {
+        endpoint: String,
+        was: String,
+        now: String,
+        detail: String,
+        at: DateTime<Utc>,
     },
     /// The engine cannot be reached (or was lost). `retry_in` is when the
     /// next attempt happens. Existing state stays, marked stale.

@@ -18,12 +18,12 @@ pub fn reading(s: &ContainerStatsResponse) -> StatsReading {
         .or_else(|| stats.get("cache"))
         .copied()
         .unwrap_or(0);
-    let (mut rx, mut tx) = (0, 0);
+    let (mut rx, mut tx) = (0u64, 0u64);
     for n in s.networks.clone().unwrap_or_default().values() {
-        rx += n.rx_bytes.unwrap_or(0);
-        tx += n.tx_bytes.unwrap_or(0);
+        rx = rx.saturating_add(n.rx_bytes.unwrap_or(0));
+        tx = tx.saturating_add(n.tx_bytes.unwrap_or(0));
     }
-    let (mut br, mut bw) = (0, 0);
+    let (mut br, mut bw) = (0u64, 0u64);
     for e in s
         .blkio_stats
         .clone()
@@ -31,8 +31,8 @@ pub fn reading(s: &ContainerStatsResponse) -> StatsReading {
         .unwrap_or_default()
     {
         match e.op.as_deref().map(str::to_ascii_lowercase).as_deref() {
-            Some("read") => br += e.value.unwrap_or(0),
-            Some("write") => bw += e.value.unwrap_or(0),
+            Some("read") => br = br.saturating_add(e.value.unwrap_or(0)),
+            Some("write") => bw = bw.saturating_add(e.value.unwrap_or(0)),
             _ => {}
         }
     }
@@ -86,5 +86,27 @@ mod tests {
         assert_eq!(r.net_rx, 736);
         assert_eq!(r.pids, 1);
         assert!(r.t > 1.7e9);
+    }
+
+    /// Issue 17: two networks whose counters sum past `u64::MAX` panicked
+    /// in debug builds (and wrapped in release).
+    #[test]
+    fn counters_that_overflow_saturate() {
+        let s: ContainerStatsResponse = serde_json::from_value(serde_json::json!({
+            "networks": {
+                "a": { "rx_bytes": u64::MAX, "tx_bytes": u64::MAX - 1 },
+                "b": { "rx_bytes": 5, "tx_bytes": 5 }
+            },
+            "blkio_stats": { "io_service_bytes_recursive": [
+                { "op": "read", "value": u64::MAX },
+                { "op": "read", "value": 1 },
+                { "op": "write", "value": u64::MAX },
+                { "op": "write", "value": 9 }
+            ]}
+        }))
+        .unwrap();
+        let r = reading(&s);
+        assert_eq!((r.net_rx, r.net_tx), (u64::MAX, u64::MAX));
+        assert_eq!((r.blk_read, r.blk_write), (u64::MAX, u64::MAX));
     }
 }

@@ -99,6 +99,7 @@ impl Recorder {
     /// Show an activity and write it down.
     fn activity(&self, a: Activity) {
         let kind = match a.category() {
+            Category::Gap if a.action == "engine_changed" => "engine_changed",
             Category::Gap => "gap",
             Category::Finding => "finding",
             Category::Exec if a.exec.is_some() => "exec",
@@ -148,6 +149,99 @@ pub fn backoff(attempt: u32) -> Duration {
 enum SessionEnd {
     Shutdown,
     Lost(String),
+    /// The user asked to look for an engine again.
+    Rediscover,
+}
+
+/// Which engine answered at an endpoint.
+///
+/// Docker's `/info` `ID` comes from the daemon's key file
+/// (`/etc/docker/key.json`), so two engines on one host that share that
+/// file report the same ID (measured with Docker 20.10). Their data roots
+/// always differ, so the pair tells engines apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identity {
+    /// `/info` `ID`.
+    id: String,
+    /// `/info` `DockerRootDir`.
+    root: String,
+    /// `/info` `Name` (the engine host's name).
+    name: String,
+}
+
+impl Identity {
+    fn same_engine(&self, other: &Identity) -> bool {
+        self.id == other.id && self.root == other.root
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "engine {} on {}, data in {}",
+            crate::model::short_id(&self.id),
+            self.name,
+            self.root
+        )
+    }
+}
+
+/// Ask the engine who it is. A connection that cannot answer this is no
+/// connection.
+async fn identify(engine: &Engine) -> Result<Identity, String> {
+    let info = engine.info().await.map_err(|e| e.to_string())?;
+    Ok(Identity {
+        id: info.id.unwrap_or_default(),
+        root: info.docker_root_dir.unwrap_or_default(),
+        name: info.name.unwrap_or_default(),
+    })
+}
+
+/// A different engine now answers at the endpoint this worker watches: say
+/// so loudly, on screen and in the audit log. The caller starts afresh.
+fn engine_changed(rec: &Recorder, target: &super::Target, before: &Identity, now: &Identity) {
+    let endpoint = target.endpoint.to_string();
+    let detail = format!(
+        "a different engine answers at {endpoint}: it was {}, it is now {}. \
+         Everything shown from here on is about the new engine; the old one is not watched.",
+        before.describe(),
+        now.describe(),
+    );
+    let mut a = Activity::own("engine_changed", detail.clone(), Some(Severity::High));
+    a.attributes.insert("endpoint".into(), endpoint.clone());
+    for (prefix, who) in [("was", before), ("now", now)] {
+        a.attributes.insert(format!("{prefix}_id"), who.id.clone());
+        a.attributes
+            .insert(format!("{prefix}_root"), who.root.clone());
+        a.attributes
+            .insert(format!("{prefix}_name"), who.name.clone());
+    }
+    rec.sink.send(Event::EngineChanged {
+        endpoint,
+        was: before.id.clone(),
+        now: now.id.clone(),
+        detail,
+        at: a.time,
+    });
+    rec.activity(a);
+}
+
+/// The user asked to look for an engine again: unpin, forget, and record it.
+fn rediscover(
+    rec: &Recorder,
+    pinned: &mut Option<super::Target>,
+    seen: &mut Option<Identity>,
+    memory: &mut Memory,
+    lost: &mut Option<(DateTime<Utc>, String)>,
+) {
+    rec.audit(
+        "rediscover",
+        serde_json::json!({
+            "was": pinned.as_ref().map(|t| t.endpoint.to_string()),
+        }),
+    );
+    *pinned = None;
+    *seen = None;
+    *memory = Memory::default();
+    *lost = None;
 }
 
 async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<audit::Writer> {
@@ -199,7 +293,12 @@ async fn history(path: PathBuf, sink: &Sink) {
     let Ok(Ok(records)) = read else { return };
     let entries: Vec<Activity> = records
         .into_iter()
-        .filter(|r| matches!(r.kind.as_str(), "event" | "exec" | "finding" | "gap"))
+        .filter(|r| {
+            matches!(
+                r.kind.as_str(),
+                "event" | "exec" | "finding" | "gap" | "engine_changed"
+            )
+        })
         .filter_map(|r| serde_json::from_value(r.data).ok())
         .collect();
     let skip = entries.len().saturating_sub(HISTORY);
@@ -210,6 +309,7 @@ async fn history(path: PathBuf, sink: &Sink) {
 }
 
 /// Everything that outlives one connection.
+#[derive(Default)]
 struct Memory {
     tracker: Tracker,
     resume: Resume,
@@ -234,23 +334,43 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
             "pid": std::process::id(),
         }),
     );
-    let mut memory = Memory {
-        tracker: Tracker::default(),
-        resume: Resume::default(),
-    };
+    let mut memory = Memory::default();
     // When the event stream was lost, and why: becomes a gap on reconnect.
     let mut lost: Option<(DateTime<Utc>, String)> = None;
+    // The endpoint this worker watches. Chosen by discovery at start (or
+    // when the user asks to look again), then pinned: losing the engine
+    // never sends the worker to another one.
+    let mut pinned: Option<super::Target> = None;
+    // The engine last seen at the pinned endpoint (its `/info` ID).
+    let mut seen: Option<Identity> = None;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         sink.send(Event::Connecting { attempt });
-        let delay = match Engine::discover_and_connect(cfg.host.as_deref(), &cfg.env).await {
-            Ok(engine) => {
+        let connected = match &pinned {
+            Some(target) => Engine::connect(target.clone()).await,
+            None => Engine::discover_and_connect(cfg.host.as_deref(), &cfg.env).await,
+        };
+        let connected = match connected {
+            Ok(engine) => identify(&engine).await.map(|id| (engine, id)),
+            Err(e) => Err(e.to_string()),
+        };
+        let delay = match connected {
+            Ok((engine, identity)) => {
                 attempt = 0;
+                pinned.get_or_insert_with(|| engine.target().clone());
+                if let Some(before) = seen.as_ref().filter(|b| !b.same_engine(&identity)) {
+                    engine_changed(&rec, engine.target(), before, &identity);
+                    // Nothing known about the old engine applies to this one.
+                    memory = Memory::default();
+                }
+                seen = Some(identity.clone());
                 sink.send(Event::Connected {
                     found_by: engine.target().found_by.to_string(),
                     endpoint: engine.target().endpoint.to_string(),
                     api_version: engine.api_version().to_string(),
+                    engine_id: identity.id.clone(),
+                    engine_name: identity.name.clone(),
                 });
                 rec.audit(
                     "connect",
@@ -258,11 +378,18 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                         "endpoint": engine.target().endpoint.to_string(),
                         "found_by": engine.target().found_by.to_string(),
                         "api_version": engine.api_version(),
+                        "engine_id": identity.id,
+                        "engine_root": identity.root,
+                        "engine_name": identity.name,
                     }),
                 );
                 let gap = lost.take();
                 match session(&engine, &mut cfg, &mut cmd_rx, &rec, &mut memory, gap).await {
                     SessionEnd::Shutdown => break,
+                    SessionEnd::Rediscover => {
+                        rediscover(&rec, &mut pinned, &mut seen, &mut memory, &mut lost);
+                        Duration::ZERO
+                    }
                     SessionEnd::Lost(reason) => {
                         rec.audit("disconnect", serde_json::json!({ "reason": reason }));
                         // Everything before this moment was read.
@@ -273,12 +400,9 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                     }
                 }
             }
-            Err(e) => {
+            Err(reason) => {
                 let retry_in = backoff(attempt);
-                sink.send(Event::Disconnected {
-                    reason: e.to_string(),
-                    retry_in,
-                });
+                sink.send(Event::Disconnected { reason, retry_in });
                 retry_in
             }
         };
@@ -291,6 +415,11 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                 cmd = cmd_rx.recv() => match cmd {
                     None | Some(Command::Shutdown) => break true,
                     Some(Command::ReconnectNow | Command::Refresh) => { attempt = 0; break false }
+                    Some(Command::Rediscover) => {
+                        rediscover(&rec, &mut pinned, &mut seen, &mut memory, &mut lost);
+                        attempt = 0;
+                        break false;
+                    }
                     Some(Command::SetPollInterval(d)) => cfg.poll_interval = d,
                     Some(Command::Record { kind, data }) => rec.audit(&kind, data),
                     Some(Command::Dismiss(ids)) => {
@@ -533,6 +662,7 @@ async fn session(
             }
             cmd = cmd_rx.recv() => match cmd {
                 None | Some(Command::Shutdown) => return SessionEnd::Shutdown,
+                Some(Command::Rediscover) => return SessionEnd::Rediscover,
                 Some(Command::Refresh) => {
                     rescan_due = None;
                     if let Err(reason) = s.rescan(Trigger::Scan { user: true }).await { return SessionEnd::Lost(reason) }

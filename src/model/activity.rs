@@ -63,7 +63,8 @@ pub enum Category {
     Network,
     /// A new finding on a container (exec as root, drift, a new container).
     Finding,
-    /// The event stream was interrupted.
+    /// Watching was interrupted (the event stream was lost), or another
+    /// engine took the watched endpoint.
     Gap,
     Other,
 }
@@ -196,7 +197,7 @@ impl Activity {
 
     pub fn category(&self) -> Category {
         match (self.source, self.action.as_str()) {
-            (Source::Shipshape, "gap") => Category::Gap,
+            (Source::Shipshape, "gap" | "engine_changed") => Category::Gap,
             (Source::Shipshape, _) => Category::Finding,
             (Source::Container, a) if a.starts_with("exec_") => Category::Exec,
             (

@@ -27,9 +27,16 @@ use chrono::{DateTime, Utc};
 
 /// The 12-character short form of a container or image id (without
 /// `sha256:`), as the docker CLI shows it.
+///
+/// Counted in characters: real ids are hex, but whatever answers at
+/// `DOCKER_HOST`, and any report read back as a baseline, is outside input
+/// (a byte slice would panic inside a multi-byte character).
 pub fn short_id(id: &str) -> &str {
     let id = id.strip_prefix("sha256:").unwrap_or(id);
-    &id[..id.len().min(12)]
+    match id.char_indices().nth(12) {
+        Some((end, _)) => &id[..end],
+        None => id,
+    }
 }
 
 /// Is this address (host, host:port, [v6]:port, or a CIDR) on loopback?
@@ -82,5 +89,29 @@ impl Inventory {
         self.containers
             .iter()
             .filter(move |c| c.image_id == image_id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn short_id_of_hex_and_of_hostile_ids() {
+        assert_eq!(short_id("sha256:0123456789abcdef0123"), "0123456789ab");
+        assert_eq!(short_id("abc"), "abc");
+        // Issue 17: a multi-byte character across byte 12 used to panic.
+        assert_eq!(short_id("aaaaaaaaaaa€"), "aaaaaaaaaaa€");
+        assert_eq!(short_id("aaaaaaaaaaa€€€"), "aaaaaaaaaaa€");
+    }
+
+    proptest! {
+        #[test]
+        fn short_id_never_panics_and_is_a_prefix(id in any::<String>()) {
+            let s = short_id(&id);
+            prop_assert!(id.contains(s));
+            prop_assert!(s.chars().count() <= 12);
+        }
     }
 }

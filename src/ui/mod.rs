@@ -19,6 +19,8 @@ use crate::app::{State, View};
 pub enum Action {
     Refresh,
     ReconnectNow,
+    /// Look for an engine again (the user's choice, never automatic).
+    Rediscover,
     OpenDemo,
     LeaveDemo,
     Export,

@@ -115,6 +115,8 @@ fn connection(ui: &mut Ui, state: &State) {
             found_by,
             endpoint,
             api_version,
+            engine_id,
+            engine_name,
         } => {
             dot(ui, theme::OK_GREEN);
             let engine = state.snapshot.as_ref().map(|s| {
@@ -126,7 +128,8 @@ fn connection(ui: &mut Ui, state: &State) {
             });
             ui.label(engine.unwrap_or_else(|| "Connected".into()))
                 .on_hover_text(format!(
-                    "found by {found_by}\n{endpoint}\nAPI {api_version}"
+                    "found by {found_by}\n{endpoint}\nAPI {api_version}\nengine ID {engine_id} on {engine_name}\n\
+                     shipshape stays on this engine: if it goes away, it waits for it to come back."
                 ));
             ui.label(RichText::new(format!("via {found_by}")).weak());
         }
@@ -173,13 +176,34 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
         .as_ref()
         .is_some_and(|s| !s.inventory.warnings.is_empty());
     let any = matches!(state.conn, Conn::Down { .. })
+        || state.engine_changed.is_some()
         || state.mode == Mode::Demo
         || !state.notices.is_empty()
         || warnings;
     if !any {
         return None;
     }
+    let mut forget_change = false;
     egui::Panel::top("banners").show_separator_line(false).show(ui, |ui| {
+        if let Some(ch) = &state.engine_changed {
+            banner(ui, theme::DOWN_RED, |ui| {
+                ui.label(RichText::new("A different engine now answers at the watched address").strong().color(theme::DOWN_RED));
+                ui.label(format!(
+                    "{} — since {}. {}",
+                    ch.endpoint,
+                    ch.at.with_timezone(&chrono::Local).format("%H:%M:%S"),
+                    ch.detail
+                ));
+                ui.horizontal(|ui| {
+                    if ui.button("I understand").on_hover_text("Hide this notice; the change stays in the audit log").clicked() {
+                        forget_change = true;
+                    }
+                    if ui.button("Look for an engine again").on_hover_text("Run discovery again: --host, DOCKER_HOST, the docker context, the sockets").clicked() {
+                        action = Some(Action::Rediscover);
+                    }
+                });
+            });
+        }
         if let Conn::Down { reason, retry_at } = &state.conn {
             let secs = retry_at.saturating_duration_since(std::time::Instant::now()).as_secs();
             banner(ui, theme::DOWN_RED, |ui| {
@@ -188,8 +212,11 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 ui.horizontal(|ui| {
                     let when = if secs == 0 { "Retrying now…".to_string() } else { format!("Retrying automatically in {secs} s.") };
                     ui.label(RichText::new(when).weak());
-                    if ui.button("Retry now").clicked() {
+                    if ui.button("Retry now").on_hover_text("Try the same engine again now").clicked() {
                         action = Some(Action::ReconnectNow);
+                    }
+                    if ui.button("Look for another engine").on_hover_text("Run discovery again: --host, DOCKER_HOST, the docker context, the sockets. shipshape never switches engines by itself.").clicked() {
+                        action = Some(Action::Rediscover);
                     }
                     if ui.button("Open the demo lab").on_hover_text("Explore risky containers without an engine").clicked() {
                         action = Some(Action::OpenDemo);
@@ -230,6 +257,9 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
     });
     if let Some(i) = dismiss {
         state.notices.remove(i);
+    }
+    if forget_change {
+        state.engine_changed = None;
     }
     action
 }

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)]
 
+pub mod private;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard, OnceLock};
@@ -66,6 +68,8 @@ pub fn docker_quiet(args: &[&str]) {
 
 pub struct Fixture {
     pub prefix: String,
+    /// The engine the fixture works on (`None`: the system engine).
+    host: Option<String>,
     containers: Vec<String>,
     networks: Vec<String>,
     tags: Vec<String>,
@@ -81,10 +85,41 @@ impl Fixture {
             .subsec_nanos();
         Self {
             prefix: format!("ssit-{label}-{}-{nanos:x}", std::process::id()),
+            host: None,
             containers: Vec::new(),
             networks: Vec::new(),
             tags: Vec::new(),
             tmp: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    /// The same, on another engine (a private one).
+    pub fn on(host: String, label: &str) -> Self {
+        let mut f = Self::new(label);
+        f.host = Some(host);
+        f
+    }
+
+    /// The docker CLI against this fixture's engine.
+    pub fn docker(&self, args: &[&str]) -> String {
+        match &self.host {
+            Some(h) => {
+                let mut full = vec!["-H", h.as_str()];
+                full.extend(args);
+                docker(&full)
+            }
+            None => docker(args),
+        }
+    }
+
+    pub fn docker_quiet(&self, args: &[&str]) {
+        match &self.host {
+            Some(h) => {
+                let mut full = vec!["-H", h.as_str()];
+                full.extend(args);
+                docker_quiet(&full)
+            }
+            None => docker_quiet(args),
         }
     }
 
@@ -111,13 +146,13 @@ impl Fixture {
         }
         full.extend(["--name", &name]);
         full.extend(args);
-        docker(&full);
+        self.docker(&full);
         name
     }
 
     pub fn network(&mut self, short: &str) -> String {
         let name = self.name(short);
-        docker(&["network", "create", &name]);
+        self.docker(&["network", "create", &name]);
         self.networks.push(name.clone());
         name
     }
@@ -125,7 +160,7 @@ impl Fixture {
     /// Tag `image` as `<prefix>/<repo>:<tag>` and remember to remove the tag.
     pub fn tag(&mut self, image: &str, repo_tag: &str) -> String {
         let full = format!("{}/{repo_tag}", self.prefix);
-        docker(&["tag", image, &full]);
+        self.docker(&["tag", image, &full]);
         if !self.tags.contains(&full) {
             self.tags.push(full.clone());
         }
@@ -136,13 +171,13 @@ impl Fixture {
 impl Drop for Fixture {
     fn drop(&mut self) {
         for c in &self.containers {
-            docker_quiet(&["rm", "-f", "-v", c]);
+            self.docker_quiet(&["rm", "-f", "-v", c]);
         }
         for n in &self.networks {
-            docker_quiet(&["network", "rm", n]);
+            self.docker_quiet(&["network", "rm", n]);
         }
         for t in &self.tags {
-            docker_quiet(&["rmi", t]);
+            self.docker_quiet(&["rmi", t]);
         }
     }
 }
