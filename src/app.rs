@@ -17,7 +17,7 @@ use crate::engine::worker::{self, Notify, WorkerConfig};
 use crate::engine::{EnvSnapshot, demo};
 use crate::model::activity::{Activity, Category};
 use crate::model::stats::{HostPoint, Ring, StatsPoint};
-use crate::model::{Container, ContainerState, Severity};
+use crate::model::{Container, ContainerState, Severity, SeverityCounts};
 use crate::policy::Policy;
 use crate::report::baseline::{self, Key, Status};
 use crate::report::{Format, Report};
@@ -123,8 +123,8 @@ pub struct Row {
     pub state: ContainerState,
     pub score: u8,
     pub highest: Option<Severity>,
-    /// Active findings by severity, indexed by `Severity as usize`.
-    pub counts: [usize; 5],
+    /// Active findings by severity.
+    pub counts: SeverityCounts,
     pub waived: usize,
     /// Active findings not in the loaded baseline (0 without one).
     pub new_since_baseline: usize,
@@ -144,7 +144,7 @@ pub struct Row {
 
 impl Row {
     fn new(c: &Container, snapshot: &Snapshot) -> Self {
-        let mut counts = [0; 5];
+        let mut counts = SeverityCounts::default();
         let mut waived = 0;
         let (score, highest) = match snapshot.assessment.container(&c.id) {
             Some(a) => {
@@ -152,7 +152,7 @@ impl Row {
                     if f.is_waived() {
                         waived += 1;
                     } else {
-                        counts[f.severity as usize] += 1;
+                        counts.add(f.severity);
                     }
                 }
                 (
@@ -181,8 +181,9 @@ impl Row {
         };
         Self {
             id: c.id.clone(),
-            name: c.name.clone(),
-            image: c.image.clone(),
+            // Shown as they are drawn: hidden characters made visible.
+            name: crate::model::visible(&c.name).into_owned(),
+            image: crate::model::visible(&c.image).into_owned(),
             state: c.state,
             score,
             highest,
@@ -677,10 +678,7 @@ impl State {
                 Column::Image => x.image.cmp(&y.image),
                 Column::State => x.state.cmp(&y.state),
                 Column::Risk => x.score.cmp(&y.score),
-                Column::Severity => x
-                    .highest
-                    .cmp(&y.highest)
-                    .then(x.counts.iter().rev().cmp(y.counts.iter().rev())),
+                Column::Severity => x.highest.cmp(&y.highest).then(x.counts.cmp(&y.counts)),
                 Column::Cpu => cpu(x).total_cmp(&cpu(y)),
                 Column::Memory => mem(x).total_cmp(&mem(y)),
                 Column::Ports => x.ports.cmp(&y.ports),

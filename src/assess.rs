@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 
 use crate::model::{
-    AppliedWaiver, Container, Finding, Image, ImageRef, Inventory, Severity, Subject,
+    AppliedWaiver, Container, Finding, Image, ImageRef, Inventory, Severity, SeverityCounts,
+    Subject,
 };
 use crate::policy::Policy;
 use crate::rules::{self, Check, Ctx, Hit, Rule};
@@ -45,27 +46,22 @@ impl Assessment {
             .chain(self.images.values().flatten())
     }
 
-    /// Active (not waived) findings per severity, indexed like `Severity as usize`.
-    pub fn counts(&self) -> [usize; 5] {
-        let mut out = [0; 5];
-        for f in self.all().filter(|f| !f.is_waived()) {
-            out[f.severity as usize] += 1;
-        }
-        out
+    /// Active (not waived) findings by severity.
+    pub fn counts(&self) -> SeverityCounts {
+        SeverityCounts::active(self.all())
     }
 
     pub fn max_active_severity(&self) -> Option<Severity> {
-        self.all()
-            .filter(|f| !f.is_waived())
-            .map(|f| f.severity)
-            .max()
+        self.counts().highest()
     }
 }
 
 /// Evaluate the whole catalogue.
 pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessment {
+    let index = crate::model::InventoryIndex::new(inv);
     let ctx = Ctx {
         inventory: inv,
+        index: &index,
         policy,
         now,
     };

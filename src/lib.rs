@@ -16,6 +16,8 @@ pub mod assess;
 pub mod audit;
 pub mod cli;
 pub mod engine;
+#[doc(hidden)]
+pub mod fuzz;
 pub mod model;
 pub mod policy;
 pub mod report;

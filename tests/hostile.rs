@@ -170,3 +170,156 @@ fn report_formats_inert(html: &str) {
         }
     }
 }
+
+/// Characters that drive a terminal or reorder text. None may reach a
+/// human-facing output as itself.
+const HIDDEN: [char; 8] = [
+    '\u{1b}', '\u{7}', '\u{9b}', '\u{202e}', '\u{2066}', '\u{2069}', '\u{200b}', '\u{feff}',
+];
+
+fn assert_no_hidden(what: &str, text: &str) {
+    if let Some(c) = text.chars().find(|c| HIDDEN.contains(c)) {
+        panic!("{what} carries U+{:04X} unescaped", c as u32);
+    }
+}
+
+/// Issue 17 (4): escape sequences, C1 controls, bidi overrides and
+/// zero-width characters in labels, image history and exec command lines of
+/// real containers come out visible (`\u{1b}`) in HTML, Markdown, CSV and on
+/// the terminal; JSON and SARIF keep them, properly escaped.
+#[test]
+fn control_and_bidi_characters_are_shown_never_obeyed() {
+    let _serial = serial();
+    let mut fx = Fixture::new("ctrl");
+    let title = "\u{1b}]0;pwned\u{7}\u{1b}[2J";
+    let image = fx.build(
+        "ctrl:1",
+        &format!(
+            "FROM {BASE}\nRUN echo '{title}' >/dev/null\nLABEL note=\"cut\u{202e}gpj.exe\"\nCMD [\"sleep\",\"3600\"]\n"
+        ),
+    );
+    let name = fx.run(
+        "c",
+        &[
+            "--label",
+            &format!("title={title}"),
+            "--label",
+            "csi=a\u{9b}31mred",
+            "--label",
+            "look=web\u{200b}\u{feff}-1",
+            "--label",
+            "iso=\u{2066}x\u{2069}",
+            // A secret-named key: its finding names the key in every format.
+            "-e",
+            &format!("API{title}\u{202e}_TOKEN={SECRET}"),
+            "--cap-add",
+            "SYS_ADMIN",
+            &image,
+        ],
+    );
+    let dir = fx.tmp.path().to_path_buf();
+
+    // JSON keeps the exact text (escaped by the encoder).
+    let json = scan("json", &dir.join("r.json"));
+    assert_no_hidden("the JSON file", &json);
+    let r: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let c = r["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name.as_str())
+        .unwrap();
+    assert_eq!(c["labels"]["title"], title);
+
+    for (format, file) in [("html", "r.html"), ("md", "r.md"), ("csv", "r.csv")] {
+        let text = scan(format, &dir.join(file));
+        assert_no_hidden(format, &text);
+        // Markdown escapes the backslash and the bracket once more.
+        let shown = if format == "md" {
+            "\\\\u{1b}\\]0;pwned\\\\u{7}\\\\u{1b}"
+        } else {
+            "\\u{1b}]0;pwned\\u{7}\\u{1b}"
+        };
+        assert!(text.contains(shown), "{format} shows the escape visibly");
+        assert!(
+            text.contains("\\u{202e}"),
+            "{format} shows the bidi override"
+        );
+    }
+
+    // The terminal: the exec's command line is printed by `watch`, and the
+    // scan summary goes to stderr.
+    let log = dir.join("audit.jsonl");
+    let mut watch = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args([
+            "watch",
+            "--no-drift",
+            "--host",
+            "unix:///var/run/docker.sock",
+            "--audit-log",
+        ])
+        .arg(&log)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("\"kind\":\"scan\"")
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "watch never scanned"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    fx.docker(&[
+        "exec",
+        &name,
+        "sh",
+        "-c",
+        &format!("echo '{title}' >/dev/null"),
+    ]);
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("\"kind\":\"exec\"")
+    {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "the exec was not recorded"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let _ = Command::new("kill")
+        .args(["-INT", &watch.id().to_string()])
+        .status();
+    let _ = watch.wait();
+    let mut out = String::new();
+    let mut err = String::new();
+    use std::io::Read;
+    watch
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    watch
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_no_hidden("watch's output", &out);
+    assert_no_hidden("watch's messages", &err);
+    assert!(
+        out.contains("\\u{1b}]0;pwned"),
+        "the exec is printed, visibly: {out}"
+    );
+    let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["scan", "--host", "unix:///var/run/docker.sock", "-o"])
+        .arg(dir.join("t.json"))
+        .output()
+        .unwrap();
+    assert_no_hidden("scan's summary", &String::from_utf8_lossy(&o.stderr));
+}

@@ -164,6 +164,40 @@ fn selecting_a_row_shows_its_findings_with_evidence_and_fix() {
     assert!(h.query_by_label_contains(postgres_secret).is_none());
 }
 
+/// Issues 15 and 17: a name, label or history line carrying terminal
+/// escapes, bidi overrides or zero-width characters is drawn with those
+/// characters shown as escapes, never obeyed.
+#[test]
+fn hostile_characters_are_drawn_visibly() {
+    let mut inventory = demo::inventory().unwrap();
+    let c = &mut inventory.containers[0];
+    c.name = "web\u{202e}1-nimda\u{1b}[2J".into();
+    c.labels
+        .insert("look".into(), "a\u{200b}b\u{9b}31m\u{2066}x\u{2069}".into());
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    let snap = Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    });
+    let (mut h, tx) = harness(Mode::Live);
+    tx.send(Event::Snapshot(snap)).unwrap();
+    h.run_steps(3);
+    h.get_by_label("web\\u{202e}1-nimda\\u{1b}[2J").click();
+    h.run_steps(3);
+    h.get_by_label("Facts").click();
+    h.run_steps(3);
+    h.get_by_label_contains("look=a\\u{200b}b\\u{9b}31m\\u{2066}x\\u{2069}");
+    for hidden in ["\u{202e}", "\u{1b}", "\u{200b}", "\u{9b}", "\u{2066}"] {
+        assert!(
+            h.query_by_label_contains(hidden).is_none(),
+            "U+{:04X} reached the screen",
+            hidden.chars().next().unwrap() as u32
+        );
+    }
+}
+
 #[test]
 fn secret_values_never_reach_the_screen() {
     let (mut h, _tx) = loaded(Mode::Live);
@@ -538,10 +572,7 @@ fn a_baseline_marks_what_is_new() {
     h.run_steps(2);
     let rows = &h.state().state.rows;
     let pg = rows.iter().find(|r| r.name == "lab-postgres").unwrap();
-    assert_eq!(
-        pg.new_since_baseline,
-        pg.counts.iter().sum::<usize>() + pg.waived
-    );
+    assert_eq!(pg.new_since_baseline, pg.counts.total() + pg.waived);
     assert!(
         rows.iter()
             .filter(|r| r.name != "lab-postgres")

@@ -429,7 +429,9 @@ impl AuditLog {
             hash: String::new(),
         };
         rec.hash = rec.content_hash();
-        let line = serde_json::to_string(&rec).expect("records serialise");
+        // The hash covers the data; the line shows hidden characters as
+        // \u escapes, so `tail -f` on the log cannot drive a terminal.
+        let line = crate::model::json_safe(serde_json::to_string(&rec).expect("records serialise"));
         if open.is_none() {
             *open = Some(
                 private(OpenOptions::new().create(true).append(true))

@@ -11,6 +11,7 @@ use crate::engine::EnvSnapshot;
 use crate::engine::messages::{Command, Event};
 use crate::engine::worker::{self, WorkerConfig};
 use crate::model::activity::Activity;
+use crate::model::visible;
 
 pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     let policy = match super::scan::load_policy(cli.policy.as_deref()) {
@@ -109,12 +110,18 @@ struct Printer {
     audit_failed: bool,
 }
 
+/// One line to the terminal: engine-provided text (names, commands,
+/// reasons) never reaches it with control or bidi characters.
+fn say(line: &str) {
+    eprintln!("{}", visible(line));
+}
+
 impl Printer {
     /// Print one event; true when the audit log could not be opened.
     fn event(&mut self, ev: Event) -> bool {
         match ev {
             Event::Connecting { attempt } if attempt > 1 => {
-                eprintln!("shipshape: connecting (attempt {attempt})…");
+                say(&format!("shipshape: connecting (attempt {attempt})…"));
             }
             Event::Connected {
                 endpoint,
@@ -122,37 +129,37 @@ impl Printer {
                 engine_id,
                 engine_name,
                 ..
-            } => eprintln!(
+            } => say(&format!(
                 "shipshape: watching {endpoint} ({found_by}): engine {} on {engine_name}",
                 crate::model::short_id(&engine_id)
-            ),
+            )),
             Event::EngineChanged { detail, .. } => {
-                eprintln!("shipshape: WARNING: {detail}");
+                say(&format!("shipshape: WARNING: {detail}"));
             }
-            Event::Disconnected { reason, retry_in } => eprintln!(
+            Event::Disconnected { reason, retry_in } => say(&format!(
                 "shipshape: engine lost: {reason} — retrying in {} s",
                 retry_in.as_secs()
-            ),
+            )),
             Event::Snapshot(s) if self.first_snapshot => {
                 self.first_snapshot = false;
                 let c = s.assessment.counts();
-                eprintln!(
+                say(&format!(
                     "shipshape: {} containers, {} images; findings: {} critical, {} high, {} medium, {} low",
                     s.inventory.containers.len(),
                     s.inventory.images.len(),
-                    c[0],
-                    c[1],
-                    c[2],
-                    c[3]
-                );
+                    c.critical,
+                    c.high,
+                    c.medium,
+                    c.low
+                ));
             }
             Event::Activity(a) => self.activity(&a),
-            Event::Warning(w) => eprintln!("shipshape: warning: {w}"),
+            Event::Warning(w) => say(&format!("shipshape: warning: {w}")),
             Event::Audit(Ok(path)) => {
-                eprintln!("shipshape: audit log {}", path.display());
+                say(&format!("shipshape: audit log {}", path.display()));
             }
             Event::Audit(Err(e)) => {
-                eprintln!("shipshape: {e}");
+                say(&format!("shipshape: {e}"));
                 if !self.audit_failed {
                     self.audit_failed = true;
                     return true;
@@ -166,13 +173,13 @@ impl Printer {
     fn activity(&self, a: &Activity) {
         let mut out = std::io::stdout().lock();
         let line = if self.json {
-            serde_json::to_string(a).unwrap_or_default()
+            crate::model::json_safe(serde_json::to_string(a).unwrap_or_default())
         } else {
             format!(
                 "{}  {:<8}  {}",
                 a.time.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
                 a.severity.map_or("", |s| s.as_str()),
-                a.summary()
+                visible(&a.summary())
             )
         };
         let _ = writeln!(out, "{line}");

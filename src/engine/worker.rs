@@ -1033,10 +1033,7 @@ impl Session<'_> {
                     "containers": snapshot.inventory.containers.len(),
                     "gone": self.memory.tracker.gone_count(),
                     "images": snapshot.inventory.images.len(),
-                    "findings": {
-                        "critical": counts[0], "high": counts[1], "medium": counts[2],
-                        "low": counts[3], "info": counts[4],
-                    },
+                    "findings": counts,
                     "new_findings": fresh.len(),
                 }),
             );

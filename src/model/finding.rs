@@ -56,6 +56,86 @@ impl FromStr for Severity {
     }
 }
 
+/// How many findings there are of each severity. The one type for every
+/// count of findings (views, reports, the audit log), keyed by name so it
+/// cannot be read in the wrong order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SeverityCounts {
+    pub critical: usize,
+    pub high: usize,
+    pub medium: usize,
+    pub low: usize,
+    pub info: usize,
+}
+
+impl SeverityCounts {
+    /// Count the active (not waived) findings among these.
+    pub fn active<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Self {
+        let mut out = Self::default();
+        for f in findings.into_iter().filter(|f| !f.is_waived()) {
+            out.add(f.severity);
+        }
+        out
+    }
+
+    pub fn add(&mut self, s: Severity) {
+        *self.slot(s) += 1;
+    }
+
+    fn slot(&mut self, s: Severity) -> &mut usize {
+        match s {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Info => &mut self.info,
+        }
+    }
+
+    pub fn get(&self, s: Severity) -> usize {
+        match s {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Info => self.info,
+        }
+    }
+
+    /// The worst severity with at least one finding.
+    pub fn highest(&self) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|&s| self.get(s) > 0)
+    }
+
+    pub fn total(&self) -> usize {
+        Severity::ALL.into_iter().map(|s| self.get(s)).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total() == 0
+    }
+
+    /// `(severity, count)`, worst first.
+    pub fn iter(&self) -> impl Iterator<Item = (Severity, usize)> + '_ {
+        Severity::ALL.into_iter().map(|s| (s, self.get(s)))
+    }
+}
+
+/// Worse counts sort higher: more criticals first, then more highs, …
+impl Ord for SeverityCounts {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.iter()
+            .map(|(_, n)| n)
+            .cmp(other.iter().map(|(_, n)| n))
+    }
+}
+
+impl PartialOrd for SeverityCounts {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
 /// The eight seed rules every check serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SeedRule {
@@ -139,6 +219,26 @@ impl Finding {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_are_keyed_by_severity() {
+        let mut c = SeverityCounts::default();
+        assert_eq!(c.highest(), None);
+        c.add(Severity::Info);
+        c.add(Severity::Info);
+        assert_eq!(c.highest(), Some(Severity::Info));
+        c.add(Severity::Critical);
+        assert_eq!((c.critical, c.info, c.total()), (1, 2, 3));
+        assert_eq!(c.highest(), Some(Severity::Critical));
+        let mut more_high = SeverityCounts::default();
+        for _ in 0..9 {
+            more_high.add(Severity::High);
+        }
+        assert!(c > more_high, "one critical outranks nine highs");
+        let json = serde_json::to_value(c).unwrap();
+        assert_eq!(json["critical"], 1);
+        assert_eq!(json["info"], 2);
+    }
 
     #[test]
     fn severity_order_and_parse() {

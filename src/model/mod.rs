@@ -11,6 +11,7 @@ mod image;
 mod reference;
 mod secret;
 pub mod stats;
+pub mod text;
 
 pub use activity::{Activity, Drift, ExecSession, Gone};
 pub use container::{
@@ -18,10 +19,11 @@ pub use container::{
     Process, RestartPolicy,
 };
 pub use engine::{BridgeNetwork, EngineInfo, EngineProduct, SecurityOptions};
-pub use finding::{AppliedWaiver, Finding, SeedRule, Severity, Subject};
+pub use finding::{AppliedWaiver, Finding, SeedRule, Severity, SeverityCounts, Subject};
 pub use image::{HistoryEntry, Image};
 pub use reference::ImageRef;
 pub use secret::Sensitive;
+pub use text::{json_safe, visible, visible_multiline};
 
 use chrono::{DateTime, Utc};
 
@@ -49,6 +51,49 @@ pub fn is_loopback_host(addr: &str) -> bool {
         None => host,
     };
     host.starts_with("127.") || host == "::1" || host == "localhost"
+}
+
+/// Lookups over one inventory, built once per assessment so the rules stay
+/// linear in the number of containers and images (a lookup per container
+/// per rule over every image was quadratic).
+#[derive(Debug, Default)]
+pub struct InventoryIndex<'a> {
+    by_id: std::collections::HashMap<&'a str, &'a Image>,
+    /// Canonical reference (`docker.io/library/nginx:1.25`) → the first
+    /// image carrying that tag.
+    by_ref: std::collections::HashMap<String, &'a Image>,
+    /// Image id → how many containers were created from it.
+    users: std::collections::HashMap<&'a str, usize>,
+}
+
+impl<'a> InventoryIndex<'a> {
+    pub fn new(inv: &'a Inventory) -> Self {
+        let mut ix = Self::default();
+        for img in &inv.images {
+            ix.by_id.entry(img.id.as_str()).or_insert(img);
+            for r in img.tags.iter().filter_map(|t| ImageRef::parse(t)) {
+                ix.by_ref.entry(r.canonical()).or_insert(img);
+            }
+        }
+        for c in &inv.containers {
+            *ix.users.entry(c.image_id.as_str()).or_default() += 1;
+        }
+        ix
+    }
+
+    pub fn image_by_id(&self, id: &str) -> Option<&'a Image> {
+        self.by_id.get(id).copied()
+    }
+
+    /// The image a reference such as `nginx:1.25` currently points to.
+    pub fn image_by_ref(&self, reference: &ImageRef) -> Option<&'a Image> {
+        self.by_ref.get(&reference.canonical()).copied()
+    }
+
+    /// How many containers were created from the image with this id.
+    pub fn users_of(&self, image_id: &str) -> usize {
+        self.users.get(image_id).copied().unwrap_or(0)
+    }
 }
 
 /// One consistent snapshot of everything shipshape knows about an engine.

@@ -1,7 +1,11 @@
 //! CSV: one row per finding, a stable column order, RFC 4180 quoting (CRLF
 //! line ends, fields quoted when needed). Cells that a spreadsheet would
-//! read as a formula (starting with `=`, `+`, `-`, `@`, tab or CR) get a
-//! leading `'`, so engine-provided text can never run as a formula.
+//! read as a formula (starting with `=`, `+`, `-`, `@`, tab or CR, also
+//! after leading whitespace, which some programs trim) get a leading `'`,
+//! so engine-provided text can never run as a formula. Control, bidi and
+//! invisible characters are shown as escapes. A container's labels are
+//! capped per row (whoever builds an image chooses how many labels it has,
+//! and every finding row repeats them): the CSV stays linear in its input.
 
 use super::{Report, Subject};
 
@@ -26,12 +30,42 @@ pub const COLUMNS: [&str; 18] = [
     "compose",
 ];
 
-/// Neutralise spreadsheet formulas (OWASP CSV injection guidance).
+/// Neutralise spreadsheet formulas (OWASP CSV injection guidance) and show
+/// hidden characters.
 pub fn cell(s: &str) -> String {
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
+    let s = crate::model::visible_multiline(s);
+    let first = s.chars().find(|c| !matches!(c, ' ' | '\n' | '\u{a0}'));
+    match (s.chars().next(), first) {
+        (Some('\t' | '\r'), _) | (_, Some('=' | '+' | '-' | '@' | '\t' | '\r')) => format!("'{s}"),
+        _ => s.into_owned(),
     }
+}
+
+/// At most this much of a container's labels goes into each row; the JSON
+/// report has them all.
+pub const LABELS_CELL_MAX: usize = 1024;
+
+/// `k=v; k=v; …`, whole labels only, cut at [`LABELS_CELL_MAX`] with a
+/// marker that says how many were left out.
+fn labels_cell(labels: &std::collections::BTreeMap<String, String>) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in labels.iter().enumerate() {
+        let item = format!("{k}={v}");
+        let sep = if out.is_empty() { 0 } else { 2 };
+        if out.len() + sep + item.len() > LABELS_CELL_MAX {
+            let left = labels.len() - i;
+            if !out.is_empty() {
+                out.push_str("; ");
+            }
+            out.push_str(&format!("… {left} more label(s), see the JSON report"));
+            return out;
+        }
+        if sep > 0 {
+            out.push_str("; ");
+        }
+        out.push_str(&item);
+    }
+    out
 }
 
 pub fn render(report: &Report) -> String {
@@ -41,15 +75,7 @@ pub fn render(report: &Report) -> String {
     w.write_record(COLUMNS).expect("writing to memory");
     for (subject, f) in report.subjects() {
         let (image, state, labels) = match subject {
-            Subject::Container(c) => (
-                c.image.clone(),
-                c.state.clone(),
-                c.labels
-                    .iter()
-                    .map(|(k, v)| format!("{k}={v}"))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            ),
+            Subject::Container(c) => (c.image.clone(), c.state.clone(), labels_cell(&c.labels)),
             _ => (String::new(), String::new(), String::new()),
         };
         let record = [
@@ -98,6 +124,35 @@ mod tests {
         assert_eq!(cell("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(cell("\tx"), "'\tx");
         assert_eq!(cell("web"), "web");
+        // Issue 17: some spreadsheet programs trim before evaluating.
+        assert_eq!(cell("  =1+1"), "'  =1+1");
+        assert_eq!(cell("\n@SUM(A1)"), "'\n@SUM(A1)");
+        assert_eq!(cell(" \u{a0}-2"), "' \u{a0}-2");
+        assert_eq!(cell("a = b"), "a = b");
+    }
+
+    #[test]
+    fn hidden_characters_are_shown() {
+        assert_eq!(cell("web\u{1b}[2J\u{202e}"), "web\\u{1b}[2J\\u{202e}");
+        assert_eq!(cell("two\nlines"), "two\nlines");
+    }
+
+    #[test]
+    fn labels_are_capped_with_a_marker() {
+        let labels: std::collections::BTreeMap<String, String> = (0..500)
+            .map(|i| (format!("label.{i:04}"), "x".repeat(20)))
+            .collect();
+        let cell = labels_cell(&labels);
+        assert!(cell.len() <= LABELS_CELL_MAX + 60, "{}", cell.len());
+        assert!(
+            cell.ends_with("more label(s), see the JSON report"),
+            "{cell}"
+        );
+        let shown = cell.matches("=x").count();
+        assert!(cell.contains(&format!("… {} more", 500 - shown)), "{cell}");
+        let few: std::collections::BTreeMap<String, String> =
+            [("a".to_string(), "1".to_string()), ("b".into(), "2".into())].into();
+        assert_eq!(labels_cell(&few), "a=1; b=2");
     }
 
     #[test]

@@ -13,6 +13,7 @@ use crate::rules;
 
 /// Escape for HTML text and attribute values.
 pub fn esc(s: &str) -> String {
+    let s = crate::model::visible_multiline(s);
     let mut out = String::with_capacity(s.len() + 8);
     for c in s.chars() {
         match c {

@@ -4,7 +4,9 @@
 use super::Report;
 
 pub fn render(report: &Report) -> String {
-    let mut s = serde_json::to_string_pretty(report).expect("the report model always serialises");
+    let s = serde_json::to_string_pretty(report).expect("the report model always serialises");
+    // Safe to `cat`: hidden characters as \u escapes, same data.
+    let mut s = crate::model::json_safe(s);
     s.push('\n');
     s
 }

@@ -6,8 +6,11 @@ use std::fmt::Write;
 use super::Report;
 use crate::model::Severity;
 
-/// Escape text for a Markdown table cell.
+/// Escape text for a Markdown table cell. Line breaks and tabs become
+/// spaces (a command spread over lines stays readable); every other
+/// control, bidi or invisible character is shown as an escape.
 pub fn esc(s: &str) -> String {
+    let s = crate::model::visible(&s.replace(['\n', '\r', '\t'], " ")).into_owned();
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -15,7 +18,6 @@ pub fn esc(s: &str) -> String {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\n' | '\r' => out.push(' '),
             '\\' | '`' | '*' | '_' | '[' | ']' | '#' | '!' => {
                 out.push('\\');
                 out.push(c);
@@ -33,8 +35,8 @@ fn code(s: &str) -> String {
     } else {
         format!(
             "`{}`",
-            s.replace('`', "'")
-                .replace(['\n', '\r'], " ")
+            crate::model::visible(&s.replace(['\n', '\r', '\t'], " "))
+                .replace('`', "'")
                 .replace('|', "\\|")
         )
     }
@@ -72,7 +74,7 @@ fn table(out: &mut String, findings: &[super::FindingReport]) {
             "| {} | {} | {} | {} | {} |",
             sev(f.severity),
             check,
-            f.cis.as_deref().unwrap_or("—"),
+            f.cis.as_deref().map_or("—".to_string(), esc),
             esc(&f.evidence),
             fix
         );
@@ -125,7 +127,7 @@ pub fn render(r: &Report) -> String {
                 "| {} | {} | {} | {} | {} |",
                 esc(&c.name),
                 esc(&c.image),
-                c.state,
+                esc(&c.state),
                 c.risk_score,
                 c.highest_severity.map_or("—", sev)
             );
@@ -148,7 +150,7 @@ pub fn render(r: &Report) -> String {
             "## Container {}\n\n{} · {} · risk {}\n",
             esc(&c.name),
             esc(&c.image),
-            c.state,
+            esc(&c.state),
             c.risk_score
         );
         table(&mut out, &c.findings);
@@ -171,7 +173,7 @@ pub fn render(r: &Report) -> String {
             let _ = writeln!(
                 out,
                 "| {} {} | {} | {} |",
-                f.subject_type,
+                esc(&f.subject_type),
                 esc(&f.subject),
                 esc(&f.title),
                 esc(&f.evidence)
@@ -197,6 +199,7 @@ mod tests {
             "\\[x\\](javascript:alert(1))"
         );
         assert_eq!(esc("line\nbreak"), "line break");
+        assert_eq!(esc("a\u{1b}[2Jb\u{202e}"), "a\\\\u{1b}\\[2Jb\\\\u{202e}");
         assert_eq!(code("a`b|c"), "`a'b\\|c`");
     }
 }

@@ -162,36 +162,8 @@ pub struct PolicyReport {
     pub waivers: usize,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SeverityCounts {
-    pub critical: usize,
-    pub high: usize,
-    pub medium: usize,
-    pub low: usize,
-    pub info: usize,
-}
-
-impl SeverityCounts {
-    fn add(&mut self, s: Severity) {
-        match s {
-            Severity::Critical => self.critical += 1,
-            Severity::High => self.high += 1,
-            Severity::Medium => self.medium += 1,
-            Severity::Low => self.low += 1,
-            Severity::Info => self.info += 1,
-        }
-    }
-
-    pub fn get(&self, s: Severity) -> usize {
-        match s {
-            Severity::Critical => self.critical,
-            Severity::High => self.high,
-            Severity::Medium => self.medium,
-            Severity::Low => self.low,
-            Severity::Info => self.info,
-        }
-    }
-}
+/// Findings by severity: the one count type, from `model`.
+pub use crate::model::SeverityCounts;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
@@ -556,7 +528,11 @@ impl Report {
         for w in &self.warnings {
             out.push_str(&format!("  warning: {w}\n"));
         }
-        out
+        // Names, versions and warnings come from the engine: nothing in
+        // them may drive the terminal.
+        out.lines()
+            .map(|l| crate::model::visible(l) + "\n")
+            .collect()
     }
 }
 

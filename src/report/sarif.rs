@@ -176,7 +176,9 @@ pub fn render(report: &Report) -> String {
             "results": results,
         }]
     });
-    let mut s = serde_json::to_string_pretty(&doc).expect("SARIF always serialises");
+    let mut s = crate::model::json_safe(
+        serde_json::to_string_pretty(&doc).expect("SARIF always serialises"),
+    );
     s.push('\n');
     s
 }

@@ -258,7 +258,7 @@ pub const DANGLING: Rule = Rule {
     ],
     check: Check::Image(|ctx, img| {
         if img.is_dangling() {
-            let users = ctx.inventory.containers_using(&img.id).count();
+            let users = ctx.index.users_of(&img.id);
             vec![Hit::new(format!(
                 "image {} has no tag ({users} containers use it)",
                 img.short_id()
@@ -287,7 +287,7 @@ pub const UNUSED: Rule = Rule {
     },
     references: &[CIS],
     check: Check::Image(|ctx, img| {
-        if !img.is_dangling() && ctx.inventory.containers_using(&img.id).next().is_none() {
+        if !img.is_dangling() && ctx.index.users_of(&img.id) == 0 {
             vec![Hit::new(format!(
                 "no container uses {}",
                 img.display_name()

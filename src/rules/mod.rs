@@ -35,6 +35,8 @@ use crate::policy::Policy;
 /// What a check may look at besides its subject.
 pub struct Ctx<'a> {
     pub inventory: &'a Inventory,
+    /// Lookups over `inventory`, built once.
+    pub index: &'a crate::model::InventoryIndex<'a>,
     pub policy: &'a Policy,
     /// "Now", passed in so checks stay pure and testable.
     pub now: DateTime<Utc>,

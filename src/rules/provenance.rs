@@ -68,7 +68,7 @@ pub const STALE_IMAGE: Rule = Rule {
         if r.is_immutable() {
             return vec![];
         }
-        match ctx.inventory.image_by_ref(&r) {
+        match ctx.index.image_by_ref(&r) {
             Some(img) if !c.image_id.is_empty() && img.id != c.image_id => vec![Hit::new(format!(
                 "{} now points to {}, the container runs {}",
                 c.image,
@@ -86,7 +86,7 @@ fn names_of(ctx: &Ctx, c: &Container) -> Vec<ImageRef> {
     match ImageRef::parse(&c.image) {
         Some(r) if !r.is_id => vec![r],
         _ => ctx
-            .inventory
+            .index
             .image_by_id(&c.image_id)
             .map(|img| img.tags.iter().filter_map(|t| ImageRef::parse(t)).collect())
             .unwrap_or_default(),

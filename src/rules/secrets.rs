@@ -255,7 +255,7 @@ pub const CONTAINER_SECRET_ENV: Rule = Rule {
         // Variables the container inherits unchanged from its image are the
         // image's problem (image.secret-env); report them once, there.
         let inherited: BTreeSet<(&str, &str)> = ctx
-            .inventory
+            .index
             .image_by_id(&c.image_id)
             .map(|img| {
                 img.env

@@ -129,8 +129,10 @@ pub fn run_container(rule: &Rule, c: &Container) -> Vec<Hit> {
 }
 
 pub fn run_container_in(rule: &Rule, c: &Container, inv: &Inventory, policy: &Policy) -> Vec<Hit> {
+    let index = crate::model::InventoryIndex::new(inv);
     let ctx = Ctx {
         inventory: inv,
+        index: &index,
         policy,
         now: now(),
     };
@@ -146,8 +148,10 @@ pub fn run_image(rule: &Rule, img: &Image) -> Vec<Hit> {
 }
 
 pub fn run_image_in(rule: &Rule, img: &Image, inv: &Inventory, policy: &Policy) -> Vec<Hit> {
+    let index = crate::model::InventoryIndex::new(inv);
     let ctx = Ctx {
         inventory: inv,
+        index: &index,
         policy,
         now: now(),
     };
@@ -163,8 +167,10 @@ pub fn run_engine(rule: &Rule, e: &EngineInfo) -> Vec<Hit> {
         ..Inventory::default()
     };
     let policy = Policy::default();
+    let index = crate::model::InventoryIndex::new(&inv);
     let ctx = Ctx {
         inventory: &inv,
+        index: &index,
         policy: &policy,
         now: now(),
     };

@@ -2,6 +2,7 @@
 //! gaps in the stream, newest first, with filters; and a container's own
 //! timeline inside its risk panel.
 
+use crate::model::{visible, visible_multiline};
 use egui::{RichText, Ui};
 use egui_extras::{Column as TableColumn, TableBuilder};
 
@@ -183,7 +184,7 @@ fn table(ui: &mut Ui, state: &mut State) {
                     ui.label(text);
                 });
                 row.col(|ui| {
-                    ui.label(&a.action);
+                    ui.label(visible(&a.action));
                 });
                 row.col(|ui| {
                     let name = if a.name.is_empty() {
@@ -191,7 +192,7 @@ fn table(ui: &mut Ui, state: &mut State) {
                     } else {
                         a.name.clone()
                     };
-                    ui.label(RichText::new(name).strong());
+                    ui.label(RichText::new(visible(&name)).strong());
                 });
                 row.col(|ui| {
                     let mut text = RichText::new(one_line(&a.detail, 400));
@@ -200,7 +201,7 @@ fn table(ui: &mut Ui, state: &mut State) {
                     } else if let Some(s) = a.severity.filter(|s| *s >= Severity::High) {
                         text = text.color(theme::severity_color(s, dark));
                     }
-                    ui.label(text).on_hover_text(a.detail.as_str());
+                    ui.label(text).on_hover_text(visible_multiline(&a.detail));
                 });
                 if row.response().clicked() {
                     clicked.clone_from(&a.container_id);
@@ -238,19 +239,18 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
                             .format("%m-%d %H:%M:%S")
                             .to_string(),
                     );
-                    let user =
-                        match &e.user {
-                            None => RichText::new("unknown").weak(),
-                            Some(_) if e.as_root() => {
-                                RichText::new(&e.effective_user).strong().color(
-                                    theme::severity_color(Severity::Medium, ui.visuals().dark_mode),
-                                )
-                            }
-                            Some(_) => RichText::new(&e.effective_user),
-                        };
+                    let user = match &e.user {
+                        None => RichText::new("unknown").weak(),
+                        Some(_) if e.as_root() => {
+                            RichText::new(visible(&e.effective_user)).strong().color(
+                                theme::severity_color(Severity::Medium, ui.visuals().dark_mode),
+                            )
+                        }
+                        Some(_) => RichText::new(visible(&e.effective_user)),
+                    };
                     ui.label(user);
                     ui.label(RichText::new(one_line(&e.command_line(), 48)).monospace())
-                        .on_hover_text(e.describe());
+                        .on_hover_text(visible(&e.describe()));
                     let mut flags = Vec::new();
                     if e.privileged {
                         flags.push("privileged");
@@ -335,7 +335,7 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
             }
             ui.label(RichText::new(&a.action).strong());
             ui.label(one_line(&a.detail, 90))
-                .on_hover_text(a.detail.as_str());
+                .on_hover_text(visible_multiline(&a.detail));
         });
     }
     if !any {
@@ -346,6 +346,7 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
 /// One line of at most `max` characters (commands can span lines).
 fn one_line(s: &str, max: usize) -> String {
     let flat: String = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    let flat = visible(&flat).into_owned();
     if flat.chars().count() <= max {
         flat
     } else {

@@ -1,6 +1,7 @@
 //! The selected container: its findings (evidence, why, attack, fix) grouped
 //! by severity, the raw facts behind them, and live charts.
 
+use crate::model::{visible, visible_multiline};
 use egui::{RichText, Ui};
 
 use super::{activity, charts, theme, widgets};
@@ -24,14 +25,14 @@ pub fn show(ui: &mut Ui, state: &mut State) {
 
     ui.add_space(6.0);
     ui.horizontal(|ui| {
-        ui.heading(RichText::new(&c.name).strong());
+        ui.heading(RichText::new(visible(&c.name)).strong());
         if ui.small_button("×").on_hover_text("Close (Esc)").clicked() {
             state.selected = None;
         }
     });
     ui.horizontal(|ui| {
         ui.label(RichText::new(c.state_label()).strong());
-        ui.label(RichText::new(format!("· {} · {}", c.short_id(), c.image)).weak());
+        ui.label(RichText::new(visible(&format!("· {} · {}", c.short_id(), c.image))).weak());
     });
     if let Some(g) = c.gone {
         ui.horizontal(|ui| {
@@ -149,7 +150,7 @@ pub fn findings_marked(ui: &mut Ui, list: &[Finding], new: &[bool]) {
 
 fn finding(ui: &mut Ui, f: &Finding, i: usize, is_new: bool) {
     let Some(rule) = rules::by_id(f.rule_id) else {
-        ui.label(format!("{}: {}", f.rule_id, f.evidence));
+        ui.label(visible(&format!("{}: {}", f.rule_id, f.evidence)));
         return;
     };
     let mut title = if f.is_waived() {
@@ -169,7 +170,7 @@ fn finding(ui: &mut Ui, f: &Finding, i: usize, is_new: bool) {
         .id_salt((f.rule_id, i, &f.evidence))
         .default_open(f.severity >= Severity::High && !f.is_waived())
         .show(ui, |ui| {
-            ui.label(RichText::new(&f.evidence).monospace());
+            ui.label(RichText::new(visible(&f.evidence)).monospace());
             if let Some(w) = &f.waiver {
                 ui.label(
                     RichText::new(format!(
@@ -246,7 +247,7 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
         .show(ui, |ui| {
             let row = |ui: &mut Ui, k: &str, v: String| {
                 ui.label(RichText::new(k).strong());
-                ui.label(v);
+                ui.label(visible_multiline(&v));
                 ui.end_row();
             };
             row(ui, "User", or_default(&c.user, "(unset: root)").to_string());
@@ -436,11 +437,11 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
                 );
             }
             ui.label(
-                RichText::new(format!(
+                RichText::new(visible(&format!(
                     "{} → {}",
                     or_default(&m.source, m.name.as_deref().unwrap_or("?")),
                     m.destination
-                ))
+                )))
                 .monospace(),
             );
             ui.label(
@@ -465,7 +466,7 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
         RichText::new(if keys.is_empty() {
             "none".into()
         } else {
-            keys.join("  ")
+            visible(&keys.join("  ")).into_owned()
         })
         .monospace(),
     );
@@ -475,14 +476,18 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
         ui.label("none");
     }
     for (k, v) in &c.labels {
-        ui.label(RichText::new(format!("{k}={v}")).monospace());
+        ui.label(RichText::new(visible(&format!("{k}={v}"))).monospace());
     }
     if let Some(procs) = &c.processes {
         ui.add_space(6.0);
         ui.label(RichText::new("Processes").strong());
         for p in procs {
             ui.label(
-                RichText::new(format!("{:>7} {:<8} {}", p.pid, p.user, p.command)).monospace(),
+                RichText::new(visible(&format!(
+                    "{:>7} {:<8} {}",
+                    p.pid, p.user, p.command
+                )))
+                .monospace(),
             );
         }
     }

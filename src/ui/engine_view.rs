@@ -13,7 +13,7 @@ fn facts(ui: &mut Ui, id: &str, rows: &[(&str, String)]) {
         .show(ui, |ui| {
             for (k, v) in rows {
                 ui.label(RichText::new(*k).strong());
-                ui.label(v.as_str());
+                ui.label(crate::model::visible_multiline(v));
                 ui.end_row();
             }
         });

@@ -6,7 +6,7 @@ use egui_extras::{Column, TableBuilder};
 
 use super::{container_panel, widgets};
 use crate::app::State;
-use crate::model::Severity;
+use crate::model::{Severity, SeverityCounts, visible};
 
 pub fn show(ui: &mut Ui, state: &mut State) {
     let Some(snapshot) = state.snapshot.clone() else {
@@ -64,7 +64,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                         ui.label(if img.tags.is_empty() {
                             "<untagged>".to_string()
                         } else {
-                            img.tags.join(", ")
+                            visible(&img.tags.join(", ")).into_owned()
                         });
                     });
                     row.col(|ui| {
@@ -97,17 +97,12 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                         );
                     });
                     row.col(|ui| {
-                        let mut counts = [0usize; 5];
-                        for f in findings.iter().filter(|f| !f.is_waived()) {
-                            counts[f.severity as usize] += 1;
-                        }
-                        if counts.iter().all(|&n| n == 0) {
+                        let counts = SeverityCounts::active(findings);
+                        if counts.is_empty() {
                             ui.label(RichText::new("none").weak());
                         } else {
                             widgets::counts(ui, &counts);
-                            if counts[Severity::Info as usize] > 0
-                                && counts.iter().take(4).skip(1).all(|&n| n == 0)
-                            {
+                            if counts.highest() == Some(Severity::Info) {
                                 ui.label(RichText::new("info").weak());
                             }
                         }
@@ -120,7 +115,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                         ui.label(if users.is_empty() {
                             "—".into()
                         } else {
-                            users.join(", ")
+                            visible(&users.join(", ")).into_owned()
                         });
                     });
                     if row.response().clicked() {
@@ -140,7 +135,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
         && let Some(img) = inv.image_by_id(id)
     {
         ui.separator();
-        ui.heading(img.display_name());
+        ui.heading(visible(&img.display_name()));
         egui::ScrollArea::vertical()
             .id_salt("image_findings")
             .show(ui, |ui| {
@@ -148,7 +143,11 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                 ui.add_space(6.0);
                 ui.label(RichText::new("Build history (newest first)").strong());
                 for h in &img.history {
-                    ui.label(RichText::new(h.created_by.trim()).monospace().small());
+                    ui.label(
+                        RichText::new(visible(h.created_by.trim()))
+                            .monospace()
+                            .small(),
+                    );
                 }
             });
     }

@@ -6,7 +6,6 @@ use egui::{Color32, RichText, Ui};
 use super::Action;
 use super::theme;
 use crate::app::{Conn, Mode, State, View};
-use crate::model::Severity;
 use crate::settings::{HISTORY_CHOICES, REFRESH_CHOICES, ThemeChoice};
 
 pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
@@ -126,7 +125,7 @@ fn connection(ui: &mut Ui, state: &State) {
                     s.inventory.engine.version
                 )
             });
-            ui.label(engine.unwrap_or_else(|| "Connected".into()))
+            ui.label(crate::model::visible(&engine.unwrap_or_else(|| "Connected".into())))
                 .on_hover_text(format!(
                     "found by {found_by}\n{endpoint}\nAPI {api_version}\nengine ID {engine_id} on {engine_name}\n\
                      shipshape stays on this engine: if it goes away, it waits for it to come back."
@@ -188,12 +187,12 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
         if let Some(ch) = &state.engine_changed {
             banner(ui, theme::DOWN_RED, |ui| {
                 ui.label(RichText::new("A different engine now answers at the watched address").strong().color(theme::DOWN_RED));
-                ui.label(format!(
+                ui.label(crate::model::visible(&format!(
                     "{} — since {}. {}",
                     ch.endpoint,
                     ch.at.with_timezone(&chrono::Local).format("%H:%M:%S"),
                     ch.detail
-                ));
+                )));
                 ui.horizontal(|ui| {
                     if ui.button("I understand").on_hover_text("Hide this notice; the change stays in the audit log").clicked() {
                         forget_change = true;
@@ -208,7 +207,7 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
             let secs = retry_at.saturating_duration_since(std::time::Instant::now()).as_secs();
             banner(ui, theme::DOWN_RED, |ui| {
                 ui.label(RichText::new("Cannot reach the container engine").strong().color(theme::DOWN_RED));
-                ui.label(reason.as_str());
+                ui.label(crate::model::visible(reason));
                 ui.horizontal(|ui| {
                     let when = if secs == 0 { "Retrying now…".to_string() } else { format!("Retrying automatically in {secs} s.") };
                     ui.label(RichText::new(when).weak());
@@ -240,7 +239,7 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
             let color = if n.error { theme::STALE_AMBER } else { theme::OK_GREEN };
             banner(ui, color, |ui| {
                 ui.horizontal(|ui| {
-                    ui.label(n.text.as_str());
+                    ui.label(crate::model::visible(&n.text));
                     if ui.small_button("Dismiss").clicked() {
                         dismiss = Some(i);
                     }
@@ -250,7 +249,7 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
         if let Some(s) = &state.snapshot {
             for w in &s.inventory.warnings {
                 banner(ui, theme::STALE_AMBER, |ui| {
-                    ui.label(format!("Scan warning: {w}"));
+                    ui.label(crate::model::visible(&format!("Scan warning: {w}")));
                 });
             }
         }
@@ -298,8 +297,7 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
         }
         ui.separator();
         let counts = s.assessment.counts();
-        for sev in Severity::ALL {
-            let n = counts[sev as usize];
+        for (sev, n) in counts.iter() {
             super::widgets::severity_icon(ui, sev);
             ui.label(RichText::new(format!("{n} {}", sev.as_str())).small());
         }

@@ -3,7 +3,7 @@
 use egui::{Color32, Pos2, Rect, RichText, Sense, Stroke, Ui, Vec2, epaint};
 
 use super::theme::{self, Shape};
-use crate::model::Severity;
+use crate::model::{Severity, SeverityCounts};
 
 /// Paint a severity shape centred in `rect`.
 pub fn paint_shape(painter: &egui::Painter, rect: Rect, shape: Shape, color: Color32) {
@@ -91,11 +91,10 @@ pub fn risk_bar(ui: &mut Ui, score: u8) -> egui::Response {
 }
 
 /// "2 ◆ 1 ▲ 3 ●" — active findings by severity, zeros left out.
-pub fn counts(ui: &mut Ui, counts: &[usize; 5]) {
+pub fn counts(ui: &mut Ui, counts: &SeverityCounts) {
     ui.horizontal(|ui| {
         ui.spacing_mut().item_spacing.x = 3.0;
-        for s in Severity::ALL {
-            let n = counts[s as usize];
+        for (s, n) in counts.iter() {
             if n > 0 && s != Severity::Info {
                 ui.label(RichText::new(n.to_string()).small());
                 severity_icon(ui, s);

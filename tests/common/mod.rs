@@ -157,6 +157,29 @@ impl Fixture {
         name
     }
 
+    /// Build `<prefix>/<repo_tag>` from a Dockerfile (legacy builder, no
+    /// registry) and remember to remove it.
+    pub fn build(&mut self, repo_tag: &str, dockerfile: &str) -> String {
+        let full = format!("{}/{repo_tag}", self.prefix);
+        let ctx = self.tmp.path().join(format!("ctx-{}", self.tags.len()));
+        std::fs::create_dir_all(&ctx).unwrap();
+        std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
+        let out = Command::new("docker")
+            .args(self.host.iter().flat_map(|h| ["-H", h.as_str()]))
+            .args(["build", "-q", "-t", &full])
+            .arg(&ctx)
+            .env("DOCKER_BUILDKIT", "0")
+            .output()
+            .expect("run docker build");
+        assert!(
+            out.status.success(),
+            "docker build {full}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.tags.push(full.clone());
+        full
+    }
+
     /// Tag `image` as `<prefix>/<repo>:<tag>` and remember to remove the tag.
     pub fn tag(&mut self, image: &str, repo_tag: &str) -> String {
         let full = format!("{}/{repo_tag}", self.prefix);

@@ -1,0 +1,264 @@
+//! Fuzz targets: every parser of outside input, each as one function of
+//! arbitrary bytes that must never panic, hang or grow without bound.
+//!
+//! The same functions are driven two ways (one place, so they cannot
+//! drift): by a short property-based run in `cargo test` (`tests/fuzz.rs`,
+//! seeded from the captured engine JSON in `tests/fixtures`), and by
+//! coverage-guided libFuzzer runs (`fuzz/`, `scripts/fuzz.sh`).
+//!
+//! Each target also checks what must hold for any input: exporters produce
+//! valid JSON/SARIF, no human-facing output carries a hidden character, no
+//! secret value reaches an output.
+
+use chrono::{DateTime, Utc};
+
+use crate::model::{Inventory, Severity};
+use crate::policy::Policy;
+use crate::report::{Format, Report};
+
+/// A fixed "now", so runs are reproducible.
+fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp(1_780_000_000, 0).unwrap_or_default()
+}
+
+/// The demo lab (parsed once): the rest of an inventory for a fuzzed part.
+fn lab() -> Inventory {
+    static LAB: std::sync::OnceLock<Inventory> = std::sync::OnceLock::new();
+    LAB.get_or_init(|| crate::engine::demo::inventory().unwrap_or_default())
+        .clone()
+}
+
+fn json<T: serde::de::DeserializeOwned>(data: &[u8]) -> Option<T> {
+    serde_json::from_slice(data).ok()
+}
+
+/// Render every format and check the invariants that hold for any report.
+fn export_all(report: &Report) {
+    for f in Format::ALL {
+        let text = f.render(report);
+        match f {
+            Format::Json | Format::Sarif => {
+                assert!(
+                    serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+                    "{f:?} is not valid JSON"
+                );
+                assert!(
+                    !text.chars().any(crate::model::text::is_hidden_multiline),
+                    "{f:?}"
+                );
+            }
+            Format::Html | Format::Markdown => {
+                assert!(
+                    !text.chars().any(crate::model::text::is_hidden_multiline),
+                    "{f:?}"
+                );
+            }
+            Format::Csv => {
+                // Rows end in CRLF; inside cells nothing is hidden.
+                let mut rd = csv::Reader::from_reader(text.as_bytes());
+                for rec in rd.records() {
+                    let rec = rec.expect("the CSV parses back");
+                    for cell in rec.iter() {
+                        assert!(
+                            !cell.chars().any(crate::model::text::is_hidden_multiline),
+                            "hidden character in CSV cell {cell:?}"
+                        );
+                        let t = cell.trim_start_matches([' ', '\n', '\u{a0}']);
+                        assert!(
+                            !t.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                            "formula cell {cell:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let _ = report.human_summary();
+}
+
+/// Assess an inventory and export the result, as a scan does.
+fn assess_and_export(inv: &Inventory) {
+    let a = crate::assess::assess(inv, &Policy::default(), now());
+    for c in a.containers.values() {
+        assert!(c.score <= 100);
+    }
+    let report = Report::build(inv, &a, &Policy::default(), now());
+    export_all(&report);
+}
+
+/// `GET /containers/{id}/json` → model → rules → every exporter.
+pub fn container_inspect(data: &[u8]) {
+    let Some(r) = json::<bollard::models::ContainerInspectResponse>(data) else {
+        return;
+    };
+    let c = crate::engine::convert::container(r);
+    let mut inv = lab();
+    inv.containers.truncate(2);
+    inv.containers.push(c);
+    assess_and_export(&inv);
+}
+
+/// `GET /images/{id}/json` plus its history → model → rules → exporters.
+pub fn image_inspect(data: &[u8]) {
+    #[derive(serde::Deserialize)]
+    struct Input {
+        image: bollard::models::ImageInspect,
+        #[serde(default)]
+        history: Vec<bollard::models::ImageHistoryResponseItem>,
+    }
+    let input = json::<Input>(data).or_else(|| {
+        json::<bollard::models::ImageInspect>(data).map(|image| Input {
+            image,
+            history: Vec::new(),
+        })
+    });
+    let Some(input) = input else { return };
+    let img = crate::engine::convert::image(input.image, input.history);
+    let mut inv = lab();
+    inv.containers.truncate(2);
+    if let Some(c) = inv.containers.first_mut() {
+        c.image_id = img.id.clone();
+    }
+    inv.images.truncate(1);
+    inv.images.push(img);
+    assess_and_export(&inv);
+}
+
+/// `GET /info` (with `/version`) → engine model → engine rules → exporters.
+pub fn engine_info(data: &[u8]) {
+    #[derive(serde::Deserialize)]
+    struct Input {
+        info: bollard::models::SystemInfo,
+        #[serde(default)]
+        version: bollard::models::SystemVersion,
+    }
+    let input = json::<Input>(data).or_else(|| {
+        json::<bollard::models::SystemInfo>(data).map(|info| Input {
+            info,
+            version: Default::default(),
+        })
+    });
+    let Some(input) = input else { return };
+    let target = crate::engine::Target {
+        endpoint: crate::engine::Endpoint::Unix("/var/run/docker.sock".into()),
+        found_by: crate::engine::FoundBy::Flag,
+    };
+    let env = crate::engine::EnvSnapshot::default();
+    let engine =
+        crate::engine::convert::engine(input.info, input.version, None, &target, &env, "1.41");
+    let inv = Inventory {
+        engine,
+        ..Inventory::default()
+    };
+    assess_and_export(&inv);
+}
+
+/// One `/events` message → a timeline entry, graded, summarised, shown.
+pub fn event(data: &[u8]) {
+    let Some(msg) = json::<bollard::models::EventMessage>(data) else {
+        return;
+    };
+    let mut a = crate::engine::events::activity(&msg);
+    a.grade();
+    let line = crate::model::visible(&a.summary()).into_owned();
+    assert!(!line.chars().any(crate::model::text::is_hidden));
+    let text = serde_json::to_string(&a).expect("an activity serialises");
+    let back: crate::model::Activity = serde_json::from_str(&text).expect("an activity reads back");
+    assert_eq!(back.action, a.action);
+}
+
+/// `GET /exec/{id}/json` → an exec session; its command is redacted.
+pub fn exec_inspect(data: &[u8]) {
+    let Some(r) = json::<bollard::models::ExecInspectResponse>(data) else {
+        return;
+    };
+    let container = lab().containers.into_iter().next();
+    let s = crate::engine::convert::exec_session(r, container.as_ref(), now());
+    let _ = s.describe();
+    let _ = crate::model::visible(&s.command_line());
+}
+
+/// `GET /containers/{id}/changes` → drift plan (paths and kinds as given).
+pub fn changes(data: &[u8]) {
+    let Some(raw) = json::<Vec<(String, i64)>>(data) else {
+        return;
+    };
+    let mounts: Vec<String> = raw.iter().take(2).map(|(p, _)| p.clone()).collect();
+    let plan = crate::engine::drift::plan(raw, &mounts);
+    let stats = plan
+        .to_stat
+        .iter()
+        .map(|(p, k)| (p.clone(), *k, Ok(0o100755)))
+        .collect();
+    let _ = crate::engine::drift::finish(plan, stats);
+}
+
+/// The policy file: parsed or refused with a message, never a panic.
+pub fn policy_toml(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    if let Err(e) = Policy::from_toml_str(text, None) {
+        assert!(!e.to_string().is_empty());
+    }
+}
+
+/// A JSON report, as given to `--baseline` or read back: every exporter
+/// over it, and the baseline comparison against the demo lab.
+pub fn report_json(data: &[u8]) {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(old) = crate::report::json::parse(text) else {
+        return;
+    };
+    export_all(&old);
+    let inv = lab();
+    let a = crate::assess::assess(&inv, &Policy::default(), now());
+    let mut report = Report::build(&inv, &a, &Policy::default(), now());
+    crate::report::baseline::apply(&mut report, &old, "fuzz.json");
+    export_all(&report);
+    let _ = report.has_active_at_least(Severity::High);
+}
+
+/// An audit log of arbitrary lines: verified (never a panic, an edit is a
+/// problem not a crash), then opened and appended to, which either seals
+/// a torn tail or refuses; the result verifies or reports its damage.
+pub fn audit_log(data: &[u8]) {
+    let Ok(dir) = tempfile::tempdir() else { return };
+    let path = dir.path().join("audit.jsonl");
+    if std::fs::write(&path, data).is_err() {
+        return;
+    }
+    let first = crate::audit::verify(&path);
+    let Ok(mut log) = crate::audit::AuditLog::open(&path, 1 << 20) else {
+        return;
+    };
+    if log.append("fuzz", serde_json::json!({ "n": 1 })).is_err() {
+        return;
+    }
+    drop(log);
+    // Whatever was intact before stays intact after an append.
+    if let Ok(Ok(_)) = first {
+        assert!(
+            matches!(crate::audit::verify(&path), Ok(Ok(_))),
+            "an intact log was damaged by an append"
+        );
+    }
+}
+
+/// A fuzz target: any bytes in, no panic out.
+pub type Target = fn(&[u8]);
+
+/// Every target by name, for the drivers.
+pub const TARGETS: &[(&str, Target)] = &[
+    ("container_inspect", container_inspect),
+    ("image_inspect", image_inspect),
+    ("engine_info", engine_info),
+    ("event", event),
+    ("exec_inspect", exec_inspect),
+    ("changes", changes),
+    ("policy_toml", policy_toml),
+    ("report_json", report_json),
+    ("audit_log", audit_log),
+];

@@ -1,0 +1,329 @@
+//! A short fuzzing run of every target in `shipshape::fuzz`, in the normal
+//! test suite (stable Rust, no extra tools). Inputs are structure-aware
+//! mutations of real seeds — the engine JSON captured in `tests/fixtures`,
+//! the golden report, a real audit log: a random subtree replaced by
+//! arbitrary JSON (hostile strings, huge numbers, wrong types), keys copied
+//! where they do not belong, then some raw byte flips. The long,
+//! coverage-guided runs are `scripts/fuzz.sh` (libFuzzer, `fuzz/`).
+//!
+//! Every crash the fuzzers found is kept below as a regression test.
+
+use proptest::prelude::*;
+use proptest::test_runner::Config;
+use serde_json::{Value, json};
+use shipshape::fuzz;
+
+fn fixture(name: &str) -> Value {
+    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+}
+
+/// Seeds per target, from real engine output where we have it.
+fn seeds(target: &str) -> Vec<Value> {
+    match target {
+        "container_inspect" => [
+            "container-cap-hard.json",
+            "container-cap-priv.json",
+            "container-cap-run.json",
+        ]
+        .into_iter()
+        .map(fixture)
+        .collect(),
+        "image_inspect" => vec![
+            json!({ "image": fixture("image-leaky.json"), "history": fixture("history-leaky.json") }),
+            json!({ "image": fixture("image-hardened.json") }),
+        ],
+        "engine_info" => {
+            vec![json!({ "info": fixture("info.json"), "version": fixture("version.json") })]
+        }
+        "event" => vec![
+            json!({"Type":"container","Action":"exec_create: sh -c id","Actor":{"ID":"4f1c0a9e8b7d","Attributes":{"execID":"9565f0c2ec4e","image":"shipshape-test/base:1","name":"web"}},"scope":"local","time":1764000000,"timeNano":1764000000123456789u64}),
+            json!({"Type":"container","Action":"destroy","Actor":{"ID":"4f1c0a9e8b7d","Attributes":{"name":"web","exitCode":"137"}},"time":1764000001,"timeNano":1764000001000000000u64}),
+            json!({"Type":"network","Action":"connect","Actor":{"ID":"abc","Attributes":{"container":"4f1c0a9e8b7d","name":"bridge"}},"time":1764000002}),
+        ],
+        "exec_inspect" => vec![
+            json!({"ID":"9565f0c2ec4e","ContainerID":"4f1c0a9e8b7d","Running":false,"ExitCode":0,"ProcessConfig":{"entrypoint":"sh","arguments":["-c","DB_PASSWORD=x mysql -pSecret"],"privileged":true,"tty":true,"user":"root"}}),
+        ],
+        "changes" => vec![json!([
+            ["/tmp", 0],
+            ["/tmp/dropper", 1],
+            ["/root/.ssh/authorized_keys", 1],
+            ["/etc/passwd", 0],
+            ["/usr/bin/x", 2]
+        ])],
+        "policy_toml" => vec![json!(
+            "[images]\napproved = [\"docker.io/library/*\", \"ghcr.io/acme/*\"]\nmax_age_days = 90\n\n[severity]\n\"container.root-user\" = \"critical\"\n\n[[waiver]]\nrule = \"container.privileged\"\ntarget = \"legacy-*\"\nreason = \"SEC-1\"\nexpires = 2027-01-01\n"
+        )],
+        "report_json" => {
+            let path = format!("{}/tests/golden/demo.json", env!("CARGO_MANIFEST_DIR"));
+            vec![serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()]
+        }
+        "audit_log" => vec![json!(audit_seed())],
+        other => panic!("no seeds for {other}"),
+    }
+}
+
+/// A real three-record log, as text.
+fn audit_seed() -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("a.jsonl");
+    let mut log = shipshape::audit::AuditLog::open(&p, 1 << 20).unwrap();
+    log.append("session_start", json!({"mode":"watch"}))
+        .unwrap();
+    log.append("event", json!({"action":"create","name":"web"}))
+        .unwrap();
+    log.append("scan", json!({"findings":{"critical":1}}))
+        .unwrap();
+    drop(log);
+    std::fs::read_to_string(p).unwrap()
+}
+
+/// Strings chosen by whoever built the container.
+fn hostile_string() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        Just("aaaaaaaaaaa€".to_string()),
+        Just("\u{1b}]0;pwned\u{7}\u{1b}[2J".to_string()),
+        Just("evil\u{202e}gpj.exe\u{2066}".to_string()),
+        Just("=HYPERLINK(\"http://x\")".to_string()),
+        Just("  @SUM(1)".to_string()),
+        Just("<script>alert(1)</script>|`x`".to_string()),
+        Just("sha256:".to_string()),
+        Just("root".to_string()),
+        Just("0".to_string()),
+        Just("/var/run/docker.sock".to_string()),
+        Just("seccomp=unconfined".to_string()),
+        Just("name=apparmor,profile=unconfined".to_string()),
+        "[a-zA-Z0-9:/._=-]{0,40}",
+        "\\PC{0,200}",
+    ]
+}
+
+fn arb_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<u64>().prop_map(|n| json!(n)),
+        prop_oneof![Just(u64::MAX), Just(0), Just(i64::MAX as u64)].prop_map(|n| json!(n)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
+        hostile_string().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 32, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            prop::collection::btree_map(hostile_string(), inner, 0..6)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+/// Every node's JSON pointer.
+fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
+    out.push(at.clone());
+    match v {
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                pointers(x, format!("{at}/{i}"), out);
+            }
+        }
+        Value::Object(m) => {
+            for (k, x) in m {
+                let k = k.replace('~', "~0").replace('/', "~1");
+                pointers(x, format!("{at}/{k}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn keys(v: &Value, out: &mut Vec<String>) {
+    match v {
+        Value::Array(a) => a.iter().for_each(|x| keys(x, out)),
+        Value::Object(m) => {
+            for (k, x) in m {
+                out.push(k.clone());
+                keys(x, out);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Mutation {
+    /// Replace the node at this (index into all pointers) with a value.
+    Replace(usize, Value),
+    /// Put a key seen elsewhere into the object at this pointer.
+    Transplant(usize, usize, Value),
+    /// Flip, insert or delete a raw byte.
+    Byte(usize, u8, u8),
+}
+
+fn mutation() -> impl Strategy<Value = Mutation> {
+    prop_oneof![
+        4 => (any::<usize>(), arb_json()).prop_map(|(i, v)| Mutation::Replace(i, v)),
+        2 => (any::<usize>(), any::<usize>(), arb_json()).prop_map(|(i, k, v)| Mutation::Transplant(i, k, v)),
+        1 => (any::<usize>(), any::<u8>(), 0u8..3).prop_map(|(i, b, op)| Mutation::Byte(i, b, op)),
+    ]
+}
+
+/// Apply the mutations to a seed; text seeds (policy, audit log) are
+/// mutated as text.
+fn mutate(seed: &Value, muts: &[Mutation]) -> Vec<u8> {
+    let mut v = seed.clone();
+    let mut bytes_ops = Vec::new();
+    for m in muts {
+        let mut ptrs = Vec::new();
+        pointers(&v, String::new(), &mut ptrs);
+        match m {
+            Mutation::Replace(i, new) => {
+                let p = &ptrs[i % ptrs.len()];
+                if p.is_empty() {
+                    if !v.is_string() {
+                        v = new.clone();
+                    }
+                } else if let Some(slot) = v.pointer_mut(p) {
+                    *slot = new.clone();
+                }
+            }
+            Mutation::Transplant(i, k, new) => {
+                let mut ks = Vec::new();
+                keys(seed, &mut ks);
+                let p = ptrs[i % ptrs.len()].clone();
+                if let (false, Some(Value::Object(m))) = (ks.is_empty(), v.pointer_mut(&p)) {
+                    m.insert(ks[k % ks.len()].clone(), new.clone());
+                }
+            }
+            Mutation::Byte(i, b, op) => bytes_ops.push((*i, *b, *op)),
+        }
+    }
+    let mut bytes = match &v {
+        Value::String(s) => s.clone().into_bytes(),
+        other => serde_json::to_vec(other).unwrap(),
+    };
+    for (i, b, op) in bytes_ops {
+        let at = if bytes.is_empty() { 0 } else { i % bytes.len() };
+        match op {
+            0 if !bytes.is_empty() => bytes[at] = b,
+            1 => bytes.insert(at, b),
+            _ if !bytes.is_empty() => {
+                bytes.remove(at);
+            }
+            _ => {}
+        }
+    }
+    bytes
+}
+
+fn run(target: &str, cases: u32) {
+    let f = fuzz::TARGETS
+        .iter()
+        .find(|(n, _)| *n == target)
+        .map(|(_, f)| *f)
+        .unwrap();
+    let seeds = seeds(target);
+    // The seeds themselves, unmutated, must pass.
+    for s in &seeds {
+        f(&mutate(s, &[]));
+    }
+    let n = seeds.len();
+    let cfg = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    proptest!(cfg, |(pick in 0..n, muts in prop::collection::vec(mutation(), 1..6))| {
+        f(&mutate(&seeds[pick], &muts));
+    });
+}
+
+#[test]
+fn fuzz_container_inspect() {
+    run("container_inspect", 200);
+}
+
+#[test]
+fn fuzz_image_inspect() {
+    run("image_inspect", 200);
+}
+
+#[test]
+fn fuzz_engine_info() {
+    run("engine_info", 200);
+}
+
+#[test]
+fn fuzz_event() {
+    run("event", 500);
+}
+
+#[test]
+fn fuzz_exec_inspect() {
+    run("exec_inspect", 500);
+}
+
+#[test]
+fn fuzz_changes() {
+    run("changes", 500);
+}
+
+#[test]
+fn fuzz_policy_toml() {
+    run("policy_toml", 500);
+}
+
+#[test]
+fn fuzz_report_json() {
+    run("report_json", 60);
+}
+
+#[test]
+fn fuzz_audit_log() {
+    run("audit_log", 200);
+}
+
+#[test]
+fn every_target_is_run_here() {
+    let here = include_str!("fuzz.rs");
+    for (name, _) in fuzz::TARGETS {
+        assert!(
+            here.contains(&format!("run(\"{name}\"")),
+            "fuzz target {name} has no short run in tests/fuzz.rs"
+        );
+    }
+}
+
+// --- regressions: every crash found, kept ---------------------------------
+
+/// Issue 17 (1): a multi-byte character across byte 12 of an id.
+#[test]
+fn regression_non_ascii_container_id() {
+    fuzz::container_inspect(br#"{"Id":"aaaaaaaaaaa\u20ac"}"#);
+    fuzz::container_inspect(r#"{"Id":"aaaaaaaaaaa€","Image":"sha256:bbbbbbbbbbb€"}"#.as_bytes());
+}
+
+/// Issue 17 (1), through `--baseline`: an untagged image with such an id
+/// and a finding.
+#[test]
+fn regression_baseline_with_non_ascii_image_id() {
+    let path = format!("{}/tests/golden/demo.json", env!("CARGO_MANIFEST_DIR"));
+    let mut r: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let img = r["images"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|i| !i["findings"].as_array().unwrap().is_empty())
+        .unwrap();
+    img["id"] = json!("sha256:aaaaaaaaaaa€");
+    img["tags"] = json!([]);
+    fuzz::report_json(&serde_json::to_vec(&r).unwrap());
+}
+
+/// Issue 17 (7): network counters that sum past u64::MAX.
+#[test]
+fn regression_event_and_stats_overflow() {
+    fuzz::event(br#"{"Type":"container","Action":"die","timeNano":18446744073709551615,"time":9223372036854775807}"#);
+}
