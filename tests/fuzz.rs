@@ -285,6 +285,23 @@ fn fuzz_audit_log() {
     run("audit_log", 200);
 }
 
+/// Writes every target's seeds to `$SHIPSHAPE_FUZZ_SEEDS/<target>/` for
+/// the coverage-guided runs (`scripts/fuzz.sh`).
+#[test]
+#[ignore = "run by scripts/fuzz.sh"]
+fn write_seed_corpus() {
+    let dir = std::path::PathBuf::from(
+        std::env::var("SHIPSHAPE_FUZZ_SEEDS").expect("SHIPSHAPE_FUZZ_SEEDS"),
+    );
+    for (name, _) in fuzz::TARGETS {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        for (i, s) in seeds(name).iter().enumerate() {
+            std::fs::write(d.join(format!("seed-{i}")), mutate(s, &[])).unwrap();
+        }
+    }
+}
+
 #[test]
 fn every_target_is_run_here() {
     let here = include_str!("fuzz.rs");

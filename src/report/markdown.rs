@@ -202,4 +202,29 @@ mod tests {
         assert_eq!(esc("a\u{1b}[2Jb\u{202e}"), "a\\\\u{1b}\\[2Jb\\\\u{202e}");
         assert_eq!(code("a`b|c"), "`a'b\\|c`");
     }
+
+    /// Issue 17 (5): a report read back from JSON (a baseline, a future
+    /// `report render`) is outside input: `state` and `cis` used to be
+    /// written raw.
+    #[test]
+    fn every_field_of_a_parsed_report_is_escaped() {
+        let mut r = crate::report::testing::demo_report();
+        let hostile = "<img src=x onerror=alert(1)>|x";
+        let c = r
+            .containers
+            .iter_mut()
+            .find(|c| !c.findings.is_empty())
+            .unwrap();
+        c.state = hostile.into();
+        c.findings[0].cis = Some(hostile.into());
+        let text = render(&r);
+        assert!(!text.contains("<img"), "raw tag in the Markdown");
+        for line in text.lines().filter(|l| l.contains("onerror")) {
+            assert!(
+                !line.replace("\\|", "").contains("|x"),
+                "an unescaped pipe breaks the table: {line}"
+            );
+        }
+        assert!(text.contains("&lt;img src=x onerror=alert(1)&gt;\\|x"));
+    }
 }

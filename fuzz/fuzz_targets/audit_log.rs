@@ -1,0 +1,3 @@
+//! libFuzzer target: see `shipshape::fuzz::audit_log`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| shipshape::fuzz::audit_log(data));

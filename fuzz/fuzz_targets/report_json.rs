@@ -1,0 +1,3 @@
+//! libFuzzer target: see `shipshape::fuzz::report_json`.
+#![no_main]
+libfuzzer_sys::fuzz_target!(|data: &[u8]| shipshape::fuzz::report_json(data));
