@@ -41,10 +41,16 @@ fi
 
 # --- local images -----------------------------------------------------------
 # Bump FIXTURE when the images below change: older copies are rebuilt.
-FIXTURE=3
+FIXTURE=4
 # shipshape-test/base:1        busybox rootfs, CMD sleep, runs as root, no healthcheck
 # shipshape-test/base:latest   same image, mutable tag
 # shipshape-test/hardened:1    non-root USER, HEALTHCHECK
+# shipshape-test/debian12:1    + Debian 12 os-release (a link, as on Debian) and dpkg status,
+#                              a setuid /usr/bin/passwd (tests/fixtures/packages/debian12)
+# shipshape-test/distroless:1  + Debian 12 os-release and dpkg status.d/ (no status file)
+# shipshape-test/debian11:1    + Debian 11 (end of support) os-release and dpkg status
+# shipshape-test/alpine322:1   + Alpine 3.22 os-release, apk repositories and database
+# shipshape-test/rocky9:1      + Rocky Linux 9 os-release (RPM: not assessed)
 BUSYBOX=$(command -v busybox || echo /bin/busybox)
 image_exists() {
   [ "$(docker -H "unix://$SOCK" image inspect -f '{{index .Config.Labels "shipshape.fixture"}}' "$1" 2>/dev/null)" = "$FIXTURE" ]
@@ -56,7 +62,7 @@ if ! image_exists shipshape-test/base:1; then
   trap 'rm -rf "$root"' EXIT
   mkdir -p "$root"/bin "$root"/etc "$root"/tmp "$root"/root "$root"/home/app
   cp "$BUSYBOX" "$root"/bin/busybox
-  for a in sh sleep true false id cat ls cp chmod echo ps touch mkdir rm env wget nc; do
+  for a in sh sleep true false id cat ls cp chmod echo ps touch mkdir rm env wget nc ln; do
     ln -s busybox "$root/bin/$a"
   done
   echo 'root:x:0:0:root:/root:/bin/sh' > "$root"/etc/passwd
@@ -104,4 +110,39 @@ DOCKERFILE
     || { say "building shipshape-test/leaky:1 failed"; exit 1; }
   rm -rf "$ctx"
 fi
+# Images with package databases (vulnerability matching), from the fixtures.
+PKG="$(cd "$(dirname "$0")/.." && pwd)/tests/fixtures/packages"
+build_pkg_image() {
+  local tag=$1 dockerfile=$2; shift 2
+  image_exists "$tag" && return 0
+  say "building $tag"
+  local ctx; ctx=$(mktemp -d)
+  for f in "$@"; do cp "$PKG/$f" "$ctx/$(echo "$f" | tr / _)"; done
+  printf '%s\n' "$dockerfile" > "$ctx/Dockerfile"
+  DOCKER_BUILDKIT=0 docker -H "unix://$SOCK" build -q -t "$tag" "$ctx" >/dev/null 2>&1 \
+    || { say "building $tag failed"; rm -rf "$ctx"; exit 1; }
+  rm -rf "$ctx"
+}
+build_pkg_image shipshape-test/debian12:1 "FROM shipshape-test/base:1
+COPY debian12_os-release /usr/lib/os-release
+COPY debian12_status /var/lib/dpkg/status
+RUN mkdir -p /usr/bin && ln -s ../usr/lib/os-release /etc/os-release && cp /bin/busybox /usr/bin/passwd && chmod 4755 /usr/bin/passwd
+CMD [\"sleep\",\"3600\"]" debian12/os-release debian12/status
+build_pkg_image shipshape-test/distroless:1 "FROM shipshape-test/base:1
+COPY debian12_os-release /etc/os-release
+COPY debian12_status /var/lib/dpkg/status.d/base
+COPY debian12_os-release /var/lib/dpkg/status.d/base.md5sums
+CMD [\"sleep\",\"3600\"]" debian12/os-release debian12/status
+build_pkg_image shipshape-test/debian11:1 "FROM shipshape-test/base:1
+COPY debian11_os-release /etc/os-release
+COPY debian11_status /var/lib/dpkg/status
+CMD [\"sleep\",\"3600\"]" debian11/os-release debian11/status
+build_pkg_image shipshape-test/alpine322:1 "FROM shipshape-test/base:1
+COPY alpine322_os-release /etc/os-release
+COPY alpine322_repositories /etc/apk/repositories
+COPY alpine322_installed /lib/apk/db/installed
+CMD [\"sleep\",\"3600\"]" alpine322/os-release alpine322/repositories alpine322/installed
+build_pkg_image shipshape-test/rocky9:1 "FROM shipshape-test/base:1
+COPY rocky9_os-release /etc/os-release
+CMD [\"sleep\",\"3600\"]" rocky9/os-release
 say "engine ready on $SOCK"

@@ -204,7 +204,30 @@ impl Row {
                 c.lifetime()
             },
             execs: c.execs.len(),
-            haystack: format!("{} {} {}", c.name, c.image, labels.join(" ")).to_lowercase(),
+            haystack: {
+                // Its own vulnerabilities, else its image's: typing a CVE id
+                // in the filter finds the containers it affects.
+                let vulns = match &c.vulns {
+                    crate::model::packages::VulnState::Assessed { .. } => &c.vulns,
+                    _ => snapshot
+                        .inventory
+                        .image_by_id(&c.image_id)
+                        .map_or(&c.vulns, |i| &i.vulns),
+                };
+                let ids: Vec<&str> = vulns
+                    .vulnerabilities()
+                    .iter()
+                    .map(|v| v.id.as_str())
+                    .collect();
+                format!(
+                    "{} {} {} {}",
+                    c.name,
+                    c.image,
+                    labels.join(" "),
+                    ids.join(" ")
+                )
+                .to_lowercase()
+            },
             user,
         }
     }
@@ -311,6 +334,16 @@ pub struct State {
     /// A different engine answered at the watched endpoint; shown until
     /// the user dismisses it.
     pub engine_changed: Option<EngineChanged>,
+    /// The vulnerability database in use, or why there is none (`None`:
+    /// not known yet).
+    pub vulndb: Option<Result<crate::vulndb::Meta, String>>,
+    /// An update in progress.
+    pub vulndb_progress: Option<crate::sources::osv::Progress>,
+    /// The Images view's search (CVE id, package, image).
+    pub image_search: String,
+    /// Image panel toggles.
+    pub only_fixable: bool,
+    pub show_unimportant: bool,
     order_dirty: bool,
 }
 
@@ -401,6 +434,11 @@ impl State {
             audit: None,
             pending_dismiss: None,
             engine_changed: None,
+            vulndb: None,
+            vulndb_progress: None,
+            image_search: String::new(),
+            only_fixable: false,
+            show_unimportant: false,
             order_dirty: true,
         }
     }
@@ -602,6 +640,15 @@ impl State {
                 self.drift_progress = (done < total).then_some((done, total));
             }
             Event::Audit(a) => self.audit = Some(a),
+            Event::VulnDb(meta) => {
+                self.vulndb = Some(meta);
+                self.vulndb_progress = None;
+            }
+            Event::VulnDbProgress(p) => self.vulndb_progress = Some(p),
+            Event::VulnDbUpdateFailed(msg) => {
+                self.vulndb_progress = None;
+                self.notify(msg, true);
+            }
         }
     }
 
@@ -752,6 +799,8 @@ pub struct Launch {
     pub settings_path: Option<PathBuf>,
     /// The audit log to append to (`None`: keep none).
     pub audit: Option<PathBuf>,
+    /// The vulnerability database's folder (`None`: matching off).
+    pub vulndb: Option<crate::vulndb::store::Store>,
 }
 
 /// Results of background jobs the UI started.
@@ -1155,6 +1204,16 @@ impl App {
         match action {
             Some(crate::ui::Action::Refresh) => self.command(Command::Refresh),
             Some(crate::ui::Action::ReconnectNow) => self.command(Command::ReconnectNow),
+            Some(crate::ui::Action::UpdateVulnDb) => {
+                self.state.vulndb_progress = Some(crate::sources::osv::Progress::Download {
+                    name: "…".into(),
+                    done: 0,
+                    total: None,
+                });
+                self.command(Command::UpdateVulnDb {
+                    from: crate::sources::osv::DEFAULT_BASE.into(),
+                });
+            }
             Some(crate::ui::Action::Rediscover) => {
                 self.state.engine_changed = None;
                 self.command(Command::Rediscover);
@@ -1240,6 +1299,7 @@ fn start_worker(
         drift: true,
         mode: "gui",
         history: true,
+        vulns: launch.vulndb.clone(),
     };
     let (cmd, rx, done) = worker::spawn_with_handle(rt, cfg, notify_for(ctx));
     Link {

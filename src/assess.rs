@@ -68,25 +68,6 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
     let today = now.date_naive();
     let mut out = Assessment::default();
 
-    for c in &inv.containers {
-        let subject = Subject::Container {
-            id: c.id.clone(),
-            name: c.name.clone(),
-        };
-        let names = container_names(c);
-        let mut findings = Vec::new();
-        for rule in rules::ALL {
-            if let Check::Container(check) = rule.check {
-                let hits = check(&ctx, c);
-                findings.extend(finish(rule, hits, &subject, &names, policy, today));
-            }
-        }
-        sort(&mut findings);
-        let score = rules::score::risk_score(&findings);
-        out.containers
-            .insert(c.id.clone(), ContainerAssessment { findings, score });
-    }
-
     for img in &inv.images {
         let subject = Subject::Image { id: img.id.clone() };
         let names = image_names(img);
@@ -105,6 +86,48 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
         }
         sort(&mut findings);
         out.images.insert(img.id.clone(), findings);
+    }
+
+    for c in &inv.containers {
+        let subject = Subject::Container {
+            id: c.id.clone(),
+            name: c.name.clone(),
+        };
+        let names = container_names(c);
+        let mut findings = Vec::new();
+        for rule in rules::ALL {
+            if let Check::Container(check) = rule.check {
+                let hits = check(&ctx, c);
+                findings.extend(finish(rule, hits, &subject, &names, policy, today));
+            }
+        }
+        sort(&mut findings);
+        // Known vulnerabilities count by the worst one only — its own
+        // (packages installed after start) or else its image's: one
+        // exploitable package is the way in; fifty do not make fifty ways
+        // more likely.
+        let is_vuln = |f: &&Finding| {
+            (f.rule_id == rules::vulns::CONTAINER_VULNERABILITIES.id
+                || f.rule_id == rules::vulns::KNOWN_VULNERABILITIES.id)
+                && !f.is_waived()
+        };
+        let own_worst = findings.iter().filter(is_vuln).max_by_key(|f| f.severity);
+        let worst_vuln = own_worst.or_else(|| {
+            out.images
+                .get(&c.image_id)
+                .into_iter()
+                .flatten()
+                .filter(is_vuln)
+                .max_by_key(|f| f.severity)
+        });
+        let score = rules::score::risk_score(
+            findings
+                .iter()
+                .filter(|f| f.rule_id != rules::vulns::CONTAINER_VULNERABILITIES.id)
+                .chain(worst_vuln),
+        );
+        out.containers
+            .insert(c.id.clone(), ContainerAssessment { findings, score });
     }
 
     let engine_names = vec!["engine".to_string()];

@@ -9,6 +9,8 @@
 //! * [`policy`] — the user's policy file (approved images, overrides, waivers).
 //! * [`assess`] — runs every rule over an inventory and applies the policy.
 //! * [`report`] — exporters of an assessment (JSON, …) and atomic file writing.
+//! * [`vulndb`] — known vulnerabilities of distribution packages (OSV),
+//!   offline: import, version order, matching.
 //! * [`cli`] — the command-line front end (`shipshape scan`).
 
 pub mod app;
@@ -23,4 +25,6 @@ pub mod policy;
 pub mod report;
 pub mod rules;
 pub mod settings;
+pub mod sources;
 pub mod ui;
+pub mod vulndb;

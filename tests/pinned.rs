@@ -113,6 +113,7 @@ fn a_lost_engine_is_waited_for_never_replaced_and_a_different_one_is_announced()
         drift: false,
         mode: "test",
         history: false,
+        vulns: None,
     };
     let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
     let mut seen = Vec::new();

@@ -35,6 +35,7 @@ fn config(host: &str) -> WorkerConfig {
         drift: false,
         mode: "test",
         history: false,
+        vulns: None,
     }
 }
 

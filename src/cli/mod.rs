@@ -11,6 +11,7 @@
 //! | 2 | usage error, bad policy file, or the report could not be written |
 //! | 3 | the engine could not be reached (or was lost during the scan) |
 
+pub mod db;
 pub mod scan;
 pub mod watch;
 
@@ -51,6 +52,11 @@ pub struct Cli {
     #[arg(long, global = true, conflicts_with = "audit_log")]
     pub no_audit: bool,
 
+    /// Folder of the vulnerability database. Default: vulndb in the user's
+    /// cache directory (~/.cache/shipshape/vulndb).
+    #[arg(long, global = true, value_name = "DIR", env = "SHIPSHAPE_VULNDB")]
+    pub vulndb: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -66,6 +72,11 @@ pub enum Command {
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// The vulnerability database (OSV data for Debian, Ubuntu and Alpine).
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
     },
     /// List every check shipshape runs.
     Rules {
@@ -85,6 +96,29 @@ pub enum AuditAction {
         /// the user's data folder.
         path: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbAction {
+    /// Download the OSV data and replace the database (the only network
+    /// access shipshape makes). The old database stays if anything fails.
+    Update {
+        /// Where to download from (a mirror with the same layout:
+        /// <URL>/<Ecosystem>/all.zip). http:// only to loopback.
+        #[arg(long, value_name = "URL", default_value = crate::sources::osv::DEFAULT_BASE)]
+        from: String,
+        /// Which ecosystems (repeat): Debian, Ubuntu, Alpine. Default: all three.
+        #[arg(long = "ecosystem", value_name = "NAME")]
+        ecosystems: Vec<String>,
+    },
+    /// Import OSV data from files, for machines without internet and for
+    /// tests: OSV zips (Debian/all.zip …), record files, or folders of them.
+    Import {
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<PathBuf>,
+    },
+    /// What is loaded, from when and from where.
+    Status,
 }
 
 #[derive(Debug, clap::Args)]
@@ -112,6 +146,11 @@ pub struct ScanArgs {
     /// Do not check running containers for filesystem drift (GET /changes).
     #[arg(long)]
     pub no_drift: bool,
+
+    /// Do not read images' package databases and setuid files (GET
+    /// /containers/{id}/archive); their vulnerabilities are then "not assessed".
+    #[arg(long)]
+    pub no_vulns: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -130,6 +169,14 @@ pub struct WatchArgs {
 }
 
 impl Cli {
+    /// The vulnerability database's folder.
+    pub fn vulndb_store(&self) -> Option<crate::vulndb::store::Store> {
+        self.vulndb
+            .clone()
+            .or_else(crate::vulndb::store::Store::default_dir)
+            .map(crate::vulndb::store::Store::at)
+    }
+
     /// The audit log for long-running modes (window, watch): the flag, else
     /// the default in the user's data directory; none with --no-audit.
     pub fn audit_path(&self) -> Option<PathBuf> {
@@ -176,6 +223,7 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         Some(Command::Audit {
             action: AuditAction::Verify { ref path },
         }) => audit_verify(path.as_deref().or(cli.audit_log.as_deref())),
+        Some(Command::Db { ref action }) => runtime.block_on(db::run(&cli, action)),
         None => gui(&cli, runtime),
     }
 }
@@ -222,6 +270,7 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         policy: Arc::new(policy),
         settings_path,
         audit: cli.audit_path(),
+        vulndb: cli.vulndb_store(),
     };
     let demo = cli.demo;
     let handle = runtime.handle().clone();

@@ -23,6 +23,30 @@ pub fn load_policy(explicit: Option<&Path>) -> Result<Policy, crate::policy::Pol
     }
 }
 
+/// The vulnerability database, with a warning when it is stale, or why
+/// there is none (shown as the reason images are not assessed).
+pub async fn load_vulndb(
+    cli: &Cli,
+    now: chrono::DateTime<Utc>,
+) -> Result<(crate::vulndb::Database, Option<String>), String> {
+    let Some(store) = cli.vulndb_store() else {
+        return Err(
+            "no vulnerability database: no cache directory is known (give --vulndb DIR)".into(),
+        );
+    };
+    let db = tokio::task::spawn_blocking(move || store.load())
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let (age, stale) = crate::vulndb::store::age(&db.meta, now);
+    let warning = stale.then(|| {
+        format!(
+            "the vulnerability data was built {age}: run `shipshape db update` for current data"
+        )
+    });
+    Ok((db, warning))
+}
+
 pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     let policy = match load_policy(cli.policy.as_deref()) {
         Ok(p) => p,
@@ -81,6 +105,26 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         }
     }
     let now = Utc::now();
+    if !args.no_vulns {
+        // Read through the containers: GET /containers/{id}/archive only.
+        let mut readings = crate::vulndb::Readings::default();
+        if let Err(e) =
+            crate::engine::packages::collect(&engine, &inventory, &mut readings, now.date_naive())
+                .await
+        {
+            eprintln!("shipshape: {e}");
+            return Exit::EngineUnreachable;
+        }
+        let db = load_vulndb(cli, now).await;
+        if let Ok((_, Some(warning))) = &db {
+            inventory.warnings.push(warning.clone());
+        }
+        crate::vulndb::annotate(
+            &mut inventory,
+            &readings,
+            db.as_ref().map(|(db, _)| db).map_err(String::as_str),
+        );
+    }
     let assessment = crate::assess::assess(&inventory, &policy, now);
     let mut report = Report::build(&inventory, &assessment, &policy, now);
     if let (Some(old), Some(path)) = (&old, &args.baseline) {

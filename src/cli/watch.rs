@@ -37,6 +37,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
         drift: !args.no_drift,
         mode: "watch",
         history: false,
+        vulns: cli.vulndb_store(),
     };
     let (cmd, mut events, done) =
         worker::spawn_with_handle(&tokio::runtime::Handle::current(), cfg, Arc::new(|_| {}));

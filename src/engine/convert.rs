@@ -203,6 +203,8 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         execs: Vec::new(),
         drift: None,
         gone: None,
+        packages: None,
+        vulns: Default::default(),
     }
 }
 
@@ -287,6 +289,9 @@ pub fn image(i: ImageInspect, history: Vec<ImageHistoryResponseItem>) -> Image {
                 size: h.size,
             })
             .collect(),
+        packages: None,
+        vulns: Default::default(),
+        special_files: Default::default(),
     }
 }
 

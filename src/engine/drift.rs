@@ -71,6 +71,7 @@ pub fn protected() -> Drift {
 #[derive(Debug, Clone)]
 pub struct Plan {
     total_changes: usize,
+    package_db_changed: bool,
     items: Vec<DriftItem>,
     pub to_stat: Vec<(String, ChangeKind)>,
 }
@@ -78,6 +79,9 @@ pub struct Plan {
 /// Classify `/changes` output (`(path, kind)`, kind 0/1/2).
 pub fn plan(raw: Vec<(String, i64)>, mount_points: &[String]) -> Plan {
     let total_changes = raw.len();
+    let package_db_changed = raw
+        .iter()
+        .any(|(p, _)| crate::model::packages::is_package_db(p));
     let changes: Vec<(String, ChangeKind)> = raw
         .into_iter()
         .filter(|(p, _)| !mount_points.iter().any(|m| m == p))
@@ -94,6 +98,7 @@ pub fn plan(raw: Vec<(String, i64)>, mount_points: &[String]) -> Plan {
     }
     Plan {
         total_changes,
+        package_db_changed,
         items,
         to_stat,
     }
@@ -106,6 +111,7 @@ pub fn finish(
 ) -> Result<Drift, EngineError> {
     let Plan {
         total_changes,
+        package_db_changed,
         mut items,
         ..
     } = plan;
@@ -130,6 +136,7 @@ pub fn finish(
         protected: false,
         total_changes,
         items,
+        package_db_changed,
     })
 }
 

@@ -45,8 +45,9 @@ pub fn activity(msg: &EventMessage) -> Activity {
             Some(actor_id.clone()).filter(|s| !s.is_empty()),
             all.get("name").cloned().unwrap_or_default(),
         ),
-        // Network connect/disconnect name the container in an attribute.
-        Source::Network => (
+        // Network connect/disconnect and volume mount/unmount name the
+        // container in an attribute.
+        Source::Network | Source::Volume => (
             all.get("container").cloned(),
             all.get("name").cloned().unwrap_or_default(),
         ),
@@ -167,12 +168,20 @@ impl OwnCalls {
     }
 
     /// Is this event one of ours? Consumes the note.
+    ///
+    /// Volume events are keyed by the container they name, as
+    /// `volume-<action>`: reading a container's files through the archive
+    /// endpoint mounts and unmounts each of its volumes.
     pub fn claim(&self, a: &Activity) -> bool {
-        if a.source != Source::Container {
-            return false;
-        }
+        let key = match a.source {
+            Source::Container => (a.actor.clone(), a.action.clone()),
+            Source::Volume => match &a.container_id {
+                Some(c) => (c.clone(), format!("volume-{}", a.action)),
+                None => return false,
+            },
+            _ => return false,
+        };
         let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let key = (a.actor.clone(), a.action.clone());
         let Some(q) = m.get_mut(&key) else {
             return false;
         };

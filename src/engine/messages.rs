@@ -30,6 +30,9 @@ pub enum Command {
     SetPollInterval(Duration),
     /// Stop showing these gone containers (all gone ones when empty).
     Dismiss(Vec<String>),
+    /// Download the OSV data from `from` (the user pressed Update) and use
+    /// it; the old data stays if that fails.
+    UpdateVulnDb { from: String },
     /// Append one of the UI's own actions (an export) to the audit log.
     Record {
         kind: String,
@@ -94,4 +97,10 @@ pub enum Event {
     DriftProgress { done: usize, total: usize },
     /// Where the audit trail goes, or why there is none.
     Audit(Result<PathBuf, String>),
+    /// The vulnerability database in use (its metadata), or why there is none.
+    VulnDb(Result<crate::vulndb::Meta, String>),
+    /// Progress of a database update.
+    VulnDbProgress(crate::sources::osv::Progress),
+    /// A database update failed; the old data is still used.
+    VulnDbUpdateFailed(String),
 }

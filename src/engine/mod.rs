@@ -9,8 +9,10 @@ pub mod convert;
 pub mod demo;
 pub mod drift;
 pub mod events;
+pub mod files;
 pub mod host;
 pub mod messages;
+pub mod packages;
 pub mod scan;
 pub mod stats;
 pub mod tracker;
@@ -371,6 +373,26 @@ impl Engine {
             .map_err(|e| {
                 EngineError::from_bollard(format!("{path} in {}", crate::model::short_id(id)), e)
             })
+    }
+
+    /// `GET /containers/{id}/archive?path=…`: a tar stream of one file or
+    /// directory. Read-only, but the engine logs it (`archive-path`, and
+    /// `mount`/`unmount` for each volume): callers note it in
+    /// [`Engine::own_calls`] first (see [`files`]), and must drain or drop
+    /// the stream promptly — the engine holds the container meanwhile.
+    pub fn archive(
+        &self,
+        id: &str,
+        path: &str,
+    ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, EngineError>> + '_ {
+        use futures_util::StreamExt;
+        let opts = bollard::query_parameters::DownloadFromContainerOptions {
+            path: path.to_string(),
+        };
+        let what = format!("{path} in {}", crate::model::short_id(id));
+        self.docker
+            .download_from_container(id, Some(opts))
+            .map(move |r| r.map_err(|e| EngineError::from_bollard(what.clone(), e)))
     }
 
     pub async fn inspect_network(&self, name: &str) -> Result<NetworkInspect, EngineError> {

@@ -59,6 +59,9 @@ pub struct WorkerConfig {
     pub mode: &'static str,
     /// Start the timeline with the end of the audit log (the window).
     pub history: bool,
+    /// Read images' packages and setuid files, and match them against the
+    /// vulnerability database in this store (`None`: do neither).
+    pub vulns: Option<crate::vulndb::store::Store>,
 }
 
 /// Sends events and wakes the UI.
@@ -313,6 +316,26 @@ async fn history(path: PathBuf, sink: &Sink) {
 struct Memory {
     tracker: Tracker,
     resume: Resume,
+    /// Packages and setuid files read from images (by image id) and from
+    /// containers whose packages changed.
+    readings: crate::vulndb::Readings,
+}
+
+/// The loaded vulnerability database, or why there is none.
+type VulnDb = Result<Arc<crate::vulndb::Database>, String>;
+
+/// Load the database from `store` (off the async threads) and tell the UI.
+async fn load_vulndb(store: &crate::vulndb::store::Store, sink: &Sink) -> VulnDb {
+    let s = store.clone();
+    let r = tokio::task::spawn_blocking(move || s.load())
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    sink.send(Event::VulnDb(match &r {
+        Ok(db) => Ok(db.meta.clone()),
+        Err(e) => Err(e.clone()),
+    }));
+    r.map(Arc::new)
 }
 
 async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink: Sink) {
@@ -335,6 +358,10 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
         }),
     );
     let mut memory = Memory::default();
+    let mut vulndb: VulnDb = match &cfg.vulns {
+        Some(store) => load_vulndb(store, &sink).await,
+        None => Err("vulnerability matching is off".into()),
+    };
     // When the event stream was lost, and why: becomes a gap on reconnect.
     let mut lost: Option<(DateTime<Utc>, String)> = None;
     // The endpoint this worker watches. Chosen by discovery at start (or
@@ -384,7 +411,17 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                     }),
                 );
                 let gap = lost.take();
-                match session(&engine, &mut cfg, &mut cmd_rx, &rec, &mut memory, gap).await {
+                match session(
+                    &engine,
+                    &mut cfg,
+                    &mut cmd_rx,
+                    &rec,
+                    &mut memory,
+                    &mut vulndb,
+                    gap,
+                )
+                .await
+                {
                     SessionEnd::Shutdown => break,
                     SessionEnd::Rediscover => {
                         rediscover(&rec, &mut pinned, &mut seen, &mut memory, &mut lost);
@@ -425,6 +462,11 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                     Some(Command::Dismiss(ids)) => {
                         let n = memory.tracker.dismiss(&ids);
                         rec.audit("dismiss", serde_json::json!({ "containers": n }));
+                    }
+                    Some(Command::UpdateVulnDb { from }) => {
+                        if let Some(store) = &cfg.vulns {
+                            vulndb = update_vulndb(store, &from, &rec).await.or(vulndb);
+                        }
                     }
                 },
             }
@@ -505,6 +547,9 @@ enum Internal {
     Exec(Box<Activity>, bool),
     Drift(String, Drift),
     DriftPassDone,
+    /// Image and container files read (the whole readings, updated), or
+    /// the engine was lost meanwhile.
+    Read(Box<crate::vulndb::Readings>),
 }
 
 /// Why an assessment is published: a scan (and whether the user asked),
@@ -521,6 +566,9 @@ struct Session<'a> {
     cfg: &'a WorkerConfig,
     rec: &'a Recorder,
     memory: &'a mut Memory,
+    vulndb: &'a mut VulnDb,
+    /// Image files are being read (one reading task at a time).
+    reading: bool,
     stats: HashMap<String, JoinHandle<()>>,
     internal: UnboundedSender<Internal>,
     drift_running: bool,
@@ -547,12 +595,44 @@ impl Drop for Session<'_> {
     }
 }
 
+/// Download and import the OSV data (the user asked), reporting progress;
+/// the new database, or the old one stays.
+async fn update_vulndb(store: &crate::vulndb::store::Store, from: &str, rec: &Recorder) -> VulnDb {
+    let ecos: Vec<String> = crate::sources::osv::ECOSYSTEMS
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
+    let sink = rec.sink.clone();
+    let progress = move |p| {
+        sink.send_soon(Event::VulnDbProgress(p));
+    };
+    rec.audit("vulndb_update", serde_json::json!({ "from": from }));
+    match crate::sources::osv::update(store, from, &ecos, &progress).await {
+        Ok(db) => {
+            rec.audit(
+                "vulndb_updated",
+                serde_json::json!({ "records": db.meta.records, "from": from }),
+            );
+            rec.sink.send(Event::VulnDb(Ok(db.meta.clone())));
+            Ok(Arc::new(db))
+        }
+        Err(e) => {
+            let msg =
+                format!("vulnerability data not updated: {e}; the previous data is unchanged");
+            rec.audit("vulndb_update_failed", serde_json::json!({ "error": msg }));
+            rec.sink.send(Event::VulnDbUpdateFailed(msg.clone()));
+            Err(msg)
+        }
+    }
+}
+
 async fn session(
     engine: &Engine,
     cfg: &mut WorkerConfig,
     cmd_rx: &mut UnboundedReceiver<Command>,
     rec: &Recorder,
     memory: &mut Memory,
+    vulndb: &mut VulnDb,
     gap: Option<(DateTime<Utc>, String)>,
 ) -> SessionEnd {
     // Engine events, read on their own task so a slow snapshot never makes
@@ -593,6 +673,8 @@ async fn session(
         cfg: &cfg_now,
         rec,
         memory,
+        vulndb,
+        reading: false,
         stats: HashMap::new(),
         internal,
         drift_running: false,
@@ -680,6 +762,15 @@ async fn session(
                     let n = s.memory.tracker.dismiss(&ids);
                     s.rec.audit("dismiss", serde_json::json!({ "containers": n }));
                     s.publish(Trigger::Facts).await;
+                }
+                Some(Command::UpdateVulnDb { from }) => {
+                    if let Some(store) = &s.cfg.vulns {
+                        let fresh = update_vulndb(store, &from, s.rec).await;
+                        if fresh.is_ok() {
+                            *s.vulndb = fresh;
+                            s.publish(Trigger::Facts).await;
+                        }
+                    }
                 }
             },
             act = act_rx.recv() => match act {
@@ -969,7 +1060,14 @@ impl Session<'_> {
             Internal::Drift(id, d) => self.memory.tracker.set_drift(&id, d),
             Internal::DriftPassDone => {
                 self.drift_running = false;
+                // Containers whose packages changed are read on their own.
+                self.start_reading();
                 false
+            }
+            Internal::Read(r) => {
+                self.reading = false;
+                self.memory.readings = *r;
+                true
             }
         }
     }
@@ -989,7 +1087,57 @@ impl Session<'_> {
         self.memory.tracker.apply_scan(inventory, Utc::now());
         self.sync_stats();
         self.publish(trigger).await;
+        self.start_reading();
         Ok(())
+    }
+
+    /// Read the files of images (and changed containers) not read yet, on
+    /// a task: once per image id; the results come back as
+    /// `Internal::Read` and the assessment is redone.
+    fn start_reading(&mut self) {
+        if self.reading || self.cfg.vulns.is_none() || !self.memory.tracker.has_scan() {
+            return;
+        }
+        let inventory = self.memory.tracker.merged();
+        let readings = &self.memory.readings;
+        let missing_image = inventory.containers.iter().any(|c| {
+            c.gone.is_none()
+                && !c.image_id.is_empty()
+                && !readings.images.contains_key(&c.image_id)
+                && !readings.failed.contains_key(&c.image_id)
+        });
+        let changed_container = inventory.containers.iter().any(|c| {
+            c.gone.is_none()
+                && c.drift.as_ref().is_some_and(|d| {
+                    d.package_db_changed
+                        && readings
+                            .containers
+                            .get(&c.id)
+                            .is_none_or(|s| s.read_at_changes != d.total_changes)
+                })
+        });
+        if !missing_image && !changed_container {
+            return;
+        }
+        self.reading = true;
+        let (engine, tx, sink) = (
+            self.engine.clone(),
+            self.internal.clone(),
+            self.rec.sink.clone(),
+        );
+        let mut readings = self.memory.readings.clone();
+        self.tasks.retain(|t| !t.is_finished());
+        self.tasks.push(tokio::spawn(async move {
+            let today = Utc::now().date_naive();
+            if let Err(e) =
+                super::packages::collect(&engine, &inventory, &mut readings, today).await
+            {
+                sink.send(Event::Warning(format!(
+                    "image files could not be read: {e}"
+                )));
+            }
+            let _ = tx.send(Internal::Read(Box::new(readings)));
+        }));
     }
 
     /// Assess what the tracker knows (off the async threads), send it, and
@@ -998,10 +1146,22 @@ impl Session<'_> {
         if !self.memory.tracker.has_scan() {
             return;
         }
-        let inventory = self.memory.tracker.merged();
+        let mut inventory = self.memory.tracker.merged();
         let policy = self.cfg.policy.clone();
+        let vulns = self
+            .cfg
+            .vulns
+            .is_some()
+            .then(|| (self.memory.readings.clone(), self.vulndb.clone()));
         let Ok(snapshot) = tokio::task::spawn_blocking(move || {
             let now = Utc::now();
+            if let Some((readings, db)) = vulns {
+                crate::vulndb::annotate(
+                    &mut inventory,
+                    &readings,
+                    db.as_deref().map_err(String::as_str),
+                );
+            }
             let assessment = crate::assess::assess(&inventory, &policy, now);
             Snapshot {
                 inventory,

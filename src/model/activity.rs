@@ -474,6 +474,10 @@ pub struct Drift {
     pub total_changes: usize,
     /// The changes that matter, in path order.
     pub items: Vec<DriftItem>,
+    /// A package database changed: the container's packages are no longer
+    /// its image's, and are read again from the container itself.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub package_db_changed: bool,
 }
 
 const BIN_DIRS: &[&str] = &[

@@ -238,6 +238,12 @@ pub struct Container {
     pub drift: Option<super::Drift>,
     /// The engine removed it; shipshape keeps showing it until dismissed.
     pub gone: Option<super::Gone>,
+    /// Its own packages, read when its package database changed after it
+    /// started (otherwise its image's apply).
+    pub packages: Option<super::packages::PackageScan>,
+    /// Known vulnerabilities of its own packages (`NotScanned` when its
+    /// image's apply).
+    pub vulns: super::packages::VulnState,
 }
 
 impl Container {

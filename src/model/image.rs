@@ -29,6 +29,12 @@ pub struct Image {
     pub architecture: String,
     /// Newest first, as the engine returns it.
     pub history: Vec<HistoryEntry>,
+    /// Its installed packages, when read (through a container using it).
+    pub packages: Option<super::packages::PackageScan>,
+    /// Known vulnerabilities of those packages.
+    pub vulns: super::packages::VulnState,
+    /// Setuid and setgid files in its executable directories.
+    pub special_files: super::packages::SpecialFiles,
 }
 
 impl Image {

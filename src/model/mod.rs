@@ -8,6 +8,7 @@ mod container;
 mod engine;
 mod finding;
 mod image;
+pub mod packages;
 mod reference;
 mod secret;
 pub mod stats;

@@ -22,7 +22,7 @@ use crate::model::{Finding, Inventory, Severity};
 use crate::policy::Policy;
 use crate::rules;
 
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -232,6 +232,29 @@ pub struct ContainerReport {
     /// Filesystem drift, when it was checked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<crate::model::Drift>,
+    /// Its own packages' vulnerabilities, when its package database changed
+    /// after it started (otherwise its image's apply).
+    #[serde(default, skip_serializing_if = "is_not_scanned")]
+    pub vulnerabilities: crate::model::packages::VulnState,
+}
+
+fn is_not_scanned(v: &crate::model::packages::VulnState) -> bool {
+    matches!(v, crate::model::packages::VulnState::NotScanned)
+}
+
+/// What an image was found to hold (its package list itself is not
+/// repeated in the report).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PackagesReport {
+    /// `PRETTY_NAME` of its os-release.
+    pub os: String,
+    /// The OSV ecosystem matched (`Debian:12`), when there is one.
+    pub ecosystem: Option<String>,
+    pub count: usize,
+    /// The files read (`/var/lib/dpkg/status`, …).
+    pub sources: Vec<String>,
+    /// The container the files were read through.
+    pub read_from: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -243,6 +266,16 @@ pub struct ImageReport {
     /// Names of the containers created from this image.
     pub used_by: Vec<String>,
     pub findings: Vec<FindingReport>,
+    /// Its packages, when they were read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub packages: Option<PackagesReport>,
+    /// Its known vulnerabilities: `not_scanned`, `not_assessed` (with the
+    /// reason) or `assessed` (with the list).
+    #[serde(default)]
+    pub vulnerabilities: crate::model::packages::VulnState,
+    /// Setuid and setgid files (CIS 4.8), when read.
+    #[serde(default)]
+    pub special_files: crate::model::packages::SpecialFiles,
 }
 
 impl ImageReport {
@@ -329,6 +362,7 @@ impl Report {
                     gone_at: c.gone.map(|g| g.at),
                     exec_sessions: c.execs.clone(),
                     drift: c.drift.clone(),
+                    vulnerabilities: c.vulns.clone(),
                 }
             })
             .collect();
@@ -352,6 +386,15 @@ impl Report {
                     size: img.size,
                     used_by,
                     findings: a.image(&img.id).iter().map(finding).collect(),
+                    packages: img.packages.as_ref().map(|p| PackagesReport {
+                        os: p.os.pretty_name.clone(),
+                        ecosystem: p.ecosystem.clone(),
+                        count: p.packages.len(),
+                        sources: p.sources.clone(),
+                        read_from: p.read_from.clone(),
+                    }),
+                    vulnerabilities: img.vulns.clone(),
+                    special_files: img.special_files.clone(),
                 }
             })
             .collect();

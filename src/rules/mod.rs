@@ -23,6 +23,7 @@ pub mod resources;
 pub mod runtime;
 pub mod score;
 pub mod secrets;
+pub mod vulns;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -99,6 +100,8 @@ pub enum Family {
     Provenance,
     Images,
     Secrets,
+    /// Known vulnerabilities of installed packages (rule 1).
+    Vulnerabilities,
     /// What happened after start: exec sessions, filesystem drift.
     Runtime,
     Engine,
@@ -117,6 +120,7 @@ impl Family {
             Self::Provenance => "provenance",
             Self::Images => "images",
             Self::Secrets => "secrets",
+            Self::Vulnerabilities => "vulnerabilities",
             Self::Runtime => "runtime",
             Self::Engine => "engine",
             Self::Policy => "policy",
@@ -212,6 +216,10 @@ pub const ALL: &[&Rule] = &[
     &runtime::EXEC_ROOT,
     &runtime::DRIFT_PROGRAM,
     &runtime::DRIFT_SENSITIVE,
+    // Vulnerabilities (seed rule 1)
+    &vulns::KNOWN_VULNERABILITIES,
+    &vulns::CONTAINER_VULNERABILITIES,
+    &vulns::NOT_ASSESSED,
     // Images
     &images::ROOT_USER,
     &images::NO_HEALTHCHECK,
@@ -220,6 +228,7 @@ pub const ALL: &[&Rule] = &[
     &images::OLD_IMAGE,
     &images::DANGLING,
     &images::UNUSED,
+    &vulns::SETUID_FILES,
     // Engine
     &engine::NOT_ROOTLESS,
     &engine::ICC,

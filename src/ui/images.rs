@@ -1,19 +1,155 @@
-//! Images: tags, age, size, user, healthcheck, findings, and which
-//! containers use each one.
+//! Images: tags, age, size, user, healthcheck, known vulnerabilities,
+//! findings, and which containers use each one; the vulnerability data's
+//! age and its Update button; a search that answers "is anything here
+//! affected by CVE-…?".
 
 use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
-use super::{container_panel, widgets};
+use super::{Action, container_panel, theme, widgets};
 use crate::app::State;
-use crate::model::{Severity, SeverityCounts, visible};
+use crate::model::packages::{FixState, SpecialFiles, VulnState, Vulnerability};
+use crate::model::{Image, Inventory, Severity, SeverityCounts, visible};
 
-pub fn show(ui: &mut Ui, state: &mut State) {
+/// Does this image (or a container of it with its own packages) match the
+/// search: its names, or a vulnerability id, advisory or package?
+fn matches(inv: &Inventory, img: &Image, q: &str) -> bool {
+    if q.is_empty() {
+        return true;
+    }
+    let hit = |v: &Vulnerability| {
+        v.id.to_lowercase().contains(q)
+            || v.package.to_lowercase().contains(q)
+            || v.advisories.iter().any(|a| a.to_lowercase().contains(q))
+            || v.binaries.iter().any(|b| b.to_lowercase().contains(q))
+    };
+    img.tags.iter().any(|t| t.to_lowercase().contains(q))
+        || img.id.contains(q)
+        || img.vulns.vulnerabilities().iter().any(hit)
+        || inv
+            .containers_using(&img.id)
+            .any(|c| c.vulns.vulnerabilities().iter().any(hit))
+}
+
+/// The database line: age, records, Update button (never automatic).
+fn database(ui: &mut Ui, state: &State) -> Option<Action> {
+    let mut action = None;
+    ui.horizontal_wrapped(|ui| {
+        ui.label(RichText::new("Vulnerability data:").strong());
+        let updating = state.vulndb_progress.is_some();
+        match &state.vulndb {
+            None => {
+                ui.label(RichText::new("loading…").weak());
+            }
+            Some(Ok(meta)) => {
+                let (age, stale) = crate::vulndb::store::age(meta, chrono::Utc::now());
+                let sources: Vec<&str> = meta.sources.iter().map(|s| s.name.as_str()).collect();
+                let text = format!(
+                    "{} records ({}), built {age}",
+                    meta.records,
+                    sources.join(", ")
+                );
+                if stale {
+                    widgets::severity_icon(ui, Severity::Medium);
+                    ui.label(
+                        RichText::new(format!("{text} — older than a week: update it"))
+                            .color(theme::STALE_AMBER),
+                    );
+                } else {
+                    ui.label(text);
+                }
+            }
+            Some(Err(why)) => {
+                widgets::severity_icon(ui, Severity::Medium);
+                ui.label(RichText::new(visible(why)).color(theme::STALE_AMBER));
+            }
+        }
+        if let Some(p) = &state.vulndb_progress {
+            ui.spinner();
+            ui.label(match p {
+                crate::sources::osv::Progress::Download { name, done, total } => match total {
+                    Some(t) if *t > 0 => format!(
+                        "downloading {name}: {} of {}",
+                        widgets::bytes(*done as f64),
+                        widgets::bytes(*t as f64)
+                    ),
+                    _ => format!("downloading {name}: {}", widgets::bytes(*done as f64)),
+                },
+                crate::sources::osv::Progress::Importing => "verifying and indexing…".into(),
+            });
+        }
+        if ui
+            .add_enabled(!updating && state.mode == crate::app::Mode::Live, egui::Button::new("Update"))
+            .on_hover_text(
+                "Download the OSV data for Debian, Ubuntu and Alpine from osv-vulnerabilities.\
+                 storage.googleapis.com (a few hundred MB) and replace the local database. \
+                 shipshape never downloads anything unless you press this (or run `shipshape db update`).",
+            )
+            .clicked()
+        {
+            action = Some(Action::UpdateVulnDb);
+        }
+    });
+    action
+}
+
+/// Worst vulnerability severity, for the column's icon.
+fn worst(v: &VulnState) -> Option<Severity> {
+    v.vulnerabilities()
+        .iter()
+        .filter(|v| v.state != FixState::Unimportant)
+        .map(|v| v.severity)
+        .max()
+}
+
+pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let Some(snapshot) = state.snapshot.clone() else {
         ui.label(RichText::new("Waiting for the first scan…").weak());
-        return;
+        return None;
     };
     let inv = &snapshot.inventory;
+    let action = database(ui, state);
+    ui.horizontal(|ui| {
+        ui.label("Search");
+        ui.add(
+            egui::TextEdit::singleline(&mut state.image_search)
+                .hint_text("CVE id, package or image")
+                .desired_width(260.0),
+        );
+    });
+    let q = state.image_search.trim().to_lowercase();
+    let shown: Vec<usize> = (0..inv.images.len())
+        .filter(|&i| matches(inv, &inv.images[i], &q))
+        .collect();
+    if !q.is_empty() {
+        let users: usize = shown
+            .iter()
+            .map(|&i| inv.containers_using(&inv.images[i].id).count())
+            .sum();
+        let unassessed = inv
+            .images
+            .iter()
+            .filter(|i| {
+                matches!(
+                    i.vulns,
+                    VulnState::NotAssessed { .. } | VulnState::NotScanned
+                )
+            })
+            .count();
+        let text = if shown.is_empty() {
+            format!(
+                "“{}” is in none of the images shipshape could assess ({unassessed} could not be assessed).",
+                state.image_search.trim()
+            )
+        } else {
+            format!(
+                "“{}”: {} image(s), used by {users} container(s).",
+                state.image_search.trim(),
+                shown.len()
+            )
+        };
+        ui.label(RichText::new(visible(&text)).strong());
+    }
     let now = chrono::Utc::now();
     let mut clicked = None;
     let selected = state.selected_image.clone();
@@ -38,6 +174,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             .column(Column::initial(90.0))
             .column(Column::initial(100.0))
             .column(Column::initial(120.0))
+            .column(Column::initial(170.0).clip(true))
             .column(Column::remainder().clip(true))
             .header(22.0, |mut h| {
                 for t in [
@@ -48,6 +185,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                     "User",
                     "Healthcheck",
                     "Findings",
+                    "Vulnerabilities",
                     "Used by",
                 ] {
                     h.col(|ui| {
@@ -56,8 +194,8 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                 }
             })
             .body(|body| {
-                body.rows(22.0, inv.images.len(), |mut row| {
-                    let img = &inv.images[row.index()];
+                body.rows(22.0, shown.len(), |mut row| {
+                    let img = &inv.images[shown[row.index()]];
                     let findings = snapshot.assessment.image(&img.id);
                     row.set_selected(selected.as_deref() == Some(img.id.as_str()));
                     row.col(|ui| {
@@ -108,6 +246,19 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                         }
                     });
                     row.col(|ui| {
+                        if let Some(w) = worst(&img.vulns) {
+                            widgets::severity_icon(ui, w);
+                        }
+                        let text = img.vulns.summary();
+                        let r = ui.label(match &img.vulns {
+                            VulnState::NotAssessed { .. } => RichText::new(text).weak(),
+                            _ => RichText::new(text),
+                        });
+                        if let VulnState::NotAssessed { reason } = &img.vulns {
+                            r.on_hover_text(visible(reason));
+                        }
+                    });
+                    row.col(|ui| {
                         let users: Vec<&str> = inv
                             .containers_using(&img.id)
                             .map(|c| c.name.as_str())
@@ -131,15 +282,26 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             Some(id)
         };
     }
-    if let Some(id) = &state.selected_image
-        && let Some(img) = inv.image_by_id(id)
+    if let Some(id) = state.selected_image.clone()
+        && let Some(img) = inv.image_by_id(&id)
     {
         ui.separator();
         ui.heading(visible(&img.display_name()));
         egui::ScrollArea::vertical()
             .id_salt("image_findings")
             .show(ui, |ui| {
-                container_panel::findings(ui, snapshot.assessment.image(&img.id));
+                vulnerabilities(ui, state, inv, img);
+                special_files(ui, &img.special_files);
+                ui.add_space(6.0);
+                ui.label(RichText::new("Other findings").strong());
+                let others: Vec<crate::model::Finding> = snapshot
+                    .assessment
+                    .image(&img.id)
+                    .iter()
+                    .filter(|f| f.rule_id != crate::rules::vulns::KNOWN_VULNERABILITIES.id)
+                    .cloned()
+                    .collect();
+                container_panel::findings(ui, &others);
                 ui.add_space(6.0);
                 ui.label(RichText::new("Build history (newest first)").strong());
                 for h in &img.history {
@@ -150,5 +312,144 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                     );
                 }
             });
+    }
+    action
+}
+
+/// The image's known vulnerabilities: severity, id, binary ← source,
+/// installed, fixed or "no fix", and the containers that run it.
+fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new("Known vulnerabilities").strong());
+        ui.checkbox(&mut state.only_fixable, "only fixable");
+        ui.checkbox(&mut state.show_unimportant, "show unimportant");
+    });
+    match &img.vulns {
+        VulnState::NotScanned => {
+            ui.label(RichText::new("Not read yet.").weak());
+            return;
+        }
+        VulnState::NotAssessed { reason } => {
+            ui.horizontal_wrapped(|ui| {
+                widgets::severity_icon(ui, Severity::Low);
+                ui.label(
+                    RichText::new(format!("Not assessed: {}", visible(reason)))
+                        .color(theme::STALE_AMBER),
+                );
+            });
+            return;
+        }
+        VulnState::Assessed {
+            ecosystem,
+            packages,
+            ..
+        } => {
+            let os = img
+                .packages
+                .as_ref()
+                .map(|p| p.os.pretty_name.clone())
+                .unwrap_or_default();
+            ui.label(
+                RichText::new(visible(&format!(
+                    "{os} ({ecosystem}): {packages} packages read from {}",
+                    img.packages
+                        .as_ref()
+                        .map(|p| p.sources.join(", "))
+                        .unwrap_or_default()
+                )))
+                .weak(),
+            );
+        }
+    }
+    let list: Vec<&Vulnerability> = img
+        .vulns
+        .vulnerabilities()
+        .iter()
+        .filter(|v| state.show_unimportant || v.state != FixState::Unimportant)
+        .filter(|v| !state.only_fixable || v.state == FixState::Fixed)
+        .collect();
+    let hidden = img.vulns.vulnerabilities().len() - list.len();
+    if list.is_empty() {
+        ui.label(RichText::new("None known.").color(theme::OK_GREEN));
+    }
+    let users: Vec<String> = inv
+        .containers_using(&img.id)
+        .map(|c| c.name.clone())
+        .collect();
+    egui::Grid::new("vulns")
+        .striped(true)
+        .num_columns(5)
+        .spacing([10.0, 3.0])
+        .show(ui, |ui| {
+            for t in [
+                "Severity",
+                "Vulnerability",
+                "Package",
+                "Installed",
+                "Fixed in",
+            ] {
+                ui.label(RichText::new(t).strong());
+            }
+            ui.end_row();
+            for v in &list {
+                widgets::severity_badge(ui, v.severity).on_hover_text(visible(&v.rated_by));
+                ui.label(RichText::new(visible(&v.id)).monospace())
+                    .on_hover_text(visible(&format!(
+                        "{}\n{}",
+                        v.advisories.join(", "),
+                        v.summary
+                    )));
+                let bins = v
+                    .binaries
+                    .iter()
+                    .filter(|b| **b != v.package)
+                    .cloned()
+                    .collect::<Vec<_>>();
+                ui.label(visible(&if bins.is_empty() {
+                    v.package.clone()
+                } else {
+                    format!("{} ← {}", bins.join(", "), v.package)
+                }));
+                ui.label(RichText::new(visible(&v.installed)).monospace());
+                match (v.state, &v.fixed) {
+                    (FixState::Fixed, Some(f)) => {
+                        ui.label(RichText::new(visible(f)).monospace().color(theme::OK_GREEN));
+                    }
+                    (FixState::Unimportant, _) => {
+                        ui.label(RichText::new("unimportant (vendor)").weak());
+                    }
+                    _ => {
+                        ui.label(RichText::new("no fix yet").color(theme::STALE_AMBER));
+                    }
+                }
+                ui.end_row();
+            }
+        });
+    if hidden > 0 {
+        ui.label(RichText::new(format!("{hidden} hidden by the toggles above")).weak());
+    }
+    if !users.is_empty() {
+        ui.label(RichText::new(visible(&format!("Run by: {}", users.join(", ")))).weak());
+    }
+}
+
+fn special_files(ui: &mut Ui, s: &SpecialFiles) {
+    match s {
+        SpecialFiles::Read { files, dirs } => {
+            ui.add_space(6.0);
+            ui.label(RichText::new("Setuid and setgid files").strong());
+            if files.is_empty() {
+                ui.label(
+                    RichText::new(format!("None in {}.", dirs.join(", "))).color(theme::OK_GREEN),
+                );
+            }
+            for f in files {
+                ui.label(RichText::new(visible(&format!("{:o}  {}", f.mode, f.path))).monospace());
+            }
+        }
+        SpecialFiles::Failed { reason } => {
+            ui.label(RichText::new(visible(&format!("Setuid files not read: {reason}"))).weak());
+        }
+        SpecialFiles::NotRead => {}
     }
 }

@@ -21,6 +21,8 @@ pub enum Action {
     ReconnectNow,
     /// Look for an engine again (the user's choice, never automatic).
     Rediscover,
+    /// Download the vulnerability data (the user's choice, never automatic).
+    UpdateVulnDb,
     OpenDemo,
     LeaveDemo,
     Export,
@@ -46,7 +48,11 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
             egui::CentralPanel::default().show(ui, |ui| activity::show(ui, state));
         }
         View::Images => {
-            egui::CentralPanel::default().show(ui, |ui| images::show(ui, state));
+            egui::CentralPanel::default().show(ui, |ui| {
+                if let Some(a) = images::show(ui, state) {
+                    action = Some(a);
+                }
+            });
         }
         View::Engine => {
             egui::CentralPanel::default().show(ui, |ui| engine_view::show(ui, state));

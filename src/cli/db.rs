@@ -1,0 +1,136 @@
+//! `shipshape db update | import | status`.
+
+use std::io::Write;
+
+use chrono::Utc;
+
+use super::{Cli, DbAction, Exit};
+use crate::sources::osv::{self, Progress};
+use crate::vulndb::store::{self, Store, StoreError};
+use crate::vulndb::{Database, Meta};
+
+pub async fn run(cli: &Cli, action: &DbAction) -> Exit {
+    let Some(store) = cli.vulndb_store() else {
+        eprintln!("shipshape: no cache directory is known; give one with --vulndb DIR");
+        return Exit::Usage;
+    };
+    match action {
+        DbAction::Status => status(&store),
+        DbAction::Import { paths } => {
+            let (store2, paths) = (store.clone(), paths.clone());
+            let r = tokio::task::spawn_blocking(move || store2.import(&paths, Utc::now())).await;
+            finish(
+                &store,
+                r.unwrap_or_else(|e| Err(StoreError::Download(e.to_string()))),
+            )
+        }
+        DbAction::Update { from, ecosystems } => {
+            let ecos: Vec<String> = if ecosystems.is_empty() {
+                osv::ECOSYSTEMS.iter().map(|e| e.to_string()).collect()
+            } else {
+                ecosystems.clone()
+            };
+            if let Some(bad) = ecos.iter().find(|e| !osv::ECOSYSTEMS.contains(&e.as_str())) {
+                eprintln!(
+                    "shipshape: unknown ecosystem '{bad}' (expected {})",
+                    osv::ECOSYSTEMS.join(", ")
+                );
+                return Exit::Usage;
+            }
+            eprintln!("shipshape: downloading {} from {from}", ecos.join(", "));
+            let r = osv::update(&store, from, &ecos, &bar).await;
+            eprintln!();
+            finish(&store, r)
+        }
+    }
+}
+
+/// A one-line progress bar on standard error.
+fn bar(p: Progress) {
+    let mut err = std::io::stderr().lock();
+    let line = match p {
+        Progress::Download { name, done, total } => {
+            let mib = done as f64 / (1 << 20) as f64;
+            match total {
+                Some(t) if t > 0 => {
+                    let frac = done as f64 / t as f64;
+                    let filled = (frac * 30.0).round() as usize;
+                    format!(
+                        "  {name:<7} [{}{}] {:>5.1}% {mib:>7.1} MiB",
+                        "#".repeat(filled.min(30)),
+                        " ".repeat(30 - filled.min(30)),
+                        frac * 100.0
+                    )
+                }
+                _ => format!("  {name:<7} {mib:>7.1} MiB"),
+            }
+        }
+        Progress::Importing => "  verifying and indexing the records…".to_string(),
+    };
+    let _ = write!(err, "\r{line:<70}");
+    let _ = err.flush();
+}
+
+fn finish(store: &Store, r: Result<Database, StoreError>) -> Exit {
+    match r {
+        Ok(db) => {
+            println!(
+                "vulnerability database replaced: {} records ({})",
+                db.meta.records,
+                store.path().display()
+            );
+            print_meta(&db.meta);
+            Exit::Clean
+        }
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            eprintln!("shipshape: the previous database (if any) is unchanged");
+            Exit::Usage
+        }
+    }
+}
+
+fn status(store: &Store) -> Exit {
+    match store.status() {
+        Ok(meta) => {
+            println!("vulnerability database: {}", store.path().display());
+            print_meta(&meta);
+            let (_, stale) = store::age(&meta, Utc::now());
+            if stale {
+                println!(
+                    "warning: older than {} days — run `shipshape db update`",
+                    store::STALE_DAYS
+                );
+            }
+            Exit::Clean
+        }
+        Err(e @ StoreError::Missing) => {
+            println!("{e}");
+            Exit::Clean
+        }
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            Exit::Usage
+        }
+    }
+}
+
+fn print_meta(meta: &Meta) {
+    let (age, _) = store::age(meta, Utc::now());
+    println!("  built {age}");
+    println!(
+        "  {} records; skipped: {} of other ecosystems, {} withdrawn, {} unreadable",
+        meta.records, meta.skipped_unknown, meta.withdrawn, meta.unreadable
+    );
+    for s in &meta.sources {
+        println!("  from {} ({} records): {}", s.name, s.records, s.origin);
+    }
+    let ecos: Vec<String> = meta
+        .ecosystems
+        .iter()
+        .map(|(e, n)| format!("{e} ({n})"))
+        .collect();
+    if !ecos.is_empty() {
+        println!("  releases: {}", ecos.join(", "));
+    }
+}

@@ -1,0 +1,458 @@
+//! Reading files out of a container, read-only, through
+//! `GET /containers/{id}/archive` — the package databases and the setuid
+//! bits that rule 1 and CIS 4.8 need.
+//!
+//! What comes back is a tar stream written by whoever built the image, so:
+//! * nothing is ever extracted: entries are parsed in memory, their paths
+//!   are only compared as strings, symlinks and device nodes are never
+//!   followed or opened (a symlink is reported; the caller may ask the
+//!   engine for its target, which the engine resolves inside the
+//!   container's root);
+//! * every read has ceilings — bytes in the stream, number of entries,
+//!   bytes of one entry — and a time limit (the engine holds the container
+//!   while the stream is open); hitting one is a clear error;
+//! * each call is noted in the own-call filter first (the engine logs it as
+//!   `archive-path`, plus `mount`/`unmount` per volume), and forgotten when
+//!   the engine answers 404 (which it does not log).
+
+use std::io::Read;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+use super::{Engine, EngineError};
+
+/// Ceilings for one read.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Bytes in the whole tar stream.
+    pub stream_bytes: u64,
+    pub entries: usize,
+    /// Bytes of one regular file kept in memory.
+    pub entry_bytes: u64,
+    /// The whole read, from request to last byte.
+    pub time: Duration,
+}
+
+/// Package databases: `status` files of a few MiB, `status.d/` of a few
+/// hundred small files.
+pub const PACKAGE_FILES: Limits = Limits {
+    stream_bytes: 64 << 20,
+    entries: 20_000,
+    entry_bytes: 32 << 20,
+    time: Duration::from_secs(30),
+};
+
+/// Executable directories, read only for their headers (modes): contents
+/// stream past and are dropped.
+pub const EXEC_DIRS: Limits = Limits {
+    stream_bytes: 1 << 30,
+    entries: 200_000,
+    entry_bytes: 0,
+    time: Duration::from_secs(120),
+};
+
+/// Why a read failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("{0} does not exist in the container")]
+    NotFound(String),
+    #[error("{path}: {what} is over the ceiling of {limit}; the read was stopped")]
+    Ceiling {
+        path: String,
+        what: &'static str,
+        limit: String,
+    },
+    #[error("{0}: the engine did not finish sending it within the time limit")]
+    Timeout(String),
+    #[error("{path}: not a readable tar stream: {reason}")]
+    BadArchive { path: String, reason: String },
+    #[error(transparent)]
+    Engine(EngineError),
+}
+
+/// What a tar entry is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kind {
+    File,
+    Dir,
+    /// A symbolic link and its target, as written.
+    Symlink(String),
+    /// Hard links, devices, fifos: listed, never read.
+    Other,
+}
+
+/// One entry of the stream.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// The path inside the tar (relative: `status`, `status.d/base`).
+    pub path: String,
+    pub kind: Kind,
+    pub mode: u32,
+    pub size: u64,
+    /// The content, for regular files when asked for.
+    pub data: Option<Vec<u8>>,
+}
+
+/// A `Read` over chunks that arrive on a channel, with a byte ceiling.
+struct ChannelReader {
+    rx: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, EngineError>>,
+    chunk: bytes::Bytes,
+    total: u64,
+    cap: u64,
+    error: Option<Stop>,
+}
+
+/// Why the reader stopped early.
+enum Stop {
+    Ceiling,
+    Engine(EngineError),
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.chunk.is_empty() {
+            match self.rx.blocking_recv() {
+                Some(Ok(c)) => {
+                    self.total += c.len() as u64;
+                    if self.total > self.cap {
+                        self.error = Some(Stop::Ceiling);
+                        return Err(std::io::Error::other("stream ceiling"));
+                    }
+                    self.chunk = c;
+                }
+                Some(Err(e)) => {
+                    let text = e.to_string();
+                    self.error = Some(Stop::Engine(e));
+                    return Err(std::io::Error::other(text));
+                }
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.chunk.len());
+        buf[..n].copy_from_slice(&self.chunk[..n]);
+        let _ = self.chunk.split_to(n);
+        Ok(n)
+    }
+}
+
+/// Read `path` from container `id` (it has `volumes` volume mounts, each of
+/// which the engine mounts and logs): every entry, with the content of the
+/// regular files for which `want` says so.
+pub async fn read(
+    engine: &Engine,
+    id: &str,
+    volumes: usize,
+    path: &str,
+    limits: Limits,
+    want: fn(&str) -> bool,
+) -> Result<Vec<Item>, FileError> {
+    let own = engine.own_calls();
+    own.note(id, "archive-path");
+    for _ in 0..volumes {
+        own.note(id, "volume-mount");
+        own.note(id, "volume-unmount");
+    }
+    let forget = || {
+        own.forget(id, "archive-path");
+        for _ in 0..volumes {
+            own.forget(id, "volume-mount");
+            own.forget(id, "volume-unmount");
+        }
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    let pump = {
+        let engine = engine.clone();
+        let (id, path) = (id.to_string(), path.to_string());
+        async move {
+            let mut stream = std::pin::pin!(engine.archive(&id, &path));
+            while let Some(chunk) = stream.next().await {
+                let failed = chunk.is_err();
+                if tx.send(chunk).await.is_err() || failed {
+                    return;
+                }
+            }
+        }
+    };
+    let reader = ChannelReader {
+        rx,
+        chunk: bytes::Bytes::new(),
+        total: 0,
+        cap: limits.stream_bytes,
+        error: None,
+    };
+    let p = path.to_string();
+    let parse = tokio::task::spawn_blocking(move || parse(reader, &p, limits, want));
+    let work = async {
+        let (_, parsed) = tokio::join!(pump, parse);
+        parsed
+    };
+    match tokio::time::timeout(limits.time, work).await {
+        // Dropping the pump on timeout closes the connection: the engine
+        // lets go of the container.
+        Err(_) => Err(FileError::Timeout(path.to_string())),
+        Ok(Err(join)) => Err(FileError::BadArchive {
+            path: path.to_string(),
+            reason: join.to_string(),
+        }),
+        Ok(Ok(Err(FileError::Engine(EngineError::NotFound { .. })))) => {
+            forget();
+            Err(FileError::NotFound(path.to_string()))
+        }
+        Ok(Ok(r)) => r,
+    }
+}
+
+fn parse(
+    mut reader: ChannelReader,
+    path: &str,
+    limits: Limits,
+    want: fn(&str) -> bool,
+) -> Result<Vec<Item>, FileError> {
+    let mut out = Vec::new();
+    let result = (|| -> Result<(), FileError> {
+        let mut archive = tar::Archive::new(&mut reader);
+        let entries = archive.entries().map_err(|e| FileError::BadArchive {
+            path: path.to_string(),
+            reason: e.to_string(),
+        })?;
+        for entry in entries {
+            let mut entry = entry.map_err(|e| FileError::BadArchive {
+                path: path.to_string(),
+                reason: e.to_string(),
+            })?;
+            if out.len() >= limits.entries {
+                return Err(FileError::Ceiling {
+                    path: path.to_string(),
+                    what: "the number of entries",
+                    limit: limits.entries.to_string(),
+                });
+            }
+            let header = entry.header();
+            let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+            let size = header.size().unwrap_or(0);
+            let mode = header.mode().unwrap_or(0);
+            let kind = match header.entry_type() {
+                tar::EntryType::Regular | tar::EntryType::Continuous => Kind::File,
+                tar::EntryType::Directory => Kind::Dir,
+                tar::EntryType::Symlink => Kind::Symlink(
+                    entry
+                        .link_name_bytes()
+                        .map(|l| String::from_utf8_lossy(&l).into_owned())
+                        .unwrap_or_default(),
+                ),
+                _ => Kind::Other,
+            };
+            let data = if kind == Kind::File && want(&name) {
+                if size > limits.entry_bytes {
+                    return Err(FileError::Ceiling {
+                        path: format!("{path} ({name})"),
+                        what: "one file's size",
+                        limit: format!("{} MiB", limits.entry_bytes >> 20),
+                    });
+                }
+                let mut buf = Vec::with_capacity(size as usize);
+                (&mut entry)
+                    .take(limits.entry_bytes + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(|e| FileError::BadArchive {
+                        path: path.to_string(),
+                        reason: e.to_string(),
+                    })?;
+                Some(buf)
+            } else {
+                None
+            };
+            out.push(Item {
+                path: name,
+                kind,
+                mode,
+                size,
+                data,
+            });
+        }
+        Ok(())
+    })();
+    match (result, reader.error.take()) {
+        (_, Some(Stop::Ceiling)) => Err(FileError::Ceiling {
+            path: path.to_string(),
+            what: "the tar stream",
+            limit: format!("{} MiB", limits.stream_bytes >> 20),
+        }),
+        (_, Some(Stop::Engine(e))) => Err(FileError::Engine(e)),
+        (Err(e), None) => Err(e),
+        (Ok(()), None) => Ok(out),
+    }
+}
+
+/// Read one file, following symbolic links (at most 8, each resolved by the
+/// engine inside the container): `/etc/os-release` is usually a link to
+/// `/usr/lib/os-release`.
+pub async fn read_file(
+    engine: &Engine,
+    id: &str,
+    volumes: usize,
+    path: &str,
+    limits: Limits,
+) -> Result<Vec<u8>, FileError> {
+    let mut current = path.to_string();
+    for _ in 0..8 {
+        let items = read(engine, id, volumes, &current, limits, |_| true).await?;
+        match items.into_iter().next() {
+            Some(Item {
+                kind: Kind::File,
+                data: Some(d),
+                ..
+            }) => return Ok(d),
+            Some(Item {
+                kind: Kind::Symlink(target),
+                ..
+            }) => current = resolve(&current, &target),
+            _ => {
+                return Err(FileError::BadArchive {
+                    path: current,
+                    reason: "not a regular file".into(),
+                });
+            }
+        }
+    }
+    Err(FileError::BadArchive {
+        path: path.to_string(),
+        reason: "too many symbolic links".into(),
+    })
+}
+
+/// A link target, as a path from the container's root.
+fn resolve(link: &str, target: &str) -> String {
+    let mut parts: Vec<&str> = if target.starts_with('/') {
+        Vec::new()
+    } else {
+        let dir = link.rsplit_once('/').map_or("", |(d, _)| d);
+        dir.split('/').filter(|p| !p.is_empty()).collect()
+    };
+    for seg in target.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            s => parts.push(s),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn link_targets_resolve_inside_the_root() {
+        assert_eq!(
+            resolve("/etc/os-release", "../usr/lib/os-release"),
+            "/usr/lib/os-release"
+        );
+        assert_eq!(
+            resolve("/etc/os-release", "/usr/lib/os-release"),
+            "/usr/lib/os-release"
+        );
+        assert_eq!(resolve("/a/b", "../../../../etc/shadow"), "/etc/shadow");
+        assert_eq!(resolve("/var/lib/dpkg/status", "/dev/zero"), "/dev/zero");
+    }
+
+    fn tar_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        for (name, data) in entries {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(data.len() as u64);
+            h.set_mode(0o644);
+            h.set_cksum();
+            b.append_data(&mut h, name, *data).unwrap();
+        }
+        b.into_inner().unwrap()
+    }
+
+    fn reader_of(bytes: Vec<u8>, cap: u64) -> ChannelReader {
+        let (tx, rx) = tokio::sync::mpsc::channel(bytes.len() / 512 + 2);
+        for c in bytes.chunks(512) {
+            tx.try_send(Ok(bytes::Bytes::copy_from_slice(c))).unwrap();
+        }
+        ChannelReader {
+            rx,
+            chunk: bytes::Bytes::new(),
+            total: 0,
+            cap,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn ceilings_stop_a_hostile_stream() {
+        let many: Vec<(String, Vec<u8>)> =
+            (0..50).map(|i| (format!("f{i}"), vec![b'x'; 10])).collect();
+        let refs: Vec<(&str, &[u8])> = many
+            .iter()
+            .map(|(n, d)| (n.as_str(), d.as_slice()))
+            .collect();
+        let t = tar_of(&refs);
+        let limits = Limits {
+            stream_bytes: 1 << 20,
+            entries: 10,
+            entry_bytes: 1 << 10,
+            time: Duration::from_secs(5),
+        };
+        let e = parse(reader_of(t.clone(), 1 << 20), "/x", limits, |_| true).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FileError::Ceiling {
+                    what: "the number of entries",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let e = parse(reader_of(t, 4096), "/x", PACKAGE_FILES, |_| true).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FileError::Ceiling {
+                    what: "the tar stream",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let big = tar_of(&[("status", &vec![b'y'; 5000])]);
+        let small = Limits {
+            entry_bytes: 1000,
+            ..PACKAGE_FILES
+        };
+        let e = parse(reader_of(big, 1 << 20), "/x", small, |_| true).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FileError::Ceiling {
+                    what: "one file's size",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let ok = parse(
+            reader_of(tar_of(&[("status", b"Package: a\n")]), 1 << 20),
+            "/x",
+            PACKAGE_FILES,
+            |_| true,
+        )
+        .unwrap();
+        assert_eq!(ok[0].data.as_deref(), Some(&b"Package: a\n"[..]));
+        let junk = parse(
+            reader_of(vec![7u8; 3000], 1 << 20),
+            "/x",
+            PACKAGE_FILES,
+            |_| true,
+        );
+        assert!(junk.is_err());
+    }
+}

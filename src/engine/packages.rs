@@ -1,0 +1,303 @@
+//! An image's installed packages and setuid files, read through one of its
+//! containers (`GET /containers/{id}/archive`, see [`super::files`]).
+//!
+//! Read once per image id and cached by the caller; a container whose
+//! package database changed after it started is read on its own. Every
+//! read is noted in the own-call filter, so the Activity view does not
+//! report shipshape's reads as copies.
+
+use chrono::NaiveDate;
+
+use super::files::{self, FileError, Kind, PACKAGE_FILES};
+use super::{Engine, EngineError};
+use crate::model::packages::{Distro, PackageScan, SpecialFile, SpecialFiles};
+use crate::model::{Container, MountKind};
+use crate::vulndb::installed;
+
+/// Where executables live; read for setuid/setgid bits (CIS 4.8).
+pub const EXEC_DIRS: &[&str] = &[
+    "/bin",
+    "/sbin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/usr/libexec",
+    "/usr/lib/openssh",
+    "/usr/lib/dbus-1.0",
+];
+
+/// What one image (or one container) holds.
+#[derive(Debug, Clone)]
+pub struct ImageFiles {
+    pub packages: PackageScan,
+    pub special: SpecialFiles,
+}
+
+fn volumes(c: &Container) -> usize {
+    c.mounts
+        .iter()
+        .filter(|m| m.kind == MountKind::Volume)
+        .count()
+}
+
+/// `Ok(None)` when the file is not there; an engine that went away is an
+/// error for the caller.
+async fn optional_file(
+    engine: &Engine,
+    c: &Container,
+    path: &str,
+) -> Result<Option<Vec<u8>>, FileError> {
+    match files::read_file(engine, &c.id, volumes(c), path, PACKAGE_FILES).await {
+        Ok(d) => Ok(Some(d)),
+        Err(FileError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Read the packages of container `c` (its image's, unless its package
+/// database changed).
+pub async fn read_packages(
+    engine: &Engine,
+    c: &Container,
+    today: NaiveDate,
+) -> Result<PackageScan, FileError> {
+    let mut scan = PackageScan {
+        read_from: c.id.clone(),
+        ..PackageScan::default()
+    };
+    let mut os_text = None;
+    for path in ["/etc/os-release", "/usr/lib/os-release"] {
+        if let Some(d) = optional_file(engine, c, path).await? {
+            os_text = Some(text(&d));
+            scan.sources.push(path.to_string());
+            break;
+        }
+    }
+    scan.os = installed::os_release(os_text.as_deref().unwrap_or(""));
+    let branch = if scan.os.id == "alpine" {
+        optional_file(engine, c, "/etc/apk/repositories")
+            .await?
+            .and_then(|d| installed::apk_branch(&text(&d)))
+    } else {
+        None
+    };
+    let (distro, eco) = installed::ecosystem(&scan.os, branch.as_deref(), today);
+    scan.distro = distro;
+    match eco {
+        Ok(e) => scan.ecosystem = Some(e),
+        Err(why) => scan.not_assessed = Some(why),
+    }
+    match distro {
+        Some(Distro::Debian | Distro::Ubuntu) => {
+            if let Some(d) = optional_file(engine, c, "/var/lib/dpkg/status").await? {
+                scan.packages.extend(installed::dpkg_status(&text(&d)));
+                scan.sources.push("/var/lib/dpkg/status".into());
+            }
+            // Distroless: one file per package set.
+            match files::read(
+                engine,
+                &c.id,
+                volumes(c),
+                "/var/lib/dpkg/status.d",
+                PACKAGE_FILES,
+                |p| !p.ends_with(".md5sums"),
+            )
+            .await
+            {
+                Ok(items) => {
+                    let mut any = false;
+                    for i in items {
+                        if let (Kind::File, Some(d)) = (&i.kind, &i.data) {
+                            scan.packages.extend(installed::dpkg_status(&text(d)));
+                            any = true;
+                        }
+                    }
+                    if any {
+                        scan.sources.push("/var/lib/dpkg/status.d/".into());
+                    }
+                }
+                Err(FileError::NotFound(_)) => {}
+                Err(e) => return Err(e),
+            }
+            if scan.sources.iter().all(|s| !s.contains("dpkg")) && scan.not_assessed.is_none() {
+                scan.not_assessed = Some(format!(
+                    "{} has no dpkg database (/var/lib/dpkg/status or status.d/): its packages cannot be listed",
+                    scan.os.pretty_name
+                ));
+            }
+        }
+        Some(Distro::Alpine) => {
+            if let Some(d) = optional_file(engine, c, "/lib/apk/db/installed").await? {
+                scan.packages.extend(installed::apk_installed(&text(&d)));
+                scan.sources.push("/lib/apk/db/installed".into());
+            } else if scan.not_assessed.is_none() {
+                scan.not_assessed = Some(
+                    "no apk database (/lib/apk/db/installed): its packages cannot be listed".into(),
+                );
+            }
+        }
+        _ => {}
+    }
+    scan.packages.truncate(installed::MAX_PACKAGES);
+    Ok(scan)
+}
+
+/// Setuid and setgid files in the executable directories.
+pub async fn read_special(engine: &Engine, c: &Container) -> SpecialFiles {
+    let mut found = Vec::new();
+    let mut dirs = Vec::new();
+    for dir in EXEC_DIRS {
+        match files::read(engine, &c.id, volumes(c), dir, files::EXEC_DIRS, |_| false).await {
+            Ok(items) => {
+                dirs.push(dir.to_string());
+                // Entries are named from the directory itself: `bin/su`.
+                let parent = dir.rsplit_once('/').map_or("", |(p, _)| p);
+                for i in items {
+                    if i.kind == Kind::File && i.mode & 0o6000 != 0 {
+                        found.push(SpecialFile {
+                            path: format!("{parent}/{}", i.path.trim_start_matches("./")),
+                            mode: i.mode & 0o7777,
+                        });
+                    }
+                }
+            }
+            Err(FileError::NotFound(_)) => {}
+            Err(e @ FileError::Engine(EngineError::Lost { .. })) => {
+                return SpecialFiles::Failed {
+                    reason: e.to_string(),
+                };
+            }
+            Err(e) => {
+                return SpecialFiles::Failed {
+                    reason: e.to_string(),
+                };
+            }
+        }
+    }
+    found.sort_by(|a, b| a.path.cmp(&b.path));
+    found.dedup();
+    SpecialFiles::Read { files: found, dirs }
+}
+
+/// Both, for an image read through container `c`.
+pub async fn read_image(
+    engine: &Engine,
+    c: &Container,
+    today: NaiveDate,
+) -> Result<ImageFiles, FileError> {
+    let packages = read_packages(engine, c, today).await?;
+    let special = read_special(engine, c).await;
+    Ok(ImageFiles { packages, special })
+}
+
+/// How many images are read at once.
+pub const CONCURRENCY: usize = 2;
+
+/// Which container to read an image's files through: one that exists and
+/// whose package database did not change after it started (checked with
+/// `GET /changes`, which the engine does not log), else any.
+async fn pick<'a>(engine: &Engine, candidates: &[&'a Container]) -> Option<&'a Container> {
+    for c in candidates.iter().take(3) {
+        match engine.changes(&c.id).await {
+            Ok(changes)
+                if !changes
+                    .iter()
+                    .any(|(p, _)| crate::model::packages::is_package_db(p)) =>
+            {
+                return Some(c);
+            }
+            _ => {}
+        }
+    }
+    candidates.first().copied()
+}
+
+/// Read what `readings` does not have yet: the files of every image a
+/// container uses, and the packages of containers whose package database
+/// changed (their drift says so). An engine that went away stops the work
+/// and is returned; anything else is noted per image.
+pub async fn collect(
+    engine: &Engine,
+    inv: &crate::model::Inventory,
+    readings: &mut crate::vulndb::Readings,
+    today: NaiveDate,
+) -> Result<(), EngineError> {
+    use futures_util::StreamExt;
+    let mut by_image: std::collections::BTreeMap<String, Vec<Container>> = Default::default();
+    for c in inv.containers.iter().filter(|c| c.gone.is_none()) {
+        if c.image_id.is_empty()
+            || readings.images.contains_key(&c.image_id)
+            || readings.failed.contains_key(&c.image_id)
+        {
+            continue;
+        }
+        by_image
+            .entry(c.image_id.clone())
+            .or_default()
+            .push(c.clone());
+    }
+    // Owned data in each future: the stream may run on a spawned task.
+    let results: Vec<(String, Result<ImageFiles, FileError>)> =
+        futures_util::stream::iter(by_image)
+            .map(|(id, cs)| {
+                let engine = engine.clone();
+                async move {
+                    let refs: Vec<&Container> = cs.iter().collect();
+                    let r = match pick(&engine, &refs).await {
+                        Some(c) => read_image(&engine, c, today).await,
+                        None => Err(FileError::NotFound("a container of the image".into())),
+                    };
+                    (id, r)
+                }
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+    let mut lost = None;
+    for (id, r) in results {
+        match r {
+            Ok(f) => {
+                readings.images.insert(id, (f.packages, f.special));
+            }
+            Err(FileError::Engine(e @ EngineError::Lost { .. })) => lost = Some(e),
+            // Removed while we read: tried again with the next scan.
+            Err(FileError::Engine(EngineError::NotFound { .. })) => {}
+            Err(e) => {
+                readings.failed.insert(id, e.to_string());
+            }
+        }
+    }
+    if let Some(e) = lost {
+        return Err(e);
+    }
+    // Containers whose package database changed: their own packages.
+    for c in inv.containers.iter().filter(|c| c.gone.is_none()) {
+        let changed = c.drift.as_ref().is_some_and(|d| d.package_db_changed);
+        if !changed {
+            readings.containers.remove(&c.id);
+            continue;
+        }
+        let stamp = c.drift.as_ref().map_or(0, |d| d.total_changes);
+        if readings
+            .containers
+            .get(&c.id)
+            .is_some_and(|s| s.read_at_changes == stamp)
+        {
+            continue;
+        }
+        match read_packages(engine, c, today).await {
+            Ok(mut scan) => {
+                scan.read_at_changes = stamp;
+                readings.containers.insert(c.id.clone(), scan);
+            }
+            Err(FileError::Engine(e @ EngineError::Lost { .. })) => return Err(e),
+            Err(e) => tracing::debug!("packages of {}: {e}", c.name),
+        }
+    }
+    Ok(())
+}

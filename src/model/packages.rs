@@ -1,0 +1,242 @@
+//! What is installed inside an image, and which known vulnerabilities that
+//! brings: the data behind rule 1 (vulnerability management).
+//!
+//! Read from the image's own files (`/etc/os-release`, the dpkg status, the
+//! apk database) by `engine::files`, parsed by `vulndb::installed`, matched
+//! against the OSV data by `vulndb`. Plain data here.
+
+use serde::{Deserialize, Serialize};
+
+use super::Severity;
+
+/// Which package world an image lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Distro {
+    Debian,
+    Ubuntu,
+    Alpine,
+    /// RHEL, Fedora, CentOS, Rocky, Alma, Amazon Linux, SUSE, …
+    Rpm,
+    Other,
+}
+
+/// `/etc/os-release`, the parts that decide the vulnerability data.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OsRelease {
+    /// `ID` (`debian`, `ubuntu`, `alpine`, …).
+    pub id: String,
+    /// `ID_LIKE`, space-separated.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub id_like: String,
+    /// `VERSION_ID` (`12`, `22.04`, `3.20.3`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub version_id: String,
+    /// `VERSION_CODENAME` (`bookworm`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub codename: String,
+    /// `PRETTY_NAME`, for people.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub pretty_name: String,
+}
+
+/// One installed package.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Package {
+    /// The binary package (`libssl3`).
+    pub name: String,
+    /// Its version (`3.0.11-1~deb12u2`).
+    pub version: String,
+    /// The source package it was built from (`openssl`; dpkg `Source:`,
+    /// apk `o:`). Vulnerability data is keyed by this.
+    pub source: String,
+    /// The source version (dpkg `Source: name (version)`), which can differ
+    /// from the binary's.
+    pub source_version: String,
+}
+
+/// The package inventory of one image (or of one container whose package
+/// database changed after it started).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PackageScan {
+    pub os: OsRelease,
+    pub distro: Option<Distro>,
+    /// The OSV ecosystem (`Debian:12`, `Ubuntu:22.04:LTS`, `Alpine:v3.20`),
+    /// when the release is one shipshape can match.
+    pub ecosystem: Option<String>,
+    pub packages: Vec<Package>,
+    /// Where the packages were read from (`/var/lib/dpkg/status`, …).
+    pub sources: Vec<String>,
+    /// The container whose files were read (its image's, unchanged).
+    pub read_from: String,
+    /// Why the packages cannot be matched, when they cannot.
+    pub not_assessed: Option<String>,
+    /// For a container's own reading: how many changes its filesystem had
+    /// then (read again when that moves).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub read_at_changes: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+/// Fixed, not fixed yet, or not worth fixing in the vendor's view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FixState {
+    /// A fixed version exists in the distribution.
+    Fixed,
+    /// Affected, no fix released yet.
+    NoFix,
+    /// The distribution rates it "unimportant" / "negligible": shown only
+    /// on request.
+    Unimportant,
+}
+
+/// One known vulnerability in one source package of an image.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Vulnerability {
+    /// The CVE id when there is one (the records' aliases grouped), else
+    /// the advisory's own id.
+    pub id: String,
+    /// Every advisory id that says the same (`DEBIAN-CVE-…`, `DSA-…`).
+    pub advisories: Vec<String>,
+    /// The source package.
+    pub package: String,
+    /// Its binary packages installed in the image.
+    pub binaries: Vec<String>,
+    /// The installed (source) version.
+    pub installed: String,
+    /// The first version that fixes it, when there is one.
+    pub fixed: Option<String>,
+    pub state: FixState,
+    pub severity: Severity,
+    /// Where the severity came from (`CVSS 3.1 9.8`, `Debian urgency low`).
+    pub rated_by: String,
+    pub summary: String,
+}
+
+/// What is known about an image's vulnerabilities.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum VulnState {
+    /// Not looked at (no container uses it, or matching is switched off).
+    #[default]
+    NotScanned,
+    /// Looked at, and cannot say: never shown as clean.
+    NotAssessed { reason: String },
+    /// Matched against the database.
+    Assessed {
+        ecosystem: String,
+        packages: usize,
+        /// When the database was built from its sources.
+        database: String,
+        vulnerabilities: Vec<Vulnerability>,
+    },
+}
+
+impl VulnState {
+    pub fn vulnerabilities(&self) -> &[Vulnerability] {
+        match self {
+            Self::Assessed {
+                vulnerabilities, ..
+            } => vulnerabilities,
+            _ => &[],
+        }
+    }
+
+    /// "3 critical · 12 fixable", "not assessed", "none known", "—".
+    pub fn summary(&self) -> String {
+        match self {
+            Self::NotScanned => "—".into(),
+            Self::NotAssessed { .. } => "not assessed".into(),
+            Self::Assessed {
+                vulnerabilities, ..
+            } => {
+                let relevant: Vec<&Vulnerability> = vulnerabilities
+                    .iter()
+                    .filter(|v| v.state != FixState::Unimportant)
+                    .collect();
+                if relevant.is_empty() {
+                    return "none known".into();
+                }
+                let critical = relevant
+                    .iter()
+                    .filter(|v| v.severity == Severity::Critical)
+                    .count();
+                let high = relevant
+                    .iter()
+                    .filter(|v| v.severity == Severity::High)
+                    .count();
+                let fixable = relevant
+                    .iter()
+                    .filter(|v| v.state == FixState::Fixed)
+                    .count();
+                let mut parts = Vec::new();
+                if critical > 0 {
+                    parts.push(format!("{critical} critical"));
+                }
+                if high > 0 {
+                    parts.push(format!("{high} high"));
+                }
+                if parts.is_empty() {
+                    parts.push(format!("{}", relevant.len()));
+                }
+                parts.push(format!("{fixable} fixable"));
+                parts.join(" · ")
+            }
+        }
+    }
+}
+
+/// A file with the setuid or setgid bit (CIS 4.8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpecialFile {
+    pub path: String,
+    /// Permission bits (`0o4755`).
+    pub mode: u32,
+}
+
+impl SpecialFile {
+    pub fn setuid(&self) -> bool {
+        self.mode & 0o4000 != 0
+    }
+
+    pub fn setgid(&self) -> bool {
+        self.mode & 0o2000 != 0
+    }
+}
+
+/// The setuid/setgid files of an image's executable directories.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SpecialFiles {
+    #[default]
+    NotRead,
+    Failed {
+        reason: String,
+    },
+    Read {
+        files: Vec<SpecialFile>,
+        /// The directories read.
+        dirs: Vec<String>,
+    },
+}
+
+/// Paths of package databases: a change to one after the container started
+/// means its packages are no longer its image's.
+pub const PACKAGE_DB_PATHS: &[&str] = &[
+    "/var/lib/dpkg/status",
+    "/var/lib/dpkg/status.d",
+    "/lib/apk/db/installed",
+    "/var/lib/rpm",
+    "/usr/lib/sysimage/rpm",
+];
+
+/// Does this changed path touch a package database?
+pub fn is_package_db(path: &str) -> bool {
+    PACKAGE_DB_PATHS
+        .iter()
+        .any(|p| path == *p || path.strip_prefix(p).is_some_and(|r| r.starts_with('/')))
+}

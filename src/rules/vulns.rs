@@ -1,0 +1,299 @@
+//! Rule 1, vulnerability management: the known vulnerabilities of the
+//! packages inside images (and inside containers whose packages changed),
+//! images whose vulnerabilities cannot be assessed, and setuid/setgid files
+//! (CIS 4.8).
+
+use super::{Check, Family, Fix, Hit, Rule};
+use crate::model::packages::{FixState, SpecialFiles, VulnState, Vulnerability};
+use crate::model::{SeedRule, Severity};
+
+const CIS: &str = "CIS Docker Benchmark v1.6.0";
+
+/// `CVE-2024-0001 in openssl 3.0.11-1~deb12u2 (libssl3, openssl): fixed in
+/// 3.0.13-1~deb12u1 [DEBIAN-CVE-2024-0001, DSA-5678-1]`: the finding's
+/// evidence, which also makes it stable for baselines and waivers.
+pub fn evidence(v: &Vulnerability) -> String {
+    let fix = match (v.state, &v.fixed) {
+        (FixState::Fixed, Some(f)) => format!("fixed in {f}"),
+        (FixState::Unimportant, _) => "no fix: the distribution rates it unimportant".into(),
+        _ => "no fix yet".into(),
+    };
+    let binaries = if v.binaries.len() == 1 && v.binaries[0] == v.package {
+        String::new()
+    } else {
+        format!(" ({})", v.binaries.join(", "))
+    };
+    let also: Vec<&str> = v
+        .advisories
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != v.id)
+        .collect();
+    let also = if also.is_empty() {
+        String::new()
+    } else {
+        format!(" [{}]", also.join(", "))
+    };
+    format!(
+        "{} in {} {}{binaries}: {fix}; {}{also}",
+        v.id, v.package, v.installed, v.rated_by
+    )
+}
+
+fn hits(state: &VulnState) -> Vec<Hit> {
+    state
+        .vulnerabilities()
+        .iter()
+        .map(|v| Hit::graded(v.severity, evidence(v)))
+        .collect()
+}
+
+pub const KNOWN_VULNERABILITIES: Rule = Rule {
+    id: "image.known-vulnerabilities",
+    title: "Image ships packages with known vulnerabilities",
+    severity: Severity::High,
+    family: Family::Vulnerabilities,
+    cis: Some("4.4"),
+    seed: SeedRule::VulnerabilityManagement,
+    why: "A package with a published vulnerability is an attack someone has already written \
+          down. Every container started from the image carries it, whatever its runtime settings.",
+    attack: "Attackers scan for the services and libraries these advisories name and use the \
+             published details (often a ready exploit) against any container that runs them.",
+    fix: Fix {
+        summary: "Rebuild the image on an updated base (or run the package manager's upgrade in \
+                  the build), then recreate its containers. Where there is no fix yet, reduce \
+                  what the package exposes, or use a base without it.",
+        run: "docker build --pull --no-cache -t <image> . && docker run … <image>",
+        compose: "docker compose build --pull && docker compose up -d",
+    },
+    references: &[
+        CIS,
+        "https://osv.dev/",
+        "https://security-tracker.debian.org/tracker/",
+        "https://ubuntu.com/security/cves",
+        "https://security.alpinelinux.org/",
+    ],
+    check: Check::Image(|_, img| hits(&img.vulns)),
+};
+
+pub const CONTAINER_VULNERABILITIES: Rule = Rule {
+    id: "container.known-vulnerabilities",
+    title: "Packages installed after start have known vulnerabilities",
+    severity: Severity::High,
+    family: Family::Vulnerabilities,
+    cis: None,
+    seed: SeedRule::VulnerabilityManagement,
+    why: "This container's package database changed after it started (something ran the package \
+          manager inside it): its packages are no longer its image's, and these ones carry \
+          published vulnerabilities. Rebuilding the image does not fix them.",
+    attack: "Software installed into a running container is invisible to image scans; an \
+             attacker who installed it, or an admin who patched by hand with an old mirror, \
+             leaves exactly this.",
+    fix: Fix {
+        summary: "Do not install packages into running containers: put them in the image, \
+                  rebuild, recreate the container. Find out who changed the packages (the \
+                  Activity view's exec sessions).",
+        run: "docker run --read-only …",
+        compose: "read_only: true",
+    },
+    references: &["https://osv.dev/"],
+    check: Check::Container(|_, c| hits(&c.vulns)),
+};
+
+pub const NOT_ASSESSED: Rule = Rule {
+    id: "image.vulns-not-assessed",
+    title: "Image's vulnerabilities cannot be assessed",
+    severity: Severity::Low,
+    family: Family::Vulnerabilities,
+    cis: None,
+    seed: SeedRule::VulnerabilityManagement,
+    why: "shipshape cannot say which known vulnerabilities this image carries — an unsupported \
+          or end-of-life release, a distribution it does not read, no package database, or no \
+          vulnerability data. That is not the same as clean.",
+    attack: "Images nobody can assess are the ones whose vulnerabilities nobody patches; an \
+             end-of-life release collects every new vulnerability and never gets a fix.",
+    fix: Fix {
+        summary: "Move end-of-life images to a supported release; for other distributions use a \
+                  scanner that reads their package database; run `shipshape db update` when the \
+                  data is missing.",
+        run: "",
+        compose: "",
+    },
+    references: &["https://endoflife.date/"],
+    check: Check::Image(|_, img| match &img.vulns {
+        VulnState::NotAssessed { reason } => {
+            // End of support is a risk in itself: no more fixes, ever. An
+            // image nothing runs is only worth knowing about.
+            let sev = if reason.contains("end of support") {
+                Severity::Medium
+            } else if reason.starts_with("no container uses this image") {
+                Severity::Info
+            } else {
+                Severity::Low
+            };
+            vec![Hit::graded(sev, reason.clone())]
+        }
+        _ => vec![],
+    }),
+};
+
+pub const SETUID_FILES: Rule = Rule {
+    id: "image.setuid-files",
+    title: "Image contains setuid or setgid files",
+    severity: Severity::Medium,
+    family: Family::Images,
+    cis: Some("4.8"),
+    seed: SeedRule::LeastPrivilege,
+    why: "A setuid or setgid program runs with its owner's (usually root's) rights whoever \
+          starts it. In a container they are rarely needed and each is a way from an \
+          unprivileged user to root.",
+    attack: "An attacker with a foothold as an unprivileged user looks for setuid programs and \
+             exploits one (or a bug in it) to become root in the container — the step before \
+             most breakouts.",
+    fix: Fix {
+        summary: "Remove the bits in the Dockerfile, and stop them being used at run time.",
+        run: "--security-opt no-new-privileges (and in the Dockerfile: RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +)",
+        compose: "security_opt: [\"no-new-privileges:true\"]",
+    },
+    references: &[
+        CIS,
+        "https://docs.docker.com/engine/security/#linux-kernel-capabilities",
+    ],
+    check: Check::Image(|_, img| match &img.special_files {
+        SpecialFiles::Read { files, .. } if !files.is_empty() => {
+            let shown: Vec<String> = files
+                .iter()
+                .take(20)
+                .map(|f| {
+                    let bits = match (f.setuid(), f.setgid()) {
+                        (true, true) => "setuid+setgid",
+                        (true, false) => "setuid",
+                        _ => "setgid",
+                    };
+                    format!("{} ({bits}, {:o})", f.path, f.mode)
+                })
+                .collect();
+            let more = files.len().saturating_sub(shown.len());
+            let tail = if more > 0 {
+                format!(" … and {more} more")
+            } else {
+                String::new()
+            };
+            vec![Hit::new(format!(
+                "{} file(s): {}{tail}",
+                files.len(),
+                shown.join(", ")
+            ))]
+        }
+        _ => vec![],
+    }),
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::packages::SpecialFile;
+    use crate::rules::testing::*;
+
+    fn vuln(id: &str, state: FixState, sev: Severity) -> Vulnerability {
+        Vulnerability {
+            id: id.into(),
+            advisories: vec![format!("DEBIAN-{id}"), "DSA-1-1".into()],
+            package: "openssl".into(),
+            binaries: vec!["libssl3".into(), "openssl".into()],
+            installed: "3.0.11-1~deb12u2".into(),
+            fixed: (state == FixState::Fixed).then(|| "3.0.13-1~deb12u1".to_string()),
+            state,
+            severity: sev,
+            rated_by: "CVSS 3.x 9.8".into(),
+            summary: String::new(),
+        }
+    }
+
+    #[test]
+    fn one_finding_per_vulnerability_graded_by_its_rating() {
+        let mut img = clean_image();
+        assert!(run_image(&KNOWN_VULNERABILITIES, &img).is_empty());
+        img.vulns = VulnState::Assessed {
+            ecosystem: "Debian:12".into(),
+            packages: 100,
+            database: String::new(),
+            vulnerabilities: vec![
+                vuln("CVE-2024-1", FixState::Fixed, Severity::Critical),
+                vuln("CVE-2024-2", FixState::NoFix, Severity::Low),
+            ],
+        };
+        let h = run_image(&KNOWN_VULNERABILITIES, &img);
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[0].severity, Some(Severity::Critical));
+        assert_eq!(
+            h[0].evidence,
+            "CVE-2024-1 in openssl 3.0.11-1~deb12u2 (libssl3, openssl): fixed in 3.0.13-1~deb12u1; CVSS 3.x 9.8 [DEBIAN-CVE-2024-1, DSA-1-1]"
+        );
+        assert!(h[1].evidence.contains("no fix yet"));
+    }
+
+    #[test]
+    fn not_assessed_is_a_finding_never_silence() {
+        let mut img = clean_image();
+        assert!(
+            run_image(&NOT_ASSESSED, &img).is_empty(),
+            "not scanned: nothing to say"
+        );
+        img.vulns = VulnState::NotAssessed {
+            reason: "Rocky Linux 9.3 uses RPM packages".into(),
+        };
+        assert_eq!(
+            run_image(&NOT_ASSESSED, &img)[0].severity,
+            Some(Severity::Low)
+        );
+        img.vulns = VulnState::NotAssessed {
+            reason: "Debian 11 reached its end of support on 2026-08-31".into(),
+        };
+        assert_eq!(
+            run_image(&NOT_ASSESSED, &img)[0].severity,
+            Some(Severity::Medium)
+        );
+    }
+
+    #[test]
+    fn setuid_files_are_listed() {
+        let mut img = clean_image();
+        img.special_files = SpecialFiles::Read {
+            files: vec![],
+            dirs: vec!["/usr/bin".into()],
+        };
+        assert!(run_image(&SETUID_FILES, &img).is_empty());
+        img.special_files = SpecialFiles::Read {
+            files: vec![
+                SpecialFile {
+                    path: "/usr/bin/passwd".into(),
+                    mode: 0o4755,
+                },
+                SpecialFile {
+                    path: "/usr/bin/wall".into(),
+                    mode: 0o2755,
+                },
+            ],
+            dirs: vec!["/usr/bin".into()],
+        };
+        let h = run_image(&SETUID_FILES, &img);
+        assert_eq!(
+            h[0].evidence,
+            "2 file(s): /usr/bin/passwd (setuid, 4755), /usr/bin/wall (setgid, 2755)"
+        );
+    }
+
+    #[test]
+    fn a_container_with_its_own_packages() {
+        let mut c = hardened();
+        assert!(run_container(&CONTAINER_VULNERABILITIES, &c).is_empty());
+        c.vulns = VulnState::Assessed {
+            ecosystem: "Debian:12".into(),
+            packages: 1,
+            database: String::new(),
+            vulnerabilities: vec![vuln("CVE-2024-3", FixState::Fixed, Severity::High)],
+        };
+        assert_eq!(run_container(&CONTAINER_VULNERABILITIES, &c).len(), 1);
+    }
+}

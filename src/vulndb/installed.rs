@@ -1,0 +1,504 @@
+//! Parsers of the files that say what an image has installed. Their
+//! input is written by whoever built the image: every parser is total (any
+//! bytes give a result, never a panic) and bounded (the caller caps the
+//! bytes; the parsers cap the number of records).
+
+use chrono::NaiveDate;
+
+use crate::model::packages::{Distro, OsRelease, Package};
+
+/// More packages than this in one database is not a real image.
+pub const MAX_PACKAGES: usize = 50_000;
+
+/// `/etc/os-release` (`KEY=value`, values optionally quoted).
+pub fn os_release(text: &str) -> OsRelease {
+    let mut os = OsRelease::default();
+    for line in text.lines().take(200) {
+        let line = line.trim();
+        if line.starts_with('#') {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let value = unquote(value.trim());
+        let slot = match key.trim() {
+            "ID" => &mut os.id,
+            "ID_LIKE" => &mut os.id_like,
+            "VERSION_ID" => &mut os.version_id,
+            "VERSION_CODENAME" => &mut os.codename,
+            "PRETTY_NAME" => &mut os.pretty_name,
+            _ => continue,
+        };
+        *slot = value.chars().take(200).collect();
+    }
+    os.id = os.id.to_ascii_lowercase();
+    os
+}
+
+fn unquote(v: &str) -> String {
+    let v = v
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .or_else(|| v.strip_prefix('\'').and_then(|v| v.strip_suffix('\'')))
+        .unwrap_or(v);
+    v.replace("\\\"", "\"").replace("\\\\", "\\")
+}
+
+/// Paragraphs of `Key: value` fields (dpkg control format): continuation
+/// lines start with whitespace and are skipped (no field we need spans
+/// lines).
+fn paragraphs(text: &str) -> impl Iterator<Item = Vec<(&str, &str)>> {
+    text.split("\n\n").filter_map(|p| {
+        let fields: Vec<(&str, &str)> = p
+            .lines()
+            .filter(|l| !l.starts_with([' ', '\t']))
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim(), v.trim()))
+            .collect();
+        (!fields.is_empty()).then_some(fields)
+    })
+}
+
+/// `/var/lib/dpkg/status` (or one file of distroless `status.d/`, which
+/// has no `Status:` field: everything listed there is installed).
+///
+/// Packages that are removed but still listed (`deinstall ok
+/// config-files`, half-installed, …) are skipped: only `install ok
+/// installed` (and `hold ok installed`) count.
+pub fn dpkg_status(text: &str) -> Vec<Package> {
+    let mut out = Vec::new();
+    for fields in paragraphs(text) {
+        if out.len() >= MAX_PACKAGES {
+            break;
+        }
+        let get = |k: &str| {
+            fields
+                .iter()
+                .find(|(f, _)| f.eq_ignore_ascii_case(k))
+                .map(|(_, v)| *v)
+        };
+        let (Some(name), Some(version)) = (get("Package"), get("Version")) else {
+            continue;
+        };
+        if let Some(status) = get("Status") {
+            let words: Vec<&str> = status.split_whitespace().collect();
+            if words.get(2) != Some(&"installed") {
+                continue;
+            }
+        }
+        // `Source: openssl` or `Source: openssl (3.0.11-1~deb12u2)`.
+        let (source, source_version) = match get("Source") {
+            Some(s) => match s.split_once('(') {
+                Some((n, v)) => (n.trim(), v.trim_end_matches(')').trim()),
+                None => (s.trim(), version),
+            },
+            None => (name, version),
+        };
+        out.push(Package {
+            name: name.to_string(),
+            version: version.to_string(),
+            source: if source.is_empty() { name } else { source }.to_string(),
+            source_version: if source_version.is_empty() {
+                version
+            } else {
+                source_version
+            }
+            .to_string(),
+        });
+    }
+    out
+}
+
+/// `/lib/apk/db/installed`: records of `X:value` lines; `P` the package,
+/// `V` its version, `o` its origin (the source package).
+pub fn apk_installed(text: &str) -> Vec<Package> {
+    let mut out = Vec::new();
+    for record in text.split("\n\n") {
+        if out.len() >= MAX_PACKAGES {
+            break;
+        }
+        let mut p = Package::default();
+        for line in record.lines() {
+            let Some((k, v)) = line.split_once(':') else {
+                continue;
+            };
+            match k {
+                "P" => p.name = v.trim().to_string(),
+                "V" => p.version = v.trim().to_string(),
+                "o" => p.source = v.trim().to_string(),
+                _ => {}
+            }
+        }
+        if p.name.is_empty() || p.version.is_empty() {
+            continue;
+        }
+        if p.source.is_empty() {
+            p.source = p.name.clone();
+        }
+        p.source_version = p.version.clone();
+        out.push(p);
+    }
+    out
+}
+
+/// The Alpine branch named in `/etc/apk/repositories` (`v3.20`, `edge`),
+/// when the file names one.
+pub fn apk_branch(repositories: &str) -> Option<String> {
+    repositories
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .find_map(|l| {
+            l.split('/').find_map(|seg| {
+                (seg == "edge"
+                    || seg.strip_prefix('v').is_some_and(|r| {
+                        r.split('.').count() == 2 && r.split('.').all(|p| p.parse::<u32>().is_ok())
+                    }))
+                .then(|| seg.to_string())
+            })
+        })
+}
+
+/// End of support (security fixes) of the releases shipshape knows, after
+/// which a release gets no fixes: its vulnerability data says nothing about
+/// what is fixed. Sources: wiki.debian.org/LTS, ubuntu.com/about/release-cycle
+/// (standard support, not Pro), alpinelinux.org/releases.
+pub fn end_of_support(distro: Distro, release: &str) -> Option<NaiveDate> {
+    let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day);
+    match (distro, release) {
+        (Distro::Debian, "8") => d(2020, 6, 30),
+        (Distro::Debian, "9") => d(2022, 6, 30),
+        (Distro::Debian, "10") => d(2024, 6, 30),
+        (Distro::Debian, "11") => d(2026, 8, 31),
+        (Distro::Debian, "12") => d(2028, 6, 30),
+        (Distro::Ubuntu, "16.04") => d(2021, 4, 30),
+        (Distro::Ubuntu, "18.04") => d(2023, 5, 31),
+        (Distro::Ubuntu, "20.04") => d(2025, 5, 31),
+        (Distro::Ubuntu, "22.04") => d(2027, 6, 30),
+        (Distro::Ubuntu, "24.04") => d(2029, 5, 31),
+        (Distro::Alpine, v) => match v {
+            "v3.15" => d(2023, 11, 1),
+            "v3.16" => d(2024, 5, 23),
+            "v3.17" => d(2024, 11, 22),
+            "v3.18" => d(2025, 5, 9),
+            "v3.19" => d(2025, 11, 1),
+            "v3.20" => d(2026, 4, 1),
+            "v3.21" => d(2026, 11, 1),
+            "v3.22" => d(2027, 5, 1),
+            "v3.23" => d(2027, 11, 1),
+            v if v.starts_with("v3.") && v[3..].parse::<u32>().is_ok_and(|m| m < 15) => {
+                d(2023, 1, 1)
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// Which OSV ecosystem an image's packages belong to, or why shipshape
+/// cannot match them. `apk_repo_branch` is the branch from
+/// `/etc/apk/repositories` on Alpine.
+pub fn ecosystem(
+    os: &OsRelease,
+    apk_repo_branch: Option<&str>,
+    today: NaiveDate,
+) -> (Option<Distro>, Result<String, String>) {
+    let like = |id: &str| os.id_like.split_whitespace().any(|l| l == id);
+    let name = if os.pretty_name.is_empty() {
+        format!("{} {}", os.id, os.version_id).trim().to_string()
+    } else {
+        os.pretty_name.clone()
+    };
+    let eol = |distro: Distro, release: &str, shown: &str| {
+        end_of_support(distro, release)
+            .filter(|&end| end < today)
+            .map(|end| {
+                format!(
+                    "{shown} reached its end of support on {end}: it gets no more fixes, so its \
+                     vulnerability data cannot say what is fixed. Move to a supported release."
+                )
+            })
+    };
+    match os.id.as_str() {
+        "debian" => {
+            let major = os.version_id.split('.').next().unwrap_or("");
+            if major.is_empty() || major.parse::<u32>().is_err() {
+                return (
+                    Some(Distro::Debian),
+                    Err(format!(
+                        "{name} has no release number (testing or unstable): there is no \
+                         vulnerability data for it"
+                    )),
+                );
+            }
+            if let Some(why) = eol(Distro::Debian, major, &format!("Debian {major}")) {
+                return (Some(Distro::Debian), Err(why));
+            }
+            (Some(Distro::Debian), Ok(format!("Debian:{major}")))
+        }
+        "ubuntu" => {
+            let v = os.version_id.as_str();
+            let Some((year, month)) = v.split_once('.') else {
+                return (
+                    Some(Distro::Ubuntu),
+                    Err(format!("{name}: unknown Ubuntu release '{v}'")),
+                );
+            };
+            if let Some(why) = eol(Distro::Ubuntu, v, &format!("Ubuntu {v}")) {
+                return (Some(Distro::Ubuntu), Err(why));
+            }
+            let lts = month == "04" && year.parse::<u32>().is_ok_and(|y| y % 2 == 0);
+            (
+                Some(Distro::Ubuntu),
+                Ok(if lts {
+                    format!("Ubuntu:{v}:LTS")
+                } else {
+                    format!("Ubuntu:{v}")
+                }),
+            )
+        }
+        "alpine" => {
+            let from_release = {
+                let mut parts = os.version_id.split('.');
+                match (parts.next(), parts.next()) {
+                    (Some(a), Some(b)) if a.parse::<u32>().is_ok() && b.parse::<u32>().is_ok() => {
+                        Some(format!("v{a}.{b}"))
+                    }
+                    _ => None,
+                }
+            };
+            let branch = match (apk_repo_branch, from_release) {
+                (Some("edge"), _) => {
+                    return (
+                        Some(Distro::Alpine),
+                        Err(format!(
+                            "{name} installs from Alpine edge: there is no release to match against"
+                        )),
+                    );
+                }
+                (_, Some(b)) => b,
+                (Some(b), None) => b.to_string(),
+                (None, None) => {
+                    return (
+                        Some(Distro::Alpine),
+                        Err(format!("{name}: no Alpine release number in os-release")),
+                    );
+                }
+            };
+            if let Some(why) = eol(Distro::Alpine, &branch, &format!("Alpine {branch}")) {
+                return (Some(Distro::Alpine), Err(why));
+            }
+            (Some(Distro::Alpine), Ok(format!("Alpine:{branch}")))
+        }
+        "rhel" | "centos" | "fedora" | "rocky" | "almalinux" | "ol" | "amzn" | "sles"
+        | "opensuse-leap" | "opensuse-tumbleweed" | "photon" | "mariner" | "azurelinux" => (
+            Some(Distro::Rpm),
+            Err(format!(
+                "{name} uses RPM packages: shipshape does not read the RPM database yet, so this \
+                 image's vulnerabilities are not assessed (use a scanner that reads RPM databases)"
+            )),
+        ),
+        _ if like("rhel") || like("fedora") || like("suse") => (
+            Some(Distro::Rpm),
+            Err(format!(
+                "{name} uses RPM packages: shipshape does not read the RPM database yet"
+            )),
+        ),
+        "" => (
+            None,
+            Err("no /etc/os-release: the distribution is unknown (a scratch or distroless image without it)".into()),
+        ),
+        other => (
+            Some(Distro::Other),
+            Err(format!(
+                "{name}: no vulnerability data source for '{other}' (shipshape matches Debian, \
+                 Ubuntu and Alpine)"
+            )),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn os_release_of_real_images() {
+        let debian = "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nVERSION=\"12 (bookworm)\"\nVERSION_CODENAME=bookworm\nID=debian\n";
+        let os = os_release(debian);
+        assert_eq!((os.id.as_str(), os.version_id.as_str()), ("debian", "12"));
+        assert_eq!(os.codename, "bookworm");
+        assert_eq!(
+            ecosystem(&os, None, day("2026-12-01")).1,
+            Ok("Debian:12".into())
+        );
+        let alpine = "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.22.1\nPRETTY_NAME=\"Alpine Linux v3.22\"\n";
+        let os = os_release(alpine);
+        assert_eq!(
+            ecosystem(&os, Some("v3.22"), day("2026-12-01")).1,
+            Ok("Alpine:v3.22".into())
+        );
+        let ubuntu = "ID=ubuntu\nVERSION_ID=\"22.04\"\nID_LIKE=debian\n";
+        assert_eq!(
+            ecosystem(&os_release(ubuntu), None, day("2026-12-01")).1,
+            Ok("Ubuntu:22.04:LTS".into())
+        );
+        let interim = "ID=ubuntu\nVERSION_ID=\"25.10\"\n";
+        assert_eq!(
+            ecosystem(&os_release(interim), None, day("2026-12-01")).1,
+            Ok("Ubuntu:25.10".into())
+        );
+    }
+
+    #[test]
+    fn releases_that_cannot_be_assessed_say_why() {
+        let today = day("2026-12-01");
+        let check = |text: &str, branch: Option<&str>, needle: &str| {
+            let (_, r) = ecosystem(&os_release(text), branch, today);
+            let why = r.expect_err(text);
+            assert!(why.contains(needle), "{why}");
+        };
+        check(
+            "ID=debian\nVERSION_ID=\"11\"\n",
+            None,
+            "end of support on 2026-08-31",
+        );
+        check(
+            "ID=debian\nPRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\n",
+            None,
+            "testing or unstable",
+        );
+        check("ID=alpine\nVERSION_ID=3.21.0\n", None, "end of support");
+        check("ID=alpine\nVERSION_ID=3.22.0\n", Some("edge"), "edge");
+        check(
+            "ID=\"rocky\"\nVERSION_ID=\"9.3\"\nID_LIKE=\"rhel centos fedora\"\n",
+            None,
+            "RPM",
+        );
+        check("ID=\"amzn\"\nVERSION_ID=\"2023\"\n", None, "RPM");
+        check("ID=arch\n", None, "no vulnerability data source for 'arch'");
+        check("", None, "no /etc/os-release");
+        check(
+            "ID=ubuntu\nVERSION_ID=\"20.04\"\n",
+            None,
+            "end of support on 2025-05-31",
+        );
+    }
+
+    #[test]
+    fn dpkg_status_records_source_and_skips_removed_packages() {
+        let text = "\
+Package: libssl3
+Status: install ok installed
+Priority: optional
+Architecture: amd64
+Source: openssl
+Version: 3.0.11-1~deb12u2
+Description: Secure Sockets Layer toolkit
+ continuation line: Source: not-a-field
+
+Package: zlib1g
+Status: install ok installed
+Source: zlib (1:1.2.13.dfsg-1)
+Version: 1:1.2.13.dfsg-1
+
+Package: libgcc-s1
+Status: install ok installed
+Source: gcc-12 (12.2.0-14)
+Version: 12.2.0-14
+
+Package: old-tool
+Status: deinstall ok config-files
+Version: 1.0-1
+
+Package: half
+Status: install reinstreq half-installed
+Version: 2.0-1
+
+Package: base-files
+Status: install ok installed
+Version: 12.4+deb12u5
+";
+        let p = dpkg_status(text);
+        let got: Vec<(&str, &str, &str, &str)> = p
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.version.as_str(),
+                    p.source.as_str(),
+                    p.source_version.as_str(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("libssl3", "3.0.11-1~deb12u2", "openssl", "3.0.11-1~deb12u2"),
+                ("zlib1g", "1:1.2.13.dfsg-1", "zlib", "1:1.2.13.dfsg-1"),
+                ("libgcc-s1", "12.2.0-14", "gcc-12", "12.2.0-14"),
+                ("base-files", "12.4+deb12u5", "base-files", "12.4+deb12u5"),
+            ]
+        );
+        // distroless status.d files have no Status field.
+        let d = dpkg_status("Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n");
+        assert_eq!(d.len(), 1);
+    }
+
+    #[test]
+    fn binary_and_source_versions_can_differ() {
+        let p = dpkg_status(
+            "Package: libgcc-s1\nStatus: install ok installed\nSource: gcc-12 (12.2.0-14)\nVersion: 12.2.0-14+b1\n",
+        );
+        assert_eq!(p[0].version, "12.2.0-14+b1");
+        assert_eq!(p[0].source_version, "12.2.0-14");
+    }
+
+    #[test]
+    fn apk_installed_takes_the_origin() {
+        let text = "C:Q1abc=\nP:libcrypto3\nV:3.3.2-r0\nA:x86_64\no:openssl\nm:Ariadne\n\nC:Q1def=\nP:musl\nV:1.2.5-r0\no:musl\n\nP:noversion\n";
+        let p = apk_installed(text);
+        assert_eq!(p.len(), 2);
+        assert_eq!(
+            (p[0].name.as_str(), p[0].source.as_str()),
+            ("libcrypto3", "openssl")
+        );
+        assert_eq!(p[0].source_version, "3.3.2-r0");
+    }
+
+    #[test]
+    fn apk_repositories_name_the_branch() {
+        let r = "https://dl-cdn.alpinelinux.org/alpine/v3.22/main\nhttps://dl-cdn.alpinelinux.org/alpine/v3.22/community\n";
+        assert_eq!(apk_branch(r).as_deref(), Some("v3.22"));
+        assert_eq!(
+            apk_branch("# x\nhttp://mirror/alpine/edge/main\n").as_deref(),
+            Some("edge")
+        );
+        assert_eq!(apk_branch("/media/cdrom/apks\n"), None);
+    }
+
+    #[test]
+    fn parsers_are_total_and_bounded() {
+        let huge: String =
+            "Package: p\nStatus: install ok installed\nVersion: 1\n\n".repeat(MAX_PACKAGES + 10);
+        assert_eq!(dpkg_status(&huge).len(), MAX_PACKAGES);
+        for junk in [
+            "",
+            "\n\n\n",
+            ":::",
+            "Package:\nVersion:",
+            "P:\nV:\n",
+            "\u{0}\u{ffff}",
+        ] {
+            let _ = dpkg_status(junk);
+            let _ = apk_installed(junk);
+            let _ = os_release(junk);
+            let _ = apk_branch(junk);
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! The vulnerability database on disk: one gzip-compressed JSON file in
+//! the user's cache directory, replaced atomically (a failed import or
+//! download leaves the old one as it was).
+//!
+//! Imports read OSV zips (`Debian/all.zip` …), directories of records and
+//! single records. Their contents are outside input: every entry is capped
+//! in size, and so are the number of entries and the total decompressed
+//! size (a zip bomb stops at the first ceiling, with a message naming it).
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::{Advisory, Builder, Database, Entry, Meta, SourceMeta, osv};
+
+/// The file's name inside the store directory.
+pub const FILE: &str = "osv-db.json.gz";
+/// Bump when the stored layout changes: an older file is then "outdated,
+/// run db update" instead of a parse error.
+pub const FORMAT: u32 = 1;
+/// A single OSV record larger than this (decompressed) is not a record.
+pub const MAX_RECORD_BYTES: u64 = 16 << 20;
+/// Decompressed bytes one import may read in all.
+pub const MAX_TOTAL_BYTES: u64 = 8 << 30;
+/// Entries one import may read in all.
+pub const MAX_ENTRIES: usize = 2_000_000;
+/// Older than this, the window and `db status` say the data is stale.
+pub const STALE_DAYS: i64 = 7;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error(
+        "{path}: {what} exceeds the ceiling of {limit} — not a vulnerability database (a zip bomb?); nothing was imported"
+    )]
+    TooBig {
+        path: PathBuf,
+        what: String,
+        limit: String,
+    },
+    #[error(
+        "no vulnerability database yet: run `shipshape db update` (or `shipshape db import FILE`)"
+    )]
+    Missing,
+    #[error(
+        "the vulnerability database at {0} was written by another version of shipshape: run `shipshape db update`"
+    )]
+    Outdated(PathBuf),
+    #[error("{0}")]
+    Download(String),
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    format: u32,
+    meta: Meta,
+    advisories: Vec<Advisory>,
+    /// (ecosystem, package, entries).
+    packages: Vec<(String, String, Vec<Entry>)>,
+}
+
+/// Only the head of the file, for `status` (the rest is skipped).
+#[derive(Deserialize)]
+struct Head {
+    format: u32,
+    meta: Meta,
+}
+
+/// Where the database lives.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+}
+
+impl Store {
+    /// `<cache dir>/shipshape/vulndb` (`~/.cache/shipshape/vulndb`).
+    pub fn default_dir() -> Option<PathBuf> {
+        directories::ProjectDirs::from("", "", "shipshape").map(|d| d.cache_dir().join("vulndb"))
+    }
+
+    pub fn at(dir: impl Into<PathBuf>) -> Self {
+        Self { dir: dir.into() }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(FILE)
+    }
+
+    /// What is loaded and from where, without loading the index.
+    pub fn status(&self) -> Result<Meta, StoreError> {
+        let path = self.path();
+        let reader = self.open_gz(&path)?;
+        let head: Head = serde_json::from_reader(reader).map_err(|e| StoreError::Invalid {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        if head.format != FORMAT {
+            return Err(StoreError::Outdated(path));
+        }
+        Ok(head.meta)
+    }
+
+    fn open_gz(&self, path: &Path) -> Result<impl Read, StoreError> {
+        match std::fs::File::open(path) {
+            Ok(f) => Ok(flate2::read::GzDecoder::new(std::io::BufReader::new(f))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(StoreError::Missing),
+            Err(e) => Err(io(path)(e)),
+        }
+    }
+
+    /// Load the whole database.
+    pub fn load(&self) -> Result<Database, StoreError> {
+        let path = self.path();
+        let reader = self.open_gz(&path)?;
+        let stored: Stored = serde_json::from_reader(reader).map_err(|e| {
+            if e.is_data() {
+                StoreError::Outdated(path.clone())
+            } else {
+                StoreError::Invalid {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                }
+            }
+        })?;
+        if stored.format != FORMAT {
+            return Err(StoreError::Outdated(path));
+        }
+        let n = stored.advisories.len();
+        let mut index: HashMap<String, HashMap<String, Vec<Entry>>> = HashMap::new();
+        for (eco, pkg, entries) in stored.packages {
+            if entries.iter().any(|e| e.advisory as usize >= n) {
+                return Err(StoreError::Invalid {
+                    path,
+                    reason: "an entry points past the advisories (damaged)".into(),
+                });
+            }
+            index.entry(eco).or_default().insert(pkg, entries);
+        }
+        Ok(Database::from_parts(stored.meta, stored.advisories, index))
+    }
+
+    /// Write `db`, replacing the old file atomically.
+    pub fn save(&self, db: &Database) -> Result<(), StoreError> {
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        let (advisories, index) = db.parts();
+        let mut packages: Vec<(String, String, Vec<Entry>)> = index
+            .iter()
+            .flat_map(|(eco, pkgs)| {
+                pkgs.iter()
+                    .map(move |(p, e)| (eco.clone(), p.clone(), e.clone()))
+            })
+            .collect();
+        packages.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        let stored = Stored {
+            format: FORMAT,
+            meta: db.meta.clone(),
+            advisories: advisories.to_vec(),
+            packages,
+        };
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        serde_json::to_writer(&mut gz, &stored).map_err(|e| StoreError::Invalid {
+            path: self.path(),
+            reason: e.to_string(),
+        })?;
+        let bytes = gz.finish().map_err(io(&self.dir))?;
+        crate::report::write::write_atomic(&self.path(), &bytes).map_err(|e| StoreError::Io {
+            path: self.path(),
+            source: std::io::Error::other(e.reason),
+        })
+    }
+
+    /// Import files (OSV zips, record files, directories of either) into a
+    /// new database, keeping the old data for ecosystems the inputs do not
+    /// cover, and replace the stored one. Returns the new database.
+    pub fn import(&self, inputs: &[PathBuf], now: DateTime<Utc>) -> Result<Database, StoreError> {
+        let mut imp = Import::default();
+        for input in inputs {
+            imp.path(input)?;
+        }
+        if imp.builder.records() == 0 {
+            return Err(StoreError::Invalid {
+                path: inputs.first().cloned().unwrap_or_default(),
+                reason: format!(
+                    "no Debian, Ubuntu or Alpine records found ({} entries were not OSV records, {} were of other ecosystems)",
+                    imp.builder.db.meta.unreadable, imp.builder.db.meta.skipped_unknown
+                ),
+            });
+        }
+        if let Ok(old) = self.load() {
+            imp.builder.keep_others(&old);
+        }
+        let db = imp.builder.finish(now);
+        self.save(&db)?;
+        Ok(db)
+    }
+}
+
+/// Reading inputs with ceilings.
+#[derive(Default)]
+pub struct Import {
+    pub builder: Builder,
+    entries: usize,
+    total: u64,
+}
+
+impl Import {
+    /// A zip, a `.json` record, or a directory of those.
+    pub fn path(&mut self, p: &Path) -> Result<(), StoreError> {
+        let meta = std::fs::metadata(p).map_err(io(p))?;
+        if meta.is_dir() {
+            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
+                .map_err(io(p))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|f| {
+                    f.extension().is_some_and(|x| {
+                        x.eq_ignore_ascii_case("json") || x.eq_ignore_ascii_case("zip")
+                    })
+                })
+                .collect();
+            files.sort();
+            for f in files {
+                self.path(&f)?;
+            }
+            return Ok(());
+        }
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let before = self.builder.records();
+        if name.to_ascii_lowercase().ends_with(".zip") {
+            let f = std::fs::File::open(p).map_err(io(p))?;
+            self.zip(std::io::BufReader::new(f), p)?;
+        } else {
+            let f = std::fs::File::open(p).map_err(io(p))?;
+            self.record(f, p, &name)?;
+        }
+        // A downloaded `Debian/all.zip` is named by its folder.
+        let label = if name == "all.zip" {
+            p.parent()
+                .and_then(|d| d.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or(name)
+        } else {
+            name
+        };
+        self.builder.source(SourceMeta {
+            name: label,
+            origin: p.display().to_string(),
+            records: self.builder.records() - before,
+        });
+        Ok(())
+    }
+
+    /// Every `.json` entry of a zip.
+    pub fn zip<R: std::io::Read + std::io::Seek>(
+        &mut self,
+        reader: R,
+        path: &Path,
+    ) -> Result<(), StoreError> {
+        let mut zip = zip::ZipArchive::new(reader).map_err(|e| StoreError::Invalid {
+            path: path.into(),
+            reason: format!("not a zip archive: {e}"),
+        })?;
+        for i in 0..zip.len() {
+            let mut entry = zip.by_index(i).map_err(|e| StoreError::Invalid {
+                path: path.into(),
+                reason: format!("entry {i}: {e}"),
+            })?;
+            if entry.is_dir() || !entry.name().to_ascii_lowercase().ends_with(".json") {
+                continue;
+            }
+            let name = entry.name().to_string();
+            // The zip crate checks each entry's CRC as it is read.
+            self.record(&mut entry, path, &name)?;
+        }
+        Ok(())
+    }
+
+    /// One OSV record, read with ceilings.
+    fn record(&mut self, reader: impl Read, path: &Path, name: &str) -> Result<(), StoreError> {
+        self.entries += 1;
+        if self.entries > MAX_ENTRIES {
+            return Err(StoreError::TooBig {
+                path: path.into(),
+                what: "the number of entries".into(),
+                limit: format!("{MAX_ENTRIES}"),
+            });
+        }
+        let mut buf = Vec::new();
+        reader
+            .take(MAX_RECORD_BYTES + 1)
+            .read_to_end(&mut buf)
+            .map_err(|e| StoreError::Invalid {
+                path: path.into(),
+                reason: format!("{name}: {e} (a damaged download?)"),
+            })?;
+        if buf.len() as u64 > MAX_RECORD_BYTES {
+            return Err(StoreError::TooBig {
+                path: path.into(),
+                what: format!("entry {name} (decompressed)"),
+                limit: "16 MiB".into(),
+            });
+        }
+        self.total += buf.len() as u64;
+        if self.total > MAX_TOTAL_BYTES {
+            return Err(StoreError::TooBig {
+                path: path.into(),
+                what: "the total decompressed size".into(),
+                limit: "8 GiB".into(),
+            });
+        }
+        match serde_json::from_slice::<osv::Record>(&buf) {
+            Ok(r) if !r.id.is_empty() => {
+                self.builder.add(r);
+            }
+            _ => self.builder.unreadable(),
+        }
+        Ok(())
+    }
+}
+
+/// "3 days ago (2026-11-28 10:00 UTC)", and whether that is stale.
+pub fn age(meta: &Meta, now: DateTime<Utc>) -> (String, bool) {
+    match meta.built_at {
+        Some(t) => {
+            let days = (now - t).num_days();
+            let when = match days {
+                0 => "today".to_string(),
+                1 => "yesterday".to_string(),
+                d => format!("{d} days ago"),
+            };
+            (
+                format!("{when} ({})", t.format("%Y-%m-%d %H:%M UTC")),
+                days > STALE_DAYS,
+            )
+        }
+        None => ("at an unknown time".into(), true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    fn write_zip(path: &Path, entries: &[(&str, &[u8])]) {
+        let f = std::fs::File::create(path).unwrap();
+        let mut z = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            z.start_file(*name, opts).unwrap();
+            z.write_all(data).unwrap();
+        }
+        z.finish().unwrap();
+    }
+
+    const DEB: &str = r#"{"id":"DEBIAN-CVE-2024-1","upstream":["CVE-2024-1"],"affected":[{"package":{"ecosystem":"Debian:12","name":"openssl"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"3.0.13-1~deb12u1"}]}]}]}"#;
+    const ALP: &str = r#"{"id":"ALPINE-CVE-2024-2","upstream":["CVE-2024-2"],"affected":[{"package":{"ecosystem":"Alpine:v3.22","name":"busybox"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"1.37.0-r1"}]}]}]}"#;
+
+    #[test]
+    fn import_save_load_and_status_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let z = dir.path().join("Debian.zip");
+        write_zip(
+            &z,
+            &[
+                ("DEBIAN-CVE-2024-1.json", DEB.as_bytes()),
+                ("junk.json", b"not json"),
+                (
+                    "PYSEC-1.json",
+                    br#"{"id":"PYSEC-1","affected":[{"package":{"ecosystem":"PyPI","name":"x"}}]}"#,
+                ),
+                ("README.txt", b"ignored"),
+            ],
+        );
+        let store = Store::at(dir.path().join("db"));
+        assert!(matches!(store.status(), Err(StoreError::Missing)));
+        let db = store.import(&[z.clone()], Utc::now()).unwrap();
+        assert_eq!(db.meta.records, 1);
+        assert_eq!(db.meta.unreadable, 1);
+        assert_eq!(db.meta.skipped_unknown, 1);
+        let meta = store.status().unwrap();
+        assert_eq!(meta.ecosystems.get("Debian:12"), Some(&1));
+        let loaded = store.load().unwrap();
+        assert!(loaded.has_ecosystem("Debian:12"));
+        assert_eq!(loaded.entries(), 1);
+
+        // Importing Alpine keeps Debian; re-importing Debian replaces it.
+        let a = dir.path().join("alpine.json");
+        std::fs::write(&a, ALP).unwrap();
+        let db = store.import(&[a], Utc::now()).unwrap();
+        assert!(db.has_ecosystem("Debian:12") && db.has_ecosystem("Alpine:v3.22"));
+        assert_eq!(db.meta.records, 2);
+    }
+
+    #[test]
+    fn a_failed_import_leaves_the_old_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::at(dir.path());
+        let good = dir.path().join("good.json");
+        std::fs::write(&good, DEB).unwrap();
+        store.import(&[good], Utc::now()).unwrap();
+        let before = std::fs::read(store.path()).unwrap();
+        let bad = dir.path().join("bad.zip");
+        std::fs::write(&bad, b"PK\x03\x04 truncated").unwrap();
+        let e = store.import(&[bad], Utc::now()).unwrap_err();
+        assert!(e.to_string().contains("not a zip archive"), "{e}");
+        let empty = dir.path().join("empty.json");
+        std::fs::write(&empty, "{}").unwrap();
+        assert!(store.import(&[empty], Utc::now()).is_err());
+        assert_eq!(std::fs::read(store.path()).unwrap(), before);
+    }
+
+    /// A zip bomb: one entry that inflates past the per-record ceiling.
+    #[test]
+    fn a_zip_bomb_stops_at_the_ceiling() {
+        let dir = tempfile::tempdir().unwrap();
+        let z = dir.path().join("bomb.zip");
+        let f = std::fs::File::create(&z).unwrap();
+        let mut w = zip::ZipWriter::new(f);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(true);
+        w.start_file("bomb.json", opts).unwrap();
+        let zeros = vec![b' '; 1 << 20];
+        for _ in 0..64 {
+            w.write_all(&zeros).unwrap();
+        }
+        w.finish().unwrap();
+        assert!(
+            std::fs::metadata(&z).unwrap().len() < 1 << 20,
+            "64 MiB packed small"
+        );
+        let store = Store::at(dir.path().join("db"));
+        let e = store.import(&[z], Utc::now()).unwrap_err();
+        assert!(matches!(e, StoreError::TooBig { .. }), "{e}");
+        assert!(e.to_string().contains("16 MiB"), "{e}");
+        assert!(matches!(store.status(), Err(StoreError::Missing)));
+    }
+
+    #[test]
+    fn age_says_when_it_is_stale() {
+        let now = Utc::now();
+        let m = Meta {
+            built_at: Some(now - chrono::Duration::days(9)),
+            ..Meta::default()
+        };
+        let (text, stale) = age(&m, now);
+        assert!(text.starts_with("9 days ago"), "{text}");
+        assert!(stale);
+        let fresh = Meta {
+            built_at: Some(now),
+            ..Meta::default()
+        };
+        assert!(!age(&fresh, now).1);
+    }
+}

@@ -1,0 +1,331 @@
+//! Known vulnerabilities against a real engine, offline: the OSV fixture
+//! records (tests/fixtures/osv) are zipped here and imported with the real
+//! importer; local images built from the busybox root filesystem carry an
+//! os-release and a dpkg status / apk database listing chosen versions
+//! (tests/fixtures/packages, built by scripts/engine-up.sh). Each image's
+//! CVE set is asserted exactly, and every engine event the scan causes is
+//! one of its own reads.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::*;
+use serde_json::Value;
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_shipshape"))
+}
+
+/// `tests/fixtures/osv/<Eco>/*.json` → `<dir>/<Eco>/all.zip`, as OSV
+/// publishes them.
+pub fn zip_fixtures(dir: &Path) -> Vec<PathBuf> {
+    let src = repo_root().join("tests/fixtures/osv");
+    let mut out = Vec::new();
+    for eco in ["Debian", "Alpine", "Other"] {
+        let d = dir.join(eco);
+        std::fs::create_dir_all(&d).unwrap();
+        let path = d.join("all.zip");
+        let mut z = zip::ZipWriter::new(std::fs::File::create(&path).unwrap());
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        let mut files: Vec<PathBuf> = std::fs::read_dir(src.join(eco))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files {
+            z.start_file(f.file_name().unwrap().to_string_lossy(), opts)
+                .unwrap();
+            z.write_all(&std::fs::read(&f).unwrap()).unwrap();
+        }
+        z.finish().unwrap();
+        out.push(path);
+    }
+    out
+}
+
+fn shipshape(db: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .arg("--vulndb")
+        .arg(db)
+        .args(args)
+        .env("HOME", "/nonexistent-home")
+        .output()
+        .unwrap()
+}
+
+fn image<'a>(r: &'a Value, tag: &str) -> &'a Value {
+    r["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["tags"].as_array().unwrap().iter().any(|t| t == tag))
+        .unwrap_or_else(|| panic!("image {tag} in the report"))
+}
+
+fn cves(findings: &Value, rule: &str) -> BTreeSet<String> {
+    findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == rule)
+        .map(|f| {
+            f["evidence"]
+                .as_str()
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect()
+}
+
+fn set(ids: &[&str]) -> BTreeSet<String> {
+    ids.iter().map(|s| s.to_string()).collect()
+}
+
+/// Every event our containers caused between `since` and `until`.
+fn events_of(prefix: &str, since: f64, until: f64) -> Vec<(String, String)> {
+    let out = docker(&[
+        "events",
+        "--since",
+        &format!("{since:.6}"),
+        "--until",
+        &format!("{until:.6}"),
+        "--format",
+        "{{json .}}",
+    ]);
+    let ids: BTreeSet<String> = docker(&[
+        "ps",
+        "-aq",
+        "--no-trunc",
+        "--filter",
+        &format!("name={prefix}"),
+    ])
+    .lines()
+    .map(str::to_string)
+    .collect();
+    out.lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|e| {
+            let actor = e["Actor"]["ID"].as_str().unwrap_or("");
+            let container = e["Actor"]["Attributes"]["container"].as_str().unwrap_or("");
+            ids.contains(actor) || ids.contains(container)
+        })
+        .map(|e| {
+            (
+                e["Type"].as_str().unwrap_or("").to_string(),
+                e["Action"].as_str().unwrap_or("").to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
+    let _serial = serial();
+    let mut fx = Fixture::new("vulns");
+    let tmp = fx.tmp.path().to_path_buf();
+    let db = tmp.join("db");
+
+    // No database yet: images are "not assessed", never clean.
+    let debian = fx.create("deb", &["-v", "/data", "shipshape-test/debian12:1"]);
+    let out = shipshape(
+        &db,
+        &["scan", "-q", "-o", tmp.join("none.json").to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.join("none.json")).unwrap()).unwrap();
+    let deb = image(&r, "shipshape-test/debian12:1");
+    assert_eq!(deb["vulnerabilities"]["status"], "not_assessed", "{deb}");
+    assert!(
+        deb["vulnerabilities"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("db update"),
+        "{deb}"
+    );
+
+    // Import the fixtures with the real importer.
+    let zips = zip_fixtures(&tmp.join("osv"));
+    let mut args = vec!["db", "import"];
+    let zs: Vec<String> = zips.iter().map(|z| z.display().to_string()).collect();
+    args.extend(zs.iter().map(String::as_str));
+    let out = shipshape(&db, &args);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("25 records"), "{said}");
+    assert!(
+        said.contains("1 of other ecosystems, 1 withdrawn"),
+        "{said}"
+    );
+    let status = shipshape(&db, &["db", "status"]);
+    let status = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        status.contains("Debian:12") && status.contains("Alpine:v3.22"),
+        "{status}"
+    );
+
+    let distroless = fx.create("dl", &["shipshape-test/distroless:1"]);
+    let alpine = fx.create("alp", &["shipshape-test/alpine322:1"]);
+    let eol = fx.create("eol", &["shipshape-test/debian11:1"]);
+    let rocky = fx.create("rpm", &["shipshape-test/rocky9:1"]);
+    // A running container into which "apt" installed curl after start.
+    let patched = fx.run("patched", &["shipshape-test/debian12:1"]);
+    fx.docker(&[
+        "exec",
+        &patched,
+        "sh",
+        "-c",
+        "printf '\\nPackage: curl\\nStatus: install ok installed\\nVersion: 7.88.1-10+deb12u4\\n' >> /var/lib/dpkg/status",
+    ]);
+    let _ = (&debian, &distroless, &alpine, &eol, &rocky);
+
+    let epoch = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let since = epoch();
+    let out = shipshape(
+        &db,
+        &["scan", "-q", "-o", tmp.join("r.json").to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let until = epoch();
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.join("r.json")).unwrap()).unwrap();
+
+    let debian12 = set(&[
+        "CVE-2010-4756",
+        "CVE-2024-0727",
+        "CVE-2099-0003",
+        "CVE-2099-0004",
+        "CVE-2099-0006",
+        "CVE-2099-0008",
+        "CVE-2099-0012",
+        "CVE-2099-0101",
+    ]);
+    let deb = image(&r, "shipshape-test/debian12:1");
+    assert_eq!(
+        cves(&deb["findings"], "image.known-vulnerabilities"),
+        debian12
+    );
+    // The same packages listed in status.d/ (distroless).
+    let dl = image(&r, "shipshape-test/distroless:1");
+    assert_eq!(
+        cves(&dl["findings"], "image.known-vulnerabilities"),
+        debian12
+    );
+    let alp = image(&r, "shipshape-test/alpine322:1");
+    assert_eq!(
+        cves(&alp["findings"], "image.known-vulnerabilities"),
+        set(&["CVE-2099-0201", "CVE-2099-0202"])
+    );
+    // Details: grouped aliases, binaries ← source, fixed / no fix / unimportant.
+    let v = deb["vulnerabilities"]["vulnerabilities"]
+        .as_array()
+        .unwrap();
+    let by = |id: &str| v.iter().find(|x| x["id"] == id).unwrap();
+    assert_eq!(
+        by("CVE-2024-0727")["advisories"],
+        serde_json::json!(["DEBIAN-CVE-2024-0727", "SHIPSHAPE-TEST-DSA-1"])
+    );
+    assert_eq!(
+        by("CVE-2024-0727")["binaries"],
+        serde_json::json!(["libssl3", "openssl"])
+    );
+    assert_eq!(by("CVE-2024-0727")["fixed"], "3.0.13-1~deb12u1");
+    assert_eq!(
+        by("CVE-2099-0008")["installed"],
+        "2.38.1-5+deb12u3",
+        "the source version"
+    );
+    assert_eq!(by("CVE-2099-0003")["state"], "no_fix");
+    assert_eq!(by("CVE-2010-4756")["state"], "unimportant");
+    assert_eq!(by("CVE-2099-0004")["severity"], "critical");
+    // Setuid (CIS 4.8).
+    let setuid: Vec<&str> = deb["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "image.setuid-files")
+        .map(|f| f["evidence"].as_str().unwrap())
+        .collect();
+    assert_eq!(setuid, ["1 file(s): /usr/bin/passwd (setuid, 4755)"]);
+    // Not assessed, with the reason; never clean.
+    let eol_img = image(&r, "shipshape-test/debian11:1");
+    assert_eq!(eol_img["vulnerabilities"]["status"], "not_assessed");
+    assert!(
+        eol_img["vulnerabilities"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("end of support")
+    );
+    let rpm = image(&r, "shipshape-test/rocky9:1");
+    assert!(
+        rpm["vulnerabilities"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("RPM")
+    );
+    assert_eq!(
+        cves(&rpm["findings"], "image.known-vulnerabilities"),
+        set(&[])
+    );
+    // The container that installed curl: its own finding, not its image's.
+    let c = r["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == patched.as_str())
+        .unwrap();
+    assert_eq!(
+        cves(&c["findings"], "container.known-vulnerabilities"),
+        debian12
+            .iter()
+            .cloned()
+            .chain(["CVE-2099-0016".to_string()])
+            .collect()
+    );
+    assert!(!cves(&deb["findings"], "image.known-vulnerabilities").contains("CVE-2099-0016"));
+
+    // Read-only: every event our containers caused during the scan is one of
+    // its reads (archive-path, the volume mounts they bring, top).
+    let evs = events_of(&fx.prefix, since, until);
+    assert!(evs.iter().any(|(_, a)| a == "archive-path"), "{evs:?}");
+    assert!(
+        evs.iter().any(|(t, a)| t == "volume" && a == "mount"),
+        "{evs:?}"
+    );
+    for (t, a) in &evs {
+        assert!(
+            matches!(
+                (t.as_str(), a.as_str()),
+                ("container", "archive-path" | "top") | ("volume", "mount" | "unmount")
+            ),
+            "the scan caused {t} {a}"
+        );
+    }
+}
