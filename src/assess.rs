@@ -112,12 +112,15 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
                 && !f.is_waived()
         };
         let own_worst = findings.iter().filter(is_vuln).max_by_key(|f| f.severity);
+        // An image whose vulnerabilities cannot be assessed is not clean:
+        // that finding (end of support, RPM, …) counts the same way.
+        let unknown = |f: &&Finding| f.rule_id == rules::vulns::NOT_ASSESSED.id && !f.is_waived();
         let worst_vuln = own_worst.or_else(|| {
             out.images
                 .get(&c.image_id)
                 .into_iter()
                 .flatten()
-                .filter(is_vuln)
+                .filter(|f| is_vuln(f) || unknown(f))
                 .max_by_key(|f| f.severity)
         });
         let score = rules::score::risk_score(

@@ -329,3 +329,128 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
         );
     }
 }
+
+/// The Debian version order agrees with `dpkg --compare-versions` itself
+/// (on every Debian machine), over generated versions with epochs, tildes,
+/// pluses, letters and revisions.
+#[test]
+fn dpkg_order_agrees_with_dpkg_itself() {
+    use proptest::prelude::*;
+    use shipshape::vulndb::version::dpkg;
+    if Command::new("dpkg").arg("--version").output().is_err() {
+        eprintln!("SKIPPED: no dpkg on this machine to compare with");
+        return;
+    }
+    let dpkg_says = |a: &str, op: &str, b: &str| {
+        Command::new("dpkg")
+            .args(["--compare-versions", a, op, b])
+            .status()
+            .unwrap()
+            .success()
+    };
+    let version = "([0-9]{1,2}:)?[0-9][0-9a-z.+~]{0,6}(-[0-9a-z.+~]{1,5})?";
+    let cfg = proptest::test_runner::Config {
+        cases: 300,
+        failure_persistence: None,
+        ..Default::default()
+    };
+    proptest!(cfg, |(a in version, b in version)| {
+        let ours = dpkg(&a, &b);
+        let theirs = if dpkg_says(&a, "lt", &b) {
+            std::cmp::Ordering::Less
+        } else if dpkg_says(&a, "eq", &b) {
+            std::cmp::Ordering::Equal
+        } else {
+            std::cmp::Ordering::Greater
+        };
+        prop_assert_eq!(ours, theirs, "{} vs {}", a, b);
+    });
+}
+
+/// The window's worker reads image files in the background, matches them,
+/// and its own reads never show up as activity (the own-call filter takes
+/// the `archive-path` event and the volume mounts each read causes).
+#[test]
+fn the_worker_assesses_images_and_its_reads_are_not_activity() {
+    use shipshape::engine::messages::Event;
+    use shipshape::engine::worker::{self, WorkerConfig};
+    let _serial = serial();
+    let mut fx = Fixture::new("vulnworker");
+    let tmp = fx.tmp.path().to_path_buf();
+    let db = tmp.join("db");
+    let zips = zip_fixtures(&tmp.join("osv"));
+    shipshape::vulndb::store::Store::at(&db)
+        .import(&zips, chrono::Utc::now())
+        .unwrap();
+    let name = fx.create("deb", &["-v", "/data", "shipshape-test/debian12:1"]);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let cfg = WorkerConfig {
+        host: Some("unix:///var/run/docker.sock".into()),
+        env: shipshape::engine::EnvSnapshot::from_process(),
+        policy: std::sync::Arc::new(shipshape::policy::Policy::default()),
+        poll_interval: std::time::Duration::from_secs(60),
+        host_stats: false,
+        container_stats: false,
+        audit: None,
+        drift: false,
+        mode: "test",
+        history: false,
+        vulns: Some(shipshape::vulndb::store::Store::at(&db)),
+    };
+    let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, std::sync::Arc::new(|_| {}));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut activity = Vec::new();
+    let mut assessed = None;
+    rt.block_on(async {
+        while std::time::Instant::now() < deadline {
+            match tokio::time::timeout(std::time::Duration::from_secs(1), rx.recv()).await {
+                Ok(Some(Event::Activity(a))) => activity.push(a),
+                Ok(Some(Event::Snapshot(s))) => {
+                    if let Some(img) = s
+                        .inventory
+                        .images
+                        .iter()
+                        .find(|i| i.tags.iter().any(|t| t == "shipshape-test/debian12:1"))
+                        && !img.vulns.vulnerabilities().is_empty()
+                        && assessed.is_none()
+                    {
+                        assessed = Some(img.vulns.vulnerabilities().len());
+                    }
+                }
+                Ok(Some(_)) | Err(_) => {}
+                Ok(None) => break,
+            }
+            // Give the read's events time to arrive, then stop.
+            if assessed.is_some() {
+                tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+                while let Ok(ev) = rx.try_recv() {
+                    if let Event::Activity(a) = ev {
+                        activity.push(a);
+                    }
+                }
+                break;
+            }
+        }
+    });
+    let _ = cmd.send(shipshape::engine::messages::Command::Shutdown);
+    assert_eq!(
+        assessed,
+        Some(8),
+        "the debian12 image assessed in the background"
+    );
+    let id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let ours: Vec<String> = activity
+        .iter()
+        .filter(|a| a.name == name || a.container_id.as_deref() == Some(id.as_str()))
+        .map(|a| format!("{} {}", a.source.as_str(), a.action))
+        .collect();
+    assert!(
+        !ours
+            .iter()
+            .any(|a| a.contains("archive-path") || a.contains("mount")),
+        "shipshape's own reads reached the timeline: {ours:?}"
+    );
+}

@@ -46,6 +46,23 @@ struct Lab {
     /// File modes of changed paths, by container id and path.
     #[serde(default)]
     modes: HashMap<String, HashMap<String, u32>>,
+    /// Package databases of the lab's images, by image id (the lab's images
+    /// are busybox-based: these are the Debian 12 / Debian 11 / Alpine 3.22
+    /// fixture databases of tests/fixtures/packages).
+    #[serde(default)]
+    packages: HashMap<String, LabPackages>,
+    /// The vulnerability data bundled with the demo: the OSV fixture records
+    /// of tests/fixtures/osv (real advisories and invented edge cases).
+    #[serde(default)]
+    osv: Vec<serde_json::Value>,
+}
+
+#[derive(Deserialize)]
+struct LabPackages {
+    #[serde(flatten)]
+    files: crate::vulndb::installed::Files,
+    #[serde(default)]
+    setuid: Vec<crate::model::packages::SpecialFile>,
 }
 
 /// When an exec started and ended.
@@ -201,16 +218,43 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
         .into_iter()
         .map(|i| convert::image(i.inspect, i.history))
         .collect();
-    Ok((
-        Inventory {
-            engine,
-            containers,
-            images,
-            taken_at: Some(chrono::Utc::now()),
-            warnings: vec![],
-        },
-        activities,
-    ))
+    let mut inventory = Inventory {
+        engine,
+        containers,
+        images,
+        taken_at: Some(chrono::Utc::now()),
+        warnings: vec![],
+    };
+    // Vulnerabilities: the bundled files and records, through the same
+    // parsers and matcher as a live scan.
+    let mut builder = crate::vulndb::Builder::default();
+    for r in lab.osv {
+        if let Ok(r) = serde_json::from_value(r) {
+            builder.add(r);
+        }
+    }
+    builder.source(crate::vulndb::SourceMeta {
+        name: "demo".into(),
+        origin: "bundled fixture records (tests/fixtures/osv)".into(),
+        records: builder.records(),
+    });
+    let db = builder.finish(captured.unwrap_or_else(Utc::now));
+    let today = captured.unwrap_or_else(Utc::now).date_naive();
+    let mut readings = crate::vulndb::Readings::default();
+    for (id, p) in lab.packages {
+        let mut scan = crate::vulndb::installed::scan(&p.files, today);
+        scan.read_from = "demo".into();
+        let special = crate::model::packages::SpecialFiles::Read {
+            files: p.setuid,
+            dirs: super::packages::EXEC_DIRS
+                .iter()
+                .map(|d| d.to_string())
+                .collect(),
+        };
+        readings.images.insert(id, (scan, special));
+    }
+    crate::vulndb::annotate(&mut inventory, &readings, Ok(&db));
+    Ok((inventory, activities))
 }
 
 /// The demo's timeline: the captured events, plus what shipshape said about

@@ -10,7 +10,7 @@ use chrono::NaiveDate;
 
 use super::files::{self, FileError, Kind, PACKAGE_FILES};
 use super::{Engine, EngineError};
-use crate::model::packages::{Distro, PackageScan, SpecialFile, SpecialFiles};
+use crate::model::packages::{PackageScan, SpecialFile, SpecialFiles};
 use crate::model::{Container, MountKind};
 use crate::vulndb::installed;
 
@@ -60,90 +60,58 @@ fn text(bytes: &[u8]) -> String {
 }
 
 /// Read the packages of container `c` (its image's, unless its package
-/// database changed).
+/// database changed): the files, then [`installed::scan`].
 pub async fn read_packages(
     engine: &Engine,
     c: &Container,
     today: NaiveDate,
 ) -> Result<PackageScan, FileError> {
-    let mut scan = PackageScan {
-        read_from: c.id.clone(),
-        ..PackageScan::default()
-    };
-    let mut os_text = None;
+    let mut f = installed::Files::default();
     for path in ["/etc/os-release", "/usr/lib/os-release"] {
         if let Some(d) = optional_file(engine, c, path).await? {
-            os_text = Some(text(&d));
-            scan.sources.push(path.to_string());
+            f.os_release = Some(text(&d));
             break;
         }
     }
-    scan.os = installed::os_release(os_text.as_deref().unwrap_or(""));
-    let branch = if scan.os.id == "alpine" {
-        optional_file(engine, c, "/etc/apk/repositories")
+    let os = installed::os_release(f.os_release.as_deref().unwrap_or(""));
+    let like_debian = os.id == "debian"
+        || os.id == "ubuntu"
+        || os.id_like.split_whitespace().any(|l| l == "debian");
+    if os.id == "alpine" {
+        f.apk_repositories = optional_file(engine, c, "/etc/apk/repositories")
             .await?
-            .and_then(|d| installed::apk_branch(&text(&d)))
-    } else {
-        None
-    };
-    let (distro, eco) = installed::ecosystem(&scan.os, branch.as_deref(), today);
-    scan.distro = distro;
-    match eco {
-        Ok(e) => scan.ecosystem = Some(e),
-        Err(why) => scan.not_assessed = Some(why),
-    }
-    match distro {
-        Some(Distro::Debian | Distro::Ubuntu) => {
-            if let Some(d) = optional_file(engine, c, "/var/lib/dpkg/status").await? {
-                scan.packages.extend(installed::dpkg_status(&text(&d)));
-                scan.sources.push("/var/lib/dpkg/status".into());
-            }
-            // Distroless: one file per package set.
-            match files::read(
-                engine,
-                &c.id,
-                volumes(c),
-                "/var/lib/dpkg/status.d",
-                PACKAGE_FILES,
-                |p| !p.ends_with(".md5sums"),
-            )
-            .await
-            {
-                Ok(items) => {
-                    let mut any = false;
-                    for i in items {
-                        if let (Kind::File, Some(d)) = (&i.kind, &i.data) {
-                            scan.packages.extend(installed::dpkg_status(&text(d)));
-                            any = true;
-                        }
-                    }
-                    if any {
-                        scan.sources.push("/var/lib/dpkg/status.d/".into());
+            .map(|d| text(&d));
+        f.apk_installed = optional_file(engine, c, "/lib/apk/db/installed")
+            .await?
+            .map(|d| text(&d));
+    } else if like_debian {
+        f.dpkg_status = optional_file(engine, c, "/var/lib/dpkg/status")
+            .await?
+            .map(|d| text(&d));
+        // Distroless: one file per package set.
+        match files::read(
+            engine,
+            &c.id,
+            volumes(c),
+            "/var/lib/dpkg/status.d",
+            PACKAGE_FILES,
+            |p| !p.ends_with(".md5sums"),
+        )
+        .await
+        {
+            Ok(items) => {
+                for i in items {
+                    if let (Kind::File, Some(d)) = (&i.kind, &i.data) {
+                        f.dpkg_status_d.push(text(d));
                     }
                 }
-                Err(FileError::NotFound(_)) => {}
-                Err(e) => return Err(e),
             }
-            if scan.sources.iter().all(|s| !s.contains("dpkg")) && scan.not_assessed.is_none() {
-                scan.not_assessed = Some(format!(
-                    "{} has no dpkg database (/var/lib/dpkg/status or status.d/): its packages cannot be listed",
-                    scan.os.pretty_name
-                ));
-            }
+            Err(FileError::NotFound(_)) => {}
+            Err(e) => return Err(e),
         }
-        Some(Distro::Alpine) => {
-            if let Some(d) = optional_file(engine, c, "/lib/apk/db/installed").await? {
-                scan.packages.extend(installed::apk_installed(&text(&d)));
-                scan.sources.push("/lib/apk/db/installed".into());
-            } else if scan.not_assessed.is_none() {
-                scan.not_assessed = Some(
-                    "no apk database (/lib/apk/db/installed): its packages cannot be listed".into(),
-                );
-            }
-        }
-        _ => {}
     }
-    scan.packages.truncate(installed::MAX_PACKAGES);
+    let mut scan = installed::scan(&f, today);
+    scan.read_from = c.id.clone();
     Ok(scan)
 }
 

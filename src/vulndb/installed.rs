@@ -319,6 +319,82 @@ pub fn ecosystem(
     }
 }
 
+/// The files a package inventory is built from, as read from an image.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct Files {
+    /// `/etc/os-release` (or `/usr/lib/os-release`).
+    #[serde(default)]
+    pub os_release: Option<String>,
+    /// `/etc/apk/repositories`.
+    #[serde(default)]
+    pub apk_repositories: Option<String>,
+    /// `/var/lib/dpkg/status`.
+    #[serde(default)]
+    pub dpkg_status: Option<String>,
+    /// The files of `/var/lib/dpkg/status.d/` (distroless).
+    #[serde(default)]
+    pub dpkg_status_d: Vec<String>,
+    /// `/lib/apk/db/installed`.
+    #[serde(default)]
+    pub apk_installed: Option<String>,
+}
+
+/// The package inventory those files describe. Pure: the engine reads the
+/// files, the demo lab bundles them, both build the inventory here.
+pub fn scan(files: &Files, today: NaiveDate) -> crate::model::packages::PackageScan {
+    use crate::model::packages::PackageScan;
+    let mut scan = PackageScan::default();
+    scan.os = os_release(files.os_release.as_deref().unwrap_or(""));
+    let branch = files.apk_repositories.as_deref().and_then(apk_branch);
+    let (distro, eco) = ecosystem(&scan.os, branch.as_deref(), today);
+    scan.distro = distro;
+    match eco {
+        Ok(e) => scan.ecosystem = Some(e),
+        Err(why) => scan.not_assessed = Some(why),
+    }
+    if files.os_release.is_some() {
+        scan.sources.push("/etc/os-release".into());
+    }
+    match distro {
+        Some(Distro::Debian | Distro::Ubuntu) => {
+            if let Some(t) = &files.dpkg_status {
+                scan.packages.extend(dpkg_status(t));
+                scan.sources.push("/var/lib/dpkg/status".into());
+            }
+            if !files.dpkg_status_d.is_empty() {
+                for t in &files.dpkg_status_d {
+                    scan.packages.extend(dpkg_status(t));
+                }
+                scan.sources.push("/var/lib/dpkg/status.d/".into());
+            }
+            if files.dpkg_status.is_none()
+                && files.dpkg_status_d.is_empty()
+                && scan.not_assessed.is_none()
+            {
+                scan.not_assessed = Some(format!(
+                    "{} has no dpkg database (/var/lib/dpkg/status or status.d/): its packages cannot be listed",
+                    scan.os.pretty_name
+                ));
+            }
+        }
+        Some(Distro::Alpine) => match &files.apk_installed {
+            Some(t) => {
+                scan.packages.extend(apk_installed(t));
+                scan.sources.push("/lib/apk/db/installed".into());
+            }
+            None if scan.not_assessed.is_none() => {
+                scan.not_assessed = Some(
+                    "no apk database (/lib/apk/db/installed): its packages cannot be listed".into(),
+                );
+            }
+            None => {}
+        },
+        _ => {}
+    }
+    scan.packages.truncate(MAX_PACKAGES);
+    scan
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
