@@ -155,14 +155,7 @@ impl Row {
                         counts.add(f.severity);
                     }
                 }
-                (
-                    a.score,
-                    a.findings
-                        .iter()
-                        .filter(|f| !f.is_waived())
-                        .map(|f| f.severity)
-                        .max(),
-                )
+                (a.score, a.highest())
             }
             None => (0, None),
         };

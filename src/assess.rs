@@ -16,6 +16,21 @@ use crate::rules::{self, Check, Ctx, Hit, Rule};
 pub struct ContainerAssessment {
     pub findings: Vec<Finding>,
     pub score: u8,
+    /// The image finding counted in the score (its worst known
+    /// vulnerability, or why it cannot be assessed), when there is one.
+    pub from_image: Option<Finding>,
+}
+
+impl ContainerAssessment {
+    /// The worst active severity, its image's counted finding included.
+    pub fn highest(&self) -> Option<Severity> {
+        self.findings
+            .iter()
+            .chain(&self.from_image)
+            .filter(|f| !f.is_waived())
+            .map(|f| f.severity)
+            .max()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -129,8 +144,15 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
                 .filter(|f| f.rule_id != rules::vulns::CONTAINER_VULNERABILITIES.id)
                 .chain(worst_vuln),
         );
-        out.containers
-            .insert(c.id.clone(), ContainerAssessment { findings, score });
+        let from_image = own_worst.is_none().then(|| worst_vuln.cloned()).flatten();
+        out.containers.insert(
+            c.id.clone(),
+            ContainerAssessment {
+                findings,
+                score,
+                from_image,
+            },
+        );
     }
 
     let engine_names = vec!["engine".to_string()];

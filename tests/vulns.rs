@@ -180,7 +180,7 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
         "{status}"
     );
 
-    let distroless = fx.create("dl", &["shipshape-test/distroless:1"]);
+    let distroless = fx.create("dl", &["-v", "/data2", "shipshape-test/distroless:1"]);
     let alpine = fx.create("alp", &["shipshape-test/alpine322:1"]);
     let eol = fx.create("eol", &["shipshape-test/debian11:1"]);
     let rocky = fx.create("rpm", &["shipshape-test/rocky9:1"]);
@@ -328,6 +328,41 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
             "the scan caused {t} {a}"
         );
     }
+
+    // Read once per image id: a second scan reads only the container whose
+    // packages changed (its own files), nothing of the images.
+    let since = epoch();
+    let out = shipshape(
+        &db,
+        &["scan", "-q", "-o", tmp.join("r2.json").to_str().unwrap()],
+    );
+    assert!(out.status.success());
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let until = epoch();
+    let patched_id = docker(&["inspect", "-f", "{{.Id}}", &patched]);
+    let reads = docker(&[
+        "events",
+        "--since",
+        &format!("{since:.6}"),
+        "--until",
+        &format!("{until:.6}"),
+        "--filter",
+        "event=archive-path",
+        "--format",
+        "{{.Actor.ID}}",
+    ]);
+    let readers: BTreeSet<&str> = reads.lines().collect();
+    assert_eq!(readers, BTreeSet::from([patched_id.as_str()]), "{reads}");
+    let r2: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.join("r2.json")).unwrap()).unwrap();
+    assert_eq!(
+        cves(
+            &image(&r2, "shipshape-test/debian12:1")["findings"],
+            "image.known-vulnerabilities"
+        ),
+        debian12,
+        "the cached inventory matches the same"
+    );
 }
 
 /// The Debian version order agrees with `dpkg --compare-versions` itself
@@ -453,4 +488,118 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
             .any(|a| a.contains("archive-path") || a.contains("mount")),
         "shipshape's own reads reached the timeline: {ours:?}"
     );
+}
+
+/// A tiny HTTP/1.1 file server on loopback: `GET /<Eco>/all.zip` from
+/// `root`; 404 otherwise. Serves until the test ends.
+fn serve(root: PathBuf) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            // Skip the headers.
+            loop {
+                let mut h = String::new();
+                if reader.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
+                    break;
+                }
+            }
+            let path = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/');
+            match std::fs::read(root.join(path)) {
+                Ok(body) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/zip\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(&body);
+                }
+                Err(_) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                }
+            }
+        }
+    });
+    port
+}
+
+/// `shipshape db update` downloads from a mirror, verifies, replaces the
+/// database atomically; a failed update leaves the old one as it was.
+#[test]
+fn db_update_downloads_verifies_and_replaces_atomically() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mirror = tmp.path().join("mirror");
+    zip_fixtures(&mirror);
+    let port = serve(mirror.clone());
+    let db = tmp.path().join("db");
+    let from = format!("http://127.0.0.1:{port}");
+    let out = shipshape(
+        &db,
+        &[
+            "db",
+            "update",
+            "--from",
+            &from,
+            "--ecosystem",
+            "Debian",
+            "--ecosystem",
+            "Alpine",
+        ],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("25 records"), "{said}");
+    assert!(
+        said.contains(&format!("{from}/Debian/all.zip")),
+        "the origin is recorded: {said}"
+    );
+    let before = std::fs::read(db.join("osv-db.json.gz")).unwrap();
+
+    // Ubuntu is not on this mirror: the update fails, the old data stays.
+    let out = shipshape(&db, &["db", "update", "--from", &from]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("404") && err.contains("unchanged"), "{err}");
+    assert_eq!(std::fs::read(db.join("osv-db.json.gz")).unwrap(), before);
+
+    // A damaged download (cut short) is refused the same way.
+    let full = std::fs::read(mirror.join("Debian/all.zip")).unwrap();
+    std::fs::write(mirror.join("Debian/all.zip"), &full[..full.len() / 2]).unwrap();
+    let out = shipshape(
+        &db,
+        &["db", "update", "--from", &from, "--ecosystem", "Debian"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(db.join("osv-db.json.gz")).unwrap(), before);
+
+    // Plain http is refused away from loopback; nothing is fetched.
+    let out = shipshape(
+        &db,
+        &["db", "update", "--from", "http://mirror.example.com"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing plain http"));
 }

@@ -107,13 +107,26 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     let now = Utc::now();
     if !args.no_vulns {
         // Read through the containers: GET /containers/{id}/archive only.
+        // Image ids name content: what was read once is on disk.
+        let cache = cli
+            .vulndb_store()
+            .map(|s| crate::vulndb::store::ImageCache::of(&s));
         let mut readings = crate::vulndb::Readings::default();
+        if let Some(cache) = &cache {
+            cache.fill(
+                &mut readings,
+                inventory.containers.iter().map(|c| c.image_id.as_str()),
+            );
+        }
         if let Err(e) =
             crate::engine::packages::collect(&engine, &inventory, &mut readings, now.date_naive())
                 .await
         {
             eprintln!("shipshape: {e}");
             return Exit::EngineUnreachable;
+        }
+        if let Some(cache) = &cache {
+            cache.keep(&readings);
         }
         let db = load_vulndb(cli, now).await;
         if let Ok((_, Some(warning))) = &db {

@@ -51,8 +51,27 @@ pub async fn snapshot_with(
         }
     };
     let (containers, mut warnings) = containers?;
-    let (images, image_warnings) = images?;
+    let (mut images, image_warnings) = images?;
     warnings.extend(image_warnings);
+    // The image list leaves out untagged images that a container still
+    // runs (an image re-tagged since): read those too, or their containers
+    // would have no image.
+    let missing: std::collections::BTreeSet<String> = containers
+        .iter()
+        .map(|c| c.image_id.clone())
+        .filter(|id| !id.is_empty() && !images.iter().any(|i| &i.id == id))
+        .collect();
+    if !missing.is_empty() {
+        let (extra, extra_warnings) =
+            image_details(engine, missing.into_iter().collect(), concurrency).await?;
+        images.extend(extra);
+        warnings.extend(extra_warnings);
+        images.sort_by(|a, b| {
+            a.display_name()
+                .cmp(&b.display_name())
+                .then_with(|| a.id.cmp(&b.id))
+        });
+    }
     let target = engine.target();
     Ok(Inventory {
         engine: convert::engine(info, version, bridge, target, env, engine.api_version()),
@@ -152,6 +171,15 @@ async fn images(
 ) -> Result<(Vec<Image>, Vec<String>), EngineError> {
     let list = engine.list_images().await?;
     let ids: Vec<String> = list.into_iter().map(|i| i.id).collect();
+    image_details(engine, ids, concurrency).await
+}
+
+/// Inspect and read the history of these images.
+async fn image_details(
+    engine: &Engine,
+    ids: Vec<String>,
+    concurrency: usize,
+) -> Result<(Vec<Image>, Vec<String>), EngineError> {
     let results: Vec<_> = stream::iter(ids)
         .map(|id| async move {
             let (inspect, history) =

@@ -1148,26 +1148,31 @@ impl Session<'_> {
         }
         let mut inventory = self.memory.tracker.merged();
         let policy = self.cfg.policy.clone();
-        let vulns = self
-            .cfg
-            .vulns
-            .is_some()
-            .then(|| (self.memory.readings.clone(), self.vulndb.clone()));
-        let Ok(snapshot) = tokio::task::spawn_blocking(move || {
+        // The readings go to the blocking task and come back with their
+        // match results memoised: a rescan then matches nothing again.
+        let vulns = self.cfg.vulns.is_some().then(|| {
+            (
+                std::mem::take(&mut self.memory.readings),
+                self.vulndb.clone(),
+            )
+        });
+        let Ok((snapshot, readings)) = tokio::task::spawn_blocking(move || {
             let now = Utc::now();
-            if let Some((readings, db)) = vulns {
-                crate::vulndb::annotate(
-                    &mut inventory,
-                    &readings,
-                    db.as_deref().map_err(String::as_str),
-                );
-            }
+            let readings = vulns.map(|(mut readings, db)| {
+                let db = db.as_deref().map_err(String::as_str);
+                readings.refresh_matches(db);
+                crate::vulndb::annotate(&mut inventory, &readings, db);
+                readings
+            });
             let assessment = crate::assess::assess(&inventory, &policy, now);
-            Snapshot {
-                inventory,
-                assessment,
-                taken_at: Some(now),
-            }
+            (
+                Snapshot {
+                    inventory,
+                    assessment,
+                    taken_at: Some(now),
+                },
+                readings,
+            )
         })
         .await
         else {
@@ -1176,6 +1181,9 @@ impl Session<'_> {
                 .send(Event::Warning("the assessment failed".into()));
             return;
         };
+        if let Some(r) = readings {
+            self.memory.readings = r;
+        }
         let fresh = self
             .memory
             .tracker

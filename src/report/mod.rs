@@ -327,14 +327,6 @@ fn safe_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
         .collect()
 }
 
-fn highest(findings: &[Finding]) -> Option<Severity> {
-    findings
-        .iter()
-        .filter(|f| !f.is_waived())
-        .map(|f| f.severity)
-        .max()
-}
-
 impl Report {
     pub fn build(
         inv: &Inventory,
@@ -356,7 +348,7 @@ impl Report {
                     state: c.state_label().to_string(),
                     created: c.created,
                     risk_score: ca.score,
-                    highest_severity: highest(&ca.findings),
+                    highest_severity: ca.highest(),
                     labels: safe_labels(&c.labels),
                     findings: ca.findings.iter().map(finding).collect(),
                     gone_at: c.gone.map(|g| g.at),

@@ -108,6 +108,20 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                     .iter()
                     .map(|f| state.is_new(&c.id, f.rule_id, &f.evidence))
                     .collect();
+                if let Some(f) = &assessment.from_image {
+                    ui.add_space(4.0);
+                    ui.horizontal_wrapped(|ui| {
+                        ui.label(RichText::new("From its image").strong());
+                        ui.label(
+                            RichText::new(
+                                "(counted in the risk score; the image's full list is in the Images view)",
+                            )
+                            .weak(),
+                        );
+                    });
+                    finding(ui, f, 0, false);
+                    ui.separator();
+                }
                 findings_marked(ui, &assessment.findings, &new);
             }
             DetailTab::Facts => facts(ui, &c, image.as_ref(), &assessment.findings),

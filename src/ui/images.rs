@@ -174,7 +174,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
             .column(Column::initial(90.0))
             .column(Column::initial(100.0))
             .column(Column::initial(120.0))
-            .column(Column::initial(170.0).clip(true))
+            .column(Column::initial(210.0).clip(true))
             .column(Column::remainder().clip(true))
             .header(22.0, |mut h| {
                 for t in [

@@ -343,8 +343,10 @@ pub struct Files {
 /// files, the demo lab bundles them, both build the inventory here.
 pub fn scan(files: &Files, today: NaiveDate) -> crate::model::packages::PackageScan {
     use crate::model::packages::PackageScan;
-    let mut scan = PackageScan::default();
-    scan.os = os_release(files.os_release.as_deref().unwrap_or(""));
+    let mut scan = PackageScan {
+        os: os_release(files.os_release.as_deref().unwrap_or("")),
+        ..PackageScan::default()
+    };
     let branch = files.apk_repositories.as_deref().and_then(apk_branch);
     let (distro, eco) = ecosystem(&scan.os, branch.as_deref(), today);
     scan.distro = distro;

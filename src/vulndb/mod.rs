@@ -125,12 +125,15 @@ pub struct SourceMeta {
     pub records: usize,
 }
 
+/// Entries by ecosystem, then by package.
+pub(crate) type Index = HashMap<String, HashMap<String, Vec<Entry>>>;
+
 /// The loaded database: advisories and an index by (ecosystem, package).
 #[derive(Debug, Clone, Default)]
 pub struct Database {
     pub meta: Meta,
     advisories: Vec<Advisory>,
-    index: HashMap<String, HashMap<String, Vec<Entry>>>,
+    index: Index,
 }
 
 /// Builds a [`Database`] record by record.
@@ -383,17 +386,17 @@ impl Database {
                     }
                     match &e.rating {
                         Some(StoredRating::Unimportant(_)) => g.unimportant = true,
-                        Some(StoredRating::Cvss(s, w)) => {
-                            if g.cvss.as_ref().is_none_or(|(c, _)| s > c) {
-                                g.cvss = Some((*s, w.clone()));
-                            }
+                        Some(StoredRating::Cvss(s, w))
+                            if g.cvss.as_ref().is_none_or(|(c, _)| s > c) =>
+                        {
+                            g.cvss = Some((*s, w.clone()));
                         }
-                        Some(StoredRating::Vendor(s, w)) => {
-                            if g.vendor.as_ref().is_none_or(|(c, _)| s > c) {
-                                g.vendor = Some((*s, w.clone()));
-                            }
+                        Some(StoredRating::Vendor(s, w))
+                            if g.vendor.as_ref().is_none_or(|(c, _)| s > c) =>
+                        {
+                            g.vendor = Some((*s, w.clone()));
                         }
-                        None => {}
+                        _ => {}
                     }
                     if g.summary.is_empty() {
                         g.summary.clone_from(&adv.summary);
@@ -443,14 +446,14 @@ impl Database {
         Ok(out)
     }
 
-    pub(crate) fn parts(&self) -> (&[Advisory], &HashMap<String, HashMap<String, Vec<Entry>>>) {
+    pub(crate) fn parts(&self) -> (&[Advisory], &Index) {
         (&self.advisories, &self.index)
     }
 
     pub(crate) fn from_parts(
         meta: Meta,
         advisories: Vec<Advisory>,
-        index: HashMap<String, HashMap<String, Vec<Entry>>>,
+        index: Index,
     ) -> Self {
         Self {
             meta,
@@ -507,6 +510,37 @@ pub struct Readings {
     pub failed: HashMap<String, String>,
     /// By container id: its own packages (its package database changed).
     pub containers: HashMap<String, PackageScan>,
+    /// Match results by image id, for the database named by `matched_with`
+    /// (an image's packages never change; neither does its match until the
+    /// database does).
+    pub matched: HashMap<String, crate::model::packages::VulnState>,
+    pub matched_with: Option<String>,
+}
+
+impl Readings {
+    /// Match what is not matched yet against `db` (everything again when
+    /// the database changed). Cheap when nothing changed: a rescan then
+    /// costs no matching at all.
+    pub fn refresh_matches(&mut self, db: Result<&Database, &str>) {
+        let stamp = match db {
+            Ok(d) => format!(
+                "{}:{}",
+                d.meta.built_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+                d.meta.records
+            ),
+            Err(e) => format!("none:{e}"),
+        };
+        if self.matched_with.as_deref() != Some(stamp.as_str()) {
+            self.matched.clear();
+            self.matched_with = Some(stamp);
+        }
+        self.matched.retain(|id, _| self.images.contains_key(id));
+        for (id, (scan, _)) in &self.images {
+            if !self.matched.contains_key(id) {
+                self.matched.insert(id.clone(), assess_scan(db, scan));
+            }
+        }
+    }
 }
 
 /// The vulnerability state of one package scan.
@@ -546,7 +580,10 @@ pub fn annotate(
     let used: BTreeSet<String> = inv.containers.iter().map(|c| c.image_id.clone()).collect();
     for img in &mut inv.images {
         if let Some((scan, special)) = readings.images.get(&img.id) {
-            img.vulns = assess_scan(db, scan);
+            img.vulns = match readings.matched.get(&img.id) {
+                Some(v) => v.clone(),
+                None => assess_scan(db, scan),
+            };
             img.packages = Some(scan.clone());
             img.special_files = special.clone();
         } else if let Some(why) = readings.failed.get(&img.id) {

@@ -342,6 +342,90 @@ impl Import {
     }
 }
 
+/// What was read from images, kept on disk by image id. An image id is
+/// the hash of its content, so what was read from it never changes: a
+/// second scan reads no image files at all.
+#[derive(Debug, Clone)]
+pub struct ImageCache {
+    dir: PathBuf,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Cached {
+    format: u32,
+    packages: crate::model::packages::PackageScan,
+    special: crate::model::packages::SpecialFiles,
+}
+
+impl ImageCache {
+    /// Beside the database: `<store>/images/`.
+    pub fn of(store: &Store) -> Self {
+        Self {
+            dir: store.dir().join("images"),
+        }
+    }
+
+    fn path(&self, image_id: &str) -> Option<PathBuf> {
+        let hex = image_id.strip_prefix("sha256:").unwrap_or(image_id);
+        // Only real ids name files: nothing an engine says can reach
+        // another path.
+        (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| self.dir.join(format!("{hex}.json")))
+    }
+
+    pub fn get(
+        &self,
+        image_id: &str,
+    ) -> Option<(
+        crate::model::packages::PackageScan,
+        crate::model::packages::SpecialFiles,
+    )> {
+        let text = std::fs::read(self.path(image_id)?).ok()?;
+        let c: Cached = serde_json::from_slice(&text).ok()?;
+        (c.format == FORMAT).then_some((c.packages, c.special))
+    }
+
+    pub fn put(
+        &self,
+        image_id: &str,
+        packages: &crate::model::packages::PackageScan,
+        special: &crate::model::packages::SpecialFiles,
+    ) {
+        let Some(path) = self.path(image_id) else {
+            return;
+        };
+        let _ = std::fs::create_dir_all(&self.dir);
+        let c = Cached {
+            format: FORMAT,
+            packages: packages.clone(),
+            special: special.clone(),
+        };
+        if let Ok(bytes) = serde_json::to_vec(&c) {
+            let _ = crate::report::write::write_atomic(&path, &bytes);
+        }
+    }
+
+    /// Fill `readings` with what the cache has for these image ids.
+    pub fn fill<'a>(&self, readings: &mut super::Readings, ids: impl IntoIterator<Item = &'a str>) {
+        for id in ids {
+            if !readings.images.contains_key(id)
+                && let Some(r) = self.get(id)
+            {
+                readings.images.insert(id.to_string(), r);
+            }
+        }
+    }
+
+    /// Keep what `readings` has that the cache does not.
+    pub fn keep(&self, readings: &super::Readings) {
+        for (id, (p, s)) in &readings.images {
+            if self.path(id).is_some_and(|p| !p.exists()) {
+                self.put(id, p, s);
+            }
+        }
+    }
+}
+
 /// "3 days ago (2026-11-28 10:00 UTC)", and whether that is stale.
 pub fn age(meta: &Meta, now: DateTime<Utc>) -> (String, bool) {
     match meta.built_at {
@@ -399,7 +483,7 @@ mod tests {
         );
         let store = Store::at(dir.path().join("db"));
         assert!(matches!(store.status(), Err(StoreError::Missing)));
-        let db = store.import(&[z.clone()], Utc::now()).unwrap();
+        let db = store.import(std::slice::from_ref(&z), Utc::now()).unwrap();
         assert_eq!(db.meta.records, 1);
         assert_eq!(db.meta.unreadable, 1);
         assert_eq!(db.meta.skipped_unknown, 1);

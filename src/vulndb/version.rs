@@ -205,7 +205,8 @@ mod tests {
         }
     }
 
-    /// apk-tools' own test vectors (test/version.data), a selection.
+    /// Cases after apk-tools' rules (suffix order, revisions, letters,
+    /// leading zeros).
     #[test]
     fn apk_order_table() {
         for (a, b, o) in [
