@@ -155,7 +155,7 @@ fn benches(c: &mut Criterion) {
     for (i, img) in inv.images.iter().enumerate() {
         readings.images.insert(
             img.id.clone(),
-            (installed(1000, i), SpecialFiles::default()),
+            (installed(1000, i).into(), SpecialFiles::default()),
         );
     }
     let policy = shipshape::policy::Policy::default();

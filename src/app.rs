@@ -200,7 +200,7 @@ impl Row {
             haystack: {
                 // Its own vulnerabilities, else its image's: typing a CVE id
                 // in the filter finds the containers it affects.
-                let vulns = match &c.vulns {
+                let vulns = match c.vulns.as_ref() {
                     crate::model::packages::VulnState::Assessed { .. } => &c.vulns,
                     _ => snapshot
                         .inventory

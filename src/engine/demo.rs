@@ -251,7 +251,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
                 .map(|d| d.to_string())
                 .collect(),
         };
-        readings.images.insert(id, (scan, special));
+        readings.images.insert(id, (scan.into(), special));
     }
     crate::vulndb::annotate(&mut inventory, &readings, Ok(&db));
     Ok((inventory, activities))

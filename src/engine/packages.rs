@@ -230,7 +230,7 @@ pub async fn collect(
     for (id, r) in results {
         match r {
             Ok(f) => {
-                readings.images.insert(id, (f.packages, f.special));
+                readings.images.insert(id, (f.packages.into(), f.special));
             }
             Err(FileError::Engine(e @ EngineError::Lost { .. })) => lost = Some(e),
             // Removed while we read: tried again with the next scan.

@@ -240,10 +240,10 @@ pub struct Container {
     pub gone: Option<super::Gone>,
     /// Its own packages, read when its package database changed after it
     /// started (otherwise its image's apply).
-    pub packages: Option<super::packages::PackageScan>,
+    pub packages: Option<std::sync::Arc<super::packages::PackageScan>>,
     /// Known vulnerabilities of its own packages (`NotScanned` when its
-    /// image's apply).
-    pub vulns: super::packages::VulnState,
+    /// image's apply). Shared: a rescan copies no lists.
+    pub vulns: std::sync::Arc<super::packages::VulnState>,
 }
 
 impl Container {

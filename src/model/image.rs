@@ -30,9 +30,10 @@ pub struct Image {
     /// Newest first, as the engine returns it.
     pub history: Vec<HistoryEntry>,
     /// Its installed packages, when read (through a container using it).
-    pub packages: Option<super::packages::PackageScan>,
-    /// Known vulnerabilities of those packages.
-    pub vulns: super::packages::VulnState,
+    pub packages: Option<std::sync::Arc<super::packages::PackageScan>>,
+    /// Known vulnerabilities of those packages. Shared: a rescan copies no
+    /// lists.
+    pub vulns: std::sync::Arc<super::packages::VulnState>,
     /// Setuid and setgid files in its executable directories.
     pub special_files: super::packages::SpecialFiles,
 }

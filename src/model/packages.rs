@@ -95,7 +95,7 @@ pub enum FixState {
 }
 
 /// One known vulnerability in one source package of an image.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Vulnerability {
     /// The CVE id when there is one (the records' aliases grouped), else
     /// the advisory's own id.
@@ -115,6 +115,77 @@ pub struct Vulnerability {
     /// Where the severity came from (`CVSS 3.1 9.8`, `Debian urgency low`).
     pub rated_by: String,
     pub summary: String,
+    /// [`Vulnerability::describe`], made once when it is matched (a rescan
+    /// formats nothing again).
+    #[serde(skip)]
+    pub described: String,
+}
+
+/// Equal when the data is: `described` is only a cache of it.
+impl PartialEq for Vulnerability {
+    fn eq(&self, o: &Self) -> bool {
+        (
+            &self.id,
+            &self.advisories,
+            &self.package,
+            &self.binaries,
+            &self.installed,
+            &self.fixed,
+            self.state,
+            self.severity,
+            &self.rated_by,
+            &self.summary,
+        ) == (
+            &o.id,
+            &o.advisories,
+            &o.package,
+            &o.binaries,
+            &o.installed,
+            &o.fixed,
+            o.state,
+            o.severity,
+            &o.rated_by,
+            &o.summary,
+        )
+    }
+}
+
+impl Eq for Vulnerability {}
+
+impl Vulnerability {
+    /// `CVE-2024-0001 in openssl 3.0.11-1~deb12u2 (libssl3, openssl): fixed
+    /// in 3.0.13-1~deb12u1; CVSS 3.x 9.8 [DEBIAN-CVE-2024-0001, DSA-5678-1]`:
+    /// a finding's evidence, stable for baselines and waivers.
+    pub fn describe(&self) -> String {
+        if !self.described.is_empty() {
+            return self.described.clone();
+        }
+        let fix = match (self.state, &self.fixed) {
+            (FixState::Fixed, Some(f)) => format!("fixed in {f}"),
+            (FixState::Unimportant, _) => "no fix: the distribution rates it unimportant".into(),
+            _ => "no fix yet".into(),
+        };
+        let binaries = if self.binaries.len() == 1 && self.binaries[0] == self.package {
+            String::new()
+        } else {
+            format!(" ({})", self.binaries.join(", "))
+        };
+        let also: Vec<&str> = self
+            .advisories
+            .iter()
+            .map(String::as_str)
+            .filter(|a| *a != self.id)
+            .collect();
+        let also = if also.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", also.join(", "))
+        };
+        format!(
+            "{} in {} {}{binaries}: {fix}; {}{also}",
+            self.id, self.package, self.installed, self.rated_by
+        )
+    }
 }
 
 /// What is known about an image's vulnerabilities.

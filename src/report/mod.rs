@@ -354,7 +354,7 @@ impl Report {
                     gone_at: c.gone.map(|g| g.at),
                     exec_sessions: c.execs.clone(),
                     drift: c.drift.clone(),
-                    vulnerabilities: c.vulns.clone(),
+                    vulnerabilities: (*c.vulns).clone(),
                 }
             })
             .collect();
@@ -385,7 +385,7 @@ impl Report {
                         sources: p.sources.clone(),
                         read_from: p.read_from.clone(),
                     }),
-                    vulnerabilities: img.vulns.clone(),
+                    vulnerabilities: (*img.vulns).clone(),
                     special_files: img.special_files.clone(),
                 }
             })

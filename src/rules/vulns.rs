@@ -4,40 +4,14 @@
 //! (CIS 4.8).
 
 use super::{Check, Family, Fix, Hit, Rule};
-use crate::model::packages::{FixState, SpecialFiles, VulnState, Vulnerability};
+use crate::model::packages::{SpecialFiles, VulnState, Vulnerability};
 use crate::model::{SeedRule, Severity};
 
 const CIS: &str = "CIS Docker Benchmark v1.6.0";
 
-/// `CVE-2024-0001 in openssl 3.0.11-1~deb12u2 (libssl3, openssl): fixed in
-/// 3.0.13-1~deb12u1 [DEBIAN-CVE-2024-0001, DSA-5678-1]`: the finding's
-/// evidence, which also makes it stable for baselines and waivers.
+/// The finding's evidence (one place: [`Vulnerability::describe`]).
 pub fn evidence(v: &Vulnerability) -> String {
-    let fix = match (v.state, &v.fixed) {
-        (FixState::Fixed, Some(f)) => format!("fixed in {f}"),
-        (FixState::Unimportant, _) => "no fix: the distribution rates it unimportant".into(),
-        _ => "no fix yet".into(),
-    };
-    let binaries = if v.binaries.len() == 1 && v.binaries[0] == v.package {
-        String::new()
-    } else {
-        format!(" ({})", v.binaries.join(", "))
-    };
-    let also: Vec<&str> = v
-        .advisories
-        .iter()
-        .map(String::as_str)
-        .filter(|a| *a != v.id)
-        .collect();
-    let also = if also.is_empty() {
-        String::new()
-    } else {
-        format!(" [{}]", also.join(", "))
-    };
-    format!(
-        "{} in {} {}{binaries}: {fix}; {}{also}",
-        v.id, v.package, v.installed, v.rated_by
-    )
+    v.describe()
 }
 
 fn hits(state: &VulnState) -> Vec<Hit> {
@@ -120,7 +94,7 @@ pub const NOT_ASSESSED: Rule = Rule {
         compose: "",
     },
     references: &["https://endoflife.date/"],
-    check: Check::Image(|_, img| match &img.vulns {
+    check: Check::Image(|_, img| match img.vulns.as_ref() {
         VulnState::NotAssessed { reason } => {
             // End of support is a risk in itself: no more fixes, ever. An
             // image nothing runs is only worth knowing about.
@@ -192,7 +166,7 @@ pub const SETUID_FILES: Rule = Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::packages::SpecialFile;
+    use crate::model::packages::{FixState, SpecialFile};
     use crate::rules::testing::*;
 
     fn vuln(id: &str, state: FixState, sev: Severity) -> Vulnerability {
@@ -207,6 +181,7 @@ mod tests {
             severity: sev,
             rated_by: "CVSS 3.x 9.8".into(),
             summary: String::new(),
+            described: String::new(),
         }
     }
 
@@ -214,7 +189,7 @@ mod tests {
     fn one_finding_per_vulnerability_graded_by_its_rating() {
         let mut img = clean_image();
         assert!(run_image(&KNOWN_VULNERABILITIES, &img).is_empty());
-        img.vulns = VulnState::Assessed {
+        img.vulns = std::sync::Arc::new(VulnState::Assessed {
             ecosystem: "Debian:12".into(),
             packages: 100,
             database: String::new(),
@@ -222,7 +197,7 @@ mod tests {
                 vuln("CVE-2024-1", FixState::Fixed, Severity::Critical),
                 vuln("CVE-2024-2", FixState::NoFix, Severity::Low),
             ],
-        };
+        });
         let h = run_image(&KNOWN_VULNERABILITIES, &img);
         assert_eq!(h.len(), 2);
         assert_eq!(h[0].severity, Some(Severity::Critical));
@@ -240,16 +215,16 @@ mod tests {
             run_image(&NOT_ASSESSED, &img).is_empty(),
             "not scanned: nothing to say"
         );
-        img.vulns = VulnState::NotAssessed {
+        img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
             reason: "Rocky Linux 9.3 uses RPM packages".into(),
-        };
+        });
         assert_eq!(
             run_image(&NOT_ASSESSED, &img)[0].severity,
             Some(Severity::Low)
         );
-        img.vulns = VulnState::NotAssessed {
+        img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
             reason: "Debian 11 reached its end of support on 2026-08-31".into(),
-        };
+        });
         assert_eq!(
             run_image(&NOT_ASSESSED, &img)[0].severity,
             Some(Severity::Medium)
@@ -288,12 +263,12 @@ mod tests {
     fn a_container_with_its_own_packages() {
         let mut c = hardened();
         assert!(run_container(&CONTAINER_VULNERABILITIES, &c).is_empty());
-        c.vulns = VulnState::Assessed {
+        c.vulns = std::sync::Arc::new(VulnState::Assessed {
             ecosystem: "Debian:12".into(),
             packages: 1,
             database: String::new(),
             vulnerabilities: vec![vuln("CVE-2024-3", FixState::Fixed, Severity::High)],
-        };
+        });
         assert_eq!(run_container(&CONTAINER_VULNERABILITIES, &c).len(), 1);
     }
 }

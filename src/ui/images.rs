@@ -131,7 +131,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
             .iter()
             .filter(|i| {
                 matches!(
-                    i.vulns,
+                    *i.vulns,
                     VulnState::NotAssessed { .. } | VulnState::NotScanned
                 )
             })
@@ -250,11 +250,11 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                             widgets::severity_icon(ui, w);
                         }
                         let text = img.vulns.summary();
-                        let r = ui.label(match &img.vulns {
+                        let r = ui.label(match img.vulns.as_ref() {
                             VulnState::NotAssessed { .. } => RichText::new(text).weak(),
                             _ => RichText::new(text),
                         });
-                        if let VulnState::NotAssessed { reason } = &img.vulns {
+                        if let VulnState::NotAssessed { reason } = img.vulns.as_ref() {
                             r.on_hover_text(visible(reason));
                         }
                     });
@@ -324,7 +324,7 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
         ui.checkbox(&mut state.only_fixable, "only fixable");
         ui.checkbox(&mut state.show_unimportant, "show unimportant");
     });
-    match &img.vulns {
+    match img.vulns.as_ref() {
         VulnState::NotScanned => {
             ui.label(RichText::new("Not read yet.").weak());
             return;

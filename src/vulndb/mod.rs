@@ -421,7 +421,7 @@ impl Database {
                 } else {
                     (Severity::Medium, "no rating in the data".to_string())
                 };
-                out.push(Vulnerability {
+                let mut v = Vulnerability {
                     id,
                     advisories: g.advisories.into_iter().collect(),
                     package: source.to_string(),
@@ -434,7 +434,10 @@ impl Database {
                     severity,
                     rated_by,
                     summary: g.summary,
-                });
+                    described: String::new(),
+                };
+                v.described = v.describe();
+                out.push(v);
             }
         }
         out.sort_by(|a, b| {
@@ -450,11 +453,7 @@ impl Database {
         (&self.advisories, &self.index)
     }
 
-    pub(crate) fn from_parts(
-        meta: Meta,
-        advisories: Vec<Advisory>,
-        index: Index,
-    ) -> Self {
+    pub(crate) fn from_parts(meta: Meta, advisories: Vec<Advisory>, index: Index) -> Self {
         Self {
             meta,
             advisories,
@@ -505,7 +504,13 @@ fn affected(scheme: Scheme, installed: &str, e: &Entry) -> Option<Option<String>
 #[derive(Debug, Clone, Default)]
 pub struct Readings {
     /// By image id: its packages and setuid files.
-    pub images: HashMap<String, (PackageScan, crate::model::packages::SpecialFiles)>,
+    pub images: HashMap<
+        String,
+        (
+            std::sync::Arc<PackageScan>,
+            crate::model::packages::SpecialFiles,
+        ),
+    >,
     /// By image id: why its files could not be read.
     pub failed: HashMap<String, String>,
     /// By container id: its own packages (its package database changed).
@@ -513,7 +518,7 @@ pub struct Readings {
     /// Match results by image id, for the database named by `matched_with`
     /// (an image's packages never change; neither does its match until the
     /// database does).
-    pub matched: HashMap<String, crate::model::packages::VulnState>,
+    pub matched: HashMap<String, std::sync::Arc<crate::model::packages::VulnState>>,
     pub matched_with: Option<String>,
 }
 
@@ -537,7 +542,8 @@ impl Readings {
         self.matched.retain(|id, _| self.images.contains_key(id));
         for (id, (scan, _)) in &self.images {
             if !self.matched.contains_key(id) {
-                self.matched.insert(id.clone(), assess_scan(db, scan));
+                self.matched
+                    .insert(id.clone(), std::sync::Arc::new(assess_scan(db, scan)));
             }
         }
     }
@@ -582,27 +588,27 @@ pub fn annotate(
         if let Some((scan, special)) = readings.images.get(&img.id) {
             img.vulns = match readings.matched.get(&img.id) {
                 Some(v) => v.clone(),
-                None => assess_scan(db, scan),
+                None => std::sync::Arc::new(assess_scan(db, scan)),
             };
             img.packages = Some(scan.clone());
             img.special_files = special.clone();
         } else if let Some(why) = readings.failed.get(&img.id) {
-            img.vulns = VulnState::NotAssessed {
+            img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
                 reason: format!("its files could not be read: {why}"),
-            };
+            });
         } else if !used.contains(&img.id) {
-            img.vulns = VulnState::NotAssessed {
+            img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
                 reason: "no container uses this image: shipshape reads an image's packages \
                          through a container of it (create one, even without starting it, to \
                          have it assessed)"
                     .into(),
-            };
+            });
         }
     }
     for c in &mut inv.containers {
         if let Some(scan) = readings.containers.get(&c.id) {
-            c.vulns = assess_scan(db, scan);
-            c.packages = Some(scan.clone());
+            c.vulns = std::sync::Arc::new(assess_scan(db, scan));
+            c.packages = Some(std::sync::Arc::new(scan.clone()));
         }
     }
 }

@@ -411,7 +411,7 @@ impl ImageCache {
             if !readings.images.contains_key(id)
                 && let Some(r) = self.get(id)
             {
-                readings.images.insert(id.to_string(), r);
+                readings.images.insert(id.to_string(), (r.0.into(), r.1));
             }
         }
     }
