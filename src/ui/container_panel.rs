@@ -59,13 +59,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
     ui.horizontal(|ui| {
         ui.label("Risk score");
         widgets::risk_bar(ui, assessment.score);
-        if let Some(s) = assessment
-            .findings
-            .iter()
-            .filter(|f| !f.is_waived())
-            .map(|f| f.severity)
-            .max()
-        {
+        if let Some(s) = assessment.highest() {
             widgets::severity_badge(ui, s);
         }
     });
