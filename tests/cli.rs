@@ -66,7 +66,7 @@ fn json_report_contract() {
     );
 
     let r: Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(r["schema_version"], 1);
+    assert_eq!(r["schema_version"], shipshape::report::SCHEMA_VERSION);
     assert!(r["generated_at"].as_str().unwrap().ends_with('Z'));
     assert_eq!(r["tool"]["name"], "shipshape");
     for key in [
@@ -536,7 +536,10 @@ fn unwritable_output_exits_2_and_keeps_the_old_report() {
     // A successful write replaces it whole.
     let o = shipshape(&["scan", "--host", SOCK, "-q", "-o", report.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
-    assert_eq!(read_json(&report)["schema_version"], 1);
+    assert_eq!(
+        read_json(&report)["schema_version"],
+        shipshape::report::SCHEMA_VERSION
+    );
 }
 
 #[test]
