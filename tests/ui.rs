@@ -377,6 +377,57 @@ fn the_engine_down_banner_offers_to_look_again_but_never_does_it_alone() {
     ));
 }
 
+/// Issue 9: the Images view shows the vulnerability data's age, warns when
+/// it is older than a week, and downloads only when Update is pressed.
+#[test]
+fn vulnerability_data_age_warning_and_update_on_request() {
+    use shipshape::engine::messages::Command;
+    use shipshape::vulndb::{Meta, SourceMeta};
+    let (cmd_tx, mut cmd_rx) = unbounded_channel();
+    let (tx, rx) = unbounded_channel();
+    let app = App::from_channel(Mode::Live, rx, Settings::default()).with_commands(cmd_tx);
+    let mut h = build(app);
+    tx.send(connected()).unwrap();
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    tx.send(Event::VulnDb(Ok(Meta {
+        built_at: Some(chrono::Utc::now() - chrono::Duration::days(9)),
+        records: 48_000,
+        sources: vec![SourceMeta {
+            name: "Debian".into(),
+            origin: "https://osv-vulnerabilities.storage.googleapis.com/Debian/all.zip".into(),
+            records: 48_000,
+        }],
+        ..Meta::default()
+    })))
+    .unwrap();
+    h.run_steps(3);
+    h.state_mut().state.view = shipshape::app::View::Images;
+    h.run_steps(3);
+    h.get_by_label_contains("48000 records (Debian), built 9 days ago");
+    h.get_by_label_contains("older than a week");
+    assert!(cmd_rx.try_recv().is_err(), "nothing downloaded unasked");
+    h.get_by_label("Update").click();
+    h.run_steps(2);
+    assert!(matches!(
+        cmd_rx.try_recv(),
+        Ok(Command::UpdateVulnDb { from }) if from.starts_with("https://")
+    ));
+    tx.send(Event::VulnDbProgress(
+        shipshape::sources::osv::Progress::Download {
+            name: "Debian".into(),
+            done: 5 << 20,
+            total: Some(40 << 20),
+        },
+    ))
+    .unwrap();
+    h.run_steps(2);
+    h.get_by_label_contains("downloading Debian: 5.0 MiB of 40.0 MiB");
+    // The lab's images carry vulnerabilities, and the search finds them.
+    h.state_mut().state.image_search = "CVE-2024-0727".into();
+    h.run_steps(2);
+    h.get_by_label_contains("“CVE-2024-0727”: 1 image(s), used by");
+}
+
 #[test]
 fn demo_lab_is_marked_demo() {
     let (h, _tx) = loaded(Mode::Demo);

@@ -603,3 +603,96 @@ fn db_update_downloads_verifies_and_replaces_atomically() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("refusing plain http"));
 }
+
+/// Only GET and HEAD reach the engine, vulnerability reads included: a
+/// proxy between `shipshape scan` and the engine records every request
+/// line it forwards.
+#[test]
+fn the_scan_with_image_reads_sends_only_get_and_head() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _serial = serial();
+    let mut fx = Fixture::new("vulnproxy");
+    fx.create("deb", &["-v", "/data", "shipshape-test/debian12:1"]);
+    fx.create("alp", &["shipshape-test/alpine322:1"]);
+    let tmp = fx.tmp.path().to_path_buf();
+    let sock = tmp.join("proxy.sock");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+    let listener = rt.block_on(async { tokio::net::UnixListener::bind(&sock).unwrap() });
+    let log = seen.clone();
+    rt.spawn(async move {
+        while let Ok((inbound, _)) = listener.accept().await {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let Ok(outbound) = tokio::net::UnixStream::connect("/var/run/docker.sock").await
+                else {
+                    return;
+                };
+                let (mut ri, mut wi) = inbound.into_split();
+                let (mut ro, mut wo) = outbound.into_split();
+                // Client → engine, recorded; engine → client as it is.
+                let up = async move {
+                    let mut buf = vec![0u8; 64 << 10];
+                    loop {
+                        let n = match ri.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        log.lock().unwrap().extend_from_slice(&buf[..n]);
+                        if wo.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                    let _ = wo.shutdown().await;
+                };
+                let down = async move {
+                    let _ = tokio::io::copy(&mut ro, &mut wi).await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    let db = tmp.join("db");
+    let zips = zip_fixtures(&tmp.join("osv"));
+    shipshape::vulndb::store::Store::at(&db)
+        .import(&zips, chrono::Utc::now())
+        .unwrap();
+    let host = format!("unix://{}", sock.display());
+    let out = shipshape(
+        &db,
+        &[
+            "scan",
+            "-q",
+            "--host",
+            &host,
+            "-o",
+            tmp.join("r.json").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    let requests: Vec<&str> = text
+        .split("\r\n")
+        .filter(|l| l.contains(" HTTP/1.1") && l.contains(" /"))
+        .collect();
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.contains("/archive?path=%2Fvar%2Flib%2Fdpkg%2Fstatus")
+                || r.contains("/archive?path=/var/lib/dpkg/status")),
+        "the package database was read through the proxy: {requests:#?}"
+    );
+    for r in &requests {
+        assert!(
+            r.starts_with("GET ") || r.starts_with("HEAD "),
+            "a request that is not a read reached the engine: {r}"
+        );
+    }
+}
