@@ -247,6 +247,133 @@ pub fn audit_log(data: &[u8]) {
     }
 }
 
+/// The files of an image's package database (os-release, dpkg status,
+/// apk database, apk repositories): parsed, turned into an inventory and
+/// matched against a small database, whatever they hold.
+pub fn package_files(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    // One input feeds every parser, and also a combined image.
+    let _ = crate::vulndb::installed::os_release(&text);
+    let _ = crate::vulndb::installed::apk_branch(&text);
+    let dpkg = crate::vulndb::installed::dpkg_status(&text);
+    let apk = crate::vulndb::installed::apk_installed(&text);
+    assert!(dpkg.len() <= crate::vulndb::installed::MAX_PACKAGES);
+    assert!(apk.len() <= crate::vulndb::installed::MAX_PACKAGES);
+    let (os, rest) = text.split_once("\n\n").unwrap_or((&text, ""));
+    let files = crate::vulndb::installed::Files {
+        os_release: Some(os.to_string()),
+        apk_repositories: Some(rest.to_string()),
+        dpkg_status: Some(rest.to_string()),
+        dpkg_status_d: vec![rest.to_string()],
+        apk_installed: Some(rest.to_string()),
+    };
+    let scan = crate::vulndb::installed::scan(&files, now().date_naive());
+    let db = fixture_db();
+    let mut scan = scan;
+    // Match whatever it claims to be against both schemes too.
+    for eco in [
+        scan.ecosystem.clone(),
+        Some("Debian:12".into()),
+        Some("Alpine:v3.22".into()),
+    ] {
+        scan.ecosystem = eco;
+        scan.not_assessed = None;
+        if let Ok(v) = db.match_scan(&scan) {
+            for x in &v {
+                let _ = x.describe();
+            }
+        }
+    }
+}
+
+/// A small database for the matcher targets.
+fn fixture_db() -> &'static crate::vulndb::Database {
+    static DB: std::sync::OnceLock<crate::vulndb::Database> = std::sync::OnceLock::new();
+    DB.get_or_init(|| {
+        let mut b = crate::vulndb::Builder::default();
+        for (eco, name, fixed) in [
+            ("Debian:12", "openssl", "3.0.13-1~deb12u1"),
+            ("Debian:12", "zlib", "1:1.2.13.dfsg-1+deb12u1"),
+            ("Alpine:v3.22", "busybox", "1.37.0-r19"),
+        ] {
+            if let Ok(r) = serde_json::from_value(serde_json::json!({
+                "id": format!("FUZZ-{name}"), "upstream": [format!("CVE-2099-{name}")],
+                "affected": [{ "package": { "ecosystem": eco, "name": name },
+                    "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "0" }, { "fixed": fixed }] }] }]
+            })) {
+                b.add(r);
+            }
+        }
+        b.finish(now())
+    })
+}
+
+/// One OSV record: imported (as a zip entry would be), and the database
+/// built from it matches against both version schemes.
+pub fn osv_record(data: &[u8]) {
+    let mut imp = crate::vulndb::store::Import::default();
+    let mut zip = Vec::new();
+    {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(&mut zip));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored);
+        if w.start_file("r.json", opts).is_err() {
+            return;
+        }
+        use std::io::Write;
+        let _ = w.write_all(data);
+        let _ = w.finish();
+    }
+    if imp
+        .zip(std::io::Cursor::new(zip), std::path::Path::new("fuzz.zip"))
+        .is_err()
+    {
+        return;
+    }
+    let db = imp.builder.finish(now());
+    let (advisories, index) = db.parts();
+    for pkgs in index.values() {
+        for entries in pkgs.values() {
+            for e in entries {
+                assert!((e.advisory as usize) < advisories.len());
+            }
+        }
+    }
+    for (eco, version) in [("Debian:12", "1:2.0-1"), ("Alpine:v3.22", "1.0_rc1-r2")] {
+        for pkg in index
+            .get(eco)
+            .map(|p| p.keys().cloned().collect::<Vec<_>>())
+            .unwrap_or_default()
+        {
+            let scan = crate::model::packages::PackageScan {
+                ecosystem: Some(eco.into()),
+                packages: vec![crate::model::packages::Package {
+                    name: pkg.clone(),
+                    version: version.into(),
+                    source: pkg,
+                    source_version: version.into(),
+                }],
+                ..Default::default()
+            };
+            let _ = db.match_scan(&scan);
+        }
+    }
+}
+
+/// Version order: total, antisymmetric and reflexive on anything.
+pub fn versions(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let (a, b) = text.split_once('\n').unwrap_or((&text, ""));
+    for scheme in [
+        crate::vulndb::version::Scheme::Dpkg,
+        crate::vulndb::version::Scheme::Apk,
+    ] {
+        let ab = scheme.compare(a, b);
+        assert_eq!(ab, scheme.compare(b, a).reverse(), "{scheme:?} {a:?} {b:?}");
+        assert_eq!(scheme.compare(a, a), std::cmp::Ordering::Equal);
+    }
+}
+
 /// A fuzz target: any bytes in, no panic out.
 pub type Target = fn(&[u8]);
 
@@ -261,4 +388,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("policy_toml", policy_toml),
     ("report_json", report_json),
     ("audit_log", audit_log),
+    ("package_files", package_files),
+    ("osv_record", osv_record),
+    ("versions", versions),
 ];

@@ -59,6 +59,55 @@ fn seeds(target: &str) -> Vec<Value> {
             vec![serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()]
         }
         "audit_log" => vec![json!(audit_seed())],
+        "package_files" => [
+            "debian12/os-release",
+            "debian12/status",
+            "alpine322/installed",
+            "alpine322/repositories",
+            "rocky9/os-release",
+        ]
+        .iter()
+        .map(|f| {
+            let p = format!("{}/tests/fixtures/packages/{f}", env!("CARGO_MANIFEST_DIR"));
+            json!(std::fs::read_to_string(p).unwrap())
+        })
+        .chain(std::iter::once(json!(format!(
+            "{}\n\n{}",
+            std::fs::read_to_string(format!(
+                "{}/tests/fixtures/packages/debian12/os-release",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap(),
+            std::fs::read_to_string(format!(
+                "{}/tests/fixtures/packages/debian12/status",
+                env!("CARGO_MANIFEST_DIR")
+            ))
+            .unwrap()
+        ))))
+        .collect(),
+        "osv_record" => {
+            let mut v: Vec<Value> = ["Debian", "Alpine"]
+                .iter()
+                .flat_map(|eco| {
+                    let dir = format!("{}/tests/fixtures/osv/{eco}", env!("CARGO_MANIFEST_DIR"));
+                    let mut files: Vec<_> = std::fs::read_dir(dir)
+                        .unwrap()
+                        .map(|e| e.unwrap().path())
+                        .collect();
+                    files.sort();
+                    files.into_iter().take(6)
+                })
+                .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+                .collect();
+            v.truncate(12);
+            v
+        }
+        "versions" => vec![
+            json!("3.0.11-1~deb12u2\n3.0.13-1~deb12u1"),
+            json!("1:1.2.13.dfsg-1\n1.2.13.dfsg-2"),
+            json!("1.37.0_rc1-r18\n1.37.0-r19"),
+            json!("6.4_p20231125-r0\n6.4_p20240330-r0"),
+        ],
         other => panic!("no seeds for {other}"),
     }
 }
@@ -283,6 +332,21 @@ fn fuzz_report_json() {
 #[test]
 fn fuzz_audit_log() {
     run("audit_log", 200);
+}
+
+#[test]
+fn fuzz_package_files() {
+    run("package_files", 300);
+}
+
+#[test]
+fn fuzz_osv_record() {
+    run("osv_record", 300);
+}
+
+#[test]
+fn fuzz_versions() {
+    run("versions", 1000);
 }
 
 /// Writes every target's seeds to `$SHIPSHAPE_FUZZ_SEEDS/<target>/` for

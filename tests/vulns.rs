@@ -696,3 +696,55 @@ fn the_scan_with_image_reads_sends_only_get_and_head() {
         );
     }
 }
+
+/// Issue 15: an image's package database is the image author's to choose.
+/// A 40 MiB status file and one that is a link to /dev/zero are refused at
+/// their ceiling, with the reason, and the scan goes on.
+#[test]
+fn hostile_package_databases_hit_their_ceilings() {
+    let _serial = serial();
+    let mut fx = Fixture::new("vulnhostile");
+    let huge = fx.build(
+        "huge:1",
+        "FROM shipshape-test/debian12:1\nRUN busybox dd if=/dev/zero of=/var/lib/dpkg/status bs=1048576 count=40 2>/dev/null\n",
+    );
+    let zero = fx.build(
+        "zero:1",
+        "FROM shipshape-test/debian12:1\nRUN rm /var/lib/dpkg/status && ln -s /dev/zero /var/lib/dpkg/status\n",
+    );
+    fx.create("huge", &[&huge]);
+    fx.run("zero", &[&zero]);
+    let tmp = fx.tmp.path().to_path_buf();
+    let start = std::time::Instant::now();
+    let out = shipshape(
+        &tmp.join("db"),
+        &[
+            "scan",
+            "-q",
+            "--no-drift",
+            "-o",
+            tmp.join("r.json").to_str().unwrap(),
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(start.elapsed() < std::time::Duration::from_secs(60));
+    let r: Value =
+        serde_json::from_str(&std::fs::read_to_string(tmp.join("r.json")).unwrap()).unwrap();
+    let reason = |tag: &str| {
+        image(&r, tag)["vulnerabilities"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let h = reason(&huge);
+    assert!(h.contains("over the ceiling of 32 MiB"), "{h}");
+    let z = reason(&zero);
+    assert!(
+        z.contains("not a regular file") || z.contains("no dpkg database"),
+        "{z}"
+    );
+}

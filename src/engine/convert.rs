@@ -72,15 +72,47 @@ fn healthcheck(h: Option<bollard::models::HealthConfig>) -> Option<Healthcheck> 
     h.and_then(|h| h.test).map(|test| Healthcheck { test })
 }
 
+/// Ceilings on what one engine object may hold, applied here, once. The
+/// engine relays whatever the image's author or the container's creator
+/// wrote; nothing real comes near these.
+pub mod limits {
+    /// Bytes of one label value, env entry, history line or command argument.
+    pub const VALUE: usize = 64 << 10;
+    /// Labels, env entries, history entries, processes, exec ids.
+    pub const ITEMS: usize = 10_000;
+}
+
+/// `s`, cut at [`limits::VALUE`] bytes (on a character boundary) with a
+/// marker saying how much was left out.
+pub fn bounded(s: String) -> String {
+    if s.len() <= limits::VALUE {
+        return s;
+    }
+    let cut = s.floor_char_boundary(limits::VALUE);
+    format!("{}… [{} more bytes not read]", &s[..cut], s.len() - cut)
+}
+
 fn env(list: Option<Vec<String>>) -> Vec<EnvVar> {
     list.unwrap_or_default()
-        .iter()
-        .map(|e| EnvVar::parse(e))
+        .into_iter()
+        .take(limits::ITEMS)
+        .map(|e| EnvVar::parse(&bounded(e)))
         .collect()
 }
 
 fn labels(map: Option<std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
-    map.unwrap_or_default().into_iter().collect()
+    let mut m = map.unwrap_or_default();
+    if m.len() > limits::ITEMS {
+        // Keep a deterministic subset: the first keys in order.
+        let mut keys: Vec<String> = m.keys().cloned().collect();
+        keys.sort();
+        let keep: std::collections::HashSet<String> =
+            keys.into_iter().take(limits::ITEMS).collect();
+        m.retain(|k, _| keep.contains(k));
+    }
+    m.into_iter()
+        .map(|(k, v)| (bounded(k), bounded(v)))
+        .collect()
 }
 
 pub fn container(r: ContainerInspectResponse) -> Container {
@@ -199,7 +231,12 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         networks,
         healthcheck: healthcheck(cfg.healthcheck),
         processes: None,
-        exec_ids: r.exec_ids.unwrap_or_default(),
+        exec_ids: r
+            .exec_ids
+            .unwrap_or_default()
+            .into_iter()
+            .take(limits::ITEMS)
+            .collect(),
         execs: Vec::new(),
         drift: None,
         gone: None,
@@ -221,6 +258,8 @@ pub fn exec_session(
     let mut command = vec![pc.entrypoint.unwrap_or_default()];
     command.extend(pc.arguments.unwrap_or_default());
     command.retain(|a| !a.is_empty());
+    command.truncate(limits::ITEMS);
+    let command: Vec<String> = command.into_iter().map(bounded).collect();
     // Commands carry passwords (`mysql -p…`, `TOKEN=… run`): never kept.
     let command = crate::rules::secrets::redact_args(&command);
     let running = r.running.unwrap_or(false);
@@ -250,8 +289,10 @@ pub fn processes(top: ContainerTopResponse) -> Vec<Process> {
     top.processes
         .unwrap_or_default()
         .into_iter()
+        .take(limits::ITEMS)
         .map(|row| {
-            let get = |i: Option<usize>| i.and_then(|i| row.get(i)).cloned().unwrap_or_default();
+            let get =
+                |i: Option<usize>| bounded(i.and_then(|i| row.get(i)).cloned().unwrap_or_default());
             Process {
                 user: get(user),
                 pid: get(pid),
@@ -283,8 +324,9 @@ pub fn image(i: ImageInspect, history: Vec<ImageHistoryResponseItem>) -> Image {
         architecture: opt_string(i.architecture),
         history: history
             .into_iter()
+            .take(limits::ITEMS)
             .map(|h| HistoryEntry {
-                created_by: h.created_by,
+                created_by: bounded(h.created_by),
                 created: DateTime::from_timestamp(h.created, 0),
                 size: h.size,
             })
@@ -531,5 +573,37 @@ mod tests {
         assert_eq!(timestamp("0001-01-01T00:00:00Z"), None);
         assert!(timestamp("2026-11-28T12:39:24.614112293Z").is_some());
         assert_eq!(timestamp("garbage"), None);
+    }
+
+    /// Issue 15: whoever builds an image chooses how much it holds.
+    #[test]
+    fn hostile_sizes_are_bounded_once_here() {
+        let huge = "v".repeat(limits::VALUE * 3);
+        let many: std::collections::HashMap<String, String> = (0..limits::ITEMS + 500)
+            .map(|i| (format!("l{i:06}"), "x".into()))
+            .collect();
+        let r: ContainerInspectResponse = serde_json::from_value(serde_json::json!({
+            "Id": "a".repeat(64),
+            "Config": {
+                "Labels": many,
+                "Env": (0..limits::ITEMS + 10).map(|i| format!("K{i}=1")).collect::<Vec<_>>(),
+            },
+        }))
+        .unwrap();
+        let c = container(r);
+        assert_eq!(c.labels.len(), limits::ITEMS);
+        assert_eq!(c.env.len(), limits::ITEMS);
+        let r: ContainerInspectResponse = serde_json::from_value(serde_json::json!({
+            "Id": "a".repeat(64),
+            "Config": { "Labels": { "big": huge }, "Env": [format!("BIG={huge}")] },
+        }))
+        .unwrap();
+        let c = container(r);
+        let v = &c.labels["big"];
+        assert!(v.len() < limits::VALUE + 64, "{}", v.len());
+        assert!(v.ends_with("more bytes not read]"));
+        // A multi-byte character at the cut does not panic.
+        let s = bounded("é".repeat(limits::VALUE));
+        assert!(s.is_char_boundary(s.len()));
     }
 }

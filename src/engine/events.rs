@@ -29,7 +29,7 @@ pub fn activity(msg: &EventMessage) -> Activity {
     let attributes: BTreeMap<String, String> = all
         .iter()
         .filter(|(k, _)| KEPT_ATTRIBUTES.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
+        .map(|(k, v)| (k.clone(), super::convert::bounded(v.clone())))
         .collect();
     let time_nano = msg
         .time_nano
@@ -57,7 +57,7 @@ pub fn activity(msg: &EventMessage) -> Activity {
         ),
         _ => (None, all.get("name").cloned().unwrap_or_default()),
     };
-    let mut detail = detail;
+    let mut detail = super::convert::bounded(detail);
     // The command of an exec, as the engine logs it, may carry a password.
     if source == Source::Container && action.starts_with("exec_") {
         detail = crate::rules::secrets::redact_command(&detail);

@@ -455,4 +455,50 @@ mod tests {
         );
         assert!(junk.is_err());
     }
+
+    /// A tar stream of a million entries (as an image can hold in a
+    /// status.d/ or a bin directory) stops at the entry ceiling; the
+    /// producer is not drained to the end.
+    #[test]
+    fn a_million_entries_stop_at_the_ceiling() {
+        let (tx, rx) = tokio::sync::mpsc::channel(16);
+        let producer = std::thread::spawn(move || {
+            let mut sent = 0u64;
+            for i in 0..1_000_000u32 {
+                let mut h = tar::Header::new_gnu();
+                h.set_size(0);
+                h.set_mode(0o644);
+                let _ = h.set_path(format!("f{i}"));
+                h.set_cksum();
+                if tx
+                    .blocking_send(Ok(bytes::Bytes::copy_from_slice(h.as_bytes())))
+                    .is_err()
+                {
+                    break;
+                }
+                sent += 1;
+            }
+            sent
+        });
+        let reader = ChannelReader {
+            rx,
+            chunk: bytes::Bytes::new(),
+            total: 0,
+            cap: EXEC_DIRS.stream_bytes,
+            error: None,
+        };
+        let e = parse(reader, "/usr/bin", PACKAGE_FILES, |_| false).unwrap_err();
+        assert!(
+            matches!(
+                e,
+                FileError::Ceiling {
+                    what: "the number of entries",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        let sent = producer.join().unwrap();
+        assert!(sent < 30_000, "stopped early: {sent} headers produced");
+    }
 }

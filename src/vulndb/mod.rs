@@ -126,7 +126,7 @@ pub struct SourceMeta {
 }
 
 /// Entries by ecosystem, then by package.
-pub(crate) type Index = HashMap<String, HashMap<String, Vec<Entry>>>;
+pub type Index = HashMap<String, HashMap<String, Vec<Entry>>>;
 
 /// The loaded database: advisories and an index by (ecosystem, package).
 #[derive(Debug, Clone, Default)]
@@ -449,7 +449,8 @@ impl Database {
         Ok(out)
     }
 
-    pub(crate) fn parts(&self) -> (&[Advisory], &Index) {
+    /// The advisories and the index (for the store and the fuzz targets).
+    pub fn parts(&self) -> (&[Advisory], &Index) {
         (&self.advisories, &self.index)
     }
 
@@ -555,6 +556,13 @@ pub fn assess_scan(
     scan: &PackageScan,
 ) -> crate::model::packages::VulnState {
     use crate::model::packages::VulnState;
+    // What the image itself rules out comes first: an RPM image without a
+    // database is "RPM", not "no database".
+    if let Some(why) = &scan.not_assessed {
+        return VulnState::NotAssessed {
+            reason: why.clone(),
+        };
+    }
     let db = match db {
         Ok(db) => db,
         Err(why) => {
