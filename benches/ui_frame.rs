@@ -87,6 +87,22 @@ fn frame(c: &mut Criterion) {
             h.step()
         })
     });
+
+    // A flood (issue 15): 10,000 engine events a minute is ~3 per frame at
+    // 60 frames a second; here 50 per frame, with the timeline full, while
+    // the Activity view is open — the window must stay responsive (≤ 4 ms).
+    let mut j = 0;
+    c.bench_function("frame_activity_flood_50_new_per_frame", |b| {
+        b.iter(|| {
+            for _ in 0..50 {
+                j += 1;
+                let mut e = timeline[j % timeline.len()].clone();
+                e.time = chrono::Utc::now();
+                tx.send(Event::Activity(Arc::new(e))).unwrap();
+            }
+            h.step()
+        })
+    });
 }
 
 criterion_group!(benches, frame);

@@ -28,15 +28,17 @@ if [ $# -gt 0 ]; then targets=("$@"); else
 fi
 
 cd fuzz
-cargo fuzz build --sanitizer none --debug-assertions "${targets[@]/#/}" 2>/dev/null \
-  || cargo fuzz build --sanitizer none --debug-assertions
+# Build once, then run the binaries directly (a `cargo fuzz run` per target
+# would rebuild whenever the sources moved meanwhile).
+cargo fuzz build --sanitizer none --debug-assertions
+bindir=$(ls -d target/*/release | head -1)
 rows=()
 crashed=0
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t" "artifacts/$t"
   log=$(mktemp)
   set +e
-  cargo fuzz run --sanitizer none --debug-assertions "$t" "corpus/$t" "$seeds/$t" -- \
+  "$bindir/$t" "corpus/$t" "$seeds/$t" -artifact_prefix="artifacts/$t/" \
     -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -max_len=262144 \
     -print_final_stats=1 >"$log" 2>&1
   rc=$?

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::UnboundedSender;
 
 use crate::engine::host::HostInfo;
 use crate::engine::messages::{Command, Event, Snapshot};
@@ -638,6 +638,26 @@ impl State {
                 self.vulndb_progress = None;
             }
             Event::VulnDbProgress(p) => self.vulndb_progress = Some(p),
+            Event::Dropped { activities, stats } => {
+                // Shown where the gap is; the audit log has every entry.
+                let mut parts = Vec::new();
+                if activities > 0 {
+                    parts.push(format!("{activities} timeline entries"));
+                }
+                if stats > 0 {
+                    parts.push(format!("{stats} stats readings"));
+                }
+                let a = Activity::own(
+                    "not_shown",
+                    format!(
+                        "{} were not shown here: the window was not keeping up (a flood of \
+                         events, or it was minimised). The audit log has every entry.",
+                        parts.join(" and ")
+                    ),
+                    Some(Severity::Low),
+                );
+                self.push_activity(Arc::new(a));
+            }
             Event::VulnDbUpdateFailed(msg) => {
                 self.vulndb_progress = None;
                 self.notify(msg, true);
@@ -834,7 +854,7 @@ pub fn native_picker() -> Picker {
 /// Channels to whatever feeds the UI (the engine worker or the demo).
 struct Link {
     cmd: Option<UnboundedSender<Command>>,
-    rx: UnboundedReceiver<Event>,
+    rx: crate::engine::messages::Events,
     demo_task: Option<tokio::task::JoinHandle<()>>,
     /// The engine worker; finishes after `Shutdown` once its audit log is
     /// flushed.
@@ -904,10 +924,14 @@ impl App {
     }
 
     /// An app fed by a channel the caller controls (tests, benchmarks).
-    pub fn from_channel(mode: Mode, rx: UnboundedReceiver<Event>, settings: Settings) -> Self {
+    pub fn from_channel(
+        mode: Mode,
+        rx: impl Into<crate::engine::messages::Events>,
+        settings: Settings,
+    ) -> Self {
         let link = Link {
             cmd: None,
-            rx,
+            rx: rx.into(),
             demo_task: None,
             worker: None,
         };
@@ -925,7 +949,7 @@ impl App {
     /// file picker (tests of export and baseline loading).
     pub fn from_channel_with(
         mode: Mode,
-        rx: UnboundedReceiver<Event>,
+        rx: impl Into<crate::engine::messages::Events>,
         settings: Settings,
         rt: tokio::runtime::Handle,
         picker: Picker,
@@ -1374,7 +1398,7 @@ fn start_demo(ctx: &egui::Context, rt: &tokio::runtime::Handle, policy: Arc<Poli
     });
     Link {
         cmd: None,
-        rx,
+        rx: rx.into(),
         demo_task: Some(task),
         worker: None,
     }

@@ -21,7 +21,6 @@ use shipshape::engine::EnvSnapshot;
 use shipshape::engine::messages::{Command, Event};
 use shipshape::engine::worker::{self, WorkerConfig};
 use shipshape::policy::Policy;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -34,7 +33,7 @@ fn runtime() -> tokio::runtime::Runtime {
 /// way to `seen` too.
 fn wait_for(
     rt: &tokio::runtime::Runtime,
-    rx: &mut UnboundedReceiver<Event>,
+    rx: &mut shipshape::engine::messages::Events,
     within: Duration,
     what: &str,
     seen: &mut Vec<Event>,

@@ -13,7 +13,6 @@ use shipshape::engine::EnvSnapshot;
 use shipshape::engine::messages::{Command, Event};
 use shipshape::engine::worker::{self, WorkerConfig};
 use shipshape::policy::Policy;
-use tokio::sync::mpsc::UnboundedReceiver;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -42,7 +41,7 @@ fn config(host: &str) -> WorkerConfig {
 /// Wait for the first event matching `pred`.
 fn wait_for(
     rt: &tokio::runtime::Runtime,
-    rx: &mut UnboundedReceiver<Event>,
+    rx: &mut shipshape::engine::messages::Events,
     within: Duration,
     what: &str,
     mut pred: impl FnMut(&Event) -> bool,

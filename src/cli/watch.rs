@@ -156,6 +156,9 @@ impl Printer {
             }
             Event::Activity(a) => self.activity(&a),
             Event::Warning(w) => say(&format!("shipshape: warning: {w}")),
+            Event::Dropped { activities, .. } if activities > 0 => say(&format!(
+                "shipshape: {activities} entries were not printed (output could not keep up); the audit log has them all"
+            )),
             Event::Audit(Ok(path)) => {
                 say(&format!("shipshape: audit log {}", path.display()));
             }

@@ -103,4 +103,68 @@ pub enum Event {
     VulnDbProgress(crate::sources::osv::Progress),
     /// A database update failed; the old data is still used.
     VulnDbUpdateFailed(String),
+    /// The window was not keeping up: this many timeline entries and stats
+    /// points were not queued for it (the audit log has every entry).
+    Dropped { activities: usize, stats: usize },
+}
+
+impl Event {
+    /// Frequent events that may be dropped (and counted) when the consumer
+    /// falls behind; everything else is always delivered.
+    pub fn is_data(&self) -> bool {
+        matches!(self, Self::Activity(_) | Self::Stats { .. } | Self::Host(_))
+    }
+}
+
+/// At most this many frequent events wait for the window at once.
+pub const DATA_QUEUE: usize = 8192;
+
+/// The worker's events, as the window (or `watch`) receives them. Control
+/// events (connection, snapshots, warnings) always arrive; frequent ones
+/// (timeline entries, stats) are bounded by [`DATA_QUEUE`]: when the
+/// consumer falls behind — a minimised window, a flood of events — the
+/// excess is counted and reported as [`Event::Dropped`], never silently
+/// lost and never an unbounded queue.
+#[derive(Debug)]
+pub struct Events {
+    rx: tokio::sync::mpsc::UnboundedReceiver<Event>,
+    queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl Events {
+    pub fn new(
+        rx: tokio::sync::mpsc::UnboundedReceiver<Event>,
+        queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    ) -> Self {
+        Self { rx, queued }
+    }
+
+    fn took(&self, ev: &Event) {
+        if ev.is_data() {
+            let _ = self.queued.fetch_update(
+                std::sync::atomic::Ordering::AcqRel,
+                std::sync::atomic::Ordering::Acquire,
+                |n| Some(n.saturating_sub(1)),
+            );
+        }
+    }
+
+    pub fn try_recv(&mut self) -> Result<Event, tokio::sync::mpsc::error::TryRecvError> {
+        let ev = self.rx.try_recv()?;
+        self.took(&ev);
+        Ok(ev)
+    }
+
+    pub async fn recv(&mut self) -> Option<Event> {
+        let ev = self.rx.recv().await?;
+        self.took(&ev);
+        Some(ev)
+    }
+}
+
+/// A plain channel (tests, the demo feed): nothing counted.
+impl From<tokio::sync::mpsc::UnboundedReceiver<Event>> for Events {
+    fn from(rx: tokio::sync::mpsc::UnboundedReceiver<Event>) -> Self {
+        Self::new(rx, Default::default())
+    }
 }

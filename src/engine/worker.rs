@@ -22,7 +22,7 @@ use tokio::task::JoinHandle;
 
 use super::events::Resume;
 use super::host::HostSampler;
-use super::messages::{Command, Event, Snapshot};
+use super::messages::{Command, DATA_QUEUE, Event, Events, Snapshot};
 use super::tracker::Tracker;
 use super::{Engine, EngineError, EnvSnapshot, convert, drift, events, scan, stats};
 use crate::audit;
@@ -64,23 +64,52 @@ pub struct WorkerConfig {
     pub vulns: Option<crate::vulndb::store::Store>,
 }
 
-/// Sends events and wakes the UI.
+/// Sends events and wakes the UI. Frequent events are bounded (see
+/// [`super::messages::Events`]): past [`DATA_QUEUE`] waiting, they are
+/// counted instead of queued, and the count goes out as `Event::Dropped`
+/// with the next event that fits.
 #[derive(Clone)]
 struct Sink {
     tx: UnboundedSender<Event>,
     notify: Notify,
+    queued: Arc<std::sync::atomic::AtomicUsize>,
+    /// Dropped so far and not reported yet: (timeline entries, stats).
+    dropped: Arc<std::sync::Mutex<(usize, usize)>>,
 }
 
 impl Sink {
+    fn push(&self, ev: Event) -> bool {
+        use std::sync::atomic::Ordering;
+        if ev.is_data() {
+            if self.queued.load(Ordering::Acquire) >= DATA_QUEUE {
+                let mut d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+                match ev {
+                    Event::Activity(_) => d.0 += 1,
+                    _ => d.1 += 1,
+                }
+                return true;
+            }
+            self.queued.fetch_add(1, Ordering::AcqRel);
+        }
+        let report = {
+            let mut d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+            (d.0 + d.1 > 0).then(|| std::mem::take(&mut *d))
+        };
+        if let Some((activities, stats)) = report {
+            let _ = self.tx.send(Event::Dropped { activities, stats });
+        }
+        self.tx.send(ev).is_ok()
+    }
+
     fn send(&self, ev: Event) -> bool {
-        let ok = self.tx.send(ev).is_ok();
+        let ok = self.push(ev);
         (self.notify)(None);
         ok
     }
 
     /// For frequent, low-urgency events (stats): batch repaints.
     fn send_soon(&self, ev: Event) -> bool {
-        let ok = self.tx.send(ev).is_ok();
+        let ok = self.push(ev);
         (self.notify)(Some(STATS_REPAINT));
         ok
     }
@@ -102,8 +131,11 @@ impl Recorder {
     /// Show an activity and write it down.
     fn activity(&self, a: Activity) {
         let kind = match a.category() {
-            Category::Gap if a.action == "engine_changed" => "engine_changed",
-            Category::Gap => "gap",
+            Category::Gap => match a.action.as_str() {
+                "engine_changed" => "engine_changed",
+                "events_dropped" => "events_dropped",
+                _ => "gap",
+            },
             Category::Finding => "finding",
             Category::Exec if a.exec.is_some() => "exec",
             _ => "event",
@@ -121,7 +153,7 @@ pub fn spawn(
     rt: &tokio::runtime::Handle,
     cfg: WorkerConfig,
     notify: Notify,
-) -> (UnboundedSender<Command>, UnboundedReceiver<Event>) {
+) -> (UnboundedSender<Command>, Events) {
     let (cmd, events, _done) = spawn_with_handle(rt, cfg, notify);
     (cmd, events)
 }
@@ -132,16 +164,18 @@ pub fn spawn_with_handle(
     rt: &tokio::runtime::Handle,
     cfg: WorkerConfig,
     notify: Notify,
-) -> (
-    UnboundedSender<Command>,
-    UnboundedReceiver<Event>,
-    JoinHandle<()>,
-) {
+) -> (UnboundedSender<Command>, Events, JoinHandle<()>) {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    let sink = Sink { tx: ev_tx, notify };
+    let queued: Arc<std::sync::atomic::AtomicUsize> = Default::default();
+    let sink = Sink {
+        tx: ev_tx,
+        notify,
+        queued: queued.clone(),
+        dropped: Default::default(),
+    };
     let done = rt.spawn(run(cfg, cmd_rx, sink));
-    (cmd_tx, ev_rx, done)
+    (cmd_tx, Events::new(ev_rx, queued), done)
 }
 
 /// Backoff between connection attempts: 1, 2, 4, 8, 15, 15… seconds.
@@ -299,7 +333,7 @@ async fn history(path: PathBuf, sink: &Sink) {
         .filter(|r| {
             matches!(
                 r.kind.as_str(),
-                "event" | "exec" | "finding" | "gap" | "engine_changed"
+                "event" | "exec" | "finding" | "gap" | "engine_changed" | "events_dropped"
             )
         })
         .filter_map(|r| serde_json::from_value(r.data).ok())
@@ -641,11 +675,19 @@ async fn session(
     let since = gap.as_ref().and_then(|_| memory.resume.since());
     let replaying = since.is_some();
     let (act_tx, mut act_rx) = mpsc::unbounded_channel::<Result<Activity, String>>();
+    // Engine events waiting for the session, bounded: the stream is always
+    // read (the engine drops a slow subscriber), and past the bound events
+    // are counted by kind, reported as one entry, and followed by a full
+    // re-list — never an unbounded queue, never silence.
+    let act_queued: Arc<std::sync::atomic::AtomicUsize> = Default::default();
     let events_task = {
         let engine = engine.clone();
+        let queued = act_queued.clone();
         tokio::spawn(async move {
+            use std::sync::atomic::Ordering;
             let own = engine.own_calls().clone();
             let mut stream = std::pin::pin!(engine.events(since));
+            let mut dropped: std::collections::BTreeMap<String, usize> = Default::default();
             while let Some(ev) = stream.next().await {
                 match ev {
                     Ok(msg) => {
@@ -653,6 +695,20 @@ async fn session(
                         if own.claim(&a) {
                             continue;
                         }
+                        if queued.load(Ordering::Acquire) >= SESSION_QUEUE {
+                            *dropped
+                                .entry(format!("{} {}", a.source.as_str(), a.action))
+                                .or_default() += 1;
+                            continue;
+                        }
+                        if !dropped.is_empty() {
+                            let note = events_dropped(std::mem::take(&mut dropped));
+                            queued.fetch_add(1, Ordering::AcqRel);
+                            if act_tx.send(Ok(note)).is_err() {
+                                return;
+                            }
+                        }
+                        queued.fetch_add(1, Ordering::AcqRel);
                         if act_tx.send(Ok(a)).is_err() {
                             return;
                         }
@@ -774,7 +830,7 @@ async fn session(
                 }
             },
             act = act_rx.recv() => match act {
-                Some(Ok(a)) => match s.on_activity(a) {
+                Some(Ok(a)) => match s.took(&act_queued, a) {
                     Due::Rescan => { rescan_due.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE); }
                     Due::Reassess => { reassess_due.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE); }
                     Due::Nothing => {}
@@ -794,6 +850,26 @@ async fn session(
 /// Events arriving together are handled with one scan.
 const DEBOUNCE: Duration = Duration::from_millis(300);
 
+/// Engine events that may wait for the session at once.
+pub const SESSION_QUEUE: usize = 20_000;
+
+/// The entry that stands for events the session could not take one by one.
+fn events_dropped(counts: std::collections::BTreeMap<String, usize>) -> Activity {
+    let total: usize = counts.values().sum();
+    let kinds: Vec<String> = counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
+    let mut a = Activity::own(
+        "events_dropped",
+        format!(
+            "{total} engine events came faster than they could be handled and were counted, \
+             not recorded one by one: {}. Everything was listed again afterwards.",
+            kinds.join(", ")
+        ),
+        Some(Severity::Medium),
+    );
+    a.attributes.insert("dropped".into(), total.to_string());
+    a
+}
+
 enum Due {
     Rescan,
     Reassess,
@@ -801,8 +877,23 @@ enum Due {
 }
 
 impl Session<'_> {
+    /// An event taken off the bounded queue: count it out, handle it.
+    fn took(&mut self, queued: &std::sync::atomic::AtomicUsize, a: Activity) -> Due {
+        let _ = queued.fetch_update(
+            std::sync::atomic::Ordering::AcqRel,
+            std::sync::atomic::Ordering::Acquire,
+            |n| Some(n.saturating_sub(1)),
+        );
+        self.on_activity(a)
+    }
+
     /// Handle one engine event: record it, and start whatever it calls for.
     fn on_activity(&mut self, mut a: Activity) -> Due {
+        if a.source == Source::Shipshape && a.action == "events_dropped" {
+            // What the lost events changed is found by listing everything.
+            self.rec.activity(a);
+            return Due::Rescan;
+        }
         if self.memory.resume.is_repeat(&a) {
             return Due::Nothing;
         }
@@ -1266,6 +1357,66 @@ async fn stats_stream(engine: Engine, id: String, limited: bool, sink: Sink) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15: a consumer that falls behind costs a count, not memory;
+    /// the count is delivered before the next event that fits.
+    #[test]
+    fn frequent_events_are_bounded_and_the_overflow_is_reported() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued: Arc<std::sync::atomic::AtomicUsize> = Default::default();
+        let sink = Sink {
+            tx,
+            notify: Arc::new(|_| {}),
+            queued: queued.clone(),
+            dropped: Default::default(),
+        };
+        let mut events = Events::new(rx, queued);
+        let act = || Event::Activity(Arc::new(Activity::own("x", "", None)));
+        for _ in 0..DATA_QUEUE + 250 {
+            sink.send(act());
+        }
+        sink.send(Event::Warning("control events always arrive".into()));
+        let mut got = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            got.push(e);
+        }
+        assert_eq!(
+            got.len(),
+            DATA_QUEUE + 2,
+            "bounded; the count and the control event kept"
+        );
+        // The count goes out with the next event that is sent at all.
+        assert!(matches!(
+            got[DATA_QUEUE],
+            Event::Dropped {
+                activities: 250,
+                stats: 0
+            }
+        ));
+        assert!(matches!(got.last(), Some(Event::Warning(_))));
+        // Drained: frequent events are queued again.
+        sink.send(act());
+        assert!(matches!(events.try_recv(), Ok(Event::Activity(_))));
+    }
+
+    #[test]
+    fn dropped_engine_events_are_one_entry_with_their_counts() {
+        let a = events_dropped(
+            [
+                ("container create".to_string(), 700),
+                ("container destroy".to_string(), 300),
+            ]
+            .into(),
+        );
+        assert_eq!(a.category(), Category::Gap);
+        assert_eq!(a.attributes["dropped"], "1000");
+        assert!(
+            a.detail
+                .contains("container create ×700, container destroy ×300"),
+            "{}",
+            a.detail
+        );
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

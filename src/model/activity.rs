@@ -197,7 +197,9 @@ impl Activity {
 
     pub fn category(&self) -> Category {
         match (self.source, self.action.as_str()) {
-            (Source::Shipshape, "gap" | "engine_changed") => Category::Gap,
+            (Source::Shipshape, "gap" | "engine_changed" | "events_dropped" | "not_shown") => {
+                Category::Gap
+            }
             (Source::Shipshape, _) => Category::Finding,
             (Source::Container, a) if a.starts_with("exec_") => Category::Exec,
             (

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Floods against a real engine, with `shipshape watch` recording them
+# (issue 15): memory and CPU of the watcher, and whether every event is
+# accounted for in the audit log (recorded one by one, or counted in an
+# `events_dropped` record). Three phases:
+#   1. create/remove containers in a loop for 60 s (as many events as the
+#      engine makes on this machine);
+#   2. 1,000 `docker exec` sessions;
+#   3. a container restarting in a loop for 60 s.
+# Cleans up after itself. Writes bench/flood-results.md.
+#
+#   scripts/bench-flood.sh [SECONDS]      (default 60 per timed phase)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+bash scripts/engine-up.sh >/dev/null 2>&1
+cargo build --release -q
+bin=$PWD/target/release/shipshape
+tmp=$(mktemp -d)
+prefix="ssflood-$$"
+cleanup() {
+  [ -n "${wpid:-}" ] && kill -INT "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null || true
+  docker ps -aq --filter "name=$prefix" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+"$bin" watch --no-drift --json --audit-log "$tmp/audit.jsonl" >"$tmp/out.jsonl" 2>"$tmp/err.log" &
+wpid=$!
+for _ in $(seq 1 100); do grep -q '"kind":"scan"' "$tmp/audit.jsonl" 2>/dev/null && break; sleep 0.2; done
+
+# Sample the watcher's RSS (KiB) and CPU time (ticks) once a second.
+sample() { awk '/VmRSS/ {print $2}' /proc/$wpid/status; }
+ticks() { awk '{print $14 + $15}' /proc/$wpid/stat; }
+hz=$(getconf CLK_TCK)
+
+phase() { # name, then the command to run
+  local name=$1; shift
+  local t0 c0 peak=0 rss
+  t0=$(date +%s.%N); c0=$(ticks)
+  "$@" &
+  local load=$!
+  while kill -0 "$load" 2>/dev/null; do
+    rss=$(sample); [ "$rss" -gt "$peak" ] && peak=$rss
+    sleep 1
+  done
+  wait "$load" || true
+  sleep 3   # let the watcher catch up
+  rss=$(sample); [ "$rss" -gt "$peak" ] && peak=$rss
+  local t1 c1
+  t1=$(date +%s.%N); c1=$(ticks)
+  local since until
+  since=$t0; until=$(date +%s.%N)
+  local made
+  made=$(docker events --since "$since" --until "$until" --format '{{.Actor.Attributes.name}}' 2>/dev/null | grep -c "^$prefix" || true)
+  local recorded dropped
+  recorded=$(grep '"kind":"event"' "$tmp/audit.jsonl" | grep -c "\"name\":\"$prefix" || true)
+  dropped=$(grep '"kind":"events_dropped"' "$tmp/audit.jsonl" | grep -o '"dropped":"[0-9]*"' | grep -o '[0-9]*' | paste -sd+ | bc 2>/dev/null || echo 0)
+  printf '| %s | %s | %s | %s | %.1f | %.1f %% |\n' "$name" "$made" "$recorded" "${dropped:-0}" \
+    "$(echo "$peak / 1024" | bc -l)" "$(echo "($c1 - $c0) * 100 / $hz / ($t1 - $t0)" | bc -l)"
+}
+
+churn() {
+  local end=$((SECONDS + secs))
+  for w in 1 2 3 4; do
+    ( i=0; while [ $SECONDS -lt $end ]; do
+        i=$((i + 1)); docker create --name "$prefix-c$w-$i" shipshape-test/base:1 true >/dev/null 2>&1 || true
+        docker rm "$prefix-c$w-$i" >/dev/null 2>&1 || true
+      done ) &
+  done
+  wait
+}
+execs() {
+  docker run -d --name "$prefix-exec" shipshape-test/base:1 sleep 600 >/dev/null
+  seq 1 1000 | xargs -P 4 -I{} docker exec "$prefix-exec" true
+}
+restarts() {
+  docker run -d --name "$prefix-restart" --restart always shipshape-test/base:1 sh -c 'exit 1' >/dev/null
+  sleep "$secs"
+  docker rm -f "$prefix-restart" >/dev/null
+}
+
+{
+  echo "# Floods: \`scripts/bench-flood.sh $secs\`"
+  echo
+  echo "$(date -u +%Y-%m-%d), $(nproc) cores. \`shipshape watch --no-drift --json\` recording to its audit log."
+  echo "events: engine events naming the phase's containers (\`docker events\`); recorded: audit"
+  echo "\`event\` records for them; counted: events summed in \`events_dropped\` records."
+  echo
+  echo "| phase | engine events | recorded | counted | peak RSS (MiB) | watcher CPU |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  phase "create/remove for ${secs} s" churn
+  phase "1,000 execs" execs
+  phase "restart loop for ${secs} s" restarts
+} | tee bench/flood-results.md
+grep -q '"kind":"session_start"' "$tmp/audit.jsonl"
+"$bin" audit verify "$tmp/audit.jsonl" | tee -a bench/flood-results.md
