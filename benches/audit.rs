@@ -4,6 +4,8 @@
 //!
 //! `cargo bench --bench audit`; results in bench/audit-results.md.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::json;
 use shipshape::audit::{AuditLog, verify};

@@ -2,6 +2,8 @@
 //! 15 minutes of 1 Hz stats history for each (plus host history), after
 //! drawing frames. Target: ≤ 150 MiB. Run: `cargo bench --bench gui_memory`.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 use std::sync::Arc;
 
 use egui_kittest::Harness;

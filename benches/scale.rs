@@ -8,6 +8,8 @@
 //!
 //! `cargo bench --bench scale`; figures in bench/scale-results.md.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use shipshape::model::{EnvVar, Inventory, Sensitive};
 use shipshape::policy::Policy;

@@ -2,6 +2,8 @@
 //! (egui layout and tessellation through egui_kittest; no GPU).
 //! Target: ≤ 2 ms median on the 2-core reference machine.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};

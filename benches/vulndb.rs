@@ -14,6 +14,8 @@
 //!
 //! `cargo bench --bench vulndb`; figures in bench/vulndb-results.md.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use shipshape::model::packages::{Package, PackageScan, SpecialFiles};
 use shipshape::vulndb::{Builder, Database, Readings, store::Store};

@@ -1,6 +1,8 @@
 //! The `shipshape` binary as a user or a CI job runs it: report contract,
 //! exit codes, and a clear message for every kind of bad input.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 mod common;
 
 use std::path::Path;

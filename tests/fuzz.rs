@@ -8,6 +8,8 @@
 //!
 //! Every crash the fuzzers found is kept below as a regression test.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use serde_json::{Value, json};

@@ -3,6 +3,8 @@
 //! formulas in labels and env keys must come out inert in every format,
 //! and secret values must appear in none.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 mod common;
 
 use std::process::Command;

@@ -9,6 +9,8 @@
 //! worker says so loudly (event and high-severity audit record) and drops
 //! what it knew. Only the user's "look again" runs discovery again.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -2,6 +2,8 @@
 //! more per container check), a created-but-never-started privileged
 //! container, a hardened container, and the images they use.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,6 +3,8 @@
 //! HTML that a real HTML parser finds free of scripts and external loads.
 //! Regenerate goldens with `SHIPSHAPE_BLESS=1 cargo test --test report_formats`.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 use chrono::TimeZone;
 use shipshape::report::{Format, Report};
 

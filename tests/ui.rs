@@ -2,6 +2,8 @@
 //! widgets, real clicks and keys, state checked through the accessibility
 //! tree and the app state.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 use std::sync::Arc;
 use std::time::Duration;
 

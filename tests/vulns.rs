@@ -6,6 +6,8 @@
 //! CVE set is asserted exactly, and every engine event the scan causes is
 //! one of its own reads.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 mod common;
 
 use std::collections::BTreeSet;

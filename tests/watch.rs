@@ -13,6 +13,8 @@
 //! 5. Ctrl-C stops it cleanly with the log flushed and intact;
 //! 6. editing one line of the log makes `audit verify` fail at that line.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 mod common;
 
 use std::path::{Path, PathBuf};

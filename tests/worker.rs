@@ -2,6 +2,8 @@
 //! without waiting for a poll, running containers stream stats, and an
 //! engine that goes away and comes back is survived.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -5,6 +5,7 @@
 //! missing). `Fixture` creates containers, networks and tags under a unique
 //! prefix and removes all of them when dropped, pass or fail.
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
 #![allow(dead_code)]
 
 pub mod private;

@@ -11,6 +11,8 @@
 //! Needs root, `ip netns` and `unshare`; without them [`PrivateEngine::start`]
 //! says why and the test skips (it never falls back to the system engine).
 
+#![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
+
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
