@@ -344,6 +344,72 @@ mod tests {
         );
     }
 
+    /// Known vulnerabilities are findings like any other: a waiver on the
+    /// rule and the image applies, and takes them out of the container's
+    /// score; a baseline keys them by their (stable) evidence.
+    #[test]
+    fn vulnerability_findings_take_waivers_and_baselines() {
+        let inv = crate::engine::demo::inventory().unwrap();
+        let base = inv
+            .images
+            .iter()
+            .find(|i| i.tags.iter().any(|t| t == "shipshape-test/base:1"))
+            .unwrap()
+            .id
+            .clone();
+        let a = assess(&inv, &Policy::default(), now());
+        let vulns: Vec<&Finding> = a
+            .image(&base)
+            .iter()
+            .filter(|f| f.rule_id == "image.known-vulnerabilities")
+            .collect();
+        assert_eq!(vulns.len(), 8, "the lab's Debian 12 base: {vulns:?}");
+        assert!(vulns.iter().all(|f| !f.is_waived()));
+        let ci = inv
+            .containers
+            .iter()
+            .find(|c| c.name == "lab-hardened-worker")
+            .unwrap();
+        let before = a.container(&ci.id).unwrap().score;
+
+        let p = policy(
+            "[[waiver]]\nrule = \"image.known-vulnerabilities\"\ntarget = \"shipshape-test/base:1\"\nreason = \"VULN-7: accepted until the rebuild\"\n",
+        );
+        let w = assess(&inv, &p, now());
+        assert!(
+            w.image(&base)
+                .iter()
+                .filter(|f| f.rule_id == "image.known-vulnerabilities")
+                .all(|f| f
+                    .waiver
+                    .as_ref()
+                    .is_some_and(|w| w.reason.starts_with("VULN-7")))
+        );
+        let base_user = inv.containers.iter().find(|c| c.image_id == base).unwrap();
+        assert!(
+            w.container(&base_user.id)
+                .unwrap()
+                .from_image
+                .as_ref()
+                .is_none_or(|f| f.rule_id != "image.known-vulnerabilities"),
+            "a waived vulnerability no longer counts in its containers' score"
+        );
+        // Another image's score is untouched.
+        assert_eq!(w.container(&ci.id).unwrap().score, before);
+
+        // Baselines: the same scan twice gives every vulnerability as unchanged.
+        let r1 = crate::report::Report::build(&inv, &a, &Policy::default(), now());
+        let mut r2 = crate::report::Report::build(&inv, &a, &Policy::default(), now());
+        crate::report::baseline::apply(&mut r2, &r1, "yesterday.json");
+        let img = r2.images.iter().find(|i| i.id == base).unwrap();
+        assert!(
+            img.findings
+                .iter()
+                .filter(|f| f.rule_id == "image.known-vulnerabilities")
+                .all(|f| f.baseline == Some(crate::report::baseline::Status::Unchanged))
+        );
+    }
+
     #[test]
     fn waiver_target_must_match() {
         let c = risky();
