@@ -188,8 +188,7 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
             banner(ui, theme::DOWN_RED, |ui| {
                 ui.label(RichText::new("A different engine now answers at the watched address").strong().color(theme::DOWN_RED));
                 ui.label(crate::model::visible(&format!(
-                    "{} — since {}. {}",
-                    ch.endpoint,
+                    "Since {}: {}",
                     ch.at.with_timezone(&chrono::Local).format("%H:%M:%S"),
                     ch.detail
                 )));
