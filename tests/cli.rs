@@ -15,6 +15,7 @@ const SOCK: &str = "unix:///var/run/docker.sock";
 
 fn shipshape(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
         .args(args)
         .env_remove("DOCKER_HOST")
         .env_remove("DOCKER_CONTEXT")
@@ -438,6 +439,7 @@ fn unreachable_engines_exit_3_with_specific_messages() {
 fn docker_host_is_honoured() {
     engine();
     let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
         .args(["scan", "-q"])
         .env("DOCKER_HOST", SOCK)
         .env("DOCKER_CONTENT_TRUST", "1")

@@ -20,6 +20,7 @@ const SECRET: &str = "hostile-secret-value-7d1e";
 
 fn scan(format: &str, out: &std::path::Path) -> String {
     let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
         .args([
             "scan",
             "-q",
@@ -253,6 +254,7 @@ fn control_and_bidi_characters_are_shown_never_obeyed() {
     // scan summary goes to stderr.
     let log = dir.join("audit.jsonl");
     let mut watch = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
         .args([
             "watch",
             "--no-drift",
@@ -319,6 +321,7 @@ fn control_and_bidi_characters_are_shown_never_obeyed() {
         "the exec is printed, visibly: {out}"
     );
     let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
         .args(["scan", "--host", "unix:///var/run/docker.sock", "-o"])
         .arg(dir.join("t.json"))
         .output()

@@ -613,6 +613,7 @@ fn scan_reports_running_exec_sessions_and_drift() {
     ]);
     docker(&["exec", "-d", "-u", "0", &app, "sleep", "300"]);
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
         .args(["scan", "--quiet"])
         .output()
         .unwrap();

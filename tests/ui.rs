@@ -430,6 +430,49 @@ fn vulnerability_data_age_warning_and_update_on_request() {
     h.get_by_label_contains("“CVE-2024-0727”: 1 image(s), used by");
 }
 
+/// Issue 10: the Images view labels an image "info" only when info is its
+/// worst finding. An image with a critical and an info finding (and nothing
+/// between) was once labelled "info": the counts were read in the wrong
+/// order.
+#[test]
+fn images_view_reads_the_counts_by_severity() {
+    use shipshape::model::{Finding, Severity, Subject};
+    let inventory = demo::inventory().unwrap();
+    let now = chrono::Utc::now();
+    let mut assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    let f = |severity| Finding {
+        rule_id: "image.known-vulnerabilities",
+        severity,
+        subject: Subject::Image { id: String::new() },
+        evidence: format!("{severity:?}"),
+        waiver: None,
+    };
+    for img in &inventory.images {
+        assessment.images.insert(
+            img.id.clone(),
+            if img.tags.iter().any(|t| t == "shipshape-test/leaky:1") {
+                vec![f(Severity::Info)]
+            } else {
+                vec![f(Severity::Critical), f(Severity::Info)]
+            },
+        );
+    }
+    let snap = Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    });
+    let (mut h, tx) = harness(Mode::Live);
+    tx.send(Event::Snapshot(snap)).unwrap();
+    h.state_mut().state.view = shipshape::app::View::Images;
+    h.run_steps(3);
+    assert_eq!(
+        h.query_all_by_label("info").count(),
+        1,
+        "only the image whose worst finding is info"
+    );
+}
+
 #[test]
 fn demo_lab_is_marked_demo() {
     let (h, _tx) = loaded(Mode::Demo);

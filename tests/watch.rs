@@ -43,6 +43,7 @@ impl Watcher {
         let stdout = dir.join("watch.out");
         let stderr = dir.join("watch.err");
         let child = Command::new(bin())
+            .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
             .args(["watch", "--poll", "2"])
             .args(extra)
             .arg("--audit-log")
@@ -160,9 +161,30 @@ fn watch_records_short_lives_execs_drift_and_gaps_and_the_log_is_tamper_evident(
         PrivateEngine::host,
     );
     let mut w = Watcher::start_with(dir.path(), &["--host", &host]);
-    w.wait_for("the first scan", Duration::from_secs(60), |r| {
+    let first = w.wait_for("the first scan", Duration::from_secs(60), |r| {
         kind(r) == "scan"
     });
+    // Issue 10: the scan record's counts are keyed by severity, and agree
+    // with a report of the same engine (a fresh private one: nothing moves
+    // between the two). They were once written with critical and info
+    // swapped.
+    if engine.is_some() {
+        let report = Command::new(bin())
+            .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
+            .args(["scan", "-q", "--no-drift", "--host", &host, "-o", "-"])
+            .output()
+            .unwrap();
+        let r: Value = serde_json::from_slice(&report.stdout).unwrap();
+        let counts = &data(&first, "findings");
+        for sev in ["critical", "high", "medium", "low", "info"] {
+            assert_eq!(
+                counts[sev], r["summary"]["findings"][sev],
+                "{sev} in the audit record {counts} and the report {}",
+                r["summary"]["findings"]
+            );
+        }
+        assert!(counts["info"].as_u64().unwrap() > counts["critical"].as_u64().unwrap());
+    }
 
     // 1. A container that lives one second (and removes itself).
     let blink = fx.name("blink");
@@ -290,6 +312,7 @@ fn watch_records_short_lives_execs_drift_and_gaps_and_the_log_is_tamper_evident(
         "a secret on a command line reached the log or the output"
     );
     let verify = Command::new(bin())
+        .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
         .args(["audit", "verify"])
         .arg(&w.log)
         .output()
@@ -310,6 +333,7 @@ fn watch_records_short_lives_execs_drift_and_gaps_and_the_log_is_tamper_evident(
     lines[target] = lines[target].replacen("\"root\"", "\"nobody\"", 1);
     std::fs::write(&w.log, lines.join("\n") + "\n").unwrap();
     let verify = Command::new(bin())
+        .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
         .args(["audit", "verify"])
         .arg(&w.log)
         .output()

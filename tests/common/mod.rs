@@ -40,6 +40,15 @@ pub fn engine() {
     });
 }
 
+/// A vulnerability-database folder for the binaries the tests run, so no
+/// test writes into the user's cache directory (`~/.cache/shipshape`).
+pub fn scratch_vulndb() -> PathBuf {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().unwrap())
+        .path()
+        .to_path_buf()
+}
+
 /// Tests in one binary that create engine objects run one at a time, so
 /// event-stream and whole-engine assertions see only their own activity.
 pub fn serial() -> MutexGuard<'static, ()> {
