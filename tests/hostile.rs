@@ -268,16 +268,19 @@ fn control_and_bidi_characters_are_shown_never_obeyed() {
         .spawn()
         .unwrap();
     let start = std::time::Instant::now();
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("\"kind\":\"scan\"")
-    {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "watch never scanned"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    let wait_log = |needle: &str, what: &str| {
+        while !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains(needle)
+        {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(60),
+                "{what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    wait_log("\"kind\":\"scan\"", "watch never scanned");
     fx.docker(&[
         "exec",
         &name,
@@ -285,16 +288,7 @@ fn control_and_bidi_characters_are_shown_never_obeyed() {
         "-c",
         &format!("echo '{title}' >/dev/null"),
     ]);
-    while !std::fs::read_to_string(&log)
-        .unwrap_or_default()
-        .contains("\"kind\":\"exec\"")
-    {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(60),
-            "the exec was not recorded"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
+    wait_log("\"kind\":\"exec\"", "the exec was not recorded");
     let _ = Command::new("kill")
         .args(["-INT", &watch.id().to_string()])
         .status();

@@ -24,13 +24,6 @@ use shipshape::engine::messages::{Command, Event};
 use shipshape::engine::worker::{self, WorkerConfig};
 use shipshape::policy::Policy;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// Wait for the first event matching `pred`; hand every event seen on the
 /// way to `seen` too.
 fn wait_for(

@@ -14,13 +14,6 @@ use shipshape::engine::{Engine, EngineError, EnvSnapshot, scan};
 use shipshape::model::{ContainerState, Inventory, Severity};
 use shipshape::policy::Policy;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn connect(rt: &tokio::runtime::Runtime) -> Engine {
     rt.block_on(Engine::discover_and_connect(
         Some("unix:///var/run/docker.sock"),

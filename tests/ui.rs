@@ -43,6 +43,18 @@ fn build(app: App) -> Harness<'static, App> {
         )
 }
 
+/// The app with its commands sent to a channel the test reads.
+fn harness_with_commands() -> (
+    Harness<'static, App>,
+    UnboundedSender<Event>,
+    tokio::sync::mpsc::UnboundedReceiver<shipshape::engine::messages::Command>,
+) {
+    let (cmd_tx, cmd_rx) = unbounded_channel();
+    let (tx, rx) = unbounded_channel();
+    let app = App::from_channel(Mode::Live, rx, Settings::default()).with_commands(cmd_tx);
+    (build(app), tx, cmd_rx)
+}
+
 fn harness(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
     let (tx, rx) = unbounded_channel();
     let app = App::from_channel(mode, rx, Settings::default());
@@ -316,10 +328,7 @@ fn losing_the_engine_keeps_the_data_marked_stale_and_reconnect_refreshes() {
 /// stays until the user dismisses it; "look again" is the user's choice.
 #[test]
 fn a_different_engine_at_the_watched_address_is_a_banner_until_dismissed() {
-    let (cmd_tx, mut cmd_rx) = unbounded_channel();
-    let (tx, rx) = unbounded_channel();
-    let app = App::from_channel(Mode::Live, rx, Settings::default()).with_commands(cmd_tx);
-    let mut h = build(app);
+    let (mut h, tx, mut cmd_rx) = harness_with_commands();
     tx.send(connected()).unwrap();
     tx.send(Event::Snapshot(demo_snapshot())).unwrap();
     h.run_steps(3);
@@ -353,10 +362,7 @@ fn a_different_engine_at_the_watched_address_is_a_banner_until_dismissed() {
 
 #[test]
 fn the_engine_down_banner_offers_to_look_again_but_never_does_it_alone() {
-    let (cmd_tx, mut cmd_rx) = unbounded_channel();
-    let (tx, rx) = unbounded_channel();
-    let app = App::from_channel(Mode::Live, rx, Settings::default()).with_commands(cmd_tx);
-    let mut h = build(app);
+    let (mut h, tx, mut cmd_rx) = harness_with_commands();
     tx.send(Event::Disconnected {
         reason: "the engine socket /var/run/docker.sock (from Docker system socket) does not exist"
             .into(),
@@ -385,10 +391,7 @@ fn the_engine_down_banner_offers_to_look_again_but_never_does_it_alone() {
 fn vulnerability_data_age_warning_and_update_on_request() {
     use shipshape::engine::messages::Command;
     use shipshape::vulndb::{Meta, SourceMeta};
-    let (cmd_tx, mut cmd_rx) = unbounded_channel();
-    let (tx, rx) = unbounded_channel();
-    let app = App::from_channel(Mode::Live, rx, Settings::default()).with_commands(cmd_tx);
-    let mut h = build(app);
+    let (mut h, tx, mut cmd_rx) = harness_with_commands();
     tx.send(connected()).unwrap();
     tx.send(Event::Snapshot(demo_snapshot())).unwrap();
     tx.send(Event::VulnDb(Ok(Meta {

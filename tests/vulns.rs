@@ -60,6 +60,21 @@ fn shipshape(db: &Path, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
+/// `shipshape scan` into `<dir>/<name>`, parsed.
+fn scan_json(db: &Path, dir: &Path, name: &str, extra: &[&str]) -> Value {
+    let path = dir.join(name);
+    let mut args = vec!["scan", "-q"];
+    args.extend(extra);
+    args.extend(["-o", path.to_str().unwrap()]);
+    let out = shipshape(db, &args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
 fn image<'a>(r: &'a Value, tag: &str) -> &'a Value {
     r["images"]
         .as_array()
@@ -137,17 +152,7 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
 
     // No database yet: images are "not assessed", never clean.
     let debian = fx.create("deb", &["-v", "/data", "shipshape-test/debian12:1"]);
-    let out = shipshape(
-        &db,
-        &["scan", "-q", "-o", tmp.join("none.json").to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(tmp.join("none.json")).unwrap()).unwrap();
+    let r = scan_json(&db, &tmp, "none.json", &[]);
     let deb = image(&r, "shipshape-test/debian12:1");
     assert_eq!(deb["vulnerabilities"]["status"], "not_assessed", "{deb}");
     assert!(
@@ -205,19 +210,9 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
     };
     std::thread::sleep(std::time::Duration::from_millis(200));
     let since = epoch();
-    let out = shipshape(
-        &db,
-        &["scan", "-q", "-o", tmp.join("r.json").to_str().unwrap()],
-    );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let r = scan_json(&db, &tmp, "r.json", &[]);
     std::thread::sleep(std::time::Duration::from_secs(1));
     let until = epoch();
-    let r: Value =
-        serde_json::from_str(&std::fs::read_to_string(tmp.join("r.json")).unwrap()).unwrap();
 
     let debian12 = set(&[
         "CVE-2010-4756",
@@ -420,10 +415,7 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
         .import(&zips, chrono::Utc::now())
         .unwrap();
     let name = fx.create("deb", &["-v", "/data", "shipshape-test/debian12:1"]);
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let cfg = WorkerConfig {
         host: Some("unix:///var/run/docker.sock".into()),
         env: shipshape::engine::EnvSnapshot::from_process(),
@@ -618,10 +610,7 @@ fn the_scan_with_image_reads_sends_only_get_and_head() {
     fx.create("alp", &["shipshape-test/alpine322:1"]);
     let tmp = fx.tmp.path().to_path_buf();
     let sock = tmp.join("proxy.sock");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime();
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
     let listener = rt.block_on(async { tokio::net::UnixListener::bind(&sock).unwrap() });
     let log = seen.clone();

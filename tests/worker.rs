@@ -16,13 +16,6 @@ use shipshape::engine::messages::{Command, Event};
 use shipshape::engine::worker::{self, WorkerConfig};
 use shipshape::policy::Policy;
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 fn config(host: &str) -> WorkerConfig {
     WorkerConfig {
         host: Some(host.to_string()),

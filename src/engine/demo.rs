@@ -246,10 +246,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
         scan.read_from = "demo".into();
         let special = crate::model::packages::SpecialFiles::Read {
             files: p.setuid,
-            dirs: super::packages::EXEC_DIRS
-                .iter()
-                .map(|d| d.to_string())
-                .collect(),
+            dirs: super::packages::exec_dirs().map(str::to_string).collect(),
         };
         readings.images.insert(id, (scan.into(), special));
     }

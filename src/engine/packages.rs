@@ -14,18 +14,14 @@ use crate::model::packages::{PackageScan, SpecialFile, SpecialFiles};
 use crate::model::{Container, MountKind};
 use crate::vulndb::installed;
 
-/// Where executables live; read for setuid/setgid bits (CIS 4.8).
-pub const EXEC_DIRS: &[&str] = &[
-    "/bin",
-    "/sbin",
-    "/usr/bin",
-    "/usr/sbin",
-    "/usr/local/bin",
-    "/usr/local/sbin",
-    "/usr/libexec",
-    "/usr/lib/openssh",
-    "/usr/lib/dbus-1.0",
-];
+/// Read for setuid/setgid bits (CIS 4.8): the executable directories, and
+/// where helpers that are setuid by design live.
+pub fn exec_dirs() -> impl Iterator<Item = &'static str> {
+    crate::model::activity::BIN_DIRS
+        .iter()
+        .chain(&["/usr/lib/openssh", "/usr/lib/dbus-1.0"])
+        .copied()
+}
 
 /// What one image (or one container) holds.
 #[derive(Debug, Clone)]
@@ -119,7 +115,7 @@ pub async fn read_packages(
 pub async fn read_special(engine: &Engine, c: &Container) -> SpecialFiles {
     let mut found = Vec::new();
     let mut dirs = Vec::new();
-    for dir in EXEC_DIRS {
+    for dir in exec_dirs() {
         match files::read(engine, &c.id, volumes(c), dir, files::EXEC_DIRS, |_| false).await {
             Ok(items) => {
                 dirs.push(dir.to_string());

@@ -482,7 +482,9 @@ pub struct Drift {
     pub package_db_changed: bool,
 }
 
-const BIN_DIRS: &[&str] = &[
+/// Where executables live (drift in them is a program added or changed;
+/// the setuid scan reads them too).
+pub const BIN_DIRS: &[&str] = &[
     "/bin",
     "/sbin",
     "/usr/bin",

@@ -56,6 +56,14 @@ pub fn serial() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// A multi-threaded runtime for tests that drive async library code.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// Run the docker CLI; panic with its output on failure.
 pub fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")
