@@ -1151,8 +1151,6 @@ impl Session<'_> {
             Internal::Drift(id, d) => self.memory.tracker.set_drift(&id, d),
             Internal::DriftPassDone => {
                 self.drift_running = false;
-                // Containers whose packages changed are read on their own.
-                self.start_reading();
                 false
             }
             Internal::Read(r) => {
@@ -1178,54 +1176,86 @@ impl Session<'_> {
         self.memory.tracker.apply_scan(inventory, Utc::now());
         self.sync_stats();
         self.publish(trigger).await;
-        self.start_reading();
         Ok(())
     }
 
     /// Read the files of images (and changed containers) not read yet, on
-    /// a task: once per image id; the results come back as
-    /// `Internal::Read` and the assessment is redone.
-    fn start_reading(&mut self) {
-        if self.reading || self.cfg.vulns.is_none() || !self.memory.tracker.has_scan() {
+    /// a task: once per image id, through the on-disk cache (an image id
+    /// names its content); the results come back as `Internal::Read` and
+    /// the assessment is redone. Started from each published snapshot.
+    fn start_reading(&mut self, snapshot: &Arc<Snapshot>) {
+        if self.reading || self.cfg.vulns.is_none() {
             return;
         }
-        let inventory = self.memory.tracker.merged();
         let readings = &self.memory.readings;
-        let missing_image = inventory.containers.iter().any(|c| {
-            c.gone.is_none()
-                && !c.image_id.is_empty()
+        let live = || {
+            snapshot
+                .inventory
+                .containers
+                .iter()
+                .filter(|c| c.gone.is_none())
+        };
+        let missing_image = live().any(|c| {
+            !c.image_id.is_empty()
                 && !readings.images.contains_key(&c.image_id)
                 && !readings.failed.contains_key(&c.image_id)
         });
-        let changed_container = inventory.containers.iter().any(|c| {
-            c.gone.is_none()
-                && c.drift.as_ref().is_some_and(|d| {
-                    d.package_db_changed
-                        && readings
-                            .containers
-                            .get(&c.id)
-                            .is_none_or(|s| s.read_at_changes != d.total_changes)
-                })
+        let changed_container = live().any(|c| {
+            c.drift.as_ref().is_some_and(|d| {
+                d.package_db_changed
+                    && readings
+                        .containers
+                        .get(&c.id)
+                        .is_none_or(|s| s.read_at_changes != d.total_changes)
+            })
         });
         if !missing_image && !changed_container {
             return;
         }
         self.reading = true;
-        let (engine, tx, sink) = (
+        let (engine, tx, sink, snapshot) = (
             self.engine.clone(),
             self.internal.clone(),
             self.rec.sink.clone(),
+            snapshot.clone(),
         );
-        let mut readings = self.memory.readings.clone();
+        let cache = self
+            .cfg
+            .vulns
+            .as_ref()
+            .map(crate::vulndb::store::ImageCache::of);
+        let readings = self.memory.readings.clone();
         self.tasks.retain(|t| !t.is_finished());
         self.tasks.push(tokio::spawn(async move {
             let today = Utc::now().date_naive();
+            let ids: Vec<String> = snapshot
+                .inventory
+                .containers
+                .iter()
+                .map(|c| c.image_id.clone())
+                .collect();
+            let (c2, mut readings) = (cache.clone(), readings);
+            readings = match tokio::task::spawn_blocking(move || {
+                if let Some(c) = c2 {
+                    c.fill(&mut readings, ids.iter().map(String::as_str));
+                }
+                readings
+            })
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => return,
+            };
             if let Err(e) =
-                super::packages::collect(&engine, &inventory, &mut readings, today).await
+                super::packages::collect(&engine, &snapshot.inventory, &mut readings, today).await
             {
                 sink.send(Event::Warning(format!(
                     "image files could not be read: {e}"
                 )));
+            }
+            if let Some(cache) = cache {
+                let kept = readings.clone();
+                let _ = tokio::task::spawn_blocking(move || cache.keep(&kept)).await;
             }
             let _ = tx.send(Internal::Read(Box::new(readings)));
         }));
@@ -1300,7 +1330,11 @@ impl Session<'_> {
         for a in fresh {
             self.rec.activity(a);
         }
-        self.rec.sink.send(Event::Snapshot(Arc::new(snapshot)));
+        let snapshot = Arc::new(snapshot);
+        // Drift results arrive as a reassessment, so a container whose
+        // packages changed is noticed here too.
+        self.start_reading(&snapshot);
+        self.rec.sink.send(Event::Snapshot(snapshot));
     }
 
     /// One stats stream per running container.
