@@ -143,7 +143,7 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(c: &Container, snapshot: &Snapshot) -> Self {
+    fn new(c: &Container, snapshot: &Snapshot, index: &crate::model::InventoryIndex) -> Self {
         let mut counts = SeverityCounts::default();
         let mut waived = 0;
         let (score, highest) = match snapshot.assessment.container(&c.id) {
@@ -202,8 +202,7 @@ impl Row {
                 // in the filter finds the containers it affects.
                 let vulns = match c.vulns.as_ref() {
                     crate::model::packages::VulnState::Assessed { .. } => &c.vulns,
-                    _ => snapshot
-                        .inventory
+                    _ => index
                         .image_by_id(&c.image_id)
                         .map_or(&c.vulns, |i| &i.vulns),
                 };
@@ -672,11 +671,12 @@ impl State {
     }
 
     pub fn set_snapshot(&mut self, s: Arc<Snapshot>) {
+        let index = crate::model::InventoryIndex::new(&s.inventory);
         self.rows = s
             .inventory
             .containers
             .iter()
-            .map(|c| Row::new(c, &s))
+            .map(|c| Row::new(c, &s, &index))
             .collect();
         self.last_refresh = s.taken_at;
         self.stats

@@ -267,9 +267,8 @@ pub fn package_files(data: &[u8]) {
         dpkg_status_d: vec![rest.to_string()],
         apk_installed: Some(rest.to_string()),
     };
-    let scan = crate::vulndb::installed::scan(&files, now().date_naive());
+    let mut scan = crate::vulndb::installed::scan(&files, now().date_naive());
     let db = fixture_db();
-    let mut scan = scan;
     // Match whatever it claims to be against both schemes too.
     for eco in [
         scan.ecosystem.clone(),

@@ -160,6 +160,7 @@ pub fn container(r: ContainerInspectResponse) -> Container {
             read_write: m.rw.unwrap_or(true),
             propagation: opt_string(m.propagation),
             name: m.name,
+            host: None,
         })
         .collect();
 
@@ -185,6 +186,62 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         .and_then(|h| h.status)
         .map(|s| s.to_string())
         .filter(|s| !s.is_empty() && s != "none");
+
+    let log = hc.log_config.clone().unwrap_or_default();
+    let log = LogConfig {
+        driver: log.typ.unwrap_or_default(),
+        options: log
+            .config
+            .unwrap_or_default()
+            .into_iter()
+            .take(limits::ITEMS)
+            .map(|(k, v)| (bounded(k), crate::model::Sensitive::new(bounded(v))))
+            .collect(),
+    };
+    let ulimits = hc
+        .ulimits
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .take(limits::ITEMS)
+        .map(|u| Ulimit {
+            name: opt_string(u.name),
+            soft: u.soft.unwrap_or(0),
+            hard: u.hard.unwrap_or(0),
+        })
+        .collect();
+    let device_requests = hc
+        .device_requests
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .take(limits::ITEMS)
+        .map(|d| {
+            let count = match d.count {
+                Some(-1) => "all devices".to_string(),
+                Some(n) if n > 0 => format!("{n} device(s)"),
+                _ => match &d.device_ids {
+                    Some(ids) if !ids.is_empty() => format!("devices {}", ids.join(",")),
+                    _ => "devices".to_string(),
+                },
+            };
+            let caps: Vec<String> = d
+                .capabilities
+                .unwrap_or_default()
+                .into_iter()
+                .map(|set| set.join("+"))
+                .collect();
+            let driver = d
+                .driver
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| "default".into());
+            if caps.is_empty() {
+                format!("{count} of driver {driver}")
+            } else {
+                format!("{count} of driver {driver} ({})", caps.join(", "))
+            }
+        })
+        .collect();
 
     let mut command = cfg.entrypoint.unwrap_or_default();
     command.extend(cfg.cmd.unwrap_or_default());
@@ -230,6 +287,25 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         ports,
         networks,
         healthcheck: healthcheck(cfg.healthcheck),
+        log,
+        oom_kill_disable: hc.oom_kill_disable.unwrap_or(false),
+        oom_score_adj: hc.oom_score_adj.unwrap_or(0),
+        ulimits,
+        device_cgroup_rules: hc
+            .device_cgroup_rules
+            .unwrap_or_default()
+            .into_iter()
+            .take(limits::ITEMS)
+            .map(bounded)
+            .collect(),
+        device_requests,
+        sysctls: labels(hc.sysctls),
+        masked_paths: hc.masked_paths,
+        readonly_paths: hc.readonly_paths,
+        cgroupns_mode: hc.cgroupns_mode.map(|m| m.to_string()).unwrap_or_default(),
+        runtime: hc.runtime.unwrap_or_default(),
+        restart_count: r.restart_count.unwrap_or(0),
+        oom_killed: state.oom_killed.unwrap_or(false),
         processes: None,
         exec_ids: r
             .exec_ids
@@ -318,6 +394,14 @@ pub fn image(i: ImageInspect, history: Vec<ImageHistoryResponseItem>) -> Image {
         size: i.size.unwrap_or(0),
         user: cfg.user.unwrap_or_default(),
         healthcheck: healthcheck(cfg.healthcheck),
+        command: cfg
+            .entrypoint
+            .unwrap_or_default()
+            .into_iter()
+            .chain(cfg.cmd.unwrap_or_default())
+            .take(limits::ITEMS)
+            .map(bounded)
+            .collect(),
         env: env(cfg.env),
         labels: labels(cfg.labels),
         os: opt_string(i.os),
@@ -390,6 +474,11 @@ pub fn engine(
         security: SecurityOptions::parse(&info.security_options.unwrap_or_default()),
         logging_driver: opt_string(info.logging_driver),
         live_restore: info.live_restore_enabled.unwrap_or(false),
+        debug: info.debug.unwrap_or(false),
+        cgroup_version: info
+            .cgroup_version
+            .map(|v| v.to_string())
+            .unwrap_or_default(),
         experimental: info.experimental_build.unwrap_or(false)
             || version.experimental.unwrap_or(false),
         swarm_state: info

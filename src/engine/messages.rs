@@ -141,11 +141,7 @@ impl Events {
 
     fn took(&self, ev: &Event) {
         if ev.is_data() {
-            let _ = self.queued.fetch_update(
-                std::sync::atomic::Ordering::AcqRel,
-                std::sync::atomic::Ordering::Acquire,
-                |n| Some(n.saturating_sub(1)),
-            );
+            release(&self.queued);
         }
     }
 
@@ -160,6 +156,15 @@ impl Events {
         self.took(&ev);
         Some(ev)
     }
+}
+
+/// One item left a bounded queue (never below zero).
+pub fn release(queued: &std::sync::atomic::AtomicUsize) {
+    let _ = queued.fetch_update(
+        std::sync::atomic::Ordering::AcqRel,
+        std::sync::atomic::Ordering::Acquire,
+        |n| Some(n.saturating_sub(1)),
+    );
 }
 
 /// A plain channel (tests, the demo feed): nothing counted.

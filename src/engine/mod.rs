@@ -228,6 +228,18 @@ impl Engine {
         })
     }
 
+    /// A container as shipshape models it. For an engine on this machine
+    /// (a unix socket), each bind source is also looked up on the host:
+    /// symlinks resolved and its file type read, so a socket or a system
+    /// directory reached through a link is still recognised.
+    pub async fn container(&self, id: &str) -> Result<crate::model::Container, EngineError> {
+        let mut c = convert::container(self.inspect_container(id).await?);
+        if matches!(self.target.endpoint, connect::Endpoint::Unix(_)) {
+            resolve_binds(&mut c).await;
+        }
+        Ok(c)
+    }
+
     /// Processes in a running container, with `comm` (the executable name)
     /// when the engine accepts custom `ps` arguments.
     ///
@@ -439,6 +451,40 @@ async fn probe_unix(path: &std::path::Path, found_by: &FoundBy) -> Result<(), Co
                 reason: e.to_string(),
             },
         }),
+    }
+}
+
+/// Look each bind source up on this host (read-only: `realpath` and `stat`).
+/// A source that does not exist here keeps `host: None`.
+pub async fn resolve_binds(c: &mut crate::model::Container) {
+    use std::os::unix::fs::FileTypeExt;
+
+    use crate::model::{HostPath, HostPathKind, MountKind};
+    for m in c.mounts.iter_mut().filter(|m| m.kind == MountKind::Bind) {
+        let Ok(resolved) = tokio::fs::canonicalize(&m.source).await else {
+            continue;
+        };
+        let Ok(meta) = tokio::fs::metadata(&resolved).await else {
+            continue;
+        };
+        let t = meta.file_type();
+        let kind = if t.is_dir() {
+            HostPathKind::Directory
+        } else if t.is_file() {
+            HostPathKind::File
+        } else if t.is_socket() {
+            HostPathKind::Socket
+        } else if t.is_char_device() {
+            HostPathKind::CharDevice
+        } else if t.is_block_device() {
+            HostPathKind::BlockDevice
+        } else {
+            HostPathKind::Other
+        };
+        m.host = Some(HostPath {
+            resolved: resolved.to_string_lossy().into_owned(),
+            kind,
+        });
     }
 }
 

@@ -131,11 +131,6 @@ pub async fn read_special(engine: &Engine, c: &Container) -> SpecialFiles {
                 }
             }
             Err(FileError::NotFound(_)) => {}
-            Err(e @ FileError::Engine(EngineError::Lost { .. })) => {
-                return SpecialFiles::Failed {
-                    reason: e.to_string(),
-                };
-            }
             Err(e) => {
                 return SpecialFiles::Failed {
                     reason: e.to_string(),

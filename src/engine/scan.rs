@@ -133,7 +133,7 @@ async fn containers(
 
 /// Inspect one container and, when it runs, list its processes.
 pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineError> {
-    let mut c = convert::container(engine.inspect_container(id).await?);
+    let mut c = engine.container(id).await?;
     if c.state == ContainerState::Running {
         c.processes = match engine.top(id).await {
             Ok(top) => Some(convert::processes(top)),

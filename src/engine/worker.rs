@@ -879,11 +879,7 @@ enum Due {
 impl Session<'_> {
     /// An event taken off the bounded queue: count it out, handle it.
     fn took(&mut self, queued: &std::sync::atomic::AtomicUsize, a: Activity) -> Due {
-        let _ = queued.fetch_update(
-            std::sync::atomic::Ordering::AcqRel,
-            std::sync::atomic::Ordering::Acquire,
-            |n| Some(n.saturating_sub(1)),
-        );
+        super::messages::release(queued);
         self.on_activity(a)
     }
 
@@ -987,9 +983,9 @@ impl Session<'_> {
         let id = id.to_string();
         self.tasks.retain(|t| !t.is_finished());
         self.tasks.push(tokio::spawn(async move {
-            match engine.inspect_container(&id).await {
-                Ok(r) => {
-                    let _ = tx.send(Internal::Inspected(Box::new(convert::container(r))));
+            match engine.container(&id).await {
+                Ok(c) => {
+                    let _ = tx.send(Internal::Inspected(Box::new(c)));
                 }
                 Err(e) => tracing::debug!("inspect after event: {e}"),
             }

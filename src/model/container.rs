@@ -108,6 +108,72 @@ pub struct Mount {
     pub propagation: String,
     /// Volume name, for named volumes.
     pub name: Option<String>,
+    /// What the source is on this machine, when shipshape could look
+    /// (binds of a local engine): symlinks resolved, and its file type.
+    pub host: Option<HostPath>,
+}
+
+impl Mount {
+    /// The host paths this mount stands for: the source as configured and,
+    /// when it differs, where it really leads.
+    pub fn host_paths(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(self.source.as_str()).chain(
+            self.host
+                .as_ref()
+                .map(|h| h.resolved.as_str())
+                .filter(|r| *r != self.source),
+        )
+    }
+
+    /// `source` or `source (→ resolved)`, for evidence.
+    pub fn describe_source(&self) -> String {
+        match &self.host {
+            Some(h) if h.resolved != self.source => format!("{} (→ {})", self.source, h.resolved),
+            _ => self.source.clone(),
+        }
+    }
+
+    pub fn is_socket(&self) -> bool {
+        self.host
+            .as_ref()
+            .is_some_and(|h| h.kind == HostPathKind::Socket)
+    }
+}
+
+/// A bind source as found on the host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPath {
+    /// Canonical path (every symlink resolved).
+    pub resolved: String,
+    pub kind: HostPathKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostPathKind {
+    Directory,
+    File,
+    Socket,
+    CharDevice,
+    BlockDevice,
+    Other,
+}
+
+/// One `--ulimit` override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ulimit {
+    pub name: String,
+    pub soft: i64,
+    pub hard: i64,
+}
+
+/// How the engine records what the container prints (`HostConfig.LogConfig`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogConfig {
+    /// `json-file`, `local`, `journald`, `none`, … (empty: the engine's default).
+    pub driver: String,
+    /// Driver options; values may be credentials (`splunk-token`), so they
+    /// are [`Sensitive`].
+    pub options: BTreeMap<String, Sensitive>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -227,6 +293,29 @@ pub struct Container {
     pub ports: Vec<PortBinding>,
     pub networks: Vec<String>,
     pub healthcheck: Option<Healthcheck>,
+    pub log: LogConfig,
+    /// `HostConfig.OomKillDisable`.
+    pub oom_kill_disable: bool,
+    /// `HostConfig.OomScoreAdj` (-1000…1000; 0 is the default).
+    pub oom_score_adj: i64,
+    pub ulimits: Vec<Ulimit>,
+    /// `HostConfig.DeviceCgroupRules` (`c 1:3 mr`, `b *:* rwm`, …).
+    pub device_cgroup_rules: Vec<String>,
+    /// `HostConfig.DeviceRequests` (GPUs), described for people.
+    pub device_requests: Vec<String>,
+    pub sysctls: BTreeMap<String, String>,
+    /// `HostConfig.MaskedPaths`; `None` when the engine does not report it.
+    pub masked_paths: Option<Vec<String>>,
+    /// `HostConfig.ReadonlyPaths`; `None` when the engine does not report it.
+    pub readonly_paths: Option<Vec<String>>,
+    /// `HostConfig.CgroupnsMode`: `private`, `host` or empty.
+    pub cgroupns_mode: String,
+    /// `HostConfig.Runtime` (`runc`, `runsc`, …).
+    pub runtime: String,
+    /// `RestartCount`.
+    pub restart_count: i64,
+    /// `State.OOMKilled`.
+    pub oom_killed: bool,
     /// Processes from `top`; `None` when the container is not running or
     /// the engine would not say.
     pub processes: Option<Vec<Process>>,

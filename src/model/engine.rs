@@ -97,6 +97,10 @@ pub struct EngineInfo {
     pub security: SecurityOptions,
     pub logging_driver: String,
     pub live_restore: bool,
+    /// `1` or `2` (empty when not reported).
+    pub cgroup_version: String,
+    /// The daemon runs with `--debug`.
+    pub debug: bool,
     pub experimental: bool,
     /// `inactive`, `active`, … (empty when not reported).
     pub swarm_state: String,

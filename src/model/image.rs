@@ -23,6 +23,8 @@ pub struct Image {
     /// Default user (`Config.User`).
     pub user: String,
     pub healthcheck: Option<Healthcheck>,
+    /// `Config.Entrypoint` followed by `Config.Cmd`.
+    pub command: Vec<String>,
     pub env: Vec<EnvVar>,
     pub labels: BTreeMap<String, String>,
     pub os: String,

@@ -16,8 +16,8 @@ pub mod text;
 
 pub use activity::{Activity, Drift, ExecSession, Gone};
 pub use container::{
-    Container, ContainerState, Device, EnvVar, Healthcheck, Limits, Mount, MountKind, PortBinding,
-    Process, RestartPolicy,
+    Container, ContainerState, Device, EnvVar, Healthcheck, HostPath, HostPathKind, Limits,
+    LogConfig, Mount, MountKind, PortBinding, Process, RestartPolicy, Ulimit,
 };
 pub use engine::{BridgeNetwork, EngineInfo, EngineProduct, SecurityOptions};
 pub use finding::{AppliedWaiver, Finding, SeedRule, Severity, SeverityCounts, Subject};

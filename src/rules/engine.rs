@@ -18,7 +18,7 @@ fn once(cond: bool, evidence: impl FnOnce() -> String) -> Vec<Hit> {
 pub const NOT_ROOTLESS: Rule = Rule {
     id: "engine.not-rootless",
     title: "Engine runs as root",
-    severity: Severity::Low,
+    severity: Severity::Medium,
     family: Family::Engine,
     cis: Some("2.1"),
     seed: SeedRule::LeastPrivilege,
@@ -401,6 +401,112 @@ pub const NO_MAC: Rule = Rule {
     }),
 };
 
+/// How much one of the engine's own warnings matters, by what it says.
+pub fn warning_grade(w: &str) -> Severity {
+    let l = w.to_ascii_lowercase();
+    if l.contains("without encryption") || l.contains("is insecure") && l.contains("api") {
+        // The daemon itself says its API listens unprotected.
+        Severity::Critical
+    } else if l.contains("bridge-nf-call")
+        || l.starts_with("warning: no ")
+            && [
+                "memory limit",
+                "pids limit",
+                "cpu cfs",
+                "oom kill",
+                "swap limit",
+            ]
+            .iter()
+            .any(|k| l.contains(k))
+    {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+pub const WARNINGS: Rule = Rule {
+    id: "engine.warnings",
+    title: "The engine warns about its own configuration",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: None,
+    seed: SeedRule::AuditAdminAccess,
+    why: "The daemon lists what it found wrong at start (`docker info` warnings): an API \
+          listening without TLS, kernel features it cannot use, so that limits set on \
+          containers are silently not enforced, or bridge traffic bypassing the firewall. \
+          Graded by the warning: an unencrypted API is critical, missing memory, PID or CPU \
+          limit support and bridge-nf-call medium, others low.",
+    attack: "With bridge-nf-call disabled, containers on one bridge reach each other past every \
+             iptables rule; without memory limit support, a container's --memory does nothing.",
+    fix: Fix {
+        summary: "Fix what the warning names: TLS on the API, the missing kernel feature (cgroup options, br_netfilter module), then restart the engine.",
+        run: "",
+        compose: "",
+    },
+    references: &[
+        "https://docs.docker.com/engine/install/linux-postinstall/#your-kernel-does-not-support-cgroup-swap-limit-capabilities",
+        DAEMON_DOC,
+    ],
+    check: Check::Engine(|_, e| {
+        e.warnings
+            .iter()
+            .map(|w| {
+                let w = crate::model::text::visible(w.trim());
+                Hit::graded(
+                    warning_grade(&w),
+                    w.trim_start_matches("WARNING: ").to_string(),
+                )
+            })
+            .collect()
+    }),
+};
+
+pub const DEBUG: Rule = Rule {
+    id: "engine.debug",
+    title: "Engine runs in debug mode",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: None,
+    seed: SeedRule::AuditAdminAccess,
+    why: "Debug mode logs every API request in detail, with request bodies: environment \
+          values and other secrets passed to `docker run` end up in the daemon's log.",
+    attack: "Read the engine's log (journal, /var/log) and collect the secrets other users \
+             passed to their containers.",
+    fix: Fix {
+        summary: "Turn debug off in daemon.json outside of troubleshooting.",
+        run: "",
+        compose: "",
+    },
+    references: &[DAEMON_DOC],
+    check: Check::Engine(|_, e| once(e.debug, || "Debug is true".into())),
+};
+
+pub const SECCOMP_OFF: Rule = Rule {
+    id: "engine.seccomp-unconfined",
+    title: "Seccomp turned off for every container",
+    severity: Severity::High,
+    family: Family::Engine,
+    cis: Some("5.22"),
+    seed: SeedRule::LeastPrivilege,
+    why: "The daemon's default seccomp profile is `unconfined`: no container gets the system \
+          call filter, so every kernel bug reachable through a rare system call is reachable \
+          from every container.",
+    attack: "Use keyctl, userfaultfd or another filtered-by-default system call to exploit a \
+             kernel bug from any container.",
+    fix: Fix {
+        summary: "Remove \"seccomp-profile\": \"unconfined\" from daemon.json (or point it at a real profile).",
+        run: "",
+        compose: "",
+    },
+    references: &[CIS, "https://docs.docker.com/engine/security/seccomp/"],
+    check: Check::Engine(|_, e| {
+        once(e.security.seccomp.as_deref() == Some("unconfined"), || {
+            "SecurityOptions has name=seccomp,profile=unconfined".into()
+        })
+    }),
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -500,5 +606,37 @@ mod tests {
         e.experimental = true;
         assert_eq!(run_engine(&SWARM, &e).len(), 1);
         assert_eq!(run_engine(&EXPERIMENTAL, &e).len(), 1);
+    }
+
+    #[test]
+    fn warnings_graded_debug_and_seccomp() {
+        let mut e = debian_engine();
+        assert!(run_engine(&WARNINGS, &e).is_empty());
+        e.warnings = vec![
+            "WARNING: API is accessible on http://0.0.0.0:2375 without encryption.".into(),
+            "WARNING: bridge-nf-call-iptables is disabled".into(),
+            "WARNING: No swap limit support".into(),
+            "WARNING: No blkio throttle.read_bps_device support".into(),
+        ];
+        let h = run_engine(&WARNINGS, &e);
+        let got: Vec<_> = h.iter().map(|h| h.severity).collect();
+        assert_eq!(
+            got,
+            vec![
+                Some(Severity::Critical),
+                Some(Severity::Medium),
+                Some(Severity::Medium),
+                Some(Severity::Low)
+            ]
+        );
+        assert_eq!(h[1].evidence, "bridge-nf-call-iptables is disabled");
+
+        assert!(run_engine(&DEBUG, &e).is_empty());
+        e.debug = true;
+        assert_eq!(run_engine(&DEBUG, &e).len(), 1);
+
+        assert!(run_engine(&SECCOMP_OFF, &e).is_empty());
+        e.security = SecurityOptions::parse(&["name=seccomp,profile=unconfined"]);
+        assert_eq!(run_engine(&SECCOMP_OFF, &e).len(), 1);
     }
 }

@@ -30,6 +30,66 @@ pub const NO_HEALTHCHECK: Rule = Rule {
     }),
 };
 
+pub const LOGGING_DISABLED: Rule = Rule {
+    id: "container.logging-disabled",
+    title: "Container output is not logged",
+    severity: Severity::Medium,
+    family: Family::Health,
+    cis: None,
+    seed: SeedRule::MonitorActivity,
+    why: "With the `none` logging driver nothing the container prints is kept: no trail for an \
+          incident, no `docker logs`, nothing for a log collector.",
+    attack: "An attacker's commands, errors and crashes leave no trace outside the container; \
+             the evidence is gone with it.",
+    fix: Fix {
+        summary: "Use a logging driver that keeps output (local, json-file with rotation, journald, or a collector).",
+        run: "--log-driver local",
+        compose: "logging: { driver: local }",
+    },
+    references: &["https://docs.docker.com/engine/logging/configure/"],
+    check: Check::Container(|_, c| {
+        if c.log.driver == "none" {
+            vec![Hit::new("HostConfig.LogConfig.Type is none")]
+        } else {
+            vec![]
+        }
+    }),
+};
+
+pub const LOG_UNBOUNDED: Rule = Rule {
+    id: "container.log-unbounded",
+    title: "Container log grows without bound",
+    severity: Severity::Low,
+    family: Family::Health,
+    cis: None,
+    seed: SeedRule::MonitorActivity,
+    why: "The json-file driver keeps everything the container prints, forever, unless max-size \
+          is set (for the container or daemon-wide in daemon.json, which the engine copies into \
+          each container). A chatty or hostile container fills the host's disk, and with it the \
+          engine's.",
+    attack: "Print in a loop until /var/lib/docker is full: other containers and the engine fail \
+             to write, a denial of service from inside.",
+    fix: Fix {
+        summary: "Rotate logs: set max-size and max-file, or use the local driver, which rotates by default.",
+        run: "--log-opt max-size=10m --log-opt max-file=3",
+        compose: "logging: { driver: json-file, options: { max-size: 10m, max-file: \"3\" } }",
+    },
+    references: &["https://docs.docker.com/engine/logging/drivers/json-file/"],
+    check: Check::Container(|_, c| {
+        let json = c.log.driver == "json-file";
+        let bounded = c
+            .log
+            .options
+            .get("max-size")
+            .is_some_and(|v| !matches!(v.expose_for_analysis(), "" | "-1"));
+        if json && !bounded {
+            vec![Hit::new("json-file logging without max-size")]
+        } else {
+            vec![]
+        }
+    }),
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -48,6 +108,32 @@ mod tests {
             run_container(&NO_HEALTHCHECK, &c)[0]
                 .evidence
                 .contains("disabled")
+        );
+    }
+
+    #[test]
+    fn logging() {
+        use crate::model::Sensitive;
+        let mut c = hardened();
+        assert!(run_container(&LOGGING_DISABLED, &c).is_empty());
+        assert!(run_container(&LOG_UNBOUNDED, &c).is_empty());
+        c.log.driver = "none".into();
+        assert_eq!(run_container(&LOGGING_DISABLED, &c).len(), 1);
+        c.log.driver = "json-file".into();
+        assert!(run_container(&LOGGING_DISABLED, &c).is_empty());
+        assert_eq!(run_container(&LOG_UNBOUNDED, &c).len(), 1);
+        c.log
+            .options
+            .insert("max-size".into(), Sensitive::new("10m"));
+        assert!(run_container(&LOG_UNBOUNDED, &c).is_empty());
+        c.log
+            .options
+            .insert("max-size".into(), Sensitive::new("-1"));
+        assert_eq!(run_container(&LOG_UNBOUNDED, &c).len(), 1);
+        c.log.driver = "local".into();
+        assert!(
+            run_container(&LOG_UNBOUNDED, &c).is_empty(),
+            "local rotates"
         );
     }
 }

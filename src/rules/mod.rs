@@ -43,6 +43,20 @@ pub struct Ctx<'a> {
     pub now: DateTime<Utc>,
 }
 
+/// Root in this container is not root on the host: the engine is rootless,
+/// or it remaps user namespaces and the container did not opt out. Says
+/// why, for the evidence.
+pub fn contained_root(ctx: &Ctx, c: &Container) -> Option<&'static str> {
+    let sec = &ctx.inventory.engine.security;
+    if sec.rootless {
+        Some("rootless engine: root in the container is your own user on the host")
+    } else if sec.userns && c.userns_mode != "host" && !c.privileged {
+        Some("user namespaces remapped: root in the container is an unprivileged uid on the host")
+    } else {
+        None
+    }
+}
+
 /// One reason a rule fired. `severity` overrides the rule's default when a
 /// rule grades its own hits (a read-only mount is less bad than read-write).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,6 +191,9 @@ pub const ALL: &[&Rule] = &[
     &privileges::APPARMOR,
     &privileges::SELINUX,
     &privileges::HOST_DEVICES,
+    &privileges::DEVICE_CGROUP_RULE,
+    &privileges::GPU_ACCESS,
+    &privileges::UNMASKED_PATHS,
     &privileges::SSHD,
     // Namespaces
     &namespaces::HOST_PID,
@@ -184,10 +201,13 @@ pub const ALL: &[&Rule] = &[
     &namespaces::HOST_UTS,
     &namespaces::HOST_USERNS,
     &namespaces::JOINS_NAMESPACE,
+    &namespaces::CGROUPNS_HOST,
+    &namespaces::SYSCTLS,
     // Mounts and filesystem
     &mounts::ENGINE_SOCKET,
     &mounts::SENSITIVE_MOUNT,
     &mounts::SENSITIVE_MOUNT_EXTRA,
+    &mounts::HOST_SOCKET,
     &mounts::SHARED_PROPAGATION,
     &mounts::WRITABLE_ROOTFS,
     // Network
@@ -202,8 +222,13 @@ pub const ALL: &[&Rule] = &[
     &resources::NO_PIDS_LIMIT,
     &resources::RESTART_POLICY,
     &resources::CGROUP_PARENT,
+    &resources::OOM_KILL_DISABLED,
+    &resources::OOM_SCORE_ADJ,
+    &resources::ULIMITS,
     // Health and monitoring
     &health::NO_HEALTHCHECK,
+    &health::LOGGING_DISABLED,
+    &health::LOG_UNBOUNDED,
     // Provenance of the image a container runs
     &provenance::MUTABLE_IMAGE_REF,
     &provenance::STALE_IMAGE,
@@ -211,6 +236,8 @@ pub const ALL: &[&Rule] = &[
     // Secrets
     &secrets::CONTAINER_SECRET_ENV,
     &secrets::IMAGE_SECRET,
+    &secrets::CONTAINER_SECRET_CONFIG,
+    &secrets::IMAGE_SECRET_CONFIG,
     // Runtime: exec sessions and drift
     &runtime::EXEC_PRIVILEGED,
     &runtime::EXEC_ROOT,
@@ -244,6 +271,9 @@ pub const ALL: &[&Rule] = &[
     &engine::NO_CONTENT_TRUST,
     &engine::SWARM,
     &engine::NO_MAC,
+    &engine::WARNINGS,
+    &engine::DEBUG,
+    &engine::SECCOMP_OFF,
     // Policy
     &policy::WAIVER_EXPIRED,
 ];

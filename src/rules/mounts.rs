@@ -2,7 +2,7 @@
 //! root filesystem.
 
 use super::{Check, Ctx, Family, Fix, Hit, Rule};
-use crate::model::{Container, Mount, MountKind, SeedRule, Severity};
+use crate::model::{Container, HostPathKind, Mount, MountKind, SeedRule, Severity};
 
 const CIS: &str = "CIS Docker Benchmark v1.6.0";
 
@@ -23,6 +23,26 @@ pub const CIS_SENSITIVE: &[&str] = &[
 /// Socket file names of container engines.
 pub const ENGINE_SOCKETS: &[&str] = &["docker.sock", "podman.sock", "containerd.sock", "crio.sock"];
 
+/// Where engines keep their sockets on a standard host (after `/var/run` →
+/// `/run`). The connected engine's own socket is added at check time.
+const ENGINE_SOCKET_PATHS: &[&str] = &[
+    "/run/docker.sock",
+    "/run/podman/podman.sock",
+    "/run/containerd/containerd.sock",
+    "/run/crio/crio.sock",
+];
+
+/// Sockets of host daemons that run as root and take orders over them.
+const ROOT_DAEMON_SOCKETS: &[&str] = &[
+    "/run/dbus/system_bus_socket",
+    "/run/systemd/private",
+    "/run/systemd/notify",
+    "/run/systemd/journal/stdout",
+    "/run/snapd.socket",
+    "/run/libvirt/libvirt-sock",
+    "/run/containerd/containerd.sock.ttrpc",
+];
+
 /// `path` is `base` or below it. `/` only matches itself.
 pub fn is_under(path: &str, base: &str) -> bool {
     let path = normalise(path);
@@ -35,9 +55,29 @@ pub fn is_under(path: &str, base: &str) -> bool {
             .is_some_and(|rest| rest.starts_with('/'))
 }
 
+/// `dir` is a proper ancestor of `path` (`/` is everyone's).
+fn is_ancestor(dir: &str, path: &str) -> bool {
+    let dir = normalise(dir);
+    dir == "/" && path != "/"
+        || path
+            .strip_prefix(dir)
+            .is_some_and(|rest| rest.starts_with('/') && rest.len() > 1)
+}
+
 fn normalise(path: &str) -> &str {
     let t = path.trim_end_matches('/');
     if t.is_empty() { "/" } else { t }
+}
+
+/// `/var/run` is a symlink to `/run` on every current distribution; when
+/// shipshape could not resolve a path on the host, assume that much.
+fn canonical_run(path: &str) -> String {
+    let path = normalise(path);
+    match path.strip_prefix("/var/run") {
+        Some("") => "/run".to_string(),
+        Some(rest) if rest.starts_with('/') => format!("/run{rest}"),
+        _ => path.to_string(),
+    }
 }
 
 pub fn is_engine_socket(path: &str) -> bool {
@@ -51,6 +91,13 @@ fn binds(c: &Container) -> impl Iterator<Item = &Mount> {
     c.mounts.iter().filter(|m| m.kind == MountKind::Bind)
 }
 
+/// The host paths of a bind, `/var/run` spelled `/run`.
+fn host_paths(m: &Mount) -> Vec<String> {
+    let mut out: Vec<String> = m.host_paths().map(canonical_run).collect();
+    out.dedup();
+    out
+}
+
 fn mode(m: &Mount) -> &'static str {
     if m.read_write {
         "read-write"
@@ -59,21 +106,64 @@ fn mode(m: &Mount) -> &'static str {
     }
 }
 
-fn graded(m: &Mount, what: &str) -> Hit {
-    let sev = if m.read_write {
-        Severity::High
-    } else {
-        Severity::Medium
-    };
-    Hit::graded(
-        sev,
-        format!(
-            "{what} {} mounted {} at {}",
-            m.source,
-            mode(m),
-            m.destination
-        ),
-    )
+/// The engine sockets this host is known to have, the connected one first.
+fn engine_socket_paths(ctx: &Ctx) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(own) = ctx.inventory.engine.endpoint.strip_prefix("unix://") {
+        out.push(canonical_run(own));
+    }
+    for p in ENGINE_SOCKET_PATHS {
+        if !out.iter().any(|o| o == p) {
+            out.push((*p).to_string());
+        }
+    }
+    out
+}
+
+/// How this bind reaches an engine socket, if it does: the socket itself,
+/// or a directory above one (a socket stays connectable through a
+/// read-only mount).
+fn engine_socket_reach(ctx: &Ctx, m: &Mount) -> Option<String> {
+    let paths = host_paths(m);
+    let known = engine_socket_paths(ctx);
+    if paths
+        .iter()
+        .any(|p| is_engine_socket(p) || known.contains(p))
+        || is_engine_socket(&m.destination)
+    {
+        return Some(format!(
+            "{} mounted at {} ({})",
+            m.describe_source(),
+            m.destination,
+            mode(m)
+        ));
+    }
+    if m.kind != MountKind::Bind
+        || m.host
+            .as_ref()
+            .is_some_and(|h| h.kind != HostPathKind::Directory)
+    {
+        return None;
+    }
+    for socket in known {
+        if let Some(dir) = paths.iter().find(|p| is_ancestor(p, &socket)) {
+            // `/` + `/run/docker.sock`, or `/run` + `/docker.sock`.
+            let dir = normalise(dir);
+            let rest = if dir == "/" {
+                &socket[..]
+            } else {
+                &socket[dir.len()..]
+            };
+            let inside = format!("{}{rest}", m.destination.trim_end_matches('/'));
+            return Some(format!(
+                "{} mounted at {} ({}) reaches the engine socket {socket} as {inside}",
+                m.describe_source(),
+                m.destination,
+                mode(m)
+            ));
+        }
+    }
+    None
 }
 
 pub const ENGINE_SOCKET: Rule = Rule {
@@ -85,33 +175,96 @@ pub const ENGINE_SOCKET: Rule = Rule {
     seed: SeedRule::LeastPrivilege,
     why: "Whoever can talk to the engine socket controls the engine: it can start a privileged \
           container with the host's root filesystem mounted. Read-only does not help; it is an \
-          API, not a file.",
+          API, not a file. Mounting a directory above the socket (/run, /) or a symlink to it \
+          hands over the same thing. On a rootless engine the socket gives what your own user \
+          can do, not root.",
     attack: "From inside: `docker -H unix:///var/run/docker.sock run --privileged -v /:/host …` \
              and chroot /host — full root on the host in one command.",
     fix: Fix {
-        summary: "Do not mount the engine socket. If a tool truly needs the API, put an authorising proxy in front of it that allows only the calls it needs.",
-        run: "remove -v /var/run/docker.sock:/var/run/docker.sock",
-        compose: "remove the docker.sock entry from volumes:",
+        summary: "Do not mount the engine socket or a directory that contains it. If a tool truly needs the API, put an authorising proxy in front of it that allows only the calls it needs.",
+        run: "remove -v /var/run/docker.sock:/var/run/docker.sock (and -v /run:…)",
+        compose: "remove the docker.sock (or /run) entry from volumes:",
     },
     references: &[
         CIS,
         "https://docs.docker.com/engine/security/#docker-daemon-attack-surface",
     ],
-    check: Check::Container(|_, c| {
+    check: Check::Container(|ctx, c| {
+        let rootless = ctx.inventory.engine.security.rootless;
         c.mounts
             .iter()
-            .filter(|m| is_engine_socket(&m.source) || is_engine_socket(&m.destination))
-            .map(|m| {
-                Hit::new(format!(
-                    "{} mounted at {} ({})",
-                    m.source,
-                    m.destination,
-                    mode(m)
-                ))
+            .filter_map(|m| engine_socket_reach(ctx, m))
+            .map(|evidence| {
+                if rootless {
+                    Hit::graded(
+                        Severity::High,
+                        format!("{evidence}; rootless engine: your user's engine, not root's"),
+                    )
+                } else {
+                    Hit::new(evidence)
+                }
             })
             .collect()
     }),
 };
+
+/// Severity of a bind of a system path, by what an attacker gains: the
+/// path itself (`exact`) or something below it.
+fn system_path_grade(base: &str, exact: bool, rw: bool) -> Severity {
+    use Severity::*;
+    if !exact {
+        return match (base, rw) {
+            ("/var/lib/docker", _) => High,
+            (_, true) => High,
+            (_, false) => Low,
+        };
+    }
+    match (base, rw) {
+        ("/" | "/etc" | "/root" | "/var/lib/docker" | "/proc", true) => Critical,
+        ("/" | "/etc" | "/root" | "/var/lib/docker" | "/proc", false) => High,
+        ("/usr" | "/lib" | "/sys", true) => Critical,
+        ("/boot" | "/dev", true) => High,
+        (_, true) => High,
+        (_, false) => Medium,
+    }
+}
+
+/// A root-owned host path is only as exposed as the container's root is
+/// powerful: on a rootless engine, nothing is critical.
+fn cap_for_rootless(ctx: &Ctx, sev: Severity) -> Severity {
+    if ctx.inventory.engine.security.rootless && sev == Severity::Critical {
+        Severity::High
+    } else {
+        sev
+    }
+}
+
+fn graded(ctx: &Ctx, sev: Severity, m: &Mount, what: &str) -> Hit {
+    let sev = cap_for_rootless(ctx, sev);
+    Hit::graded(
+        sev,
+        format!(
+            "{what} {} mounted {} at {}",
+            m.describe_source(),
+            mode(m),
+            m.destination
+        ),
+    )
+}
+
+/// The CIS-sensitive base a bind falls under, and whether it is that path
+/// exactly.
+fn cis_base(m: &Mount) -> Option<(&'static str, bool)> {
+    let paths = host_paths(m);
+    for p in &paths {
+        for base in CIS_SENSITIVE {
+            if is_under(p, base) {
+                return Some((base, normalise(p) == *base));
+            }
+        }
+    }
+    None
+}
 
 pub const SENSITIVE_MOUNT: Rule = Rule {
     id: "container.sensitive-mount",
@@ -122,39 +275,63 @@ pub const SENSITIVE_MOUNT: Rule = Rule {
     seed: SeedRule::Whitelisting,
     why: "System directories of the host (/, /etc, /proc, /sys, /dev, /boot, /usr, /lib, /root, \
           the engine's data dir) mounted into a container let it read host secrets and, if \
-          writable, change the host itself.",
+          writable, change the host itself. Graded by what it gives: the host's /, /etc, /root, \
+          /proc, /usr, /lib, /sys or the engine's data read-write is critical; /, /etc, /root, \
+          /proc or the engine's data read-only is high; a single file or directory below a \
+          system path read-only (/etc/localtime) is low.",
     attack: "Read-write: add a user to /etc/passwd, drop a cron job or a systemd unit, replace a \
-             binary in /usr — code runs on the host. Read-only: read /etc/shadow, SSH host keys, \
-             other containers' files under /var/lib/docker.",
+             binary in /usr, set /proc/sys/kernel/core_pattern — code runs on the host. \
+             Read-only: read /etc/shadow, SSH host keys, other containers' files under \
+             /var/lib/docker.",
     fix: Fix {
         summary: "Mount only the specific application directory it needs, read-only where possible.",
         run: "-v /srv/app/config:/config:ro (instead of a system directory)",
         compose: "volumes: [\"/srv/app/config:/config:ro\"]",
     },
     references: &[CIS],
-    check: Check::Container(|_, c| {
+    check: Check::Container(|ctx, c| {
         binds(c)
-            .filter(|m| !is_engine_socket(&m.source))
-            .filter(|m| CIS_SENSITIVE.iter().any(|base| is_under(&m.source, base)))
-            .map(|m| graded(m, "host path"))
+            .filter(|m| !m.is_socket() && !host_paths(m).iter().any(|p| is_engine_socket(p)))
+            .filter_map(|m| {
+                let (base, exact) = cis_base(m)?;
+                Some(graded(
+                    ctx,
+                    system_path_grade(base, exact, m.read_write),
+                    m,
+                    "host path",
+                ))
+            })
             .collect()
     }),
 };
 
 /// Host paths beyond the CIS list that are just as telling.
-fn extra_sensitive(ctx: &Ctx, source: &str) -> Option<&'static str> {
+fn extra_sensitive(ctx: &Ctx, m: &Mount) -> Option<(Severity, &'static str)> {
     let root = ctx.inventory.engine.docker_root_dir.as_str();
-    if !root.is_empty() && !is_under(root, "/var/lib/docker") && is_under(source, root) {
-        return Some("engine data directory");
-    }
-    if is_under(source, "/var/run") || is_under(source, "/run") {
-        return Some("runtime state directory");
-    }
-    if source.split('/').any(|part| part == ".ssh") {
-        return Some("SSH directory");
-    }
-    if is_under(source, "/home") {
-        return Some("home directory");
+    for source in host_paths(m) {
+        let source = source.as_str();
+        if !root.is_empty() && !is_under(root, "/var/lib/docker") && is_under(source, root) {
+            let exact = normalise(source) == normalise(root);
+            return Some((
+                system_path_grade("/var/lib/docker", exact, m.read_write),
+                "engine data directory",
+            ));
+        }
+        if is_under(source, "/run") {
+            // Sockets stay connectable through a read-only mount.
+            return Some((Severity::High, "runtime state directory"));
+        }
+        if source.split('/').any(|part| part == ".ssh") {
+            return Some((Severity::High, "SSH directory"));
+        }
+        if is_under(source, "/home") {
+            let sev = if m.read_write {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            return Some((sev, "home directory"));
+        }
     }
     None
 }
@@ -166,9 +343,9 @@ pub const SENSITIVE_MOUNT_EXTRA: Rule = Rule {
     family: Family::Mounts,
     cis: None,
     seed: SeedRule::Whitelisting,
-    why: "Beyond the CIS list: /run and /var/run hold sockets and credentials of host services; \
-          home and .ssh directories hold keys and tokens; a relocated engine data directory is \
-          as sensitive as /var/lib/docker.",
+    why: "Beyond the CIS list: /run and /var/run hold sockets and credentials of host services \
+          (reachable even read-only); home and .ssh directories hold keys and tokens; a \
+          relocated engine data directory is as sensitive as /var/lib/docker.",
     attack: "Steal SSH private keys or cloud credentials from a mounted home directory, or talk to \
              a host daemon through a socket in /run (systemd, containerd, D-Bus).",
     fix: Fix {
@@ -179,9 +356,75 @@ pub const SENSITIVE_MOUNT_EXTRA: Rule = Rule {
     references: &[CIS],
     check: Check::Container(|ctx, c| {
         binds(c)
-            .filter(|m| !is_engine_socket(&m.source))
-            .filter(|m| !CIS_SENSITIVE.iter().any(|base| is_under(&m.source, base)))
-            .filter_map(|m| extra_sensitive(ctx, &m.source).map(|what| graded(m, what)))
+            .filter(|m| !m.is_socket() && !host_paths(m).iter().any(|p| is_engine_socket(p)))
+            .filter(|m| host_socket(m).is_none())
+            .filter(|m| cis_base(m).is_none())
+            .filter_map(|m| extra_sensitive(ctx, m).map(|(sev, what)| graded(ctx, sev, m, what)))
+            .collect()
+    }),
+};
+
+/// Is this bind a socket of the host (not an engine's)? How bad, and why.
+fn host_socket(m: &Mount) -> Option<(Severity, String)> {
+    let paths = host_paths(m);
+    if paths.iter().any(|p| is_engine_socket(p)) {
+        return None;
+    }
+    let known = paths
+        .iter()
+        .find(|p| ROOT_DAEMON_SOCKETS.contains(&p.as_str()));
+    if let Some(p) = known {
+        return Some((
+            Severity::High,
+            format!("{p}, the control socket of a host daemon that runs as root"),
+        ));
+    }
+    let looks_like = m.host.is_none()
+        && paths
+            .iter()
+            .any(|p| p.ends_with(".sock") || p.ends_with(".socket") || p == "/dev/log");
+    if m.is_socket() || looks_like {
+        return Some((Severity::Medium, "a unix socket of the host".to_string()));
+    }
+    None
+}
+
+pub const HOST_SOCKET: Rule = Rule {
+    id: "container.host-socket",
+    title: "Host service socket mounted",
+    severity: Severity::Medium,
+    family: Family::Mounts,
+    cis: None,
+    seed: SeedRule::LeastPrivilege,
+    why: "A unix socket is an API into the service behind it. The system D-Bus, systemd's private \
+          socket or libvirt's take orders from uid 0, and root in a container is uid 0 unless \
+          user namespaces remap it; other sockets expose whatever the service offers. Mounting \
+          it read-only changes nothing.",
+    attack: "Through /run/systemd/private or the system bus: `systemctl start` a transient unit \
+             that runs a command on the host as root. Through a syslog socket: forge host log \
+             lines to hide tracks.",
+    fix: Fix {
+        summary: "Do not mount host sockets; if the workload needs the service, give it a narrower, authenticated API.",
+        run: "remove -v /run/…/x.sock:…",
+        compose: "remove the socket from volumes:",
+    },
+    references: &[
+        "https://docs.docker.com/engine/security/#docker-daemon-attack-surface",
+        "https://www.freedesktop.org/software/systemd/man/latest/systemd.html",
+    ],
+    check: Check::Container(|_, c| {
+        binds(c)
+            .filter_map(|m| {
+                let (sev, what) = host_socket(m)?;
+                Some(Hit::graded(
+                    sev,
+                    format!(
+                        "{} mounted at {}: {what}",
+                        m.describe_source(),
+                        m.destination
+                    ),
+                ))
+            })
             .collect()
     }),
 };
@@ -259,7 +502,32 @@ mod tests {
             read_write: rw,
             propagation: "rprivate".into(),
             name: None,
+            host: None,
         }
+    }
+
+    fn resolved(source: &str, to: &str, kind: HostPathKind) -> Mount {
+        let mut m = bind(source, false);
+        m.host = Some(crate::model::HostPath {
+            resolved: to.into(),
+            kind,
+        });
+        m
+    }
+
+    /// On an engine that runs as root (the test engine is rootless).
+    fn rootful(rule: &Rule, c: &Container) -> Vec<Hit> {
+        let mut inv = inventory_with(vec![c.clone()], vec![clean_image()]);
+        inv.engine.security.rootless = false;
+        inv.engine.endpoint = "unix:///var/run/docker.sock".into();
+        run_container_in(rule, c, &inv, &crate::policy::Policy::default())
+    }
+
+    fn grades(rule: &Rule, c: &Container) -> Vec<(Option<Severity>, String)> {
+        rootful(rule, c)
+            .into_iter()
+            .map(|h| (h.severity, h.evidence))
+            .collect()
     }
 
     #[test]
@@ -280,11 +548,152 @@ mod tests {
             bind("/etc/ssl", false),
             bind("/srv/app", true),
         ];
-        let hits = run_container(&SENSITIVE_MOUNT, &c);
+        let hits = rootful(&SENSITIVE_MOUNT, &c);
         assert_eq!(hits.len(), 2);
-        assert_eq!(hits[0].severity, Some(Severity::High));
-        assert_eq!(hits[1].severity, Some(Severity::Medium));
+        assert_eq!(hits[0].severity, Some(Severity::Critical));
+        assert_eq!(hits[1].severity, Some(Severity::Low));
         assert!(hits[1].evidence.contains("/etc/ssl mounted read-only"));
+    }
+
+    #[test]
+    fn system_paths_graded_by_what_they_give() {
+        use Severity::*;
+        let cases: &[(&str, bool, Severity)] = &[
+            ("/", true, Critical),
+            ("/", false, High),
+            ("/etc", true, Critical),
+            ("/etc", false, High),
+            ("/root", true, Critical),
+            ("/var/lib/docker", true, Critical),
+            ("/var/lib/docker", false, High),
+            ("/var/lib/docker/volumes", false, High),
+            ("/proc", true, Critical),
+            ("/proc", false, High),
+            ("/usr", true, Critical),
+            ("/usr", false, Medium),
+            ("/sys", false, Medium),
+            ("/dev", true, High),
+            ("/boot", false, Medium),
+            ("/etc/localtime", false, Low),
+            ("/etc/cron.d", true, High),
+            ("/sys/fs/cgroup", false, Low),
+        ];
+        for (path, rw, want) in cases {
+            let mut c = hardened();
+            c.mounts = vec![bind(path, *rw)];
+            let got = grades(&SENSITIVE_MOUNT, &c);
+            assert_eq!(got.len(), 1, "{path}");
+            assert_eq!(got[0].0, Some(*want), "{path} rw={rw}");
+        }
+    }
+
+    #[test]
+    fn rootless_engine_caps_at_high() {
+        let mut c = hardened();
+        c.mounts = vec![bind("/", true), bind("/var/run/docker.sock", true)];
+        let mut inv = inventory_with(vec![c.clone()], vec![]);
+        inv.engine.security.rootless = true;
+        let p = crate::policy::Policy::default();
+        let h = run_container_in(&SENSITIVE_MOUNT, &c, &inv, &p);
+        assert_eq!(h[0].severity, Some(Severity::High));
+        let h = run_container_in(&ENGINE_SOCKET, &c, &inv, &p);
+        assert!(
+            h.iter().all(|h| h.severity == Some(Severity::High)),
+            "{h:?}"
+        );
+        assert!(h[0].evidence.contains("rootless"));
+    }
+
+    #[test]
+    fn engine_socket_through_a_symlink_or_a_parent_directory() {
+        let mut c = hardened();
+        // A link with an innocent name that leads to the socket.
+        c.mounts = vec![resolved(
+            "/tmp/tools.sock",
+            "/run/docker.sock",
+            HostPathKind::Socket,
+        )];
+        let h = grades(&ENGINE_SOCKET, &c);
+        assert_eq!(h.len(), 1);
+        assert!(
+            h[0].1.contains("/tmp/tools.sock (→ /run/docker.sock)"),
+            "{h:?}"
+        );
+        assert!(
+            grades(&HOST_SOCKET, &c).is_empty(),
+            "said once, as the engine socket"
+        );
+
+        // A parent directory, resolved or as configured.
+        for m in [
+            bind("/var/run", false),
+            bind("/run/", true),
+            resolved("/srv/link", "/run", HostPathKind::Directory),
+        ] {
+            c.mounts = vec![m];
+            let h = grades(&ENGINE_SOCKET, &c);
+            assert_eq!(h.len(), 1, "{:?}", c.mounts);
+            assert!(
+                h[0].1
+                    .contains("reaches the engine socket /run/docker.sock as /mnt/docker.sock"),
+                "{h:?}"
+            );
+        }
+        // `/` reaches it too; `/var` does not (its `run` is an absolute
+        // symlink, resolved inside the container).
+        c.mounts = vec![bind("/", false)];
+        assert!(
+            grades(&ENGINE_SOCKET, &c)[0]
+                .1
+                .contains("as /mnt/run/docker.sock")
+        );
+        c.mounts = vec![bind("/var", false)];
+        assert!(grades(&ENGINE_SOCKET, &c).is_empty());
+        // A plain file that happens to sit in /run is not a directory.
+        c.mounts = vec![resolved("/run/app.pid", "/run/app.pid", HostPathKind::File)];
+        assert!(grades(&ENGINE_SOCKET, &c).is_empty());
+    }
+
+    #[test]
+    fn the_connected_engines_own_socket_counts_whatever_its_name() {
+        let mut c = hardened();
+        c.mounts = vec![bind("/srv/engine/api", true)];
+        let mut inv = inventory_with(vec![c.clone()], vec![]);
+        inv.engine.endpoint = "unix:///srv/engine/api".into();
+        let h = run_container_in(&ENGINE_SOCKET, &c, &inv, &crate::policy::Policy::default());
+        assert_eq!(h.len(), 1);
+    }
+
+    #[test]
+    fn host_sockets() {
+        let mut c = hardened();
+        c.mounts = vec![
+            bind("/run/dbus/system_bus_socket", false),
+            resolved("/srv/x/thing", "/srv/x/thing", HostPathKind::Socket),
+            bind("/tmp/app.sock", true),
+            resolved("/srv/app", "/srv/app", HostPathKind::Directory),
+        ];
+        let h = grades(&HOST_SOCKET, &c);
+        assert_eq!(h.len(), 3, "{h:?}");
+        assert_eq!(h[0].0, Some(Severity::High));
+        assert!(h[0].1.contains("runs as root"));
+        assert_eq!(h[1].0, Some(Severity::Medium));
+        // A socket is not also a "sensitive directory".
+        assert!(
+            grades(&SENSITIVE_MOUNT_EXTRA, &c).is_empty(),
+            "{:?}",
+            grades(&SENSITIVE_MOUNT_EXTRA, &c)
+        );
+    }
+
+    #[test]
+    fn a_symlink_to_a_system_directory_is_that_directory() {
+        let mut c = hardened();
+        c.mounts = vec![resolved("/srv/innocent", "/etc", HostPathKind::Directory)];
+        c.mounts[0].read_write = true;
+        let h = grades(&SENSITIVE_MOUNT, &c);
+        assert_eq!(h[0].0, Some(Severity::Critical));
+        assert!(h[0].1.contains("/srv/innocent (→ /etc) mounted read-write"));
     }
 
     #[test]
@@ -303,6 +712,7 @@ mod tests {
         assert_eq!(run_container(&ENGINE_SOCKET, &c).len(), 1);
         // The socket is not reported again as a /var/run path.
         assert!(run_container(&SENSITIVE_MOUNT_EXTRA, &c).is_empty());
+        assert!(run_container(&HOST_SOCKET, &c).is_empty());
         let mut m = bind("/run/user/1000/podman/podman.sock", true);
         m.destination = "/var/run/docker.sock".into();
         c.mounts = vec![m];
@@ -326,6 +736,12 @@ mod tests {
         assert!(ev[0].starts_with("home directory /home/alice"));
         assert!(ev[1].starts_with("SSH directory"));
         assert!(ev[2].starts_with("runtime state directory /run mounted read-write"));
+        assert_eq!(hits[0].severity, Some(Severity::Medium), "home, read-only");
+        assert_eq!(
+            hits[1].severity,
+            Some(Severity::High),
+            "keys, even read-only"
+        );
     }
 
     #[test]

@@ -61,7 +61,7 @@ pub const HOST_IPC: Rule = Rule {
 pub const HOST_UTS: Rule = Rule {
     id: "container.host-uts",
     title: "Shares the host's UTS namespace",
-    severity: Severity::Medium,
+    severity: Severity::Low,
     family: Family::Namespaces,
     cis: Some("5.21"),
     seed: SeedRule::LeastPrivilege,
@@ -100,11 +100,16 @@ pub const HOST_USERNS: Rule = Rule {
         compose: "remove userns_mode: host",
     },
     references: &[CIS, "https://docs.docker.com/engine/security/userns-remap/"],
-    check: Check::Container(|_, c| {
-        if c.userns_mode == "host" {
+    check: Check::Container(|ctx, c| {
+        if c.userns_mode != "host" {
+            vec![]
+        } else if ctx.inventory.engine.security.userns {
             vec![Hit::new("HostConfig.UsernsMode is host")]
         } else {
-            vec![]
+            vec![Hit::graded(
+                Severity::Low,
+                "HostConfig.UsernsMode is host (no effect today: the engine does not remap user namespaces)",
+            )]
         }
     }),
 };
@@ -144,6 +149,80 @@ pub const JOINS_NAMESPACE: Rule = Rule {
     }),
 };
 
+pub const CGROUPNS_HOST: Rule = Rule {
+    id: "container.cgroupns-host",
+    title: "Shares the host's cgroup namespace",
+    severity: Severity::Low,
+    family: Family::Namespaces,
+    cis: None,
+    seed: SeedRule::LeastPrivilege,
+    why: "With --cgroupns host the container sees the host's whole cgroup tree in \
+          /proc/self/cgroup and /sys/fs/cgroup: names and limits of every other container and \
+          host service, and the paths a cgroup-based escape needs. Judged on cgroup v2 only, \
+          where private is the default; on v1, host is the engine's default.",
+    attack: "Map the host's services and containers from the cgroup tree; combined with a \
+             writable cgroup mount (SYS_ADMIN), target the host's root cgroup.",
+    fix: Fix {
+        summary: "Use a private cgroup namespace (the default on cgroup v2).",
+        run: "--cgroupns private",
+        compose: "cgroup: private",
+    },
+    references: &["https://docs.docker.com/reference/cli/docker/container/run/#cgroupns"],
+    check: Check::Container(|ctx, c| {
+        // On cgroup v1 `host` is the engine's default, not the container's
+        // choice, and a private namespace hides little there.
+        if c.cgroupns_mode == "host" && ctx.inventory.engine.cgroup_version != "1" {
+            vec![Hit::new("HostConfig.CgroupnsMode is host")]
+        } else {
+            vec![]
+        }
+    }),
+};
+
+/// Kernel parameters that reach beyond the container's own namespaces
+/// or loosen a protection.
+fn sysctl_grade(key: &str) -> Severity {
+    if key.starts_with("kernel.")
+        || key == "net.ipv4.ip_unprivileged_port_start"
+        || key.starts_with("net.ipv4.conf.all.")
+        || key.ends_with(".route_localnet")
+    {
+        Severity::Medium
+    } else {
+        Severity::Low
+    }
+}
+
+pub const SYSCTLS: Rule = Rule {
+    id: "container.sysctls",
+    title: "Kernel parameters changed for the container",
+    severity: Severity::Low,
+    family: Family::Namespaces,
+    cis: None,
+    seed: SeedRule::NetworkIsolation,
+    why: "--sysctl changes kernel parameters in the container's namespaces. Most net.* ones are \
+          harmless, but some loosen a protection (route_localnet lets traffic reach services \
+          bound to 127.0.0.1, ip_unprivileged_port_start lets any user bind low ports) and \
+          kernel.* (IPC) ones change limits shared with whatever joins that namespace.",
+    attack: "With route_localnet=1 a neighbour on the bridge reaches admin interfaces bound to \
+             the container's loopback.",
+    fix: Fix {
+        summary: "Set only the parameters the workload needs, and prefer the engine's defaults.",
+        run: "remove --sysctl <key>=<value>",
+        compose: "remove the key from sysctls:",
+    },
+    references: &[
+        "https://docs.docker.com/reference/cli/docker/container/run/#sysctl",
+        "https://www.kernel.org/doc/Documentation/networking/ip-sysctl.txt",
+    ],
+    check: Check::Container(|_, c| {
+        c.sysctls
+            .iter()
+            .map(|(k, v)| Hit::graded(sysctl_grade(k), format!("HostConfig.Sysctls sets {k}={v}")))
+            .collect()
+    }),
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -175,5 +254,46 @@ mod tests {
                 .evidence
                 .contains("NetworkMode joins container abc123")
         );
+    }
+
+    #[test]
+    fn cgroupns_sysctls_and_userns_opt_out() {
+        let mut c = hardened();
+        assert!(run_container(&CGROUPNS_HOST, &c).is_empty());
+        c.cgroupns_mode = "host".into();
+        assert_eq!(run_container(&CGROUPNS_HOST, &c).len(), 1);
+        c.cgroupns_mode = "private".into();
+        assert!(run_container(&CGROUPNS_HOST, &c).is_empty());
+
+        c.sysctls.insert("net.ipv4.ip_forward".into(), "1".into());
+        c.sysctls
+            .insert("net.ipv4.conf.eth0.route_localnet".into(), "1".into());
+        c.sysctls.insert("kernel.shmmax".into(), "1".into());
+        let sev: Vec<_> = run_container(&SYSCTLS, &c)
+            .into_iter()
+            .map(|h| h.severity)
+            .collect();
+        assert_eq!(
+            sev,
+            vec![
+                Some(Severity::Medium),
+                Some(Severity::Medium),
+                Some(Severity::Low)
+            ]
+        );
+
+        c.userns_mode = "host".into();
+        let mut inv = inventory_with(vec![c.clone()], vec![]);
+        inv.engine.security.userns = false;
+        let p = crate::policy::Policy::default();
+        let h = run_container_in(&HOST_USERNS, &c, &inv, &p);
+        assert_eq!(
+            h[0].severity,
+            Some(Severity::Low),
+            "no remapping: no effect today"
+        );
+        inv.engine.security.userns = true;
+        let h = run_container_in(&HOST_USERNS, &c, &inv, &crate::policy::Policy::default());
+        assert_eq!(h[0].severity, None);
     }
 }

@@ -18,7 +18,9 @@ pub const ROOT_USER: Rule = Rule {
     cis: Some("4.1"),
     seed: SeedRule::LeastPrivilege,
     why: "Root in the container is root on the host's kernel: uid 0 is the same uid 0 unless user \
-          namespaces remap it. Any escape, mounted path or kernel bug is reached with full privileges.",
+          namespaces remap it. Any escape, mounted path or kernel bug is reached with full \
+          privileges. On a rootless engine, or with user-namespace remapping, root in the \
+          container is an unprivileged user on the host: then it is only hygiene (low).",
     attack: "An attacker who gets code execution in the app can write to every file in the image, \
              install tools, read mounted host files as root and use root-only kernel interfaces \
              as the first step of a breakout.",
@@ -31,16 +33,21 @@ pub const ROOT_USER: Rule = Rule {
         CIS,
         "https://docs.docker.com/engine/reference/builder/#user",
     ],
-    check: Check::Container(|_, c| {
-        if is_root_user(&c.user) {
-            let shown = if c.user.is_empty() {
-                "unset (defaults to root)"
-            } else {
-                c.user.as_str()
-            };
-            vec![Hit::new(format!("Config.User is {shown}"))]
+    check: Check::Container(|ctx, c| {
+        if !is_root_user(&c.user) {
+            return vec![];
+        }
+        let shown = if c.user.is_empty() {
+            "unset (defaults to root)"
         } else {
-            vec![]
+            c.user.as_str()
+        };
+        match super::contained_root(ctx, c) {
+            Some(why) => vec![Hit::graded(
+                Severity::Low,
+                format!("Config.User is {shown}; {why}"),
+            )],
+            None => vec![Hit::new(format!("Config.User is {shown}"))],
         }
     }),
 };
@@ -54,7 +61,8 @@ pub const PRIVILEGED: Rule = Rule {
     seed: SeedRule::LeastPrivilege,
     why: "--privileged gives every capability, every host device, and turns off seccomp, AppArmor \
           and SELinux confinement. The container boundary is gone; this holds for a created \
-          container too, the moment anyone starts it.",
+          container too, the moment anyone starts it. On a rootless engine it is high, not \
+          critical: the boundary left is your own user's.",
     attack: "Mount the host's disk from /dev (e.g. mount /dev/sda1 /mnt), load a kernel module, or \
              write to /sys to run a program on the host as root: a one-line escape.",
     fix: Fix {
@@ -66,14 +74,23 @@ pub const PRIVILEGED: Rule = Rule {
         CIS,
         "https://docs.docker.com/engine/containers/run/#runtime-privilege-and-linux-capabilities",
     ],
-    check: Check::Container(|_, c| {
-        if c.privileged {
-            vec![Hit::new(format!(
-                "HostConfig.Privileged is true (state: {})",
-                c.state.as_str()
-            ))]
+    check: Check::Container(|ctx, c| {
+        if !c.privileged {
+            return vec![];
+        }
+        let evidence = format!(
+            "HostConfig.Privileged is true (state: {})",
+            c.state.as_str()
+        );
+        if ctx.inventory.engine.security.rootless {
+            vec![Hit::graded(
+                Severity::High,
+                format!(
+                    "{evidence}; rootless engine: every capability of your own user, not of the host's root"
+                ),
+            )]
         } else {
-            vec![]
+            vec![Hit::new(evidence)]
         }
     }),
 };
@@ -96,16 +113,21 @@ pub const DEFAULT_CAPS: &[&str] = &[
     "SYS_CHROOT",
 ];
 
-/// Capabilities that are close to root on the host.
-pub const DANGEROUS_CAPS: &[&str] = &[
-    "ALL",
-    "SYS_ADMIN",
-    "SYS_MODULE",
-    "SYS_PTRACE",
-    "DAC_READ_SEARCH",
-    "NET_ADMIN",
-    "SYS_RAWIO",
-];
+/// What one added capability gives an attacker, by the severity scale of
+/// `docs/rules.md`.
+pub fn cap_grade(cap: &str, host_network: bool) -> Severity {
+    match cap {
+        // Load a kernel module, or every capability at once: the host, now.
+        "ALL" | "SYS_MODULE" => Severity::Critical,
+        // One more step to the host (release_agent, open_by_handle_at,
+        // ptrace of a host process, raw I/O, BPF programs).
+        "SYS_ADMIN" | "SYS_PTRACE" | "DAC_READ_SEARCH" | "SYS_RAWIO" | "BPF" | "PERFMON"
+        | "SYS_BOOT" | "MAC_ADMIN" | "MAC_OVERRIDE" => Severity::High,
+        // In the host's network namespace NET_ADMIN rewires the host itself.
+        "NET_ADMIN" if host_network => Severity::High,
+        _ => Severity::Medium,
+    }
+}
 
 /// `CAP_SYS_ADMIN`, `sys_admin` → `SYS_ADMIN`.
 pub fn normalise_cap(cap: &str) -> String {
@@ -122,7 +144,9 @@ pub const CAP_ADD: Rule = Rule {
     seed: SeedRule::LeastPrivilege,
     why: "Each Linux capability is a slice of root. Docker already grants a default set; extra \
           ones such as SYS_ADMIN, SYS_MODULE or SYS_PTRACE give kernel interfaces that lead \
-          straight out of the container.",
+          straight out of the container. Graded per capability: ALL and SYS_MODULE are \
+          critical; SYS_ADMIN, SYS_PTRACE, DAC_READ_SEARCH, SYS_RAWIO, BPF, PERFMON, SYS_BOOT, \
+          MAC_ADMIN/OVERRIDE (and NET_ADMIN on the host network) high; the rest medium.",
     attack: "With SYS_ADMIN an attacker mounts filesystems and abuses cgroup release_agent to run \
              commands on the host; SYS_PTRACE lets them inject into other processes; SYS_MODULE \
              loads a kernel rootkit; NET_ADMIN rewires the network to sniff or redirect traffic.",
@@ -136,22 +160,17 @@ pub const CAP_ADD: Rule = Rule {
         "https://man7.org/linux/man-pages/man7/capabilities.7.html",
     ],
     check: Check::Container(|_, c| {
+        let host_network = c.network_mode == "host";
         let mut hits = Vec::new();
         for cap in &c.cap_add {
             let cap = normalise_cap(cap);
-            let dangerous = DANGEROUS_CAPS.contains(&cap.as_str());
             // A default capability is granted anyway (re-adding one after
             // --cap-drop ALL is the recommended pattern): not an escalation.
-            if !dangerous && DEFAULT_CAPS.contains(&cap.as_str()) {
+            if DEFAULT_CAPS.contains(&cap.as_str()) {
                 continue;
             }
-            let sev = if dangerous {
-                Severity::High
-            } else {
-                Severity::Medium
-            };
             hits.push(Hit::graded(
-                sev,
+                cap_grade(&cap, host_network),
                 format!("HostConfig.CapAdd includes {cap}"),
             ));
         }
@@ -312,7 +331,10 @@ pub const HOST_DEVICES: Rule = Rule {
     cis: Some("5.18"),
     seed: SeedRule::LeastPrivilege,
     why: "A mapped device node gives the container direct access to host hardware: disks, \
-          terminals, GPUs, memory.",
+          terminals, GPUs, memory. Graded by the device: a disk, /dev/mem, /dev/kmem or \
+          /dev/port with write access is critical (the host's data beneath every permission \
+          check), read access to them high; /dev/kvm, /dev/fuse, /dev/net/tun, sound and GPU \
+          nodes medium; any other device high.",
     attack: "With a block device the attacker reads or rewrites the host filesystem beneath the \
              kernel's permission checks; with /dev/mem or /dev/kmem, host memory.",
     fix: Fix {
@@ -325,12 +347,158 @@ pub const HOST_DEVICES: Rule = Rule {
         c.devices
             .iter()
             .map(|d| {
-                Hit::new(format!(
-                    "device {} mapped to {} ({})",
-                    d.host_path, d.container_path, d.permissions
-                ))
+                Hit::graded(
+                    device_grade(&d.host_path, &d.permissions),
+                    format!(
+                        "device {} mapped to {} ({})",
+                        d.host_path, d.container_path, d.permissions
+                    ),
+                )
             })
             .collect()
+    }),
+};
+
+/// Disks and memory: raw access beneath every permission check.
+fn is_raw_storage_or_memory(path: &str) -> bool {
+    let name = path.strip_prefix("/dev/").unwrap_or(path);
+    matches!(name, "mem" | "kmem" | "port")
+        || [
+            "sd", "hd", "vd", "xvd", "nvme", "mmcblk", "dm-", "md", "loop", "mapper/", "disk/",
+        ]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+pub fn device_grade(path: &str, permissions: &str) -> Severity {
+    let name = path.strip_prefix("/dev/").unwrap_or(path);
+    if is_raw_storage_or_memory(path) {
+        // Docker's default permissions are `rwm`.
+        if permissions.is_empty() || permissions.contains('w') {
+            Severity::Critical
+        } else {
+            Severity::High
+        }
+    } else if matches!(name, "kvm" | "fuse" | "net/tun")
+        || ["snd", "dri/", "nvidia", "video", "bus/usb"]
+            .iter()
+            .any(|p| name.starts_with(p))
+    {
+        Severity::Medium
+    } else {
+        Severity::High
+    }
+}
+
+pub const DEVICE_CGROUP_RULE: Rule = Rule {
+    id: "container.device-cgroup-rule",
+    title: "Device access allowed by a cgroup rule",
+    severity: Severity::High,
+    family: Family::Privileges,
+    cis: None,
+    seed: SeedRule::LeastPrivilege,
+    why: "--device-cgroup-rule opens the device cgroup for whole classes of devices, including \
+          ones created later. Docker's default capabilities include MKNOD, so a container may \
+          create the node itself: `b *:* rwm` is every host disk, read-write. Graded: block or \
+          all devices with write or mknod access critical, character devices high, read-only \
+          rules medium.",
+    attack: "`mknod /dev/sda b 8 0 && mount /dev/sda /mnt` inside the container, then edit the \
+             host's files beneath it.",
+    fix: Fix {
+        summary: "Map the one device the workload needs with --device instead of opening a class of devices.",
+        run: "remove --device-cgroup-rule (use --device /dev/x:/dev/x:r)",
+        compose: "remove device_cgroup_rules:",
+    },
+    references: &[
+        "https://docs.docker.com/reference/cli/docker/container/run/#device-cgroup-rule",
+        "https://www.kernel.org/doc/Documentation/cgroup-v1/devices.txt",
+    ],
+    check: Check::Container(|_, c| {
+        c.device_cgroup_rules
+            .iter()
+            .map(|rule| {
+                let mut parts = rule.split_whitespace();
+                let kind = parts.next().unwrap_or("");
+                let _numbers = parts.next();
+                let access = parts.next().unwrap_or("");
+                let writes = access.contains('w') || access.contains('m');
+                let sev = match (kind, writes) {
+                    ("a" | "b", true) => Severity::Critical,
+                    ("c", true) => Severity::High,
+                    _ => Severity::Medium,
+                };
+                Hit::graded(
+                    sev,
+                    format!("HostConfig.DeviceCgroupRules includes '{rule}'"),
+                )
+            })
+            .collect()
+    }),
+};
+
+pub const GPU_ACCESS: Rule = Rule {
+    id: "container.device-requests",
+    title: "Host GPUs or other devices requested from a driver",
+    severity: Severity::Low,
+    family: Family::Privileges,
+    cis: None,
+    seed: SeedRule::LeastPrivilege,
+    why: "--gpus (DeviceRequests) hands the container device nodes and driver libraries of the \
+          host. Often what the workload is for; still, a GPU driver is a large kernel attack \
+          surface and GPU memory is shared with other users.",
+    attack: "Exploit a bug in the GPU kernel driver through its ioctl interface, or read what \
+             other workloads left in GPU memory.",
+    fix: Fix {
+        summary: "Request only the devices the workload needs, by id, and only for workloads that need them.",
+        run: "--gpus device=0 (instead of --gpus all)",
+        compose: "deploy.resources.reservations.devices: [{ driver: nvidia, device_ids: [\"0\"], capabilities: [gpu] }]",
+    },
+    references: &["https://docs.docker.com/engine/containers/resource_constraints/#gpu"],
+    check: Check::Container(|_, c| {
+        c.device_requests
+            .iter()
+            .map(|d| Hit::new(format!("HostConfig.DeviceRequests: {d}")))
+            .collect()
+    }),
+};
+
+pub const UNMASKED_PATHS: Rule = Rule {
+    id: "container.unmasked-paths",
+    title: "Kernel interfaces in /proc and /sys not masked",
+    severity: Severity::High,
+    family: Family::Privileges,
+    cis: None,
+    seed: SeedRule::LeastPrivilege,
+    why: "The engine normally hides /proc/kcore, /proc/keys, /proc/timer_list, /sys/firmware … \
+          and makes /proc/sys, /proc/sysrq-trigger and /proc/irq read-only. \
+          `--security-opt systempaths=unconfined` (empty MaskedPaths or ReadonlyPaths) turns \
+          that off: host kernel memory layout, other processes' keys and host-wide kernel \
+          switches become reachable.",
+    attack: "Read /proc/kcore or /proc/kallsyms to defeat KASLR for a kernel exploit; write \
+             /proc/sysrq-trigger to crash or reboot the host.",
+    fix: Fix {
+        summary: "Remove systempaths=unconfined.",
+        run: "remove --security-opt systempaths=unconfined",
+        compose: "remove systempaths=unconfined from security_opt:",
+    },
+    references: &[
+        "https://docs.docker.com/reference/cli/docker/container/run/#security-opt",
+        "https://github.com/moby/moby/blob/master/oci/defaults.go",
+    ],
+    check: Check::Container(|_, c| {
+        // A privileged container has neither list by design; it is
+        // reported as privileged.
+        if c.privileged {
+            return vec![];
+        }
+        let mut hits = Vec::new();
+        if c.masked_paths.as_ref().is_some_and(Vec::is_empty) {
+            hits.push(Hit::new("HostConfig.MaskedPaths is empty"));
+        }
+        if c.readonly_paths.as_ref().is_some_and(Vec::is_empty) {
+            hits.push(Hit::new("HostConfig.ReadonlyPaths is empty"));
+        }
+        hits
     }),
 };
 
@@ -433,7 +601,7 @@ mod tests {
                 ),
                 (
                     "HostConfig.CapAdd includes NET_ADMIN".into(),
-                    Some(Severity::High)
+                    Some(Severity::Medium)
                 ),
                 (
                     "HostConfig.CapAdd includes AUDIT_CONTROL".into(),
@@ -449,6 +617,13 @@ mod tests {
         c.cap_add = vec!["NET_BIND_SERVICE".into()];
         assert!(run_container(&CAP_ADD, &c).is_empty());
         c.cap_add = vec!["ALL".into()];
+        assert_eq!(
+            run_container(&CAP_ADD, &c)[0].severity,
+            Some(Severity::Critical)
+        );
+        // NET_ADMIN rewires the host itself on the host network.
+        c.cap_add = vec!["NET_ADMIN".into()];
+        c.network_mode = "host".into();
         assert_eq!(
             run_container(&CAP_ADD, &c)[0].severity,
             Some(Severity::High)
@@ -551,5 +726,119 @@ mod tests {
         assert_eq!(run_container(&SSHD, &c).len(), 1);
         c.processes = None;
         assert!(run_container(&SSHD, &c).is_empty());
+    }
+
+    fn rootful(inv: &mut crate::model::Inventory) {
+        inv.engine.security.rootless = false;
+        inv.engine.security.userns = false;
+    }
+
+    #[test]
+    fn root_means_what_the_engine_makes_it() {
+        let mut c = hardened();
+        c.user = String::new();
+        // The test engine is rootless.
+        let h = run_container(&ROOT_USER, &c);
+        assert_eq!(h[0].severity, Some(Severity::Low));
+        assert!(h[0].evidence.contains("your own user"), "{h:?}");
+        let mut inv = inventory_with(vec![c.clone()], vec![]);
+        rootful(&mut inv);
+        let p = crate::policy::Policy::default();
+        assert_eq!(run_container_in(&ROOT_USER, &c, &inv, &p)[0].severity, None);
+        // userns-remap protects, unless the container opts out.
+        inv.engine.security.userns = true;
+        assert_eq!(
+            run_container_in(&ROOT_USER, &c, &inv, &p)[0].severity,
+            Some(Severity::Low)
+        );
+        c.userns_mode = "host".into();
+        assert_eq!(run_container_in(&ROOT_USER, &c, &inv, &p)[0].severity, None);
+    }
+
+    #[test]
+    fn privileged_is_critical_unless_rootless() {
+        let mut c = hardened();
+        c.privileged = true;
+        assert_eq!(
+            run_container(&PRIVILEGED, &c)[0].severity,
+            Some(Severity::High)
+        );
+        let mut inv = inventory_with(vec![c.clone()], vec![]);
+        rootful(&mut inv);
+        let h = run_container_in(&PRIVILEGED, &c, &inv, &crate::policy::Policy::default());
+        assert_eq!(h[0].severity, None, "the rule's own: critical");
+        assert_eq!(PRIVILEGED.severity, Severity::Critical);
+    }
+
+    #[test]
+    fn devices_graded_by_what_they_reach() {
+        use Severity::*;
+        for (path, perms, want) in [
+            ("/dev/sda", "rwm", Critical),
+            ("/dev/nvme0n1", "", Critical),
+            ("/dev/mem", "rw", Critical),
+            ("/dev/sda", "r", High),
+            ("/dev/kvm", "rwm", Medium),
+            ("/dev/net/tun", "rwm", Medium),
+            ("/dev/dri/renderD128", "rw", Medium),
+            ("/dev/ttyUSB0", "rwm", High),
+        ] {
+            assert_eq!(device_grade(path, perms), want, "{path} {perms}");
+        }
+        let mut c = hardened();
+        c.devices = vec![crate::model::Device {
+            host_path: "/dev/sda".into(),
+            container_path: "/dev/xvda".into(),
+            permissions: "rwm".into(),
+        }];
+        let h = run_container(&HOST_DEVICES, &c);
+        assert_eq!(h[0].severity, Some(Critical));
+        assert_eq!(h[0].evidence, "device /dev/sda mapped to /dev/xvda (rwm)");
+    }
+
+    #[test]
+    fn device_cgroup_rules() {
+        let mut c = hardened();
+        c.device_cgroup_rules = vec!["b *:* rwm".into(), "c 189:* rmw".into(), "c 1:3 r".into()];
+        let sev: Vec<_> = run_container(&DEVICE_CGROUP_RULE, &c)
+            .into_iter()
+            .map(|h| h.severity)
+            .collect();
+        assert_eq!(
+            sev,
+            vec![
+                Some(Severity::Critical),
+                Some(Severity::High),
+                Some(Severity::Medium)
+            ]
+        );
+        c.device_cgroup_rules.clear();
+        assert!(run_container(&DEVICE_CGROUP_RULE, &c).is_empty());
+    }
+
+    #[test]
+    fn gpus_and_unmasked_paths() {
+        let mut c = hardened();
+        assert!(run_container(&GPU_ACCESS, &c).is_empty());
+        c.device_requests = vec!["all devices of driver nvidia (gpu)".into()];
+        assert!(
+            run_container(&GPU_ACCESS, &c)[0]
+                .evidence
+                .contains("all devices")
+        );
+
+        // Not reported (Podman's compatible API): not a finding.
+        assert!(run_container(&UNMASKED_PATHS, &c).is_empty());
+        c.masked_paths = Some(vec!["/proc/kcore".into()]);
+        c.readonly_paths = Some(vec!["/proc/sys".into()]);
+        assert!(run_container(&UNMASKED_PATHS, &c).is_empty());
+        c.masked_paths = Some(vec![]);
+        c.readonly_paths = Some(vec![]);
+        assert_eq!(run_container(&UNMASKED_PATHS, &c).len(), 2);
+        c.privileged = true;
+        assert!(
+            run_container(&UNMASKED_PATHS, &c).is_empty(),
+            "said once, as privileged"
+        );
     }
 }

@@ -66,7 +66,7 @@ pub const NO_CPU_LIMIT: Rule = Rule {
 pub const NO_PIDS_LIMIT: Rule = Rule {
     id: "container.no-pids-limit",
     title: "No PIDs limit",
-    severity: Severity::Low,
+    severity: Severity::Medium,
     family: Family::Resources,
     cis: Some("5.29"),
     seed: SeedRule::LeastPrivilege,
@@ -152,6 +152,138 @@ pub const CGROUP_PARENT: Rule = Rule {
     }),
 };
 
+pub const OOM_KILL_DISABLED: Rule = Rule {
+    id: "container.oom-kill-disabled",
+    title: "OOM killer disabled",
+    severity: Severity::Medium,
+    family: Family::Resources,
+    cis: None,
+    seed: SeedRule::LeastPrivilege,
+    why: "--oom-kill-disable keeps the kernel from killing the container's processes when \
+          memory runs out. Without a memory limit the host runs out instead: the kernel kills \
+          other processes, or the machine stalls. With a limit the container hangs at it \
+          rather than restarting.",
+    attack: "Allocate memory until the host swaps to a halt or the kernel kills the services \
+             around it: a denial of service of the whole machine from one container.",
+    fix: Fix {
+        summary: "Leave the OOM killer on, and set a memory limit.",
+        run: "remove --oom-kill-disable; add --memory 512m",
+        compose: "remove oom_kill_disable:; add mem_limit: 512m",
+    },
+    references: &[
+        "https://docs.docker.com/engine/containers/resource_constraints/#understand-the-risks-of-running-out-of-memory",
+    ],
+    check: Check::Container(|_, c| {
+        if !c.oom_kill_disable {
+            vec![]
+        } else if c.limits.memory_bytes == 0 {
+            vec![Hit::new(
+                "HostConfig.OomKillDisable is true and there is no memory limit",
+            )]
+        } else {
+            vec![Hit::graded(
+                Severity::Low,
+                "HostConfig.OomKillDisable is true (a memory limit is set)",
+            )]
+        }
+    }),
+};
+
+pub const OOM_SCORE_ADJ: Rule = Rule {
+    id: "container.oom-score-adj",
+    title: "Protected from the OOM killer at the host's expense",
+    severity: Severity::Low,
+    family: Family::Resources,
+    cis: None,
+    seed: SeedRule::LeastPrivilege,
+    why: "A negative --oom-score-adj tells the kernel to kill other processes first when the \
+          host runs out of memory: the host's own services go before this container.",
+    attack: "A leaking or hostile container keeps growing while the kernel kills the host's \
+             sshd, databases or the engine.",
+    fix: Fix {
+        summary: "Leave OomScoreAdj at 0 (or raise it) and rely on a memory limit.",
+        run: "remove --oom-score-adj",
+        compose: "remove oom_score_adj:",
+    },
+    references: &["https://docs.docker.com/reference/cli/docker/container/run/"],
+    check: Check::Container(|_, c| {
+        if c.oom_score_adj >= 0 {
+            return vec![];
+        }
+        let sev = if c.oom_score_adj <= -500 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        vec![Hit::graded(
+            sev,
+            format!("HostConfig.OomScoreAdj is {}", c.oom_score_adj),
+        )]
+    }),
+};
+
+/// Limits whose raise matters for the host: open files, processes, locked
+/// memory, core dumps (which copy process memory to disk).
+pub fn ulimit_grade(u: &crate::model::Ulimit) -> Option<Severity> {
+    let unlimited = u.hard < 0 || u.soft < 0;
+    match u.name.as_str() {
+        "nproc" | "memlock" | "nofile" if unlimited => Some(Severity::Medium),
+        "core" if u.hard != 0 => Some(Severity::Low),
+        "nproc" | "memlock" | "nofile" | "rtprio" | "sigpending" | "msgqueue" | "stack" => {
+            Some(Severity::Low)
+        }
+        _ => None,
+    }
+}
+
+pub const ULIMITS: Rule = Rule {
+    id: "container.ulimits",
+    title: "Default ulimits overridden",
+    severity: Severity::Low,
+    family: Family::Resources,
+    cis: Some("5.19"),
+    seed: SeedRule::LeastPrivilege,
+    why: "--ulimit replaces the engine's per-process limits. Raised or unlimited nofile, nproc \
+          or memlock let one container exhaust kernel resources shared with the host; core \
+          dumps write process memory, secrets included, to disk. Unlimited nofile, nproc or \
+          memlock is medium, other raises low.",
+    attack: "Open file descriptors or lock memory until the host's kernel tables are full; read \
+             a crashed process's secrets from its core file.",
+    fix: Fix {
+        summary: "Keep the engine's default ulimits unless the workload needs a specific raise.",
+        run: "remove --ulimit (or --ulimit nofile=1024:4096)",
+        compose: "ulimits: { nofile: { soft: 1024, hard: 4096 } }",
+    },
+    references: &[
+        "CIS Docker Benchmark v1.6.0",
+        "https://docs.docker.com/reference/cli/docker/container/run/#ulimit",
+    ],
+    check: Check::Container(|_, c| {
+        c.ulimits
+            .iter()
+            .filter_map(|u| {
+                let sev = ulimit_grade(u)?;
+                let show = |n: i64| {
+                    if n < 0 {
+                        "unlimited".to_string()
+                    } else {
+                        n.to_string()
+                    }
+                };
+                Some(Hit::graded(
+                    sev,
+                    format!(
+                        "HostConfig.Ulimits sets {} to {}:{}",
+                        u.name,
+                        show(u.soft),
+                        show(u.hard)
+                    ),
+                ))
+            })
+            .collect()
+    }),
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -201,6 +333,75 @@ mod tests {
         assert_eq!(
             run_container(&CGROUP_PARENT, &c)[0].evidence,
             "HostConfig.CgroupParent is /custom"
+        );
+    }
+
+    #[test]
+    fn oom_killer_and_score() {
+        let mut c = hardened();
+        assert!(run_container(&OOM_KILL_DISABLED, &c).is_empty());
+        c.oom_kill_disable = true;
+        assert_eq!(
+            run_container(&OOM_KILL_DISABLED, &c)[0].severity,
+            Some(Severity::Low)
+        );
+        c.limits.memory_bytes = 0;
+        assert_eq!(run_container(&OOM_KILL_DISABLED, &c)[0].severity, None);
+
+        assert!(run_container(&OOM_SCORE_ADJ, &c).is_empty());
+        c.oom_score_adj = 500;
+        assert!(
+            run_container(&OOM_SCORE_ADJ, &c).is_empty(),
+            "killed first: fine"
+        );
+        c.oom_score_adj = -100;
+        assert_eq!(
+            run_container(&OOM_SCORE_ADJ, &c)[0].severity,
+            Some(Severity::Low)
+        );
+        c.oom_score_adj = -1000;
+        let h = run_container(&OOM_SCORE_ADJ, &c);
+        assert_eq!(h[0].severity, Some(Severity::Medium));
+        assert_eq!(h[0].evidence, "HostConfig.OomScoreAdj is -1000");
+    }
+
+    #[test]
+    fn ulimits() {
+        use crate::model::Ulimit;
+        let u = |name: &str, soft, hard| Ulimit {
+            name: name.into(),
+            soft,
+            hard,
+        };
+        let mut c = hardened();
+        c.ulimits = vec![
+            u("nofile", -1, -1),
+            u("nproc", 4096, 8192),
+            u("core", 0, 0),
+            u("core", -1, -1),
+            u("cpu", 10, 10),
+        ];
+        let h = run_container(&ULIMITS, &c);
+        let got: Vec<_> = h
+            .iter()
+            .map(|h| (h.severity, h.evidence.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (
+                    Some(Severity::Medium),
+                    "HostConfig.Ulimits sets nofile to unlimited:unlimited"
+                ),
+                (
+                    Some(Severity::Low),
+                    "HostConfig.Ulimits sets nproc to 4096:8192"
+                ),
+                (
+                    Some(Severity::Low),
+                    "HostConfig.Ulimits sets core to unlimited:unlimited"
+                ),
+            ]
         );
     }
 }

@@ -1,21 +1,26 @@
 //! The per-container risk score, 0–100.
 //!
-//! Each active (not waived) finding is treated as an independent chance that
-//! the container is the way in, weighted by severity:
+//! The score's band is set by the worst active (not waived) finding, so the
+//! number alone says how bad the worst thing is; where it sits inside the
+//! band says how much else there is:
 //!
-//! | severity | weight |
+//! | worst finding | band |
 //! |---|---|
-//! | critical | 0.60 |
-//! | high     | 0.30 |
-//! | medium   | 0.12 |
-//! | low      | 0.04 |
-//! | info     | 0    |
+//! | critical | 75–100 |
+//! | high     | 50–74 |
+//! | medium   | 25–49 |
+//! | low      | 1–24 |
+//! | info or none | 0 |
 //!
-//! `score = round(100 × (1 − Π(1 − weight)))`
+//! Inside the band every active finding counts as an independent chance
+//! that the container is the way in, weighted by severity (critical 0.60,
+//! high 0.30, medium 0.12, low 0.04, info 0):
 //!
-//! So one critical finding alone scores 60, two score 84; a container with
-//! only a few low findings stays under 15; the score never exceeds 100 and
-//! every extra finding raises it a little. Waived findings do not count.
+//! `score = low + round((high − low) × (1 − Π(1 − weight)))`
+//!
+//! So the score never exceeds 100, never falls when a finding is added, and
+//! one critical finding always outranks any number of high ones. Waived
+//! findings do not count.
 
 use crate::model::{Finding, Severity};
 
@@ -29,13 +34,28 @@ pub fn weight(severity: Severity) -> f64 {
     }
 }
 
+/// The score range a worst finding of this severity puts a container in.
+pub fn band(severity: Severity) -> (u8, u8) {
+    match severity {
+        Severity::Critical => (75, 100),
+        Severity::High => (50, 74),
+        Severity::Medium => (25, 49),
+        Severity::Low => (1, 24),
+        Severity::Info => (0, 0),
+    }
+}
+
 pub fn risk_score<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> u8 {
-    let safe: f64 = findings
-        .into_iter()
-        .filter(|f| !f.is_waived())
-        .map(|f| 1.0 - weight(f.severity))
-        .product();
-    (100.0 * (1.0 - safe)).round().clamp(0.0, 100.0) as u8
+    let mut worst: Option<Severity> = None;
+    let mut safe = 1.0_f64;
+    for f in findings.into_iter().filter(|f| !f.is_waived()) {
+        safe *= 1.0 - weight(f.severity);
+        worst = Some(worst.map_or(f.severity, |w| w.max(f.severity)));
+    }
+    let Some(worst) = worst else { return 0 };
+    let (lo, hi) = band(worst);
+    let within = (f64::from(hi - lo) * (1.0 - safe)).round();
+    (f64::from(lo) + within).clamp(0.0, 100.0) as u8
 }
 
 #[cfg(test)]
@@ -57,12 +77,18 @@ mod tests {
     fn documented_values() {
         assert_eq!(risk_score(&[]), 0);
         assert_eq!(risk_score(&[f(Severity::Info)]), 0);
-        assert_eq!(risk_score(&[f(Severity::Critical)]), 60);
+        // 75 + round(25 × 0.60)
+        assert_eq!(risk_score(&[f(Severity::Critical)]), 90);
+        // 75 + round(25 × 0.84)
         assert_eq!(
             risk_score(&[f(Severity::Critical), f(Severity::Critical)]),
-            84
+            96
         );
-        assert_eq!(risk_score(&vec![f(Severity::Low); 3]), 12);
+        // 1 + round(23 × (1 − 0.96³))
+        assert_eq!(risk_score(&vec![f(Severity::Low); 3]), 4);
+        // Any number of high findings stays below one critical.
+        assert_eq!(risk_score(&vec![f(Severity::High); 50]), 74);
+        assert_eq!(risk_score(&[f(Severity::Medium)]), 28);
     }
 
     #[test]
@@ -86,6 +112,10 @@ mod tests {
             let after = risk_score(&list);
             proptest::prop_assert!(after <= 100);
             proptest::prop_assert!(after >= before);
+            // The band names the worst finding.
+            let worst = list.iter().map(|f| f.severity).max().unwrap_or(Severity::Info);
+            let (lo, hi) = band(worst);
+            proptest::prop_assert!((lo..=hi).contains(&after));
         }
     }
 }

@@ -325,6 +325,142 @@ pub const IMAGE_SECRET: Rule = Rule {
     }),
 };
 
+/// Where a command line carries a secret, as the redacted words around it
+/// (`--password <hidden>`, `postgres://app:<hidden>@db`): the flag or key is
+/// named, the value never.
+pub fn command_secrets(args: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for arg in redact_args(args) {
+        let words: Vec<&str> = arg.split_whitespace().collect();
+        for (i, w) in words.iter().enumerate() {
+            if !w.contains(HIDDEN) {
+                continue;
+            }
+            let spot = if *w == HIDDEN && i > 0 {
+                format!("{} {w}", words[i - 1])
+            } else {
+                (*w).to_string()
+            };
+            let spot = crate::model::text::visible(&spot);
+            let spot: String = spot.chars().take(120).collect();
+            if !out.contains(&spot) {
+                out.push(spot);
+            }
+        }
+    }
+    out
+}
+
+/// Labels whose key names a secret or whose value has a token's format.
+/// (Not "looks random": commit hashes and digests are routine label values.)
+fn label_secrets<'a>(
+    labels: impl Iterator<Item = (&'a String, &'a String)>,
+) -> impl Iterator<Item = (&'a str, &'static str)> {
+    labels.filter_map(|(k, v)| {
+        if v.is_empty() {
+            return None;
+        }
+        let reason = value_shape(v).or_else(|| key_reason(k))?;
+        Some((k.as_str(), reason))
+    })
+}
+
+/// Hits for one object's command line, healthcheck and labels.
+fn config_hits(
+    what: &str,
+    command: Option<&[String]>,
+    healthcheck: Option<&crate::model::Healthcheck>,
+    labels: &[(&String, &String)],
+) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    if let Some(cmd) = command {
+        for spot in command_secrets(cmd) {
+            hits.push(Hit::new(format!("{what} command line: {spot}")));
+        }
+    }
+    if let Some(h) = healthcheck {
+        for spot in command_secrets(&h.test) {
+            hits.push(Hit::new(format!("{what} healthcheck: {spot}")));
+        }
+    }
+    for (key, reason) in label_secrets(labels.iter().copied()) {
+        hits.push(Hit::new(format!(
+            "{what} label {key} ({reason}; value hidden)"
+        )));
+    }
+    hits
+}
+
+pub const CONTAINER_SECRET_CONFIG: Rule = Rule {
+    id: "container.secret-in-config",
+    title: "Secret in the command line, healthcheck or labels",
+    severity: Severity::High,
+    family: Family::Secrets,
+    cis: None,
+    seed: SeedRule::ApprovedImages,
+    why: "The command line, healthcheck and labels are stored in the container's configuration: \
+          `docker inspect`, `docker ps --no-trunc`, every process list on the host (`ps` shows \
+          the arguments) and every event stream show them to whoever asks.",
+    attack: "Read `ps aux` on the host or `docker inspect` through the API and log in to the \
+             database with the password passed as `--password`.",
+    fix: Fix {
+        summary: "Pass secrets as files (a secret or a read-only mount) and point the program at the file; keep labels for metadata only. Rotate the exposed value.",
+        run: "-v /path/secret:/run/secrets/db:ro (and --password-file /run/secrets/db)",
+        compose: "secrets: [db_password]",
+    },
+    references: &[
+        "https://docs.docker.com/engine/swarm/secrets/",
+        "https://docs.docker.com/compose/how-tos/use-secrets/",
+    ],
+    check: Check::Container(|ctx, c| {
+        // What it inherits unchanged from its image is reported on the image.
+        let image = ctx.index.image_by_id(&c.image_id);
+        let command = (image.map(|i| &i.command) != Some(&c.command)).then_some(&c.command[..]);
+        let healthcheck = c
+            .healthcheck
+            .as_ref()
+            .filter(|h| image.and_then(|i| i.healthcheck.as_ref()) != Some(*h));
+        let labels: Vec<(&String, &String)> = c
+            .labels
+            .iter()
+            .filter(|(k, v)| image.and_then(|i| i.labels.get(*k)) != Some(*v))
+            .collect();
+        config_hits("container", command, healthcheck, &labels)
+    }),
+};
+
+pub const IMAGE_SECRET_CONFIG: Rule = Rule {
+    id: "image.secret-in-config",
+    title: "Secret in the image's command, healthcheck or labels",
+    severity: Severity::High,
+    family: Family::Secrets,
+    cis: Some("4.10"),
+    seed: SeedRule::ApprovedImages,
+    why: "CMD, ENTRYPOINT, HEALTHCHECK and LABEL are part of the image's configuration: everyone \
+          who can pull the image reads them, and every container started from it shows them in \
+          its process list.",
+    attack: "`docker image inspect` on a pulled image, or `ps` on any host that runs it, reveals \
+             the credential.",
+    fix: Fix {
+        summary: "Remove the secret from the Dockerfile; read it at run time from a secret file. Rotate the exposed value.",
+        run: "docker build --secret id=…  (and a runtime secret file)",
+        compose: "secrets: [app_token]",
+    },
+    references: &[
+        "CIS Docker Benchmark v1.6.0",
+        "https://docs.docker.com/build/building/secrets/",
+    ],
+    check: Check::Image(|_, img| {
+        let labels: Vec<(&String, &String)> = img.labels.iter().collect();
+        config_hits(
+            "image",
+            Some(&img.command),
+            img.healthcheck.as_ref(),
+            &labels,
+        )
+    }),
+};
+
 /// What replaces a secret in a command line.
 pub const HIDDEN: &str = "<hidden>";
 
@@ -595,5 +731,61 @@ mod tests {
             hits[0].evidence,
             "build history layer 4 of 5 sets NPM_TOKEN (key names a secret; value hidden)"
         );
+    }
+
+    #[test]
+    fn command_line_healthcheck_and_labels_name_the_flag_never_the_value() {
+        let mut c = hardened();
+        c.command = vec![
+            "sh".into(),
+            "-c".into(),
+            "mysqld --password hunter2value && curl https://admin:s3cretpw@example.com".into(),
+        ];
+        c.healthcheck = Some(crate::model::Healthcheck {
+            test: vec![
+                "CMD".into(),
+                "check".into(),
+                "--token=ghp_0123456789abcdefghijABCDEFGHIJ012345".into(),
+            ],
+        });
+        c.labels.insert("DB_PASSWORD".into(), "hunter2value".into());
+        c.labels.insert(
+            "org.opencontainers.image.revision".into(),
+            "4f9c2d1e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d".into(),
+        );
+        let h = run_container(&CONTAINER_SECRET_CONFIG, &c);
+        let ev: Vec<&str> = h.iter().map(|h| h.evidence.as_str()).collect();
+        assert_eq!(
+            ev,
+            vec![
+                "container command line: --password <hidden>",
+                "container command line: https://admin:<hidden>@example.com",
+                "container healthcheck: --token=<hidden>",
+                "container label DB_PASSWORD (key names a secret; value hidden)",
+            ]
+        );
+        for e in &ev {
+            assert!(!e.contains("hunter2") && !e.contains("s3cret") && !e.contains("ghp_"));
+        }
+    }
+
+    #[test]
+    fn inherited_config_is_reported_on_the_image_only() {
+        let mut img = clean_image();
+        img.command = vec!["app".into(), "--api-key=abc123def456ghi789".into()];
+        img.labels.insert("API_TOKEN".into(), "x1y2z3".into());
+        let mut c = hardened();
+        c.command = img.command.clone();
+        c.labels = img.labels.clone();
+        let inv = inventory_with(vec![c.clone()], vec![img.clone()]);
+        let p = crate::policy::Policy::default();
+        assert!(run_container_in(&CONTAINER_SECRET_CONFIG, &c, &inv, &p).is_empty());
+        let h = run_image_in(&IMAGE_SECRET_CONFIG, &img, &inv, &p);
+        assert_eq!(h.len(), 2, "{h:?}");
+        assert!(
+            h[0].evidence
+                .starts_with("image command line: --api-key=<hidden>")
+        );
+        assert!(run_image(&IMAGE_SECRET_CONFIG, &clean_image()).is_empty());
     }
 }

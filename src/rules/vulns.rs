@@ -4,21 +4,16 @@
 //! (CIS 4.8).
 
 use super::{Check, Family, Fix, Hit, Rule};
-use crate::model::packages::{SpecialFiles, VulnState, Vulnerability};
+use crate::model::packages::{SpecialFiles, VulnState};
 use crate::model::{SeedRule, Severity};
 
 const CIS: &str = "CIS Docker Benchmark v1.6.0";
-
-/// The finding's evidence (one place: [`Vulnerability::describe`]).
-pub fn evidence(v: &Vulnerability) -> String {
-    v.describe()
-}
 
 fn hits(state: &VulnState) -> Vec<Hit> {
     state
         .vulnerabilities()
         .iter()
-        .map(|v| Hit::graded(v.severity, evidence(v)))
+        .map(|v| Hit::graded(v.severity, v.describe()))
         .collect()
 }
 
@@ -166,7 +161,7 @@ pub const SETUID_FILES: Rule = Rule {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::packages::{FixState, SpecialFile};
+    use crate::model::packages::{FixState, SpecialFile, Vulnerability};
     use crate::rules::testing::*;
 
     fn vuln(id: &str, state: FixState, sev: Severity) -> Vulnerability {
