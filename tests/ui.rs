@@ -184,7 +184,7 @@ fn selecting_a_row_shows_its_findings_with_evidence_and_fix() {
     h.get_by_label_contains("/var/run/docker.sock mounted at /var/run/docker.sock");
     assert!(h.get_all_by_label("Why it matters").count() >= 1);
     assert!(h.get_all_by_label("How an attacker uses it").count() >= 1);
-    h.get_by_label("remove -v /var/run/docker.sock:/var/run/docker.sock");
+    h.get_by_label("remove -v /var/run/docker.sock:/var/run/docker.sock (and -v /run:…)");
     h.get_by_label_contains("CIS 5.32");
     // Facts: env keys are listed, values never.
     h.get_by_label("Facts").click();
@@ -243,6 +243,60 @@ fn secret_values_never_reach_the_screen() {
         );
         assert!(h.query_by_label_contains("demoNotARealKey").is_none());
     }
+}
+
+/// Labels, the healthcheck and process command lines carry secrets too:
+/// the window names the key or flag, never the value.
+#[test]
+fn secrets_in_labels_healthchecks_and_processes_stay_hidden() {
+    let mut inventory = demo::inventory().unwrap();
+    let c = &mut inventory.containers[0];
+    c.name = "secretive".into();
+    c.labels
+        .insert("DB_PASSWORD".into(), "label-value-not-real".into());
+    c.healthcheck = Some(shipshape::model::Healthcheck {
+        test: vec![
+            "CMD-SHELL".into(),
+            "wget -q http://admin:health-value-not-real@localhost/".into(),
+        ],
+    });
+    c.processes = Some(vec![shipshape::model::Process {
+        user: "root".into(),
+        pid: "1".into(),
+        comm: "mysqld".into(),
+        command: "mysqld --password=process-value-not-real".into(),
+    }]);
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    let snap = Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    });
+    let (mut h, tx) = harness(Mode::Live);
+    tx.send(Event::Snapshot(snap)).unwrap();
+    h.run_steps(3);
+    h.get_by_label("secretive").click();
+    h.run_steps(3);
+    // The risk panel names where: the label's key and the URL's user.
+    h.get_by_label_contains("container label DB_PASSWORD");
+    h.get_by_label_contains("http://admin:<hidden>@localhost/");
+    for tab in ["Risk (", "Facts"] {
+        h.get_by_label_contains(tab).click();
+        h.run_steps(3);
+        for value in [
+            "label-value-not-real",
+            "health-value-not-real",
+            "process-value-not-real",
+        ] {
+            assert!(
+                h.query_by_label_contains(value).is_none(),
+                "{value} reached the {tab} tab"
+            );
+        }
+    }
+    h.get_by_label_contains("DB_PASSWORD=<hidden>");
+    h.get_by_label_contains("mysqld --password=<hidden>");
 }
 
 #[test]

@@ -83,6 +83,9 @@ pub enum Command {
         /// Print the full catalogue (why, attack, fix) as Markdown.
         #[arg(long)]
         markdown: bool,
+        /// Print the table of every engine field and how it is judged (Markdown).
+        #[arg(long, conflicts_with = "markdown")]
+        fields: bool,
     },
 }
 
@@ -212,8 +215,10 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     match cli.command {
         Some(Command::Scan(ref args)) => runtime.block_on(scan::run(&cli, args)),
         Some(Command::Watch(ref args)) => runtime.block_on(watch::run(&cli, args)),
-        Some(Command::Rules { markdown }) => {
-            if markdown {
+        Some(Command::Rules { markdown, fields }) => {
+            if fields {
+                print!("{}", crate::rules::fields::fields_markdown());
+            } else if markdown {
                 print!("{}", crate::rules::docs::catalogue_markdown());
             } else {
                 print!("{}", rules_table());

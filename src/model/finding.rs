@@ -115,6 +115,21 @@ impl SeverityCounts {
         self.total() == 0
     }
 
+    /// `1 critical, 4 medium, 6 low`: the non-zero counts, worst first
+    /// (`none` when empty).
+    pub fn summary(&self) -> String {
+        let parts: Vec<String> = self
+            .iter()
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        if parts.is_empty() {
+            "none".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+
     /// `(severity, count)`, worst first.
     pub fn iter(&self) -> impl Iterator<Item = (Severity, usize)> + '_ {
         Severity::ALL.into_iter().map(|s| (s, self.get(s)))

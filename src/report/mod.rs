@@ -317,12 +317,10 @@ fn safe_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     labels
         .iter()
         .map(|(k, v)| {
-            let shown = if rules::secrets::classify(k, v).is_some() {
-                "<hidden>".to_string()
-            } else {
-                v.clone()
-            };
-            (k.clone(), shown)
+            (
+                k.clone(),
+                rules::secrets::shown_label_value(k, v).to_string(),
+            )
         })
         .collect()
 }

@@ -11,6 +11,7 @@
 
 pub mod docs;
 pub mod engine;
+pub mod fields;
 pub mod health;
 pub mod images;
 pub mod mounts;

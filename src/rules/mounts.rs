@@ -214,7 +214,7 @@ fn system_path_grade(base: &str, exact: bool, rw: bool) -> Severity {
     use Severity::*;
     if !exact {
         return match (base, rw) {
-            ("/var/lib/docker", _) => High,
+            ("/var/lib/docker" | "/root", _) => High,
             (_, true) => High,
             (_, false) => Low,
         };
@@ -252,6 +252,23 @@ fn graded(ctx: &Ctx, sev: Severity, m: &Mount, what: &str) -> Hit {
     )
 }
 
+/// Files below a system directory that hold credentials: even read-only,
+/// they are high.
+const SECRET_PATHS: &[&str] = &[
+    "/etc/shadow",
+    "/etc/gshadow",
+    "/etc/sudoers",
+    "/etc/sudoers.d",
+    "/etc/ssh",
+    "/etc/kubernetes",
+    "/etc/docker",
+    "/etc/containers",
+];
+
+fn holds_credentials(path: &str) -> bool {
+    SECRET_PATHS.iter().any(|s| is_under(path, s)) || path.split('/').any(|part| part == ".ssh")
+}
+
 /// The CIS-sensitive base a bind falls under, and whether it is that path
 /// exactly.
 fn cis_base(m: &Mount) -> Option<(&'static str, bool)> {
@@ -266,6 +283,15 @@ fn cis_base(m: &Mount) -> Option<(&'static str, bool)> {
     None
 }
 
+fn sensitive_grade(m: &Mount) -> Option<Severity> {
+    let (base, exact) = cis_base(m)?;
+    let sev = system_path_grade(base, exact, m.read_write);
+    if !exact && host_paths(m).iter().any(|p| holds_credentials(p)) {
+        return Some(sev.max(Severity::High));
+    }
+    Some(sev)
+}
+
 pub const SENSITIVE_MOUNT: Rule = Rule {
     id: "container.sensitive-mount",
     title: "Sensitive host directory mounted",
@@ -277,8 +303,9 @@ pub const SENSITIVE_MOUNT: Rule = Rule {
           the engine's data dir) mounted into a container let it read host secrets and, if \
           writable, change the host itself. Graded by what it gives: the host's /, /etc, /root, \
           /proc, /usr, /lib, /sys or the engine's data read-write is critical; /, /etc, /root, \
-          /proc or the engine's data read-only is high; a single file or directory below a \
-          system path read-only (/etc/localtime) is low.",
+          /proc or the engine's data read-only is high, as is anything below /root and any \
+          credential file (/etc/shadow, /etc/ssh, .ssh); another file or directory below a \
+          system path is high read-write and low read-only (/etc/localtime).",
     attack: "Read-write: add a user to /etc/passwd, drop a cron job or a systemd unit, replace a \
              binary in /usr, set /proc/sys/kernel/core_pattern — code runs on the host. \
              Read-only: read /etc/shadow, SSH host keys, other containers' files under \
@@ -292,15 +319,7 @@ pub const SENSITIVE_MOUNT: Rule = Rule {
     check: Check::Container(|ctx, c| {
         binds(c)
             .filter(|m| !m.is_socket() && !host_paths(m).iter().any(|p| is_engine_socket(p)))
-            .filter_map(|m| {
-                let (base, exact) = cis_base(m)?;
-                Some(graded(
-                    ctx,
-                    system_path_grade(base, exact, m.read_write),
-                    m,
-                    "host path",
-                ))
-            })
+            .filter_map(|m| Some(graded(ctx, sensitive_grade(m)?, m, "host path")))
             .collect()
     }),
 };
@@ -575,6 +594,9 @@ mod tests {
             ("/dev", true, High),
             ("/boot", false, Medium),
             ("/etc/localtime", false, Low),
+            ("/root/.ssh", false, High),
+            ("/etc/shadow", false, High),
+            ("/etc/ssh/ssh_host_ed25519_key", false, High),
             ("/etc/cron.d", true, High),
             ("/sys/fs/cgroup", false, Low),
         ];

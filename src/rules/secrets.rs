@@ -461,6 +461,16 @@ pub const IMAGE_SECRET_CONFIG: Rule = Rule {
     }),
 };
 
+/// A label's value as it may be shown (window, reports): `<hidden>` when
+/// the pair looks like a secret.
+pub fn shown_label_value<'a>(key: &str, value: &'a str) -> &'a str {
+    if classify(key, value).is_some() {
+        HIDDEN
+    } else {
+        value
+    }
+}
+
 /// What replaces a secret in a command line.
 pub const HIDDEN: &str = "<hidden>";
 

@@ -410,10 +410,70 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
             row(
                 ui,
                 "Healthcheck",
-                c.healthcheck
-                    .as_ref()
-                    .map_or("none".into(), |h| h.test.join(" ")),
+                c.healthcheck.as_ref().map_or("none".into(), |h| {
+                    crate::rules::secrets::redact_args(&h.test).join(" ")
+                }),
             );
+            row(
+                ui,
+                "Logging",
+                match c.log.driver.as_str() {
+                    "" => "engine default".into(),
+                    d => {
+                        let opts: Vec<&str> = c.log.options.keys().map(String::as_str).collect();
+                        if opts.is_empty() {
+                            d.to_string()
+                        } else {
+                            format!("{d} ({})", opts.join(", "))
+                        }
+                    }
+                },
+            );
+            row(
+                ui,
+                "Kernel",
+                format!(
+                    "OOM killer {} · OOM score adj {} · cgroupns {} · runtime {}",
+                    if c.oom_kill_disable { "off" } else { "on" },
+                    c.oom_score_adj,
+                    or_default(&c.cgroupns_mode, "default"),
+                    or_default(&c.runtime, "default")
+                ),
+            );
+            if !c.ulimits.is_empty() {
+                row(
+                    ui,
+                    "Ulimits",
+                    c.ulimits
+                        .iter()
+                        .map(|u| format!("{}={}:{}", u.name, u.soft, u.hard))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                );
+            }
+            if !c.sysctls.is_empty() {
+                row(
+                    ui,
+                    "Sysctls",
+                    c.sysctls
+                        .iter()
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+            }
+            if !c.device_cgroup_rules.is_empty() || !c.device_requests.is_empty() {
+                row(
+                    ui,
+                    "Device rules",
+                    c.device_cgroup_rules
+                        .iter()
+                        .chain(&c.device_requests)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+            }
             row(ui, "Image", format!("{}\n{}", c.image, c.image_id));
             if let Some(img) = image {
                 let age = img.created.map_or("unknown age".into(), |t| {
@@ -447,7 +507,11 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
             ui.label(
                 RichText::new(visible(&format!(
                     "{} → {}",
-                    or_default(&m.source, m.name.as_deref().unwrap_or("?")),
+                    if m.source.is_empty() {
+                        m.name.clone().unwrap_or_else(|| "?".into())
+                    } else {
+                        m.describe_source()
+                    },
                     m.destination
                 )))
                 .monospace(),
@@ -484,6 +548,7 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
         ui.label("none");
     }
     for (k, v) in &c.labels {
+        let v = crate::rules::secrets::shown_label_value(k, v);
         ui.label(RichText::new(visible(&format!("{k}={v}"))).monospace());
     }
     if let Some(procs) = &c.processes {
@@ -493,7 +558,9 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
             ui.label(
                 RichText::new(visible(&format!(
                     "{:>7} {:<8} {}",
-                    p.pid, p.user, p.command
+                    p.pid,
+                    p.user,
+                    crate::rules::secrets::redact_command(&p.command)
                 )))
                 .monospace(),
             );
