@@ -3,8 +3,10 @@
 # (issue 15): memory and CPU of the watcher, and whether every event is
 # accounted for in the audit log (recorded one by one, or counted in an
 # `events_dropped` record). Three phases:
-#   1. create/remove containers in a loop for 60 s (as many events as the
-#      engine makes on this machine);
+#   1. create/remove containers in a loop for 60 s, with volumes created and
+#      removed beside them straight through the API over kept-alive
+#      connections (scripts/flood-api.py: the cheapest event the engine
+#      makes), so the stream passes 10,000 events a minute here;
 #   2. 1,000 `docker exec` sessions;
 #   3. a container restarted in a tight loop for 60 s (`docker restart -t 0`).
 # Cleans up after itself. Writes bench/flood-results.md.
@@ -21,6 +23,7 @@ prefix="ssflood-$$"
 cleanup() {
   [ -n "${wpid:-}" ] && kill -INT "$wpid" 2>/dev/null && wait "$wpid" 2>/dev/null || true
   docker ps -aq --filter "name=$prefix" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  docker volume ls -q --filter "name=$prefix" | xargs -r docker volume rm >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -34,13 +37,20 @@ sample() { awk '/VmRSS/ {print $2}' /proc/$wpid/status; }
 ticks() { awk '{print $14 + $15}' /proc/$wpid/stat; }
 hz=$(getconf CLK_TCK)
 
-phase() { # name, then the command to run
-  local name=$1; shift
+# Every record so far, across rotations (the log rotates at 16 MiB).
+records() { cat "$tmp"/audit-*.jsonl "$tmp/audit.jsonl" 2>/dev/null || true; }
+dropped_so_far() {
+  records | grep '"kind":"events_dropped"' | grep -o '"dropped":"[0-9]*"' | grep -o '[0-9]*' \
+    | paste -sd+ | bc 2>/dev/null || echo 0
+}
+
+phase() { # name, the names its objects start with, then the command to run
+  local name=$1 pattern=$2; shift 2
   local t0 c0 peak=0 rss
   # The engine keeps only its most recent events: count them live.
-  local seen="$tmp/events-$RANDOM" from
-  from=$(wc -l < "$tmp/audit.jsonl")
-  docker events --format '{{.Action}} {{.Actor.Attributes.name}}' > "$seen" &
+  local seen="$tmp/events-$RANDOM" d0
+  d0=$(dropped_so_far); d0=${d0:-0}
+  docker events --format '{{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}' > "$seen" &
   local listener=$!
   sleep 0.5
   t0=$(date +%s.%N); c0=$(ticks)
@@ -55,7 +65,7 @@ phase() { # name, then the command to run
   local last=-1 now_lines
   for _ in $(seq 1 30); do
     sleep 1
-    now_lines=$(wc -l < "$tmp/audit.jsonl")
+    now_lines=$(records | wc -l)
     [ "$now_lines" = "$last" ] && break
     last=$now_lines
   done
@@ -65,16 +75,17 @@ phase() { # name, then the command to run
   kill "$listener" 2>/dev/null || true
   local made
   # shipshape's own reads (top, archive-path) are not activity.
-  made=$(grep -v '^top \|^archive-path ' "$seen" | grep -c " $prefix" || true)
-  local recorded dropped
-  recorded=$(tail -n +"$((from + 1))" "$tmp/audit.jsonl" | grep -E '"kind":"(event|exec)"' | grep -c "\"name\":\"$prefix" || true)
-  dropped=$(tail -n +"$((from + 1))" "$tmp/audit.jsonl" | grep '"kind":"events_dropped"' | grep -o '"dropped":"[0-9]*"' | grep -o '[0-9]*' | paste -sd+ | bc 2>/dev/null || echo 0)
+  made=$(grep -v '^top \|^archive-path ' "$seen" | grep -cE " $pattern" || true)
+  local recorded dropped d1
+  recorded=$(records | grep -E '"kind":"(event|exec)"' | grep -cE "\"$pattern" || true)
+  d1=$(dropped_so_far); dropped=$(( ${d1:-0} - d0 ))
   printf '| %s | %s | %s | %s | %.1f | %.1f %% |\n' "$name" "$made" "$recorded" "${dropped:-0}" \
     "$(echo "$peak / 1024" | bc -l)" "$(echo "($c1 - $c0) * 100 / $hz / ($t1 - $t0)" | bc -l)"
 }
 
 churn() {
   local end=$((SECONDS + secs))
+  python3 scripts/flood-api.py "$prefix" "$secs" 6 &
   for w in 1 2 3 4; do
     ( i=0; while [ $SECONDS -lt $end ]; do
         i=$((i + 1)); docker create --name "$prefix-c$w-$i" shipshape-test/base:1 true >/dev/null 2>&1 || true
@@ -107,9 +118,9 @@ restarts() {
   echo
   echo "| phase | engine events | recorded | counted | peak RSS (MiB) | watcher CPU |"
   echo "|---|---:|---:|---:|---:|---:|"
-  phase "create/remove for ${secs} s" churn
-  phase "1,000 execs" execs
-  phase "restart loop for ${secs} s" restarts
+  phase "create/remove containers and volumes for ${secs} s" "$prefix-(c|v)" churn
+  phase "1,000 execs" "$prefix-exec" execs
+  phase "restart loop for ${secs} s" "$prefix-restart" restarts
 } | tee bench/flood-results.md
-grep -q '"kind":"session_start"' "$tmp/audit.jsonl"
+records | grep -q '"kind":"session_start"'
 "$bin" audit verify "$tmp/audit.jsonl" | tee -a bench/flood-results.md

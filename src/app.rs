@@ -538,7 +538,7 @@ impl State {
                 ));
             }
         }
-        let (status, _) = baseline::classify(&baseline::keys(&b.report), &keys);
+        let (status, _) = baseline::classify(&baseline::keys(&b.report, false), &keys);
         for ((id, (_, rule, evidence)), st) in ids.into_iter().zip(keys).zip(status) {
             if st == Status::New {
                 if let Some(r) = self.rows.iter_mut().find(|r| r.id == id) {
@@ -1317,6 +1317,7 @@ fn start_worker(
         mode: "gui",
         history: true,
         vulns: launch.vulndb.clone(),
+        fleet: None,
     };
     let (cmd, rx, done) = worker::spawn_with_handle(rt, cfg, notify_for(ctx));
     Link {

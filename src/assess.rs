@@ -82,6 +82,8 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
     };
     let today = now.date_naive();
     let mut out = Assessment::default();
+    // Waivers may name the engine (by its label).
+    let by = (policy, inv.engine.label.as_str());
 
     for img in &inv.images {
         let subject = Subject::Image { id: img.id.clone() };
@@ -89,14 +91,7 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
         let mut findings = Vec::new();
         for rule in rules::ALL {
             if let Check::Image(check) = rule.check {
-                findings.extend(finish(
-                    rule,
-                    check(&ctx, img),
-                    &subject,
-                    &names,
-                    policy,
-                    today,
-                ));
+                findings.extend(finish(rule, check(&ctx, img), &subject, &names, by, today));
             }
         }
         sort(&mut findings);
@@ -113,7 +108,7 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
         for rule in rules::ALL {
             if let Check::Container(check) = rule.check {
                 let hits = check(&ctx, c);
-                findings.extend(finish(rule, hits, &subject, &names, policy, today));
+                findings.extend(finish(rule, hits, &subject, &names, by, today));
             }
         }
         sort(&mut findings);
@@ -164,7 +159,7 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
                 hits,
                 &Subject::Engine,
                 &engine_names,
-                policy,
+                by,
                 today,
             ));
         }
@@ -181,14 +176,8 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
             w.expires.map(|d| d.to_string()).unwrap_or_default(),
             w.reason
         ));
-        out.policy.extend(finish(
-            rule,
-            vec![hit],
-            &Subject::Policy,
-            &[],
-            policy,
-            today,
-        ));
+        out.policy
+            .extend(finish(rule, vec![hit], &Subject::Policy, &[], by, today));
     }
     sort(&mut out.policy);
     out
@@ -226,14 +215,14 @@ fn finish(
     hits: Vec<Hit>,
     subject: &Subject,
     names: &[String],
-    policy: &Policy,
+    (policy, engine): (&Policy, &str),
     today: chrono::NaiveDate,
 ) -> Vec<Finding> {
     let override_sev = policy.severity_overrides.get(rule.id).copied();
     let waiver = policy
         .waivers
         .iter()
-        .filter(|w| w.rule == rule.id && !w.is_expired(today))
+        .filter(|w| w.rule == rule.id && !w.is_expired(today) && w.covers_engine(engine))
         .find(|w| w.matches_any(names.iter().map(String::as_str)))
         .map(|w| AppliedWaiver {
             reason: w.reason.clone(),

@@ -322,3 +322,47 @@ fn control_and_bidi_characters_are_shown_never_obeyed() {
         .unwrap();
     assert_no_hidden("scan's summary", &String::from_utf8_lossy(&o.stderr));
 }
+
+/// An inspect answer of 20 MB (400 labels of 50 KB): shipshape stops
+/// reading at its ceiling, reports the container as not read with the
+/// reason, and scans everything else.
+#[test]
+fn an_oversized_inspect_answer_is_refused_with_a_reason() {
+    let _serial = serial();
+    engine();
+    let mut fx = Fixture::new("big");
+    let labels = fx.tmp.path().join("labels");
+    let mut text = String::new();
+    for i in 0..400 {
+        text.push_str(&format!("big{i}={}\n", "x".repeat(50_000)));
+    }
+    std::fs::write(&labels, text).unwrap();
+    let big = fx.create("big", &["--label-file", labels.to_str().unwrap(), BASE]);
+    let small = fx.create("small", &[BASE]);
+
+    let out = fx.tmp.path().join("r.json");
+    let report: serde_json::Value = serde_json::from_str(&scan("json", &out)).unwrap();
+    let names: Vec<&str> = report["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(names.contains(&small.as_str()), "the rest is scanned");
+    assert!(
+        !names.contains(&big.as_str()),
+        "the oversized one is not read"
+    );
+    let warnings: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|w| w.as_str())
+        .collect();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("not read: the engine's answer is larger than 16 MiB")),
+        "{warnings:?}"
+    );
+}

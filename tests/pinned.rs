@@ -108,6 +108,7 @@ fn a_lost_engine_is_waited_for_never_replaced_and_a_different_one_is_announced()
         mode: "test",
         history: false,
         vulns: None,
+        fleet: None,
     };
     let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
     let mut seen = Vec::new();

@@ -428,6 +428,7 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
         mode: "test",
         history: false,
         vulns: Some(shipshape::vulndb::store::Store::at(&db)),
+        fleet: None,
     };
     let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, std::sync::Arc::new(|_| {}));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

@@ -30,6 +30,7 @@ fn config(host: &str) -> WorkerConfig {
         mode: "test",
         history: false,
         vulns: None,
+        fleet: None,
     }
 }
 

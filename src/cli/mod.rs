@@ -30,9 +30,10 @@ use crate::model::Severity;
 #[command(after_help = "Without a command, shipshape opens the dashboard window.")]
 pub struct Cli {
     /// Engine address (unix:///path, tcp://host:port, https://host:port). Default: DOCKER_HOST,
-    /// then the current docker context, then the usual Docker and Podman sockets.
+    /// then the current docker context, then the usual Docker and Podman sockets. `scan` takes
+    /// it more than once (several engines, scanned in parallel).
     #[arg(long, global = true, value_name = "ADDRESS")]
-    pub host: Option<PathBuf>,
+    pub host: Vec<PathBuf>,
 
     /// Policy file (TOML). Default: policy.toml in the user's config directory, if it exists.
     #[arg(long, global = true, value_name = "FILE")]
@@ -126,6 +127,11 @@ pub enum DbAction {
 
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
+    /// Scan every engine this machine knows of: each --host, DOCKER_HOST, every docker context
+    /// and every engine socket that exists (the same engine reached two ways counts once).
+    #[arg(long)]
+    pub all: bool,
+
     /// Report format: json, sarif, html, csv or md.
     #[arg(long, default_value = "json", value_parser = parse_format)]
     pub format: crate::report::Format,
@@ -172,6 +178,14 @@ pub struct WatchArgs {
 }
 
 impl Cli {
+    /// The `--host` addresses, in the order given.
+    pub fn hosts(&self) -> Vec<String> {
+        self.host
+            .iter()
+            .map(|h| h.to_string_lossy().into_owned())
+            .collect()
+    }
+
     /// The vulnerability database's folder.
     pub fn vulndb_store(&self) -> Option<crate::vulndb::store::Store> {
         self.vulndb
@@ -271,7 +285,7 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         None => Settings::default(),
     };
     let launch = Launch {
-        host: cli.host.as_ref().map(|h| h.to_string_lossy().into_owned()),
+        host: cli.hosts().into_iter().next(),
         policy: Arc::new(policy),
         settings_path,
         audit: cli.audit_path(),

@@ -66,80 +66,56 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         None => None,
     };
     let env = EnvSnapshot::from_process();
-    let host = cli.host.as_ref().map(|h| h.to_string_lossy().into_owned());
-    let engine = match Engine::discover_and_connect(host.as_deref(), &env).await {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("shipshape: {e}");
+    let hosts = cli.hosts();
+    // One engine unless asked for several: `--all`, or `--host` repeated.
+    let targets = if args.all || hosts.len() > 1 {
+        let (targets, problems) = if args.all {
+            crate::engine::connect::discover_all(&hosts, &env)
+        } else {
+            crate::engine::connect::discover_all_of(&hosts, &env)
+        };
+        for p in &problems {
+            eprintln!("shipshape: {p}");
+        }
+        if targets.is_empty() {
+            eprintln!("shipshape: no engine to scan");
             return Exit::EngineUnreachable;
         }
-    };
-    let mut inventory = match scan::snapshot(&engine, &env).await {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("shipshape: {e}");
-            return Exit::EngineUnreachable;
-        }
-    };
-    if !args.no_drift {
-        let targets: Vec<drift::Target> = inventory
-            .containers
-            .iter()
-            .filter(|c| c.state == ContainerState::Running)
-            .map(drift::Target::of)
-            .collect();
-        for (id, result) in drift::pass(&engine, targets, |_, _| {}).await {
-            match result {
-                Ok(d) => {
-                    if let Some(c) = inventory.containers.iter_mut().find(|c| c.id == id) {
-                        c.drift = Some(d);
-                    }
-                }
-                // Stopped or removed since the snapshot: nothing to check.
-                Err(EngineError::NotFound { .. } | EngineError::Api { .. }) => {}
-                Err(e) => {
-                    eprintln!("shipshape: {e}");
-                    return Exit::EngineUnreachable;
-                }
+        targets
+    } else {
+        match crate::engine::connect::discover(hosts.first().map(String::as_str), &env) {
+            Ok(t) => vec![t],
+            Err(e) => {
+                eprintln!("shipshape: {e}");
+                return Exit::EngineUnreachable;
             }
         }
-    }
+    };
     let now = Utc::now();
-    if !args.no_vulns {
-        // Read through the containers: GET /containers/{id}/archive only.
-        // Image ids name content: what was read once is on disk.
-        let cache = cli
-            .vulndb_store()
-            .map(|s| crate::vulndb::store::ImageCache::of(&s));
-        let mut readings = crate::vulndb::Readings::default();
-        if let Some(cache) = &cache {
-            cache.fill(
-                &mut readings,
-                inventory.containers.iter().map(|c| c.image_id.as_str()),
-            );
-        }
-        if let Err(e) =
-            crate::engine::packages::collect(&engine, &inventory, &mut readings, now.date_naive())
-                .await
-        {
-            eprintln!("shipshape: {e}");
-            return Exit::EngineUnreachable;
-        }
-        if let Some(cache) = &cache {
-            cache.keep(&readings);
-        }
-        let db = load_vulndb(cli, now).await;
-        if let Ok((_, Some(warning))) = &db {
-            inventory.warnings.push(warning.clone());
-        }
-        crate::vulndb::annotate(
-            &mut inventory,
-            &readings,
-            db.as_ref().map(|(db, _)| db).map_err(String::as_str),
+    let db = if args.no_vulns {
+        None
+    } else {
+        Some(load_vulndb(cli, now).await)
+    };
+    let single = targets.len() == 1;
+    // In parallel: the wall time is the slowest engine's, not the sum.
+    let parts = futures_util::future::join_all(
+        targets
+            .into_iter()
+            .map(|t| scan_one(cli, args, t, &env, &policy, db.as_ref(), now)),
+    )
+    .await;
+    if single && let Some(Err(section)) = parts.first() {
+        eprintln!(
+            "shipshape: {}",
+            section.error.as_deref().unwrap_or("engine unreachable")
         );
+        return Exit::EngineUnreachable;
     }
-    let assessment = crate::assess::assess(&inventory, &policy, now);
-    let mut report = Report::build(&inventory, &assessment, &policy, now);
+    let Some(mut report) = Report::merge(dedupe_engines(parts)) else {
+        eprintln!("shipshape: no engine could be scanned");
+        return Exit::EngineUnreachable;
+    };
     if let (Some(old), Some(path)) = (&old, &args.baseline) {
         baseline::apply(&mut report, old, &path.display().to_string());
     }
@@ -182,6 +158,104 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     }
 }
 
+/// Scan one engine into a report of its own, or say why it could not be.
+async fn scan_one(
+    cli: &Cli,
+    args: &ScanArgs,
+    target: crate::engine::connect::Target,
+    env: &EnvSnapshot,
+    policy: &Policy,
+    db: Option<&Result<(crate::vulndb::Database, Option<String>), String>>,
+    now: chrono::DateTime<Utc>,
+) -> Result<Report, crate::report::EngineSection> {
+    let name = target.label();
+    let endpoint = target.endpoint.to_string();
+    let fail = |e: String| Report::unreachable(name.clone(), endpoint.clone(), e);
+    let engine = Engine::connect(target)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    let mut inventory = scan::snapshot(&engine, env)
+        .await
+        .map_err(|e| fail(e.to_string()))?;
+    if !args.no_drift {
+        let targets: Vec<drift::Target> = inventory
+            .containers
+            .iter()
+            .filter(|c| c.state == ContainerState::Running)
+            .map(drift::Target::of)
+            .collect();
+        for (id, result) in drift::pass(&engine, targets, |_, _| {}).await {
+            match result {
+                Ok(d) => {
+                    if let Some(c) = inventory.containers.iter_mut().find(|c| c.id == id) {
+                        c.drift = Some(d);
+                    }
+                }
+                // Stopped or removed since the snapshot: nothing to check.
+                Err(EngineError::NotFound { .. } | EngineError::Api { .. }) => {}
+                Err(e) => return Err(fail(e.to_string())),
+            }
+        }
+    }
+    if let Some(db) = db {
+        // Read through the containers: GET /containers/{id}/archive only.
+        // Image ids name content: what was read once is on disk.
+        let cache = cli
+            .vulndb_store()
+            .map(|s| crate::vulndb::store::ImageCache::of(&s));
+        let mut readings = crate::vulndb::Readings::default();
+        if let Some(cache) = &cache {
+            cache.fill(
+                &mut readings,
+                inventory.containers.iter().map(|c| c.image_id.as_str()),
+            );
+        }
+        crate::engine::packages::collect(&engine, &inventory, &mut readings, now.date_naive())
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if let Some(cache) = &cache {
+            cache.keep(&readings);
+        }
+        if let Ok((_, Some(warning))) = db {
+            inventory.warnings.push(warning.clone());
+        }
+        crate::vulndb::annotate(
+            &mut inventory,
+            &readings,
+            db.as_ref().map(|(db, _)| db).map_err(String::as_str),
+        );
+    }
+    let assessment = crate::assess::assess(&inventory, policy, now);
+    Ok(Report::build(&inventory, &assessment, policy, now))
+}
+
+/// The same engine reached two ways (same `/info` ID) is scanned once: the
+/// first way is kept, the others are named in its `also_reached_as`.
+fn dedupe_engines(
+    parts: Vec<Result<Report, crate::report::EngineSection>>,
+) -> Vec<Result<Report, crate::report::EngineSection>> {
+    let mut out: Vec<Result<Report, crate::report::EngineSection>> = Vec::new();
+    for part in parts {
+        if let Ok(r) = &part
+            && let Some(id) = r
+                .engines
+                .first()
+                .map(|e| e.id.clone())
+                .filter(|id| !id.is_empty())
+            && let Some(Ok(first)) = out
+                .iter_mut()
+                .find(|o| matches!(o, Ok(f) if f.engines.first().is_some_and(|e| e.id == id)))
+        {
+            if let Some(section) = first.engines.first_mut() {
+                section.also_reached_as.push(r.engine.endpoint.clone());
+            }
+            continue;
+        }
+        out.push(part);
+    }
+    out
+}
+
 /// Append the scan and the export to the audit log. A log that cannot be
 /// written is reported, but the report itself is already safe.
 fn record(path: &Path, report: &Report, args: &ScanArgs) {
@@ -199,6 +273,11 @@ fn record(path: &Path, report: &Report, args: &ScanArgs) {
             serde_json::json!({
                 "trigger": "cli",
                 "engine": report.engine.endpoint,
+                "engines": report.engines.iter().map(|e| serde_json::json!({
+                    "name": e.name,
+                    "endpoint": e.endpoint,
+                    "reachable": e.reachable,
+                })).collect::<Vec<_>>(),
                 "containers": report.containers.len(),
                 "images": report.images.len(),
                 "findings": s.findings,

@@ -27,7 +27,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
         return Exit::Usage;
     }
     let cfg = WorkerConfig {
-        host: cli.host.as_ref().map(|h| h.to_string_lossy().into_owned()),
+        host: cli.hosts().into_iter().next(),
         env: EnvSnapshot::from_process(),
         policy: Arc::new(policy),
         poll_interval: Duration::from_secs(args.poll),
@@ -38,6 +38,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
         mode: "watch",
         history: false,
         vulns: cli.vulndb_store(),
+        fleet: None,
     };
     let (cmd, mut events, done) =
         worker::spawn_with_handle(&tokio::runtime::Handle::current(), cfg, Arc::new(|_| {}));

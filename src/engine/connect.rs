@@ -97,7 +97,14 @@ impl fmt::Display for Endpoint {
 pub enum FoundBy {
     Flag,
     DockerHost,
-    Context { name: String, from_env: bool },
+    Context {
+        name: String,
+        from_env: bool,
+    },
+    /// One of every docker context (`--all`), current or not.
+    ContextListed {
+        name: String,
+    },
     Socket(&'static str),
 }
 
@@ -116,6 +123,7 @@ impl fmt::Display for FoundBy {
             } => {
                 write!(f, "docker context '{name}' (currentContext in config.json)")
             }
+            Self::ContextListed { name } => write!(f, "docker context '{name}'"),
             Self::Socket(what) => write!(f, "{what} socket"),
         }
     }
@@ -125,6 +133,21 @@ impl fmt::Display for FoundBy {
 pub struct Target {
     pub endpoint: Endpoint,
     pub found_by: FoundBy,
+}
+
+impl Target {
+    /// A short name for people (the Engine column): the context's name,
+    /// the kind of socket, or the address given.
+    pub fn label(&self) -> String {
+        match &self.found_by {
+            FoundBy::Context { name, .. } | FoundBy::ContextListed { name } => name.clone(),
+            FoundBy::Socket(what) => (*what).to_string(),
+            FoundBy::Flag | FoundBy::DockerHost => match &self.endpoint {
+                Endpoint::Unix(p) => p.display().to_string(),
+                Endpoint::Tcp { addr, .. } => addr.clone(),
+            },
+        }
+    }
 }
 
 /// Why shipshape could not reach an engine. Each message says what to do.
@@ -288,6 +311,20 @@ fn context_target(env: &EnvSnapshot) -> Result<Option<Target>, ConnectError> {
     };
     let dir =
         config_dir.ok_or_else(|| ctx_err("no docker config directory (HOME is not set)".into()))?;
+    let endpoint = context_endpoint(&dir, &name, env)?;
+    Ok(Some(Target {
+        endpoint,
+        found_by: FoundBy::Context { name, from_env },
+    }))
+}
+
+/// A context's docker endpoint from `contexts/meta/<sha256(name)>/meta.json`,
+/// with its TLS files from `contexts/tls/<sha256(name)>/docker/`.
+fn context_endpoint(dir: &Path, name: &str, env: &EnvSnapshot) -> Result<Endpoint, ConnectError> {
+    let ctx_err = |reason: String| ConnectError::Context {
+        name: name.to_string(),
+        reason,
+    };
     let hash = hex(&Sha256::digest(name.as_bytes()));
     let meta_path = dir.join("contexts/meta").join(&hash).join("meta.json");
     let text = std::fs::read_to_string(&meta_path).map_err(|e| {
@@ -314,10 +351,123 @@ fn context_target(env: &EnvSnapshot) -> Result<Option<Target>, ConnectError> {
             *tls = Some(TlsFiles::in_dir(&tls_dir));
         }
     }
-    Ok(Some(Target {
-        endpoint,
-        found_by: FoundBy::Context { name, from_env },
-    }))
+    Ok(endpoint)
+}
+
+/// Every docker context's name, from the `meta.json` files.
+fn context_names(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir.join("contexts/meta")) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| std::fs::read_to_string(e.path().join("meta.json")).ok())
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .filter_map(|v| v.get("Name").and_then(|n| n.as_str()).map(str::to_string))
+        .collect();
+    names.sort();
+    names
+}
+
+/// Every engine this machine knows of, for `--all` and the window's engine
+/// list: each `--host`, `DOCKER_HOST`, every docker context, every engine
+/// socket that exists. An endpoint reached two ways is listed once (the
+/// first way wins); the same engine behind two endpoints is merged after
+/// connecting, by its `/info` ID. Problems (a broken context) are returned
+/// beside the targets, one line each: they never hide the others.
+pub fn discover_all(hosts: &[String], env: &EnvSnapshot) -> (Vec<Target>, Vec<String>) {
+    let mut out: Vec<Target> = Vec::new();
+    let mut problems = Vec::new();
+    let push = |t: Target, out: &mut Vec<Target>| {
+        if !out.iter().any(|o| same_endpoint(&o.endpoint, &t.endpoint)) {
+            out.push(t);
+        }
+    };
+    for h in hosts {
+        match parse_host(h, env) {
+            Ok(endpoint) => push(
+                Target {
+                    endpoint,
+                    found_by: FoundBy::Flag,
+                },
+                &mut out,
+            ),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if let Some(h) = &env.docker_host {
+        match parse_host(h, env) {
+            Ok(endpoint) => push(
+                Target {
+                    endpoint,
+                    found_by: FoundBy::DockerHost,
+                },
+                &mut out,
+            ),
+            Err(e) => problems.push(format!("DOCKER_HOST: {e}")),
+        }
+    }
+    if let Some(dir) = env.config_dir() {
+        for name in context_names(&dir) {
+            match context_endpoint(&dir, &name, env) {
+                Ok(endpoint) => push(
+                    Target {
+                        endpoint,
+                        found_by: FoundBy::ContextListed { name },
+                    },
+                    &mut out,
+                ),
+                Err(e) => problems.push(e.to_string()),
+            }
+        }
+    }
+    for (path, what) in socket_candidates(env) {
+        if path.exists() {
+            push(
+                Target {
+                    endpoint: Endpoint::Unix(path),
+                    found_by: FoundBy::Socket(what),
+                },
+                &mut out,
+            );
+        }
+    }
+    (out, problems)
+}
+
+/// Only these addresses (`--host` given more than once), each once.
+pub fn discover_all_of(hosts: &[String], env: &EnvSnapshot) -> (Vec<Target>, Vec<String>) {
+    let mut out: Vec<Target> = Vec::new();
+    let mut problems = Vec::new();
+    for h in hosts {
+        match parse_host(h, env) {
+            Ok(endpoint) if !out.iter().any(|o| same_endpoint(&o.endpoint, &endpoint)) => {
+                out.push(Target {
+                    endpoint,
+                    found_by: FoundBy::Flag,
+                })
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    (out, problems)
+}
+
+/// The same socket spelled two ways (`/var/run` is `/run`), or the same
+/// address.
+fn same_endpoint(a: &Endpoint, b: &Endpoint) -> bool {
+    match (a, b) {
+        (Endpoint::Unix(x), Endpoint::Unix(y)) => {
+            x == y
+                || matches!(
+                    (std::fs::canonicalize(x), std::fs::canonicalize(y)),
+                    (Ok(cx), Ok(cy)) if cx == cy
+                )
+        }
+        (Endpoint::Tcp { addr: x, .. }, Endpoint::Tcp { addr: y, .. }) => x == y,
+        _ => false,
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {

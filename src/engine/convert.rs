@@ -456,6 +456,8 @@ pub fn engine(
             .map(|v| v == "true"),
     });
     EngineInfo {
+        label: target.label(),
+        id: info.id.clone().unwrap_or_default(),
         found_by: target.found_by.to_string(),
         endpoint: target.endpoint.to_string(),
         plaintext_tcp: matches!(&target.endpoint, Endpoint::Tcp { addr, tls: None } if !is_loopback_host(addr)),

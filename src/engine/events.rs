@@ -83,6 +83,7 @@ pub fn activity(msg: &EventMessage) -> Activity {
         exec: None,
         rule: None,
         findings: Vec::new(),
+        engine: String::new(),
     };
     a.grade();
     a

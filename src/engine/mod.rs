@@ -4,6 +4,7 @@
 //! shipshape never changes engine state, and this type is where that is
 //! enforced — the raw client never leaves this module.
 
+pub mod bounded;
 pub mod connect;
 pub mod convert;
 pub mod demo;
@@ -49,6 +50,12 @@ pub enum EngineError {
     /// The engine answered with an error.
     #[error("the engine refused {what}: {reason}")]
     Api { what: String, reason: String },
+    /// The answer is larger than shipshape reads (see [`bounded::limits`]).
+    #[error(
+        "{what} not read: the engine's answer is larger than {} MiB (oversized labels, environment or command?)",
+        limit >> 20
+    )]
+    TooLarge { what: String, limit: usize },
 }
 
 impl EngineError {
@@ -219,13 +226,47 @@ impl Engine {
             .map_err(|e| EngineError::from_bollard("the container list", e))
     }
 
+    /// The transport for a bounded read, when this endpoint has one (not
+    /// over TLS: see [`bounded`]).
+    fn bounded_transport(&self) -> Option<bounded::Transport<'_>> {
+        match &self.target.endpoint {
+            Endpoint::Unix(p) => Some(bounded::Transport::Unix(p)),
+            Endpoint::Tcp { addr, tls: None } => Some(bounded::Transport::Tcp(
+                addr.trim_start_matches("tcp://")
+                    .trim_start_matches("http://"),
+            )),
+            Endpoint::Tcp { .. } => None,
+        }
+    }
+
+    /// `GET /v…{path}`, at most `limit` bytes, when the endpoint allows it.
+    async fn get_bounded<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        path: &str,
+        limit: usize,
+    ) -> Option<Result<T, EngineError>> {
+        let transport = self.bounded_transport()?;
+        let versioned = format!("/v{}{path}", self.api_version);
+        Some(bounded::get_json(transport, what, &versioned, limit).await)
+    }
+
     pub async fn inspect_container(
         &self,
         id: &str,
     ) -> Result<ContainerInspectResponse, EngineError> {
-        self.docker.inspect_container(id, None).await.map_err(|e| {
-            EngineError::from_bollard(format!("container {}", crate::model::short_id(id)), e)
-        })
+        let what = format!("container {}", crate::model::short_id(id));
+        let path = format!("/containers/{}/json", path_segment(id));
+        if let Some(r) = self
+            .get_bounded(&what, &path, bounded::limits::INSPECT)
+            .await
+        {
+            return r;
+        }
+        self.docker
+            .inspect_container(id, None)
+            .await
+            .map_err(|e| EngineError::from_bollard(what, e))
     }
 
     /// A container as shipshape models it. For an engine on this machine
@@ -292,21 +333,36 @@ impl Engine {
     }
 
     pub async fn inspect_image(&self, id: &str) -> Result<ImageInspect, EngineError> {
-        self.docker.inspect_image(id).await.map_err(|e| {
-            EngineError::from_bollard(format!("image {}", crate::model::short_id(id)), e)
-        })
+        let what = format!("image {}", crate::model::short_id(id));
+        let path = format!("/images/{}/json", path_segment(id));
+        if let Some(r) = self
+            .get_bounded(&what, &path, bounded::limits::INSPECT)
+            .await
+        {
+            return r;
+        }
+        self.docker
+            .inspect_image(id)
+            .await
+            .map_err(|e| EngineError::from_bollard(what, e))
     }
 
     pub async fn image_history(
         &self,
         id: &str,
     ) -> Result<Vec<ImageHistoryResponseItem>, EngineError> {
-        self.docker.image_history(id).await.map_err(|e| {
-            EngineError::from_bollard(
-                format!("history of image {}", crate::model::short_id(id)),
-                e,
-            )
-        })
+        let what = format!("history of image {}", crate::model::short_id(id));
+        let path = format!("/images/{}/history", path_segment(id));
+        if let Some(r) = self
+            .get_bounded(&what, &path, bounded::limits::HISTORY)
+            .await
+        {
+            return r;
+        }
+        self.docker
+            .image_history(id)
+            .await
+            .map_err(|e| EngineError::from_bollard(what, e))
     }
 
     /// Streaming stats of one container (one reading a second).
@@ -350,9 +406,18 @@ impl Engine {
         &self,
         id: &str,
     ) -> Result<bollard::models::ExecInspectResponse, EngineError> {
-        self.docker.inspect_exec(id).await.map_err(|e| {
-            EngineError::from_bollard(format!("exec {}", crate::model::short_id(id)), e)
-        })
+        let what = format!("exec {}", crate::model::short_id(id));
+        let path = format!("/exec/{}/json", path_segment(id));
+        if let Some(r) = self
+            .get_bounded(&what, &path, bounded::limits::INSPECT)
+            .await
+        {
+            return r;
+        }
+        self.docker
+            .inspect_exec(id)
+            .await
+            .map_err(|e| EngineError::from_bollard(what, e))
     }
 
     /// `GET /containers/{id}/changes`: the container's writable layer as
@@ -452,6 +517,20 @@ async fn probe_unix(path: &std::path::Path, found_by: &FoundBy) -> Result<(), Co
             },
         }),
     }
+}
+
+/// An id or image reference as one URL path segment (`/` and `:` are fine
+/// in Docker's routes; anything else unusual is percent-encoded).
+fn path_segment(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    for b in id.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:/@".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Look each bind source up on this host (read-only: `realpath` and `stat`).

@@ -110,7 +110,9 @@ fn classify<T>(r: Result<T, EngineError>) -> Result<Outcome<T>, EngineError> {
     match r {
         Ok(t) => Ok(Outcome::Got(t)),
         Err(EngineError::NotFound { .. }) => Ok(Outcome::Vanished),
-        Err(e @ EngineError::Api { .. }) => Ok(Outcome::Refused(e.to_string())),
+        Err(e @ (EngineError::Api { .. } | EngineError::TooLarge { .. })) => {
+            Ok(Outcome::Refused(e.to_string()))
+        }
         Err(e) => Err(e),
     }
 }

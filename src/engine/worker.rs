@@ -62,6 +62,19 @@ pub struct WorkerConfig {
     /// Read images' packages and setuid files, and match them against the
     /// vulnerability database in this store (`None`: do neither).
     pub vulns: Option<crate::vulndb::store::Store>,
+    /// One engine of several: watch exactly this target (no discovery),
+    /// name each timeline entry and audit record with `label`, and write to
+    /// the log the fleet shares instead of opening `audit`.
+    pub fleet: Option<FleetMember>,
+}
+
+/// How a worker takes part in watching several engines.
+#[derive(Clone)]
+pub struct FleetMember {
+    pub target: super::Target,
+    pub label: String,
+    /// The audit log every engine's worker writes to (one hash chain).
+    pub audit: Option<Arc<audit::Writer>>,
 }
 
 /// Sends events and wakes the UI. Frequent events are bounded (see
@@ -118,18 +131,27 @@ impl Sink {
 /// The audit trail and the timeline, fed together so they never disagree.
 struct Recorder {
     sink: Sink,
-    audit: Option<audit::Writer>,
+    audit: Option<Arc<audit::Writer>>,
+    /// The engine's name, when this worker is one of several.
+    engine: Option<String>,
 }
 
 impl Recorder {
-    fn audit(&self, kind: &str, data: serde_json::Value) {
+    fn audit(&self, kind: &str, mut data: serde_json::Value) {
         if let Some(w) = &self.audit {
+            if let (Some(engine), Some(obj)) = (&self.engine, data.as_object_mut()) {
+                obj.entry("engine")
+                    .or_insert_with(|| serde_json::Value::String(engine.clone()));
+            }
             w.record(kind, data);
         }
     }
 
     /// Show an activity and write it down.
-    fn activity(&self, a: Activity) {
+    fn activity(&self, mut a: Activity) {
+        if let Some(engine) = &self.engine {
+            a.engine = engine.clone();
+        }
         let kind = match a.category() {
             Category::Gap => match a.action.as_str() {
                 "engine_changed" => "engine_changed",
@@ -376,9 +398,17 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
     let host_task = cfg
         .host_stats
         .then(|| tokio::spawn(host_loop(sink.clone())));
-    let rec = Recorder {
-        audit: open_audit(cfg.audit.clone(), &sink).await,
-        sink: sink.clone(),
+    let rec = match &cfg.fleet {
+        Some(member) => Recorder {
+            audit: member.audit.clone(),
+            sink: sink.clone(),
+            engine: Some(member.label.clone()),
+        },
+        None => Recorder {
+            audit: open_audit(cfg.audit.clone(), &sink).await.map(Arc::new),
+            sink: sink.clone(),
+            engine: None,
+        },
     };
     if let Some(path) = cfg.audit.clone().filter(|_| cfg.history) {
         history(path, &sink).await;
@@ -401,16 +431,18 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
     // The endpoint this worker watches. Chosen by discovery at start (or
     // when the user asks to look again), then pinned: losing the engine
     // never sends the worker to another one.
-    let mut pinned: Option<super::Target> = None;
+    let mut pinned: Option<super::Target> = cfg.fleet.as_ref().map(|m| m.target.clone());
     // The engine last seen at the pinned endpoint (its `/info` ID).
     let mut seen: Option<Identity> = None;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         sink.send(Event::Connecting { attempt });
-        let connected = match &pinned {
-            Some(target) => Engine::connect(target.clone()).await,
-            None => Engine::discover_and_connect(cfg.host.as_deref(), &cfg.env).await,
+        let connected = match (&pinned, &cfg.fleet) {
+            (Some(target), _) => Engine::connect(target.clone()).await,
+            // One of several engines: its own target, never another.
+            (None, Some(member)) => Engine::connect(member.target.clone()).await,
+            (None, None) => Engine::discover_and_connect(cfg.host.as_deref(), &cfg.env).await,
         };
         let connected = match connected {
             Ok(engine) => identify(&engine).await.map(|id| (engine, id)),
@@ -514,7 +546,9 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
     }
     rec.audit("session_end", serde_json::json!({ "mode": cfg.mode }));
     // Flush: the writer thread writes everything queued before it ends.
-    if let Some(w) = rec.audit {
+    // A log shared by several engines' workers is flushed by the last one
+    // to let go of it.
+    if let Some(w) = rec.audit.and_then(|w| Arc::try_unwrap(w).ok()) {
         let _ = tokio::task::spawn_blocking(move || w.finish()).await;
     }
 }

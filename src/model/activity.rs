@@ -136,6 +136,10 @@ pub struct Activity {
     /// For a container assessed for the first time: all its findings.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<FindingNote>,
+    /// The engine it happened on (its name, when shipshape watches more
+    /// than one).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub engine: String,
 }
 
 /// A finding as recorded in the timeline and the audit log.
@@ -184,6 +188,7 @@ impl Activity {
             exec: None,
             rule: None,
             findings: Vec::new(),
+            engine: String::new(),
         }
     }
 

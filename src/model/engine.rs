@@ -76,6 +76,11 @@ pub struct BridgeNetwork {
 /// The engine: identity, how we reached it, and its daemon-level settings.
 #[derive(Debug, Clone, Default)]
 pub struct EngineInfo {
+    /// A short name for people and reports: the docker context's name, the
+    /// kind of socket ("Docker system"), or the address given.
+    pub label: String,
+    /// The engine's `/info` ID: the same engine reached two ways is one.
+    pub id: String,
     /// How shipshape found the engine, for people ("--host flag", …).
     pub found_by: String,
     /// Where it connected (`unix:///var/run/docker.sock`, `tcp://…`).

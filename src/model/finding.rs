@@ -82,6 +82,13 @@ impl SeverityCounts {
         *self.slot(s) += 1;
     }
 
+    /// Add another set of counts to these.
+    pub fn merge(&mut self, other: &SeverityCounts) {
+        for (s, n) in other.iter() {
+            *self.slot(s) += n;
+        }
+    }
+
     fn slot(&mut self, s: Severity) -> &mut usize {
         match s {
             Severity::Critical => &mut self.critical,

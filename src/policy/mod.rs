@@ -46,6 +46,10 @@ pub struct Waiver {
     /// the waiver names no target.
     pub target: String,
     matcher: GlobMatcher,
+    /// Glob over engine names (`engines[].name` of a report: a context's
+    /// name, "Docker system", an address); `None`: every engine.
+    pub engine: Option<String>,
+    engine_matcher: Option<GlobMatcher>,
     pub reason: String,
     pub expires: Option<NaiveDate>,
     /// Line in the policy file, for messages.
@@ -55,6 +59,13 @@ pub struct Waiver {
 impl Waiver {
     pub fn matches_any<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> bool {
         names.into_iter().any(|n| self.matcher.is_match(n))
+    }
+
+    /// Does it cover findings of this engine?
+    pub fn covers_engine(&self, engine: &str) -> bool {
+        self.engine_matcher
+            .as_ref()
+            .is_none_or(|m| m.is_match(engine))
     }
 
     pub fn is_expired(&self, today: NaiveDate) -> bool {
@@ -130,6 +141,7 @@ struct EngineSection {
 struct WaiverEntry {
     rule: Spanned<String>,
     target: Option<Spanned<String>>,
+    engine: Option<Spanned<String>>,
     reason: Spanned<String>,
     expires: Option<Spanned<toml::value::Datetime>>,
 }
@@ -206,6 +218,10 @@ impl Policy {
                 .as_ref()
                 .map_or("*".to_string(), |t| t.get_ref().clone());
             let matcher = glob(&target).map_err(|m| err(w.target.as_ref().map(|t| t.span()), m))?;
+            let engine_matcher = match &w.engine {
+                None => None,
+                Some(e) => Some(glob(e.get_ref()).map_err(|m| err(Some(e.span()), m))?),
+            };
             let expires = match &w.expires {
                 None => None,
                 Some(d) => Some(to_date(d.get_ref()).map_err(|m| err(Some(d.span()), m))?),
@@ -214,6 +230,8 @@ impl Policy {
                 rule: w.rule.into_inner(),
                 target,
                 matcher,
+                engine: w.engine.map(Spanned::into_inner),
+                engine_matcher,
                 reason: w.reason.into_inner(),
                 expires,
                 line,

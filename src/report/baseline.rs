@@ -82,18 +82,36 @@ pub fn classify(old: &[Key], new: &[Key]) -> (Vec<Status>, Vec<usize>) {
     )
 }
 
-pub fn keys(report: &Report) -> Vec<Key> {
+/// Each finding's key. With `by_engine`, the subject includes its engine
+/// (`web` on two engines is two subjects); a schema 2 baseline has no
+/// engines, so then only names are compared.
+pub fn keys(report: &Report, by_engine: bool) -> Vec<Key> {
     report
         .subjects()
         .iter()
-        .map(|(s, f)| (s.key(), f.rule_id.clone(), f.evidence.clone()))
+        .map(|(s, f)| {
+            let subject = if by_engine && !matches!(s, super::Subject::Engine(_)) {
+                format!("{}@{}", s.key(), s.engine())
+            } else if by_engine {
+                s.key()
+            } else {
+                format!("{}:", s.kind())
+                    + &if matches!(s, super::Subject::Engine(_)) {
+                        String::new()
+                    } else {
+                        s.name()
+                    }
+            };
+            (subject, f.rule_id.clone(), f.evidence.clone())
+        })
         .collect()
 }
 
 /// Mark `report`'s findings against `old` and record what was fixed.
 pub fn apply(report: &mut Report, old: &Report, source: &str) {
     let old_subjects = old.subjects();
-    let (status, fixed_idx) = classify(&keys(old), &keys(report));
+    let by_engine = !old.engines.is_empty() && !report.engines.is_empty();
+    let (status, fixed_idx) = classify(&keys(old, by_engine), &keys(report, by_engine));
     let fixed: Vec<FixedFinding> = fixed_idx
         .into_iter()
         .map(|i| {
@@ -121,7 +139,15 @@ pub fn apply(report: &mut Report, old: &Report, source: &str) {
         n += 1;
     };
     // Same order as `subjects()`.
-    report.engine_findings.iter_mut().for_each(&mut mark);
+    if report.engines.is_empty() {
+        report.engine_findings.iter_mut().for_each(&mut mark);
+    } else {
+        report
+            .engines
+            .iter_mut()
+            .flat_map(|e| e.engine_findings.iter_mut())
+            .for_each(&mut mark);
+    }
     report.policy_findings.iter_mut().for_each(&mut mark);
     report
         .containers
@@ -133,6 +159,12 @@ pub fn apply(report: &mut Report, old: &Report, source: &str) {
         .iter_mut()
         .flat_map(|i| i.findings.iter_mut())
         .for_each(&mut mark);
+    // The top-level list is the first engine's: keep it in step.
+    if let Some(first) = report.engines.first()
+        && first.endpoint == report.engine.endpoint
+    {
+        report.engine_findings = first.engine_findings.clone();
+    }
     report.baseline = Some(BaselineReport {
         source: source.to_string(),
         baseline_generated_at: old.generated_at,

@@ -9,7 +9,8 @@
 
 use super::{Report, Subject};
 
-pub const COLUMNS: [&str; 18] = [
+pub const COLUMNS: [&str; 19] = [
+    "engine",
     "subject_type",
     "subject",
     "subject_id",
@@ -79,6 +80,7 @@ pub fn render(report: &Report) -> String {
             _ => (String::new(), String::new(), String::new()),
         };
         let record = [
+            subject.engine().to_string(),
             subject.kind().to_string(),
             subject.name(),
             subject.id().to_string(),
@@ -166,7 +168,7 @@ mod tests {
         assert_eq!(rows.len(), r.all_findings().count());
         assert!(
             rows.iter()
-                .any(|row| &row[11] == "a \"quoted\", comma\nnewline")
+                .any(|row| &row[12] == "a \"quoted\", comma\nnewline")
         );
         assert!(text.contains("\"a \"\"quoted\"\", comma\nnewline\""));
         assert!(text.ends_with("\r\n"));

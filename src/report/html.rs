@@ -340,7 +340,37 @@ pub fn render(r: &Report) -> String {
             "not remapped"
         }
     );
-    findings(&mut out, &r.engine_findings);
+    let multi = r.engines.len() > 1;
+    if multi {
+        out.push_str("<table><tr><th>Engine</th><th>Address</th><th>Version</th><th>Containers</th><th>Findings</th></tr>");
+        for e in &r.engines {
+            let version = e.details.as_ref().map_or_else(
+                || {
+                    format!(
+                        "not scanned: {}",
+                        e.error.as_deref().unwrap_or("unreachable")
+                    )
+                },
+                |d| format!("{} {}", d.product, d.version),
+            );
+            let _ = write!(
+                out,
+                "<tr><td>{}</td><td class='mono'>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&e.name),
+                esc(&e.endpoint),
+                esc(&version),
+                e.summary.containers,
+                esc(&e.summary.findings.summary())
+            );
+        }
+        out.push_str("</table>");
+        for e in r.engines.iter().filter(|e| !e.engine_findings.is_empty()) {
+            let _ = write!(out, "<h3>Engine {}</h3>", esc(&e.name));
+            findings(&mut out, &e.engine_findings);
+        }
+    } else {
+        findings(&mut out, &r.engine_findings);
+    }
     if !r.policy_findings.is_empty() {
         out.push_str("<h2 id='policy'>Policy</h2>");
         findings(&mut out, &r.policy_findings);
@@ -348,8 +378,13 @@ pub fn render(r: &Report) -> String {
     for (i, c) in r.containers.iter().enumerate() {
         let _ = write!(
             out,
-            "<h2 id='c{i}'>Container {}</h2><p><span class='score'>Risk {}</span> · {} · image <code>{}</code> · <span class='mono muted'>{}</span></p>",
+            "<h2 id='c{i}'>Container {}{}</h2><p><span class='score'>Risk {}</span> · {} · image <code>{}</code> · <span class='mono muted'>{}</span></p>",
             esc(&c.name),
+            if multi {
+                format!(" on {}", esc(&c.engine))
+            } else {
+                String::new()
+            },
             c.risk_score,
             esc(&c.state),
             esc(&c.image),
@@ -368,8 +403,13 @@ pub fn render(r: &Report) -> String {
         let name = img.display_name();
         let _ = write!(
             out,
-            "<h2 id='i{i}'>Image {}</h2><p class='muted'>{} · tags: {} · used by: {}</p>",
+            "<h2 id='i{i}'>Image {}{}</h2><p class='muted'>{} · tags: {} · used by: {}</p>",
             esc(&name),
+            if multi {
+                format!(" on {}", esc(&img.engine))
+            } else {
+                String::new()
+            },
             esc(super::short_id(&img.id)),
             if img.tags.is_empty() {
                 "none".into()

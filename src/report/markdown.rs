@@ -85,16 +85,61 @@ pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let s = &r.summary;
     let _ = writeln!(out, "# shipshape report\n");
-    let _ = writeln!(
-        out,
-        "Scanned {} {} ({}) at {} — {} containers, {} images.\n",
-        esc(&r.engine.product),
-        esc(&r.engine.version),
-        esc(&r.engine.found_by),
-        r.generated_at.format("%Y-%m-%d %H:%M UTC"),
-        s.containers,
-        s.images
-    );
+    let multi = r.engines.len() > 1;
+    if multi {
+        let _ = writeln!(
+            out,
+            "Scanned {} engines at {} — {} containers, {} images.\n",
+            r.engines.len(),
+            r.generated_at.format("%Y-%m-%d %H:%M UTC"),
+            s.containers,
+            s.images
+        );
+        let _ = writeln!(
+            out,
+            "| engine | address | engine version | containers | findings |\n|---|---|---|---:|---|"
+        );
+        for e in &r.engines {
+            let version = e.details.as_ref().map_or_else(
+                || {
+                    format!(
+                        "not scanned: {}",
+                        e.error.as_deref().unwrap_or("unreachable")
+                    )
+                },
+                |d| format!("{} {}", d.product, d.version),
+            );
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {} |",
+                esc(&e.name),
+                esc(&e.endpoint),
+                esc(&version),
+                e.summary.containers,
+                e.summary.findings.summary()
+            );
+        }
+        out.push('\n');
+    } else {
+        let _ = writeln!(
+            out,
+            "Scanned {} {} ({}) at {} — {} containers, {} images.\n",
+            esc(&r.engine.product),
+            esc(&r.engine.version),
+            esc(&r.engine.found_by),
+            r.generated_at.format("%Y-%m-%d %H:%M UTC"),
+            s.containers,
+            s.images
+        );
+    }
+    // "web" on two engines is two containers: name them with their engine.
+    let on = |engine: &str| {
+        if multi {
+            format!(" on {}", esc(engine))
+        } else {
+            String::new()
+        }
+    };
     let _ = writeln!(
         out,
         "| critical | high | medium | low | info | waived |\n|---:|---:|---:|---:|---:|---:|"
@@ -124,8 +169,9 @@ pub fn render(r: &Report) -> String {
         for c in risky {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} | {} |",
+                "| {}{} | {} | {} | {} | {} |",
                 esc(&c.name),
+                on(&c.engine),
                 esc(&c.image),
                 esc(&c.state),
                 c.risk_score,
@@ -134,7 +180,13 @@ pub fn render(r: &Report) -> String {
         }
         out.push('\n');
     }
-    if !r.engine_findings.is_empty() {
+    if multi {
+        for e in r.engines.iter().filter(|e| !e.engine_findings.is_empty()) {
+            let _ = writeln!(out, "## Engine {}\n", esc(&e.name));
+            table(&mut out, &e.engine_findings);
+            out.push('\n');
+        }
+    } else if !r.engine_findings.is_empty() {
         let _ = writeln!(out, "## Engine\n");
         table(&mut out, &r.engine_findings);
         out.push('\n');
@@ -147,8 +199,9 @@ pub fn render(r: &Report) -> String {
     for c in r.containers.iter().filter(|c| !c.findings.is_empty()) {
         let _ = writeln!(
             out,
-            "## Container {}\n\n{} · {} · risk {}\n",
+            "## Container {}{}\n\n{} · {} · risk {}\n",
             esc(&c.name),
+            on(&c.engine),
             esc(&c.image),
             esc(&c.state),
             c.risk_score
@@ -158,7 +211,7 @@ pub fn render(r: &Report) -> String {
     }
     for i in r.images.iter().filter(|i| !i.findings.is_empty()) {
         let name = i.display_name();
-        let _ = writeln!(out, "## Image {}\n", esc(&name));
+        let _ = writeln!(out, "## Image {}{}\n", esc(&name), on(&i.engine));
         table(&mut out, &i.findings);
         out.push('\n');
     }

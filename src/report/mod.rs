@@ -22,7 +22,10 @@ use crate::model::{Finding, Inventory, Severity};
 use crate::policy::Policy;
 use crate::rules;
 
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
+
+/// Older versions a baseline may still be (their missing fields default).
+pub const READABLE_SCHEMA_VERSIONS: &[u32] = &[2, 3];
 
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -102,7 +105,7 @@ pub fn load_baseline(path: &std::path::Path) -> Result<Report, String> {
             e.column()
         )
     })?;
-    if report.schema_version != SCHEMA_VERSION {
+    if !READABLE_SCHEMA_VERSIONS.contains(&report.schema_version) {
         return Err(format!(
             "{}: report schema version {} is not {SCHEMA_VERSION}, the version this shipshape reads",
             path.display(),
@@ -117,9 +120,15 @@ pub struct Report {
     pub schema_version: u32,
     pub generated_at: DateTime<Utc>,
     pub tool: Tool,
+    /// The first engine reached (the only one, for a one-engine scan).
+    /// Every engine is in `engines`.
     pub engine: EngineReport,
+    /// Every engine scanned, reached or not, in the order given.
+    #[serde(default)]
+    pub engines: Vec<EngineSection>,
     pub policy: PolicyReport,
     pub summary: Summary,
+    /// The findings of `engine` (each engine's own are in `engines`).
     pub engine_findings: Vec<FindingReport>,
     pub policy_findings: Vec<FindingReport>,
     pub containers: Vec<ContainerReport>,
@@ -129,6 +138,31 @@ pub struct Report {
     /// Comparison with an earlier report, when one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<baseline::BaselineReport>,
+}
+
+/// One engine of a scan: who it is, whether it answered, its own findings.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct EngineSection {
+    /// Its name in this report (the context's name, the kind of socket, or
+    /// the address): what each container's and image's `engine` says, and
+    /// what a waiver's `engine` matches.
+    pub name: String,
+    /// How it was reached (`unix:///var/run/docker.sock`, …).
+    pub endpoint: String,
+    pub reachable: bool,
+    /// Why it could not be scanned, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Its `/info` ID (empty when unreachable).
+    #[serde(default)]
+    pub id: String,
+    /// Other endpoints that led to this same engine (same `/info` ID).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub also_reached_as: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub details: Option<EngineReport>,
+    pub summary: Summary,
+    pub engine_findings: Vec<FindingReport>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -165,7 +199,7 @@ pub struct PolicyReport {
 /// Findings by severity: the one count type, from `model`.
 pub use crate::model::SeverityCounts;
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
     pub containers: usize,
     pub images: usize,
@@ -210,6 +244,9 @@ pub struct FindingReport {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ContainerReport {
+    /// The engine it runs on (`engines[].name`).
+    #[serde(default)]
+    pub engine: String,
     pub id: String,
     pub name: String,
     pub image: String,
@@ -259,6 +296,9 @@ pub struct PackagesReport {
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ImageReport {
+    /// The engine that holds it (`engines[].name`).
+    #[serde(default)]
+    pub engine: String,
     pub id: String,
     pub tags: Vec<String>,
     pub created: Option<DateTime<Utc>>,
@@ -339,6 +379,7 @@ impl Report {
             .map(|c| {
                 let ca = a.container(&c.id).cloned().unwrap_or_default();
                 ContainerReport {
+                    engine: String::new(),
                     id: c.id.clone(),
                     name: c.name.clone(),
                     image: c.image.clone(),
@@ -370,6 +411,7 @@ impl Report {
                 let mut tags = img.tags.clone();
                 tags.sort();
                 ImageReport {
+                    engine: String::new(),
                     id: img.id.clone(),
                     tags,
                     created: img.created,
@@ -405,13 +447,22 @@ impl Report {
             }
         }
 
-        Report {
+        let engine_findings: Vec<FindingReport> = a.engine.iter().map(finding).collect();
+        let summary = Summary {
+            containers: inv.containers.len(),
+            images: inv.images.len(),
+            findings: counts,
+            waived,
+            highest_severity: a.max_active_severity(),
+        };
+        let mut report = Report {
             schema_version: SCHEMA_VERSION,
             generated_at,
             tool: Tool {
                 name: "shipshape".into(),
                 version: env!("CARGO_PKG_VERSION").into(),
             },
+            engines: Vec::new(),
             engine: EngineReport {
                 found_by: e.found_by.clone(),
                 endpoint: e.endpoint.clone(),
@@ -433,19 +484,100 @@ impl Report {
                 max_image_age_days: policy.max_image_age_days,
                 waivers: policy.waivers.len(),
             },
-            summary: Summary {
-                containers: inv.containers.len(),
-                images: inv.images.len(),
-                findings: counts,
-                waived,
-                highest_severity: a.max_active_severity(),
-            },
-            engine_findings: a.engine.iter().map(finding).collect(),
+            summary: summary.clone(),
+            engine_findings: engine_findings.clone(),
             policy_findings: a.policy.iter().map(finding).collect(),
             containers,
             images,
             warnings: inv.warnings.clone(),
             baseline: None,
+        };
+        let section = EngineSection {
+            name: inv.engine.label.clone(),
+            endpoint: e.endpoint.clone(),
+            reachable: true,
+            error: None,
+            id: e.id.clone(),
+            also_reached_as: Vec::new(),
+            details: Some(report.engine.clone()),
+            summary,
+            engine_findings,
+        };
+        report.set_engine_name(&section.name);
+        report.engines.push(section);
+        report
+    }
+
+    /// Tie every container and image to this engine name.
+    fn set_engine_name(&mut self, name: &str) {
+        for c in &mut self.containers {
+            c.engine = name.to_string();
+        }
+        for i in &mut self.images {
+            i.engine = name.to_string();
+        }
+    }
+
+    /// One report of several engines' reports (each from [`Report::build`]),
+    /// with the engines that could not be scanned and why. The top-level
+    /// `engine` is the first one reached; the summary counts every engine.
+    /// `None` when no engine was reached.
+    pub fn merge(parts: Vec<Result<Report, EngineSection>>) -> Option<Report> {
+        let mut engines = Vec::new();
+        let mut merged: Option<Report> = None;
+        for part in parts {
+            match part {
+                Ok(mut r) => {
+                    engines.append(&mut r.engines);
+                    match &mut merged {
+                        None => merged = Some(r),
+                        Some(m) => {
+                            m.containers.append(&mut r.containers);
+                            m.images.append(&mut r.images);
+                            m.warnings.extend(
+                                r.warnings
+                                    .into_iter()
+                                    .map(|w| format!("{}: {w}", r.engine.endpoint)),
+                            );
+                            let s = &mut m.summary;
+                            s.containers += r.summary.containers;
+                            s.images += r.summary.images;
+                            s.findings.merge(&r.summary.findings);
+                            s.waived += r.summary.waived;
+                            s.highest_severity = s.highest_severity.max(r.summary.highest_severity);
+                        }
+                    }
+                }
+                Err(section) => engines.push(section),
+            }
+        }
+        let mut m = merged?;
+        for e in engines.iter().filter(|e| !e.reachable) {
+            m.warnings.push(format!(
+                "engine {} ({}) not scanned: {}",
+                e.name,
+                e.endpoint,
+                e.error.as_deref().unwrap_or("unreachable")
+            ));
+        }
+        m.engines = engines;
+        m.containers
+            .sort_by(|x, y| (&x.engine, &x.name, &x.id).cmp(&(&y.engine, &y.name, &y.id)));
+        Some(m)
+    }
+
+    /// The section of an unreachable engine.
+    pub fn unreachable(name: String, endpoint: String, error: String) -> EngineSection {
+        EngineSection {
+            name,
+            endpoint,
+            reachable: false,
+            error: Some(error),
+            id: String::new(),
+            also_reached_as: Vec::new(),
+            details: None,
+            summary: Summary::default(),
+            engine_findings: Vec::new(),
         }
     }
 
@@ -475,8 +607,8 @@ impl Report {
     /// Every finding with a label for its subject, in report order.
     pub fn subjects(&self) -> Vec<(Subject<'_>, &FindingReport)> {
         let mut out = Vec::new();
-        for f in &self.engine_findings {
-            out.push((Subject::Engine, f));
+        for (engine, f) in self.engine_findings_by_engine() {
+            out.push((Subject::Engine(engine), f));
         }
         for f in &self.policy_findings {
             out.push((Subject::Policy, f));
@@ -510,10 +642,24 @@ impl Report {
         v
     }
 
+    /// Each engine's own findings with its name: from `engines` (a schema 2
+    /// report has only the top-level list, with no name).
+    pub fn engine_findings_by_engine(&self) -> Vec<(&str, &FindingReport)> {
+        if self.engines.is_empty() {
+            self.engine_findings.iter().map(|f| ("", f)).collect()
+        } else {
+            self.engines
+                .iter()
+                .flat_map(|e| e.engine_findings.iter().map(move |f| (e.name.as_str(), f)))
+                .collect()
+        }
+    }
+
     /// Every finding in the report.
     pub fn all_findings(&self) -> impl Iterator<Item = &FindingReport> {
-        self.engine_findings
-            .iter()
+        self.engine_findings_by_engine()
+            .into_iter()
+            .map(|(_, f)| f)
             .chain(&self.policy_findings)
             .chain(self.containers.iter().flat_map(|c| &c.findings))
             .chain(self.images.iter().flat_map(|i| &i.findings))
@@ -529,13 +675,35 @@ impl Report {
     pub fn human_summary(&self) -> String {
         let s = &self.summary;
         let c = &s.findings;
+        let engines = if self.engines.len() > 1 {
+            let mut text = format!("{} engines", self.engines.len());
+            for e in &self.engines {
+                text.push_str(&match &e.details {
+                    Some(d) => format!(
+                        "\n  engine {}: {} {} at {}, {} containers",
+                        e.name, d.product, d.version, e.endpoint, e.summary.containers
+                    ),
+                    None => format!(
+                        "\n  engine {}: NOT SCANNED ({}): {}",
+                        e.name,
+                        e.endpoint,
+                        e.error.as_deref().unwrap_or("unreachable")
+                    ),
+                });
+            }
+            text
+        } else {
+            format!(
+                "{} {} via {} ({}), API {}",
+                self.engine.product,
+                self.engine.version,
+                self.engine.found_by,
+                self.engine.endpoint,
+                self.engine.api_version,
+            )
+        };
         let mut out = format!(
-            "shipshape: {} {} via {} ({}), API {}\n  {} containers, {} images — findings: {} critical, {} high, {} medium, {} low, {} info{}\n",
-            self.engine.product,
-            self.engine.version,
-            self.engine.found_by,
-            self.engine.endpoint,
-            self.engine.api_version,
+            "shipshape: {engines}\n  {} containers, {} images — findings: {} critical, {} high, {} medium, {} low, {} info{}\n",
             s.containers,
             s.images,
             c.critical,
@@ -572,7 +740,8 @@ impl Report {
 /// What a finding in a report is about.
 #[derive(Debug, Clone, Copy)]
 pub enum Subject<'a> {
-    Engine,
+    /// The engine of this name (`""` in a schema 2 report).
+    Engine(&'a str),
     Policy,
     Container(&'a ContainerReport),
     Image(&'a ImageReport),
@@ -581,7 +750,7 @@ pub enum Subject<'a> {
 impl Subject<'_> {
     pub fn kind(&self) -> &'static str {
         match self {
-            Self::Engine => "engine",
+            Self::Engine(_) => "engine",
             Self::Policy => "policy",
             Self::Container(_) => "container",
             Self::Image(_) => "image",
@@ -591,7 +760,8 @@ impl Subject<'_> {
     /// A stable, human name: container name, first image tag (or short id).
     pub fn name(&self) -> String {
         match self {
-            Self::Engine => "engine".into(),
+            Self::Engine("") => "engine".into(),
+            Self::Engine(name) => (*name).to_string(),
             Self::Policy => "policy".into(),
             Self::Container(c) => c.name.clone(),
             Self::Image(i) => i.display_name(),
@@ -600,7 +770,7 @@ impl Subject<'_> {
 
     pub fn id(&self) -> &str {
         match self {
-            Self::Engine | Self::Policy => "",
+            Self::Engine(_) | Self::Policy => "",
             Self::Container(c) => &c.id,
             Self::Image(i) => &i.id,
         }
@@ -610,6 +780,17 @@ impl Subject<'_> {
     /// container being recreated; ids do not).
     pub fn key(&self) -> String {
         format!("{}:{}", self.kind(), self.name())
+    }
+
+    /// The engine it belongs to (`""` for the policy, and in a schema 2
+    /// report).
+    pub fn engine(&self) -> &str {
+        match self {
+            Self::Engine(e) => e,
+            Self::Policy => "",
+            Self::Container(c) => &c.engine,
+            Self::Image(i) => &i.engine,
+        }
     }
 }
 

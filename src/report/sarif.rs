@@ -91,11 +91,8 @@ fn rule_descriptor(r: &Rule) -> Value {
     })
 }
 
-/// Artifact URI for a subject: no file exists, so a stable pseudo-path.
-fn uri(subject: &Subject) -> String {
-    let enc: String = subject
-        .name()
-        .chars()
+fn encode(text: &str) -> String {
+    text.chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || "-._~".contains(c) {
                 c.to_string()
@@ -103,25 +100,47 @@ fn uri(subject: &Subject) -> String {
                 format!("%{:02X}", c as u32 & 0xff)
             }
         })
-        .collect();
-    format!("shipshape/{}/{}", subject.kind(), enc)
+        .collect()
+}
+
+/// Artifact URI for a subject: no file exists, so a stable pseudo-path.
+/// With several engines the engine's name comes first (`web` on two
+/// engines is two artifacts); a one-engine report keeps the short form.
+fn uri(subject: &Subject, multi: bool) -> String {
+    let name = encode(&subject.name());
+    if multi && !subject.engine().is_empty() {
+        format!(
+            "shipshape/{}/{}/{}",
+            encode(subject.engine()),
+            subject.kind(),
+            name
+        )
+    } else {
+        format!("shipshape/{}/{}", subject.kind(), name)
+    }
 }
 
 pub fn render(report: &Report) -> String {
     let rules_list: Vec<Value> = rules::ALL.iter().map(|r| rule_descriptor(r)).collect();
+    let multi = report.engines.len() > 1;
     let results: Vec<Value> = report
         .subjects()
         .into_iter()
         .map(|(subject, f)| {
             let index = rules::ALL.iter().position(|r| r.id == f.rule_id);
-            let fingerprint = hex(&Sha256::digest(format!("{}\n{}\n{}", subject.key(), f.rule_id, f.evidence).as_bytes()));
+            let identity = if multi {
+                format!("{}@{}", subject.key(), subject.engine())
+            } else {
+                subject.key()
+            };
+            let fingerprint = hex(&Sha256::digest(format!("{}\n{}\n{}", identity, f.rule_id, f.evidence).as_bytes()));
             let mut result = json!({
                 "ruleId": f.rule_id,
                 "level": level(f.severity),
                 "message": { "text": format!("{} — {} ({} {})", f.title, f.evidence, subject.kind(), subject.name()) },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&subject) },
+                        "artifactLocation": { "uri": uri(&subject, multi) },
                         "region": { "startLine": 1 }
                     },
                     "logicalLocations": [{
@@ -137,6 +156,7 @@ pub fn render(report: &Report) -> String {
                     "cis": f.cis,
                     "seed_rule": f.seed_rule,
                     "subject_id": subject.id(),
+                    "engine": subject.engine(),
                 }
             });
             if let Some(i) = index {

@@ -22,6 +22,8 @@ pub struct PrivateEngine {
     pub dir: PathBuf,
     pub sock: PathBuf,
     netns: String,
+    /// More `dockerd` arguments (a TCP listener with TLS, …).
+    extra: Vec<String>,
     /// The daemon (nsenter, unshare and sh all exec into it).
     child: Option<Child>,
 }
@@ -50,6 +52,11 @@ impl PrivateEngine {
     /// Start a private engine, or say why this machine cannot (the caller
     /// prints the reason and skips).
     pub fn start(label: &str) -> Result<Self, String> {
+        Self::start_with(label, Vec::new())
+    }
+
+    /// The same, with more `dockerd` arguments.
+    pub fn start_with(label: &str, extra: Vec<String>) -> Result<Self, String> {
         super::engine();
         if !is_root() {
             return Err("a private engine needs root".into());
@@ -80,10 +87,17 @@ impl PrivateEngine {
             sock: dir.join("d.sock"),
             dir,
             netns,
+            extra,
             child: None,
         };
         me.up()?;
         Ok(me)
+    }
+
+    /// Its network namespace (`/var/run/netns/<name>`): a TCP listener of
+    /// this engine is reachable only from inside it.
+    pub fn netns_path(&self) -> String {
+        format!("/var/run/netns/{}", self.netns)
     }
 
     pub fn host(&self) -> String {
@@ -95,7 +109,8 @@ impl PrivateEngine {
         let d = &self.dir;
         let script = format!(
             "mount --bind {etc} /etc/docker && exec dockerd --host unix://{sock} \
-             --data-root {d}/data --exec-root {d}/exec --pidfile {d}/pid --shutdown-timeout 2",
+             --data-root {d}/data --exec-root {d}/exec --pidfile {d}/pid --shutdown-timeout 2 {extra}",
+            extra = self.extra.join(" "),
             etc = d.join("etc").display(),
             sock = self.sock.display(),
             d = d.display(),
