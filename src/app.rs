@@ -72,6 +72,8 @@ pub enum DetailTab {
 /// Sortable inventory columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Column {
+    /// Which engine (shown when several are watched).
+    Engine,
     Name,
     Image,
     State,
@@ -85,7 +87,8 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 10] = [
+    pub const ALL: [Column; 11] = [
+        Self::Engine,
         Self::Name,
         Self::Image,
         Self::State,
@@ -100,6 +103,7 @@ impl Column {
 
     pub fn title(self) -> &'static str {
         match self {
+            Self::Engine => "Engine",
             Self::Name => "Name",
             Self::Image => "Image",
             Self::State => "State",
@@ -117,6 +121,8 @@ impl Column {
 /// One inventory row, computed once per snapshot.
 #[derive(Debug, Clone)]
 pub struct Row {
+    /// The engine it runs on (its name; empty with one engine).
+    pub engine: String,
     pub id: String,
     pub name: String,
     pub image: String,
@@ -173,6 +179,7 @@ impl Row {
             c.user.clone()
         };
         Self {
+            engine: crate::model::visible(&snapshot.inventory.engine.label).into_owned(),
             id: c.id.clone(),
             // Shown as they are drawn: hidden characters made visible.
             name: crate::model::visible(&c.name).into_owned(),
@@ -237,6 +244,8 @@ pub struct Filter {
     pub only_new: bool,
     /// Only containers that are gone (the state filter is then unset).
     pub gone: bool,
+    /// Only this engine's containers (by name).
+    pub engine: Option<String>,
 }
 
 impl Filter {
@@ -249,6 +258,7 @@ impl Filter {
                 .min_severity
                 .is_none_or(|min| r.highest.is_some_and(|h| h >= min))
             && (!self.only_new || r.new_since_baseline > 0)
+            && self.engine.as_ref().is_none_or(|e| &r.engine == e)
     }
 }
 
@@ -278,8 +288,16 @@ pub struct ExportChoice {
 /// Everything the UI draws. Owned by the UI thread.
 pub struct State {
     pub mode: Mode,
+    /// The first (or only) engine's connection and snapshot.
     pub conn: Conn,
     pub snapshot: Option<Arc<Snapshot>>,
+    /// The first engine's name, when several are watched (else empty).
+    pub primary_label: String,
+    /// The other engines, when several are watched: each with its own
+    /// connection and snapshot. Their containers join the inventory.
+    pub others: Vec<EngineSlot>,
+    /// Which engine the Engine view details (0: the first).
+    pub engine_shown: usize,
     /// The snapshot is from before the engine went away.
     pub stale: bool,
     pub last_refresh: Option<DateTime<Utc>>,
@@ -339,6 +357,31 @@ pub struct State {
     order_dirty: bool,
 }
 
+/// One more engine of several.
+#[derive(Debug, Clone)]
+pub struct EngineSlot {
+    pub label: String,
+    /// The same engine (same `/info` ID) as this earlier one, reached
+    /// another way: shown once, there.
+    pub duplicate_of: Option<String>,
+    pub conn: Conn,
+    pub snapshot: Option<Arc<Snapshot>>,
+    /// The snapshot is from before the engine went away.
+    pub stale: bool,
+}
+
+impl EngineSlot {
+    pub fn new(label: String) -> Self {
+        Self {
+            label,
+            duplicate_of: None,
+            conn: Conn::Connecting { attempt: 1 },
+            snapshot: None,
+            stale: false,
+        }
+    }
+}
+
 /// What the banner says when another engine took the watched endpoint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineChanged {
@@ -361,12 +404,15 @@ pub struct ActivityFilter {
     pub category: Option<Category>,
     /// Only entries graded at least this bad.
     pub min_severity: Option<Severity>,
+    /// Only this engine's entries (by name).
+    pub engine: Option<String>,
 }
 
 impl ActivityFilter {
     pub fn matches(&self, a: &Activity) -> bool {
         let text = self.text.trim().to_lowercase();
-        self.category.is_none_or(|c| a.category() == c)
+        self.engine.as_ref().is_none_or(|e| &a.engine == e)
+            && self.category.is_none_or(|c| a.category() == c)
             && self
                 .min_severity
                 .is_none_or(|m| a.severity.is_some_and(|s| s >= m))
@@ -391,6 +437,9 @@ impl State {
                 Conn::Connecting { attempt: 1 }
             },
             snapshot: None,
+            primary_label: String::new(),
+            others: Vec::new(),
+            engine_shown: 0,
             stale: false,
             last_refresh: None,
             rows: Vec::new(),
@@ -671,25 +720,161 @@ impl State {
     }
 
     pub fn set_snapshot(&mut self, s: Arc<Snapshot>) {
-        let index = crate::model::InventoryIndex::new(&s.inventory);
-        self.rows = s
-            .inventory
-            .containers
-            .iter()
-            .map(|c| Row::new(c, &s, &index))
-            .collect();
         self.last_refresh = s.taken_at;
-        self.stats
-            .retain(|id, _| s.inventory.containers.iter().any(|c| &c.id == id));
+        self.snapshot = Some(s);
+        self.stale = false;
+        self.rebuild_rows();
+    }
+
+    /// Several engines are watched.
+    pub fn is_fleet(&self) -> bool {
+        !self.others.is_empty()
+    }
+
+    /// Every engine's snapshot, the first engine's first.
+    pub fn snapshots(&self) -> impl Iterator<Item = &Arc<Snapshot>> {
+        self.snapshot
+            .iter()
+            .chain(self.others.iter().filter_map(|o| o.snapshot.as_ref()))
+    }
+
+    /// The snapshot holding this container (container ids are unique
+    /// across engines).
+    pub fn snapshot_of(&self, container_id: &str) -> Option<&Arc<Snapshot>> {
+        self.snapshots()
+            .find(|s| s.inventory.containers.iter().any(|c| c.id == container_id))
+    }
+
+    /// The snapshot holding this image (its engine's, the first engine's
+    /// first when several hold the same image).
+    pub fn snapshot_of_image(&self, image_id: &str) -> Option<&Arc<Snapshot>> {
+        self.snapshots()
+            .find(|s| s.inventory.images.iter().any(|i| i.id == image_id))
+    }
+
+    /// The inventory's rows from every engine's snapshot.
+    fn rebuild_rows(&mut self) {
+        let mut rows = Vec::new();
+        for s in self.snapshots() {
+            let index = crate::model::InventoryIndex::new(&s.inventory);
+            rows.extend(
+                s.inventory
+                    .containers
+                    .iter()
+                    .map(|c| Row::new(c, s, &index)),
+            );
+        }
+        if !self.is_fleet() {
+            for r in &mut rows {
+                r.engine.clear();
+            }
+        }
+        self.rows = rows;
+        let rows = &self.rows;
+        self.stats.retain(|id, _| rows.iter().any(|r| &r.id == id));
         if let Some(sel) = &self.selected
             && !self.rows.iter().any(|r| &r.id == sel)
         {
             self.selected = None;
         }
-        self.snapshot = Some(s);
-        self.stale = false;
         self.order_dirty = true;
         self.mark_new();
+    }
+
+    /// Apply an event from another engine's worker (`slot` in `others`).
+    pub fn apply_other(&mut self, slot: usize, ev: Event) {
+        let Some(label) = self.others.get(slot).map(|o| o.label.clone()) else {
+            return;
+        };
+        match ev {
+            Event::Connecting { attempt } => {
+                let o = &mut self.others[slot];
+                if !matches!(o.conn, Conn::Down { .. }) || attempt > 1 {
+                    o.conn = Conn::Connecting { attempt };
+                }
+            }
+            Event::Connected {
+                found_by,
+                endpoint,
+                api_version,
+                engine_id,
+                engine_name,
+            } => {
+                let id_of = |c: &Conn| match c {
+                    Conn::Connected { engine_id, .. } => Some(engine_id.clone()),
+                    _ => None,
+                };
+                let earlier = std::iter::once((self.primary_label.clone(), id_of(&self.conn)))
+                    .chain(
+                        self.others[..slot]
+                            .iter()
+                            .map(|o| (o.label.clone(), id_of(&o.conn))),
+                    )
+                    .find(|(_, id)| id.as_deref() == Some(engine_id.as_str()))
+                    .map(|(l, _)| l);
+                let o = &mut self.others[slot];
+                o.duplicate_of = earlier;
+                if o.duplicate_of.is_some() {
+                    o.snapshot = None;
+                }
+                o.conn = Conn::Connected {
+                    found_by,
+                    endpoint,
+                    api_version,
+                    engine_id,
+                    engine_name,
+                };
+                self.rebuild_rows();
+            }
+            Event::Disconnected { reason, retry_in } => {
+                let o = &mut self.others[slot];
+                o.conn = Conn::Down {
+                    reason,
+                    retry_at: Instant::now() + retry_in,
+                };
+                o.stale = o.snapshot.is_some();
+                let ids: Vec<String> = o
+                    .snapshot
+                    .iter()
+                    .flat_map(|s| s.inventory.containers.iter().map(|c| c.id.clone()))
+                    .collect();
+                for id in ids {
+                    if let Some(ring) = self.stats.get_mut(&id) {
+                        ring.push_gap();
+                    }
+                }
+            }
+            Event::EngineChanged { endpoint, now, .. } => {
+                self.notify(
+                    format!("Engine {label}: another engine ({now}) now answers at {endpoint}; nothing of the old one is shown."),
+                    true,
+                );
+            }
+            // The same engine reached another way: shown once, elsewhere.
+            _ if self.others[slot].duplicate_of.is_some() => {}
+            Event::Snapshot(s) => {
+                let o = &mut self.others[slot];
+                o.snapshot = Some(s);
+                o.stale = false;
+                self.rebuild_rows();
+            }
+            Event::Warning(text) => self.notify(format!("Engine {label}: {text}"), true),
+            // Stats, the timeline and drops are keyed by container or
+            // already name their engine: shared with the first engine.
+            ev @ (Event::Stats { .. }
+            | Event::StatsEnded { .. }
+            | Event::Activity(_)
+            | Event::Dropped { .. }) => self.apply(ev),
+            // The host, the audit log and the vulnerability data are the
+            // same for every engine: the first engine's worker reports them.
+            Event::Host(_)
+            | Event::HostInfo(_)
+            | Event::Audit(_)
+            | Event::VulnDb(_)
+            | Event::VulnDbProgress(_)
+            | Event::VulnDbUpdateFailed(_)
+            | Event::DriftProgress { .. } => {}
+        }
     }
 
     pub fn set_sort(&mut self, col: Column) {
@@ -734,6 +919,7 @@ impl State {
         order.sort_by(|&a, &b| {
             let (x, y) = (&self.rows[a], &self.rows[b]);
             let o = match col {
+                Column::Engine => x.engine.cmp(&y.engine),
                 Column::Name => x.name.cmp(&y.name),
                 Column::Image => x.image.cmp(&y.image),
                 Column::State => x.state.cmp(&y.state),
@@ -757,8 +943,7 @@ impl State {
 
     pub fn selected_container(&self) -> Option<&Container> {
         let id = self.selected.as_ref()?;
-        self.snapshot
-            .as_ref()?
+        self.snapshot_of(id)?
             .inventory
             .containers
             .iter()
@@ -808,6 +993,10 @@ fn default_ascending(col: Column) -> bool {
 #[derive(Clone)]
 pub struct Launch {
     pub host: Option<String>,
+    /// Several engines to watch at once (`--host` repeated, or more than
+    /// one engine found on this machine); empty: one engine, `host` or
+    /// discovery, as before.
+    pub fleet: Vec<crate::engine::Target>,
     pub policy: Arc<Policy>,
     pub settings_path: Option<PathBuf>,
     /// The audit log to append to (`None`: keep none).
@@ -875,6 +1064,8 @@ impl Drop for Link {
 pub struct App {
     pub state: State,
     link: Link,
+    /// The other engines' workers, when several are watched.
+    others: Vec<Link>,
     runtime: Option<tokio::runtime::Handle>,
     launch: Option<Launch>,
     ctx: Option<egui::Context>,
@@ -895,14 +1086,10 @@ impl App {
         settings: Settings,
     ) -> Self {
         setup_fonts(ctx);
-        let link = start_worker(ctx, &rt, &launch, &settings);
-        Self::assemble(
-            State::new(Mode::Live, settings),
-            link,
-            Some(rt),
-            Some(launch),
-            Some(ctx.clone()),
-        )
+        let (link, others, state) = start_live(ctx, &rt, &launch, settings);
+        let mut app = Self::assemble(state, link, Some(rt), Some(launch), Some(ctx.clone()));
+        app.others = others;
+        app
     }
 
     /// Demo mode: the bundled lab, no engine.
@@ -913,14 +1100,16 @@ impl App {
         settings: Settings,
     ) -> Self {
         setup_fonts(ctx);
-        let link = start_demo(ctx, &rt, launch.policy.clone());
-        Self::assemble(
-            State::new(Mode::Demo, settings),
+        let (link, second) = start_demo(ctx, &rt, launch.policy.clone());
+        let mut app = Self::assemble(
+            demo_state(settings),
             link,
             Some(rt),
             Some(launch),
             Some(ctx.clone()),
-        )
+        );
+        app.others = vec![second];
+        app
     }
 
     /// An app fed by a channel the caller controls (tests, benchmarks).
@@ -936,6 +1125,28 @@ impl App {
             worker: None,
         };
         Self::assemble(State::new(mode, settings), link, None, None, None)
+    }
+
+    /// Several engines, each fed by a channel the caller controls: the first
+    /// named `primary`, then `others` (tests of the fleet view).
+    pub fn from_channels(
+        mode: Mode,
+        primary: (String, tokio::sync::mpsc::UnboundedReceiver<Event>),
+        others: Vec<(String, tokio::sync::mpsc::UnboundedReceiver<Event>)>,
+        settings: Settings,
+    ) -> Self {
+        let mut app = Self::from_channel(mode, primary.1, settings);
+        app.state.primary_label = primary.0;
+        for (label, rx) in others {
+            app.state.others.push(EngineSlot::new(label));
+            app.others.push(Link {
+                cmd: None,
+                rx: rx.into(),
+                demo_task: None,
+                worker: None,
+            });
+        }
+        app
     }
 
     /// Send the UI's commands to `tx` (tests that check what a click asks
@@ -972,6 +1183,7 @@ impl App {
         Self {
             state,
             link,
+            others: Vec::new(),
             runtime,
             launch,
             ctx,
@@ -983,8 +1195,25 @@ impl App {
         }
     }
 
-    /// Send a command to the worker (no-op in demo mode).
+    /// Send a command to the worker (no-op in demo mode). With several
+    /// engines, what concerns every engine goes to every worker; the rest
+    /// (look again, the database, the app's own records) to the first.
     pub fn command(&self, c: Command) {
+        let everyone = matches!(
+            c,
+            Command::Refresh
+                | Command::SetPollInterval(_)
+                | Command::Dismiss(_)
+                | Command::ReconnectNow
+                | Command::Shutdown
+        );
+        if everyone {
+            for other in &self.others {
+                if let Some(tx) = &other.cmd {
+                    let _ = tx.send(c.clone());
+                }
+            }
+        }
         if let Some(tx) = &self.link.cmd {
             let _ = tx.send(c);
         }
@@ -995,8 +1224,10 @@ impl App {
         let (Some(rt), Some(launch), Some(ctx)) = (&self.runtime, &self.launch, &self.ctx) else {
             return;
         };
-        self.link = start_demo(ctx, rt, launch.policy.clone());
-        self.state = State::new(Mode::Demo, self.state.settings.clone());
+        let (link, second) = start_demo(ctx, rt, launch.policy.clone());
+        self.link = link;
+        self.others = vec![second];
+        self.state = demo_state(self.state.settings.clone());
     }
 
     /// Leave the demo and connect to the engine.
@@ -1004,8 +1235,10 @@ impl App {
         let (Some(rt), Some(launch), Some(ctx)) = (&self.runtime, &self.launch, &self.ctx) else {
             return;
         };
-        self.link = start_worker(ctx, rt, launch, &self.state.settings);
-        self.state = State::new(Mode::Live, self.state.settings.clone());
+        let (link, others, state) = start_live(ctx, rt, launch, self.state.settings.clone());
+        self.others = others;
+        self.link = link;
+        self.state = state;
     }
 
     /// Drain events within the time budget. Returns true if events remain.
@@ -1044,13 +1277,26 @@ impl App {
             }
         }
         let start = Instant::now();
+        let mut left = false;
         while start.elapsed() < DRAIN_BUDGET {
             match self.link.rx.try_recv() {
                 Ok(ev) => self.state.apply(ev),
-                Err(_) => return false,
+                Err(_) => break,
             }
         }
-        true
+        left |= start.elapsed() >= DRAIN_BUDGET;
+        // The other engines in turn, within the same budget: a busy engine
+        // never starves the first one, nor the first one them.
+        for (i, other) in self.others.iter_mut().enumerate() {
+            while start.elapsed() < DRAIN_BUDGET * 2 {
+                match other.rx.try_recv() {
+                    Ok(ev) => self.state.apply_other(i, ev),
+                    Err(_) => break,
+                }
+            }
+            left |= start.elapsed() >= DRAIN_BUDGET * 2;
+        }
+        left
     }
 
     /// Persist settings when they changed, on the runtime.
@@ -1099,7 +1345,8 @@ impl App {
             );
             return;
         }
-        let (Some(rt), Some(snapshot)) = (self.runtime.clone(), self.state.snapshot.clone()) else {
+        let snapshots: Vec<Arc<Snapshot>> = self.state.snapshots().cloned().collect();
+        let (Some(rt), false) = (self.runtime.clone(), snapshots.is_empty()) else {
             self.state.notify("Nothing to export yet.".into(), true);
             return;
         };
@@ -1152,7 +1399,14 @@ impl App {
             };
             let result = tokio::task::spawn_blocking(move || {
                 let now = Utc::now();
-                let mut report = Report::build(&snapshot.inventory, &snapshot.assessment, &policy, now);
+                // Every engine on screen, each tied to its engine.
+                let parts = snapshots
+                    .iter()
+                    .map(|s| Ok(Report::build(&s.inventory, &s.assessment, &policy, now)))
+                    .collect();
+                let Some(mut report) = Report::merge(parts) else {
+                    return Err("nothing to export".to_string());
+                };
                 if let Some(ids) = visible {
                     report.retain_containers(|c| ids.contains(&c.id));
                 }
@@ -1299,25 +1553,69 @@ fn notify_for(ctx: &egui::Context) -> Notify {
     })
 }
 
+/// Start live mode: one worker, or one per engine when several are to be
+/// watched (each its own connection, backoff, events, stats and drift; one
+/// shared audit log, each record naming its engine).
+fn start_live(
+    ctx: &egui::Context,
+    rt: &tokio::runtime::Handle,
+    launch: &Launch,
+    settings: Settings,
+) -> (Link, Vec<Link>, State) {
+    let mut state = State::new(Mode::Live, settings.clone());
+    if launch.fleet.len() < 2 {
+        return (
+            start_worker(ctx, rt, launch, &settings, None),
+            Vec::new(),
+            state,
+        );
+    }
+    let mut targets = launch.fleet.iter();
+    let first = targets.next().cloned();
+    let member = |t: crate::engine::Target| worker::FleetMember {
+        label: t.label(),
+        target: t,
+    };
+    let primary = first.map(member);
+    state.primary_label = primary
+        .as_ref()
+        .map(|m| m.label.clone())
+        .unwrap_or_default();
+    let link = start_worker(ctx, rt, launch, &settings, primary);
+    let mut others = Vec::new();
+    for t in targets {
+        let m = member(t.clone());
+        state.others.push(EngineSlot::new(m.label.clone()));
+        others.push(start_worker(ctx, rt, launch, &settings, Some(m)));
+    }
+    (link, others, state)
+}
+
 fn start_worker(
     ctx: &egui::Context,
     rt: &tokio::runtime::Handle,
     launch: &Launch,
     settings: &Settings,
+    fleet: Option<worker::FleetMember>,
 ) -> Link {
+    // The first (or only) engine's worker samples the host and shows the
+    // audit log's past; the others do not repeat that.
+    let first = fleet
+        .as_ref()
+        .is_none_or(|m| launch.fleet.first().is_some_and(|t| *t == m.target));
     let cfg = WorkerConfig {
         host: launch.host.clone(),
         env: EnvSnapshot::from_process(),
         policy: launch.policy.clone(),
         poll_interval: Duration::from_secs(settings.refresh_secs),
-        host_stats: true,
+        host_stats: first,
         container_stats: true,
         audit: launch.audit.clone(),
         drift: true,
         mode: "gui",
-        history: true,
+        history: first,
         vulns: launch.vulndb.clone(),
-        fleet: None,
+        fleet,
     };
     let (cmd, rx, done) = worker::spawn_with_handle(rt, cfg, notify_for(ctx));
     Link {
@@ -1328,12 +1626,30 @@ fn start_worker(
     }
 }
 
-/// The demo feed: the lab snapshot once, then synthetic stats every second.
-fn start_demo(ctx: &egui::Context, rt: &tokio::runtime::Handle, policy: Arc<Policy>) -> Link {
+/// The demo lab's state: two engines.
+fn demo_state(settings: Settings) -> State {
+    let mut state = State::new(Mode::Demo, settings);
+    state.primary_label = "lab-docker".into();
+    let mut second = EngineSlot::new("lab-podman".into());
+    second.conn = Conn::Demo;
+    state.others.push(second);
+    state
+}
+
+/// The demo feed: the lab snapshot once, then synthetic stats every second;
+/// and the lab's second engine (a link of its own, as a real one has).
+fn start_demo(
+    ctx: &egui::Context,
+    rt: &tokio::runtime::Handle,
+    policy: Arc<Policy>,
+) -> (Link, Link) {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx2, rx2) = tokio::sync::mpsc::unbounded_channel();
     let notify = notify_for(ctx);
     let task = rt.spawn(async move {
+        let lab_policy = policy.clone();
         let built = tokio::task::spawn_blocking(move || {
+            let policy = lab_policy;
             demo::lab().map(|(inventory, events)| {
                 let now = Utc::now();
                 let assessment = crate::assess::assess(&inventory, &policy, now);
@@ -1363,6 +1679,13 @@ fn start_demo(ctx: &egui::Context, rt: &tokio::runtime::Handle, policy: Arc<Poli
             }
         };
         let running = demo::running(&snapshot.inventory);
+        let second = demo::second_engine(&snapshot.inventory);
+        let second_assessment = crate::assess::assess(&second, &policy, Utc::now());
+        let _ = tx2.send(Event::Snapshot(Arc::new(Snapshot {
+            inventory: second,
+            assessment: second_assessment,
+            taken_at: snapshot.taken_at,
+        })));
         let _ = tx.send(Event::Snapshot(Arc::new(snapshot)));
         for a in timeline {
             let _ = tx.send(Event::Activity(Arc::new(a)));
@@ -1397,10 +1720,18 @@ fn start_demo(ctx: &egui::Context, rt: &tokio::runtime::Handle, policy: Arc<Poli
             notify(Some(worker::STATS_REPAINT));
         }
     });
-    Link {
-        cmd: None,
-        rx: rx.into(),
-        demo_task: Some(task),
-        worker: None,
-    }
+    (
+        Link {
+            cmd: None,
+            rx: rx.into(),
+            demo_task: Some(task),
+            worker: None,
+        },
+        Link {
+            cmd: None,
+            rx: rx2.into(),
+            demo_task: None,
+            worker: None,
+        },
+    )
 }

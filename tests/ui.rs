@@ -903,3 +903,155 @@ fn drift_progress_and_the_audit_state_are_shown() {
     h.get_by_label("Audit log on");
     h.get_by_label("No activity yet.");
 }
+
+/// A snapshot of a second engine: a few of the lab's containers, one of
+/// them with the same name as on the first engine, on Podman.
+fn podman_snapshot() -> Arc<Snapshot> {
+    let mut inventory = demo::inventory().unwrap();
+    inventory.engine.label = "podman".into();
+    inventory.engine.id = "PODMAN:ENGINE:ID".into();
+    inventory.engine.product = shipshape::model::EngineProduct::Podman;
+    inventory.containers.truncate(3);
+    for c in &mut inventory.containers {
+        // Another engine: other container ids, the same names.
+        c.id = format!("feed{}", &c.id[4..]);
+    }
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    })
+}
+
+#[test]
+fn several_engines_in_one_window() {
+    let (tx1, rx1) = unbounded_channel();
+    let (tx2, rx2) = unbounded_channel();
+    let app = App::from_channels(
+        Mode::Live,
+        ("system".into(), rx1),
+        vec![("podman".into(), rx2)],
+        Settings::default(),
+    );
+    let mut h = build(app);
+    h.run_steps(2);
+    tx1.send(connected()).unwrap();
+    let mut inventory = demo::inventory().unwrap();
+    inventory.engine.label = "system".into();
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    tx1.send(Event::Snapshot(Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    })))
+    .unwrap();
+    tx2.send(Event::Connected {
+        found_by: "Podman system socket".into(),
+        endpoint: "unix:///run/podman/podman.sock".into(),
+        api_version: "1.41".into(),
+        engine_id: "PODMAN:ENGINE:ID".into(),
+        engine_name: "workstation".into(),
+    })
+    .unwrap();
+    tx2.send(Event::Snapshot(podman_snapshot())).unwrap();
+    h.run_steps(3);
+
+    let total = demo::inventory().unwrap().containers.len() + 3;
+    assert_eq!(
+        h.state().state.rows.len(),
+        total,
+        "both engines' containers"
+    );
+    // The view's tab, the filter's label and the column's header.
+    assert!(h.get_all_by_label("Engine").count() >= 3);
+    h.get_by_label("2 of 2 engines connected");
+    // The same name on two engines is two rows, each with its engine.
+    let name = h
+        .state()
+        .state
+        .rows
+        .iter()
+        .find(|r| r.engine == "podman")
+        .unwrap()
+        .name
+        .clone();
+    let engines: Vec<String> = h
+        .state()
+        .state
+        .rows
+        .iter()
+        .filter(|r| r.name == name)
+        .map(|r| r.engine.clone())
+        .collect();
+    assert_eq!(engines, vec!["system".to_string(), "podman".to_string()]);
+
+    // The engine filter.
+    h.state_mut().state.filter.engine = Some("podman".into());
+    h.state_mut().state.filter_changed();
+    h.run_steps(2);
+    assert_eq!(visible_names(&h).len(), 3);
+    h.state_mut().state.filter.engine = None;
+    h.state_mut().state.filter_changed();
+
+    // A podman container opens with its own engine's findings.
+    let podman_id = h
+        .state()
+        .state
+        .rows
+        .iter()
+        .find(|r| r.engine == "podman")
+        .unwrap()
+        .id
+        .clone();
+    h.state_mut().state.selected = Some(podman_id);
+    h.run_steps(3);
+    h.get_by_label_contains("· on podman");
+
+    // One engine down: its banner, its rows kept, the other carries on.
+    tx2.send(Event::Disconnected {
+        reason: "connection refused".into(),
+        retry_in: Duration::from_secs(5),
+    })
+    .unwrap();
+    h.run_steps(3);
+    h.get_by_label("Cannot reach engine podman");
+    h.get_by_label("1 of 2 engines connected, 1 unreachable");
+    assert_eq!(h.state().state.rows.len(), total, "nothing is dropped");
+    assert!(h.query_by_label("Cannot reach engine system").is_none());
+
+    // The Engine view lists both.
+    h.state_mut().state.view = shipshape::app::View::Engine;
+    h.run_steps(3);
+    h.get_by_label("Engines");
+    h.get_by_label("podman");
+    h.get_by_label_contains("down: connection refused");
+}
+
+/// The same engine reached two ways (same `/info` ID) is shown once.
+#[test]
+fn the_same_engine_twice_is_shown_once() {
+    let (tx1, rx1) = unbounded_channel();
+    let (tx2, rx2) = unbounded_channel();
+    let app = App::from_channels(
+        Mode::Live,
+        ("system".into(), rx1),
+        vec![("ctx-local".into(), rx2)],
+        Settings::default(),
+    );
+    let mut h = build(app);
+    tx1.send(connected()).unwrap();
+    tx1.send(Event::Snapshot(demo_snapshot())).unwrap();
+    tx2.send(connected()).unwrap();
+    tx2.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(4);
+    let n = demo::inventory().unwrap().containers.len();
+    assert_eq!(h.state().state.rows.len(), n);
+    assert_eq!(
+        h.state().state.others[0].duplicate_of.as_deref(),
+        Some("system")
+    );
+    h.get_by_label("1 of 1 engines connected");
+}

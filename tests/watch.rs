@@ -376,3 +376,88 @@ fn watch_json_prints_one_entry_per_line() {
         "{out}"
     );
 }
+
+/// Two engines watched at once: one worker each, one audit log, every
+/// record naming its engine. One engine killed mid-session: the other
+/// carries on; started again: it comes back.
+#[test]
+fn watching_two_engines_one_dies_the_other_carries_on() {
+    let _serial = serial();
+    let mut a = private_engine_or_skip!("watch-a");
+    let b = private_engine_or_skip!("watch-b");
+    a.load(BASE);
+    b.load(BASE);
+    let (la, lb) = (a.sock.display().to_string(), b.sock.display().to_string());
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = Watcher::start_with(
+        dir.path(),
+        &["--no-drift", "--host", &a.host(), "--host", &b.host()],
+    );
+    let engine_is = |r: &Value, label: &str| data(r, "engine") == label;
+    for label in [&la, &lb] {
+        w.wait_for("each engine connected", Duration::from_secs(60), |r| {
+            kind(r) == "connect" && engine_is(r, label)
+        });
+    }
+    let prefix = format!("ssit-fleetw-{}", std::process::id());
+    b.docker(&["create", "--name", &format!("{prefix}-bee"), BASE]);
+    w.wait_for("B's container", Duration::from_secs(30), |r| {
+        engine_is(r, &lb)
+            && data(r, "name")
+                .as_str()
+                .is_some_and(|n| n.ends_with("-bee"))
+    });
+
+    // A goes away: its loss is recorded, B carries on.
+    a.stop();
+    w.wait_for("A lost", Duration::from_secs(30), |r| {
+        kind(r) == "disconnect" && engine_is(r, &la)
+    });
+    b.docker(&["create", "--name", &format!("{prefix}-bee2"), BASE]);
+    w.wait_for("B still watched", Duration::from_secs(30), |r| {
+        engine_is(r, &lb)
+            && data(r, "name")
+                .as_str()
+                .is_some_and(|n| n.ends_with("-bee2"))
+    });
+
+    // A comes back: reconnected, watched again.
+    a.up().unwrap();
+    let connects = |records: &[Value]| {
+        records
+            .iter()
+            .filter(|r| kind(r) == "connect" && engine_is(r, &la))
+            .count()
+    };
+    let start = Instant::now();
+    while connects(&w.records()) < 2 {
+        assert!(
+            start.elapsed() < Duration::from_secs(90),
+            "A did not come back"
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    a.docker(&["create", "--name", &format!("{prefix}-ay"), BASE]);
+    w.wait_for("A's new container", Duration::from_secs(30), |r| {
+        engine_is(r, &la) && data(r, "name").as_str().is_some_and(|n| n.ends_with("-ay"))
+    });
+    let status = w.interrupt();
+    assert!(status.success(), "{status:?}");
+    // One log, one chain, for both engines.
+    let out = Command::new(bin())
+        .args(["audit", "verify"])
+        .arg(&w.log)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let sessions = w
+        .records()
+        .iter()
+        .filter(|r| kind(r) == "session_start")
+        .count();
+    assert_eq!(sessions, 2, "one session record per engine's worker");
+}

@@ -164,6 +164,11 @@ pub struct ScanArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
+    /// Watch every engine this machine knows of (as `scan --all`); `--host` given more than
+    /// once watches those.
+    #[arg(long)]
+    pub all: bool,
+
     /// Seconds between full re-scans (events trigger scans in between).
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub poll: u64,
@@ -284,8 +289,29 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         }
         None => Settings::default(),
     };
+    // Every engine at once: `--host` given more than once, or, when
+    // neither `--host` nor DOCKER_HOST/DOCKER_CONTEXT names one engine,
+    // every engine this machine has (contexts and sockets) when there is
+    // more than one.
+    let env = crate::engine::EnvSnapshot::from_process();
+    let hosts = cli.hosts();
+    let (fleet, problems) = if hosts.len() > 1 {
+        crate::engine::connect::discover_all_of(&hosts, &env)
+    } else if hosts.is_empty() && env.docker_host.is_none() && env.docker_context.is_none() {
+        crate::engine::connect::discover_all(&[], &env)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let fleet = if fleet.len() > 1 { fleet } else { Vec::new() };
+    for p in problems {
+        notices.push(Notice {
+            text: p,
+            error: true,
+        });
+    }
     let launch = Launch {
-        host: cli.hosts().into_iter().next(),
+        host: hosts.into_iter().next(),
+        fleet,
         policy: Arc::new(policy),
         settings_path,
         audit: cli.audit_path(),

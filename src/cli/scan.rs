@@ -167,7 +167,7 @@ async fn scan_one(
     policy: &Policy,
     db: Option<&Result<(crate::vulndb::Database, Option<String>), String>>,
     now: chrono::DateTime<Utc>,
-) -> Result<Report, crate::report::EngineSection> {
+) -> Result<Report, Box<crate::report::EngineSection>> {
     let name = target.label();
     let endpoint = target.endpoint.to_string();
     let fail = |e: String| Report::unreachable(name.clone(), endpoint.clone(), e);
@@ -232,9 +232,9 @@ async fn scan_one(
 /// The same engine reached two ways (same `/info` ID) is scanned once: the
 /// first way is kept, the others are named in its `also_reached_as`.
 fn dedupe_engines(
-    parts: Vec<Result<Report, crate::report::EngineSection>>,
-) -> Vec<Result<Report, crate::report::EngineSection>> {
-    let mut out: Vec<Result<Report, crate::report::EngineSection>> = Vec::new();
+    parts: Vec<Result<Report, Box<crate::report::EngineSection>>>,
+) -> Vec<Result<Report, Box<crate::report::EngineSection>>> {
+    let mut out: Vec<Result<Report, Box<crate::report::EngineSection>>> = Vec::new();
     for part in parts {
         if let Ok(r) = &part
             && let Some(id) = r

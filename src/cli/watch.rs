@@ -26,58 +26,118 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
         eprintln!("shipshape: no data directory is known; give the log with --audit-log FILE");
         return Exit::Usage;
     }
-    let cfg = WorkerConfig {
-        host: cli.hosts().into_iter().next(),
-        env: EnvSnapshot::from_process(),
-        policy: Arc::new(policy),
-        poll_interval: Duration::from_secs(args.poll),
-        host_stats: false,
-        container_stats: false,
-        audit,
-        drift: !args.no_drift,
-        mode: "watch",
-        history: false,
-        vulns: cli.vulndb_store(),
-        fleet: None,
+    let env = EnvSnapshot::from_process();
+    let hosts = cli.hosts();
+    // Several engines: one worker each, one audit log, each line and
+    // record naming its engine.
+    let members: Vec<Option<worker::FleetMember>> = if args.all || hosts.len() > 1 {
+        let (targets, problems) = if args.all {
+            crate::engine::connect::discover_all(&hosts, &env)
+        } else {
+            crate::engine::connect::discover_all_of(&hosts, &env)
+        };
+        for p in problems {
+            say(&format!("shipshape: {p}"));
+        }
+        if targets.is_empty() {
+            eprintln!("shipshape: no engine to watch");
+            return Exit::EngineUnreachable;
+        }
+        targets
+            .into_iter()
+            .map(|t| {
+                Some(worker::FleetMember {
+                    label: t.label(),
+                    target: t,
+                })
+            })
+            .collect()
+    } else {
+        vec![None]
     };
-    let (cmd, mut events, done) =
-        worker::spawn_with_handle(&tokio::runtime::Handle::current(), cfg, Arc::new(|_| {}));
+    let fleet = members.len() > 1;
+    let policy = Arc::new(policy);
+    let rt = tokio::runtime::Handle::current();
+    let (tx, mut events) = tokio::sync::mpsc::unbounded_channel::<(usize, Event)>();
+    let mut workers = Vec::new();
+    let mut labels = Vec::new();
+    for (i, member) in members.into_iter().enumerate() {
+        labels.push(member.as_ref().map(|m| m.label.clone()).unwrap_or_default());
+        let cfg = WorkerConfig {
+            host: hosts.first().cloned(),
+            env: env.clone(),
+            policy: policy.clone(),
+            poll_interval: Duration::from_secs(args.poll),
+            host_stats: false,
+            container_stats: false,
+            audit: audit.clone(),
+            drift: !args.no_drift,
+            mode: "watch",
+            history: false,
+            vulns: cli.vulndb_store(),
+            fleet: member,
+        };
+        let (cmd, mut rx, done) = worker::spawn_with_handle(&rt, cfg, Arc::new(|_| {}));
+        let tx = tx.clone();
+        rt.spawn(async move {
+            while let Some(ev) = rx.recv().await {
+                if tx.send((i, ev)).is_err() {
+                    break;
+                }
+            }
+        });
+        workers.push((cmd, done));
+    }
+    drop(tx);
 
     let mut stop = std::pin::pin!(shutdown_signal());
-    let mut out = Printer {
-        json: args.json,
-        first_snapshot: true,
-        audit_failed: false,
-    };
+    let mut out: Vec<Printer> = labels
+        .into_iter()
+        .map(|label| Printer {
+            json: args.json,
+            first_snapshot: true,
+            audit_failed: false,
+            engine: fleet.then_some(label),
+        })
+        .collect();
+    let mut failed = false;
     loop {
         tokio::select! {
             () = &mut stop => break,
             ev = events.recv() => match ev {
-                Some(ev) => {
-                    if out.event(ev) {
+                Some((i, ev)) => {
+                    if out[i].event(ev) {
                         // The log cannot be written: a watcher without its
                         // trail is not doing its job.
-                        let _ = cmd.send(Command::Shutdown);
-                        let _ = done.await;
-                        return Exit::Usage;
+                        failed = true;
+                        break;
                     }
                 }
                 None => break,
             },
         }
     }
-    eprintln!("shipshape: stopping; flushing the audit log…");
-    let _ = cmd.send(Command::Shutdown);
-    // Drain what the worker still says while it finishes.
-    let mut done = done;
+    if !failed {
+        eprintln!("shipshape: stopping; flushing the audit log…");
+    }
+    for (cmd, _) in &workers {
+        let _ = cmd.send(Command::Shutdown);
+    }
+    // Drain what the workers still say while they finish.
+    let mut all_done = std::pin::pin!(futures_util::future::join_all(
+        workers.into_iter().map(|(_, done)| done)
+    ));
     loop {
         tokio::select! {
-            _ = &mut done => break,
+            _ = &mut all_done => break,
             ev = events.recv() => match ev {
-                Some(ev) => { out.event(ev); }
-                None => { let _ = (&mut done).await; break; }
+                Some((i, ev)) => { out[i].event(ev); }
+                None => { let _ = (&mut all_done).await; break; }
             },
         }
+    }
+    if failed {
+        return Exit::Usage;
     }
     eprintln!("shipshape: stopped");
     Exit::Clean
@@ -110,6 +170,8 @@ struct Printer {
     json: bool,
     first_snapshot: bool,
     audit_failed: bool,
+    /// The engine's name, when several are watched: it starts each line.
+    engine: Option<String>,
 }
 
 /// One line to the terminal: engine-provided text (names, commands,
@@ -119,11 +181,19 @@ fn say(line: &str) {
 }
 
 impl Printer {
+    /// A status line, with the engine's name when several are watched.
+    fn say(&self, line: &str) {
+        match &self.engine {
+            Some(e) => say(&line.replacen("shipshape: ", &format!("shipshape: [{e}] "), 1)),
+            None => say(line),
+        }
+    }
+
     /// Print one event; true when the audit log could not be opened.
     fn event(&mut self, ev: Event) -> bool {
         match ev {
             Event::Connecting { attempt } if attempt > 1 => {
-                say(&format!("shipshape: connecting (attempt {attempt})…"));
+                self.say(&format!("shipshape: connecting (attempt {attempt})…"));
             }
             Event::Connected {
                 endpoint,
@@ -131,21 +201,21 @@ impl Printer {
                 engine_id,
                 engine_name,
                 ..
-            } => say(&format!(
+            } => self.say(&format!(
                 "shipshape: watching {endpoint} ({found_by}): engine {} on {engine_name}",
                 crate::model::short_id(&engine_id)
             )),
             Event::EngineChanged { detail, .. } => {
-                say(&format!("shipshape: WARNING: {detail}"));
+                self.say(&format!("shipshape: WARNING: {detail}"));
             }
-            Event::Disconnected { reason, retry_in } => say(&format!(
+            Event::Disconnected { reason, retry_in } => self.say(&format!(
                 "shipshape: engine lost: {reason} — retrying in {} s",
                 retry_in.as_secs()
             )),
             Event::Snapshot(s) if self.first_snapshot => {
                 self.first_snapshot = false;
                 let c = s.assessment.counts();
-                say(&format!(
+                self.say(&format!(
                     "shipshape: {} containers, {} images; findings: {} critical, {} high, {} medium, {} low",
                     s.inventory.containers.len(),
                     s.inventory.images.len(),
@@ -156,15 +226,15 @@ impl Printer {
                 ));
             }
             Event::Activity(a) => self.activity(&a),
-            Event::Warning(w) => say(&format!("shipshape: warning: {w}")),
-            Event::Dropped { activities, .. } if activities > 0 => say(&format!(
+            Event::Warning(w) => self.say(&format!("shipshape: warning: {w}")),
+            Event::Dropped { activities, .. } if activities > 0 => self.say(&format!(
                 "shipshape: {activities} entries were not printed (output could not keep up); the audit log has them all"
             )),
             Event::Audit(Ok(path)) => {
-                say(&format!("shipshape: audit log {}", path.display()));
+                self.say(&format!("shipshape: audit log {}", path.display()));
             }
             Event::Audit(Err(e)) => {
-                say(&format!("shipshape: {e}"));
+                self.say(&format!("shipshape: {e}"));
                 if !self.audit_failed {
                     self.audit_failed = true;
                     return true;
@@ -181,9 +251,13 @@ impl Printer {
             crate::model::json_safe(serde_json::to_string(a).unwrap_or_default())
         } else {
             format!(
-                "{}  {:<8}  {}",
+                "{}  {:<8}  {}{}",
                 a.time.format("%Y-%m-%dT%H:%M:%S%.3fZ"),
                 a.severity.map_or("", |s| s.as_str()),
+                self.engine
+                    .as_ref()
+                    .map(|e| format!("[{}] ", visible(e)))
+                    .unwrap_or_default(),
                 visible(&a.summary())
             )
         };

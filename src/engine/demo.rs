@@ -82,6 +82,41 @@ struct LabImage {
     history: Vec<ImageHistoryResponseItem>,
 }
 
+/// The demo lab's second engine: a rootless Podman holding a few of the
+/// lab's containers (other ids, the same names), so the window shows two
+/// engines side by side, and how a rootless engine grades the same
+/// settings lower.
+pub fn second_engine(lab: &Inventory) -> Inventory {
+    let mut inv = lab.clone();
+    let e = &mut inv.engine;
+    e.label = "lab-podman".into();
+    e.id = "DEMO:PODMAN:ROOTLESS".into();
+    e.product = crate::model::EngineProduct::Podman;
+    e.version = "4.3.1".into();
+    e.endpoint = "demo://podman".into();
+    e.found_by = format!("{DEMO_SOURCE}, second engine");
+    e.security.rootless = true;
+    e.security.raw.push("name=rootless".into());
+    let keep = [
+        "lab-ci-runner",
+        "lab-web-frontend",
+        "lab-postgres",
+        "lab-hardened-worker",
+    ];
+    inv.containers
+        .retain(|c| keep.contains(&c.name.as_str()) && c.gone.is_none());
+    for c in &mut inv.containers {
+        // Another engine: other ids.
+        c.id = format!("0dd{}", &c.id[3..]);
+        c.execs.clear();
+        c.drift = None;
+    }
+    let used: Vec<String> = inv.containers.iter().map(|c| c.image_id.clone()).collect();
+    inv.images.retain(|i| used.contains(&i.id));
+    inv.warnings.clear();
+    inv
+}
+
 /// The demo inventory. The bundled file is part of the binary and tested,
 /// so failing to parse it is a build defect, reported as an error all the same.
 pub fn inventory() -> Result<Inventory, String> {
@@ -107,6 +142,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
     );
     engine.found_by = DEMO_SOURCE.into();
     engine.endpoint = "demo://lab".into();
+    engine.label = "lab-docker".into();
     let mut top = lab.top;
     let mut containers: Vec<_> = lab
         .containers

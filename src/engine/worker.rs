@@ -62,19 +62,18 @@ pub struct WorkerConfig {
     /// Read images' packages and setuid files, and match them against the
     /// vulnerability database in this store (`None`: do neither).
     pub vulns: Option<crate::vulndb::store::Store>,
-    /// One engine of several: watch exactly this target (no discovery),
-    /// name each timeline entry and audit record with `label`, and write to
-    /// the log the fleet shares instead of opening `audit`.
+    /// One engine of several: watch exactly this target (no discovery) and
+    /// name each timeline entry and audit record with its label.
     pub fleet: Option<FleetMember>,
 }
 
-/// How a worker takes part in watching several engines.
-#[derive(Clone)]
+/// How a worker takes part in watching several engines. Every member
+/// writes to the same audit log (one hash chain, one writer in the
+/// process: see [`open_audit`]).
+#[derive(Clone, Debug)]
 pub struct FleetMember {
     pub target: super::Target,
     pub label: String,
-    /// The audit log every engine's worker writes to (one hash chain).
-    pub audit: Option<Arc<audit::Writer>>,
 }
 
 /// Sends events and wakes the UI. Frequent events are bounded (see
@@ -303,8 +302,35 @@ fn rediscover(
     *lost = None;
 }
 
-async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<audit::Writer> {
+/// The audit writers open in this process, by log path: the workers of
+/// several engines share one (one hash chain; a second open would find the
+/// log locked by ourselves).
+static WRITERS: std::sync::Mutex<Vec<(PathBuf, std::sync::Weak<audit::Writer>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The writer of this log already open in this process, if any.
+fn shared_writer(path: &std::path::Path) -> Option<Arc<audit::Writer>> {
+    let mut open = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+    open.retain(|(_, w)| w.strong_count() > 0);
+    open.iter()
+        .find(|(p, _)| p == path)
+        .and_then(|(_, w)| w.upgrade())
+}
+
+async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc<audit::Writer>> {
     let path = path?;
+    let shared = {
+        let mut open = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+        open.retain(|(_, w)| w.strong_count() > 0);
+        open.iter()
+            .find(|(p, _)| *p == path)
+            .and_then(|(_, w)| w.upgrade())
+    };
+    if let Some(w) = shared {
+        sink.send(Event::Audit(Ok(w.path().to_path_buf())));
+        return Some(w);
+    }
+    let wanted = path.clone();
     let opened = tokio::task::spawn_blocking(move || {
         // A worker of this same process that is just shutting down (the
         // window switched from the demo back to live) may still hold the
@@ -312,6 +338,10 @@ async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<audit::Writer>
         let mut tries = 0;
         loop {
             match audit::AuditLog::open(&path, audit::DEFAULT_MAX_BYTES) {
+                // Held by a fleet sibling in this process: share its writer.
+                Err(audit::AuditError::Busy(_)) if shared_writer(&path).is_some() => {
+                    return Err(audit::AuditError::Busy(path.clone()));
+                }
                 Err(audit::AuditError::Busy(_)) if tries < 5 => {
                     tries += 1;
                     std::thread::sleep(Duration::from_millis(200));
@@ -325,13 +355,44 @@ async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<audit::Writer>
         Ok(Ok(log)) => {
             sink.send(Event::Audit(Ok(log.path().to_path_buf())));
             let warn = sink.clone();
-            Some(audit::Writer::start(
+            let w = Arc::new(audit::Writer::start(
                 log,
                 Box::new(move |e| {
                     warn.send(Event::Warning(e.clone()));
                     warn.send(Event::Audit(Err(e)));
                 }),
-            ))
+            ));
+            let mut open = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+            // Another worker of the fleet may have opened it meanwhile.
+            if let Some(other) = open
+                .iter()
+                .find(|(p, _)| *p == wanted)
+                .and_then(|(_, w)| w.upgrade())
+            {
+                return Some(other);
+            }
+            open.push((wanted, Arc::downgrade(&w)));
+            Some(w)
+        }
+        Ok(Err(audit::AuditError::Busy(_))) => {
+            // Busy because a fleet sibling holds it: share that one.
+            let open = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(w) = open
+                .iter()
+                .find(|(p, _)| *p == wanted)
+                .and_then(|(_, w)| w.upgrade())
+            {
+                sink.send(Event::Audit(Ok(w.path().to_path_buf())));
+                return Some(w);
+            }
+            drop(open);
+            let e = format!(
+                "the audit log {} is in use by another shipshape",
+                wanted.display()
+            );
+            sink.send(Event::Warning(e.clone()));
+            sink.send(Event::Audit(Err(e)));
+            None
         }
         Ok(Err(e)) => {
             sink.send(Event::Warning(e.to_string()));
@@ -380,8 +441,26 @@ struct Memory {
 /// The loaded vulnerability database, or why there is none.
 type VulnDb = Result<Arc<crate::vulndb::Database>, String>;
 
+/// Databases loaded in this process: several engines' workers share one.
+static DATABASES: std::sync::Mutex<Vec<std::sync::Weak<crate::vulndb::Database>>> =
+    std::sync::Mutex::new(Vec::new());
+
 /// Load the database from `store` (off the async threads) and tell the UI.
 async fn load_vulndb(store: &crate::vulndb::store::Store, sink: &Sink) -> VulnDb {
+    // A fleet sibling loaded it a moment ago: the same data, shared.
+    let loaded = {
+        let mut all = DATABASES.lock().unwrap_or_else(|e| e.into_inner());
+        all.retain(|w| w.strong_count() > 0);
+        all.iter().find_map(std::sync::Weak::upgrade)
+    };
+    if let Some(db) = loaded {
+        let s = store.clone();
+        let on_disk = tokio::task::spawn_blocking(move || s.status()).await;
+        if matches!(&on_disk, Ok(Ok(meta)) if *meta == db.meta) {
+            sink.send(Event::VulnDb(Ok(db.meta.clone())));
+            return Ok(db);
+        }
+    }
     let s = store.clone();
     let r = tokio::task::spawn_blocking(move || s.load())
         .await
@@ -391,24 +470,24 @@ async fn load_vulndb(store: &crate::vulndb::store::Store, sink: &Sink) -> VulnDb
         Ok(db) => Ok(db.meta.clone()),
         Err(e) => Err(e.clone()),
     }));
-    r.map(Arc::new)
+    let r = r.map(Arc::new);
+    if let Ok(db) = &r {
+        DATABASES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Arc::downgrade(db));
+    }
+    r
 }
 
 async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink: Sink) {
     let host_task = cfg
         .host_stats
         .then(|| tokio::spawn(host_loop(sink.clone())));
-    let rec = match &cfg.fleet {
-        Some(member) => Recorder {
-            audit: member.audit.clone(),
-            sink: sink.clone(),
-            engine: Some(member.label.clone()),
-        },
-        None => Recorder {
-            audit: open_audit(cfg.audit.clone(), &sink).await.map(Arc::new),
-            sink: sink.clone(),
-            engine: None,
-        },
+    let rec = Recorder {
+        audit: open_audit(cfg.audit.clone(), &sink).await,
+        sink: sink.clone(),
+        engine: cfg.fleet.as_ref().map(|m| m.label.clone()),
     };
     if let Some(path) = cfg.audit.clone().filter(|_| cfg.history) {
         history(path, &sink).await;

@@ -522,7 +522,7 @@ impl Report {
     /// with the engines that could not be scanned and why. The top-level
     /// `engine` is the first one reached; the summary counts every engine.
     /// `None` when no engine was reached.
-    pub fn merge(parts: Vec<Result<Report, EngineSection>>) -> Option<Report> {
+    pub fn merge(parts: Vec<Result<Report, Box<EngineSection>>>) -> Option<Report> {
         let mut engines = Vec::new();
         let mut merged: Option<Report> = None;
         for part in parts {
@@ -548,7 +548,7 @@ impl Report {
                         }
                     }
                 }
-                Err(section) => engines.push(section),
+                Err(section) => engines.push(*section),
             }
         }
         let mut m = merged?;
@@ -567,8 +567,8 @@ impl Report {
     }
 
     /// The section of an unreachable engine.
-    pub fn unreachable(name: String, endpoint: String, error: String) -> EngineSection {
-        EngineSection {
+    pub fn unreachable(name: String, endpoint: String, error: String) -> Box<EngineSection> {
+        Box::new(EngineSection {
             name,
             endpoint,
             reachable: false,
@@ -578,7 +578,7 @@ impl Report {
             details: None,
             summary: Summary::default(),
             engine_findings: Vec::new(),
-        }
+        })
     }
 
     /// Keep only these containers (the GUI exports what the user sees).

@@ -48,6 +48,26 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                 .desired_width(240.0),
         )
         .labelled_by(label.id);
+        if state.is_fleet() {
+            ui.label("Engine");
+            let mut names: Vec<String> = vec![state.primary_label.clone()];
+            names.extend(state.others.iter().map(|o| o.label.clone()));
+            egui::ComboBox::from_id_salt("activity_engine")
+                .selected_text(
+                    state
+                        .activity_filter
+                        .engine
+                        .clone()
+                        .unwrap_or_else(|| "all".into()),
+                )
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut state.activity_filter.engine, None, "all");
+                    for n in names {
+                        let label = visible(&n).into_owned();
+                        ui.selectable_value(&mut state.activity_filter.engine, Some(n), label);
+                    }
+                });
+        }
         ui.label("Type");
         egui::ComboBox::from_id_salt("activity_category")
             .selected_text(
@@ -130,12 +150,17 @@ fn table(ui: &mut Ui, state: &mut State) {
     ui.style_mut().interaction.selectable_labels = false;
     let dark = ui.visuals().dark_mode;
     let mut clicked: Option<String> = None;
-    TableBuilder::new(ui)
-        .id_salt("activity")
+    let fleet = state.is_fleet();
+    let mut builder = TableBuilder::new(ui)
+        .id_salt(if fleet { "activity_fleet" } else { "activity" })
         .striped(true)
         .resizable(true)
         .sense(egui::Sense::click())
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+    if fleet {
+        builder = builder.column(TableColumn::initial(100.0).at_least(60.0).clip(true)); // engine
+    }
+    builder
         .column(TableColumn::initial(74.0).at_least(64.0)) // time
         .column(TableColumn::initial(90.0).at_least(70.0)) // severity
         .column(TableColumn::initial(78.0).at_least(60.0)) // type
@@ -143,6 +168,11 @@ fn table(ui: &mut Ui, state: &mut State) {
         .column(TableColumn::initial(170.0).at_least(80.0).clip(true)) // subject
         .column(TableColumn::remainder().at_least(120.0).clip(true)) // detail
         .header(24.0, |mut h| {
+            if fleet {
+                h.col(|ui| {
+                    ui.label(RichText::new("Engine").strong());
+                });
+            }
             for t in [
                 "Time",
                 "Severity",
@@ -161,6 +191,11 @@ fn table(ui: &mut Ui, state: &mut State) {
                 let a = &state.activity[state.activity_order[row.index()]];
                 let selected = a.container_id.is_some() && a.container_id == state.selected;
                 row.set_selected(selected);
+                if fleet {
+                    row.col(|ui| {
+                        ui.label(visible(&a.engine));
+                    });
+                }
                 let local = a.time.with_timezone(&chrono::Local);
                 row.col(|ui| {
                     ui.label(local.format("%H:%M:%S").to_string())

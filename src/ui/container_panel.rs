@@ -10,10 +10,11 @@ use crate::model::{Container, Finding, Image, MountKind, Severity};
 use crate::rules;
 
 pub fn show(ui: &mut Ui, state: &mut State) {
-    let Some(snapshot) = state.snapshot.clone() else {
+    let Some(c) = state.selected_container().cloned() else {
         return;
     };
-    let Some(c) = state.selected_container().cloned() else {
+    // Its own engine's snapshot (several engines may be watched).
+    let Some(snapshot) = state.snapshot_of(&c.id).cloned() else {
         return;
     };
     let assessment = snapshot
@@ -33,6 +34,15 @@ pub fn show(ui: &mut Ui, state: &mut State) {
     ui.horizontal(|ui| {
         ui.label(RichText::new(c.state_label()).strong());
         ui.label(RichText::new(visible(&format!("· {} · {}", c.short_id(), c.image))).weak());
+        if state.is_fleet() {
+            ui.label(
+                RichText::new(visible(&format!(
+                    "· on {}",
+                    snapshot.inventory.engine.label
+                )))
+                .weak(),
+            );
+        }
     });
     if let Some(g) = c.gone {
         ui.horizontal(|ui| {

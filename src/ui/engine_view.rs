@@ -25,7 +25,19 @@ fn yes_no(b: bool, yes: &str, no: &str) -> String {
 use crate::app::State;
 
 pub fn show(ui: &mut Ui, state: &mut State) {
-    let Some(snapshot) = state.snapshot.clone() else {
+    if state.is_fleet() {
+        engines(ui, state);
+        ui.separator();
+    }
+    let chosen = if state.engine_shown == 0 {
+        state.snapshot.clone()
+    } else {
+        state
+            .others
+            .get(state.engine_shown - 1)
+            .and_then(|o| o.snapshot.clone())
+    };
+    let Some(snapshot) = chosen else {
         ui.label(RichText::new("Waiting for the first scan…").weak());
         return;
     };
@@ -122,4 +134,113 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             container_panel::findings(ui, &snapshot.assessment.policy);
         }
     });
+}
+
+/// Every engine watched: its state, version, how it was found, its
+/// containers and findings. Click one to show its details below.
+fn engines(ui: &mut Ui, state: &mut State) {
+    use crate::app::Conn;
+    ui.heading("Engines");
+    type Line = (
+        String,
+        Conn,
+        Option<std::sync::Arc<crate::engine::messages::Snapshot>>,
+        bool,
+        Option<String>,
+    );
+    let mut rows: Vec<Line> = vec![(
+        state.primary_label.clone(),
+        state.conn.clone(),
+        state.snapshot.clone(),
+        state.stale,
+        None,
+    )];
+    rows.extend(state.others.iter().map(|o| {
+        (
+            o.label.clone(),
+            o.conn.clone(),
+            o.snapshot.clone(),
+            o.stale,
+            o.duplicate_of.clone(),
+        )
+    }));
+    let mut clicked = None;
+    egui::Grid::new("engines")
+        .num_columns(6)
+        .striped(true)
+        .spacing([14.0, 4.0])
+        .show(ui, |ui| {
+            for h in [
+                "Engine",
+                "State",
+                "Version",
+                "Found by",
+                "Containers",
+                "Findings",
+            ] {
+                ui.label(RichText::new(h).strong());
+            }
+            ui.end_row();
+            for (i, (label, conn, snap, stale, duplicate)) in rows.iter().enumerate() {
+                let name = crate::model::visible(label).into_owned();
+                if ui
+                    .selectable_label(state.engine_shown == i, name)
+                    .on_hover_text("Show this engine's details and findings")
+                    .clicked()
+                {
+                    clicked = Some(i);
+                }
+                let now = std::time::Instant::now();
+                let (text, bad) = match conn {
+                    Conn::Connected { .. } if duplicate.is_some() => (
+                        format!(
+                            "same engine as {} (shown there)",
+                            crate::model::visible(duplicate.as_deref().unwrap_or(""))
+                        ),
+                        false,
+                    ),
+                    Conn::Connected { .. } if *stale => ("stale".to_string(), true),
+                    Conn::Connected { .. } => ("connected".to_string(), false),
+                    Conn::Connecting { attempt } => (format!("connecting (try {attempt})"), false),
+                    Conn::Down { reason, retry_at } => (
+                        format!(
+                            "down: {} — retry in {} s",
+                            crate::model::visible(reason),
+                            retry_at.saturating_duration_since(now).as_secs()
+                        ),
+                        true,
+                    ),
+                    Conn::Demo => ("demo".to_string(), false),
+                };
+                if bad {
+                    ui.label(RichText::new(text).color(super::theme::DOWN_RED));
+                } else {
+                    ui.label(text);
+                }
+                match snap {
+                    Some(s) => {
+                        let e = &s.inventory.engine;
+                        ui.label(crate::model::visible(&format!(
+                            "{} {}",
+                            e.product.as_str(),
+                            e.version
+                        )));
+                        ui.label(crate::model::visible(&e.found_by));
+                        ui.label(s.inventory.containers.len().to_string());
+                        ui.label(
+                            crate::model::SeverityCounts::active(s.assessment.all()).summary(),
+                        );
+                    }
+                    None => {
+                        for _ in 0..4 {
+                            ui.label(RichText::new("—").weak());
+                        }
+                    }
+                }
+                ui.end_row();
+            }
+        });
+    if let Some(i) = clicked {
+        state.engine_shown = i;
+    }
 }

@@ -103,7 +103,35 @@ fn worst(v: &VulnState) -> Option<Severity> {
 }
 
 pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
-    let Some(snapshot) = state.snapshot.clone() else {
+    if state.is_fleet() {
+        // Each engine holds its own images: one engine's at a time.
+        ui.horizontal(|ui| {
+            ui.label("Engine");
+            let mut names: Vec<String> = vec![state.primary_label.clone()];
+            names.extend(state.others.iter().map(|o| o.label.clone()));
+            let shown = names
+                .get(state.engine_shown)
+                .map(|n| crate::model::visible(n).into_owned())
+                .unwrap_or_default();
+            egui::ComboBox::from_id_salt("images_engine")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for (i, n) in names.iter().enumerate() {
+                        let label = crate::model::visible(n).into_owned();
+                        ui.selectable_value(&mut state.engine_shown, i, label);
+                    }
+                });
+        });
+    }
+    let chosen = if state.engine_shown == 0 {
+        state.snapshot.clone()
+    } else {
+        state
+            .others
+            .get(state.engine_shown - 1)
+            .and_then(|o| o.snapshot.clone())
+    };
+    let Some(snapshot) = chosen else {
         ui.label(RichText::new("Waiting for the first scan…").weak());
         return None;
     };

@@ -84,6 +84,25 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                     state.filter.gone = true;
                 }
             });
+        if state.is_fleet() {
+            ui.label("Engine");
+            let shown = state.filter.engine.clone().unwrap_or_else(|| "all".into());
+            let before_engine = state.filter.engine.clone();
+            let mut names: Vec<String> = vec![state.primary_label.clone()];
+            names.extend(state.others.iter().map(|o| o.label.clone()));
+            egui::ComboBox::from_id_salt("engine_filter")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut state.filter.engine, None, "all");
+                    for n in names {
+                        let label = crate::model::visible(&n).into_owned();
+                        ui.selectable_value(&mut state.filter.engine, Some(n), label);
+                    }
+                });
+            if before_engine != state.filter.engine {
+                state.filter_changed();
+            }
+        }
         ui.label("At least");
         let shown = state.filter.min_severity.map_or("any", |s| s.as_str());
         let before_sev = state.filter.min_severity;
@@ -202,12 +221,21 @@ fn table(ui: &mut Ui, state: &mut State) {
     } else {
         None
     };
+    let fleet = state.is_fleet();
     let mut builder = TableBuilder::new(ui)
-        .id_salt("inventory")
+        .id_salt(if fleet {
+            "inventory_fleet"
+        } else {
+            "inventory"
+        })
         .striped(true)
         .resizable(true)
         .sense(egui::Sense::click())
-        .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+        .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
+    if fleet {
+        builder = builder.column(TableColumn::initial(110.0).at_least(60.0).clip(true)); // engine
+    }
+    builder = builder
         .column(TableColumn::initial(170.0).at_least(90.0).clip(true)) // name
         .column(TableColumn::initial(170.0).at_least(80.0).clip(true)) // image
         .column(TableColumn::initial(70.0).at_least(60.0)) // state
@@ -222,7 +250,8 @@ fn table(ui: &mut Ui, state: &mut State) {
     if let Some(r) = scroll_to {
         builder = builder.scroll_to_row(r, Some(egui::Align::Center));
     }
-    let headers = [
+    let all_headers = [
+        Some(Column::Engine),
         Some(Column::Name),
         Some(Column::Image),
         Some(Column::State),
@@ -235,12 +264,13 @@ fn table(ui: &mut Ui, state: &mut State) {
         Some(Column::User),
         Some(Column::Uptime),
     ];
+    let headers = &all_headers[usize::from(!fleet)..];
     let mut clicked_sort = None;
     let mut clicked_row = None;
     let now = chrono::Utc::now();
     builder
         .header(24.0, |mut header| {
-            for col in headers {
+            for &col in headers {
                 header.col(|ui| match col {
                     Some(c) => {
                         let arrow = if state.sort.0 == c {
@@ -268,6 +298,11 @@ fn table(ui: &mut Ui, state: &mut State) {
                 let r = &state.rows[state.order[row.index()]];
                 let selected = state.selected.as_deref() == Some(r.id.as_str());
                 row.set_selected(selected);
+                if fleet {
+                    row.col(|ui| {
+                        ui.label(&r.engine);
+                    });
+                }
                 row.col(|ui| {
                     ui.label(RichText::new(&r.name).strong());
                 });

@@ -109,6 +109,50 @@ fn dot(ui: &mut Ui, color: Color32) {
 }
 
 fn connection(ui: &mut Ui, state: &State) {
+    if state.is_fleet() {
+        // One chip for every engine: how many answer, which do not.
+        let conns = std::iter::once((&state.primary_label, &state.conn, None)).chain(
+            state
+                .others
+                .iter()
+                .map(|o| (&o.label, &o.conn, o.duplicate_of.as_ref())),
+        );
+        let mut up = 0;
+        let mut down = Vec::new();
+        let mut total = 0;
+        for (label, conn, duplicate) in conns {
+            if duplicate.is_some() {
+                continue;
+            }
+            total += 1;
+            match conn {
+                Conn::Connected { .. } => up += 1,
+                Conn::Down { reason, .. } => down.push(format!("{label}: {reason}")),
+                _ => {}
+            }
+        }
+        dot(
+            ui,
+            if down.is_empty() {
+                theme::OK_GREEN
+            } else {
+                theme::DOWN_RED
+            },
+        );
+        let text = if down.is_empty() {
+            format!("{up} of {total} engines connected")
+        } else {
+            format!(
+                "{up} of {total} engines connected, {} unreachable",
+                down.len()
+            )
+        };
+        let r = ui.label(text);
+        if !down.is_empty() {
+            r.on_hover_text(crate::model::visible(&down.join("\n")).into_owned());
+        }
+        return;
+    }
     match &state.conn {
         Conn::Connected {
             found_by,
@@ -174,7 +218,25 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
         .snapshot
         .as_ref()
         .is_some_and(|s| !s.inventory.warnings.is_empty());
+    let others_down: Vec<(String, String)> = state
+        .others
+        .iter()
+        .filter_map(|o| match &o.conn {
+            Conn::Down { reason, retry_at } => Some((
+                o.label.clone(),
+                format!(
+                    "{} — retrying in {} s; the other engines carry on.",
+                    reason,
+                    retry_at
+                        .saturating_duration_since(std::time::Instant::now())
+                        .as_secs()
+                ),
+            )),
+            _ => None,
+        })
+        .collect();
     let any = matches!(state.conn, Conn::Down { .. })
+        || !others_down.is_empty()
         || state.engine_changed.is_some()
         || state.mode == Mode::Demo
         || !state.notices.is_empty()
@@ -202,10 +264,21 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 });
             });
         }
+        for (label, why) in &others_down {
+            banner(ui, theme::DOWN_RED, |ui| {
+                ui.label(RichText::new(crate::model::visible(&format!("Cannot reach engine {label}"))).strong().color(theme::DOWN_RED));
+                ui.label(crate::model::visible(why));
+            });
+        }
         if let Conn::Down { reason, retry_at } = &state.conn {
             let secs = retry_at.saturating_duration_since(std::time::Instant::now()).as_secs();
+            let title = if state.is_fleet() {
+                format!("Cannot reach engine {}", state.primary_label)
+            } else {
+                "Cannot reach the container engine".to_string()
+            };
             banner(ui, theme::DOWN_RED, |ui| {
-                ui.label(RichText::new("Cannot reach the container engine").strong().color(theme::DOWN_RED));
+                ui.label(RichText::new(crate::model::visible(&title)).strong().color(theme::DOWN_RED));
                 ui.label(crate::model::visible(reason));
                 ui.horizontal(|ui| {
                     let when = if secs == 0 { "Retrying now…".to_string() } else { format!("Retrying automatically in {secs} s.") };
