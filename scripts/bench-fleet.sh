@@ -33,7 +33,8 @@ cleanup() {
 trap cleanup EXIT
 
 start_engine() { # index → prints the socket
-  local i=$1 d="/tmp/ssfl-$tag-$i" ns="ssfl-$tag-$i"
+  local i=$1
+  local d="/tmp/ssfl-$tag-$i" ns="ssfl-$tag-$i"
   mkdir -p "$d/etc"; dirs+=("$d"); ip netns add "$ns"; nss+=("$ns")
   nsenter --net="/var/run/netns/$ns" ip link set lo up
   nsenter --net="/var/run/netns/$ns" unshare --mount --propagation private sh -c \

@@ -3,15 +3,25 @@
 //! The crate is laid out so the data flow is visible from the module list:
 //!
 //! * [`model`] — plain data (containers, images, engine, findings). No I/O.
-//! * [`engine`] — the only code that talks to the container engine (bollard).
-//!   Read-only: it exposes GET calls and nothing else.
+//! * [`engine`] — the only code that talks to container engines (bollard,
+//!   plus bounded GETs of its own and ssh tunnels). Read-only: it exposes GET
+//!   calls and nothing else. One worker per engine watches it (events,
+//!   polls, stats, drift) and sends owned events to the window or `watch`.
 //! * [`rules`] — the check catalogue: pure functions of model data.
 //! * [`policy`] — the user's policy file (approved images, overrides, waivers).
 //! * [`assess`] — runs every rule over an inventory and applies the policy.
 //! * [`report`] — exporters of an assessment (JSON, …) and atomic file writing.
 //! * [`vulndb`] — known vulnerabilities of distribution packages (OSV),
 //!   offline: import, version order, matching.
-//! * [`cli`] — the command-line front end (`shipshape scan`).
+//! * [`sources`] — the outside apart from the engines (the OSV download).
+//! * [`audit`] — the append-only, hash-chained audit log.
+//! * [`ui`] — the window's panels and their view state ([`ui::state`]); draws
+//!   from state, never imports the App.
+//! * [`app`] — the eframe App: starts the workers (one per engine), feeds
+//!   their events into the view state within a time budget, runs the
+//!   background jobs (export, baseline, settings).
+//! * [`cli`] — the command-line front end (`scan`, `watch`, `db`, `audit`,
+//!   `rules`) and starting the window.
 
 pub mod app;
 pub mod assess;

@@ -23,6 +23,53 @@ pub struct Settings {
     pub refresh_secs: u64,
     /// How much chart history to keep, in minutes (1 Hz samples).
     pub history_minutes: u32,
+    /// The engines to watch, when the user keeps a list (empty: the ones
+    /// found on this machine). `--host` on the command line wins.
+    #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "engine")]
+    pub engines: Vec<EngineEntry>,
+}
+
+/// One engine of the user's list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EngineEntry {
+    /// Its name in the window and in reports.
+    pub name: String,
+    /// `unix:///…`, `tcp://…`, `https://…` or `ssh://…`.
+    pub address: String,
+    #[serde(default = "yes")]
+    pub enabled: bool,
+    /// Folder with `ca.pem`, `cert.pem` and `key.pem` for a TLS address
+    /// (a docker context's `contexts/tls/<sha256>/docker`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_dir: Option<PathBuf>,
+}
+
+impl EngineEntry {
+    /// An entry for an engine found on this machine.
+    pub fn of(target: &crate::engine::Target) -> Self {
+        use crate::engine::Endpoint;
+        let (address, tls_dir) = match &target.endpoint {
+            Endpoint::Tcp {
+                addr,
+                tls: Some(tls),
+            } => (
+                format!("https://{addr}"),
+                tls.ca.parent().map(Path::to_path_buf),
+            ),
+            other => (other.to_string(), None),
+        };
+        Self {
+            name: target.label(),
+            address,
+            enabled: true,
+            tls_dir,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for Settings {
@@ -33,6 +80,7 @@ impl Default for Settings {
             theme: ThemeChoice::System,
             refresh_secs: 30,
             history_minutes: 15,
+            engines: Vec::new(),
         }
     }
 }
@@ -75,6 +123,35 @@ impl Settings {
         toml::to_string(self).expect("settings always serialise")
     }
 
+    /// The enabled engines of the list as targets, named as the user named
+    /// them; entries whose address does not parse are returned as problems.
+    pub fn engine_targets(
+        &self,
+        env: &crate::engine::EnvSnapshot,
+    ) -> (Vec<crate::engine::Target>, Vec<String>) {
+        let mut targets = Vec::new();
+        let mut problems = Vec::new();
+        for e in self.engines.iter().filter(|e| e.enabled) {
+            match crate::engine::connect::parse_host(&e.address, env) {
+                Ok(mut endpoint) => {
+                    if let (crate::engine::Endpoint::Tcp { tls, .. }, Some(dir)) =
+                        (&mut endpoint, &e.tls_dir)
+                    {
+                        *tls = Some(crate::engine::connect::TlsFiles::in_dir(dir));
+                    }
+                    targets.push(crate::engine::Target {
+                        endpoint,
+                        found_by: crate::engine::FoundBy::Listed {
+                            name: e.name.clone(),
+                        },
+                    });
+                }
+                Err(err) => problems.push(format!("engine '{}' in the settings: {err}", e.name)),
+            }
+        }
+        (targets, problems)
+    }
+
     /// Chart samples kept per series.
     pub fn history_samples(&self) -> usize {
         self.history_minutes as usize * 60
@@ -94,6 +171,7 @@ mod tests {
             theme: ThemeChoice::Dark,
             refresh_secs: 30,
             history_minutes: 60,
+            engines: Vec::new(),
         };
         std::fs::write(&p, s.to_toml()).unwrap();
         assert_eq!(Settings::load(&p).0, s);
@@ -103,5 +181,45 @@ mod tests {
         assert!(warning.unwrap().contains("settings.toml"));
         std::fs::write(&p, "refresh_secs = 0\n").unwrap();
         assert_eq!(Settings::load(&p).0.refresh_secs, 1);
+    }
+
+    #[test]
+    fn the_engine_list_round_trips_and_becomes_targets() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("settings.toml");
+        std::fs::write(
+            &p,
+            "[[engine]]\nname = \"laptop\"\naddress = \"unix:///var/run/docker.sock\"\n\n\
+             [[engine]]\nname = \"build-vm\"\naddress = \"https://10.0.0.5:2376\"\ntls_dir = \"/certs/vm\"\n\n\
+             [[engine]]\nname = \"old\"\naddress = \"tcp://10.0.0.9\"\nenabled = false\n\n\
+             [[engine]]\nname = \"broken\"\naddress = \"gopher://x\"\n",
+        )
+        .unwrap();
+        let (s, warning) = Settings::load(&p);
+        assert_eq!(warning, None);
+        assert_eq!(s.engines.len(), 4);
+        std::fs::write(&p, s.to_toml()).unwrap();
+        assert_eq!(Settings::load(&p).0, s, "written back as read");
+
+        let env = crate::engine::EnvSnapshot::default();
+        let (targets, problems) = s.engine_targets(&env);
+        let labels: Vec<String> = targets.iter().map(|t| t.label()).collect();
+        assert_eq!(
+            labels,
+            ["laptop", "build-vm"],
+            "enabled ones, by their names"
+        );
+        match &targets[1].endpoint {
+            crate::engine::Endpoint::Tcp {
+                addr,
+                tls: Some(tls),
+            } => {
+                assert_eq!(addr, "10.0.0.5:2376");
+                assert_eq!(tls.ca, std::path::Path::new("/certs/vm/ca.pem"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(problems.len(), 1);
+        assert!(problems[0].starts_with("engine 'broken' in the settings"));
     }
 }

@@ -348,3 +348,176 @@ fn several_engines_in_one_scan() {
     assert_eq!(code, Some(3), "{stderr}");
     assert!(stderr.contains("no engine could be scanned"), "{stderr}");
 }
+
+/// An sshd on loopback, with keys made here, for `ssh://` engines.
+struct Sshd {
+    child: std::process::Child,
+    dir: tempfile::TempDir,
+    port: u16,
+}
+
+impl Sshd {
+    fn start() -> Result<Self, String> {
+        if !Path::new("/usr/sbin/sshd").exists() {
+            let out = Command::new("apt-get")
+                .args(["install", "-y", "-qq", "openssh-server"])
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .output()
+                .map_err(|e| format!("apt-get: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "cannot install openssh-server: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let d = dir.path();
+        for key in ["host", "id"] {
+            let out = Command::new("ssh-keygen")
+                .args(["-q", "-t", "ed25519", "-N", "", "-f"])
+                .arg(d.join(key))
+                .output()
+                .map_err(|e| e.to_string())?;
+            if !out.status.success() {
+                return Err(String::from_utf8_lossy(&out.stderr).into_owned());
+            }
+        }
+        std::fs::copy(d.join("id.pub"), d.join("authorized_keys")).map_err(|e| e.to_string())?;
+        let port = 22000 + (std::process::id() % 2000) as u16;
+        std::fs::write(
+            d.join("sshd_config"),
+            format!(
+                "Port {port}\nListenAddress 127.0.0.1\nHostKey {host}\nAuthorizedKeysFile {auth}\n\
+                 PermitRootLogin prohibit-password\nPasswordAuthentication no\nStrictModes no\n\
+                 UsePAM no\nAllowStreamLocalForwarding yes\nPidFile {pid}\n",
+                host = d.join("host").display(),
+                auth = d.join("authorized_keys").display(),
+                pid = d.join("sshd.pid").display(),
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::write(
+            d.join("ssh_config"),
+            format!(
+                "Host 127.0.0.1\n  User root\n  IdentityFile {id}\n  StrictHostKeyChecking no\n  \
+                 UserKnownHostsFile /dev/null\n  LogLevel ERROR\n",
+                id = d.join("id").display()
+            ),
+        )
+        .map_err(|e| e.to_string())?;
+        std::fs::create_dir_all("/run/sshd").map_err(|e| e.to_string())?;
+        let child = Command::new("/usr/sbin/sshd")
+            .args(["-D", "-e", "-f"])
+            .arg(d.join("sshd_config"))
+            .stderr(std::fs::File::create(d.join("sshd.log")).map_err(|e| e.to_string())?)
+            .spawn()
+            .map_err(|e| format!("cannot start sshd: {e}"))?;
+        let me = Self { child, dir, port };
+        for _ in 0..50 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Ok(me);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Err(format!(
+            "sshd did not listen: {}",
+            std::fs::read_to_string(me.dir.path().join("sshd.log")).unwrap_or_default()
+        ))
+    }
+}
+
+impl Drop for Sshd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `ssh://` engines through one tunnel each, shipshape's own child: the
+/// system engine reached by ssh is recognised as the one reached by its
+/// socket, a private engine's socket on the "remote" side is its own
+/// engine, and no ssh process outlives the scan.
+#[test]
+fn engines_over_ssh() {
+    let _serial = serial();
+    let sshd = match Sshd::start() {
+        Ok(s) => s,
+        Err(why) => {
+            eprintln!("SKIPPED: {why}");
+            return;
+        }
+    };
+    let b = private_engine_or_skip!("fleet-ssh");
+    b.load(BASE);
+    let name = format!("ssit-fleetssh-{}", std::process::id());
+    b.docker(&["create", "--name", &name, BASE]);
+    let port = sshd.port;
+    let over_ssh_system = format!("ssh://root@127.0.0.1:{port}");
+    let over_ssh_b = format!("ssh://root@127.0.0.1:{port}{}", b.sock.display());
+    let out_file = sshd.dir.path().join("r.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["scan", "--no-vulns", "--no-drift", "-q", "-o"])
+        .arg(&out_file)
+        .args(["--host", "unix:///var/run/docker.sock"])
+        .args(["--host", &over_ssh_system, "--host", &over_ssh_b])
+        .env("SHIPSHAPE_SSH_CONFIG", sshd.dir.path().join("ssh_config"))
+        .env("SHIPSHAPE_VULNDB", scratch_vulndb())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    let engines = r["engines"].as_array().unwrap();
+    assert_eq!(engines.len(), 2, "{engines:#?}");
+    let system = &engines[0];
+    assert_eq!(
+        system["also_reached_as"],
+        serde_json::json!([format!("{over_ssh_system}/var/run/docker.sock")]),
+        "the system engine over ssh is the same engine"
+    );
+    let remote = &engines[1];
+    assert_eq!(remote["reachable"], true, "{remote}");
+    assert_eq!(remote["endpoint"], over_ssh_b);
+    assert_eq!(remote["id"], b.id());
+    assert!(
+        r["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["name"] == name.as_str() && c["engine"] == remote["name"])
+    );
+    // The tunnels ended with shipshape.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let procs = Command::new("pgrep")
+        .args(["-af", "ssh -N"])
+        .output()
+        .unwrap();
+    let still: Vec<String> = String::from_utf8_lossy(&procs.stdout)
+        .lines()
+        .filter(|l| l.contains(&format!("-p {port}")))
+        .map(str::to_string)
+        .collect();
+    assert!(
+        still.is_empty(),
+        "ssh tunnels outlived shipshape: {still:?}"
+    );
+
+    // An sshd that refuses: the engine is unreachable with ssh's reason.
+    let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["scan", "--no-vulns", "--no-drift", "-q", "-o", "/dev/null"])
+        .args([
+            "--host",
+            &format!("ssh://ssit-no-such-user@127.0.0.1:{port}"),
+        ])
+        .env("SHIPSHAPE_SSH_CONFIG", sshd.dir.path().join("ssh_config"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("ssh tunnel to ssit-no-such-user@127.0.0.1 failed"),
+        "{stderr}"
+    );
+}

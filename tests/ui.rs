@@ -1055,3 +1055,35 @@ fn the_same_engine_twice_is_shown_once() {
     );
     h.get_by_label("1 of 1 engines connected");
 }
+
+/// The engine list in Settings: add, rename, disable, remove; "Watch these
+/// engines now" is the user's choice, and only in live mode.
+#[test]
+fn settings_keep_a_list_of_engines() {
+    let (mut h, _tx) = loaded(Mode::Live);
+    h.state_mut().state.show_settings = true;
+    h.run_steps(2);
+    h.get_by_label("Add an engine").click();
+    h.run_steps(2);
+    h.get_by_label("Add an engine").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.settings.engines.len(), 2);
+    {
+        let s = &mut h.state_mut().state.settings.engines;
+        s[0].name = "laptop".into();
+        s[1].enabled = false;
+    }
+    h.run_steps(2);
+    h.get_by_label("Watch these engines now");
+    h.get_all_by_label("Remove").next().unwrap().click();
+    h.run_steps(2);
+    let names: Vec<String> = h
+        .state()
+        .state
+        .settings
+        .engines
+        .iter()
+        .map(|e| e.name.clone())
+        .collect();
+    assert_eq!(names, ["engine-2"]);
+}

@@ -9,7 +9,7 @@
 //! | 0 | scan done; nothing at or above `--fail-on` |
 //! | 1 | findings at or above `--fail-on` |
 //! | 2 | usage error, bad policy file, or the report could not be written |
-//! | 3 | the engine could not be reached (or was lost during the scan) |
+//! | 3 | the engine could not be reached (or was lost during the scan); with several engines, none could |
 
 pub mod db;
 pub mod scan;
@@ -295,14 +295,23 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     // more than one.
     let env = crate::engine::EnvSnapshot::from_process();
     let hosts = cli.hosts();
+    let listed = settings.engines.iter().any(|e| e.enabled);
+    let found = crate::engine::connect::discover_all(&[], &env).0;
     let (fleet, problems) = if hosts.len() > 1 {
         crate::engine::connect::discover_all_of(&hosts, &env)
+    } else if hosts.is_empty() && listed {
+        // The user's own list, as many or as few as it names.
+        settings.engine_targets(&env)
     } else if hosts.is_empty() && env.docker_host.is_none() && env.docker_context.is_none() {
         crate::engine::connect::discover_all(&[], &env)
     } else {
         (Vec::new(), Vec::new())
     };
-    let fleet = if fleet.len() > 1 { fleet } else { Vec::new() };
+    let fleet = if fleet.len() > 1 || listed && hosts.is_empty() {
+        fleet
+    } else {
+        Vec::new()
+    };
     for p in problems {
         notices.push(Notice {
             text: p,
@@ -312,6 +321,7 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     let launch = Launch {
         host: hosts.into_iter().next(),
         fleet,
+        found,
         policy: Arc::new(policy),
         settings_path,
         audit: cli.audit_path(),

@@ -66,7 +66,8 @@ pub struct TlsFiles {
 }
 
 impl TlsFiles {
-    fn in_dir(dir: &Path) -> Self {
+    /// `ca.pem`, `cert.pem` and `key.pem` in `dir`.
+    pub fn in_dir(dir: &Path) -> Self {
         Self {
             ca: dir.join("ca.pem"),
             cert: dir.join("cert.pem"),
@@ -78,7 +79,16 @@ impl TlsFiles {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     Unix(PathBuf),
-    Tcp { addr: String, tls: Option<TlsFiles> },
+    Tcp {
+        addr: String,
+        tls: Option<TlsFiles>,
+    },
+    /// Through one `ssh -N -L` tunnel to `socket` on `dest` (`[user@]host`).
+    Ssh {
+        dest: String,
+        port: Option<u16>,
+        socket: String,
+    },
 }
 
 impl fmt::Display for Endpoint {
@@ -87,6 +97,10 @@ impl fmt::Display for Endpoint {
             Self::Unix(p) => write!(f, "unix://{}", p.display()),
             Self::Tcp { addr, tls: Some(_) } => write!(f, "tcp://{addr} (TLS)"),
             Self::Tcp { addr, tls: None } => write!(f, "tcp://{addr}"),
+            Self::Ssh { dest, port, socket } => match port {
+                Some(p) => write!(f, "ssh://{dest}:{p}{socket}"),
+                None => write!(f, "ssh://{dest}{socket}"),
+            },
         }
     }
 }
@@ -100,6 +114,10 @@ pub enum FoundBy {
     Context {
         name: String,
         from_env: bool,
+    },
+    /// The user's own list of engines (settings), under the name given.
+    Listed {
+        name: String,
     },
     /// One of every docker context (`--all`), current or not.
     ContextListed {
@@ -124,6 +142,7 @@ impl fmt::Display for FoundBy {
                 write!(f, "docker context '{name}' (currentContext in config.json)")
             }
             Self::ContextListed { name } => write!(f, "docker context '{name}'"),
+            Self::Listed { name } => write!(f, "your engine list ('{name}')"),
             Self::Socket(what) => write!(f, "{what} socket"),
         }
     }
@@ -140,11 +159,14 @@ impl Target {
     /// the kind of socket, or the address given.
     pub fn label(&self) -> String {
         match &self.found_by {
-            FoundBy::Context { name, .. } | FoundBy::ContextListed { name } => name.clone(),
+            FoundBy::Context { name, .. }
+            | FoundBy::ContextListed { name }
+            | FoundBy::Listed { name } => name.clone(),
             FoundBy::Socket(what) => (*what).to_string(),
             FoundBy::Flag | FoundBy::DockerHost => match &self.endpoint {
                 Endpoint::Unix(p) => p.display().to_string(),
                 Endpoint::Tcp { addr, .. } => addr.clone(),
+                Endpoint::Ssh { dest, .. } => format!("ssh {dest}"),
             },
         }
     }
@@ -241,9 +263,24 @@ pub fn parse_host(host: &str, env: &EnvSnapshot) -> Result<Endpoint, ConnectErro
                 tls,
             })
         }
-        "ssh" => Err(bad(
-            "ssh:// engines are not supported; forward the socket (ssh -L /tmp/docker.sock:/var/run/docker.sock host) and use unix:///tmp/docker.sock",
-        )),
+        "ssh" => {
+            // ssh://[user@]host[:port][/remote/socket]
+            let (hostpart, socket) = match addr.find('/') {
+                Some(i) => (&addr[..i], addr[i..].to_string()),
+                None => (addr, "/var/run/docker.sock".to_string()),
+            };
+            let (dest, port) = match hostpart.rsplit_once(':') {
+                Some((d, p)) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+                    let port = p.parse::<u16>().map_err(|_| bad("bad port"))?;
+                    (d.to_string(), Some(port))
+                }
+                _ => (hostpart.to_string(), None),
+            };
+            if dest.is_empty() || dest.starts_with('-') {
+                return Err(bad("no host"));
+            }
+            Ok(Endpoint::Ssh { dest, port, socket })
+        }
         "npipe" => Err(bad("named pipes exist only on Windows")),
         other => Err(bad(&format!("unknown scheme '{other}://'"))),
     }
@@ -466,6 +503,7 @@ fn same_endpoint(a: &Endpoint, b: &Endpoint) -> bool {
                 )
         }
         (Endpoint::Tcp { addr: x, .. }, Endpoint::Tcp { addr: y, .. }) => x == y,
+        (a @ Endpoint::Ssh { .. }, b @ Endpoint::Ssh { .. }) => a == b,
         _ => false,
     }
 }
@@ -571,10 +609,23 @@ mod tests {
 
     #[test]
     fn bad_hosts_are_explained() {
-        let e = parse_host("ssh://me@box", &EnvSnapshot::default())
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("not supported"), "{e}");
+        // ssh: the default remote socket, or the one given; a port.
+        assert_eq!(
+            parse_host("ssh://me@box", &EnvSnapshot::default()).unwrap(),
+            Endpoint::Ssh {
+                dest: "me@box".into(),
+                port: None,
+                socket: "/var/run/docker.sock".into()
+            }
+        );
+        let e = parse_host(
+            "ssh://me@box:2222/run/user/1000/docker.sock",
+            &EnvSnapshot::default(),
+        )
+        .unwrap();
+        assert_eq!(e.to_string(), "ssh://me@box:2222/run/user/1000/docker.sock");
+        // Never an ssh option smuggled in as a host.
+        assert!(parse_host("ssh://-oProxyCommand=x", &EnvSnapshot::default()).is_err());
         let e = parse_host("gopher://x", &EnvSnapshot::default())
             .unwrap_err()
             .to_string();

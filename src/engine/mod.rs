@@ -17,6 +17,7 @@ pub mod packages;
 pub mod scan;
 pub mod stats;
 pub mod tracker;
+pub mod tunnel;
 pub mod worker;
 
 use std::time::Duration;
@@ -100,6 +101,8 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
 pub struct Engine {
     docker: Docker,
     target: Target,
+    /// The local end of this engine's ssh tunnel (`ssh://` engines).
+    tunnel: Option<std::path::PathBuf>,
     api_version: String,
     /// Calls of ours that the engine logs as events (see [`events::OwnCalls`]).
     own: events::OwnCalls,
@@ -126,7 +129,25 @@ impl Engine {
 
     /// Connect to a target and negotiate the API version.
     pub async fn connect(target: Target) -> Result<Self, ConnectError> {
+        let mut tunnel = None;
         let docker = match &target.endpoint {
+            Endpoint::Ssh { dest, port, socket } => {
+                let local = tunnel::ensure(dest, *port, socket)
+                    .await
+                    .map_err(|reason| ConnectError::Unreachable {
+                        endpoint: target.endpoint.to_string(),
+                        found_by: target.found_by.clone(),
+                        reason,
+                    })?;
+                let docker = Docker::connect_with_unix(
+                    &local.to_string_lossy(),
+                    REQUEST_TIMEOUT,
+                    bollard::API_DEFAULT_VERSION,
+                )
+                .map_err(|e| unreachable(&target, &e))?;
+                tunnel = Some(local);
+                docker
+            }
             Endpoint::Unix(path) => {
                 probe_unix(path, &target.found_by).await?;
                 Docker::connect_with_unix(
@@ -185,6 +206,7 @@ impl Engine {
         Ok(Self {
             docker,
             target,
+            tunnel,
             api_version,
             own: events::OwnCalls::default(),
         })
@@ -231,6 +253,7 @@ impl Engine {
     fn bounded_transport(&self) -> Option<bounded::Transport<'_>> {
         match &self.target.endpoint {
             Endpoint::Unix(p) => Some(bounded::Transport::Unix(p)),
+            Endpoint::Ssh { .. } => self.tunnel.as_deref().map(bounded::Transport::Unix),
             Endpoint::Tcp { addr, tls: None } => Some(bounded::Transport::Tcp(
                 addr.trim_start_matches("tcp://")
                     .trim_start_matches("http://"),

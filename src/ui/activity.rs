@@ -7,9 +7,9 @@ use egui::{RichText, Ui};
 use egui_extras::{Column as TableColumn, TableBuilder};
 
 use super::{theme, widgets};
-use crate::app::{DetailTab, State};
 use crate::model::activity::{Activity, Category};
 use crate::model::{Container, Severity};
+use crate::ui::state::{DetailTab, State};
 
 pub const FILTER_ID: &str = "activity_filter";
 

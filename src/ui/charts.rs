@@ -6,9 +6,9 @@ use egui::{Color32, RichText, Ui};
 use egui_plot::{Line, Plot};
 
 use super::widgets;
-use crate::app::State;
 use crate::model::stats::{HostPoint, Ring, StatsPoint, Timed};
 use crate::model::{Container, ContainerState};
+use crate::ui::state::State;
 
 const BLUE: Color32 = Color32::from_rgb(0x56, 0xB4, 0xE9);
 const ORANGE: Color32 = Color32::from_rgb(0xE6, 0x9F, 0x00);

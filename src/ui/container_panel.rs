@@ -5,9 +5,9 @@ use crate::model::{visible, visible_multiline};
 use egui::{RichText, Ui};
 
 use super::{activity, charts, theme, widgets};
-use crate::app::{DetailTab, State};
 use crate::model::{Container, Finding, Image, MountKind, Severity};
 use crate::rules;
+use crate::ui::state::{DetailTab, State};
 
 pub fn show(ui: &mut Ui, state: &mut State) {
     let Some(c) = state.selected_container().cloned() else {

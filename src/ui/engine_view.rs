@@ -22,7 +22,7 @@ fn facts(ui: &mut Ui, id: &str, rows: &[(&str, String)]) {
 fn yes_no(b: bool, yes: &str, no: &str) -> String {
     if b { yes.into() } else { no.into() }
 }
-use crate::app::State;
+use crate::ui::state::State;
 
 pub fn show(ui: &mut Ui, state: &mut State) {
     if state.is_fleet() {
@@ -107,7 +107,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                 }
                 None => {
                     ui.label(
-                        RichText::new(if state.mode == crate::app::Mode::Demo {
+                        RichText::new(if state.mode == crate::ui::state::Mode::Demo {
                             "Not shown in the demo."
                         } else {
                             "Reading host information…"
@@ -139,7 +139,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
 /// Every engine watched: its state, version, how it was found, its
 /// containers and findings. Click one to show its details below.
 fn engines(ui: &mut Ui, state: &mut State) {
-    use crate::app::Conn;
+    use crate::ui::state::Conn;
     ui.heading("Engines");
     type Line = (
         String,

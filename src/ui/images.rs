@@ -7,9 +7,9 @@ use egui::{RichText, Ui};
 use egui_extras::{Column, TableBuilder};
 
 use super::{Action, container_panel, theme, widgets};
-use crate::app::State;
 use crate::model::packages::{FixState, SpecialFiles, VulnState, Vulnerability};
 use crate::model::{Image, Inventory, Severity, SeverityCounts, visible};
+use crate::ui::state::State;
 
 /// Does this image (or a container of it with its own packages) match the
 /// search: its names, or a vulnerability id, advisory or package?
@@ -79,7 +79,7 @@ fn database(ui: &mut Ui, state: &State) -> Option<Action> {
             });
         }
         if ui
-            .add_enabled(!updating && state.mode == crate::app::Mode::Live, egui::Button::new("Update"))
+            .add_enabled(!updating && state.mode == crate::ui::state::Mode::Live, egui::Button::new("Update"))
             .on_hover_text(
                 "Download the OSV data for Debian, Ubuntu and Alpine from osv-vulnerabilities.\
                  storage.googleapis.com (a few hundred MB) and replace the local database. \

@@ -6,8 +6,8 @@ use egui::{Key, RichText, Ui};
 use egui_extras::{Column as TableColumn, TableBuilder};
 
 use super::widgets;
-use crate::app::{Column, DetailTab, State};
 use crate::model::{ContainerState, Severity};
+use crate::ui::state::{Column, DetailTab, State};
 
 pub const FILTER_ID: &str = "inventory_filter";
 

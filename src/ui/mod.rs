@@ -8,11 +8,12 @@ pub mod container_panel;
 pub mod engine_view;
 pub mod images;
 pub mod inventory;
+pub mod state;
 pub mod theme;
 pub mod toolbar;
 pub mod widgets;
 
-use crate::app::{State, View};
+use crate::ui::state::{State, View};
 
 /// What a click asks the app to do beyond editing state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub enum Action {
     LeaveDemo,
     Export,
     LoadBaseline,
+    /// Watch the engines of the settings' list now (the user's choice).
+    ApplyEngines,
 }
 
 pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
@@ -58,7 +61,9 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
             egui::CentralPanel::default().show(ui, |ui| engine_view::show(ui, state));
         }
     }
-    toolbar::settings_window(ui, state);
+    if let Some(a) = toolbar::settings_window(ui, state) {
+        action = Some(a);
+    }
     if let Some(a) = toolbar::export_window(ui, state) {
         action = Some(a);
     }

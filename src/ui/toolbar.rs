@@ -5,8 +5,8 @@ use egui::{Color32, RichText, Ui};
 
 use super::Action;
 use super::theme;
-use crate::app::{Conn, Mode, State, View};
 use crate::settings::{HISTORY_CHOICES, REFRESH_CHOICES, ThemeChoice};
+use crate::ui::state::{Conn, Mode, State, View};
 
 pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
@@ -126,7 +126,7 @@ fn connection(ui: &mut Ui, state: &State) {
             }
             total += 1;
             match conn {
-                Conn::Connected { .. } => up += 1,
+                Conn::Connected { .. } | Conn::Demo => up += 1,
                 Conn::Down { reason, .. } => down.push(format!("{label}: {reason}")),
                 _ => {}
             }
@@ -139,7 +139,9 @@ fn connection(ui: &mut Ui, state: &State) {
                 theme::DOWN_RED
             },
         );
-        let text = if down.is_empty() {
+        let text = if state.mode == crate::ui::state::Mode::Demo {
+            format!("Demo lab — {total} engines, none real")
+        } else if down.is_empty() {
             format!("{up} of {total} engines connected")
         } else {
             format!(
@@ -337,26 +339,37 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
 
 pub fn status_bar(ui: &mut Ui, state: &State) {
     ui.horizontal(|ui| {
-        let Some(s) = &state.snapshot else {
+        if state.snapshot.is_none() {
             ui.label(RichText::new("No data yet").weak());
             return;
-        };
-        let inv = &s.inventory;
-        let running = inv
-            .containers
-            .iter()
-            .filter(|c| c.state == crate::model::ContainerState::Running && c.gone.is_none())
-            .count();
-        let gone = inv.containers.iter().filter(|c| c.gone.is_some()).count();
+        }
+        // Every engine's, counted once each.
+        let (mut containers, mut running, mut gone, mut images) = (0, 0, 0, 0);
+        let mut counts = crate::model::SeverityCounts::default();
+        for s in state.snapshots() {
+            let inv = &s.inventory;
+            containers += inv.containers.len();
+            running += inv
+                .containers
+                .iter()
+                .filter(|c| c.state == crate::model::ContainerState::Running && c.gone.is_none())
+                .count();
+            gone += inv.containers.iter().filter(|c| c.gone.is_some()).count();
+            images += inv.images.len();
+            counts.merge(&s.assessment.counts());
+        }
         let gone = if gone > 0 {
             format!(", {gone} gone")
         } else {
             String::new()
         };
+        let engines = if state.is_fleet() {
+            format!(" on {} engines", state.snapshots().count())
+        } else {
+            String::new()
+        };
         ui.label(format!(
-            "{} containers ({running} running{gone}) · {} images",
-            inv.containers.len(),
-            inv.images.len()
+            "{containers} containers ({running} running{gone}) · {images} images{engines}"
         ));
         if let Some((done, total)) = state.drift_progress {
             ui.separator();
@@ -368,7 +381,6 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
                 );
         }
         ui.separator();
-        let counts = s.assessment.counts();
         for (sev, n) in counts.iter() {
             super::widgets::severity_icon(ui, sev);
             ui.label(RichText::new(format!("{n} {}", sev.as_str())).small());
@@ -435,7 +447,8 @@ pub fn export_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
     action
 }
 
-pub fn settings_window(ui: &mut Ui, state: &mut State) {
+pub fn settings_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
+    let mut action = None;
     let mut open = state.show_settings;
     egui::Window::new("Settings").open(&mut open).resizable(false).collapsible(false).show(ui.ctx(), |ui| {
         egui::Grid::new("settings_grid").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
@@ -466,6 +479,84 @@ pub fn settings_window(ui: &mut Ui, state: &mut State) {
             ui.end_row();
         });
         ui.label(RichText::new("Engine events refresh the list between polls. Settings are saved in your config folder.").weak().small());
+        ui.separator();
+        if engines_editor(ui, state) {
+            action = Some(Action::ApplyEngines);
+        }
     });
     state.show_settings = open;
+    action
+}
+
+/// The user's list of engines: name, address, on or off. Returns true when
+/// the user asks to watch the list now.
+fn engines_editor(ui: &mut Ui, state: &mut State) -> bool {
+    ui.label(RichText::new("Engines").strong());
+    ui.label(
+        RichText::new(
+            "Empty: every engine found on this machine is watched. With entries, the enabled ones are. \
+             Addresses: unix:///path, tcp://host:port, https://host:port, ssh://user@host[/socket].",
+        )
+        .weak()
+        .small(),
+    );
+    let mut remove = None;
+    egui::Grid::new("engines_list")
+        .num_columns(4)
+        .spacing([8.0, 4.0])
+        .show(ui, |ui| {
+            for (i, e) in state.settings.engines.iter_mut().enumerate() {
+                ui.add(
+                    egui::TextEdit::singleline(&mut e.name)
+                        .desired_width(110.0)
+                        .hint_text("name"),
+                )
+                .on_hover_text("Its name in the window and in reports");
+                ui.add(
+                    egui::TextEdit::singleline(&mut e.address)
+                        .desired_width(260.0)
+                        .hint_text("address"),
+                );
+                ui.checkbox(&mut e.enabled, "on");
+                if ui.small_button("Remove").clicked() {
+                    remove = Some(i);
+                }
+                ui.end_row();
+            }
+        });
+    if let Some(i) = remove {
+        state.settings.engines.remove(i);
+    }
+    let mut apply = false;
+    ui.horizontal(|ui| {
+        if ui.button("Add an engine").clicked() {
+            state.settings.engines.push(crate::settings::EngineEntry {
+                name: format!("engine-{}", state.settings.engines.len() + 1),
+                address: "unix:///var/run/docker.sock".into(),
+                enabled: true,
+                tls_dir: None,
+            });
+        }
+        if !state.found_engines.is_empty()
+            && ui
+                .button("Add the engines found here")
+                .on_hover_text("Every docker context and engine socket on this machine")
+                .clicked()
+        {
+            for entry in state.found_engines.clone() {
+                if !state.settings.engines.iter().any(|e| e.address == entry.address) {
+                    state.settings.engines.push(entry);
+                }
+            }
+        }
+        if state.mode == crate::ui::state::Mode::Live
+            && ui
+                .button("Watch these engines now")
+                .on_hover_text("Reconnect to the enabled engines of this list (or, if it is empty, to every engine found)")
+                .clicked()
+        {
+            apply = true;
+        }
+    });
+    apply
 }
