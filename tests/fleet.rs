@@ -521,3 +521,146 @@ fn engines_over_ssh() {
         "{stderr}"
     );
 }
+
+/// A unix-socket proxy in front of an engine that writes down the method
+/// and path of every request passing through it.
+struct RecordingProxy {
+    path: std::path::PathBuf,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+fn recording_proxy(
+    rt: &tokio::runtime::Runtime,
+    path: &Path,
+    upstream: std::path::PathBuf,
+) -> RecordingProxy {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = std::fs::remove_file(path);
+    let listener = rt.block_on(async { tokio::net::UnixListener::bind(path).unwrap() });
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = seen.clone();
+    let task = rt.spawn(async move {
+        loop {
+            let Ok((inbound, _)) = listener.accept().await else {
+                return;
+            };
+            let log = log.clone();
+            let upstream = upstream.clone();
+            tokio::spawn(async move {
+                let Ok(outbound) = tokio::net::UnixStream::connect(&upstream).await else {
+                    return;
+                };
+                let (mut ci, mut co) = inbound.into_split();
+                let (mut ui, mut uo) = outbound.into_split();
+                // Requests: every request line (shipshape sends no bodies;
+                // a body would show up as a non-GET method anyway).
+                let up = async move {
+                    let mut buf = vec![0u8; 64 * 1024];
+                    let mut pending = Vec::new();
+                    loop {
+                        let n = match ci.read(&mut buf).await {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => n,
+                        };
+                        pending.extend_from_slice(&buf[..n]);
+                        while let Some(end) = pending.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&pending[..end]).into_owned();
+                            if let Some(line) = head.lines().next() {
+                                log.lock().unwrap().push(line.to_string());
+                            }
+                            pending.drain(..end + 4);
+                        }
+                        if uo.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let down = async move {
+                    let _ = tokio::io::copy(&mut ui, &mut co).await;
+                };
+                tokio::join!(up, down);
+            });
+        }
+    });
+    RecordingProxy {
+        path: path.to_path_buf(),
+        seen,
+        _task: task,
+    }
+}
+
+/// Read-only, on every engine: a scan and a watch of two engines through
+/// recording proxies send nothing but GET and HEAD to either.
+#[test]
+fn several_engines_are_only_read() {
+    let _serial = serial();
+    let b = private_engine_or_skip!("fleet-ro");
+    b.load(BASE);
+    let prefix = format!("ssit-fleetro-{}", std::process::id());
+    b.docker(&[
+        "run",
+        "-d",
+        "--name",
+        &format!("{prefix}-run"),
+        BASE,
+        "sleep",
+        "300",
+    ]);
+    let mut fx = Fixture::new("fleetro");
+    fx.run("run", &[BASE, "sleep", "300"]);
+    let rt = runtime();
+    let tmp = tempfile::tempdir().unwrap();
+    let pa = recording_proxy(
+        &rt,
+        &tmp.path().join("a.sock"),
+        "/var/run/docker.sock".into(),
+    );
+    let pb = recording_proxy(&rt, &tmp.path().join("b.sock"), b.sock.clone());
+    let hosts = [
+        format!("unix://{}", pa.path.display()),
+        format!("unix://{}", pb.path.display()),
+    ];
+    let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["scan", "-q", "-o", "/dev/null"])
+        .args(["--host", &hosts[0], "--host", &hosts[1]])
+        .env("SHIPSHAPE_VULNDB", scratch_vulndb())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // The watcher too, for a few seconds (events, polls, drift).
+    let mut w = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["watch", "--poll", "1", "--no-audit"])
+        .args(["--host", &hosts[0], "--host", &hosts[1]])
+        .env("SHIPSHAPE_VULNDB", scratch_vulndb())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let _ = Command::new("kill")
+        .args(["-INT", &w.id().to_string()])
+        .status();
+    let _ = w.wait();
+    for (name, p) in [("system", &pa), ("private", &pb)] {
+        let seen = p.seen.lock().unwrap().clone();
+        assert!(seen.len() > 10, "{name}: {seen:?}");
+        let writes: Vec<&String> = seen
+            .iter()
+            .filter(|l| !(l.starts_with("GET ") || l.starts_with("HEAD ")))
+            .collect();
+        assert!(
+            writes.is_empty(),
+            "{name} engine got more than reads: {writes:?}"
+        );
+        assert!(
+            seen.iter()
+                .any(|l| l.contains("/containers/") && l.contains("/json"))
+        );
+    }
+}
