@@ -306,7 +306,9 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         runtime: hc.runtime.unwrap_or_default(),
         restart_count: r.restart_count.unwrap_or(0),
         oom_killed: state.oom_killed.unwrap_or(false),
+        pid: state.pid.unwrap_or(0),
         processes: None,
+        processes_from: "",
         exec_ids: r
             .exec_ids
             .unwrap_or_default()

@@ -14,6 +14,7 @@ pub mod files;
 pub mod host;
 pub mod messages;
 pub mod packages;
+pub mod procs;
 pub mod scan;
 pub mod stats;
 pub mod tracker;
@@ -214,6 +215,12 @@ impl Engine {
 
     pub fn target(&self) -> &Target {
         &self.target
+    }
+
+    /// The engine runs on this machine (a unix socket here, not a tunnel):
+    /// its containers' processes and bind sources can be looked at directly.
+    pub fn is_local(&self) -> bool {
+        matches!(self.target.endpoint, Endpoint::Unix(_))
     }
 
     /// The API version both sides speak, after negotiation.

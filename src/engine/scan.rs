@@ -137,6 +137,24 @@ async fn containers(
 pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineError> {
     let mut c = engine.container(id).await?;
     if c.state == ContainerState::Running {
+        // An engine on this machine: its processes from /proc, without
+        // making the engine run `ps` across the host.
+        if engine.is_local() {
+            let (pid, cid) = (c.pid, c.id.clone());
+            let read = tokio::task::spawn_blocking(move || {
+                super::procs::read(std::path::Path::new("/proc"), pid, &cid)
+            })
+            .await
+            .ok()
+            .flatten();
+            if let Some(list) = read {
+                c.processes = Some(list);
+                c.processes_from = super::procs::FROM_PROC;
+            }
+        }
+    }
+    if c.state == ContainerState::Running && c.processes.is_none() {
+        c.processes_from = super::procs::FROM_TOP;
         c.processes = match engine.top(id).await {
             Ok(top) => Some(convert::processes(top)),
             // Stopped between inspect and top, or the engine would not say:

@@ -316,9 +316,14 @@ pub struct Container {
     pub restart_count: i64,
     /// `State.OOMKilled`.
     pub oom_killed: bool,
-    /// Processes from `top`; `None` when the container is not running or
-    /// the engine would not say.
+    /// Processes from `top` or `/proc`; `None` when the container is not
+    /// running or the engine would not say.
     pub processes: Option<Vec<Process>>,
+    /// How `processes` were read ([`crate::engine::procs::FROM_PROC`] or
+    /// `FROM_TOP`); empty when they were not.
+    pub processes_from: &'static str,
+    /// `State.Pid`: the host pid of its first process (0 when not running).
+    pub pid: i64,
     /// Exec sessions the engine still lists (`ExecIDs`).
     pub exec_ids: Vec<String>,
     /// `docker exec` sessions seen in this container (newest last).

@@ -564,6 +564,13 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
     if let Some(procs) = &c.processes {
         ui.add_space(6.0);
         ui.label(RichText::new("Processes").strong());
+        if !c.processes_from.is_empty() {
+            ui.label(
+                RichText::new(format!("read from {}", c.processes_from))
+                    .weak()
+                    .small(),
+            );
+        }
         for p in procs {
             ui.label(
                 RichText::new(visible(&format!(
