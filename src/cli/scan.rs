@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::Utc;
 
@@ -98,13 +99,40 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         Some(load_vulndb(cli, now).await)
     };
     let single = targets.len() == 1;
-    // In parallel: the wall time is the slowest engine's, not the sum.
-    let parts = futures_util::future::join_all(
-        targets
-            .into_iter()
-            .map(|t| scan_one(cli, args, t, &env, &policy, db.as_ref(), now)),
-    )
-    .await;
+    // In parallel, each engine on a task of its own (the runtime's threads
+    // share the conversion and assessment work): the wall time is close to
+    // the slowest engine's, not the sum.
+    let job = Arc::new(Job {
+        no_drift: args.no_drift,
+        cache: cli.vulndb_store(),
+        env: env.clone(),
+        policy: policy.clone(),
+        db,
+        now,
+    });
+    let tasks: Vec<_> = targets
+        .into_iter()
+        .map(|t| {
+            let job = job.clone();
+            let (name, endpoint) = (t.label(), t.endpoint.to_string());
+            (
+                name,
+                endpoint,
+                tokio::spawn(async move { scan_one(&job, t).await }),
+            )
+        })
+        .collect();
+    let mut parts = Vec::new();
+    for (name, endpoint, task) in tasks {
+        parts.push(match task.await {
+            Ok(r) => r,
+            Err(e) => Err(Report::unreachable(
+                name,
+                endpoint,
+                format!("the scan failed: {e}"),
+            )),
+        });
+    }
     if single && let Some(Err(section)) = parts.first() {
         eprintln!(
             "shipshape: {}",
@@ -158,16 +186,24 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     }
 }
 
+/// What every engine's scan shares.
+struct Job {
+    no_drift: bool,
+    /// Where read package lists are cached (the vulnerability store).
+    cache: Option<crate::vulndb::store::Store>,
+    env: EnvSnapshot,
+    policy: Policy,
+    /// The vulnerability database (`None`: `--no-vulns`).
+    db: Option<Result<(crate::vulndb::Database, Option<String>), String>>,
+    now: chrono::DateTime<Utc>,
+}
+
 /// Scan one engine into a report of its own, or say why it could not be.
 async fn scan_one(
-    cli: &Cli,
-    args: &ScanArgs,
+    job: &Job,
     target: crate::engine::connect::Target,
-    env: &EnvSnapshot,
-    policy: &Policy,
-    db: Option<&Result<(crate::vulndb::Database, Option<String>), String>>,
-    now: chrono::DateTime<Utc>,
 ) -> Result<Report, Box<crate::report::EngineSection>> {
+    let (env, policy, db, now) = (&job.env, &job.policy, job.db.as_ref(), job.now);
     let name = target.label();
     let endpoint = target.endpoint.to_string();
     let fail = |e: String| Report::unreachable(name.clone(), endpoint.clone(), e);
@@ -177,7 +213,7 @@ async fn scan_one(
     let mut inventory = scan::snapshot(&engine, env)
         .await
         .map_err(|e| fail(e.to_string()))?;
-    if !args.no_drift {
+    if !job.no_drift {
         let targets: Vec<drift::Target> = inventory
             .containers
             .iter()
@@ -200,9 +236,7 @@ async fn scan_one(
     if let Some(db) = db {
         // Read through the containers: GET /containers/{id}/archive only.
         // Image ids name content: what was read once is on disk.
-        let cache = cli
-            .vulndb_store()
-            .map(|s| crate::vulndb::store::ImageCache::of(&s));
+        let cache = job.cache.as_ref().map(crate::vulndb::store::ImageCache::of);
         let mut readings = crate::vulndb::Readings::default();
         if let Some(cache) = &cache {
             cache.fill(
