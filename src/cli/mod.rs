@@ -296,14 +296,16 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     let env = crate::engine::EnvSnapshot::from_process();
     let hosts = cli.hosts();
     let listed = settings.engines.iter().any(|e| e.enabled);
-    let found = crate::engine::connect::discover_all(&[], &env).0;
+    // Every engine on this machine: offered in Settings, and watched when
+    // nothing names one (discovered once for both).
+    let (found, found_problems) = crate::engine::connect::discover_all(&[], &env);
     let (fleet, problems) = if hosts.len() > 1 {
         crate::engine::connect::discover_all_of(&hosts, &env)
     } else if hosts.is_empty() && listed {
         // The user's own list, as many or as few as it names.
         settings.engine_targets(&env)
     } else if hosts.is_empty() && env.docker_host.is_none() && env.docker_context.is_none() {
-        crate::engine::connect::discover_all(&[], &env)
+        (found.clone(), found_problems)
     } else {
         (Vec::new(), Vec::new())
     };

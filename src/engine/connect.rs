@@ -413,25 +413,12 @@ fn context_names(dir: &Path) -> Vec<String> {
 /// connecting, by its `/info` ID. Problems (a broken context) are returned
 /// beside the targets, one line each: they never hide the others.
 pub fn discover_all(hosts: &[String], env: &EnvSnapshot) -> (Vec<Target>, Vec<String>) {
-    let mut out: Vec<Target> = Vec::new();
-    let mut problems = Vec::new();
+    let (mut out, mut problems) = discover_all_of(hosts, env);
     let push = |t: Target, out: &mut Vec<Target>| {
         if !out.iter().any(|o| same_endpoint(&o.endpoint, &t.endpoint)) {
             out.push(t);
         }
     };
-    for h in hosts {
-        match parse_host(h, env) {
-            Ok(endpoint) => push(
-                Target {
-                    endpoint,
-                    found_by: FoundBy::Flag,
-                },
-                &mut out,
-            ),
-            Err(e) => problems.push(e.to_string()),
-        }
-    }
     if let Some(h) = &env.docker_host {
         match parse_host(h, env) {
             Ok(endpoint) => push(

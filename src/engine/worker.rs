@@ -319,14 +319,7 @@ fn shared_writer(path: &std::path::Path) -> Option<Arc<audit::Writer>> {
 
 async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc<audit::Writer>> {
     let path = path?;
-    let shared = {
-        let mut open = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
-        open.retain(|(_, w)| w.strong_count() > 0);
-        open.iter()
-            .find(|(p, _)| *p == path)
-            .and_then(|(_, w)| w.upgrade())
-    };
-    if let Some(w) = shared {
+    if let Some(w) = shared_writer(&path) {
         sink.send(Event::Audit(Ok(w.path().to_path_buf())));
         return Some(w);
     }
@@ -362,39 +355,20 @@ async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc<audit::Wri
                     warn.send(Event::Audit(Err(e)));
                 }),
             ));
-            let mut open = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
-            // Another worker of the fleet may have opened it meanwhile.
-            if let Some(other) = open
-                .iter()
-                .find(|(p, _)| *p == wanted)
-                .and_then(|(_, w)| w.upgrade())
-            {
-                return Some(other);
-            }
-            open.push((wanted, Arc::downgrade(&w)));
+            // We hold the log's lock: no other writer of it exists here.
+            WRITERS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((wanted, Arc::downgrade(&w)));
             Some(w)
         }
-        Ok(Err(audit::AuditError::Busy(_))) => {
-            // Busy because a fleet sibling holds it: share that one.
-            let open = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(w) = open
-                .iter()
-                .find(|(p, _)| *p == wanted)
-                .and_then(|(_, w)| w.upgrade())
+        Ok(Err(e)) => {
+            if matches!(e, audit::AuditError::Busy(_))
+                && let Some(w) = shared_writer(&wanted)
             {
                 sink.send(Event::Audit(Ok(w.path().to_path_buf())));
                 return Some(w);
             }
-            drop(open);
-            let e = format!(
-                "the audit log {} is in use by another shipshape",
-                wanted.display()
-            );
-            sink.send(Event::Warning(e.clone()));
-            sink.send(Event::Audit(Err(e)));
-            None
-        }
-        Ok(Err(e)) => {
             sink.send(Event::Warning(e.to_string()));
             sink.send(Event::Audit(Err(e.to_string())));
             None

@@ -90,17 +90,11 @@ pub fn keys(report: &Report, by_engine: bool) -> Vec<Key> {
         .subjects()
         .iter()
         .map(|(s, f)| {
-            let subject = if by_engine && !matches!(s, super::Subject::Engine(_)) {
-                format!("{}@{}", s.key(), s.engine())
-            } else if by_engine {
-                s.key()
-            } else {
-                format!("{}:", s.kind())
-                    + &if matches!(s, super::Subject::Engine(_)) {
-                        String::new()
-                    } else {
-                        s.name()
-                    }
+            let subject = match s {
+                _ if by_engine => format!("{}@{}", s.key(), s.engine()),
+                // A schema 2 report names its engine "engine"; ours by name.
+                super::Subject::Engine(_) => "engine:".to_string(),
+                _ => s.key(),
             };
             (subject, f.rule_id.clone(), f.evidence.clone())
         })

@@ -50,8 +50,7 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
         .labelled_by(label.id);
         if state.is_fleet() {
             ui.label("Engine");
-            let mut names: Vec<String> = vec![state.primary_label.clone()];
-            names.extend(state.others.iter().map(|o| o.label.clone()));
+            let names = state.engine_names();
             egui::ComboBox::from_id_salt("activity_engine")
                 .selected_text(
                     state

@@ -29,15 +29,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
         engines(ui, state);
         ui.separator();
     }
-    let chosen = if state.engine_shown == 0 {
-        state.snapshot.clone()
-    } else {
-        state
-            .others
-            .get(state.engine_shown - 1)
-            .and_then(|o| o.snapshot.clone())
-    };
-    let Some(snapshot) = chosen else {
+    let Some(snapshot) = state.shown_snapshot() else {
         ui.label(RichText::new("Waiting for the first scan…").weak());
         return;
     };

@@ -107,8 +107,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
         // Each engine holds its own images: one engine's at a time.
         ui.horizontal(|ui| {
             ui.label("Engine");
-            let mut names: Vec<String> = vec![state.primary_label.clone()];
-            names.extend(state.others.iter().map(|o| o.label.clone()));
+            let names = state.engine_names();
             let shown = names
                 .get(state.engine_shown)
                 .map(|n| crate::model::visible(n).into_owned())
@@ -123,15 +122,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 });
         });
     }
-    let chosen = if state.engine_shown == 0 {
-        state.snapshot.clone()
-    } else {
-        state
-            .others
-            .get(state.engine_shown - 1)
-            .and_then(|o| o.snapshot.clone())
-    };
-    let Some(snapshot) = chosen else {
+    let Some(snapshot) = state.shown_snapshot() else {
         ui.label(RichText::new("Waiting for the first scan…").weak());
         return None;
     };

@@ -88,8 +88,7 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
             ui.label("Engine");
             let shown = state.filter.engine.clone().unwrap_or_else(|| "all".into());
             let before_engine = state.filter.engine.clone();
-            let mut names: Vec<String> = vec![state.primary_label.clone()];
-            names.extend(state.others.iter().map(|o| o.label.clone()));
+            let names = state.engine_names();
             egui::ComboBox::from_id_salt("engine_filter")
                 .selected_text(shown)
                 .show_ui(ui, |ui| {

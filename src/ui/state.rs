@@ -728,6 +728,22 @@ impl State {
         !self.others.is_empty()
     }
 
+    /// Every engine's name, the first engine's first (the engine filters'
+    /// and selectors' choices; `engine_shown` indexes it).
+    pub fn engine_names(&self) -> Vec<String> {
+        std::iter::once(self.primary_label.clone())
+            .chain(self.others.iter().map(|o| o.label.clone()))
+            .collect()
+    }
+
+    /// The snapshot of the engine the Engine and Images views show.
+    pub fn shown_snapshot(&self) -> Option<Arc<Snapshot>> {
+        match self.engine_shown {
+            0 => self.snapshot.clone(),
+            i => self.others.get(i - 1).and_then(|o| o.snapshot.clone()),
+        }
+    }
+
     /// Every engine's snapshot, the first engine's first.
     pub fn snapshots(&self) -> impl Iterator<Item = &Arc<Snapshot>> {
         self.snapshot
