@@ -485,6 +485,71 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
     );
 }
 
+/// Every archive call mounts the container's volumes, and the engine logs
+/// each mount — for a path that is not there (a 404) and for a `HEAD` stat
+/// too. Each of those events is claimed as shipshape's own, exactly once:
+/// none reaches the timeline, whatever order the events and answers come in.
+#[test]
+fn archive_reads_and_stats_claim_every_volume_event_they_cause() {
+    use futures_util::StreamExt;
+    use shipshape::engine::{Endpoint, Engine, FoundBy, Target, events, files};
+    let _serial = serial();
+    let mut fx = Fixture::new("ownvol");
+    let name = fx.create(
+        "two",
+        &["-v", "/data", "-v", "/cache", "shipshape-test/base:1"],
+    );
+    let id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let rt = runtime();
+    let (ours, theirs) = rt.block_on(async {
+        let engine = Engine::connect(Target {
+            endpoint: Endpoint::Unix("/var/run/docker.sock".into()),
+            found_by: FoundBy::Flag,
+        })
+        .await
+        .expect("engine");
+        let c = engine.container(&id).await.expect("inspect");
+        assert_eq!(c.volume_count(), 2);
+        let since = format!("{}", chrono::Utc::now().timestamp() - 1);
+        let lim = files::PACKAGE_FILES;
+        assert!(matches!(
+            files::read(&engine, &id, 2, "/no/such/file", lim, |_| true).await,
+            Err(files::FileError::NotFound(_))
+        ));
+        files::read(&engine, &id, 2, "/etc/passwd", lim, |_| true)
+            .await
+            .expect("a file that is there");
+        engine.stat_path(&id, "/etc/passwd", 2).await.expect("stat");
+        assert!(engine.stat_path(&id, "/no/such/file", 2).await.is_err());
+        // Replay the engine's log of this container since just before.
+        let mut stream = std::pin::pin!(engine.events(Some(since)));
+        let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+        let end = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+        while let Ok(Some(Ok(msg))) = tokio::time::timeout_at(end, stream.next()).await {
+            let a = events::activity(&msg);
+            if a.container_id.as_deref() != Some(id.as_str()) {
+                continue;
+            }
+            let what = format!("{} {}", a.source.as_str(), a.action);
+            if engine.own_calls().claim(&a) {
+                ours.push(what);
+            } else {
+                theirs.push(what);
+            }
+        }
+        (ours, theirs)
+    });
+    // Four calls, two volumes: eight mounts and eight unmounts, one archive-path.
+    let count = |w: &str| ours.iter().filter(|a| a.as_str() == w).count();
+    assert_eq!(count("volume mount"), 8, "{ours:?}");
+    assert_eq!(count("volume unmount"), 8, "{ours:?}");
+    assert_eq!(count("container archive-path"), 1, "{ours:?}");
+    assert!(
+        theirs.iter().all(|a| a == "container create"),
+        "shipshape's own reads would reach the timeline: {theirs:?}"
+    );
+}
+
 /// A tiny HTTP/1.1 file server on loopback: `GET /<Eco>/all.zip` from
 /// `root`; 404 otherwise. Serves until the test ends.
 fn serve(root: PathBuf) -> u16 {

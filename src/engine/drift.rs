@@ -29,7 +29,7 @@ pub async fn check(engine: &Engine, target: &Target) -> Result<Drift, EngineErro
     let plan = plan(engine.changes(id).await?, &target.mount_points);
     let stats: Vec<_> = stream::iter(plan.to_stat.clone())
         .map(|(path, kind)| async move {
-            let mode = engine.stat_path(id, &path).await;
+            let mode = engine.stat_path(id, &path, target.volumes).await;
             (path, kind, mode)
         })
         .buffer_unordered(8)
@@ -46,6 +46,8 @@ pub struct Target {
     /// Mount destinations: the engine creates them in the writable layer,
     /// so they show up as added; they are not drift.
     pub mount_points: Vec<String>,
+    /// Volumes the engine mounts for each stat (see [`Engine::stat_path`]).
+    pub volumes: usize,
 }
 
 impl Target {
@@ -54,6 +56,7 @@ impl Target {
             id: c.id.clone(),
             readonly_rootfs: c.readonly_rootfs,
             mount_points: c.mounts.iter().map(|m| m.destination.clone()).collect(),
+            volumes: c.volume_count(),
         }
     }
 }

@@ -149,17 +149,7 @@ pub async fn read(
 ) -> Result<Vec<Item>, FileError> {
     let own = engine.own_calls();
     own.note(id, "archive-path");
-    for _ in 0..volumes {
-        own.note(id, "volume-mount");
-        own.note(id, "volume-unmount");
-    }
-    let forget = || {
-        own.forget(id, "archive-path");
-        for _ in 0..volumes {
-            own.forget(id, "volume-mount");
-            own.forget(id, "volume-unmount");
-        }
-    };
+    own.note_volume_mounts(id, volumes);
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     let pump = {
         let engine = engine.clone();
@@ -195,8 +185,10 @@ pub async fn read(
             path: path.to_string(),
             reason: join.to_string(),
         }),
+        // A path that is not there logs no `archive-path`, but its volumes
+        // were mounted all the same: those notes stay.
         Ok(Ok(Err(FileError::Engine(EngineError::NotFound { .. })))) => {
-            forget();
+            own.forget(id, "archive-path");
             Err(FileError::NotFound(path.to_string()))
         }
         Ok(Ok(r)) => r,

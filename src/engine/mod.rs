@@ -468,8 +468,16 @@ impl Engine {
     }
 
     /// `HEAD /containers/{id}/archive?path=…`: a file's mode, without
-    /// reading it (the engine records no event for a stat).
-    pub async fn stat_path(&self, id: &str, path: &str) -> Result<u32, EngineError> {
+    /// reading it. The engine logs no event for the stat itself, but it
+    /// mounts and unmounts each of the container's `volumes` (found or not):
+    /// those events are noted as ours.
+    pub async fn stat_path(
+        &self,
+        id: &str,
+        path: &str,
+        volumes: usize,
+    ) -> Result<u32, EngineError> {
+        self.own.note_volume_mounts(id, volumes);
         let opts = bollard::query_parameters::ContainerArchiveInfoOptions {
             path: path.to_string(),
         };

@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 
 use super::files::{self, FileError, Kind, PACKAGE_FILES};
 use super::{Engine, EngineError};
+use crate::model::Container;
 use crate::model::packages::{PackageScan, SpecialFile, SpecialFiles};
-use crate::model::{Container, MountKind};
 use crate::vulndb::installed;
 
 /// Read for setuid/setgid bits (CIS 4.8): the executable directories, and
@@ -30,13 +30,6 @@ pub struct ImageFiles {
     pub special: SpecialFiles,
 }
 
-fn volumes(c: &Container) -> usize {
-    c.mounts
-        .iter()
-        .filter(|m| m.kind == MountKind::Volume)
-        .count()
-}
-
 /// `Ok(None)` when the file is not there; an engine that went away is an
 /// error for the caller.
 async fn optional_file(
@@ -44,7 +37,7 @@ async fn optional_file(
     c: &Container,
     path: &str,
 ) -> Result<Option<Vec<u8>>, FileError> {
-    match files::read_file(engine, &c.id, volumes(c), path, PACKAGE_FILES).await {
+    match files::read_file(engine, &c.id, c.volume_count(), path, PACKAGE_FILES).await {
         Ok(d) => Ok(Some(d)),
         Err(FileError::NotFound(_)) => Ok(None),
         Err(e) => Err(e),
@@ -88,7 +81,7 @@ pub async fn read_packages(
         match files::read(
             engine,
             &c.id,
-            volumes(c),
+            c.volume_count(),
             "/var/lib/dpkg/status.d",
             PACKAGE_FILES,
             |p| !p.ends_with(".md5sums"),
@@ -116,7 +109,16 @@ pub async fn read_special(engine: &Engine, c: &Container) -> SpecialFiles {
     let mut found = Vec::new();
     let mut dirs = Vec::new();
     for dir in exec_dirs() {
-        match files::read(engine, &c.id, volumes(c), dir, files::EXEC_DIRS, |_| false).await {
+        match files::read(
+            engine,
+            &c.id,
+            c.volume_count(),
+            dir,
+            files::EXEC_DIRS,
+            |_| false,
+        )
+        .await
+        {
             Ok(items) => {
                 dirs.push(dir.to_string());
                 // Entries are named from the directory itself: `bin/su`.

@@ -345,6 +345,15 @@ impl Container {
         super::short_id(&self.id)
     }
 
+    /// Named or anonymous volumes: each is mounted (and logged as a
+    /// `volume mount`/`unmount` event) by every archive read of the container.
+    pub fn volume_count(&self) -> usize {
+        self.mounts
+            .iter()
+            .filter(|m| m.kind == MountKind::Volume)
+            .count()
+    }
+
     /// How long it lived: start to finish (or to removal), when known.
     pub fn lifetime(&self) -> Option<chrono::Duration> {
         let start = self.started_at.or(self.created)?;
