@@ -111,6 +111,13 @@ pub struct App {
     side_tx: std::sync::mpsc::Sender<Side>,
     side_rx: std::sync::mpsc::Receiver<Side>,
     picker: Picker,
+    /// The last [`Command::Focus`] sent (sent again to new workers).
+    sent_focus: Vec<String>,
+    /// Frames drawn so far, and whether a full inventory has been drawn:
+    /// `SHIPSHAPE_LOG=shipshape::timing=info` logs both moments (for
+    /// `scripts/bench-scale.sh`).
+    frames: u64,
+    inventory_drawn: bool,
 }
 
 impl App {
@@ -228,6 +235,9 @@ impl App {
             side_tx,
             side_rx,
             picker: native_picker(),
+            sent_focus: Vec::new(),
+            frames: 0,
+            inventory_drawn: false,
         }
     }
 
@@ -238,6 +248,7 @@ impl App {
         let everyone = matches!(
             c,
             Command::Refresh
+                | Command::Focus(_)
                 | Command::SetPollInterval(_)
                 | Command::Dismiss(_)
                 | Command::ReconnectNow
@@ -255,6 +266,24 @@ impl App {
         }
     }
 
+    /// Tell the workers which containers the window shows (the selected
+    /// one, then the visible rows), when that changed: those stream their
+    /// stats live, the others are sampled.
+    fn send_focus(&mut self) {
+        let mut focus: Vec<String> = self.state.selected.iter().cloned().collect();
+        focus.extend(
+            self.state
+                .visible
+                .iter()
+                .filter(|id| self.state.selected.as_ref() != Some(*id))
+                .cloned(),
+        );
+        if focus != self.sent_focus {
+            self.sent_focus = focus.clone();
+            self.command(Command::Focus(focus));
+        }
+    }
+
     /// Switch to the demo lab (from the engine-down banner).
     pub fn switch_to_demo(&mut self) {
         let (Some(rt), Some(launch), Some(ctx)) = (&self.runtime, &self.launch, &self.ctx) else {
@@ -263,6 +292,7 @@ impl App {
         let (link, second) = start_demo(ctx, rt, launch.policy.clone());
         self.link = link;
         self.others = vec![second];
+        self.sent_focus.clear();
         self.state = demo_state(self.state.settings.clone());
     }
 
@@ -293,6 +323,7 @@ impl App {
         let (link, others, state) = start_live(ctx, rt, launch, self.state.settings.clone());
         self.others = others;
         self.link = link;
+        self.sent_focus.clear();
         self.state = state;
     }
 
@@ -520,6 +551,19 @@ impl App {
         self.state.refresh_order();
         self.state.refresh_activity();
         let action = crate::ui::draw(ui, &mut self.state);
+        self.frames += 1;
+        if self.frames == 1 {
+            tracing::info!(target: "shipshape::timing", "first frame");
+        }
+        if !self.inventory_drawn && !self.state.visible.is_empty() {
+            self.inventory_drawn = true;
+            tracing::info!(
+                target: "shipshape::timing",
+                rows = self.state.rows.len(),
+                "inventory on screen"
+            );
+        }
+        self.send_focus();
         if let Some(ids) = self.state.pending_dismiss.take() {
             if self.link.cmd.is_some() {
                 self.command(Command::Dismiss(ids));
@@ -557,6 +601,12 @@ impl App {
 
 impl eframe::App for App {
     fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        // `SHIPSHAPE_LOG=shipshape::frames=trace`: one line per frame, to
+        // see why an idle window paints.
+        tracing::trace!(target: "shipshape::frames", pass = ctx.cumulative_pass_nr());
+        if ctx.input(|i| !i.events.is_empty()) {
+            Attention::of(ctx).touch();
+        }
         if self.pump() {
             ctx.request_repaint();
         }
@@ -603,10 +653,57 @@ pub fn setup_fonts(ctx: &egui::Context) {
 
 fn notify_for(ctx: &egui::Context) -> Notify {
     let ctx = ctx.clone();
+    let attention = Attention::of(&ctx);
     Arc::new(move |after: Option<Duration>| match after {
         None => ctx.request_repaint(),
-        Some(d) => ctx.request_repaint_after(d),
+        Some(d) => ctx.request_repaint_after(attention.pace(d)),
     })
+}
+
+/// Nobody has touched the window for this long: it is unattended.
+pub const UNATTENDED_AFTER: Duration = Duration::from_secs(60);
+/// How often live numbers (stats, the host line) repaint an unattended
+/// window. Events, snapshots and open charts are not slowed.
+pub const UNATTENDED_REPAINT: Duration = Duration::from_secs(5);
+
+/// When a person last used the window. Low-urgency repaints (live numbers)
+/// come at the worker's pace while someone is there, and at
+/// [`UNATTENDED_REPAINT`] once nobody has moved the pointer, typed or
+/// focused the window for [`UNATTENDED_AFTER`] — as a browser slows a
+/// background tab: an idle dashboard draws a fraction of the frames.
+#[derive(Clone)]
+struct Attention(Arc<std::sync::atomic::AtomicU64>);
+
+impl Attention {
+    /// The window's one record, kept in the egui context.
+    fn of(ctx: &egui::Context) -> Self {
+        ctx.data_mut(|d| {
+            d.get_temp_mut_or_insert_with(egui::Id::NULL.with("shipshape-attention"), || {
+                Attention(Arc::new(std::sync::atomic::AtomicU64::new(now_ms())))
+            })
+            .clone()
+        })
+    }
+
+    fn touch(&self) {
+        self.0.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+    }
+
+    fn pace(&self, wanted: Duration) -> Duration {
+        let last = self.0.load(std::sync::atomic::Ordering::Relaxed);
+        let idle = Duration::from_millis(now_ms().saturating_sub(last));
+        if idle >= UNATTENDED_AFTER {
+            wanted.max(UNATTENDED_REPAINT)
+        } else {
+            wanted
+        }
+    }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Start live mode: one worker, or one per engine when several are to be
@@ -671,6 +768,7 @@ fn start_worker(
         poll_interval: Duration::from_secs(settings.refresh_secs),
         host_stats: first,
         container_stats: true,
+        max_streams: crate::engine::worker::MAX_STREAMS,
         audit: launch.audit.clone(),
         drift: true,
         mode: "gui",

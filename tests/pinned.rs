@@ -103,6 +103,7 @@ fn a_lost_engine_is_waited_for_never_replaced_and_a_different_one_is_announced()
         poll_interval: Duration::from_secs(60),
         host_stats: false,
         container_stats: false,
+        max_streams: shipshape::engine::worker::MAX_STREAMS,
         audit: Some(log.clone()),
         drift: false,
         mode: "test",

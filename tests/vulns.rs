@@ -423,6 +423,7 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
         poll_interval: std::time::Duration::from_secs(60),
         host_stats: false,
         container_stats: false,
+        max_streams: shipshape::engine::worker::MAX_STREAMS,
         audit: None,
         drift: false,
         mode: "test",

@@ -25,6 +25,7 @@ fn config(host: &str) -> WorkerConfig {
         poll_interval: Duration::from_secs(60),
         host_stats: false,
         container_stats: true,
+        max_streams: shipshape::engine::worker::MAX_STREAMS,
         audit: None,
         drift: false,
         mode: "test",
@@ -336,4 +337,162 @@ fn the_timeline_starts_with_the_audit_logs_history_even_when_the_log_is_busy() {
     );
     cmd.send(Command::Shutdown).unwrap();
     drop(held);
+}
+
+/// Issue 13: a light pass inspects only what is new, named by an event, or
+/// listed in another state — and says the same as a full scan.
+#[test]
+fn a_light_pass_reads_only_what_changed_and_agrees_with_a_full_scan() {
+    use shipshape::engine::{Engine, scan};
+    let _serial = serial();
+    let mut fx = Fixture::new("light");
+    let rt = runtime();
+    let env = EnvSnapshot::from_process();
+    let engine = rt
+        .block_on(Engine::discover_and_connect(
+            Some("unix:///var/run/docker.sock"),
+            &env,
+        ))
+        .unwrap();
+    let kept = fx.create("kept", &[BASE]);
+    let runs = fx.run("runs", &[BASE]);
+    let renamed = fx.create("renamed", &[BASE]);
+    let started = fx.create("started", &[BASE]);
+    let gone = fx.create("gone", &[BASE]);
+    let prev = rt.block_on(scan::snapshot(&engine, &env)).unwrap();
+    let id = |inv: &shipshape::model::Inventory, name: &str| {
+        inv.containers
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.id.clone())
+    };
+
+    // Nothing changed: the two lists, and no inspect at all.
+    let (same, reread) = rt
+        .block_on(scan::refresh(
+            &engine,
+            &env,
+            &prev,
+            &scan::Changed::default(),
+        ))
+        .unwrap();
+    assert_eq!(reread.containers, 0, "{reread:?}");
+    assert_eq!(reread.images, 0, "{reread:?}");
+    assert_eq!(reread.requests, 2, "local engine: processes from /proc");
+    assert_eq!(same.containers.len(), prev.containers.len());
+
+    // A rename (an event names it), a start whose event was missed (the list
+    // shows another state), a new container, a removed one.
+    let new_name = fx.name("renamed-now");
+    docker(&["rename", &renamed, &new_name]);
+    docker(&["start", &started]);
+    let fresh = fx.create("fresh", &[BASE, "sleep", "1000"]);
+    docker(&["rm", "-f", &gone]);
+    let mut changed = scan::Changed::default();
+    changed.containers.insert(id(&prev, &renamed).unwrap());
+    let (light, reread) = rt
+        .block_on(scan::refresh(&engine, &env, &prev, &changed))
+        .unwrap();
+    let full = rt.block_on(scan::snapshot(&engine, &env)).unwrap();
+    // Others may be changing the system engine meanwhile: count ours.
+    assert!(
+        reread.containers >= 3,
+        "renamed, started and fresh inspected: {reread:?}"
+    );
+    assert!(id(&light, &gone).is_none(), "a removed container is gone");
+    assert!(id(&light, &renamed).is_none() && id(&light, &new_name).is_some());
+    let policy = Policy::default();
+    let now = chrono::Utc::now();
+    let (la, fa) = (
+        shipshape::assess::assess(&light, &policy, now),
+        shipshape::assess::assess(&full, &policy, now),
+    );
+    for name in [&kept, &runs, &new_name, &started, &fresh] {
+        let (l, f) = (
+            light.containers.iter().find(|c| &c.name == name).unwrap(),
+            full.containers.iter().find(|c| &c.name == name).unwrap(),
+        );
+        assert_eq!(l.state, f.state, "{name}");
+        let procs = |c: &shipshape::model::Container| {
+            c.processes
+                .as_ref()
+                .map(|p| p.iter().map(|p| p.command.clone()).collect::<Vec<_>>())
+        };
+        assert_eq!(procs(l), procs(f), "{name}: processes");
+        let rules = |a: &shipshape::assess::Assessment, id: &str| {
+            let mut r: Vec<String> = a
+                .container(id)
+                .unwrap()
+                .findings
+                .iter()
+                .map(|f| format!("{} {}", f.rule_id, f.evidence))
+                .collect();
+            r.sort();
+            r
+        };
+        assert_eq!(rules(&la, &l.id), rules(&fa, &f.id), "{name}: findings");
+    }
+    let ran = light.containers.iter().find(|c| c.name == started).unwrap();
+    assert_eq!(ran.state, shipshape::model::ContainerState::Running);
+    assert!(ran.processes.is_some(), "a started container's processes");
+}
+
+/// Issue 13: with a budget of one stream, one running container streams
+/// and the other is sampled (a one-shot reading, with a CPU share from the
+/// previous sample); the window's focus moves the stream.
+#[test]
+fn past_the_stream_budget_containers_are_sampled_and_focus_moves_the_stream() {
+    let _serial = serial();
+    let mut fx = Fixture::new("budget");
+    let rt = runtime();
+    let a = fx.run("a", &[BASE]);
+    let b = fx.run("b", &[BASE]);
+    let ida = docker(&["inspect", "-f", "{{.Id}}", &a]).trim().to_string();
+    let idb = docker(&["inspect", "-f", "{{.Id}}", &b]).trim().to_string();
+    let mut cfg = config("unix:///var/run/docker.sock");
+    cfg.max_streams = 1;
+    let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
+    // Whatever else runs here, focus decides: a streams, b is sampled.
+    cmd.send(Command::Focus(vec![ida.clone()])).unwrap();
+    wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(10),
+        "stats of a",
+        |e| matches!(e, Event::Stats { id, .. } if *id == ida),
+    );
+    // The second sample of b has a CPU share (the first has none to
+    // compare with): within two sampling rounds.
+    let ev = wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(35),
+        "a sample of b",
+        |e| matches!(e, Event::Sampled { id, .. } if *id == idb),
+    );
+    let Event::Sampled { point, .. } = ev else {
+        unreachable!()
+    };
+    assert!(point.mem_bytes > 0.0 && point.pids >= 1.0, "{point:?}");
+    assert!(point.cpu_pct >= 0.0);
+    // Focus on b: b streams now, a is sampled, and no stream "ended" for
+    // a (its chart goes on without a gap).
+    cmd.send(Command::Focus(vec![idb.clone()])).unwrap();
+    let mut ended_a = false;
+    wait_for(&rt, &mut rx, Duration::from_secs(10), "stats of b", |e| {
+        ended_a |= matches!(e, Event::StatsEnded { id } if *id == ida);
+        matches!(e, Event::Stats { id, .. } if *id == idb)
+    });
+    wait_for(
+        &rt,
+        &mut rx,
+        Duration::from_secs(35),
+        "a sample of a",
+        |e| {
+            ended_a |= matches!(e, Event::StatsEnded { id } if *id == ida);
+            matches!(e, Event::Sampled { id, .. } if *id == ida)
+        },
+    );
+    assert!(!ended_a, "moving a to sampling is not a stopped container");
+    cmd.send(Command::Shutdown).unwrap();
 }

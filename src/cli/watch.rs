@@ -70,6 +70,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
             poll_interval: Duration::from_secs(args.poll),
             host_stats: false,
             container_stats: false,
+            max_streams: crate::engine::worker::MAX_STREAMS,
             audit: audit.clone(),
             drift: !args.no_drift,
             mode: "watch",

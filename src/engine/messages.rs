@@ -38,6 +38,10 @@ pub enum Command {
         kind: String,
         data: serde_json::Value,
     },
+    /// The containers the window shows now (the selected one first, then
+    /// the visible rows): their stats stream live, within
+    /// [`super::worker::MAX_STREAMS`].
+    Focus(Vec<String>),
     /// Stop every task (the window is closing).
     Shutdown,
 }
@@ -82,6 +86,9 @@ pub enum Event {
     Snapshot(Arc<Snapshot>),
     /// One stats point for a running container.
     Stats { id: String, point: StatsPoint },
+    /// One stats point for a running container without a stream of its
+    /// own: a one-shot reading, every [`super::worker::SAMPLE_EVERY`].
+    Sampled { id: String, point: StatsPoint },
     /// A container's stats stream ended (it stopped): charts show a gap.
     StatsEnded { id: String },
     /// Host load.
@@ -112,7 +119,10 @@ impl Event {
     /// Frequent events that may be dropped (and counted) when the consumer
     /// falls behind; everything else is always delivered.
     pub fn is_data(&self) -> bool {
-        matches!(self, Self::Activity(_) | Self::Stats { .. } | Self::Host(_))
+        matches!(
+            self,
+            Self::Activity(_) | Self::Stats { .. } | Self::Sampled { .. } | Self::Host(_)
+        )
     }
 }
 

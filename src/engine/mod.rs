@@ -82,6 +82,61 @@ impl EngineError {
     }
 }
 
+/// A client for `target` speaking API `version` (no connection is made yet).
+/// `tunnel`: the local end of an ssh engine's tunnel.
+fn client(
+    target: &Target,
+    tunnel: Option<&std::path::Path>,
+    version: &bollard::ClientVersion,
+) -> Result<Docker, ConnectError> {
+    match (&target.endpoint, tunnel) {
+        (Endpoint::Unix(local), _) => {
+            Docker::connect_with_unix(&local.to_string_lossy(), REQUEST_TIMEOUT, version)
+                .map_err(|e| unreachable(target, &e))
+        }
+        (Endpoint::Ssh { .. }, Some(local)) => {
+            Docker::connect_with_unix(&local.to_string_lossy(), REQUEST_TIMEOUT, version)
+                .map_err(|e| unreachable(target, &e))
+        }
+        (Endpoint::Ssh { .. }, None) => Err(ConnectError::Unreachable {
+            endpoint: target.endpoint.to_string(),
+            found_by: target.found_by.clone(),
+            reason: "no ssh tunnel".into(),
+        }),
+        (Endpoint::Tcp { addr, tls: None }, _) => {
+            Docker::connect_with_http(addr, REQUEST_TIMEOUT, version)
+                .map_err(|e| unreachable(target, &e))
+        }
+        (
+            Endpoint::Tcp {
+                addr,
+                tls: Some(tls),
+            },
+            _,
+        ) => Docker::connect_with_ssl(addr, &tls.key, &tls.cert, &tls.ca, REQUEST_TIMEOUT, version)
+            .map_err(|e| ConnectError::Tls {
+                endpoint: target.endpoint.to_string(),
+                reason: describe(&e),
+            }),
+    }
+}
+
+/// The API version to speak when the engine's is older than bollard's
+/// default (`None`: the default). As bollard's own negotiation does.
+fn negotiated(server: Option<&str>) -> Option<bollard::ClientVersion> {
+    let mut parts = server?.split('.').map(|p| p.parse::<usize>().ok());
+    let (Some(Some(major_version)), Some(Some(minor_version)), None) =
+        (parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let server = bollard::ClientVersion {
+        major_version,
+        minor_version,
+    };
+    (server < *bollard::API_DEFAULT_VERSION).then_some(server)
+}
+
 /// bollard's errors nest the useful part (e.g. "Connection refused") in
 /// their sources.
 fn describe(e: &(dyn std::error::Error + 'static)) -> String {
@@ -105,6 +160,10 @@ pub struct Engine {
     /// The local end of this engine's ssh tunnel (`ssh://` engines).
     tunnel: Option<std::path::PathBuf>,
     api_version: String,
+    /// `/version`, read once when connecting: it cannot change without the
+    /// engine restarting, which ends this connection (and the engine runs
+    /// `runc --version` and `docker-init --version` for every call).
+    version: std::sync::Arc<SystemVersion>,
     /// Calls of ours that the engine logs as events (see [`events::OwnCalls`]).
     own: events::OwnCalls,
 }
@@ -130,42 +189,21 @@ impl Engine {
 
     /// Connect to a target and negotiate the API version.
     pub async fn connect(target: Target) -> Result<Self, ConnectError> {
-        let mut tunnel = None;
-        let docker = match &target.endpoint {
-            Endpoint::Ssh { dest, port, socket } => {
-                let local = tunnel::ensure(dest, *port, socket)
+        let tunnel = match &target.endpoint {
+            Endpoint::Ssh { dest, port, socket } => Some(
+                tunnel::ensure(dest, *port, socket)
                     .await
                     .map_err(|reason| ConnectError::Unreachable {
                         endpoint: target.endpoint.to_string(),
                         found_by: target.found_by.clone(),
                         reason,
-                    })?;
-                let docker = Docker::connect_with_unix(
-                    &local.to_string_lossy(),
-                    REQUEST_TIMEOUT,
-                    bollard::API_DEFAULT_VERSION,
-                )
-                .map_err(|e| unreachable(&target, &e))?;
-                tunnel = Some(local);
-                docker
-            }
+                    })?,
+            ),
             Endpoint::Unix(path) => {
                 probe_unix(path, &target.found_by).await?;
-                Docker::connect_with_unix(
-                    &path.to_string_lossy(),
-                    REQUEST_TIMEOUT,
-                    bollard::API_DEFAULT_VERSION,
-                )
-                .map_err(|e| unreachable(&target, &e))?
+                None
             }
-            Endpoint::Tcp { addr, tls: None } => {
-                Docker::connect_with_http(addr, REQUEST_TIMEOUT, bollard::API_DEFAULT_VERSION)
-                    .map_err(|e| unreachable(&target, &e))?
-            }
-            Endpoint::Tcp {
-                addr,
-                tls: Some(tls),
-            } => {
+            Endpoint::Tcp { tls: Some(tls), .. } => {
                 for f in [&tls.ca, &tls.cert, &tls.key] {
                     if !f.exists() {
                         return Err(ConnectError::Tls {
@@ -177,23 +215,14 @@ impl Engine {
                         });
                     }
                 }
-                Docker::connect_with_ssl(
-                    addr,
-                    &tls.key,
-                    &tls.cert,
-                    &tls.ca,
-                    REQUEST_TIMEOUT,
-                    bollard::API_DEFAULT_VERSION,
-                )
-                .map_err(|e| ConnectError::Tls {
-                    endpoint: target.endpoint.to_string(),
-                    reason: describe(&e),
-                })?
+                None
             }
+            Endpoint::Tcp { tls: None, .. } => None,
         };
-        let docker = match tokio::time::timeout(HANDSHAKE_TIMEOUT, docker.negotiate_version()).await
-        {
-            Ok(Ok(d)) => d,
+        let docker = client(&target, tunnel.as_deref(), bollard::API_DEFAULT_VERSION)?;
+        // One `/version` both negotiates the API version and is kept.
+        let version = match tokio::time::timeout(HANDSHAKE_TIMEOUT, docker.version()).await {
+            Ok(Ok(v)) => v,
             Ok(Err(e)) => return Err(unreachable(&target, &e)),
             Err(_) => {
                 return Err(ConnectError::Unreachable {
@@ -203,12 +232,17 @@ impl Engine {
                 });
             }
         };
+        let docker = match negotiated(version.api_version.as_deref()) {
+            Some(older) => client(&target, tunnel.as_deref(), &older)?,
+            None => docker,
+        };
         let api_version = docker.client_version().to_string();
         Ok(Self {
             docker,
             target,
             tunnel,
             api_version,
+            version: std::sync::Arc::new(version),
             own: events::OwnCalls::default(),
         })
     }
@@ -237,11 +271,9 @@ impl Engine {
             .map_err(|e| EngineError::from_bollard("engine info", e))
     }
 
-    pub async fn version(&self) -> Result<SystemVersion, EngineError> {
-        self.docker
-            .version()
-            .await
-            .map_err(|e| EngineError::from_bollard("engine version", e))
+    /// The engine's `/version`, as read when connecting.
+    pub fn version(&self) -> &SystemVersion {
+        &self.version
     }
 
     pub async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
@@ -411,6 +443,25 @@ impl Engine {
         self.docker
             .stats(id, Some(opts))
             .map(move |r| r.map_err(|e| EngineError::from_bollard(what.clone(), e)))
+    }
+
+    /// One stats reading, without the engine's second sample
+    /// (`stream=false&one-shot=true`): no `precpu`, so the CPU share comes
+    /// from the caller's previous reading of the same container.
+    pub async fn stats_once(
+        &self,
+        id: &str,
+    ) -> Result<bollard::models::ContainerStatsResponse, EngineError> {
+        use futures_util::StreamExt;
+        let opts = bollard::query_parameters::StatsOptions {
+            stream: false,
+            one_shot: true,
+        };
+        let what = format!("stats of {}", crate::model::short_id(id));
+        match self.docker.stats(id, Some(opts)).next().await {
+            Some(r) => r.map_err(|e| EngineError::from_bollard(what, e)),
+            None => Err(EngineError::NotFound { what }),
+        }
     }
 
     /// The engine's event stream, from now on — or replayed from `since`
@@ -608,6 +659,19 @@ pub async fn resolve_binds(c: &mut crate::model::Container) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_older_engine_gets_its_own_api_version_a_newer_one_the_default() {
+        let v = |s: &str| negotiated(Some(s)).map(|v| v.to_string());
+        assert_eq!(v("1.24").as_deref(), Some("1.24"));
+        assert_eq!(v("1.41").as_deref(), Some("1.41"));
+        assert_eq!(v("9.99"), None, "newer than bollard's default");
+        assert_eq!(v(&bollard::API_DEFAULT_VERSION.to_string()), None);
+        assert_eq!(v("1"), None);
+        assert_eq!(v("1.x"), None);
+        assert_eq!(v("1.2.3"), None);
+        assert_eq!(negotiated(None).map(|v| v.to_string()), None);
+    }
 
     fn unix_target(path: &std::path::Path) -> Target {
         Target {

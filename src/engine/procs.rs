@@ -10,7 +10,9 @@
 //! reads files.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use crate::model::Process;
 
@@ -23,35 +25,38 @@ pub const FROM_TOP: &str = "the engine's top";
 /// container's: its cgroup names the container id (Docker and Podman put
 /// it in every cgroup path). That also rules out an engine in a VM whose
 /// pids mean other processes here (Docker Desktop).
+///
+/// Which process is in which namespace comes from one pass over `proc`,
+/// shared by every container (and every engine) read within
+/// [`INDEX_AGE`]: a scan of N running containers costs one pass, not N.
 pub fn read(proc: &Path, init_pid: i64, container_id: &str) -> Option<Vec<Process>> {
     if init_pid <= 0 || container_id.len() < 12 {
         return None;
     }
-    let cgroup = std::fs::read_to_string(proc.join(init_pid.to_string()).join("cgroup")).ok()?;
+    let asked = Instant::now();
+    let init = init_pid.to_string();
+    let cgroup = std::fs::read_to_string(proc.join(&init).join("cgroup")).ok()?;
     if !cgroup.contains(container_id) {
         return None;
     }
-    let ns = |pid: &str| std::fs::read_link(proc.join(pid).join("ns/pid")).ok();
-    let target = ns(&init_pid.to_string())?;
+    let target = ns_of(proc, &init)?;
+    let recent = asked.checked_sub(INDEX_AGE).unwrap_or(asked);
+    let mut index = Index::since(proc, recent);
+    if !index.pids.contains_key(&target) {
+        // Started after that pass: look again, once.
+        index = Index::since(proc, asked);
+    }
     // The host's own namespace (`--pid host`): every process would match.
-    if ns("self").as_ref() == Some(&target) || ns("1").as_ref() == Some(&target) {
+    if index.host.contains(&target) {
         return None;
     }
-    let users = passwd();
     let mut out = Vec::new();
-    for entry in std::fs::read_dir(proc).ok()?.flatten() {
-        let name = entry.file_name();
-        let Some(pid) = name
-            .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-        else {
-            continue;
-        };
-        if ns(pid).as_ref() != Some(&target) {
+    for pid in index.pids.get(&target)? {
+        let dir = proc.join(pid.to_string());
+        // Gone since the pass, or its pid reused by another namespace: skip it.
+        if ns_of(proc, &pid.to_string()).as_ref() != Some(&target) {
             continue;
         }
-        let dir = entry.path();
-        // Gone between the listing and now: skip it.
         let Ok(status) = std::fs::read_to_string(dir.join("status")) else {
             continue;
         };
@@ -76,7 +81,7 @@ pub fn read(proc: &Path, init_pid: i64, container_id: &str) -> Option<Vec<Proces
             args.join(" ")
         };
         out.push(Process {
-            user: users.get(&uid).cloned().unwrap_or(uid),
+            user: index.users.get(&uid).cloned().unwrap_or(uid),
             pid: pid.to_string(),
             comm: super::convert::bounded(comm),
             command: super::convert::bounded(command),
@@ -88,23 +93,85 @@ pub fn read(proc: &Path, init_pid: i64, container_id: &str) -> Option<Vec<Proces
     if out.is_empty() {
         return None;
     }
-    out.sort_by_key(|p| p.pid.parse::<u64>().unwrap_or(u64::MAX));
     Some(out)
 }
 
-/// uid → user name from the host's `/etc/passwd`, as `ps` on the host
-/// (which `top` runs) would name them.
-fn passwd() -> HashMap<String, String> {
-    std::fs::read_to_string("/etc/passwd")
-        .unwrap_or_default()
-        .lines()
-        .filter_map(|l| {
-            let mut f = l.split(':');
-            let name = f.next()?;
-            let uid = f.nth(1)?;
-            Some((uid.to_string(), name.to_string()))
-        })
-        .collect()
+/// How long one pass over `/proc` answers for: a scan's or a poll's
+/// containers are all read well within it.
+pub const INDEX_AGE: Duration = Duration::from_secs(1);
+
+/// `readlink /proc/<pid>/ns/pid`: the namespace, as `pid:[inode]`.
+fn ns_of(proc: &Path, pid: &str) -> Option<PathBuf> {
+    std::fs::read_link(proc.join(pid).join("ns/pid")).ok()
+}
+
+/// One pass over `/proc`: every process by PID namespace (pids ascending),
+/// the host's namespaces, and the host's user names.
+#[derive(Debug, Default)]
+struct Index {
+    pids: HashMap<PathBuf, Vec<u32>>,
+    /// Our own and pid 1's namespace.
+    host: Vec<PathBuf>,
+    /// uid → user name from the host's `/etc/passwd`, as `ps` on the host
+    /// (which `top` runs) would name them.
+    users: HashMap<String, String>,
+}
+
+type Cached = (Instant, PathBuf, Arc<Index>);
+
+/// The last pass, shared by every caller in the process.
+static LAST: Mutex<Option<Cached>> = Mutex::new(None);
+
+impl Index {
+    /// A pass over `proc` made no earlier than `since`: the last one if it
+    /// is, else a new one. The lock is held while reading, so callers that
+    /// miss together share one new pass.
+    fn since(proc: &Path, since: Instant) -> Arc<Index> {
+        let mut last = LAST.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((at, p, index)) = last.as_ref()
+            && p == proc
+            && *at >= since
+        {
+            return index.clone();
+        }
+        let index = Arc::new(Self::read(proc));
+        *last = Some((Instant::now(), proc.to_path_buf(), index.clone()));
+        index
+    }
+
+    fn read(proc: &Path) -> Index {
+        let mut pids: HashMap<PathBuf, Vec<u32>> = HashMap::new();
+        for entry in std::fs::read_dir(proc).into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Some(ns) = ns_of(proc, &pid.to_string()) {
+                pids.entry(ns).or_default().push(pid);
+            }
+        }
+        for list in pids.values_mut() {
+            list.sort_unstable();
+        }
+        let host = ["self", "1"]
+            .iter()
+            .filter_map(|p| ns_of(proc, p))
+            .collect();
+        let users = std::fs::read_to_string("/etc/passwd")
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| {
+                let mut f = l.split(':');
+                let name = f.next()?;
+                let uid = f.nth(1)?;
+                Some((uid.to_string(), name.to_string()))
+            })
+            .collect();
+        Index { pids, host, users }
+    }
 }
 
 #[cfg(test)]

@@ -32,14 +32,14 @@ pub async fn snapshot_with(
     concurrency: usize,
 ) -> Result<Inventory, EngineError> {
     let taken_at = Utc::now();
-    let (info, version, bridge, containers, images) = tokio::join!(
+    let version = engine.version().clone();
+    let (info, bridge, containers, images) = tokio::join!(
         engine.info(),
-        engine.version(),
         engine.inspect_network("bridge"),
         containers(engine, concurrency),
         images(engine, concurrency),
     );
-    let (info, version) = (info?, version?);
+    let info = info?;
     // Podman and some setups have no network called "bridge".
     let bridge = match bridge {
         Ok(n) => Some(n),
@@ -136,38 +136,7 @@ async fn containers(
 /// Inspect one container and, when it runs, list its processes.
 pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineError> {
     let mut c = engine.container(id).await?;
-    if c.state == ContainerState::Running {
-        // An engine on this machine: its processes from /proc, without
-        // making the engine run `ps` across the host.
-        if engine.is_local() {
-            let (pid, cid) = (c.pid, c.id.clone());
-            let read = tokio::task::spawn_blocking(move || {
-                super::procs::read(std::path::Path::new("/proc"), pid, &cid)
-            })
-            .await
-            .ok()
-            .flatten();
-            if let Some(list) = read {
-                c.processes = Some(list);
-                c.processes_from = super::procs::FROM_PROC;
-            }
-        }
-    }
-    if c.state == ContainerState::Running && c.processes.is_none() {
-        c.processes_from = super::procs::FROM_TOP;
-        c.processes = match engine.top(id).await {
-            Ok(top) => Some(convert::processes(top)),
-            // Stopped between inspect and top, or the engine would not say:
-            // the container is still reported, without a process list.
-            Err(EngineError::Lost { what, reason }) => {
-                return Err(EngineError::Lost { what, reason });
-            }
-            Err(e) => {
-                tracing::debug!("no process list: {e}");
-                None
-            }
-        };
-    }
+    read_processes(engine, &mut c).await?;
     // Exec sessions the engine still holds (running ones): who and what.
     let now = Utc::now();
     for exec_id in c.exec_ids.clone() {
@@ -183,6 +152,204 @@ pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineE
         }
     }
     Ok(c)
+}
+
+/// A running container's processes: from `/proc` where the engine runs on
+/// this machine (without making the engine run `ps` across the host), else
+/// from the engine's `top`. Anything else: no list.
+async fn read_processes(engine: &Engine, c: &mut Container) -> Result<(), EngineError> {
+    c.processes = None;
+    if c.state != ContainerState::Running {
+        return Ok(());
+    }
+    if engine.is_local() {
+        let (pid, cid) = (c.pid, c.id.clone());
+        let read = tokio::task::spawn_blocking(move || {
+            super::procs::read(std::path::Path::new("/proc"), pid, &cid)
+        })
+        .await
+        .ok()
+        .flatten();
+        if let Some(list) = read {
+            c.processes = Some(list);
+            c.processes_from = super::procs::FROM_PROC;
+            return Ok(());
+        }
+    }
+    c.processes_from = super::procs::FROM_TOP;
+    c.processes = match engine.top(&c.id).await {
+        Ok(top) => Some(convert::processes(top)),
+        // Stopped between inspect and top, or the engine would not say:
+        // the container is still reported, without a process list.
+        Err(e @ EngineError::Lost { .. }) => return Err(e),
+        Err(e) => {
+            tracing::debug!("no process list: {e}");
+            None
+        }
+    };
+    Ok(())
+}
+
+/// What the engine's events say changed since the last scan.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Changed {
+    /// Containers named by an event that changes what inspect says.
+    pub containers: std::collections::HashSet<String>,
+    /// The engine's own settings or its networks (a `daemon` or `network`
+    /// event): `/info` and the default bridge are read again.
+    pub engine: bool,
+}
+
+impl Changed {
+    pub fn is_empty(&self) -> bool {
+        self.containers.is_empty() && !self.engine
+    }
+}
+
+/// How much a [`refresh`] read again.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Reread {
+    pub containers: usize,
+    pub images: usize,
+    /// Engine requests made, processes from `top` included.
+    pub requests: usize,
+}
+
+/// A scan that reads again only what changed since `prev`, the last scan:
+/// the two lists (containers, images), then inspect only the containers that
+/// are new, named in `changed`, or whose listed state differs from `prev`,
+/// and only the images that are new or whose tags moved. Running containers'
+/// processes are read again (from `/proc`: no engine request, where the
+/// engine is local), since they change without an event. `/info` and the
+/// bridge are kept unless `changed.engine`. The result is what a full
+/// [`snapshot`] would say, given that events announce every other change —
+/// a slow full scan stays the safety net.
+pub async fn refresh(
+    engine: &Engine,
+    env: &EnvSnapshot,
+    prev: &Inventory,
+    changed: &Changed,
+) -> Result<(Inventory, Reread), EngineError> {
+    let taken_at = Utc::now();
+    let mut reread = Reread {
+        requests: 2,
+        ..Reread::default()
+    };
+    let (list, image_list) = tokio::join!(engine.list_containers(), engine.list_images());
+    let (list, image_list) = (list?, image_list?);
+    let known: std::collections::HashMap<&str, &Container> =
+        prev.containers.iter().map(|c| (c.id.as_str(), c)).collect();
+    let mut reuse = Vec::new();
+    let mut inspect = Vec::new();
+    for s in list {
+        let Some(id) = s.id else { continue };
+        let listed = s
+            .state
+            .map(|st| ContainerState::parse(&st.to_string()))
+            .unwrap_or_default();
+        match known.get(id.as_str()) {
+            Some(c) if !changed.containers.contains(&id) && c.state == listed => {
+                reuse.push((*c).clone());
+            }
+            _ => inspect.push(id),
+        }
+    }
+    reread.containers = inspect.len();
+    reread.requests += inspect.len();
+    let results: Vec<_> = stream::iter(inspect)
+        .map(|id| async move { classify(inspect_one(engine, &id).await) })
+        .buffer_unordered(DEFAULT_CONCURRENCY)
+        .collect()
+        .await;
+    let (mut containers, mut warnings) = collect("container", results)?;
+    let refreshed: Vec<_> = stream::iter(reuse)
+        .map(|mut c| async move {
+            read_processes(engine, &mut c).await.map(|()| {
+                let top = c.state == ContainerState::Running
+                    && c.processes_from == super::procs::FROM_TOP;
+                (c, usize::from(top))
+            })
+        })
+        .buffer_unordered(DEFAULT_CONCURRENCY)
+        .collect()
+        .await;
+    for r in refreshed {
+        let (c, tops) = r?;
+        reread.requests += tops;
+        containers.push(c);
+    }
+    containers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+
+    // Images: an image id names its content; only its tags can move.
+    let known: std::collections::HashMap<&str, &Image> =
+        prev.images.iter().map(|i| (i.id.as_str(), i)).collect();
+    let mut images = Vec::new();
+    let mut read = Vec::new();
+    for s in image_list {
+        let tags: Vec<&String> = s
+            .repo_tags
+            .iter()
+            .filter(|t| *t != "<none>:<none>")
+            .collect();
+        match known.get(s.id.as_str()) {
+            Some(i) if i.tags.iter().collect::<Vec<_>>() == tags && i.digests == s.repo_digests => {
+                images.push((*i).clone());
+            }
+            _ => read.push(s.id),
+        }
+    }
+    // Untagged images that containers still run (left out of the list).
+    for id in containers.iter().map(|c| &c.image_id) {
+        if id.is_empty() || images.iter().any(|i| &i.id == id) || read.contains(id) {
+            continue;
+        }
+        match known.get(id.as_str()) {
+            Some(i) => images.push((*i).clone()),
+            None => read.push(id.clone()),
+        }
+    }
+    reread.images = read.len();
+    reread.requests += 2 * read.len();
+    if !read.is_empty() {
+        let (extra, extra_warnings) = image_details(engine, read, DEFAULT_CONCURRENCY).await?;
+        images.extend(extra);
+        warnings.extend(extra_warnings);
+    }
+    images.sort_by(|a, b| {
+        a.display_name()
+            .cmp(&b.display_name())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+
+    let engine_info = if changed.engine {
+        reread.requests += 2;
+        let (info, bridge) = tokio::join!(engine.info(), engine.inspect_network("bridge"));
+        let bridge = match bridge {
+            Ok(n) => Some(n),
+            Err(e @ EngineError::Lost { .. }) => return Err(e),
+            Err(_) => None,
+        };
+        convert::engine(
+            info?,
+            engine.version().clone(),
+            bridge,
+            engine.target(),
+            env,
+            engine.api_version(),
+        )
+    } else {
+        prev.engine.clone()
+    };
+    Ok((
+        Inventory {
+            engine: engine_info,
+            containers,
+            images,
+            taken_at: Some(taken_at),
+            warnings,
+        },
+        reread,
+    ))
 }
 
 async fn images(

@@ -42,6 +42,12 @@ impl Tracker {
         self.base.is_some()
     }
 
+    /// The last scan, without gone containers and without exec sessions
+    /// (those are kept here): what a light pass starts from.
+    pub fn base(&self) -> Option<&Inventory> {
+        self.base.as_ref()
+    }
+
     /// The container as last seen (scan, event inspect, or gone).
     pub fn container(&self, id: &str) -> Option<&Container> {
         self.live()

@@ -50,6 +50,9 @@ pub struct WorkerConfig {
     pub host_stats: bool,
     /// Stream each running container's stats (the charts; `watch` has none).
     pub container_stats: bool,
+    /// Stats streams held at once ([`MAX_STREAMS`]); the other running
+    /// containers are sampled every [`SAMPLE_EVERY`].
+    pub max_streams: usize,
     /// Append activity, exec sessions, findings and own actions to this
     /// audit log (`None`: keep no audit trail).
     pub audit: Option<PathBuf>,
@@ -410,6 +413,8 @@ struct Memory {
     /// Packages and setuid files read from images (by image id) and from
     /// containers whose packages changed.
     readings: crate::vulndb::Readings,
+    /// What the window shows now (see [`Command::Focus`]).
+    focus: Vec<String>,
 }
 
 /// The loaded vulnerability database, or why there is none.
@@ -577,6 +582,7 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                         break false;
                     }
                     Some(Command::SetPollInterval(d)) => cfg.poll_interval = d,
+                    Some(Command::Focus(ids)) => memory.focus = ids,
                     Some(Command::Record { kind, data }) => rec.audit(&kind, data),
                     Some(Command::Dismiss(ids)) => {
                         let n = memory.tracker.dismiss(&ids);
@@ -698,6 +704,19 @@ struct Session<'a> {
     health_execs: HashSet<String>,
     /// Start/end events of execs whose create is still being inspected.
     pending_exec: HashMap<String, Vec<Activity>>,
+    /// What events said changed since the last scan: the next refresh
+    /// inspects only these (and what the lists show is new or moved).
+    changed: scan::Changed,
+    /// Light passes since the last full one (see [`FULL_EVERY`]).
+    since_full: u32,
+    /// A full pass is due at the next scan (events were dropped).
+    full_due: bool,
+    /// Running containers without a stream, read by the sampler.
+    sampled: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
+    /// The latest CPU share of each running container (streams and
+    /// samples write it): the busiest get the free streams.
+    cpu: Arc<std::sync::Mutex<HashMap<String, f32>>>,
+    sampler: Option<JoinHandle<()>>,
 }
 
 fn exec_id_of(a: &Activity) -> String {
@@ -712,6 +731,9 @@ impl Drop for Session<'_> {
         for (id, h) in self.stats.drain() {
             h.abort();
             self.rec.sink.send(Event::StatsEnded { id });
+        }
+        if let Some(h) = self.sampler.take() {
+            h.abort();
         }
     }
 }
@@ -824,6 +846,12 @@ async fn session(
         tasks: vec![events_task],
         health_execs: HashSet::new(),
         pending_exec: HashMap::new(),
+        changed: scan::Changed::default(),
+        since_full: 0,
+        full_due: false,
+        sampled: Arc::default(),
+        cpu: Arc::default(),
+        sampler: None,
     };
 
     if let Some((from, reason)) = gap {
@@ -848,7 +876,7 @@ async fn session(
         s.rec.activity(a);
     }
 
-    if let Err(reason) = s.rescan(Trigger::Scan { user: false }).await {
+    if let Err(reason) = s.rescan(Trigger::Scan { user: false }, Pass::Full).await {
         return SessionEnd::Lost(reason);
     }
     s.start_drift_pass();
@@ -857,6 +885,11 @@ async fn session(
     poll.tick().await;
     let mut rescan_due: Option<tokio::time::Instant> = None;
     let mut reassess_due: Option<tokio::time::Instant> = None;
+    // Which containers stream is chosen again this often: the busiest
+    // get the free streams.
+    let mut restream = tokio::time::interval(SAMPLE_EVERY);
+    restream.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    restream.tick().await;
     loop {
         let rescan_timer = async {
             match rescan_due {
@@ -872,25 +905,27 @@ async fn session(
         };
         tokio::select! {
             _ = poll.tick() => {
-                if let Err(reason) = s.rescan(Trigger::Scan { user: false }).await { return SessionEnd::Lost(reason) }
+                let pass = s.poll_pass();
+                if let Err(reason) = s.rescan(Trigger::Scan { user: false }, pass).await { return SessionEnd::Lost(reason) }
                 s.start_drift_pass();
             }
             () = rescan_timer => {
                 rescan_due = None;
                 reassess_due = None;
-                if let Err(reason) = s.rescan(Trigger::Scan { user: false }).await { return SessionEnd::Lost(reason) }
+                if let Err(reason) = s.rescan(Trigger::Scan { user: false }, Pass::Changed).await { return SessionEnd::Lost(reason) }
                 poll.reset();
             }
             () = reassess_timer => {
                 reassess_due = None;
                 s.publish(Trigger::Facts).await;
             }
+            _ = restream.tick() => s.sync_stats(),
             cmd = cmd_rx.recv() => match cmd {
                 None | Some(Command::Shutdown) => return SessionEnd::Shutdown,
                 Some(Command::Rediscover) => return SessionEnd::Rediscover,
                 Some(Command::Refresh) => {
                     rescan_due = None;
-                    if let Err(reason) = s.rescan(Trigger::Scan { user: true }).await { return SessionEnd::Lost(reason) }
+                    if let Err(reason) = s.rescan(Trigger::Scan { user: true }, Pass::Full).await { return SessionEnd::Lost(reason) }
                     s.start_drift_pass();
                     poll.reset();
                 }
@@ -901,6 +936,12 @@ async fn session(
                     poll.tick().await;
                 }
                 Some(Command::Record { kind, data }) => s.rec.audit(&kind, data),
+                Some(Command::Focus(ids)) => {
+                    if s.memory.focus != ids {
+                        s.memory.focus = ids;
+                        s.sync_stats();
+                    }
+                }
                 Some(Command::Dismiss(ids)) => {
                     let n = s.memory.tracker.dismiss(&ids);
                     s.rec.audit("dismiss", serde_json::json!({ "containers": n }));
@@ -936,6 +977,21 @@ async fn session(
 
 /// Events arriving together are handled with one scan.
 const DEBOUNCE: Duration = Duration::from_millis(300);
+
+/// One poll in this many is a full pass (every container and image
+/// inspected again, `/info` read): the safety net under the event stream.
+/// The others are light: the two lists, and inspect only what events or
+/// the lists say changed. At the default 30 s poll: a full pass every 5 min.
+pub const FULL_EVERY: u32 = 10;
+
+/// How much a scan reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pass {
+    /// Everything, as `shipshape scan` does.
+    Full,
+    /// What changed since the last scan ([`scan::refresh`]).
+    Changed,
+}
 
 /// Engine events that may wait for the session at once.
 pub const SESSION_QUEUE: usize = 20_000;
@@ -973,7 +1029,8 @@ impl Session<'_> {
     /// Handle one engine event: record it, and start whatever it calls for.
     fn on_activity(&mut self, mut a: Activity) -> Due {
         if a.source == Source::Shipshape && a.action == "events_dropped" {
-            // What the lost events changed is found by listing everything.
+            // What the lost events changed is found by reading everything.
+            self.full_due = true;
             self.rec.activity(a);
             return Due::Rescan;
         }
@@ -1019,6 +1076,7 @@ impl Session<'_> {
                 }
             }
             (Source::Network, "connect" | "disconnect") => {
+                self.changed.containers.insert(cid.clone());
                 if let Some(c) = a
                     .container_id
                     .as_deref()
@@ -1033,12 +1091,18 @@ impl Session<'_> {
                 due = Due::Rescan;
             }
             (Source::Container, action) if changes_inventory(action) => {
+                self.changed.containers.insert(cid.clone());
                 if matches!(action, "create" | "start" | "die" | "restart") {
                     self.inspect_container(&cid);
                 }
                 due = Due::Rescan;
             }
             (Source::Image, "pull" | "load" | "import" | "tag" | "untag" | "delete") => {
+                due = Due::Rescan;
+            }
+            (Source::Daemon, _) => {
+                // A reload changes the engine's own settings.
+                self.changed.engine = true;
                 due = Due::Rescan;
             }
             _ => {}
@@ -1244,18 +1308,47 @@ impl Session<'_> {
         }
     }
 
-    /// Scan, then publish.
-    async fn rescan(&mut self, trigger: Trigger) -> Result<(), String> {
-        let inventory = match scan::snapshot(self.engine, &self.cfg.env).await {
+    /// What the poll timer reads: a full pass every [`FULL_EVERY`] polls,
+    /// or when events were dropped; a light one otherwise.
+    fn poll_pass(&mut self) -> Pass {
+        self.since_full += 1;
+        if self.since_full >= FULL_EVERY {
+            Pass::Full
+        } else {
+            Pass::Changed
+        }
+    }
+
+    /// Scan (all of it, or what changed), then publish.
+    async fn rescan(&mut self, trigger: Trigger, pass: Pass) -> Result<(), String> {
+        let changed = std::mem::take(&mut self.changed);
+        let full = pass == Pass::Full || self.full_due || !self.memory.tracker.has_scan();
+        let result = match self.memory.tracker.base() {
+            Some(prev) if !full => scan::refresh(self.engine, &self.cfg.env, prev, &changed)
+                .await
+                .map(|(inv, reread)| {
+                    tracing::debug!(?reread, "light pass");
+                    inv
+                }),
+            _ => scan::snapshot(self.engine, &self.cfg.env).await,
+        };
+        let inventory = match result {
             Ok(i) => i,
             Err(e @ (EngineError::Lost { .. } | EngineError::Connect(_))) => {
                 return Err(e.to_string());
             }
             Err(e) => {
+                // Read it next time.
+                self.changed.containers.extend(changed.containers);
+                self.changed.engine |= changed.engine;
                 self.rec.sink.send(Event::Warning(e.to_string()));
                 return Ok(());
             }
         };
+        if full {
+            self.since_full = 0;
+            self.full_due = false;
+        }
         self.memory.tracker.apply_scan(inventory, Utc::now());
         self.sync_stats();
         self.publish(trigger).await;
@@ -1420,37 +1513,182 @@ impl Session<'_> {
         self.rec.sink.send(Event::Snapshot(snapshot));
     }
 
-    /// One stats stream per running container.
+    /// Live stats within a budget: a stream for each of up to
+    /// [`MAX_STREAMS`] running containers — those the window shows first,
+    /// then the busiest — and a one-shot reading every [`SAMPLE_EVERY`] for
+    /// the rest. A stream makes the engine read a container's cgroup every
+    /// second; a sample, once in ten.
     fn sync_stats(&mut self) {
         if !self.cfg.container_stats {
             return;
         }
         let running: HashMap<String, bool> =
             self.memory.tracker.merged_running().into_iter().collect();
+        let chosen: HashSet<String> = {
+            let cpu = self.cpu.lock().unwrap_or_else(|e| e.into_inner());
+            let streaming: HashSet<&str> = self.stats.keys().map(String::as_str).collect();
+            choose_streams(
+                running.keys().map(String::as_str),
+                &self.memory.focus,
+                &cpu,
+                &streaming,
+                self.cfg.max_streams,
+            )
+        };
         let sink = self.rec.sink.clone();
         self.stats.retain(|id, h| {
-            let keep = running.contains_key(id.as_str()) && !h.is_finished();
+            let keep = chosen.contains(id.as_str()) && !h.is_finished();
             if !keep {
                 h.abort();
-                sink.send(Event::StatsEnded { id: id.clone() });
+                // Moved to sampling: the chart goes on, with no gap.
+                if !running.contains_key(id.as_str()) {
+                    sink.send(Event::StatsEnded { id: id.clone() });
+                }
             }
             keep
         });
+        self.cpu
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|id, _| running.contains_key(id));
+        let mut sampled = Vec::new();
         for (id, limited) in running {
-            if !self.stats.contains_key(&id) {
+            if !chosen.contains(&id) {
+                sampled.push((id, limited));
+            } else if !self.stats.contains_key(&id) {
                 let task = tokio::spawn(stats_stream(
                     self.engine.clone(),
                     id.clone(),
                     limited,
+                    self.cpu.clone(),
                     sink.clone(),
                 ));
                 self.stats.insert(id, task);
             }
         }
+        sampled.sort();
+        let any = !sampled.is_empty();
+        *self.sampled.lock().unwrap_or_else(|e| e.into_inner()) = sampled;
+        if any && self.sampler.as_ref().is_none_or(JoinHandle::is_finished) {
+            self.sampler = Some(tokio::spawn(sampler(
+                self.engine.clone(),
+                self.sampled.clone(),
+                self.cpu.clone(),
+                sink,
+            )));
+        }
     }
 }
 
-async fn stats_stream(engine: Engine, id: String, limited: bool, sink: Sink) {
+/// Stats streams held at once, per engine. 32 streams cost the engine 32
+/// cgroup reads a second; the other running containers are sampled.
+pub const MAX_STREAMS: usize = 32;
+
+/// How often a running container without a stream gets a reading.
+pub const SAMPLE_EVERY: Duration = Duration::from_secs(10);
+
+/// One-shot readings at once, while sampling.
+const SAMPLE_CONCURRENCY: usize = 8;
+
+/// Which running containers stream: those in `focus` (the window's
+/// selection and visible rows, in that order) first, then the busiest by
+/// their latest CPU share. A container already streaming keeps its place
+/// against one only slightly busier, so streams do not flap.
+fn choose_streams<'a>(
+    running: impl Iterator<Item = &'a str>,
+    focus: &[String],
+    cpu: &HashMap<String, f32>,
+    streaming: &HashSet<&str>,
+    budget: usize,
+) -> HashSet<String> {
+    let running: HashSet<&str> = running.collect();
+    let mut chosen: Vec<&str> = Vec::new();
+    for id in focus {
+        if chosen.len() >= budget {
+            break;
+        }
+        if running.contains(id.as_str()) && !chosen.contains(&id.as_str()) {
+            chosen.push(id);
+        }
+    }
+    let rank = |id: &str| {
+        let c = cpu.get(id).copied().unwrap_or(0.0);
+        if streaming.contains(id) {
+            c * 1.5 + 1.0
+        } else {
+            c
+        }
+    };
+    let mut rest: Vec<&str> = running
+        .iter()
+        .copied()
+        .filter(|id| !chosen.contains(id))
+        .collect();
+    rest.sort_by(|a, b| rank(b).total_cmp(&rank(a)).then_with(|| a.cmp(b)));
+    let free = budget.saturating_sub(chosen.len());
+    chosen.extend(rest.into_iter().take(free));
+    chosen.into_iter().map(str::to_string).collect()
+}
+
+/// Read the containers in `ids` (as it is when each round starts) once
+/// every [`SAMPLE_EVERY`], computing the CPU share and byte rates from the
+/// previous reading of each.
+async fn sampler(
+    engine: Engine,
+    ids: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
+    cpu: Arc<std::sync::Mutex<HashMap<String, f32>>>,
+    sink: Sink,
+) {
+    let mut prev: HashMap<String, StatsReading> = HashMap::new();
+    let mut tick = tokio::time::interval(SAMPLE_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let now = ids.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if now.is_empty() {
+            return;
+        }
+        prev.retain(|id, _| now.iter().any(|(i, _)| i == id));
+        let engine = &engine;
+        let results: Vec<_> = futures_util::stream::iter(now)
+            .map(|(id, limited)| async move {
+                let r = engine.stats_once(&id).await;
+                (id, limited, r)
+            })
+            .buffer_unordered(SAMPLE_CONCURRENCY)
+            .collect()
+            .await;
+        for (id, limited, r) in results {
+            let Ok(resp) = r else { continue };
+            let mut r = stats::reading(&resp);
+            if let Some(p) = prev.get(&id) {
+                r.precpu_total_ns = p.cpu_total_ns;
+                r.presystem_ns = p.system_ns;
+            }
+            if crate::model::stats::cpu_percent(&r).is_some() {
+                let point = derive(prev.get(&id), &r, limited);
+                cpu.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .insert(id.clone(), point.cpu_pct);
+                if !sink.send_soon(Event::Sampled {
+                    id: id.clone(),
+                    point,
+                }) {
+                    return;
+                }
+            }
+            prev.insert(id, r);
+        }
+    }
+}
+
+async fn stats_stream(
+    engine: Engine,
+    id: String,
+    limited: bool,
+    cpu: Arc<std::sync::Mutex<HashMap<String, f32>>>,
+    sink: Sink,
+) {
     let mut prev: Option<StatsReading> = None;
     let mut stream = std::pin::pin!(engine.stats_stream(&id));
     while let Some(item) = stream.next().await {
@@ -1459,6 +1697,9 @@ async fn stats_stream(engine: Engine, id: String, limited: bool, sink: Sink) {
         // The first frame has no previous CPU sample: nothing to draw yet.
         if crate::model::stats::cpu_percent(&r).is_some() {
             let point = derive(prev.as_ref(), &r, limited);
+            cpu.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.clone(), point.cpu_pct);
             if !sink.send_soon(Event::Stats {
                 id: id.clone(),
                 point,
@@ -1533,6 +1774,45 @@ mod tests {
             "{}",
             a.detail
         );
+    }
+
+    /// Issue 13: the window's containers stream first, then the busiest;
+    /// a streaming container keeps its place against one barely busier.
+    #[test]
+    fn streams_go_to_what_the_window_shows_then_to_the_busiest() {
+        let ids: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
+        let running = || ids.iter().map(String::as_str);
+        let cpu: HashMap<String, f32> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.clone(), i as f32))
+            .collect();
+        let none = HashSet::new();
+        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<HashSet<_>>();
+        // No focus: the busiest three.
+        assert_eq!(
+            choose_streams(running(), &[], &cpu, &none, 3),
+            set(&["c9", "c8", "c7"])
+        );
+        // Focus first (stopped ones skipped), then the busiest.
+        let focus = vec!["c1".to_string(), "gone".to_string(), "c2".to_string()];
+        assert_eq!(
+            choose_streams(running(), &focus, &cpu, &none, 3),
+            set(&["c1", "c2", "c9"])
+        );
+        // More in focus than the budget: the first ones.
+        assert_eq!(
+            choose_streams(running(), &focus, &cpu, &none, 1),
+            set(&["c1"])
+        );
+        // c6 streams: it keeps its place against c7, a point busier.
+        let streaming: HashSet<&str> = ["c6"].into_iter().collect();
+        assert_eq!(
+            choose_streams(running(), &[], &cpu, &streaming, 3),
+            set(&["c9", "c8", "c6"])
+        );
+        // Enough budget for all: every running container streams.
+        assert_eq!(choose_streams(running(), &[], &cpu, &none, 32).len(), 10);
     }
 
     #[test]

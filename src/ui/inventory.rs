@@ -20,6 +20,10 @@ const STATES: [ContainerState; 6] = [
     ContainerState::Dead,
 ];
 
+/// Shown on a CPU figure that comes from a sample, not a live stream.
+pub const SAMPLED_HINT: &str = "Sampled every 10 s: only the selected container, the rows on \
+screen and the busiest stream live (see docs/scale.md)";
+
 pub fn show(ui: &mut Ui, state: &mut State) {
     if state.snapshot.is_none() {
         ui.centered_and_justified(|ui| {
@@ -266,6 +270,7 @@ fn table(ui: &mut Ui, state: &mut State) {
     let headers = &all_headers[usize::from(!fleet)..];
     let mut clicked_sort = None;
     let mut clicked_row = None;
+    let mut visible = Vec::new();
     let now = chrono::Utc::now();
     builder
         .header(24.0, |mut header| {
@@ -295,6 +300,7 @@ fn table(ui: &mut Ui, state: &mut State) {
         .body(|body| {
             body.rows(row_h, state.order.len(), |mut row| {
                 let r = &state.rows[state.order[row.index()]];
+                visible.push(r.id.clone());
                 let selected = state.selected.as_deref() == Some(r.id.as_str());
                 row.set_selected(selected);
                 if fleet {
@@ -358,8 +364,12 @@ fn table(ui: &mut Ui, state: &mut State) {
                     .stats
                     .get(&r.id)
                     .and_then(crate::model::stats::Ring::latest);
+                let sampled = state.sampled.contains(&r.id);
                 row.col(|ui| {
                     match live {
+                        Some(p) if r.state == ContainerState::Running && sampled => ui
+                            .label(format!("{:.1}% ≈", p.cpu_pct))
+                            .on_hover_text(SAMPLED_HINT),
                         Some(p) if r.state == ContainerState::Running => {
                             ui.label(format!("{:.1}%", p.cpu_pct))
                         }
@@ -405,6 +415,7 @@ fn table(ui: &mut Ui, state: &mut State) {
                 }
             });
         });
+    state.visible = visible;
     if let Some(c) = clicked_sort {
         state.set_sort(c);
     }

@@ -4,7 +4,7 @@
 //! the UI thread; changed by applying worker events and by the panels.
 //! The App (`crate::app`) feeds it; the panels (`crate::ui`) draw it.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -307,6 +307,10 @@ pub struct State {
     pub detail_tab: DetailTab,
     pub selected_image: Option<String>,
     pub stats: HashMap<String, Ring<StatsPoint>>,
+    /// Containers whose latest stats point is a sample (no live stream).
+    pub sampled: HashSet<String>,
+    /// The inventory rows drawn in the last frame, top to bottom.
+    pub visible: Vec<String>,
     pub host: Ring<HostPoint>,
     pub host_info: Option<HostInfo>,
     /// Charts frozen at this time (data keeps arriving).
@@ -448,6 +452,8 @@ impl State {
             detail_tab: DetailTab::Risk,
             selected_image: None,
             stats: HashMap::new(),
+            sampled: HashSet::new(),
+            visible: Vec::new(),
             host: Ring::new(cap),
             host_info: None,
             paused_at: None,
@@ -605,6 +611,7 @@ impl State {
 
     /// Apply one worker event.
     pub fn apply(&mut self, ev: Event) {
+        let sampled = matches!(ev, Event::Sampled { .. });
         match ev {
             Event::Connecting { attempt } => {
                 if !matches!(self.conn, Conn::Down { .. }) || attempt > 1 {
@@ -655,7 +662,12 @@ impl State {
                 }
             }
             Event::Snapshot(s) => self.set_snapshot(s),
-            Event::Stats { id, point } => {
+            Event::Stats { id, point } | Event::Sampled { id, point } => {
+                if sampled {
+                    self.sampled.insert(id.clone());
+                } else {
+                    self.sampled.remove(&id);
+                }
                 let cap = self.settings.history_samples();
                 self.stats
                     .entry(id)
@@ -875,6 +887,7 @@ impl State {
             // Stats, the timeline and drops are keyed by container or
             // already name their engine: shared with the first engine.
             ev @ (Event::Stats { .. }
+            | Event::Sampled { .. }
             | Event::StatsEnded { .. }
             | Event::Activity(_)
             | Event::Dropped { .. }) => self.apply(ev),
