@@ -51,7 +51,7 @@ fn bench(c: &mut Criterion) {
     )
     .unwrap();
     c.bench_function("engine event -> activity", |b| {
-        b.iter(|| shipshape::engine::events::activity(std::hint::black_box(&raw)))
+        b.iter(|| shipshape::sources::docker::events::activity(std::hint::black_box(&raw)))
     });
 }
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use egui_kittest::Harness;
 use shipshape::app::{App, Mode};
-use shipshape::engine::messages::{Event, Snapshot};
 use shipshape::model::stats::{HostPoint, StatsPoint};
 use shipshape::settings::Settings;
+use shipshape::watch::messages::{Event, Snapshot};
 
 fn rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
@@ -27,7 +27,7 @@ fn rss_mib() -> f64 {
 }
 
 fn snapshot(n: usize) -> Arc<Snapshot> {
-    let mut inventory = shipshape::engine::demo::inventory().unwrap();
+    let mut inventory = shipshape::watch::demo::inventory().unwrap();
     let base = inventory.containers.clone();
     inventory.containers = (0..n)
         .map(|i| {
@@ -103,10 +103,10 @@ fn main() {
     // Open a container's charts so plotting memory is included too.
     h.run_steps(2);
     let first = ids[0].clone();
-    h.state_mut().state.selected = Some(first);
+    h.state_mut().state.inventory.selected = Some(first);
     h.state_mut().state.detail_tab = shipshape::app::DetailTab::Charts;
     h.run_steps(3);
-    let points: usize = h.state().state.stats.values().map(|r| r.len()).sum();
+    let points: usize = h.state().state.charts.stats.values().map(|r| r.len()).sum();
     let after = rss_mib();
     println!("containers: {n}, history samples per container: {samples}, points held: {points}");
     println!("resident memory: {after:.1} MiB (process start: {before:.1} MiB)");

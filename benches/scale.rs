@@ -16,7 +16,7 @@ use shipshape::policy::Policy;
 
 /// N containers, each created from its own tagged image.
 fn inventory(n: usize) -> Inventory {
-    let mut inv = shipshape::engine::demo::inventory().expect("the demo lab loads");
+    let mut inv = shipshape::watch::demo::inventory().expect("the demo lab loads");
     let c0 = inv.containers[0].clone();
     let i0 = inv.images[0].clone();
     inv.images = (0..n)
@@ -42,7 +42,7 @@ fn inventory(n: usize) -> Inventory {
 
 /// One container with `k` secret-named env keys and `k` labels.
 fn labelled(k: usize) -> Inventory {
-    let mut inv = shipshape::engine::demo::inventory().expect("the demo lab loads");
+    let mut inv = shipshape::watch::demo::inventory().expect("the demo lab loads");
     inv.containers.truncate(1);
     let c = &mut inv.containers[0];
     c.env = (0..k)

@@ -9,12 +9,12 @@ use std::sync::Arc;
 use criterion::{Criterion, criterion_group, criterion_main};
 use egui_kittest::Harness;
 use shipshape::app::{App, Mode};
-use shipshape::engine::messages::{Event, Snapshot};
 use shipshape::settings::Settings;
+use shipshape::watch::messages::{Event, Snapshot};
 
 /// The demo lab's containers, multiplied to `n` with fresh ids and names.
 pub fn big_snapshot(n: usize) -> Arc<Snapshot> {
-    let mut inventory = shipshape::engine::demo::inventory().unwrap();
+    let mut inventory = shipshape::watch::demo::inventory().unwrap();
     let base = inventory.containers.clone();
     inventory.containers = (0..n)
         .map(|i| {
@@ -49,12 +49,12 @@ fn frame(c: &mut Criterion) {
         );
     tx.send(Event::Snapshot(big_snapshot(1000))).unwrap();
     h.run_steps(3);
-    assert_eq!(h.state().state.rows.len(), 1000);
+    assert_eq!(h.state().state.inventory.rows.len(), 1000);
     c.bench_function("frame_1000_containers", |b| b.iter(|| h.step()));
 
     // With a container selected (risk panel open) as well.
-    let first = h.state().state.rows[0].id.clone();
-    h.state_mut().state.selected = Some(first);
+    let first = h.state().state.inventory.rows[0].id.clone();
+    h.state_mut().state.inventory.selected = Some(first);
     h.run_steps(2);
     c.bench_function("frame_1000_containers_with_risk_panel", |b| {
         b.iter(|| h.step())
@@ -62,15 +62,15 @@ fn frame(c: &mut Criterion) {
 
     // The Activity view full: 20,000 timeline entries (the window's cap),
     // the newest arriving one per frame (the filter re-runs each time).
-    h.state_mut().state.selected = None;
+    h.state_mut().state.inventory.selected = None;
     h.state_mut().state.view = shipshape::app::View::Activity;
-    let (lab, events) = shipshape::engine::demo::lab().unwrap();
+    let (lab, events) = shipshape::watch::demo::lab().unwrap();
     let a = shipshape::assess::assess(
         &lab,
         &shipshape::policy::Policy::default(),
         chrono::Utc::now(),
     );
-    let timeline = shipshape::engine::demo::timeline(&lab, &a, events);
+    let timeline = shipshape::watch::demo::timeline(&lab, &a, events);
     let start = chrono::Utc::now() - chrono::Duration::hours(6);
     for i in 0..shipshape::app::ACTIVITY_CAP {
         let mut e = timeline[i % timeline.len()].clone();
@@ -78,7 +78,10 @@ fn frame(c: &mut Criterion) {
         tx.send(Event::Activity(Arc::new(e))).unwrap();
     }
     h.run_steps(20);
-    assert_eq!(h.state().state.activity.len(), shipshape::app::ACTIVITY_CAP);
+    assert_eq!(
+        h.state().state.timeline.entries.len(),
+        shipshape::app::ACTIVITY_CAP
+    );
     let mut i = 0;
     c.bench_function("frame_activity_20000_entries_one_new_per_frame", |b| {
         b.iter(|| {

@@ -132,7 +132,7 @@ fn benches(c: &mut Criterion) {
     });
 
     // 50 containers on 10 images, every image with 1,000 packages, cached.
-    let mut inv = shipshape::engine::demo::inventory().expect("the demo lab");
+    let mut inv = shipshape::watch::demo::inventory().expect("the demo lab");
     let c0 = inv.containers[0].clone();
     let i0 = inv.images[0].clone();
     inv.images = (0..10)

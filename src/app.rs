@@ -10,13 +10,14 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::engine::messages::{Command, Event, Snapshot};
-use crate::engine::worker::{self, Notify, WorkerConfig};
-use crate::engine::{EnvSnapshot, demo};
 use crate::policy::Policy;
 use crate::report::baseline;
 use crate::report::{Format, Report};
 use crate::settings::{Settings, ThemeChoice};
+use crate::sources::docker::EnvSnapshot;
+use crate::watch::demo;
+use crate::watch::messages::{Command, Event, Snapshot};
+use crate::watch::worker::{self, Notify, WorkerConfig};
 
 /// How long one `logic` pass may spend applying events.
 const DRAIN_BUDGET: Duration = Duration::from_millis(4);
@@ -30,9 +31,9 @@ pub struct Launch {
     /// Several engines to watch at once (`--host` repeated, or more than
     /// one engine found on this machine); empty: one engine, `host` or
     /// discovery, as before.
-    pub fleet: Vec<crate::engine::Target>,
+    pub fleet: Vec<crate::sources::docker::Target>,
     /// Every engine found on this machine at start (offered in Settings).
-    pub found: Vec<crate::engine::Target>,
+    pub found: Vec<crate::sources::docker::Target>,
     pub policy: Arc<Policy>,
     pub settings_path: Option<PathBuf>,
     /// The audit log to append to (`None`: keep none).
@@ -79,7 +80,7 @@ pub fn native_picker() -> Picker {
 /// Channels to whatever feeds the UI (the engine worker or the demo).
 struct Link {
     cmd: Option<UnboundedSender<Command>>,
-    rx: crate::engine::messages::Events,
+    rx: crate::watch::messages::Events,
     demo_task: Option<tokio::task::JoinHandle<()>>,
     /// The engine worker; finishes after `Shutdown` once its audit log is
     /// flushed.
@@ -158,7 +159,7 @@ impl App {
     /// An app fed by a channel the caller controls (tests, benchmarks).
     pub fn from_channel(
         mode: Mode,
-        rx: impl Into<crate::engine::messages::Events>,
+        rx: impl Into<crate::watch::messages::Events>,
         settings: Settings,
     ) -> Self {
         let link = Link {
@@ -203,7 +204,7 @@ impl App {
     /// file picker (tests of export and baseline loading).
     pub fn from_channel_with(
         mode: Mode,
-        rx: impl Into<crate::engine::messages::Events>,
+        rx: impl Into<crate::watch::messages::Events>,
         settings: Settings,
         rt: tokio::runtime::Handle,
         picker: Picker,
@@ -270,12 +271,13 @@ impl App {
     /// one, then the visible rows), when that changed: those stream their
     /// stats live, the others are sampled.
     fn send_focus(&mut self) {
-        let mut focus: Vec<String> = self.state.selected.iter().cloned().collect();
+        let mut focus: Vec<String> = self.state.inventory.selected.iter().cloned().collect();
         focus.extend(
             self.state
+                .inventory
                 .visible
                 .iter()
-                .filter(|id| self.state.selected.as_ref() != Some(*id))
+                .filter(|id| self.state.inventory.selected.as_ref() != Some(*id))
                 .cloned(),
         );
         if focus != self.sent_focus {
@@ -333,8 +335,8 @@ impl App {
             match side {
                 Side::Notice(text, error) => self.state.notify(text, error),
                 Side::Exported(result) => {
-                    self.state.export_running = false;
-                    let choice = self.state.export;
+                    self.state.dialogs.export_running = false;
+                    let choice = self.state.dialogs.export;
                     self.command(Command::Record {
                         kind: "export".into(),
                         data: serde_json::json!({
@@ -351,7 +353,7 @@ impl App {
                         Err(e) => self.state.notify(format!("Export failed: {e}"), true),
                     }
                 }
-                Side::ExportCancelled => self.state.export_running = false,
+                Side::ExportCancelled => self.state.dialogs.export_running = false,
                 Side::Baseline(Ok((path, report))) => {
                     self.state.set_baseline(path.display().to_string(), report);
                     self.state
@@ -424,7 +426,7 @@ impl App {
 
     /// Write a report of what is on screen, on the runtime.
     pub fn start_export(&mut self) {
-        if self.state.export_running {
+        if self.state.dialogs.export_running {
             self.state.notify(
                 "An export is already running; wait for it to finish.".into(),
                 false,
@@ -436,19 +438,20 @@ impl App {
             self.state.notify("Nothing to export yet.".into(), true);
             return;
         };
-        let choice = self.state.export;
+        let choice = self.state.dialogs.export;
         let visible: Option<std::collections::HashSet<String>> = choice.filtered.then(|| {
             self.state
+                .inventory
                 .order
                 .iter()
-                .map(|&i| self.state.rows[i].id.clone())
+                .map(|&i| self.state.inventory.rows[i].id.clone())
                 .collect()
         });
         let policy = self
             .launch
             .as_ref()
             .map_or_else(|| Arc::new(Policy::default()), |l| l.policy.clone());
-        let baseline = self.state.baseline.clone();
+        let baseline = self.state.baseline.view.clone();
         let picker = self.picker.clone();
         let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
         let name = format!(
@@ -456,8 +459,8 @@ impl App {
             Utc::now().format("%Y%m%d-%H%M%S"),
             choice.format.extension()
         );
-        self.state.export_running = true;
-        self.state.show_export = false;
+        self.state.dialogs.export_running = true;
+        self.state.dialogs.show_export = false;
         rt.spawn(async move {
             let started = Instant::now();
             let picked = picker(name.clone(), choice.format, true).await;
@@ -555,11 +558,11 @@ impl App {
         if self.frames == 1 {
             tracing::info!(target: "shipshape::timing", "first frame");
         }
-        if !self.inventory_drawn && !self.state.visible.is_empty() {
+        if !self.inventory_drawn && !self.state.inventory.visible.is_empty() {
             self.inventory_drawn = true;
             tracing::info!(
                 target: "shipshape::timing",
-                rows = self.state.rows.len(),
+                rows = self.state.inventory.rows.len(),
                 "inventory on screen"
             );
         }
@@ -730,7 +733,7 @@ fn start_live(
     }
     let mut targets = launch.fleet.iter();
     let first = targets.next().cloned();
-    let member = |t: crate::engine::Target| worker::FleetMember {
+    let member = |t: crate::sources::docker::Target| worker::FleetMember {
         label: t.label(),
         target: t,
     };
@@ -768,7 +771,7 @@ fn start_worker(
         poll_interval: Duration::from_secs(settings.refresh_secs),
         host_stats: first,
         container_stats: true,
-        max_streams: crate::engine::worker::MAX_STREAMS,
+        max_streams: crate::watch::worker::MAX_STREAMS,
         audit: launch.audit.clone(),
         drift: true,
         mode: "gui",

@@ -341,7 +341,7 @@ mod tests {
     /// score; a baseline keys them by their (stable) evidence.
     #[test]
     fn vulnerability_findings_take_waivers_and_baselines() {
-        let inv = crate::engine::demo::inventory().unwrap();
+        let inv = crate::watch::demo::inventory().unwrap();
         let base = inv
             .images
             .iter()

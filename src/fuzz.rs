@@ -24,7 +24,7 @@ fn now() -> DateTime<Utc> {
 /// The demo lab (parsed once): the rest of an inventory for a fuzzed part.
 fn lab() -> Inventory {
     static LAB: std::sync::OnceLock<Inventory> = std::sync::OnceLock::new();
-    LAB.get_or_init(|| crate::engine::demo::inventory().unwrap_or_default())
+    LAB.get_or_init(|| crate::watch::demo::inventory().unwrap_or_default())
         .clone()
 }
 
@@ -91,7 +91,7 @@ pub fn container_inspect(data: &[u8]) {
     let Some(r) = json::<bollard::models::ContainerInspectResponse>(data) else {
         return;
     };
-    let c = crate::engine::convert::container(r);
+    let c = crate::sources::docker::convert::container(r);
     let mut inv = lab();
     inv.containers.truncate(2);
     inv.containers.push(c);
@@ -113,7 +113,7 @@ pub fn image_inspect(data: &[u8]) {
         })
     });
     let Some(input) = input else { return };
-    let img = crate::engine::convert::image(input.image, input.history);
+    let img = crate::sources::docker::convert::image(input.image, input.history);
     let mut inv = lab();
     inv.containers.truncate(2);
     if let Some(c) = inv.containers.first_mut() {
@@ -139,13 +139,19 @@ pub fn engine_info(data: &[u8]) {
         })
     });
     let Some(input) = input else { return };
-    let target = crate::engine::Target {
-        endpoint: crate::engine::Endpoint::Unix("/var/run/docker.sock".into()),
-        found_by: crate::engine::FoundBy::Flag,
+    let target = crate::sources::docker::Target {
+        endpoint: crate::sources::docker::Endpoint::Unix("/var/run/docker.sock".into()),
+        found_by: crate::sources::docker::FoundBy::Flag,
     };
-    let env = crate::engine::EnvSnapshot::default();
-    let engine =
-        crate::engine::convert::engine(input.info, input.version, None, &target, &env, "1.41");
+    let env = crate::sources::docker::EnvSnapshot::default();
+    let engine = crate::sources::docker::convert::engine(
+        input.info,
+        input.version,
+        None,
+        &target,
+        &env,
+        "1.41",
+    );
     let inv = Inventory {
         engine,
         ..Inventory::default()
@@ -158,7 +164,7 @@ pub fn event(data: &[u8]) {
     let Some(msg) = json::<bollard::models::EventMessage>(data) else {
         return;
     };
-    let mut a = crate::engine::events::activity(&msg);
+    let mut a = crate::sources::docker::events::activity(&msg);
     a.grade();
     let line = crate::model::visible(&a.summary()).into_owned();
     assert!(!line.chars().any(crate::model::text::is_hidden));
@@ -173,7 +179,7 @@ pub fn exec_inspect(data: &[u8]) {
         return;
     };
     let container = lab().containers.into_iter().next();
-    let s = crate::engine::convert::exec_session(r, container.as_ref(), now());
+    let s = crate::sources::docker::convert::exec_session(r, container.as_ref(), now());
     let _ = s.describe();
     let _ = crate::model::visible(&s.command_line());
 }
@@ -184,13 +190,13 @@ pub fn changes(data: &[u8]) {
         return;
     };
     let mounts: Vec<String> = raw.iter().take(2).map(|(p, _)| p.clone()).collect();
-    let plan = crate::engine::drift::plan(raw, &mounts);
+    let plan = crate::sources::docker::drift::plan(raw, &mounts);
     let stats = plan
         .to_stat
         .iter()
         .map(|(p, k)| (p.clone(), *k, Ok(0o100755)))
         .collect();
-    let _ = crate::engine::drift::finish(plan, stats);
+    let _ = crate::sources::docker::drift::finish(plan, stats);
 }
 
 /// The policy file: parsed or refused with a message, never a panic.

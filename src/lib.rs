@@ -3,17 +3,21 @@
 //! The crate is laid out so the data flow is visible from the module list:
 //!
 //! * [`model`] — plain data (containers, images, engine, findings). No I/O.
-//! * [`engine`] — the only code that talks to container engines (bollard,
-//!   plus bounded GETs of its own and ssh tunnels). Read-only: it exposes GET
-//!   calls and nothing else. One worker per engine watches it (events,
-//!   polls, stats, drift) and sends owned events to the window or `watch`.
+//! * [`sources`] — the only code that talks to the outside, one folder per
+//!   kind of source: [`sources::docker`] (Docker and Podman through bollard,
+//!   plus bounded GETs of its own and ssh tunnels; read-only, it exposes GET
+//!   calls and nothing else), [`sources::host`] (sysinfo) and
+//!   [`sources::osv`] (the vulnerability data download).
+//! * [`watch`] — one worker per engine (events, light and full passes, stats
+//!   streams and samples, drift, the tracker of gone containers and exec
+//!   sessions), sending owned events to the window or `watch`; the demo lab
+//!   replays a captured engine through the same conversion.
 //! * [`rules`] — the check catalogue: pure functions of model data.
 //! * [`policy`] — the user's policy file (approved images, overrides, waivers).
 //! * [`assess`] — runs every rule over an inventory and applies the policy.
 //! * [`report`] — exporters of an assessment (JSON, …) and atomic file writing.
 //! * [`vulndb`] — known vulnerabilities of distribution packages (OSV),
 //!   offline: import, version order, matching.
-//! * [`sources`] — the outside apart from the engines (the OSV download).
 //! * [`audit`] — the append-only, hash-chained audit log.
 //! * [`ui`] — the window's panels and their view state ([`ui::state`]); draws
 //!   from state, never imports the App.
@@ -27,7 +31,6 @@ pub mod app;
 pub mod assess;
 pub mod audit;
 pub mod cli;
-pub mod engine;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod model;
@@ -38,3 +41,4 @@ pub mod settings;
 pub mod sources;
 pub mod ui;
 pub mod vulndb;
+pub mod watch;

@@ -47,8 +47,8 @@ pub struct EngineEntry {
 
 impl EngineEntry {
     /// An entry for an engine found on this machine.
-    pub fn of(target: &crate::engine::Target) -> Self {
-        use crate::engine::Endpoint;
+    pub fn of(target: &crate::sources::docker::Target) -> Self {
+        use crate::sources::docker::Endpoint;
         let (address, tls_dir) = match &target.endpoint {
             Endpoint::Tcp {
                 addr,
@@ -127,21 +127,21 @@ impl Settings {
     /// them; entries whose address does not parse are returned as problems.
     pub fn engine_targets(
         &self,
-        env: &crate::engine::EnvSnapshot,
-    ) -> (Vec<crate::engine::Target>, Vec<String>) {
+        env: &crate::sources::docker::EnvSnapshot,
+    ) -> (Vec<crate::sources::docker::Target>, Vec<String>) {
         let mut targets = Vec::new();
         let mut problems = Vec::new();
         for e in self.engines.iter().filter(|e| e.enabled) {
-            match crate::engine::connect::parse_host(&e.address, env) {
+            match crate::sources::docker::connect::parse_host(&e.address, env) {
                 Ok(mut endpoint) => {
-                    if let (crate::engine::Endpoint::Tcp { tls, .. }, Some(dir)) =
+                    if let (crate::sources::docker::Endpoint::Tcp { tls, .. }, Some(dir)) =
                         (&mut endpoint, &e.tls_dir)
                     {
-                        *tls = Some(crate::engine::connect::TlsFiles::in_dir(dir));
+                        *tls = Some(crate::sources::docker::connect::TlsFiles::in_dir(dir));
                     }
-                    targets.push(crate::engine::Target {
+                    targets.push(crate::sources::docker::Target {
                         endpoint,
-                        found_by: crate::engine::FoundBy::Listed {
+                        found_by: crate::sources::docker::FoundBy::Listed {
                             name: e.name.clone(),
                         },
                     });
@@ -201,7 +201,7 @@ mod tests {
         std::fs::write(&p, s.to_toml()).unwrap();
         assert_eq!(Settings::load(&p).0, s, "written back as read");
 
-        let env = crate::engine::EnvSnapshot::default();
+        let env = crate::sources::docker::EnvSnapshot::default();
         let (targets, problems) = s.engine_targets(&env);
         let labels: Vec<String> = targets.iter().map(|t| t.label()).collect();
         assert_eq!(
@@ -210,7 +210,7 @@ mod tests {
             "enabled ones, by their names"
         );
         match &targets[1].endpoint {
-            crate::engine::Endpoint::Tcp {
+            crate::sources::docker::Endpoint::Tcp {
                 addr,
                 tls: Some(tls),
             } => {

@@ -15,10 +15,10 @@ use std::io::{Read, Write};
 
 use common::*;
 use shipshape::assess::assess;
-use shipshape::engine::{Engine, EnvSnapshot, scan};
 use shipshape::model::Severity::{self, *};
 use shipshape::policy::Policy;
 use shipshape::rules::fields::{Object, unjudged};
+use shipshape::sources::docker::{Engine, EnvSnapshot, scan};
 
 /// One container of the table.
 struct Case {

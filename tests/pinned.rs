@@ -19,16 +19,16 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use serde_json::Value;
-use shipshape::engine::EnvSnapshot;
-use shipshape::engine::messages::{Command, Event};
-use shipshape::engine::worker::{self, WorkerConfig};
 use shipshape::policy::Policy;
+use shipshape::sources::docker::EnvSnapshot;
+use shipshape::watch::messages::{Command, Event};
+use shipshape::watch::worker::{self, WorkerConfig};
 
 /// Wait for the first event matching `pred`; hand every event seen on the
 /// way to `seen` too.
 fn wait_for(
     rt: &tokio::runtime::Runtime,
-    rx: &mut shipshape::engine::messages::Events,
+    rx: &mut shipshape::watch::messages::Events,
     within: Duration,
     what: &str,
     seen: &mut Vec<Event>,
@@ -103,7 +103,7 @@ fn a_lost_engine_is_waited_for_never_replaced_and_a_different_one_is_announced()
         poll_interval: Duration::from_secs(60),
         host_stats: false,
         container_stats: false,
-        max_streams: shipshape::engine::worker::MAX_STREAMS,
+        max_streams: shipshape::watch::worker::MAX_STREAMS,
         audit: Some(log.clone()),
         drift: false,
         mode: "test",

@@ -10,9 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use common::*;
 use shipshape::assess::{Assessment, assess};
-use shipshape::engine::{Engine, EngineError, EnvSnapshot, scan};
 use shipshape::model::{ContainerState, Inventory, Severity};
 use shipshape::policy::Policy;
+use shipshape::sources::docker::{Engine, EngineError, EnvSnapshot, scan};
 
 fn connect(rt: &tokio::runtime::Runtime) -> Engine {
     rt.block_on(Engine::discover_and_connect(
@@ -528,9 +528,13 @@ fn scanning_only_reads() {
         .containers
         .iter()
         .filter(|c| c.state == ContainerState::Running && c.name.starts_with(&fx.prefix))
-        .map(shipshape::engine::drift::Target::of)
+        .map(shipshape::sources::docker::drift::Target::of)
         .collect();
-    let drift = rt.block_on(shipshape::engine::drift::pass(&engine, targets, |_, _| {}));
+    let drift = rt.block_on(shipshape::sources::docker::drift::pass(
+        &engine,
+        targets,
+        |_, _| {},
+    ));
     let d = drift[0].1.as_ref().expect("drift read");
     assert!(
         d.items.iter().any(|i| i.path == "/tmp/x"),
@@ -688,7 +692,7 @@ fn processes_from_proc_match_top() {
     let start = std::time::Instant::now();
     let c = loop {
         let c = rt
-            .block_on(shipshape::engine::scan::inspect_one(&engine, &id))
+            .block_on(shipshape::sources::docker::scan::inspect_one(&engine, &id))
             .unwrap();
         if c.processes.as_ref().is_some_and(|p| p.len() >= 3)
             || start.elapsed() > std::time::Duration::from_secs(10)
@@ -697,9 +701,13 @@ fn processes_from_proc_match_top() {
         }
         std::thread::sleep(std::time::Duration::from_millis(200));
     };
-    assert_eq!(c.processes_from, shipshape::engine::procs::FROM_PROC);
+    assert_eq!(
+        c.processes_from,
+        shipshape::sources::docker::procs::FROM_PROC
+    );
     let from_proc = c.processes.clone().unwrap();
-    let from_top = shipshape::engine::convert::processes(rt.block_on(engine.top(&id)).unwrap());
+    let from_top =
+        shipshape::sources::docker::convert::processes(rt.block_on(engine.top(&id)).unwrap());
     let key = |p: &shipshape::model::Process| {
         (
             p.pid.clone(),

@@ -9,7 +9,7 @@ use chrono::TimeZone;
 use shipshape::report::{Format, Report};
 
 fn demo_report() -> Report {
-    let mut inv = shipshape::engine::demo::inventory().unwrap();
+    let mut inv = shipshape::watch::demo::inventory().unwrap();
     let now = chrono::Utc
         .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
         .unwrap();

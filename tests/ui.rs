@@ -10,12 +10,12 @@ use std::time::Duration;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use shipshape::app::{App, Column, Mode};
-use shipshape::engine::demo;
-use shipshape::engine::messages::{Event, Snapshot};
 use shipshape::model::ContainerState;
 use shipshape::model::stats::StatsPoint;
 use shipshape::policy::Policy;
 use shipshape::settings::Settings;
+use shipshape::watch::demo;
+use shipshape::watch::messages::{Event, Snapshot};
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 fn demo_snapshot() -> Arc<Snapshot> {
@@ -47,12 +47,25 @@ fn build(app: App) -> Harness<'static, App> {
 fn harness_with_commands() -> (
     Harness<'static, App>,
     UnboundedSender<Event>,
-    tokio::sync::mpsc::UnboundedReceiver<shipshape::engine::messages::Command>,
+    tokio::sync::mpsc::UnboundedReceiver<shipshape::watch::messages::Command>,
 ) {
     let (cmd_tx, cmd_rx) = unbounded_channel();
     let (tx, rx) = unbounded_channel();
     let app = App::from_channel(Mode::Live, rx, Settings::default()).with_commands(cmd_tx);
     (build(app), tx, cmd_rx)
+}
+
+/// The next command the window sent, past the focus updates it sends as
+/// rows scroll into view (tested on their own).
+fn next_command(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<shipshape::watch::messages::Command>,
+) -> Result<shipshape::watch::messages::Command, tokio::sync::mpsc::error::TryRecvError> {
+    loop {
+        match rx.try_recv() {
+            Ok(shipshape::watch::messages::Command::Focus(_)) => continue,
+            other => return other,
+        }
+    }
 }
 
 fn harness(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
@@ -85,7 +98,11 @@ fn loaded(mode: Mode) -> (Harness<'static, App>, UnboundedSender<Event>) {
 
 fn visible_names(h: &Harness<'_, App>) -> Vec<String> {
     let s = &h.state().state;
-    s.order.iter().map(|&i| s.rows[i].name.clone()).collect()
+    s.inventory
+        .order
+        .iter()
+        .map(|&i| s.inventory.rows[i].name.clone())
+        .collect()
 }
 
 #[test]
@@ -102,7 +119,12 @@ fn sort_by_a_header_and_again_to_reverse() {
     let names = visible_names(&h);
     assert_eq!(names.first().map(String::as_str), Some("lab-ci-runner"));
     let s = &h.state().state;
-    let scores: Vec<u8> = s.order.iter().map(|&i| s.rows[i].score).collect();
+    let scores: Vec<u8> = s
+        .inventory
+        .order
+        .iter()
+        .map(|&i| s.inventory.rows[i].score)
+        .collect();
     assert!(
         scores.windows(2).all(|w| w[0] >= w[1]),
         "descending by risk: {scores:?}"
@@ -114,7 +136,7 @@ fn sort_by_a_header_and_again_to_reverse() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted, "ascending by name");
-    assert_eq!(h.state().state.sort, (Column::Name, true));
+    assert_eq!(h.state().state.inventory.sort, (Column::Name, true));
 
     h.get_by_label_contains("Name ▲").click();
     h.run_steps(2);
@@ -136,21 +158,21 @@ fn text_state_and_severity_filters() {
     h.get_by_label("1 of 14 containers");
 
     // Labels are searchable too.
-    h.state_mut().state.filter.text = "com.example.team=web".into();
+    h.state_mut().state.inventory.filter.text = "com.example.team=web".into();
     h.state_mut().state.filter_changed();
     h.run_steps(1);
     assert_eq!(visible_names(&h), ["lab-web-frontend"]);
 
-    h.state_mut().state.filter.text.clear();
-    h.state_mut().state.filter.state = Some(ContainerState::Created);
+    h.state_mut().state.inventory.filter.text.clear();
+    h.state_mut().state.inventory.filter.state = Some(ContainerState::Created);
     h.state_mut().state.filter_changed();
     h.run_steps(1);
     let created = visible_names(&h);
     assert!(created.len() < total && created.contains(&"lab-legacy-admin-panel".to_string()));
     assert!(!created.contains(&"lab-postgres".to_string()));
 
-    h.state_mut().state.filter.state = None;
-    h.state_mut().state.filter.min_severity = Some(shipshape::model::Severity::Critical);
+    h.state_mut().state.inventory.filter.state = None;
+    h.state_mut().state.inventory.filter.min_severity = Some(shipshape::model::Severity::Critical);
     h.state_mut().state.filter_changed();
     h.run_steps(1);
     let critical = visible_names(&h);
@@ -167,9 +189,10 @@ fn text_state_and_severity_filters() {
     );
     let s = &h.state().state;
     assert!(
-        s.order
+        s.inventory
+            .order
             .iter()
-            .all(|&i| s.rows[i].highest == Some(shipshape::model::Severity::Critical))
+            .all(|&i| s.inventory.rows[i].highest == Some(shipshape::model::Severity::Critical))
     );
 }
 
@@ -178,7 +201,7 @@ fn selecting_a_row_shows_its_findings_with_evidence_and_fix() {
     let (mut h, _tx) = loaded(Mode::Live);
     h.get_by_label("lab-ci-runner").click();
     h.run_steps(3);
-    assert!(h.state().state.selected.is_some());
+    assert!(h.state().state.inventory.selected.is_some());
     // The panel: the critical finding open, with evidence, why, attack, fix.
     h.get_by_label("Container engine socket mounted");
     h.get_by_label_contains("/var/run/docker.sock mounted at /var/run/docker.sock");
@@ -323,14 +346,14 @@ fn keyboard_moves_opens_and_focuses_the_filter() {
     h.get_by_label_contains("Risk (");
     h.key_press(egui::Key::Escape);
     h.run_steps(2);
-    assert!(h.state().state.selected.is_none());
+    assert!(h.state().state.inventory.selected.is_none());
 
     h.key_press(egui::Key::Slash);
     h.run_steps(3);
     h.get_by_label("Filter").type_text("cache");
     h.run_steps(2);
     assert_eq!(
-        h.state().state.filter.text,
+        h.state().state.inventory.filter.text,
         "cache",
         "the / key itself is not typed"
     );
@@ -405,8 +428,8 @@ fn a_different_engine_at_the_watched_address_is_a_banner_until_dismissed() {
     h.get_by_label("Look for an engine again").click();
     h.run_steps(2);
     assert!(matches!(
-        cmd_rx.try_recv(),
-        Ok(shipshape::engine::messages::Command::Rediscover)
+        next_command(&mut cmd_rx),
+        Ok(shipshape::watch::messages::Command::Rediscover)
     ));
     assert!(
         h.query_by_label("A different engine now answers at the watched address")
@@ -424,18 +447,21 @@ fn the_engine_down_banner_offers_to_look_again_but_never_does_it_alone() {
     })
     .unwrap();
     h.run_steps(3);
-    assert!(cmd_rx.try_recv().is_err(), "nothing is sent by itself");
+    assert!(
+        next_command(&mut cmd_rx).is_err(),
+        "nothing is sent by itself"
+    );
     h.get_by_label("Retry now").click();
     h.run_steps(2);
     assert!(matches!(
-        cmd_rx.try_recv(),
-        Ok(shipshape::engine::messages::Command::ReconnectNow)
+        next_command(&mut cmd_rx),
+        Ok(shipshape::watch::messages::Command::ReconnectNow)
     ));
     h.get_by_label("Look for another engine").click();
     h.run_steps(2);
     assert!(matches!(
-        cmd_rx.try_recv(),
-        Ok(shipshape::engine::messages::Command::Rediscover)
+        next_command(&mut cmd_rx),
+        Ok(shipshape::watch::messages::Command::Rediscover)
     ));
 }
 
@@ -443,8 +469,8 @@ fn the_engine_down_banner_offers_to_look_again_but_never_does_it_alone() {
 /// it is older than a week, and downloads only when Update is pressed.
 #[test]
 fn vulnerability_data_age_warning_and_update_on_request() {
-    use shipshape::engine::messages::Command;
     use shipshape::vulndb::{Meta, SourceMeta};
+    use shipshape::watch::messages::Command;
     let (mut h, tx, mut cmd_rx) = harness_with_commands();
     tx.send(connected()).unwrap();
     tx.send(Event::Snapshot(demo_snapshot())).unwrap();
@@ -464,11 +490,14 @@ fn vulnerability_data_age_warning_and_update_on_request() {
     h.run_steps(3);
     h.get_by_label_contains("48000 records (Debian), built 9 days ago");
     h.get_by_label_contains("older than a week");
-    assert!(cmd_rx.try_recv().is_err(), "nothing downloaded unasked");
+    assert!(
+        next_command(&mut cmd_rx).is_err(),
+        "nothing downloaded unasked"
+    );
     h.get_by_label("Update").click();
     h.run_steps(2);
     assert!(matches!(
-        cmd_rx.try_recv(),
+        next_command(&mut cmd_rx),
         Ok(Command::UpdateVulnDb { from }) if from.starts_with("https://")
     ));
     tx.send(Event::VulnDbProgress(
@@ -482,7 +511,7 @@ fn vulnerability_data_age_warning_and_update_on_request() {
     h.run_steps(2);
     h.get_by_label_contains("downloading Debian: 5.0 MiB of 40.0 MiB");
     // The lab's images carry vulnerabilities, and the search finds them.
-    h.state_mut().state.image_search = "CVE-2024-0727".into();
+    h.state_mut().state.images.search = "CVE-2024-0727".into();
     h.run_steps(2);
     h.get_by_label_contains("“CVE-2024-0727”: 1 image(s), used by");
 }
@@ -590,7 +619,7 @@ fn charts_show_streamed_stats_with_pause() {
     h.get_by_label_contains("used 64.0 MiB");
     h.get_by_label("Pause").click();
     h.run_steps(2);
-    assert!(h.state().state.paused_at.is_some());
+    assert!(h.state().state.charts.paused_at.is_some());
     h.get_by_label("▶ Resume");
     // Data keeps arriving while paused.
     tx.send(Event::Stats {
@@ -603,7 +632,7 @@ fn charts_show_streamed_stats_with_pause() {
     })
     .unwrap();
     h.run_steps(1);
-    assert_eq!(h.state().state.stats[&c].len(), 11);
+    assert_eq!(h.state().state.charts.stats[&c].len(), 11);
     h.get_by_label_contains("cpu 42%");
 }
 
@@ -662,7 +691,7 @@ fn export_writes_what_the_user_sees_and_refuses_a_second_one() {
     let gate = Arc::new(tokio::sync::Notify::new());
     let (mut h, _tx) = harness_with_picker(&rt, out.clone(), Some(gate.clone()));
 
-    h.state_mut().state.filter.text = "postgres".into();
+    h.state_mut().state.inventory.filter.text = "postgres".into();
     h.state_mut().state.filter_changed();
     h.run_steps(1);
     h.get_by_label("Export…").click();
@@ -672,7 +701,7 @@ fn export_writes_what_the_user_sees_and_refuses_a_second_one() {
     h.run_steps(1);
     h.get_by_label("Save…").click();
     h.run_steps(2);
-    assert!(h.state().state.export_running);
+    assert!(h.state().state.dialogs.export_running);
     // A second export while the first waits in its dialog is refused.
     h.state_mut().start_export();
     h.run_steps(1);
@@ -680,7 +709,7 @@ fn export_writes_what_the_user_sees_and_refuses_a_second_one() {
 
     gate.notify_one();
     step_until(&mut h, "the export to finish", |app| {
-        !app.state.export_running
+        !app.state.dialogs.export_running
     });
     h.get_by_label_contains(&format!("Report saved to {}", out.display()));
     let html = std::fs::read_to_string(&out).unwrap();
@@ -699,10 +728,10 @@ fn an_unwritable_export_path_is_an_error_in_the_window() {
         .build()
         .unwrap();
     let (mut h, _tx) = harness_with_picker(&rt, "/nonexistent-dir/report.csv".into(), None);
-    h.state_mut().state.export.format = shipshape::report::Format::Csv;
+    h.state_mut().state.dialogs.export.format = shipshape::report::Format::Csv;
     h.state_mut().start_export();
     step_until(&mut h, "the export to fail", |app| {
-        !app.state.export_running
+        !app.state.dialogs.export_running
     });
     h.get_by_label_contains("Export failed: cannot write /nonexistent-dir/report.csv");
 }
@@ -736,10 +765,10 @@ fn a_baseline_marks_what_is_new() {
     let (mut h, _tx) = harness_with_picker(&rt, path.clone(), None);
     h.get_by_label("Baseline…").click();
     step_until(&mut h, "the baseline to load", |app| {
-        app.state.baseline.is_some()
+        app.state.baseline.view.is_some()
     });
     h.run_steps(2);
-    let rows = &h.state().state.rows;
+    let rows = &h.state().state.inventory.rows;
     let pg = rows.iter().find(|r| r.name == "lab-postgres").unwrap();
     assert_eq!(pg.new_since_baseline, pg.counts.total() + pg.waived);
     assert!(
@@ -790,51 +819,55 @@ fn activity_view_lists_newest_first_and_filters_by_type_and_severity() {
     let (mut h, _tx) = with_timeline();
     h.get_by_label("Activity").click();
     h.run_steps(2);
-    let total = h.state().state.activity.len();
+    let total = h.state().state.timeline.entries.len();
     assert!(total > 20, "{total} entries");
     h.get_by_label(&format!("{total} entries"));
     let times: Vec<_> = {
         let s = &h.state().state;
-        s.activity_order
+        s.timeline
+            .order
             .iter()
-            .map(|&i| s.activity[i].time)
+            .map(|&i| s.timeline.entries[i].time)
             .collect()
     };
     assert!(times.windows(2).all(|w| w[0] >= w[1]), "newest first");
     // Rows on screen: the privileged exec is there with its user and flag.
     h.get_by_label("root (container default): sh -c mount (privileged)");
 
-    h.state_mut().state.activity_filter.category = Some(Category::Exec);
+    h.state_mut().state.timeline.filter.category = Some(Category::Exec);
     h.state_mut().state.activity_filter_changed();
     h.run_steps(2);
     {
         let s = &h.state().state;
-        assert_eq!(s.activity_filter.category, Some(Category::Exec));
-        assert!(!s.activity_order.is_empty());
+        assert_eq!(s.timeline.filter.category, Some(Category::Exec));
+        assert!(!s.timeline.order.is_empty());
         assert!(
-            s.activity_order
+            s.timeline
+                .order
                 .iter()
-                .all(|&i| s.activity[i].category() == Category::Exec)
+                .all(|&i| s.timeline.entries[i].category() == Category::Exec)
         );
     }
-    h.state_mut().state.activity_filter.category = None;
-    h.state_mut().state.activity_filter.min_severity = Some(shipshape::model::Severity::High);
+    h.state_mut().state.timeline.filter.category = None;
+    h.state_mut().state.timeline.filter.min_severity = Some(shipshape::model::Severity::High);
     h.state_mut().state.activity_filter_changed();
     h.run_steps(2);
     let s = &h.state().state;
     let high: Vec<&str> = s
-        .activity_order
+        .timeline
+        .order
         .iter()
-        .map(|&i| s.activity[i].action.as_str())
+        .map(|&i| s.timeline.entries[i].action.as_str())
         .collect();
     assert!(
         high.contains(&"exec_create") && high.contains(&"finding"),
         "{high:?}"
     );
     assert!(
-        s.activity_order
+        s.timeline
+            .order
             .iter()
-            .all(|&i| s.activity[i].severity >= Some(shipshape::model::Severity::High))
+            .all(|&i| s.timeline.entries[i].severity >= Some(shipshape::model::Severity::High))
     );
 }
 
@@ -847,8 +880,13 @@ fn clicking_an_entry_opens_the_containers_own_activity() {
         .click();
     h.run_steps(3);
     let s = &h.state().state;
-    let postgres = s.rows.iter().find(|r| r.name == "lab-postgres").unwrap();
-    assert_eq!(s.selected.as_deref(), Some(postgres.id.as_str()));
+    let postgres = s
+        .inventory
+        .rows
+        .iter()
+        .find(|r| r.name == "lab-postgres")
+        .unwrap();
+    assert_eq!(s.inventory.selected.as_deref(), Some(postgres.id.as_str()));
     assert_eq!(s.detail_tab, shipshape::app::DetailTab::Activity);
     h.get_by_label("docker exec sessions");
     h.get_by_label("When");
@@ -961,7 +999,7 @@ fn several_engines_in_one_window() {
 
     let total = demo::inventory().unwrap().containers.len() + 3;
     assert_eq!(
-        h.state().state.rows.len(),
+        h.state().state.inventory.rows.len(),
         total,
         "both engines' containers"
     );
@@ -972,6 +1010,7 @@ fn several_engines_in_one_window() {
     let name = h
         .state()
         .state
+        .inventory
         .rows
         .iter()
         .find(|r| r.engine == "podman")
@@ -981,6 +1020,7 @@ fn several_engines_in_one_window() {
     let engines: Vec<String> = h
         .state()
         .state
+        .inventory
         .rows
         .iter()
         .filter(|r| r.name == name)
@@ -989,24 +1029,25 @@ fn several_engines_in_one_window() {
     assert_eq!(engines, vec!["system".to_string(), "podman".to_string()]);
 
     // The engine filter.
-    h.state_mut().state.filter.engine = Some("podman".into());
+    h.state_mut().state.inventory.filter.engine = Some("podman".into());
     h.state_mut().state.filter_changed();
     h.run_steps(2);
     assert_eq!(visible_names(&h).len(), 3);
-    h.state_mut().state.filter.engine = None;
+    h.state_mut().state.inventory.filter.engine = None;
     h.state_mut().state.filter_changed();
 
     // A podman container opens with its own engine's findings.
     let podman_id = h
         .state()
         .state
+        .inventory
         .rows
         .iter()
         .find(|r| r.engine == "podman")
         .unwrap()
         .id
         .clone();
-    h.state_mut().state.selected = Some(podman_id);
+    h.state_mut().state.inventory.selected = Some(podman_id);
     h.run_steps(3);
     h.get_by_label_contains("· on podman");
 
@@ -1019,7 +1060,11 @@ fn several_engines_in_one_window() {
     h.run_steps(3);
     h.get_by_label("Cannot reach engine podman");
     h.get_by_label("1 of 2 engines connected, 1 unreachable");
-    assert_eq!(h.state().state.rows.len(), total, "nothing is dropped");
+    assert_eq!(
+        h.state().state.inventory.rows.len(),
+        total,
+        "nothing is dropped"
+    );
     assert!(h.query_by_label("Cannot reach engine system").is_none());
 
     // The Engine view lists both.
@@ -1048,7 +1093,7 @@ fn the_same_engine_twice_is_shown_once() {
     tx2.send(Event::Snapshot(demo_snapshot())).unwrap();
     h.run_steps(4);
     let n = demo::inventory().unwrap().containers.len();
-    assert_eq!(h.state().state.rows.len(), n);
+    assert_eq!(h.state().state.inventory.rows.len(), n);
     assert_eq!(
         h.state().state.others[0].duplicate_of.as_deref(),
         Some("system")
@@ -1061,7 +1106,7 @@ fn the_same_engine_twice_is_shown_once() {
 #[test]
 fn settings_keep_a_list_of_engines() {
     let (mut h, _tx) = loaded(Mode::Live);
-    h.state_mut().state.show_settings = true;
+    h.state_mut().state.dialogs.show_settings = true;
     h.run_steps(2);
     h.get_by_label("Add an engine").click();
     h.run_steps(2);
@@ -1086,4 +1131,79 @@ fn settings_keep_a_list_of_engines() {
         .map(|e| e.name.clone())
         .collect();
     assert_eq!(names, ["engine-2"]);
+}
+
+/// Issue 13: the window tells the workers which containers it shows — the
+/// selected one first, then the rows on screen — so those stream live; a
+/// sampled container's CPU is marked as such.
+#[test]
+fn the_window_sends_its_focus_and_marks_sampled_figures() {
+    use shipshape::watch::messages::Command;
+    let (mut h, tx, mut cmd_rx) = harness_with_commands();
+    let mut inventory = shipshape::watch::demo::inventory().unwrap();
+    inventory.containers.truncate(6);
+    for c in &mut inventory.containers {
+        c.state = shipshape::model::ContainerState::Running;
+    }
+    let ids: Vec<String> = inventory.containers.iter().map(|c| c.id.clone()).collect();
+    let a = shipshape::assess::assess(&inventory, &Policy::default(), chrono::Utc::now());
+    tx.send(Event::Snapshot(Arc::new(Snapshot {
+        inventory,
+        assessment: a,
+        taken_at: Some(chrono::Utc::now()),
+    })))
+    .unwrap();
+    h.run_steps(3);
+    let mut last = None;
+    while let Ok(c) = cmd_rx.try_recv() {
+        if let Command::Focus(f) = c {
+            last = Some(f);
+        }
+    }
+    let shown = last.expect("a focus update once the rows are drawn");
+    let mut sorted = shown.clone();
+    sorted.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(sorted, all, "every row is on screen");
+    // Select one: it comes first; nothing is sent again while it stays.
+    let pick = h.state().state.inventory.rows[3].id.clone();
+    h.state_mut().state.inventory.selected = Some(pick.clone());
+    h.run_steps(2);
+    let mut focus = Vec::new();
+    while let Ok(c) = cmd_rx.try_recv() {
+        if let Command::Focus(f) = c {
+            focus.push(f);
+        }
+    }
+    assert_eq!(focus.len(), 1, "one update for one change: {focus:?}");
+    assert_eq!(focus[0][0], pick);
+    assert_eq!(focus[0].len(), ids.len());
+    // A sampled reading is marked in the table; a streamed one is not.
+    let point = shipshape::model::stats::StatsPoint {
+        t: 1.0,
+        cpu_pct: 12.5,
+        mem_bytes: 1.0e6,
+        mem_limit: 0.0,
+        net_rx_bps: 0.0,
+        net_tx_bps: 0.0,
+        blk_read_bps: 0.0,
+        blk_write_bps: 0.0,
+        pids: 1.0,
+    };
+    tx.send(Event::Sampled {
+        id: ids[0].clone(),
+        point,
+    })
+    .unwrap();
+    h.run_steps(2);
+    assert!(h.query_by_label("12.5% ≈").is_some(), "sampled: marked");
+    tx.send(Event::Stats {
+        id: ids[0].clone(),
+        point,
+    })
+    .unwrap();
+    h.run_steps(2);
+    assert!(h.query_by_label("12.5% ≈").is_none());
+    assert!(h.query_by_label("12.5%").is_some(), "streamed: plain");
 }

@@ -404,8 +404,8 @@ fn dpkg_order_agrees_with_dpkg_itself() {
 /// the `archive-path` event and the volume mounts each read causes).
 #[test]
 fn the_worker_assesses_images_and_its_reads_are_not_activity() {
-    use shipshape::engine::messages::Event;
-    use shipshape::engine::worker::{self, WorkerConfig};
+    use shipshape::watch::messages::Event;
+    use shipshape::watch::worker::{self, WorkerConfig};
     let _serial = serial();
     let mut fx = Fixture::new("vulnworker");
     let tmp = fx.tmp.path().to_path_buf();
@@ -418,12 +418,12 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
     let rt = runtime();
     let cfg = WorkerConfig {
         host: Some("unix:///var/run/docker.sock".into()),
-        env: shipshape::engine::EnvSnapshot::from_process(),
+        env: shipshape::sources::docker::EnvSnapshot::from_process(),
         policy: std::sync::Arc::new(shipshape::policy::Policy::default()),
         poll_interval: std::time::Duration::from_secs(60),
         host_stats: false,
         container_stats: false,
-        max_streams: shipshape::engine::worker::MAX_STREAMS,
+        max_streams: shipshape::watch::worker::MAX_STREAMS,
         audit: None,
         drift: false,
         mode: "test",
@@ -466,7 +466,7 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
             }
         }
     });
-    let _ = cmd.send(shipshape::engine::messages::Command::Shutdown);
+    let _ = cmd.send(shipshape::watch::messages::Command::Shutdown);
     assert_eq!(
         assessed,
         Some(8),
@@ -493,7 +493,7 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
 #[test]
 fn archive_reads_and_stats_claim_every_volume_event_they_cause() {
     use futures_util::StreamExt;
-    use shipshape::engine::{Endpoint, Engine, FoundBy, Target, events, files};
+    use shipshape::sources::docker::{Endpoint, Engine, FoundBy, Target, events, files};
     let _serial = serial();
     let mut fx = Fixture::new("ownvol");
     let name = fx.create(

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::*;
-use shipshape::engine::EnvSnapshot;
-use shipshape::engine::messages::{Command, Event};
-use shipshape::engine::worker::{self, WorkerConfig};
 use shipshape::policy::Policy;
+use shipshape::sources::docker::EnvSnapshot;
+use shipshape::watch::messages::{Command, Event};
+use shipshape::watch::worker::{self, WorkerConfig};
 
 fn config(host: &str) -> WorkerConfig {
     WorkerConfig {
@@ -25,7 +25,7 @@ fn config(host: &str) -> WorkerConfig {
         poll_interval: Duration::from_secs(60),
         host_stats: false,
         container_stats: true,
-        max_streams: shipshape::engine::worker::MAX_STREAMS,
+        max_streams: shipshape::watch::worker::MAX_STREAMS,
         audit: None,
         drift: false,
         mode: "test",
@@ -38,7 +38,7 @@ fn config(host: &str) -> WorkerConfig {
 /// Wait for the first event matching `pred`.
 fn wait_for(
     rt: &tokio::runtime::Runtime,
-    rx: &mut shipshape::engine::messages::Events,
+    rx: &mut shipshape::watch::messages::Events,
     within: Duration,
     what: &str,
     mut pred: impl FnMut(&Event) -> bool,
@@ -343,7 +343,7 @@ fn the_timeline_starts_with_the_audit_logs_history_even_when_the_log_is_busy() {
 /// listed in another state — and says the same as a full scan.
 #[test]
 fn a_light_pass_reads_only_what_changed_and_agrees_with_a_full_scan() {
-    use shipshape::engine::{Engine, scan};
+    use shipshape::sources::docker::{Engine, scan};
     let _serial = serial();
     let mut fx = Fixture::new("light");
     let rt = runtime();

@@ -293,14 +293,14 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     // neither `--host` nor DOCKER_HOST/DOCKER_CONTEXT names one engine,
     // every engine this machine has (contexts and sockets) when there is
     // more than one.
-    let env = crate::engine::EnvSnapshot::from_process();
+    let env = crate::sources::docker::EnvSnapshot::from_process();
     let hosts = cli.hosts();
     let listed = settings.engines.iter().any(|e| e.enabled);
     // Every engine on this machine: offered in Settings, and watched when
     // nothing names one (discovered once for both).
-    let (found, found_problems) = crate::engine::connect::discover_all(&[], &env);
+    let (found, found_problems) = crate::sources::docker::connect::discover_all(&[], &env);
     let (fleet, problems) = if hosts.len() > 1 {
-        crate::engine::connect::discover_all_of(&hosts, &env)
+        crate::sources::docker::connect::discover_all_of(&hosts, &env)
     } else if hosts.is_empty() && listed {
         // The user's own list, as many or as few as it names.
         settings.engine_targets(&env)

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use chrono::Utc;
 
 use super::{Cli, Exit, ScanArgs};
-use crate::engine::{Engine, EngineError, EnvSnapshot, drift, scan};
 use crate::model::ContainerState;
 use crate::policy::Policy;
 use crate::report::{Report, baseline, write};
+use crate::sources::docker::{Engine, EngineError, EnvSnapshot, drift, scan};
 
 /// Load the policy: the explicit file (must exist), else the default file
 /// if present, else the built-in default.
@@ -71,9 +71,9 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     // One engine unless asked for several: `--all`, or `--host` repeated.
     let targets = if args.all || hosts.len() > 1 {
         let (targets, problems) = if args.all {
-            crate::engine::connect::discover_all(&hosts, &env)
+            crate::sources::docker::connect::discover_all(&hosts, &env)
         } else {
-            crate::engine::connect::discover_all_of(&hosts, &env)
+            crate::sources::docker::connect::discover_all_of(&hosts, &env)
         };
         for p in &problems {
             eprintln!("shipshape: {p}");
@@ -84,7 +84,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         }
         targets
     } else {
-        match crate::engine::connect::discover(hosts.first().map(String::as_str), &env) {
+        match crate::sources::docker::connect::discover(hosts.first().map(String::as_str), &env) {
             Ok(t) => vec![t],
             Err(e) => {
                 eprintln!("shipshape: {e}");
@@ -201,7 +201,7 @@ struct Job {
 /// Scan one engine into a report of its own, or say why it could not be.
 async fn scan_one(
     job: &Job,
-    target: crate::engine::connect::Target,
+    target: crate::sources::docker::connect::Target,
 ) -> Result<Report, Box<crate::report::EngineSection>> {
     let (env, policy, db, now) = (&job.env, &job.policy, job.db.as_ref(), job.now);
     let name = target.label();
@@ -244,9 +244,14 @@ async fn scan_one(
                 inventory.containers.iter().map(|c| c.image_id.as_str()),
             );
         }
-        crate::engine::packages::collect(&engine, &inventory, &mut readings, now.date_naive())
-            .await
-            .map_err(|e| fail(e.to_string()))?;
+        crate::sources::docker::packages::collect(
+            &engine,
+            &inventory,
+            &mut readings,
+            now.date_naive(),
+        )
+        .await
+        .map_err(|e| fail(e.to_string()))?;
         if let Some(cache) = &cache {
             cache.keep(&readings);
         }

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Cli, Exit, WatchArgs};
-use crate::engine::EnvSnapshot;
-use crate::engine::messages::{Command, Event};
-use crate::engine::worker::{self, WorkerConfig};
 use crate::model::activity::Activity;
 use crate::model::visible;
+use crate::sources::docker::EnvSnapshot;
+use crate::watch::messages::{Command, Event};
+use crate::watch::worker::{self, WorkerConfig};
 
 pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     let policy = match super::scan::load_policy(cli.policy.as_deref()) {
@@ -32,9 +32,9 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     // record naming its engine.
     let members: Vec<Option<worker::FleetMember>> = if args.all || hosts.len() > 1 {
         let (targets, problems) = if args.all {
-            crate::engine::connect::discover_all(&hosts, &env)
+            crate::sources::docker::connect::discover_all(&hosts, &env)
         } else {
-            crate::engine::connect::discover_all_of(&hosts, &env)
+            crate::sources::docker::connect::discover_all_of(&hosts, &env)
         };
         for p in problems {
             say(&format!("shipshape: {p}"));
@@ -70,7 +70,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
             poll_interval: Duration::from_secs(args.poll),
             host_stats: false,
             container_stats: false,
-            max_streams: crate::engine::worker::MAX_STREAMS,
+            max_streams: crate::watch::worker::MAX_STREAMS,
             audit: audit.clone(),
             drift: !args.no_drift,
             mode: "watch",

@@ -319,7 +319,7 @@ pub struct Container {
     /// Processes from `top` or `/proc`; `None` when the container is not
     /// running or the engine would not say.
     pub processes: Option<Vec<Process>>,
-    /// How `processes` were read ([`crate::engine::procs::FROM_PROC`] or
+    /// How `processes` were read ([`crate::sources::docker::procs::FROM_PROC`] or
     /// `FROM_TOP`); empty when they were not.
     pub processes_from: &'static str,
     /// `State.Pid`: the host pid of its first process (0 when not running).

@@ -802,7 +802,7 @@ pub(crate) mod testing {
     use chrono::TimeZone;
 
     pub fn demo_report() -> super::Report {
-        let mut inv = crate::engine::demo::inventory().unwrap();
+        let mut inv = crate::watch::demo::inventory().unwrap();
         let now = chrono::Utc
             .with_ymd_and_hms(2026, 11, 28, 12, 0, 0)
             .unwrap();

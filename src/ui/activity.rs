@@ -16,7 +16,7 @@ pub const FILTER_ID: &str = "activity_filter";
 pub fn show(ui: &mut Ui, state: &mut State) {
     filter_bar(ui, state);
     ui.add_space(4.0);
-    if state.activity.is_empty() {
+    if state.timeline.entries.is_empty() {
         ui.add_space(24.0);
         ui.vertical_centered(|ui| {
             ui.label(RichText::new("No activity yet.").strong());
@@ -30,7 +30,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
         });
         return;
     }
-    if state.activity_order.is_empty() {
+    if state.timeline.order.is_empty() {
         ui.label(RichText::new("Nothing matches the filters.").weak());
         return;
     }
@@ -39,10 +39,10 @@ pub fn show(ui: &mut Ui, state: &mut State) {
 
 fn filter_bar(ui: &mut Ui, state: &mut State) {
     ui.horizontal(|ui| {
-        let before = state.activity_filter.clone();
+        let before = state.timeline.filter.clone();
         let label = ui.label("Filter");
         ui.add(
-            egui::TextEdit::singleline(&mut state.activity_filter.text)
+            egui::TextEdit::singleline(&mut state.timeline.filter.text)
                 .id(egui::Id::unique(FILTER_ID))
                 .hint_text("container, action or command")
                 .desired_width(240.0),
@@ -54,16 +54,17 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
             egui::ComboBox::from_id_salt("activity_engine")
                 .selected_text(
                     state
-                        .activity_filter
+                        .timeline
+                        .filter
                         .engine
                         .clone()
                         .unwrap_or_else(|| "all".into()),
                 )
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut state.activity_filter.engine, None, "all");
+                    ui.selectable_value(&mut state.timeline.filter.engine, None, "all");
                     for n in names {
                         let label = visible(&n).into_owned();
-                        ui.selectable_value(&mut state.activity_filter.engine, Some(n), label);
+                        ui.selectable_value(&mut state.timeline.filter.engine, Some(n), label);
                     }
                 });
         }
@@ -71,39 +72,41 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
         egui::ComboBox::from_id_salt("activity_category")
             .selected_text(
                 state
-                    .activity_filter
+                    .timeline
+                    .filter
                     .category
                     .map_or("all", Category::as_str),
             )
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut state.activity_filter.category, None, "all");
+                ui.selectable_value(&mut state.timeline.filter.category, None, "all");
                 for c in Category::ALL {
-                    ui.selectable_value(&mut state.activity_filter.category, Some(c), c.as_str());
+                    ui.selectable_value(&mut state.timeline.filter.category, Some(c), c.as_str());
                 }
             });
         ui.label("At least");
         egui::ComboBox::from_id_salt("activity_severity")
             .selected_text(
                 state
-                    .activity_filter
+                    .timeline
+                    .filter
                     .min_severity
                     .map_or("any", Severity::as_str),
             )
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut state.activity_filter.min_severity, None, "any");
+                ui.selectable_value(&mut state.timeline.filter.min_severity, None, "any");
                 for s in Severity::ALL {
                     ui.selectable_value(
-                        &mut state.activity_filter.min_severity,
+                        &mut state.timeline.filter.min_severity,
                         Some(s),
                         s.as_str(),
                     );
                 }
             });
-        if state.activity_filter != before {
+        if state.timeline.filter != before {
             state.activity_filter_changed();
         }
-        let total = state.activity.len();
-        let shown = state.activity_order.len();
+        let total = state.timeline.entries.len();
+        let shown = state.timeline.order.len();
         ui.label(
             RichText::new(if shown == total {
                 format!("{total} entries")
@@ -186,9 +189,10 @@ fn table(ui: &mut Ui, state: &mut State) {
             }
         })
         .body(|body| {
-            body.rows(22.0, state.activity_order.len(), |mut row| {
-                let a = &state.activity[state.activity_order[row.index()]];
-                let selected = a.container_id.is_some() && a.container_id == state.selected;
+            body.rows(22.0, state.timeline.order.len(), |mut row| {
+                let a = &state.timeline.entries[state.timeline.order[row.index()]];
+                let selected =
+                    a.container_id.is_some() && a.container_id == state.inventory.selected;
                 row.set_selected(selected);
                 if fleet {
                     row.col(|ui| {
@@ -243,9 +247,9 @@ fn table(ui: &mut Ui, state: &mut State) {
             });
         });
     if let Some(id) = clicked
-        && state.rows.iter().any(|r| r.id == id)
+        && state.inventory.rows.iter().any(|r| r.id == id)
     {
-        state.selected = Some(id);
+        state.inventory.selected = Some(id);
         state.detail_tab = DetailTab::Activity;
     }
 }

@@ -20,19 +20,19 @@ fn now_secs() -> f64 {
 
 fn pause_controls(ui: &mut Ui, state: &mut State) {
     ui.horizontal(|ui| {
-        match state.paused_at {
+        match state.charts.paused_at {
             None => {
                 if ui
                     .button("Pause")
                     .on_hover_text("Freeze the charts; data keeps being collected")
                     .clicked()
                 {
-                    state.paused_at = Some(now_secs());
+                    state.charts.paused_at = Some(now_secs());
                 }
             }
             Some(t) => {
                 if ui.button("▶ Resume").clicked() {
-                    state.paused_at = None;
+                    state.charts.paused_at = None;
                 }
                 let ago = (now_secs() - t) as i64;
                 ui.label(RichText::new(format!("paused {} ago", widgets::duration(ago))).weak());
@@ -147,10 +147,10 @@ fn count(v: f64) -> String {
 pub fn container(ui: &mut Ui, state: &mut State, c: &Container) {
     pause_controls(ui, state);
     let win = Window {
-        until: state.paused_at.unwrap_or_else(now_secs),
+        until: state.charts.paused_at.unwrap_or_else(now_secs),
         span: f64::from(state.settings.history_minutes) * 60.0,
     };
-    let Some(ring) = state.stats.get(&c.id) else {
+    let Some(ring) = state.charts.stats.get(&c.id) else {
         let why = match c.state {
             ContainerState::Running => "Waiting for the first statistics (about two seconds)…",
             _ => "No statistics: the container is not running.",
@@ -240,7 +240,7 @@ pub fn container(ui: &mut Ui, state: &mut State, c: &Container) {
 fn host(ui: &mut Ui, state: &State, win: Window) {
     ui.add_space(8.0);
     ui.separator();
-    if state.host.is_empty() {
+    if state.charts.host.is_empty() {
         ui.label(RichText::new("Host load: waiting for sysinfo…").weak());
         return;
     }
@@ -251,7 +251,7 @@ fn host(ui: &mut Ui, state: &State, win: Window) {
         ui,
         "host-cpu",
         "Host CPU",
-        &state.host,
+        &state.charts.host,
         win,
         &[Series("cpu", BLUE, &cpu)],
         pct,
@@ -260,7 +260,7 @@ fn host(ui: &mut Ui, state: &State, win: Window) {
         ui,
         "host-mem",
         "Host memory",
-        &state.host,
+        &state.charts.host,
         win,
         &[
             Series("used", GREEN, &used),

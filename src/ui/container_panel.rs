@@ -28,7 +28,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
     ui.horizontal(|ui| {
         ui.heading(RichText::new(visible(&c.name)).strong());
         if ui.small_button("×").on_hover_text("Close (Esc)").clicked() {
-            state.selected = None;
+            state.inventory.selected = None;
         }
     });
     ui.horizontal(|ui| {

@@ -83,7 +83,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             );
             let ui = &mut cols[1];
             ui.heading("This machine");
-            match &state.host_info {
+            match &state.charts.host_info {
                 Some(h) => {
                     facts(
                         ui,
@@ -108,7 +108,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                     );
                 }
             }
-            if let Some(h) = state.host.latest() {
+            if let Some(h) = state.charts.host.latest() {
                 ui.label(format!(
                     "CPU {:.0}% · memory {} used · load {:.2}",
                     h.cpu_pct,
@@ -136,7 +136,7 @@ fn engines(ui: &mut Ui, state: &mut State) {
     type Line = (
         String,
         Conn,
-        Option<std::sync::Arc<crate::engine::messages::Snapshot>>,
+        Option<std::sync::Arc<crate::watch::messages::Snapshot>>,
         bool,
         Option<String>,
     );

@@ -131,12 +131,12 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
     ui.horizontal(|ui| {
         ui.label("Search");
         ui.add(
-            egui::TextEdit::singleline(&mut state.image_search)
+            egui::TextEdit::singleline(&mut state.images.search)
                 .hint_text("CVE id, package or image")
                 .desired_width(260.0),
         );
     });
-    let q = state.image_search.trim().to_lowercase();
+    let q = state.images.search.trim().to_lowercase();
     let shown: Vec<usize> = (0..inv.images.len())
         .filter(|&i| matches(inv, &inv.images[i], &q))
         .collect();
@@ -158,12 +158,12 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
         let text = if shown.is_empty() {
             format!(
                 "“{}” is in none of the images shipshape could assess ({unassessed} could not be assessed).",
-                state.image_search.trim()
+                state.images.search.trim()
             )
         } else {
             format!(
                 "“{}”: {} image(s), used by {users} container(s).",
-                state.image_search.trim(),
+                state.images.search.trim(),
                 shown.len()
             )
         };
@@ -171,7 +171,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
     }
     let now = chrono::Utc::now();
     let mut clicked = None;
-    let selected = state.selected_image.clone();
+    let selected = state.images.selected.clone();
     let table_h = if selected.is_some() {
         ui.available_height() * 0.45
     } else {
@@ -295,13 +295,13 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
             });
     });
     if let Some(id) = clicked {
-        state.selected_image = if state.selected_image.as_ref() == Some(&id) {
+        state.images.selected = if state.images.selected.as_ref() == Some(&id) {
             None
         } else {
             Some(id)
         };
     }
-    if let Some(id) = state.selected_image.clone()
+    if let Some(id) = state.images.selected.clone()
         && let Some(img) = inv.image_by_id(&id)
     {
         ui.separator();
@@ -340,8 +340,8 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
 fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image) {
     ui.horizontal(|ui| {
         ui.label(RichText::new("Known vulnerabilities").strong());
-        ui.checkbox(&mut state.only_fixable, "only fixable");
-        ui.checkbox(&mut state.show_unimportant, "show unimportant");
+        ui.checkbox(&mut state.images.only_fixable, "only fixable");
+        ui.checkbox(&mut state.images.show_unimportant, "show unimportant");
     });
     match img.vulns.as_ref() {
         VulnState::NotScanned => {
@@ -384,8 +384,8 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
         .vulns
         .vulnerabilities()
         .iter()
-        .filter(|v| state.show_unimportant || v.state != FixState::Unimportant)
-        .filter(|v| !state.only_fixable || v.state == FixState::Fixed)
+        .filter(|v| state.images.show_unimportant || v.state != FixState::Unimportant)
+        .filter(|v| !state.images.only_fixable || v.state == FixState::Fixed)
         .collect();
     let hidden = img.vulns.vulnerabilities().len() - list.len();
     if list.is_empty() {

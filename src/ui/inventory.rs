@@ -40,7 +40,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
 fn filter_bar(ui: &mut Ui, state: &mut State) {
     ui.horizontal(|ui| {
         let id = egui::Id::unique(FILTER_ID);
-        let edit = egui::TextEdit::singleline(&mut state.filter.text)
+        let edit = egui::TextEdit::singleline(&mut state.inventory.filter.text)
             .id(id)
             .hint_text("Filter by name, image or label  ( / )")
             .desired_width(280.0);
@@ -49,76 +49,92 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
         if resp.changed() {
             state.filter_changed();
         }
-        if state.focus_filter {
+        if state.inventory.focus_filter {
             resp.request_focus();
-            state.focus_filter = false;
+            state.inventory.focus_filter = false;
         }
         ui.label("State");
-        let shown = if state.filter.gone {
+        let shown = if state.inventory.filter.gone {
             "gone"
         } else {
-            state.filter.state.map_or("all", |s| s.as_str())
+            state.inventory.filter.state.map_or("all", |s| s.as_str())
         };
-        let before = (state.filter.state, state.filter.gone);
+        let before = (state.inventory.filter.state, state.inventory.filter.gone);
         egui::ComboBox::from_id_salt("state_filter")
             .selected_text(shown)
             .show_ui(ui, |ui| {
                 if ui
-                    .selectable_label(state.filter.state.is_none() && !state.filter.gone, "all")
+                    .selectable_label(
+                        state.inventory.filter.state.is_none() && !state.inventory.filter.gone,
+                        "all",
+                    )
                     .clicked()
                 {
-                    state.filter.state = None;
-                    state.filter.gone = false;
+                    state.inventory.filter.state = None;
+                    state.inventory.filter.gone = false;
                 }
                 for s in STATES {
                     if ui
-                        .selectable_label(state.filter.state == Some(s), s.as_str())
+                        .selectable_label(state.inventory.filter.state == Some(s), s.as_str())
                         .clicked()
                     {
-                        state.filter.state = Some(s);
-                        state.filter.gone = false;
+                        state.inventory.filter.state = Some(s);
+                        state.inventory.filter.gone = false;
                     }
                 }
                 if ui
-                    .selectable_label(state.filter.gone, "gone")
+                    .selectable_label(state.inventory.filter.gone, "gone")
                     .on_hover_text("Removed from the engine; kept until dismissed")
                     .clicked()
                 {
-                    state.filter.state = None;
-                    state.filter.gone = true;
+                    state.inventory.filter.state = None;
+                    state.inventory.filter.gone = true;
                 }
             });
         if state.is_fleet() {
             ui.label("Engine");
-            let shown = state.filter.engine.clone().unwrap_or_else(|| "all".into());
-            let before_engine = state.filter.engine.clone();
+            let shown = state
+                .inventory
+                .filter
+                .engine
+                .clone()
+                .unwrap_or_else(|| "all".into());
+            let before_engine = state.inventory.filter.engine.clone();
             let names = state.engine_names();
             egui::ComboBox::from_id_salt("engine_filter")
                 .selected_text(shown)
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut state.filter.engine, None, "all");
+                    ui.selectable_value(&mut state.inventory.filter.engine, None, "all");
                     for n in names {
                         let label = crate::model::visible(&n).into_owned();
-                        ui.selectable_value(&mut state.filter.engine, Some(n), label);
+                        ui.selectable_value(&mut state.inventory.filter.engine, Some(n), label);
                     }
                 });
-            if before_engine != state.filter.engine {
+            if before_engine != state.inventory.filter.engine {
                 state.filter_changed();
             }
         }
         ui.label("At least");
-        let shown = state.filter.min_severity.map_or("any", |s| s.as_str());
-        let before_sev = state.filter.min_severity;
+        let shown = state
+            .inventory
+            .filter
+            .min_severity
+            .map_or("any", |s| s.as_str());
+        let before_sev = state.inventory.filter.min_severity;
         egui::ComboBox::from_id_salt("severity_filter")
             .selected_text(shown)
             .show_ui(ui, |ui| {
-                ui.selectable_value(&mut state.filter.min_severity, None, "any");
+                ui.selectable_value(&mut state.inventory.filter.min_severity, None, "any");
                 for s in Severity::ALL {
-                    ui.selectable_value(&mut state.filter.min_severity, Some(s), s.as_str());
+                    ui.selectable_value(
+                        &mut state.inventory.filter.min_severity,
+                        Some(s),
+                        s.as_str(),
+                    );
                 }
             });
-        if before != (state.filter.state, state.filter.gone)
-            || before_sev != state.filter.min_severity
+        if before != (state.inventory.filter.state, state.inventory.filter.gone)
+            || before_sev != state.inventory.filter.min_severity
         {
             state.filter_changed();
         }
@@ -131,16 +147,21 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
         {
             state.pending_dismiss = Some(Vec::new());
         }
-        if let Some(b) = &state.baseline {
+        if let Some(b) = &state.baseline.view {
             ui.separator();
-            let new: usize = state.rows.iter().map(|r| r.new_since_baseline).sum();
+            let new: usize = state
+                .inventory
+                .rows
+                .iter()
+                .map(|r| r.new_since_baseline)
+                .sum();
             ui.label(format!(
                 "Baseline of {}: {new} new",
                 b.generated_at.format("%Y-%m-%d %H:%M")
             ))
             .on_hover_text(b.source.as_str());
             if ui
-                .checkbox(&mut state.filter.only_new, "only new")
+                .checkbox(&mut state.inventory.filter.only_new, "only new")
                 .changed()
             {
                 state.filter_changed();
@@ -153,8 +174,8 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                 state.clear_baseline();
             }
         }
-        let total = state.rows.len();
-        let shown = state.order.len();
+        let total = state.inventory.rows.len();
+        let shown = state.inventory.order.len();
         ui.label(
             RichText::new(if shown == total {
                 format!("{total} containers")
@@ -188,7 +209,7 @@ fn keyboard(ui: &mut Ui, state: &mut State) {
         ui.memory_mut(|m| m.surrender_focus(filter_id));
     }
     if enter {
-        if state.selected.is_none() {
+        if state.inventory.selected.is_none() {
             state.move_selection(0);
         }
         state.detail_tab = DetailTab::Risk;
@@ -200,13 +221,13 @@ fn keyboard(ui: &mut Ui, state: &mut State) {
             i.events
                 .retain(|e| !matches!(e, egui::Event::Text(t) if t == "/"))
         });
-        state.focus_filter = true;
+        state.inventory.focus_filter = true;
     }
     if esc {
         if in_filter {
             ui.memory_mut(|m| m.surrender_focus(filter_id));
         } else {
-            state.selected = None;
+            state.inventory.selected = None;
         }
     }
 }
@@ -215,12 +236,15 @@ fn table(ui: &mut Ui, state: &mut State) {
     // Selectable labels would swallow the clicks that select a row.
     ui.style_mut().interaction.selectable_labels = false;
     let row_h = 22.0;
-    let scroll_to = if state.scroll_to_selected {
-        state.scroll_to_selected = false;
-        state
-            .selected
-            .as_ref()
-            .and_then(|id| state.order.iter().position(|&i| &state.rows[i].id == id))
+    let scroll_to = if state.inventory.scroll_to_selected {
+        state.inventory.scroll_to_selected = false;
+        state.inventory.selected.as_ref().and_then(|id| {
+            state
+                .inventory
+                .order
+                .iter()
+                .position(|&i| &state.inventory.rows[i].id == id)
+        })
     } else {
         None
     };
@@ -277,8 +301,12 @@ fn table(ui: &mut Ui, state: &mut State) {
             for &col in headers {
                 header.col(|ui| match col {
                     Some(c) => {
-                        let arrow = if state.sort.0 == c {
-                            if state.sort.1 { " ▲" } else { " ▼" }
+                        let arrow = if state.inventory.sort.0 == c {
+                            if state.inventory.sort.1 {
+                                " ▲"
+                            } else {
+                                " ▼"
+                            }
                         } else {
                             ""
                         };
@@ -298,10 +326,10 @@ fn table(ui: &mut Ui, state: &mut State) {
             }
         })
         .body(|body| {
-            body.rows(row_h, state.order.len(), |mut row| {
-                let r = &state.rows[state.order[row.index()]];
+            body.rows(row_h, state.inventory.order.len(), |mut row| {
+                let r = &state.inventory.rows[state.inventory.order[row.index()]];
                 visible.push(r.id.clone());
-                let selected = state.selected.as_deref() == Some(r.id.as_str());
+                let selected = state.inventory.selected.as_deref() == Some(r.id.as_str());
                 row.set_selected(selected);
                 if fleet {
                     row.col(|ui| {
@@ -361,10 +389,11 @@ fn table(ui: &mut Ui, state: &mut State) {
                     }
                 });
                 let live = state
+                    .charts
                     .stats
                     .get(&r.id)
                     .and_then(crate::model::stats::Ring::latest);
-                let sampled = state.sampled.contains(&r.id);
+                let sampled = state.charts.sampled.contains(&r.id);
                 row.col(|ui| {
                     match live {
                         Some(p) if r.state == ContainerState::Running && sampled => ui
@@ -415,11 +444,11 @@ fn table(ui: &mut Ui, state: &mut State) {
                 }
             });
         });
-    state.visible = visible;
+    state.inventory.visible = visible;
     if let Some(c) = clicked_sort {
         state.set_sort(c);
     }
     if let Some(id) = clicked_row {
-        state.selected = Some(id);
+        state.inventory.selected = Some(id);
     }
 }

@@ -72,7 +72,7 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
 
 /// The selected container's panel, on the right.
 fn detail_panel(ui: &mut egui::Ui, state: &mut State) {
-    if state.selected.is_some() {
+    if state.inventory.selected.is_some() {
         egui::Panel::right("detail")
             .resizable(true)
             .default_size(520.0)

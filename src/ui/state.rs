@@ -11,14 +11,14 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::engine::host::HostInfo;
-use crate::engine::messages::{Event, Snapshot};
 use crate::model::activity::{Activity, Category};
 use crate::model::stats::{HostPoint, Ring, StatsPoint};
 use crate::model::{Container, ContainerState, Severity, SeverityCounts};
 use crate::report::baseline::{self, Key, Status};
 use crate::report::{Format, Report};
 use crate::settings::Settings;
+use crate::sources::host::HostInfo;
+use crate::watch::messages::{Event, Snapshot};
 
 /// Where the data comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,13 +64,14 @@ pub enum DetailTab {
 }
 
 /// Sortable inventory columns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Column {
     /// Which engine (shown when several are watched).
     Engine,
     Name,
     Image,
     State,
+    #[default]
     Risk,
     Severity,
     Cpu,
@@ -297,44 +298,10 @@ pub struct State {
     /// The snapshot is from before the engine went away.
     pub stale: bool,
     pub last_refresh: Option<DateTime<Utc>>,
-    pub rows: Vec<Row>,
-    /// Indices into `rows`, filtered and sorted.
-    pub order: Vec<usize>,
-    pub sort: (Column, bool),
-    pub filter: Filter,
-    pub selected: Option<String>,
     pub view: View,
     pub detail_tab: DetailTab,
-    pub selected_image: Option<String>,
-    pub stats: HashMap<String, Ring<StatsPoint>>,
-    /// Containers whose latest stats point is a sample (no live stream).
-    pub sampled: HashSet<String>,
-    /// The inventory rows drawn in the last frame, top to bottom.
-    pub visible: Vec<String>,
-    pub host: Ring<HostPoint>,
-    pub host_info: Option<HostInfo>,
-    /// Charts frozen at this time (data keeps arriving).
-    pub paused_at: Option<f64>,
     pub notices: Vec<Notice>,
     pub settings: Settings,
-    pub show_settings: bool,
-    /// Request to move keyboard focus to the filter box.
-    pub focus_filter: bool,
-    /// Scroll the table to the selected row on the next frame.
-    pub scroll_to_selected: bool,
-    pub show_export: bool,
-    pub export: ExportChoice,
-    /// An export is being written.
-    pub export_running: bool,
-    pub baseline: Option<BaselineView>,
-    /// (container id, rule id, evidence) of findings new since the baseline.
-    pub new_findings: std::collections::HashSet<(String, String, String)>,
-    /// The activity timeline, oldest first, bounded.
-    pub activity: VecDeque<Arc<Activity>>,
-    pub activity_filter: ActivityFilter,
-    /// Indices into `activity` that pass the filter, newest first.
-    pub activity_order: Vec<usize>,
-    activity_dirty: bool,
     /// Drift check in progress: (done, total).
     pub drift_progress: Option<(usize, usize)>,
     /// Where the audit trail goes, or why there is none.
@@ -349,12 +316,82 @@ pub struct State {
     pub vulndb: Option<Result<crate::vulndb::Meta, String>>,
     /// An update in progress.
     pub vulndb_progress: Option<crate::sources::osv::Progress>,
-    /// The Images view's search (CVE id, package, image).
-    pub image_search: String,
-    /// Image panel toggles.
+    pub inventory: InventoryView,
+    pub timeline: Timeline,
+    pub charts: Charts,
+    pub dialogs: Dialogs,
+    pub baseline: Baseline,
+    pub images: ImagesView,
+}
+
+/// The container table: rows, their order, filters and the selection.
+#[derive(Debug, Default)]
+pub struct InventoryView {
+    pub rows: Vec<Row>,
+    /// Indices into `rows`, filtered and sorted.
+    pub order: Vec<usize>,
+    pub sort: (Column, bool),
+    pub filter: Filter,
+    pub selected: Option<String>,
+    /// The rows drawn in the last frame, top to bottom.
+    pub visible: Vec<String>,
+    /// Request to move keyboard focus to the filter box.
+    pub focus_filter: bool,
+    /// Scroll the table to the selected row on the next frame.
+    pub scroll_to_selected: bool,
+    /// `order` must be recomputed.
+    dirty: bool,
+}
+
+/// The activity timeline in the window (the audit log keeps everything).
+#[derive(Debug, Default)]
+pub struct Timeline {
+    /// Oldest first, bounded by [`ACTIVITY_CAP`].
+    pub entries: VecDeque<Arc<Activity>>,
+    pub filter: ActivityFilter,
+    /// Indices into `entries` that pass the filter, newest first.
+    pub order: Vec<usize>,
+    dirty: bool,
+}
+
+/// Live numbers and their history.
+#[derive(Debug)]
+pub struct Charts {
+    pub stats: HashMap<String, Ring<StatsPoint>>,
+    /// Containers whose latest stats point is a sample (no live stream).
+    pub sampled: HashSet<String>,
+    pub host: Ring<HostPoint>,
+    pub host_info: Option<HostInfo>,
+    /// Charts frozen at this time (data keeps arriving).
+    pub paused_at: Option<f64>,
+}
+
+/// The Settings and Export windows.
+#[derive(Debug)]
+pub struct Dialogs {
+    pub show_settings: bool,
+    pub show_export: bool,
+    pub export: ExportChoice,
+    /// An export is being written.
+    pub export_running: bool,
+}
+
+/// A loaded baseline and what is new since it.
+#[derive(Debug, Default)]
+pub struct Baseline {
+    pub view: Option<BaselineView>,
+    /// (container id, rule id, evidence) of findings new since the baseline.
+    pub new_findings: HashSet<(String, String, String)>,
+}
+
+/// The Images view: its selection, search and toggles.
+#[derive(Debug, Default)]
+pub struct ImagesView {
+    pub selected: Option<String>,
+    /// Search by CVE id, package or image.
+    pub search: String,
     pub only_fixable: bool,
     pub show_unimportant: bool,
-    order_dirty: bool,
 }
 
 /// One more engine of several.
@@ -443,47 +480,40 @@ impl State {
             found_engines: Vec::new(),
             stale: false,
             last_refresh: None,
-            rows: Vec::new(),
-            order: Vec::new(),
-            sort: (Column::Risk, false),
-            filter: Filter::default(),
-            selected: None,
             view: View::Containers,
             detail_tab: DetailTab::Risk,
-            selected_image: None,
-            stats: HashMap::new(),
-            sampled: HashSet::new(),
-            visible: Vec::new(),
-            host: Ring::new(cap),
-            host_info: None,
-            paused_at: None,
             notices: Vec::new(),
             settings,
-            show_settings: false,
-            focus_filter: false,
-            scroll_to_selected: false,
-            show_export: false,
-            export: ExportChoice {
-                format: Format::Html,
-                filtered: false,
-            },
-            export_running: false,
-            baseline: None,
-            new_findings: Default::default(),
-            activity: VecDeque::new(),
-            activity_filter: ActivityFilter::default(),
-            activity_order: Vec::new(),
-            activity_dirty: false,
             drift_progress: None,
             audit: None,
             pending_dismiss: None,
             engine_changed: None,
             vulndb: None,
             vulndb_progress: None,
-            image_search: String::new(),
-            only_fixable: false,
-            show_unimportant: false,
-            order_dirty: true,
+            inventory: InventoryView {
+                sort: (Column::Risk, false),
+                dirty: true,
+                ..InventoryView::default()
+            },
+            timeline: Timeline::default(),
+            charts: Charts {
+                stats: HashMap::new(),
+                sampled: HashSet::new(),
+                host: Ring::new(cap),
+                host_info: None,
+                paused_at: None,
+            },
+            dialogs: Dialogs {
+                show_settings: false,
+                show_export: false,
+                export: ExportChoice {
+                    format: Format::Html,
+                    filtered: false,
+                },
+                export_running: false,
+            },
+            baseline: Baseline::default(),
+            images: ImagesView::default(),
         }
     }
 
@@ -491,36 +521,38 @@ impl State {
     /// inspect, slightly late).
     pub fn push_activity(&mut self, a: Arc<Activity>) {
         let at = self
-            .activity
+            .timeline
+            .entries
             .iter()
             .rposition(|x| x.time <= a.time)
             .map_or(0, |i| i + 1);
-        self.activity.insert(at, a);
-        if self.activity.len() > ACTIVITY_CAP {
-            self.activity.pop_front();
+        self.timeline.entries.insert(at, a);
+        if self.timeline.entries.len() > ACTIVITY_CAP {
+            self.timeline.entries.pop_front();
         }
-        self.activity_dirty = true;
+        self.timeline.dirty = true;
     }
 
     pub fn activity_filter_changed(&mut self) {
-        self.activity_dirty = true;
+        self.timeline.dirty = true;
     }
 
     /// Recompute the visible timeline when needed.
     pub fn refresh_activity(&mut self) {
-        if !self.activity_dirty {
+        if !self.timeline.dirty {
             return;
         }
-        self.activity_dirty = false;
-        self.activity_order = (0..self.activity.len())
+        self.timeline.dirty = false;
+        self.timeline.order = (0..self.timeline.entries.len())
             .rev()
-            .filter(|&i| self.activity_filter.matches(&self.activity[i]))
+            .filter(|&i| self.timeline.filter.matches(&self.timeline.entries[i]))
             .collect();
     }
 
     /// A container's own timeline, newest first.
     pub fn activity_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Arc<Activity>> + 'a {
-        self.activity
+        self.timeline
+            .entries
             .iter()
             .rev()
             .filter(move |a| a.container_id.as_deref() == Some(id))
@@ -545,12 +577,16 @@ impl State {
 
     /// Gone containers currently kept.
     pub fn gone_count(&self) -> usize {
-        self.rows.iter().filter(|r| r.gone.is_some()).count()
+        self.inventory
+            .rows
+            .iter()
+            .filter(|r| r.gone.is_some())
+            .count()
     }
 
     /// Compare the current findings with a baseline report.
     pub fn set_baseline(&mut self, source: String, old: Arc<Report>) {
-        self.baseline = Some(BaselineView {
+        self.baseline.view = Some(BaselineView {
             source,
             generated_at: old.generated_at,
             report: old,
@@ -559,19 +595,19 @@ impl State {
     }
 
     pub fn clear_baseline(&mut self) {
-        self.baseline = None;
-        self.filter.only_new = false;
+        self.baseline.view = None;
+        self.inventory.filter.only_new = false;
         self.mark_new();
     }
 
     /// Recompute which container findings are new since the baseline.
     fn mark_new(&mut self) {
-        self.new_findings.clear();
-        for r in &mut self.rows {
+        self.baseline.new_findings.clear();
+        for r in &mut self.inventory.rows {
             r.new_since_baseline = 0;
         }
-        self.order_dirty = true;
-        let (Some(b), Some(s)) = (&self.baseline, &self.snapshot) else {
+        self.inventory.dirty = true;
+        let (Some(b), Some(s)) = (&self.baseline.view, &self.snapshot) else {
             return;
         };
         let mut ids = Vec::new();
@@ -593,16 +629,16 @@ impl State {
         let (status, _) = baseline::classify(&baseline::keys(&b.report, false), &keys);
         for ((id, (_, rule, evidence)), st) in ids.into_iter().zip(keys).zip(status) {
             if st == Status::New {
-                if let Some(r) = self.rows.iter_mut().find(|r| r.id == id) {
+                if let Some(r) = self.inventory.rows.iter_mut().find(|r| r.id == id) {
                     r.new_since_baseline += 1;
                 }
-                self.new_findings.insert((id, rule, evidence));
+                self.baseline.new_findings.insert((id, rule, evidence));
             }
         }
     }
 
     pub fn is_new(&self, container_id: &str, rule_id: &str, evidence: &str) -> bool {
-        self.new_findings.contains(&(
+        self.baseline.new_findings.contains(&(
             container_id.to_string(),
             rule_id.to_string(),
             evidence.to_string(),
@@ -648,8 +684,8 @@ impl State {
                     at,
                 });
                 // The old engine's charts say nothing about the new one.
-                self.stats.clear();
-                self.selected = None;
+                self.charts.stats.clear();
+                self.inventory.selected = None;
             }
             Event::Disconnected { reason, retry_in } => {
                 self.conn = Conn::Down {
@@ -657,33 +693,34 @@ impl State {
                     retry_at: Instant::now() + retry_in,
                 };
                 self.stale = self.snapshot.is_some();
-                for ring in self.stats.values_mut() {
+                for ring in self.charts.stats.values_mut() {
                     ring.push_gap();
                 }
             }
             Event::Snapshot(s) => self.set_snapshot(s),
             Event::Stats { id, point } | Event::Sampled { id, point } => {
                 if sampled {
-                    self.sampled.insert(id.clone());
+                    self.charts.sampled.insert(id.clone());
                 } else {
-                    self.sampled.remove(&id);
+                    self.charts.sampled.remove(&id);
                 }
                 let cap = self.settings.history_samples();
-                self.stats
+                self.charts
+                    .stats
                     .entry(id)
                     .or_insert_with(|| Ring::new(cap))
                     .push(point);
-                if matches!(self.sort.0, Column::Cpu | Column::Memory) {
-                    self.order_dirty = true;
+                if matches!(self.inventory.sort.0, Column::Cpu | Column::Memory) {
+                    self.inventory.dirty = true;
                 }
             }
             Event::StatsEnded { id } => {
-                if let Some(r) = self.stats.get_mut(&id) {
+                if let Some(r) = self.charts.stats.get_mut(&id) {
                     r.push_gap();
                 }
             }
-            Event::Host(p) => self.host.push(p),
-            Event::HostInfo(i) => self.host_info = Some(i),
+            Event::Host(p) => self.charts.host.push(p),
+            Event::HostInfo(i) => self.charts.host_info = Some(i),
             Event::Warning(text) => self.notify(text, true),
             Event::Activity(a) => self.push_activity(a),
             Event::DriftProgress { done, total } => {
@@ -794,15 +831,17 @@ impl State {
                 r.engine.clear();
             }
         }
-        self.rows = rows;
-        let rows = &self.rows;
-        self.stats.retain(|id, _| rows.iter().any(|r| &r.id == id));
-        if let Some(sel) = &self.selected
-            && !self.rows.iter().any(|r| &r.id == sel)
+        self.inventory.rows = rows;
+        let rows = &self.inventory.rows;
+        self.charts
+            .stats
+            .retain(|id, _| rows.iter().any(|r| &r.id == id));
+        if let Some(sel) = &self.inventory.selected
+            && !self.inventory.rows.iter().any(|r| &r.id == sel)
         {
-            self.selected = None;
+            self.inventory.selected = None;
         }
-        self.order_dirty = true;
+        self.inventory.dirty = true;
         self.mark_new();
     }
 
@@ -864,7 +903,7 @@ impl State {
                     .flat_map(|s| s.inventory.containers.iter().map(|c| c.id.clone()))
                     .collect();
                 for id in ids {
-                    if let Some(ring) = self.stats.get_mut(&id) {
+                    if let Some(ring) = self.charts.stats.get_mut(&id) {
                         ring.push_gap();
                     }
                 }
@@ -904,46 +943,46 @@ impl State {
     }
 
     pub fn set_sort(&mut self, col: Column) {
-        self.sort = if self.sort.0 == col {
-            (col, !self.sort.1)
+        self.inventory.sort = if self.inventory.sort.0 == col {
+            (col, !self.inventory.sort.1)
         } else {
             (col, default_ascending(col))
         };
-        self.order_dirty = true;
+        self.inventory.dirty = true;
     }
 
     pub fn filter_changed(&mut self) {
-        self.order_dirty = true;
+        self.inventory.dirty = true;
     }
 
     pub fn set_history_minutes(&mut self, minutes: u32) {
         self.settings.history_minutes = minutes;
         let cap = self.settings.history_samples();
-        for r in self.stats.values_mut() {
+        for r in self.charts.stats.values_mut() {
             r.set_capacity(cap);
         }
-        self.host.set_capacity(cap);
+        self.charts.host.set_capacity(cap);
     }
 
     /// Latest CPU % and memory of a container, when it streams stats.
     pub fn live(&self, id: &str) -> Option<&StatsPoint> {
-        self.stats.get(id).and_then(Ring::latest)
+        self.charts.stats.get(id).and_then(Ring::latest)
     }
 
     /// Recompute the visible order when needed. Cheap when nothing changed.
     pub fn refresh_order(&mut self) {
-        if !self.order_dirty {
+        if !self.inventory.dirty {
             return;
         }
-        self.order_dirty = false;
-        let mut order: Vec<usize> = (0..self.rows.len())
-            .filter(|&i| self.filter.matches(&self.rows[i]))
+        self.inventory.dirty = false;
+        let mut order: Vec<usize> = (0..self.inventory.rows.len())
+            .filter(|&i| self.inventory.filter.matches(&self.inventory.rows[i]))
             .collect();
-        let (col, asc) = self.sort;
+        let (col, asc) = self.inventory.sort;
         let cpu = |r: &Row| self.live(&r.id).map_or(-1.0, |p| p.cpu_pct);
         let mem = |r: &Row| self.live(&r.id).map_or(-1.0, |p| p.mem_bytes);
         order.sort_by(|&a, &b| {
-            let (x, y) = (&self.rows[a], &self.rows[b]);
+            let (x, y) = (&self.inventory.rows[a], &self.inventory.rows[b]);
             let o = match col {
                 Column::Engine => x.engine.cmp(&y.engine),
                 Column::Name => x.name.cmp(&y.name),
@@ -964,11 +1003,11 @@ impl State {
             let o = if asc { o } else { o.reverse() };
             o.then_with(|| x.name.cmp(&y.name))
         });
-        self.order = order;
+        self.inventory.order = order;
     }
 
     pub fn selected_container(&self) -> Option<&Container> {
-        let id = self.selected.as_ref()?;
+        let id = self.inventory.selected.as_ref()?;
         self.snapshot_of(id)?
             .inventory
             .containers
@@ -978,27 +1017,31 @@ impl State {
 
     /// Move the selection by `delta` rows in the visible order.
     pub fn move_selection(&mut self, delta: isize) {
-        if self.order.is_empty() {
+        if self.inventory.order.is_empty() {
             return;
         }
-        let pos = self
-            .selected
-            .as_ref()
-            .and_then(|id| self.order.iter().position(|&i| &self.rows[i].id == id));
+        let pos = self.inventory.selected.as_ref().and_then(|id| {
+            self.inventory
+                .order
+                .iter()
+                .position(|&i| &self.inventory.rows[i].id == id)
+        });
         let next = match pos {
             None => 0,
-            Some(p) => (p as isize + delta).clamp(0, self.order.len() as isize - 1) as usize,
+            Some(p) => {
+                (p as isize + delta).clamp(0, self.inventory.order.len() as isize - 1) as usize
+            }
         };
-        self.selected = Some(self.rows[self.order[next]].id.clone());
-        self.scroll_to_selected = true;
+        self.inventory.selected = Some(self.inventory.rows[self.inventory.order[next]].id.clone());
+        self.inventory.scroll_to_selected = true;
     }
 
     /// Live charts are on screen (they advance at 1 Hz).
     pub fn charts_visible(&self) -> bool {
         self.view == View::Containers
-            && self.selected.is_some()
+            && self.inventory.selected.is_some()
             && self.detail_tab == DetailTab::Charts
-            && self.paused_at.is_none()
+            && self.charts.paused_at.is_none()
     }
 
     /// Data age for the top bar.

@@ -35,7 +35,7 @@ pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 .on_hover_text("Theme, refresh interval, chart history")
                 .clicked()
             {
-                state.show_settings = !state.show_settings;
+                state.dialogs.show_settings = !state.dialogs.show_settings;
             }
             let has_data = state.snapshot.is_some();
             if ui
@@ -43,7 +43,7 @@ pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 .on_hover_text("Save a report: JSON, SARIF, HTML, CSV or Markdown")
                 .clicked()
             {
-                state.show_export = !state.show_export;
+                state.dialogs.show_export = !state.dialogs.show_export;
             }
             if ui
                 .add_enabled(has_data, egui::Button::new("Baseline…"))
@@ -385,7 +385,7 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
             super::widgets::severity_icon(ui, sev);
             ui.label(RichText::new(format!("{n} {}", sev.as_str())).small());
         }
-        if let Some(h) = state.host.latest() {
+        if let Some(h) = state.charts.host.latest() {
             ui.separator();
             ui.label(
                 RichText::new(format!(
@@ -403,9 +403,9 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
 
 pub fn export_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
-    let mut open = state.show_export;
-    let shown = state.order.len();
-    let total = state.rows.len();
+    let mut open = state.dialogs.show_export;
+    let shown = state.inventory.order.len();
+    let total = state.inventory.rows.len();
     egui::Window::new("Export report")
         .open(&mut open)
         .resizable(false)
@@ -414,18 +414,22 @@ pub fn export_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
             ui.label(RichText::new("Format").strong());
             ui.horizontal(|ui| {
                 for f in crate::report::Format::ALL {
-                    ui.selectable_value(&mut state.export.format, f, f.name());
+                    ui.selectable_value(&mut state.dialogs.export.format, f, f.name());
                 }
             });
             ui.add_space(4.0);
             ui.label(RichText::new("Containers").strong());
-            ui.radio_value(&mut state.export.filtered, false, format!("All {total}"));
             ui.radio_value(
-                &mut state.export.filtered,
+                &mut state.dialogs.export.filtered,
+                false,
+                format!("All {total}"),
+            );
+            ui.radio_value(
+                &mut state.dialogs.export.filtered,
                 true,
                 format!("Only the {shown} shown by the filters"),
             );
-            if state.baseline.is_some() {
+            if state.baseline.view.is_some() {
                 ui.label(
                     RichText::new(
                         "Findings are marked new or unchanged against the loaded baseline.",
@@ -435,7 +439,7 @@ pub fn export_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
             }
             ui.add_space(6.0);
             ui.horizontal(|ui| {
-                if state.export_running {
+                if state.dialogs.export_running {
                     ui.spinner();
                     ui.label("Exporting…");
                 } else if ui.button("Save…").clicked() {
@@ -443,13 +447,13 @@ pub fn export_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 }
             });
         });
-    state.show_export = open;
+    state.dialogs.show_export = open;
     action
 }
 
 pub fn settings_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
-    let mut open = state.show_settings;
+    let mut open = state.dialogs.show_settings;
     egui::Window::new("Settings").open(&mut open).resizable(false).collapsible(false).show(ui.ctx(), |ui| {
         egui::Grid::new("settings_grid").num_columns(2).spacing([12.0, 8.0]).show(ui, |ui| {
             ui.label("Theme");
@@ -484,7 +488,7 @@ pub fn settings_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
             action = Some(Action::ApplyEngines);
         }
     });
-    state.show_settings = open;
+    state.dialogs.show_settings = open;
     action
 }
 

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::host::HostInfo;
 use crate::assess::Assessment;
 use crate::model::stats::{HostPoint, StatsPoint};
 use crate::model::{Activity, Inventory};
+use crate::sources::host::HostInfo;
 
 /// UI → worker.
 #[derive(Debug, Clone)]

@@ -20,16 +20,18 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
-use super::events::Resume;
-use super::host::HostSampler;
 use super::messages::{Command, DATA_QUEUE, Event, Events, Snapshot};
 use super::tracker::Tracker;
-use super::{Engine, EngineError, EnvSnapshot, convert, drift, events, scan, stats};
 use crate::audit;
 use crate::model::activity::{Activity, Category, ExecSession, Source, is_healthcheck_command};
 use crate::model::stats::{StatsReading, derive};
 use crate::model::{Container, ContainerState, Drift, Severity};
 use crate::policy::Policy;
+use crate::sources::docker::events::Resume;
+use crate::sources::docker::{
+    Engine, EngineError, EnvSnapshot, convert, drift, events, scan, stats,
+};
+use crate::sources::host::HostSampler;
 
 /// Stats arrive at 1 Hz per container; with many containers, asking for a
 /// repaint per sample would redraw several times a second for nothing. The
@@ -75,7 +77,7 @@ pub struct WorkerConfig {
 /// process: see [`open_audit`]).
 #[derive(Clone, Debug)]
 pub struct FleetMember {
-    pub target: super::Target,
+    pub target: crate::sources::docker::Target,
     pub label: String,
 }
 
@@ -258,7 +260,12 @@ async fn identify(engine: &Engine) -> Result<Identity, String> {
 
 /// A different engine now answers at the endpoint this worker watches: say
 /// so loudly, on screen and in the audit log. The caller starts afresh.
-fn engine_changed(rec: &Recorder, target: &super::Target, before: &Identity, now: &Identity) {
+fn engine_changed(
+    rec: &Recorder,
+    target: &crate::sources::docker::Target,
+    before: &Identity,
+    now: &Identity,
+) {
     let endpoint = target.endpoint.to_string();
     let detail = format!(
         "a different engine answers at {endpoint}: it was {}, it is now {}. \
@@ -288,7 +295,7 @@ fn engine_changed(rec: &Recorder, target: &super::Target, before: &Identity, now
 /// The user asked to look for an engine again: unpin, forget, and record it.
 fn rediscover(
     rec: &Recorder,
-    pinned: &mut Option<super::Target>,
+    pinned: &mut Option<crate::sources::docker::Target>,
     seen: &mut Option<Identity>,
     memory: &mut Memory,
     lost: &mut Option<(DateTime<Utc>, String)>,
@@ -489,7 +496,8 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
     // The endpoint this worker watches. Chosen by discovery at start (or
     // when the user asks to look again), then pinned: losing the engine
     // never sends the worker to another one.
-    let mut pinned: Option<super::Target> = cfg.fleet.as_ref().map(|m| m.target.clone());
+    let mut pinned: Option<crate::sources::docker::Target> =
+        cfg.fleet.as_ref().map(|m| m.target.clone());
     // The engine last seen at the pinned endpoint (its `/info` ID).
     let mut seen: Option<Identity> = None;
     let mut attempt = 0u32;
@@ -1422,8 +1430,13 @@ impl Session<'_> {
                 Ok(r) => r,
                 Err(_) => return,
             };
-            if let Err(e) =
-                super::packages::collect(&engine, &snapshot.inventory, &mut readings, today).await
+            if let Err(e) = crate::sources::docker::packages::collect(
+                &engine,
+                &snapshot.inventory,
+                &mut readings,
+                today,
+            )
+            .await
             {
                 sink.send(Event::Warning(format!(
                     "image files could not be read: {e}"

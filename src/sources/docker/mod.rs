@@ -7,19 +7,14 @@
 pub mod bounded;
 pub mod connect;
 pub mod convert;
-pub mod demo;
 pub mod drift;
 pub mod events;
 pub mod files;
-pub mod host;
-pub mod messages;
 pub mod packages;
 pub mod procs;
 pub mod scan;
 pub mod stats;
-pub mod tracker;
 pub mod tunnel;
-pub mod worker;
 
 use std::time::Duration;
 

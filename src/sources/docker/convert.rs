@@ -506,7 +506,7 @@ pub fn engine(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::connect::FoundBy;
+    use crate::sources::docker::connect::FoundBy;
 
     fn fixture<T: serde::de::DeserializeOwned>(name: &str) -> T {
         let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

@@ -12,11 +12,12 @@ use bollard::models::{
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use super::connect::{Endpoint, EnvSnapshot, FoundBy, Target};
-use super::{EngineError, convert, drift, events, tracker};
+use super::tracker;
 use crate::model::activity::{Activity, Drift, ExecSession, Gone};
 use crate::model::stats::StatsPoint;
 use crate::model::{ContainerState, Inventory};
+use crate::sources::docker::connect::{Endpoint, EnvSnapshot, FoundBy, Target};
+use crate::sources::docker::{EngineError, convert, drift, events};
 
 const LAB: &str = include_str!("../../assets/demo/lab.json");
 
@@ -282,7 +283,9 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
         scan.read_from = "demo".into();
         let special = crate::model::packages::SpecialFiles::Read {
             files: p.setuid,
-            dirs: super::packages::exec_dirs().map(str::to_string).collect(),
+            dirs: crate::sources::docker::packages::exec_dirs()
+                .map(str::to_string)
+                .collect(),
         };
         readings.images.insert(id, (scan.into(), special));
     }

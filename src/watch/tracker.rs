@@ -227,8 +227,10 @@ impl Tracker {
     }
 
     /// Running containers to check for drift.
-    pub fn drift_targets(&self) -> Vec<super::drift::Target> {
-        self.running().map(super::drift::Target::of).collect()
+    pub fn drift_targets(&self) -> Vec<crate::sources::docker::drift::Target> {
+        self.running()
+            .map(crate::sources::docker::drift::Target::of)
+            .collect()
     }
 
     /// Running containers (not gone): `(id, has a memory limit)`.
