@@ -1051,6 +1051,25 @@ fn several_engines_in_one_window() {
     h.run_steps(3);
     h.get_by_label_contains("· on podman");
 
+    // The Images view lists every engine's images, each row naming its
+    // engine; the engine filter keeps one engine's.
+    h.state_mut().state.inventory.selected = None;
+    h.state_mut().state.view = shipshape::app::View::Images;
+    h.run_steps(3);
+    let cells = |h: &Harness<'static, App>, engine: &str| h.query_all_by_label(engine).count();
+    let (system_all, podman_all) = (cells(&h, "system"), cells(&h, "podman"));
+    assert!(
+        system_all >= 2 && podman_all >= 2,
+        "rows of both engines: {system_all} system, {podman_all} podman"
+    );
+    h.state_mut().state.images.engine = Some("podman".into());
+    h.run_steps(3);
+    assert!(cells(&h, "system") < system_all, "only podman's rows");
+    assert_eq!(cells(&h, "podman"), podman_all);
+    h.state_mut().state.images.engine = None;
+    h.state_mut().state.view = shipshape::app::View::Containers;
+    h.run_steps(2);
+
     // One engine down: its banner, its rows kept, the other carries on.
     tx2.send(Event::Disconnected {
         reason: "connection refused".into(),

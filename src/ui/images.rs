@@ -103,30 +103,12 @@ fn worst(v: &VulnState) -> Option<Severity> {
 }
 
 pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
-    if state.is_fleet() {
-        // Each engine holds its own images: one engine's at a time.
-        ui.horizontal(|ui| {
-            ui.label("Engine");
-            let names = state.engine_names();
-            let shown = names
-                .get(state.engine_shown)
-                .map(|n| crate::model::visible(n).into_owned())
-                .unwrap_or_default();
-            egui::ComboBox::from_id_salt("images_engine")
-                .selected_text(shown)
-                .show_ui(ui, |ui| {
-                    for (i, n) in names.iter().enumerate() {
-                        let label = crate::model::visible(n).into_owned();
-                        ui.selectable_value(&mut state.engine_shown, i, label);
-                    }
-                });
-        });
-    }
-    let Some(snapshot) = state.shown_snapshot() else {
+    let fleet = state.is_fleet();
+    let engines = state.labelled_snapshots();
+    if engines.is_empty() {
         ui.label(RichText::new("Waiting for the first scan…").weak());
         return None;
-    };
-    let inv = &snapshot.inventory;
+    }
     let action = database(ui, state);
     ui.horizontal(|ui| {
         ui.label("Search");
@@ -135,19 +117,52 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 .hint_text("CVE id, package or image")
                 .desired_width(260.0),
         );
+        if fleet {
+            // Each engine holds its own images; all of them by default.
+            ui.label("Engine");
+            let shown = state
+                .images
+                .engine
+                .as_deref()
+                .map_or("every engine".into(), |e| visible(e).into_owned());
+            egui::ComboBox::from_id_salt("images_engine")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut state.images.engine, None, "every engine");
+                    for (label, _) in &engines {
+                        ui.selectable_value(
+                            &mut state.images.engine,
+                            Some(label.clone()),
+                            visible(label).into_owned(),
+                        );
+                    }
+                });
+        }
     });
     let q = state.images.search.trim().to_lowercase();
-    let shown: Vec<usize> = (0..inv.images.len())
-        .filter(|&i| matches(inv, &inv.images[i], &q))
+    // (engine, image) pairs that pass the engine filter and the search.
+    let shown: Vec<(usize, usize)> = engines
+        .iter()
+        .enumerate()
+        .filter(|(_, (label, _))| state.images.engine.as_ref().is_none_or(|e| e == label))
+        .flat_map(|(e, (_, snap))| {
+            let inv = &snap.inventory;
+            (0..inv.images.len())
+                .filter(|&i| matches(inv, &inv.images[i], &q))
+                .map(move |i| (e, i))
+        })
         .collect();
     if !q.is_empty() {
         let users: usize = shown
             .iter()
-            .map(|&i| inv.containers_using(&inv.images[i].id).count())
+            .map(|&(e, i)| {
+                let inv = &engines[e].1.inventory;
+                inv.containers_using(&inv.images[i].id).count()
+            })
             .sum();
-        let unassessed = inv
-            .images
+        let unassessed = engines
             .iter()
+            .flat_map(|(_, s)| s.inventory.images.iter())
             .filter(|i| {
                 matches!(
                     *i.vulns,
@@ -186,6 +201,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
             .sense(egui::Sense::click())
             .max_scroll_height(table_h)
             .cell_layout(egui::Layout::left_to_right(egui::Align::Center))
+            .columns(Column::initial(150.0).clip(true), usize::from(fleet))
             .column(Column::initial(260.0).clip(true))
             .column(Column::initial(110.0))
             .column(Column::initial(80.0))
@@ -196,6 +212,11 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
             .column(Column::initial(210.0).clip(true))
             .column(Column::remainder().clip(true))
             .header(22.0, |mut h| {
+                if fleet {
+                    h.col(|ui| {
+                        ui.label(RichText::new("Engine").strong());
+                    });
+                }
                 for t in [
                     "Image",
                     "Id",
@@ -214,9 +235,21 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
             })
             .body(|body| {
                 body.rows(22.0, shown.len(), |mut row| {
-                    let img = &inv.images[shown[row.index()]];
+                    let (e, i) = shown[row.index()];
+                    let (label, snapshot) = &engines[e];
+                    let inv = &snapshot.inventory;
+                    let img = &inv.images[i];
                     let findings = snapshot.assessment.image(&img.id);
-                    row.set_selected(selected.as_deref() == Some(img.id.as_str()));
+                    row.set_selected(
+                        selected
+                            .as_ref()
+                            .is_some_and(|(l, id)| l == label && *id == img.id),
+                    );
+                    if fleet {
+                        row.col(|ui| {
+                            ui.label(visible(label));
+                        });
+                    }
                     row.col(|ui| {
                         ui.label(if img.tags.is_empty() {
                             "<untagged>".to_string()
@@ -289,7 +322,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                         });
                     });
                     if row.response().clicked() {
-                        clicked = Some(img.id.clone());
+                        clicked = Some((label.clone(), img.id.clone()));
                     }
                 });
             });
@@ -301,9 +334,11 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
             Some(id)
         };
     }
-    if let Some(id) = state.images.selected.clone()
-        && let Some(img) = inv.image_by_id(&id)
+    if let Some((label, id)) = state.images.selected.clone()
+        && let Some((_, snapshot)) = engines.iter().find(|(l, _)| *l == label)
+        && let Some(img) = snapshot.inventory.image_by_id(&id)
     {
+        let inv = &snapshot.inventory;
         ui.separator();
         ui.heading(visible(&img.display_name()));
         egui::ScrollArea::vertical()

@@ -387,7 +387,10 @@ pub struct Baseline {
 /// The Images view: its selection, search and toggles.
 #[derive(Debug, Default)]
 pub struct ImagesView {
-    pub selected: Option<String>,
+    /// (engine name, image id): the same image may be on several engines.
+    pub selected: Option<(String, String)>,
+    /// Only this engine's images (by name); `None`: every engine's.
+    pub engine: Option<String>,
     /// Search by CVE id, package or image.
     pub search: String,
     pub only_fixable: bool,
@@ -791,6 +794,19 @@ impl State {
             0 => self.snapshot.clone(),
             i => self.others.get(i - 1).and_then(|o| o.snapshot.clone()),
         }
+    }
+
+    /// Every engine that has a snapshot, with its name, the first engine's
+    /// first.
+    pub fn labelled_snapshots(&self) -> Vec<(String, Arc<Snapshot>)> {
+        std::iter::once((self.primary_label.clone(), self.snapshot.clone()))
+            .chain(
+                self.others
+                    .iter()
+                    .map(|o| (o.label.clone(), o.snapshot.clone())),
+            )
+            .filter_map(|(label, snap)| Some((label, snap?)))
+            .collect()
     }
 
     /// Every engine's snapshot, the first engine's first.
