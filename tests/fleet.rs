@@ -317,6 +317,66 @@ fn several_engines_in_one_scan() {
             .iter()
             .any(|i| i["engine"] == "b" && i["tags"].as_array().unwrap().iter().any(|t| t == BASE))
     );
+    // Over TLS too, an answer past the ceiling is refused with the reason,
+    // never read whole: a 20 MB inspect on engine A, scanned only through
+    // its TLS context.
+    let labels = tmp.path().join("labels");
+    let mut text = String::new();
+    for i in 0..400 {
+        text.push_str(&format!("big{i}={}\n", "x".repeat(50_000)));
+    }
+    std::fs::write(&labels, text).unwrap();
+    let big = format!("{prefix}-big");
+    a.docker(&[
+        "create",
+        "--name",
+        &big,
+        "--label-file",
+        labels.to_str().unwrap(),
+        BASE,
+    ]);
+    let out_file = config.join("report-tls.json");
+    let o = Command::new("nsenter")
+        .arg(format!("--net={}", a.netns_path()))
+        .arg(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["scan", "--format", "json", "--no-vulns", "--no-drift", "-o"])
+        .arg(&out_file)
+        .env("DOCKER_CONFIG", &config)
+        .env("DOCKER_CONTEXT", "a-tls")
+        .env_remove("DOCKER_HOST")
+        .env("SHIPSHAPE_VULNDB", scratch_vulndb())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let tls: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out_file).unwrap()).unwrap();
+    assert!(
+        tls["engines"].to_string().contains("2376 (TLS)"),
+        "scanned over TLS: {}",
+        tls["engines"]
+    );
+    let names: Vec<&str> = tls["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(names.contains(&web.as_str()), "the rest is scanned");
+    assert!(
+        !names.contains(&big.as_str()),
+        "the oversized one is not read"
+    );
+    assert!(
+        tls["warnings"].as_array().unwrap().iter().any(|w| w
+            .as_str()
+            .unwrap()
+            .contains("not read: the engine's answer is larger than 16 MiB")),
+        "{}",
+        tls["warnings"]
+    );
+    a.docker(&["rm", "-f", &big]);
+
     // Fail-on follows the findings of the engines that answered.
     let (code, _, _) = scan(
         &a.netns_path(),

@@ -5,9 +5,9 @@
 //! body is read through `http_body_util::Limited`: past the ceiling the read
 //! stops and the object is reported as refused, with the reason.
 //!
-//! Used for engines on a unix socket or plain TCP. Over TLS the same calls
-//! go through bollard (its TLS client is configured with the user's
-//! certificates); there the ceiling is the conversion's, after the read.
+//! Every endpoint: a unix socket (also an ssh tunnel's local end), plain
+//! TCP, and TCP with TLS (rustls with the user's CA, certificate and key,
+//! as the docker CLI and bollard use them).
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty, Limited};
@@ -27,6 +27,41 @@ pub mod limits {
 pub enum Transport<'a> {
     Unix(&'a std::path::Path),
     Tcp(&'a str),
+    /// `host:port` and the client configuration from [`tls_config`].
+    Tls(&'a str, &'a std::sync::Arc<rustls::ClientConfig>),
+}
+
+/// A TLS client configuration from the engine's CA and the user's
+/// certificate and key (PEM files, as in `DOCKER_CERT_PATH` or a context's
+/// TLS folder).
+pub fn tls_config(
+    ca: &std::path::Path,
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> Result<std::sync::Arc<rustls::ClientConfig>, String> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let file = |p: &std::path::Path, e: &dyn std::fmt::Display| format!("{}: {e}", p.display());
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).map_err(|e| file(ca, &e))? {
+        roots
+            .add(c.map_err(|e| file(ca, &e))?)
+            .map_err(|e| file(ca, &e))?;
+    }
+    let certs = CertificateDer::pem_file_iter(cert)
+        .map_err(|e| file(cert, &e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| file(cert, &e))?;
+    let key_der = PrivateKeyDer::from_pem_file(key).map_err(|e| file(key, &e))?;
+    let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .map_err(|e| e.to_string())?
+    .with_root_certificates(roots)
+    .with_client_auth_cert(certs, key_der)
+    .map_err(|e| e.to_string())?;
+    Ok(std::sync::Arc::new(config))
 }
 
 const TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
@@ -57,6 +92,7 @@ pub async fn get_json<T: DeserializeOwned>(
                     .map_err(|e| lost(e.to_string()))?;
                 exchange(TokioIo::new(s), path, limit).await
             }
+            Transport::Tls(addr, config) => tls_exchange(addr, config, path, limit).await,
         }
         .map_err(|e| match e {
             Failure::TooLarge => EngineError::TooLarge {
@@ -116,9 +152,48 @@ where
         .body(Empty::<Bytes>::new())
         .map_err(|e| other(&e))?;
     let resp = sender.send_request(req).await.map_err(|e| other(&e))?;
+    let read = limited(resp, limit).await;
+    driver.abort();
+    read
+}
+
+/// The same exchange over TLS.
+async fn tls_exchange(
+    addr: &str,
+    config: &std::sync::Arc<rustls::ClientConfig>,
+    path: &str,
+    limit: usize,
+) -> Result<(u16, Bytes), Failure> {
+    let other = |e: &dyn std::fmt::Display| Failure::Other(e.to_string());
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_tls_config(rustls::ClientConfig::clone(config))
+        .https_only()
+        .enable_http1()
+        .build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build::<_, Empty<Bytes>>(https);
+    let uri: http::Uri = format!("https://{addr}{path}")
+        .parse()
+        .map_err(|e| other(&e))?;
+    let resp = client.get(uri).await.map_err(|e| {
+        let mut text = e.to_string();
+        let mut cur = std::error::Error::source(&e);
+        while let Some(s) = cur {
+            text = format!("{text}: {s}");
+            cur = s.source();
+        }
+        Failure::Other(text)
+    })?;
+    limited(resp, limit).await
+}
+
+/// The status, and the body read up to `limit` bytes.
+async fn limited(
+    resp: http::Response<hyper::body::Incoming>,
+    limit: usize,
+) -> Result<(u16, Bytes), Failure> {
     let status = resp.status().as_u16();
     let body = Limited::new(resp.into_body(), limit).collect().await;
-    driver.abort();
     match body {
         Ok(b) => Ok((status, b.to_bytes())),
         Err(e)

@@ -154,6 +154,8 @@ pub struct Engine {
     target: Target,
     /// The local end of this engine's ssh tunnel (`ssh://` engines).
     tunnel: Option<std::path::PathBuf>,
+    /// The TLS client for bounded reads (`tcp://` with TLS).
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     api_version: String,
     /// `/version`, read once when connecting: it cannot change without the
     /// engine restarting, which ends this connection (and the engine runs
@@ -214,6 +216,18 @@ impl Engine {
             }
             Endpoint::Tcp { tls: None, .. } => None,
         };
+        // The same certificates for shipshape's own bounded reads.
+        let tls = match &target.endpoint {
+            Endpoint::Tcp { tls: Some(t), .. } => Some(
+                bounded::tls_config(&t.ca, &t.cert, &t.key).map_err(|reason| {
+                    ConnectError::Tls {
+                        endpoint: target.endpoint.to_string(),
+                        reason,
+                    }
+                })?,
+            ),
+            _ => None,
+        };
         let docker = client(&target, tunnel.as_deref(), bollard::API_DEFAULT_VERSION)?;
         // One `/version` both negotiates the API version and is kept.
         let version = match tokio::time::timeout(HANDSHAKE_TIMEOUT, docker.version()).await {
@@ -236,6 +250,7 @@ impl Engine {
             docker,
             target,
             tunnel,
+            tls,
             api_version,
             version: std::sync::Arc::new(version),
             own: events::OwnCalls::default(),
@@ -282,8 +297,7 @@ impl Engine {
             .map_err(|e| EngineError::from_bollard("the container list", e))
     }
 
-    /// The transport for a bounded read, when this endpoint has one (not
-    /// over TLS: see [`bounded`]).
+    /// The transport for a bounded read (see [`bounded`]).
     fn bounded_transport(&self) -> Option<bounded::Transport<'_>> {
         match &self.target.endpoint {
             Endpoint::Unix(p) => Some(bounded::Transport::Unix(p)),
@@ -292,7 +306,13 @@ impl Engine {
                 addr.trim_start_matches("tcp://")
                     .trim_start_matches("http://"),
             )),
-            Endpoint::Tcp { .. } => None,
+            Endpoint::Tcp { addr, tls: Some(_) } => self.tls.as_ref().map(|c| {
+                bounded::Transport::Tls(
+                    addr.trim_start_matches("tcp://")
+                        .trim_start_matches("https://"),
+                    c,
+                )
+            }),
         }
     }
 
