@@ -245,7 +245,7 @@ pub async fn refresh(
         let Some(id) = s.id else { continue };
         let listed = s
             .state
-            .map(|st| ContainerState::parse(&st.to_string()))
+            .map(|st| ContainerState::parse(st.as_ref()))
             .unwrap_or_default();
         match known.get(id.as_str()) {
             Some(c) if !changed.containers.contains(&id) && c.state == listed => {
