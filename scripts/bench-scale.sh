@@ -24,6 +24,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 TOTAL=${1:-1000}; RUN=${2:-300}; IMAGES=${3:-20}
 WINDOW=${WINDOW:-120}
+# SIZES: the scan growth steps, in % of TOTAL.
+SIZES=${SIZES:-10 25 50 100}
 bash scripts/engine-up.sh >/dev/null 2>&1
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
@@ -36,7 +38,7 @@ d=/tmp/sssc-$tag ns=sssc-$tag
 H="unix://$d/d.sock"
 D=(docker -H "$H")
 cleanup() {
-  for p in ${gui:-} ${stats:-} ${xvfb:-}; do kill "$p" 2>/dev/null || true; done
+  for p in ${gui:-} ${stats:-} ${xvfb:-} ${empty_engine:-}; do kill "$p" 2>/dev/null || true; done
   if [ -n "${engine:-}" ]; then
     "${D[@]}" ps -aq 2>/dev/null | xargs -r "${D[@]}" rm -f >/dev/null 2>&1 || true
     kill "$engine" 2>/dev/null || true
@@ -83,7 +85,7 @@ chmod +x "$d/cli.sh"
 export SHIPSHAPE_VULNDB=$d/vulndb
 scan="$bin scan -q --no-drift --no-vulns --host $H -o /dev/null"
 growth="| containers (running) | shipshape scan (ms) | docker CLI inspect (ms) | ratio | ms per container |\n|---:|---:|---:|---:|---:|\n"
-for pct in 10 25 50 100; do
+for pct in $SIZES; do
   n=$(( TOTAL * pct / 100 )); grow "$n"
   hyperfine -N --warmup 1 --runs 7 --export-json "$d/h.json" \
     -n shipshape "$scan" -n cli "$d/cli.sh" >/dev/null 2>&1
@@ -135,6 +137,30 @@ sleep 60  # settle: image files, drift, streams chosen; then unattended
 g0=$(ticks "$gui"); e0=$(engine_ticks); c0=$(calls)
 sleep "$WINDOW"
 g1=$(ticks "$gui"); e1=$(engine_ticks); c1=$(calls)
+# What the requests of the idle window were, per minute.
+breakdown=$(grep 'Calling ' "$d/log" | sed -n "$((c0 + 1)),${c1}p" | python3 -c "
+import sys, re, collections
+kinds = collections.Counter()
+for line in sys.stdin:
+    m = re.search(r'Calling (\w+) (\S+)', line)
+    if not m: continue
+    verb, path = m.group(1), re.sub(r'^/v[0-9.]+', '', m.group(2))
+    if '/stats' in path: k = 'stats one-shot (sampled)' if 'stream=0' in path or 'stream=false' in path else 'stats stream opened'
+    elif path.endswith('/changes'): k = 'drift: /changes'
+    elif verb == 'HEAD': k = 'drift: HEAD archive stat'
+    elif '/archive' in path: k = 'image files: archive'
+    elif path.startswith('/containers/json'): k = 'container list'
+    elif path.startswith('/images/json'): k = 'image list'
+    elif re.match(r'/containers/[^/]+/json', path): k = 'container inspect'
+    elif re.match(r'/containers/[^/]+/top', path): k = 'top'
+    elif path.startswith('/images/'): k = 'image inspect/history'
+    elif path.startswith('/exec/'): k = 'exec inspect'
+    else: k = path.split('?')[0]
+    kinds[k] += 1
+w = $WINDOW / 60
+for k, n in kinds.most_common():
+    print(f'| {k} | {n / w:.0f} |')
+")
 gui_cpu=$(echo "scale=1; ($g1 - $g0) * 100 / $hz / $WINDOW" | bc)
 engine_gui=$(echo "scale=1; ($e1 - $e0) * 100 / $hz / $WINDOW" | bc)
 per_min=$(( (c1 - c0) * 60 / WINDOW ))
@@ -147,6 +173,17 @@ if [ "${LONG:-0}" = 1 ]; then
   rss15="$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$gui/status") MiB"
 fi
 kill "$gui"; wait "$gui" 2>/dev/null || true; gui=
+# The floor: the same window watching an engine with nothing in it.
+empty=$d/empty; mkdir -p "$empty"
+nsenter --net="/var/run/netns/$ns" dockerd --host "unix://$empty/d.sock" --data-root "$empty/data" \
+  --exec-root "$empty/exec" --pidfile "$empty/pid" --bridge none --iptables=false >"$empty/log" 2>&1 &
+empty_engine=$!
+for _ in $(seq 1 150); do docker -H "unix://$empty/d.sock" version >/dev/null 2>&1 && break; sleep 0.2; done
+"$bin" --no-audit --host "unix://$empty/d.sock" >/dev/null 2>&1 & gui=$!
+sleep 60
+rss_empty=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$gui/status")
+kill "$gui"; wait "$gui" 2>/dev/null || true; gui=
+kill "$empty_engine"; while kill -0 "$empty_engine" 2>/dev/null; do sleep 0.2; done
 sleep 5
 "${D[@]}" stats >/dev/null 2>&1 & stats=$!
 sleep 10
@@ -180,4 +217,11 @@ kill "$stats"; stats=
   echo "| window's open sockets (stats streams + event stream + calls) | $streams |"
   echo "| window RSS after $(( 60 + WINDOW )) s | $rss MiB |"
   echo "| window RSS 15 min after launch | $rss15 |"
+  echo "| the same window on an empty engine, RSS after 60 s (egui, GL, fonts: the floor) | $rss_empty MiB |"
+  echo
+  echo "Engine requests per minute of the idle window, by kind:"
+  echo
+  echo "| request | per minute |"
+  echo "|---|---:|"
+  echo "$breakdown"
 } | tee bench/scale-engine-results.md

@@ -15,6 +15,8 @@
 //! * [`rules`] — the check catalogue: pure functions of model data.
 //! * [`policy`] — the user's policy file (approved images, overrides, waivers).
 //! * [`assess`] — runs every rule over an inventory and applies the policy.
+//! * [`overview`] — how everything stands on the eight rules and seven
+//!   threats (the window's Overview and the HTML report's first section).
 //! * [`report`] — exporters of an assessment (JSON, …) and atomic file writing.
 //! * [`vulndb`] — known vulnerabilities of distribution packages (OSV),
 //!   offline: import, version order, matching.
@@ -34,6 +36,7 @@ pub mod cli;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod model;
+pub mod overview;
 pub mod policy;
 pub mod report;
 pub mod rules;

@@ -30,7 +30,19 @@ fn demo_snapshot() -> Arc<Snapshot> {
 }
 
 /// The real app drawn by a test harness: each step drains events, then draws.
+/// It opens on the Overview, as the window does; the inventory tests start
+/// on the Containers view (see `build_on`).
 fn build(app: App) -> Harness<'static, App> {
+    build_on(app, shipshape::app::View::Containers)
+}
+
+fn build_on(mut app: App, view: shipshape::app::View) -> Harness<'static, App> {
+    assert_eq!(
+        app.state.view,
+        shipshape::app::View::Overview,
+        "the window opens on the Overview"
+    );
+    app.state.view = view;
     Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .with_context_setup(shipshape::app::setup_fonts)
@@ -1225,4 +1237,145 @@ fn the_window_sends_its_focus_and_marks_sampled_figures() {
     h.run_steps(2);
     assert!(h.query_by_label("12.5% ≈").is_none());
     assert!(h.query_by_label("12.5%").is_some(), "streamed: plain");
+}
+
+/// Issue 12: the window opens on the Overview — a card per rule with what
+/// breaks it and the worst offenders, the seven threats, the posture chart
+/// from the audit log; a card opens the inventory filtered to its rule, a
+/// threat to its findings, "What is this?" the rule's explanation.
+#[test]
+fn the_overview_shows_the_eight_rules_and_opens_the_inventory_on_one() {
+    use shipshape::app::View;
+    use shipshape::model::SeedRule;
+    let (tx, rx) = unbounded_channel();
+    let app = App::from_channel(Mode::Demo, rx, Settings::default());
+    let mut h = build_on(app, View::Overview);
+    h.run_steps(2);
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    for seed in SeedRule::ALL {
+        h.get_by_label(&format!("{} · {}", seed.number(), seed.title()));
+    }
+    h.get_by_label("How you stand on the eight rules");
+    h.get_by_label("The seven threats");
+    for t in shipshape::model::Threat::ALL {
+        h.get_by_label(t.title());
+    }
+    let lp = h
+        .state()
+        .state
+        .overview
+        .current
+        .as_ref()
+        .unwrap()
+        .rule(SeedRule::LeastPrivilege)
+        .clone();
+    assert!(lp.containers >= 5, "the lab breaks least privilege");
+    assert_eq!(lp.top.len(), 3);
+    // Its worst offender is a link to its risk panel.
+    let worst = &lp.top[0];
+    assert_eq!(lp.worst(), Some(worst.worst));
+    assert!(
+        h.query_all_by_label_contains(&format!("{} ({})", worst.name, worst.score))
+            .count()
+            >= 1
+    );
+
+    // The explanation, with the lab's containers that show it.
+    let explain: Vec<_> = h.get_all_by_label("What is this?").collect();
+    assert_eq!(explain.len(), 8);
+    explain[3].click(); // rule 4
+    h.run_steps(2);
+    assert_eq!(
+        h.state().state.overview.explain,
+        Some(SeedRule::LeastPrivilege)
+    );
+    h.get_by_label("What it asks");
+    h.get_by_label("How an attacker uses its absence");
+    h.get_by_label("Lab containers that show it");
+    h.get_by_label(SeedRule::LeastPrivilege.asks());
+
+    // A card opens the inventory showing exactly the containers that
+    // break its rule.
+    h.state_mut()
+        .state
+        .show_in_inventory(Some(SeedRule::LeastPrivilege), None);
+    h.run_steps(2);
+    assert_eq!(h.state().state.view, View::Containers);
+    assert_eq!(visible_names(&h).len(), lp.containers);
+    // And a threat to the containers its findings feed.
+    let dos = h.state().state.overview.current.as_ref().unwrap().threats[4].clone();
+    assert_eq!(dos.threat, shipshape::model::Threat::ContainerDos);
+    h.state_mut().state.view = View::Overview;
+    h.state_mut().state.overview.explain = None;
+    h.run_steps(2);
+    h.get_by_label("Container denial of service").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.view, View::Containers);
+    assert_eq!(visible_names(&h).len(), dos.containers);
+
+    // The posture chart from the audit log's scan records.
+    h.state_mut().state.view = View::Overview;
+    let t0 = chrono::Utc::now() - chrono::Duration::hours(5);
+    let point = |h: i64, high: usize| shipshape::model::PosturePoint {
+        t: t0 + chrono::Duration::hours(h),
+        engine: String::new(),
+        findings: shipshape::model::SeverityCounts {
+            high,
+            ..Default::default()
+        },
+        risk: Some(high as u64 * 10),
+    };
+    tx.send(Event::Posture(vec![point(0, 9), point(2, 7), point(4, 3)]))
+        .unwrap();
+    h.run_steps(3);
+    h.get_by_label("Active findings and total risk per hour, from 3 records of the audit log");
+}
+
+/// The change on each card is counted against the session's start, or the
+/// baseline once one is loaded.
+#[test]
+fn overview_cards_say_what_changed_since_the_session_started() {
+    use shipshape::app::View;
+    let (tx, rx) = unbounded_channel();
+    let app = App::from_channel(Mode::Live, rx, Settings::default());
+    let mut h = build_on(app, View::Overview);
+    h.run_steps(2);
+    tx.send(connected()).unwrap();
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label("no change since the session started")
+            .count()
+            >= 4
+    );
+    // Half the containers go away: least privilege is broken by fewer.
+    let mut inventory = demo::inventory().unwrap();
+    let before = inventory.containers.len();
+    inventory.containers.truncate(before / 2);
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    tx.send(Event::Snapshot(Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    })))
+    .unwrap();
+    h.run_steps(3);
+    let o = &h.state().state.overview;
+    let (first, now) = (
+        o.first
+            .as_ref()
+            .unwrap()
+            .rule(shipshape::model::SeedRule::LeastPrivilege)
+            .breaking(),
+        o.current
+            .as_ref()
+            .unwrap()
+            .rule(shipshape::model::SeedRule::LeastPrivilege)
+            .breaking(),
+    );
+    assert!(now < first, "{now} < {first}");
+    let change = format!("{} since the session started", now as i64 - first as i64);
+    assert!(h.query_all_by_label(&change).count() >= 1, "{change}");
 }

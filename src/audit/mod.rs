@@ -584,6 +584,40 @@ pub fn tail(current: &Path, n: usize) -> Result<Vec<Record>, AuditError> {
     Ok(out)
 }
 
+/// Files [`records_of_kind`] reads at most, newest first (16 MiB each).
+pub const KIND_SCAN_FILES: usize = 16;
+
+/// Every record of one kind (`scan`, …) in the newest `max_files` files of
+/// a log, oldest first. Lines are matched as text before parsing, so a log
+/// of events costs a read, not a parse. Read-only.
+pub fn records_of_kind(
+    current: &Path,
+    kind: &str,
+    max_files: usize,
+) -> Result<Vec<Record>, AuditError> {
+    let family = Family::of(current);
+    let mut files = family.rotated()?;
+    files.push(current.to_path_buf());
+    let needle = format!("\"kind\":\"{kind}\"");
+    let mut out: Vec<Record> = Vec::new();
+    for f in files.iter().rev().take(max_files.max(1)) {
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io(f)(e)),
+        };
+        let mut recs: Vec<Record> = text
+            .lines()
+            .filter(|l| l.contains(&needle))
+            .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+            .filter(|r| r.kind == kind)
+            .collect();
+        recs.append(&mut out);
+        out = recs;
+    }
+    Ok(out)
+}
+
 fn first_seq(path: &Path) -> Result<Option<u64>, AuditError> {
     let f = File::open(path).map_err(io(path))?;
     Ok(BufReader::new(f)

@@ -201,6 +201,144 @@ impl SeedRule {
     }
 }
 
+impl SeedRule {
+    /// What the rule asks of a container setup, in one sentence (the
+    /// Overview's explanation, for trainees).
+    pub fn asks(self) -> &'static str {
+        match self {
+            Self::VulnerabilityManagement => {
+                "Know which known vulnerabilities ship in every image you run, and replace images \
+                 whose packages have fixes available; keep the engine itself current."
+            }
+            Self::ApprovedImages => {
+                "Run only images from sources you trust and have approved, and keep secrets out \
+                 of images and container settings, where anyone who can inspect them reads them."
+            }
+            Self::Integrity => {
+                "Know exactly which image a container runs: pinned references, content trust, \
+                 registries reached over TLS, builds that copy only what they mean to."
+            }
+            Self::LeastPrivilege => {
+                "Give a container only the privileges its workload needs: a non-root user, no \
+                 extra capabilities, the engine's confinement (seccomp, AppArmor/SELinux, \
+                 namespaces) left on, and limits on what it may consume."
+            }
+            Self::Whitelisting => {
+                "Let a container see and change only the files it needs: no host system paths, a \
+                 read-only root filesystem, and no programs added after it started."
+            }
+            Self::NetworkIsolation => {
+                "Reach only what a service must: its own network namespace, user-defined \
+                 networks instead of the default bridge, ports published on the interfaces that \
+                 need them."
+            }
+            Self::MonitorActivity => {
+                "Record what containers do and whether they are healthy, kept long enough and off \
+                 the machine, so an incident can be seen and reconstructed."
+            }
+            Self::AuditAdminAccess => {
+                "Every administrative action on the engine — exec sessions, API access, waivers — \
+                 is authorised, attributable and audited."
+            }
+        }
+    }
+
+    /// How an attacker exploits the rule's absence.
+    pub fn exploited(self) -> &'static str {
+        match self {
+            Self::VulnerabilityManagement => {
+                "A published exploit for a package in the image is the cheapest way in: no \
+                 misconfiguration needed, just a version nobody updated."
+            }
+            Self::ApprovedImages => {
+                "A typo-squatted or compromised image runs the attacker's code from the first \
+                 second; a token in an environment variable is read by anyone with `docker \
+                 inspect` or a foothold in the container."
+            }
+            Self::Integrity => {
+                "A moved tag or a registry reached without TLS swaps the image under you: the \
+                 next start runs something you never reviewed."
+            }
+            Self::LeastPrivilege => {
+                "Code execution in a privileged or root container with capabilities and no \
+                 seccomp is one step from the host: mount its disk, load a module, escape."
+            }
+            Self::Whitelisting => {
+                "A writable host path or root filesystem lets an intruder persist: drop a binary, \
+                 add an SSH key or a cron job, or change the host's own files."
+            }
+            Self::NetworkIsolation => {
+                "From one compromised container on the host network or the default bridge, an \
+                 attacker reaches every other service: databases, the engine API, the cloud \
+                 metadata endpoint."
+            }
+            Self::MonitorActivity => {
+                "Without logs or health signals an intrusion, a crypto miner or a one-second \
+                 container that did its job and left is never noticed."
+            }
+            Self::AuditAdminAccess => {
+                "Whoever reaches the engine API is root on the host; an exec as root or an \
+                 unauthenticated TCP socket leaves no trail of who did what."
+            }
+        }
+    }
+}
+
+/// The seven threats the checks defend against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Threat {
+    VulnerableImages,
+    AttackSurface,
+    Observability,
+    ShortLived,
+    ContainerDos,
+    BreakoutViaRoot,
+    LateralNetwork,
+}
+
+impl Threat {
+    pub const ALL: [Threat; 7] = [
+        Self::VulnerableImages,
+        Self::AttackSurface,
+        Self::Observability,
+        Self::ShortLived,
+        Self::ContainerDos,
+        Self::BreakoutViaRoot,
+        Self::LateralNetwork,
+    ];
+
+    /// Its place in [`Threat::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::VulnerableImages => "Vulnerable images",
+            Self::AttackSurface => "Attack surface",
+            Self::Observability => "Observability",
+            Self::ShortLived => "Short-lived containers",
+            Self::ContainerDos => "Container denial of service",
+            Self::BreakoutViaRoot => "Breakout via root",
+            Self::LateralNetwork => "Lateral network attacks",
+        }
+    }
+
+    pub fn about(self) -> &'static str {
+        match self {
+            Self::VulnerableImages => "known vulnerabilities, old, unpinned or unapproved images",
+            Self::AttackSurface => {
+                "what an intruder can reach or use once inside: services, ports, secrets, tools"
+            }
+            Self::Observability => "what would go unseen: no logs, no health, no audit",
+            Self::ShortLived => "containers and execs that come and go between two looks",
+            Self::ContainerDos => "one container starving the host or its neighbours",
+            Self::BreakoutViaRoot => "root in the container becoming root on the host",
+            Self::LateralNetwork => "one container reaching the others and the host's network",
+        }
+    }
+}
+
 /// What a finding is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Subject {

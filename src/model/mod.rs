@@ -9,6 +9,7 @@ mod engine;
 mod finding;
 mod image;
 pub mod packages;
+mod posture;
 mod reference;
 mod secret;
 pub mod stats;
@@ -20,8 +21,9 @@ pub use container::{
     LogConfig, Mount, MountKind, PortBinding, Process, RestartPolicy, Ulimit,
 };
 pub use engine::{BridgeNetwork, EngineInfo, EngineProduct, SecurityOptions};
-pub use finding::{AppliedWaiver, Finding, SeedRule, Severity, SeverityCounts, Subject};
+pub use finding::{AppliedWaiver, Finding, SeedRule, Severity, SeverityCounts, Subject, Threat};
 pub use image::{HistoryEntry, Image};
+pub use posture::{PosturePoint, buckets as posture_buckets};
 pub use reference::ImageRef;
 pub use secret::Sensitive;
 pub use text::{json_safe, visible, visible_multiline};

@@ -191,6 +191,80 @@ fn findings(out: &mut String, list: &[FindingReport]) {
     }
 }
 
+/// The eight rules and seven threats, as the window's Overview shows them.
+fn overview(out: &mut String, r: &Report) {
+    let o = crate::overview::of_report(r);
+    let broken = o.rules.iter().filter(|c| c.breaking() > 0).count();
+    let _ = write!(
+        out,
+        "<h2 id='overview'>The eight rules</h2><p>{broken} of 8 rules broken.</p>\
+         <table><tr><th>Rule</th><th>Worst</th><th>Breaking it</th><th>Top offenders</th></tr>"
+    );
+    for card in &o.rules {
+        let worst = card
+            .worst()
+            .map_or("<span class='muted'>none</span>".to_string(), badge);
+        let mut who = Vec::new();
+        if card.containers > 0 {
+            who.push(format!("{} container(s)", card.containers));
+        }
+        if card.images > 0 {
+            who.push(format!("{} image(s)", card.images));
+        }
+        if card.engines > 0 {
+            who.push(format!("{} engine(s)", card.engines));
+        }
+        let top: Vec<String> = card
+            .top
+            .iter()
+            .map(|t| {
+                let name = esc(&crate::model::visible(&t.name));
+                match t.kind {
+                    crate::overview::Kind::Container => format!("{name} ({})", t.score),
+                    crate::overview::Kind::Image => format!("image {name}"),
+                    crate::overview::Kind::Engine => format!("engine {name}"),
+                }
+            })
+            .collect();
+        let _ = write!(
+            out,
+            "<tr><td><strong>{} · {}</strong><br><span class='muted'>{}</span></td><td>{worst}</td><td>{}</td><td>{}</td></tr>",
+            card.seed.number(),
+            esc(card.seed.title()),
+            esc(card.seed.asks()),
+            if who.is_empty() {
+                "—".to_string()
+            } else {
+                who.join(", ")
+            },
+            if top.is_empty() {
+                "—".to_string()
+            } else {
+                top.join(", ")
+            },
+        );
+    }
+    out.push_str("</table><h2 id='threats'>The seven threats</h2><table><tr><th>Threat</th><th>Findings</th><th>Containers</th><th>Fed by</th></tr>");
+    for t in &o.threats {
+        let fed: Vec<String> = t
+            .rules
+            .iter()
+            .take(4)
+            .map(|(id, n)| format!("<code>{}</code> ×{n}", esc(id)))
+            .collect();
+        let _ = write!(
+            out,
+            "<tr><td><strong>{}</strong><br><span class='muted'>{}</span></td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(t.threat.title()),
+            esc(t.threat.about()),
+            esc(&t.counts.summary()),
+            t.containers,
+            fed.join(", "),
+        );
+    }
+    out.push_str("</table>");
+}
+
 pub fn render(r: &Report) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(
@@ -216,6 +290,7 @@ pub fn render(r: &Report) -> String {
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         esc(&r.tool.version)
     );
+    overview(&mut out, r);
     out.push_str("<h2 id='summary'>Summary</h2>");
     let _ = write!(
         out,
@@ -297,7 +372,7 @@ pub fn render(r: &Report) -> String {
     }
     // Table of contents.
     out.push_str(
-        "<h2 id='contents'>Contents</h2><ul class='toc'><li><a href='#engine'>Engine</a></li>",
+        "<h2 id='contents'>Contents</h2><ul class='toc'><li><a href='#overview'>The eight rules</a></li><li><a href='#threats'>The seven threats</a></li><li><a href='#engine'>Engine</a></li>",
     );
     if !r.policy_findings.is_empty() {
         out.push_str("<li><a href='#policy'>Policy</a></li>");

@@ -24,6 +24,7 @@ pub mod resources;
 pub mod runtime;
 pub mod score;
 pub mod secrets;
+pub mod threats;
 pub mod vulns;
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ pub mod container_panel;
 pub mod engine_view;
 pub mod images;
 pub mod inventory;
+pub mod overview;
 pub mod state;
 pub mod theme;
 pub mod toolbar;
@@ -42,6 +43,9 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
     }
     egui::Panel::bottom("status_bar").show(ui, |ui| toolbar::status_bar(ui, state));
     match state.view {
+        View::Overview => {
+            egui::CentralPanel::default().show(ui, |ui| overview::show(ui, state));
+        }
         View::Containers => {
             detail_panel(ui, state);
             egui::CentralPanel::default().show(ui, |ui| inventory::show(ui, state));

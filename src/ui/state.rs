@@ -48,6 +48,8 @@ pub enum Conn {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
+    /// The eight rules and seven threats: the first thing the window shows.
+    Overview,
     Containers,
     Activity,
     Images,
@@ -139,6 +141,11 @@ pub struct Row {
     pub lifetime: Option<chrono::Duration>,
     /// `docker exec` sessions seen.
     pub execs: usize,
+    /// The seed rules (bit `n - 1` for rule n) and threats (bit
+    /// `Threat::index`) its active findings break, its image's counted
+    /// finding included.
+    pub seeds: u8,
+    pub threats: u8,
     /// Lower-case name, image and labels, for the text filter.
     haystack: String,
 }
@@ -147,6 +154,7 @@ impl Row {
     fn new(c: &Container, snapshot: &Snapshot, index: &crate::model::InventoryIndex) -> Self {
         let mut counts = SeverityCounts::default();
         let mut waived = 0;
+        let (mut seeds, mut threats) = (0u8, 0u8);
         let (score, highest) = match snapshot.assessment.container(&c.id) {
             Some(a) => {
                 for f in &a.findings {
@@ -154,6 +162,17 @@ impl Row {
                         waived += 1;
                     } else {
                         counts.add(f.severity);
+                    }
+                }
+                for f in a.findings.iter().chain(&a.from_image) {
+                    if f.is_waived() {
+                        continue;
+                    }
+                    if let Some(seed) = crate::overview::seed_of(f.rule_id) {
+                        seeds |= 1 << (seed.number() - 1);
+                    }
+                    for t in crate::rules::threats::of(f.rule_id) {
+                        threats |= 1 << t.index();
                     }
                 }
                 (a.score, a.highest())
@@ -199,6 +218,8 @@ impl Row {
                 c.lifetime()
             },
             execs: c.execs.len(),
+            seeds,
+            threats,
             haystack: {
                 // Its own vulnerabilities, else its image's: typing a CVE id
                 // in the filter finds the containers it affects.
@@ -241,6 +262,10 @@ pub struct Filter {
     pub gone: bool,
     /// Only this engine's containers (by name).
     pub engine: Option<String>,
+    /// Only containers breaking this seed rule (from the Overview).
+    pub seed: Option<crate::model::SeedRule>,
+    /// Only containers whose findings feed this threat.
+    pub threat: Option<crate::model::Threat>,
 }
 
 impl Filter {
@@ -254,6 +279,12 @@ impl Filter {
                 .is_none_or(|min| r.highest.is_some_and(|h| h >= min))
             && (!self.only_new || r.new_since_baseline > 0)
             && self.engine.as_ref().is_none_or(|e| &r.engine == e)
+            && self
+                .seed
+                .is_none_or(|s| r.seeds & (1 << (s.number() - 1)) != 0)
+            && self
+                .threat
+                .is_none_or(|t| r.threats & (1 << t.index()) != 0)
     }
 }
 
@@ -322,6 +353,34 @@ pub struct State {
     pub dialogs: Dialogs,
     pub baseline: Baseline,
     pub images: ImagesView,
+    pub overview: OverviewView,
+}
+
+/// The Overview: the eight rules, the seven threats, posture over time.
+#[derive(Debug, Default)]
+pub struct OverviewView {
+    /// Of every engine's latest assessment.
+    pub current: Option<crate::overview::Overview>,
+    /// Of the session's first assessment: "since the session started".
+    pub first: Option<crate::overview::Overview>,
+    /// Of the loaded baseline report.
+    pub baseline: Option<crate::overview::Overview>,
+    /// The rule whose explanation is open.
+    pub explain: Option<crate::model::SeedRule>,
+    /// From the audit log's `scan` records, oldest first (bounded).
+    pub posture: Vec<crate::model::PosturePoint>,
+}
+
+/// Posture points kept (several years of hourly records).
+pub const POSTURE_CAP: usize = 50_000;
+
+impl OverviewView {
+    pub fn add_posture(&mut self, points: Vec<crate::model::PosturePoint>) {
+        self.posture.extend(points);
+        self.posture.sort_by_key(|p| p.t);
+        let over = self.posture.len().saturating_sub(POSTURE_CAP);
+        self.posture.drain(..over);
+    }
 }
 
 /// The container table: rows, their order, filters and the selection.
@@ -483,7 +542,7 @@ impl State {
             found_engines: Vec::new(),
             stale: false,
             last_refresh: None,
-            view: View::Containers,
+            view: View::Overview,
             detail_tab: DetailTab::Risk,
             notices: Vec::new(),
             settings,
@@ -517,6 +576,7 @@ impl State {
             },
             baseline: Baseline::default(),
             images: ImagesView::default(),
+            overview: OverviewView::default(),
         }
     }
 
@@ -589,6 +649,7 @@ impl State {
 
     /// Compare the current findings with a baseline report.
     pub fn set_baseline(&mut self, source: String, old: Arc<Report>) {
+        self.overview.baseline = Some(crate::overview::of_report(&old));
         self.baseline.view = Some(BaselineView {
             source,
             generated_at: old.generated_at,
@@ -599,6 +660,7 @@ impl State {
 
     pub fn clear_baseline(&mut self) {
         self.baseline.view = None;
+        self.overview.baseline = None;
         self.inventory.filter.only_new = false;
         self.mark_new();
     }
@@ -723,6 +785,7 @@ impl State {
                 }
             }
             Event::Host(p) => self.charts.host.push(p),
+            Event::Posture(points) => self.overview.add_posture(points),
             Event::HostInfo(i) => self.charts.host_info = Some(i),
             Event::Warning(text) => self.notify(text, true),
             Event::Activity(a) => self.push_activity(a),
@@ -859,6 +922,80 @@ impl State {
         }
         self.inventory.dirty = true;
         self.mark_new();
+        let current = self.compute_overview();
+        if self.overview.first.is_none() && self.snapshots().next().is_some() {
+            self.overview.first = Some(current.clone());
+        }
+        self.overview.current = Some(current);
+    }
+
+    /// Open the inventory showing only what breaks a rule or feeds a
+    /// threat (every other filter cleared).
+    pub fn show_in_inventory(
+        &mut self,
+        seed: Option<crate::model::SeedRule>,
+        threat: Option<crate::model::Threat>,
+    ) {
+        self.inventory.filter = Filter {
+            seed,
+            threat,
+            ..Filter::default()
+        };
+        self.view = View::Containers;
+        self.filter_changed();
+    }
+
+    /// The Overview of every engine's latest assessment.
+    fn compute_overview(&self) -> crate::overview::Overview {
+        use crate::overview::{Kind, Subject};
+        let fleet = self.is_fleet();
+        let mut subjects = Vec::new();
+        for s in self.snapshots() {
+            let inv = &s.inventory;
+            let engine = if fleet { inv.engine.label.as_str() } else { "" };
+            let active = |f: &'_ [crate::model::Finding]| -> Vec<(&'static str, Severity)> {
+                f.iter()
+                    .filter(|f| !f.is_waived())
+                    .map(|f| (f.rule_id, f.severity))
+                    .collect()
+            };
+            for c in &inv.containers {
+                let Some(a) = s.assessment.container(&c.id) else {
+                    continue;
+                };
+                let mut findings = active(&a.findings);
+                findings.extend(active(a.from_image.as_slice()));
+                subjects.push(Subject {
+                    kind: Kind::Container,
+                    engine,
+                    id: &c.id,
+                    name: &c.name,
+                    score: a.score,
+                    findings,
+                });
+            }
+            for i in &inv.images {
+                subjects.push(Subject {
+                    kind: Kind::Image,
+                    engine,
+                    id: &i.id,
+                    name: i.tags.first().map_or(i.id.as_str(), String::as_str),
+                    score: 0,
+                    findings: active(s.assessment.image(&i.id)),
+                });
+            }
+            let mut own = active(&s.assessment.engine);
+            own.extend(active(&s.assessment.policy));
+            subjects.push(Subject {
+                kind: Kind::Engine,
+                engine,
+                id: &inv.engine.label,
+                name: &inv.engine.label,
+                score: 0,
+                findings: own,
+            });
+        }
+        crate::overview::build(subjects)
     }
 
     /// Apply an event from another engine's worker (`slot` in `others`).
@@ -948,6 +1085,7 @@ impl State {
             | Event::Dropped { .. }) => self.apply(ev),
             // The host, the audit log and the vulnerability data are the
             // same for every engine: the first engine's worker reports them.
+            Event::Posture(points) => self.overview.add_posture(points),
             Event::Host(_)
             | Event::HostInfo(_)
             | Event::Audit(_)

@@ -18,6 +18,7 @@ pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
         }
         ui.separator();
         for (view, label) in [
+            (View::Overview, "Overview"),
             (View::Containers, "Containers"),
             (View::Activity, "Activity"),
             (View::Images, "Images"),

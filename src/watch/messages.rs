@@ -91,6 +91,9 @@ pub enum Event {
     Sampled { id: String, point: StatsPoint },
     /// A container's stats stream ended (it stopped): charts show a gap.
     StatsEnded { id: String },
+    /// Points of the posture chart: every `scan` record of the audit log at
+    /// start, then each new one.
+    Posture(Vec<crate::model::PosturePoint>),
     /// Host load.
     Host(HostPoint),
     /// Facts about the host (once).

@@ -141,6 +141,11 @@ struct Recorder {
 }
 
 impl Recorder {
+    /// The engine's name (empty with one engine).
+    fn engine_name(&self) -> String {
+        self.engine.clone().unwrap_or_default()
+    }
+
     fn audit(&self, kind: &str, mut data: serde_json::Value) {
         if let Some(w) = &self.audit {
             if let (Some(engine), Some(obj)) = (&self.engine, data.as_object_mut()) {
@@ -393,6 +398,7 @@ pub const HISTORY: usize = 2000;
 /// Show the end of the audit log's timeline (earlier sessions, or a
 /// `shipshape watch` that holds the log), oldest first.
 async fn history(path: PathBuf, sink: &Sink) {
+    let scans_path = path.clone();
     let read = tokio::task::spawn_blocking(move || audit::tail(&path, HISTORY * 2)).await;
     let Ok(Ok(records)) = read else { return };
     let entries: Vec<Activity> = records
@@ -409,6 +415,20 @@ async fn history(path: PathBuf, sink: &Sink) {
     for a in entries.into_iter().skip(skip) {
         sink.tx.send(Event::Activity(Arc::new(a))).ok();
     }
+    // The posture chart: every `scan` record the newest files hold.
+    let read = tokio::task::spawn_blocking(move || {
+        audit::records_of_kind(&scans_path, "scan", audit::KIND_SCAN_FILES)
+    })
+    .await;
+    if let Ok(Ok(records)) = read {
+        let points: Vec<crate::model::PosturePoint> = records
+            .iter()
+            .filter_map(|r| crate::model::PosturePoint::from_record(r.time, &r.data))
+            .collect();
+        if !points.is_empty() {
+            sink.tx.send(Event::Posture(points)).ok();
+        }
+    }
     (sink.notify)(None);
 }
 
@@ -422,6 +442,8 @@ struct Memory {
     readings: crate::vulndb::Readings,
     /// What the window shows now (see [`Command::Focus`]).
     focus: Vec<String>,
+    /// Counts and total risk of the last `scan` record.
+    recorded: Option<(crate::model::SeverityCounts, u64)>,
 }
 
 /// The loaded vulnerability database, or why there is none.
@@ -1500,10 +1522,14 @@ impl Session<'_> {
             .new_findings(&snapshot.inventory, &snapshot.assessment);
         let first = fresh.is_none();
         let fresh = fresh.unwrap_or_default();
+        // A scan record when something changed: new findings, or the counts
+        // moved (findings fixed count too: the posture chart shows both).
+        let counts = snapshot.assessment.counts();
+        let risk = crate::model::PosturePoint::risk_of(&snapshot.assessment);
         if let Trigger::Scan { user } = trigger
-            && (first || user || !fresh.is_empty())
+            && (first || user || !fresh.is_empty() || self.memory.recorded != Some((counts, risk)))
         {
-            let counts = snapshot.assessment.counts();
+            self.memory.recorded = Some((counts, risk));
             self.rec.audit(
                 "scan",
                 serde_json::json!({
@@ -1512,9 +1538,18 @@ impl Session<'_> {
                     "gone": self.memory.tracker.gone_count(),
                     "images": snapshot.inventory.images.len(),
                     "findings": counts,
+                    "risk": risk,
                     "new_findings": fresh.len(),
                 }),
             );
+            self.rec
+                .sink
+                .send(Event::Posture(vec![crate::model::PosturePoint {
+                    t: Utc::now(),
+                    engine: self.rec.engine_name(),
+                    findings: counts,
+                    risk: Some(risk),
+                }]));
         }
         for a in fresh {
             self.rec.activity(a);

@@ -1,0 +1,325 @@
+//! How the containers, images and engines stand on the eight rules and the
+//! seven threats: one computation, used by the window's Overview and by the
+//! HTML report's first section. Pure: it reads findings, nothing else.
+
+use std::collections::BTreeMap;
+
+use crate::model::{SeedRule, Severity, SeverityCounts, Threat};
+
+/// What a finding is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    Container,
+    Image,
+    Engine,
+}
+
+/// One container, image or engine with its active (not waived) findings.
+#[derive(Debug, Clone)]
+pub struct Subject<'a> {
+    pub kind: Kind,
+    /// Its engine's name (empty with a single engine).
+    pub engine: &'a str,
+    /// Container or image id (the engine's name for an engine).
+    pub id: &'a str,
+    pub name: &'a str,
+    /// Risk score (containers; 0 otherwise).
+    pub score: u8,
+    /// `(rule id, severity)` of each active finding.
+    pub findings: Vec<(&'a str, Severity)>,
+}
+
+/// A subject that breaks a rule, for the "top offenders" lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offender {
+    pub kind: Kind,
+    pub engine: String,
+    pub id: String,
+    pub name: String,
+    pub score: u8,
+    /// Its worst finding under this rule.
+    pub worst: Severity,
+}
+
+/// One of the eight rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleCard {
+    pub seed: SeedRule,
+    /// Containers, images and engines with an active finding of this rule.
+    pub containers: usize,
+    pub images: usize,
+    pub engines: usize,
+    /// Findings of this rule, by severity.
+    pub counts: SeverityCounts,
+    /// Worst first, then by score: at most [`TOP`].
+    pub top: Vec<Offender>,
+}
+
+impl RuleCard {
+    pub fn worst(&self) -> Option<Severity> {
+        self.counts.highest()
+    }
+
+    /// Subjects breaking the rule, of every kind.
+    pub fn breaking(&self) -> usize {
+        self.containers + self.images + self.engines
+    }
+}
+
+/// One of the seven threats, with the findings that feed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreatRow {
+    pub threat: Threat,
+    pub counts: SeverityCounts,
+    /// Containers with a finding that feeds it.
+    pub containers: usize,
+    /// `(rule id, findings)` of the rules that feed it, most first.
+    pub rules: Vec<(&'static str, usize)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Overview {
+    /// In rule order, 1 to 8.
+    pub rules: Vec<RuleCard>,
+    /// In the order of [`Threat::ALL`].
+    pub threats: Vec<ThreatRow>,
+}
+
+/// Offenders shown per rule.
+pub const TOP: usize = 3;
+
+impl Overview {
+    pub fn rule(&self, seed: SeedRule) -> &RuleCard {
+        // `build` makes one card per seed rule, in order.
+        &self.rules[usize::from(seed.number() - 1)]
+    }
+}
+
+/// The seed rule of a rule id (`None` for an unknown id).
+pub fn seed_of(rule_id: &str) -> Option<SeedRule> {
+    crate::rules::by_id(rule_id).map(|r| r.seed)
+}
+
+pub fn build<'a>(subjects: impl IntoIterator<Item = Subject<'a>>) -> Overview {
+    let mut rules: Vec<RuleCard> = SeedRule::ALL
+        .iter()
+        .map(|&seed| RuleCard {
+            seed,
+            containers: 0,
+            images: 0,
+            engines: 0,
+            counts: SeverityCounts::default(),
+            top: Vec::new(),
+        })
+        .collect();
+    let mut offenders: Vec<Vec<Offender>> = vec![Vec::new(); rules.len()];
+    let mut threats: Vec<(SeverityCounts, usize, BTreeMap<&'static str, usize>)> =
+        vec![Default::default(); Threat::ALL.len()];
+    for s in subjects {
+        let mut worst: [Option<Severity>; 8] = [None; 8];
+        let mut hit_threat = [false; 7];
+        for &(rule_id, sev) in &s.findings {
+            let Some(rule) = crate::rules::by_id(rule_id) else {
+                continue;
+            };
+            let i = usize::from(rule.seed.number() - 1);
+            rules[i].counts.add(sev);
+            worst[i] = worst[i].max(Some(sev));
+            for t in crate::rules::threats::of(rule.id) {
+                let j = t.index();
+                threats[j].0.add(sev);
+                *threats[j].2.entry(rule.id).or_default() += 1;
+                hit_threat[j] = true;
+            }
+        }
+        for (i, w) in worst.iter().enumerate() {
+            let Some(w) = *w else { continue };
+            match s.kind {
+                Kind::Container => rules[i].containers += 1,
+                Kind::Image => rules[i].images += 1,
+                Kind::Engine => rules[i].engines += 1,
+            }
+            offenders[i].push(Offender {
+                kind: s.kind,
+                engine: s.engine.to_string(),
+                id: s.id.to_string(),
+                name: s.name.to_string(),
+                score: s.score,
+                worst: w,
+            });
+        }
+        if s.kind == Kind::Container {
+            for (j, hit) in hit_threat.iter().enumerate() {
+                if *hit {
+                    threats[j].1 += 1;
+                }
+            }
+        }
+    }
+    for (card, mut list) in rules.iter_mut().zip(offenders) {
+        list.sort_by(|a, b| {
+            b.worst
+                .cmp(&a.worst)
+                .then(b.score.cmp(&a.score))
+                .then_with(|| a.name.cmp(&b.name))
+        });
+        list.truncate(TOP);
+        card.top = list;
+    }
+    let threats = Threat::ALL
+        .iter()
+        .zip(threats)
+        .map(|(&threat, (counts, containers, by_rule))| {
+            let mut rules: Vec<(&'static str, usize)> = by_rule.into_iter().collect();
+            rules.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+            ThreatRow {
+                threat,
+                counts,
+                containers,
+                rules,
+            }
+        })
+        .collect();
+    Overview { rules, threats }
+}
+
+/// The subjects of a JSON report (what the HTML report shows).
+pub fn of_report(r: &crate::report::Report) -> Overview {
+    fn active(f: &[crate::report::FindingReport]) -> Vec<(&str, Severity)> {
+        f.iter()
+            .filter(|f| !f.waived)
+            .map(|f| (f.rule_id.as_str(), f.severity))
+            .collect()
+    }
+    let containers = r.containers.iter().map(|c| Subject {
+        kind: Kind::Container,
+        engine: &c.engine,
+        id: &c.id,
+        name: &c.name,
+        score: c.risk_score,
+        findings: active(&c.findings),
+    });
+    let images = r.images.iter().map(|i| Subject {
+        kind: Kind::Image,
+        engine: &i.engine,
+        id: &i.id,
+        name: i.tags.first().map_or(i.id.as_str(), String::as_str),
+        score: 0,
+        findings: active(&i.findings),
+    });
+    let engines: Vec<Subject> = if r.engines.is_empty() {
+        vec![Subject {
+            kind: Kind::Engine,
+            engine: "",
+            id: "engine",
+            name: "engine",
+            score: 0,
+            findings: active(&r.engine_findings),
+        }]
+    } else {
+        r.engines
+            .iter()
+            .map(|e| Subject {
+                kind: Kind::Engine,
+                engine: &e.name,
+                id: &e.name,
+                name: &e.name,
+                score: 0,
+                findings: active(&e.engine_findings),
+            })
+            .collect()
+    };
+    let policy = Subject {
+        kind: Kind::Engine,
+        engine: "",
+        id: "policy",
+        name: "policy file",
+        score: 0,
+        findings: active(&r.policy_findings),
+    };
+    build(
+        containers
+            .chain(images)
+            .chain(engines)
+            .chain(std::iter::once(policy)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn container<'a>(name: &'a str, score: u8, f: Vec<(&'a str, Severity)>) -> Subject<'a> {
+        Subject {
+            kind: Kind::Container,
+            engine: "",
+            id: name,
+            name,
+            score,
+            findings: f,
+        }
+    }
+
+    #[test]
+    fn cards_count_subjects_per_rule_and_rank_offenders() {
+        let o = build([
+            container(
+                "web",
+                95,
+                vec![
+                    ("container.privileged", Severity::Critical),
+                    ("container.root-user", Severity::Medium),
+                    ("container.no-healthcheck", Severity::Low),
+                ],
+            ),
+            container("db", 40, vec![("container.root-user", Severity::Medium)]),
+            container("ok", 0, vec![]),
+            Subject {
+                kind: Kind::Image,
+                engine: "",
+                id: "sha256:1",
+                name: "app:1",
+                score: 0,
+                findings: vec![("image.known-vulnerabilities", Severity::High)],
+            },
+        ]);
+        let lp = o.rule(SeedRule::LeastPrivilege);
+        assert_eq!((lp.containers, lp.images), (2, 0), "web once, db once");
+        assert_eq!(lp.counts.get(Severity::Medium), 2);
+        assert_eq!(lp.worst(), Some(Severity::Critical));
+        let names: Vec<&str> = lp.top.iter().map(|o| o.name.as_str()).collect();
+        assert_eq!(names, ["web", "db"], "worst first");
+        assert_eq!(lp.top[0].worst, Severity::Critical);
+        let vm = o.rule(SeedRule::VulnerabilityManagement);
+        assert_eq!((vm.containers, vm.images), (0, 1));
+        assert_eq!(o.rule(SeedRule::NetworkIsolation).breaking(), 0);
+        // Threats: the privileged container feeds breakout and attack
+        // surface; root-user twice feeds breakout.
+        let breakout = &o.threats[5];
+        assert_eq!(breakout.threat, Threat::BreakoutViaRoot);
+        assert_eq!(breakout.containers, 2);
+        assert_eq!(breakout.rules[0], ("container.root-user", 2));
+        assert_eq!(o.threats.len(), 7);
+        assert_eq!(o.rules.len(), 8);
+    }
+
+    #[test]
+    fn the_report_and_the_window_see_the_same_overview() {
+        let inv = crate::watch::demo::inventory().unwrap();
+        let a = crate::assess::assess(&inv, &crate::policy::Policy::default(), chrono::Utc::now());
+        let report = crate::report::Report::build(
+            &inv,
+            &a,
+            &crate::policy::Policy::default(),
+            chrono::Utc::now(),
+        );
+        let from_report = of_report(&report);
+        let lab = from_report.rule(SeedRule::LeastPrivilege);
+        assert!(
+            lab.containers > 5,
+            "the lab breaks least privilege: {lab:?}"
+        );
+        let every: usize = from_report.rules.iter().map(RuleCard::breaking).sum();
+        assert!(every > 0);
+    }
+}
