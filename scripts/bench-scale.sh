@@ -144,7 +144,7 @@ kinds = collections.Counter()
 for line in sys.stdin:
     m = re.search(r'Calling (\w+) (\S+)', line)
     if not m: continue
-    verb, path = m.group(1), re.sub(r'^/v[0-9.]+', '', m.group(2))
+    verb, path = m.group(1), re.sub(r'^/v[0-9.]+', '', m.group(2).strip('\"'))
     if '/stats' in path: k = 'stats one-shot (sampled)' if 'stream=0' in path or 'stream=false' in path else 'stats stream opened'
     elif path.endswith('/changes'): k = 'drift: /changes'
     elif verb == 'HEAD': k = 'drift: HEAD archive stat'

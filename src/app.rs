@@ -558,7 +558,9 @@ impl App {
         if self.frames == 1 {
             tracing::info!(target: "shipshape::timing", "first frame");
         }
-        if !self.inventory_drawn && !self.state.inventory.visible.is_empty() {
+        // Every container of the first snapshot is in the view state and
+        // this frame drew from it (the Overview, or the table).
+        if !self.inventory_drawn && !self.state.inventory.rows.is_empty() {
             self.inventory_drawn = true;
             tracing::info!(
                 target: "shipshape::timing",

@@ -13,7 +13,11 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
+    // Few blocking threads: each one that allocates gets its own malloc
+    // arena, which keeps what it freed (resident memory grows with threads,
+    // not with work). Eight cover the concurrent file reads and assessments.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(8)
         .enable_all()
         .build()
     {

@@ -1314,22 +1314,10 @@ fn the_overview_shows_the_eight_rules_and_opens_the_inventory_on_one() {
     assert_eq!(h.state().state.view, View::Containers);
     assert_eq!(visible_names(&h).len(), dos.containers);
 
-    // The posture chart from the audit log's scan records.
+    // The demo lab has no history to chart, and says so.
     h.state_mut().state.view = View::Overview;
-    let t0 = chrono::Utc::now() - chrono::Duration::hours(5);
-    let point = |h: i64, high: usize| shipshape::model::PosturePoint {
-        t: t0 + chrono::Duration::hours(h),
-        engine: String::new(),
-        findings: shipshape::model::SeverityCounts {
-            high,
-            ..Default::default()
-        },
-        risk: Some(high as u64 * 10),
-    };
-    tx.send(Event::Posture(vec![point(0, 9), point(2, 7), point(4, 3)]))
-        .unwrap();
-    h.run_steps(3);
-    h.get_by_label("Active findings and total risk per hour, from 3 records of the audit log");
+    h.run_steps(2);
+    h.get_by_label_contains("The demo lab has no history");
 }
 
 /// The change on each card is counted against the session's start, or the
@@ -1378,4 +1366,142 @@ fn overview_cards_say_what_changed_since_the_session_started() {
     assert!(now < first, "{now} < {first}");
     let change = format!("{} since the session started", now as i64 - first as i64);
     assert!(h.query_all_by_label(&change).count() >= 1, "{change}");
+    // The posture chart from the audit log's scan records.
+    let t0 = chrono::Utc::now() - chrono::Duration::hours(5);
+    let point = |h: i64, high: usize| shipshape::model::PosturePoint {
+        t: t0 + chrono::Duration::hours(h),
+        engine: String::new(),
+        findings: shipshape::model::SeverityCounts {
+            high,
+            ..Default::default()
+        },
+        risk: Some(high as u64 * 10),
+    };
+    tx.send(Event::Posture(vec![point(0, 9), point(2, 7), point(4, 3)]))
+        .unwrap();
+    h.run_steps(3);
+    h.get_by_label("Active findings and total risk per hour, from 3 records of the audit log");
+}
+
+/// Issue 12: Ctrl+K opens the command palette; typing narrows it to a
+/// container, an image, a rule, a CVE search, a view or an action; Enter
+/// runs the chosen entry, Esc closes it.
+#[test]
+fn the_command_palette_jumps_to_anything() {
+    use shipshape::app::View;
+    let (mut h, tx, mut cmd_rx) = harness_with_commands();
+    tx.send(connected()).unwrap();
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    let open = |h: &mut Harness<'static, App>| {
+        h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+        h.run_steps(2);
+    };
+    let type_in = |h: &mut Harness<'static, App>, text: &str| {
+        // The palette's field has the keyboard focus.
+        h.get_by(|n| n.role() == egui::accesskit::Role::TextInput && n.is_focused())
+            .type_text(text);
+        h.run_steps(2);
+    };
+    // A container by part of its name: Enter opens its risk panel.
+    open(&mut h);
+    assert!(h.state().state.palette.is_some(), "Ctrl+K opens it");
+    h.get_by_label("Go to Overview");
+    let rows = h.state().state.inventory.rows.clone();
+    let target = rows
+        .iter()
+        .find(|r| {
+            rows.iter()
+                .filter(|o| o.name.contains(&r.name) || o.image.contains(&r.name))
+                .count()
+                == 1
+        })
+        .unwrap()
+        .clone();
+    type_in(&mut h, &target.name);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert!(h.state().state.palette.is_none(), "Enter runs and closes");
+    assert_eq!(h.state().state.view, View::Containers);
+    assert_eq!(
+        h.state().state.inventory.selected.as_deref(),
+        Some(target.id.as_str())
+    );
+
+    // A rule: the inventory filtered to the containers that raise it.
+    open(&mut h);
+    assert!(h.state().state.palette.is_some(), "open again");
+    type_in(&mut h, "container.privileged");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    let names = visible_names(&h);
+    assert!(
+        !names.is_empty(),
+        "{:?} {:?}",
+        h.state().state.inventory.filter,
+        h.state().state.view
+    );
+    let privileged: Vec<String> = h
+        .state()
+        .state
+        .inventory
+        .rows
+        .iter()
+        .filter(|r| names.contains(&r.name))
+        .map(|r| r.name.clone())
+        .collect();
+    assert_eq!(privileged.len(), names.len());
+    assert!(
+        names.iter().all(|n| {
+            let snap = demo_snapshot();
+            let c = snap
+                .inventory
+                .containers
+                .iter()
+                .find(|c| &c.name == n)
+                .unwrap();
+            snap.assessment
+                .container(&c.id)
+                .unwrap()
+                .findings
+                .iter()
+                .any(|f| f.rule_id == "container.privileged")
+        }),
+        "only containers that raise it: {names:?}"
+    );
+
+    // A CVE id: the Images view searching for it.
+    open(&mut h);
+    type_in(&mut h, "CVE-2024-0727");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert_eq!(h.state().state.view, View::Images);
+    assert_eq!(h.state().state.images.search, "CVE-2024-0727");
+
+    // An action: ↓ chooses, Enter runs; "refresh" asks the worker.
+    open(&mut h);
+    type_in(&mut h, "refresh");
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert!(matches!(
+        next_command(&mut cmd_rx),
+        Ok(shipshape::watch::messages::Command::Refresh)
+    ));
+    // A theme, by keyboard only: "theme", ↓ to the second, Enter.
+    open(&mut h);
+    type_in(&mut h, "theme");
+    h.key_press(egui::Key::ArrowDown);
+    h.key_press(egui::Key::Enter);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().state.settings.theme,
+        shipshape::settings::ThemeChoice::Light
+    );
+    // Esc closes without running anything.
+    open(&mut h);
+    type_in(&mut h, "Go to Engine");
+    h.key_press(egui::Key::Escape);
+    h.run_steps(2);
+    assert!(h.state().state.palette.is_none());
+    assert_ne!(h.state().state.view, View::Engine);
 }

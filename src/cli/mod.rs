@@ -254,6 +254,16 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
 
 /// Open the dashboard window. Start-up problems that leave the app usable
 /// (a bad policy or settings file) are shown in the window, not only here.
+/// The window's icon: `assets/icons/shipshape-64.png` as raw RGBA (made by
+/// `scripts/icons.sh`, so no image decoder is built for one picture).
+fn window_icon() -> egui::IconData {
+    egui::IconData {
+        rgba: include_bytes!("../../assets/icons/shipshape-64.rgba").to_vec(),
+        width: 64,
+        height: 64,
+    }
+}
+
 fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     use std::sync::Arc;
 
@@ -336,7 +346,8 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
             .with_title("shipshape")
             .with_app_id("shipshape")
             .with_inner_size([1360.0, 820.0])
-            .with_min_inner_size([900.0, 560.0]),
+            .with_min_inner_size([900.0, 560.0])
+            .with_icon(window_icon()),
         ..Default::default()
     };
     let result = eframe::run_native(

@@ -174,6 +174,33 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                 state.clear_baseline();
             }
         }
+        // Filters set from the Overview or the palette: shown, and one
+        // click clears each.
+        let f = &state.inventory.filter;
+        let chips: Vec<(String, u8)> = [
+            f.seed
+                .map(|s| (format!("rule {} · {}", s.number(), s.title()), 0)),
+            f.threat.map(|t| (format!("threat: {}", t.title()), 1)),
+            f.rule.map(|r| (format!("check: {r}"), 2)),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        for (text, which) in chips {
+            if ui
+                .small_button(format!("{text}  ×"))
+                .on_hover_text("Only the containers this applies to; click to show all")
+                .clicked()
+            {
+                let f = &mut state.inventory.filter;
+                match which {
+                    0 => f.seed = None,
+                    1 => f.threat = None,
+                    _ => f.rule = None,
+                }
+                state.filter_changed();
+            }
+        }
         let total = state.inventory.rows.len();
         let shown = state.inventory.order.len();
         ui.label(

@@ -9,6 +9,7 @@ pub mod engine_view;
 pub mod images;
 pub mod inventory;
 pub mod overview;
+pub mod palette;
 pub mod state;
 pub mod theme;
 pub mod toolbar;
@@ -34,7 +35,7 @@ pub enum Action {
 }
 
 pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
-    let mut action = None;
+    let mut action = palette::show(ui, state);
     egui::Panel::top("top_bar").show(ui, |ui| {
         action = toolbar::top_bar(ui, state).or(action);
     });

@@ -303,7 +303,7 @@ fn threats(ui: &mut Ui, o: &Overview, click: &mut Option<Click>) {
                     .take(3)
                     .map(|(id, n)| format!("{id} ×{n}"))
                     .collect();
-                ui.label(RichText::new(top.join(", ")).small().monospace());
+                ui.label(RichText::new(top.join(", ")).small());
                 ui.end_row();
             }
         });
@@ -325,6 +325,16 @@ fn posture(ui: &mut Ui, state: &State) {
         (Some(a), Some(b)) => (b.t - a.t).num_seconds(),
         _ => 0,
     };
+    if state.mode == Mode::Demo {
+        ui.label(
+            RichText::new(
+                "The demo lab has no history. Watching a real engine, this chart shows the \
+                 active findings and the total risk over time, from the audit log.",
+            )
+            .weak(),
+        );
+        return;
+    }
     if points.len() < 2 {
         ui.label(
             RichText::new(format!(

@@ -146,6 +146,8 @@ pub struct Row {
     /// finding included.
     pub seeds: u8,
     pub threats: u8,
+    /// The checks its active findings come from.
+    pub rules: Vec<&'static str>,
     /// Lower-case name, image and labels, for the text filter.
     haystack: String,
 }
@@ -155,6 +157,7 @@ impl Row {
         let mut counts = SeverityCounts::default();
         let mut waived = 0;
         let (mut seeds, mut threats) = (0u8, 0u8);
+        let mut rules: Vec<&'static str> = Vec::new();
         let (score, highest) = match snapshot.assessment.container(&c.id) {
             Some(a) => {
                 for f in &a.findings {
@@ -167,6 +170,9 @@ impl Row {
                 for f in a.findings.iter().chain(&a.from_image) {
                     if f.is_waived() {
                         continue;
+                    }
+                    if !rules.contains(&f.rule_id) {
+                        rules.push(f.rule_id);
                     }
                     if let Some(seed) = crate::overview::seed_of(f.rule_id) {
                         seeds |= 1 << (seed.number() - 1);
@@ -220,6 +226,7 @@ impl Row {
             execs: c.execs.len(),
             seeds,
             threats,
+            rules,
             haystack: {
                 // Its own vulnerabilities, else its image's: typing a CVE id
                 // in the filter finds the containers it affects.
@@ -266,6 +273,8 @@ pub struct Filter {
     pub seed: Option<crate::model::SeedRule>,
     /// Only containers whose findings feed this threat.
     pub threat: Option<crate::model::Threat>,
+    /// Only containers with an active finding of this check.
+    pub rule: Option<&'static str>,
 }
 
 impl Filter {
@@ -285,6 +294,7 @@ impl Filter {
             && self
                 .threat
                 .is_none_or(|t| r.threats & (1 << t.index()) != 0)
+            && self.rule.is_none_or(|id| r.rules.contains(&id))
     }
 }
 
@@ -354,6 +364,8 @@ pub struct State {
     pub baseline: Baseline,
     pub images: ImagesView,
     pub overview: OverviewView,
+    /// The command palette, while it is open (Ctrl+K).
+    pub palette: Option<crate::ui::palette::Palette>,
 }
 
 /// The Overview: the eight rules, the seven threats, posture over time.
@@ -577,6 +589,7 @@ impl State {
             baseline: Baseline::default(),
             images: ImagesView::default(),
             overview: OverviewView::default(),
+            palette: None,
         }
     }
 
@@ -923,7 +936,14 @@ impl State {
         self.inventory.dirty = true;
         self.mark_new();
         let current = self.compute_overview();
-        if self.overview.first.is_none() && self.snapshots().next().is_some() {
+        // "Since the session started" counts from the first assessment of
+        // every engine that answers (engines report one after another).
+        let every = self.snapshot.is_some()
+            && self
+                .others
+                .iter()
+                .all(|o| o.snapshot.is_some() || o.duplicate_of.is_some());
+        if self.overview.first.is_none() && every {
             self.overview.first = Some(current.clone());
         }
         self.overview.current = Some(current);

@@ -1635,8 +1635,10 @@ pub const MAX_STREAMS: usize = 32;
 /// How often a running container without a stream gets a reading.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(10);
 
-/// One-shot readings at once, while sampling.
-const SAMPLE_CONCURRENCY: usize = 8;
+/// One-shot readings at once, while sampling. The engine answers a one-shot
+/// reading at its stats collector's next tick (about a second), so this
+/// many at a time cover a few hundred containers within [`SAMPLE_EVERY`].
+const SAMPLE_CONCURRENCY: usize = 32;
 
 /// Which running containers stream: those in `focus` (the window's
 /// selection and visible rows, in that order) first, then the busiest by

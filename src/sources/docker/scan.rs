@@ -124,19 +124,26 @@ async fn containers(
     let list = engine.list_containers().await?;
     let ids: Vec<String> = list.into_iter().filter_map(|c| c.id).collect();
     let results: Vec<_> = stream::iter(ids)
-        .map(|id| async move { classify(inspect_one(engine, &id).await) })
+        .map(|id| async move { classify(inspect_bare(engine, &id).await) })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
     let (mut items, warnings) = collect("container", results)?;
+    fill_processes(engine, &mut items).await?;
     items.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     Ok((items, warnings))
 }
 
 /// Inspect one container and, when it runs, list its processes.
 pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineError> {
+    let mut c = inspect_bare(engine, id).await?;
+    fill_processes(engine, std::slice::from_mut(&mut c)).await?;
+    Ok(c)
+}
+
+/// Inspect one container, with its exec sessions, without its processes.
+async fn inspect_bare(engine: &Engine, id: &str) -> Result<Container, EngineError> {
     let mut c = engine.container(id).await?;
-    read_processes(engine, &mut c).await?;
     // Exec sessions the engine still holds (running ones): who and what.
     let now = Utc::now();
     for exec_id in c.exec_ids.clone() {
@@ -154,40 +161,64 @@ pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineE
     Ok(c)
 }
 
-/// A running container's processes: from `/proc` where the engine runs on
-/// this machine (without making the engine run `ps` across the host), else
-/// from the engine's `top`. Anything else: no list.
-async fn read_processes(engine: &Engine, c: &mut Container) -> Result<(), EngineError> {
-    c.processes = None;
-    if c.state != ContainerState::Running {
-        return Ok(());
+/// Running containers' processes: from `/proc` where the engine runs on
+/// this machine (one blocking task for all of them, one pass over `/proc`:
+/// the engine runs no `ps`), else from the engine's `top`, concurrently.
+/// Anything else: no list. Returns how many `top` calls were made.
+async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, EngineError> {
+    for c in cs.iter_mut() {
+        c.processes = None;
+    }
+    let running: Vec<usize> = (0..cs.len())
+        .filter(|&i| cs[i].state == ContainerState::Running)
+        .collect();
+    if running.is_empty() {
+        return Ok(0);
     }
     if engine.is_local() {
-        let (pid, cid) = (c.pid, c.id.clone());
+        let asks: Vec<(i64, String)> = running
+            .iter()
+            .map(|&i| (cs[i].pid, cs[i].id.clone()))
+            .collect();
         let read = tokio::task::spawn_blocking(move || {
-            super::procs::read(std::path::Path::new("/proc"), pid, &cid)
+            asks.iter()
+                .map(|(pid, id)| super::procs::read(std::path::Path::new("/proc"), *pid, id))
+                .collect::<Vec<_>>()
         })
         .await
-        .ok()
-        .flatten();
-        if let Some(list) = read {
-            c.processes = Some(list);
-            c.processes_from = super::procs::FROM_PROC;
-            return Ok(());
+        .unwrap_or_default();
+        for (&i, list) in running.iter().zip(read) {
+            if let Some(list) = list {
+                cs[i].processes = Some(list);
+                cs[i].processes_from = super::procs::FROM_PROC;
+            }
         }
     }
-    c.processes_from = super::procs::FROM_TOP;
-    c.processes = match engine.top(&c.id).await {
-        Ok(top) => Some(convert::processes(top)),
-        // Stopped between inspect and top, or the engine would not say:
-        // the container is still reported, without a process list.
-        Err(e @ EngineError::Lost { .. }) => return Err(e),
-        Err(e) => {
-            tracing::debug!("no process list: {e}");
-            None
-        }
-    };
-    Ok(())
+    let need: Vec<(usize, String)> = running
+        .into_iter()
+        .filter(|&i| cs[i].processes.is_none())
+        .map(|i| (i, cs[i].id.clone()))
+        .collect();
+    let tops = need.len();
+    let results: Vec<_> = stream::iter(need)
+        .map(|(i, id)| async move { (i, engine.top(&id).await) })
+        .buffer_unordered(DEFAULT_CONCURRENCY)
+        .collect()
+        .await;
+    for (i, r) in results {
+        cs[i].processes_from = super::procs::FROM_TOP;
+        cs[i].processes = match r {
+            Ok(top) => Some(convert::processes(top)),
+            // Stopped between inspect and top, or the engine would not
+            // say: the container is still reported, without a list.
+            Err(e @ EngineError::Lost { .. }) => return Err(e),
+            Err(e) => {
+                tracing::debug!("no process list: {e}");
+                None
+            }
+        };
+    }
+    Ok(tops)
 }
 
 /// What the engine's events say changed since the last scan.
@@ -257,27 +288,13 @@ pub async fn refresh(
     reread.containers = inspect.len();
     reread.requests += inspect.len();
     let results: Vec<_> = stream::iter(inspect)
-        .map(|id| async move { classify(inspect_one(engine, &id).await) })
+        .map(|id| async move { classify(inspect_bare(engine, &id).await) })
         .buffer_unordered(DEFAULT_CONCURRENCY)
         .collect()
         .await;
     let (mut containers, mut warnings) = collect("container", results)?;
-    let refreshed: Vec<_> = stream::iter(reuse)
-        .map(|mut c| async move {
-            read_processes(engine, &mut c).await.map(|()| {
-                let top = c.state == ContainerState::Running
-                    && c.processes_from == super::procs::FROM_TOP;
-                (c, usize::from(top))
-            })
-        })
-        .buffer_unordered(DEFAULT_CONCURRENCY)
-        .collect()
-        .await;
-    for r in refreshed {
-        let (c, tops) = r?;
-        reread.requests += tops;
-        containers.push(c);
-    }
+    containers.extend(reuse);
+    reread.requests += fill_processes(engine, &mut containers).await?;
     containers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
 
     // Images: an image id names its content; only its tags can move.
