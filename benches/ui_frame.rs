@@ -50,6 +50,11 @@ fn frame(c: &mut Criterion) {
     tx.send(Event::Snapshot(big_snapshot(1000))).unwrap();
     h.run_steps(3);
     assert_eq!(h.state().state.inventory.rows.len(), 1000);
+    // The window opens on the Overview of all 1,000.
+    assert_eq!(h.state().state.view, shipshape::app::View::Overview);
+    c.bench_function("frame_overview_1000_containers", |b| b.iter(|| h.step()));
+    h.state_mut().state.view = shipshape::app::View::Containers;
+    h.run_steps(2);
     c.bench_function("frame_1000_containers", |b| b.iter(|| h.step()));
 
     // With a container selected (risk panel open) as well.

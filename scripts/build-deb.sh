@@ -54,5 +54,6 @@ Description: security dashboard for the containers on your own machine
  reports (JSON, SARIF, HTML, CSV, Markdown). It only reads.
 CONTROL
 deb="$out/shipshape_${version}_${arch}.deb"
-dpkg-deb --root-owner-group --build "$root" "$deb" >/dev/null
+# DEB_COMPRESSION: xz (default) for a release, gzip for a quick test build.
+dpkg-deb --root-owner-group -Z"${DEB_COMPRESSION:-xz}" --build "$root" "$deb" >/dev/null
 echo "$deb"

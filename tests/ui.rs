@@ -1505,3 +1505,78 @@ fn the_command_palette_jumps_to_anything() {
     assert!(h.state().state.palette.is_none());
     assert_ne!(h.state().state.view, View::Engine);
 }
+
+/// Issue 12: every interactive control has an accessible name. Walks the
+/// AccessKit tree of every view (a container's panel on each tab, an image
+/// open, the Settings and Export windows, the palette) and fails on a
+/// button, check box, combo box, text field, link or tab without one.
+#[test]
+fn every_control_has_an_accessible_name() {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::NodeT;
+    use shipshape::app::{DetailTab, View};
+    let (mut h, tx) = harness(Mode::Live);
+    tx.send(connected()).unwrap();
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    let mut unnamed: Vec<String> = Vec::new();
+    let mut walk = |h: &mut Harness<'static, App>, place: &str| {
+        h.run_steps(3);
+        for n in h.root().children_recursive() {
+            let a = n.accesskit_node();
+            let interactive = matches!(
+                a.role(),
+                Role::Button
+                    | Role::CheckBox
+                    | Role::ComboBox
+                    | Role::TextInput
+                    | Role::Link
+                    | Role::Tab
+                    | Role::RadioButton
+                    | Role::Slider
+                    | Role::SpinButton
+            );
+            if interactive && !a.is_hidden() && a.label().is_none_or(|l| l.trim().is_empty()) {
+                unnamed.push(format!("{place}: {:?} at {:?}", a.role(), n.rect()));
+            }
+        }
+    };
+    let first = h.state().state.inventory.rows[0].id.clone();
+    for view in [
+        View::Overview,
+        View::Containers,
+        View::Activity,
+        View::Engine,
+    ] {
+        h.state_mut().state.view = view;
+        walk(&mut h, &format!("{view:?}"));
+    }
+    h.state_mut().state.view = View::Containers;
+    h.state_mut().state.inventory.selected = Some(first);
+    for tab in [
+        DetailTab::Risk,
+        DetailTab::Facts,
+        DetailTab::Charts,
+        DetailTab::Activity,
+    ] {
+        h.state_mut().state.detail_tab = tab;
+        walk(&mut h, &format!("panel {tab:?}"));
+    }
+    h.state_mut().state.view = View::Images;
+    let image = demo_snapshot().inventory.images[0].id.clone();
+    h.state_mut().state.images.selected = Some((String::new(), image));
+    walk(&mut h, "Images with one open");
+    h.state_mut().state.dialogs.show_settings = true;
+    walk(&mut h, "Settings");
+    h.state_mut().state.dialogs.show_settings = false;
+    h.state_mut().state.dialogs.show_export = true;
+    walk(&mut h, "Export");
+    h.state_mut().state.dialogs.show_export = false;
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::K);
+    walk(&mut h, "palette");
+    assert!(
+        unnamed.is_empty(),
+        "controls without a name:\n{}",
+        unnamed.join("\n")
+    );
+}

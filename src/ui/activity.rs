@@ -49,7 +49,7 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
         )
         .labelled_by(label.id);
         if state.is_fleet() {
-            ui.label("Engine");
+            let engine_label = ui.label("Engine");
             let names = state.engine_names();
             egui::ComboBox::from_id_salt("activity_engine")
                 .selected_text(
@@ -66,9 +66,11 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                         let label = visible(&n).into_owned();
                         ui.selectable_value(&mut state.timeline.filter.engine, Some(n), label);
                     }
-                });
+                })
+                .response
+                .labelled_by(engine_label.id);
         }
-        ui.label("Type");
+        let type_label = ui.label("Type");
         egui::ComboBox::from_id_salt("activity_category")
             .selected_text(
                 state
@@ -82,8 +84,10 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                 for c in Category::ALL {
                     ui.selectable_value(&mut state.timeline.filter.category, Some(c), c.as_str());
                 }
-            });
-        ui.label("At least");
+            })
+            .response
+            .labelled_by(type_label.id);
+        let severity_label = ui.label("At least");
         egui::ComboBox::from_id_salt("activity_severity")
             .selected_text(
                 state
@@ -101,7 +105,9 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                         s.as_str(),
                     );
                 }
-            });
+            })
+            .response
+            .labelled_by(severity_label.id);
         if state.timeline.filter != before {
             state.activity_filter_changed();
         }

@@ -111,15 +111,16 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
     }
     let action = database(ui, state);
     ui.horizontal(|ui| {
-        ui.label("Search");
+        let search_label = ui.label("Search");
         ui.add(
             egui::TextEdit::singleline(&mut state.images.search)
                 .hint_text("CVE id, package or image")
                 .desired_width(260.0),
-        );
+        )
+        .labelled_by(search_label.id);
         if fleet {
             // Each engine holds its own images; all of them by default.
-            ui.label("Engine");
+            let engine_label = ui.label("Engine");
             let shown = state
                 .images
                 .engine
@@ -136,7 +137,9 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                             visible(label).into_owned(),
                         );
                     }
-                });
+                })
+                .response
+                .labelled_by(engine_label.id);
         }
     });
     let q = state.images.search.trim().to_lowercase();

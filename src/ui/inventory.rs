@@ -53,7 +53,7 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
             resp.request_focus();
             state.inventory.focus_filter = false;
         }
-        ui.label("State");
+        let state_label = ui.label("State");
         let shown = if state.inventory.filter.gone {
             "gone"
         } else {
@@ -90,9 +90,11 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                     state.inventory.filter.state = None;
                     state.inventory.filter.gone = true;
                 }
-            });
+            })
+            .response
+            .labelled_by(state_label.id);
         if state.is_fleet() {
-            ui.label("Engine");
+            let engine_label = ui.label("Engine");
             let shown = state
                 .inventory
                 .filter
@@ -109,12 +111,14 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                         let label = crate::model::visible(&n).into_owned();
                         ui.selectable_value(&mut state.inventory.filter.engine, Some(n), label);
                     }
-                });
+                })
+                .response
+                .labelled_by(engine_label.id);
             if before_engine != state.inventory.filter.engine {
                 state.filter_changed();
             }
         }
-        ui.label("At least");
+        let severity_label = ui.label("At least");
         let shown = state
             .inventory
             .filter
@@ -132,7 +136,9 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                         s.as_str(),
                     );
                 }
-            });
+            })
+            .response
+            .labelled_by(severity_label.id);
         if before != (state.inventory.filter.state, state.inventory.filter.gone)
             || before_sev != state.inventory.filter.min_severity
         {

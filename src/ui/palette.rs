@@ -250,11 +250,16 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
         .anchor(egui::Align2::CENTER_TOP, [0.0, 60.0])
         .fixed_size([560.0, 0.0])
         .show(ui.ctx(), |ui| {
-            let edit = ui.add(
-                egui::TextEdit::singleline(&mut palette.query)
-                    .hint_text("Container, image, rule, CVE id, view or action (Esc closes)")
-                    .desired_width(f32::INFINITY),
-            );
+            let edit = ui
+                .add(
+                    egui::TextEdit::singleline(&mut palette.query)
+                        .hint_text("Container, image, rule, CVE id, view or action (Esc closes)")
+                        .desired_width(f32::INFINITY),
+                )
+                .on_hover_text("Go to or run");
+            edit.widget_info(|| {
+                egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Go to or run")
+            });
             // The palette keeps the keyboard while it is open.
             if !edit.has_focus() {
                 edit.request_focus();

@@ -464,20 +464,24 @@ pub fn settings_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 }
             });
             ui.end_row();
-            ui.label("Refresh every");
+            let refresh_label = ui.label("Refresh every");
             egui::ComboBox::from_id_salt("refresh").selected_text(format!("{} s", state.settings.refresh_secs)).show_ui(ui, |ui| {
                 for s in REFRESH_CHOICES {
                     ui.selectable_value(&mut state.settings.refresh_secs, s, format!("{s} s"));
                 }
-            });
+            })
+            .response
+            .labelled_by(refresh_label.id);
             ui.end_row();
-            ui.label("Chart history");
+            let history_label = ui.label("Chart history");
             let mut minutes = state.settings.history_minutes;
             egui::ComboBox::from_id_salt("history").selected_text(format!("{minutes} min")).show_ui(ui, |ui| {
                 for m in HISTORY_CHOICES {
                     ui.selectable_value(&mut minutes, m, format!("{m} min"));
                 }
-            });
+            })
+            .response
+            .labelled_by(history_label.id);
             if minutes != state.settings.history_minutes {
                 state.set_history_minutes(minutes);
             }
@@ -511,17 +515,24 @@ fn engines_editor(ui: &mut Ui, state: &mut State) -> bool {
         .spacing([8.0, 4.0])
         .show(ui, |ui| {
             for (i, e) in state.settings.engines.iter_mut().enumerate() {
-                ui.add(
-                    egui::TextEdit::singleline(&mut e.name)
-                        .desired_width(110.0)
-                        .hint_text("name"),
-                )
-                .on_hover_text("Its name in the window and in reports");
+                let name = ui
+                    .add(
+                        egui::TextEdit::singleline(&mut e.name)
+                            .desired_width(110.0)
+                            .hint_text("name"),
+                    )
+                    .on_hover_text("Its name in the window and in reports");
+                name.widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Engine name")
+                });
                 ui.add(
                     egui::TextEdit::singleline(&mut e.address)
                         .desired_width(260.0)
                         .hint_text("address"),
-                );
+                )
+                .widget_info(|| {
+                    egui::WidgetInfo::labeled(egui::Role::TextInput, true, "Engine address")
+                });
                 ui.checkbox(&mut e.enabled, "on");
                 if ui.small_button("Remove").clicked() {
                     remove = Some(i);
