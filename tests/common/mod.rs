@@ -214,6 +214,25 @@ impl Drop for Fixture {
         for c in &self.containers {
             self.docker_quiet(&["rm", "-f", "-v", c]);
         }
+        // Containers a test renamed (or made another way) under the prefix.
+        // Never panics here (the engine may be gone already).
+        let mut ps = std::process::Command::new("docker");
+        if let Some(h) = &self.host {
+            ps.args(["-H", h]);
+        }
+        let left = ps
+            .args([
+                "ps",
+                "-aq",
+                "--filter",
+                &format!("name=^/?{}-", self.prefix),
+            ])
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+            .unwrap_or_default();
+        for id in left.split_whitespace() {
+            self.docker_quiet(&["rm", "-f", "-v", id]);
+        }
         for n in &self.networks {
             self.docker_quiet(&["network", "rm", n]);
         }
