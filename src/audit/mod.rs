@@ -559,18 +559,13 @@ impl Drop for Writer {
 /// needed), oldest first. Read-only: works while another process writes.
 /// Lines that do not parse are skipped (`verify` is the judge of those).
 pub fn tail(current: &Path, n: usize) -> Result<Vec<Record>, AuditError> {
-    let family = Family::of(current);
-    let mut files = family.rotated()?;
-    files.push(current.to_path_buf());
     let mut out: Vec<Record> = Vec::new();
-    for f in files.iter().rev() {
+    for f in newest_first(current)? {
         if out.len() >= n {
             break;
         }
-        let text = match std::fs::read_to_string(f) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io(f)(e)),
+        let Some(text) = read_if_there(&f)? else {
+            continue;
         };
         let mut recs: Vec<Record> = text
             .lines()
@@ -584,6 +579,24 @@ pub fn tail(current: &Path, n: usize) -> Result<Vec<Record>, AuditError> {
     Ok(out)
 }
 
+/// The files of a log, the current one first, then the rotated ones from
+/// the newest.
+fn newest_first(current: &Path) -> Result<Vec<PathBuf>, AuditError> {
+    let mut files = Family::of(current).rotated()?;
+    files.push(current.to_path_buf());
+    files.reverse();
+    Ok(files)
+}
+
+/// A log file's text, or `None` when it is gone (rotated away meanwhile).
+fn read_if_there(f: &Path) -> Result<Option<String>, AuditError> {
+    match std::fs::read_to_string(f) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io(f)(e)),
+    }
+}
+
 /// Files [`records_of_kind`] reads at most, newest first (16 MiB each).
 pub const KIND_SCAN_FILES: usize = 16;
 
@@ -595,16 +608,11 @@ pub fn records_of_kind(
     kind: &str,
     max_files: usize,
 ) -> Result<Vec<Record>, AuditError> {
-    let family = Family::of(current);
-    let mut files = family.rotated()?;
-    files.push(current.to_path_buf());
     let needle = format!("\"kind\":\"{kind}\"");
     let mut out: Vec<Record> = Vec::new();
-    for f in files.iter().rev().take(max_files.max(1)) {
-        let text = match std::fs::read_to_string(f) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
-            Err(e) => return Err(io(f)(e)),
+    for f in newest_first(current)?.into_iter().take(max_files.max(1)) {
+        let Some(text) = read_if_there(&f)? else {
+            continue;
         };
         let mut recs: Vec<Record> = text
             .lines()
@@ -847,6 +855,36 @@ mod tests {
 
     fn write_lines(p: &Path, l: &[String]) {
         std::fs::write(p, l.join("\n") + "\n").unwrap();
+    }
+
+    /// The posture chart's read: only `scan` records, across rotated
+    /// files, oldest first, and only as many files as asked for.
+    #[test]
+    fn records_of_one_kind_across_rotations() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut log = AuditLog::open(&dir.path().join(CURRENT), 4096).unwrap();
+        for i in 0..60u64 {
+            log.append("scan", json!({ "containers": i })).unwrap();
+            // A look-alike: the text matches, the kind does not.
+            log.append("event", json!({ "detail": "\"kind\":\"scan\"" }))
+                .unwrap();
+        }
+        drop(log);
+        let current = dir.path().join(CURRENT);
+        assert!(
+            Family::of(&current).rotated().unwrap().len() >= 2,
+            "rotated"
+        );
+        let all = records_of_kind(&current, "scan", 1000).unwrap();
+        let n: Vec<u64> = all
+            .iter()
+            .map(|r| r.data["containers"].as_u64().unwrap())
+            .collect();
+        assert_eq!(n, (0..60).collect::<Vec<_>>(), "every scan, in order");
+        let newest = records_of_kind(&current, "scan", 2).unwrap();
+        assert!(newest.len() < 60, "two files only: {}", newest.len());
+        let seqs = |v: &[Record]| v.iter().map(|r| r.seq).collect::<Vec<_>>();
+        assert!(seqs(&all).ends_with(&seqs(&newest)), "the newest ones");
     }
 
     #[test]

@@ -309,6 +309,18 @@ fn threats(ui: &mut Ui, o: &Overview, click: &mut Option<Click>) {
         });
 }
 
+/// A fixed posture chart (no zoom or drag), time on the x axis.
+fn posture_plot(id: &str, fmt_x: impl Fn(f64) -> String + 'static) -> Plot<'static> {
+    Plot::new(id)
+        .height(160.0)
+        .legend(Legend::default())
+        .allow_zoom(false)
+        .allow_drag(false)
+        .allow_scroll(false)
+        .include_y(0.0)
+        .x_axis_formatter(move |m, _| fmt_x(m.value))
+}
+
 /// Hours up to three days; days beyond.
 fn bucket_for(span_secs: i64) -> (i64, &'static str) {
     if span_secs <= 3 * 86_400 {
@@ -373,41 +385,25 @@ fn posture(ui: &mut Ui, state: &State) {
             .unwrap_or_default()
     };
     ui.columns(2, |cols| {
-        Plot::new("posture_findings")
-            .height(160.0)
-            .legend(Legend::default())
-            .allow_zoom(false)
-            .allow_drag(false)
-            .allow_scroll(false)
-            .include_y(0.0)
-            .x_axis_formatter(move |m, _| fmt_x(m.value))
-            .show(&mut cols[0], |plot| {
-                for s in [
-                    Severity::Critical,
-                    Severity::High,
-                    Severity::Medium,
-                    Severity::Low,
-                ] {
-                    let pts: Vec<[f64; 2]> =
-                        b.iter().map(|(t, c, _)| [x(t), c.get(s) as f64]).collect();
-                    plot.line(
-                        Line::new(theme::severity_label(s), pts)
-                            .color(theme::severity_color(s, dark))
-                            .width(1.5),
-                    );
-                }
-            });
-        Plot::new("posture_risk")
-            .height(160.0)
-            .legend(Legend::default())
-            .allow_zoom(false)
-            .allow_drag(false)
-            .allow_scroll(false)
-            .include_y(0.0)
-            .x_axis_formatter(move |m, _| fmt_x(m.value))
-            .show(&mut cols[1], |plot| {
-                let pts: Vec<[f64; 2]> = b.iter().map(|(t, _, r)| [x(t), *r as f64]).collect();
-                plot.line(Line::new("total risk", pts).width(1.5));
-            });
+        posture_plot("posture_findings", fmt_x).show(&mut cols[0], |plot| {
+            for s in [
+                Severity::Critical,
+                Severity::High,
+                Severity::Medium,
+                Severity::Low,
+            ] {
+                let pts: Vec<[f64; 2]> =
+                    b.iter().map(|(t, c, _)| [x(t), c.get(s) as f64]).collect();
+                plot.line(
+                    Line::new(theme::severity_label(s), pts)
+                        .color(theme::severity_color(s, dark))
+                        .width(1.5),
+                );
+            }
+        });
+        posture_plot("posture_risk", fmt_x).show(&mut cols[1], |plot| {
+            let pts: Vec<[f64; 2]> = b.iter().map(|(t, _, r)| [x(t), *r as f64]).collect();
+            plot.line(Line::new("total risk", pts).width(1.5));
+        });
     });
 }

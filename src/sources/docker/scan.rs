@@ -40,16 +40,7 @@ pub async fn snapshot_with(
         images(engine, concurrency),
     );
     let info = info?;
-    // Podman and some setups have no network called "bridge".
-    let bridge = match bridge {
-        Ok(n) => Some(n),
-        Err(EngineError::NotFound { .. }) => None,
-        Err(e @ EngineError::Lost { .. }) => return Err(e),
-        Err(e) => {
-            tracing::warn!("{e}");
-            None
-        }
-    };
+    let bridge = bridge_or_none(bridge)?;
     let (containers, mut warnings) = containers?;
     let (mut images, image_warnings) = images?;
     warnings.extend(image_warnings);
@@ -66,11 +57,7 @@ pub async fn snapshot_with(
             image_details(engine, missing.into_iter().collect(), concurrency).await?;
         images.extend(extra);
         warnings.extend(extra_warnings);
-        images.sort_by(|a, b| {
-            a.display_name()
-                .cmp(&b.display_name())
-                .then_with(|| a.id.cmp(&b.id))
-        });
+        sort_images(&mut images);
     }
     let target = engine.target();
     Ok(Inventory {
@@ -80,6 +67,31 @@ pub async fn snapshot_with(
         taken_at: Some(taken_at),
         warnings,
     })
+}
+
+/// Images in the order every view shows them: by name, then id.
+fn sort_images(images: &mut [Image]) {
+    images.sort_by(|a, b| {
+        a.display_name()
+            .cmp(&b.display_name())
+            .then_with(|| a.id.cmp(&b.id))
+    });
+}
+
+/// The default bridge, when there is one: Podman and some setups have no
+/// network called "bridge". Only a lost engine is an error.
+fn bridge_or_none(
+    r: Result<bollard::models::NetworkInspect, EngineError>,
+) -> Result<Option<bollard::models::NetworkInspect>, EngineError> {
+    match r {
+        Ok(n) => Ok(Some(n)),
+        Err(EngineError::NotFound { .. }) => Ok(None),
+        Err(e @ EngineError::Lost { .. }) => Err(e),
+        Err(e) => {
+            tracing::warn!("{e}");
+            Ok(None)
+        }
+    }
 }
 
 /// Keep what we got, count what vanished, turn refusals into warnings and
@@ -332,20 +344,12 @@ pub async fn refresh(
         images.extend(extra);
         warnings.extend(extra_warnings);
     }
-    images.sort_by(|a, b| {
-        a.display_name()
-            .cmp(&b.display_name())
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    sort_images(&mut images);
 
     let engine_info = if changed.engine {
         reread.requests += 2;
         let (info, bridge) = tokio::join!(engine.info(), engine.inspect_network("bridge"));
-        let bridge = match bridge {
-            Ok(n) => Some(n),
-            Err(e @ EngineError::Lost { .. }) => return Err(e),
-            Err(_) => None,
-        };
+        let bridge = bridge_or_none(bridge)?;
         convert::engine(
             info?,
             engine.version().clone(),
@@ -394,11 +398,7 @@ async fn image_details(
         .collect()
         .await;
     let (mut items, warnings) = collect("image", results)?;
-    items.sort_by(|a, b| {
-        a.display_name()
-            .cmp(&b.display_name())
-            .then_with(|| a.id.cmp(&b.id))
-    });
+    sort_images(&mut items);
     Ok((items, warnings))
 }
 
