@@ -119,6 +119,8 @@ pub struct App {
     /// `scripts/bench-scale.sh`).
     frames: u64,
     inventory_drawn: bool,
+    /// What later launches ask of this window (see [`crate::instance`]).
+    instance: Option<std::sync::mpsc::Receiver<crate::instance::Request>>,
 }
 
 impl App {
@@ -239,6 +241,7 @@ impl App {
             sent_focus: Vec::new(),
             frames: 0,
             inventory_drawn: false,
+            instance: None,
         }
     }
 
@@ -264,6 +267,29 @@ impl App {
         }
         if let Some(tx) = &self.link.cmd {
             let _ = tx.send(c);
+        }
+    }
+
+    /// Take requests from later launches of shipshape.
+    pub fn with_instance(
+        mut self,
+        rx: std::sync::mpsc::Receiver<crate::instance::Request>,
+    ) -> Self {
+        self.instance = Some(rx);
+        self
+    }
+
+    /// A later launch asked for this window: bring it to the front, on the
+    /// demo lab when that was asked.
+    fn instance_requests(&mut self, ctx: &egui::Context) {
+        let Some(rx) = &self.instance else { return };
+        let asked: Vec<crate::instance::Request> = rx.try_iter().collect();
+        for r in asked {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            if r == crate::instance::Request::Demo && self.state.mode != Mode::Demo {
+                self.switch_to_demo();
+            }
         }
     }
 
@@ -612,6 +638,7 @@ impl eframe::App for App {
         if ctx.input(|i| !i.events.is_empty()) {
             Attention::of(ctx).touch();
         }
+        self.instance_requests(ctx);
         if self.pump() {
             ctx.request_repaint();
         }

@@ -35,6 +35,7 @@ pub mod audit;
 pub mod cli;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod instance;
 pub mod model;
 pub mod overview;
 pub mod policy;

@@ -350,6 +350,17 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
             .with_icon(window_icon()),
         ..Default::default()
     };
+    // One window: a second launch brings the first to the front.
+    let instance = crate::instance::socket_path();
+    let ask = if demo {
+        crate::instance::Request::Demo
+    } else {
+        crate::instance::Request::Focus
+    };
+    if let Ok(true) = crate::instance::forward(&instance, ask) {
+        eprintln!("shipshape: a window is already open; brought it to the front");
+        return Exit::Clean;
+    }
     let result = eframe::run_native(
         "shipshape",
         options,
@@ -359,6 +370,18 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
             } else {
                 App::live(&cc.egui_ctx, handle, launch, settings)
             };
+            let (tx, rx) = std::sync::mpsc::channel();
+            let ctx = cc.egui_ctx.clone();
+            match crate::instance::listen(&instance, move |r| {
+                let _ = tx.send(r);
+                ctx.request_repaint();
+            }) {
+                Ok(_) => app = app.with_instance(rx),
+                Err(e) => tracing::warn!(
+                    "{}: {e}; a second launch will open a second window",
+                    instance.display()
+                ),
+            }
             for n in notices {
                 app.state.notify(n.text, n.error);
             }
