@@ -61,6 +61,12 @@ impl Assessment {
             .chain(self.images.values().flatten())
     }
 
+    /// The total risk: every container's score, added (the posture chart's
+    /// second line).
+    pub fn total_risk(&self) -> u64 {
+        self.containers.values().map(|c| u64::from(c.score)).sum()
+    }
+
     /// Active (not waived) findings by severity.
     pub fn counts(&self) -> SeverityCounts {
         SeverityCounts::active(self.all())

@@ -183,6 +183,59 @@ pub fn build<'a>(subjects: impl IntoIterator<Item = Subject<'a>>) -> Overview {
     Overview { rules, threats }
 }
 
+/// The subjects of one engine's assessment (what the window shows): its
+/// containers (their image's counted finding included), images, and the
+/// engine with the policy file's findings. `engine`: its name, or empty.
+pub fn subjects<'a>(
+    inv: &'a crate::model::Inventory,
+    a: &'a crate::assess::Assessment,
+    engine: &'a str,
+) -> Vec<Subject<'a>> {
+    fn active(f: &[crate::model::Finding]) -> Vec<(&'static str, Severity)> {
+        f.iter()
+            .filter(|f| !f.is_waived())
+            .map(|f| (f.rule_id, f.severity))
+            .collect()
+    }
+    let mut out = Vec::with_capacity(inv.containers.len() + inv.images.len() + 1);
+    for c in &inv.containers {
+        let Some(ca) = a.container(&c.id) else {
+            continue;
+        };
+        let mut findings = active(&ca.findings);
+        findings.extend(active(ca.from_image.as_slice()));
+        out.push(Subject {
+            kind: Kind::Container,
+            engine,
+            id: &c.id,
+            name: &c.name,
+            score: ca.score,
+            findings,
+        });
+    }
+    for i in &inv.images {
+        out.push(Subject {
+            kind: Kind::Image,
+            engine,
+            id: &i.id,
+            name: i.tags.first().map_or(i.id.as_str(), String::as_str),
+            score: 0,
+            findings: active(a.image(&i.id)),
+        });
+    }
+    let mut own = active(&a.engine);
+    own.extend(active(&a.policy));
+    out.push(Subject {
+        kind: Kind::Engine,
+        engine,
+        id: &inv.engine.label,
+        name: &inv.engine.label,
+        score: 0,
+        findings: own,
+    });
+    out
+}
+
 /// The subjects of a JSON report (what the HTML report shows).
 pub fn of_report(r: &crate::report::Report) -> Overview {
     fn active(f: &[crate::report::FindingReport]) -> Vec<(&str, Severity)> {

@@ -19,11 +19,6 @@ pub struct PosturePoint {
 }
 
 impl PosturePoint {
-    /// The total risk of an assessment: every container's score, added.
-    pub fn risk_of(a: &crate::assess::Assessment) -> u64 {
-        a.containers.values().map(|c| u64::from(c.score)).sum()
-    }
-
     /// From an audit `scan` record's time and data (`None`: not one).
     pub fn from_record(t: DateTime<Utc>, data: &serde_json::Value) -> Option<Self> {
         let findings: SeverityCounts =

@@ -282,7 +282,11 @@ pub const ALL: &[&Rule] = &[
 
 /// Look a rule up by its id.
 pub fn by_id(id: &str) -> Option<&'static Rule> {
-    ALL.iter().copied().find(|r| r.id == id)
+    // Asked once per finding by the views and the assessment: an index,
+    // not a walk of the catalogue.
+    static INDEX: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static Rule>> =
+        std::sync::LazyLock::new(|| ALL.iter().map(|r| (r.id, *r)).collect());
+    INDEX.get(id).copied()
 }
 
 #[cfg(test)]

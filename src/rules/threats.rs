@@ -107,10 +107,9 @@ const TABLE: &[(&str, &[Threat])] = &[
 
 /// The threats a rule defends against (empty for an unknown id).
 pub fn of(rule_id: &str) -> &'static [Threat] {
-    TABLE
-        .iter()
-        .find(|(id, _)| *id == rule_id)
-        .map_or(&[], |(_, t)| *t)
+    static INDEX: std::sync::LazyLock<std::collections::HashMap<&'static str, &'static [Threat]>> =
+        std::sync::LazyLock::new(|| TABLE.iter().copied().collect());
+    INDEX.get(rule_id).copied().unwrap_or(&[])
 }
 
 /// The rules that defend against a threat, in catalogue order.

@@ -143,36 +143,32 @@ fn entries(state: &State) -> Vec<Entry> {
 pub fn matches(state: &State, query: &str) -> Vec<Entry> {
     let q = query.trim().to_lowercase();
     let words: Vec<&str> = q.split_whitespace().collect();
-    let mut out: Vec<Entry> = Vec::new();
-    if !q.is_empty() {
-        out.push(Entry {
-            kind: "search",
-            label: format!(
-                "Search images for “{}” (CVE id, package, image)",
-                query.trim()
-            ),
-            target: Target::SearchImages(query.trim().to_string()),
-        });
-    }
-    let found = entries(state).into_iter().filter(|e| {
-        let label = e.label.to_lowercase();
-        words.iter().all(|w| label.contains(w))
+    let search = (!q.is_empty()).then(|| Entry {
+        kind: "search",
+        label: format!(
+            "Search images for “{}” (CVE id, package, image)",
+            query.trim()
+        ),
+        target: Target::SearchImages(query.trim().to_string()),
     });
+    let mut found: Vec<Entry> = entries(state)
+        .into_iter()
+        .filter(|e| {
+            let label = e.label.to_lowercase();
+            words.iter().all(|w| label.contains(w))
+        })
+        .collect();
     if q.starts_with("cve-") {
         // A CVE id: the search is what is meant; the rest follows.
-        out.extend(found);
-    } else {
-        let mut found: Vec<Entry> = found.collect();
-        // Names that start with the query come first.
-        found.sort_by_key(|e| {
-            let label = e.label.to_lowercase();
-            !words.first().is_some_and(|w| label.starts_with(w))
-        });
-        let search = out.pop();
-        out.extend(found);
-        out.extend(search);
+        return search.into_iter().chain(found).collect();
     }
-    out
+    // Names that start with the query come first, the search last.
+    found.sort_by_key(|e| {
+        let label = e.label.to_lowercase();
+        !words.first().is_some_and(|w| label.starts_with(w))
+    });
+    found.extend(search);
+    found
 }
 
 /// Do what an entry says: edit the view state, or return the action the

@@ -967,55 +967,15 @@ impl State {
 
     /// The Overview of every engine's latest assessment.
     fn compute_overview(&self) -> crate::overview::Overview {
-        use crate::overview::{Kind, Subject};
         let fleet = self.is_fleet();
-        let mut subjects = Vec::new();
-        for s in self.snapshots() {
-            let inv = &s.inventory;
-            let engine = if fleet { inv.engine.label.as_str() } else { "" };
-            let active = |f: &'_ [crate::model::Finding]| -> Vec<(&'static str, Severity)> {
-                f.iter()
-                    .filter(|f| !f.is_waived())
-                    .map(|f| (f.rule_id, f.severity))
-                    .collect()
+        crate::overview::build(self.snapshots().flat_map(|s| {
+            let engine = if fleet {
+                s.inventory.engine.label.as_str()
+            } else {
+                ""
             };
-            for c in &inv.containers {
-                let Some(a) = s.assessment.container(&c.id) else {
-                    continue;
-                };
-                let mut findings = active(&a.findings);
-                findings.extend(active(a.from_image.as_slice()));
-                subjects.push(Subject {
-                    kind: Kind::Container,
-                    engine,
-                    id: &c.id,
-                    name: &c.name,
-                    score: a.score,
-                    findings,
-                });
-            }
-            for i in &inv.images {
-                subjects.push(Subject {
-                    kind: Kind::Image,
-                    engine,
-                    id: &i.id,
-                    name: i.tags.first().map_or(i.id.as_str(), String::as_str),
-                    score: 0,
-                    findings: active(s.assessment.image(&i.id)),
-                });
-            }
-            let mut own = active(&s.assessment.engine);
-            own.extend(active(&s.assessment.policy));
-            subjects.push(Subject {
-                kind: Kind::Engine,
-                engine,
-                id: &inv.engine.label,
-                name: &inv.engine.label,
-                score: 0,
-                findings: own,
-            });
-        }
-        crate::overview::build(subjects)
+            crate::overview::subjects(&s.inventory, &s.assessment, engine)
+        }))
     }
 
     /// Apply an event from another engine's worker (`slot` in `others`).

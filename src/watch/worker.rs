@@ -745,7 +745,7 @@ struct Session<'a> {
     sampled: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
     /// The latest CPU share of each running container (streams and
     /// samples write it): the busiest get the free streams.
-    cpu: Arc<std::sync::Mutex<HashMap<String, f32>>>,
+    cpu: CpuShares,
     sampler: Option<JoinHandle<()>>,
 }
 
@@ -1525,7 +1525,7 @@ impl Session<'_> {
         // A scan record when something changed: new findings, or the counts
         // moved (findings fixed count too: the posture chart shows both).
         let counts = snapshot.assessment.counts();
-        let risk = crate::model::PosturePoint::risk_of(&snapshot.assessment);
+        let risk = snapshot.assessment.total_risk();
         if let Trigger::Scan { user } = trigger
             && (first || user || !fresh.is_empty() || self.memory.recorded != Some((counts, risk)))
         {
@@ -1632,6 +1632,16 @@ impl Session<'_> {
 /// cgroup reads a second; the other running containers are sampled.
 pub const MAX_STREAMS: usize = 32;
 
+/// The latest CPU share of each running container, written by its stream
+/// or by the sampler, read when streams are chosen.
+type CpuShares = Arc<std::sync::Mutex<HashMap<String, f32>>>;
+
+fn note_cpu(cpu: &CpuShares, id: &str, pct: f32) {
+    cpu.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id.to_string(), pct);
+}
+
 /// How often a running container without a stream gets a reading.
 pub const SAMPLE_EVERY: Duration = Duration::from_secs(10);
 
@@ -1686,7 +1696,7 @@ fn choose_streams<'a>(
 async fn sampler(
     engine: Engine,
     ids: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
-    cpu: Arc<std::sync::Mutex<HashMap<String, f32>>>,
+    cpu: CpuShares,
     sink: Sink,
 ) {
     let mut prev: HashMap<String, StatsReading> = HashMap::new();
@@ -1717,9 +1727,7 @@ async fn sampler(
             }
             if crate::model::stats::cpu_percent(&r).is_some() {
                 let point = derive(prev.get(&id), &r, limited);
-                cpu.lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .insert(id.clone(), point.cpu_pct);
+                note_cpu(&cpu, &id, point.cpu_pct);
                 if !sink.send_soon(Event::Sampled {
                     id: id.clone(),
                     point,
@@ -1732,13 +1740,7 @@ async fn sampler(
     }
 }
 
-async fn stats_stream(
-    engine: Engine,
-    id: String,
-    limited: bool,
-    cpu: Arc<std::sync::Mutex<HashMap<String, f32>>>,
-    sink: Sink,
-) {
+async fn stats_stream(engine: Engine, id: String, limited: bool, cpu: CpuShares, sink: Sink) {
     let mut prev: Option<StatsReading> = None;
     let mut stream = std::pin::pin!(engine.stats_stream(&id));
     while let Some(item) = stream.next().await {
@@ -1747,9 +1749,7 @@ async fn stats_stream(
         // The first frame has no previous CPU sample: nothing to draw yet.
         if crate::model::stats::cpu_percent(&r).is_some() {
             let point = derive(prev.as_ref(), &r, limited);
-            cpu.lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .insert(id.clone(), point.cpu_pct);
+            note_cpu(&cpu, &id, point.cpu_pct);
             if !sink.send_soon(Event::Stats {
                 id: id.clone(),
                 point,

@@ -238,15 +238,9 @@ async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, 
 pub struct Changed {
     /// Containers named by an event that changes what inspect says.
     pub containers: std::collections::HashSet<String>,
-    /// The engine's own settings or its networks (a `daemon` or `network`
-    /// event): `/info` and the default bridge are read again.
+    /// The engine's own settings (a `daemon` event): `/info` and the
+    /// default bridge are read again.
     pub engine: bool,
-}
-
-impl Changed {
-    pub fn is_empty(&self) -> bool {
-        self.containers.is_empty() && !self.engine
-    }
 }
 
 /// How much a [`refresh`] read again.
