@@ -20,6 +20,8 @@
 # Cleans up everything it made. Writes bench/scale-engine-results.md.
 #
 #   scripts/bench-scale.sh [TOTAL] [RUN] [IMAGES]      LONG=1 for the 15 min RSS
+#   HOLD=1 scripts/bench-scale.sh                      build the engine, print its
+#                                                      host and keep it for profiling
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TOTAL=${1:-1000}; RUN=${2:-300}; IMAGES=${3:-20}
@@ -48,6 +50,7 @@ cleanup() {
   rm -rf "$d"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 mkdir -p "$d/etc"; ip netns add "$ns"
 nsenter --net="/var/run/netns/$ns" ip link set lo up
@@ -85,7 +88,7 @@ chmod +x "$d/cli.sh"
 export SHIPSHAPE_VULNDB=$d/vulndb
 scan="$bin scan -q --no-drift --no-vulns --host $H -o /dev/null"
 growth="| containers (running) | shipshape scan (ms) | docker CLI inspect (ms) | ratio | ms per container |\n|---:|---:|---:|---:|---:|\n"
-for pct in $SIZES; do
+for pct in $( [ "${HOLD:-0}" = 1 ] || echo "$SIZES" ); do
   n=$(( TOTAL * pct / 100 )); grow "$n"
   hyperfine -N --warmup 1 --runs 7 --export-json "$d/h.json" \
     -n shipshape "$scan" -n cli "$d/cli.sh" >/dev/null 2>&1
@@ -95,6 +98,11 @@ print(round(r['shipshape']), round(r['cli']))")
   growth+="| $n ($(( n * RUN / TOTAL ))) | $s | $c | $(echo "scale=2; $s / $c" | bc) | $(echo "scale=3; $s / $n" | bc) |\n"
 done
 
+if [ "${HOLD:-0}" = 1 ]; then
+  grow "$TOTAL"
+  echo "engine ready: --host $H   (Ctrl-C or kill $$ removes it)"
+  while :; do sleep 3600 & wait $!; done
+fi
 calls() { grep -c 'Calling ' "$d/log" || true; }
 c0=$(calls); $scan >/dev/null 2>&1; c1=$(calls); full=$((c1 - c0))
 c0=$(calls); ${scan/--no-drift /} >/dev/null 2>&1; c1=$(calls); full_drift=$((c1 - c0))

@@ -3,7 +3,8 @@
 #
 # Idempotent: does nothing that is already done. Used by the test suite
 # (tests/common), the benchmark script and CI. Installs docker.io and
-# busybox-static with apt-get when they are missing (needs root), starts
+# busybox-static (and dbus-daemon, for the notification tests' private
+# session bus) with apt-get when they are missing (needs root), starts
 # dockerd in the background when no socket answers, and builds the tiny
 # local images the tests use (no registry is needed or contacted).
 set -euo pipefail
@@ -16,6 +17,7 @@ say() { printf 'engine-up: %s\n' "$*" >&2; }
 need_pkg=()
 command -v dockerd >/dev/null 2>&1 || need_pkg+=(docker.io)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkg+=(busybox-static)
+command -v dbus-daemon >/dev/null 2>&1 || need_pkg+=(dbus-daemon)
 if [ ${#need_pkg[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing ${need_pkg[*]} and not root: install them, then run again"; exit 1

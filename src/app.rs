@@ -45,6 +45,8 @@ pub struct Launch {
 /// Results of background jobs the UI started.
 enum Side {
     Notice(String, bool),
+    /// From the desktop notification task.
+    Alerts(crate::sources::desktop::Feedback),
     Exported(Result<PathBuf, String>),
     ExportCancelled,
     Baseline(Result<(PathBuf, Arc<Report>), String>),
@@ -121,7 +123,15 @@ pub struct App {
     inventory_drawn: bool,
     /// What later launches ask of this window (see [`crate::instance`]).
     instance: Option<std::sync::mpsc::Receiver<crate::instance::Request>>,
+    /// Desktop notifications, when started (live mode).
+    alerts: Option<(crate::sources::desktop::Alerts, crate::alerts::Gate)>,
+    /// A container asked for (a click, `--show`) that no snapshot has yet,
+    /// and since when: tried on every snapshot for [`SHOW_PATIENCE`].
+    pending_show: Option<(String, Instant)>,
 }
+
+/// How long a container asked for may take to appear in a snapshot.
+const SHOW_PATIENCE: Duration = Duration::from_secs(30);
 
 impl App {
     /// Live mode: start the engine worker.
@@ -135,7 +145,7 @@ impl App {
         let (link, others, state) = start_live(ctx, &rt, &launch, settings);
         let mut app = Self::assemble(state, link, Some(rt), Some(launch), Some(ctx.clone()));
         app.others = others;
-        app
+        app.with_alerts(crate::sources::desktop::Bus::Session)
     }
 
     /// Demo mode: the bundled lab, no engine.
@@ -242,6 +252,69 @@ impl App {
             frames: 0,
             inventory_drawn: false,
             instance: None,
+            alerts: None,
+            pending_show: None,
+        }
+    }
+
+    /// Send desktop notifications for what the workers report (see
+    /// [`crate::alerts`]), on `bus`. Needs a runtime.
+    pub fn with_alerts(mut self, bus: crate::sources::desktop::Bus) -> Self {
+        let Some(rt) = &self.runtime else { return self };
+        let tx = self.side_tx.clone();
+        let ctx = self.ctx.clone();
+        let alerts = crate::sources::desktop::Alerts::spawn(rt, bus, move |fb| {
+            let _ = tx.send(Side::Alerts(fb));
+            if let Some(c) = &ctx {
+                c.request_repaint();
+            }
+        });
+        let gate = crate::alerts::Gate::new(self.state.settings.alerts);
+        self.alerts = Some((alerts, gate));
+        self
+    }
+
+    /// Open the window on a container once a snapshot has it.
+    pub fn show_when_seen(&mut self, what: String) {
+        if !self.state.show_container(&what) {
+            self.pending_show = Some((what, Instant::now()));
+        }
+    }
+
+    /// A worker's event: an alert when it is one (live activities only).
+    fn offer_alert(&mut self, ev: &Event) {
+        let (Some((tx, gate)), Event::Activity(a)) = (&mut self.alerts, ev) else {
+            return;
+        };
+        gate.settings = self.state.settings.alerts;
+        if let Some(alert) = gate.alert(a) {
+            tx.send(alert);
+        }
+    }
+
+    fn on_alert_feedback(&mut self, fb: crate::sources::desktop::Feedback) {
+        use crate::sources::desktop::Feedback;
+        match fb {
+            Feedback::Available(server) => self.state.alerts_service = Some(Ok(server)),
+            Feedback::Unavailable(why) => {
+                // Said once in the window; the Settings keep saying it.
+                if self.state.alerts_service.is_none() && self.state.settings.alerts.enabled {
+                    self.state.notify(
+                        format!("Desktop notifications are not available: {why}"),
+                        false,
+                    );
+                }
+                self.state.alerts_service = Some(Err(why));
+            }
+            Feedback::Clicked(target) => {
+                if let Some(ctx) = &self.ctx {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+                }
+                if !target.container_id.is_empty() {
+                    self.show_when_seen(target.container_id);
+                }
+            }
         }
     }
 
@@ -287,8 +360,12 @@ impl App {
         for r in asked {
             ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
             ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
-            if r == crate::instance::Request::Demo && self.state.mode != Mode::Demo {
-                self.switch_to_demo();
+            match r {
+                crate::instance::Request::Demo if self.state.mode != Mode::Demo => {
+                    self.switch_to_demo();
+                }
+                crate::instance::Request::Show(what) => self.show_when_seen(what),
+                _ => {}
             }
         }
     }
@@ -360,6 +437,7 @@ impl App {
         while let Ok(side) = self.side_rx.try_recv() {
             match side {
                 Side::Notice(text, error) => self.state.notify(text, error),
+                Side::Alerts(fb) => self.on_alert_feedback(fb),
                 Side::Exported(result) => {
                     self.state.dialogs.export_running = false;
                     let choice = self.state.dialogs.export;
@@ -394,21 +472,37 @@ impl App {
         let mut left = false;
         while start.elapsed() < DRAIN_BUDGET {
             match self.link.rx.try_recv() {
-                Ok(ev) => self.state.apply(ev),
+                Ok(ev) => {
+                    self.offer_alert(&ev);
+                    self.state.apply(ev);
+                }
                 Err(_) => break,
             }
         }
         left |= start.elapsed() >= DRAIN_BUDGET;
         // The other engines in turn, within the same budget: a busy engine
         // never starves the first one, nor the first one them.
-        for (i, other) in self.others.iter_mut().enumerate() {
+        for i in 0..self.others.len() {
             while start.elapsed() < DRAIN_BUDGET * 2 {
-                match other.rx.try_recv() {
-                    Ok(ev) => self.state.apply_other(i, ev),
+                match self.others[i].rx.try_recv() {
+                    Ok(ev) => {
+                        self.offer_alert(&ev);
+                        self.state.apply_other(i, ev);
+                    }
                     Err(_) => break,
                 }
             }
             left |= start.elapsed() >= DRAIN_BUDGET * 2;
+        }
+        if let Some((what, since)) = self.pending_show.take() {
+            if self.state.show_container(&what) {
+                // Shown.
+            } else if since.elapsed() < SHOW_PATIENCE {
+                self.pending_show = Some((what, since));
+            } else {
+                self.state
+                    .notify(format!("No container {what} on the engines watched"), true);
+            }
         }
         left
     }

@@ -92,7 +92,9 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
     let by = (policy, inv.engine.label.as_str());
 
     for img in &inv.images {
-        let subject = Subject::Image { id: img.id.clone() };
+        let subject = Subject::Image {
+            id: img.id.as_str().into(),
+        };
         let names = image_names(img);
         let mut findings = Vec::new();
         for rule in rules::ALL {
@@ -106,8 +108,8 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
 
     for c in &inv.containers {
         let subject = Subject::Container {
-            id: c.id.clone(),
-            name: c.name.clone(),
+            id: c.id.as_str().into(),
+            name: c.name.as_str().into(),
         };
         let names = container_names(c);
         let mut findings = Vec::new();

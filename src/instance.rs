@@ -9,20 +9,27 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// What a second launch asks of the running window.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a second launch (or a clicked notification of `shipshape watch
+/// --notify`) asks of the running window.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     /// Come to the front.
     Focus,
     /// Come to the front on the demo lab.
     Demo,
+    /// Come to the front on this container (id, id prefix or name).
+    Show(String),
 }
 
+/// The longest request line read.
+const MAX_LINE: u64 = 512;
+
 impl Request {
-    fn as_str(self) -> &'static str {
+    fn to_line(&self) -> String {
         match self {
-            Self::Focus => "focus",
-            Self::Demo => "demo",
+            Self::Focus => "focus".into(),
+            Self::Demo => "demo".into(),
+            Self::Show(what) => format!("show {}", what.replace(['\n', '\r'], " ")),
         }
     }
 
@@ -30,7 +37,11 @@ impl Request {
         match s.trim() {
             "focus" => Some(Self::Focus),
             "demo" => Some(Self::Demo),
-            _ => None,
+            line => line
+                .strip_prefix("show ")
+                .map(str::trim)
+                .filter(|w| !w.is_empty())
+                .map(|w| Self::Show(w.to_string())),
         }
     }
 }
@@ -66,7 +77,7 @@ pub fn forward(path: &Path, req: Request) -> std::io::Result<bool> {
     };
     s.set_read_timeout(Some(Duration::from_secs(2)))?;
     s.set_write_timeout(Some(Duration::from_secs(2)))?;
-    writeln!(s, "{}", req.as_str())?;
+    writeln!(s, "{}", req.to_line())?;
     let mut answer = String::new();
     BufReader::new(s).read_line(&mut answer)?;
     Ok(answer.trim() == "ok")
@@ -98,7 +109,9 @@ pub fn listen(
                 };
                 let mut line = String::new();
                 // One short line; anything longer or unknown is ignored.
-                if BufReader::new(reader.take(64)).read_line(&mut line).is_ok()
+                if BufReader::new(reader.take(MAX_LINE))
+                    .read_line(&mut line)
+                    .is_ok()
                     && let Some(req) = Request::parse(&line)
                 {
                     on_request(req);
@@ -134,8 +147,11 @@ mod tests {
         listen(&path, move |r| tx.send(r).unwrap()).unwrap();
         assert!(forward(&path, Request::Demo).unwrap());
         assert!(forward(&path, Request::Focus).unwrap());
+        let id = "a".repeat(64);
+        assert!(forward(&path, Request::Show(id.clone())).unwrap());
         assert_eq!(rx.recv().unwrap(), Request::Demo);
         assert_eq!(rx.recv().unwrap(), Request::Focus);
+        assert_eq!(rx.recv().unwrap(), Request::Show(id));
         // Garbage is ignored, and the window keeps listening.
         let mut s = UnixStream::connect(&path).unwrap();
         writeln!(s, "rm -rf /").unwrap();

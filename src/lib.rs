@@ -6,8 +6,9 @@
 //! * [`sources`] — the only code that talks to the outside, one folder per
 //!   kind of source: [`sources::docker`] (Docker and Podman through bollard,
 //!   plus bounded GETs of its own and ssh tunnels; read-only, it exposes GET
-//!   calls and nothing else), [`sources::host`] (sysinfo) and
-//!   [`sources::osv`] (the vulnerability data download).
+//!   calls and nothing else), [`sources::host`] (sysinfo),
+//!   [`sources::osv`] (the vulnerability data download) and
+//!   [`sources::desktop`] (desktop notifications over D-Bus).
 //! * [`watch`] — one worker per engine (events, light and full passes, stats
 //!   streams and samples, drift, the tracker of gone containers and exec
 //!   sessions), sending owned events to the window or `watch`; the demo lab
@@ -15,6 +16,8 @@
 //! * [`rules`] — the check catalogue: pure functions of model data.
 //! * [`policy`] — the user's policy file (approved images, overrides, waivers).
 //! * [`assess`] — runs every rule over an inventory and applies the policy.
+//! * [`alerts`] — which activities make a desktop notification, and bursts
+//!   grouped into one (pure; shown by [`sources::desktop`]).
 //! * [`overview`] — how everything stands on the eight rules and seven
 //!   threats (the window's Overview and the HTML report's first section).
 //! * [`report`] — exporters of an assessment (JSON, …) and atomic file writing.
@@ -29,6 +32,7 @@
 //! * [`cli`] — the command-line front end (`scan`, `watch`, `db`, `audit`,
 //!   `rules`) and starting the window.
 
+pub mod alerts;
 pub mod app;
 pub mod assess;
 pub mod audit;

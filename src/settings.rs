@@ -23,6 +23,8 @@ pub struct Settings {
     pub refresh_secs: u64,
     /// How much chart history to keep, in minutes (1 Hz samples).
     pub history_minutes: u32,
+    /// Desktop notifications (`[alerts]`).
+    pub alerts: crate::alerts::AlertSettings,
     /// The engines to watch, when the user keeps a list (empty: the ones
     /// found on this machine). `--host` on the command line wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "engine")]
@@ -80,6 +82,7 @@ impl Default for Settings {
             theme: ThemeChoice::System,
             refresh_secs: 30,
             history_minutes: 15,
+            alerts: crate::alerts::AlertSettings::default(),
             engines: Vec::new(),
         }
     }
@@ -171,10 +174,20 @@ mod tests {
             theme: ThemeChoice::Dark,
             refresh_secs: 30,
             history_minutes: 60,
-            engines: Vec::new(),
+            alerts: crate::alerts::AlertSettings {
+                enabled: false,
+                min_severity: crate::model::Severity::Critical,
+            },
+            engines: vec![EngineEntry {
+                name: "vm".into(),
+                address: "tcp://10.0.0.5:2375".into(),
+                enabled: true,
+                tls_dir: None,
+            }],
         };
         std::fs::write(&p, s.to_toml()).unwrap();
         assert_eq!(Settings::load(&p).0, s);
+        assert!(s.to_toml().contains("[alerts]"), "{}", s.to_toml());
         std::fs::write(&p, "theme = \"purple\"\n").unwrap();
         let (loaded, warning) = Settings::load(&p);
         assert_eq!(loaded, Settings::default());

@@ -541,7 +541,7 @@ fn images_view_reads_the_counts_by_severity() {
     let f = |severity| Finding {
         rule_id: "image.known-vulnerabilities",
         severity,
-        subject: Subject::Image { id: String::new() },
+        subject: Subject::Image { id: "".into() },
         evidence: format!("{severity:?}"),
         waiver: None,
     };

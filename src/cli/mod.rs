@@ -43,6 +43,11 @@ pub struct Cli {
     #[arg(long)]
     pub demo: bool,
 
+    /// Open the dashboard on this container (id, id prefix or name); a window already open
+    /// comes to the front on it.
+    #[arg(long, value_name = "CONTAINER", conflicts_with = "demo")]
+    pub show: Option<String>,
+
     /// Audit log file (JSON lines, hash-chained). Default for the window and
     /// `watch`: audit/audit.jsonl in the user's data directory. `scan` records
     /// only when this is given.
@@ -180,6 +185,21 @@ pub struct WatchArgs {
     /// Print each activity as a JSON line instead of text.
     #[arg(long)]
     pub json: bool,
+
+    /// Also send desktop notifications (new findings at or above --notify-min, privileged or
+    /// root execs, gaps in monitoring, forbidden images), bursts grouped; clicking one opens
+    /// the window on that container.
+    #[arg(long)]
+    pub notify: bool,
+
+    /// The lowest severity of a new finding that makes a notification.
+    #[arg(
+        long,
+        default_value = "high",
+        value_name = "SEVERITY",
+        requires = "notify"
+    )]
+    pub notify_min: crate::model::Severity,
 }
 
 impl Cli {
@@ -352,10 +372,11 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     };
     // One window: a second launch brings the first to the front.
     let instance = crate::instance::socket_path();
-    let ask = if demo {
-        crate::instance::Request::Demo
-    } else {
-        crate::instance::Request::Focus
+    let show = cli.show.clone();
+    let ask = match (&show, demo) {
+        (Some(what), _) => crate::instance::Request::Show(what.clone()),
+        (None, true) => crate::instance::Request::Demo,
+        (None, false) => crate::instance::Request::Focus,
     };
     if let Ok(true) = crate::instance::forward(&instance, ask) {
         eprintln!("shipshape: a window is already open; brought it to the front");
@@ -384,6 +405,9 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
             }
             for n in notices {
                 app.state.notify(n.text, n.error);
+            }
+            if let Some(what) = show {
+                app.show_when_seen(what);
             }
             Ok(Box::new(app))
         }),

@@ -91,6 +91,20 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     }
     drop(tx);
 
+    let alerts = args.notify.then(|| {
+        let gate = crate::alerts::Gate::new(crate::alerts::AlertSettings {
+            enabled: true,
+            min_severity: args.notify_min,
+        });
+        let hosts = hosts.clone();
+        let tx = crate::sources::desktop::Alerts::spawn(
+            &rt,
+            crate::sources::desktop::Bus::Session,
+            move |fb| on_feedback(fb, &hosts),
+        );
+        (tx, gate)
+    });
+
     let mut stop = std::pin::pin!(shutdown_signal());
     let mut out: Vec<Printer> = labels
         .into_iter()
@@ -107,6 +121,11 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
             () = &mut stop => break,
             ev = events.recv() => match ev {
                 Some((i, ev)) => {
+                    if let (Some((tx, gate)), Event::Activity(a)) = (&alerts, &ev)
+                        && let Some(alert) = gate.alert(a)
+                    {
+                        tx.send(alert);
+                    }
                     if out[i].event(ev) {
                         // The log cannot be written: a watcher without its
                         // trail is not doing its job.
@@ -142,6 +161,68 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     }
     eprintln!("shipshape: stopped");
     Exit::Clean
+}
+
+/// What the notification task says. A click opens the window on the
+/// container: the running window if there is one, else a new one watching
+/// the same engines.
+fn on_feedback(fb: crate::sources::desktop::Feedback, hosts: &[String]) {
+    use crate::sources::desktop::Feedback;
+    match fb {
+        Feedback::Available(server) => {
+            say(&format!("shipshape: desktop notifications via {server}"))
+        }
+        Feedback::Unavailable(why) => say(&format!(
+            "shipshape: desktop notifications are not available: {why} (watching goes on)"
+        )),
+        Feedback::Clicked(t) if !t.container_id.is_empty() => {
+            let id = t.container_id;
+            let hosts = hosts.to_vec();
+            // Socket and process work: off the runtime's threads.
+            std::thread::spawn(move || open_window_on(&id, &hosts));
+        }
+        Feedback::Clicked(_) => {
+            let hosts = hosts.to_vec();
+            std::thread::spawn(move || open_window_on("", &hosts));
+        }
+    }
+}
+
+fn open_window_on(id: &str, hosts: &[String]) {
+    let req = if id.is_empty() {
+        crate::instance::Request::Focus
+    } else {
+        crate::instance::Request::Show(id.to_string())
+    };
+    match crate::instance::forward(&crate::instance::socket_path(), req) {
+        Ok(true) => say(&format!(
+            "shipshape: the window shows {}",
+            crate::model::short_id(id)
+        )),
+        _ => {
+            let exe = std::env::current_exe().unwrap_or_else(|_| "shipshape".into());
+            let mut cmd = std::process::Command::new(exe);
+            for h in hosts {
+                cmd.arg("--host").arg(h);
+            }
+            if !id.is_empty() {
+                cmd.arg("--show").arg(id);
+            }
+            match cmd
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+            {
+                Ok(mut child) => {
+                    say("shipshape: opened the window");
+                    // Reaped when it closes (this thread only waits).
+                    let _ = child.wait();
+                }
+                Err(e) => say(&format!("shipshape: cannot open the window: {e}")),
+            }
+        }
+    }
 }
 
 /// Ctrl-C or SIGTERM.

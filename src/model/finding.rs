@@ -339,13 +339,19 @@ impl Threat {
     }
 }
 
-/// What a finding is about.
+/// What a finding is about. Every finding on a subject shares its names
+/// (a container has a dozen findings; each holds a reference, not a copy).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Subject {
     Engine,
     Policy,
-    Container { id: String, name: String },
-    Image { id: String },
+    Container {
+        id: std::sync::Arc<str>,
+        name: std::sync::Arc<str>,
+    },
+    Image {
+        id: std::sync::Arc<str>,
+    },
 }
 
 /// A waiver from the policy file that matched a finding.

@@ -1,11 +1,14 @@
-//! Code that talks to the outside, apart from the container engine (which
-//! still lives in [`crate::sources::docker`]; it moves here as `sources/docker` with
-//! the multi-engine work).
+//! The only code that talks to the outside.
 //!
+//! * [`docker`]: the container engines (Docker, Podman), GET only.
+//! * [`host`]: this machine's load (sysinfo).
+//! * [`desktop`]: desktop notifications (the freedesktop service on the
+//!   session bus), and clicks on them.
 //! * [`osv`]: downloading the OSV vulnerability data — the only network
 //!   access shipshape ever makes, and only when the user asks
 //!   (`shipshape db update`, or the Update button).
 
+pub mod desktop;
 pub mod docker;
 pub mod host;
 pub mod osv;

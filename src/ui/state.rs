@@ -336,6 +336,9 @@ pub struct State {
     pub engine_shown: usize,
     /// Engines found on this machine at start, offered in Settings.
     pub found_engines: Vec<crate::settings::EngineEntry>,
+    /// The desktop notification service: its name, or why there is none
+    /// (`None`: not asked yet, or alerts are off).
+    pub alerts_service: Option<Result<String, String>>,
     /// The snapshot is from before the engine went away.
     pub stale: bool,
     pub last_refresh: Option<DateTime<Utc>>,
@@ -552,6 +555,7 @@ impl State {
             others: Vec::new(),
             engine_shown: 0,
             found_engines: Vec::new(),
+            alerts_service: None,
             stale: false,
             last_refresh: None,
             view: View::Overview,
@@ -842,6 +846,31 @@ impl State {
         if !self.notices.iter().any(|n| n.text == text) {
             self.notices.push(Notice { text, error });
         }
+    }
+
+    /// Open the Containers view on a container, by id, id prefix (at least
+    /// 4 characters) or name: a clicked notification, a second launch with
+    /// `--show`. False when no engine has it (yet).
+    pub fn show_container(&mut self, what: &str) -> bool {
+        let what = what.trim();
+        let name = what.trim_start_matches('/');
+        let containers = || self.snapshots().flat_map(|s| s.inventory.containers.iter());
+        let found = containers()
+            .find(|c| c.id == what || c.name.trim_start_matches('/') == name)
+            .or_else(|| {
+                (what.len() >= 4)
+                    .then(|| containers().find(|c| c.id.starts_with(what)))
+                    .flatten()
+            })
+            .map(|c| c.id.clone());
+        let Some(id) = found else { return false };
+        self.view = View::Containers;
+        // The filter may hide it; the user asked for this one.
+        self.inventory.filter = Filter::default();
+        self.inventory.dirty = true;
+        self.inventory.selected = Some(id);
+        self.inventory.scroll_to_selected = true;
+        true
     }
 
     pub fn set_snapshot(&mut self, s: Arc<Snapshot>) {

@@ -374,7 +374,15 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
         ));
         if let Some((done, total)) = state.drift_progress {
             ui.separator();
-            ui.add(egui::Spinner::new().size(12.0));
+            // A bar, not a spinner: a spinner repaints every frame, and a
+            // drift pass over hundreds of containers would keep an idle
+            // window drawing at full rate. The bar moves as results come.
+            let part = done as f32 / total.max(1) as f32;
+            ui.add(
+                egui::ProgressBar::new(part)
+                    .desired_width(48.0)
+                    .desired_height(8.0),
+            );
             ui.label(RichText::new(format!("checking drift {done}/{total}")).small())
                 .on_hover_text(
                     "Reading each running container's filesystem changes (GET /changes), \
@@ -486,6 +494,7 @@ pub fn settings_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 state.set_history_minutes(minutes);
             }
             ui.end_row();
+            alerts_settings(ui, state);
         });
         ui.label(RichText::new("Engine events refresh the list between polls. Settings are saved in your config folder.").weak().small());
         ui.separator();
@@ -495,6 +504,59 @@ pub fn settings_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
     });
     state.dialogs.show_settings = open;
     action
+}
+
+/// Desktop notifications: on or off, the threshold, and whether the
+/// service answered (two rows of the settings grid).
+fn alerts_settings(ui: &mut Ui, state: &mut State) {
+    let label = ui.label("Notifications");
+    ui.horizontal(|ui| {
+        ui.checkbox(&mut state.settings.alerts.enabled, "Desktop notifications")
+            .labelled_by(label.id)
+            .on_hover_text(
+                "New findings at or above the threshold, privileged or root execs, gaps in \
+                 monitoring and images the policy forbids. Bursts make one notification.",
+            );
+        match &state.alerts_service {
+            Some(Ok(server)) => {
+                ui.label(
+                    RichText::new(format!("via {}", crate::model::visible(server)))
+                        .weak()
+                        .small(),
+                );
+            }
+            Some(Err(why)) => {
+                ui.label(
+                    RichText::new("no notification service")
+                        .color(theme::STALE_AMBER)
+                        .small(),
+                )
+                .on_hover_text(crate::model::visible(why));
+            }
+            None => {}
+        }
+    });
+    ui.end_row();
+    let min_label = ui.label("Notify from");
+    ui.add_enabled_ui(state.settings.alerts.enabled, |ui| {
+        egui::ComboBox::from_id_salt("alert_min")
+            .selected_text(format!(
+                "{} findings",
+                state.settings.alerts.min_severity.as_str()
+            ))
+            .show_ui(ui, |ui| {
+                for s in crate::model::Severity::ALL {
+                    ui.selectable_value(
+                        &mut state.settings.alerts.min_severity,
+                        s,
+                        format!("{} and above", s.as_str()),
+                    );
+                }
+            })
+            .response
+            .labelled_by(min_label.id);
+    });
+    ui.end_row();
 }
 
 /// The user's list of engines: name, address, on or off. Returns true when

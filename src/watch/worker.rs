@@ -729,6 +729,8 @@ struct Session<'a> {
     stats: HashMap<String, JoinHandle<()>>,
     internal: UnboundedSender<Internal>,
     drift_running: bool,
+    /// When the last drift pass over every running container started.
+    drift_started: Option<tokio::time::Instant>,
     tasks: Vec<JoinHandle<()>>,
     /// Exec ids of the engine's own healthcheck runs.
     health_execs: HashSet<String>,
@@ -873,6 +875,7 @@ async fn session(
         stats: HashMap::new(),
         internal,
         drift_running: false,
+        drift_started: None,
         tasks: vec![events_task],
         health_execs: HashSet::new(),
         pending_exec: HashMap::new(),
@@ -909,7 +912,7 @@ async fn session(
     if let Err(reason) = s.rescan(Trigger::Scan { user: false }, Pass::Full).await {
         return SessionEnd::Lost(reason);
     }
-    s.start_drift_pass();
+    s.start_drift_pass(true);
     let mut poll = tokio::time::interval(cfg.poll_interval);
     poll.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     poll.tick().await;
@@ -937,7 +940,7 @@ async fn session(
             _ = poll.tick() => {
                 let pass = s.poll_pass();
                 if let Err(reason) = s.rescan(Trigger::Scan { user: false }, pass).await { return SessionEnd::Lost(reason) }
-                s.start_drift_pass();
+                s.start_drift_pass(false);
             }
             () = rescan_timer => {
                 rescan_due = None;
@@ -956,7 +959,7 @@ async fn session(
                 Some(Command::Refresh) => {
                     rescan_due = None;
                     if let Err(reason) = s.rescan(Trigger::Scan { user: true }, Pass::Full).await { return SessionEnd::Lost(reason) }
-                    s.start_drift_pass();
+                    s.start_drift_pass(true);
                     poll.reset();
                 }
                 Some(Command::ReconnectNow) => {}
@@ -1013,6 +1016,13 @@ const DEBOUNCE: Duration = Duration::from_millis(300);
 /// The others are light: the two lists, and inspect only what events or
 /// the lists say changed. At the default 30 s poll: a full pass every 5 min.
 pub const FULL_EVERY: u32 = 10;
+
+/// A drift pass over every running container starts at most this often
+/// (on a poll). A container is also checked on its own when an exec in it
+/// ends; drift comes from processes writing files, so the pass is the
+/// safety net. 300 running containers: 300 `/changes` a minute at most
+/// (every 30 s poll, it was 600).
+pub const DRIFT_EVERY: Duration = Duration::from_secs(60);
 
 /// How much a scan reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1255,11 +1265,20 @@ impl Session<'_> {
         }));
     }
 
-    /// Check every running container, a few at a time, with progress.
-    fn start_drift_pass(&mut self) {
+    /// Check every running container, a few at a time, with progress: at
+    /// most every [`DRIFT_EVERY`] unless `now` (a session start, a refresh
+    /// asked for).
+    fn start_drift_pass(&mut self, now: bool) {
         if !self.cfg.drift || self.drift_running {
             return;
         }
+        let due = self
+            .drift_started
+            .is_none_or(|t| t.elapsed() >= DRIFT_EVERY - Duration::from_secs(1));
+        if !now && !due {
+            return;
+        }
+        self.drift_started = Some(tokio::time::Instant::now());
         let targets = self.memory.tracker.drift_targets();
         self.drift_running = true;
         let (engine, tx, sink) = (
