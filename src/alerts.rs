@@ -294,7 +294,10 @@ fn notice(kind: AlertKind, alerts: &[Alert], count: usize, continues: bool) -> N
     };
     let summary = match (kind, count) {
         (AlertKind::Finding, 1) => format!("{}: {severity} finding", worst.name),
-        (AlertKind::Finding, n) => format!("{n} new {}+ findings", severity_floor(alerts)),
+        (AlertKind::Finding, n) => match severity_floor(alerts) {
+            floor if floor == severity => format!("{n} new {severity} findings"),
+            floor => format!("{n} new {floor}+ findings"),
+        },
         (AlertKind::ForbiddenImage, 1) => format!("{}: image not allowed", worst.name),
         (AlertKind::ForbiddenImage, n) => format!("{n} containers on images not allowed"),
         (AlertKind::Exec, 1) => format!("{}: {}", worst.name, exec_how(&worst.what)),

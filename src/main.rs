@@ -11,6 +11,7 @@ use shipshape::cli::{self, Cli};
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() {
+    crash_reports();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SHIPSHAPE_LOG")
@@ -34,4 +35,41 @@ fn main() {
     };
     let code = cli::run(cli, &runtime);
     std::process::exit(code as i32);
+}
+
+/// A panic prints, and saves, a crash report with the full backtrace
+/// (whatever `RUST_BACKTRACE` says): function names and lines come from the
+/// binary's symbols, or from the `shipshape-dbgsym` package for the stripped
+/// one of the `.deb` (docs/install.md). Reports go to
+/// `~/.local/state/shipshape/crashes/`.
+fn crash_reports() {
+    std::panic::set_hook(Box::new(|info| {
+        let thread = std::thread::current();
+        let report = format!(
+            "shipshape {} panicked on thread {}: {info}\n\nbacktrace:\n{}\n",
+            env!("CARGO_PKG_VERSION"),
+            thread.name().unwrap_or("unnamed"),
+            std::backtrace::Backtrace::force_capture()
+        );
+        eprintln!("{report}");
+        let saved = directories::ProjectDirs::from("", "", "shipshape").and_then(|d| {
+            let dir = d
+                .state_dir()
+                .unwrap_or_else(|| d.data_dir())
+                .join("crashes");
+            std::fs::create_dir_all(&dir).ok()?;
+            let path = dir.join(format!(
+                "crash-{}-{}.txt",
+                chrono::Utc::now().format("%Y%m%dT%H%M%SZ"),
+                std::process::id()
+            ));
+            std::fs::write(&path, &report).ok().map(|()| path)
+        });
+        if let Some(path) = saved {
+            eprintln!(
+                "shipshape: this report is saved in {}; please attach it to a bug report",
+                path.display()
+            );
+        }
+    }));
 }

@@ -43,18 +43,27 @@ fn the_deb_installs_runs_and_removes_cleanly() {
         "{}",
         String::from_utf8_lossy(&built.stderr)
     );
-    let deb = String::from_utf8_lossy(&built.stdout).trim().to_string();
-    assert!(deb.ends_with(".deb"), "{deb}");
+    let printed = String::from_utf8_lossy(&built.stdout).to_string();
+    let (deb, dbgsym) = match printed.lines().collect::<Vec<_>>()[..] {
+        [deb, dbgsym] => (deb.to_string(), dbgsym.to_string()),
+        _ => panic!("two packages expected: {printed}"),
+    };
+    assert!(
+        deb.ends_with(".deb") && dbgsym.contains("shipshape-dbgsym_"),
+        "{printed}"
+    );
 
     // Removed again whatever happens below.
     struct Remove;
     impl Drop for Remove {
         fn drop(&mut self) {
-            let _ = Command::new("dpkg").args(["-r", "shipshape"]).output();
+            let _ = Command::new("dpkg")
+                .args(["-r", "shipshape-dbgsym", "shipshape"])
+                .output();
         }
     }
     let _remove = Remove;
-    let install = run(Command::new("dpkg").args(["-i", &deb]));
+    let install = run(Command::new("dpkg").args(["-i", &deb, &dbgsym]));
     assert!(
         install.status.success(),
         "{}",
@@ -90,18 +99,43 @@ fn the_deb_installs_runs_and_removes_cleanly() {
     ] {
         assert!(std::path::Path::new(f).exists(), "{f} installed");
     }
-    // The installed binary carries no debug info (it is in the .debug file
-    // beside the package) and names that file.
+    // The installed binary carries neither debug info nor a symbol table
+    // (both are in the -dbgsym package) and names its debug file.
     let sections = run(Command::new("objdump").args(["-h", "/usr/bin/shipshape"]));
     let sections = String::from_utf8_lossy(&sections.stdout);
     assert!(!sections.contains(".debug_info"), "debug info split off");
+    assert!(!sections.contains(".symtab"), "symbols split off");
     assert!(sections.contains(".gnu_debuglink"));
-    assert!(
-        std::fs::read_dir(out.path())
-            .unwrap()
-            .flatten()
-            .any(|e| e.file_name().to_string_lossy().ends_with(".debug"))
-    );
+    // A crash report: printed and saved, with a backtrace in which, with
+    // the debug symbols installed, Rust's own symbolizer (finding them by
+    // build id) names functions and lines.
+    let home = tempfile::tempdir().unwrap();
+    let crash = || {
+        let out = run(Command::new("/usr/bin/shipshape")
+            .arg("panic-test")
+            .env("XDG_STATE_HOME", home.path())
+            .env_remove("RUST_BACKTRACE"));
+        assert!(!out.status.success());
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let report = crash();
+    assert!(report.contains("a panic on purpose"), "{report}");
+    assert!(report.contains("shipshape::cli::panic_test"), "{report}");
+    assert!(report.contains("src/cli/mod.rs:"), "{report}");
+    let saved: Vec<_> = std::fs::read_dir(home.path().join("shipshape/crashes"))
+        .unwrap()
+        .flatten()
+        .collect();
+    assert_eq!(saved.len(), 1, "one report saved");
+    let file = std::fs::read_to_string(saved[0].path()).unwrap();
+    assert!(file.contains("shipshape::cli::panic_test"), "{file}");
+    // Without them, addresses only: the -dbgsym package is what makes the
+    // stripped binary's reports usable.
+    let removed = run(Command::new("dpkg").args(["-r", "shipshape-dbgsym"]));
+    assert!(removed.status.success());
+    let bare = crash();
+    assert!(bare.contains("a panic on purpose"), "{bare}");
+    assert!(!bare.contains("shipshape::cli::panic_test"), "{bare}");
 
     drop(_remove);
     assert!(

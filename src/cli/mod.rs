@@ -93,6 +93,10 @@ pub enum Command {
         #[arg(long, conflicts_with = "markdown")]
         fields: bool,
     },
+    /// Panic on purpose: shows what a crash report carries (with
+    /// `RUST_BACKTRACE=1`; docs/install.md). For packagers and tests.
+    #[command(hide = true)]
+    PanicTest,
 }
 
 #[derive(Debug, Subcommand)]
@@ -268,8 +272,23 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
             action: AuditAction::Verify { ref path },
         }) => audit_verify(path.as_deref().or(cli.audit_log.as_deref())),
         Some(Command::Db { ref action }) => runtime.block_on(db::run(&cli, action)),
+        Some(Command::PanicTest) => panic_test(),
         None => gui(&cli, runtime),
     }
+}
+
+/// A panic a few calls deep, so a backtrace shows whether function names
+/// and lines come through.
+#[inline(never)]
+fn panic_test() -> Exit {
+    #[inline(never)]
+    fn deeper(depth: u32) -> Exit {
+        if depth == 0 {
+            panic!("shipshape panic-test: a panic on purpose");
+        }
+        std::hint::black_box(deeper(std::hint::black_box(depth) - 1))
+    }
+    deeper(3)
 }
 
 /// Open the dashboard window. Start-up problems that leave the app usable
