@@ -47,6 +47,10 @@ enum Side {
     Notice(String, bool),
     /// From the desktop notification task.
     Alerts(crate::sources::desktop::Feedback),
+    /// The tray started, or why it did not.
+    Tray(Result<Arc<crate::sources::tray::TrayHandle>, String>),
+    /// The tray's menu or icon was used.
+    TrayAction(crate::sources::tray::TrayAction),
     Exported(Result<PathBuf, String>),
     ExportCancelled,
     Baseline(Result<(PathBuf, Arc<Report>), String>),
@@ -128,7 +132,22 @@ pub struct App {
     /// A container asked for (a click, `--show`) that no snapshot has yet,
     /// and since when: tried on every snapshot for [`SHOW_PATIENCE`].
     pending_show: Option<(String, Instant)>,
+    /// The tray icon, while it runs (see [`crate::sources::tray`]).
+    tray: Option<Arc<crate::sources::tray::TrayHandle>>,
+    /// A tray start asked for and not answered yet.
+    tray_starting: bool,
+    /// The worst active severity the tray shows, and when it was last
+    /// worked out (at most every [`TRAY_EVERY`]).
+    tray_worst: Option<Option<crate::model::Severity>>,
+    tray_checked: Option<Instant>,
+    /// The window is hidden in the tray (it keeps watching).
+    hidden: bool,
+    /// Quit was chosen: let the window close.
+    quitting: bool,
 }
+
+/// How often the tray's icon is brought up to date.
+const TRAY_EVERY: Duration = Duration::from_secs(2);
 
 /// How long a container asked for may take to appear in a snapshot.
 const SHOW_PATIENCE: Duration = Duration::from_secs(30);
@@ -254,6 +273,116 @@ impl App {
             instance: None,
             alerts: None,
             pending_show: None,
+            tray: None,
+            tray_starting: false,
+            tray_worst: None,
+            tray_checked: None,
+            hidden: false,
+            quitting: false,
+        }
+    }
+
+    /// Start or stop the tray icon to match the setting (live mode only).
+    fn sync_tray(&mut self) {
+        let wanted = self.state.settings.keep_watching && self.state.mode == Mode::Live;
+        match (&self.tray, wanted) {
+            (None, true) if !self.tray_starting => {
+                let Some(rt) = self.runtime.clone() else {
+                    return;
+                };
+                self.tray_starting = true;
+                let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+                let sink = {
+                    let (tx, ctx) = (tx.clone(), ctx.clone());
+                    move |a| {
+                        let _ = tx.send(Side::TrayAction(a));
+                        if let Some(c) = &ctx {
+                            c.request_repaint();
+                        }
+                    }
+                };
+                rt.spawn(async move {
+                    let tray = crate::sources::tray::Tray::new(sink);
+                    let r = crate::sources::tray::TrayHandle::start(tray)
+                        .await
+                        .map(Arc::new);
+                    let _ = tx.send(Side::Tray(r));
+                    if let Some(c) = &ctx {
+                        c.request_repaint();
+                    }
+                });
+            }
+            (Some(t), false) => {
+                let t = t.clone();
+                if let Some(rt) = &self.runtime {
+                    rt.spawn(async move { t.shutdown().await });
+                }
+                self.tray = None;
+                self.tray_worst = None;
+                self.state.tray_status = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// Keep the tray's icon on the worst active severity.
+    fn update_tray_icon(&mut self) {
+        let (Some(t), Some(rt)) = (&self.tray, &self.runtime) else {
+            return;
+        };
+        if self.tray_checked.is_some_and(|c| c.elapsed() < TRAY_EVERY) {
+            return;
+        }
+        self.tray_checked = Some(Instant::now());
+        let worst = self
+            .state
+            .snapshots()
+            .filter_map(|s| s.assessment.counts().highest())
+            .max();
+        if self.tray_worst == Some(worst) {
+            return;
+        }
+        self.tray_worst = Some(worst);
+        let dot = match worst {
+            Some(s) => crate::ui::theme::severity_color(s, true),
+            None => crate::ui::theme::OK_GREEN,
+        };
+        let (t, dot) = (t.clone(), [dot.r(), dot.g(), dot.b()]);
+        rt.spawn(async move { t.set_worst(worst, dot).await });
+    }
+
+    fn show_window(&mut self) {
+        self.hidden = false;
+        if let Some(ctx) = &self.ctx {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(true));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
+            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+        }
+    }
+
+    fn on_tray_action(&mut self, a: crate::sources::tray::TrayAction) {
+        use crate::sources::tray::TrayAction;
+        match a {
+            TrayAction::Open => self.show_window(),
+            TrayAction::PauseAlerts(paused) => {
+                if let Some((tx, _)) = &self.alerts {
+                    tx.pause(paused);
+                }
+                self.state.notify(
+                    if paused {
+                        "Alerts paused (from the tray)".to_string()
+                    } else {
+                        "Alerts resumed".to_string()
+                    },
+                    false,
+                );
+            }
+            TrayAction::Quit => {
+                self.quitting = true;
+                if let Some(ctx) = &self.ctx {
+                    ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+                }
+            }
         }
     }
 
@@ -307,10 +436,7 @@ impl App {
                 self.state.alerts_service = Some(Err(why));
             }
             Feedback::Clicked(target) => {
-                if let Some(ctx) = &self.ctx {
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
-                    ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
-                }
+                self.show_window();
                 if !target.container_id.is_empty() {
                     self.show_when_seen(target.container_id);
                 }
@@ -354,12 +480,11 @@ impl App {
 
     /// A later launch asked for this window: bring it to the front, on the
     /// demo lab when that was asked.
-    fn instance_requests(&mut self, ctx: &egui::Context) {
+    fn instance_requests(&mut self) {
         let Some(rx) = &self.instance else { return };
         let asked: Vec<crate::instance::Request> = rx.try_iter().collect();
         for r in asked {
-            ctx.send_viewport_cmd(egui::ViewportCommand::Minimized(false));
-            ctx.send_viewport_cmd(egui::ViewportCommand::Focus);
+            self.show_window();
             match r {
                 crate::instance::Request::Demo if self.state.mode != Mode::Demo => {
                     self.switch_to_demo();
@@ -438,6 +563,30 @@ impl App {
             match side {
                 Side::Notice(text, error) => self.state.notify(text, error),
                 Side::Alerts(fb) => self.on_alert_feedback(fb),
+                Side::Tray(r) => {
+                    self.tray_starting = false;
+                    match r {
+                        Ok(t) if self.state.settings.keep_watching => {
+                            self.tray = Some(t);
+                            self.tray_worst = None;
+                            self.state.tray_status = Some(Ok(()));
+                        }
+                        Ok(t) => {
+                            // Turned off while it started.
+                            if let Some(rt) = &self.runtime {
+                                rt.spawn(async move { t.shutdown().await });
+                            }
+                        }
+                        Err(why) => {
+                            self.state.notify(
+                                format!("No tray icon: {why}. Closing the window quits."),
+                                false,
+                            );
+                            self.state.tray_status = Some(Err(why));
+                        }
+                    }
+                }
+                Side::TrayAction(a) => self.on_tray_action(a),
                 Side::Exported(result) => {
                     self.state.dialogs.export_running = false;
                     let choice = self.state.dialogs.export;
@@ -732,9 +881,22 @@ impl eframe::App for App {
         if ctx.input(|i| !i.events.is_empty()) {
             Attention::of(ctx).touch();
         }
-        self.instance_requests(ctx);
+        self.instance_requests();
+        // With the tray, closing the window hides it: watching goes on.
+        if ctx.input(|i| i.viewport().close_requested()) && self.tray.is_some() && !self.quitting {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Visible(false));
+            self.hidden = true;
+        }
         if self.pump() {
             ctx.request_repaint();
+        }
+        self.sync_tray();
+        self.update_tray_icon();
+        // Hidden, the window still runs this (eframe calls `logic` for an
+        // invisible window): drain and alert at least every second.
+        if self.hidden {
+            ctx.request_repaint_after(Duration::from_secs(1));
         }
         // 1 Hz only where something on screen moves every second: open
         // charts, and the countdown to the next reconnect attempt. Otherwise

@@ -23,6 +23,9 @@ pub struct Settings {
     pub refresh_secs: u64,
     /// How much chart history to keep, in minutes (1 Hz samples).
     pub history_minutes: u32,
+    /// Closing the window keeps shipshape watching in the tray (when a
+    /// tray host runs). Off by default.
+    pub keep_watching: bool,
     /// Desktop notifications (`[alerts]`).
     pub alerts: crate::alerts::AlertSettings,
     /// The engines to watch, when the user keeps a list (empty: the ones
@@ -82,6 +85,7 @@ impl Default for Settings {
             theme: ThemeChoice::System,
             refresh_secs: 30,
             history_minutes: 15,
+            keep_watching: false,
             alerts: crate::alerts::AlertSettings::default(),
             engines: Vec::new(),
         }
@@ -174,6 +178,7 @@ mod tests {
             theme: ThemeChoice::Dark,
             refresh_secs: 30,
             history_minutes: 60,
+            keep_watching: true,
             alerts: crate::alerts::AlertSettings {
                 enabled: false,
                 min_severity: crate::model::Severity::Critical,

@@ -19,7 +19,7 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -30,44 +30,7 @@ use shipshape::model::Severity;
 use shipshape::model::activity::Activity;
 use shipshape::sources::desktop::{Alerts, Bus, Feedback};
 
-/// A `dbus-daemon` of the test's own, killed on drop.
-struct PrivateBus {
-    child: Child,
-    address: String,
-    _dir: tempfile::TempDir,
-}
-
-impl PrivateBus {
-    fn start() -> Self {
-        common::engine(); // installs dbus-daemon where it is missing
-        let dir = tempfile::tempdir().unwrap();
-        let listen = format!("unix:path={}", dir.path().join("bus").display());
-        let mut child = Command::new("dbus-daemon")
-            .args(["--session", "--nofork", "--nopidfile", "--print-address=1"])
-            .arg(format!("--address={listen}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("dbus-daemon (package dbus-daemon; scripts/engine-up.sh installs it)");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        assert!(line.starts_with("unix:"), "dbus-daemon said {line:?}");
-        Self {
-            child,
-            address: line.trim().to_string(),
-            _dir: dir,
-        }
-    }
-}
-
-impl Drop for PrivateBus {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use common::dbus::PrivateBus;
 
 /// One `Notify` call as the service received it.
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@
 //! * [`host`]: this machine's load (sysinfo).
 //! * [`desktop`]: desktop notifications (the freedesktop service on the
 //!   session bus), and clicks on them.
+//! * [`tray`]: the optional tray icon (StatusNotifierItem).
 //! * [`osv`]: downloading the OSV vulnerability data — the only network
 //!   access shipshape ever makes, and only when the user asks
 //!   (`shipshape db update`, or the Update button).
@@ -12,3 +13,4 @@ pub mod desktop;
 pub mod docker;
 pub mod host;
 pub mod osv;
+pub mod tray;

@@ -339,6 +339,8 @@ pub struct State {
     /// The desktop notification service: its name, or why there is none
     /// (`None`: not asked yet, or alerts are off).
     pub alerts_service: Option<Result<String, String>>,
+    /// The tray icon: shown, or why not (`None`: not asked for).
+    pub tray_status: Option<Result<(), String>>,
     /// The snapshot is from before the engine went away.
     pub stale: bool,
     pub last_refresh: Option<DateTime<Utc>>,
@@ -556,6 +558,7 @@ impl State {
             engine_shown: 0,
             found_engines: Vec::new(),
             alerts_service: None,
+            tray_status: None,
             stale: false,
             last_refresh: None,
             view: View::Overview,

@@ -537,6 +537,30 @@ fn alerts_settings(ui: &mut Ui, state: &mut State) {
         }
     });
     ui.end_row();
+    ui.label("Tray");
+    ui.horizontal(|ui| {
+        ui.checkbox(
+            &mut state.settings.keep_watching,
+            "Keep watching in the tray when the window closes",
+        )
+        .on_hover_text(
+            "Closing the window hides it; shipshape keeps watching, recording and alerting. \
+                 The tray icon shows the worst active severity; its menu opens the window, \
+                 pauses alerts or quits.",
+        );
+        match &state.tray_status {
+            Some(Err(why)) if state.settings.keep_watching => {
+                ui.label(
+                    RichText::new("no tray host: closing quits")
+                        .color(theme::STALE_AMBER)
+                        .small(),
+                )
+                .on_hover_text(crate::model::visible(why));
+            }
+            _ => {}
+        }
+    });
+    ui.end_row();
     let min_label = ui.label("Notify from");
     ui.add_enabled_ui(state.settings.alerts.enabled, |ui| {
         egui::ComboBox::from_id_salt("alert_min")

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
 #![allow(dead_code)]
 
+pub mod dbus;
 pub mod private;
 
 use std::path::PathBuf;
