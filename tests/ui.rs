@@ -1580,3 +1580,101 @@ fn every_control_has_an_accessible_name() {
         unnamed.join("\n")
     );
 }
+
+/// Issue 12: keyboard-only use reaches every control. In every view, a
+/// container's panel on each tab, and the Settings and Export windows, Tab alone takes
+/// the focus once round every button, check box, combo box, text field,
+/// link and tab on screen (Enter or Space then uses it). The palette's
+/// views and actions are tested on their own
+/// (`the_command_palette_jumps_to_anything`).
+#[test]
+fn tab_reaches_every_control_of_every_view() {
+    use egui::accesskit::Role;
+    use egui_kittest::kittest::NodeT;
+    use shipshape::app::{DetailTab, View};
+    use std::collections::BTreeSet;
+    let (mut h, tx) = harness(Mode::Live);
+    tx.send(connected()).unwrap();
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    let mut missed: Vec<String> = Vec::new();
+    let mut walk = |h: &mut Harness<'static, App>, place: &str| {
+        h.run_steps(3);
+        // The controls on screen, by role and name.
+        let controls: BTreeSet<(String, String)> = h
+            .root()
+            .children_recursive()
+            .filter(|n| {
+                let a = n.accesskit_node();
+                !a.is_hidden()
+                    && matches!(
+                        a.role(),
+                        Role::Button
+                            | Role::CheckBox
+                            | Role::ComboBox
+                            | Role::TextInput
+                            | Role::Link
+                            | Role::Tab
+                            | Role::RadioButton
+                    )
+            })
+            .map(|n| {
+                let a = n.accesskit_node();
+                (format!("{:?}", a.role()), a.label().unwrap_or_default())
+            })
+            .collect();
+        // Tab until the focus comes back to where it started: once round
+        // the whole cycle (rows and cells are in it too).
+        let mut reached: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut first = None;
+        for _ in 0..3000 {
+            h.key_press(egui::Key::Tab);
+            h.run_steps(1);
+            let Some(n) = h.root().children_recursive().find(|n| n.is_focused()) else {
+                continue;
+            };
+            let a = n.accesskit_node();
+            if first == Some(a.id()) {
+                break;
+            }
+            first.get_or_insert(a.id());
+            reached.insert((format!("{:?}", a.role()), a.label().unwrap_or_default()));
+        }
+        for c in controls.difference(&reached) {
+            missed.push(format!("{place}: {} {:?}", c.0, c.1));
+        }
+        // Leave no focus behind for the next place.
+        h.key_press(egui::Key::Escape);
+        h.run_steps(1);
+    };
+    let first = h.state().state.inventory.rows[0].id.clone();
+    for view in [
+        View::Overview,
+        View::Containers,
+        View::Activity,
+        View::Engine,
+    ] {
+        h.state_mut().state.view = view;
+        walk(&mut h, &format!("{view:?}"));
+    }
+    h.state_mut().state.view = View::Containers;
+    h.state_mut().state.inventory.selected = Some(first);
+    for tab in [DetailTab::Risk, DetailTab::Facts, DetailTab::Activity] {
+        h.state_mut().state.detail_tab = tab;
+        walk(&mut h, &format!("panel {tab:?}"));
+    }
+    h.state_mut().state.inventory.selected = None;
+    h.state_mut().state.view = View::Images;
+    walk(&mut h, "Images");
+    h.state_mut().state.dialogs.show_settings = true;
+    walk(&mut h, "Settings");
+    h.state_mut().state.dialogs.show_settings = false;
+    h.state_mut().state.dialogs.show_export = true;
+    walk(&mut h, "Export");
+    h.state_mut().state.dialogs.show_export = false;
+    assert!(
+        missed.is_empty(),
+        "not reachable with Tab:\n{}",
+        missed.join("\n")
+    );
+}
