@@ -1506,13 +1506,30 @@ fn the_command_palette_jumps_to_anything() {
     assert_ne!(h.state().state.view, View::Engine);
 }
 
+/// The roles of the controls a person uses: what must have a name, and
+/// what Tab must reach.
+fn is_control(role: egui::accesskit::Role) -> bool {
+    use egui::accesskit::Role;
+    matches!(
+        role,
+        Role::Button
+            | Role::CheckBox
+            | Role::ComboBox
+            | Role::TextInput
+            | Role::Link
+            | Role::Tab
+            | Role::RadioButton
+            | Role::Slider
+            | Role::SpinButton
+    )
+}
+
 /// Issue 12: every interactive control has an accessible name. Walks the
 /// AccessKit tree of every view (a container's panel on each tab, an image
 /// open, the Settings and Export windows, the palette) and fails on a
 /// button, check box, combo box, text field, link or tab without one.
 #[test]
 fn every_control_has_an_accessible_name() {
-    use egui::accesskit::Role;
     use egui_kittest::kittest::NodeT;
     use shipshape::app::{DetailTab, View};
     let (mut h, tx) = harness(Mode::Live);
@@ -1524,18 +1541,7 @@ fn every_control_has_an_accessible_name() {
         h.run_steps(3);
         for n in h.root().children_recursive() {
             let a = n.accesskit_node();
-            let interactive = matches!(
-                a.role(),
-                Role::Button
-                    | Role::CheckBox
-                    | Role::ComboBox
-                    | Role::TextInput
-                    | Role::Link
-                    | Role::Tab
-                    | Role::RadioButton
-                    | Role::Slider
-                    | Role::SpinButton
-            );
+            let interactive = is_control(a.role());
             if interactive && !a.is_hidden() && a.label().is_none_or(|l| l.trim().is_empty()) {
                 unnamed.push(format!("{place}: {:?} at {:?}", a.role(), n.rect()));
             }
@@ -1589,7 +1595,6 @@ fn every_control_has_an_accessible_name() {
 /// (`the_command_palette_jumps_to_anything`).
 #[test]
 fn tab_reaches_every_control_of_every_view() {
-    use egui::accesskit::Role;
     use egui_kittest::kittest::NodeT;
     use shipshape::app::{DetailTab, View};
     use std::collections::BTreeSet;
@@ -1606,17 +1611,7 @@ fn tab_reaches_every_control_of_every_view() {
             .children_recursive()
             .filter(|n| {
                 let a = n.accesskit_node();
-                !a.is_hidden()
-                    && matches!(
-                        a.role(),
-                        Role::Button
-                            | Role::CheckBox
-                            | Role::ComboBox
-                            | Role::TextInput
-                            | Role::Link
-                            | Role::Tab
-                            | Role::RadioButton
-                    )
+                !a.is_hidden() && is_control(a.role())
             })
             .map(|n| {
                 let a = n.accesskit_node();

@@ -112,8 +112,35 @@ pub fn json_safe(text: String) -> String {
     out
 }
 
+/// Text for HTML or XML markup (the HTML report, a notification body where
+/// the service reads markup): escaped, with control, bidi and invisible
+/// characters shown as escapes and line breaks kept.
+pub fn escape_markup(s: &str) -> String {
+    let s = visible_multiline(s);
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn markup_is_escaped_for_html_and_notification_bodies() {
+        assert_eq!(
+            escape_markup("<b>a&b</b> \"x\" 'y'\nnext"),
+            "&lt;b&gt;a&amp;b&lt;/b&gt; &quot;x&quot; &#39;y&#39;\nnext"
+        );
+    }
+
     use super::*;
     use proptest::prelude::*;
 

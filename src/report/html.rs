@@ -13,19 +13,7 @@ use crate::rules;
 
 /// Escape for HTML text and attribute values.
 pub fn esc(s: &str) -> String {
-    let s = crate::model::visible_multiline(s);
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::model::text::escape_markup(s)
 }
 
 fn color(s: Severity) -> &'static str {

@@ -228,13 +228,14 @@ impl Service {
             zbus::zvariant::Value::U8(urgency_byte(n.urgency)),
         );
         hints.insert("desktop-entry", zbus::zvariant::Value::from("shipshape"));
+        // Services with `body-markup` read `<b>` and `&amp;`: a container
+        // named `<b>` must show as itself.
         let body = if self.markup {
-            escape_markup(&n.body)
+            crate::model::text::escape_markup(&n.body)
         } else {
-            n.body.clone()
+            crate::model::text::visible_multiline(&n.body).into_owned()
         };
         let summary = crate::model::visible(&n.summary).into_owned();
-        let body = crate::model::text::visible_multiline(&body).into_owned();
         let id: u32 = self
             .proxy
             .call(
@@ -273,28 +274,12 @@ fn urgency_byte(u: Urgency) -> u8 {
     }
 }
 
-/// Services with `body-markup` read `<b>` and `&amp;`: a container named
-/// `<b>` must show as itself.
-fn escape_markup(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn markup_is_escaped_and_clicks_are_bounded() {
-        assert_eq!(escape_markup("<b>a&b</b>"), "&lt;b&gt;a&amp;b&lt;/b&gt;");
+    fn clicks_are_remembered_within_a_bound() {
         let mut c = Clicks::default();
         for id in 0..(REMEMBERED as u32 + 10) {
             c.remember(
