@@ -313,15 +313,36 @@ impl App {
                 });
             }
             (Some(t), false) => {
-                let t = t.clone();
-                if let Some(rt) = &self.runtime {
-                    rt.spawn(async move { t.shutdown().await });
-                }
+                self.shut_tray(t.clone());
                 self.tray = None;
                 self.tray_worst = None;
                 self.state.tray_status = None;
             }
             _ => {}
+        }
+    }
+
+    /// Send to the UI thread from elsewhere (a task, the tray's thread), and
+    /// wake it.
+    fn side_sink(&self) -> impl Fn(Side) + Send + Sync + 'static {
+        let (tx, ctx) = (
+            std::sync::Mutex::new(self.side_tx.clone()),
+            self.ctx.clone(),
+        );
+        move |side| {
+            let _ = tx
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .send(side);
+            if let Some(c) = &ctx {
+                c.request_repaint();
+            }
+        }
+    }
+
+    fn shut_tray(&self, t: Arc<crate::sources::tray::TrayHandle>) {
+        if let Some(rt) = &self.runtime {
+            rt.spawn(async move { t.shutdown().await });
         }
     }
 
@@ -334,11 +355,7 @@ impl App {
             return;
         }
         self.tray_checked = Some(Instant::now());
-        let worst = self
-            .state
-            .snapshots()
-            .filter_map(|s| s.assessment.counts().highest())
-            .max();
+        let worst = self.state.counts().highest();
         if self.tray_worst == Some(worst) {
             return;
         }
@@ -390,14 +407,9 @@ impl App {
     /// [`crate::alerts`]), on `bus`. Needs a runtime.
     pub fn with_alerts(mut self, bus: crate::sources::desktop::Bus) -> Self {
         let Some(rt) = &self.runtime else { return self };
-        let tx = self.side_tx.clone();
-        let ctx = self.ctx.clone();
-        let alerts = crate::sources::desktop::Alerts::spawn(rt, bus, move |fb| {
-            let _ = tx.send(Side::Alerts(fb));
-            if let Some(c) = &ctx {
-                c.request_repaint();
-            }
-        });
+        let sink = self.side_sink();
+        let alerts =
+            crate::sources::desktop::Alerts::spawn(rt, bus, move |fb| sink(Side::Alerts(fb)));
         let gate = crate::alerts::Gate::new(self.state.settings.alerts);
         self.alerts = Some((alerts, gate));
         self
@@ -571,12 +583,8 @@ impl App {
                             self.tray_worst = None;
                             self.state.tray_status = Some(Ok(()));
                         }
-                        Ok(t) => {
-                            // Turned off while it started.
-                            if let Some(rt) = &self.runtime {
-                                rt.spawn(async move { t.shutdown().await });
-                            }
-                        }
+                        // Turned off while it started.
+                        Ok(t) => self.shut_tray(t),
                         Err(why) => {
                             self.state.notify(
                                 format!("No tray icon: {why}. Closing the window quits."),

@@ -917,6 +917,16 @@ impl State {
             .collect()
     }
 
+    /// The findings of every engine watched, counted once each (the status
+    /// bar, the tray icon).
+    pub fn counts(&self) -> crate::model::SeverityCounts {
+        let mut counts = crate::model::SeverityCounts::default();
+        for s in self.snapshots() {
+            counts.merge(&s.assessment.counts());
+        }
+        counts
+    }
+
     /// Every engine's snapshot, the first engine's first.
     pub fn snapshots(&self) -> impl Iterator<Item = &Arc<Snapshot>> {
         self.snapshot

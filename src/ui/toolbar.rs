@@ -346,7 +346,6 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
         }
         // Every engine's, counted once each.
         let (mut containers, mut running, mut gone, mut images) = (0, 0, 0, 0);
-        let mut counts = crate::model::SeverityCounts::default();
         for s in state.snapshots() {
             let inv = &s.inventory;
             containers += inv.containers.len();
@@ -357,8 +356,8 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
                 .count();
             gone += inv.containers.iter().filter(|c| c.gone.is_some()).count();
             images += inv.images.len();
-            counts.merge(&s.assessment.counts());
         }
+        let counts = state.counts();
         let gone = if gone > 0 {
             format!(", {gone} gone")
         } else {
