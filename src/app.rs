@@ -40,6 +40,10 @@ pub struct Launch {
     pub audit: Option<PathBuf>,
     /// The vulnerability database's folder (`None`: matching off).
     pub vulndb: Option<crate::vulndb::store::Store>,
+    /// `--kubeconfig` (`None`: KUBECONFIG, else ~/.kube/config).
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig's contexts at start (offered in Settings).
+    pub contexts: Vec<String>,
 }
 
 /// Results of background jobs the UI started.
@@ -1017,12 +1021,12 @@ fn start_live(
         .iter()
         .map(crate::settings::EngineEntry::of)
         .collect();
+    state.found_contexts = launch.contexts.clone();
     if launch.fleet.len() < 2 {
-        return (
-            start_worker(ctx, rt, launch, &settings, None),
-            Vec::new(),
-            state,
-        );
+        let link = start_worker(ctx, rt, launch, &settings, None);
+        let mut others = Vec::new();
+        start_clusters(ctx, rt, launch, &settings, &mut state, &mut others);
+        return (link, others, state);
     }
     let mut targets = launch.fleet.iter();
     let first = targets.next().cloned();
@@ -1042,7 +1046,55 @@ fn start_live(
         state.others.push(EngineSlot::new(m.label.clone()));
         others.push(start_worker(ctx, rt, launch, &settings, Some(m)));
     }
+    start_clusters(ctx, rt, launch, &settings, &mut state, &mut others);
     (link, others, state)
+}
+
+/// One worker per Kubernetes context the settings list, beside the engines.
+#[cfg(feature = "kube")]
+fn start_clusters(
+    ctx: &egui::Context,
+    rt: &tokio::runtime::Handle,
+    launch: &Launch,
+    settings: &Settings,
+    state: &mut State,
+    others: &mut Vec<Link>,
+) {
+    for context in &settings.kube_contexts {
+        let cfg = crate::watch::kube::KubeConfig {
+            kubeconfig: launch.kubeconfig.clone(),
+            context: context.clone(),
+            policy: launch.policy.clone(),
+            poll_interval: Duration::from_secs(settings.refresh_secs.max(60)),
+            settle: Duration::from_millis(500),
+        };
+        let (cmd, rx, done) = crate::watch::kube::spawn(rt, cfg, notify_for(ctx));
+        state.others.push(EngineSlot::new(context.clone()));
+        others.push(Link {
+            cmd: Some(cmd),
+            rx,
+            demo_task: None,
+            worker: Some(done),
+        });
+    }
+}
+
+#[cfg(not(feature = "kube"))]
+fn start_clusters(
+    _: &egui::Context,
+    _: &tokio::runtime::Handle,
+    _: &Launch,
+    settings: &Settings,
+    state: &mut State,
+    _: &mut Vec<Link>,
+) {
+    if !settings.kube_contexts.is_empty() {
+        state.notify(
+            "This build has no Kubernetes support (the `kube` feature): the clusters in Settings are not watched."
+                .into(),
+            true,
+        );
+    }
 }
 
 fn start_worker(

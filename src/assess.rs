@@ -113,10 +113,26 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
         };
         let names = container_names(c);
         let mut findings = Vec::new();
-        for rule in rules::ALL {
-            if let Check::Container(check) = rule.check {
-                let hits = check(&ctx, c);
+        if let Some(w) = &c.kube {
+            // A workload container: the pod-spec checks, and each finding
+            // says how many pods it covers.
+            for (rule, hits) in rules::kube::judge(&ctx, c, w) {
+                let pods = w.pods_phrase();
+                let hits = hits
+                    .into_iter()
+                    .map(|mut h| {
+                        h.evidence = format!("{} ({pods})", h.evidence);
+                        h
+                    })
+                    .collect();
                 findings.extend(finish(rule, hits, &subject, &names, by, today));
+            }
+        } else {
+            for rule in rules::ALL {
+                if let Check::Container(check) = rule.check {
+                    let hits = check(&ctx, c);
+                    findings.extend(finish(rule, hits, &subject, &names, by, today));
+                }
             }
         }
         sort(&mut findings);
@@ -159,7 +175,10 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
     }
 
     let engine_names = vec!["engine".to_string()];
-    for rule in rules::ALL {
+    // The engine rules judge a Docker or Podman daemon; a cluster's nodes
+    // are not seen through its API.
+    let is_cluster = inv.engine.product == crate::model::EngineProduct::Kubernetes;
+    for rule in rules::ALL.iter().filter(|_| !is_cluster) {
         if let Check::Engine(check) = rule.check {
             let hits = check(&ctx, &inv.engine);
             out.engine.extend(finish(
@@ -202,6 +221,9 @@ fn container_names(c: &Container) -> Vec<String> {
     if let Some(r) = ImageRef::parse(&c.image) {
         names.push(r.canonical());
         names.push(r.name());
+    }
+    if let Some(w) = &c.kube {
+        names.extend(w.waiver_names());
     }
     names
 }

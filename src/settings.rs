@@ -32,6 +32,10 @@ pub struct Settings {
     /// found on this machine). `--host` on the command line wins.
     #[serde(default, skip_serializing_if = "Vec::is_empty", rename = "engine")]
     pub engines: Vec<EngineEntry>,
+    /// Kubernetes contexts (of the kubeconfig) to watch beside the engines.
+    /// Empty by default: a cluster is contacted only when asked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kube_contexts: Vec<String>,
 }
 
 /// One engine of the user's list.
@@ -88,6 +92,7 @@ impl Default for Settings {
             keep_watching: false,
             alerts: crate::alerts::AlertSettings::default(),
             engines: Vec::new(),
+            kube_contexts: Vec::new(),
         }
     }
 }
@@ -189,6 +194,7 @@ mod tests {
                 enabled: true,
                 tls_dir: None,
             }],
+            kube_contexts: vec!["kind-dev".into()],
         };
         std::fs::write(&p, s.to_toml()).unwrap();
         assert_eq!(Settings::load(&p).0, s);

@@ -35,6 +35,11 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "ADDRESS")]
     pub host: Vec<PathBuf>,
 
+    /// The kubeconfig to read Kubernetes contexts from. Default: KUBECONFIG (every file it
+    /// lists), then ~/.kube/config.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
     /// Policy file (TOML). Default: policy.toml in the user's config directory, if it exists.
     #[arg(long, global = true, value_name = "FILE")]
     pub policy: Option<PathBuf>,
@@ -84,6 +89,9 @@ pub enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// List the Kubernetes contexts of the kubeconfig (each can be scanned with
+    /// `scan --kube-context NAME`, or watched from the window's Settings).
+    Contexts,
     /// List every check shipshape runs.
     Rules {
         /// Print the full catalogue (why, attack, fix) as Markdown.
@@ -137,9 +145,15 @@ pub enum DbAction {
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
     /// Scan every engine this machine knows of: each --host, DOCKER_HOST, every docker context
-    /// and every engine socket that exists (the same engine reached two ways counts once).
+    /// and every engine socket that exists (the same engine reached two ways counts once), and
+    /// every context of the kubeconfig.
     #[arg(long)]
     pub all: bool,
+
+    /// Scan this Kubernetes context's cluster (repeat for several). Alone, only clusters are
+    /// scanned; with --host or --all, engines too.
+    #[arg(long = "kube-context", value_name = "NAME")]
+    pub kube_contexts: Vec<String>,
 
     /// Report format: json, sarif, html, csv or md.
     #[arg(long, default_value = "json", value_parser = parse_format)]
@@ -258,6 +272,7 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     match cli.command {
         Some(Command::Scan(ref args)) => runtime.block_on(scan::run(&cli, args)),
         Some(Command::Watch(ref args)) => runtime.block_on(watch::run(&cli, args)),
+        Some(Command::Contexts) => contexts(&cli),
         Some(Command::Rules { markdown, fields }) => {
             if fields {
                 print!("{}", crate::rules::fields::fields_markdown());
@@ -377,6 +392,8 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         settings_path,
         audit: cli.audit_path(),
         vulndb: cli.vulndb_store(),
+        kubeconfig: cli.kubeconfig.clone(),
+        contexts: kube_context_names(&cli),
     };
     let demo = cli.demo;
     let handle = runtime.handle().clone();
@@ -499,4 +516,55 @@ pub fn rules_table() -> String {
         ));
     }
     out
+}
+
+/// The kubeconfig's context names, for the window's Settings. A kubeconfig
+/// that cannot be read is said once, on standard error; the window opens.
+#[cfg(feature = "kube")]
+fn kube_context_names(cli: &Cli) -> Vec<String> {
+    match crate::sources::kube::contexts(cli.kubeconfig.as_deref()) {
+        Ok(list) => list.into_iter().map(|c| c.name).collect(),
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            Vec::new()
+        }
+    }
+}
+
+#[cfg(not(feature = "kube"))]
+fn kube_context_names(_: &Cli) -> Vec<String> {
+    Vec::new()
+}
+
+/// `shipshape contexts`: the kubeconfig's contexts, one per line.
+#[cfg(feature = "kube")]
+fn contexts(cli: &Cli) -> Exit {
+    match crate::sources::kube::contexts(cli.kubeconfig.as_deref()) {
+        Ok(list) if list.is_empty() => {
+            eprintln!("shipshape: no kubeconfig contexts (KUBECONFIG, ~/.kube/config)");
+            Exit::Clean
+        }
+        Ok(list) => {
+            for c in list {
+                println!(
+                    "{}{}\t{}\tnamespace {}",
+                    if c.current { "* " } else { "  " },
+                    c.name,
+                    c.server,
+                    c.namespace.as_deref().unwrap_or("default")
+                );
+            }
+            Exit::Clean
+        }
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            Exit::Usage
+        }
+    }
+}
+
+#[cfg(not(feature = "kube"))]
+fn contexts(_: &Cli) -> Exit {
+    eprintln!("shipshape: this build has no Kubernetes support (the `kube` feature)");
+    Exit::Usage
 }

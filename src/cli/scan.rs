@@ -68,8 +68,19 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     };
     let env = EnvSnapshot::from_process();
     let hosts = cli.hosts();
+    let clusters = match kube_contexts(cli, args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            return Exit::Usage;
+        }
+    };
+    // Only clusters: `--kube-context` without `--host` or `--all`.
+    let only_clusters = !clusters.is_empty() && hosts.is_empty() && !args.all;
     // One engine unless asked for several: `--all`, or `--host` repeated.
-    let targets = if args.all || hosts.len() > 1 {
+    let targets = if only_clusters {
+        Vec::new()
+    } else if args.all || hosts.len() > 1 {
         let (targets, problems) = if args.all {
             crate::sources::docker::connect::discover_all(&hosts, &env)
         } else {
@@ -78,7 +89,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         for p in &problems {
             eprintln!("shipshape: {p}");
         }
-        if targets.is_empty() {
+        if targets.is_empty() && clusters.is_empty() {
             eprintln!("shipshape: no engine to scan");
             return Exit::EngineUnreachable;
         }
@@ -98,7 +109,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     } else {
         Some(load_vulndb(cli, now).await)
     };
-    let single = targets.len() == 1;
+    let single = targets.len() + clusters.len() == 1;
     // In parallel, each engine on a task of its own (the runtime's threads
     // share the conversion and assessment work): the wall time is close to
     // the slowest engine's, not the sum.
@@ -122,6 +133,17 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
             )
         })
         .collect();
+    let cluster_tasks: Vec<_> = clusters
+        .into_iter()
+        .map(|name| {
+            let job = job.clone();
+            let kubeconfig = cli.kubeconfig.clone();
+            (
+                name.clone(),
+                tokio::spawn(async move { scan_cluster(&job, kubeconfig, name).await }),
+            )
+        })
+        .collect();
     let mut parts = Vec::new();
     for (name, endpoint, task) in tasks {
         parts.push(match task.await {
@@ -129,6 +151,16 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
             Err(e) => Err(Report::unreachable(
                 name,
                 endpoint,
+                format!("the scan failed: {e}"),
+            )),
+        });
+    }
+    for (name, task) in cluster_tasks {
+        parts.push(match task.await {
+            Ok(r) => r,
+            Err(e) => Err(Report::unreachable(
+                name,
+                String::new(),
                 format!("the scan failed: {e}"),
             )),
         });
@@ -266,6 +298,57 @@ async fn scan_one(
     }
     let assessment = crate::assess::assess(&inventory, policy, now);
     Ok(Report::build(&inventory, &assessment, policy, now))
+}
+
+/// The Kubernetes contexts to scan: those named, and with `--all` every
+/// context of the kubeconfig.
+#[cfg(feature = "kube")]
+fn kube_contexts(cli: &Cli, args: &ScanArgs) -> Result<Vec<String>, String> {
+    let mut names = args.kube_contexts.clone();
+    if args.all {
+        let all =
+            crate::sources::kube::contexts(cli.kubeconfig.as_deref()).map_err(|e| e.to_string())?;
+        names.extend(all.into_iter().map(|c| c.name));
+    }
+    let mut seen = std::collections::HashSet::new();
+    names.retain(|n| seen.insert(n.clone()));
+    Ok(names)
+}
+
+#[cfg(not(feature = "kube"))]
+fn kube_contexts(_: &Cli, args: &ScanArgs) -> Result<Vec<String>, String> {
+    if args.kube_contexts.is_empty() {
+        Ok(Vec::new())
+    } else {
+        Err("this build has no Kubernetes support (the `kube` feature)".into())
+    }
+}
+
+/// Scan one cluster into a report of its own, or say why it could not be.
+#[cfg(feature = "kube")]
+async fn scan_cluster(
+    job: &Job,
+    kubeconfig: Option<std::path::PathBuf>,
+    context: String,
+) -> Result<Report, Box<crate::report::EngineSection>> {
+    let inventory = crate::sources::kube::scan(kubeconfig.as_deref(), &context)
+        .await
+        .map_err(|e| Report::unreachable(context.clone(), String::new(), e.to_string()))?;
+    let assessment = crate::assess::assess(&inventory, &job.policy, job.now);
+    Ok(Report::build(&inventory, &assessment, &job.policy, job.now))
+}
+
+#[cfg(not(feature = "kube"))]
+async fn scan_cluster(
+    _: &Job,
+    _: Option<std::path::PathBuf>,
+    context: String,
+) -> Result<Report, Box<crate::report::EngineSection>> {
+    Err(Report::unreachable(
+        context,
+        String::new(),
+        "no Kubernetes support in this build".into(),
+    ))
 }
 
 /// The same engine reached two ways (same `/info` ID) is scanned once: the

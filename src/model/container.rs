@@ -338,6 +338,8 @@ pub struct Container {
     /// Known vulnerabilities of its own packages (`NotScanned` when its
     /// image's apply). Shared: a rescan copies no lists.
     pub vulns: std::sync::Arc<super::packages::VulnState>,
+    /// On a Kubernetes cluster: the workload container this row stands for.
+    pub kube: Option<std::sync::Arc<super::kube::Workload>>,
 }
 
 impl Container {

@@ -6,6 +6,8 @@ pub enum EngineProduct {
     #[default]
     Docker,
     Podman,
+    /// A Kubernetes cluster's API server.
+    Kubernetes,
 }
 
 impl EngineProduct {
@@ -13,6 +15,7 @@ impl EngineProduct {
         match self {
             Self::Docker => "Docker Engine",
             Self::Podman => "Podman",
+            Self::Kubernetes => "Kubernetes",
         }
     }
 }

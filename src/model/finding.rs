@@ -354,6 +354,13 @@ pub enum Subject {
     },
 }
 
+impl Subject {
+    /// A Kubernetes workload container (its fix is pod-spec YAML).
+    pub fn is_kube(&self) -> bool {
+        matches!(self, Self::Container { id, .. } if super::kube::is_workload_id(id))
+    }
+}
+
 /// A waiver from the policy file that matched a finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedWaiver {

@@ -8,6 +8,7 @@ mod container;
 mod engine;
 mod finding;
 mod image;
+pub mod kube;
 pub mod packages;
 mod posture;
 mod reference;
@@ -110,6 +111,8 @@ pub struct Inventory {
     /// Things that went wrong for single objects without failing the whole
     /// snapshot (a container that vanished between list and inspect, …).
     pub warnings: Vec<String>,
+    /// When the engine is a Kubernetes cluster: its namespaces and notes.
+    pub cluster: Option<kube::Cluster>,
 }
 
 impl Inventory {

@@ -9,7 +9,7 @@
 
 use super::{Report, Subject};
 
-pub const COLUMNS: [&str; 19] = [
+pub const COLUMNS: [&str; 20] = [
     "engine",
     "subject_type",
     "subject",
@@ -29,6 +29,7 @@ pub const COLUMNS: [&str; 19] = [
     "remediation",
     "docker_run",
     "compose",
+    "kubernetes",
 ];
 
 /// Neutralise spreadsheet formulas (OWASP CSV injection guidance) and show
@@ -104,6 +105,7 @@ pub fn render(report: &Report) -> String {
             f.remediation.summary.clone(),
             f.remediation.docker_run.clone(),
             f.remediation.compose.clone(),
+            f.remediation.kubernetes.clone(),
         ];
         w.write_record(record.iter().map(|s| cell(s)))
             .expect("writing to memory");

@@ -155,6 +155,13 @@ fn finding(out: &mut String, f: &FindingReport) {
             esc(&f.remediation.compose)
         );
     }
+    if !f.remediation.kubernetes.is_empty() {
+        let _ = write!(
+            out,
+            "<br>Kubernetes:<pre><code>{}</code></pre>",
+            esc(&f.remediation.kubernetes)
+        );
+    }
     out.push_str("</dd>");
     let seed = SeedRule::ALL
         .iter()

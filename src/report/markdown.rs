@@ -62,6 +62,10 @@ fn table(out: &mut String, findings: &[super::FindingReport]) {
         if !f.remediation.docker_run.is_empty() {
             let _ = write!(fix, " Run: {}", code(&f.remediation.docker_run));
         }
+        if !f.remediation.kubernetes.is_empty() {
+            let yaml = f.remediation.kubernetes.replace('\n', " ");
+            let _ = write!(fix, " Set: {}", code(&yaml));
+        }
         let mut check = format!("{} ({})", esc(&f.title), code(&f.rule_id));
         if let Some(w) = &f.waiver {
             let _ = write!(check, " — *waived: {}*", esc(&w.reason));

@@ -217,6 +217,10 @@ pub struct Remediation {
     pub docker_run: String,
     /// The compose-file key(s); empty when not applicable.
     pub compose: String,
+    /// On a Kubernetes workload: the pod-spec YAML to set (then the
+    /// `docker run` flag and compose key are empty).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kubernetes: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -273,6 +277,52 @@ pub struct ContainerReport {
     /// after it started (otherwise its image's apply).
     #[serde(default, skip_serializing_if = "is_not_scanned")]
     pub vulnerabilities: crate::model::packages::VulnState,
+    /// On a Kubernetes cluster: the workload this row stands for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<KubeReport>,
+}
+
+/// A workload container of a Kubernetes cluster, in a report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct KubeReport {
+    pub namespace: String,
+    /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob`, `Pod`, …
+    pub kind: String,
+    pub workload: String,
+    pub container: String,
+    /// `container`, `init container` or `ephemeral container`.
+    pub role: String,
+    /// The pods of the workload that run this container.
+    pub pods: Vec<String>,
+    pub running: usize,
+    /// The pod's Pod Security Standards level.
+    pub pod_security_level: String,
+    /// What keeps it from the next level.
+    pub pod_security_blockers: Vec<String>,
+    /// The namespace's Pod Security admission labels (`enforce`, `warn`, …).
+    pub namespace_pod_security: BTreeMap<String, String>,
+}
+
+impl KubeReport {
+    fn of(w: &crate::model::kube::Workload, inv: &Inventory) -> Self {
+        Self {
+            namespace: w.namespace.clone(),
+            kind: w.kind.as_str().into(),
+            workload: w.name.clone(),
+            container: w.container.clone(),
+            role: w.role.as_str().into(),
+            pods: w.pods.clone(),
+            running: w.running,
+            pod_security_level: w.pss.level.as_str().into(),
+            pod_security_blockers: w.pss.blockers.clone(),
+            namespace_pod_security: inv
+                .cluster
+                .as_ref()
+                .and_then(|c| c.namespace(&w.namespace))
+                .map(|n| n.pod_security.clone())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 fn is_not_scanned(v: &crate::model::packages::VulnState) -> bool {
@@ -329,6 +379,12 @@ impl ImageReport {
 }
 
 fn finding(f: &Finding) -> FindingReport {
+    remediated(f, false)
+}
+
+/// A finding, with the fix for where it was found: a Docker container's
+/// run flag and compose key, or a Kubernetes workload's YAML.
+fn remediated(f: &Finding, kube: bool) -> FindingReport {
     let rule = rules::by_id(f.rule_id);
     FindingReport {
         rule_id: f.rule_id.to_string(),
@@ -339,8 +395,18 @@ fn finding(f: &Finding) -> FindingReport {
         evidence: f.evidence.clone(),
         remediation: Remediation {
             summary: rule.map(|r| r.fix.summary.to_string()).unwrap_or_default(),
-            docker_run: rule.map(|r| r.fix.run.to_string()).unwrap_or_default(),
-            compose: rule.map(|r| r.fix.compose.to_string()).unwrap_or_default(),
+            docker_run: rule
+                .filter(|_| !kube)
+                .map(|r| r.fix.run.to_string())
+                .unwrap_or_default(),
+            compose: rule
+                .filter(|_| !kube)
+                .map(|r| r.fix.compose.to_string())
+                .unwrap_or_default(),
+            kubernetes: rule
+                .filter(|_| kube)
+                .map(|r| r.fix.kube.to_string())
+                .unwrap_or_default(),
         },
         waived: f.is_waived(),
         waiver: f.waiver.as_ref().map(|w| WaiverReport {
@@ -389,7 +455,12 @@ impl Report {
                     risk_score: ca.score,
                     highest_severity: ca.highest(),
                     labels: safe_labels(&c.labels),
-                    findings: ca.findings.iter().map(finding).collect(),
+                    findings: ca
+                        .findings
+                        .iter()
+                        .map(|f| remediated(f, c.kube.is_some()))
+                        .collect(),
+                    kubernetes: c.kube.as_deref().map(|w| KubeReport::of(w, inv)),
                     gone_at: c.gone.map(|g| g.at),
                     exec_sessions: c.execs.clone(),
                     drift: c.drift.clone(),

@@ -61,6 +61,10 @@ fn help(r: &Rule) -> (String, String) {
         text.push_str(&format!("\n\ncompose: {}", r.fix.compose));
         md.push_str(&format!("\n\ncompose:\n```yaml\n{}\n```", r.fix.compose));
     }
+    if !r.fix.kube.is_empty() {
+        text.push_str(&format!("\n\nKubernetes: {}", r.fix.kube));
+        md.push_str(&format!("\n\nKubernetes:\n```yaml\n{}\n```", r.fix.kube));
+    }
     (text, md)
 }
 

@@ -216,6 +216,9 @@ pub fn catalogue_markdown() -> String {
         if !r.fix.compose.is_empty() {
             let _ = writeln!(out, "- compose: `{}`", r.fix.compose.replace('\n', " "));
         }
+        if !r.fix.kube.is_empty() {
+            let _ = writeln!(out, "- Kubernetes: `{}`", r.fix.kube.replace('\n', " "));
+        }
         let _ = writeln!(out, "\nReferences: {}", r.references.join(", "));
         if matches!(r.check, Check::Policy) {
             let _ = writeln!(

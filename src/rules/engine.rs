@@ -31,6 +31,7 @@ pub const NOT_ROOTLESS: Rule = Rule {
         summary: "Run Docker in rootless mode (dockerd-rootless-setuptool.sh install) or use rootless Podman.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/security/rootless/"],
     check: Check::Engine(|_, e| {
@@ -55,6 +56,7 @@ pub const ICC: Rule = Rule {
         summary: "Set \"icc\": false in daemon.json and use user-defined networks for containers that must talk.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, DAEMON_DOC],
     check: Check::Engine(|_, e| match &e.default_bridge {
@@ -82,6 +84,7 @@ pub const INSECURE_REGISTRY: Rule = Rule {
         summary: "Remove insecure-registries from daemon.json; give the registry a valid TLS certificate.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[
         CIS,
@@ -118,6 +121,7 @@ pub const TCP_WITHOUT_TLS: Rule = Rule {
         summary: "Listen on the unix socket only, or require mutual TLS (tlsverify with CA, cert and key).",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[
         CIS,
@@ -155,6 +159,7 @@ pub const NO_USERNS: Rule = Rule {
         summary: "Enable \"userns-remap\": \"default\" in daemon.json (or run rootless).",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/security/userns-remap/"],
     check: Check::Engine(|_, e| {
@@ -179,6 +184,7 @@ pub const NO_AUTHZ_PLUGIN: Rule = Rule {
         summary: "Configure an authorization plugin (\"authorization-plugins\" in daemon.json), e.g. an OPA-based one.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[
         CIS,
@@ -206,6 +212,7 @@ pub const LOCAL_LOGGING: Rule = Rule {
         summary: "Ship logs off the host (syslog, journald forwarding, fluentd, gelf…).",
         run: "--log-driver syslog --log-opt syslog-address=…",
         compose: "logging: { driver: syslog }",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/logging/configure/"],
     check: Check::Engine(|_, e| {
@@ -233,6 +240,7 @@ pub const NO_DAEMON_NNP: Rule = Rule {
         summary: "Set \"no-new-privileges\": true in daemon.json.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, DAEMON_DOC],
     check: Check::Engine(|_, e| {
@@ -256,6 +264,7 @@ pub const NO_LIVE_RESTORE: Rule = Rule {
         summary: "Set \"live-restore\": true in daemon.json.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/daemon/live-restore/"],
     check: Check::Engine(|_, e| {
@@ -280,6 +289,7 @@ pub const EXPERIMENTAL: Rule = Rule {
         summary: "Remove \"experimental\": true from daemon.json.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS],
     check: Check::Engine(|_, e| once(e.experimental, || "ExperimentalBuild is true".into())),
@@ -298,6 +308,9 @@ fn old_version(ctx: &Ctx, e: &EngineInfo) -> Vec<Hit> {
     let min = match e.product {
         EngineProduct::Docker => &ctx.policy.min_docker_version,
         EngineProduct::Podman => &ctx.policy.min_podman_version,
+        // A cluster's version is not an engine's (engine rules do not run
+        // on clusters).
+        EngineProduct::Kubernetes => return vec![],
     };
     match (major_minor(&e.version), major_minor(min)) {
         (Some(have), Some(want)) if have < want => vec![Hit::new(format!(
@@ -324,6 +337,7 @@ pub const OLD_VERSION: Rule = Rule {
         summary: "Update the engine to a supported release (the minimum is set by the policy's [engine] section).",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/release-notes/"],
     check: Check::Engine(old_version),
@@ -343,6 +357,7 @@ pub const NO_CONTENT_TRUST: Rule = Rule {
         summary: "export DOCKER_CONTENT_TRUST=1 in the shell profile of people and CI jobs that pull images (or verify signatures with cosign).",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/security/trust/"],
     check: Check::Engine(|_, e| {
@@ -366,6 +381,7 @@ pub const SWARM: Rule = Rule {
         summary: "Leave the swarm if it is not needed: docker swarm leave.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/swarm/"],
     check: Check::Engine(|_, e| {
@@ -391,6 +407,7 @@ pub const NO_MAC: Rule = Rule {
         summary: "Enable AppArmor (Debian/Ubuntu) or SELinux (Fedora/RHEL) on the host and restart the engine.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/security/apparmor/"],
     check: Check::Engine(|_, e| {
@@ -443,6 +460,7 @@ pub const WARNINGS: Rule = Rule {
         summary: "Fix what the warning names: TLS on the API, the missing kernel feature (cgroup options, br_netfilter module), then restart the engine.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[
         "https://docs.docker.com/engine/install/linux-postinstall/#your-kernel-does-not-support-cgroup-swap-limit-capabilities",
@@ -477,6 +495,7 @@ pub const DEBUG: Rule = Rule {
         summary: "Turn debug off in daemon.json outside of troubleshooting.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[DAEMON_DOC],
     check: Check::Engine(|_, e| once(e.debug, || "Debug is true".into())),
@@ -498,6 +517,7 @@ pub const SECCOMP_OFF: Rule = Rule {
         summary: "Remove \"seccomp-profile\": \"unconfined\" from daemon.json (or point it at a real profile).",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/security/seccomp/"],
     check: Check::Engine(|_, e| {

@@ -18,6 +18,7 @@ pub const NO_HEALTHCHECK: Rule = Rule {
         summary: "Add a HEALTHCHECK to the image, or one at run time.",
         run: "--health-cmd 'wget -qO- http://localhost:8080/health || exit 1' --health-interval 30s",
         compose: "healthcheck: { test: [\"CMD\", \"wget\", \"-qO-\", \"http://localhost:8080/health\"], interval: 30s }",
+        kube: "livenessProbe:\n  httpGet: { path: /healthz, port: 8080 }\n  periodSeconds: 30",
     },
     references: &[
         "CIS Docker Benchmark v1.6.0",
@@ -45,6 +46,7 @@ pub const LOGGING_DISABLED: Rule = Rule {
         summary: "Use a logging driver that keeps output (local, json-file with rotation, journald, or a collector).",
         run: "--log-driver local",
         compose: "logging: { driver: local }",
+        kube: "",
     },
     references: &["https://docs.docker.com/engine/logging/configure/"],
     check: Check::Container(|_, c| {
@@ -73,6 +75,7 @@ pub const LOG_UNBOUNDED: Rule = Rule {
         summary: "Rotate logs: set max-size and max-file, or use the local driver, which rotates by default.",
         run: "--log-opt max-size=10m --log-opt max-file=3",
         compose: "logging: { driver: json-file, options: { max-size: 10m, max-file: \"3\" } }",
+        kube: "",
     },
     references: &["https://docs.docker.com/engine/logging/drivers/json-file/"],
     check: Check::Container(|_, c| {

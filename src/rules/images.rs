@@ -21,6 +21,7 @@ pub const ROOT_USER: Rule = Rule {
         summary: "Create an unprivileged user in the Dockerfile and switch to it with USER.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[
         CIS,
@@ -54,6 +55,7 @@ pub const NO_HEALTHCHECK: Rule = Rule {
         summary: "Add a HEALTHCHECK instruction that probes the service.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[
         CIS,
@@ -135,6 +137,7 @@ pub const UPDATE_ALONE: Rule = Rule {
         summary: "Update and install in the same RUN: `RUN apt-get update && apt-get install -y pkg && rm -rf /var/lib/apt/lists/*`.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[
         CIS,
@@ -177,6 +180,7 @@ pub const ADD_INSTEAD_OF_COPY: Rule = Rule {
         summary: "Use COPY for local files; download with a checksum-verified RUN step when a remote file is needed.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &[
         CIS,
@@ -216,6 +220,7 @@ pub const OLD_IMAGE: Rule = Rule {
         summary: "Rebuild the image on a schedule (pulling the base image fresh) and redeploy.",
         run: "docker build --pull --no-cache …",
         compose: "docker compose build --pull",
+        kube: "",
     },
     references: &[CIS],
     check: Check::Image(|ctx, img| {
@@ -251,6 +256,7 @@ pub const DANGLING: Rule = Rule {
         summary: "Remove dangling images regularly.",
         run: "docker image prune",
         compose: "",
+        kube: "",
     },
     references: &[
         CIS,
@@ -284,6 +290,7 @@ pub const UNUSED: Rule = Rule {
         summary: "Remove images you no longer need.",
         run: "docker image rm <image>  (or docker image prune -a)",
         compose: "",
+        kube: "",
     },
     references: &[CIS],
     check: Check::Image(|ctx, img| {

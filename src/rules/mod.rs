@@ -14,6 +14,7 @@ pub mod engine;
 pub mod fields;
 pub mod health;
 pub mod images;
+pub mod kube;
 pub mod mounts;
 pub mod namespaces;
 pub mod network;
@@ -91,12 +92,15 @@ pub enum Check {
     Engine(fn(&Ctx, &EngineInfo) -> Vec<Hit>),
     /// Raised by the policy evaluation itself, not by a check function.
     Policy,
+    /// A container rule that only Kubernetes pod specs have (its check is
+    /// in [`kube::CHECKS`]).
+    Kube,
 }
 
 impl Check {
     pub fn scope(&self) -> &'static str {
         match self {
-            Self::Container(_) => "container",
+            Self::Container(_) | Self::Kube => "container",
             Self::Image(_) => "image",
             Self::Engine(_) => "engine",
             Self::Policy => "policy",
@@ -144,7 +148,8 @@ impl Family {
     }
 }
 
-/// How to fix it: in words, as a `docker run` flag, and as a compose key.
+/// How to fix it: in words, as a `docker run` flag, as a compose key, and
+/// as the field of a Kubernetes pod spec.
 #[derive(Debug, Clone, Copy)]
 pub struct Fix {
     pub summary: &'static str,
@@ -152,6 +157,9 @@ pub struct Fix {
     pub run: &'static str,
     /// The compose-file key(s), or "" when there is none.
     pub compose: &'static str,
+    /// The Kubernetes YAML field(s) to set, or "" when the rule does not
+    /// apply to Kubernetes workloads ([`kube::CHECKS`] judges those that do).
+    pub kube: &'static str,
 }
 
 /// One check with everything a person needs to understand and fix it.
@@ -197,6 +205,7 @@ pub const ALL: &[&Rule] = &[
     &privileges::GPU_ACCESS,
     &privileges::UNMASKED_PATHS,
     &privileges::SSHD,
+    &kube::CAPS_NOT_DROPPED,
     // Namespaces
     &namespaces::HOST_PID,
     &namespaces::HOST_IPC,
@@ -212,6 +221,7 @@ pub const ALL: &[&Rule] = &[
     &mounts::HOST_SOCKET,
     &mounts::SHARED_PROPAGATION,
     &mounts::WRITABLE_ROOTFS,
+    &kube::HOST_PATH,
     // Network
     &network::HOST_NETWORK,
     &network::PRIVILEGED_PORT,
@@ -240,6 +250,7 @@ pub const ALL: &[&Rule] = &[
     &secrets::IMAGE_SECRET,
     &secrets::CONTAINER_SECRET_CONFIG,
     &secrets::IMAGE_SECRET_CONFIG,
+    &kube::SERVICE_ACCOUNT_TOKEN,
     // Runtime: exec sessions and drift
     &runtime::EXEC_PRIVILEGED,
     &runtime::EXEC_ROOT,
@@ -327,6 +338,9 @@ mod registry_tests {
                     "{} is a container rule without a run flag or compose key",
                     r.id
                 );
+            }
+            if matches!(r.check, Check::Kube) {
+                assert!(!r.fix.kube.is_empty(), "{} has no Kubernetes fix", r.id);
             }
         }
     }

@@ -184,6 +184,7 @@ pub const ENGINE_SOCKET: Rule = Rule {
         summary: "Do not mount the engine socket or a directory that contains it. If a tool truly needs the API, put an authorising proxy in front of it that allows only the calls it needs.",
         run: "remove -v /var/run/docker.sock:/var/run/docker.sock (and -v /run:…)",
         compose: "remove the docker.sock (or /run) entry from volumes:",
+        kube: "remove the hostPath volume of the runtime socket (and its volumeMounts entry)",
     },
     references: &[
         CIS,
@@ -314,6 +315,7 @@ pub const SENSITIVE_MOUNT: Rule = Rule {
         summary: "Mount only the specific application directory it needs, read-only where possible.",
         run: "-v /srv/app/config:/config:ro (instead of a system directory)",
         compose: "volumes: [\"/srv/app/config:/config:ro\"]",
+        kube: "volumes:\n- name: config\n  configMap: { name: app-config }  # instead of hostPath",
     },
     references: &[CIS],
     check: Check::Container(|ctx, c| {
@@ -371,6 +373,7 @@ pub const SENSITIVE_MOUNT_EXTRA: Rule = Rule {
         summary: "Mount a dedicated directory for the application instead of a home, /run or key directory.",
         run: "-v /srv/app/data:/data (not $HOME, /run or ~/.ssh)",
         compose: "volumes: [\"/srv/app/data:/data\"]",
+        kube: "volumes:\n- name: data\n  persistentVolumeClaim: { claimName: app-data }  # instead of hostPath",
     },
     references: &[CIS],
     check: Check::Container(|ctx, c| {
@@ -426,6 +429,7 @@ pub const HOST_SOCKET: Rule = Rule {
         summary: "Do not mount host sockets; if the workload needs the service, give it a narrower, authenticated API.",
         run: "remove -v /run/…/x.sock:…",
         compose: "remove the socket from volumes:",
+        kube: "remove the hostPath volume of the socket (and its volumeMounts entry)",
     },
     references: &[
         "https://docs.docker.com/engine/security/#docker-daemon-attack-surface",
@@ -463,6 +467,7 @@ pub const SHARED_PROPAGATION: Rule = Rule {
         summary: "Use the default private propagation.",
         run: "--mount type=bind,src=…,dst=…,bind-propagation=rprivate",
         compose: "volumes: - type: bind … bind: { propagation: rprivate }",
+        kube: "",
     },
     references: &[
         CIS,
@@ -497,6 +502,7 @@ pub const WRITABLE_ROOTFS: Rule = Rule {
         summary: "Run with a read-only root filesystem; give writable tmpfs or volumes only where the app writes.",
         run: "--read-only --tmpfs /tmp",
         compose: "read_only: true\ntmpfs: [/tmp]",
+        kube: "securityContext:\n  readOnlyRootFilesystem: true",
     },
     references: &[CIS],
     check: Check::Container(|_, c| {

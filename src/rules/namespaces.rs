@@ -21,6 +21,7 @@ pub const HOST_PID: Rule = Rule {
         summary: "Remove --pid host.",
         run: "remove --pid host",
         compose: "remove pid: host",
+        kube: "hostPID: false",
     },
     references: &[CIS, NS_DOC],
     check: Check::Container(|_, c| {
@@ -47,6 +48,7 @@ pub const HOST_IPC: Rule = Rule {
         summary: "Remove --ipc host.",
         run: "remove --ipc host",
         compose: "remove ipc: host",
+        kube: "hostIPC: false",
     },
     references: &[CIS, NS_DOC],
     check: Check::Container(|_, c| {
@@ -72,6 +74,7 @@ pub const HOST_UTS: Rule = Rule {
         summary: "Remove --uts host.",
         run: "remove --uts host",
         compose: "remove uts: host",
+        kube: "",
     },
     references: &[CIS, NS_DOC],
     check: Check::Container(|_, c| {
@@ -98,6 +101,7 @@ pub const HOST_USERNS: Rule = Rule {
         summary: "Remove --userns host.",
         run: "remove --userns host",
         compose: "remove userns_mode: host",
+        kube: "",
     },
     references: &[CIS, "https://docs.docker.com/engine/security/userns-remap/"],
     check: Check::Container(|ctx, c| {
@@ -130,6 +134,7 @@ pub const JOINS_NAMESPACE: Rule = Rule {
         summary: "Give the container its own namespaces; talk to the other over a user-defined network.",
         run: "remove --network container:<id> / --pid container:<id>",
         compose: "remove network_mode: \"container:…\" / pid: \"container:…\"",
+        kube: "",
     },
     references: &[NS_DOC],
     check: Check::Container(|_, c| {
@@ -166,6 +171,7 @@ pub const CGROUPNS_HOST: Rule = Rule {
         summary: "Use a private cgroup namespace (the default on cgroup v2).",
         run: "--cgroupns private",
         compose: "cgroup: private",
+        kube: "",
     },
     references: &["https://docs.docker.com/reference/cli/docker/container/run/#cgroupns"],
     check: Check::Container(|ctx, c| {
@@ -210,6 +216,7 @@ pub const SYSCTLS: Rule = Rule {
         summary: "Set only the parameters the workload needs, and prefer the engine's defaults.",
         run: "remove --sysctl <key>=<value>",
         compose: "remove the key from sysctls:",
+        kube: "securityContext:  # pod level\n  sysctls: []  # keep only the safe set",
     },
     references: &[
         "https://docs.docker.com/reference/cli/docker/container/run/#sysctl",

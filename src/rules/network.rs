@@ -41,6 +41,7 @@ pub const HOST_NETWORK: Rule = Rule {
         summary: "Use a user-defined bridge network and publish only the ports needed.",
         run: "--network <app-net> -p 127.0.0.1:8080:8080",
         compose: "networks: [app-net]  (remove network_mode: host)",
+        kube: "hostNetwork: false",
     },
     references: &[CIS, "https://docs.docker.com/engine/network/drivers/host/"],
     check: Check::Container(|_, c| {
@@ -67,6 +68,7 @@ pub const PRIVILEGED_PORT: Rule = Rule {
         summary: "Publish on a high host port and put a reverse proxy in front if a low port is needed.",
         run: "-p 8080:80 (instead of -p 80:80)",
         compose: "ports: [\"8080:80\"]",
+        kube: "",
     },
     references: &[CIS],
     check: Check::Container(|_, c| {
@@ -92,6 +94,7 @@ pub const PUBLISHED_PORTS: Rule = Rule {
         summary: "Publish only the ports clients need; use container-to-container networks for the rest.",
         run: "remove unneeded -p / -P flags",
         compose: "trim ports:",
+        kube: "ports:\n- containerPort: 8080  # no hostPort; expose it with a Service",
     },
     references: &[CIS],
     check: Check::Container(|_, c| {
@@ -123,6 +126,7 @@ pub const ALL_INTERFACES: Rule = Rule {
         summary: "Bind the published port to loopback (or a specific interface).",
         run: "-p 127.0.0.1:8080:8080",
         compose: "ports: [\"127.0.0.1:8080:8080\"]",
+        kube: "",
     },
     references: &[
         CIS,
@@ -151,6 +155,7 @@ pub const DEFAULT_BRIDGE: Rule = Rule {
         summary: "Put each application on its own user-defined network.",
         run: "--network <app-net>",
         compose: "networks: [app-net]",
+        kube: "",
     },
     references: &[
         CIS,

@@ -18,6 +18,7 @@ pub const WAIVER_EXPIRED: Rule = Rule {
         summary: "Fix the underlying finding, or renew the waiver with a new expiry date and reason in the policy file.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &["docs/policy.md"],
     check: Check::Policy,

@@ -28,6 +28,7 @@ pub const ROOT_USER: Rule = Rule {
         summary: "Run as an unprivileged user: set USER in the Dockerfile or override it at run time.",
         run: "--user 10001:10001",
         compose: "user: \"10001:10001\"",
+        kube: "securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001",
     },
     references: &[
         CIS,
@@ -69,6 +70,7 @@ pub const PRIVILEGED: Rule = Rule {
         summary: "Remove --privileged; add only the specific capability or device the workload needs.",
         run: "remove --privileged (use --cap-add <CAP> / --device <path> instead)",
         compose: "privileged: false",
+        kube: "securityContext:\n  privileged: false",
     },
     references: &[
         CIS,
@@ -154,6 +156,7 @@ pub const CAP_ADD: Rule = Rule {
         summary: "Drop the extra capabilities; start from --cap-drop ALL and add back only what the process proves it needs.",
         run: "--cap-drop ALL --cap-add <only-needed>",
         compose: "cap_drop: [ALL]\ncap_add: [<only-needed>]",
+        kube: "securityContext:\n  capabilities:\n    drop: [\"ALL\"]\n    add: [<only-needed>]",
     },
     references: &[
         CIS,
@@ -193,6 +196,7 @@ pub const SECCOMP_UNCONFINED: Rule = Rule {
         summary: "Remove seccomp=unconfined; if one syscall is really needed, ship a custom profile that allows just it.",
         run: "remove --security-opt seccomp=unconfined (or --security-opt seccomp=profile.json)",
         compose: "security_opt: [\"seccomp=profile.json\"]",
+        kube: "securityContext:\n  seccompProfile:\n    type: RuntimeDefault",
     },
     references: &[CIS, "https://docs.docker.com/engine/security/seccomp/"],
     check: Check::Container(|_, c| {
@@ -219,6 +223,7 @@ pub const NO_NEW_PRIVILEGES: Rule = Rule {
         summary: "Set no-new-privileges on the container, or daemon-wide with \"no-new-privileges\": true in daemon.json.",
         run: "--security-opt no-new-privileges",
         compose: "security_opt: [\"no-new-privileges:true\"]",
+        kube: "securityContext:\n  allowPrivilegeEscalation: false",
     },
     references: &[
         CIS,
@@ -260,6 +265,7 @@ pub const APPARMOR: Rule = Rule {
         summary: "Use the default profile (remove apparmor=unconfined) or a custom one.",
         run: "--security-opt apparmor=docker-default",
         compose: "security_opt: [\"apparmor=docker-default\"]",
+        kube: "securityContext:\n  appArmorProfile:\n    type: RuntimeDefault",
     },
     references: &[CIS, "https://docs.docker.com/engine/security/apparmor/"],
     check: Check::Container(|ctx, c| {
@@ -302,6 +308,7 @@ pub const SELINUX: Rule = Rule {
         summary: "Remove label=disable; let the engine assign the default container label.",
         run: "remove --security-opt label=disable",
         compose: "security_opt: [\"label=type:container_t\"]",
+        kube: "",
     },
     references: &[
         CIS,
@@ -341,6 +348,7 @@ pub const HOST_DEVICES: Rule = Rule {
         summary: "Remove the device mapping, or map it read-only with the narrowest permissions.",
         run: "remove --device (or --device /dev/x:/dev/x:r)",
         compose: "devices: []",
+        kube: "",
     },
     references: &[CIS],
     check: Check::Container(|_, c| {
@@ -408,6 +416,7 @@ pub const DEVICE_CGROUP_RULE: Rule = Rule {
         summary: "Map the one device the workload needs with --device instead of opening a class of devices.",
         run: "remove --device-cgroup-rule (use --device /dev/x:/dev/x:r)",
         compose: "remove device_cgroup_rules:",
+        kube: "",
     },
     references: &[
         "https://docs.docker.com/reference/cli/docker/container/run/#device-cgroup-rule",
@@ -452,6 +461,7 @@ pub const GPU_ACCESS: Rule = Rule {
         summary: "Request only the devices the workload needs, by id, and only for workloads that need them.",
         run: "--gpus device=0 (instead of --gpus all)",
         compose: "deploy.resources.reservations.devices: [{ driver: nvidia, device_ids: [\"0\"], capabilities: [gpu] }]",
+        kube: "",
     },
     references: &["https://docs.docker.com/engine/containers/resource_constraints/#gpu"],
     check: Check::Container(|_, c| {
@@ -480,6 +490,7 @@ pub const UNMASKED_PATHS: Rule = Rule {
         summary: "Remove systempaths=unconfined.",
         run: "remove --security-opt systempaths=unconfined",
         compose: "remove systempaths=unconfined from security_opt:",
+        kube: "securityContext:\n  procMount: Default",
     },
     references: &[
         "https://docs.docker.com/reference/cli/docker/container/run/#security-opt",
@@ -527,6 +538,7 @@ pub const SSHD: Rule = Rule {
         summary: "Remove sshd from the image; use `docker exec` for administration.",
         run: "use docker exec instead of running sshd",
         compose: "command: <the app, not sshd>",
+        kube: "",
     },
     references: &[CIS],
     check: Check::Container(|_, c| {

@@ -19,6 +19,7 @@ pub const MUTABLE_IMAGE_REF: Rule = Rule {
         summary: "Reference images by digest (or at least a specific version tag).",
         run: "docker run image@sha256:<digest>",
         compose: "image: repo/app@sha256:<digest>",
+        kube: "image: repo/app@sha256:<digest>",
     },
     references: &[
         "CIS Docker Benchmark v1.6.0",
@@ -59,6 +60,7 @@ pub const STALE_IMAGE: Rule = Rule {
         summary: "Recreate the container from the current image.",
         run: "docker rm -f <name> && docker run … <image:tag>",
         compose: "docker compose up -d --force-recreate <service>",
+        kube: "",
     },
     references: &["https://docs.docker.com/reference/cli/docker/compose/up/"],
     check: Check::Container(|ctx, c| {
@@ -108,6 +110,7 @@ pub const UNAPPROVED_IMAGE: Rule = Rule {
         summary: "Use an image from an approved registry, or add the source to the policy's approved list after review.",
         run: "docker run <approved-registry>/<repo>:<tag>",
         compose: "image: <approved-registry>/<repo>:<tag>",
+        kube: "image: <approved-registry>/<repo>:<tag>",
     },
     references: &["https://docs.docker.com/docker-hub/image-access-management/"],
     check: Check::Container(|ctx, c| {

@@ -23,6 +23,7 @@ pub const NO_MEMORY_LIMIT: Rule = Rule {
         summary: "Set a memory limit sized for the workload.",
         run: "--memory 512m",
         compose: "mem_limit: 512m",
+        kube: "resources:\n  limits:\n    memory: 256Mi",
     },
     references: &[CIS, RES_DOC],
     check: Check::Container(|_, c| {
@@ -49,6 +50,7 @@ pub const NO_CPU_LIMIT: Rule = Rule {
         summary: "Set a CPU limit (or at least a CPU weight).",
         run: "--cpus 1.5",
         compose: "cpus: 1.5",
+        kube: "resources:\n  limits:\n    cpu: 500m",
     },
     references: &[CIS, RES_DOC],
     check: Check::Container(|_, c| {
@@ -76,6 +78,7 @@ pub const NO_PIDS_LIMIT: Rule = Rule {
         summary: "Limit the number of processes.",
         run: "--pids-limit 200",
         compose: "pids_limit: 200",
+        kube: "",
     },
     references: &[CIS, RES_DOC],
     check: Check::Container(|_, c| match c.limits.pids {
@@ -100,6 +103,7 @@ pub const RESTART_POLICY: Rule = Rule {
         summary: "Use on-failure with a small retry count (5 or fewer).",
         run: "--restart on-failure:5",
         compose: "restart: on-failure:5",
+        kube: "",
     },
     references: &[
         CIS,
@@ -138,6 +142,7 @@ pub const CGROUP_PARENT: Rule = Rule {
         summary: "Leave the cgroup parent at its default unless the host's cgroup layout is managed on purpose.",
         run: "remove --cgroup-parent",
         compose: "remove cgroup_parent:",
+        kube: "",
     },
     references: &[CIS],
     check: Check::Container(|_, c| {
@@ -169,6 +174,7 @@ pub const OOM_KILL_DISABLED: Rule = Rule {
         summary: "Leave the OOM killer on, and set a memory limit.",
         run: "remove --oom-kill-disable; add --memory 512m",
         compose: "remove oom_kill_disable:; add mem_limit: 512m",
+        kube: "",
     },
     references: &[
         "https://docs.docker.com/engine/containers/resource_constraints/#understand-the-risks-of-running-out-of-memory",
@@ -204,6 +210,7 @@ pub const OOM_SCORE_ADJ: Rule = Rule {
         summary: "Leave OomScoreAdj at 0 (or raise it) and rely on a memory limit.",
         run: "remove --oom-score-adj",
         compose: "remove oom_score_adj:",
+        kube: "",
     },
     references: &["https://docs.docker.com/reference/cli/docker/container/run/"],
     check: Check::Container(|_, c| {
@@ -253,6 +260,7 @@ pub const ULIMITS: Rule = Rule {
         summary: "Keep the engine's default ulimits unless the workload needs a specific raise.",
         run: "remove --ulimit (or --ulimit nofile=1024:4096)",
         compose: "ulimits: { nofile: { soft: 1024, hard: 4096 } }",
+        kube: "",
     },
     references: &[
         "CIS Docker Benchmark v1.6.0",

@@ -246,6 +246,7 @@ pub const CONTAINER_SECRET_ENV: Rule = Rule {
         summary: "Pass secrets as files (Docker/Compose secrets, a tmpfs mount) and point the app at the file, e.g. DB_PASSWORD_FILE=/run/secrets/db.",
         run: "--secret / -v /path/secret:/run/secrets/db:ro -e DB_PASSWORD_FILE=/run/secrets/db",
         compose: "secrets: [db_password]  (with top-level secrets: db_password: { file: ./db_password.txt })",
+        kube: "env:\n- name: DB_PASSWORD\n  valueFrom:\n    secretKeyRef: { name: db, key: password }",
     },
     references: &[
         "https://docs.docker.com/engine/swarm/secrets/",
@@ -301,6 +302,7 @@ pub const IMAGE_SECRET: Rule = Rule {
         summary: "Remove the secret from the Dockerfile; use build secrets (RUN --mount=type=secret) at build time and runtime secrets at run time, then rotate the leaked value.",
         run: "docker build --secret id=npm,src=$HOME/.npmrc …",
         compose: "build: { secrets: [npm] }",
+        kube: "",
     },
     references: &[
         "CIS Docker Benchmark v1.6.0",
@@ -407,6 +409,7 @@ pub const CONTAINER_SECRET_CONFIG: Rule = Rule {
         summary: "Pass secrets as files (a secret or a read-only mount) and point the program at the file; keep labels for metadata only. Rotate the exposed value.",
         run: "-v /path/secret:/run/secrets/db:ro (and --password-file /run/secrets/db)",
         compose: "secrets: [db_password]",
+        kube: "",
     },
     references: &[
         "https://docs.docker.com/engine/swarm/secrets/",
@@ -445,6 +448,7 @@ pub const IMAGE_SECRET_CONFIG: Rule = Rule {
         summary: "Remove the secret from the Dockerfile; read it at run time from a secret file. Rotate the exposed value.",
         run: "docker build --secret id=…  (and a runtime secret file)",
         compose: "secrets: [app_token]",
+        kube: "",
     },
     references: &[
         "CIS Docker Benchmark v1.6.0",

@@ -19,6 +19,10 @@ const TABLE: &[(&str, &[Threat])] = &[
     ("container.device-requests", &[AttackSurface]),
     ("container.unmasked-paths", &[BreakoutViaRoot]),
     ("container.sshd", &[AttackSurface, LateralNetwork]),
+    (
+        "container.caps-not-dropped",
+        &[BreakoutViaRoot, LateralNetwork],
+    ),
     ("container.host-pid", &[BreakoutViaRoot]),
     ("container.host-ipc", &[BreakoutViaRoot]),
     ("container.host-uts", &[BreakoutViaRoot]),
@@ -38,6 +42,7 @@ const TABLE: &[(&str, &[Threat])] = &[
     ("container.host-socket", &[BreakoutViaRoot, AttackSurface]),
     ("container.shared-propagation", &[BreakoutViaRoot]),
     ("container.writable-rootfs", &[AttackSurface]),
+    ("container.host-path", &[BreakoutViaRoot, AttackSurface]),
     ("container.host-network", &[LateralNetwork]),
     ("container.privileged-port", &[AttackSurface]),
     (
@@ -70,6 +75,10 @@ const TABLE: &[(&str, &[Threat])] = &[
         &[AttackSurface, LateralNetwork],
     ),
     ("image.secret-in-config", &[AttackSurface, LateralNetwork]),
+    (
+        "container.service-account-token",
+        &[LateralNetwork, AttackSurface],
+    ),
     ("container.exec-privileged", &[ShortLived, BreakoutViaRoot]),
     ("container.exec-root", &[ShortLived, Observability]),
     ("container.drift-program", &[ShortLived, AttackSurface]),

@@ -34,6 +34,7 @@ pub const KNOWN_VULNERABILITIES: Rule = Rule {
                   what the package exposes, or use a base without it.",
         run: "docker build --pull --no-cache -t <image> . && docker run … <image>",
         compose: "docker compose build --pull && docker compose up -d",
+        kube: "",
     },
     references: &[
         CIS,
@@ -64,6 +65,7 @@ pub const CONTAINER_VULNERABILITIES: Rule = Rule {
                   Activity view's exec sessions).",
         run: "docker run --read-only …",
         compose: "read_only: true",
+        kube: "",
     },
     references: &["https://osv.dev/"],
     check: Check::Container(|_, c| hits(&c.vulns)),
@@ -87,6 +89,7 @@ pub const NOT_ASSESSED: Rule = Rule {
                   data is missing.",
         run: "",
         compose: "",
+        kube: "",
     },
     references: &["https://endoflife.date/"],
     check: Check::Image(|_, img| match img.vulns.as_ref() {
@@ -123,6 +126,7 @@ pub const SETUID_FILES: Rule = Rule {
         summary: "Remove the bits in the Dockerfile, and stop them being used at run time.",
         run: "--security-opt no-new-privileges (and in the Dockerfile: RUN find / -xdev -perm /6000 -type f -exec chmod a-s {} +)",
         compose: "security_opt: [\"no-new-privileges:true\"]",
+        kube: "",
     },
     references: &[
         CIS,

@@ -2,6 +2,7 @@
 //!
 //! * [`docker`]: the container engines (Docker, Podman), GET only.
 //! * [`host`]: this machine's load (sysinfo).
+//! * `kube` (the `kube` feature): Kubernetes clusters, get/list/watch only.
 //! * [`desktop`]: desktop notifications (the freedesktop service on the
 //!   session bus), and clicks on them.
 //! * [`tray`]: the optional tray icon (StatusNotifierItem).
@@ -12,5 +13,7 @@
 pub mod desktop;
 pub mod docker;
 pub mod host;
+#[cfg(feature = "kube")]
+pub mod kube;
 pub mod osv;
 pub mod tray;

@@ -33,7 +33,13 @@ pub fn show(ui: &mut Ui, state: &mut State) {
     });
     ui.horizontal(|ui| {
         ui.label(RichText::new(c.state_label()).strong());
-        ui.label(RichText::new(visible(&format!("· {} · {}", c.short_id(), c.image))).weak());
+        // A workload row's id is shipshape's own; the workload line below names it.
+        let shown = if c.kube.is_some() {
+            format!("· {}", c.image)
+        } else {
+            format!("· {} · {}", c.short_id(), c.image)
+        };
+        ui.label(RichText::new(visible(&shown)).weak());
         if state.is_fleet() {
             ui.label(
                 RichText::new(visible(&format!(
@@ -73,6 +79,9 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             widgets::severity_badge(ui, s);
         }
     });
+    if let Some(w) = &c.kube {
+        workload(ui, w, snapshot.inventory.cluster.as_ref());
+    }
     if state.stale {
         ui.label(
             RichText::new("Stale: the engine is unreachable; this is the last known state.")
@@ -205,11 +214,15 @@ fn finding(ui: &mut Ui, f: &Finding, i: usize, is_new: bool) {
             section(ui, "Why it matters", rule.why);
             section(ui, "How an attacker uses it", rule.attack);
             section(ui, "Fix", rule.fix.summary);
-            if !rule.fix.run.is_empty() {
-                code(ui, "docker run", rule.fix.run);
-            }
-            if !rule.fix.compose.is_empty() {
-                code(ui, "compose", rule.fix.compose);
+            if f.subject.is_kube() {
+                code(ui, "Kubernetes (pod spec)", rule.fix.kube);
+            } else {
+                if !rule.fix.run.is_empty() {
+                    code(ui, "docker run", rule.fix.run);
+                }
+                if !rule.fix.compose.is_empty() {
+                    code(ui, "compose", rule.fix.compose);
+                }
             }
             ui.label(
                 RichText::new(format!(
@@ -223,6 +236,70 @@ fn finding(ui: &mut Ui, f: &Finding, i: usize, is_new: bool) {
                 .weak(),
             );
         });
+}
+
+/// A Kubernetes workload container: what it is, how many pods, and its Pod
+/// Security Standards level with what keeps it from the next one.
+fn workload(
+    ui: &mut Ui,
+    w: &crate::model::kube::Workload,
+    cluster: Option<&crate::model::kube::Cluster>,
+) {
+    ui.horizontal_wrapped(|ui| {
+        ui.label(
+            RichText::new(format!(
+                "{} {}",
+                w.kind.as_str(),
+                visible(&w.workload_name())
+            ))
+            .strong(),
+        );
+        ui.label(
+            RichText::new(visible(&format!(
+                "· {} {} · {} ({} running){}",
+                w.role.as_str(),
+                w.container,
+                w.pods_phrase(),
+                w.running,
+                if w.revisions > 1 {
+                    format!(" · {} revisions: the newest is judged", w.revisions)
+                } else {
+                    String::new()
+                }
+            )))
+            .weak(),
+        );
+    });
+    ui.horizontal_wrapped(|ui| {
+        ui.label("Pod Security");
+        widgets::pss_badge(ui, w.pss.level);
+        if let Some(ns) = cluster.and_then(|c| c.namespace(&w.namespace)) {
+            ui.label(
+                RichText::new(visible(&format!(
+                    "· namespace {}: {}",
+                    ns.name,
+                    ns.describe()
+                )))
+                .weak(),
+            );
+        }
+    });
+    if let Some(next) = w.pss.level.next()
+        && !w.pss.blockers.is_empty()
+    {
+        egui::CollapsingHeader::new(format!(
+            "Kept from {} by {} check{}",
+            next.as_str(),
+            w.pss.blockers.len(),
+            if w.pss.blockers.len() == 1 { "" } else { "s" }
+        ))
+        .id_salt(("pss", &w.namespace, &w.name, &w.container))
+        .show(ui, |ui| {
+            for b in &w.pss.blockers {
+                ui.label(visible(&format!("• {b}")));
+            }
+        });
+    }
 }
 
 fn section(ui: &mut Ui, title: &str, body: &str) {

@@ -34,6 +34,10 @@ pub fn show(ui: &mut Ui, state: &mut State) {
         return;
     };
     let e = &snapshot.inventory.engine;
+    if let Some(cluster) = &snapshot.inventory.cluster {
+        egui::ScrollArea::vertical().show(ui, |ui| cluster_facts(ui, e, cluster));
+        return;
+    }
     egui::ScrollArea::vertical().show(ui, |ui| {
         ui.columns(2, |cols| {
             let ui = &mut cols[0];
@@ -126,6 +130,52 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             container_panel::findings(ui, &snapshot.assessment.policy);
         }
     });
+}
+
+/// A Kubernetes cluster: who answered, its namespaces' Pod Security labels,
+/// and what it would not let shipshape read.
+fn cluster_facts(ui: &mut Ui, e: &crate::model::EngineInfo, cluster: &crate::model::kube::Cluster) {
+    ui.heading("Kubernetes cluster");
+    facts(
+        ui,
+        "cluster_facts",
+        &[
+            ("Context", cluster.context.clone()),
+            ("API server", cluster.server.clone()),
+            ("Version", format!("{} ({})", e.version, e.os)),
+            ("Namespaces", cluster.namespaces.len().to_string()),
+        ],
+    );
+    if !cluster.notes.is_empty() {
+        ui.add_space(8.0);
+        ui.heading("Not read");
+        for n in &cluster.notes {
+            ui.label(
+                RichText::new(crate::model::visible(&format!("• {n}")))
+                    .color(super::theme::STALE_AMBER),
+            );
+        }
+    }
+    ui.add_space(8.0);
+    ui.heading("Pod Security admission, by namespace");
+    egui::Grid::new("pss_labels")
+        .num_columns(2)
+        .striped(true)
+        .spacing([12.0, 4.0])
+        .show(ui, |ui| {
+            for ns in &cluster.namespaces {
+                ui.label(RichText::new(crate::model::visible(&ns.name)).strong());
+                ui.label(crate::model::visible(&ns.describe()));
+                ui.end_row();
+            }
+        });
+    ui.label(
+        RichText::new(
+            "Engine rules judge a Docker or Podman daemon; a cluster's nodes are not seen through its API.",
+        )
+        .weak()
+        .small(),
+    );
 }
 
 /// Every engine watched: its state, version, how it was found, its

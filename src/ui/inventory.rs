@@ -118,6 +118,26 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                 state.filter_changed();
             }
         }
+        if state.has_namespaces() {
+            let ns_label = ui.label("Namespace");
+            let before = state.inventory.filter.namespace.clone();
+            let shown = before.clone().unwrap_or_else(|| "all".into());
+            let names = state.namespace_names();
+            egui::ComboBox::from_id_salt("namespace_filter")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut state.inventory.filter.namespace, None, "all");
+                    for n in names {
+                        let label = n.clone();
+                        ui.selectable_value(&mut state.inventory.filter.namespace, Some(n), label);
+                    }
+                })
+                .response
+                .labelled_by(ns_label.id);
+            if before != state.inventory.filter.namespace {
+                state.filter_changed();
+            }
+        }
         let severity_label = ui.label("At least");
         let shown = state
             .inventory
@@ -282,11 +302,12 @@ fn table(ui: &mut Ui, state: &mut State) {
         None
     };
     let fleet = state.is_fleet();
+    let namespaces = state.has_namespaces();
     let mut builder = TableBuilder::new(ui)
-        .id_salt(if fleet {
-            "inventory_fleet"
-        } else {
-            "inventory"
+        .id_salt(match (fleet, namespaces) {
+            (true, true) => "inventory_fleet_ns",
+            (true, false) => "inventory_fleet",
+            (false, _) => "inventory",
         })
         .striped(true)
         .resizable(true)
@@ -294,6 +315,9 @@ fn table(ui: &mut Ui, state: &mut State) {
         .cell_layout(egui::Layout::left_to_right(egui::Align::Center));
     if fleet {
         builder = builder.column(TableColumn::initial(110.0).at_least(60.0).clip(true)); // engine
+    }
+    if namespaces {
+        builder = builder.column(TableColumn::initial(100.0).at_least(60.0).clip(true)); // namespace
     }
     builder = builder
         .column(TableColumn::initial(170.0).at_least(90.0).clip(true)) // name
@@ -312,6 +336,7 @@ fn table(ui: &mut Ui, state: &mut State) {
     }
     let all_headers = [
         Some(Column::Engine),
+        Some(Column::Namespace),
         Some(Column::Name),
         Some(Column::Image),
         Some(Column::State),
@@ -324,14 +349,21 @@ fn table(ui: &mut Ui, state: &mut State) {
         Some(Column::User),
         Some(Column::Uptime),
     ];
-    let headers = &all_headers[usize::from(!fleet)..];
+    let headers: Vec<Option<Column>> = all_headers
+        .into_iter()
+        .filter(|c| match c {
+            Some(Column::Engine) => fleet,
+            Some(Column::Namespace) => namespaces,
+            _ => true,
+        })
+        .collect();
     let mut clicked_sort = None;
     let mut clicked_row = None;
     let mut visible = Vec::new();
     let now = chrono::Utc::now();
     builder
         .header(24.0, |mut header| {
-            for &col in headers {
+            for &col in &headers {
                 header.col(|ui| match col {
                     Some(c) => {
                         let arrow = if state.inventory.sort.0 == c {
@@ -367,6 +399,11 @@ fn table(ui: &mut Ui, state: &mut State) {
                 if fleet {
                     row.col(|ui| {
                         ui.label(&r.engine);
+                    });
+                }
+                if namespaces {
+                    row.col(|ui| {
+                        ui.label(&r.namespace);
                     });
                 }
                 row.col(|ui| {

@@ -70,6 +70,8 @@ pub enum DetailTab {
 pub enum Column {
     /// Which engine (shown when several are watched).
     Engine,
+    /// A Kubernetes workload's namespace (shown when a cluster is watched).
+    Namespace,
     Name,
     Image,
     State,
@@ -84,8 +86,9 @@ pub enum Column {
 }
 
 impl Column {
-    pub const ALL: [Column; 11] = [
+    pub const ALL: [Column; 12] = [
         Self::Engine,
+        Self::Namespace,
         Self::Name,
         Self::Image,
         Self::State,
@@ -101,6 +104,7 @@ impl Column {
     pub fn title(self) -> &'static str {
         match self {
             Self::Engine => "Engine",
+            Self::Namespace => "Namespace",
             Self::Name => "Name",
             Self::Image => "Image",
             Self::State => "State",
@@ -120,6 +124,8 @@ impl Column {
 pub struct Row {
     /// The engine it runs on (its name; empty with one engine).
     pub engine: String,
+    /// Its Kubernetes namespace (empty for an engine's container).
+    pub namespace: String,
     pub id: String,
     pub name: String,
     pub image: String,
@@ -200,6 +206,11 @@ impl Row {
         };
         Self {
             engine: crate::model::visible(&snapshot.inventory.engine.label).into_owned(),
+            namespace: c
+                .kube
+                .as_ref()
+                .map(|w| crate::model::visible(&w.namespace).into_owned())
+                .unwrap_or_default(),
             id: c.id.clone(),
             // Shown as they are drawn: hidden characters made visible.
             name: crate::model::visible(&c.name).into_owned(),
@@ -269,6 +280,8 @@ pub struct Filter {
     pub gone: bool,
     /// Only this engine's containers (by name).
     pub engine: Option<String>,
+    /// Only this Kubernetes namespace's workloads.
+    pub namespace: Option<String>,
     /// Only containers breaking this seed rule (from the Overview).
     pub seed: Option<crate::model::SeedRule>,
     /// Only containers whose findings feed this threat.
@@ -288,6 +301,7 @@ impl Filter {
                 .is_none_or(|min| r.highest.is_some_and(|h| h >= min))
             && (!self.only_new || r.new_since_baseline > 0)
             && self.engine.as_ref().is_none_or(|e| &r.engine == e)
+            && self.namespace.as_ref().is_none_or(|n| &r.namespace == n)
             && self
                 .seed
                 .is_none_or(|s| r.seeds & (1 << (s.number() - 1)) != 0)
@@ -336,6 +350,8 @@ pub struct State {
     pub engine_shown: usize,
     /// Engines found on this machine at start, offered in Settings.
     pub found_engines: Vec<crate::settings::EngineEntry>,
+    /// The kubeconfig's contexts (offered in Settings).
+    pub found_contexts: Vec<String>,
     /// The desktop notification service: its name, or why there is none
     /// (`None`: not asked yet, or alerts are off).
     pub alerts_service: Option<Result<String, String>>,
@@ -557,6 +573,7 @@ impl State {
             others: Vec::new(),
             engine_shown: 0,
             found_engines: Vec::new(),
+            found_contexts: Vec::new(),
             alerts_service: None,
             tray_status: None,
             stale: false,
@@ -878,9 +895,30 @@ impl State {
 
     pub fn set_snapshot(&mut self, s: Arc<Snapshot>) {
         self.last_refresh = s.taken_at;
+        // One discovered engine beside clusters: name it by its label.
+        if self.primary_label.is_empty() && self.is_fleet() {
+            self.primary_label = s.inventory.engine.label.clone();
+        }
         self.snapshot = Some(s);
         self.stale = false;
         self.rebuild_rows();
+    }
+
+    /// Some rows are Kubernetes workloads (the namespace column and filter).
+    pub fn has_namespaces(&self) -> bool {
+        self.inventory.rows.iter().any(|r| !r.namespace.is_empty())
+    }
+
+    /// The namespaces of the rows, sorted.
+    pub fn namespace_names(&self) -> Vec<String> {
+        let set: std::collections::BTreeSet<&str> = self
+            .inventory
+            .rows
+            .iter()
+            .filter(|r| !r.namespace.is_empty())
+            .map(|r| r.namespace.as_str())
+            .collect();
+        set.into_iter().map(str::to_string).collect()
     }
 
     /// Several engines are watched.
@@ -1161,6 +1199,7 @@ impl State {
             let (x, y) = (&self.inventory.rows[a], &self.inventory.rows[b]);
             let o = match col {
                 Column::Engine => x.engine.cmp(&y.engine),
+                Column::Namespace => x.namespace.cmp(&y.namespace),
                 Column::Name => x.name.cmp(&y.name),
                 Column::Image => x.image.cmp(&y.image),
                 Column::State => x.state.cmp(&y.state),

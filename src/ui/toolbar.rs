@@ -652,12 +652,48 @@ fn engines_editor(ui: &mut Ui, state: &mut State) -> bool {
         }
         if state.mode == crate::ui::state::Mode::Live
             && ui
-                .button("Watch these engines now")
+                .button("Watch these engines and clusters now")
                 .on_hover_text("Reconnect to the enabled engines of this list (or, if it is empty, to every engine found)")
                 .clicked()
         {
             apply = true;
         }
     });
+    clusters_editor(ui, state);
     apply
+}
+
+/// The kubeconfig's contexts: each one ticked is watched beside the
+/// engines (none by default: a cluster is only contacted when asked).
+fn clusters_editor(ui: &mut Ui, state: &mut State) {
+    ui.add_space(6.0);
+    ui.label(RichText::new("Kubernetes clusters").strong());
+    if state.found_contexts.is_empty() {
+        ui.label(
+            RichText::new("No kubeconfig contexts (KUBECONFIG, ~/.kube/config, or --kubeconfig).")
+                .weak()
+                .small(),
+        );
+        return;
+    }
+    ui.label(
+        RichText::new(
+            "Each ticked context's pods are read (get, list and watch only) and judged by the same rules.",
+        )
+        .weak()
+        .small(),
+    );
+    for name in state.found_contexts.clone() {
+        let mut on = state.settings.kube_contexts.contains(&name);
+        if ui
+            .checkbox(&mut on, crate::model::visible(&name).into_owned())
+            .changed()
+        {
+            if on {
+                state.settings.kube_contexts.push(name);
+            } else {
+                state.settings.kube_contexts.retain(|c| *c != name);
+            }
+        }
+    }
 }

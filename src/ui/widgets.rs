@@ -62,6 +62,19 @@ pub fn severity_badge(ui: &mut Ui, s: Severity) -> egui::Response {
     .inner
 }
 
+/// A Pod Security Standards level, coloured like the severity it stands
+/// for (privileged as high, baseline as low, restricted as clean).
+pub fn pss_badge(ui: &mut Ui, level: crate::model::kube::PssLevel) -> egui::Response {
+    use crate::model::kube::PssLevel;
+    let dark = ui.visuals().dark_mode;
+    let color = match level {
+        PssLevel::Privileged => theme::severity_color(Severity::High, dark),
+        PssLevel::Baseline => theme::severity_color(Severity::Low, dark),
+        PssLevel::Restricted => theme::OK_GREEN,
+    };
+    ui.label(RichText::new(level.as_str()).color(color).strong().small())
+}
+
 /// Just the shape, with the label as tooltip (dense places).
 pub fn severity_icon(ui: &mut Ui, s: Severity) -> egui::Response {
     let color = theme::severity_color(s, ui.visuals().dark_mode);

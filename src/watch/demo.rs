@@ -261,6 +261,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
         images,
         taken_at: Some(chrono::Utc::now()),
         warnings: vec![],
+        cluster: None,
     };
     // Vulnerabilities: the bundled files and records, through the same
     // parsers and matcher as a live scan.

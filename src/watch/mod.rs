@@ -8,9 +8,13 @@
 //! scan cannot: gone containers, exec sessions, drift, which findings are
 //! new. [`messages`] are the only way in (commands) and out (owned events)
 //! — the window and `shipshape watch` consume the same events. [`demo`]
-//! replays the captured lab through the same conversion and rules.
+//! replays the captured lab through the same conversion and rules. `kube`
+//! (the `kube` feature) is the worker of one Kubernetes context: the same
+//! events, from a list and a pod watch.
 
 pub mod demo;
+#[cfg(feature = "kube")]
+pub mod kube;
 pub mod messages;
 pub mod tracker;
 pub mod worker;

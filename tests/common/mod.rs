@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 pub mod dbus;
+pub mod kube;
 pub mod private;
 
 use std::path::PathBuf;

@@ -320,6 +320,7 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         gone: None,
         packages: None,
         vulns: Default::default(),
+        kube: None,
     }
 }
 

@@ -66,6 +66,7 @@ pub async fn snapshot_with(
         images,
         taken_at: Some(taken_at),
         warnings,
+        cluster: None,
     })
 }
 
@@ -362,6 +363,7 @@ pub async fn refresh(
             images,
             taken_at: Some(taken_at),
             warnings,
+            cluster: None,
         },
         reread,
     ))

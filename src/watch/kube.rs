@@ -1,0 +1,293 @@
+//! The worker of one Kubernetes context: connect (with backoff), list,
+//! assess, send a snapshot; then keep it current from a watch on pods,
+//! resuming from the last resourceVersion when the stream ends or drops,
+//! and listing afresh when the server says that version is gone (410) or
+//! the poll interval passes. Speaks the same [`Event`]s as an engine
+//! worker, so the window shows a cluster as one more engine.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use k8s_openapi::api::core::v1::Pod;
+use kube::api::WatchEvent;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+
+use super::messages::{Command, Event, Snapshot};
+use crate::policy::Policy;
+use crate::sources::kube::{Cluster, ClusterId, KubeError, Lists, connect, convert};
+
+#[derive(Clone)]
+pub struct KubeConfig {
+    /// `--kubeconfig`; `None`: KUBECONFIG, else ~/.kube/config.
+    pub kubeconfig: Option<PathBuf>,
+    pub context: String,
+    pub policy: Arc<Policy>,
+    /// A full list this often, watch or not (and the only refresh where
+    /// pods cannot be watched cluster-wide).
+    pub poll_interval: Duration,
+    /// After a watch event, wait this long for more before assessing
+    /// (a rollout is dozens of events in a second).
+    pub settle: Duration,
+}
+
+/// Start the worker on `rt`: commands in, events out (each followed by
+/// `notify`).
+pub fn spawn(
+    rt: &tokio::runtime::Handle,
+    cfg: KubeConfig,
+    notify: super::worker::Notify,
+) -> (
+    UnboundedSender<Command>,
+    super::messages::Events,
+    tokio::task::JoinHandle<()>,
+) {
+    let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
+    let (ev_tx, ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let sink = Sink {
+        tx: ev_tx,
+        notify: Some(notify),
+    };
+    let done = rt.spawn(run_with(cfg, sink, Some(cmd_rx)));
+    (cmd_tx, ev_rx.into(), done)
+}
+
+/// Run without commands until the receiver goes away (tests, and `scan`'s
+/// siblings).
+pub async fn run(cfg: KubeConfig, tx: UnboundedSender<Event>) {
+    run_with(cfg, Sink { tx, notify: None }, None).await;
+}
+
+struct Sink {
+    tx: UnboundedSender<Event>,
+    notify: Option<super::worker::Notify>,
+}
+
+impl Sink {
+    fn send(&self, ev: Event) -> bool {
+        let ok = self.tx.send(ev).is_ok();
+        if let Some(n) = &self.notify {
+            n(None);
+        }
+        ok
+    }
+}
+
+/// How a session with the cluster ended.
+enum End {
+    Shutdown,
+    Lost(String),
+}
+
+async fn run_with(cfg: KubeConfig, sink: Sink, mut cmds: Option<UnboundedReceiver<Command>>) {
+    let mut attempt = 0u32;
+    loop {
+        attempt += 1;
+        if !sink.send(Event::Connecting { attempt }) {
+            return;
+        }
+        let reason = match session(&cfg, &sink, &mut cmds, &mut attempt).await {
+            End::Shutdown => return,
+            End::Lost(reason) => reason,
+        };
+        let retry_in = super::worker::backoff(attempt);
+        if !sink.send(Event::Disconnected { reason, retry_in }) {
+            return;
+        }
+        // Wait out the backoff, unless told to retry now or to stop.
+        let wait = tokio::time::sleep(retry_in);
+        tokio::pin!(wait);
+        loop {
+            tokio::select! {
+                () = &mut wait => break,
+                cmd = next_command(&mut cmds) => match cmd {
+                    Some(Command::Shutdown) | None if cmds.is_some() => return,
+                    Some(Command::ReconnectNow | Command::Refresh) => break,
+                    _ => {}
+                },
+            }
+        }
+    }
+}
+
+/// The next command; pending forever without a command channel.
+async fn next_command(cmds: &mut Option<UnboundedReceiver<Command>>) -> Option<Command> {
+    match cmds {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+fn pod_key(p: &Pod) -> (String, String) {
+    (
+        p.metadata.namespace.clone().unwrap_or_default(),
+        p.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+/// Assess off the runtime's threads and send the snapshot.
+async fn publish(cfg: &KubeConfig, sink: &Sink, id: &ClusterId, lists: &Lists) -> bool {
+    let (id, lists, policy) = (id.clone(), lists.clone(), cfg.policy.clone());
+    let built = tokio::task::spawn_blocking(move || {
+        let now = chrono::Utc::now();
+        let inventory = convert::inventory(&id, &lists, now);
+        let assessment = crate::assess::assess(&inventory, &policy, now);
+        Snapshot {
+            inventory,
+            assessment,
+            taken_at: Some(now),
+        }
+    })
+    .await;
+    match built {
+        Ok(s) => sink.send(Event::Snapshot(Arc::new(s))),
+        Err(e) => sink.send(Event::Warning(format!("assessment failed: {e}"))),
+    }
+}
+
+/// One connection: list, then watch until lost or told to stop.
+async fn session(
+    cfg: &KubeConfig,
+    sink: &Sink,
+    cmds: &mut Option<UnboundedReceiver<Command>>,
+    attempt: &mut u32,
+) -> End {
+    let lost = |e: KubeError| End::Lost(e.to_string());
+    let cluster = match connect(cfg.kubeconfig.as_deref(), &cfg.context).await {
+        Ok(c) => c,
+        Err(e) => return lost(e),
+    };
+    let id = match cluster.identify().await {
+        Ok(id) => id,
+        Err(e) => return lost(e),
+    };
+    sink.send(Event::Connected {
+        found_by: "kubeconfig context".into(),
+        endpoint: id.server.clone(),
+        api_version: id.version.clone(),
+        engine_id: format!("k8s:{}", id.server),
+        engine_name: id.context.clone(),
+    });
+    loop {
+        let (mut lists, rv) = match cluster.read().await {
+            Ok(r) => r,
+            Err(e) => return lost(e),
+        };
+        *attempt = 0;
+        if !publish(cfg, sink, &id, &lists).await {
+            return End::Shutdown;
+        }
+        match follow(cfg, sink, cmds, &cluster, &id, &mut lists, rv).await {
+            Follow::Relist => continue,
+            Follow::End(e) => return e,
+        }
+    }
+}
+
+enum Follow {
+    /// List everything again (poll interval, 410 Gone, a refresh asked for).
+    Relist,
+    End(End),
+}
+
+/// Apply the pod watch to `lists` until it is time to list again.
+async fn follow(
+    cfg: &KubeConfig,
+    sink: &Sink,
+    cmds: &mut Option<UnboundedReceiver<Command>>,
+    cluster: &Cluster,
+    id: &ClusterId,
+    lists: &mut Lists,
+    rv: Option<String>,
+) -> Follow {
+    let relist_at = tokio::time::Instant::now() + cfg.poll_interval;
+    let mut pods: BTreeMap<(String, String), Pod> =
+        lists.pods.drain(..).map(|p| (pod_key(&p), p)).collect();
+    let Some(mut rv) = rv else {
+        // No cluster-wide watch: poll.
+        lists.pods = pods.into_values().collect();
+        tokio::select! {
+            () = tokio::time::sleep_until(relist_at) => return Follow::Relist,
+            cmd = next_command(cmds) => return on_command(cmd, cmds.is_some()),
+        }
+    };
+    loop {
+        let stream = match cluster.watch_pods(&rv).await {
+            Ok(s) => s,
+            Err(e) => return Follow::End(End::Lost(e.to_string())),
+        };
+        tokio::pin!(stream);
+        let mut dirty = false;
+        loop {
+            let settle = async {
+                if dirty {
+                    tokio::time::sleep(cfg.settle).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            };
+            tokio::select! {
+                () = tokio::time::sleep_until(relist_at) => return Follow::Relist,
+                cmd = next_command(cmds) => return on_command(cmd, cmds.is_some()),
+                () = settle => {
+                    dirty = false;
+                    lists.pods = pods.values().cloned().collect();
+                    if !publish(cfg, sink, id, lists).await {
+                        return Follow::End(End::Shutdown);
+                    }
+                }
+                ev = stream.next() => match ev {
+                    Some(Ok(WatchEvent::Added(p) | WatchEvent::Modified(p))) => {
+                        if let Some(v) = &p.metadata.resource_version {
+                            rv.clone_from(v);
+                        }
+                        pods.insert(pod_key(&p), p);
+                        dirty = true;
+                    }
+                    Some(Ok(WatchEvent::Deleted(p))) => {
+                        if let Some(v) = &p.metadata.resource_version {
+                            rv.clone_from(v);
+                        }
+                        pods.remove(&pod_key(&p));
+                        dirty = true;
+                    }
+                    Some(Ok(WatchEvent::Bookmark(b))) => {
+                        rv = b.metadata.resource_version;
+                    }
+                    // The version is too old to resume from: list again.
+                    Some(Ok(WatchEvent::Error(s))) if s.code == 410 => {
+                        lists.pods = pods.into_values().collect();
+                        return Follow::Relist;
+                    }
+                    Some(Ok(WatchEvent::Error(s))) => {
+                        sink.send(Event::Warning(format!("watch of pods: {} ({})", s.message, s.code)));
+                        break;
+                    }
+                    // Ended by the server, or the connection dropped:
+                    // resume from the last version seen.
+                    Some(Err(e)) => {
+                        tracing::debug!("pod watch dropped: {e}; resuming from {rv}");
+                        break;
+                    }
+                    None => break,
+                },
+            }
+        }
+        if dirty {
+            lists.pods = pods.values().cloned().collect();
+            if !publish(cfg, sink, id, lists).await {
+                return Follow::End(End::Shutdown);
+            }
+        }
+    }
+}
+
+fn on_command(cmd: Option<Command>, has_channel: bool) -> Follow {
+    match cmd {
+        Some(Command::Shutdown) => Follow::End(End::Shutdown),
+        None if has_channel => Follow::End(End::Shutdown),
+        _ => Follow::Relist,
+    }
+}

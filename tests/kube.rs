@@ -1,0 +1,566 @@
+//! Kubernetes clusters as sources, without a real API server: the kubectl
+//! fixtures served by a fake one on loopback (tests/common/kube.rs).
+//! `scripts/kube-real-cluster.sh` runs the same expectations against a real
+//! cluster (kind, k3d, …).
+#![cfg(feature = "kube")]
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+
+use common::kube::{End, FakeApi, Objects, Served, WatchScript, lab};
+use serde_json::json;
+use shipshape::model::Inventory;
+use shipshape::policy::Policy;
+
+fn rt() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+fn serve(objects: Objects, forbidden: &[&str]) -> FakeApi {
+    FakeApi::start(Served {
+        objects,
+        forbidden: forbidden.iter().map(|s| s.to_string()).collect(),
+        resource_version: 100,
+        ..Served::default()
+    })
+}
+
+fn scan(api: &FakeApi, dir: &tempfile::TempDir) -> Inventory {
+    let kc = api.kubeconfig(dir.path(), json!({"token": "t"}));
+    rt().block_on(shipshape::sources::kube::scan(Some(&kc), "fake"))
+        .unwrap()
+}
+
+/// `subject | rule | severity | evidence`, sorted: what the expectations
+/// file holds.
+fn lines(inv: &Inventory, policy: &Policy) -> Vec<String> {
+    let a = shipshape::assess::assess(inv, policy, chrono::Utc::now());
+    let mut out = Vec::new();
+    for c in &inv.containers {
+        for f in &a.container(&c.id).unwrap().findings {
+            out.push(format!(
+                "{} | {} | {} | {}",
+                c.name,
+                f.rule_id,
+                f.severity.as_str(),
+                f.evidence
+            ));
+        }
+    }
+    out.sort();
+    out
+}
+
+fn expected_path() -> PathBuf {
+    common::repo_root().join("tests/fixtures/kube/expected.txt")
+}
+
+#[test]
+fn every_fixture_gives_exactly_its_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = serve(lab(), &[]);
+    let inv = scan(&api, &dir);
+    let got = lines(&inv, &Policy::default());
+    if std::env::var_os("UPDATE_EXPECTED").is_some() {
+        std::fs::write(expected_path(), got.join("\n") + "\n").unwrap();
+    }
+    let want: Vec<String> = std::fs::read_to_string(expected_path())
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        got, want,
+        "findings differ from tests/fixtures/kube/expected.txt"
+    );
+    // Only gets: no write verb ever reached the server.
+    assert!(
+        api.requests().iter().all(|(r, _)| r.starts_with("GET ")),
+        "{:?}",
+        api.requests()
+    );
+}
+
+#[test]
+fn thirty_replicas_are_one_row_with_one_finding_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = scan(&serve(lab(), &[]), &dir);
+    let web: Vec<_> = inv
+        .containers
+        .iter()
+        .filter(|c| c.kube.as_ref().is_some_and(|w| w.name == "web"))
+        .collect();
+    assert_eq!(web.len(), 1, "one row for the Deployment's one container");
+    let w = web[0].kube.as_ref().unwrap();
+    assert_eq!(w.kind, shipshape::model::kube::WorkloadKind::Deployment);
+    assert_eq!((w.pods.len(), w.running), (30, 30));
+    let a = shipshape::assess::assess(&inv, &Policy::default(), chrono::Utc::now());
+    let findings = &a.container(&web[0].id).unwrap().findings;
+    let privileged_or_root: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule_id == "container.root-user")
+        .collect();
+    assert_eq!(privileged_or_root.len(), 1);
+    assert!(privileged_or_root[0].evidence.ends_with("(30 pods)"));
+}
+
+#[test]
+fn owners_roles_and_pod_security_levels() {
+    use shipshape::model::kube::{ContainerRole, PssLevel, WorkloadKind};
+    let dir = tempfile::tempdir().unwrap();
+    let inv = scan(&serve(lab(), &[]), &dir);
+    let rows: Vec<(String, WorkloadKind, ContainerRole, PssLevel, usize)> = inv
+        .containers
+        .iter()
+        .map(|c| {
+            let w = c.kube.as_ref().unwrap();
+            (c.name.clone(), w.kind, w.role, w.pss.level, w.pods.len())
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "dev/debug/alpine".to_string(),
+                WorkloadKind::Pod,
+                ContainerRole::Container,
+                PssLevel::Privileged,
+                1
+            ),
+            (
+                "dev/debug/debugger".to_string(),
+                WorkloadKind::Pod,
+                ContainerRole::Ephemeral,
+                PssLevel::Privileged,
+                1
+            ),
+            (
+                "kube-system/node-agent/agent".to_string(),
+                WorkloadKind::DaemonSet,
+                ContainerRole::Container,
+                PssLevel::Privileged,
+                2
+            ),
+            (
+                "ops/backup/backup".to_string(),
+                WorkloadKind::CronJob,
+                ContainerRole::Container,
+                PssLevel::Privileged,
+                1
+            ),
+            (
+                "shop/api/api".to_string(),
+                WorkloadKind::Deployment,
+                ContainerRole::Container,
+                PssLevel::Restricted,
+                3
+            ),
+            (
+                "shop/api/migrate".to_string(),
+                WorkloadKind::Deployment,
+                ContainerRole::Init,
+                PssLevel::Restricted,
+                3
+            ),
+            (
+                "shop/web/nginx".to_string(),
+                WorkloadKind::Deployment,
+                ContainerRole::Container,
+                PssLevel::Baseline,
+                30
+            ),
+        ]
+    );
+    let web = inv
+        .containers
+        .iter()
+        .find(|c| c.name == "shop/web/nginx")
+        .unwrap();
+    let blockers = &web.kube.as_ref().unwrap().pss.blockers;
+    assert!(
+        blockers
+            .iter()
+            .any(|b| b.starts_with("Privilege Escalation")),
+        "{blockers:?}"
+    );
+    // The namespaces' Pod Security labels.
+    let cluster = inv.cluster.as_ref().unwrap();
+    let shop = cluster.namespace("shop").unwrap();
+    assert_eq!(shop.enforced(), Some(PssLevel::Baseline));
+    assert_eq!(shop.describe(), "enforce=baseline, warn=restricted");
+    assert_eq!(
+        cluster.namespace("dev").unwrap().describe(),
+        "no Pod Security labels"
+    );
+}
+
+#[test]
+fn forbidden_resources_and_namespaces_are_notes_not_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    // Cluster-wide pods, ReplicaSets, Jobs and the ops namespace forbidden.
+    let api = serve(lab(), &["pods", "replicasets", "jobs", "pods/ops"]);
+    let inv = scan(&api, &dir);
+    let notes = &inv.cluster.as_ref().unwrap().notes;
+    assert_eq!(
+        notes,
+        &[
+            "may not list pods cluster-wide: read namespace by namespace, and polled instead of watched",
+            "may not list pods in namespace ops: not shown",
+            "may not list replicasets: Deployments are recognised by the pods' pod-template-hash label",
+            "may not list jobs: pods of CronJobs are shown under their Job",
+        ]
+    );
+    // The same notes reach the report.
+    assert_eq!(&inv.warnings, notes);
+    let names: HashSet<&str> = inv.containers.iter().map(|c| c.name.as_str()).collect();
+    assert!(!names.iter().any(|n| n.starts_with("ops/")), "{names:?}");
+    // Deployments are still recognised, from pod-template-hash.
+    let web = inv
+        .containers
+        .iter()
+        .find(|c| c.name == "shop/web/nginx")
+        .unwrap();
+    assert_eq!(
+        web.kube.as_ref().unwrap().kind,
+        shipshape::model::kube::WorkloadKind::Deployment
+    );
+}
+
+#[test]
+fn pods_are_read_in_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = serve(lab(), &[]);
+    let inv = scan(&api, &dir);
+    let pods: usize = inv
+        .containers
+        .iter()
+        .filter(|c| c.kube.as_ref().unwrap().role != shipshape::model::kube::ContainerRole::Init)
+        .filter(|c| {
+            c.kube.as_ref().unwrap().role != shipshape::model::kube::ContainerRole::Ephemeral
+        })
+        .map(|c| c.kube.as_ref().unwrap().pods.len())
+        .sum();
+    assert_eq!(pods, 37, "every pod of every page");
+    let pages = api
+        .requests()
+        .iter()
+        .filter(|(r, _)| r.starts_with("GET /api/v1/pods?"))
+        .count();
+    assert_eq!(pages, 6, "37 pods in pages of 7");
+}
+
+#[test]
+fn an_exec_plugin_provides_the_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = FakeApi::start(Served {
+        objects: lab(),
+        token: Some("from-exec".into()),
+        resource_version: 100,
+        ..Served::default()
+    });
+    let credential = r#"{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}"#;
+    let kc = api.kubeconfig(
+        dir.path(),
+        json!({"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": "sh", "args": ["-c", format!("echo '{credential}'")],
+            "interactiveMode": "Never",
+        }}),
+    );
+    let inv = rt()
+        .block_on(shipshape::sources::kube::scan(Some(&kc), "fake"))
+        .unwrap();
+    assert_eq!(inv.containers.len(), 7);
+    assert!(
+        api.requests()
+            .iter()
+            .all(|(_, auth)| auth == "Bearer from-exec")
+    );
+}
+
+#[test]
+fn a_login_it_cannot_do_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = serve(lab(), &[]);
+    // The exec plugin fails, as `aws eks get-token` does without a session.
+    let kc = api.kubeconfig(
+        dir.path(),
+        json!({"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1",
+            "command": "sh", "args": ["-c", "echo 'Error: no SSO session; run aws sso login' >&2; exit 1"],
+            "interactiveMode": "Never",
+        }}),
+    );
+    let err = rt()
+        .block_on(shipshape::sources::kube::scan(Some(&kc), "fake"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("context 'fake' needs a login shipshape cannot do"),
+        "{err}"
+    );
+    assert!(err.contains("no SSO session"), "{err}");
+    // A token the server refuses is a login too.
+    let api = FakeApi::start(Served {
+        objects: lab(),
+        token: Some("right".into()),
+        ..Served::default()
+    });
+    let kc = api.kubeconfig(dir.path(), json!({"token": "wrong"}));
+    let err = rt()
+        .block_on(shipshape::sources::kube::scan(Some(&kc), "fake"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("refused the credentials (401"), "{err}");
+}
+
+#[test]
+fn an_unreachable_cluster_is_an_error_not_an_empty_cluster() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}");
+    let kc = common::kube::write_kubeconfig(dir.path(), &[("gone", &url, json!({"token": "t"}))]);
+    let err = rt()
+        .block_on(shipshape::sources::kube::scan(Some(&kc), "gone"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("cannot reach the API server of 'gone'"),
+        "{err}"
+    );
+    let err = rt()
+        .block_on(shipshape::sources::kube::scan(Some(&kc), "nope"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("no context named 'nope'"), "{err}");
+}
+
+#[test]
+fn waivers_target_a_namespace_or_a_workload() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = scan(&serve(lab(), &[]), &dir);
+    let policy = Policy::from_toml_str(
+        r#"
+[[waiver]]
+rule = "container.writable-rootfs"
+target = "shop/*"
+reason = "shop images write to /tmp; tracked in SHOP-12"
+
+[[waiver]]
+rule = "container.privileged"
+target = "kube-system/daemonset/node-agent"
+reason = "the node agent needs the host"
+"#,
+        None,
+    )
+    .unwrap();
+    let a = shipshape::assess::assess(&inv, &policy, chrono::Utc::now());
+    let waived: Vec<(String, &str)> = inv
+        .containers
+        .iter()
+        .flat_map(|c| {
+            a.container(&c.id)
+                .unwrap()
+                .findings
+                .iter()
+                .filter(|f| f.is_waived())
+                .map(|f| (c.name.clone(), f.rule_id))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(
+        waived,
+        [
+            (
+                "kube-system/node-agent/agent".to_string(),
+                "container.privileged"
+            ),
+            ("shop/web/nginx".to_string(), "container.writable-rootfs"),
+        ]
+    );
+}
+
+/// The list stays current through the watch: an added pod appears, a
+/// dropped watch resumes from the last resourceVersion, a deleted pod goes.
+#[test]
+fn the_watch_keeps_the_list_current_and_resumes_after_a_drop() {
+    let mut objects = lab();
+    let extra = common::kube::fixture("debug");
+    let mut added = Objects::default();
+    let mut renamed = extra.clone();
+    renamed["metadata"]["name"] = json!("debug-2");
+    common::kube::expand(&renamed, &mut added);
+    let mut new_pod = added.pods[0].clone();
+    new_pod["metadata"]["resourceVersion"] = json!("101");
+    let mut gone = objects
+        .pods
+        .iter()
+        .find(|p| p["metadata"]["name"] == "debug")
+        .unwrap()
+        .clone();
+    gone["metadata"]["resourceVersion"] = json!("102");
+    objects.pods.retain(|_| true);
+    let api = FakeApi::start(Served {
+        objects,
+        resource_version: 100,
+        watches: [
+            WatchScript {
+                events: vec![json!({"type": "ADDED", "object": new_pod})],
+                end: End::Drop,
+            },
+            WatchScript {
+                events: vec![json!({"type": "DELETED", "object": gone})],
+                end: End::Hold,
+            },
+        ]
+        .into(),
+        ..Served::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path(), json!({"token": "t"}));
+    let rt = rt();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let cfg = shipshape::watch::kube::KubeConfig {
+        kubeconfig: Some(kc),
+        context: "fake".into(),
+        policy: std::sync::Arc::new(Policy::default()),
+        poll_interval: std::time::Duration::from_secs(3600),
+        settle: std::time::Duration::from_millis(50),
+    };
+    let task = rt.spawn(shipshape::watch::kube::run(cfg, tx));
+    let names = |s: &shipshape::watch::messages::Snapshot| -> Vec<String> {
+        s.inventory
+            .containers
+            .iter()
+            .filter(|c| c.name.starts_with("dev/"))
+            .map(|c| format!("{} {}", c.name, c.kube.as_ref().unwrap().pods.len()))
+            .collect()
+    };
+    let mut seen = Vec::new();
+    rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            if let shipshape::watch::messages::Event::Snapshot(s) = ev {
+                let n = names(&s);
+                if seen.last() != Some(&n) {
+                    seen.push(n);
+                }
+                if seen.len() == 3 {
+                    break;
+                }
+            }
+        }
+    });
+    task.abort();
+    assert_eq!(
+        seen,
+        [
+            vec!["dev/debug/alpine 1", "dev/debug/debugger 1"],
+            vec![
+                "dev/debug-2/alpine 1",
+                "dev/debug-2/debugger 1",
+                "dev/debug/alpine 1",
+                "dev/debug/debugger 1"
+            ],
+            vec!["dev/debug-2/alpine 1", "dev/debug-2/debugger 1"],
+        ]
+    );
+    let watches: Vec<String> = api
+        .requests()
+        .into_iter()
+        .map(|(r, _)| r)
+        .filter(|r| r.contains("watch=true"))
+        .collect();
+    assert_eq!(watches.len(), 2, "{watches:?}");
+    assert!(watches[0].contains("resourceVersion=100"), "{watches:?}");
+    assert!(
+        watches[1].contains("resourceVersion=101"),
+        "the second watch resumes after the last event seen: {watches:?}"
+    );
+}
+
+#[test]
+fn scan_cli_reports_a_cluster_with_kubernetes_fixes() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = serve(lab(), &[]);
+    let kc = api.kubeconfig(dir.path(), json!({"token": "t"}));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args([
+            "--kubeconfig",
+            kc.to_str().unwrap(),
+            "scan",
+            "--kube-context",
+            "fake",
+            "--no-vulns",
+            "-q",
+        ])
+        .env("XDG_CONFIG_HOME", dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["engines"][0]["name"], "fake");
+    assert_eq!(report["engine"]["product"], "Kubernetes");
+    let web = report["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "shop/web/nginx")
+        .unwrap();
+    assert_eq!(web["kubernetes"]["kind"], "Deployment");
+    assert_eq!(web["kubernetes"]["pods"].as_array().unwrap().len(), 30);
+    assert_eq!(web["kubernetes"]["pod_security_level"], "baseline");
+    assert_eq!(
+        web["kubernetes"]["namespace_pod_security"]["enforce"],
+        "baseline"
+    );
+    let root = web["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule_id"] == "container.root-user")
+        .unwrap();
+    assert_eq!(
+        root["remediation"]["kubernetes"],
+        "securityContext:\n  runAsNonRoot: true\n  runAsUser: 10001"
+    );
+    assert_eq!(root["remediation"]["docker_run"], "");
+    // No engine rules on a cluster.
+    assert_eq!(report["engine_findings"].as_array().unwrap().len(), 0);
+    // The secret's value never reaches the report.
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("hunter2"), "a secret value leaked");
+}
+
+/// Not a test: serves the fixtures for a person or a script (the README
+/// screenshot) until HOLD seconds pass, with a kubeconfig (context `lab`)
+/// written to $KUBE_FAKE_DIR.
+///   KUBE_FAKE_DIR=/tmp/k HOLD=600 cargo test --test kube serve_fake_cluster -- --ignored
+#[test]
+#[ignore = "a helper for scripts/screenshot-kube.sh, not a test"]
+fn serve_fake_cluster() {
+    let dir = PathBuf::from(std::env::var("KUBE_FAKE_DIR").unwrap());
+    let hold: u64 = std::env::var("HOLD")
+        .ok()
+        .and_then(|h| h.parse().ok())
+        .unwrap_or(600);
+    let api = serve(lab(), &["pods/kube-public"]);
+    let kc = common::kube::write_kubeconfig(&dir, &[("lab", &api.url(), json!({"token": "t"}))]);
+    eprintln!("kubeconfig {}", kc.display());
+    std::thread::sleep(std::time::Duration::from_secs(hold));
+}
