@@ -1150,7 +1150,14 @@ fn settings_keep_a_list_of_engines() {
         s[1].enabled = false;
     }
     h.run_steps(2);
-    h.get_by_label("Watch these engines now");
+    h.get_by_label("Watch these engines and clusters now");
+    // The kubeconfig's contexts: none ticked until the user ticks one.
+    h.state_mut().state.found_contexts = vec!["kind-dev".into(), "prod".into()];
+    h.run_steps(2);
+    assert!(h.state().state.settings.kube_contexts.is_empty());
+    h.get_by_label("kind-dev").click();
+    h.run_steps(2);
+    assert_eq!(h.state().state.settings.kube_contexts, ["kind-dev"]);
     h.get_all_by_label("Remove").next().unwrap().click();
     h.run_steps(2);
     let names: Vec<String> = h

@@ -393,7 +393,7 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         audit: cli.audit_path(),
         vulndb: cli.vulndb_store(),
         kubeconfig: cli.kubeconfig.clone(),
-        contexts: kube_context_names(&cli),
+        contexts: kube_context_names(cli),
     };
     let demo = cli.demo;
     let handle = runtime.handle().clone();
