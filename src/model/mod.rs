@@ -45,6 +45,13 @@ pub fn short_id(id: &str) -> &str {
     }
 }
 
+/// `CAP_SYS_ADMIN`, `sys_admin` → `SYS_ADMIN`: one spelling for a Linux
+/// capability, whether Docker or a pod spec wrote it.
+pub fn normalise_cap(cap: &str) -> String {
+    let up = cap.trim().to_ascii_uppercase();
+    up.strip_prefix("CAP_").map(str::to_string).unwrap_or(up)
+}
+
 /// Is this address (host, host:port, [v6]:port, or a CIDR) on loopback?
 pub fn is_loopback_host(addr: &str) -> bool {
     let host = addr.split('/').next().unwrap_or(addr);

@@ -131,11 +131,7 @@ pub fn cap_grade(cap: &str, host_network: bool) -> Severity {
     }
 }
 
-/// `CAP_SYS_ADMIN`, `sys_admin` → `SYS_ADMIN`.
-pub fn normalise_cap(cap: &str) -> String {
-    let up = cap.trim().to_ascii_uppercase();
-    up.strip_prefix("CAP_").map(str::to_string).unwrap_or(up)
-}
+pub use crate::model::normalise_cap;
 
 pub const CAP_ADD: Rule = Rule {
     id: "container.cap-add",

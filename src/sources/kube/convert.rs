@@ -174,13 +174,8 @@ fn facts(pod: &Pod, spec: &PodSpec, c: &Ctr, kind: WorkloadKind, name: &str) -> 
                 .map(|v| match v.as_str() {
                     "runtime/default" => "RuntimeDefault".to_string(),
                     v if v.starts_with("localhost/") => "Localhost".to_string(),
-                    other => {
-                        if other == "unconfined" {
-                            "Unconfined".to_string()
-                        } else {
-                            other.to_string()
-                        }
-                    }
+                    "unconfined" => "Unconfined".to_string(),
+                    other => other.to_string(),
                 })
         })
         .or_else(|| {

@@ -11,6 +11,7 @@ use k8s_openapi::api::core::v1::PodSpec;
 
 use super::spec::{Ctr, containers};
 use crate::model::kube::{PssLevel, PssVerdict};
+use crate::model::normalise_cap;
 
 /// Capabilities baseline lets a container add.
 const BASELINE_CAPS: &[&str] = &[
@@ -64,11 +65,6 @@ const RESTRICTED_VOLUMES: &[&str] = &[
 ];
 
 const APPARMOR_ANNOTATION: &str = "container.apparmor.security.beta.kubernetes.io/";
-
-fn cap(c: &str) -> String {
-    let up = c.trim().to_ascii_uppercase();
-    up.strip_prefix("CAP_").map(str::to_string).unwrap_or(up)
-}
 
 fn who(c: &Ctr) -> String {
     format!("{} {}", c.role.as_str(), c.name)
@@ -167,7 +163,7 @@ pub fn baseline_failures(spec: &PodSpec, annotations: &BTreeMap<String, String>)
             .and_then(|k| k.add.as_ref())
             .into_iter()
             .flatten()
-            .map(|a| cap(a))
+            .map(|a| normalise_cap(a))
             .filter(|a| !BASELINE_CAPS.contains(&a.as_str()))
             .collect();
         if !added.is_empty() {
@@ -333,7 +329,7 @@ pub fn restricted_failures(spec: &PodSpec) -> Vec<String> {
         let caps = sc.and_then(|s| s.capabilities.as_ref());
         let drops_all = caps
             .and_then(|k| k.drop.as_ref())
-            .is_some_and(|d| d.iter().any(|x| cap(x) == "ALL"));
+            .is_some_and(|d| d.iter().any(|x| normalise_cap(x) == "ALL"));
         if !drops_all {
             out.push(format!("Capabilities: {} does not drop ALL", who(c)));
         }
@@ -341,7 +337,7 @@ pub fn restricted_failures(spec: &PodSpec) -> Vec<String> {
             .and_then(|k| k.add.as_ref())
             .into_iter()
             .flatten()
-            .map(|a| cap(a))
+            .map(|a| normalise_cap(a))
             .filter(|a| a != "NET_BIND_SERVICE")
             .collect();
         if !extra.is_empty() {
