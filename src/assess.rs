@@ -146,9 +146,14 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
                 && !f.is_waived()
         };
         let own_worst = findings.iter().filter(is_vuln).max_by_key(|f| f.severity);
-        // An image whose vulnerabilities cannot be assessed is not clean:
-        // that finding (end of support, RPM, …) counts the same way.
-        let unknown = |f: &&Finding| f.rule_id == rules::vulns::NOT_ASSESSED.id && !f.is_waived();
+        // An image whose vulnerabilities cannot be assessed is not clean
+        // (RPM, no data, …), nor is a release that gets no more fixes:
+        // those findings count the same way.
+        let unknown = |f: &&Finding| {
+            (f.rule_id == rules::vulns::NOT_ASSESSED.id
+                || f.rule_id == rules::vulns::END_OF_LIFE.id)
+                && !f.is_waived()
+        };
         let worst_vuln = own_worst.or_else(|| {
             out.images
                 .get(&c.image_id)

@@ -27,6 +27,9 @@ pub struct Subject<'a> {
     pub score: u8,
     /// `(rule id, severity)` of each active finding.
     pub findings: Vec<(&'a str, Severity)>,
+    /// Everything its findings depend on has been read: an image's packages
+    /// (and so a container's image findings). Reports are always complete.
+    pub complete: bool,
 }
 
 /// A subject that breaks a rule, for the "top offenders" lines.
@@ -197,6 +200,18 @@ pub fn subjects<'a>(
             .map(|f| (f.rule_id, f.severity))
             .collect()
     }
+    // An image whose packages are still being read has findings to come.
+    let read = |image_id: &str| {
+        inv.images
+            .iter()
+            .find(|i| i.id == image_id)
+            .is_none_or(|i| {
+                !matches!(
+                    i.vulns.as_ref(),
+                    crate::model::packages::VulnState::NotScanned
+                )
+            })
+    };
     let mut out = Vec::with_capacity(inv.containers.len() + inv.images.len() + 1);
     for c in &inv.containers {
         let Some(ca) = a.container(&c.id) else {
@@ -211,6 +226,7 @@ pub fn subjects<'a>(
             name: &c.name,
             score: ca.score,
             findings,
+            complete: read(&c.image_id),
         });
     }
     for i in &inv.images {
@@ -221,6 +237,7 @@ pub fn subjects<'a>(
             name: i.tags.first().map_or(i.id.as_str(), String::as_str),
             score: 0,
             findings: active(a.image(&i.id)),
+            complete: read(&i.id),
         });
     }
     let mut own = active(&a.engine);
@@ -232,8 +249,80 @@ pub fn subjects<'a>(
         name: &inv.engine.label,
         score: 0,
         findings: own,
+        complete: true,
     });
     out
+}
+
+/// "Since the session started": each container, image and engine as it was
+/// in the first assessment that had it complete. The session starts with
+/// the first assessment of every engine; a subject known then whose
+/// packages were still being read is taken as it is once they are, so the
+/// image reads that finish after the first picture are not counted as
+/// changes (they were there all along). Subjects that appear later are
+/// changes, and so are subjects that go away.
+#[derive(Debug, Default)]
+pub struct SessionStart {
+    started: bool,
+    subjects: BTreeMap<(Kind, String, String), Kept>,
+}
+
+#[derive(Debug)]
+struct Kept {
+    name: String,
+    score: u8,
+    findings: Vec<(String, Severity)>,
+    /// Taken complete: never updated again.
+    frozen: bool,
+}
+
+impl SessionStart {
+    /// Take in the latest subjects; `every_engine`: every engine has been
+    /// assessed once. Returns the reference overview when it changed.
+    pub fn observe(&mut self, subjects: &[Subject<'_>], every_engine: bool) -> Option<Overview> {
+        if !self.started && !every_engine {
+            return None;
+        }
+        let first = !self.started;
+        self.started = true;
+        let mut changed = first;
+        for s in subjects {
+            let key = (s.kind, s.engine.to_string(), s.id.to_string());
+            let kept = || Kept {
+                name: s.name.to_string(),
+                score: s.score,
+                findings: s
+                    .findings
+                    .iter()
+                    .map(|(r, v)| (r.to_string(), *v))
+                    .collect(),
+                frozen: s.complete,
+            };
+            match self.subjects.get_mut(&key) {
+                None if first => {
+                    self.subjects.insert(key, kept());
+                }
+                Some(k) if !k.frozen => {
+                    *k = kept();
+                    changed = true;
+                }
+                _ => {}
+            }
+        }
+        changed.then(|| self.overview())
+    }
+
+    fn overview(&self) -> Overview {
+        build(self.subjects.iter().map(|((kind, engine, id), k)| Subject {
+            kind: *kind,
+            engine,
+            id,
+            name: &k.name,
+            score: k.score,
+            findings: k.findings.iter().map(|(r, v)| (r.as_str(), *v)).collect(),
+            complete: k.frozen,
+        }))
+    }
 }
 
 /// The subjects of a JSON report (what the HTML report shows).
@@ -251,6 +340,7 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
         name: &c.name,
         score: c.risk_score,
         findings: active(&c.findings),
+        complete: true,
     });
     let images = r.images.iter().map(|i| Subject {
         kind: Kind::Image,
@@ -259,6 +349,7 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
         name: i.tags.first().map_or(i.id.as_str(), String::as_str),
         score: 0,
         findings: active(&i.findings),
+        complete: true,
     });
     let engines: Vec<Subject> = if r.engines.is_empty() {
         vec![Subject {
@@ -268,6 +359,7 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
             name: "engine",
             score: 0,
             findings: active(&r.engine_findings),
+            complete: true,
         }]
     } else {
         r.engines
@@ -279,6 +371,7 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
                 name: &e.name,
                 score: 0,
                 findings: active(&e.engine_findings),
+                complete: true,
             })
             .collect()
     };
@@ -289,6 +382,7 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
         name: "policy file",
         score: 0,
         findings: active(&r.policy_findings),
+        complete: true,
     };
     build(
         containers
@@ -302,6 +396,59 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
 mod tests {
     use super::*;
 
+    /// Issue 26: at launch the image reads finish after the first
+    /// assessment; their findings were there all along and are not "+63
+    /// since the session started". What changes after a subject is complete,
+    /// and what arrives later, still counts.
+    #[test]
+    fn the_session_starts_when_each_subject_is_complete() {
+        let vuln = ("image.known-vulnerabilities", Severity::High);
+        let image = |complete: bool, n: usize| Subject {
+            kind: Kind::Image,
+            engine: "",
+            id: "sha256:1",
+            name: "app:1",
+            score: 0,
+            findings: vec![vuln; n],
+            complete,
+        };
+        let mut web = container("web", 40, vec![("container.root-user", Severity::Medium)]);
+        web.complete = false;
+        let rule1 = |o: &Overview| o.rule(SeedRule::VulnerabilityManagement).counts.high;
+        let mut s = SessionStart::default();
+        // No engine has answered yet: nothing starts.
+        assert!(s.observe(&[image(false, 0)], false).is_none());
+        let first = s.observe(&[image(false, 0), web.clone()], true).unwrap();
+        assert_eq!(rule1(&first), 0);
+        // The reads finish: 63 known vulnerabilities, on the image and on
+        // the container that uses it. The reference takes them in.
+        web.complete = true;
+        web.findings.extend(vec![vuln; 63]);
+        let r = s.observe(&[image(true, 63), web.clone()], true).unwrap();
+        assert_eq!(rule1(&r), 126);
+        assert_eq!(
+            build([image(true, 63), web.clone()])
+                .rule(SeedRule::VulnerabilityManagement)
+                .counts
+                .high
+                - rule1(&r),
+            0
+        );
+        // From now on the picture is frozen: a new finding, or a container
+        // that came later, is a change since the session started.
+        web.findings.push(vuln);
+        let late = container("late", 10, vec![vuln]);
+        assert!(
+            s.observe(&[image(true, 63), web.clone(), late.clone()], true)
+                .is_none()
+        );
+        let now = build([image(true, 63), web, late]);
+        assert_eq!(
+            now.rule(SeedRule::VulnerabilityManagement).counts.high - rule1(&r),
+            2
+        );
+    }
+
     fn container<'a>(name: &'a str, score: u8, f: Vec<(&'a str, Severity)>) -> Subject<'a> {
         Subject {
             kind: Kind::Container,
@@ -310,6 +457,7 @@ mod tests {
             name,
             score,
             findings: f,
+            complete: true,
         }
     }
 
@@ -334,6 +482,7 @@ mod tests {
                 name: "app:1",
                 score: 0,
                 findings: vec![("image.known-vulnerabilities", Severity::High)],
+                complete: true,
             },
         ]);
         let lp = o.rule(SeedRule::LeastPrivilege);

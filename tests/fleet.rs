@@ -724,3 +724,65 @@ fn several_engines_are_only_read() {
         );
     }
 }
+
+/// Two engines that share an `/info` ID — a copied `engine-id` (Engine 23+
+/// takes the ID from `<data-root>/engine-id`) or `key.json` (20.10 takes it
+/// from `/etc/docker/key.json`) — but keep their data apart are two
+/// engines: the fleet scan keeps both, as the pinned watcher does. Before,
+/// the second was folded into the first's `also_reached_as`. The same engine
+/// reached through a second path is still one.
+#[test]
+fn two_engines_sharing_an_id_stay_two() {
+    let _serial = serial();
+    let a = private_engine_or_skip!("fleet-id-a");
+    let mut b = private_engine_or_skip!("fleet-id-b");
+    b.stop();
+    for (from, to) in [
+        ("data/engine-id", "data/engine-id"),
+        ("etc/key.json", "etc/key.json"),
+    ] {
+        if a.dir.join(from).exists() {
+            std::fs::copy(a.dir.join(from), b.dir.join(to)).unwrap();
+        }
+    }
+    b.up().unwrap();
+    assert_eq!(a.id(), b.id(), "the copied file gives the same /info ID");
+    let root =
+        |e: &common::private::PrivateEngine| e.docker(&["info", "--format", "{{.DockerRootDir}}"]);
+    assert_ne!(root(&a), root(&b));
+    let tmp = tempfile::tempdir().unwrap();
+    // The same engine as `a` again, through a link to its socket.
+    let again = tmp.path().join("a-again.sock");
+    std::os::unix::fs::symlink(&a.sock, &again).unwrap();
+    let out = tmp.path().join("r.json");
+    let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["scan", "-q", "--no-vulns", "--no-drift", "-o"])
+        .arg(&out)
+        .args(["--host", &a.host(), "--host", &b.host()])
+        .args(["--host", &format!("unix://{}", again.display())])
+        .env("SHIPSHAPE_VULNDB", scratch_vulndb())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let engines = r["engines"].as_array().unwrap();
+    assert_eq!(engines.len(), 2, "{}", r["engines"]);
+    assert_eq!(engines[0]["id"], engines[1]["id"]);
+    assert_eq!(engines[0]["data_root"], root(&a).as_str());
+    assert_eq!(engines[1]["data_root"], root(&b).as_str());
+    assert_eq!(
+        engines[0]["also_reached_as"],
+        serde_json::json!([format!("unix://{}", again.display())])
+    );
+    assert!(
+        engines[1].get("also_reached_as").is_none(),
+        "{}",
+        engines[1]
+    );
+}

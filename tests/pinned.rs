@@ -65,10 +65,8 @@ fn records(log: &Path) -> Vec<Value> {
 fn connected_to(ev: &Event) -> Option<(&str, &str)> {
     match ev {
         Event::Connected {
-            endpoint,
-            engine_id,
-            ..
-        } => Some((endpoint.as_str(), engine_id.as_str())),
+            endpoint, engine, ..
+        } => Some((endpoint.as_str(), engine.id.as_str())),
         _ => None,
     }
 }

@@ -93,8 +93,11 @@ fn connected() -> Event {
         found_by: "Docker system socket".into(),
         endpoint: "unix:///var/run/docker.sock".into(),
         api_version: "1.41".into(),
-        engine_id: "SJ52:2UN6:6YWV:33IG".into(),
-        engine_name: "workstation".into(),
+        engine: shipshape::model::EngineIdentity {
+            id: "SJ52:2UN6:6YWV:33IG".into(),
+            root: "/var/lib/docker".into(),
+            name: "workstation".into(),
+        },
     }
 }
 
@@ -1002,8 +1005,11 @@ fn several_engines_in_one_window() {
         found_by: "Podman system socket".into(),
         endpoint: "unix:///run/podman/podman.sock".into(),
         api_version: "1.41".into(),
-        engine_id: "PODMAN:ENGINE:ID".into(),
-        engine_name: "workstation".into(),
+        engine: shipshape::model::EngineIdentity {
+            id: "PODMAN:ENGINE:ID".into(),
+            root: "/var/lib/containers/storage".into(),
+            name: "workstation".into(),
+        },
     })
     .unwrap();
     tx2.send(Event::Snapshot(podman_snapshot())).unwrap();
@@ -1130,6 +1136,45 @@ fn the_same_engine_twice_is_shown_once() {
         Some("system")
     );
     h.get_by_label("1 of 1 engines connected");
+}
+
+/// Two engines that share an `/info` ID (a copied engine-id or key file, a
+/// cloned VM) but keep their data in different roots are two engines: both
+/// are shown. Before, the second was hidden as a duplicate of the first.
+#[test]
+fn two_engines_sharing_an_id_are_two_engines() {
+    let (tx1, rx1) = unbounded_channel();
+    let (tx2, rx2) = unbounded_channel();
+    let app = App::from_channels(
+        Mode::Live,
+        ("system".into(), rx1),
+        vec![("clone".into(), rx2)],
+        Settings::default(),
+    );
+    let mut h = build(app);
+    tx1.send(connected()).unwrap();
+    tx1.send(Event::Snapshot(demo_snapshot())).unwrap();
+    let Event::Connected {
+        found_by,
+        api_version,
+        mut engine,
+        ..
+    } = connected()
+    else {
+        unreachable!()
+    };
+    engine.root = "/srv/docker-clone".into();
+    tx2.send(Event::Connected {
+        found_by,
+        endpoint: "unix:///run/clone/docker.sock".into(),
+        api_version,
+        engine,
+    })
+    .unwrap();
+    tx2.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(4);
+    assert_eq!(h.state().state.others[0].duplicate_of, None);
+    h.get_by_label("2 of 2 engines connected");
 }
 
 /// The engine list in Settings: add, rename, disable, remove; "Watch these

@@ -133,4 +133,7 @@ fn print_meta(meta: &Meta) {
     if !ecos.is_empty() {
         println!("  releases: {}", ecos.join(", "));
     }
+    for l in &meta.left_out {
+        println!("  left out: {l}");
+    }
 }

@@ -351,22 +351,27 @@ async fn scan_cluster(
     ))
 }
 
-/// The same engine reached two ways (same `/info` ID) is scanned once: the
-/// first way is kept, the others are named in its `also_reached_as`.
+/// The same engine reached two ways (same identity: `/info` ID and data
+/// root, as the watcher judges it) is scanned once: the first way is kept,
+/// the others are named in its `also_reached_as`. Two engines that merely
+/// share an ID (a copied engine-id or key file) stay two.
 fn dedupe_engines(
     parts: Vec<Result<Report, Box<crate::report::EngineSection>>>,
 ) -> Vec<Result<Report, Box<crate::report::EngineSection>>> {
+    fn who(r: &Report) -> Option<crate::model::EngineIdentity> {
+        r.engines.first().map(|e| crate::model::EngineIdentity {
+            id: e.id.clone(),
+            root: e.data_root.clone(),
+            name: String::new(),
+        })
+    }
     let mut out: Vec<Result<Report, Box<crate::report::EngineSection>>> = Vec::new();
     for part in parts {
         if let Ok(r) = &part
-            && let Some(id) = r
-                .engines
-                .first()
-                .map(|e| e.id.clone())
-                .filter(|id| !id.is_empty())
+            && let Some(id) = who(r)
             && let Some(Ok(first)) = out
                 .iter_mut()
-                .find(|o| matches!(o, Ok(f) if f.engines.first().is_some_and(|e| e.id == id)))
+                .find(|o| matches!(o, Ok(f) if who(f).is_some_and(|w| w.same_engine(&id))))
         {
             if let Some(section) = first.engines.first_mut() {
                 section.also_reached_as.push(r.engine.endpoint.clone());

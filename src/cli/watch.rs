@@ -280,12 +280,11 @@ impl Printer {
             Event::Connected {
                 endpoint,
                 found_by,
-                engine_id,
-                engine_name,
+                engine,
                 ..
             } => self.say(&format!(
-                "shipshape: watching {endpoint} ({found_by}): engine {} on {engine_name}",
-                crate::model::short_id(&engine_id)
+                "shipshape: watching {endpoint} ({found_by}): {}",
+                engine.describe()
             )),
             Event::EngineChanged { detail, .. } => {
                 self.say(&format!("shipshape: WARNING: {detail}"));

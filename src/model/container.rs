@@ -224,6 +224,9 @@ pub struct RestartPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits {
     pub memory_bytes: i64,
+    /// `HostConfig.MemorySwap`: memory plus swap. `-1` is unlimited swap;
+    /// `0` is the engine's default (swap as large as the memory limit).
+    pub memory_swap: i64,
     pub nano_cpus: i64,
     pub cpu_quota: i64,
     pub cpu_shares: i64,
@@ -240,6 +243,15 @@ impl Healthcheck {
     pub fn is_disabled(&self) -> bool {
         self.test.first().map(String::as_str) == Some("NONE") || self.test.is_empty()
     }
+}
+
+/// An in-memory mount (`--tmpfs` or `--mount type=tmpfs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TmpfsMount {
+    pub destination: String,
+    /// Programs may run from it: the engine mounts tmpfs `noexec` unless
+    /// `exec` is asked for (measured on Engine 20.10 and 28).
+    pub exec: bool,
 }
 
 /// A process seen by `GET /containers/{id}/top`.
@@ -290,6 +302,8 @@ pub struct Container {
     pub restart: RestartPolicy,
     pub devices: Vec<Device>,
     pub mounts: Vec<Mount>,
+    /// In-memory mounts, with whether they allow execution.
+    pub tmpfs: Vec<TmpfsMount>,
     pub ports: Vec<PortBinding>,
     pub networks: Vec<String>,
     pub healthcheck: Option<Healthcheck>,

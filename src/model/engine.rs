@@ -20,6 +20,39 @@ impl EngineProduct {
     }
 }
 
+/// Who an engine is. Docker's `/info` `ID` is not enough: Engine 20.10 takes
+/// it from the key file (`/etc/docker/key.json`) and Engine 23+ from
+/// `<data-root>/engine-id`, so two engines that share that file (a copied
+/// configuration, a cloned VM) report the same ID. Their data roots differ,
+/// so the pair tells engines apart: the watcher pinned to an endpoint, the
+/// window's engine list and the fleet scan all use this one identity.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EngineIdentity {
+    /// `/info` `ID` (`k8s:<server>` for a cluster).
+    pub id: String,
+    /// `/info` `DockerRootDir` (empty for a cluster).
+    pub root: String,
+    /// `/info` `Name`: the engine host's name (the context, for a cluster).
+    pub name: String,
+}
+
+impl EngineIdentity {
+    /// The same engine, reached again or another way. An engine that did
+    /// not say who it is is nobody's twin.
+    pub fn same_engine(&self, other: &EngineIdentity) -> bool {
+        !self.id.is_empty() && self.id == other.id && self.root == other.root
+    }
+
+    pub fn describe(&self) -> String {
+        format!(
+            "engine {} on {}, data in {}",
+            super::short_id(&self.id),
+            self.name,
+            self.root
+        )
+    }
+}
+
 /// `GET /info` `SecurityOptions`, parsed (`name=seccomp,profile=default`, …).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecurityOptions {

@@ -19,9 +19,9 @@ pub mod text;
 pub use activity::{Activity, Drift, ExecSession, Gone};
 pub use container::{
     Container, ContainerState, Device, EnvVar, Healthcheck, HostPath, HostPathKind, Limits,
-    LogConfig, Mount, MountKind, PortBinding, Process, RestartPolicy, Ulimit,
+    LogConfig, Mount, MountKind, PortBinding, Process, RestartPolicy, TmpfsMount, Ulimit,
 };
-pub use engine::{BridgeNetwork, EngineInfo, EngineProduct, SecurityOptions};
+pub use engine::{BridgeNetwork, EngineIdentity, EngineInfo, EngineProduct, SecurityOptions};
 pub use finding::{AppliedWaiver, Finding, SeedRule, Severity, SeverityCounts, Subject, Threat};
 pub use image::{HistoryEntry, Image};
 pub use posture::{PosturePoint, buckets as posture_buckets};

@@ -71,6 +71,9 @@ pub struct PackageScan {
     pub read_from: String,
     /// Why the packages cannot be matched, when they cannot.
     pub not_assessed: Option<String>,
+    /// The release stopped getting fixes (its packages are still matched).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_of_support: Option<EndOfSupport>,
     /// For a container's own reading: how many changes its filesystem had
     /// then (read again when that moves).
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -79,6 +82,16 @@ pub struct PackageScan {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+/// A release past its end of support: no more fixes, and advisories
+/// published since then mostly do not name it at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EndOfSupport {
+    /// `Debian 11`, `Ubuntu 18.04`, `Alpine v3.20`.
+    pub release: String,
+    /// The last day it got security fixes.
+    pub date: chrono::NaiveDate,
 }
 
 /// Fixed, not fixed yet, or not worth fixing in the vendor's view.

@@ -156,7 +156,11 @@ pub struct EngineSection {
     /// Its `/info` ID (empty when unreachable).
     #[serde(default)]
     pub id: String,
-    /// Other endpoints that led to this same engine (same `/info` ID).
+    /// Its data root (`/info` `DockerRootDir`): with the ID, who it is
+    /// (two engines may share an ID; see [`crate::model::EngineIdentity`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub data_root: String,
+    /// Other endpoints that led to this same engine (same ID and data root).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_reached_as: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -569,6 +573,7 @@ impl Report {
             reachable: true,
             error: None,
             id: e.id.clone(),
+            data_root: e.docker_root_dir.clone(),
             also_reached_as: Vec::new(),
             details: Some(report.engine.clone()),
             summary,
@@ -645,6 +650,7 @@ impl Report {
             reachable: false,
             error: Some(error),
             id: String::new(),
+            data_root: String::new(),
             also_reached_as: Vec::new(),
             details: None,
             summary: Summary::default(),

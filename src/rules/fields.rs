@@ -249,11 +249,15 @@ pub const FIELDS: &[Field] = &[
     ),
     f(Container, "HostConfig.BlkioWeight", NoRisk(IO_LIMIT)),
     f(Container, "HostConfig.BlkioWeightDevice", NoRisk(IO_LIMIT)),
-    f(Container, "HostConfig.CapAdd", Risk(&["container.cap-add"])),
+    f(
+        Container,
+        "HostConfig.CapAdd",
+        Risk(&["container.cap-add", "container.host-takeover"]),
+    ),
     f(
         Container,
         "HostConfig.CapDrop",
-        NoRisk("only ever removes capabilities"),
+        Risk(&["container.host-takeover"]),
     ),
     f(
         Container,
@@ -421,7 +425,7 @@ pub const FIELDS: &[Field] = &[
     f(
         Container,
         "HostConfig.MemorySwap",
-        NoRisk("swap on top of the memory limit; bounded by the host's swap"),
+        Risk(&["container.no-memory-limit"]),
     ),
     f(
         Container,
@@ -432,6 +436,7 @@ pub const FIELDS: &[Field] = &[
         Container,
         "HostConfig.Mounts",
         Risk(&[
+            "container.writable-rootfs",
             "container.engine-socket",
             "container.sensitive-mount",
             "container.sensitive-mount-extra",
@@ -466,7 +471,11 @@ pub const FIELDS: &[Field] = &[
     f(
         Container,
         "HostConfig.PidMode",
-        Risk(&["container.host-pid", "container.joins-namespace"]),
+        Risk(&[
+            "container.host-pid",
+            "container.joins-namespace",
+            "container.host-takeover",
+        ]),
     ),
     f(
         Container,
@@ -518,6 +527,7 @@ pub const FIELDS: &[Field] = &[
         Container,
         "HostConfig.SecurityOpt",
         Risk(&[
+            "container.host-takeover",
             "container.seccomp-unconfined",
             "container.no-new-privileges",
             "container.apparmor-unconfined",
@@ -542,7 +552,7 @@ pub const FIELDS: &[Field] = &[
     f(
         Container,
         "HostConfig.Tmpfs",
-        NoRisk("in-memory mounts, charged to the memory limit"),
+        Risk(&["container.writable-rootfs"]),
     ),
     f(
         Container,
@@ -1027,6 +1037,7 @@ pub const FIELDS: &[Field] = &[
             "image.known-vulnerabilities",
             "container.known-vulnerabilities",
             "image.vulns-not-assessed",
+            "image.release-end-of-life",
         ]),
     ),
     f(

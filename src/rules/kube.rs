@@ -376,6 +376,10 @@ pub const CHECKS: &[KubeRule] = &[
         check: caps_not_dropped,
     },
     KubeRule {
+        rule: &super::privileges::HOST_TAKEOVER,
+        check: |ctx, c, _| same_as_docker(&super::privileges::HOST_TAKEOVER, ctx, c),
+    },
+    KubeRule {
         rule: &super::privileges::SECCOMP_UNCONFINED,
         check: seccomp,
     },

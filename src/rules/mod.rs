@@ -60,6 +60,127 @@ pub fn contained_root(ctx: &Ctx, c: &Container) -> Option<&'static str> {
     }
 }
 
+/// A namespace mode as it really is: `container:<id>` followed through the
+/// containers it joins (what a container joins, it inherits). `via` names
+/// the containers on the way, first hop first; empty when the container
+/// has the namespace itself. At most 8 hops; a loop or a container that is
+/// not in the inventory stops the walk at the last mode seen.
+pub struct Joined<'a> {
+    pub mode: &'a str,
+    pub via: Vec<&'a Container>,
+}
+
+impl Joined<'_> {
+    /// `` (through container a, which joins b)`` for evidence.
+    pub fn describe(&self) -> String {
+        match self.via.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (through container {})", one.name),
+            more => format!(
+                " (through containers {})",
+                more.iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" → ")
+            ),
+        }
+    }
+}
+
+/// The namespaces one container can join of another's.
+#[derive(Debug, Clone, Copy)]
+pub enum Ns {
+    Network,
+    Pid,
+    Ipc,
+}
+
+impl Ns {
+    pub fn mode(self, c: &Container) -> &str {
+        match self {
+            Self::Network => &c.network_mode,
+            Self::Pid => &c.pid_mode,
+            Self::Ipc => &c.ipc_mode,
+        }
+    }
+
+    /// The inspect field, for evidence.
+    pub fn field(self) -> &'static str {
+        match self {
+            Self::Network => "HostConfig.NetworkMode",
+            Self::Pid => "HostConfig.PidMode",
+            Self::Ipc => "HostConfig.IpcMode",
+        }
+    }
+
+    /// Evidence that the container has the host's namespace, itself or
+    /// through the containers it joins; `None` when it does not.
+    pub fn host_evidence(self, ctx: &Ctx, c: &Container) -> Option<String> {
+        let j = joined(ctx, c, self);
+        (j.mode == "host").then(|| match j.via.last() {
+            None => format!("{} is host", self.field()),
+            Some(last) => format!(
+                "{} joins container {}{}, whose namespace is the host's",
+                self.field(),
+                last.name,
+                if j.via.len() > 1 {
+                    j.describe()
+                } else {
+                    String::new()
+                }
+            ),
+        })
+    }
+}
+
+pub fn joined<'a>(ctx: &Ctx<'a>, c: &'a Container, ns: Ns) -> Joined<'a> {
+    let mode_of = |c: &'a Container| ns.mode(c);
+    let mut mode = mode_of(c);
+    let mut via: Vec<&'a Container> = Vec::new();
+    while let Some(target) = mode.strip_prefix("container:") {
+        if via.len() >= 8 || target.is_empty() {
+            break;
+        }
+        let Some(t) = ctx.inventory.containers.iter().find(|o| {
+            o.id == target || o.name == target || (target.len() >= 12 && o.id.starts_with(target))
+        }) else {
+            break;
+        };
+        if t.id == c.id || via.iter().any(|v| v.id == t.id) {
+            break;
+        }
+        via.push(t);
+        mode = mode_of(t);
+    }
+    Joined { mode, via }
+}
+
+/// AppArmor or SELinux confines this container (the engine enforces one
+/// and the container did not opt out). Without it, several capabilities go
+/// straight to the host.
+pub fn mac_confined(ctx: &Ctx, c: &Container) -> bool {
+    apparmor_confined(ctx, c) || selinux_confined(ctx, c)
+}
+
+/// The engine enforces AppArmor and this container runs under a profile.
+pub fn apparmor_confined(ctx: &Ctx, c: &Container) -> bool {
+    ctx.inventory.engine.security.apparmor
+        && !c.privileged
+        && c.apparmor_profile != "unconfined"
+        && !c
+            .security_opts()
+            .any(|(k, v)| k == "apparmor" && v == "unconfined")
+}
+
+/// The engine enforces SELinux and this container keeps its label.
+pub fn selinux_confined(ctx: &Ctx, c: &Container) -> bool {
+    ctx.inventory.engine.security.selinux
+        && !c.privileged
+        && !c
+            .security_opts()
+            .any(|(k, v)| k == "label" && (v == "disable" || v.starts_with("type:spc_t")))
+}
+
 /// One reason a rule fired. `severity` overrides the rule's default when a
 /// rule grades its own hits (a read-only mount is less bad than read-write).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -196,6 +317,7 @@ pub const ALL: &[&Rule] = &[
     &privileges::ROOT_USER,
     &privileges::PRIVILEGED,
     &privileges::CAP_ADD,
+    &privileges::HOST_TAKEOVER,
     &privileges::SECCOMP_UNCONFINED,
     &privileges::NO_NEW_PRIVILEGES,
     &privileges::APPARMOR,
@@ -260,6 +382,7 @@ pub const ALL: &[&Rule] = &[
     &vulns::KNOWN_VULNERABILITIES,
     &vulns::CONTAINER_VULNERABILITIES,
     &vulns::NOT_ASSESSED,
+    &vulns::END_OF_LIFE,
     // Images
     &images::ROOT_USER,
     &images::NO_HEALTHCHECK,

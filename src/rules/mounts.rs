@@ -495,7 +495,10 @@ pub const WRITABLE_ROOTFS: Rule = Rule {
     cis: Some("5.13"),
     seed: SeedRule::Whitelisting,
     why: "A writable root filesystem lets anything running in the container add or replace \
-          executables and configuration, so what runs can drift from what was built.",
+          executables and configuration, so what runs can drift from what was built. A \
+          read-only root is undone by a writable mount over a directory programs or libraries \
+          are loaded from (PATH, /usr/lib, the command's own directory), and by a tmpfs mounted \
+          with exec; a noexec tmpfs (the engine's default) and data volumes elsewhere are fine.",
     attack: "After getting a foothold the attacker downloads tools, replaces binaries with \
              backdoored ones, and persists across process restarts.",
     fix: Fix {
@@ -506,13 +509,94 @@ pub const WRITABLE_ROOTFS: Rule = Rule {
     },
     references: &[CIS],
     check: Check::Container(|_, c| {
-        if c.readonly_rootfs {
-            vec![]
-        } else {
-            vec![Hit::new("HostConfig.ReadonlyRootfs is false")]
+        if !c.readonly_rootfs {
+            return vec![Hit::new("HostConfig.ReadonlyRootfs is false")];
         }
+        read_only_that_is_not(c)
     }),
 };
+
+/// The engine's PATH when the image sets none.
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+/// Where the dynamic loader finds shared libraries.
+const LIBRARY_DIRS: &[&str] = &["/lib", "/lib64", "/usr/lib", "/usr/lib64", "/usr/local/lib"];
+
+/// The directories whose contents the container's processes run: PATH,
+/// the shared-library directories, and the directory of its command.
+fn executable_dirs(c: &crate::model::Container) -> Vec<String> {
+    let path = c
+        .env
+        .iter()
+        .rev()
+        .find(|e| e.key == "PATH")
+        .map_or(DEFAULT_PATH, |e| e.value.expose_for_analysis());
+    let mut dirs: Vec<String> = path
+        .split(':')
+        .filter(|d| d.starts_with('/'))
+        .take(64)
+        .map(|d| d.trim_end_matches('/').to_string())
+        .collect();
+    dirs.extend(LIBRARY_DIRS.iter().map(|d| d.to_string()));
+    if let Some((dir, _)) = c
+        .command
+        .first()
+        .filter(|p| p.starts_with('/'))
+        .and_then(|p| p.rsplit_once('/'))
+    {
+        dirs.push(if dir.is_empty() {
+            "/".into()
+        } else {
+            dir.to_string()
+        });
+    }
+    dirs.sort();
+    dirs.dedup();
+    dirs
+}
+
+/// `at` is `dir` or one of its parents.
+fn covers(at: &str, dir: &str) -> bool {
+    let at = at.trim_end_matches('/');
+    at.is_empty() || dir == at || dir.strip_prefix(at).is_some_and(|r| r.starts_with('/'))
+}
+
+/// A read-only root filesystem that writable mounts undo: a writable bind
+/// or volume over a directory whose programs or libraries run, or a tmpfs
+/// that allows execution (somewhere to write a tool and run it). A tmpfs
+/// mounted noexec (the engine's default) and data volumes elsewhere are
+/// what `--read-only` is meant to be used with.
+fn read_only_that_is_not(c: &crate::model::Container) -> Vec<Hit> {
+    let dirs = executable_dirs(c);
+    let mut hits = Vec::new();
+    for m in c
+        .mounts
+        .iter()
+        .filter(|m| m.read_write && !matches!(m.kind, MountKind::Tmpfs))
+    {
+        let under: Vec<&str> = dirs
+            .iter()
+            .filter(|d| covers(&m.destination, d))
+            .map(String::as_str)
+            .collect();
+        if !under.is_empty() {
+            hits.push(Hit::new(format!(
+                "HostConfig.ReadonlyRootfs is true, but the writable {} mount at {} covers {}, \
+                 where what runs is loaded from",
+                m.kind.as_str(),
+                m.destination,
+                under.join(", ")
+            )));
+        }
+    }
+    for t in c.tmpfs.iter().filter(|t| t.exec) {
+        hits.push(Hit::new(format!(
+            "HostConfig.ReadonlyRootfs is true, but the tmpfs at {} allows execution: a place \
+             to write a program and run it",
+            t.destination
+        )));
+    }
+    hits
+}
 
 #[cfg(test)]
 mod tests {
@@ -795,6 +879,52 @@ mod tests {
         c.mounts = vec![m];
         assert_eq!(run_container(&SHARED_PROPAGATION, &c).len(), 1);
         c.readonly_rootfs = false;
+        assert_eq!(run_container(&WRITABLE_ROOTFS, &c).len(), 1);
+    }
+
+    /// Read-only that isn't, and the trap that must not fire.
+    #[test]
+    fn read_only_roots_undone_by_their_mounts() {
+        let mut c = hardened();
+        assert!(run_container(&WRITABLE_ROOTFS, &c).is_empty());
+        // A noexec tmpfs (the engine's default) and a data volume: fine.
+        c.tmpfs = vec![crate::model::TmpfsMount {
+            destination: "/tmp".into(),
+            exec: false,
+        }];
+        let mut data = bind("/srv/data", true);
+        data.destination = "/data".into();
+        c.mounts = vec![data];
+        assert!(run_container(&WRITABLE_ROOTFS, &c).is_empty());
+        // An exec tmpfs.
+        c.tmpfs[0].exec = true;
+        let h = run_container(&WRITABLE_ROOTFS, &c);
+        assert_eq!(h.len(), 1);
+        assert!(h[0].evidence.contains("tmpfs at /tmp allows execution"));
+        c.tmpfs[0].exec = false;
+        // A writable volume over a PATH directory, or above it.
+        let mut tools = bind("/srv/tools", true);
+        tools.destination = "/usr/local".into();
+        c.mounts.push(tools.clone());
+        let h = run_container(&WRITABLE_ROOTFS, &c);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(
+            h[0].evidence.contains("/usr/local/bin"),
+            "{}",
+            h[0].evidence
+        );
+        // Read-only, it is fine again.
+        c.mounts.last_mut().unwrap().read_write = false;
+        assert!(run_container(&WRITABLE_ROOTFS, &c).is_empty());
+        // The command's own directory, from the container's own PATH.
+        let mut app = bind("/srv/app", true);
+        app.destination = "/app".into();
+        c.mounts = vec![app];
+        c.command = vec!["/app/server".into()];
+        assert_eq!(run_container(&WRITABLE_ROOTFS, &c).len(), 1);
+        c.command = vec!["server".into()];
+        assert!(run_container(&WRITABLE_ROOTFS, &c).is_empty());
+        c.env = vec![crate::model::EnvVar::parse("PATH=/app:/bin")];
         assert_eq!(run_container(&WRITABLE_ROOTFS, &c).len(), 1);
     }
 }

@@ -24,12 +24,12 @@ pub const HOST_PID: Rule = Rule {
         kube: "hostPID: false",
     },
     references: &[CIS, NS_DOC],
-    check: Check::Container(|_, c| {
-        if c.pid_mode == "host" {
-            vec![Hit::new("HostConfig.PidMode is host")]
-        } else {
-            vec![]
-        }
+    check: Check::Container(|ctx, c| {
+        super::Ns::Pid
+            .host_evidence(ctx, c)
+            .map(Hit::new)
+            .into_iter()
+            .collect()
     }),
 };
 
@@ -51,12 +51,12 @@ pub const HOST_IPC: Rule = Rule {
         kube: "hostIPC: false",
     },
     references: &[CIS, NS_DOC],
-    check: Check::Container(|_, c| {
-        if c.ipc_mode == "host" {
-            vec![Hit::new("HostConfig.IpcMode is host")]
-        } else {
-            vec![]
-        }
+    check: Check::Container(|ctx, c| {
+        super::Ns::Ipc
+            .host_evidence(ctx, c)
+            .map(Hit::new)
+            .into_iter()
+            .collect()
     }),
 };
 

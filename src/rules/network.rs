@@ -10,6 +10,14 @@ fn published(c: &Container) -> impl Iterator<Item = &PortBinding> {
     c.ports.iter().filter(|p| p.host_port.is_some())
 }
 
+/// The container whose network namespace this one uses, when it joins
+/// another's (`--network container:x`): its published ports are this
+/// container's way in too.
+fn network_owner<'a>(ctx: &super::Ctx<'a>, c: &'a Container) -> Option<&'a Container> {
+    let j = super::joined(ctx, c, super::Ns::Network);
+    j.via.last().copied().filter(|_| j.mode != "host")
+}
+
 /// Dedupe the IPv4 and IPv6 records of the same published port.
 fn distinct<'a>(ports: impl Iterator<Item = &'a PortBinding>) -> Vec<&'a PortBinding> {
     let mut out: Vec<&PortBinding> = Vec::new();
@@ -44,12 +52,12 @@ pub const HOST_NETWORK: Rule = Rule {
         kube: "hostNetwork: false",
     },
     references: &[CIS, "https://docs.docker.com/engine/network/drivers/host/"],
-    check: Check::Container(|_, c| {
-        if c.network_mode == "host" {
-            vec![Hit::new("HostConfig.NetworkMode is host")]
-        } else {
-            vec![]
-        }
+    check: Check::Container(|ctx, c| {
+        super::Ns::Network
+            .host_evidence(ctx, c)
+            .map(Hit::new)
+            .into_iter()
+            .collect()
     }),
 };
 
@@ -97,16 +105,29 @@ pub const PUBLISHED_PORTS: Rule = Rule {
         kube: "ports:\n- containerPort: 8080  # no hostPort; expose it with a Service",
     },
     references: &[CIS],
-    check: Check::Container(|_, c| {
-        let list: Vec<String> = distinct(published(c))
-            .into_iter()
-            .map(PortBinding::describe)
-            .collect();
-        if list.is_empty() {
-            vec![]
-        } else {
-            vec![Hit::new(format!("publishes {}", list.join(", ")))]
+    check: Check::Container(|ctx, c| {
+        let list = |c: &Container| -> Vec<String> {
+            distinct(published(c))
+                .into_iter()
+                .map(PortBinding::describe)
+                .collect()
+        };
+        let mut hits = Vec::new();
+        let own = list(c);
+        if !own.is_empty() {
+            hits.push(Hit::new(format!("publishes {}", own.join(", "))));
         }
+        if let Some(owner) = network_owner(ctx, c) {
+            let theirs = list(owner);
+            if !theirs.is_empty() {
+                hits.push(Hit::new(format!(
+                    "shares the network namespace of container {}, which publishes {}",
+                    owner.name,
+                    theirs.join(", ")
+                )));
+            }
+        }
+        hits
     }),
 };
 
@@ -132,11 +153,26 @@ pub const ALL_INTERFACES: Rule = Rule {
         CIS,
         "https://docs.docker.com/engine/network/packet-filtering-firewalls/",
     ],
-    check: Check::Container(|_, c| {
-        distinct(published(c).filter(|p| p.binds_all_interfaces()))
+    check: Check::Container(|ctx, c| {
+        let mut hits: Vec<Hit> = distinct(published(c).filter(|p| p.binds_all_interfaces()))
             .into_iter()
             .map(|p| Hit::new(format!("publishes {} on every interface", p.describe())))
-            .collect()
+            .collect();
+        // What a container joins, it inherits: the owner's ports reach it.
+        if let Some(owner) = network_owner(ctx, c) {
+            hits.extend(
+                distinct(published(owner).filter(|p| p.binds_all_interfaces()))
+                    .into_iter()
+                    .map(|p| {
+                        Hit::new(format!(
+                            "shares the network namespace of container {}, which publishes {} on every interface",
+                            owner.name,
+                            p.describe()
+                        ))
+                    }),
+            );
+        }
+        hits
     }),
 };
 

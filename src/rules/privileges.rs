@@ -158,8 +158,8 @@ pub const CAP_ADD: Rule = Rule {
         CIS,
         "https://man7.org/linux/man-pages/man7/capabilities.7.html",
     ],
-    check: Check::Container(|_, c| {
-        let host_network = c.network_mode == "host";
+    check: Check::Container(|ctx, c| {
+        let host_network = super::joined(ctx, c, super::Ns::Network).mode == "host";
         let mut hits = Vec::new();
         for cap in &c.cap_add {
             let cap = normalise_cap(cap);
@@ -175,6 +175,135 @@ pub const CAP_ADD: Rule = Rule {
         }
         hits
     }),
+};
+
+/// The capabilities a container's root holds: the default set less
+/// `--cap-drop`, plus `--cap-add` (`ALL` expands to every capability).
+pub fn effective_caps(c: &crate::model::Container) -> std::collections::BTreeSet<String> {
+    let drop: Vec<String> = c.cap_drop.iter().map(|d| normalise_cap(d)).collect();
+    let add: Vec<String> = c.cap_add.iter().map(|a| normalise_cap(a)).collect();
+    let mut caps: std::collections::BTreeSet<String> = if drop.iter().any(|d| d == "ALL") {
+        Default::default()
+    } else {
+        DEFAULT_CAPS
+            .iter()
+            .map(|c| c.to_string())
+            .filter(|c| !drop.contains(c))
+            .collect()
+    };
+    caps.extend(add);
+    caps
+}
+
+/// `no-new-privileges` as the container sets it (the last one wins), if it does.
+fn explicit_nnp(c: &crate::model::Container) -> Option<bool> {
+    c.security_opts()
+        .filter(|(k, _)| *k == "no-new-privileges")
+        .map(|(_, v)| v.is_empty() || v == "true")
+        .last()
+}
+
+/// No process in the container can gain privileges through setuid.
+fn no_new_privileges(ctx: &super::Ctx, c: &crate::model::Container) -> bool {
+    explicit_nnp(c).unwrap_or(ctx.inventory.engine.security.no_new_privileges)
+}
+
+/// The combinations that hand over the host with no further step, each
+/// with the chain of settings that makes it, for evidence.
+fn host_takeovers(ctx: &super::Ctx, c: &crate::model::Container) -> Vec<Hit> {
+    // `--privileged` is its own critical finding; root that is not the
+    // host's root (rootless, user namespaces) lands nowhere.
+    if c.privileged || super::contained_root(ctx, c).is_some() {
+        return vec![];
+    }
+    // A non-root user gets the capabilities back through any setuid
+    // program unless no-new-privileges stops it.
+    if !is_root_user(&c.user) && no_new_privileges(ctx, c) {
+        return vec![];
+    }
+    let caps = effective_caps(c);
+    let has = |cap: &str| caps.contains(cap) || caps.contains("ALL");
+    let apparmor = super::apparmor_confined(ctx, c);
+    let selinux = super::selinux_confined(ctx, c);
+    let unconfined = match (
+        ctx.inventory.engine.security.apparmor,
+        ctx.inventory.engine.security.selinux,
+    ) {
+        (false, false) => "the engine enforces neither AppArmor nor SELinux",
+        _ => "its AppArmor/SELinux confinement is off",
+    };
+    let mut hits = Vec::new();
+    // The release_agent escape: mount a cgroup v1 hierarchy, set
+    // release_agent, empty the cgroup — the kernel runs the program on
+    // the host as root. The default seccomp profile allows mount once
+    // SYS_ADMIN is granted; only AppArmor or SELinux stop it.
+    if has("SYS_ADMIN") && !apparmor && !selinux && ctx.inventory.engine.cgroup_version == "1" {
+        hits.push(Hit::new(format!(
+            "CAP_SYS_ADMIN on a cgroup v1 engine, and {unconfined}: mount a cgroup, set its \
+             release_agent, and the host runs it as root"
+        )));
+    }
+    // ptrace a host process: inject into a root process outside. AppArmor's
+    // docker-default allows ptrace only among its own peers.
+    if has("SYS_PTRACE")
+        && !apparmor
+        && !selinux
+        && let Some(pid) = super::Ns::Pid.host_evidence(ctx, c)
+    {
+        hits.push(Hit::new(format!(
+            "CAP_SYS_PTRACE with the host's PID namespace ({pid}), and {unconfined}: attach to a \
+             root process on the host and run code in it"
+        )));
+    }
+    // "Shocker": open_by_handle_at (allowed by the default seccomp profile
+    // once DAC_READ_SEARCH is granted) opens any file of the host's
+    // filesystem by handle, and DAC_OVERRIDE (a default capability) writes
+    // it. SELinux's container label denies host files; AppArmor does not.
+    if has("DAC_READ_SEARCH") && has("DAC_OVERRIDE") && !selinux {
+        hits.push(Hit::new(
+            "CAP_DAC_READ_SEARCH with CAP_DAC_OVERRIDE (not dropped): open_by_handle_at opens and \
+             rewrites any file on the host's filesystem (/etc/shadow, a cron job)",
+        ));
+    }
+    hits
+}
+
+pub const HOST_TAKEOVER: Rule = Rule {
+    id: "container.host-takeover",
+    title: "Settings that together hand over the host",
+    severity: Severity::Critical,
+    family: Family::Privileges,
+    cis: Some("5.4"),
+    seed: SeedRule::LeastPrivilege,
+    why: "Some settings that are each graded high on their own remove the last barrier together: \
+          a capability whose known escape only AppArmor, SELinux or the cgroup version stops, on \
+          a container where nothing stops it; a capability that acts on the host's processes \
+          given with the host's process namespace (its own or one it joins). Then a process in \
+          the container becomes root on the host with a published technique and no kernel bug: \
+          SYS_ADMIN on cgroup v1 without a mandatory access control profile (release_agent), \
+          SYS_PTRACE with the host's PIDs unconfined, DAC_READ_SEARCH while DAC_OVERRIDE is \
+          kept (open_by_handle_at). A non-root user counts when no-new-privileges is off (any \
+          setuid program gives the capabilities back); a rootless or user-namespace-remapped \
+          engine does not count.",
+    attack: "release_agent: `mount -t cgroup -o rdma cgroup /x; echo 1 > /x/y/notify_on_release; \
+             echo /path/on/host/payload > /x/release_agent` and the host runs it. ptrace: attach \
+             to a host sshd or PID 1 and inject shellcode. Shocker: walk the host's filesystem by \
+             inode handle from any bind-mounted file and overwrite /etc/shadow.",
+    fix: Fix {
+        summary: "Break the chain: drop the capability (start from --cap-drop ALL), keep the \
+                  default AppArmor/SELinux profile, leave the host's PID namespace alone, and \
+                  set no-new-privileges.",
+        run: "--cap-drop ALL --cap-add <only-needed> --security-opt no-new-privileges (no --pid host, no apparmor=unconfined)",
+        compose: "cap_drop: [ALL]\nsecurity_opt: [\"no-new-privileges:true\"]",
+        kube: "securityContext:\n  capabilities:\n    drop: [\"ALL\"]\n  allowPrivilegeEscalation: false",
+    },
+    references: &[
+        CIS,
+        "https://blog.trailofbits.com/2019/07/19/understanding-docker-container-escapes/",
+        "https://man7.org/linux/man-pages/man2/open_by_handle_at.2.html",
+        "https://docs.docker.com/engine/security/seccomp/",
+    ],
+    check: Check::Container(host_takeovers),
 };
 
 pub const SECCOMP_UNCONFINED: Rule = Rule {
@@ -196,13 +325,139 @@ pub const SECCOMP_UNCONFINED: Rule = Rule {
     },
     references: &[CIS, "https://docs.docker.com/engine/security/seccomp/"],
     check: Check::Container(|_, c| {
-        c.security_opts()
-            .filter(|(k, v)| *k == "seccomp" && *v == "unconfined")
-            .map(|_| Hit::new("HostConfig.SecurityOpt contains seccomp=unconfined"))
-            .take(1)
-            .collect()
+        for (k, v) in c.security_opts() {
+            if k != "seccomp" {
+                continue;
+            }
+            if v == "unconfined" {
+                return vec![Hit::new(
+                    "HostConfig.SecurityOpt contains seccomp=unconfined",
+                )];
+            }
+            // A custom profile is judged by what it lets through.
+            match judge_seccomp(v) {
+                Seccomp::AllowsEverything(why) => {
+                    return vec![Hit::new(format!(
+                        "the custom seccomp profile in HostConfig.SecurityOpt {why}: it is no profile"
+                    ))];
+                }
+                Seccomp::Denylist { lets_through } => {
+                    return vec![Hit::graded(
+                        Severity::Medium,
+                        format!(
+                            "the custom seccomp profile allows every system call it does not \
+                             list, and does not block {}",
+                            lets_through.join(", ")
+                        ),
+                    )];
+                }
+                Seccomp::Restrictive | Seccomp::Unreadable => {}
+            }
+        }
+        vec![]
     }),
 };
+
+/// What a custom seccomp profile (the JSON the CLI puts in
+/// `seccomp=<profile>`) lets a container do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seccomp {
+    /// It blocks by default: an allow-list (the default profile's shape).
+    Restrictive,
+    /// Nothing is blocked; says how it allows everything.
+    AllowsEverything(String),
+    /// It allows by default and blocks a few calls, but not these ones of
+    /// the kernel interfaces the default profile keeps from containers.
+    Denylist { lets_through: Vec<&'static str> },
+    /// Not a profile shipshape can read (the engine accepted it, so it is
+    /// left to the engine).
+    Unreadable,
+}
+
+/// System calls the default profile denies that escapes and kernel
+/// exploits go through.
+const DANGEROUS_SYSCALLS: &[&str] = &[
+    "add_key",
+    "bpf",
+    "delete_module",
+    "finit_module",
+    "init_module",
+    "kexec_load",
+    "keyctl",
+    "mount",
+    "open_by_handle_at",
+    "perf_event_open",
+    "ptrace",
+    "request_key",
+    "setns",
+    "umount2",
+    "unshare",
+    "userfaultfd",
+];
+
+/// Larger than this, a profile is not read (the default profile is ~20 KiB).
+pub const MAX_SECCOMP_PROFILE: usize = 1 << 20;
+
+/// Judge a seccomp profile by its content. Pure; the profile is whatever
+/// the container's author wrote.
+pub fn judge_seccomp(profile: &str) -> Seccomp {
+    if profile.len() > MAX_SECCOMP_PROFILE {
+        return Seccomp::Unreadable;
+    }
+    let Ok(serde_json::Value::Object(p)) = serde_json::from_str::<serde_json::Value>(profile)
+    else {
+        return Seccomp::Unreadable;
+    };
+    // SCMP_ACT_LOG and SCMP_ACT_NOTIFY let the call through (NOTIFY hands
+    // it to an agent nobody here runs); every other action stops it.
+    let allows = |a: &str| matches!(a, "SCMP_ACT_ALLOW" | "SCMP_ACT_LOG" | "SCMP_ACT_NOTIFY");
+    let Some(default) = p.get("defaultAction").and_then(|a| a.as_str()) else {
+        return Seccomp::Unreadable;
+    };
+    if !allows(default) {
+        return Seccomp::Restrictive;
+    }
+    let mut blocked: std::collections::BTreeSet<&str> = Default::default();
+    for rule in p
+        .get("syscalls")
+        .and_then(|s| s.as_array())
+        .into_iter()
+        .flatten()
+    {
+        let action = rule.get("action").and_then(|a| a.as_str()).unwrap_or("");
+        // A rule with argument filters blocks only some uses of its calls.
+        let narrowed = rule
+            .get("args")
+            .and_then(|a| a.as_array())
+            .is_some_and(|a| !a.is_empty());
+        if allows(action) || narrowed {
+            continue;
+        }
+        let names = rule
+            .get("names")
+            .and_then(|n| n.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n.as_str())
+            .chain(rule.get("name").and_then(|n| n.as_str()));
+        blocked.extend(names);
+    }
+    if blocked.is_empty() {
+        return Seccomp::AllowsEverything(format!(
+            "allows every system call ({default} by default)"
+        ));
+    }
+    let lets_through: Vec<&'static str> = DANGEROUS_SYSCALLS
+        .iter()
+        .copied()
+        .filter(|s| !blocked.contains(s))
+        .collect();
+    if lets_through.is_empty() {
+        Seccomp::Restrictive
+    } else {
+        Seccomp::Denylist { lets_through }
+    }
+}
 
 pub const NO_NEW_PRIVILEGES: Rule = Rule {
     id: "container.no-new-privileges",
@@ -226,14 +481,8 @@ pub const NO_NEW_PRIVILEGES: Rule = Rule {
         "https://docs.docker.com/reference/cli/docker/container/run/#security-opt",
     ],
     check: Check::Container(|ctx, c| {
-        let mut explicit = None;
-        for (k, v) in c.security_opts() {
-            if k == "no-new-privileges" {
-                explicit = Some(v.is_empty() || v == "true");
-            }
-        }
         let daemon_wide = ctx.inventory.engine.security.no_new_privileges;
-        match explicit {
+        match explicit_nnp(c) {
             Some(true) => vec![],
             Some(false) => vec![Hit::new(
                 "HostConfig.SecurityOpt sets no-new-privileges:false",
@@ -560,6 +809,202 @@ mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::model::{Device, Process};
+
+    /// A rootful engine with no AppArmor or SELinux, on cgroup v1: the
+    /// machines of the real-engine tests.
+    fn bare_engine(cgroup: &str) -> crate::model::Inventory {
+        let mut inv = inventory_with(vec![], vec![clean_image()]);
+        inv.engine.security =
+            crate::model::SecurityOptions::parse(&["name=seccomp,profile=builtin"]);
+        inv.engine.cgroup_version = cgroup.into();
+        inv
+    }
+
+    fn takeover(c: &crate::model::Container, inv: &mut crate::model::Inventory) -> Vec<Hit> {
+        inv.containers = vec![c.clone()];
+        run_container_in(&HOST_TAKEOVER, c, inv, &crate::policy::Policy::default())
+    }
+
+    /// Effective privilege: combinations, and the traps that must not fire.
+    #[test]
+    fn host_takeover_needs_the_whole_chain() {
+        let mut inv = bare_engine("1");
+        let mut c = hardened();
+        c.user = String::new();
+        c.cap_drop.clear();
+        c.security_opt.clear();
+        assert!(takeover(&c, &mut inv).is_empty(), "the default set alone");
+        // SYS_ADMIN unconfined on cgroup v1: release_agent.
+        c.cap_add = vec!["CAP_SYS_ADMIN".into()];
+        let h = takeover(&c, &mut inv);
+        assert_eq!(h.len(), 1, "{h:?}");
+        assert!(h[0].evidence.contains("release_agent"), "{}", h[0].evidence);
+        // Not on cgroup v2, not under AppArmor, not for a user that cannot
+        // become root.
+        assert!(takeover(&c, &mut bare_engine("2")).is_empty());
+        let mut armoured = bare_engine("1");
+        armoured.engine.security.apparmor = true;
+        c.apparmor_profile = "docker-default".into();
+        assert!(takeover(&c, &mut armoured).is_empty());
+        c.security_opt = vec!["apparmor=unconfined".into()];
+        assert_eq!(
+            takeover(&c, &mut armoured).len(),
+            1,
+            "apparmor=unconfined undoes it"
+        );
+        c.security_opt = vec!["no-new-privileges:true".into()];
+        c.user = "10001".into();
+        assert!(
+            takeover(&c, &mut inv).is_empty(),
+            "non-root with no-new-privileges"
+        );
+        c.security_opt.clear();
+        assert_eq!(
+            takeover(&c, &mut inv).len(),
+            1,
+            "non-root, but setuid gives root back"
+        );
+        // SYS_PTRACE: only with the host's PIDs.
+        c.user = String::new();
+        c.cap_add = vec!["SYS_PTRACE".into()];
+        assert!(takeover(&c, &mut inv).is_empty());
+        c.pid_mode = "host".into();
+        let h = takeover(&c, &mut inv);
+        assert!(
+            h[0].evidence.contains("HostConfig.PidMode is host"),
+            "{h:?}"
+        );
+        // Shocker: DAC_READ_SEARCH while DAC_OVERRIDE is kept.
+        c.pid_mode = String::new();
+        c.cap_add = vec!["DAC_READ_SEARCH".into()];
+        assert!(
+            takeover(&c, &mut inv)[0]
+                .evidence
+                .contains("open_by_handle_at")
+        );
+        c.cap_drop = vec!["DAC_OVERRIDE".into()];
+        assert!(
+            takeover(&c, &mut inv).is_empty(),
+            "read-only shocker is cap-add's high"
+        );
+        c.cap_drop = vec!["ALL".into()];
+        c.cap_add = vec!["ALL".into()];
+        assert_eq!(
+            takeover(&c, &mut inv).len(),
+            2,
+            "ALL after drop ALL: SYS_ADMIN and DAC"
+        );
+        // Rootless: root in the container is not the host's.
+        let mut rootless = bare_engine("1");
+        rootless.engine.security.rootless = true;
+        assert!(takeover(&c, &mut rootless).is_empty());
+    }
+
+    /// What a container joins, it inherits: SYS_PTRACE in the PID namespace
+    /// of a container that has the host's.
+    #[test]
+    fn a_joined_host_pid_namespace_is_the_hosts() {
+        let mut owner = hardened();
+        owner.id = "a".repeat(64);
+        owner.name = "owner".into();
+        owner.pid_mode = "host".into();
+        let mut joiner = hardened();
+        joiner.id = "b".repeat(64);
+        joiner.name = "joiner".into();
+        joiner.user = String::new();
+        joiner.security_opt.clear();
+        joiner.cap_drop.clear();
+        joiner.cap_add = vec!["SYS_PTRACE".into()];
+        joiner.pid_mode = format!("container:{}", owner.id);
+        let mut inv = bare_engine("2");
+        inv.containers = vec![owner.clone(), joiner.clone()];
+        let p = crate::policy::Policy::default();
+        let pid = run_container_in(&super::super::namespaces::HOST_PID, &joiner, &inv, &p);
+        assert_eq!(pid.len(), 1);
+        assert_eq!(
+            pid[0].evidence,
+            "HostConfig.PidMode joins container owner, whose namespace is the host's"
+        );
+        assert_eq!(run_container_in(&HOST_TAKEOVER, &joiner, &inv, &p).len(), 1);
+        // A loop of joins ends; a missing owner is not the host.
+        owner.pid_mode = format!("container:{}", joiner.id);
+        inv.containers = vec![owner, joiner.clone()];
+        assert!(
+            run_container_in(&super::super::namespaces::HOST_PID, &joiner, &inv, &p).is_empty()
+        );
+        inv.containers = vec![joiner.clone()];
+        assert!(
+            run_container_in(&super::super::namespaces::HOST_PID, &joiner, &inv, &p).is_empty()
+        );
+    }
+
+    /// Profiles judged by their content.
+    #[test]
+    fn seccomp_profiles_are_judged_by_what_they_let_through() {
+        let allow_all = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}"#;
+        let log_all = r#"{"defaultAction":"SCMP_ACT_LOG"}"#;
+        let strict = r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","mount"],"action":"SCMP_ACT_ALLOW"}]}"#;
+        let only_allow_rules = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mount"],"action":"SCMP_ACT_ALLOW"}]}"#;
+        let thin = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kexec_load"],"action":"SCMP_ACT_ERRNO"}]}"#;
+        let narrowed = r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["clone"],"action":"SCMP_ACT_ERRNO","args":[{"index":0,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ"}]}]}"#;
+        assert!(matches!(
+            judge_seccomp(allow_all),
+            Seccomp::AllowsEverything(_)
+        ));
+        assert!(matches!(
+            judge_seccomp(log_all),
+            Seccomp::AllowsEverything(_)
+        ));
+        assert!(matches!(
+            judge_seccomp(only_allow_rules),
+            Seccomp::AllowsEverything(_)
+        ));
+        assert!(matches!(
+            judge_seccomp(narrowed),
+            Seccomp::AllowsEverything(_)
+        ));
+        assert_eq!(judge_seccomp(strict), Seccomp::Restrictive);
+        match judge_seccomp(thin) {
+            Seccomp::Denylist { lets_through } => {
+                assert!(lets_through.contains(&"mount") && !lets_through.contains(&"kexec_load"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let all: Vec<String> = DANGEROUS_SYSCALLS
+            .iter()
+            .map(|s| format!("\"{s}\""))
+            .collect();
+        let full_deny = format!(
+            r#"{{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{{"names":[{}],"action":"SCMP_ACT_ERRNO"}}]}}"#,
+            all.join(",")
+        );
+        assert_eq!(judge_seccomp(&full_deny), Seccomp::Restrictive);
+        for junk in [
+            "",
+            "[]",
+            "{}",
+            "not json",
+            &"x".repeat(MAX_SECCOMP_PROFILE + 1),
+        ] {
+            assert_eq!(judge_seccomp(junk), Seccomp::Unreadable, "{junk:.20}");
+        }
+        let mut c = hardened();
+        c.security_opt = vec![format!("seccomp={allow_all}")];
+        let h = run_container(&SECCOMP_UNCONFINED, &c);
+        assert_eq!(h.len(), 1);
+        assert!(
+            h[0].evidence.contains("it is no profile"),
+            "{}",
+            h[0].evidence
+        );
+        c.security_opt = vec![format!("seccomp={strict}")];
+        assert!(run_container(&SECCOMP_UNCONFINED, &c).is_empty());
+        c.security_opt = vec![format!("seccomp={thin}")];
+        assert_eq!(
+            run_container(&SECCOMP_UNCONFINED, &c)[0].severity,
+            Some(Severity::Medium)
+        );
+    }
 
     #[test]
     fn root_user_variants() {

@@ -26,9 +26,26 @@ pub const NO_MEMORY_LIMIT: Rule = Rule {
         kube: "resources:\n  limits:\n    memory: 256Mi",
     },
     references: &[CIS, RES_DOC],
-    check: Check::Container(|_, c| {
-        if c.limits.memory_bytes <= 0 {
+    check: Check::Container(|ctx, c| {
+        let l = &c.limits;
+        let host = ctx.inventory.engine.mem_total;
+        if l.memory_bytes <= 0 {
             vec![Hit::new("HostConfig.Memory is 0 (unlimited)")]
+        } else if l.memory_swap < 0 {
+            // A limit that another setting cancels is no limit: past the
+            // memory limit the container goes on in swap, as far as the
+            // host has it.
+            vec![Hit::new(format!(
+                "HostConfig.Memory is {} but HostConfig.MemorySwap is -1: swap is unlimited, so \
+                 the limit does not bound what it takes",
+                crate::model::text::bytes(l.memory_bytes as f64)
+            ))]
+        } else if host > 0 && l.memory_bytes >= host {
+            vec![Hit::new(format!(
+                "HostConfig.Memory is {}, at least the host's {}: no limit in effect",
+                crate::model::text::bytes(l.memory_bytes as f64),
+                crate::model::text::bytes(host as f64)
+            ))]
         } else {
             vec![]
         }
@@ -53,12 +70,23 @@ pub const NO_CPU_LIMIT: Rule = Rule {
         kube: "resources:\n  limits:\n    cpu: 500m",
     },
     references: &[CIS, RES_DOC],
-    check: Check::Container(|_, c| {
+    check: Check::Container(|ctx, c| {
         let l = &c.limits;
+        let host_cpus = ctx.inventory.engine.ncpu;
         if l.nano_cpus <= 0 && l.cpu_quota <= 0 && l.cpu_shares <= 0 {
             vec![Hit::new(
                 "HostConfig.NanoCpus, CpuQuota and CpuShares are all 0",
             )]
+        } else if host_cpus > 0
+            && l.nano_cpus >= host_cpus * 1_000_000_000
+            && l.cpu_quota <= 0
+            && l.cpu_shares <= 0
+        {
+            // `--cpus 64` on a 2-core host limits nothing.
+            vec![Hit::new(format!(
+                "HostConfig.NanoCpus allows {} CPUs, at least the host's {host_cpus}: no limit in effect",
+                l.nano_cpus / 1_000_000_000
+            ))]
         } else {
             vec![]
         }
@@ -411,5 +439,39 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    /// A limit that another setting cancels is no limit; a bounded one is.
+    #[test]
+    fn limits_that_are_cancelled() {
+        let mut c = hardened();
+        assert!(run_container(&NO_MEMORY_LIMIT, &c).is_empty());
+        c.limits.memory_swap = c.limits.memory_bytes;
+        assert!(
+            run_container(&NO_MEMORY_LIMIT, &c).is_empty(),
+            "swap equal to memory: no swap"
+        );
+        c.limits.memory_swap = -1;
+        let h = run_container(&NO_MEMORY_LIMIT, &c);
+        assert!(h[0].evidence.contains("MemorySwap is -1"), "{h:?}");
+        let mut inv = inventory_with(vec![], vec![clean_image()]);
+        inv.engine.mem_total = 32 << 20;
+        inv.engine.ncpu = 2;
+        c.limits.memory_swap = 0;
+        inv.containers = vec![c.clone()];
+        let p = crate::policy::Policy::default();
+        assert!(
+            run_container_in(&NO_MEMORY_LIMIT, &c, &inv, &p)[0]
+                .evidence
+                .contains("at least the host's")
+        );
+        c.limits.nano_cpus = 64_000_000_000;
+        assert!(
+            run_container_in(&NO_CPU_LIMIT, &c, &inv, &p)[0]
+                .evidence
+                .contains("64 CPUs")
+        );
+        c.limits.nano_cpus = 1_500_000_000;
+        assert!(run_container_in(&NO_CPU_LIMIT, &c, &inv, &p).is_empty());
     }
 }

@@ -35,6 +35,7 @@ pub fn hardened() -> Container {
             cpu_quota: 0,
             cpu_shares: 0,
             pids: Some(64),
+            memory_swap: 0,
         },
         restart: RestartPolicy {
             name: "on-failure".into(),

@@ -78,9 +78,9 @@ pub const NOT_ASSESSED: Rule = Rule {
     family: Family::Vulnerabilities,
     cis: None,
     seed: SeedRule::VulnerabilityManagement,
-    why: "shipshape cannot say which known vulnerabilities this image carries — an unsupported \
-          or end-of-life release, a distribution it does not read, no package database, or no \
-          vulnerability data. That is not the same as clean.",
+    why: "shipshape cannot say which known vulnerabilities this image carries — a release \
+          without vulnerability data, a distribution it does not read, no package database, or \
+          no vulnerability data downloaded. That is not the same as clean.",
     attack: "Images nobody can assess are the ones whose vulnerabilities nobody patches; an \
              end-of-life release collects every new vulnerability and never gets a fix.",
     fix: Fix {
@@ -94,11 +94,9 @@ pub const NOT_ASSESSED: Rule = Rule {
     references: &["https://endoflife.date/"],
     check: Check::Image(|_, img| match img.vulns.as_ref() {
         VulnState::NotAssessed { reason } => {
-            // End of support is a risk in itself: no more fixes, ever. An
-            // image nothing runs is only worth knowing about.
-            let sev = if reason.contains("end of support") {
-                Severity::Medium
-            } else if reason.starts_with("no container uses this image") {
+            // An image nothing runs is only worth knowing about. (End of
+            // support is its own rule: those images are still matched.)
+            let sev = if reason.starts_with("no container uses this image") {
                 Severity::Info
             } else {
                 Severity::Low
@@ -106,6 +104,79 @@ pub const NOT_ASSESSED: Rule = Rule {
             vec![Hit::graded(sev, reason.clone())]
         }
         _ => vec![],
+    }),
+};
+
+/// A year without fixes: most of a release's packages then carry published
+/// vulnerabilities nobody will ever patch.
+const LONG_PAST_DAYS: i64 = 365;
+
+pub const END_OF_LIFE: Rule = Rule {
+    id: "image.release-end-of-life",
+    title: "Image's OS release gets no more security fixes",
+    severity: Severity::High,
+    family: Family::Vulnerabilities,
+    cis: Some("4.4"),
+    seed: SeedRule::VulnerabilityManagement,
+    why: "The distribution release this image is built on has reached its end of support: no \
+          security fix will ever be published for its packages again. What the vulnerability \
+          data knows is still listed, but it is a lower bound: advisories published after the \
+          end of support mostly do not name the release at all, so new vulnerabilities go \
+          unseen as well as unfixed. Graded high once a year has passed without fixes, medium \
+          before.",
+    attack: "Every vulnerability disclosed since the end of support stays open forever; \
+             attackers target old releases precisely because the exploit for last year's \
+             advisory still works on them.",
+    fix: Fix {
+        summary: "Rebuild the image on a supported release of its distribution (or a base \
+                  image that tracks one), then recreate its containers.",
+        run: "FROM debian:12-slim (or the current release) in the Dockerfile; docker build --pull",
+        compose: "docker compose build --pull && docker compose up -d",
+        kube: "",
+    },
+    references: &[
+        CIS,
+        "https://endoflife.date/",
+        "https://wiki.debian.org/LTS",
+        "https://ubuntu.com/about/release-cycle",
+        "https://alpinelinux.org/releases/",
+    ],
+    check: Check::Image(|ctx, img| {
+        let Some(eol) = img
+            .packages
+            .as_ref()
+            .and_then(|p| p.end_of_support.as_ref())
+        else {
+            return vec![];
+        };
+        let days = (ctx.now.date_naive() - eol.date).num_days();
+        let sev = if days > LONG_PAST_DAYS {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
+        let known = match img.vulns.as_ref() {
+            VulnState::Assessed {
+                vulnerabilities, ..
+            } => {
+                let open = vulnerabilities
+                    .iter()
+                    .filter(|v| v.state == crate::model::packages::FixState::NoFix)
+                    .count();
+                format!(
+                    "; {} known vulnerabilities listed ({open} with no fix), a lower bound",
+                    vulnerabilities.len()
+                )
+            }
+            _ => String::new(),
+        };
+        vec![Hit::graded(
+            sev,
+            format!(
+                "{} reached its end of support on {} ({days} days ago): no more fixes{known}",
+                eol.release, eol.date
+            ),
+        )]
     }),
 };
 
@@ -221,13 +292,57 @@ mod tests {
             run_image(&NOT_ASSESSED, &img)[0].severity,
             Some(Severity::Low)
         );
-        img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
-            reason: "Debian 11 reached its end of support on 2026-08-31".into(),
+    }
+
+    /// An end-of-life release is matched and gets its own finding, graded
+    /// by how long it has gone without fixes.
+    #[test]
+    fn end_of_life_is_graded_by_how_long_ago() {
+        use crate::model::packages::{EndOfSupport, PackageScan};
+        let mut img = clean_image();
+        assert!(run_image(&END_OF_LIFE, &img).is_empty(), "no packages read");
+        let scan = |date: &str| PackageScan {
+            end_of_support: Some(EndOfSupport {
+                release: "Debian 11".into(),
+                date: date.parse().unwrap(),
+            }),
+            ..PackageScan::default()
+        };
+        img.vulns = std::sync::Arc::new(VulnState::Assessed {
+            ecosystem: "Debian:11".into(),
+            packages: 3,
+            database: String::new(),
+            vulnerabilities: vec![],
         });
-        assert_eq!(
-            run_image(&NOT_ASSESSED, &img)[0].severity,
-            Some(Severity::Medium)
+        // `run_image` judges at the fixed test time (testing::now()).
+        let now = super::super::testing::now().date_naive();
+        img.packages = Some(std::sync::Arc::new(scan(
+            &(now - chrono::Duration::days(90)).to_string(),
+        )));
+        let h = run_image(&END_OF_LIFE, &img);
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].severity, Some(Severity::Medium));
+        assert!(
+            h[0].evidence
+                .contains("Debian 11 reached its end of support"),
+            "{}",
+            h[0].evidence
         );
+        assert!(h[0].evidence.contains("90 days ago"), "{}", h[0].evidence);
+        assert!(
+            h[0].evidence.contains("0 known vulnerabilities listed"),
+            "{}",
+            h[0].evidence
+        );
+        img.packages = Some(std::sync::Arc::new(scan(
+            &(now - chrono::Duration::days(400)).to_string(),
+        )));
+        assert_eq!(
+            run_image(&END_OF_LIFE, &img)[0].severity,
+            Some(Severity::High)
+        );
+        // Matched all the same: not "not assessed".
+        assert!(run_image(&NOT_ASSESSED, &img).is_empty());
     }
 
     #[test]

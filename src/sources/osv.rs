@@ -25,7 +25,7 @@ use crate::vulndb::{Database, SourceMeta};
 /// Where OSV publishes its per-ecosystem dumps.
 pub const DEFAULT_BASE: &str = "https://osv-vulnerabilities.storage.googleapis.com";
 /// The ecosystems downloaded by default.
-pub const ECOSYSTEMS: [&str; 3] = ["Debian", "Ubuntu", "Alpine"];
+pub use crate::vulndb::ECOSYSTEMS;
 /// A download larger than this is refused.
 pub const MAX_DOWNLOAD: u64 = 2 << 30;
 

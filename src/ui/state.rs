@@ -36,8 +36,7 @@ pub enum Conn {
         found_by: String,
         endpoint: String,
         api_version: String,
-        engine_id: String,
-        engine_name: String,
+        engine: crate::model::EngineIdentity,
     },
     Down {
         reason: String,
@@ -394,8 +393,11 @@ pub struct State {
 pub struct OverviewView {
     /// Of every engine's latest assessment.
     pub current: Option<crate::overview::Overview>,
-    /// Of the session's first assessment: "since the session started".
+    /// Of the session's first complete assessment of each subject: "since
+    /// the session started".
     pub first: Option<crate::overview::Overview>,
+    /// What `first` is computed from.
+    pub session: crate::overview::SessionStart,
     /// Of the loaded baseline report.
     pub baseline: Option<crate::overview::Overview>,
     /// The rule whose explanation is open.
@@ -760,15 +762,13 @@ impl State {
                 found_by,
                 endpoint,
                 api_version,
-                engine_id,
-                engine_name,
+                engine,
             } => {
                 self.conn = Conn::Connected {
                     found_by,
                     endpoint,
                     api_version,
-                    engine_id,
-                    engine_name,
+                    engine,
                 };
             }
             Event::EngineChanged {
@@ -1015,16 +1015,23 @@ impl State {
         }
         self.inventory.dirty = true;
         self.mark_new();
-        let current = self.compute_overview();
         // "Since the session started" counts from the first assessment of
-        // every engine that answers (engines report one after another).
+        // every engine that answers (engines report one after another), each
+        // subject from the first assessment that has it complete.
         let every = self.snapshot.is_some()
             && self
                 .others
                 .iter()
                 .all(|o| o.snapshot.is_some() || o.duplicate_of.is_some());
-        if self.overview.first.is_none() && every {
-            self.overview.first = Some(current.clone());
+        let mut session = std::mem::take(&mut self.overview.session);
+        let (first, current) = {
+            let subjects = self.overview_subjects();
+            let first = session.observe(&subjects, every);
+            (first, crate::overview::build(subjects))
+        };
+        self.overview.session = session;
+        if first.is_some() {
+            self.overview.first = first;
         }
         self.overview.current = Some(current);
     }
@@ -1045,17 +1052,19 @@ impl State {
         self.filter_changed();
     }
 
-    /// The Overview of every engine's latest assessment.
-    fn compute_overview(&self) -> crate::overview::Overview {
+    /// What every engine's latest assessment is about.
+    fn overview_subjects(&self) -> Vec<crate::overview::Subject<'_>> {
         let fleet = self.is_fleet();
-        crate::overview::build(self.snapshots().flat_map(|s| {
-            let engine = if fleet {
-                s.inventory.engine.label.as_str()
-            } else {
-                ""
-            };
-            crate::overview::subjects(&s.inventory, &s.assessment, engine)
-        }))
+        self.snapshots()
+            .flat_map(|s| {
+                let engine = if fleet {
+                    s.inventory.engine.label.as_str()
+                } else {
+                    ""
+                };
+                crate::overview::subjects(&s.inventory, &s.assessment, engine)
+            })
+            .collect()
     }
 
     /// Apply an event from another engine's worker (`slot` in `others`).
@@ -1074,11 +1083,12 @@ impl State {
                 found_by,
                 endpoint,
                 api_version,
-                engine_id,
-                engine_name,
+                engine,
             } => {
+                // The same engine reached another way (same ID *and* data
+                // root: a copied engine-id file is not the same engine).
                 let id_of = |c: &Conn| match c {
-                    Conn::Connected { engine_id, .. } => Some(engine_id.clone()),
+                    Conn::Connected { engine, .. } => Some(engine.clone()),
                     _ => None,
                 };
                 let earlier = std::iter::once((self.primary_label.clone(), id_of(&self.conn)))
@@ -1087,7 +1097,7 @@ impl State {
                             .iter()
                             .map(|o| (o.label.clone(), id_of(&o.conn))),
                     )
-                    .find(|(_, id)| id.as_deref() == Some(engine_id.as_str()))
+                    .find(|(_, who)| who.as_ref().is_some_and(|w| w.same_engine(&engine)))
                     .map(|(l, _)| l);
                 let o = &mut self.others[slot];
                 o.duplicate_of = earlier;
@@ -1098,8 +1108,7 @@ impl State {
                     found_by,
                     endpoint,
                     api_version,
-                    engine_id,
-                    engine_name,
+                    engine,
                 };
                 self.rebuild_rows();
             }

@@ -161,8 +161,7 @@ fn connection(ui: &mut Ui, state: &State) {
             found_by,
             endpoint,
             api_version,
-            engine_id,
-            engine_name,
+            engine: who,
         } => {
             dot(ui, theme::OK_GREEN);
             let engine = state.snapshot.as_ref().map(|s| {
@@ -174,8 +173,9 @@ fn connection(ui: &mut Ui, state: &State) {
             });
             ui.label(crate::model::visible(&engine.unwrap_or_else(|| "Connected".into())))
                 .on_hover_text(format!(
-                    "found by {found_by}\n{endpoint}\nAPI {api_version}\nengine ID {engine_id} on {engine_name}\n\
-                     shipshape stays on this engine: if it goes away, it waits for it to come back."
+                    "found by {found_by}\n{endpoint}\nAPI {api_version}\nengine ID {} on {}, data in {}\n\
+                     shipshape stays on this engine: if it goes away, it waits for it to come back.",
+                    who.id, who.name, who.root
                 ));
             ui.label(RichText::new(format!("via {found_by}")).weak());
         }

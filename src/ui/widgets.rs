@@ -117,20 +117,7 @@ pub fn counts(ui: &mut Ui, counts: &SeverityCounts) {
     });
 }
 
-pub fn bytes(n: f64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n.max(0.0);
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{v:.0} {}", UNITS[u])
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
+pub use crate::model::text::bytes;
 
 pub fn duration(secs: i64) -> String {
     let s = secs.max(0);

@@ -196,29 +196,50 @@ pub fn end_of_support(distro: Distro, release: &str) -> Option<NaiveDate> {
     }
 }
 
-/// Which OSV ecosystem an image's packages belong to, or why shipshape
-/// cannot match them. `apk_repo_branch` is the branch from
+/// Which OSV ecosystem an image's packages belong to (or why shipshape
+/// cannot match them), and when its release stopped getting fixes if that
+/// is already past. An end-of-life release is still matched: the data
+/// knows what was published while it was supported, and hiding that would
+/// show less than other scanners do. `apk_repo_branch` is the branch from
 /// `/etc/apk/repositories` on Alpine.
 pub fn ecosystem(
     os: &OsRelease,
     apk_repo_branch: Option<&str>,
     today: NaiveDate,
-) -> (Option<Distro>, Result<String, String>) {
+) -> (
+    Option<Distro>,
+    Result<String, String>,
+    Option<crate::model::packages::EndOfSupport>,
+) {
+    let past = |distro: Distro, release: &str, shown: String| {
+        end_of_support(distro, release)
+            .filter(|&end| end < today)
+            .map(|date| crate::model::packages::EndOfSupport {
+                release: shown,
+                date,
+            })
+    };
+    let (distro, eco, release) = release_of(os, apk_repo_branch);
+    let eol = release.and_then(|(d, r, shown)| past(d, &r, shown));
+    (distro, eco, eol)
+}
+
+/// The ecosystem, and the release key and name its end of support is
+/// looked up by.
+#[allow(clippy::type_complexity)]
+fn release_of(
+    os: &OsRelease,
+    apk_repo_branch: Option<&str>,
+) -> (
+    Option<Distro>,
+    Result<String, String>,
+    Option<(Distro, String, String)>,
+) {
     let like = |id: &str| os.id_like.split_whitespace().any(|l| l == id);
     let name = if os.pretty_name.is_empty() {
         format!("{} {}", os.id, os.version_id).trim().to_string()
     } else {
         os.pretty_name.clone()
-    };
-    let eol = |distro: Distro, release: &str, shown: &str| {
-        end_of_support(distro, release)
-            .filter(|&end| end < today)
-            .map(|end| {
-                format!(
-                    "{shown} reached its end of support on {end}: it gets no more fixes, so its \
-                     vulnerability data cannot say what is fixed. Move to a supported release."
-                )
-            })
     };
     match os.id.as_str() {
         "debian" => {
@@ -230,12 +251,14 @@ pub fn ecosystem(
                         "{name} has no release number (testing or unstable): there is no \
                          vulnerability data for it"
                     )),
+                    None,
                 );
             }
-            if let Some(why) = eol(Distro::Debian, major, &format!("Debian {major}")) {
-                return (Some(Distro::Debian), Err(why));
-            }
-            (Some(Distro::Debian), Ok(format!("Debian:{major}")))
+            (
+                Some(Distro::Debian),
+                Ok(format!("Debian:{major}")),
+                Some((Distro::Debian, major.to_string(), format!("Debian {major}"))),
+            )
         }
         "ubuntu" => {
             let v = os.version_id.as_str();
@@ -243,11 +266,9 @@ pub fn ecosystem(
                 return (
                     Some(Distro::Ubuntu),
                     Err(format!("{name}: unknown Ubuntu release '{v}'")),
+                    None,
                 );
             };
-            if let Some(why) = eol(Distro::Ubuntu, v, &format!("Ubuntu {v}")) {
-                return (Some(Distro::Ubuntu), Err(why));
-            }
             let lts = month == "04" && year.parse::<u32>().is_ok_and(|y| y % 2 == 0);
             (
                 Some(Distro::Ubuntu),
@@ -256,6 +277,7 @@ pub fn ecosystem(
                 } else {
                     format!("Ubuntu:{v}")
                 }),
+                Some((Distro::Ubuntu, v.to_string(), format!("Ubuntu {v}"))),
             )
         }
         "alpine" => {
@@ -275,6 +297,7 @@ pub fn ecosystem(
                         Err(format!(
                             "{name} installs from Alpine edge: there is no release to match against"
                         )),
+                        None,
                     );
                 }
                 (_, Some(b)) => b,
@@ -283,13 +306,15 @@ pub fn ecosystem(
                     return (
                         Some(Distro::Alpine),
                         Err(format!("{name}: no Alpine release number in os-release")),
+                        None,
                     );
                 }
             };
-            if let Some(why) = eol(Distro::Alpine, &branch, &format!("Alpine {branch}")) {
-                return (Some(Distro::Alpine), Err(why));
-            }
-            (Some(Distro::Alpine), Ok(format!("Alpine:{branch}")))
+            (
+                Some(Distro::Alpine),
+                Ok(format!("Alpine:{branch}")),
+                Some((Distro::Alpine, branch.clone(), format!("Alpine {branch}"))),
+            )
         }
         "rhel" | "centos" | "fedora" | "rocky" | "almalinux" | "ol" | "amzn" | "sles"
         | "opensuse-leap" | "opensuse-tumbleweed" | "photon" | "mariner" | "azurelinux" => (
@@ -298,16 +323,19 @@ pub fn ecosystem(
                 "{name} uses RPM packages: shipshape does not read the RPM database yet, so this \
                  image's vulnerabilities are not assessed (use a scanner that reads RPM databases)"
             )),
+            None,
         ),
         _ if like("rhel") || like("fedora") || like("suse") => (
             Some(Distro::Rpm),
             Err(format!(
                 "{name} uses RPM packages: shipshape does not read the RPM database yet"
             )),
+            None,
         ),
         "" => (
             None,
             Err("no /etc/os-release: the distribution is unknown (a scratch or distroless image without it)".into()),
+            None,
         ),
         other => (
             Some(Distro::Other),
@@ -315,6 +343,7 @@ pub fn ecosystem(
                 "{name}: no vulnerability data source for '{other}' (shipshape matches Debian, \
                  Ubuntu and Alpine)"
             )),
+            None,
         ),
     }
 }
@@ -348,8 +377,9 @@ pub fn scan(files: &Files, today: NaiveDate) -> crate::model::packages::PackageS
         ..PackageScan::default()
     };
     let branch = files.apk_repositories.as_deref().and_then(apk_branch);
-    let (distro, eco) = ecosystem(&scan.os, branch.as_deref(), today);
+    let (distro, eco, eol) = ecosystem(&scan.os, branch.as_deref(), today);
     scan.distro = distro;
+    scan.end_of_support = eol;
     match eco {
         Ok(e) => scan.ecosystem = Some(e),
         Err(why) => scan.not_assessed = Some(why),
@@ -433,25 +463,86 @@ mod tests {
         );
     }
 
+    /// An end-of-life release is matched all the same (what the data knows
+    /// is shown, as Trivy and Grype do), and says since when it gets no
+    /// fixes. Before, it was "not assessed" and its known CVEs were hidden.
+    #[test]
+    fn end_of_life_releases_are_matched_and_dated() {
+        let today = day("2026-12-01");
+        for (text, branch, eco, release, date) in [
+            (
+                "ID=debian\nVERSION_ID=\"11\"\n",
+                None,
+                "Debian:11",
+                "Debian 11",
+                "2026-08-31",
+            ),
+            (
+                "ID=debian\nVERSION_ID=\"10\"\n",
+                None,
+                "Debian:10",
+                "Debian 10",
+                "2024-06-30",
+            ),
+            (
+                "ID=ubuntu\nVERSION_ID=\"18.04\"\n",
+                None,
+                "Ubuntu:18.04:LTS",
+                "Ubuntu 18.04",
+                "2023-05-31",
+            ),
+            (
+                "ID=alpine\nVERSION_ID=3.20.3\n",
+                None,
+                "Alpine:v3.20",
+                "Alpine v3.20",
+                "2026-04-01",
+            ),
+            (
+                "ID=alpine\nVERSION_ID=3.19.1\n",
+                Some("v3.19"),
+                "Alpine:v3.19",
+                "Alpine v3.19",
+                "2025-11-01",
+            ),
+        ] {
+            let (_, r, eol) = ecosystem(&os_release(text), branch, today);
+            assert_eq!(r, Ok(eco.to_string()), "{text}");
+            let eol = eol.unwrap_or_else(|| panic!("{text}: no end of support"));
+            assert_eq!(
+                (eol.release.as_str(), eol.date),
+                (release, day(date)),
+                "{text}"
+            );
+        }
+        // Supported releases, and a release on its last day, have none.
+        for text in [
+            "ID=debian\nVERSION_ID=\"12\"\n",
+            "ID=alpine\nVERSION_ID=3.22.0\n",
+        ] {
+            assert_eq!(ecosystem(&os_release(text), None, today).2, None, "{text}");
+        }
+        let last_day = ecosystem(
+            &os_release("ID=debian\nVERSION_ID=\"11\"\n"),
+            None,
+            day("2026-08-31"),
+        );
+        assert_eq!(last_day.2, None);
+    }
+
     #[test]
     fn releases_that_cannot_be_assessed_say_why() {
         let today = day("2026-12-01");
         let check = |text: &str, branch: Option<&str>, needle: &str| {
-            let (_, r) = ecosystem(&os_release(text), branch, today);
+            let (_, r, _) = ecosystem(&os_release(text), branch, today);
             let why = r.expect_err(text);
             assert!(why.contains(needle), "{why}");
         };
-        check(
-            "ID=debian\nVERSION_ID=\"11\"\n",
-            None,
-            "end of support on 2026-08-31",
-        );
         check(
             "ID=debian\nPRETTY_NAME=\"Debian GNU/Linux trixie/sid\"\n",
             None,
             "testing or unstable",
         );
-        check("ID=alpine\nVERSION_ID=3.21.0\n", None, "end of support");
         check("ID=alpine\nVERSION_ID=3.22.0\n", Some("edge"), "edge");
         check(
             "ID=\"rocky\"\nVERSION_ID=\"9.3\"\nID_LIKE=\"rhel centos fedora\"\n",
@@ -461,11 +552,6 @@ mod tests {
         check("ID=\"amzn\"\nVERSION_ID=\"2023\"\n", None, "RPM");
         check("ID=arch\n", None, "no vulnerability data source for 'arch'");
         check("", None, "no /etc/os-release");
-        check(
-            "ID=ubuntu\nVERSION_ID=\"20.04\"\n",
-            None,
-            "end of support on 2025-05-31",
-        );
     }
 
     #[test]

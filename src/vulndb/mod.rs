@@ -32,6 +32,10 @@ use crate::model::Severity;
 use crate::model::packages::{FixState, PackageScan, Vulnerability};
 use version::Scheme;
 
+/// The OSV base ecosystems whose records shipshape matches (the folders of
+/// the OSV bucket it downloads or imports).
+pub const ECOSYSTEMS: [&str; 3] = ["Debian", "Ubuntu", "Alpine"];
+
 /// One range event, compact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ev {
@@ -114,6 +118,10 @@ pub struct Meta {
     pub unreadable: usize,
     /// Withdrawn records (skipped).
     pub withdrawn: usize,
+    /// What an imported folder held that was not read, and why (another
+    /// ecosystem's `all.zip`, a symlinked folder, …).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub left_out: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

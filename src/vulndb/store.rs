@@ -199,14 +199,20 @@ impl Store {
             imp.path(input)?;
         }
         if imp.builder.records() == 0 {
+            let left = if imp.left_out.is_empty() {
+                String::new()
+            } else {
+                format!("; left out: {}", imp.left_out.join(", "))
+            };
             return Err(StoreError::Invalid {
                 path: inputs.first().cloned().unwrap_or_default(),
                 reason: format!(
-                    "no Debian, Ubuntu or Alpine records found ({} entries were not OSV records, {} were of other ecosystems)",
+                    "no Debian, Ubuntu or Alpine records found ({} entries were not OSV records, {} were of other ecosystems){left}",
                     imp.builder.db.meta.unreadable, imp.builder.db.meta.skipped_unknown
                 ),
             });
         }
+        imp.builder.db.meta.left_out = std::mem::take(&mut imp.left_out);
         if let Ok(old) = self.load() {
             imp.builder.keep_others(&old);
         }
@@ -220,31 +226,86 @@ impl Store {
 #[derive(Default)]
 pub struct Import {
     pub builder: Builder,
+    /// What a folder held that was not read, and why.
+    pub left_out: Vec<String>,
     entries: usize,
     total: u64,
 }
 
+/// Folders below an imported folder that are walked.
+pub const MAX_DEPTH: usize = 4;
+
+fn is_input(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|x| x.eq_ignore_ascii_case("json") || x.eq_ignore_ascii_case("zip"))
+}
+
 impl Import {
-    /// A zip, a `.json` record, or a directory of those.
+    /// A zip, a `.json` record, or a directory of those: records and zips
+    /// at any depth (at most [`MAX_DEPTH`] folders down, symlinked folders
+    /// not followed), and a mirror of the OSV bucket — one folder per
+    /// ecosystem holding its `all.zip` — of which the ecosystems shipshape
+    /// matches are read and the others named in [`Import::left_out`].
     pub fn path(&mut self, p: &Path) -> Result<(), StoreError> {
+        self.walk(p, 0)
+    }
+
+    fn walk(&mut self, p: &Path, depth: usize) -> Result<(), StoreError> {
         let meta = std::fs::metadata(p).map_err(io(p))?;
-        if meta.is_dir() {
-            let mut files: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(io(p))?
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .filter(|f| {
-                    f.extension().is_some_and(|x| {
-                        x.eq_ignore_ascii_case("json") || x.eq_ignore_ascii_case("zip")
-                    })
-                })
-                .collect();
-            files.sort();
-            for f in files {
-                self.path(&f)?;
-            }
-            return Ok(());
+        if !meta.is_dir() {
+            return self.file(p);
         }
+        let mut files = Vec::new();
+        let mut dirs = Vec::new();
+        for e in std::fs::read_dir(p).map_err(io(p))?.filter_map(Result::ok) {
+            let path = e.path();
+            // A symlinked folder could loop; symlinked files are fine.
+            match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => dirs.push(path),
+                Ok(m) if m.file_type().is_symlink() && path.is_dir() => {
+                    self.left_out
+                        .push(format!("{} (a symbolic link to a folder)", path.display()));
+                }
+                Ok(_) if is_input(&path) => files.push(path),
+                _ => {}
+            }
+        }
+        files.sort();
+        dirs.sort();
+        for f in files {
+            self.file(&f)?;
+        }
+        for d in dirs {
+            let all = d.join("all.zip");
+            if all.is_file() {
+                // `<bucket>/Debian/all.zip`, `<bucket>/PyPI/all.zip`, …
+                let eco = d
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let base = eco.split(':').next().unwrap_or_default();
+                if super::ECOSYSTEMS.contains(&base) {
+                    self.file(&all)?;
+                } else {
+                    self.left_out.push(format!(
+                        "{} (shipshape does not match {eco} packages)",
+                        all.display()
+                    ));
+                }
+            } else if depth < MAX_DEPTH {
+                self.walk(&d, depth + 1)?;
+            } else {
+                self.left_out.push(format!(
+                    "{} (more than {MAX_DEPTH} folders deep)",
+                    d.display()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// One zip or record file.
+    fn file(&mut self, p: &Path) -> Result<(), StoreError> {
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -499,6 +560,64 @@ mod tests {
         let db = store.import(&[a], Utc::now()).unwrap();
         assert!(db.has_ecosystem("Debian:12") && db.has_ecosystem("Alpine:v3.22"));
         assert_eq!(db.meta.records, 2);
+    }
+
+    /// A mirror of the OSV bucket (`gsutil -m cp -r gs://osv-vulnerabilities/…`):
+    /// one folder per ecosystem, each with its `all.zip`. Before, a folder
+    /// was read one level deep and this said "no records found".
+    #[test]
+    fn an_osv_bucket_mirror_is_imported_as_a_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let bucket = dir.path().join("osv");
+        for (eco, name, rec) in [
+            ("Debian", "DEBIAN-CVE-2024-1.json", DEB),
+            ("Alpine", "ALPINE-CVE-2024-2.json", ALP),
+            (
+                "PyPI",
+                "PYSEC-1.json",
+                r#"{"id":"PYSEC-1","affected":[{"package":{"ecosystem":"PyPI","name":"x"}}]}"#,
+            ),
+        ] {
+            std::fs::create_dir_all(bucket.join(eco)).unwrap();
+            write_zip(&bucket.join(eco).join("all.zip"), &[(name, rec.as_bytes())]);
+        }
+        // Records further down are read too; a folder that links back up
+        // is not followed.
+        let deep = bucket.join("extra/ubuntu");
+        std::fs::create_dir_all(&deep).unwrap();
+        std::fs::write(
+            deep.join("USN-1.json"),
+            r#"{"id":"USN-1","upstream":["CVE-2024-3"],"affected":[{"package":{"ecosystem":"Ubuntu:22.04:LTS","name":"bash"},"ranges":[{"type":"ECOSYSTEM","events":[{"introduced":"0"},{"fixed":"5.1-6ubuntu1.1"}]}]}]}"#,
+        )
+        .unwrap();
+        std::os::unix::fs::symlink(&bucket, deep.join("loop")).unwrap();
+        let store = Store::at(dir.path().join("db"));
+        let db = store
+            .import(std::slice::from_ref(&bucket), Utc::now())
+            .unwrap();
+        assert_eq!(db.meta.records, 3, "{:?}", db.meta);
+        for eco in ["Debian:12", "Alpine:v3.22", "Ubuntu:22.04:LTS"] {
+            assert!(db.has_ecosystem(eco), "{eco}: {:?}", db.meta.ecosystems);
+        }
+        // Each zip is a source named by its folder; PyPI's was not opened.
+        let names: Vec<&str> = db.meta.sources.iter().map(|s| s.name.as_str()).collect();
+        assert_eq!(names, ["Alpine", "Debian", "USN-1.json"], "{names:?}");
+        assert_eq!(db.meta.skipped_unknown, 0);
+        assert!(
+            db.meta
+                .left_out
+                .iter()
+                .any(|l| l.contains("PyPI/all.zip") && l.contains("does not match PyPI")),
+            "{:?}",
+            db.meta.left_out
+        );
+        assert!(
+            db.meta.left_out.iter().any(|l| l.contains("symbolic link")),
+            "{:?}",
+            db.meta.left_out
+        );
+        // What a status read says survives the round trip.
+        assert_eq!(store.status().unwrap().left_out, db.meta.left_out);
     }
 
     #[test]

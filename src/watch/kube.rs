@@ -167,8 +167,11 @@ async fn session(
         found_by: "kubeconfig context".into(),
         endpoint: id.server.clone(),
         api_version: id.version.clone(),
-        engine_id: format!("k8s:{}", id.server),
-        engine_name: id.context.clone(),
+        engine: crate::model::EngineIdentity {
+            id: format!("k8s:{}", id.server),
+            root: String::new(),
+            name: id.context.clone(),
+        },
     });
     loop {
         let (mut lists, rv) = match cluster.read().await {

@@ -64,10 +64,8 @@ pub enum Event {
         found_by: String,
         endpoint: String,
         api_version: String,
-        /// The engine's `/info` ID.
-        engine_id: String,
-        /// The engine's `/info` Name (its host).
-        engine_name: String,
+        /// Who answered (`/info` ID, data root and host name).
+        engine: crate::model::EngineIdentity,
     },
     /// A different engine (another `/info` ID) now answers at the endpoint
     /// being watched. Loud: a banner until dismissed, and a high-severity

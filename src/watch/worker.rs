@@ -25,7 +25,7 @@ use super::tracker::Tracker;
 use crate::audit;
 use crate::model::activity::{Activity, Category, ExecSession, Source, is_healthcheck_command};
 use crate::model::stats::{StatsReading, derive};
-use crate::model::{Container, ContainerState, Drift, Severity};
+use crate::model::{Container, ContainerState, Drift, EngineIdentity, Severity};
 use crate::policy::Policy;
 use crate::sources::docker::events::Resume;
 use crate::sources::docker::{
@@ -221,42 +221,11 @@ enum SessionEnd {
     Rediscover,
 }
 
-/// Which engine answered at an endpoint.
-///
-/// Docker's `/info` `ID` comes from the daemon's key file
-/// (`/etc/docker/key.json`), so two engines on one host that share that
-/// file report the same ID (measured with Docker 20.10). Their data roots
-/// always differ, so the pair tells engines apart.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Identity {
-    /// `/info` `ID`.
-    id: String,
-    /// `/info` `DockerRootDir`.
-    root: String,
-    /// `/info` `Name` (the engine host's name).
-    name: String,
-}
-
-impl Identity {
-    fn same_engine(&self, other: &Identity) -> bool {
-        self.id == other.id && self.root == other.root
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "engine {} on {}, data in {}",
-            crate::model::short_id(&self.id),
-            self.name,
-            self.root
-        )
-    }
-}
-
 /// Ask the engine who it is. A connection that cannot answer this is no
 /// connection.
-async fn identify(engine: &Engine) -> Result<Identity, String> {
+async fn identify(engine: &Engine) -> Result<EngineIdentity, String> {
     let info = engine.info().await.map_err(|e| e.to_string())?;
-    Ok(Identity {
+    Ok(EngineIdentity {
         id: info.id.unwrap_or_default(),
         root: info.docker_root_dir.unwrap_or_default(),
         name: info.name.unwrap_or_default(),
@@ -268,8 +237,8 @@ async fn identify(engine: &Engine) -> Result<Identity, String> {
 fn engine_changed(
     rec: &Recorder,
     target: &crate::sources::docker::Target,
-    before: &Identity,
-    now: &Identity,
+    before: &EngineIdentity,
+    now: &EngineIdentity,
 ) {
     let endpoint = target.endpoint.to_string();
     let detail = format!(
@@ -301,7 +270,7 @@ fn engine_changed(
 fn rediscover(
     rec: &Recorder,
     pinned: &mut Option<crate::sources::docker::Target>,
-    seen: &mut Option<Identity>,
+    seen: &mut Option<EngineIdentity>,
     memory: &mut Memory,
     lost: &mut Option<(DateTime<Utc>, String)>,
 ) {
@@ -521,7 +490,7 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
     let mut pinned: Option<crate::sources::docker::Target> =
         cfg.fleet.as_ref().map(|m| m.target.clone());
     // The engine last seen at the pinned endpoint (its `/info` ID).
-    let mut seen: Option<Identity> = None;
+    let mut seen: Option<EngineIdentity> = None;
     let mut attempt = 0u32;
     loop {
         attempt += 1;
@@ -550,8 +519,7 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
                     found_by: engine.target().found_by.to_string(),
                     endpoint: engine.target().endpoint.to_string(),
                     api_version: engine.api_version().to_string(),
-                    engine_id: identity.id.clone(),
-                    engine_name: identity.name.clone(),
+                    engine: identity.clone(),
                 });
                 rec.audit(
                     "connect",

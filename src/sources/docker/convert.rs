@@ -164,6 +164,8 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         })
         .collect();
 
+    let tmpfs = tmpfs_mounts(&hc);
+
     let devices = hc
         .devices
         .unwrap_or_default()
@@ -276,6 +278,7 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         readonly_rootfs: hc.readonly_rootfs.unwrap_or(false),
         limits: Limits {
             memory_bytes: hc.memory.unwrap_or(0),
+            memory_swap: hc.memory_swap.unwrap_or(0),
             nano_cpus: hc.nano_cpus.unwrap_or(0),
             cpu_quota: hc.cpu_quota.unwrap_or(0),
             cpu_shares: hc.cpu_shares.unwrap_or(0),
@@ -284,6 +287,7 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         restart,
         devices,
         mounts,
+        tmpfs,
         ports,
         networks,
         healthcheck: healthcheck(cfg.healthcheck),
@@ -322,6 +326,49 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         vulns: Default::default(),
         kube: None,
     }
+}
+
+/// `--tmpfs` (`HostConfig.Tmpfs`: destination → `exec,size=…`, the last of
+/// `exec`/`noexec` winning) and `--mount type=tmpfs` (`HostConfig.Mounts`,
+/// `TmpfsOptions.Options` `[["exec"]]` on API 1.46+). Both are `noexec`
+/// unless told otherwise.
+fn tmpfs_mounts(hc: &bollard::models::HostConfig) -> Vec<crate::model::TmpfsMount> {
+    let mut out: Vec<crate::model::TmpfsMount> = hc
+        .tmpfs
+        .iter()
+        .flatten()
+        .take(limits::ITEMS)
+        .map(|(dest, opts)| crate::model::TmpfsMount {
+            destination: bounded(dest.clone()),
+            exec: opts
+                .split(',')
+                .map(str::trim)
+                .rfind(|o| *o == "exec" || *o == "noexec")
+                == Some("exec"),
+        })
+        .collect();
+    out.extend(
+        hc.mounts
+            .iter()
+            .flatten()
+            .filter(|m| matches!(m.typ, Some(bollard::models::MountType::TMPFS)))
+            .take(limits::ITEMS)
+            .map(|m| crate::model::TmpfsMount {
+                destination: bounded(m.target.clone().unwrap_or_default()),
+                exec: m
+                    .tmpfs_options
+                    .as_ref()
+                    .and_then(|t| t.options.as_ref())
+                    .is_some_and(|o| {
+                        o.iter()
+                            .filter_map(|kv| kv.first().map(String::as_str))
+                            .rfind(|k| *k == "exec" || *k == "noexec")
+                            == Some("exec")
+                    }),
+            }),
+    );
+    out.sort_by(|a, b| a.destination.cmp(&b.destination));
+    out
 }
 
 /// An exec inspect → an [`ExecSession`], the user resolved against the
