@@ -84,9 +84,24 @@ const SECRETS: &[&str] = &[
     "ssit-img-token",
 ];
 
-fn cases(tmp: &std::path::Path, secret_image: &str, cgroup_v1: bool) -> Vec<Case> {
+fn cases(tmp: &std::path::Path, secret_image: &str, e: &EngineFacts) -> Vec<Case> {
     let sock = tmp.join("app.sock");
     let link = tmp.join("tools.sock");
+    let allow_all = tmp.join("seccomp-allow-all.json");
+    std::fs::write(
+        &allow_all,
+        r#"{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}"#,
+    )
+    .unwrap();
+    let strict = tmp.join("seccomp-strict.json");
+    std::fs::write(
+        &strict,
+        r#"{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","write","exit_group","nanosleep","clock_nanosleep","rt_sigreturn","execve","brk","mmap","arch_prctl"],"action":"SCMP_ACT_ALLOW"}]}"#,
+    )
+    .unwrap();
+    std::fs::create_dir_all(tmp.join("bin")).unwrap();
+    // The fixture image sets PATH=/bin:/usr/sbin.
+    let path_volume = format!("{}:/usr/sbin", tmp.join("bin").display());
     let mut rows = vec![
         // Logging
         case("log-none", &["--log-driver", "none"])
@@ -179,8 +194,138 @@ fn cases(tmp: &std::path::Path, secret_image: &str, cgroup_v1: bool) -> Vec<Case
             .image(secret_image)
             .not(&["container.secret-in-config"]),
     ];
+    // Issue 26: what a configuration really grants, not each flag alone.
+    // Effective privilege: a capability whose escape only AppArmor/SELinux
+    // or the cgroup version stops, where nothing stops it.
+    let takeover = |row: Case, fires: bool| {
+        if fires {
+            row.must("container.host-takeover", Critical)
+        } else {
+            row.not(&["container.host-takeover"])
+        }
+    };
+    rows.extend([
+        takeover(
+            case(
+                "sysadmin-unconfined",
+                &[
+                    "--cap-add",
+                    "SYS_ADMIN",
+                    "--security-opt",
+                    "apparmor=unconfined",
+                ],
+            ),
+            e.cgroup_v1 && !e.selinux,
+        ),
+        takeover(
+            case("sysadmin", &["--cap-add", "SYS_ADMIN"]),
+            e.cgroup_v1 && !e.apparmor && !e.selinux,
+        ),
+        takeover(
+            case(
+                "ptrace-host-pid",
+                &[
+                    "--cap-add",
+                    "SYS_PTRACE",
+                    "--pid",
+                    "host",
+                    "--security-opt",
+                    "apparmor=unconfined",
+                ],
+            ),
+            !e.selinux,
+        ),
+        takeover(
+            case("shocker", &["--cap-add", "DAC_READ_SEARCH"]),
+            !e.selinux,
+        ),
+        // Traps: half a chain is graded by its own rules, not as a takeover.
+        case("ptrace-alone", &["--cap-add", "SYS_PTRACE"])
+            .must("container.cap-add", High)
+            .not(&["container.host-takeover"]),
+        case("pid-host-alone", &["--pid", "host"])
+            .must("container.host-pid", High)
+            .not(&["container.host-takeover"]),
+        case(
+            "shocker-read-only",
+            &["--cap-add", "DAC_READ_SEARCH", "--cap-drop", "DAC_OVERRIDE"],
+        )
+        .must("container.cap-add", High)
+        .not(&["container.host-takeover"]),
+        case(
+            "sysadmin-nonroot-nnp",
+            &[
+                "--cap-add",
+                "SYS_ADMIN",
+                "--user",
+                "10001",
+                "--security-opt",
+                "no-new-privileges",
+                "--security-opt",
+                "apparmor=unconfined",
+            ],
+        )
+        .not(&["container.host-takeover"]),
+        // What a container joins, it inherits.
+        case("ns-owner", &["--network", "host", "--pid", "host"]),
+        case(
+            "ns-joiner",
+            &[
+                "--network",
+                "container:{row:ns-owner}",
+                "--pid",
+                "container:{row:ns-owner}",
+            ],
+        )
+        .must("container.host-network", High)
+        .evidence("joins container")
+        .must("container.host-pid", High)
+        .raises("container.joins-namespace"),
+        case("port-owner", &["-p", "18082:80"]),
+        case("port-joiner", &["--network", "container:{row:port-owner}"])
+            .must("container.port-all-interfaces", Medium)
+            .evidence("shares the network namespace of container")
+            .raises("container.published-ports"),
+        case(
+            "bridge-joiner",
+            &["--network", "container:{row:log-rotated}"],
+        )
+        .not(&["container.host-network", "container.port-all-interfaces"]),
+        // Profiles and limits judged by what they do.
+        case(
+            "seccomp-allow-all",
+            &[
+                "--security-opt",
+                &format!("seccomp={}", allow_all.display()),
+            ],
+        )
+        .must("container.seccomp-unconfined", High)
+        .evidence("it is no profile"),
+        case(
+            "seccomp-strict",
+            &["--security-opt", &format!("seccomp={}", strict.display())],
+        )
+        .not(&["container.seccomp-unconfined"]),
+        case(
+            "swap-unlimited",
+            &["--memory", "64m", "--memory-swap", "-1"],
+        )
+        .must("container.no-memory-limit", Medium)
+        .evidence("MemorySwap is -1"),
+        case("swap-equal", &["--memory", "64m", "--memory-swap", "64m"])
+            .not(&["container.no-memory-limit"]),
+        // Read-only that isn't.
+        case("ro-exec-tmpfs", &["--read-only", "--tmpfs", "/work:exec"])
+            .must("container.writable-rootfs", Low)
+            .evidence("tmpfs at /work allows execution"),
+        case("ro-path-volume", &["--read-only", "-v", &path_volume])
+            .must("container.writable-rootfs", Low)
+            .evidence("covers /usr/sbin"),
+        case("ro-noexec-tmpfs", &["--read-only", "--tmpfs", "/tmp"])
+            .not(&["container.writable-rootfs"]),
+    ]);
     let cgroupns = case("cgroupns-host", &["--cgroupns", "host"]);
-    rows.push(if cgroup_v1 {
+    rows.push(if e.cgroup_v1 {
         // On cgroup v1 `host` is the engine's default: not the container's choice.
         cgroupns.not(&["container.cgroupns-host"])
     } else {
@@ -228,12 +373,26 @@ fn each_row_raises_exactly_what_it_names() {
         ))
         .unwrap();
     let info = raw_get("/info");
-    let cgroup_v1 = info["CgroupVersion"].as_str() == Some("1");
-    let rows = cases(&tmp, &secret_image, cgroup_v1);
+    let facts = engine_facts();
+    let rows = cases(&tmp, &secret_image, &facts);
     let examples = shipshape::rules::docs::score_examples();
     let mut names = Vec::new();
     for (i, row) in rows.iter().enumerate() {
-        let mut args: Vec<&str> = row.flags.iter().map(String::as_str).collect();
+        // `{row:NAME}`: the container of an earlier row (namespaces joined).
+        let flags: Vec<String> = row
+            .flags
+            .iter()
+            .map(|f| match f.split_once("{row:") {
+                Some((head, rest)) => {
+                    let (other, tail) = rest.split_once('}').unwrap();
+                    let j = rows.iter().position(|r| r.name == other).unwrap();
+                    assert!(j < i, "{}: row {other} must come first", row.name);
+                    format!("{head}{}{tail}", names[j])
+                }
+                None => f.clone(),
+            })
+            .collect();
+        let mut args: Vec<&str> = flags.iter().map(String::as_str).collect();
         args.push(row.image.as_deref().unwrap_or(BASE));
         args.extend(row.cmd.iter().map(String::as_str));
         names.push(fx.create(&format!("{i}-{}", row.name), &args));
@@ -287,7 +446,22 @@ fn each_row_raises_exactly_what_it_names() {
             failures.push(format!("{}: no {id} evidence with {text:?}", row.name));
         }
     }
-    // The documented score examples: exactly these findings, this score.
+    // The documented score examples: exactly these findings, this score —
+    // as documented for an engine with no daemon.json. An engine that
+    // rotates json-file logs for every container (`log-opts` with
+    // max-size, as this project's Engine 20.10 machines do) copies that
+    // into each container, and container.log-unbounded rightly stays quiet.
+    let rotated = facts.rotates_logs;
+    let examples: Vec<shipshape::rules::docs::ScoreExample> = examples
+        .into_iter()
+        .map(|mut ex| {
+            if rotated {
+                ex.findings
+                    .retain(|(id, _)| *id != "container.log-unbounded");
+            }
+            ex
+        })
+        .collect();
     for (ex, name) in examples.iter().zip(&example_names) {
         let got = findings(name);
         let mut pairs: Vec<(&str, Severity)> = got

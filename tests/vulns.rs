@@ -180,6 +180,21 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
         said.contains("1 of other ecosystems, 1 withdrawn"),
         "{said}"
     );
+    // The folder as a whole, as a mirror of the OSV bucket is laid out
+    // (`<Eco>/all.zip`): the same records; what it does not match is named.
+    // Before, this said "no records found".
+    let out = shipshape(&db, &["db", "import", tmp.join("osv").to_str().unwrap()]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("25 records"), "{said}");
+    assert!(
+        said.contains("left out: ") && said.contains("Other/all.zip"),
+        "{said}"
+    );
     let status = shipshape(&db, &["db", "status"]);
     let status = String::from_utf8_lossy(&status.stdout);
     assert!(
@@ -191,6 +206,14 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
     let alpine = fx.create("alp", &["shipshape-test/alpine322:1"]);
     let eol = fx.create("eol", &["shipshape-test/debian11:1"]);
     let rocky = fx.create("rpm", &["shipshape-test/rocky9:1"]);
+    // Modes that let any user replace what root runs.
+    let ww_image = fx.build(
+        "ww:1",
+        &format!(
+            "FROM {BASE}\nRUN mkdir -p /usr/local/bin && chmod 777 /usr/local/bin && chmod 1777 /usr/sbin && chmod 666 /etc/passwd && chmod 777 /bin/busybox\n"
+        ),
+    );
+    fx.create("ww", &[&ww_image]);
     // A running container into which "apt" installed curl after start.
     let patched = fx.run("patched", &["shipshape-test/debian12:1"]);
     fx.docker(&[
@@ -271,15 +294,86 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
         .map(|f| f["evidence"].as_str().unwrap())
         .collect();
     assert_eq!(setuid, ["1 file(s): /usr/bin/passwd (setuid, 4755)"]);
-    // Not assessed, with the reason; never clean.
+    // An end-of-life release: what the data knows (a Debian:11 record) is
+    // shown, and a finding says it gets no more fixes. Before, it was "not
+    // assessed" and the CVE was hidden.
     let eol_img = image(&r, "shipshape-test/debian11:1");
-    assert_eq!(eol_img["vulnerabilities"]["status"], "not_assessed");
+    assert_eq!(eol_img["vulnerabilities"]["status"], "assessed");
+    assert_eq!(
+        cves(&eol_img["findings"], "image.known-vulnerabilities"),
+        set(&["CVE-2099-0010"])
+    );
+    let eol_findings: Vec<&Value> = eol_img["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "image.release-end-of-life")
+        .collect();
+    assert_eq!(eol_findings.len(), 1, "{}", eol_img["findings"]);
     assert!(
-        eol_img["vulnerabilities"]["reason"]
+        eol_findings[0]["evidence"]
             .as_str()
             .unwrap()
-            .contains("end of support")
+            .starts_with("Debian 11 reached its end of support on 2026-08-31"),
+        "{}",
+        eol_findings[0]["evidence"]
     );
+    assert!(
+        !eol_img["findings"]
+            .to_string()
+            .contains("image.vulns-not-assessed"),
+        "matched, so not 'not assessed'"
+    );
+    // Supported releases have no such finding.
+    assert!(
+        !deb["findings"]
+            .to_string()
+            .contains("image.release-end-of-life")
+    );
+    // World-writable where root's programs come from: exactly these.
+    let ww = image(&r, &ww_image);
+    let mut got: Vec<(String, String)> = ww["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule_id"] == "image.world-writable")
+        .map(|f| {
+            (
+                f["evidence"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            (
+                "/bin/busybox is world-writable (777)".to_string(),
+                "high".to_string()
+            ),
+            (
+                "/etc/passwd is world-writable (666)".to_string(),
+                "high".to_string()
+            ),
+            (
+                "/usr/local/bin is world-writable (777)".to_string(),
+                "high".to_string()
+            ),
+            (
+                "/usr/sbin is world-writable (1777, sticky)".to_string(),
+                "medium".to_string()
+            ),
+        ]
+    );
+    for clean in ["shipshape-test/debian12:1", "shipshape-test/alpine322:1"] {
+        assert!(
+            !image(&r, clean)["findings"]
+                .to_string()
+                .contains("image.world-writable"),
+            "{clean}"
+        );
+    }
     let rpm = image(&r, "shipshape-test/rocky9:1");
     assert!(
         rpm["vulnerabilities"]["reason"]

@@ -283,6 +283,15 @@ pub struct SpecialFile {
 }
 
 impl SpecialFile {
+    pub fn world_writable(&self) -> bool {
+        self.mode & 0o002 != 0
+    }
+
+    /// The sticky bit: others' files cannot be removed or renamed.
+    pub fn sticky(&self) -> bool {
+        self.mode & 0o1000 != 0
+    }
+
     pub fn setuid(&self) -> bool {
         self.mode & 0o4000 != 0
     }
@@ -305,7 +314,50 @@ pub enum SpecialFiles {
         files: Vec<SpecialFile>,
         /// The directories read.
         dirs: Vec<String>,
+        /// World-writable entries where what root runs comes from: in the
+        /// executable directories, and the files of `/etc` that decide what
+        /// runs as root ([`ROOT_RUNS_ETC`]).
+        #[serde(default)]
+        writable: Vec<SpecialFile>,
     },
+}
+
+/// Files and directories of `/etc` that decide who is root and what root
+/// runs: world-writable, any user rewrites them.
+pub const ROOT_RUNS_ETC: &[&str] = &[
+    "etc/passwd",
+    "etc/shadow",
+    "etc/group",
+    "etc/sudoers",
+    "etc/sudoers.d",
+    "etc/crontab",
+    "etc/cron.d",
+    "etc/cron.hourly",
+    "etc/cron.daily",
+    "etc/profile",
+    "etc/profile.d",
+    "etc/bash.bashrc",
+    "etc/environment",
+    "etc/ld.so.preload",
+    "etc/ld.so.conf",
+    "etc/ld.so.conf.d",
+    "etc/init.d",
+    "etc/systemd",
+];
+
+/// Is this entry (a path as the archive names it, `etc/cron.d/x`) one of
+/// [`ROOT_RUNS_ETC`] or directly inside one of its directories?
+pub fn root_runs_etc(path: &str) -> bool {
+    let p = path
+        .trim_start_matches("./")
+        .trim_start_matches('/')
+        .trim_end_matches('/');
+    ROOT_RUNS_ETC.iter().any(|e| {
+        p == *e
+            || p.strip_prefix(e)
+                .and_then(|r| r.strip_prefix('/'))
+                .is_some_and(|r| !r.contains('/'))
+    })
 }
 
 /// Paths of package databases: a change to one after the container started

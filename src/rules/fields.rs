@@ -1043,7 +1043,7 @@ pub const FIELDS: &[Field] = &[
     f(
         Other,
         "archive: executable directories",
-        Risk(&["image.setuid-files"]),
+        Risk(&["image.setuid-files", "image.world-writable"]),
     ),
     f(Other, "networks/bridge: enable_icc", Risk(&["engine.icc"])),
     f(

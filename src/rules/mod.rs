@@ -392,6 +392,7 @@ pub const ALL: &[&Rule] = &[
     &images::DANGLING,
     &images::UNUSED,
     &vulns::SETUID_FILES,
+    &vulns::WORLD_WRITABLE,
     // Engine
     &engine::NOT_ROOTLESS,
     &engine::ICC,

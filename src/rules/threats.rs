@@ -96,6 +96,7 @@ const TABLE: &[(&str, &[Threat])] = &[
     ("image.dangling", &[AttackSurface]),
     ("image.unused", &[AttackSurface]),
     ("image.setuid-files", &[BreakoutViaRoot, AttackSurface]),
+    ("image.world-writable", &[BreakoutViaRoot, AttackSurface]),
     ("engine.not-rootless", &[BreakoutViaRoot]),
     ("engine.icc", &[LateralNetwork]),
     ("engine.insecure-registry", &[VulnerableImages]),

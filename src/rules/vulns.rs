@@ -233,6 +233,56 @@ pub const SETUID_FILES: Rule = Rule {
     }),
 };
 
+pub const WORLD_WRITABLE: Rule = Rule {
+    id: "image.world-writable",
+    title: "Image lets any user replace what root runs",
+    severity: Severity::High,
+    family: Family::Images,
+    cis: None,
+    seed: SeedRule::Whitelisting,
+    why: "A world-writable directory on PATH or among the library directories, a world-writable \
+          program there, or a world-writable file of /etc that decides who is root and what \
+          root runs (passwd, shadow, sudoers, cron, profile, ld.so.preload) lets any process in \
+          the container, whatever its user, put its own code where root will run it. Graded \
+          high; a world-writable directory with the sticky bit is medium (others' files cannot \
+          be replaced, but new ones can be added ahead of them on PATH).",
+    attack: "An attacker who lands as an unprivileged user drops `/usr/local/bin/ls` (found \
+             before /bin/ls on PATH) or a line in /etc/ld.so.preload, and waits for root — an \
+             entrypoint script, a cron job, an admin's `docker exec` — to run it.",
+    fix: Fix {
+        summary: "Remove the write bit for others in the Dockerfile, and run as an unprivileged \
+                  user with a read-only root filesystem.",
+        run: "RUN chmod -R o-w /usr/local/bin /usr/bin /etc (in the Dockerfile); docker run --read-only --user 10001 …",
+        compose: "read_only: true\nuser: \"10001:10001\"",
+        kube: "",
+    },
+    references: &["https://man7.org/linux/man-pages/man7/inode.7.html"],
+    check: Check::Image(|_, img| match &img.special_files {
+        SpecialFiles::Read { writable, .. } => writable
+            .iter()
+            .filter(|f| f.world_writable())
+            .take(50)
+            .map(|f| {
+                let sticky = f.sticky() && !f.path.starts_with("/etc/");
+                Hit::graded(
+                    if sticky {
+                        Severity::Medium
+                    } else {
+                        Severity::High
+                    },
+                    format!(
+                        "{} is world-writable ({:o}{})",
+                        f.path,
+                        f.mode,
+                        if sticky { ", sticky" } else { "" }
+                    ),
+                )
+            })
+            .collect(),
+        _ => vec![],
+    }),
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -351,6 +401,7 @@ mod tests {
         img.special_files = SpecialFiles::Read {
             files: vec![],
             dirs: vec!["/usr/bin".into()],
+            writable: vec![],
         };
         assert!(run_image(&SETUID_FILES, &img).is_empty());
         img.special_files = SpecialFiles::Read {
@@ -365,6 +416,7 @@ mod tests {
                 },
             ],
             dirs: vec!["/usr/bin".into()],
+            writable: vec![],
         };
         let h = run_image(&SETUID_FILES, &img);
         assert_eq!(

@@ -492,7 +492,11 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
 
 fn special_files(ui: &mut Ui, s: &SpecialFiles) {
     match s {
-        SpecialFiles::Read { files, dirs } => {
+        SpecialFiles::Read {
+            files,
+            dirs,
+            writable,
+        } => {
             ui.add_space(6.0);
             ui.label(RichText::new("Setuid and setgid files").strong());
             if files.is_empty() {
@@ -502,6 +506,15 @@ fn special_files(ui: &mut Ui, s: &SpecialFiles) {
             }
             for f in files {
                 ui.label(RichText::new(visible(&format!("{:o}  {}", f.mode, f.path))).monospace());
+            }
+            if !writable.is_empty() {
+                ui.add_space(6.0);
+                ui.label(RichText::new("World-writable where root's programs come from").strong());
+                for f in writable {
+                    ui.label(
+                        RichText::new(visible(&format!("{:o}  {}", f.mode, f.path))).monospace(),
+                    );
+                }
             }
         }
         SpecialFiles::Failed { reason } => {

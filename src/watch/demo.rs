@@ -287,6 +287,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
             dirs: crate::sources::docker::packages::exec_dirs()
                 .map(str::to_string)
                 .collect(),
+            writable: Vec::new(),
         };
         readings.images.insert(id, (scan.into(), special));
     }

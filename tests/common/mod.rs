@@ -259,3 +259,52 @@ pub fn wait_state(name: &str, state: &str) {
     }
     panic!("{name} never reached state {state}");
 }
+
+/// What the engine itself is configured to do, for tests whose exact
+/// findings depend on it (measured, not assumed: a machine's daemon.json
+/// may rotate logs, its kernel may run cgroup v1 or v2, AppArmor or not).
+#[derive(Debug, Clone, Copy)]
+pub struct EngineFacts {
+    pub cgroup_v1: bool,
+    pub apparmor: bool,
+    pub selinux: bool,
+    /// daemon.json gives every json-file container a max-size.
+    pub rotates_logs: bool,
+}
+
+impl EngineFacts {
+    /// `container.host-takeover` for CAP_SYS_ADMIN without opting out of
+    /// AppArmor: cgroup v1 and no mandatory access control.
+    pub fn sysadmin_is_takeover(&self) -> bool {
+        self.cgroup_v1 && !self.apparmor && !self.selinux
+    }
+}
+
+pub fn engine_facts() -> EngineFacts {
+    static FACTS: OnceLock<EngineFacts> = OnceLock::new();
+    *FACTS.get_or_init(|| {
+        engine();
+        let info = docker(&[
+            "info",
+            "--format",
+            "{{.CgroupVersion}} {{json .SecurityOptions}}",
+        ]);
+        let probe = format!("ssit-probe-{}-logs", std::process::id());
+        docker(&["create", "--name", &probe, BASE]);
+        let max = docker(&[
+            "inspect",
+            "--format",
+            "{{.HostConfig.LogConfig.Type}} {{index .HostConfig.LogConfig.Config \"max-size\"}}",
+            &probe,
+        ]);
+        docker(&["rm", "-f", &probe]);
+        EngineFacts {
+            cgroup_v1: info.trim_start().starts_with('1'),
+            apparmor: info.contains("name=apparmor"),
+            selinux: info.contains("name=selinux"),
+            rotates_logs: max.starts_with("json-file ")
+                && !max.trim_end().ends_with("<no value>")
+                && max.split_whitespace().nth(1).is_some(),
+        }
+    })
+}

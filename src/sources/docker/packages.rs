@@ -104,11 +104,14 @@ pub async fn read_packages(
     Ok(scan)
 }
 
-/// Setuid and setgid files in the executable directories.
+/// Setuid and setgid files in the executable directories, and what is
+/// world-writable there and among the files of `/etc` that decide what
+/// root runs. Headers only: no content is kept.
 pub async fn read_special(engine: &Engine, c: &Container) -> SpecialFiles {
     let mut found = Vec::new();
+    let mut writable = Vec::new();
     let mut dirs = Vec::new();
-    for dir in exec_dirs() {
+    for dir in exec_dirs().chain(["/etc"]) {
         match files::read(
             engine,
             &c.id,
@@ -120,13 +123,27 @@ pub async fn read_special(engine: &Engine, c: &Container) -> SpecialFiles {
         .await
         {
             Ok(items) => {
-                dirs.push(dir.to_string());
+                if dir != "/etc" {
+                    dirs.push(dir.to_string());
+                }
                 // Entries are named from the directory itself: `bin/su`.
                 let parent = dir.rsplit_once('/').map_or("", |(p, _)| p);
+                let etc = dir == "/etc";
                 for i in items {
-                    if i.kind == Kind::File && i.mode & 0o6000 != 0 {
+                    let path = || format!("{parent}/{}", i.path.trim_start_matches("./"));
+                    if !etc && i.kind == Kind::File && i.mode & 0o6000 != 0 {
                         found.push(SpecialFile {
-                            path: format!("{parent}/{}", i.path.trim_start_matches("./")),
+                            path: path(),
+                            mode: i.mode & 0o7777,
+                        });
+                    }
+                    // Symlinks are 0777 by nature: only what they point at counts.
+                    if matches!(i.kind, Kind::File | Kind::Dir)
+                        && i.mode & 0o002 != 0
+                        && (!etc || crate::model::packages::root_runs_etc(&i.path))
+                    {
+                        writable.push(SpecialFile {
+                            path: path().trim_end_matches('/').to_string(),
                             mode: i.mode & 0o7777,
                         });
                     }
@@ -140,9 +157,15 @@ pub async fn read_special(engine: &Engine, c: &Container) -> SpecialFiles {
             }
         }
     }
-    found.sort_by(|a, b| a.path.cmp(&b.path));
-    found.dedup();
-    SpecialFiles::Read { files: found, dirs }
+    for list in [&mut found, &mut writable] {
+        list.sort_by(|a, b| a.path.cmp(&b.path));
+        list.dedup();
+    }
+    SpecialFiles::Read {
+        files: found,
+        dirs,
+        writable,
+    }
 }
 
 /// Both, for an image read through container `c`.
