@@ -1725,3 +1725,68 @@ fn tab_reaches_every_control_of_every_view() {
         missed.join("\n")
     );
 }
+
+/// Issue 26: at launch the image reads finish after the first assessment,
+/// and the rule 1 card said "+63 since the session started" for
+/// vulnerabilities that were there all along. Each container and image now
+/// counts from the first assessment that has it complete; what changes
+/// after that still counts.
+#[test]
+fn the_session_starts_when_the_image_reads_are_in() {
+    let (mut h, tx) = harness(Mode::Live);
+    h.state_mut().state.view = shipshape::app::View::Overview;
+    tx.send(connected()).unwrap();
+    // The first picture: settings read, image packages not yet.
+    let mut inventory = demo::inventory().unwrap();
+    for img in &mut inventory.images {
+        img.vulns = Arc::new(shipshape::model::packages::VulnState::NotScanned);
+        img.special_files = Default::default();
+    }
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    tx.send(Event::Snapshot(Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    })))
+    .unwrap();
+    h.run_steps(3);
+    let rule1 = |o: &Option<shipshape::overview::Overview>| {
+        o.as_ref()
+            .unwrap()
+            .rule(shipshape::model::SeedRule::VulnerabilityManagement)
+            .counts
+    };
+    let before = rule1(&h.state().state.overview.current);
+    // The reads come in: many more rule 1 findings, and no change since
+    // the session started.
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    let o = &h.state().state.overview;
+    assert!(rule1(&o.current).total() > before.total(), "the reads added findings");
+    assert_eq!(rule1(&o.first), rule1(&o.current));
+    assert_eq!(
+        h.query_all_by_label("no change since the session started").count(),
+        8,
+        "every card: no change"
+    );
+    // A container that arrives later is a change.
+    let mut inventory = demo::inventory().unwrap();
+    let mut extra = inventory.containers[0].clone();
+    extra.id = "f".repeat(64);
+    extra.name = "lab-late-arrival".into();
+    inventory.containers.push(extra);
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    tx.send(Event::Snapshot(Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    })))
+    .unwrap();
+    h.run_steps(3);
+    assert!(
+        h.query_all_by_label("+1 since the session started").count() >= 1,
+        "the late container is a change"
+    );
+}
