@@ -379,6 +379,19 @@ pub fn versions(data: &[u8]) {
     }
 }
 
+/// A custom seccomp profile, as a container's author wrote it into
+/// `--security-opt seccomp=…`: judged without panicking, the same way each
+/// time, and a deny-list verdict always names what it lets through.
+pub fn seccomp_profile(data: &[u8]) {
+    use crate::rules::privileges::{Seccomp, judge_seccomp};
+    let text = String::from_utf8_lossy(data);
+    let verdict = judge_seccomp(&text);
+    assert_eq!(verdict, judge_seccomp(&text));
+    if let Seccomp::Denylist { lets_through } = verdict {
+        assert!(!lets_through.is_empty());
+    }
+}
+
 /// A fuzz target: any bytes in, no panic out.
 pub type Target = fn(&[u8]);
 
@@ -396,4 +409,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("package_files", package_files),
     ("osv_record", osv_record),
     ("versions", versions),
+    ("seccomp_profile", seccomp_profile),
 ];

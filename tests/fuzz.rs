@@ -110,6 +110,11 @@ fn seeds(target: &str) -> Vec<Value> {
             json!("1.37.0_rc1-r18\n1.37.0-r19"),
             json!("6.4_p20231125-r0\n6.4_p20240330-r0"),
         ],
+        "seccomp_profile" => vec![
+            json!({"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":1,"archMap":[{"architecture":"SCMP_ARCH_X86_64","subArchitectures":["SCMP_ARCH_X86","SCMP_ARCH_X32"]}],"syscalls":[{"names":["accept","read","write","clone"],"action":"SCMP_ACT_ALLOW"},{"names":["clone"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":2114060288,"op":"SCMP_CMP_MASKED_EQ"}]}]}),
+            json!({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}),
+            json!({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kexec_load","mount"],"action":"SCMP_ACT_ERRNO"},{"name":"bpf","action":"SCMP_ACT_KILL"}]}),
+        ],
         other => panic!("no seeds for {other}"),
     }
 }
@@ -349,6 +354,11 @@ fn fuzz_osv_record() {
 #[test]
 fn fuzz_versions() {
     run("versions", 1000);
+}
+
+#[test]
+fn fuzz_seccomp_profile() {
+    run("seccomp_profile", 500);
 }
 
 /// Writes every target's seeds to `$SHIPSHAPE_FUZZ_SEEDS/<target>/` for

@@ -1763,10 +1763,14 @@ fn the_session_starts_when_the_image_reads_are_in() {
     tx.send(Event::Snapshot(demo_snapshot())).unwrap();
     h.run_steps(3);
     let o = &h.state().state.overview;
-    assert!(rule1(&o.current).total() > before.total(), "the reads added findings");
+    assert!(
+        rule1(&o.current).total() > before.total(),
+        "the reads added findings"
+    );
     assert_eq!(rule1(&o.first), rule1(&o.current));
     assert_eq!(
-        h.query_all_by_label("no change since the session started").count(),
+        h.query_all_by_label("no change since the session started")
+            .count(),
         8,
         "every card: no change"
     );

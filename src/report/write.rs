@@ -1,6 +1,8 @@
 //! Writing report files safely: into a temporary file in the target folder,
 //! flushed to disk, then renamed over the target. A crash, a full disk or a
 //! bad path never leaves half a report and never destroys the previous one.
+//! A target that is not a regular file (`/dev/null`, `/dev/stdout`, a named
+//! pipe) is written into, never replaced; a symbolic link stays a link.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,24 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     };
     if path.is_dir() {
         return Err(fail("it is a directory".into()));
+    }
+    match std::fs::metadata(path) {
+        // A device, a FIFO or a socket (`-o /dev/null`, `-o /dev/stdout`, a
+        // named pipe) is written into, never replaced: renaming a file
+        // over it would replace the system's /dev/null for everyone.
+        Ok(m) if !m.is_file() => {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| fail(e.to_string()))?;
+            return f.write_all(bytes).map_err(|e| fail(e.to_string()));
+        }
+        // A symbolic link stays a link: what it points at is replaced.
+        Ok(_) if path.is_symlink() => {
+            let target = std::fs::canonicalize(path).map_err(|e| fail(e.to_string()))?;
+            return write_atomic(&target, bytes);
+        }
+        _ => {}
     }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -49,6 +69,28 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `scan -o /dev/null` as root replaced the system's /dev/null with a
+    /// regular file (the temporary file was renamed over it).
+    #[test]
+    fn a_device_is_written_into_not_replaced() {
+        use std::os::unix::fs::FileTypeExt;
+        write_atomic(Path::new("/dev/null"), b"report").unwrap();
+        let t = std::fs::metadata("/dev/null").unwrap().file_type();
+        assert!(t.is_char_device(), "/dev/null is still the device");
+    }
+
+    #[test]
+    fn a_symlink_stays_a_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real.json");
+        let link = dir.path().join("latest.json");
+        std::fs::write(&real, b"old").unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(link.is_symlink());
+        assert_eq!(std::fs::read(&real).unwrap(), b"new");
+    }
 
     #[test]
     fn replaces_the_target_whole() {
