@@ -68,6 +68,19 @@ fn assess(c: &mut Criterion) {
             b.iter(|| shipshape::assess::assess(inv, &policy, now));
         });
     }
+    // Every container a sidecar in the network and PID namespaces of the
+    // one before it: each join is looked up, so this stays linear.
+    for n in [1000, 4000] {
+        let mut inv = inventory(n);
+        for i in 1..n {
+            let prev = inv.containers[i - 1].id.clone();
+            inv.containers[i].network_mode = format!("container:{prev}");
+            inv.containers[i].pid_mode = format!("container:{prev}");
+        }
+        g.bench_with_input(BenchmarkId::new("joined", n), &inv, |b, inv| {
+            b.iter(|| shipshape::assess::assess(inv, &policy, now));
+        });
+    }
     g.finish();
 }
 

@@ -75,6 +75,8 @@ pub struct InventoryIndex<'a> {
     by_ref: std::collections::HashMap<String, &'a Image>,
     /// Image id → how many containers were created from it.
     users: std::collections::HashMap<&'a str, usize>,
+    /// Containers by id and by name (`container:<x>` namespace joins).
+    containers: std::collections::HashMap<&'a str, &'a Container>,
 }
 
 impl<'a> InventoryIndex<'a> {
@@ -88,8 +90,17 @@ impl<'a> InventoryIndex<'a> {
         }
         for c in &inv.containers {
             *ix.users.entry(c.image_id.as_str()).or_default() += 1;
+            ix.containers.entry(c.id.as_str()).or_insert(c);
+        }
+        for c in &inv.containers {
+            ix.containers.entry(c.name.as_str()).or_insert(c);
         }
         ix
+    }
+
+    /// The container with this id or name (ids first).
+    pub fn container(&self, id_or_name: &str) -> Option<&'a Container> {
+        self.containers.get(id_or_name).copied()
     }
 
     pub fn image_by_id(&self, id: &str) -> Option<&'a Image> {

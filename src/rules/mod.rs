@@ -141,8 +141,12 @@ pub fn joined<'a>(ctx: &Ctx<'a>, c: &'a Container, ns: Ns) -> Joined<'a> {
         if via.len() >= 8 || target.is_empty() {
             break;
         }
-        let Some(t) = ctx.inventory.containers.iter().find(|o| {
-            o.id == target || o.name == target || (target.len() >= 12 && o.id.starts_with(target))
+        // The engine stores the full id; a name or an id prefix only from
+        // other sources (the prefix needs a walk, so it comes last).
+        let Some(t) = ctx.index.container(target).or_else(|| {
+            (target.len() >= 12)
+                .then(|| ctx.inventory.containers.iter().find(|o| o.id.starts_with(target)))
+                .flatten()
         }) else {
             break;
         };
