@@ -1112,18 +1112,29 @@ fn several_engines_in_one_window() {
     h.get_by_label_contains("down: connection refused");
 }
 
-/// The same engine reached two ways (same `/info` ID) is shown once.
-#[test]
-fn the_same_engine_twice_is_shown_once() {
+/// A window watching the system engine and one more, with a sender each.
+fn two_engines(
+    second: &str,
+) -> (
+    Harness<'static, App>,
+    UnboundedSender<Event>,
+    UnboundedSender<Event>,
+) {
     let (tx1, rx1) = unbounded_channel();
     let (tx2, rx2) = unbounded_channel();
     let app = App::from_channels(
         Mode::Live,
         ("system".into(), rx1),
-        vec![("ctx-local".into(), rx2)],
+        vec![(second.into(), rx2)],
         Settings::default(),
     );
-    let mut h = build(app);
+    (build(app), tx1, tx2)
+}
+
+/// The same engine reached two ways (same `/info` ID and data root) is shown once.
+#[test]
+fn the_same_engine_twice_is_shown_once() {
+    let (mut h, tx1, tx2) = two_engines("ctx-local");
     tx1.send(connected()).unwrap();
     tx1.send(Event::Snapshot(demo_snapshot())).unwrap();
     tx2.send(connected()).unwrap();
@@ -1143,15 +1154,7 @@ fn the_same_engine_twice_is_shown_once() {
 /// are shown. Before, the second was hidden as a duplicate of the first.
 #[test]
 fn two_engines_sharing_an_id_are_two_engines() {
-    let (tx1, rx1) = unbounded_channel();
-    let (tx2, rx2) = unbounded_channel();
-    let app = App::from_channels(
-        Mode::Live,
-        ("system".into(), rx1),
-        vec![("clone".into(), rx2)],
-        Settings::default(),
-    );
-    let mut h = build(app);
+    let (mut h, tx1, tx2) = two_engines("clone");
     tx1.send(connected()).unwrap();
     tx1.send(Event::Snapshot(demo_snapshot())).unwrap();
     let Event::Connected {

@@ -115,6 +115,14 @@ impl Ns {
 
     /// Evidence that the container has the host's namespace, itself or
     /// through the containers it joins; `None` when it does not.
+    /// The hit of the rule "shares the host's <namespace>", if any.
+    pub fn host_hits(self, ctx: &Ctx, c: &Container) -> Vec<Hit> {
+        self.host_evidence(ctx, c)
+            .map(Hit::new)
+            .into_iter()
+            .collect()
+    }
+
     pub fn host_evidence(self, ctx: &Ctx, c: &Container) -> Option<String> {
         let j = joined(ctx, c, self);
         (j.mode == "host").then(|| match j.via.last() {
@@ -145,7 +153,12 @@ pub fn joined<'a>(ctx: &Ctx<'a>, c: &'a Container, ns: Ns) -> Joined<'a> {
         // other sources (the prefix needs a walk, so it comes last).
         let Some(t) = ctx.index.container(target).or_else(|| {
             (target.len() >= 12)
-                .then(|| ctx.inventory.containers.iter().find(|o| o.id.starts_with(target)))
+                .then(|| {
+                    ctx.inventory
+                        .containers
+                        .iter()
+                        .find(|o| o.id.starts_with(target))
+                })
                 .flatten()
         }) else {
             break;

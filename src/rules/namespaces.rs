@@ -24,13 +24,7 @@ pub const HOST_PID: Rule = Rule {
         kube: "hostPID: false",
     },
     references: &[CIS, NS_DOC],
-    check: Check::Container(|ctx, c| {
-        super::Ns::Pid
-            .host_evidence(ctx, c)
-            .map(Hit::new)
-            .into_iter()
-            .collect()
-    }),
+    check: Check::Container(|ctx, c| super::Ns::Pid.host_hits(ctx, c)),
 };
 
 pub const HOST_IPC: Rule = Rule {
@@ -51,13 +45,7 @@ pub const HOST_IPC: Rule = Rule {
         kube: "hostIPC: false",
     },
     references: &[CIS, NS_DOC],
-    check: Check::Container(|ctx, c| {
-        super::Ns::Ipc
-            .host_evidence(ctx, c)
-            .map(Hit::new)
-            .into_iter()
-            .collect()
-    }),
+    check: Check::Container(|ctx, c| super::Ns::Ipc.host_hits(ctx, c)),
 };
 
 pub const HOST_UTS: Rule = Rule {

@@ -52,13 +52,7 @@ pub const HOST_NETWORK: Rule = Rule {
         kube: "hostNetwork: false",
     },
     references: &[CIS, "https://docs.docker.com/engine/network/drivers/host/"],
-    check: Check::Container(|ctx, c| {
-        super::Ns::Network
-            .host_evidence(ctx, c)
-            .map(Hit::new)
-            .into_iter()
-            .collect()
-    }),
+    check: Check::Container(|ctx, c| super::Ns::Network.host_hits(ctx, c)),
 };
 
 pub const PRIVILEGED_PORT: Rule = Rule {
