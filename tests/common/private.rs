@@ -24,6 +24,8 @@ pub struct PrivateEngine {
     netns: String,
     /// More `dockerd` arguments (a TCP listener with TLS, …).
     extra: Vec<String>,
+    /// Show it a pure cgroup v2 hierarchy (in its own mount namespace).
+    cgroup2: bool,
     /// The daemon (nsenter, unshare and sh all exec into it).
     child: Option<Child>,
 }
@@ -56,7 +58,21 @@ impl PrivateEngine {
     }
 
     /// The same, with more `dockerd` arguments.
+    /// The same, on a pure cgroup v2 hierarchy even where the host mounts
+    /// v1 (Debian 12's default here): `/sys/fs/cgroup` is replaced by a
+    /// cgroup2 mount inside the engine's own mount namespace, the host's
+    /// mounts stay as they are. On a v1 host the controllers stay with the
+    /// v1 hierarchies, so this engine cannot enforce limits (it says so in
+    /// `/info` Warnings): enough to judge what v2 changes, not to run load.
+    pub fn start_cgroup2(label: &str) -> Result<Self, String> {
+        Self::start_inner(label, Vec::new(), true)
+    }
+
     pub fn start_with(label: &str, extra: Vec<String>) -> Result<Self, String> {
+        Self::start_inner(label, extra, false)
+    }
+
+    fn start_inner(label: &str, extra: Vec<String>, cgroup2: bool) -> Result<Self, String> {
         super::engine();
         if !is_root() {
             return Err("a private engine needs root".into());
@@ -88,6 +104,7 @@ impl PrivateEngine {
             dir,
             netns,
             extra,
+            cgroup2,
             child: None,
         };
         me.up()?;
@@ -107,8 +124,14 @@ impl PrivateEngine {
     /// Start (or start again) the daemon on the same directories.
     pub fn up(&mut self) -> Result<(), String> {
         let d = &self.dir;
+        let cgroup2 = if self.cgroup2 {
+            "{ [ \"$(stat -fc %T /sys/fs/cgroup)\" = cgroup2fs ] || \
+             { umount -l /sys/fs/cgroup && mount -t cgroup2 none /sys/fs/cgroup; }; } && "
+        } else {
+            ""
+        };
         let script = format!(
-            "mount --bind {etc} /etc/docker && exec dockerd --host unix://{sock} \
+            "{cgroup2}mount --bind {etc} /etc/docker && exec dockerd --host unix://{sock} \
              --data-root {d}/data --exec-root {d}/exec --pidfile {d}/pid --shutdown-timeout 2 {extra}",
             extra = self.extra.join(" "),
             etc = d.join("etc").display(),
