@@ -89,8 +89,16 @@ class UnixHTTP(http.client.HTTPConnection):
     def connect(self):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM); self.sock.connect("/var/run/docker.sock")
 
+def raw(path):
+    c = UnixHTTP(); c.request("GET", path); r = c.getresponse(); return json.loads(r.read())
+
+# The API version shipshape speaks with this engine: the engine's own, up to
+# bollard's default (1.53), as its negotiation does.
+def _v(s): return tuple(int(x) for x in s.split("."))
+API = "/v" + min(raw("/version")["ApiVersion"], "1.53", key=_v)
+
 def get(path):
-    c = UnixHTTP(); c.request("GET", "/v1.41" + path); r = c.getresponse(); body = r.read()
+    c = UnixHTTP(); c.request("GET", API + path); r = c.getresponse(); body = r.read()
     if r.status != 200: raise SystemExit(f"GET {path}: {r.status} {body[:200]}")
     return json.loads(body)
 
@@ -103,7 +111,7 @@ for c in containers:
         top[c["Id"]] = get(f"/containers/{c['Id']}/top?ps_args={q}")
 # Events of the activity phase (the engine's own buffer), without our top calls.
 def get_lines(path):
-    c = UnixHTTP(); c.request("GET", "/v1.41" + path); r = c.getresponse(); body = r.read().decode()
+    c = UnixHTTP(); c.request("GET", API + path); r = c.getresponse(); body = r.read().decode()
     return [json.loads(l) for l in body.splitlines() if l.strip()]
 import os
 events = [e for e in get_lines(f"/events?since={os.environ['SINCE']}&until={os.environ['UNTIL']}")
@@ -122,7 +130,7 @@ for c in containers:
     changes[c["Id"]] = ch
     for item in ch:
         if item["Kind"] == 2: continue
-        h = UnixHTTP(); h.request("HEAD", "/v1.41/containers/%s/archive?path=%s" % (c["Id"], urllib.parse.quote(item["Path"])))
+        h = UnixHTTP(); h.request("HEAD", API + "/containers/%s/archive?path=%s" % (c["Id"], urllib.parse.quote(item["Path"])))
         r = h.getresponse(); r.read()
         st = r.getheader("X-Docker-Container-Path-Stat")
         if st:
