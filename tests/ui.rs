@@ -1797,3 +1797,30 @@ fn the_session_starts_when_the_image_reads_are_in() {
         "the late container is a change"
     );
 }
+
+/// An image's build history is shown with secret values hidden: the demo's
+/// leaky image has `ENV API_TOKEN=…` in a layer. Before, the image panel
+/// printed the step, value and all.
+#[test]
+fn build_history_hides_secret_values() {
+    let (mut h, _tx) = loaded(Mode::Demo);
+    h.state_mut().state.view = shipshape::app::View::Images;
+    // Tall enough that the whole panel, history last, is laid out.
+    h.set_size(egui::vec2(1400.0, 4000.0));
+    h.run_steps(2);
+    h.get_by_label("shipshape-test/leaky:1").click();
+    h.run_steps(3);
+    h.get_by_label("Build history (newest first)");
+    assert!(
+        h.query_all_by_label_contains("ENV API_TOKEN=<hidden>")
+            .count()
+            >= 1,
+        "the step is shown, its value hidden"
+    );
+    assert_eq!(
+        h.query_all_by_label_contains("shipshape-image-token-value")
+            .count(),
+        0,
+        "no secret value in any label"
+    );
+}

@@ -305,8 +305,10 @@ pub const UNUSED: Rule = Rule {
     }),
 };
 
+/// A history step for evidence: secret values hidden, at most 120 characters.
 fn shorten(s: &str) -> String {
-    let s = s.trim();
+    let redacted = super::secrets::redact_command(s.trim());
+    let s = redacted.as_str();
     if s.chars().count() > 120 {
         format!("{}…", s.chars().take(120).collect::<String>())
     } else {
@@ -319,6 +321,13 @@ mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::model::{Container, Healthcheck, Image};
+
+    #[test]
+    fn history_steps_in_evidence_hide_secret_values() {
+        let s = shorten("/bin/sh -c #(nop)  ENV API_TOKEN=tok-123456 && apt-get update");
+        assert!(s.contains("API_TOKEN=<hidden>"), "{s}");
+        assert!(!s.contains("tok-123456"), "{s}");
+    }
 
     fn layer(s: &str) -> HistoryEntry {
         HistoryEntry {

@@ -363,9 +363,13 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 ui.label(RichText::new("Build history (newest first)").strong());
                 for h in &img.history {
                     ui.label(
-                        RichText::new(visible(h.created_by.trim()))
-                            .monospace()
-                            .small(),
+                        // A build step may carry a secret (`ENV API_TOKEN=…`,
+                        // a build argument): shown with its value hidden.
+                        RichText::new(visible(&crate::rules::secrets::redact_command(
+                            h.created_by.trim(),
+                        )))
+                        .monospace()
+                        .small(),
                     );
                 }
             });

@@ -133,13 +133,21 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
         endpoint: Endpoint::Unix("demo".into()),
         found_by: FoundBy::Socket("demo"),
     };
+    // The capture speaks the API version shipshape negotiates with that
+    // engine (its own, up to bollard's default): show that one.
+    let api = lab
+        .version
+        .api_version
+        .clone()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| "1.41".into());
     let mut engine = convert::engine(
         lab.info,
         lab.version,
         Some(lab.bridge),
         &target,
         &EnvSnapshot::default(),
-        "1.41",
+        &api,
     );
     engine.found_by = DEMO_SOURCE.into();
     engine.endpoint = "demo://lab".into();
