@@ -113,8 +113,6 @@ impl Ns {
         }
     }
 
-    /// Evidence that the container has the host's namespace, itself or
-    /// through the containers it joins; `None` when it does not.
     /// The hit of the rule "shares the host's <namespace>", if any.
     pub fn host_hits(self, ctx: &Ctx, c: &Container) -> Vec<Hit> {
         self.host_evidence(ctx, c)
@@ -123,6 +121,8 @@ impl Ns {
             .collect()
     }
 
+    /// Evidence that the container has the host's namespace, itself or
+    /// through the containers it joins; `None` when it does not.
     pub fn host_evidence(self, ctx: &Ctx, c: &Container) -> Option<String> {
         let j = joined(ctx, c, self);
         (j.mode == "host").then(|| match j.via.last() {
@@ -172,14 +172,8 @@ pub fn joined<'a>(ctx: &Ctx<'a>, c: &'a Container, ns: Ns) -> Joined<'a> {
     Joined { mode, via }
 }
 
-/// AppArmor or SELinux confines this container (the engine enforces one
-/// and the container did not opt out). Without it, several capabilities go
-/// straight to the host.
-pub fn mac_confined(ctx: &Ctx, c: &Container) -> bool {
-    apparmor_confined(ctx, c) || selinux_confined(ctx, c)
-}
-
 /// The engine enforces AppArmor and this container runs under a profile.
+/// Without it (or SELinux), several capabilities go straight to the host.
 pub fn apparmor_confined(ctx: &Ctx, c: &Container) -> bool {
     ctx.inventory.engine.security.apparmor
         && !c.privileged
