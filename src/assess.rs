@@ -113,27 +113,19 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
         };
         let names = container_names(c);
         let mut findings = Vec::new();
-        if let Some(w) = &c.kube {
-            // A workload container: the pod-spec checks, and each finding
-            // says how many pods it covers.
-            for (rule, hits) in rules::kube::judge(&ctx, c, w) {
-                let pods = w.pods_phrase();
-                let hits = hits
-                    .into_iter()
-                    .map(|mut h| {
-                        h.evidence = format!("{} ({pods})", h.evidence);
-                        h
-                    })
-                    .collect();
-                findings.extend(finish(rule, hits, &subject, &names, by, today));
-            }
-        } else {
-            for rule in rules::ALL {
-                if let Check::Container(check) = rule.check {
-                    let hits = check(&ctx, c);
-                    findings.extend(finish(rule, hits, &subject, &names, by, today));
+        // Every source's container facts meet the same rules; a workload
+        // container's findings say how many pods they cover.
+        let pods = c.kube.as_ref().map(|w| w.pods_phrase());
+        for rule in rules::ALL {
+            let Some(mut hits) = rule.check_container(&ctx, c) else {
+                continue;
+            };
+            if let Some(pods) = &pods {
+                for h in &mut hits {
+                    h.evidence = format!("{} ({pods})", h.evidence);
                 }
             }
+            findings.extend(finish(rule, hits, &subject, &names, by, today));
         }
         sort(&mut findings);
         // Known vulnerabilities count by the worst one only — its own

@@ -267,6 +267,8 @@ pub struct Process {
 /// A container, in any state, with its full configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Container {
+    /// Which configuration filled these facts (evidence names its fields).
+    pub source: super::Source,
     pub id: String,
     /// Without the leading slash.
     pub name: String,

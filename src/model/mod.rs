@@ -6,6 +6,7 @@
 pub mod activity;
 mod container;
 mod engine;
+mod facts;
 mod finding;
 mod image;
 pub mod kube;
@@ -22,6 +23,7 @@ pub use container::{
     LogConfig, Mount, MountKind, PortBinding, Process, RestartPolicy, TmpfsMount, Ulimit,
 };
 pub use engine::{BridgeNetwork, EngineIdentity, EngineInfo, EngineProduct, SecurityOptions};
+pub use facts::{Setting, Source};
 pub use finding::{AppliedWaiver, Finding, SeedRule, Severity, SeverityCounts, Subject, Threat};
 pub use image::{HistoryEntry, Image};
 pub use posture::{PosturePoint, buckets as posture_buckets};

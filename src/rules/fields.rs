@@ -1206,10 +1206,10 @@ mod tests {
         }
         for rule in super::super::ALL {
             // Kubernetes-only rules read pod-spec fields, not the engine's
-            // (their table is rules::kube::CHECKS and docs/kubernetes.md).
+            // (docs/kubernetes.md lists them).
             if !matches!(
                 rule.check,
-                super::super::Check::Policy | super::super::Check::Kube
+                super::super::Check::Policy | super::super::Check::Workload(_)
             ) {
                 assert!(
                     named.contains(rule.id),

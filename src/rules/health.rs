@@ -25,11 +25,29 @@ pub const NO_HEALTHCHECK: Rule = Rule {
         "https://docs.docker.com/reference/dockerfile/#healthcheck",
     ],
     check: Check::Container(|_, c| match &c.healthcheck {
-        None => vec![Hit::new("no healthcheck in the container or its image")],
+        None => match c.kube.as_deref() {
+            Some(w) => probe(w),
+            None => vec![Hit::new("no healthcheck in the container or its image")],
+        },
         Some(h) if h.is_disabled() => vec![Hit::new("healthcheck disabled (NONE)")],
         Some(_) => vec![],
     }),
 };
+
+/// A workload container without a liveness probe. Jobs run to completion,
+/// and init and ephemeral containers are never probed: nothing to fix.
+fn probe(w: &crate::model::kube::Workload) -> Vec<Hit> {
+    use crate::model::kube::ContainerRole;
+    if w.kind.runs_to_completion() || w.role != ContainerRole::Container {
+        return vec![];
+    }
+    let readiness = if w.readiness_probe {
+        "; it has a readinessProbe, which takes it out of Services but never restarts it"
+    } else {
+        ""
+    };
+    vec![Hit::new(format!("no livenessProbe{readiness}"))]
+}
 
 pub const LOGGING_DISABLED: Rule = Rule {
     id: "container.logging-disabled",

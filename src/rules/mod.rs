@@ -104,12 +104,13 @@ impl Ns {
         }
     }
 
-    /// The inspect field, for evidence.
-    pub fn field(self) -> &'static str {
+    /// The setting, for evidence.
+    pub fn setting(self) -> crate::model::Setting {
+        use crate::model::Setting;
         match self {
-            Self::Network => "HostConfig.NetworkMode",
-            Self::Pid => "HostConfig.PidMode",
-            Self::Ipc => "HostConfig.IpcMode",
+            Self::Network => Setting::NetworkNs,
+            Self::Pid => Setting::PidNs,
+            Self::Ipc => Setting::IpcNs,
         }
     }
 
@@ -125,11 +126,14 @@ impl Ns {
     /// through the containers it joins; `None` when it does not.
     pub fn host_evidence(self, ctx: &Ctx, c: &Container) -> Option<String> {
         let j = joined(ctx, c, self);
+        let field = c.source.field(self.setting());
         (j.mode == "host").then(|| match j.via.last() {
-            None => format!("{} is host", self.field()),
+            // A pod spec says it with a boolean.
+            None if c.source == crate::model::Source::Kubernetes => format!("{field} is true"),
+            None => format!("{field} is host"),
             Some(last) => format!(
                 "{} joins container {}{}, whose namespace is the host's",
-                self.field(),
+                field,
                 last.name,
                 if j.via.len() > 1 {
                     j.describe()
@@ -224,15 +228,15 @@ pub enum Check {
     Engine(fn(&Ctx, &EngineInfo) -> Vec<Hit>),
     /// Raised by the policy evaluation itself, not by a check function.
     Policy,
-    /// A container rule that only Kubernetes pod specs have (its check is
-    /// in [`kube::CHECKS`]).
-    Kube,
+    /// A container rule only Kubernetes pod specs have: checked on the
+    /// workload's pod-spec facts besides the container's.
+    Workload(fn(&Ctx, &Container, &crate::model::kube::Workload) -> Vec<Hit>),
 }
 
 impl Check {
     pub fn scope(&self) -> &'static str {
         match self {
-            Self::Container(_) | Self::Kube => "container",
+            Self::Container(_) | Self::Workload(_) => "container",
             Self::Image(_) => "image",
             Self::Engine(_) => "engine",
             Self::Policy => "policy",
@@ -290,7 +294,7 @@ pub struct Fix {
     /// The compose-file key(s), or "" when there is none.
     pub compose: &'static str,
     /// The Kubernetes YAML field(s) to set, or "" when the rule does not
-    /// apply to Kubernetes workloads ([`kube::CHECKS`] judges those that do).
+    /// apply to Kubernetes workloads ([`Rule::applies_to`]).
     pub kube: &'static str,
 }
 
@@ -312,6 +316,22 @@ pub struct Rule {
     pub fix: Fix,
     pub references: &'static [&'static str],
     pub check: Check,
+}
+
+impl Rule {
+    /// The hits of this rule on one container, from whichever source
+    /// filled it: `None` when the rule does not apply there. A container
+    /// rule applies to a Kubernetes workload exactly when it has a
+    /// [`Fix::kube`] (restart policies, log drivers or the default bridge
+    /// are decided elsewhere in a cluster); a workload rule only to one.
+    pub fn check_container(&self, ctx: &Ctx, c: &Container) -> Option<Vec<Hit>> {
+        match (self.check, c.kube.as_deref()) {
+            (Check::Container(f), None) => Some(f(ctx, c)),
+            (Check::Container(f), Some(_)) => (!self.fix.kube.is_empty()).then(|| f(ctx, c)),
+            (Check::Workload(f), Some(w)) => Some(f(ctx, c, w)),
+            _ => None,
+        }
+    }
 }
 
 impl std::fmt::Debug for Rule {
@@ -474,7 +494,7 @@ mod registry_tests {
                     r.id
                 );
             }
-            if matches!(r.check, Check::Kube) {
+            if matches!(r.check, Check::Workload(_)) {
                 assert!(!r.fix.kube.is_empty(), "{} has no Kubernetes fix", r.id);
             }
         }

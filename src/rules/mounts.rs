@@ -510,7 +510,11 @@ pub const WRITABLE_ROOTFS: Rule = Rule {
     references: &[CIS],
     check: Check::Container(|_, c| {
         if !c.readonly_rootfs {
-            return vec![Hit::new("HostConfig.ReadonlyRootfs is false")];
+            let field = c.source.field(crate::model::Setting::ReadOnlyRoot);
+            return vec![Hit::new(match c.source {
+                crate::model::Source::Engine => format!("{field} is false"),
+                crate::model::Source::Kubernetes => format!("{field} is not true"),
+            })];
         }
         read_only_that_is_not(c)
     }),

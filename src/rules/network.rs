@@ -107,6 +107,31 @@ pub const PUBLISHED_PORTS: Rule = Rule {
                 .collect()
         };
         let mut hits = Vec::new();
+        if c.source == crate::model::Source::Kubernetes {
+            // A hostPort opens the port on whichever node runs the pod,
+            // around the Services that are the cluster's way in: graded
+            // above the plain list.
+            let own: Vec<String> = distinct(published(c))
+                .into_iter()
+                .map(|p| {
+                    let ip = if p.host_ip.is_empty() {
+                        "every address"
+                    } else {
+                        &p.host_ip
+                    };
+                    format!(
+                        "hostPort {} → {}/{} on {ip} of its node",
+                        p.host_port.unwrap_or(0),
+                        p.container_port,
+                        p.protocol.to_ascii_uppercase()
+                    )
+                })
+                .collect();
+            if !own.is_empty() {
+                hits.push(Hit::graded(Severity::Low, own.join(", ")));
+            }
+            return hits;
+        }
         let own = list(c);
         if !own.is_empty() {
             hits.push(Hit::new(format!("publishes {}", own.join(", "))));

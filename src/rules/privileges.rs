@@ -2,7 +2,7 @@
 //! confinement (seccomp, AppArmor, SELinux, no-new-privileges), devices.
 
 use super::{Check, Family, Fix, Hit, Rule};
-use crate::model::{SeedRule, Severity};
+use crate::model::{SeedRule, Setting, Severity, Source};
 
 const CIS: &str = "CIS Docker Benchmark v1.6.0";
 
@@ -38,17 +38,32 @@ pub const ROOT_USER: Rule = Rule {
         if !is_root_user(&c.user) {
             return vec![];
         }
-        let shown = if c.user.is_empty() {
-            "unset (defaults to root)"
-        } else {
-            c.user.as_str()
+        let evidence = match c.source {
+            Source::Engine => format!(
+                "{} is {}",
+                c.source.field(Setting::User),
+                if c.user.is_empty() {
+                    "unset (defaults to root)"
+                } else {
+                    c.user.as_str()
+                }
+            ),
+            // An empty user on a pod spec is `runAsUser` unset and
+            // `runAsNonRoot` not true (the source leaves the user empty).
+            Source::Kubernetes if !c.user.is_empty() => {
+                format!("{} is {}", c.source.field(Setting::User), c.user)
+            }
+            Source::Kubernetes => {
+                if c.kube.as_ref().and_then(|w| w.run_as_non_root) == Some(false) {
+                    "runAsNonRoot is false and runAsUser is not set: the image's USER decides, and nothing stops root".into()
+                } else {
+                    "neither runAsNonRoot nor runAsUser is set: the image's USER decides, and nothing stops root".into()
+                }
+            }
         };
         match super::contained_root(ctx, c) {
-            Some(why) => vec![Hit::graded(
-                Severity::Low,
-                format!("Config.User is {shown}; {why}"),
-            )],
-            None => vec![Hit::new(format!("Config.User is {shown}"))],
+            Some(why) => vec![Hit::graded(Severity::Low, format!("{evidence}; {why}"))],
+            None => vec![Hit::new(evidence)],
         }
     }),
 };
@@ -80,10 +95,12 @@ pub const PRIVILEGED: Rule = Rule {
         if !c.privileged {
             return vec![];
         }
-        let evidence = format!(
-            "HostConfig.Privileged is true (state: {})",
-            c.state.as_str()
-        );
+        let field = c.source.field(Setting::Privileged);
+        let evidence = match c.source {
+            Source::Engine => format!("{field} is true (state: {})", c.state.as_str()),
+            // A workload's state is its pods' (said with the pod count).
+            Source::Kubernetes => format!("{field} is true"),
+        };
         if ctx.inventory.engine.security.rootless {
             vec![Hit::graded(
                 Severity::High,
@@ -170,7 +187,7 @@ pub const CAP_ADD: Rule = Rule {
             }
             hits.push(Hit::graded(
                 cap_grade(&cap, host_network),
-                format!("HostConfig.CapAdd includes {cap}"),
+                format!("{} includes {cap}", c.source.field(Setting::CapAdd)),
             ));
         }
         hits
@@ -325,14 +342,20 @@ pub const SECCOMP_UNCONFINED: Rule = Rule {
     },
     references: &[CIS, "https://docs.docker.com/engine/security/seccomp/"],
     check: Check::Container(|_, c| {
+        let mut set = false;
         for (k, v) in c.security_opts() {
             if k != "seccomp" {
                 continue;
             }
+            set = true;
             if v == "unconfined" {
-                return vec![Hit::new(
-                    "HostConfig.SecurityOpt contains seccomp=unconfined",
-                )];
+                return vec![Hit::new(match (c.source, c.kube.as_deref()) {
+                    (Source::Kubernetes, Some(w)) => format!(
+                        "seccompProfile.type is Unconfined (set on the {})",
+                        w.seccomp.as_ref().map_or("pod", |(_, at)| *at)
+                    ),
+                    _ => "HostConfig.SecurityOpt contains seccomp=unconfined".into(),
+                })];
             }
             // A custom profile is judged by what it lets through.
             match judge_seccomp(v) {
@@ -353,6 +376,15 @@ pub const SECCOMP_UNCONFINED: Rule = Rule {
                 }
                 Seccomp::Restrictive | Seccomp::Unreadable => {}
             }
+        }
+        // A privileged container has no filter by design; it is reported
+        // as privileged.
+        if !set && !c.privileged && c.source.unset_seccomp_is_unconfined() {
+            return vec![Hit::graded(
+                Severity::Medium,
+                "seccompProfile is not set on the pod or the container: it runs Unconfined unless the \
+                 kubelet was started with --seccomp-default",
+            )];
         }
         vec![]
     }),
@@ -482,12 +514,21 @@ pub const NO_NEW_PRIVILEGES: Rule = Rule {
     ],
     check: Check::Container(|ctx, c| {
         let daemon_wide = ctx.inventory.engine.security.no_new_privileges;
+        if c.privileged && c.source.privileged_forces_escalation() {
+            // Privileged implies it there; that rule says more.
+            return vec![];
+        }
+        let kube = c.source == Source::Kubernetes;
         match explicit_nnp(c) {
             Some(true) => vec![],
+            Some(false) if kube => vec![Hit::new("allowPrivilegeEscalation is true")],
             Some(false) => vec![Hit::new(
                 "HostConfig.SecurityOpt sets no-new-privileges:false",
             )],
             None if daemon_wide => vec![],
+            None if kube => vec![Hit::new(
+                "allowPrivilegeEscalation is not set (it defaults to true): setuid programs can gain privileges",
+            )],
             None => vec![Hit::new(
                 "no-new-privileges is absent from HostConfig.SecurityOpt and not set daemon-wide",
             )],
@@ -516,15 +557,22 @@ pub const APPARMOR: Rule = Rule {
     check: Check::Container(|ctx, c| {
         // Only meaningful where the engine has AppArmor; otherwise the engine
         // finding `engine.no-mac` says so once.
-        if !ctx.inventory.engine.security.apparmor {
+        // A cluster's nodes are not seen: an explicit Unconfined is known
+        // to matter wherever they run AppArmor.
+        let sees = c.source.sees_host_mac();
+        if sees && !ctx.inventory.engine.security.apparmor {
             return vec![];
         }
         let from_opt = c
             .security_opts()
             .any(|(k, v)| k == "apparmor" && v == "unconfined");
-        if from_opt || c.apparmor_profile == "unconfined" {
-            vec![Hit::new("AppArmorProfile is unconfined")]
-        } else if c.apparmor_profile.is_empty() && !c.privileged {
+        if from_opt || c.apparmor_profile.eq_ignore_ascii_case("unconfined") {
+            vec![Hit::new(if sees {
+                "AppArmorProfile is unconfined"
+            } else {
+                "AppArmor profile is Unconfined"
+            })]
+        } else if sees && c.apparmor_profile.is_empty() && !c.privileged {
             // Created containers have no profile yet; Docker applies
             // docker-default at start, so only a live container counts.
             if c.state.is_live() {
@@ -749,7 +797,12 @@ pub const UNMASKED_PATHS: Rule = Rule {
         }
         let mut hits = Vec::new();
         if c.masked_paths.as_ref().is_some_and(Vec::is_empty) {
-            hits.push(Hit::new("HostConfig.MaskedPaths is empty"));
+            hits.push(Hit::new(match c.source {
+                Source::Engine => "HostConfig.MaskedPaths is empty",
+                Source::Kubernetes => {
+                    "securityContext.procMount is Unmasked: /proc/kcore, /proc/sys and the rest are not masked"
+                }
+            }));
         }
         if c.readonly_paths.as_ref().is_some_and(Vec::is_empty) {
             hits.push(Hit::new("HostConfig.ReadonlyPaths is empty"));

@@ -30,7 +30,7 @@ pub const NO_MEMORY_LIMIT: Rule = Rule {
         let l = &c.limits;
         let host = ctx.inventory.engine.mem_total;
         if l.memory_bytes <= 0 {
-            vec![Hit::new("HostConfig.Memory is 0 (unlimited)")]
+            limit_unset(c, crate::model::Setting::MemoryLimit, "is 0 (unlimited)")
         } else if l.memory_swap < 0 {
             // A limit that another setting cancels is no limit: past the
             // memory limit the container goes on in swap, as far as the
@@ -51,6 +51,18 @@ pub const NO_MEMORY_LIMIT: Rule = Rule {
         }
     }),
 };
+
+/// The hit for a limit that is not set: `HostConfig.Memory is 0
+/// (unlimited)`, `resources.limits.memory is not set`. An ephemeral
+/// container of a pod may not set resources, so there is nothing to fix.
+fn limit_unset(c: &crate::model::Container, what: crate::model::Setting, engine: &str) -> Vec<Hit> {
+    let field = c.source.field(what);
+    match &c.kube {
+        Some(w) if w.role == crate::model::kube::ContainerRole::Ephemeral => vec![],
+        Some(_) => vec![Hit::new(format!("{field} is not set"))],
+        None => vec![Hit::new(format!("{field} {engine}"))],
+    }
+}
 
 pub const NO_CPU_LIMIT: Rule = Rule {
     id: "container.no-cpu-limit",
@@ -73,9 +85,7 @@ pub const NO_CPU_LIMIT: Rule = Rule {
     check: Check::Container(|_, c| {
         let l = &c.limits;
         if l.nano_cpus <= 0 && l.cpu_quota <= 0 && l.cpu_shares <= 0 {
-            vec![Hit::new(
-                "HostConfig.NanoCpus, CpuQuota and CpuShares are all 0",
-            )]
+            limit_unset(c, crate::model::Setting::CpuLimit, "are all 0")
         } else {
             vec![]
         }

@@ -213,15 +213,20 @@ fn looks_random(v: &str) -> bool {
     }
 }
 
-fn env_hits(env: &[EnvVar], what: &str) -> (Vec<Hit>, BTreeSet<String>) {
+fn env_hits(env: &[EnvVar], what: &str, hint: &str) -> (Vec<Hit>, BTreeSet<String>) {
     let mut hits = Vec::new();
     let mut keys = BTreeSet::new();
     for e in env {
         if let Some(reason) = classify(&e.key, e.value.expose_for_analysis())
             && keys.insert(e.key.clone())
         {
+            let literal = if hint.is_empty() {
+                ""
+            } else {
+                " has a literal value"
+            };
             hits.push(Hit::new(format!(
-                "{what} {} ({reason}; value hidden)",
+                "{what} {}{literal} ({reason}; value hidden){hint}",
                 e.key
             )));
         }
@@ -271,7 +276,12 @@ pub const CONTAINER_SECRET_ENV: Rule = Rule {
             .filter(|e| !inherited.contains(&(e.key.as_str(), e.value.expose_for_analysis())))
             .cloned()
             .collect();
-        env_hits(&own, "env").0
+        // Only literal values are read from a pod spec: say the fix there.
+        let hint = match c.source {
+            crate::model::Source::Engine => "",
+            crate::model::Source::Kubernetes => ": use valueFrom.secretKeyRef",
+        };
+        env_hits(&own, "env", hint).0
     }),
 };
 
@@ -309,7 +319,7 @@ pub const IMAGE_SECRET: Rule = Rule {
         "https://docs.docker.com/build/building/secrets/",
     ],
     check: Check::Image(|_, img| {
-        let (mut hits, mut seen) = env_hits(&img.env, "ENV");
+        let (mut hits, mut seen) = env_hits(&img.env, "ENV", "");
         let layers = img.history.len();
         for (i, h) in img.history.iter().enumerate() {
             for (k, v) in assignments(&h.created_by) {

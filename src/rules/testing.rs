@@ -193,7 +193,7 @@ fn baselines_are_clean() {
             Check::Container(_) => run_container(rule, &c),
             Check::Image(_) => run_image(rule, &img),
             Check::Engine(_) => run_engine(rule, &e),
-            Check::Policy | Check::Kube => vec![],
+            Check::Policy | Check::Workload(_) => vec![],
         };
         assert!(
             hits.is_empty(),

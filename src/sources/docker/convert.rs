@@ -249,6 +249,7 @@ pub fn container(r: ContainerInspectResponse) -> Container {
     command.extend(cfg.cmd.unwrap_or_default());
 
     Container {
+        source: crate::model::Source::Engine,
         id: opt_string(r.id),
         name: opt_string(r.name).trim_start_matches('/').to_string(),
         image: cfg.image.unwrap_or_default(),

@@ -15,7 +15,7 @@ use crate::model::kube::{
 };
 use crate::model::{
     Container, ContainerState, EngineInfo, EngineProduct, EnvVar, Healthcheck, Inventory, Limits,
-    Mount, MountKind, PortBinding, Sensitive,
+    Mount, MountKind, PortBinding, Sensitive, Source,
 };
 
 /// Everything one read of a cluster returned. Only pods are read whole;
@@ -293,8 +293,10 @@ fn row(w: Workload, c: &Ctr, spec: &PodSpec, newest: &Pod, image_id: String) -> 
     if let Some((t, _)) = &w.seccomp {
         security_opt.push(format!("seccomp={}", t.to_ascii_lowercase()));
     }
-    if w.allow_privilege_escalation == Some(false) {
-        security_opt.push("no-new-privileges".into());
+    match w.allow_privilege_escalation {
+        Some(false) => security_opt.push("no-new-privileges".into()),
+        Some(true) => security_opt.push("no-new-privileges:false".into()),
+        None => {}
     }
     let state = if w.running > 0 {
         ContainerState::Running
@@ -306,6 +308,7 @@ fn row(w: Workload, c: &Ctr, spec: &PodSpec, newest: &Pod, image_id: String) -> 
         }
     };
     Container {
+        source: Source::Kubernetes,
         id: w.row_id(),
         name: format!("{}/{}", w.workload_name(), w.container),
         image: c.image.to_string(),
@@ -360,7 +363,8 @@ fn row(w: Workload, c: &Ctr, spec: &PodSpec, newest: &Pod, image_id: String) -> 
             .flatten()
             .map(|s| (s.name.clone(), s.value.clone()))
             .collect(),
-        masked_paths: w.proc_mount.as_ref().map(|_| Vec::new()),
+        // `Unmasked` is the only other value the API knows.
+        masked_paths: (w.proc_mount.as_deref() == Some("Unmasked")).then(Vec::new),
         runtime: spec.runtime_class_name.clone().unwrap_or_default(),
         kube: Some(Arc::new(w)),
         ..Container::default()
