@@ -1067,6 +1067,8 @@ fn start_clusters(
             policy: launch.policy.clone(),
             poll_interval: Duration::from_secs(settings.refresh_secs.max(60)),
             settle: Duration::from_millis(500),
+            audit: launch.audit.clone(),
+            mode: "gui",
         };
         let (cmd, rx, done) = crate::watch::kube::spawn(rt, cfg, notify_for(ctx));
         state.others.push(EngineSlot::new(context.clone()));

@@ -435,6 +435,8 @@ fn the_watch_keeps_the_list_current_and_resumes_after_a_drop() {
         policy: std::sync::Arc::new(Policy::default()),
         poll_interval: std::time::Duration::from_secs(3600),
         settle: std::time::Duration::from_millis(50),
+        audit: Some(dir.path().join("audit.jsonl")),
+        mode: "test",
     };
     let task = rt.spawn(shipshape::watch::kube::run(cfg, tx));
     let names = |s: &shipshape::watch::messages::Snapshot| -> Vec<String> {
@@ -446,21 +448,36 @@ fn the_watch_keeps_the_list_current_and_resumes_after_a_drop() {
             .collect()
     };
     let mut seen = Vec::new();
+    let mut timeline = Vec::new();
+    let mut posture = 0;
     rt.block_on(async {
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
         while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, rx.recv()).await {
-            if let shipshape::watch::messages::Event::Snapshot(s) = ev {
-                let n = names(&s);
-                if seen.last() != Some(&n) {
-                    seen.push(n);
+            match ev {
+                shipshape::watch::messages::Event::Snapshot(s) => {
+                    let n = names(&s);
+                    if seen.last() != Some(&n) {
+                        seen.push(n);
+                    }
+                    if seen.len() == 3 {
+                        break;
+                    }
                 }
-                if seen.len() == 3 {
-                    break;
+                shipshape::watch::messages::Event::Activity(a) => {
+                    timeline.push((a.action.clone(), a.name.clone(), a.engine.clone()))
                 }
+                shipshape::watch::messages::Event::Posture(p) => posture += p.len(),
+                _ => {}
             }
         }
+        // Nobody listens any more: the worker ends its session and flushes
+        // the audit log.
+        drop(rx);
+        tokio::time::timeout(std::time::Duration::from_secs(10), task)
+            .await
+            .expect("the worker stops when its receiver goes away")
+            .unwrap();
     });
-    task.abort();
     assert_eq!(
         seen,
         [
@@ -473,6 +490,49 @@ fn the_watch_keeps_the_list_current_and_resumes_after_a_drop() {
             ],
             vec!["dev/debug-2/alpine 1", "dev/debug-2/debugger 1"],
         ]
+    );
+    // The cluster's timeline, like an engine's: the pod that came and went,
+    // and the new workload assessed, each named with its context.
+    let pod = |action: &str, name: &str| {
+        timeline
+            .iter()
+            .any(|(a, n, e)| a == action && n == name && e == "fake")
+    };
+    assert!(pod("pod_added", "dev/debug-2"), "{timeline:?}");
+    assert!(pod("pod_removed", "dev/debug"), "{timeline:?}");
+    assert!(
+        timeline
+            .iter()
+            .any(|(a, n, _)| a == "assessed" && n == "dev/debug-2/debugger"),
+        "{timeline:?}"
+    );
+    assert!(
+        posture >= 2,
+        "a posture point per scan that moved: {posture}"
+    );
+    // … and its audit trail: the same entries, in an intact chain.
+    let log = dir.path().join("audit.jsonl");
+    let records = shipshape::audit::tail(&log, 1000).unwrap();
+    let kinds: Vec<&str> = records.iter().map(|r| r.kind.as_str()).collect();
+    for kind in [
+        "session_start",
+        "connect",
+        "scan",
+        "event",
+        "finding",
+        "session_end",
+    ] {
+        assert!(kinds.contains(&kind), "no {kind} record: {kinds:?}");
+    }
+    assert!(
+        records.iter().any(|r| r.kind == "event"
+            && r.data["action"] == "pod_added"
+            && r.data["engine"] == "fake"),
+        "{records:?}"
+    );
+    assert!(
+        shipshape::audit::verify(&log).unwrap().is_ok(),
+        "the chain verifies"
     );
     let watches: Vec<String> = api
         .requests()

@@ -133,14 +133,20 @@ fn finding(out: &mut String, f: &FindingReport) {
         let _ = write!(out, "<dt>Waived</dt><dd>{}{until}</dd>", esc(&w.reason));
     }
     if let Some(r) = rule {
-        let _ = write!(
-            out,
-            "<dt>Why it matters</dt><dd>{}</dd><dt>How an attacker uses it</dt><dd>{}</dd>",
-            esc(r.why),
-            esc(r.attack)
-        );
+        // Every heading but the fix's, whose text is the finding's own.
+        for (heading, text) in crate::rules::explain::sections(r)
+            .iter()
+            .filter(|(h, _)| *h != crate::rules::explain::FIX)
+        {
+            let _ = write!(out, "<dt>{heading}</dt><dd>{}</dd>", esc(text));
+        }
     }
-    let _ = write!(out, "<dt>Fix</dt><dd>{}", esc(&f.remediation.summary));
+    let _ = write!(
+        out,
+        "<dt>{}</dt><dd>{}",
+        crate::rules::explain::FIX,
+        esc(&f.remediation.summary)
+    );
     if !f.remediation.docker_run.is_empty() {
         let _ = write!(
             out,

@@ -227,6 +227,33 @@ pub struct Remediation {
     pub kubernetes: String,
 }
 
+impl Remediation {
+    /// The fix of `rule` for where it was found ([`rules::explain::fixes`]).
+    pub fn of(rule: Option<&rules::Rule>, kube: bool) -> Self {
+        use rules::explain::{FixFor, FixKind, fixes};
+        let mut r = Self {
+            summary: rule.map(|r| r.fix.summary.to_string()).unwrap_or_default(),
+            docker_run: String::new(),
+            compose: String::new(),
+            kubernetes: String::new(),
+        };
+        let at = if kube {
+            FixFor::Kubernetes
+        } else {
+            FixFor::Engine
+        };
+        for fix in rule.map(|rule| fixes(rule, at)).unwrap_or_default() {
+            let slot = match fix.kind {
+                FixKind::Run => &mut r.docker_run,
+                FixKind::Compose => &mut r.compose,
+                FixKind::Kubernetes => &mut r.kubernetes,
+            };
+            *slot = fix.code.to_string();
+        }
+        r
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WaiverReport {
     pub reason: String,
@@ -397,21 +424,7 @@ fn remediated(f: &Finding, kube: bool) -> FindingReport {
         cis: rule.and_then(|r| r.cis).map(str::to_string),
         seed_rule: rule.map_or(0, |r| r.seed.number()),
         evidence: f.evidence.clone(),
-        remediation: Remediation {
-            summary: rule.map(|r| r.fix.summary.to_string()).unwrap_or_default(),
-            docker_run: rule
-                .filter(|_| !kube)
-                .map(|r| r.fix.run.to_string())
-                .unwrap_or_default(),
-            compose: rule
-                .filter(|_| !kube)
-                .map(|r| r.fix.compose.to_string())
-                .unwrap_or_default(),
-            kubernetes: rule
-                .filter(|_| kube)
-                .map(|r| r.fix.kube.to_string())
-                .unwrap_or_default(),
-        },
+        remediation: Remediation::of(rule, kube),
         waived: f.is_waived(),
         waiver: f.waiver.as_ref().map(|w| WaiverReport {
             reason: w.reason.clone(),

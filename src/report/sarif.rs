@@ -45,25 +45,25 @@ fn rule_name(r: &Rule) -> String {
 }
 
 fn help(r: &Rule) -> (String, String) {
-    let mut text = format!(
-        "{}\n\nWhy it matters: {}\n\nHow an attacker uses it: {}",
-        r.fix.summary, r.why, r.attack
-    );
-    let mut md = format!(
-        "**Fix.** {}\n\n**Why it matters.** {}\n\n**How an attacker uses it.** {}",
-        r.fix.summary, r.why, r.attack
-    );
-    if !r.fix.run.is_empty() {
-        text.push_str(&format!("\n\ndocker run: {}", r.fix.run));
-        md.push_str(&format!("\n\n`docker run`: `{}`", r.fix.run));
-    }
-    if !r.fix.compose.is_empty() {
-        text.push_str(&format!("\n\ncompose: {}", r.fix.compose));
-        md.push_str(&format!("\n\ncompose:\n```yaml\n{}\n```", r.fix.compose));
-    }
-    if !r.fix.kube.is_empty() {
-        text.push_str(&format!("\n\nKubernetes: {}", r.fix.kube));
-        md.push_str(&format!("\n\nKubernetes:\n```yaml\n{}\n```", r.fix.kube));
+    use crate::rules::explain;
+    let sections = explain::sections(r);
+    let mut text = sections
+        .iter()
+        .map(|(h, t)| format!("{h}: {t}"))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    let mut md = sections
+        .iter()
+        .map(|(h, t)| format!("**{h}.** {t}"))
+        .collect::<Vec<_>>()
+        .join("\n\n");
+    for fix in explain::fixes(r, explain::FixFor::Any) {
+        text.push_str(&format!("\n\n{}: {}", fix.label, fix.code));
+        if fix.yaml {
+            md.push_str(&format!("\n\n{}:\n```yaml\n{}\n```", fix.label, fix.code));
+        } else {
+            md.push_str(&format!("\n\n`{}`: `{}`", fix.label, fix.code));
+        }
     }
     (text, md)
 }

@@ -198,7 +198,7 @@ pub fn catalogue_markdown() -> String {
         let _ = write!(
             out,
             "\n## {id}\n\n**{title}** — {scope} check, default severity **{sev}**, CIS {cis}, seed rule {n} ({seed}).\n\n\
-             **Why it matters.** {why}\n\n**How an attacker uses it.** {attack}\n\n**Fix.** {fix}\n",
+             {explanation}\n",
             id = r.id,
             title = r.title,
             scope = r.check.scope(),
@@ -206,18 +206,27 @@ pub fn catalogue_markdown() -> String {
             cis = r.cis.unwrap_or("—"),
             n = r.seed.number(),
             seed = r.seed.title(),
-            why = r.why,
-            attack = r.attack,
-            fix = r.fix.summary,
+            explanation = super::explain::sections(r)
+                .iter()
+                .map(|(h, t)| format!("**{h}.** {t}"))
+                .collect::<Vec<_>>()
+                .join("\n\n"),
         );
-        if !r.fix.run.is_empty() {
-            let _ = writeln!(out, "\n- `docker run`: `{}`", r.fix.run);
-        }
-        if !r.fix.compose.is_empty() {
-            let _ = writeln!(out, "- compose: `{}`", r.fix.compose.replace('\n', " "));
-        }
-        if !r.fix.kube.is_empty() {
-            let _ = writeln!(out, "- Kubernetes: `{}`", r.fix.kube.replace('\n', " "));
+        for (i, fix) in super::explain::fixes(r, super::explain::FixFor::Any)
+            .iter()
+            .enumerate()
+        {
+            let label = if fix.yaml {
+                fix.label.to_string()
+            } else {
+                format!("`{}`", fix.label)
+            };
+            let _ = writeln!(
+                out,
+                "{}- {label}: `{}`",
+                if i == 0 { "\n" } else { "" },
+                fix.code.replace('\n', " ")
+            );
         }
         let _ = writeln!(out, "\nReferences: {}", r.references.join(", "));
         if matches!(r.check, Check::Policy) {

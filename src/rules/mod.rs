@@ -11,6 +11,7 @@
 
 pub mod docs;
 pub mod engine;
+pub mod explain;
 pub mod fields;
 pub mod health;
 pub mod images;

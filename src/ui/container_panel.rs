@@ -211,18 +211,12 @@ fn finding(ui: &mut Ui, f: &Finding, i: usize, is_new: bool) {
                     .color(theme::STALE_AMBER),
                 );
             }
-            section(ui, "Why it matters", rule.why);
-            section(ui, "How an attacker uses it", rule.attack);
-            section(ui, "Fix", rule.fix.summary);
-            if f.subject.is_kube() {
-                code(ui, "Kubernetes (pod spec)", rule.fix.kube);
-            } else {
-                if !rule.fix.run.is_empty() {
-                    code(ui, "docker run", rule.fix.run);
-                }
-                if !rule.fix.compose.is_empty() {
-                    code(ui, "compose", rule.fix.compose);
-                }
+            use crate::rules::explain;
+            for (heading, text) in explain::sections(rule) {
+                section(ui, heading, text);
+            }
+            for fix in explain::fixes(rule, explain::FixFor::of(&f.subject)) {
+                code(ui, fix.label, fix.code);
             }
             ui.label(
                 RichText::new(format!(

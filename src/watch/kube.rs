@@ -3,7 +3,11 @@
 //! resuming from the last resourceVersion when the stream ends or drops,
 //! and listing afresh when the server says that version is gone (410) or
 //! the poll interval passes. Speaks the same [`Event`]s as an engine
-//! worker, so the window shows a cluster as one more engine.
+//! worker, so the window shows a cluster as one more engine, and writes
+//! through the same sink, audit trail and publish step ([`super::trail`],
+//! [`super::publish`]): pods added, removed and changing phase are timeline
+//! entries, new findings are audited and alerted, and each assessment that
+//! moves the picture is a `scan` record and a posture point.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -16,6 +20,10 @@ use kube::api::WatchEvent;
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 
 use super::messages::{Command, Event, Snapshot};
+use super::publish::{Publisher, Trigger};
+use super::tracker::Tracker;
+use super::trail::{Recorder, Sink, open_audit};
+use crate::model::activity::{Activity, Source};
 use crate::policy::Policy;
 use crate::sources::kube::{Cluster, ClusterId, KubeError, Lists, connect, convert};
 
@@ -31,6 +39,11 @@ pub struct KubeConfig {
     /// After a watch event, wait this long for more before assessing
     /// (a rollout is dozens of events in a second).
     pub settle: Duration,
+    /// Append the cluster's timeline, findings and scans to this audit log
+    /// (shared with the engines' workers; `None`: keep no trail).
+    pub audit: Option<PathBuf>,
+    /// Who runs the worker, for the audit trail (`gui`, `watch`).
+    pub mode: &'static str,
 }
 
 /// Start the worker on `rt`: commands in, events out (each followed by
@@ -46,33 +59,35 @@ pub fn spawn(
 ) {
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = tokio::sync::mpsc::unbounded_channel();
+    let queued: Arc<std::sync::atomic::AtomicUsize> = Default::default();
     let sink = Sink {
         tx: ev_tx,
-        notify: Some(notify),
+        notify,
+        queued: queued.clone(),
+        dropped: Default::default(),
     };
     let done = rt.spawn(run_with(cfg, sink, Some(cmd_rx)));
-    (cmd_tx, ev_rx.into(), done)
+    (cmd_tx, super::messages::Events::new(ev_rx, queued), done)
 }
 
 /// Run without commands until the receiver goes away (tests, and `scan`'s
 /// siblings).
 pub async fn run(cfg: KubeConfig, tx: UnboundedSender<Event>) {
-    run_with(cfg, Sink { tx, notify: None }, None).await;
+    let sink = Sink {
+        tx,
+        notify: Arc::new(|_| {}),
+        queued: Default::default(),
+        dropped: Default::default(),
+    };
+    run_with(cfg, sink, None).await;
 }
 
-struct Sink {
-    tx: UnboundedSender<Event>,
-    notify: Option<super::worker::Notify>,
-}
-
-impl Sink {
-    fn send(&self, ev: Event) -> bool {
-        let ok = self.tx.send(ev).is_ok();
-        if let Some(n) = &self.notify {
-            n(None);
-        }
-        ok
-    }
+/// What the worker keeps across reconnects: which findings it has seen,
+/// and the last `scan` record.
+#[derive(Default)]
+struct Memory {
+    tracker: Tracker,
+    publisher: Publisher,
 }
 
 /// How a session with the cluster ended.
@@ -82,16 +97,47 @@ enum End {
 }
 
 async fn run_with(cfg: KubeConfig, sink: Sink, mut cmds: Option<UnboundedReceiver<Command>>) {
+    let rec = Recorder {
+        audit: open_audit(cfg.audit.clone(), &sink).await,
+        sink: sink.clone(),
+        engine: Some(cfg.context.clone()),
+    };
+    rec.audit(
+        "session_start",
+        serde_json::json!({
+            "mode": cfg.mode,
+            "version": env!("CARGO_PKG_VERSION"),
+            "pid": std::process::id(),
+            "source": "kubernetes",
+        }),
+    );
+    supervise(&cfg, &rec, &mut cmds).await;
+    rec.audit("session_end", serde_json::json!({ "mode": cfg.mode }));
+    // Flush: a log shared with other workers is flushed by the last one.
+    if let Some(w) = rec.audit.and_then(|w| Arc::try_unwrap(w).ok()) {
+        let _ = tokio::task::spawn_blocking(move || w.finish()).await;
+    }
+}
+
+/// Connect, follow, and reconnect with backoff until told to stop.
+async fn supervise(
+    cfg: &KubeConfig,
+    rec: &Recorder,
+    cmds: &mut Option<UnboundedReceiver<Command>>,
+) {
+    let sink = &rec.sink;
+    let mut memory = Memory::default();
     let mut attempt = 0u32;
     loop {
         attempt += 1;
         if !sink.send(Event::Connecting { attempt }) {
             return;
         }
-        let reason = match session(&cfg, &sink, &mut cmds, &mut attempt).await {
+        let reason = match session(cfg, rec, &mut memory, cmds, &mut attempt).await {
             End::Shutdown => return,
             End::Lost(reason) => reason,
         };
+        rec.audit("disconnect", serde_json::json!({ "reason": reason }));
         let retry_in = super::worker::backoff(attempt);
         if !sink.send(Event::Disconnected { reason, retry_in }) {
             return;
@@ -102,7 +148,7 @@ async fn run_with(cfg: KubeConfig, sink: Sink, mut cmds: Option<UnboundedReceive
         loop {
             tokio::select! {
                 () = &mut wait => break,
-                cmd = next_command(&mut cmds) => match cmd {
+                cmd = next_command(cmds) => match cmd {
                     Some(Command::Shutdown) | None if cmds.is_some() => return,
                     Some(Command::ReconnectNow | Command::Refresh) => break,
                     _ => {}
@@ -127,8 +173,36 @@ fn pod_key(p: &Pod) -> (String, String) {
     )
 }
 
-/// Assess off the runtime's threads and send the snapshot.
-async fn publish(cfg: &KubeConfig, sink: &Sink, id: &ClusterId, lists: &Lists) -> bool {
+/// A pod that appeared, went away or changed phase, as a timeline entry.
+fn pod_activity(action: &str, p: &Pod, detail: String) -> Activity {
+    let (ns, name) = pod_key(p);
+    let mut a = Activity::own(action, detail, None);
+    a.source = Source::Container;
+    a.actor = p.metadata.uid.clone().unwrap_or_default();
+    a.name = format!("{ns}/{name}");
+    a.attributes.insert("namespace".into(), ns);
+    if let Some(phase) = p.status.as_ref().and_then(|s| s.phase.clone()) {
+        a.attributes.insert("phase".into(), phase);
+    }
+    a
+}
+
+fn phase_of(p: &Pod) -> &str {
+    p.status
+        .as_ref()
+        .and_then(|s| s.phase.as_deref())
+        .unwrap_or("")
+}
+
+/// Assess off the runtime's threads, then publish through the step every
+/// source shares.
+async fn publish(
+    cfg: &KubeConfig,
+    rec: &Recorder,
+    memory: &mut Memory,
+    id: &ClusterId,
+    lists: &Lists,
+) -> bool {
     let (id, lists, policy) = (id.clone(), lists.clone(), cfg.policy.clone());
     let built = tokio::task::spawn_blocking(move || {
         let now = chrono::Utc::now();
@@ -142,18 +216,27 @@ async fn publish(cfg: &KubeConfig, sink: &Sink, id: &ClusterId, lists: &Lists) -
     })
     .await;
     match built {
-        Ok(s) => sink.send(Event::Snapshot(Arc::new(s))),
-        Err(e) => sink.send(Event::Warning(format!("assessment failed: {e}"))),
+        Ok(s) => {
+            memory
+                .publisher
+                .publish(rec, &mut memory.tracker, s, Trigger::Scan { user: false });
+            !rec.sink.tx.is_closed()
+        }
+        Err(e) => rec
+            .sink
+            .send(Event::Warning(format!("assessment failed: {e}"))),
     }
 }
 
 /// One connection: list, then watch until lost or told to stop.
 async fn session(
     cfg: &KubeConfig,
-    sink: &Sink,
+    rec: &Recorder,
+    memory: &mut Memory,
     cmds: &mut Option<UnboundedReceiver<Command>>,
     attempt: &mut u32,
 ) -> End {
+    let sink = &rec.sink;
     let lost = |e: KubeError| End::Lost(e.to_string());
     let cluster = match connect(cfg.kubeconfig.as_deref(), &cfg.context).await {
         Ok(c) => c,
@@ -163,6 +246,16 @@ async fn session(
         Ok(id) => id,
         Err(e) => return lost(e),
     };
+    rec.audit(
+        "connect",
+        serde_json::json!({
+            "endpoint": id.server,
+            "found_by": "kubeconfig context",
+            "api_version": id.version,
+            "engine_id": format!("k8s:{}", id.server),
+            "engine_name": id.context,
+        }),
+    );
     sink.send(Event::Connected {
         found_by: "kubeconfig context".into(),
         endpoint: id.server.clone(),
@@ -179,10 +272,10 @@ async fn session(
             Err(e) => return lost(e),
         };
         *attempt = 0;
-        if !publish(cfg, sink, &id, &lists).await {
+        if !publish(cfg, rec, memory, &id, &lists).await {
             return End::Shutdown;
         }
-        match follow(cfg, sink, cmds, &cluster, &id, &mut lists, rv).await {
+        match follow(cfg, rec, memory, cmds, &cluster, &id, &mut lists, rv).await {
             Follow::Relist => continue,
             Follow::End(e) => return e,
         }
@@ -196,9 +289,11 @@ enum Follow {
 }
 
 /// Apply the pod watch to `lists` until it is time to list again.
+#[allow(clippy::too_many_arguments)]
 async fn follow(
     cfg: &KubeConfig,
-    sink: &Sink,
+    rec: &Recorder,
+    memory: &mut Memory,
     cmds: &mut Option<UnboundedReceiver<Command>>,
     cluster: &Cluster,
     id: &ClusterId,
@@ -214,6 +309,7 @@ async fn follow(
         tokio::select! {
             () = tokio::time::sleep_until(relist_at) => return Follow::Relist,
             cmd = next_command(cmds) => return on_command(cmd, cmds.is_some()),
+            () = rec.sink.tx.closed() => return Follow::End(End::Shutdown),
         }
     };
     loop {
@@ -234,10 +330,12 @@ async fn follow(
             tokio::select! {
                 () = tokio::time::sleep_until(relist_at) => return Follow::Relist,
                 cmd = next_command(cmds) => return on_command(cmd, cmds.is_some()),
+                // Nobody listens any more: end the session and flush.
+                () = rec.sink.tx.closed() => return Follow::End(End::Shutdown),
                 () = settle => {
                     dirty = false;
                     lists.pods = pods.values().cloned().collect();
-                    if !publish(cfg, sink, id, lists).await {
+                    if !publish(cfg, rec, memory, id, lists).await {
                         return Follow::End(End::Shutdown);
                     }
                 }
@@ -246,6 +344,20 @@ async fn follow(
                         if let Some(v) = &p.metadata.resource_version {
                             rv.clone_from(v);
                         }
+                        let before = pods.get(&pod_key(&p)).map(|o| phase_of(o).to_string());
+                        match before {
+                            None => rec.activity(pod_activity(
+                                "pod_added",
+                                &p,
+                                format!("pod added ({})", phase_of(&p)),
+                            )),
+                            Some(was) if was != phase_of(&p) => rec.activity(pod_activity(
+                                "pod_phase",
+                                &p,
+                                format!("{was} → {}", phase_of(&p)),
+                            )),
+                            Some(_) => {}
+                        }
                         pods.insert(pod_key(&p), p);
                         dirty = true;
                     }
@@ -253,6 +365,7 @@ async fn follow(
                         if let Some(v) = &p.metadata.resource_version {
                             rv.clone_from(v);
                         }
+                        rec.activity(pod_activity("pod_removed", &p, "pod removed".into()));
                         pods.remove(&pod_key(&p));
                         dirty = true;
                     }
@@ -265,7 +378,7 @@ async fn follow(
                         return Follow::Relist;
                     }
                     Some(Ok(WatchEvent::Error(s))) => {
-                        sink.send(Event::Warning(format!("watch of pods: {} ({})", s.message, s.code)));
+                        rec.sink.send(Event::Warning(format!("watch of pods: {} ({})", s.message, s.code)));
                         break;
                     }
                     // Ended by the server, or the connection dropped:
@@ -280,7 +393,7 @@ async fn follow(
         }
         if dirty {
             lists.pods = pods.values().cloned().collect();
-            if !publish(cfg, sink, id, lists).await {
+            if !publish(cfg, rec, memory, id, lists).await {
                 return Follow::End(End::Shutdown);
             }
         }

@@ -16,5 +16,7 @@ pub mod demo;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod messages;
+pub mod publish;
 pub mod tracker;
+pub mod trail;
 pub mod worker;

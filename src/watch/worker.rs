@@ -20,10 +20,12 @@ use futures_util::StreamExt;
 use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 
-use super::messages::{Command, DATA_QUEUE, Event, Events, Snapshot};
+use super::messages::{Command, Event, Events, Snapshot};
+use super::publish::{Publisher, Trigger};
 use super::tracker::Tracker;
+use super::trail::{Recorder, Sink, open_audit};
 use crate::audit;
-use crate::model::activity::{Activity, Category, ExecSession, Source, is_healthcheck_command};
+use crate::model::activity::{Activity, ExecSession, Source, is_healthcheck_command};
 use crate::model::stats::{StatsReading, derive};
 use crate::model::{Container, ContainerState, Drift, EngineIdentity, Severity};
 use crate::policy::Policy;
@@ -79,104 +81,6 @@ pub struct WorkerConfig {
 pub struct FleetMember {
     pub target: crate::sources::docker::Target,
     pub label: String,
-}
-
-/// Sends events and wakes the UI. Frequent events are bounded (see
-/// [`super::messages::Events`]): past [`DATA_QUEUE`] waiting, they are
-/// counted instead of queued, and the count goes out as `Event::Dropped`
-/// with the next event that fits.
-#[derive(Clone)]
-struct Sink {
-    tx: UnboundedSender<Event>,
-    notify: Notify,
-    queued: Arc<std::sync::atomic::AtomicUsize>,
-    /// Dropped so far and not reported yet: (timeline entries, stats).
-    dropped: Arc<std::sync::Mutex<(usize, usize)>>,
-}
-
-impl Sink {
-    fn push(&self, ev: Event) -> bool {
-        use std::sync::atomic::Ordering;
-        if ev.is_data() {
-            if self.queued.load(Ordering::Acquire) >= DATA_QUEUE {
-                let mut d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
-                match ev {
-                    Event::Activity(_) => d.0 += 1,
-                    _ => d.1 += 1,
-                }
-                return true;
-            }
-            self.queued.fetch_add(1, Ordering::AcqRel);
-        }
-        let report = {
-            let mut d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
-            (d.0 + d.1 > 0).then(|| std::mem::take(&mut *d))
-        };
-        if let Some((activities, stats)) = report {
-            let _ = self.tx.send(Event::Dropped { activities, stats });
-        }
-        self.tx.send(ev).is_ok()
-    }
-
-    fn send(&self, ev: Event) -> bool {
-        let ok = self.push(ev);
-        (self.notify)(None);
-        ok
-    }
-
-    /// For frequent, low-urgency events (stats): batch repaints.
-    fn send_soon(&self, ev: Event) -> bool {
-        let ok = self.push(ev);
-        (self.notify)(Some(STATS_REPAINT));
-        ok
-    }
-}
-
-/// The audit trail and the timeline, fed together so they never disagree.
-struct Recorder {
-    sink: Sink,
-    audit: Option<Arc<audit::Writer>>,
-    /// The engine's name, when this worker is one of several.
-    engine: Option<String>,
-}
-
-impl Recorder {
-    /// The engine's name (empty with one engine).
-    fn engine_name(&self) -> String {
-        self.engine.clone().unwrap_or_default()
-    }
-
-    fn audit(&self, kind: &str, mut data: serde_json::Value) {
-        if let Some(w) = &self.audit {
-            if let (Some(engine), Some(obj)) = (&self.engine, data.as_object_mut()) {
-                obj.entry("engine")
-                    .or_insert_with(|| serde_json::Value::String(engine.clone()));
-            }
-            w.record(kind, data);
-        }
-    }
-
-    /// Show an activity and write it down.
-    fn activity(&self, mut a: Activity) {
-        if let Some(engine) = &self.engine {
-            a.engine = engine.clone();
-        }
-        let kind = match a.category() {
-            Category::Gap => match a.action.as_str() {
-                "engine_changed" => "engine_changed",
-                "events_dropped" => "events_dropped",
-                _ => "gap",
-            },
-            Category::Finding => "finding",
-            Category::Exec if a.exec.is_some() => "exec",
-            _ => "event",
-        };
-        self.audit(
-            kind,
-            serde_json::to_value(&a).unwrap_or(serde_json::Value::Null),
-        );
-        self.sink.send(Event::Activity(Arc::new(a)));
-    }
 }
 
 /// Start the worker on `rt`.
@@ -286,81 +190,6 @@ fn rediscover(
     *lost = None;
 }
 
-/// The audit writers open in this process, by log path: the workers of
-/// several engines share one (one hash chain; a second open would find the
-/// log locked by ourselves).
-static WRITERS: std::sync::Mutex<Vec<(PathBuf, std::sync::Weak<audit::Writer>)>> =
-    std::sync::Mutex::new(Vec::new());
-
-/// The writer of this log already open in this process, if any.
-fn shared_writer(path: &std::path::Path) -> Option<Arc<audit::Writer>> {
-    let mut open = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
-    open.retain(|(_, w)| w.strong_count() > 0);
-    open.iter()
-        .find(|(p, _)| p == path)
-        .and_then(|(_, w)| w.upgrade())
-}
-
-async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc<audit::Writer>> {
-    let path = path?;
-    if let Some(w) = shared_writer(&path) {
-        sink.send(Event::Audit(Ok(w.path().to_path_buf())));
-        return Some(w);
-    }
-    let wanted = path.clone();
-    let opened = tokio::task::spawn_blocking(move || {
-        // A worker of this same process that is just shutting down (the
-        // window switched from the demo back to live) may still hold the
-        // lock for a moment.
-        let mut tries = 0;
-        loop {
-            match audit::AuditLog::open(&path, audit::DEFAULT_MAX_BYTES) {
-                // Held by a fleet sibling in this process: share its writer.
-                Err(audit::AuditError::Busy(_)) if shared_writer(&path).is_some() => {
-                    return Err(audit::AuditError::Busy(path.clone()));
-                }
-                Err(audit::AuditError::Busy(_)) if tries < 5 => {
-                    tries += 1;
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                other => return other,
-            }
-        }
-    })
-    .await;
-    match opened {
-        Ok(Ok(log)) => {
-            sink.send(Event::Audit(Ok(log.path().to_path_buf())));
-            let warn = sink.clone();
-            let w = Arc::new(audit::Writer::start(
-                log,
-                Box::new(move |e| {
-                    warn.send(Event::Warning(e.clone()));
-                    warn.send(Event::Audit(Err(e)));
-                }),
-            ));
-            // We hold the log's lock: no other writer of it exists here.
-            WRITERS
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((wanted, Arc::downgrade(&w)));
-            Some(w)
-        }
-        Ok(Err(e)) => {
-            if matches!(e, audit::AuditError::Busy(_))
-                && let Some(w) = shared_writer(&wanted)
-            {
-                sink.send(Event::Audit(Ok(w.path().to_path_buf())));
-                return Some(w);
-            }
-            sink.send(Event::Warning(e.to_string()));
-            sink.send(Event::Audit(Err(e.to_string())));
-            None
-        }
-        Err(_) => None,
-    }
-}
-
 /// Timeline entries kept from earlier sessions, shown at start.
 pub const HISTORY: usize = 2000;
 
@@ -411,8 +240,8 @@ struct Memory {
     readings: crate::vulndb::Readings,
     /// What the window shows now (see [`Command::Focus`]).
     focus: Vec<String>,
-    /// Counts and total risk of the last `scan` record.
-    recorded: Option<(crate::model::SeverityCounts, u64)>,
+    /// What the publish step remembers (the last `scan` record).
+    publisher: Publisher,
 }
 
 /// The loaded vulnerability database, or why there is none.
@@ -675,14 +504,6 @@ enum Internal {
     /// Image and container files read (the whole readings, updated), or
     /// the engine was lost meanwhile.
     Read(Box<crate::vulndb::Readings>),
-}
-
-/// Why an assessment is published: a scan (and whether the user asked),
-/// or new facts without a scan (exec, drift, dismiss).
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Trigger {
-    Scan { user: bool },
-    Facts,
 }
 
 /// The state of one connected session.
@@ -1503,49 +1324,13 @@ impl Session<'_> {
         if let Some(r) = readings {
             self.memory.readings = r;
         }
-        let fresh = self
-            .memory
-            .tracker
-            .new_findings(&snapshot.inventory, &snapshot.assessment);
-        let first = fresh.is_none();
-        let fresh = fresh.unwrap_or_default();
-        // A scan record when something changed: new findings, or the counts
-        // moved (findings fixed count too: the posture chart shows both).
-        let counts = snapshot.assessment.counts();
-        let risk = snapshot.assessment.total_risk();
-        if let Trigger::Scan { user } = trigger
-            && (first || user || !fresh.is_empty() || self.memory.recorded != Some((counts, risk)))
-        {
-            self.memory.recorded = Some((counts, risk));
-            self.rec.audit(
-                "scan",
-                serde_json::json!({
-                    "trigger": if user { "user" } else if first { "session" } else { "engine" },
-                    "containers": snapshot.inventory.containers.len(),
-                    "gone": self.memory.tracker.gone_count(),
-                    "images": snapshot.inventory.images.len(),
-                    "findings": counts,
-                    "risk": risk,
-                    "new_findings": fresh.len(),
-                }),
-            );
-            self.rec
-                .sink
-                .send(Event::Posture(vec![crate::model::PosturePoint {
-                    t: Utc::now(),
-                    engine: self.rec.engine_name(),
-                    findings: counts,
-                    risk: Some(risk),
-                }]));
-        }
-        for a in fresh {
-            self.rec.activity(a);
-        }
-        let snapshot = Arc::new(snapshot);
+        let snapshot =
+            self.memory
+                .publisher
+                .publish(self.rec, &mut self.memory.tracker, snapshot, trigger);
         // Drift results arrive as a reassessment, so a container whose
         // packages changed is noticed here too.
         self.start_reading(&snapshot);
-        self.rec.sink.send(Event::Snapshot(snapshot));
     }
 
     /// Live stats within a budget: a stream for each of up to
@@ -1752,6 +1537,8 @@ async fn stats_stream(engine: Engine, id: String, limited: bool, cpu: CpuShares,
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::activity::Category;
+    use crate::watch::messages::DATA_QUEUE;
 
     /// Issue 15: a consumer that falls behind costs a count, not memory;
     /// the count is delivered before the next event that fits.

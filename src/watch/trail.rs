@@ -1,0 +1,188 @@
+//! The bounded event sink and the audit trail every source's worker
+//! writes through: engines, clusters and (without a log) the demo lab. A
+//! timeline entry and its audit record go out together
+//! ([`Recorder::activity`]), so the two never disagree.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::messages::{DATA_QUEUE, Event};
+use super::worker::{Notify, STATS_REPAINT};
+use crate::audit;
+use crate::model::activity::{Activity, Category};
+
+/// Sends events and wakes the UI. Frequent events are bounded (see
+/// [`super::messages::Events`]): past [`DATA_QUEUE`] waiting, they are
+/// counted instead of queued, and the count goes out as `Event::Dropped`
+/// with the next event that fits.
+#[derive(Clone)]
+pub(crate) struct Sink {
+    pub(crate) tx: UnboundedSender<Event>,
+    pub(crate) notify: Notify,
+    pub(crate) queued: Arc<std::sync::atomic::AtomicUsize>,
+    /// Dropped so far and not reported yet: (timeline entries, stats).
+    pub(crate) dropped: Arc<std::sync::Mutex<(usize, usize)>>,
+}
+
+impl Sink {
+    fn push(&self, ev: Event) -> bool {
+        use std::sync::atomic::Ordering;
+        if ev.is_data() {
+            if self.queued.load(Ordering::Acquire) >= DATA_QUEUE {
+                let mut d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+                match ev {
+                    Event::Activity(_) => d.0 += 1,
+                    _ => d.1 += 1,
+                }
+                return true;
+            }
+            self.queued.fetch_add(1, Ordering::AcqRel);
+        }
+        let report = {
+            let mut d = self.dropped.lock().unwrap_or_else(|e| e.into_inner());
+            (d.0 + d.1 > 0).then(|| std::mem::take(&mut *d))
+        };
+        if let Some((activities, stats)) = report {
+            let _ = self.tx.send(Event::Dropped { activities, stats });
+        }
+        self.tx.send(ev).is_ok()
+    }
+
+    pub(crate) fn send(&self, ev: Event) -> bool {
+        let ok = self.push(ev);
+        (self.notify)(None);
+        ok
+    }
+
+    /// For frequent, low-urgency events (stats): batch repaints.
+    pub(crate) fn send_soon(&self, ev: Event) -> bool {
+        let ok = self.push(ev);
+        (self.notify)(Some(STATS_REPAINT));
+        ok
+    }
+}
+
+/// The audit trail and the timeline, fed together so they never disagree.
+pub(crate) struct Recorder {
+    pub(crate) sink: Sink,
+    pub(crate) audit: Option<Arc<audit::Writer>>,
+    /// The engine's name, when this worker is one of several.
+    pub(crate) engine: Option<String>,
+}
+
+impl Recorder {
+    /// The engine's name (empty with one engine).
+    pub(crate) fn engine_name(&self) -> String {
+        self.engine.clone().unwrap_or_default()
+    }
+
+    pub(crate) fn audit(&self, kind: &str, mut data: serde_json::Value) {
+        if let Some(w) = &self.audit {
+            if let (Some(engine), Some(obj)) = (&self.engine, data.as_object_mut()) {
+                obj.entry("engine")
+                    .or_insert_with(|| serde_json::Value::String(engine.clone()));
+            }
+            w.record(kind, data);
+        }
+    }
+
+    /// Show an activity and write it down.
+    pub(crate) fn activity(&self, mut a: Activity) {
+        if let Some(engine) = &self.engine {
+            a.engine = engine.clone();
+        }
+        let kind = match a.category() {
+            Category::Gap => match a.action.as_str() {
+                "engine_changed" => "engine_changed",
+                "events_dropped" => "events_dropped",
+                _ => "gap",
+            },
+            Category::Finding => "finding",
+            Category::Exec if a.exec.is_some() => "exec",
+            _ => "event",
+        };
+        self.audit(
+            kind,
+            serde_json::to_value(&a).unwrap_or(serde_json::Value::Null),
+        );
+        self.sink.send(Event::Activity(Arc::new(a)));
+    }
+}
+
+/// The audit writers open in this process, by log path: the workers of
+/// several engines share one (one hash chain; a second open would find the
+/// log locked by ourselves).
+static WRITERS: std::sync::Mutex<Vec<(PathBuf, std::sync::Weak<audit::Writer>)>> =
+    std::sync::Mutex::new(Vec::new());
+
+/// The writer of this log already open in this process, if any.
+pub(crate) fn shared_writer(path: &std::path::Path) -> Option<Arc<audit::Writer>> {
+    let mut open = WRITERS.lock().unwrap_or_else(|e| e.into_inner());
+    open.retain(|(_, w)| w.strong_count() > 0);
+    open.iter()
+        .find(|(p, _)| p == path)
+        .and_then(|(_, w)| w.upgrade())
+}
+
+pub(crate) async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc<audit::Writer>> {
+    let path = path?;
+    if let Some(w) = shared_writer(&path) {
+        sink.send(Event::Audit(Ok(w.path().to_path_buf())));
+        return Some(w);
+    }
+    let wanted = path.clone();
+    let opened = tokio::task::spawn_blocking(move || {
+        // A worker of this same process that is just shutting down (the
+        // window switched from the demo back to live) may still hold the
+        // lock for a moment.
+        let mut tries = 0;
+        loop {
+            match audit::AuditLog::open(&path, audit::DEFAULT_MAX_BYTES) {
+                // Held by a fleet sibling in this process: share its writer.
+                Err(audit::AuditError::Busy(_)) if shared_writer(&path).is_some() => {
+                    return Err(audit::AuditError::Busy(path.clone()));
+                }
+                Err(audit::AuditError::Busy(_)) if tries < 5 => {
+                    tries += 1;
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    })
+    .await;
+    match opened {
+        Ok(Ok(log)) => {
+            sink.send(Event::Audit(Ok(log.path().to_path_buf())));
+            let warn = sink.clone();
+            let w = Arc::new(audit::Writer::start(
+                log,
+                Box::new(move |e| {
+                    warn.send(Event::Warning(e.clone()));
+                    warn.send(Event::Audit(Err(e)));
+                }),
+            ));
+            // We hold the log's lock: no other writer of it exists here.
+            WRITERS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((wanted, Arc::downgrade(&w)));
+            Some(w)
+        }
+        Ok(Err(e)) => {
+            if matches!(e, audit::AuditError::Busy(_))
+                && let Some(w) = shared_writer(&wanted)
+            {
+                sink.send(Event::Audit(Ok(w.path().to_path_buf())));
+                return Some(w);
+            }
+            sink.send(Event::Warning(e.to_string()));
+            sink.send(Event::Audit(Err(e.to_string())));
+            None
+        }
+        Err(_) => None,
+    }
+}
