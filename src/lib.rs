@@ -18,9 +18,10 @@
 //! * [`assess`] — runs every rule over an inventory and applies the policy.
 //! * [`alerts`] — which activities make a desktop notification, and bursts
 //!   grouped into one (pure; shown by [`sources::desktop`]).
-//! * [`overview`] — how everything stands on the eight rules and seven
-//!   threats (the window's Overview and the HTML report's first section).
-//! * [`report`] — exporters of an assessment (JSON, …) and atomic file writing.
+//! * [`report`] — exporters of an assessment (JSON, …), atomic file writing,
+//!   and [`report::overview`]: how everything stands on the eight rules and
+//!   seven threats (a query of the report: the window's Overview and the
+//!   HTML report's first section).
 //! * [`vulndb`] — known vulnerabilities of distribution packages (OSV),
 //!   offline: import, version order, matching.
 //! * [`audit`] — the append-only, hash-chained audit log.
@@ -41,7 +42,6 @@ pub mod cli;
 pub mod fuzz;
 pub mod instance;
 pub mod model;
-pub mod overview;
 pub mod policy;
 pub mod report;
 pub mod rules;

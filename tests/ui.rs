@@ -1754,7 +1754,7 @@ fn the_session_starts_when_the_image_reads_are_in() {
     })))
     .unwrap();
     h.run_steps(3);
-    let rule1 = |o: &Option<shipshape::overview::Overview>| {
+    let rule1 = |o: &Option<shipshape::report::overview::Overview>| {
         o.as_ref()
             .unwrap()
             .rule(shipshape::model::SeedRule::VulnerabilityManagement)

@@ -11,6 +11,7 @@ mod finding;
 mod image;
 pub mod kube;
 pub mod packages;
+pub mod policy;
 mod posture;
 mod reference;
 mod secret;

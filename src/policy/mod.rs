@@ -13,7 +13,11 @@ use globset::{Glob, GlobMatcher};
 use serde::Deserialize;
 use toml::Spanned;
 
-use crate::model::{ImageRef, Severity};
+use crate::model::Severity;
+pub use crate::model::policy::{
+    ApprovedPattern, DEFAULT_MAX_IMAGE_AGE_DAYS, DEFAULT_MIN_DOCKER_VERSION,
+    DEFAULT_MIN_PODMAN_VERSION, Policy, Waiver,
+};
 
 /// A policy file problem, located in the file.
 #[derive(Debug, thiserror::Error)]
@@ -31,79 +35,6 @@ pub enum PolicyError {
         column: usize,
         message: String,
     },
-}
-
-#[derive(Debug, Clone)]
-pub struct ApprovedPattern {
-    pub pattern: String,
-    matcher: GlobMatcher,
-}
-
-#[derive(Debug, Clone)]
-pub struct Waiver {
-    pub rule: String,
-    /// Glob over container names, image references or image ids; `*` when
-    /// the waiver names no target.
-    pub target: String,
-    matcher: GlobMatcher,
-    /// Glob over engine names (`engines[].name` of a report: a context's
-    /// name, "Docker system", an address); `None`: every engine.
-    pub engine: Option<String>,
-    engine_matcher: Option<GlobMatcher>,
-    pub reason: String,
-    pub expires: Option<NaiveDate>,
-    /// Line in the policy file, for messages.
-    pub line: usize,
-}
-
-impl Waiver {
-    pub fn matches_any<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> bool {
-        names.into_iter().any(|n| self.matcher.is_match(n))
-    }
-
-    /// Does it cover findings of this engine?
-    pub fn covers_engine(&self, engine: &str) -> bool {
-        self.engine_matcher
-            .as_ref()
-            .is_none_or(|m| m.is_match(engine))
-    }
-
-    pub fn is_expired(&self, today: NaiveDate) -> bool {
-        self.expires.is_some_and(|d| d < today)
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct Policy {
-    /// Where it was loaded from; `None` for the built-in default.
-    pub source: Option<PathBuf>,
-    /// Empty: no approved-source restriction.
-    pub approved: Vec<ApprovedPattern>,
-    pub max_image_age_days: u32,
-    pub min_docker_version: String,
-    pub min_podman_version: String,
-    pub severity_overrides: BTreeMap<String, Severity>,
-    pub waivers: Vec<Waiver>,
-}
-
-pub const DEFAULT_MAX_IMAGE_AGE_DAYS: u32 = 90;
-/// Oldest Docker Engine release line still receiving security updates at the
-/// time of writing; override in the policy as releases move on.
-pub const DEFAULT_MIN_DOCKER_VERSION: &str = "27.0";
-pub const DEFAULT_MIN_PODMAN_VERSION: &str = "5.0";
-
-impl Default for Policy {
-    fn default() -> Self {
-        Self {
-            source: None,
-            approved: Vec::new(),
-            max_image_age_days: DEFAULT_MAX_IMAGE_AGE_DAYS,
-            min_docker_version: DEFAULT_MIN_DOCKER_VERSION.into(),
-            min_podman_version: DEFAULT_MIN_PODMAN_VERSION.into(),
-            severity_overrides: BTreeMap::new(),
-            waivers: Vec::new(),
-        }
-    }
 }
 
 // --- the file format -------------------------------------------------------
@@ -239,24 +170,6 @@ impl Policy {
         }
         Ok(policy)
     }
-
-    /// Does an approved pattern match this image? Patterns match the
-    /// normalised `registry/repository` (e.g. `docker.io/library/nginx`) or
-    /// the full `registry/repository:tag`.
-    pub fn approves(&self, r: &ImageRef) -> bool {
-        let name = r.name();
-        let full = r.canonical();
-        self.approved
-            .iter()
-            .any(|p| p.matcher.is_match(&name) || p.matcher.is_match(&full))
-    }
-
-    pub fn describe_source(&self) -> String {
-        match &self.source {
-            Some(p) => p.display().to_string(),
-            None => "built-in default".into(),
-        }
-    }
 }
 
 fn glob(pattern: &str) -> Result<GlobMatcher, String> {
@@ -309,6 +222,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::ImageRef;
 
     const GOOD: &str = r#"
 [images]

@@ -194,7 +194,7 @@ fn findings(out: &mut String, list: &[FindingReport]) {
 
 /// The eight rules and seven threats, as the window's Overview shows them.
 fn overview(out: &mut String, r: &Report) {
-    let o = crate::overview::of_report(r);
+    let o = crate::report::overview::of_report(r);
     let broken = o.rules.iter().filter(|c| c.breaking() > 0).count();
     let _ = write!(
         out,
@@ -221,9 +221,9 @@ fn overview(out: &mut String, r: &Report) {
             .map(|t| {
                 let name = esc(&crate::model::visible(&t.name));
                 match t.kind {
-                    crate::overview::Kind::Container => format!("{name} ({})", t.score),
-                    crate::overview::Kind::Image => format!("image {name}"),
-                    crate::overview::Kind::Engine => format!("engine {name}"),
+                    crate::report::overview::Kind::Container => format!("{name} ({})", t.score),
+                    crate::report::overview::Kind::Image => format!("image {name}"),
+                    crate::report::overview::Kind::Engine => format!("engine {name}"),
                 }
             })
             .collect();

@@ -394,7 +394,8 @@ mod tests {
             "{hits:?}"
         );
         let policy =
-            crate::policy::Policy::from_toml_str("[images]\nmax_age_days = 120\n", None).unwrap();
+            crate::model::policy::Policy::from_toml_str("[images]\nmax_age_days = 120\n", None)
+                .unwrap();
         let inv = inventory_with(vec![], vec![img.clone()]);
         assert!(run_image_in(&OLD_IMAGE, &img, &inv, &policy).is_empty());
     }
@@ -414,7 +415,12 @@ mod tests {
             ..clean_image()
         };
         let inv = inventory_with(vec![Container::default()], vec![img.clone()]);
-        let hits = run_image_in(&UNUSED, &img, &inv, &crate::policy::Policy::default());
+        let hits = run_image_in(
+            &UNUSED,
+            &img,
+            &inv,
+            &crate::model::policy::Policy::default(),
+        );
         assert_eq!(hits[0].evidence, "no container uses x:1");
     }
 }

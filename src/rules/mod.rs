@@ -34,8 +34,8 @@ pub(crate) mod testing;
 
 use chrono::{DateTime, Utc};
 
+use crate::model::policy::Policy;
 use crate::model::{Container, EngineInfo, Image, Inventory, SeedRule, Severity};
-use crate::policy::Policy;
 
 /// What a check may look at besides its subject.
 pub struct Ctx<'a> {

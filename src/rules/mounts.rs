@@ -633,7 +633,7 @@ mod tests {
         let mut inv = inventory_with(vec![c.clone()], vec![clean_image()]);
         inv.engine.security.rootless = false;
         inv.engine.endpoint = "unix:///var/run/docker.sock".into();
-        run_container_in(rule, c, &inv, &crate::policy::Policy::default())
+        run_container_in(rule, c, &inv, &crate::model::policy::Policy::default())
     }
 
     fn grades(rule: &Rule, c: &Container) -> Vec<(Option<Severity>, String)> {
@@ -709,7 +709,7 @@ mod tests {
         c.mounts = vec![bind("/", true), bind("/var/run/docker.sock", true)];
         let mut inv = inventory_with(vec![c.clone()], vec![]);
         inv.engine.security.rootless = true;
-        let p = crate::policy::Policy::default();
+        let p = crate::model::policy::Policy::default();
         let h = run_container_in(&SENSITIVE_MOUNT, &c, &inv, &p);
         assert_eq!(h[0].severity, Some(Severity::High));
         let h = run_container_in(&ENGINE_SOCKET, &c, &inv, &p);
@@ -776,7 +776,12 @@ mod tests {
         c.mounts = vec![bind("/srv/engine/api", true)];
         let mut inv = inventory_with(vec![c.clone()], vec![]);
         inv.engine.endpoint = "unix:///srv/engine/api".into();
-        let h = run_container_in(&ENGINE_SOCKET, &c, &inv, &crate::policy::Policy::default());
+        let h = run_container_in(
+            &ENGINE_SOCKET,
+            &c,
+            &inv,
+            &crate::model::policy::Policy::default(),
+        );
         assert_eq!(h.len(), 1);
     }
 
@@ -870,7 +875,7 @@ mod tests {
             &SENSITIVE_MOUNT_EXTRA,
             &c,
             &inv,
-            &crate::policy::Policy::default(),
+            &crate::model::policy::Policy::default(),
         );
         assert!(hits[0].evidence.starts_with("engine data directory"));
     }

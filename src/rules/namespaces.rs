@@ -280,7 +280,7 @@ mod tests {
         c.userns_mode = "host".into();
         let mut inv = inventory_with(vec![c.clone()], vec![]);
         inv.engine.security.userns = false;
-        let p = crate::policy::Policy::default();
+        let p = crate::model::policy::Policy::default();
         let h = run_container_in(&HOST_USERNS, &c, &inv, &p);
         assert_eq!(
             h[0].severity,
@@ -288,7 +288,12 @@ mod tests {
             "no remapping: no effect today"
         );
         inv.engine.security.userns = true;
-        let h = run_container_in(&HOST_USERNS, &c, &inv, &crate::policy::Policy::default());
+        let h = run_container_in(
+            &HOST_USERNS,
+            &c,
+            &inv,
+            &crate::model::policy::Policy::default(),
+        );
         assert_eq!(h[0].severity, None);
     }
 }

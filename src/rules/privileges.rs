@@ -875,7 +875,12 @@ mod tests {
 
     fn takeover(c: &crate::model::Container, inv: &mut crate::model::Inventory) -> Vec<Hit> {
         inv.containers = vec![c.clone()];
-        run_container_in(&HOST_TAKEOVER, c, inv, &crate::policy::Policy::default())
+        run_container_in(
+            &HOST_TAKEOVER,
+            c,
+            inv,
+            &crate::model::policy::Policy::default(),
+        )
     }
 
     /// Effective privilege: combinations, and the traps that must not fire.
@@ -971,7 +976,7 @@ mod tests {
         joiner.pid_mode = format!("container:{}", owner.id);
         let mut inv = bare_engine("2");
         inv.containers = vec![owner.clone(), joiner.clone()];
-        let p = crate::policy::Policy::default();
+        let p = crate::model::policy::Policy::default();
         let pid = run_container_in(&super::super::namespaces::HOST_PID, &joiner, &inv, &p);
         assert_eq!(pid.len(), 1);
         assert_eq!(
@@ -1150,7 +1155,7 @@ mod tests {
 
     #[test]
     fn no_new_privileges_container_and_daemon() {
-        let p = crate::policy::Policy::default();
+        let p = crate::model::policy::Policy::default();
         let mut c = hardened();
         let mut inv = inventory_with(vec![c.clone()], vec![]);
         inv.engine.security.no_new_privileges = false;
@@ -1178,7 +1183,13 @@ mod tests {
         let mut inv = inventory_with(vec![c.clone()], vec![]);
         inv.engine.security.apparmor = false;
         assert!(
-            run_container_in(&APPARMOR, &c, &inv, &crate::policy::Policy::default()).is_empty()
+            run_container_in(
+                &APPARMOR,
+                &c,
+                &inv,
+                &crate::model::policy::Policy::default()
+            )
+            .is_empty()
         );
     }
 
@@ -1191,7 +1202,7 @@ mod tests {
         assert!(run_container(&SELINUX, &c).is_empty());
         let mut inv = inventory_with(vec![c.clone()], vec![]);
         inv.engine.security.selinux = true;
-        let p = crate::policy::Policy::default();
+        let p = crate::model::policy::Policy::default();
         assert_eq!(run_container_in(&SELINUX, &c, &inv, &p).len(), 1);
         c.security_opt.pop();
         assert!(run_container_in(&SELINUX, &c, &inv, &p).is_empty());
@@ -1249,7 +1260,7 @@ mod tests {
         assert!(h[0].evidence.contains("your own user"), "{h:?}");
         let mut inv = inventory_with(vec![c.clone()], vec![]);
         rootful(&mut inv);
-        let p = crate::policy::Policy::default();
+        let p = crate::model::policy::Policy::default();
         assert_eq!(run_container_in(&ROOT_USER, &c, &inv, &p)[0].severity, None);
         // userns-remap protects, unless the container opts out.
         inv.engine.security.userns = true;
@@ -1271,7 +1282,12 @@ mod tests {
         );
         let mut inv = inventory_with(vec![c.clone()], vec![]);
         rootful(&mut inv);
-        let h = run_container_in(&PRIVILEGED, &c, &inv, &crate::policy::Policy::default());
+        let h = run_container_in(
+            &PRIVILEGED,
+            &c,
+            &inv,
+            &crate::model::policy::Policy::default(),
+        );
         assert_eq!(h[0].severity, None, "the rule's own: critical");
         assert_eq!(PRIVILEGED.severity, Severity::Critical);
     }

@@ -134,7 +134,7 @@ mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::model::Image;
-    use crate::policy::Policy;
+    use crate::model::policy::Policy;
 
     #[test]
     fn mutable_refs_graded() {

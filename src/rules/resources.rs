@@ -458,7 +458,7 @@ mod tests {
         inv.engine.ncpu = 2;
         c.limits.memory_swap = 0;
         inv.containers = vec![c.clone()];
-        let p = crate::policy::Policy::default();
+        let p = crate::model::policy::Policy::default();
         assert!(
             run_container_in(&NO_MEMORY_LIMIT, &c, &inv, &p)[0]
                 .evidence

@@ -719,7 +719,7 @@ mod tests {
         let mut c = hardened();
         c.env = img.env.clone();
         let inv = inventory_with(vec![c.clone()], vec![img.clone()]);
-        let p = crate::policy::Policy::default();
+        let p = crate::model::policy::Policy::default();
         assert!(run_container_in(&CONTAINER_SECRET_ENV, &c, &inv, &p).is_empty());
         // Overridden at run time: the container's own secret.
         c.env = vec![EnvVar::parse("API_TOKEN=overridden-at-run-time-1")];
@@ -802,7 +802,7 @@ mod tests {
         c.command = img.command.clone();
         c.labels = img.labels.clone();
         let inv = inventory_with(vec![c.clone()], vec![img.clone()]);
-        let p = crate::policy::Policy::default();
+        let p = crate::model::policy::Policy::default();
         assert!(run_container_in(&CONTAINER_SECRET_CONFIG, &c, &inv, &p).is_empty());
         let h = run_image_in(&IMAGE_SECRET_CONFIG, &img, &inv, &p);
         assert_eq!(h.len(), 2, "{h:?}");

@@ -4,8 +4,8 @@
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::{Check, Ctx, Hit, Rule};
+use crate::model::policy::Policy;
 use crate::model::*;
-use crate::policy::Policy;
 
 pub const IMAGE_ID: &str =
     "sha256:1111111111111111111111111111111111111111111111111111111111111111";

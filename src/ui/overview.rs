@@ -10,7 +10,7 @@ use egui_plot::{Legend, Line, Plot};
 
 use super::{theme, widgets};
 use crate::model::{SeedRule, Severity, Threat, visible};
-use crate::overview::{Kind, Overview, RuleCard};
+use crate::report::overview::{Kind, Overview, RuleCard};
 use crate::ui::state::{Mode, State};
 
 /// What a click asks for; applied after drawing.

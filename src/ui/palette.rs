@@ -12,13 +12,7 @@ use crate::ui::state::{Mode, State, View};
 /// Entries shown at once.
 pub const SHOWN: usize = 12;
 
-/// The palette while it is open.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-pub struct Palette {
-    pub query: String,
-    /// Index into the matching entries.
-    pub selected: usize,
-}
+pub use crate::ui::state::Palette;
 
 /// What an entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]

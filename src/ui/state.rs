@@ -179,7 +179,7 @@ impl Row {
                     if !rules.contains(&f.rule_id) {
                         rules.push(f.rule_id);
                     }
-                    if let Some(seed) = crate::overview::seed_of(f.rule_id) {
+                    if let Some(seed) = crate::report::overview::seed_of(f.rule_id) {
                         seeds |= 1 << (seed.number() - 1);
                     }
                     for t in crate::rules::threats::of(f.rule_id) {
@@ -385,21 +385,21 @@ pub struct State {
     pub images: ImagesView,
     pub overview: OverviewView,
     /// The command palette, while it is open (Ctrl+K).
-    pub palette: Option<crate::ui::palette::Palette>,
+    pub palette: Option<Palette>,
 }
 
 /// The Overview: the eight rules, the seven threats, posture over time.
 #[derive(Debug, Default)]
 pub struct OverviewView {
     /// Of every engine's latest assessment.
-    pub current: Option<crate::overview::Overview>,
+    pub current: Option<crate::report::overview::Overview>,
     /// Of the session's first complete assessment of each subject: "since
     /// the session started".
-    pub first: Option<crate::overview::Overview>,
+    pub first: Option<crate::report::overview::Overview>,
     /// What `first` is computed from.
-    pub session: crate::overview::SessionStart,
+    pub session: crate::report::overview::SessionStart,
     /// Of the loaded baseline report.
-    pub baseline: Option<crate::overview::Overview>,
+    pub baseline: Option<crate::report::overview::Overview>,
     /// The rule whose explanation is open.
     pub explain: Option<crate::model::SeedRule>,
     /// From the audit log's `scan` records, oldest first (bounded).
@@ -688,7 +688,7 @@ impl State {
 
     /// Compare the current findings with a baseline report.
     pub fn set_baseline(&mut self, source: String, old: Arc<Report>) {
-        self.overview.baseline = Some(crate::overview::of_report(&old));
+        self.overview.baseline = Some(crate::report::overview::of_report(&old));
         self.baseline.view = Some(BaselineView {
             source,
             generated_at: old.generated_at,
@@ -1027,7 +1027,7 @@ impl State {
         let (first, current) = {
             let subjects = self.overview_subjects();
             let first = session.observe(&subjects, every);
-            (first, crate::overview::build(subjects))
+            (first, crate::report::overview::build(subjects))
         };
         self.overview.session = session;
         if first.is_some() {
@@ -1053,7 +1053,7 @@ impl State {
     }
 
     /// What every engine's latest assessment is about.
-    fn overview_subjects(&self) -> Vec<crate::overview::Subject<'_>> {
+    fn overview_subjects(&self) -> Vec<crate::report::overview::Subject<'_>> {
         let fleet = self.is_fleet();
         self.snapshots()
             .flat_map(|s| {
@@ -1062,7 +1062,7 @@ impl State {
                 } else {
                     ""
                 };
-                crate::overview::subjects(&s.inventory, &s.assessment, engine)
+                crate::report::overview::subjects(&s.inventory, &s.assessment, engine)
             })
             .collect()
     }
@@ -1280,4 +1280,12 @@ fn default_ascending(col: Column) -> bool {
         col,
         Column::Risk | Column::Severity | Column::Cpu | Column::Memory
     )
+}
+
+/// The command palette while it is open (what it shows is `ui::palette`'s).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Palette {
+    pub query: String,
+    /// Index into the matching entries.
+    pub selected: usize,
 }

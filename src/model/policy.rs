@@ -1,0 +1,105 @@
+//! The user's policy, as data: approved image sources, the maximum image
+//! age, the oldest acceptable engine versions, severity overrides and
+//! waivers. The rules read it ([`crate::rules::Ctx::policy`]); reading and
+//! checking the file is `crate::policy`'s.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use globset::GlobMatcher;
+
+use super::{ImageRef, Severity};
+
+#[derive(Debug, Clone)]
+pub struct ApprovedPattern {
+    pub pattern: String,
+    pub(crate) matcher: GlobMatcher,
+}
+
+#[derive(Debug, Clone)]
+pub struct Waiver {
+    pub rule: String,
+    /// Glob over container names, image references or image ids; `*` when
+    /// the waiver names no target.
+    pub target: String,
+    pub(crate) matcher: GlobMatcher,
+    /// Glob over engine names (`engines[].name` of a report: a context's
+    /// name, "Docker system", an address); `None`: every engine.
+    pub engine: Option<String>,
+    pub(crate) engine_matcher: Option<GlobMatcher>,
+    pub reason: String,
+    pub expires: Option<NaiveDate>,
+    /// Line in the policy file, for messages.
+    pub line: usize,
+}
+
+impl Waiver {
+    pub fn matches_any<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> bool {
+        names.into_iter().any(|n| self.matcher.is_match(n))
+    }
+
+    /// Does it cover findings of this engine?
+    pub fn covers_engine(&self, engine: &str) -> bool {
+        self.engine_matcher
+            .as_ref()
+            .is_none_or(|m| m.is_match(engine))
+    }
+
+    pub fn is_expired(&self, today: NaiveDate) -> bool {
+        self.expires.is_some_and(|d| d < today)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Where it was loaded from; `None` for the built-in default.
+    pub source: Option<PathBuf>,
+    /// Empty: no approved-source restriction.
+    pub approved: Vec<ApprovedPattern>,
+    pub max_image_age_days: u32,
+    pub min_docker_version: String,
+    pub min_podman_version: String,
+    pub severity_overrides: BTreeMap<String, Severity>,
+    pub waivers: Vec<Waiver>,
+}
+
+pub const DEFAULT_MAX_IMAGE_AGE_DAYS: u32 = 90;
+/// Oldest Docker Engine release line still receiving security updates at the
+/// time of writing; override in the policy as releases move on.
+pub const DEFAULT_MIN_DOCKER_VERSION: &str = "27.0";
+pub const DEFAULT_MIN_PODMAN_VERSION: &str = "5.0";
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            source: None,
+            approved: Vec::new(),
+            max_image_age_days: DEFAULT_MAX_IMAGE_AGE_DAYS,
+            min_docker_version: DEFAULT_MIN_DOCKER_VERSION.into(),
+            min_podman_version: DEFAULT_MIN_PODMAN_VERSION.into(),
+            severity_overrides: BTreeMap::new(),
+            waivers: Vec::new(),
+        }
+    }
+}
+
+impl Policy {
+    /// Does an approved pattern match this image? Patterns match the
+    /// normalised `registry/repository` (e.g. `docker.io/library/nginx`) or
+    /// the full `registry/repository:tag`.
+    pub fn approves(&self, r: &ImageRef) -> bool {
+        let name = r.name();
+        let full = r.canonical();
+        self.approved
+            .iter()
+            .any(|p| p.matcher.is_match(&name) || p.matcher.is_match(&full))
+    }
+
+    pub fn describe_source(&self) -> String {
+        match &self.source {
+            Some(p) => p.display().to_string(),
+            None => "built-in default".into(),
+        }
+    }
+}
