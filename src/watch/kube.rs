@@ -102,21 +102,9 @@ async fn run_with(cfg: KubeConfig, sink: Sink, mut cmds: Option<UnboundedReceive
         sink: sink.clone(),
         engine: Some(cfg.context.clone()),
     };
-    rec.audit(
-        "session_start",
-        serde_json::json!({
-            "mode": cfg.mode,
-            "version": env!("CARGO_PKG_VERSION"),
-            "pid": std::process::id(),
-            "source": "kubernetes",
-        }),
-    );
+    rec.session_start(cfg.mode, crate::model::Source::Kubernetes);
     supervise(&cfg, &rec, &mut cmds).await;
-    rec.audit("session_end", serde_json::json!({ "mode": cfg.mode }));
-    // Flush: a log shared with other workers is flushed by the last one.
-    if let Some(w) = rec.audit.and_then(|w| Arc::try_unwrap(w).ok()) {
-        let _ = tokio::task::spawn_blocking(move || w.finish()).await;
-    }
+    rec.session_end(cfg.mode).await;
 }
 
 /// Connect, follow, and reconnect with backoff until told to stop.

@@ -89,6 +89,29 @@ impl Recorder {
         }
     }
 
+    /// The first record of a worker's session.
+    pub(crate) fn session_start(&self, mode: &str, source: crate::model::Source) {
+        self.audit(
+            "session_start",
+            serde_json::json!({
+                "mode": mode,
+                "version": env!("CARGO_PKG_VERSION"),
+                "pid": std::process::id(),
+                "source": source.as_str(),
+            }),
+        );
+    }
+
+    /// The last record, then flush: the writer thread writes everything
+    /// queued before it ends. A log shared by several workers is flushed by
+    /// the last one to let go of it.
+    pub(crate) async fn session_end(self, mode: &str) {
+        self.audit("session_end", serde_json::json!({ "mode": mode }));
+        if let Some(w) = self.audit.and_then(|w| Arc::try_unwrap(w).ok()) {
+            let _ = tokio::task::spawn_blocking(move || w.finish()).await;
+        }
+    }
+
     /// Show an activity and write it down.
     pub(crate) fn activity(&self, mut a: Activity) {
         if let Some(engine) = &self.engine {

@@ -298,14 +298,7 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
     if let Some(path) = cfg.audit.clone().filter(|_| cfg.history) {
         history(path, &sink).await;
     }
-    rec.audit(
-        "session_start",
-        serde_json::json!({
-            "mode": cfg.mode,
-            "version": env!("CARGO_PKG_VERSION"),
-            "pid": std::process::id(),
-        }),
-    );
+    rec.session_start(cfg.mode, crate::model::Source::Engine);
     let mut memory = Memory::default();
     let mut vulndb: VulnDb = match &cfg.vulns {
         Some(store) => load_vulndb(store, &sink).await,
@@ -430,13 +423,7 @@ async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink
     if let Some(t) = host_task {
         t.abort();
     }
-    rec.audit("session_end", serde_json::json!({ "mode": cfg.mode }));
-    // Flush: the writer thread writes everything queued before it ends.
-    // A log shared by several engines' workers is flushed by the last one
-    // to let go of it.
-    if let Some(w) = rec.audit.and_then(|w| Arc::try_unwrap(w).ok()) {
-        let _ = tokio::task::spawn_blocking(move || w.finish()).await;
-    }
+    rec.session_end(cfg.mode).await;
 }
 
 async fn host_loop(sink: Sink) {
