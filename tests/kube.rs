@@ -202,6 +202,45 @@ fn owners_roles_and_pod_security_levels() {
 }
 
 #[test]
+fn two_clusters_with_the_same_workload_are_two_rows() {
+    let api = serve(lab(), &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let kc = common::kube::write_kubeconfig(
+        dir.path(),
+        &[
+            ("staging", &api.url(), json!({"token": "t"})),
+            ("prod", &api.url(), json!({"token": "t"})),
+        ],
+    );
+    let rt = rt();
+    let read = |context: &str| {
+        rt.block_on(shipshape::sources::kube::scan(Some(&kc), context))
+            .unwrap()
+    };
+    let (staging, prod) = (read("staging"), read("prod"));
+    let ids = |inv: &Inventory| -> HashSet<String> {
+        inv.containers.iter().map(|c| c.id.clone()).collect()
+    };
+    let names = |inv: &Inventory| -> HashSet<String> {
+        inv.containers.iter().map(|c| c.name.clone()).collect()
+    };
+    assert_eq!(names(&staging), names(&prod), "the same workloads");
+    assert!(
+        ids(&staging).is_disjoint(&ids(&prod)),
+        "no row id of one cluster is another's"
+    );
+    let web = staging
+        .containers
+        .iter()
+        .find(|c| c.name == "shop/web/nginx")
+        .unwrap();
+    assert!(web.id.ends_with("@staging"), "{}", web.id);
+    // Each finding belongs to its own cluster's row.
+    let a = shipshape::assess::assess(&prod, &Policy::default(), chrono::Utc::now());
+    assert!(a.container(&web.id).is_none());
+}
+
+#[test]
 fn forbidden_resources_and_namespaces_are_notes_not_failures() {
     let dir = tempfile::tempdir().unwrap();
     // Cluster-wide pods, ReplicaSets, Jobs and the ops namespace forbidden.

@@ -157,6 +157,9 @@ pub struct HostPathVolume {
 /// spec with the pod-level defaults applied.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Workload {
+    /// The kubeconfig context it was read through: part of its row id, so
+    /// two clusters running the same workload stay two rows.
+    pub cluster: String,
     pub namespace: String,
     pub kind: WorkloadKind,
     pub name: String,
@@ -228,15 +231,19 @@ impl Workload {
         )
     }
 
-    /// The stable id of the inventory row: one per workload container.
+    /// The stable id of the inventory row: one per workload container of
+    /// one cluster. The context comes last, after `@`: namespaces, names
+    /// and container names are DNS labels (no `@`), a context name may be
+    /// anything.
     pub fn row_id(&self) -> String {
         format!(
-            "k8s:{}/{}/{}/{}:{}",
+            "k8s:{}/{}/{}/{}:{}@{}",
             self.namespace,
             self.kind.key(),
             self.name,
             self.role.field(),
-            self.container
+            self.container,
+            self.cluster
         )
     }
 
@@ -367,7 +374,15 @@ mod tests {
             pods: vec!["a".into(), "b".into()],
             ..Workload::default()
         };
-        assert_eq!(w.row_id(), "k8s:shop/deployment/web/containers:nginx");
+        assert_eq!(w.row_id(), "k8s:shop/deployment/web/containers:nginx@");
+        let other = Workload {
+            cluster: "prod".into(),
+            ..w.clone()
+        };
+        assert_eq!(
+            other.row_id(),
+            "k8s:shop/deployment/web/containers:nginx@prod"
+        );
         assert_eq!(
             w.waiver_names(),
             ["shop/web", "shop/deployment/web", "shop/web/nginx"]

@@ -220,6 +220,8 @@ fn facts(pod: &Pod, spec: &PodSpec, c: &Ctr, kind: WorkloadKind, name: &str) -> 
         .map(|l| l.iter().map(|(k, v)| (k.clone(), v.0.clone())).collect())
         .unwrap_or_default();
     Workload {
+        // Filled by `inventory`, which knows the context.
+        cluster: String::new(),
         namespace: pod.metadata.namespace.clone().unwrap_or_default(),
         kind,
         name: name.to_string(),
@@ -499,6 +501,12 @@ pub fn namespaces(list: &[ObjectMeta]) -> Vec<Namespace> {
 /// The whole inventory of one read.
 pub fn inventory(id: &ClusterId, lists: &Lists, taken_at: DateTime<Utc>) -> Inventory {
     let mut containers = workloads(lists);
+    for c in &mut containers {
+        if let Some(w) = c.kube.as_mut() {
+            Arc::make_mut(w).cluster.clone_from(&id.context);
+            c.id = w.row_id();
+        }
+    }
     containers.sort_by(|a, b| a.name.cmp(&b.name));
     Inventory {
         engine: EngineInfo {
