@@ -15,14 +15,6 @@ use crate::model::{Container, SeedRule, Severity};
 const PSS: &str = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
 const SEC_CTX: &str = "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/";
 
-/// Run an engine container check (mounts, image references, env).
-fn same_as_docker(rule: &Rule, ctx: &Ctx, c: &Container) -> Vec<Hit> {
-    match rule.check {
-        Check::Container(f) => f(ctx, c),
-        _ => vec![],
-    }
-}
-
 pub const HOST_PATH: Rule = Rule {
     id: "container.host-path",
     title: "Host directory mounted (hostPath)",
@@ -124,7 +116,7 @@ fn host_path(ctx: &Ctx, c: &Container, w: &Workload) -> Vec<Hit> {
         &super::mounts::HOST_SOCKET,
     ]
     .iter()
-    .flat_map(|r| same_as_docker(r, ctx, c))
+    .flat_map(|r| r.check_container(ctx, c).unwrap_or_default())
     .map(|h| h.evidence)
     .collect();
     w.host_paths
@@ -158,20 +150,20 @@ fn host_path(ctx: &Ctx, c: &Container, w: &Workload) -> Vec<Hit> {
         .collect()
 }
 
-fn caps_not_dropped(_: &Ctx, _: &Container, w: &Workload) -> Vec<Hit> {
-    let all = w
-        .caps_drop
+fn caps_not_dropped(_: &Ctx, c: &Container, _: &Workload) -> Vec<Hit> {
+    let all = c
+        .cap_drop
         .iter()
-        .any(|c| super::privileges::normalise_cap(c) == "ALL");
-    if all || w.privileged {
+        .any(|d| super::privileges::normalise_cap(d) == "ALL");
+    if all || c.privileged {
         return vec![];
     }
-    let what = if w.caps_drop.is_empty() {
+    let what = if c.cap_drop.is_empty() {
         "securityContext.capabilities.drop is not set".to_string()
     } else {
         format!(
             "securityContext.capabilities.drop is [{}], not ALL",
-            w.caps_drop.join(", ")
+            c.cap_drop.join(", ")
         )
     };
     vec![Hit::new(format!(

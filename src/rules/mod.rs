@@ -295,7 +295,7 @@ pub struct Fix {
     /// The compose-file key(s), or "" when there is none.
     pub compose: &'static str,
     /// The Kubernetes YAML field(s) to set, or "" when the rule does not
-    /// apply to Kubernetes workloads ([`Rule::applies_to`]).
+    /// apply to Kubernetes workloads ([`Rule::check_container`]).
     pub kube: &'static str,
 }
 

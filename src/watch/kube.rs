@@ -59,13 +59,8 @@ pub fn spawn(
 ) {
     let (cmd_tx, cmd_rx) = tokio::sync::mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = tokio::sync::mpsc::unbounded_channel();
-    let queued: Arc<std::sync::atomic::AtomicUsize> = Default::default();
-    let sink = Sink {
-        tx: ev_tx,
-        notify,
-        queued: queued.clone(),
-        dropped: Default::default(),
-    };
+    let sink = Sink::new(ev_tx, notify);
+    let queued = sink.queued.clone();
     let done = rt.spawn(run_with(cfg, sink, Some(cmd_rx)));
     (cmd_tx, super::messages::Events::new(ev_rx, queued), done)
 }
@@ -73,13 +68,7 @@ pub fn spawn(
 /// Run without commands until the receiver goes away (tests, and `scan`'s
 /// siblings).
 pub async fn run(cfg: KubeConfig, tx: UnboundedSender<Event>) {
-    let sink = Sink {
-        tx,
-        notify: Arc::new(|_| {}),
-        queued: Default::default(),
-        dropped: Default::default(),
-    };
-    run_with(cfg, sink, None).await;
+    run_with(cfg, Sink::new(tx, Arc::new(|_| {})), None).await;
 }
 
 /// What the worker keeps across reconnects: which findings it has seen,

@@ -28,6 +28,17 @@ pub(crate) struct Sink {
 }
 
 impl Sink {
+    /// A sink that wakes the UI with `notify` after each event; its
+    /// `queued` count goes to the receiving [`super::messages::Events`].
+    pub(crate) fn new(tx: UnboundedSender<Event>, notify: Notify) -> Self {
+        Self {
+            tx,
+            notify,
+            queued: Default::default(),
+            dropped: Default::default(),
+        }
+    }
+
     fn push(&self, ev: Event) -> bool {
         use std::sync::atomic::Ordering;
         if ev.is_data() {

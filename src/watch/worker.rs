@@ -102,13 +102,8 @@ pub fn spawn_with_handle(
 ) -> (UnboundedSender<Command>, Events, JoinHandle<()>) {
     let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
     let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    let queued: Arc<std::sync::atomic::AtomicUsize> = Default::default();
-    let sink = Sink {
-        tx: ev_tx,
-        notify,
-        queued: queued.clone(),
-        dropped: Default::default(),
-    };
+    let sink = Sink::new(ev_tx, notify);
+    let queued = sink.queued.clone();
     let done = rt.spawn(run(cfg, cmd_rx, sink));
     (cmd_tx, Events::new(ev_rx, queued), done)
 }
