@@ -103,7 +103,7 @@ fn main() {
     // Open a container's charts so plotting memory is included too.
     h.run_steps(2);
     let first = ids[0].clone();
-    h.state_mut().state.inventory.selected = Some(first);
+    h.state_mut().state.inventory.selected = Some(shipshape::app::RowKey::new(0, first));
     h.state_mut().state.detail_tab = shipshape::app::DetailTab::Charts;
     h.run_steps(3);
     let points: usize = h.state().state.charts.stats.values().map(|r| r.len()).sum();

@@ -58,7 +58,7 @@ fn frame(c: &mut Criterion) {
     c.bench_function("frame_1000_containers", |b| b.iter(|| h.step()));
 
     // With a container selected (risk panel open) as well.
-    let first = h.state().state.inventory.rows[0].id.clone();
+    let first = h.state().state.inventory.rows[0].key();
     h.state_mut().state.inventory.selected = Some(first);
     h.run_steps(2);
     c.bench_function("frame_1000_containers_with_risk_panel", |b| {

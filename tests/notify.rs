@@ -400,7 +400,15 @@ fn the_window_notifies_and_a_click_opens_the_container() {
     );
     rt.block_on(service.click(shown[0].id));
     let start = Instant::now();
-    while h.state().state.inventory.selected.as_deref() != Some(target.id.as_str()) {
+    while h
+        .state()
+        .state
+        .inventory
+        .selected
+        .as_ref()
+        .map(|k| k.id.as_str())
+        != Some(target.id.as_str())
+    {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "the click opened nothing"

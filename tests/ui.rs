@@ -404,12 +404,12 @@ fn losing_the_engine_keeps_the_data_marked_stale_and_reconnect_refreshes() {
     .unwrap();
     h.run_steps(2);
     assert_eq!(visible_names(&h), before, "rows are kept");
-    assert!(h.state().state.stale);
+    assert!(h.state().state.engines[0].stale);
     h.get_by_label_contains("from before the engine went away");
     tx.send(connected()).unwrap();
     tx.send(Event::Snapshot(demo_snapshot())).unwrap();
     h.run_steps(2);
-    assert!(!h.state().state.stale);
+    assert!(!h.state().state.engines[0].stale);
     assert!(
         h.query_by_label_contains("from before the engine went away")
             .is_none()
@@ -598,9 +598,7 @@ fn images_and_engine_views() {
 #[test]
 fn charts_show_streamed_stats_with_pause() {
     let (mut h, tx) = loaded(Mode::Live);
-    let c = h
-        .state()
-        .state
+    let c = h.state().state.engines[0]
         .snapshot
         .as_ref()
         .unwrap()
@@ -647,7 +645,10 @@ fn charts_show_streamed_stats_with_pause() {
     })
     .unwrap();
     h.run_steps(1);
-    assert_eq!(h.state().state.charts.stats[&c].len(), 11);
+    assert_eq!(
+        h.state().state.charts.stats[&shipshape::app::RowKey::new(0, c.clone())].len(),
+        11
+    );
     h.get_by_label_contains("cpu 42%");
 }
 
@@ -901,7 +902,7 @@ fn clicking_an_entry_opens_the_containers_own_activity() {
         .iter()
         .find(|r| r.name == "lab-postgres")
         .unwrap();
-    assert_eq!(s.inventory.selected.as_deref(), Some(postgres.id.as_str()));
+    assert_eq!(s.inventory.selected, Some(postgres.key()));
     assert_eq!(s.detail_tab, shipshape::app::DetailTab::Activity);
     h.get_by_label("docker exec sessions");
     h.get_by_label("When");
@@ -1063,8 +1064,7 @@ fn several_engines_in_one_window() {
         .iter()
         .find(|r| r.engine == "podman")
         .unwrap()
-        .id
-        .clone();
+        .key();
     h.state_mut().state.inventory.selected = Some(podman_id);
     h.run_steps(3);
     h.get_by_label_contains("· on podman");
@@ -1143,7 +1143,7 @@ fn the_same_engine_twice_is_shown_once() {
     let n = demo::inventory().unwrap().containers.len();
     assert_eq!(h.state().state.inventory.rows.len(), n);
     assert_eq!(
-        h.state().state.others[0].duplicate_of.as_deref(),
+        h.state().state.engines[1].duplicate_of.as_deref(),
         Some("system")
     );
     h.get_by_label("1 of 1 engines connected");
@@ -1176,7 +1176,7 @@ fn two_engines_sharing_an_id_are_two_engines() {
     .unwrap();
     tx2.send(Event::Snapshot(demo_snapshot())).unwrap();
     h.run_steps(4);
-    assert_eq!(h.state().state.others[0].duplicate_of, None);
+    assert_eq!(h.state().state.engines[1].duplicate_of, None);
     h.get_by_label("2 of 2 engines connected");
 }
 
@@ -1254,7 +1254,7 @@ fn the_window_sends_its_focus_and_marks_sampled_figures() {
     assert_eq!(sorted, all, "every row is on screen");
     // Select one: it comes first; nothing is sent again while it stays.
     let pick = h.state().state.inventory.rows[3].id.clone();
-    h.state_mut().state.inventory.selected = Some(pick.clone());
+    h.state_mut().state.inventory.selected = Some(h.state().state.inventory.rows[3].key());
     h.run_steps(2);
     let mut focus = Vec::new();
     while let Ok(c) = cmd_rx.try_recv() {
@@ -1478,10 +1478,7 @@ fn the_command_palette_jumps_to_anything() {
     h.run_steps(2);
     assert!(h.state().state.palette.is_none(), "Enter runs and closes");
     assert_eq!(h.state().state.view, View::Containers);
-    assert_eq!(
-        h.state().state.inventory.selected.as_deref(),
-        Some(target.id.as_str())
-    );
+    assert_eq!(h.state().state.inventory.selected, Some(target.key()));
 
     // A rule: the inventory filtered to the containers that raise it.
     open(&mut h);
@@ -1602,7 +1599,7 @@ fn every_control_has_an_accessible_name() {
             }
         }
     };
-    let first = h.state().state.inventory.rows[0].id.clone();
+    let first = h.state().state.inventory.rows[0].key();
     for view in [
         View::Overview,
         View::Containers,
@@ -1697,7 +1694,7 @@ fn tab_reaches_every_control_of_every_view() {
         h.key_press(egui::Key::Escape);
         h.run_steps(1);
     };
-    let first = h.state().state.inventory.rows[0].id.clone();
+    let first = h.state().state.inventory.rows[0].key();
     for view in [
         View::Overview,
         View::Containers,

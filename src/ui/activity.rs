@@ -9,7 +9,7 @@ use egui_extras::{Column as TableColumn, TableBuilder};
 use super::{theme, widgets};
 use crate::model::activity::{Activity, Category};
 use crate::model::{Container, Severity};
-use crate::ui::state::{DetailTab, State};
+use crate::ui::state::{DetailTab, RowKey, State};
 
 pub const FILTER_ID: &str = "activity_filter";
 
@@ -157,7 +157,7 @@ fn category_label(a: &Activity) -> &'static str {
 fn table(ui: &mut Ui, state: &mut State) {
     ui.style_mut().interaction.selectable_labels = false;
     let dark = ui.visuals().dark_mode;
-    let mut clicked: Option<String> = None;
+    let mut clicked: Option<RowKey> = None;
     let fleet = state.is_fleet();
     let mut builder = TableBuilder::new(ui)
         .id_salt(if fleet { "activity_fleet" } else { "activity" })
@@ -197,8 +197,11 @@ fn table(ui: &mut Ui, state: &mut State) {
         .body(|body| {
             body.rows(22.0, state.timeline.order.len(), |mut row| {
                 let a = &state.timeline.entries[state.timeline.order[row.index()]];
-                let selected =
-                    a.container_id.is_some() && a.container_id == state.inventory.selected;
+                let selected = state
+                    .inventory
+                    .selected
+                    .as_ref()
+                    .is_some_and(|k| state.is_about(a, k));
                 row.set_selected(selected);
                 if fleet {
                     row.col(|ui| {
@@ -248,21 +251,19 @@ fn table(ui: &mut Ui, state: &mut State) {
                     ui.label(text).on_hover_text(visible_multiline(&a.detail));
                 });
                 if row.response().clicked() {
-                    clicked.clone_from(&a.container_id);
+                    clicked = state.row_of(a);
                 }
             });
         });
-    if let Some(id) = clicked
-        && state.inventory.rows.iter().any(|r| r.id == id)
-    {
-        state.inventory.selected = Some(id);
+    if let Some(key) = clicked {
+        state.inventory.selected = Some(key);
         state.detail_tab = DetailTab::Activity;
     }
 }
 
 /// A container's exec sessions, drift status and events (the risk panel's
 /// Activity tab).
-pub fn container(ui: &mut Ui, state: &State, c: &Container) {
+pub fn container(ui: &mut Ui, state: &State, key: &RowKey, c: &Container) {
     ui.label(RichText::new("docker exec sessions").strong());
     if c.execs.is_empty() {
         ui.label(RichText::new("None seen.").weak());
@@ -362,7 +363,7 @@ pub fn container(ui: &mut Ui, state: &State, c: &Container) {
     ui.add_space(8.0);
     ui.label(RichText::new("Events").strong());
     let mut any = false;
-    for a in state.activity_of(&c.id).take(300) {
+    for a in state.activity_of(key).take(300) {
         any = true;
         ui.horizontal_wrapped(|ui| {
             ui.label(

@@ -8,7 +8,7 @@ use egui_plot::{Line, Plot};
 use super::widgets;
 use crate::model::stats::{HostPoint, Ring, StatsPoint, Timed};
 use crate::model::{Container, ContainerState};
-use crate::ui::state::State;
+use crate::ui::state::{RowKey, State};
 
 const BLUE: Color32 = Color32::from_rgb(0x56, 0xB4, 0xE9);
 const ORANGE: Color32 = Color32::from_rgb(0xE6, 0x9F, 0x00);
@@ -144,13 +144,13 @@ fn count(v: f64) -> String {
     format!("{v:.0}")
 }
 
-pub fn container(ui: &mut Ui, state: &mut State, c: &Container) {
+pub fn container(ui: &mut Ui, state: &mut State, key: &RowKey, c: &Container) {
     pause_controls(ui, state);
     let win = Window {
         until: state.charts.paused_at.unwrap_or_else(now_secs),
         span: f64::from(state.settings.history_minutes) * 60.0,
     };
-    let Some(ring) = state.charts.stats.get(&c.id) else {
+    let Some(ring) = state.charts.stats.get(key) else {
         let why = match c.state {
             ContainerState::Running => "Waiting for the first statistics (about two seconds)…",
             _ => "No statistics: the container is not running.",

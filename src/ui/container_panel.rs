@@ -10,13 +10,17 @@ use crate::rules;
 use crate::ui::state::{DetailTab, State};
 
 pub fn show(ui: &mut Ui, state: &mut State) {
-    let Some(c) = state.selected_container().cloned() else {
+    let (Some(key), Some(c)) = (
+        state.inventory.selected.clone(),
+        state.selected_container().cloned(),
+    ) else {
         return;
     };
     // Its own engine's snapshot (several engines may be watched).
-    let Some(snapshot) = state.snapshot_of(&c.id).cloned() else {
+    let Some(snapshot) = state.snapshot_of(&key).cloned() else {
         return;
     };
+    let stale = state.engines.get(key.engine).is_some_and(|e| e.stale);
     let assessment = snapshot
         .assessment
         .container(&c.id)
@@ -82,7 +86,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
     if let Some(w) = &c.kube {
         workload(ui, w, snapshot.inventory.cluster.as_ref());
     }
-    if state.stale {
+    if stale {
         ui.label(
             RichText::new("Stale: the engine is unreachable; this is the last known state.")
                 .color(theme::STALE_AMBER),
@@ -97,7 +101,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             (DetailTab::Charts, "Charts".into()),
             (
                 DetailTab::Activity,
-                match state.activity_of(&c.id).count() + c.execs.len() {
+                match state.activity_of(&key).count() + c.execs.len() {
                     0 => "Activity".into(),
                     n => format!("Activity ({n})"),
                 },
@@ -119,7 +123,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                 let new: Vec<bool> = assessment
                     .findings
                     .iter()
-                    .map(|f| state.is_new(&c.id, f.rule_id, &f.evidence))
+                    .map(|f| state.is_new(&key, f.rule_id, &f.evidence))
                     .collect();
                 if let Some(f) = &assessment.from_image {
                     ui.add_space(4.0);
@@ -138,8 +142,8 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                 findings_marked(ui, &assessment.findings, &new);
             }
             DetailTab::Facts => facts(ui, &c, image.as_ref(), &assessment.findings),
-            DetailTab::Charts => charts::container(ui, state, &c),
-            DetailTab::Activity => activity::container(ui, state, &c),
+            DetailTab::Charts => charts::container(ui, state, &key, &c),
+            DetailTab::Activity => activity::container(ui, state, &key, &c),
         });
 }
 

@@ -183,29 +183,6 @@ fn cluster_facts(ui: &mut Ui, e: &crate::model::EngineInfo, cluster: &crate::mod
 fn engines(ui: &mut Ui, state: &mut State) {
     use crate::ui::state::Conn;
     ui.heading("Engines");
-    type Line = (
-        String,
-        Conn,
-        Option<std::sync::Arc<crate::watch::messages::Snapshot>>,
-        bool,
-        Option<String>,
-    );
-    let mut rows: Vec<Line> = vec![(
-        state.primary_label.clone(),
-        state.conn.clone(),
-        state.snapshot.clone(),
-        state.stale,
-        None,
-    )];
-    rows.extend(state.others.iter().map(|o| {
-        (
-            o.label.clone(),
-            o.conn.clone(),
-            o.snapshot.clone(),
-            o.stale,
-            o.duplicate_of.clone(),
-        )
-    }));
     let mut clicked = None;
     egui::Grid::new("engines")
         .num_columns(6)
@@ -223,8 +200,9 @@ fn engines(ui: &mut Ui, state: &mut State) {
                 ui.label(RichText::new(h).strong());
             }
             ui.end_row();
-            for (i, (label, conn, snap, stale, duplicate)) in rows.iter().enumerate() {
-                let name = crate::model::visible(label).into_owned();
+            for (i, e) in state.engines.iter().enumerate() {
+                let name = crate::model::visible(&e.label).into_owned();
+                let duplicate = &e.duplicate_of;
                 if ui
                     .selectable_label(state.engine_shown == i, name)
                     .on_hover_text("Show this engine's details and findings")
@@ -233,7 +211,7 @@ fn engines(ui: &mut Ui, state: &mut State) {
                     clicked = Some(i);
                 }
                 let now = std::time::Instant::now();
-                let (text, bad) = match conn {
+                let (text, bad) = match &e.conn {
                     Conn::Connected { .. } if duplicate.is_some() => (
                         format!(
                             "same engine as {} (shown there)",
@@ -241,7 +219,7 @@ fn engines(ui: &mut Ui, state: &mut State) {
                         ),
                         false,
                     ),
-                    Conn::Connected { .. } if *stale => ("stale".to_string(), true),
+                    Conn::Connected { .. } if e.stale => ("stale".to_string(), true),
                     Conn::Connected { .. } => ("connected".to_string(), false),
                     Conn::Connecting { attempt } => (format!("connecting (try {attempt})"), false),
                     Conn::Down { reason, retry_at } => (
@@ -259,15 +237,15 @@ fn engines(ui: &mut Ui, state: &mut State) {
                 } else {
                     ui.label(text);
                 }
-                match snap {
+                match &e.snapshot {
                     Some(s) => {
-                        let e = &s.inventory.engine;
+                        let info = &s.inventory.engine;
                         ui.label(crate::model::visible(&format!(
                             "{} {}",
-                            e.product.as_str(),
-                            e.version
+                            info.product.as_str(),
+                            info.version
                         )));
-                        ui.label(crate::model::visible(&e.found_by));
+                        ui.label(crate::model::visible(&info.found_by));
                         ui.label(s.inventory.containers.len().to_string());
                         ui.label(
                             crate::model::SeverityCounts::active(s.assessment.all()).summary(),

@@ -25,7 +25,7 @@ pub const SAMPLED_HINT: &str = "Sampled every 10 s: only the selected container,
 screen and the busiest stream live (see docs/scale.md)";
 
 pub fn show(ui: &mut Ui, state: &mut State) {
-    if state.snapshot.is_none() {
+    if !state.has_data() {
         ui.centered_and_justified(|ui| {
             ui.label(RichText::new("Waiting for the first scan…").weak());
         });
@@ -291,12 +291,11 @@ fn table(ui: &mut Ui, state: &mut State) {
     let row_h = 22.0;
     let scroll_to = if state.inventory.scroll_to_selected {
         state.inventory.scroll_to_selected = false;
-        state.inventory.selected.as_ref().and_then(|id| {
-            state
-                .inventory
-                .order
-                .iter()
-                .position(|&i| &state.inventory.rows[i].id == id)
+        state.inventory.selected.as_ref().and_then(|key| {
+            state.inventory.order.iter().position(|&i| {
+                let r = &state.inventory.rows[i];
+                r.slot == key.engine && r.id == key.id
+            })
         })
     } else {
         None
@@ -393,8 +392,8 @@ fn table(ui: &mut Ui, state: &mut State) {
         .body(|body| {
             body.rows(row_h, state.inventory.order.len(), |mut row| {
                 let r = &state.inventory.rows[state.inventory.order[row.index()]];
-                visible.push(r.id.clone());
-                let selected = state.inventory.selected.as_deref() == Some(r.id.as_str());
+                let key = r.key();
+                let selected = state.inventory.selected.as_ref() == Some(&key);
                 row.set_selected(selected);
                 if fleet {
                     row.col(|ui| {
@@ -461,9 +460,9 @@ fn table(ui: &mut Ui, state: &mut State) {
                 let live = state
                     .charts
                     .stats
-                    .get(&r.id)
+                    .get(&key)
                     .and_then(crate::model::stats::Ring::latest);
-                let sampled = state.charts.sampled.contains(&r.id);
+                let sampled = state.charts.sampled.contains(&key);
                 row.col(|ui| {
                     match live {
                         Some(p) if r.state == ContainerState::Running && sampled => ui
@@ -510,15 +509,16 @@ fn table(ui: &mut Ui, state: &mut State) {
                     ui.label(text);
                 });
                 if row.response().clicked() {
-                    clicked_row = Some(r.id.clone());
+                    clicked_row = Some(key.clone());
                 }
+                visible.push(key);
             });
         });
     state.inventory.visible = visible;
     if let Some(c) = clicked_sort {
         state.set_sort(c);
     }
-    if let Some(id) = clicked_row {
-        state.inventory.selected = Some(id);
+    if let Some(key) = clicked_row {
+        state.inventory.selected = Some(key);
     }
 }

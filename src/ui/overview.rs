@@ -17,7 +17,7 @@ use crate::ui::state::{Mode, State};
 enum Click {
     Rule(SeedRule),
     Threat(Threat),
-    Container(String),
+    Container(crate::ui::state::RowKey),
     Explain(SeedRule),
 }
 
@@ -45,9 +45,9 @@ pub fn show(ui: &mut Ui, state: &mut State) {
     match click {
         Some(Click::Rule(seed)) => state.show_in_inventory(Some(seed), None),
         Some(Click::Threat(t)) => state.show_in_inventory(None, Some(t)),
-        Some(Click::Container(id)) => {
+        Some(Click::Container(key)) => {
             state.view = crate::ui::state::View::Containers;
-            state.inventory.selected = Some(id);
+            state.inventory.selected = Some(key);
             state.inventory.scroll_to_selected = true;
         }
         Some(Click::Explain(seed)) => {
@@ -158,8 +158,9 @@ fn rule_card(ui: &mut Ui, state: &State, card: &RuleCard, click: &mut Option<Cli
                             .link(label)
                             .on_hover_text("Open its risk panel")
                             .clicked()
+                            && let Some(key) = state.row_key(&off.engine, &off.id)
                         {
-                            *click = Some(Click::Container(off.id.clone()));
+                            *click = Some(Click::Container(key));
                         }
                     } else {
                         ui.label(label);
@@ -258,7 +259,7 @@ fn explanation(
             ui.horizontal_wrapped(|ui| {
                 for r in shown {
                     if ui.link(visible(&r.name)).clicked() {
-                        *click = Some(Click::Container(r.id.clone()));
+                        *click = Some(Click::Container(r.key()));
                     }
                 }
                 if card.containers > 12 {

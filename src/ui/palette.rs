@@ -18,7 +18,7 @@ pub use crate::ui::state::Palette;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
     View(View),
-    Container(String),
+    Container(crate::ui::state::RowKey),
     /// (engine name, image id)
     Image(String, String),
     /// The inventory filtered to a rule's containers.
@@ -67,7 +67,7 @@ fn entries(state: &State) -> Vec<Entry> {
             target: Target::Refresh,
         });
     }
-    let has_data = state.snapshot.is_some();
+    let has_data = state.has_data();
     if has_data {
         out.push(Entry {
             kind: "action",
@@ -105,7 +105,7 @@ fn entries(state: &State) -> Vec<Entry> {
         out.push(Entry {
             kind: "container",
             label,
-            target: Target::Container(r.id.clone()),
+            target: Target::Container(r.key()),
         });
     }
     for (engine, snap) in state.labelled_snapshots() {
@@ -170,9 +170,9 @@ pub fn matches(state: &State, query: &str) -> Vec<Entry> {
 pub fn run(state: &mut State, target: Target) -> Option<Action> {
     match target {
         Target::View(v) => state.view = v,
-        Target::Container(id) => {
+        Target::Container(key) => {
             state.view = View::Containers;
-            state.inventory.selected = Some(id);
+            state.inventory.selected = Some(key);
             state.inventory.scroll_to_selected = true;
         }
         Target::Image(engine, id) => {

@@ -123,6 +123,8 @@ impl Column {
 pub struct Row {
     /// The engine it runs on (its name; empty with one engine).
     pub engine: String,
+    /// Its engine's place in [`State::engines`].
+    pub slot: usize,
     /// Its Kubernetes namespace (empty for an engine's container).
     pub namespace: String,
     pub id: String,
@@ -158,7 +160,17 @@ pub struct Row {
 }
 
 impl Row {
-    fn new(c: &Container, snapshot: &Snapshot, index: &crate::model::InventoryIndex) -> Self {
+    /// Which row this is, whatever engine it comes from.
+    pub fn key(&self) -> RowKey {
+        RowKey::new(self.slot, self.id.clone())
+    }
+
+    fn new(
+        slot: usize,
+        c: &Container,
+        snapshot: &Snapshot,
+        index: &crate::model::InventoryIndex,
+    ) -> Self {
         let mut counts = SeverityCounts::default();
         let mut waived = 0;
         let (mut seeds, mut threats) = (0u8, 0u8);
@@ -205,6 +217,7 @@ impl Row {
         };
         Self {
             engine: crate::model::visible(&snapshot.inventory.engine.label).into_owned(),
+            slot,
             namespace: c
                 .kube
                 .as_ref()
@@ -337,15 +350,14 @@ pub struct ExportChoice {
 /// Everything the UI draws. Owned by the UI thread.
 pub struct State {
     pub mode: Mode,
-    /// The first (or only) engine's connection and snapshot.
-    pub conn: Conn,
-    pub snapshot: Option<Arc<Snapshot>>,
-    /// The first engine's name, when several are watched (else empty).
-    pub primary_label: String,
-    /// The other engines, when several are watched: each with its own
-    /// connection and snapshot. Their containers join the inventory.
-    pub others: Vec<EngineSlot>,
-    /// Which engine the Engine view details (0: the first).
+    /// Every engine and cluster watched, each with its connection and
+    /// snapshot, in the order they were listed; never empty. Events come
+    /// tagged with their place here ([`State::apply`]). What is the same
+    /// for every source (the host, the audit log, the vulnerability data)
+    /// is reported by the first one's worker.
+    pub engines: Vec<EngineSlot>,
+    /// Which engine the Engine and Images views detail (an index into
+    /// `engines`).
     pub engine_shown: usize,
     /// Engines found on this machine at start, offered in Settings.
     pub found_engines: Vec<crate::settings::EngineEntry>,
@@ -356,8 +368,6 @@ pub struct State {
     pub alerts_service: Option<Result<String, String>>,
     /// The tray icon: shown, or why not (`None`: not asked for).
     pub tray_status: Option<Result<(), String>>,
-    /// The snapshot is from before the engine went away.
-    pub stale: bool,
     pub last_refresh: Option<DateTime<Utc>>,
     pub view: View,
     pub detail_tab: DetailTab,
@@ -369,7 +379,7 @@ pub struct State {
     pub audit: Option<Result<PathBuf, String>>,
     /// Gone containers the user dismissed (empty: all), for the worker.
     pub pending_dismiss: Option<Vec<String>>,
-    /// A different engine answered at the watched endpoint; shown until
+    /// A different engine answered at a watched endpoint; shown until
     /// the user dismisses it.
     pub engine_changed: Option<EngineChanged>,
     /// The vulnerability database in use, or why there is none (`None`:
@@ -426,9 +436,9 @@ pub struct InventoryView {
     pub order: Vec<usize>,
     pub sort: (Column, bool),
     pub filter: Filter,
-    pub selected: Option<String>,
+    pub selected: Option<RowKey>,
     /// The rows drawn in the last frame, top to bottom.
-    pub visible: Vec<String>,
+    pub visible: Vec<RowKey>,
     /// Request to move keyboard focus to the filter box.
     pub focus_filter: bool,
     /// Scroll the table to the selected row on the next frame.
@@ -451,9 +461,9 @@ pub struct Timeline {
 /// Live numbers and their history.
 #[derive(Debug)]
 pub struct Charts {
-    pub stats: HashMap<String, Ring<StatsPoint>>,
+    pub stats: HashMap<RowKey, Ring<StatsPoint>>,
     /// Containers whose latest stats point is a sample (no live stream).
-    pub sampled: HashSet<String>,
+    pub sampled: HashSet<RowKey>,
     pub host: Ring<HostPoint>,
     pub host_info: Option<HostInfo>,
     /// Charts frozen at this time (data keeps arriving).
@@ -474,8 +484,8 @@ pub struct Dialogs {
 #[derive(Debug, Default)]
 pub struct Baseline {
     pub view: Option<BaselineView>,
-    /// (container id, rule id, evidence) of findings new since the baseline.
-    pub new_findings: HashSet<(String, String, String)>,
+    /// (container, rule id, evidence) of findings new since the baseline.
+    pub new_findings: HashSet<(RowKey, String, String)>,
 }
 
 /// The Images view: its selection, search and toggles.
@@ -491,9 +501,11 @@ pub struct ImagesView {
     pub show_unimportant: bool,
 }
 
-/// One more engine of several.
+/// One engine or cluster watched: its connection and latest snapshot.
 #[derive(Debug, Clone)]
 pub struct EngineSlot {
+    /// Its name (the fleet's label or the context; with one engine, the
+    /// engine's own label once its first snapshot arrives).
     pub label: String,
     /// The same engine (same `/info` ID) as this earlier one, reached
     /// another way: shown once, there.
@@ -514,11 +526,46 @@ impl EngineSlot {
             stale: false,
         }
     }
+
+    /// A slot of the demo lab (nothing to connect to).
+    pub fn demo(label: String) -> Self {
+        Self {
+            conn: Conn::Demo,
+            ..Self::new(label)
+        }
+    }
+
+    /// Whether this container is in its latest snapshot.
+    fn holds(&self, id: &str) -> bool {
+        self.snapshot
+            .as_ref()
+            .is_some_and(|s| s.inventory.containers.iter().any(|c| c.id == id))
+    }
+}
+
+/// Which row: the engine it comes from (its place in [`State::engines`])
+/// and its id there. Two engines may hold the same id (a cloned machine,
+/// a restored data root): the window never mixes them up.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RowKey {
+    pub engine: usize,
+    pub id: String,
+}
+
+impl RowKey {
+    pub fn new(engine: usize, id: impl Into<String>) -> Self {
+        Self {
+            engine,
+            id: id.into(),
+        }
+    }
 }
 
 /// What the banner says when another engine took the watched endpoint.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineChanged {
+    /// The watched engine's name (empty with one engine).
+    pub label: String,
     pub endpoint: String,
     /// The `/info` IDs before and after.
     pub was: String,
@@ -561,24 +608,30 @@ impl ActivityFilter {
 }
 
 impl State {
+    /// One source, not named yet (its label comes with its first snapshot).
     pub fn new(mode: Mode, settings: Settings) -> Self {
+        let first = match mode {
+            Mode::Demo => EngineSlot::demo(String::new()),
+            Mode::Live => EngineSlot::new(String::new()),
+        };
+        Self::with_engines(mode, settings, vec![first])
+    }
+
+    /// Several sources, in this order (each its own worker; see
+    /// [`State::apply`]). An empty list is one unnamed source.
+    pub fn with_engines(mode: Mode, settings: Settings, mut engines: Vec<EngineSlot>) -> Self {
+        if engines.is_empty() {
+            engines.push(EngineSlot::new(String::new()));
+        }
         let cap = settings.history_samples();
         Self {
             mode,
-            conn: if mode == Mode::Demo {
-                Conn::Demo
-            } else {
-                Conn::Connecting { attempt: 1 }
-            },
-            snapshot: None,
-            primary_label: String::new(),
-            others: Vec::new(),
+            engines,
             engine_shown: 0,
             found_engines: Vec::new(),
             found_contexts: Vec::new(),
             alerts_service: None,
             tray_status: None,
-            stale: false,
             last_refresh: None,
             view: View::Overview,
             detail_tab: DetailTab::Risk,
@@ -619,6 +672,22 @@ impl State {
         }
     }
 
+    /// The first engine watched (the one whose worker reports the host,
+    /// the audit log and the vulnerability data).
+    pub fn first(&self) -> &EngineSlot {
+        &self.engines[0]
+    }
+
+    /// Some engine has a snapshot to show.
+    pub fn has_data(&self) -> bool {
+        self.engines.iter().any(|e| e.snapshot.is_some())
+    }
+
+    /// Some engine's snapshot is from before it went away.
+    pub fn any_stale(&self) -> bool {
+        self.engines.iter().any(|e| e.stale)
+    }
+
     /// Add a timeline entry, in time order (exec entries arrive after their
     /// inspect, slightly late).
     pub fn push_activity(&mut self, a: Arc<Activity>) {
@@ -651,30 +720,72 @@ impl State {
             .collect();
     }
 
-    /// A container's own timeline, newest first.
-    pub fn activity_of<'a>(&'a self, id: &'a str) -> impl Iterator<Item = &'a Arc<Activity>> + 'a {
+    /// A container's own timeline, newest first: its id, from its engine
+    /// (an entry names its engine when several are watched).
+    pub fn activity_of<'a>(
+        &'a self,
+        key: &'a RowKey,
+    ) -> impl Iterator<Item = &'a Arc<Activity>> + 'a {
         self.timeline
             .entries
             .iter()
             .rev()
-            .filter(move |a| a.container_id.as_deref() == Some(id))
+            .filter(move |a| self.is_about(a, key))
+    }
+
+    /// Whether a timeline entry is about this row's container (an entry
+    /// names its engine when several are watched).
+    pub fn is_about(&self, a: &Activity, key: &RowKey) -> bool {
+        a.container_id.as_deref() == Some(key.id.as_str())
+            && (a.engine.is_empty()
+                || self
+                    .engines
+                    .get(key.engine)
+                    .is_some_and(|e| e.label == a.engine))
+    }
+
+    /// The listed row of a container named by its engine's label (empty
+    /// with one engine) and id, if any.
+    pub fn row_key(&self, engine: &str, id: &str) -> Option<RowKey> {
+        self.inventory
+            .rows
+            .iter()
+            .find(|r| {
+                r.id == id
+                    && (engine.is_empty()
+                        || self.engines.get(r.slot).is_some_and(|e| e.label == engine))
+            })
+            .map(Row::key)
+    }
+
+    /// The listed row a timeline entry is about, if any.
+    pub fn row_of(&self, a: &Activity) -> Option<RowKey> {
+        let id = a.container_id.as_deref()?;
+        self.inventory
+            .rows
+            .iter()
+            .map(Row::key)
+            .find(|k| k.id == id && self.is_about(a, k))
     }
 
     /// Dismiss gone containers without a worker (the demo lab).
     pub fn dismiss_locally(&mut self, ids: &[String]) {
-        let Some(s) = &self.snapshot else { return };
         let drop = |c: &Container| c.gone.is_some() && (ids.is_empty() || ids.contains(&c.id));
-        let mut inventory = s.inventory.clone();
-        inventory.containers.retain(|c| !drop(c));
-        let mut assessment = s.assessment.clone();
-        assessment
-            .containers
-            .retain(|id, _| inventory.containers.iter().any(|c| &c.id == id));
-        self.set_snapshot(Arc::new(Snapshot {
-            inventory,
-            assessment,
-            taken_at: s.taken_at,
-        }));
+        for e in &mut self.engines {
+            let Some(s) = &e.snapshot else { continue };
+            let mut inventory = s.inventory.clone();
+            inventory.containers.retain(|c| !drop(c));
+            let mut assessment = s.assessment.clone();
+            assessment
+                .containers
+                .retain(|id, _| inventory.containers.iter().any(|c| &c.id == id));
+            e.snapshot = Some(Arc::new(Snapshot {
+                inventory,
+                assessment,
+                taken_at: s.taken_at,
+            }));
+        }
+        self.rebuild_rows();
     }
 
     /// Gone containers currently kept.
@@ -711,51 +822,68 @@ impl State {
             r.new_since_baseline = 0;
         }
         self.inventory.dirty = true;
-        let (Some(b), Some(s)) = (&self.baseline.view, &self.snapshot) else {
+        let Some(b) = &self.baseline.view else {
             return;
         };
-        let mut ids = Vec::new();
+        let mut rows = Vec::new();
         let mut keys: Vec<Key> = Vec::new();
-        for c in &s.inventory.containers {
-            for f in s
-                .assessment
-                .container(&c.id)
-                .map_or(&[][..], |a| &a.findings)
-            {
-                ids.push(c.id.clone());
-                keys.push((
-                    format!("container:{}", c.name),
-                    f.rule_id.to_string(),
-                    f.evidence.clone(),
-                ));
+        for (slot, s) in self.snapshots_at() {
+            for c in &s.inventory.containers {
+                for f in s
+                    .assessment
+                    .container(&c.id)
+                    .map_or(&[][..], |a| &a.findings)
+                {
+                    rows.push(RowKey::new(slot, c.id.clone()));
+                    keys.push((
+                        format!("container:{}", c.name),
+                        f.rule_id.to_string(),
+                        f.evidence.clone(),
+                    ));
+                }
             }
         }
         let (status, _) = baseline::classify(&baseline::keys(&b.report, false), &keys);
-        for ((id, (_, rule, evidence)), st) in ids.into_iter().zip(keys).zip(status) {
+        for ((row, (_, rule, evidence)), st) in rows.into_iter().zip(keys).zip(status) {
             if st == Status::New {
-                if let Some(r) = self.inventory.rows.iter_mut().find(|r| r.id == id) {
+                if let Some(r) = self
+                    .inventory
+                    .rows
+                    .iter_mut()
+                    .find(|r| r.slot == row.engine && r.id == row.id)
+                {
                     r.new_since_baseline += 1;
                 }
-                self.baseline.new_findings.insert((id, rule, evidence));
+                self.baseline.new_findings.insert((row, rule, evidence));
             }
         }
     }
 
-    pub fn is_new(&self, container_id: &str, rule_id: &str, evidence: &str) -> bool {
+    pub fn is_new(&self, row: &RowKey, rule_id: &str, evidence: &str) -> bool {
         self.baseline.new_findings.contains(&(
-            container_id.to_string(),
+            row.clone(),
             rule_id.to_string(),
             evidence.to_string(),
         ))
     }
 
-    /// Apply one worker event.
-    pub fn apply(&mut self, ev: Event) {
+    /// Apply one event from the worker of `engines[slot]`: the one
+    /// reducer, whatever the source. What concerns one source changes its
+    /// slot; what is the same for every source (the host, the audit log,
+    /// the vulnerability data, drift progress) is taken from the first
+    /// engine's worker only, so nothing is counted twice.
+    pub fn apply(&mut self, slot: usize, ev: Event) {
+        if slot >= self.engines.len() {
+            return;
+        }
+        let label = self.engines[slot].label.clone();
+        let fleet = self.is_fleet();
         let sampled = matches!(ev, Event::Sampled { .. });
         match ev {
             Event::Connecting { attempt } => {
-                if !matches!(self.conn, Conn::Down { .. }) || attempt > 1 {
-                    self.conn = Conn::Connecting { attempt };
+                let e = &mut self.engines[slot];
+                if !matches!(e.conn, Conn::Down { .. }) || attempt > 1 {
+                    e.conn = Conn::Connecting { attempt };
                 }
             }
             Event::Connected {
@@ -764,12 +892,27 @@ impl State {
                 api_version,
                 engine,
             } => {
-                self.conn = Conn::Connected {
+                // The same engine reached another way (same ID *and* data
+                // root: a copied engine-id file is not the same engine).
+                let earlier = self.engines[..slot]
+                    .iter()
+                    .find(|e| match &e.conn {
+                        Conn::Connected { engine: who, .. } => who.same_engine(&engine),
+                        _ => false,
+                    })
+                    .map(|e| e.label.clone());
+                let e = &mut self.engines[slot];
+                e.duplicate_of = earlier;
+                if e.duplicate_of.is_some() {
+                    e.snapshot = None;
+                }
+                e.conn = Conn::Connected {
                     found_by,
                     endpoint,
                     api_version,
                     engine,
                 };
+                self.rebuild_rows();
             }
             Event::EngineChanged {
                 endpoint,
@@ -779,37 +922,63 @@ impl State {
                 at,
             } => {
                 self.engine_changed = Some(EngineChanged {
+                    label: if fleet { label } else { String::new() },
                     endpoint,
                     was,
                     now,
                     detail,
                     at,
                 });
-                // The old engine's charts say nothing about the new one.
-                self.charts.stats.clear();
-                self.inventory.selected = None;
+                // The old engine's charts and selection say nothing about
+                // the new one.
+                self.charts.stats.retain(|k, _| k.engine != slot);
+                if self
+                    .inventory
+                    .selected
+                    .as_ref()
+                    .is_some_and(|k| k.engine == slot)
+                {
+                    self.inventory.selected = None;
+                }
             }
             Event::Disconnected { reason, retry_in } => {
-                self.conn = Conn::Down {
+                let e = &mut self.engines[slot];
+                e.conn = Conn::Down {
                     reason,
                     retry_at: Instant::now() + retry_in,
                 };
-                self.stale = self.snapshot.is_some();
-                for ring in self.charts.stats.values_mut() {
-                    ring.push_gap();
+                e.stale = e.snapshot.is_some();
+                for (k, ring) in &mut self.charts.stats {
+                    if k.engine == slot {
+                        ring.push_gap();
+                    }
                 }
             }
-            Event::Snapshot(s) => self.set_snapshot(s),
+            // The same engine reached another way: shown once, elsewhere.
+            _ if self.engines[slot].duplicate_of.is_some() => {}
+            Event::Snapshot(s) => {
+                // The newest data of any engine.
+                self.last_refresh = self.last_refresh.max(s.taken_at);
+                let e = &mut self.engines[slot];
+                // One engine, or one discovered beside clusters: name it.
+                if e.label.is_empty() {
+                    e.label = s.inventory.engine.label.clone();
+                }
+                e.snapshot = Some(s);
+                e.stale = false;
+                self.rebuild_rows();
+            }
             Event::Stats { id, point } | Event::Sampled { id, point } => {
+                let key = RowKey::new(slot, id);
                 if sampled {
-                    self.charts.sampled.insert(id.clone());
+                    self.charts.sampled.insert(key.clone());
                 } else {
-                    self.charts.sampled.remove(&id);
+                    self.charts.sampled.remove(&key);
                 }
                 let cap = self.settings.history_samples();
                 self.charts
                     .stats
-                    .entry(id)
+                    .entry(key)
                     .or_insert_with(|| Ring::new(cap))
                     .push(point);
                 if matches!(self.inventory.sort.0, Column::Cpu | Column::Memory) {
@@ -817,24 +986,16 @@ impl State {
                 }
             }
             Event::StatsEnded { id } => {
-                if let Some(r) = self.charts.stats.get_mut(&id) {
+                if let Some(r) = self.charts.stats.get_mut(&RowKey::new(slot, id)) {
                     r.push_gap();
                 }
             }
-            Event::Host(p) => self.charts.host.push(p),
-            Event::Posture(points) => self.overview.add_posture(points),
-            Event::HostInfo(i) => self.charts.host_info = Some(i),
+            Event::Warning(text) if fleet => {
+                self.notify(format!("Engine {label}: {text}"), true);
+            }
             Event::Warning(text) => self.notify(text, true),
             Event::Activity(a) => self.push_activity(a),
-            Event::DriftProgress { done, total } => {
-                self.drift_progress = (done < total).then_some((done, total));
-            }
-            Event::Audit(a) => self.audit = Some(a),
-            Event::VulnDb(meta) => {
-                self.vulndb = Some(meta);
-                self.vulndb_progress = None;
-            }
-            Event::VulnDbProgress(p) => self.vulndb_progress = Some(p),
+            Event::Posture(points) => self.overview.add_posture(points),
             Event::Dropped { activities, stats } => {
                 // Shown where the gap is; the audit log has every entry.
                 let mut parts = Vec::new();
@@ -844,7 +1005,7 @@ impl State {
                 if stats > 0 {
                     parts.push(format!("{stats} stats readings"));
                 }
-                let a = Activity::own(
+                let mut a = Activity::own(
                     "not_shown",
                     format!(
                         "{} were not shown here: the window was not keeping up (a flood of \
@@ -853,8 +1014,24 @@ impl State {
                     ),
                     Some(Severity::Low),
                 );
+                if fleet {
+                    a.engine = label;
+                }
                 self.push_activity(Arc::new(a));
             }
+            // The same for every source: the first engine's worker says.
+            _ if slot != 0 => {}
+            Event::Host(p) => self.charts.host.push(p),
+            Event::HostInfo(i) => self.charts.host_info = Some(i),
+            Event::DriftProgress { done, total } => {
+                self.drift_progress = (done < total).then_some((done, total));
+            }
+            Event::Audit(a) => self.audit = Some(a),
+            Event::VulnDb(meta) => {
+                self.vulndb = Some(meta);
+                self.vulndb_progress = None;
+            }
+            Event::VulnDbProgress(p) => self.vulndb_progress = Some(p),
             Event::VulnDbUpdateFailed(msg) => {
                 self.vulndb_progress = None;
                 self.notify(msg, true);
@@ -874,34 +1051,26 @@ impl State {
     pub fn show_container(&mut self, what: &str) -> bool {
         let what = what.trim();
         let name = what.trim_start_matches('/');
-        let containers = || self.snapshots().flat_map(|s| s.inventory.containers.iter());
+        let containers = || {
+            self.snapshots_at()
+                .flat_map(|(slot, s)| s.inventory.containers.iter().map(move |c| (slot, c)))
+        };
         let found = containers()
-            .find(|c| c.id == what || c.name.trim_start_matches('/') == name)
+            .find(|(_, c)| c.id == what || c.name.trim_start_matches('/') == name)
             .or_else(|| {
                 (what.len() >= 4)
-                    .then(|| containers().find(|c| c.id.starts_with(what)))
+                    .then(|| containers().find(|(_, c)| c.id.starts_with(what)))
                     .flatten()
             })
-            .map(|c| c.id.clone());
-        let Some(id) = found else { return false };
+            .map(|(slot, c)| RowKey::new(slot, c.id.clone()));
+        let Some(key) = found else { return false };
         self.view = View::Containers;
         // The filter may hide it; the user asked for this one.
         self.inventory.filter = Filter::default();
         self.inventory.dirty = true;
-        self.inventory.selected = Some(id);
+        self.inventory.selected = Some(key);
         self.inventory.scroll_to_selected = true;
         true
-    }
-
-    pub fn set_snapshot(&mut self, s: Arc<Snapshot>) {
-        self.last_refresh = s.taken_at;
-        // One discovered engine beside clusters: name it by its label.
-        if self.primary_label.is_empty() && self.is_fleet() {
-            self.primary_label = s.inventory.engine.label.clone();
-        }
-        self.snapshot = Some(s);
-        self.stale = false;
-        self.rebuild_rows();
     }
 
     /// Some rows are Kubernetes workloads (the namespace column and filter).
@@ -923,35 +1092,27 @@ impl State {
 
     /// Several engines are watched.
     pub fn is_fleet(&self) -> bool {
-        !self.others.is_empty()
+        self.engines.len() > 1
     }
 
-    /// Every engine's name, the first engine's first (the engine filters'
-    /// and selectors' choices; `engine_shown` indexes it).
+    /// Every engine's name, in order (the engine filters' and selectors'
+    /// choices; `engine_shown` indexes it).
     pub fn engine_names(&self) -> Vec<String> {
-        std::iter::once(self.primary_label.clone())
-            .chain(self.others.iter().map(|o| o.label.clone()))
-            .collect()
+        self.engines.iter().map(|e| e.label.clone()).collect()
     }
 
     /// The snapshot of the engine the Engine and Images views show.
     pub fn shown_snapshot(&self) -> Option<Arc<Snapshot>> {
-        match self.engine_shown {
-            0 => self.snapshot.clone(),
-            i => self.others.get(i - 1).and_then(|o| o.snapshot.clone()),
-        }
+        self.engines
+            .get(self.engine_shown)
+            .and_then(|e| e.snapshot.clone())
     }
 
-    /// Every engine that has a snapshot, with its name, the first engine's
-    /// first.
+    /// Every engine that has a snapshot, with its name, in order.
     pub fn labelled_snapshots(&self) -> Vec<(String, Arc<Snapshot>)> {
-        std::iter::once((self.primary_label.clone(), self.snapshot.clone()))
-            .chain(
-                self.others
-                    .iter()
-                    .map(|o| (o.label.clone(), o.snapshot.clone())),
-            )
-            .filter_map(|(label, snap)| Some((label, snap?)))
+        self.engines
+            .iter()
+            .filter_map(|e| Some((e.label.clone(), e.snapshot.clone()?)))
             .collect()
     }
 
@@ -965,18 +1126,24 @@ impl State {
         counts
     }
 
-    /// Every engine's snapshot, the first engine's first.
+    /// Every engine's snapshot, in order.
     pub fn snapshots(&self) -> impl Iterator<Item = &Arc<Snapshot>> {
-        self.snapshot
-            .iter()
-            .chain(self.others.iter().filter_map(|o| o.snapshot.as_ref()))
+        self.engines.iter().filter_map(|e| e.snapshot.as_ref())
     }
 
-    /// The snapshot holding this container (container ids are unique
-    /// across engines).
-    pub fn snapshot_of(&self, container_id: &str) -> Option<&Arc<Snapshot>> {
-        self.snapshots()
-            .find(|s| s.inventory.containers.iter().any(|c| c.id == container_id))
+    /// Every engine's snapshot with its place in `engines`.
+    pub fn snapshots_at(&self) -> impl Iterator<Item = (usize, &Arc<Snapshot>)> {
+        self.engines
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| Some((i, e.snapshot.as_ref()?)))
+    }
+
+    /// The snapshot holding this row's container.
+    pub fn snapshot_of(&self, key: &RowKey) -> Option<&Arc<Snapshot>> {
+        let e = self.engines.get(key.engine)?;
+        e.holds(&key.id).then_some(())?;
+        e.snapshot.as_ref()
     }
 
     /// The snapshot holding this image (its engine's, the first engine's
@@ -989,13 +1156,13 @@ impl State {
     /// The inventory's rows from every engine's snapshot.
     fn rebuild_rows(&mut self) {
         let mut rows = Vec::new();
-        for s in self.snapshots() {
+        for (slot, s) in self.snapshots_at() {
             let index = crate::model::InventoryIndex::new(&s.inventory);
             rows.extend(
                 s.inventory
                     .containers
                     .iter()
-                    .map(|c| Row::new(c, s, &index)),
+                    .map(|c| Row::new(slot, c, s, &index)),
             );
         }
         if !self.is_fleet() {
@@ -1004,12 +1171,15 @@ impl State {
             }
         }
         self.inventory.rows = rows;
-        let rows = &self.inventory.rows;
+        let engines = &self.engines;
         self.charts
             .stats
-            .retain(|id, _| rows.iter().any(|r| &r.id == id));
+            .retain(|k, _| engines.get(k.engine).is_some_and(|e| e.holds(&k.id)));
         if let Some(sel) = &self.inventory.selected
-            && !self.inventory.rows.iter().any(|r| &r.id == sel)
+            && !self
+                .engines
+                .get(sel.engine)
+                .is_some_and(|e| e.holds(&sel.id))
         {
             self.inventory.selected = None;
         }
@@ -1018,11 +1188,10 @@ impl State {
         // "Since the session started" counts from the first assessment of
         // every engine that answers (engines report one after another), each
         // subject from the first assessment that has it complete.
-        let every = self.snapshot.is_some()
-            && self
-                .others
-                .iter()
-                .all(|o| o.snapshot.is_some() || o.duplicate_of.is_some());
+        let every = self
+            .engines
+            .iter()
+            .all(|e| e.snapshot.is_some() || e.duplicate_of.is_some());
         let mut session = std::mem::take(&mut self.overview.session);
         let (first, current) = {
             let subjects = self.overview_subjects();
@@ -1067,104 +1236,6 @@ impl State {
             .collect()
     }
 
-    /// Apply an event from another engine's worker (`slot` in `others`).
-    pub fn apply_other(&mut self, slot: usize, ev: Event) {
-        let Some(label) = self.others.get(slot).map(|o| o.label.clone()) else {
-            return;
-        };
-        match ev {
-            Event::Connecting { attempt } => {
-                let o = &mut self.others[slot];
-                if !matches!(o.conn, Conn::Down { .. }) || attempt > 1 {
-                    o.conn = Conn::Connecting { attempt };
-                }
-            }
-            Event::Connected {
-                found_by,
-                endpoint,
-                api_version,
-                engine,
-            } => {
-                // The same engine reached another way (same ID *and* data
-                // root: a copied engine-id file is not the same engine).
-                let id_of = |c: &Conn| match c {
-                    Conn::Connected { engine, .. } => Some(engine.clone()),
-                    _ => None,
-                };
-                let earlier = std::iter::once((self.primary_label.clone(), id_of(&self.conn)))
-                    .chain(
-                        self.others[..slot]
-                            .iter()
-                            .map(|o| (o.label.clone(), id_of(&o.conn))),
-                    )
-                    .find(|(_, who)| who.as_ref().is_some_and(|w| w.same_engine(&engine)))
-                    .map(|(l, _)| l);
-                let o = &mut self.others[slot];
-                o.duplicate_of = earlier;
-                if o.duplicate_of.is_some() {
-                    o.snapshot = None;
-                }
-                o.conn = Conn::Connected {
-                    found_by,
-                    endpoint,
-                    api_version,
-                    engine,
-                };
-                self.rebuild_rows();
-            }
-            Event::Disconnected { reason, retry_in } => {
-                let o = &mut self.others[slot];
-                o.conn = Conn::Down {
-                    reason,
-                    retry_at: Instant::now() + retry_in,
-                };
-                o.stale = o.snapshot.is_some();
-                let ids: Vec<String> = o
-                    .snapshot
-                    .iter()
-                    .flat_map(|s| s.inventory.containers.iter().map(|c| c.id.clone()))
-                    .collect();
-                for id in ids {
-                    if let Some(ring) = self.charts.stats.get_mut(&id) {
-                        ring.push_gap();
-                    }
-                }
-            }
-            Event::EngineChanged { endpoint, now, .. } => {
-                self.notify(
-                    format!("Engine {label}: another engine ({now}) now answers at {endpoint}; nothing of the old one is shown."),
-                    true,
-                );
-            }
-            // The same engine reached another way: shown once, elsewhere.
-            _ if self.others[slot].duplicate_of.is_some() => {}
-            Event::Snapshot(s) => {
-                let o = &mut self.others[slot];
-                o.snapshot = Some(s);
-                o.stale = false;
-                self.rebuild_rows();
-            }
-            Event::Warning(text) => self.notify(format!("Engine {label}: {text}"), true),
-            // Stats, the timeline and drops are keyed by container or
-            // already name their engine: shared with the first engine.
-            ev @ (Event::Stats { .. }
-            | Event::Sampled { .. }
-            | Event::StatsEnded { .. }
-            | Event::Activity(_)
-            | Event::Dropped { .. }) => self.apply(ev),
-            // The host, the audit log and the vulnerability data are the
-            // same for every engine: the first engine's worker reports them.
-            Event::Posture(points) => self.overview.add_posture(points),
-            Event::Host(_)
-            | Event::HostInfo(_)
-            | Event::Audit(_)
-            | Event::VulnDb(_)
-            | Event::VulnDbProgress(_)
-            | Event::VulnDbUpdateFailed(_)
-            | Event::DriftProgress { .. } => {}
-        }
-    }
-
     pub fn set_sort(&mut self, col: Column) {
         self.inventory.sort = if self.inventory.sort.0 == col {
             (col, !self.inventory.sort.1)
@@ -1188,8 +1259,8 @@ impl State {
     }
 
     /// Latest CPU % and memory of a container, when it streams stats.
-    pub fn live(&self, id: &str) -> Option<&StatsPoint> {
-        self.charts.stats.get(id).and_then(Ring::latest)
+    pub fn live(&self, key: &RowKey) -> Option<&StatsPoint> {
+        self.charts.stats.get(key).and_then(Ring::latest)
     }
 
     /// Recompute the visible order when needed. Cheap when nothing changed.
@@ -1202,8 +1273,9 @@ impl State {
             .filter(|&i| self.inventory.filter.matches(&self.inventory.rows[i]))
             .collect();
         let (col, asc) = self.inventory.sort;
-        let cpu = |r: &Row| self.live(&r.id).map_or(-1.0, |p| p.cpu_pct);
-        let mem = |r: &Row| self.live(&r.id).map_or(-1.0, |p| p.mem_bytes);
+        let live = |r: &Row| self.charts.stats.get(&r.key()).and_then(Ring::latest);
+        let cpu = |r: &Row| live(r).map_or(-1.0, |p| p.cpu_pct);
+        let mem = |r: &Row| live(r).map_or(-1.0, |p| p.mem_bytes);
         order.sort_by(|&a, &b| {
             let (x, y) = (&self.inventory.rows[a], &self.inventory.rows[b]);
             let o = match col {
@@ -1231,12 +1303,12 @@ impl State {
     }
 
     pub fn selected_container(&self) -> Option<&Container> {
-        let id = self.inventory.selected.as_ref()?;
-        self.snapshot_of(id)?
+        let key = self.inventory.selected.as_ref()?;
+        self.snapshot_of(key)?
             .inventory
             .containers
             .iter()
-            .find(|c| &c.id == id)
+            .find(|c| c.id == key.id)
     }
 
     /// Move the selection by `delta` rows in the visible order.
@@ -1244,11 +1316,11 @@ impl State {
         if self.inventory.order.is_empty() {
             return;
         }
-        let pos = self.inventory.selected.as_ref().and_then(|id| {
-            self.inventory
-                .order
-                .iter()
-                .position(|&i| &self.inventory.rows[i].id == id)
+        let pos = self.inventory.selected.as_ref().and_then(|key| {
+            self.inventory.order.iter().position(|&i| {
+                let r = &self.inventory.rows[i];
+                r.slot == key.engine && r.id == key.id
+            })
         });
         let next = match pos {
             None => 0,
@@ -1256,7 +1328,7 @@ impl State {
                 (p as isize + delta).clamp(0, self.inventory.order.len() as isize - 1) as usize
             }
         };
-        self.inventory.selected = Some(self.inventory.rows[self.inventory.order[next]].id.clone());
+        self.inventory.selected = Some(self.inventory.rows[self.inventory.order[next]].key());
         self.inventory.scroll_to_selected = true;
     }
 
@@ -1288,4 +1360,284 @@ pub struct Palette {
     pub query: String,
     /// Index into the matching entries.
     pub selected: usize,
+}
+
+#[cfg(test)]
+mod tests {
+    //! The one reducer: every source in one list, events applied to the
+    //! slot they come from, rows keyed by (engine, id).
+    use super::*;
+    use crate::model::{EngineIdentity, Inventory};
+
+    fn container(id: &str, name: &str) -> Container {
+        Container {
+            id: id.into(),
+            name: name.into(),
+            image: "img".into(),
+            state: ContainerState::Running,
+            ..Container::default()
+        }
+    }
+
+    /// A snapshot of an engine labelled `label` holding these containers.
+    fn snapshot(label: &str, containers: &[(&str, &str)]) -> Event {
+        let mut inventory = Inventory::default();
+        inventory.engine.label = label.into();
+        inventory.containers = containers
+            .iter()
+            .map(|(id, name)| container(id, name))
+            .collect();
+        let assessment = crate::assess::assess(
+            &inventory,
+            &crate::model::policy::Policy::default(),
+            Utc::now(),
+        );
+        Event::Snapshot(Arc::new(Snapshot {
+            inventory,
+            assessment,
+            taken_at: Some(Utc::now()),
+        }))
+    }
+
+    fn connected(id: &str, root: &str) -> Event {
+        Event::Connected {
+            found_by: "test".into(),
+            endpoint: format!("unix:///{id}.sock"),
+            api_version: "1.41".into(),
+            engine: EngineIdentity {
+                id: id.into(),
+                root: root.into(),
+                name: id.into(),
+            },
+        }
+    }
+
+    fn stats(id: &str, cpu: f32) -> Event {
+        Event::Stats {
+            id: id.into(),
+            point: StatsPoint {
+                cpu_pct: cpu,
+                ..StatsPoint::default()
+            },
+        }
+    }
+
+    fn two(labels: [&str; 2]) -> State {
+        State::with_engines(
+            Mode::Live,
+            Settings::default(),
+            labels
+                .iter()
+                .map(|l| EngineSlot::new((*l).into()))
+                .collect(),
+        )
+    }
+
+    #[test]
+    fn one_source_is_named_by_its_first_snapshot() {
+        let mut s = State::new(Mode::Live, Settings::default());
+        assert_eq!(s.engines.len(), 1);
+        assert!(!s.is_fleet());
+        s.apply(0, snapshot("laptop", &[("a", "web")]));
+        assert_eq!(s.engines[0].label, "laptop");
+        assert_eq!(s.inventory.rows.len(), 1);
+        assert_eq!(
+            s.inventory.rows[0].engine, "",
+            "no engine column with one engine"
+        );
+        assert_eq!(s.inventory.rows[0].key(), RowKey::new(0, "a"));
+    }
+
+    #[test]
+    fn the_same_id_on_two_engines_is_two_rows_that_never_mix() {
+        let mut s = two(["docker", "podman"]);
+        s.apply(0, snapshot("docker", &[("same", "web")]));
+        s.apply(1, snapshot("podman", &[("same", "db")]));
+        let keys: Vec<RowKey> = s.inventory.rows.iter().map(Row::key).collect();
+        assert_eq!(keys, [RowKey::new(0, "same"), RowKey::new(1, "same")]);
+        assert_eq!(s.inventory.rows[1].engine, "podman");
+
+        // Stats from the second engine's worker go to its row only.
+        s.apply(1, stats("same", 42.0));
+        assert_eq!(
+            s.live(&RowKey::new(1, "same")).map(|p| p.cpu_pct),
+            Some(42.0)
+        );
+        assert!(s.live(&RowKey::new(0, "same")).is_none());
+
+        // Selecting the second one opens the second one.
+        s.inventory.selected = Some(RowKey::new(1, "same"));
+        assert_eq!(s.selected_container().map(|c| c.name.as_str()), Some("db"));
+        s.inventory.selected = Some(RowKey::new(0, "same"));
+        assert_eq!(s.selected_container().map(|c| c.name.as_str()), Some("web"));
+    }
+
+    #[test]
+    fn an_engine_going_down_marks_only_its_own_rows() {
+        let mut s = two(["docker", "podman"]);
+        s.apply(0, snapshot("docker", &[("a", "web")]));
+        s.apply(1, snapshot("podman", &[("b", "db")]));
+        s.apply(0, stats("a", 1.0));
+        s.apply(1, stats("b", 2.0));
+        s.apply(
+            1,
+            Event::Disconnected {
+                reason: "gone".into(),
+                retry_in: std::time::Duration::from_secs(5),
+            },
+        );
+        assert!(matches!(s.engines[1].conn, Conn::Down { .. }));
+        assert!(s.engines[1].stale);
+        assert!(!s.engines[0].stale);
+        assert!(matches!(s.engines[0].conn, Conn::Connecting { .. }));
+        // The rows stay (engine down is never "no containers").
+        assert_eq!(s.inventory.rows.len(), 2);
+        // A gap in the down engine's chart only.
+        let len = |k: RowKey| s.charts.stats[&k].len();
+        assert_eq!(len(RowKey::new(1, "b")), 2, "a point and a gap");
+        assert_eq!(len(RowKey::new(0, "a")), 1);
+        // Back: fresh again.
+        s.apply(1, snapshot("podman", &[("b", "db")]));
+        assert!(!s.engines[1].stale);
+    }
+
+    #[test]
+    fn the_same_engine_reached_twice_is_shown_once() {
+        let mut s = two(["socket", "tcp"]);
+        s.apply(0, connected("ENGINE", "/var/lib/docker"));
+        s.apply(0, snapshot("socket", &[("a", "web")]));
+        s.apply(1, connected("ENGINE", "/var/lib/docker"));
+        s.apply(1, snapshot("tcp", &[("a", "web")]));
+        assert_eq!(s.engines[1].duplicate_of.as_deref(), Some("socket"));
+        assert!(s.engines[1].snapshot.is_none());
+        assert_eq!(s.inventory.rows.len(), 1);
+        // A copied engine ID with another data root is another engine.
+        let mut s = two(["socket", "tcp"]);
+        s.apply(0, connected("ENGINE", "/var/lib/docker"));
+        s.apply(1, connected("ENGINE", "/srv/docker"));
+        s.apply(1, snapshot("tcp", &[("a", "web")]));
+        assert_eq!(s.engines[1].duplicate_of, None);
+        assert_eq!(s.inventory.rows.len(), 1);
+    }
+
+    #[test]
+    fn what_every_source_shares_is_taken_from_the_first_only() {
+        let mut s = two(["docker", "cluster"]);
+        let host = |cpu| {
+            Event::Host(HostPoint {
+                t: 1.0,
+                cpu_pct: cpu,
+                mem_used: 0.0,
+                mem_total: 0.0,
+                load1: 0.0,
+            })
+        };
+        s.apply(1, host(99.0));
+        s.apply(1, Event::DriftProgress { done: 1, total: 9 });
+        s.apply(1, Event::Audit(Err("not mine".into())));
+        assert_eq!(s.charts.host.len(), 0);
+        assert_eq!(s.drift_progress, None);
+        assert!(s.audit.is_none());
+        s.apply(0, host(5.0));
+        s.apply(0, Event::Audit(Err("mine".into())));
+        assert_eq!(s.charts.host.len(), 1);
+        assert_eq!(s.audit, Some(Err("mine".into())));
+        // A warning names the engine it comes from.
+        s.apply(1, Event::Warning("slow".into()));
+        assert_eq!(s.notices[0].text, "Engine cluster: slow");
+    }
+
+    #[test]
+    fn another_engine_at_an_address_clears_only_that_engines_charts() {
+        let mut s = two(["docker", "podman"]);
+        s.apply(0, snapshot("docker", &[("a", "web")]));
+        s.apply(1, snapshot("podman", &[("b", "db")]));
+        s.apply(0, stats("a", 1.0));
+        s.apply(1, stats("b", 2.0));
+        s.inventory.selected = Some(RowKey::new(1, "b"));
+        s.apply(
+            1,
+            Event::EngineChanged {
+                endpoint: "unix:///p.sock".into(),
+                was: "OLD".into(),
+                now: "NEW".into(),
+                detail: "another engine".into(),
+                at: Utc::now(),
+            },
+        );
+        assert_eq!(
+            s.engine_changed.as_ref().map(|c| c.label.as_str()),
+            Some("podman")
+        );
+        assert!(s.charts.stats.contains_key(&RowKey::new(0, "a")));
+        assert!(!s.charts.stats.contains_key(&RowKey::new(1, "b")));
+        assert_eq!(s.inventory.selected, None);
+    }
+
+    #[test]
+    fn a_containers_timeline_is_its_own_engines() {
+        let mut s = two(["docker", "podman"]);
+        s.apply(0, snapshot("docker", &[("same", "web")]));
+        s.apply(1, snapshot("podman", &[("same", "db")]));
+        let entry = |engine: &str| {
+            let mut a = Activity::own("start", "started", None);
+            a.container_id = Some("same".into());
+            a.engine = engine.into();
+            Event::Activity(Arc::new(a))
+        };
+        s.apply(1, entry("podman"));
+        s.apply(1, entry("podman"));
+        s.apply(0, entry("docker"));
+        assert_eq!(s.activity_of(&RowKey::new(1, "same")).count(), 2);
+        assert_eq!(s.activity_of(&RowKey::new(0, "same")).count(), 1);
+        let last = s.timeline.entries.back().cloned();
+        assert_eq!(
+            last.and_then(|a| s.row_of(&a)),
+            Some(RowKey::new(0, "same"))
+        );
+    }
+
+    #[test]
+    fn show_container_finds_it_on_any_engine_and_clears_the_filter() {
+        let mut s = two(["docker", "podman"]);
+        s.apply(0, snapshot("docker", &[("aaaa1111", "web")]));
+        s.apply(1, snapshot("podman", &[("bbbb2222", "db")]));
+        s.inventory.filter.text = "nothing matches".into();
+        assert!(s.show_container("/db"));
+        assert_eq!(s.inventory.selected, Some(RowKey::new(1, "bbbb2222")));
+        assert_eq!(s.inventory.filter, Filter::default());
+        assert!(s.show_container("bbbb"));
+        assert!(!s.show_container("bbb"), "a prefix needs 4 characters");
+        assert!(!s.show_container("nobody"));
+    }
+
+    #[test]
+    fn events_for_a_slot_that_does_not_exist_change_nothing() {
+        let mut s = two(["docker", "podman"]);
+        s.apply(7, snapshot("ghost", &[("g", "ghost")]));
+        assert!(s.inventory.rows.is_empty());
+        assert!(!s.has_data());
+    }
+
+    #[test]
+    fn sorting_and_selection_move_over_every_engines_rows() {
+        let mut s = two(["docker", "podman"]);
+        s.apply(0, snapshot("docker", &[("a", "b-web")]));
+        s.apply(1, snapshot("podman", &[("b", "a-db")]));
+        s.set_sort(Column::Name);
+        s.refresh_order();
+        let names: Vec<&str> = s
+            .inventory
+            .order
+            .iter()
+            .map(|&i| s.inventory.rows[i].name.as_str())
+            .collect();
+        assert_eq!(names, ["a-db", "b-web"]);
+        s.move_selection(1);
+        assert_eq!(s.inventory.selected, Some(RowKey::new(1, "b")));
+        s.move_selection(1);
+        assert_eq!(s.inventory.selected, Some(RowKey::new(0, "a")));
+        s.move_selection(5);
+        assert_eq!(s.inventory.selected, Some(RowKey::new(0, "a")), "clamped");
+    }
 }

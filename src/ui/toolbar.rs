@@ -38,7 +38,7 @@ pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
             {
                 state.dialogs.show_settings = !state.dialogs.show_settings;
             }
-            let has_data = state.snapshot.is_some();
+            let has_data = state.has_data();
             if ui
                 .add_enabled(has_data, egui::Button::new("Export…"))
                 .on_hover_text("Save a report: JSON, SARIF, HTML, CSV or Markdown")
@@ -55,7 +55,10 @@ pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
             }
             match state.mode {
                 Mode::Live => {
-                    let can = matches!(state.conn, Conn::Connected { .. });
+                    let can = state
+                        .engines
+                        .iter()
+                        .any(|e| matches!(e.conn, Conn::Connected { .. }));
                     if ui
                         .add_enabled(can, egui::Button::new("↻ Refresh"))
                         .on_hover_text("Scan the engine now")
@@ -77,7 +80,7 @@ pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
             if let Some(t) = state.last_refresh {
                 // A clock time needs no ticking redraw; the age is a hint.
                 let at = t.with_timezone(&chrono::Local).format("%H:%M:%S");
-                let text = if state.stale {
+                let text = if state.any_stale() {
                     format!("last data {at}")
                 } else {
                     format!("refreshed {at}")
@@ -112,21 +115,13 @@ fn dot(ui: &mut Ui, color: Color32) {
 fn connection(ui: &mut Ui, state: &State) {
     if state.is_fleet() {
         // One chip for every engine: how many answer, which do not.
-        let conns = std::iter::once((&state.primary_label, &state.conn, None)).chain(
-            state
-                .others
-                .iter()
-                .map(|o| (&o.label, &o.conn, o.duplicate_of.as_ref())),
-        );
         let mut up = 0;
         let mut down = Vec::new();
         let mut total = 0;
-        for (label, conn, duplicate) in conns {
-            if duplicate.is_some() {
-                continue;
-            }
+        for e in state.engines.iter().filter(|e| e.duplicate_of.is_none()) {
             total += 1;
-            match conn {
+            let label = &e.label;
+            match &e.conn {
                 Conn::Connected { .. } | Conn::Demo => up += 1,
                 Conn::Down { reason, .. } => down.push(format!("{label}: {reason}")),
                 _ => {}
@@ -156,7 +151,8 @@ fn connection(ui: &mut Ui, state: &State) {
         }
         return;
     }
-    match &state.conn {
+    let first = state.first();
+    match &first.conn {
         Conn::Connected {
             found_by,
             endpoint,
@@ -164,7 +160,7 @@ fn connection(ui: &mut Ui, state: &State) {
             engine: who,
         } => {
             dot(ui, theme::OK_GREEN);
-            let engine = state.snapshot.as_ref().map(|s| {
+            let engine = first.snapshot.as_ref().map(|s| {
                 format!(
                     "{} {}",
                     s.inventory.engine.product.as_str(),
@@ -217,33 +213,32 @@ fn banner(ui: &mut Ui, color: Color32, add: impl FnOnce(&mut Ui)) {
 pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
     let mut dismiss = None;
-    let warnings = state
-        .snapshot
-        .as_ref()
-        .is_some_and(|s| !s.inventory.warnings.is_empty());
-    let others_down: Vec<(String, String)> = state
-        .others
+    let fleet = state.is_fleet();
+    // Every engine's scan warnings, named by engine when several are watched.
+    let warnings: Vec<String> = state
+        .engines
         .iter()
-        .filter_map(|o| match &o.conn {
-            Conn::Down { reason, retry_at } => Some((
-                o.label.clone(),
-                format!(
-                    "{} — retrying in {} s; the other engines carry on.",
-                    reason,
-                    retry_at
-                        .saturating_duration_since(std::time::Instant::now())
-                        .as_secs()
-                ),
-            )),
-            _ => None,
+        .filter_map(|e| Some((e, e.snapshot.as_ref()?)))
+        .flat_map(|(e, s)| {
+            s.inventory.warnings.iter().map(move |w| {
+                if fleet {
+                    format!("Scan warning ({}): {w}", e.label)
+                } else {
+                    format!("Scan warning: {w}")
+                }
+            })
         })
         .collect();
-    let any = matches!(state.conn, Conn::Down { .. })
-        || !others_down.is_empty()
+    let down: Vec<&crate::ui::state::EngineSlot> = state
+        .engines
+        .iter()
+        .filter(|e| matches!(e.conn, Conn::Down { .. }))
+        .collect();
+    let any = !down.is_empty()
         || state.engine_changed.is_some()
         || state.mode == Mode::Demo
         || !state.notices.is_empty()
-        || warnings;
+        || !warnings.is_empty();
     if !any {
         return None;
     }
@@ -251,7 +246,12 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
     egui::Panel::top("banners").show_separator_line(false).show(ui, |ui| {
         if let Some(ch) = &state.engine_changed {
             banner(ui, theme::DOWN_RED, |ui| {
-                ui.label(RichText::new("A different engine now answers at the watched address").strong().color(theme::DOWN_RED));
+                let title = if ch.label.is_empty() {
+                    "A different engine now answers at the watched address".to_string()
+                } else {
+                    format!("Engine {}: a different engine now answers at its address", ch.label)
+                };
+                ui.label(RichText::new(crate::model::visible(&title)).strong().color(theme::DOWN_RED));
                 ui.label(crate::model::visible(&format!(
                     "Since {}: {}",
                     ch.at.with_timezone(&chrono::Local).format("%H:%M:%S"),
@@ -267,16 +267,11 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 });
             });
         }
-        for (label, why) in &others_down {
-            banner(ui, theme::DOWN_RED, |ui| {
-                ui.label(RichText::new(crate::model::visible(&format!("Cannot reach engine {label}"))).strong().color(theme::DOWN_RED));
-                ui.label(crate::model::visible(why));
-            });
-        }
-        if let Conn::Down { reason, retry_at } = &state.conn {
+        for e in &down {
+            let Conn::Down { reason, retry_at } = &e.conn else { continue };
             let secs = retry_at.saturating_duration_since(std::time::Instant::now()).as_secs();
-            let title = if state.is_fleet() {
-                format!("Cannot reach engine {}", state.primary_label)
+            let title = if fleet {
+                format!("Cannot reach engine {}", e.label)
             } else {
                 "Cannot reach the container engine".to_string()
             };
@@ -296,7 +291,10 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
                         action = Some(Action::OpenDemo);
                     }
                 });
-                if state.stale {
+                if fleet {
+                    ui.label(RichText::new("The other engines carry on.").weak());
+                }
+                if e.stale {
                     ui.label(RichText::new("The data below is from before the engine went away: it may be out of date.").color(theme::STALE_AMBER));
                 }
             });
@@ -321,12 +319,10 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 });
             });
         }
-        if let Some(s) = &state.snapshot {
-            for w in &s.inventory.warnings {
-                banner(ui, theme::STALE_AMBER, |ui| {
-                    ui.label(crate::model::visible(&format!("Scan warning: {w}")));
-                });
-            }
+        for w in &warnings {
+            banner(ui, theme::STALE_AMBER, |ui| {
+                ui.label(crate::model::visible(w));
+            });
         }
     });
     if let Some(i) = dismiss {
@@ -340,7 +336,7 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
 
 pub fn status_bar(ui: &mut Ui, state: &State) {
     ui.horizontal(|ui| {
-        if state.snapshot.is_none() {
+        if !state.has_data() {
             ui.label(RichText::new("No data yet").weak());
             return;
         }

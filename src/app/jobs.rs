@@ -1,0 +1,216 @@
+//! Background jobs the UI starts and their results: export, baseline
+//! loading, saving settings. Each runs on the runtime and reports back as
+//! a [`Side`] message.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+
+use super::App;
+use crate::policy::Policy;
+use crate::report::baseline;
+use crate::report::{Format, Report};
+use crate::watch::messages::{Command, Snapshot};
+
+/// Results of background jobs the UI started.
+pub(super) enum Side {
+    Notice(String, bool),
+    /// From the desktop notification task.
+    Alerts(crate::sources::desktop::Feedback),
+    /// The tray started, or why it did not.
+    Tray(Result<Arc<crate::sources::tray::TrayHandle>, String>),
+    /// The tray's menu or icon was used.
+    TrayAction(crate::sources::tray::TrayAction),
+    Exported(Result<PathBuf, String>),
+    ExportCancelled,
+    Baseline(Result<(PathBuf, Arc<Report>), String>),
+}
+
+/// Asks the user for a file: (suggested name, format, save?) → path.
+/// The default uses the native dialog (rfd, async); tests inject their own.
+pub type Picker = Arc<
+    dyn Fn(
+            String,
+            Format,
+            bool,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<PathBuf>> + Send>>
+        + Send
+        + Sync,
+>;
+
+pub fn native_picker() -> Picker {
+    Arc::new(|name, format, save| {
+        Box::pin(async move {
+            let dialog =
+                rfd::AsyncFileDialog::new().add_filter(format.name(), &[format.extension()]);
+            let handle = if save {
+                dialog.set_file_name(name).save_file().await
+            } else {
+                dialog.pick_file().await
+            };
+            handle.map(|h| h.path().to_path_buf())
+        })
+    })
+}
+
+/// Where exports go when no file dialog can be shown.
+pub(super) fn fallback_dir() -> Option<PathBuf> {
+    let dirs = directories::UserDirs::new()?;
+    Some(
+        dirs.download_dir()
+            .map_or_else(|| dirs.home_dir().to_path_buf(), |d| d.to_path_buf()),
+    )
+}
+
+impl App {
+    /// Persist settings when they changed, on the runtime.
+    pub(super) fn save_settings_if_changed(&mut self) {
+        if self.state.settings == self.saved_settings {
+            return;
+        }
+        if self.state.settings.refresh_secs != self.saved_settings.refresh_secs {
+            self.command(Command::SetPollInterval(Duration::from_secs(
+                self.state.settings.refresh_secs,
+            )));
+        }
+        self.saved_settings = self.state.settings.clone();
+        let (Some(rt), Some(path)) = (
+            &self.runtime,
+            self.launch.as_ref().and_then(|l| l.settings_path.clone()),
+        ) else {
+            return;
+        };
+        let text = self.state.settings.to_toml();
+        let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+        rt.spawn_blocking(move || {
+            let result = path
+                .parent()
+                .map_or(Ok(()), std::fs::create_dir_all)
+                .map_err(|e| e.to_string())
+                .and_then(|()| {
+                    crate::report::write::write_atomic(&path, text.as_bytes())
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = result {
+                let _ = tx.send(Side::Notice(format!("settings not saved: {e}"), true));
+                if let Some(c) = ctx {
+                    c.request_repaint();
+                }
+            }
+        });
+    }
+
+    /// Write a report of what is on screen, on the runtime.
+    pub fn start_export(&mut self) {
+        if self.state.dialogs.export_running {
+            self.state.notify(
+                "An export is already running; wait for it to finish.".into(),
+                false,
+            );
+            return;
+        }
+        let snapshots: Vec<Arc<Snapshot>> = self.state.snapshots().cloned().collect();
+        let (Some(rt), false) = (self.runtime.clone(), snapshots.is_empty()) else {
+            self.state.notify("Nothing to export yet.".into(), true);
+            return;
+        };
+        let choice = self.state.dialogs.export;
+        let visible: Option<std::collections::HashSet<String>> = choice.filtered.then(|| {
+            self.state
+                .inventory
+                .order
+                .iter()
+                .map(|&i| self.state.inventory.rows[i].id.clone())
+                .collect()
+        });
+        let policy = self
+            .launch
+            .as_ref()
+            .map_or_else(|| Arc::new(Policy::default()), |l| l.policy.clone());
+        let baseline = self.state.baseline.view.clone();
+        let picker = self.picker.clone();
+        let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+        let name = format!(
+            "shipshape-report-{}.{}",
+            Utc::now().format("%Y%m%d-%H%M%S"),
+            choice.format.extension()
+        );
+        self.state.dialogs.export_running = true;
+        self.state.dialogs.show_export = false;
+        rt.spawn(async move {
+            let started = Instant::now();
+            let picked = picker(name.clone(), choice.format, true).await;
+            let path = match picked {
+                Some(p) => p,
+                // A dialog that closes at once never opened (no portal, no zenity):
+                // save next to the user's files instead of silently doing nothing.
+                None if started.elapsed() < Duration::from_millis(250) => match fallback_dir() {
+                    Some(dir) => {
+                        let _ = tx.send(Side::Notice("No file dialog is available here; saving into your Downloads (or home) folder.".into(), false));
+                        dir.join(&name)
+                    }
+                    None => {
+                        let _ = tx.send(Side::Exported(Err("no file dialog is available and no home folder is known".into())));
+                        return;
+                    }
+                },
+                None => {
+                    let _ = tx.send(Side::ExportCancelled);
+                    if let Some(c) = ctx {
+                        c.request_repaint();
+                    }
+                    return;
+                }
+            };
+            let result = tokio::task::spawn_blocking(move || {
+                let now = Utc::now();
+                // Every engine on screen, each tied to its engine.
+                let parts = snapshots
+                    .iter()
+                    .map(|s| Ok(Report::build(&s.inventory, &s.assessment, &policy, now)))
+                    .collect();
+                let Some(mut report) = Report::merge(parts) else {
+                    return Err("nothing to export".to_string());
+                };
+                if let Some(ids) = visible {
+                    report.retain_containers(|c| ids.contains(&c.id));
+                }
+                if let Some(b) = baseline {
+                    baseline::apply(&mut report, &b.report, &b.source);
+                }
+                let text = choice.format.render(&report);
+                crate::report::write::write_atomic(&path, text.as_bytes()).map(|()| path).map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("the export task failed: {e}")));
+            let _ = tx.send(Side::Exported(result));
+            if let Some(c) = ctx {
+                c.request_repaint();
+            }
+        });
+    }
+
+    /// Ask for an earlier JSON report and compare with it.
+    pub fn load_baseline(&mut self) {
+        let Some(rt) = self.runtime.clone() else {
+            return;
+        };
+        let picker = self.picker.clone();
+        let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+        rt.spawn(async move {
+            let Some(path) = picker(String::new(), Format::Json, false).await else {
+                return;
+            };
+            let p = path.clone();
+            let loaded = tokio::task::spawn_blocking(move || crate::report::load_baseline(&p))
+                .await
+                .unwrap_or_else(|e| Err(e.to_string()));
+            let _ = tx.send(Side::Baseline(loaded.map(|r| (path, Arc::new(r)))));
+            if let Some(c) = ctx {
+                c.request_repaint();
+            }
+        });
+    }
+}
