@@ -141,10 +141,10 @@ impl App {
         let start = Instant::now();
         let mut open = vec![true; self.links.len()];
         while open.contains(&true) && start.elapsed() < DRAIN_BUDGET {
-            for slot in 0..self.links.len() {
+            for (slot, still) in open.iter_mut().enumerate() {
                 for _ in 0..DRAIN_BATCH {
                     let Ok(ev) = self.links[slot].rx.try_recv() else {
-                        open[slot] = false;
+                        *still = false;
                         break;
                     };
                     self.offer_alert(&ev);
