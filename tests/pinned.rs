@@ -21,8 +21,8 @@ use common::*;
 use serde_json::Value;
 use shipshape::policy::Policy;
 use shipshape::sources::docker::EnvSnapshot;
+use shipshape::watch::docker::{self, WorkerConfig};
 use shipshape::watch::messages::{Command, Event};
-use shipshape::watch::worker::{self, WorkerConfig};
 
 /// Wait for the first event matching `pred`; hand every event seen on the
 /// way to `seen` too.
@@ -101,7 +101,7 @@ fn a_lost_engine_is_waited_for_never_replaced_and_a_different_one_is_announced()
         poll_interval: Duration::from_secs(60),
         host_stats: false,
         container_stats: false,
-        max_streams: shipshape::watch::worker::MAX_STREAMS,
+        max_streams: shipshape::watch::docker::MAX_STREAMS,
         audit: Some(log.clone()),
         drift: false,
         mode: "test",
@@ -109,7 +109,7 @@ fn a_lost_engine_is_waited_for_never_replaced_and_a_different_one_is_announced()
         vulns: None,
         fleet: None,
     };
-    let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
+    let (cmd, mut rx) = docker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
     let mut seen = Vec::new();
     let docker_endpoint = format!("unix://{}", docker_sock.display());
     let podman_endpoint = format!("unix://{}", podman_sock.display());

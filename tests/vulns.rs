@@ -498,8 +498,8 @@ fn dpkg_order_agrees_with_dpkg_itself() {
 /// the `archive-path` event and the volume mounts each read causes).
 #[test]
 fn the_worker_assesses_images_and_its_reads_are_not_activity() {
+    use shipshape::watch::docker::{self, WorkerConfig};
     use shipshape::watch::messages::Event;
-    use shipshape::watch::worker::{self, WorkerConfig};
     let _serial = serial();
     let mut fx = Fixture::new("vulnworker");
     let tmp = fx.tmp.path().to_path_buf();
@@ -517,7 +517,7 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
         poll_interval: std::time::Duration::from_secs(60),
         host_stats: false,
         container_stats: false,
-        max_streams: shipshape::watch::worker::MAX_STREAMS,
+        max_streams: shipshape::watch::docker::MAX_STREAMS,
         audit: None,
         drift: false,
         mode: "test",
@@ -525,7 +525,7 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
         vulns: Some(shipshape::vulndb::store::Store::at(&db)),
         fleet: None,
     };
-    let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, std::sync::Arc::new(|_| {}));
+    let (cmd, mut rx) = docker::spawn(rt.handle(), cfg, std::sync::Arc::new(|_| {}));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut activity = Vec::new();
     let mut assessed = None;

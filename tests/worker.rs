@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use common::*;
 use shipshape::policy::Policy;
 use shipshape::sources::docker::EnvSnapshot;
+use shipshape::watch::docker::{self, WorkerConfig};
 use shipshape::watch::messages::{Command, Event};
-use shipshape::watch::worker::{self, WorkerConfig};
 
 fn config(host: &str) -> WorkerConfig {
     WorkerConfig {
@@ -25,7 +25,7 @@ fn config(host: &str) -> WorkerConfig {
         poll_interval: Duration::from_secs(60),
         host_stats: false,
         container_stats: true,
-        max_streams: shipshape::watch::worker::MAX_STREAMS,
+        max_streams: shipshape::watch::docker::MAX_STREAMS,
         audit: None,
         drift: false,
         mode: "test",
@@ -66,7 +66,7 @@ fn events_bring_new_containers_in_and_running_ones_stream_stats() {
     let _serial = serial();
     let mut fx = Fixture::new("worker");
     let rt = runtime();
-    let (cmd, mut rx) = worker::spawn(
+    let (cmd, mut rx) = docker::spawn(
         rt.handle(),
         config("unix:///var/run/docker.sock"),
         Arc::new(|_| {}),
@@ -212,7 +212,7 @@ fn an_engine_that_goes_away_and_comes_back_is_survived() {
     let sock = dir.path().join("engine.sock");
     let proxy = start_proxy(&rt, &sock);
     let host = format!("unix://{}", sock.display());
-    let (cmd, mut rx) = worker::spawn(rt.handle(), config(&host), Arc::new(|_| {}));
+    let (cmd, mut rx) = docker::spawn(rt.handle(), config(&host), Arc::new(|_| {}));
     wait_for(&rt, &mut rx, Duration::from_secs(10), "Connected", |e| {
         matches!(e, Event::Connected { .. })
     });
@@ -313,7 +313,7 @@ fn the_timeline_starts_with_the_audit_logs_history_even_when_the_log_is_busy() {
     let mut cfg = config("unix:///nonexistent/engine.sock");
     cfg.audit = Some(path.clone());
     cfg.history = true;
-    let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
+    let (cmd, mut rx) = docker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
     let ev = wait_for(&rt, &mut rx, Duration::from_secs(10), "the busy log", |e| {
         matches!(e, Event::Audit(Err(_)))
     });
@@ -451,7 +451,7 @@ fn past_the_stream_budget_containers_are_sampled_and_focus_moves_the_stream() {
     let idb = docker(&["inspect", "-f", "{{.Id}}", &b]).trim().to_string();
     let mut cfg = config("unix:///var/run/docker.sock");
     cfg.max_streams = 1;
-    let (cmd, mut rx) = worker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
+    let (cmd, mut rx) = docker::spawn(rt.handle(), cfg, Arc::new(|_| {}));
     // Whatever else runs here, focus decides: a streams, b is sampled.
     cmd.send(Command::Focus(vec![ida.clone()])).unwrap();
     wait_for(

@@ -13,8 +13,9 @@ use crate::settings::Settings;
 use crate::sources::docker::EnvSnapshot;
 use crate::ui::state::{EngineSlot, Mode, State};
 use crate::watch::demo;
+use crate::watch::docker::{self, WorkerConfig};
 use crate::watch::messages::{Event, Snapshot};
-use crate::watch::worker::{self, Notify, WorkerConfig};
+use crate::watch::trail::Notify;
 
 /// How to (re)start live mode.
 #[derive(Clone)]
@@ -111,7 +112,7 @@ pub(super) fn start_live(
         links.push(start_worker(ctx, rt, launch, &settings, None));
     } else {
         for t in &launch.fleet {
-            let m = worker::FleetMember {
+            let m = docker::FleetMember {
                 label: t.label(),
                 target: t.clone(),
             };
@@ -185,7 +186,7 @@ pub(super) fn start_worker(
     rt: &tokio::runtime::Handle,
     launch: &Launch,
     settings: &Settings,
-    fleet: Option<worker::FleetMember>,
+    fleet: Option<docker::FleetMember>,
 ) -> Link {
     // The first (or only) engine's worker samples the host and shows the
     // audit log's past; the others do not repeat that.
@@ -199,7 +200,7 @@ pub(super) fn start_worker(
         poll_interval: Duration::from_secs(settings.refresh_secs),
         host_stats: first,
         container_stats: true,
-        max_streams: crate::watch::worker::MAX_STREAMS,
+        max_streams: crate::watch::docker::MAX_STREAMS,
         audit: launch.audit.clone(),
         drift: true,
         mode: "gui",
@@ -207,7 +208,7 @@ pub(super) fn start_worker(
         vulns: launch.vulndb.clone(),
         fleet,
     };
-    let (cmd, rx, done) = worker::spawn_with_handle(rt, cfg, notify_for(ctx));
+    let (cmd, rx, done) = docker::spawn_with_handle(rt, cfg, notify_for(ctx));
     Link {
         cmd: Some(cmd),
         rx,
@@ -309,7 +310,7 @@ pub(super) fn start_demo(
                     return;
                 }
             }
-            notify(Some(worker::STATS_REPAINT));
+            notify(Some(crate::watch::trail::STATS_REPAINT));
         }
     });
     let mut first = Link::fed(rx);

@@ -10,8 +10,8 @@ use super::{Cli, Exit, WatchArgs};
 use crate::model::activity::Activity;
 use crate::model::visible;
 use crate::sources::docker::EnvSnapshot;
+use crate::watch::docker::{self, WorkerConfig};
 use crate::watch::messages::{Command, Event};
-use crate::watch::worker::{self, WorkerConfig};
 
 pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     let policy = match super::scan::load_policy(cli.policy.as_deref()) {
@@ -30,7 +30,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     let hosts = cli.hosts();
     // Several engines: one worker each, one audit log, each line and
     // record naming its engine.
-    let members: Vec<Option<worker::FleetMember>> = if args.all || hosts.len() > 1 {
+    let members: Vec<Option<docker::FleetMember>> = if args.all || hosts.len() > 1 {
         let (targets, problems) = if args.all {
             crate::sources::docker::connect::discover_all(&hosts, &env)
         } else {
@@ -46,7 +46,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
         targets
             .into_iter()
             .map(|t| {
-                Some(worker::FleetMember {
+                Some(docker::FleetMember {
                     label: t.label(),
                     target: t,
                 })
@@ -70,7 +70,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
             poll_interval: Duration::from_secs(args.poll),
             host_stats: false,
             container_stats: false,
-            max_streams: crate::watch::worker::MAX_STREAMS,
+            max_streams: crate::watch::docker::MAX_STREAMS,
             audit: audit.clone(),
             drift: !args.no_drift,
             mode: "watch",
@@ -78,7 +78,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
             vulns: cli.vulndb_store(),
             fleet: member,
         };
-        let (cmd, mut rx, done) = worker::spawn_with_handle(&rt, cfg, Arc::new(|_| {}));
+        let (cmd, mut rx, done) = docker::spawn_with_handle(&rt, cfg, Arc::new(|_| {}));
         let tx = tx.clone();
         rt.spawn(async move {
             while let Some(ev) = rx.recv().await {

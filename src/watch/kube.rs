@@ -1,4 +1,5 @@
-//! The worker of one Kubernetes context: connect (with backoff), list,
+//! The worker of one Kubernetes context, in the one supervise loop
+//! ([`super::supervise`]): connect, list,
 //! assess, send a snapshot; then keep it current from a watch on pods,
 //! resuming from the last resourceVersion when the stream ends or drops,
 //! and listing afresh when the server says that version is gone (410) or
@@ -17,10 +18,11 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::WatchEvent;
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::UnboundedSender;
 
 use super::messages::{Command, Event, Snapshot};
 use super::publish::{Publisher, Trigger};
+use super::supervise::{Commands, End, Watched, supervise};
 use super::tracker::Tracker;
 use super::trail::{Recorder, Sink, open_audit};
 use crate::model::activity::{Activity, Source};
@@ -51,7 +53,7 @@ pub struct KubeConfig {
 pub fn spawn(
     rt: &tokio::runtime::Handle,
     cfg: KubeConfig,
-    notify: super::worker::Notify,
+    notify: super::trail::Notify,
 ) -> (
     UnboundedSender<Command>,
     super::messages::Events,
@@ -61,14 +63,14 @@ pub fn spawn(
     let (ev_tx, ev_rx) = tokio::sync::mpsc::unbounded_channel();
     let sink = Sink::new(ev_tx, notify);
     let queued = sink.queued.clone();
-    let done = rt.spawn(run_with(cfg, sink, Some(cmd_rx)));
+    let done = rt.spawn(run_with(cfg, sink, Commands::new(cmd_rx)));
     (cmd_tx, super::messages::Events::new(ev_rx, queued), done)
 }
 
 /// Run without commands until the receiver goes away (tests, and `scan`'s
 /// siblings).
 pub async fn run(cfg: KubeConfig, tx: UnboundedSender<Event>) {
-    run_with(cfg, Sink::new(tx, Arc::new(|_| {})), None).await;
+    run_with(cfg, Sink::new(tx, Arc::new(|_| {})), Commands::none()).await;
 }
 
 /// What the worker keeps across reconnects: which findings it has seen,
@@ -79,67 +81,40 @@ struct Memory {
     publisher: Publisher,
 }
 
-/// How a session with the cluster ended.
-enum End {
-    Shutdown,
-    Lost(String),
-}
-
-async fn run_with(cfg: KubeConfig, sink: Sink, mut cmds: Option<UnboundedReceiver<Command>>) {
+async fn run_with(cfg: KubeConfig, sink: Sink, mut cmds: Commands) {
     let rec = Recorder {
         audit: open_audit(cfg.audit.clone(), &sink).await,
         sink: sink.clone(),
         engine: Some(cfg.context.clone()),
     };
     rec.session_start(cfg.mode, crate::model::Source::Kubernetes);
-    supervise(&cfg, &rec, &mut cmds).await;
-    rec.session_end(cfg.mode).await;
+    let mode = cfg.mode;
+    let mut watch = ClusterWatch {
+        cfg,
+        rec,
+        memory: Memory::default(),
+    };
+    supervise(&mut watch, &mut cmds, &sink).await;
+    watch.rec.session_end(mode).await;
 }
 
-/// Connect, follow, and reconnect with backoff until told to stop.
-async fn supervise(
-    cfg: &KubeConfig,
-    rec: &Recorder,
-    cmds: &mut Option<UnboundedReceiver<Command>>,
-) {
-    let sink = &rec.sink;
-    let mut memory = Memory::default();
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        if !sink.send(Event::Connecting { attempt }) {
-            return;
-        }
-        let reason = match session(cfg, rec, &mut memory, cmds, &mut attempt).await {
-            End::Shutdown => return,
-            End::Lost(reason) => reason,
-        };
-        rec.audit("disconnect", serde_json::json!({ "reason": reason }));
-        let retry_in = super::worker::backoff(attempt);
-        if !sink.send(Event::Disconnected { reason, retry_in }) {
-            return;
-        }
-        // Wait out the backoff, unless told to retry now or to stop.
-        let wait = tokio::time::sleep(retry_in);
-        tokio::pin!(wait);
-        loop {
-            tokio::select! {
-                () = &mut wait => break,
-                cmd = next_command(cmds) => match cmd {
-                    Some(Command::Shutdown) | None if cmds.is_some() => return,
-                    Some(Command::ReconnectNow | Command::Refresh) => break,
-                    _ => {}
-                },
-            }
-        }
+/// One cluster's worker inside the supervise loop.
+struct ClusterWatch {
+    cfg: KubeConfig,
+    rec: Recorder,
+    memory: Memory,
+}
+
+impl Watched for ClusterWatch {
+    async fn session(&mut self, cmds: &mut Commands) -> End {
+        session(&self.cfg, &self.rec, &mut self.memory, cmds).await
     }
-}
 
-/// The next command; pending forever without a command channel.
-async fn next_command(cmds: &mut Option<UnboundedReceiver<Command>>) -> Option<Command> {
-    match cmds {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
+    async fn waiting(&mut self, cmd: Command) -> bool {
+        if let Command::Record { kind, data } = cmd {
+            self.rec.audit(&kind, data);
+        }
+        false
     }
 }
 
@@ -210,18 +185,17 @@ async fn session(
     cfg: &KubeConfig,
     rec: &Recorder,
     memory: &mut Memory,
-    cmds: &mut Option<UnboundedReceiver<Command>>,
-    attempt: &mut u32,
+    cmds: &mut Commands,
 ) -> End {
     let sink = &rec.sink;
-    let lost = |e: KubeError| End::Lost(e.to_string());
+    let unreachable = |e: KubeError| End::Unreachable(e.to_string());
     let cluster = match connect(cfg.kubeconfig.as_deref(), &cfg.context).await {
         Ok(c) => c,
-        Err(e) => return lost(e),
+        Err(e) => return unreachable(e),
     };
     let id = match cluster.identify().await {
         Ok(id) => id,
-        Err(e) => return lost(e),
+        Err(e) => return unreachable(e),
     };
     rec.audit(
         "connect",
@@ -243,20 +217,27 @@ async fn session(
             name: id.context.clone(),
         },
     });
-    loop {
+    let mut followed = false;
+    let end = loop {
         let (mut lists, rv) = match cluster.read().await {
             Ok(r) => r,
-            Err(e) => return lost(e),
+            // Reached but never read (RBAC, say): back off as unreachable.
+            Err(e) if !followed => break unreachable(e),
+            Err(e) => break End::Lost(e.to_string()),
         };
-        *attempt = 0;
+        followed = true;
         if !publish(cfg, rec, memory, &id, &lists).await {
-            return End::Shutdown;
+            break End::Shutdown;
         }
         match follow(cfg, rec, memory, cmds, &cluster, &id, &mut lists, rv).await {
             Follow::Relist => continue,
-            Follow::End(e) => return e,
+            Follow::End(e) => break e,
         }
+    };
+    if let End::Lost(reason) | End::Unreachable(reason) = &end {
+        rec.audit("disconnect", serde_json::json!({ "reason": reason }));
     }
+    end
 }
 
 enum Follow {
@@ -271,7 +252,7 @@ async fn follow(
     cfg: &KubeConfig,
     rec: &Recorder,
     memory: &mut Memory,
-    cmds: &mut Option<UnboundedReceiver<Command>>,
+    cmds: &mut Commands,
     cluster: &Cluster,
     id: &ClusterId,
     lists: &mut Lists,
@@ -285,7 +266,7 @@ async fn follow(
         lists.pods = pods.into_values().collect();
         tokio::select! {
             () = tokio::time::sleep_until(relist_at) => return Follow::Relist,
-            cmd = next_command(cmds) => return on_command(cmd, cmds.is_some()),
+            cmd = cmds.next() => return on_command(cmds, cmd),
             () = rec.sink.tx.closed() => return Follow::End(End::Shutdown),
         }
     };
@@ -306,7 +287,7 @@ async fn follow(
             };
             tokio::select! {
                 () = tokio::time::sleep_until(relist_at) => return Follow::Relist,
-                cmd = next_command(cmds) => return on_command(cmd, cmds.is_some()),
+                cmd = cmds.next() => return on_command(cmds, cmd),
                 // Nobody listens any more: end the session and flush.
                 () = rec.sink.tx.closed() => return Follow::End(End::Shutdown),
                 () = settle => {
@@ -377,10 +358,12 @@ async fn follow(
     }
 }
 
-fn on_command(cmd: Option<Command>, has_channel: bool) -> Follow {
-    match cmd {
-        Some(Command::Shutdown) => Follow::End(End::Shutdown),
-        None if has_channel => Follow::End(End::Shutdown),
-        _ => Follow::Relist,
+/// A command during a session: stop, or list afresh (a refresh, and
+/// whatever else the user did).
+fn on_command(cmds: &Commands, cmd: Option<Command>) -> Follow {
+    if cmds.stops(&cmd) {
+        Follow::End(End::Shutdown)
+    } else {
+        Follow::Relist
     }
 }

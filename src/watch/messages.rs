@@ -40,7 +40,7 @@ pub enum Command {
     },
     /// The containers the window shows now (the selected one first, then
     /// the visible rows): their stats stream live, within
-    /// [`super::worker::MAX_STREAMS`].
+    /// [`super::docker::MAX_STREAMS`].
     Focus(Vec<String>),
     /// Stop every task (the window is closing).
     Shutdown,
@@ -85,7 +85,7 @@ pub enum Event {
     /// One stats point for a running container.
     Stats { id: String, point: StatsPoint },
     /// One stats point for a running container without a stream of its
-    /// own: a one-shot reading, every [`super::worker::SAMPLE_EVERY`].
+    /// own: a one-shot reading, every [`super::docker::SAMPLE_EVERY`].
     Sampled { id: String, point: StatsPoint },
     /// A container's stats stream ended (it stopped): charts show a gap.
     StatsEnded { id: String },

@@ -10,9 +10,17 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 
 use super::messages::{DATA_QUEUE, Event};
-use super::worker::{Notify, STATS_REPAINT};
 use crate::audit;
 use crate::model::activity::{Activity, Category};
+
+/// Stats arrive at 1 Hz per container; with many containers, asking for a
+/// repaint per sample would redraw several times a second for nothing. The
+/// table's live values are redrawn every two seconds; open charts ask the
+/// UI for 1 Hz themselves (see `App::logic`). Keeps an idle window cheap.
+pub const STATS_REPAINT: Duration = Duration::from_secs(2);
+
+/// Ask the UI to repaint: `None` now, `Some(d)` within `d`.
+pub type Notify = Arc<dyn Fn(Option<Duration>) + Send + Sync>;
 
 /// Sends events and wakes the UI. Frequent events are bounded (see
 /// [`super::messages::Events`]): past [`DATA_QUEUE`] waiting, they are
@@ -218,5 +226,53 @@ pub(crate) async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc
             None
         }
         Err(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::watch::messages::Events;
+    use tokio::sync::mpsc;
+
+    /// Issue 15: a consumer that falls behind costs a count, not memory;
+    /// the count is delivered before the next event that fits.
+    #[test]
+    fn frequent_events_are_bounded_and_the_overflow_is_reported() {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queued: Arc<std::sync::atomic::AtomicUsize> = Default::default();
+        let sink = Sink {
+            tx,
+            notify: Arc::new(|_| {}),
+            queued: queued.clone(),
+            dropped: Default::default(),
+        };
+        let mut events = Events::new(rx, queued);
+        let act = || Event::Activity(Arc::new(Activity::own("x", "", None)));
+        for _ in 0..DATA_QUEUE + 250 {
+            sink.send(act());
+        }
+        sink.send(Event::Warning("control events always arrive".into()));
+        let mut got = Vec::new();
+        while let Ok(e) = events.try_recv() {
+            got.push(e);
+        }
+        assert_eq!(
+            got.len(),
+            DATA_QUEUE + 2,
+            "bounded; the count and the control event kept"
+        );
+        // The count goes out with the next event that is sent at all.
+        assert!(matches!(
+            got[DATA_QUEUE],
+            Event::Dropped {
+                activities: 250,
+                stats: 0
+            }
+        ));
+        assert!(matches!(got.last(), Some(Event::Warning(_))));
+        // Drained: frequent events are queued again.
+        sink.send(act());
+        assert!(matches!(events.try_recv(), Ok(Event::Activity(_))));
     }
 }

@@ -1,462 +1,13 @@
-//! The engine worker: one task on the tokio runtime that owns the engine
-//! connection. It connects (with backoff), polls snapshots on a timer and on
-//! engine events, assesses them in the background, runs one stats stream per
-//! running container, samples host load, and sends owned [`Event`]s to the UI.
-//!
-//! It also watches: every engine event becomes an [`Activity`] (shipshape's
-//! own `top` calls filtered out), containers are inspected the moment they
-//! are created or started, `docker exec` sessions are inspected, running
-//! containers are checked for drift, and everything — with gaps in the
-//! stream and findings that appear — goes to the tamper-evident audit log.
+//! One connected session with an engine: the event stream read on its own
+//! task, light and full passes, exec sessions inspected as they start,
+//! drift passes, image-file reads, and the stats streams it keeps.
 
-use std::collections::{HashMap, HashSet};
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
-
-use chrono::{DateTime, Utc};
-
-use futures_util::StreamExt;
-use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use tokio::task::JoinHandle;
-
-use super::messages::{Command, Event, Events, Snapshot};
-use super::publish::{Publisher, Trigger};
-use super::tracker::Tracker;
-use super::trail::{Recorder, Sink, open_audit};
-use crate::audit;
-use crate::model::activity::{Activity, ExecSession, Source, is_healthcheck_command};
-use crate::model::stats::{StatsReading, derive};
-use crate::model::{Container, ContainerState, Drift, EngineIdentity, Severity};
-use crate::policy::Policy;
-use crate::sources::docker::events::Resume;
-use crate::sources::docker::{
-    Engine, EngineError, EnvSnapshot, convert, drift, events, scan, stats,
-};
-use crate::sources::host::HostSampler;
-
-/// Stats arrive at 1 Hz per container; with many containers, asking for a
-/// repaint per sample would redraw several times a second for nothing. The
-/// table's live values are redrawn every two seconds; open charts ask the
-/// UI for 1 Hz themselves (see `App::logic`). Keeps an idle window cheap.
-pub const STATS_REPAINT: Duration = Duration::from_secs(2);
-
-/// Ask the UI to repaint: `None` now, `Some(d)` within `d`.
-pub type Notify = Arc<dyn Fn(Option<Duration>) + Send + Sync>;
-
-#[derive(Clone)]
-pub struct WorkerConfig {
-    pub host: Option<String>,
-    pub env: EnvSnapshot,
-    pub policy: Arc<Policy>,
-    pub poll_interval: Duration,
-    /// Sample host load with sysinfo.
-    pub host_stats: bool,
-    /// Stream each running container's stats (the charts; `watch` has none).
-    pub container_stats: bool,
-    /// Stats streams held at once ([`MAX_STREAMS`]); the other running
-    /// containers are sampled every [`SAMPLE_EVERY`].
-    pub max_streams: usize,
-    /// Append activity, exec sessions, findings and own actions to this
-    /// audit log (`None`: keep no audit trail).
-    pub audit: Option<PathBuf>,
-    /// Check running containers for filesystem drift after each poll.
-    pub drift: bool,
-    /// Who runs the worker, for the audit trail (`gui`, `watch`).
-    pub mode: &'static str,
-    /// Start the timeline with the end of the audit log (the window).
-    pub history: bool,
-    /// Read images' packages and setuid files, and match them against the
-    /// vulnerability database in this store (`None`: do neither).
-    pub vulns: Option<crate::vulndb::store::Store>,
-    /// One engine of several: watch exactly this target (no discovery) and
-    /// name each timeline entry and audit record with its label.
-    pub fleet: Option<FleetMember>,
-}
-
-/// How a worker takes part in watching several engines. Every member
-/// writes to the same audit log (one hash chain, one writer in the
-/// process: see [`open_audit`]).
-#[derive(Clone, Debug)]
-pub struct FleetMember {
-    pub target: crate::sources::docker::Target,
-    pub label: String,
-}
-
-/// Start the worker on `rt`.
-pub fn spawn(
-    rt: &tokio::runtime::Handle,
-    cfg: WorkerConfig,
-    notify: Notify,
-) -> (UnboundedSender<Command>, Events) {
-    let (cmd, events, _done) = spawn_with_handle(rt, cfg, notify);
-    (cmd, events)
-}
-
-/// Start the worker; the handle finishes after a `Shutdown` once the audit
-/// log is flushed.
-pub fn spawn_with_handle(
-    rt: &tokio::runtime::Handle,
-    cfg: WorkerConfig,
-    notify: Notify,
-) -> (UnboundedSender<Command>, Events, JoinHandle<()>) {
-    let (cmd_tx, cmd_rx) = mpsc::unbounded_channel();
-    let (ev_tx, ev_rx) = mpsc::unbounded_channel();
-    let sink = Sink::new(ev_tx, notify);
-    let queued = sink.queued.clone();
-    let done = rt.spawn(run(cfg, cmd_rx, sink));
-    (cmd_tx, Events::new(ev_rx, queued), done)
-}
-
-/// Backoff between connection attempts: 1, 2, 4, 8, 15, 15… seconds.
-pub fn backoff(attempt: u32) -> Duration {
-    Duration::from_secs(1u64 << attempt.saturating_sub(1).min(4)).min(Duration::from_secs(15))
-}
-
-enum SessionEnd {
-    Shutdown,
-    Lost(String),
-    /// The user asked to look for an engine again.
-    Rediscover,
-}
-
-/// Ask the engine who it is. A connection that cannot answer this is no
-/// connection.
-async fn identify(engine: &Engine) -> Result<EngineIdentity, String> {
-    let info = engine.info().await.map_err(|e| e.to_string())?;
-    Ok(EngineIdentity {
-        id: info.id.unwrap_or_default(),
-        root: info.docker_root_dir.unwrap_or_default(),
-        name: info.name.unwrap_or_default(),
-    })
-}
-
-/// A different engine now answers at the endpoint this worker watches: say
-/// so loudly, on screen and in the audit log. The caller starts afresh.
-fn engine_changed(
-    rec: &Recorder,
-    target: &crate::sources::docker::Target,
-    before: &EngineIdentity,
-    now: &EngineIdentity,
-) {
-    let endpoint = target.endpoint.to_string();
-    let detail = format!(
-        "a different engine answers at {endpoint}: it was {}, it is now {}. \
-         Everything shown from here on is about the new engine; the old one is not watched.",
-        before.describe(),
-        now.describe(),
-    );
-    let mut a = Activity::own("engine_changed", detail.clone(), Some(Severity::High));
-    a.attributes.insert("endpoint".into(), endpoint.clone());
-    for (prefix, who) in [("was", before), ("now", now)] {
-        a.attributes.insert(format!("{prefix}_id"), who.id.clone());
-        a.attributes
-            .insert(format!("{prefix}_root"), who.root.clone());
-        a.attributes
-            .insert(format!("{prefix}_name"), who.name.clone());
-    }
-    rec.sink.send(Event::EngineChanged {
-        endpoint,
-        was: before.id.clone(),
-        now: now.id.clone(),
-        detail,
-        at: a.time,
-    });
-    rec.activity(a);
-}
-
-/// The user asked to look for an engine again: unpin, forget, and record it.
-fn rediscover(
-    rec: &Recorder,
-    pinned: &mut Option<crate::sources::docker::Target>,
-    seen: &mut Option<EngineIdentity>,
-    memory: &mut Memory,
-    lost: &mut Option<(DateTime<Utc>, String)>,
-) {
-    rec.audit(
-        "rediscover",
-        serde_json::json!({
-            "was": pinned.as_ref().map(|t| t.endpoint.to_string()),
-        }),
-    );
-    *pinned = None;
-    *seen = None;
-    *memory = Memory::default();
-    *lost = None;
-}
-
-/// Timeline entries kept from earlier sessions, shown at start.
-pub const HISTORY: usize = 2000;
-
-/// Show the end of the audit log's timeline (earlier sessions, or a
-/// `shipshape watch` that holds the log), oldest first.
-async fn history(path: PathBuf, sink: &Sink) {
-    let scans_path = path.clone();
-    let read = tokio::task::spawn_blocking(move || audit::tail(&path, HISTORY * 2)).await;
-    let Ok(Ok(records)) = read else { return };
-    let entries: Vec<Activity> = records
-        .into_iter()
-        .filter(|r| {
-            matches!(
-                r.kind.as_str(),
-                "event" | "exec" | "finding" | "gap" | "engine_changed" | "events_dropped"
-            )
-        })
-        .filter_map(|r| serde_json::from_value(r.data).ok())
-        .collect();
-    let skip = entries.len().saturating_sub(HISTORY);
-    for a in entries.into_iter().skip(skip) {
-        sink.tx.send(Event::Activity(Arc::new(a))).ok();
-    }
-    // The posture chart: every `scan` record the newest files hold.
-    let read = tokio::task::spawn_blocking(move || {
-        audit::records_of_kind(&scans_path, "scan", audit::KIND_SCAN_FILES)
-    })
-    .await;
-    if let Ok(Ok(records)) = read {
-        let points: Vec<crate::model::PosturePoint> = records
-            .iter()
-            .filter_map(|r| crate::model::PosturePoint::from_record(r.time, &r.data))
-            .collect();
-        if !points.is_empty() {
-            sink.tx.send(Event::Posture(points)).ok();
-        }
-    }
-    (sink.notify)(None);
-}
-
-/// Everything that outlives one connection.
-#[derive(Default)]
-struct Memory {
-    tracker: Tracker,
-    resume: Resume,
-    /// Packages and setuid files read from images (by image id) and from
-    /// containers whose packages changed.
-    readings: crate::vulndb::Readings,
-    /// What the window shows now (see [`Command::Focus`]).
-    focus: Vec<String>,
-    /// What the publish step remembers (the last `scan` record).
-    publisher: Publisher,
-}
-
-/// The loaded vulnerability database, or why there is none.
-type VulnDb = Result<Arc<crate::vulndb::Database>, String>;
-
-/// Databases loaded in this process: several engines' workers share one.
-static DATABASES: std::sync::Mutex<Vec<std::sync::Weak<crate::vulndb::Database>>> =
-    std::sync::Mutex::new(Vec::new());
-
-/// Load the database from `store` (off the async threads) and tell the UI.
-async fn load_vulndb(store: &crate::vulndb::store::Store, sink: &Sink) -> VulnDb {
-    // A fleet sibling loaded it a moment ago: the same data, shared.
-    let loaded = {
-        let mut all = DATABASES.lock().unwrap_or_else(|e| e.into_inner());
-        all.retain(|w| w.strong_count() > 0);
-        all.iter().find_map(std::sync::Weak::upgrade)
-    };
-    if let Some(db) = loaded {
-        let s = store.clone();
-        let on_disk = tokio::task::spawn_blocking(move || s.status()).await;
-        if matches!(&on_disk, Ok(Ok(meta)) if *meta == db.meta) {
-            sink.send(Event::VulnDb(Ok(db.meta.clone())));
-            return Ok(db);
-        }
-    }
-    let s = store.clone();
-    let r = tokio::task::spawn_blocking(move || s.load())
-        .await
-        .map_err(|e| e.to_string())
-        .and_then(|r| r.map_err(|e| e.to_string()));
-    sink.send(Event::VulnDb(match &r {
-        Ok(db) => Ok(db.meta.clone()),
-        Err(e) => Err(e.clone()),
-    }));
-    let r = r.map(Arc::new);
-    if let Ok(db) = &r {
-        DATABASES
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::downgrade(db));
-    }
-    r
-}
-
-async fn run(mut cfg: WorkerConfig, mut cmd_rx: UnboundedReceiver<Command>, sink: Sink) {
-    let host_task = cfg
-        .host_stats
-        .then(|| tokio::spawn(host_loop(sink.clone())));
-    let rec = Recorder {
-        audit: open_audit(cfg.audit.clone(), &sink).await,
-        sink: sink.clone(),
-        engine: cfg.fleet.as_ref().map(|m| m.label.clone()),
-    };
-    if let Some(path) = cfg.audit.clone().filter(|_| cfg.history) {
-        history(path, &sink).await;
-    }
-    rec.session_start(cfg.mode, crate::model::Source::Engine);
-    let mut memory = Memory::default();
-    let mut vulndb: VulnDb = match &cfg.vulns {
-        Some(store) => load_vulndb(store, &sink).await,
-        None => Err("vulnerability matching is off".into()),
-    };
-    // When the event stream was lost, and why: becomes a gap on reconnect.
-    let mut lost: Option<(DateTime<Utc>, String)> = None;
-    // The endpoint this worker watches. Chosen by discovery at start (or
-    // when the user asks to look again), then pinned: losing the engine
-    // never sends the worker to another one.
-    let mut pinned: Option<crate::sources::docker::Target> =
-        cfg.fleet.as_ref().map(|m| m.target.clone());
-    // The engine last seen at the pinned endpoint (its `/info` ID).
-    let mut seen: Option<EngineIdentity> = None;
-    let mut attempt = 0u32;
-    loop {
-        attempt += 1;
-        sink.send(Event::Connecting { attempt });
-        let connected = match (&pinned, &cfg.fleet) {
-            (Some(target), _) => Engine::connect(target.clone()).await,
-            // One of several engines: its own target, never another.
-            (None, Some(member)) => Engine::connect(member.target.clone()).await,
-            (None, None) => Engine::discover_and_connect(cfg.host.as_deref(), &cfg.env).await,
-        };
-        let connected = match connected {
-            Ok(engine) => identify(&engine).await.map(|id| (engine, id)),
-            Err(e) => Err(e.to_string()),
-        };
-        let delay = match connected {
-            Ok((engine, identity)) => {
-                attempt = 0;
-                pinned.get_or_insert_with(|| engine.target().clone());
-                if let Some(before) = seen.as_ref().filter(|b| !b.same_engine(&identity)) {
-                    engine_changed(&rec, engine.target(), before, &identity);
-                    // Nothing known about the old engine applies to this one.
-                    memory = Memory::default();
-                }
-                seen = Some(identity.clone());
-                sink.send(Event::Connected {
-                    found_by: engine.target().found_by.to_string(),
-                    endpoint: engine.target().endpoint.to_string(),
-                    api_version: engine.api_version().to_string(),
-                    engine: identity.clone(),
-                });
-                rec.audit(
-                    "connect",
-                    serde_json::json!({
-                        "endpoint": engine.target().endpoint.to_string(),
-                        "found_by": engine.target().found_by.to_string(),
-                        "api_version": engine.api_version(),
-                        "engine_id": identity.id,
-                        "engine_root": identity.root,
-                        "engine_name": identity.name,
-                    }),
-                );
-                let gap = lost.take();
-                match session(
-                    &engine,
-                    &mut cfg,
-                    &mut cmd_rx,
-                    &rec,
-                    &mut memory,
-                    &mut vulndb,
-                    gap,
-                )
-                .await
-                {
-                    SessionEnd::Shutdown => break,
-                    SessionEnd::Rediscover => {
-                        rediscover(&rec, &mut pinned, &mut seen, &mut memory, &mut lost);
-                        Duration::ZERO
-                    }
-                    SessionEnd::Lost(reason) => {
-                        rec.audit("disconnect", serde_json::json!({ "reason": reason }));
-                        // Everything before this moment was read.
-                        lost = Some((Utc::now(), reason.clone()));
-                        let retry_in = backoff(1);
-                        sink.send(Event::Disconnected { reason, retry_in });
-                        retry_in
-                    }
-                }
-            }
-            Err(reason) => {
-                let retry_in = backoff(attempt);
-                sink.send(Event::Disconnected { reason, retry_in });
-                retry_in
-            }
-        };
-        // Wait for the backoff, or for the user.
-        let sleep = tokio::time::sleep(delay);
-        tokio::pin!(sleep);
-        let stop = loop {
-            tokio::select! {
-                () = &mut sleep => break false,
-                cmd = cmd_rx.recv() => match cmd {
-                    None | Some(Command::Shutdown) => break true,
-                    Some(Command::ReconnectNow | Command::Refresh) => { attempt = 0; break false }
-                    Some(Command::Rediscover) => {
-                        rediscover(&rec, &mut pinned, &mut seen, &mut memory, &mut lost);
-                        attempt = 0;
-                        break false;
-                    }
-                    Some(Command::SetPollInterval(d)) => cfg.poll_interval = d,
-                    Some(Command::Focus(ids)) => memory.focus = ids,
-                    Some(Command::Record { kind, data }) => rec.audit(&kind, data),
-                    Some(Command::Dismiss(ids)) => {
-                        let n = memory.tracker.dismiss(&ids);
-                        rec.audit("dismiss", serde_json::json!({ "containers": n }));
-                    }
-                    Some(Command::UpdateVulnDb { from }) => {
-                        if let Some(store) = &cfg.vulns {
-                            vulndb = update_vulndb(store, &from, &rec).await.or(vulndb);
-                        }
-                    }
-                },
-            }
-        };
-        if stop {
-            break;
-        }
-    }
-    if let Some(t) = host_task {
-        t.abort();
-    }
-    rec.session_end(cfg.mode).await;
-}
-
-async fn host_loop(sink: Sink) {
-    let info = tokio::task::spawn_blocking(HostSampler::static_info)
-        .await
-        .unwrap_or_default();
-    sink.send(Event::HostInfo(info));
-    let mut sampler = match tokio::task::spawn_blocking(HostSampler::new).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => {
-            sink.send(Event::Warning(e));
-            return;
-        }
-        Err(_) => return,
-    };
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    tick.tick().await;
-    loop {
-        tick.tick().await;
-        let Ok((s, point)) = tokio::task::spawn_blocking(move || {
-            let p = sampler.sample();
-            (sampler, p)
-        })
-        .await
-        else {
-            return;
-        };
-        sampler = s;
-        if !sink.send_soon(Event::Host(point)) {
-            return;
-        }
-    }
-}
+use super::live::*;
+use super::*;
 
 /// Container events that change the inventory (others, such as the `top`
 /// calls shipshape itself makes, are ignored).
-fn changes_inventory(action: &str) -> bool {
+pub(super) fn changes_inventory(action: &str) -> bool {
     let base = action.split(':').next().unwrap_or(action).trim();
     matches!(
         base,
@@ -477,7 +28,7 @@ fn changes_inventory(action: &str) -> bool {
 }
 
 /// Results of work the session started on other tasks.
-enum Internal {
+pub(super) enum Internal {
     Inspected(Box<Container>),
     /// An inspected exec; `true` when it is the engine's own healthcheck.
     Exec(Box<Activity>, bool),
@@ -489,7 +40,7 @@ enum Internal {
 }
 
 /// The state of one connected session.
-struct Session<'a> {
+pub(super) struct Session<'a> {
     engine: &'a Engine,
     cfg: &'a WorkerConfig,
     rec: &'a Recorder,
@@ -522,7 +73,7 @@ struct Session<'a> {
     sampler: Option<JoinHandle<()>>,
 }
 
-fn exec_id_of(a: &Activity) -> String {
+pub(super) fn exec_id_of(a: &Activity) -> String {
     a.attributes.get("execID").cloned().unwrap_or_default()
 }
 
@@ -541,46 +92,15 @@ impl Drop for Session<'_> {
     }
 }
 
-/// Download and import the OSV data (the user asked), reporting progress;
-/// the new database, or the old one stays.
-async fn update_vulndb(store: &crate::vulndb::store::Store, from: &str, rec: &Recorder) -> VulnDb {
-    let ecos: Vec<String> = crate::sources::osv::ECOSYSTEMS
-        .iter()
-        .map(|e| e.to_string())
-        .collect();
-    let sink = rec.sink.clone();
-    let progress = move |p| {
-        sink.send_soon(Event::VulnDbProgress(p));
-    };
-    rec.audit("vulndb_update", serde_json::json!({ "from": from }));
-    match crate::sources::osv::update(store, from, &ecos, &progress).await {
-        Ok(db) => {
-            rec.audit(
-                "vulndb_updated",
-                serde_json::json!({ "records": db.meta.records, "from": from }),
-            );
-            rec.sink.send(Event::VulnDb(Ok(db.meta.clone())));
-            Ok(Arc::new(db))
-        }
-        Err(e) => {
-            let msg =
-                format!("vulnerability data not updated: {e}; the previous data is unchanged");
-            rec.audit("vulndb_update_failed", serde_json::json!({ "error": msg }));
-            rec.sink.send(Event::VulnDbUpdateFailed(msg.clone()));
-            Err(msg)
-        }
-    }
-}
-
-async fn session(
+pub(super) async fn session(
     engine: &Engine,
     cfg: &mut WorkerConfig,
-    cmd_rx: &mut UnboundedReceiver<Command>,
+    cmds: &mut Commands,
     rec: &Recorder,
     memory: &mut Memory,
     vulndb: &mut VulnDb,
     gap: Option<(DateTime<Utc>, String)>,
-) -> SessionEnd {
+) -> End {
     // Engine events, read on their own task so a slow snapshot never makes
     // the engine drop us as a slow subscriber. After a gap, resume from the
     // newest event recorded: the engine replays what it still has.
@@ -681,7 +201,7 @@ async fn session(
     }
 
     if let Err(reason) = s.rescan(Trigger::Scan { user: false }, Pass::Full).await {
-        return SessionEnd::Lost(reason);
+        return End::Lost(reason);
     }
     s.start_drift_pass(true);
     let mut poll = tokio::time::interval(cfg.poll_interval);
@@ -710,13 +230,13 @@ async fn session(
         tokio::select! {
             _ = poll.tick() => {
                 let pass = s.poll_pass();
-                if let Err(reason) = s.rescan(Trigger::Scan { user: false }, pass).await { return SessionEnd::Lost(reason) }
+                if let Err(reason) = s.rescan(Trigger::Scan { user: false }, pass).await { return End::Lost(reason) }
                 s.start_drift_pass(false);
             }
             () = rescan_timer => {
                 rescan_due = None;
                 reassess_due = None;
-                if let Err(reason) = s.rescan(Trigger::Scan { user: false }, Pass::Changed).await { return SessionEnd::Lost(reason) }
+                if let Err(reason) = s.rescan(Trigger::Scan { user: false }, Pass::Changed).await { return End::Lost(reason) }
                 poll.reset();
             }
             () = reassess_timer => {
@@ -724,12 +244,12 @@ async fn session(
                 s.publish(Trigger::Facts).await;
             }
             _ = restream.tick() => s.sync_stats(),
-            cmd = cmd_rx.recv() => match cmd {
-                None | Some(Command::Shutdown) => return SessionEnd::Shutdown,
-                Some(Command::Rediscover) => return SessionEnd::Rediscover,
+            cmd = cmds.next() => match cmd {
+                None | Some(Command::Shutdown) => return End::Shutdown,
+                Some(Command::Rediscover) => return End::Again,
                 Some(Command::Refresh) => {
                     rescan_due = None;
-                    if let Err(reason) = s.rescan(Trigger::Scan { user: true }, Pass::Full).await { return SessionEnd::Lost(reason) }
+                    if let Err(reason) = s.rescan(Trigger::Scan { user: true }, Pass::Full).await { return End::Lost(reason) }
                     s.start_drift_pass(true);
                     poll.reset();
                 }
@@ -767,8 +287,8 @@ async fn session(
                     Due::Reassess => { reassess_due.get_or_insert_with(|| tokio::time::Instant::now() + DEBOUNCE); }
                     Due::Nothing => {}
                 },
-                Some(Err(reason)) => return SessionEnd::Lost(reason),
-                None => return SessionEnd::Lost("the event stream stopped".into()),
+                Some(Err(reason)) => return End::Lost(reason),
+                None => return End::Lost("the event stream stopped".into()),
             },
             Some(msg) = internal_rx.recv() => {
                 if s.on_internal(msg) {
@@ -780,7 +300,7 @@ async fn session(
 }
 
 /// Events arriving together are handled with one scan.
-const DEBOUNCE: Duration = Duration::from_millis(300);
+pub(super) const DEBOUNCE: Duration = Duration::from_millis(300);
 
 /// One poll in this many is a full pass (every container and image
 /// inspected again, `/info` read): the safety net under the event stream.
@@ -797,7 +317,7 @@ pub const DRIFT_EVERY: Duration = Duration::from_secs(60);
 
 /// How much a scan reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Pass {
+pub(super) enum Pass {
     /// Everything, as `shipshape scan` does.
     Full,
     /// What changed since the last scan ([`scan::refresh`]).
@@ -808,7 +328,7 @@ enum Pass {
 pub const SESSION_QUEUE: usize = 20_000;
 
 /// The entry that stands for events the session could not take one by one.
-fn events_dropped(counts: std::collections::BTreeMap<String, usize>) -> Activity {
+pub(super) fn events_dropped(counts: std::collections::BTreeMap<String, usize>) -> Activity {
     let total: usize = counts.values().sum();
     let kinds: Vec<String> = counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
     let mut a = Activity::own(
@@ -824,7 +344,7 @@ fn events_dropped(counts: std::collections::BTreeMap<String, usize>) -> Activity
     a
 }
 
-enum Due {
+pub(super) enum Due {
     Rescan,
     Reassess,
     Nothing,
@@ -833,7 +353,7 @@ enum Due {
 impl Session<'_> {
     /// An event taken off the bounded queue: count it out, handle it.
     fn took(&mut self, queued: &std::sync::atomic::AtomicUsize, a: Activity) -> Due {
-        super::messages::release(queued);
+        crate::watch::messages::release(queued);
         self.on_activity(a)
     }
 
@@ -1382,186 +902,10 @@ impl Session<'_> {
     }
 }
 
-/// Stats streams held at once, per engine. 32 streams cost the engine 32
-/// cgroup reads a second; the other running containers are sampled.
-pub const MAX_STREAMS: usize = 32;
-
-/// The latest CPU share of each running container, written by its stream
-/// or by the sampler, read when streams are chosen.
-type CpuShares = Arc<std::sync::Mutex<HashMap<String, f32>>>;
-
-fn note_cpu(cpu: &CpuShares, id: &str, pct: f32) {
-    cpu.lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(id.to_string(), pct);
-}
-
-/// How often a running container without a stream gets a reading.
-pub const SAMPLE_EVERY: Duration = Duration::from_secs(10);
-
-/// One-shot readings at once, while sampling. The engine answers a one-shot
-/// reading at its stats collector's next tick (about a second), so this
-/// many at a time cover a few hundred containers within [`SAMPLE_EVERY`].
-const SAMPLE_CONCURRENCY: usize = 32;
-
-/// Which running containers stream: those in `focus` (the window's
-/// selection and visible rows, in that order) first, then the busiest by
-/// their latest CPU share. A container already streaming keeps its place
-/// against one only slightly busier, so streams do not flap.
-fn choose_streams<'a>(
-    running: impl Iterator<Item = &'a str>,
-    focus: &[String],
-    cpu: &HashMap<String, f32>,
-    streaming: &HashSet<&str>,
-    budget: usize,
-) -> HashSet<String> {
-    let running: HashSet<&str> = running.collect();
-    let mut chosen: Vec<&str> = Vec::new();
-    for id in focus {
-        if chosen.len() >= budget {
-            break;
-        }
-        if running.contains(id.as_str()) && !chosen.contains(&id.as_str()) {
-            chosen.push(id);
-        }
-    }
-    let rank = |id: &str| {
-        let c = cpu.get(id).copied().unwrap_or(0.0);
-        if streaming.contains(id) {
-            c * 1.5 + 1.0
-        } else {
-            c
-        }
-    };
-    let mut rest: Vec<&str> = running
-        .iter()
-        .copied()
-        .filter(|id| !chosen.contains(id))
-        .collect();
-    rest.sort_by(|a, b| rank(b).total_cmp(&rank(a)).then_with(|| a.cmp(b)));
-    let free = budget.saturating_sub(chosen.len());
-    chosen.extend(rest.into_iter().take(free));
-    chosen.into_iter().map(str::to_string).collect()
-}
-
-/// Read the containers in `ids` (as it is when each round starts) once
-/// every [`SAMPLE_EVERY`], computing the CPU share and byte rates from the
-/// previous reading of each.
-async fn sampler(
-    engine: Engine,
-    ids: Arc<std::sync::Mutex<Vec<(String, bool)>>>,
-    cpu: CpuShares,
-    sink: Sink,
-) {
-    let mut prev: HashMap<String, StatsReading> = HashMap::new();
-    let mut tick = tokio::time::interval(SAMPLE_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        let now = ids.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if now.is_empty() {
-            return;
-        }
-        prev.retain(|id, _| now.iter().any(|(i, _)| i == id));
-        let engine = &engine;
-        let results: Vec<_> = futures_util::stream::iter(now)
-            .map(|(id, limited)| async move {
-                let r = engine.stats_once(&id).await;
-                (id, limited, r)
-            })
-            .buffer_unordered(SAMPLE_CONCURRENCY)
-            .collect()
-            .await;
-        for (id, limited, r) in results {
-            let Ok(resp) = r else { continue };
-            let mut r = stats::reading(&resp);
-            if let Some(p) = prev.get(&id) {
-                r.precpu_total_ns = p.cpu_total_ns;
-                r.presystem_ns = p.system_ns;
-            }
-            if crate::model::stats::cpu_percent(&r).is_some() {
-                let point = derive(prev.get(&id), &r, limited);
-                note_cpu(&cpu, &id, point.cpu_pct);
-                if !sink.send_soon(Event::Sampled {
-                    id: id.clone(),
-                    point,
-                }) {
-                    return;
-                }
-            }
-            prev.insert(id, r);
-        }
-    }
-}
-
-async fn stats_stream(engine: Engine, id: String, limited: bool, cpu: CpuShares, sink: Sink) {
-    let mut prev: Option<StatsReading> = None;
-    let mut stream = std::pin::pin!(engine.stats_stream(&id));
-    while let Some(item) = stream.next().await {
-        let Ok(resp) = item else { break };
-        let r = stats::reading(&resp);
-        // The first frame has no previous CPU sample: nothing to draw yet.
-        if crate::model::stats::cpu_percent(&r).is_some() {
-            let point = derive(prev.as_ref(), &r, limited);
-            note_cpu(&cpu, &id, point.cpu_pct);
-            if !sink.send_soon(Event::Stats {
-                id: id.clone(),
-                point,
-            }) {
-                return;
-            }
-        }
-        prev = Some(r);
-    }
-    sink.send(Event::StatsEnded { id });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::activity::Category;
-    use crate::watch::messages::DATA_QUEUE;
-
-    /// Issue 15: a consumer that falls behind costs a count, not memory;
-    /// the count is delivered before the next event that fits.
-    #[test]
-    fn frequent_events_are_bounded_and_the_overflow_is_reported() {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let queued: Arc<std::sync::atomic::AtomicUsize> = Default::default();
-        let sink = Sink {
-            tx,
-            notify: Arc::new(|_| {}),
-            queued: queued.clone(),
-            dropped: Default::default(),
-        };
-        let mut events = Events::new(rx, queued);
-        let act = || Event::Activity(Arc::new(Activity::own("x", "", None)));
-        for _ in 0..DATA_QUEUE + 250 {
-            sink.send(act());
-        }
-        sink.send(Event::Warning("control events always arrive".into()));
-        let mut got = Vec::new();
-        while let Ok(e) = events.try_recv() {
-            got.push(e);
-        }
-        assert_eq!(
-            got.len(),
-            DATA_QUEUE + 2,
-            "bounded; the count and the control event kept"
-        );
-        // The count goes out with the next event that is sent at all.
-        assert!(matches!(
-            got[DATA_QUEUE],
-            Event::Dropped {
-                activities: 250,
-                stats: 0
-            }
-        ));
-        assert!(matches!(got.last(), Some(Event::Warning(_))));
-        // Drained: frequent events are queued again.
-        sink.send(act());
-        assert!(matches!(events.try_recv(), Ok(Event::Activity(_))));
-    }
 
     #[test]
     fn dropped_engine_events_are_one_entry_with_their_counts() {
@@ -1580,51 +924,6 @@ mod tests {
             "{}",
             a.detail
         );
-    }
-
-    /// Issue 13: the window's containers stream first, then the busiest;
-    /// a streaming container keeps its place against one barely busier.
-    #[test]
-    fn streams_go_to_what_the_window_shows_then_to_the_busiest() {
-        let ids: Vec<String> = (0..10).map(|i| format!("c{i}")).collect();
-        let running = || ids.iter().map(String::as_str);
-        let cpu: HashMap<String, f32> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (id.clone(), i as f32))
-            .collect();
-        let none = HashSet::new();
-        let set = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<HashSet<_>>();
-        // No focus: the busiest three.
-        assert_eq!(
-            choose_streams(running(), &[], &cpu, &none, 3),
-            set(&["c9", "c8", "c7"])
-        );
-        // Focus first (stopped ones skipped), then the busiest.
-        let focus = vec!["c1".to_string(), "gone".to_string(), "c2".to_string()];
-        assert_eq!(
-            choose_streams(running(), &focus, &cpu, &none, 3),
-            set(&["c1", "c2", "c9"])
-        );
-        // More in focus than the budget: the first ones.
-        assert_eq!(
-            choose_streams(running(), &focus, &cpu, &none, 1),
-            set(&["c1"])
-        );
-        // c6 streams: it keeps its place against c7, a point busier.
-        let streaming: HashSet<&str> = ["c6"].into_iter().collect();
-        assert_eq!(
-            choose_streams(running(), &[], &cpu, &streaming, 3),
-            set(&["c9", "c8", "c6"])
-        );
-        // Enough budget for all: every running container streams.
-        assert_eq!(choose_streams(running(), &[], &cpu, &none, 32).len(), 10);
-    }
-
-    #[test]
-    fn backoff_grows_and_caps() {
-        let secs: Vec<u64> = (1..=7).map(|a| backoff(a).as_secs()).collect();
-        assert_eq!(secs, [1, 2, 4, 8, 15, 15, 15]);
     }
 
     #[test]
