@@ -5,8 +5,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
-
 use super::{App, Link};
 use crate::policy::Policy;
 use crate::settings::Settings;
@@ -14,7 +12,7 @@ use crate::sources::docker::EnvSnapshot;
 use crate::ui::state::{EngineSlot, Mode, State};
 use crate::watch::demo;
 use crate::watch::docker::{self, WorkerConfig};
-use crate::watch::messages::{Event, Snapshot};
+
 use crate::watch::trail::Notify;
 
 /// How to (re)start live mode.
@@ -229,90 +227,13 @@ pub(super) fn demo_state(settings: Settings) -> State {
     )
 }
 
-/// The demo feed: the lab snapshot once, then synthetic stats every second;
-/// and the lab's second engine (a link of its own, as a real one has).
+/// The demo lab's two engines: a link each ([`demo::spawn`]).
 pub(super) fn start_demo(
     ctx: &egui::Context,
     rt: &tokio::runtime::Handle,
     policy: Arc<Policy>,
 ) -> Vec<Link> {
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let (tx2, rx2) = tokio::sync::mpsc::unbounded_channel();
-    let notify = notify_for(ctx);
-    let task = rt.spawn(async move {
-        let lab_policy = policy.clone();
-        let built = tokio::task::spawn_blocking(move || {
-            let policy = lab_policy;
-            demo::lab().map(|(inventory, events)| {
-                let now = Utc::now();
-                let assessment = crate::assess::assess(&inventory, &policy, now);
-                let timeline = demo::timeline(&inventory, &assessment, events);
-                (
-                    Snapshot {
-                        inventory,
-                        assessment,
-                        taken_at: Some(now),
-                    },
-                    timeline,
-                )
-            })
-        })
-        .await;
-        let (snapshot, timeline) = match built {
-            Ok(Ok(s)) => s,
-            Ok(Err(e)) => {
-                let _ = tx.send(Event::Warning(e));
-                notify(None);
-                return;
-            }
-            Err(e) => {
-                let _ = tx.send(Event::Warning(format!("demo lab failed to load: {e}")));
-                notify(None);
-                return;
-            }
-        };
-        let running = demo::running(&snapshot.inventory);
-        let second = demo::second_engine(&snapshot.inventory);
-        let second_assessment = crate::assess::assess(&second, &policy, Utc::now());
-        let _ = tx2.send(Event::Snapshot(Arc::new(Snapshot {
-            inventory: second,
-            assessment: second_assessment,
-            taken_at: snapshot.taken_at,
-        })));
-        let _ = tx.send(Event::Snapshot(Arc::new(snapshot)));
-        for a in timeline {
-            let _ = tx.send(Event::Activity(Arc::new(a)));
-        }
-        notify(None);
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        // Pre-fill a few minutes so the charts have a history to explore.
-        let now = Utc::now().timestamp() as f64;
-        for back in (1..=180).rev() {
-            for (i, (id, limit)) in running.iter().enumerate() {
-                let point = demo::stats_point(i, now - f64::from(back), *limit);
-                let _ = tx.send(Event::Stats {
-                    id: id.clone(),
-                    point,
-                });
-            }
-        }
-        loop {
-            tick.tick().await;
-            let t = Utc::now().timestamp_micros() as f64 / 1e6;
-            for (i, (id, limit)) in running.iter().enumerate() {
-                if tx
-                    .send(Event::Stats {
-                        id: id.clone(),
-                        point: demo::stats_point(i, t, *limit),
-                    })
-                    .is_err()
-                {
-                    return;
-                }
-            }
-            notify(Some(crate::watch::trail::STATS_REPAINT));
-        }
-    });
+    let ([rx, rx2], task) = demo::spawn(rt, policy, notify_for(ctx));
     let mut first = Link::fed(rx);
     first.demo_task = Some(task);
     vec![first, Link::fed(rx2)]

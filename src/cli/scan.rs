@@ -1,5 +1,6 @@
 //! `shipshape scan`: connect, snapshot, assess, write the report.
 
+use crate::watch::publish::{Vulns, snapshot};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -265,6 +266,7 @@ async fn scan_one(
             }
         }
     }
+    let mut read = None;
     if let Some(db) = db {
         // Read through the containers: GET /containers/{id}/archive only.
         // Image ids name content: what was read once is on disk.
@@ -290,14 +292,14 @@ async fn scan_one(
         if let Ok((_, Some(warning))) = db {
             inventory.warnings.push(warning.clone());
         }
-        crate::vulndb::annotate(
-            &mut inventory,
-            &readings,
-            db.as_ref().map(|(db, _)| db).map_err(String::as_str),
-        );
+        read = Some((readings, db));
     }
-    let assessment = crate::assess::assess(&inventory, policy, now);
-    Ok(Report::build(&inventory, &assessment, policy, now))
+    let vulns = read.as_ref().map(|(r, db)| Vulns {
+        readings: r,
+        db: db.as_ref().map(|(db, _)| db).map_err(String::as_str),
+    });
+    let s = snapshot(inventory, vulns, policy, now);
+    Ok(Report::build(&s.inventory, &s.assessment, policy, now))
 }
 
 /// The Kubernetes contexts to scan: those named, and with `--all` every
@@ -334,8 +336,13 @@ async fn scan_cluster(
     let inventory = crate::sources::kube::scan(kubeconfig.as_deref(), &context)
         .await
         .map_err(|e| Report::unreachable(context.clone(), String::new(), e.to_string()))?;
-    let assessment = crate::assess::assess(&inventory, &job.policy, job.now);
-    Ok(Report::build(&inventory, &assessment, &job.policy, job.now))
+    let s = snapshot(inventory, None, &job.policy, job.now);
+    Ok(Report::build(
+        &s.inventory,
+        &s.assessment,
+        &job.policy,
+        job.now,
+    ))
 }
 
 #[cfg(not(feature = "kube"))]

@@ -363,6 +363,97 @@ pub fn running(inv: &Inventory) -> Vec<(String, f32)> {
         .collect()
 }
 
+/// The demo lab as a source: the lab snapshot once, then synthetic stats
+/// every second; and the lab's second engine (its own event channel, as a
+/// real one has). Both go through the publish step every worker uses
+/// ([`super::publish`]), without an audit log: nothing here happened.
+/// The handle ends when the window stops listening.
+pub fn spawn(
+    rt: &tokio::runtime::Handle,
+    policy: std::sync::Arc<crate::policy::Policy>,
+    notify: super::trail::Notify,
+) -> ([super::messages::Events; 2], tokio::task::JoinHandle<()>) {
+    use super::messages::{Event, Events};
+    use super::publish::{Publisher, Trigger, snapshot};
+    use super::trail::{Recorder, Sink};
+    use std::sync::Arc;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (tx2, rx2) = tokio::sync::mpsc::unbounded_channel();
+    let sinks = [Sink::new(tx, notify.clone()), Sink::new(tx2, notify)];
+    let events = [
+        Events::new(rx, sinks[0].queued.clone()),
+        Events::new(rx2, sinks[1].queued.clone()),
+    ];
+    let [first, second] = sinks;
+    let recorder = |sink: Sink, label: &str| Recorder {
+        sink,
+        audit: None,
+        engine: Some(label.into()),
+    };
+    let (rec, rec2) = (
+        recorder(first, "lab-docker"),
+        recorder(second, "lab-podman"),
+    );
+    let task = rt.spawn(async move {
+        let built = tokio::task::spawn_blocking(move || {
+            lab().map(|(inventory, events)| {
+                let now = Utc::now();
+                let second = snapshot(second_engine(&inventory), None, &policy, now);
+                let first = snapshot(inventory, None, &policy, now);
+                let timeline = timeline(&first.inventory, &first.assessment, events);
+                (first, second, timeline)
+            })
+        })
+        .await
+        .unwrap_or_else(|e| Err(format!("demo lab failed to load: {e}")));
+        let (first, second, timeline) = match built {
+            Ok(s) => s,
+            Err(e) => {
+                rec.sink.send(Event::Warning(e));
+                return;
+            }
+        };
+        let running = running(&first.inventory);
+        for (rec, s) in [(&rec2, second), (&rec, first)] {
+            Publisher::default().publish(
+                rec,
+                &mut tracker::Tracker::default(),
+                s,
+                Trigger::Scan { user: false },
+            );
+        }
+        for a in timeline {
+            rec.sink.send(Event::Activity(Arc::new(a)));
+        }
+        // Pre-fill a few minutes so the charts have a history to explore.
+        let now = Utc::now().timestamp() as f64;
+        for back in (1..=180).rev() {
+            for (i, (id, limit)) in running.iter().enumerate() {
+                let point = stats_point(i, now - f64::from(back), *limit);
+                rec.sink.send_soon(Event::Stats {
+                    id: id.clone(),
+                    point,
+                });
+            }
+        }
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        loop {
+            tick.tick().await;
+            let t = Utc::now().timestamp_micros() as f64 / 1e6;
+            for (i, (id, limit)) in running.iter().enumerate() {
+                let point = stats_point(i, t, *limit);
+                if !rec.sink.send_soon(Event::Stats {
+                    id: id.clone(),
+                    point,
+                }) {
+                    return;
+                }
+            }
+        }
+    });
+    (events, task)
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeSet;
@@ -465,5 +556,46 @@ mod tests {
         let a = stats_point(3, 1000.0, 0.0);
         assert_eq!(a, stats_point(3, 1000.0, 0.0));
         assert!(a.cpu_pct >= 0.0 && a.cpu_pct <= 100.0 && a.mem_bytes > 0.0);
+    }
+
+    /// The lab is a source like any other: each of its engines publishes
+    /// through the one publish step (a snapshot and a posture point named
+    /// by its engine), then the timeline and live stats follow.
+    #[test]
+    fn the_lab_publishes_its_two_engines_through_the_publish_step() {
+        use crate::watch::messages::Event;
+        let rt = tokio::runtime::Runtime::new().expect("a runtime");
+        let ([mut first, mut second], task) = super::spawn(
+            rt.handle(),
+            std::sync::Arc::new(Policy::default()),
+            std::sync::Arc::new(|_| {}),
+        );
+        let (mut snaps, mut posture, mut activities, mut stats) = (0, Vec::new(), 0, 0);
+        rt.block_on(async {
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+            while stats < 10 && tokio::time::Instant::now() < deadline {
+                let ev = tokio::select! {
+                    Some(e) = first.recv() => e,
+                    Some(e) = second.recv() => e,
+                };
+                match ev {
+                    Event::Snapshot(s) => {
+                        snaps += 1;
+                        assert!(s.assessment.all().next().is_some(), "the lab is risky");
+                    }
+                    Event::Posture(p) => posture.extend(p.into_iter().map(|p| p.engine)),
+                    Event::Activity(_) => activities += 1,
+                    Event::Stats { .. } => stats += 1,
+                    Event::Warning(w) => panic!("{w}"),
+                    _ => {}
+                }
+            }
+        });
+        task.abort();
+        assert_eq!(snaps, 2, "one snapshot per engine");
+        posture.sort();
+        assert_eq!(posture, ["lab-docker", "lab-podman"]);
+        assert!(activities > 0, "the lab's timeline");
+        assert_eq!(stats, 10);
     }
 }

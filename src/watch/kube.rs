@@ -20,8 +20,8 @@ use k8s_openapi::api::core::v1::Pod;
 use kube::api::WatchEvent;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::messages::{Command, Event, Snapshot};
-use super::publish::{Publisher, Trigger};
+use super::messages::{Command, Event};
+use super::publish::{Publisher, Trigger, snapshot};
 use super::supervise::{Commands, End, Watched, supervise};
 use super::tracker::Tracker;
 use super::trail::{Recorder, Sink, open_audit};
@@ -158,13 +158,7 @@ async fn publish(
     let (id, lists, policy) = (id.clone(), lists.clone(), cfg.policy.clone());
     let built = tokio::task::spawn_blocking(move || {
         let now = chrono::Utc::now();
-        let inventory = convert::inventory(&id, &lists, now);
-        let assessment = crate::assess::assess(&inventory, &policy, now);
-        Snapshot {
-            inventory,
-            assessment,
-            taken_at: Some(now),
-        }
+        snapshot(convert::inventory(&id, &lists, now), None, &policy, now)
     })
     .await;
     match built {

@@ -1,4 +1,7 @@
-//! The publish step every source's worker ends an assessment with: which
+//! How every source turns what it read into a snapshot ([`snapshot`]:
+//! known vulnerabilities annotated, then assessed — engines, clusters, the
+//! demo lab and `scan` all call it), and the publish step every worker
+//! ends an assessment with: which
 //! findings are new since the last one (timeline entries and audit
 //! records, which desktop alerts follow), a `scan` record and a posture
 //! point when the picture moved, then the snapshot for the window. Engines
@@ -7,12 +10,42 @@
 
 use std::sync::Arc;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::messages::{Event, Snapshot};
 use super::tracker::Tracker;
 use super::trail::Recorder;
+use crate::model::Inventory;
 use crate::model::SeverityCounts;
+use crate::policy::Policy;
+
+/// What known vulnerabilities an inventory is annotated with: the
+/// packages read from its images and containers, and the database (or why
+/// there is none).
+pub(crate) struct Vulns<'a> {
+    pub(crate) readings: &'a crate::vulndb::Readings,
+    pub(crate) db: Result<&'a crate::vulndb::Database, &'a str>,
+}
+
+/// The one way a snapshot is made, whatever the source: the inventory
+/// annotated with known vulnerabilities (when packages were read), then
+/// assessed under the policy.
+pub(crate) fn snapshot(
+    mut inventory: Inventory,
+    vulns: Option<Vulns<'_>>,
+    policy: &Policy,
+    now: DateTime<Utc>,
+) -> Snapshot {
+    if let Some(v) = vulns {
+        crate::vulndb::annotate(&mut inventory, v.readings, v.db);
+    }
+    let assessment = crate::assess::assess(&inventory, policy, now);
+    Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    }
+}
 
 /// Why the snapshot is published.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,7 +45,7 @@ use crate::sources::docker::{
 };
 use crate::sources::host::HostSampler;
 use crate::watch::messages::{Command, Event, Events, Snapshot};
-use crate::watch::publish::{Publisher, Trigger};
+use crate::watch::publish::{Publisher, Trigger, Vulns, snapshot};
 use crate::watch::supervise::{Commands, End, Watched, supervise};
 use crate::watch::tracker::Tracker;
 use crate::watch::trail::{Notify, Recorder, Sink, open_audit};

@@ -788,7 +788,7 @@ impl Session<'_> {
         if !self.memory.tracker.has_scan() {
             return;
         }
-        let mut inventory = self.memory.tracker.merged();
+        let inventory = self.memory.tracker.merged();
         let policy = self.cfg.policy.clone();
         // The readings go to the blocking task and come back with their
         // match results memoised: a rescan then matches nothing again.
@@ -800,21 +800,17 @@ impl Session<'_> {
         });
         let Ok((snapshot, readings)) = tokio::task::spawn_blocking(move || {
             let now = Utc::now();
-            let readings = vulns.map(|(mut readings, db)| {
-                let db = db.as_deref().map_err(String::as_str);
-                readings.refresh_matches(db);
-                crate::vulndb::annotate(&mut inventory, &readings, db);
-                readings
-            });
-            let assessment = crate::assess::assess(&inventory, &policy, now);
-            (
-                Snapshot {
-                    inventory,
-                    assessment,
-                    taken_at: Some(now),
-                },
-                readings,
-            )
+            let Some((mut readings, db)) = vulns else {
+                return (snapshot(inventory, None, &policy, now), None);
+            };
+            let db = db.as_deref().map_err(String::as_str);
+            readings.refresh_matches(db);
+            let vulns = Vulns {
+                readings: &readings,
+                db,
+            };
+            let s = snapshot(inventory, Some(vulns), &policy, now);
+            (s, Some(readings))
         })
         .await
         else {
