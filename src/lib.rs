@@ -33,10 +33,20 @@
 //! * [`cli`] — the command-line front end (`scan`, `watch`, `db`, `audit`,
 //!   `rules`) and starting the window.
 
+// The library prints nothing and never ends the process: that is the
+// command line's job (cli/, main.rs), which reports through its exit code.
+#![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
+
 pub mod alerts;
 pub mod app;
 pub mod assess;
 pub mod audit;
+#[allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    clippy::exit,
+    reason = "the command line speaks to its terminal and sets the exit code"
+)]
 pub mod cli;
 #[doc(hidden)]
 pub mod fuzz;

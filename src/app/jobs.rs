@@ -40,6 +40,7 @@ pub type Picker = Arc<
         + Sync,
 >;
 
+/// The system's file dialog (xdg portal), asked asynchronously.
 pub fn native_picker() -> Picker {
     Arc::new(|name, format, save| {
         Box::pin(async move {

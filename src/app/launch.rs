@@ -18,6 +18,7 @@ use crate::watch::trail::Notify;
 /// How to (re)start live mode.
 #[derive(Clone)]
 pub struct Launch {
+    /// `--host` (`None`: discovery).
     pub host: Option<String>,
     /// Several engines to watch at once (`--host` repeated, or more than
     /// one engine found on this machine); empty: one engine, `host` or
@@ -25,7 +26,9 @@ pub struct Launch {
     pub fleet: Vec<crate::sources::docker::Target>,
     /// Every engine found on this machine at start (offered in Settings).
     pub found: Vec<crate::sources::docker::Target>,
+    /// The user's policy.
     pub policy: Arc<Policy>,
+    /// Where the settings are saved (`None`: not saved).
     pub settings_path: Option<PathBuf>,
     /// The audit log to append to (`None`: keep none).
     pub audit: Option<PathBuf>,

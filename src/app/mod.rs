@@ -7,6 +7,8 @@
 //! applies their events, `jobs` runs export, baseline and settings saves,
 //! `tray` keeps the tray icon and desktop notifications.
 
+#![deny(missing_docs)]
+
 mod jobs;
 mod launch;
 mod pump;
@@ -59,7 +61,10 @@ impl Drop for Link {
     }
 }
 
+/// The window: the view state, one link per source feeding it, and the
+/// background jobs, tray and notifications around it.
 pub struct App {
+    /// Everything drawn; changed only by events and the panels.
     pub state: State,
     /// One link per source, in the order of `state.engines` (the events of
     /// `links[i]` are applied to slot `i`).
@@ -265,6 +270,7 @@ impl App {
         self
     }
 
+    /// Follow the theme setting (once per change).
     pub fn apply_theme(&mut self, ctx: &egui::Context) {
         if self.applied_theme == Some(self.state.settings.theme) {
             return;

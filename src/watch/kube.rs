@@ -29,11 +29,14 @@ use crate::model::activity::{Activity, Source};
 use crate::policy::Policy;
 use crate::sources::kube::{Cluster, ClusterId, KubeError, Lists, connect, convert};
 
+/// How a cluster's worker runs.
 #[derive(Clone)]
 pub struct KubeConfig {
     /// `--kubeconfig`; `None`: KUBECONFIG, else ~/.kube/config.
     pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to watch (also its name in the window).
     pub context: String,
+    /// The user's policy.
     pub policy: Arc<Policy>,
     /// A full list this often, watch or not (and the only refresh where
     /// pods cannot be watched cluster-wide).

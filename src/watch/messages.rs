@@ -32,10 +32,15 @@ pub enum Command {
     Dismiss(Vec<String>),
     /// Download the OSV data from `from` (the user pressed Update) and use
     /// it; the old data stays if that fails.
-    UpdateVulnDb { from: String },
+    UpdateVulnDb {
+        /// The OSV base URL.
+        from: String,
+    },
     /// Append one of the UI's own actions (an export) to the audit log.
     Record {
+        /// The record's kind (`export`, …).
         kind: String,
+        /// Its data, as the audit log stores it.
         data: serde_json::Value,
     },
     /// The containers the window shows now (the selected one first, then
@@ -49,8 +54,11 @@ pub enum Command {
 /// A snapshot and its assessment, shared read-only.
 #[derive(Debug, Default)]
 pub struct Snapshot {
+    /// What the source holds.
     pub inventory: Inventory,
+    /// Its findings under the policy.
     pub assessment: Assessment,
+    /// When it was read (`None`: never, an empty snapshot).
     pub taken_at: Option<DateTime<Utc>>,
 }
 
@@ -58,11 +66,17 @@ pub struct Snapshot {
 #[derive(Debug, Clone)]
 pub enum Event {
     /// Trying to reach the engine (attempt number, from 1).
-    Connecting { attempt: u32 },
+    Connecting {
+        /// From 1; back to 1 after a session.
+        attempt: u32,
+    },
     /// Connected: who, how found, which API version.
     Connected {
+        /// How it was found (the flag, DOCKER_HOST, a context, a socket).
         found_by: String,
+        /// Where it answers.
         endpoint: String,
+        /// The API version spoken.
         api_version: String,
         /// Who answered (`/info` ID, data root and host name).
         engine: crate::model::EngineIdentity,
@@ -71,24 +85,47 @@ pub enum Event {
     /// being watched. Loud: a banner until dismissed, and a high-severity
     /// audit record. Everything known about the old engine was dropped.
     EngineChanged {
+        /// The watched endpoint.
         endpoint: String,
+        /// The `/info` ID before.
         was: String,
+        /// The `/info` ID now.
         now: String,
+        /// What the banner and the audit record say.
         detail: String,
+        /// When it was noticed.
         at: DateTime<Utc>,
     },
     /// The engine cannot be reached (or was lost). `retry_in` is when the
     /// next attempt happens. Existing state stays, marked stale.
-    Disconnected { reason: String, retry_in: Duration },
+    Disconnected {
+        /// Why, as the source said it.
+        reason: String,
+        /// When the next attempt is.
+        retry_in: Duration,
+    },
     /// A complete, assessed snapshot.
     Snapshot(Arc<Snapshot>),
     /// One stats point for a running container.
-    Stats { id: String, point: StatsPoint },
+    Stats {
+        /// The container.
+        id: String,
+        /// The reading, per second.
+        point: StatsPoint,
+    },
     /// One stats point for a running container without a stream of its
     /// own: a one-shot reading, every [`super::docker::SAMPLE_EVERY`].
-    Sampled { id: String, point: StatsPoint },
+    Sampled {
+        /// The container.
+        id: String,
+        /// The reading, per second.
+        point: StatsPoint,
+    },
     /// A container's stats stream ended (it stopped): charts show a gap.
-    StatsEnded { id: String },
+    StatsEnded {
+        /// The container.
+        id: String,
+    },
     /// Points of the posture chart: every `scan` record of the audit log at
     /// start, then each new one.
     Posture(Vec<crate::model::PosturePoint>),
@@ -102,7 +139,12 @@ pub enum Event {
     /// new finding, gap in the stream).
     Activity(Arc<Activity>),
     /// Drift check of running containers: `done` of `total` checked.
-    DriftProgress { done: usize, total: usize },
+    DriftProgress {
+        /// Checked so far.
+        done: usize,
+        /// To check in this pass.
+        total: usize,
+    },
     /// Where the audit trail goes, or why there is none.
     Audit(Result<PathBuf, String>),
     /// The vulnerability database in use (its metadata), or why there is none.
@@ -113,7 +155,12 @@ pub enum Event {
     VulnDbUpdateFailed(String),
     /// The window was not keeping up: this many timeline entries and stats
     /// points were not queued for it (the audit log has every entry).
-    Dropped { activities: usize, stats: usize },
+    Dropped {
+        /// Timeline entries not queued.
+        activities: usize,
+        /// Stats points not queued.
+        stats: usize,
+    },
 }
 
 impl Event {
@@ -143,6 +190,8 @@ pub struct Events {
 }
 
 impl Events {
+    /// The receiving end of a worker's channel; `queued` is the count its
+    /// sink keeps of frequent events waiting.
     pub fn new(
         rx: tokio::sync::mpsc::UnboundedReceiver<Event>,
         queued: std::sync::Arc<std::sync::atomic::AtomicUsize>,
@@ -156,12 +205,14 @@ impl Events {
         }
     }
 
+    /// The next event, if one is waiting.
     pub fn try_recv(&mut self) -> Result<Event, tokio::sync::mpsc::error::TryRecvError> {
         let ev = self.rx.try_recv()?;
         self.took(&ev);
         Ok(ev)
     }
 
+    /// The next event; `None` when the worker has ended.
     pub async fn recv(&mut self) -> Option<Event> {
         let ev = self.rx.recv().await?;
         self.took(&ev);

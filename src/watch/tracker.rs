@@ -31,6 +31,8 @@ fn finding_key(container: &str, rule: &str, evidence: &str) -> FindingKey {
     h.finish()
 }
 
+/// What one source's worker remembers across scans: gone containers,
+/// exec sessions, drift, and which findings it has already reported.
 #[derive(Debug, Default)]
 pub struct Tracker {
     /// The last full scan, without gone containers.
@@ -47,6 +49,7 @@ pub struct Tracker {
 }
 
 impl Tracker {
+    /// A scan has been merged in.
     pub fn has_scan(&self) -> bool {
         self.base.is_some()
     }
@@ -78,6 +81,7 @@ impl Tracker {
             .filter(|c| c.state == crate::model::ContainerState::Running)
     }
 
+    /// Gone containers kept (until dismissed).
     pub fn gone_count(&self) -> usize {
         self.gone.len()
     }

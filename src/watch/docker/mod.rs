@@ -50,11 +50,16 @@ use crate::watch::supervise::{Commands, End, Watched, supervise};
 use crate::watch::tracker::Tracker;
 use crate::watch::trail::{Notify, Recorder, Sink, open_audit};
 
+/// How an engine's worker runs.
 #[derive(Clone)]
 pub struct WorkerConfig {
+    /// `--host` (`None`: discovery).
     pub host: Option<String>,
+    /// The environment discovery reads (DOCKER_HOST, contexts).
     pub env: EnvSnapshot,
+    /// The user's policy (approved images, waivers, overrides).
     pub policy: Arc<Policy>,
+    /// A full pass at least this often (events bring the rest sooner).
     pub poll_interval: Duration,
     /// Sample host load with sysinfo.
     pub host_stats: bool,
@@ -85,7 +90,9 @@ pub struct WorkerConfig {
 /// process: see [`open_audit`]).
 #[derive(Clone, Debug)]
 pub struct FleetMember {
+    /// The engine to watch, and only this one.
     pub target: crate::sources::docker::Target,
+    /// Its name in the window, the timeline and the audit log.
     pub label: String,
 }
 
