@@ -47,9 +47,13 @@ impl Default for AlertSettings {
 /// What an alert is about; alerts of one kind group together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum AlertKind {
+    /// A new finding at or above the alert threshold.
     Finding,
+    /// A container started from an image the policy forbids.
     ForbiddenImage,
+    /// A command run inside a container (exec), when it is privileged or as root.
     Exec,
+    /// Watching was interrupted: what happened meanwhile was not seen.
     Gap,
 }
 
@@ -58,18 +62,22 @@ pub enum AlertKind {
 pub struct Target {
     /// The engine's name (`""` with one engine).
     pub engine: String,
+    /// The container's id on that engine.
     pub container_id: String,
 }
 
 /// One thing worth telling.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
+    /// What the alert is about.
     pub kind: AlertKind,
+    /// How bad it is; decides the notification's urgency.
     pub severity: Severity,
     /// The container's name, or the engine's for a gap.
     pub name: String,
     /// In words: the finding, the exec, the reason of the gap.
     pub what: String,
+    /// The container a click on the notification opens, when there is one.
     pub target: Option<Target>,
 }
 
@@ -77,7 +85,9 @@ pub struct Alert {
 /// start on (the timeline history replayed from the audit log is not news).
 #[derive(Debug, Clone, Copy)]
 pub struct Gate {
+    /// Activities older than this (replayed history) never alert.
     pub since: chrono::DateTime<chrono::Utc>,
+    /// The user's alert settings (on or off, lowest severity).
     pub settings: AlertSettings,
 }
 
@@ -90,6 +100,7 @@ impl Gate {
         }
     }
 
+    /// The alert an activity raises, or `None` when it raises none under the settings.
     pub fn alert(&self, a: &Activity) -> Option<Alert> {
         if !self.settings.enabled || a.time < self.since {
             return None;
@@ -196,17 +207,24 @@ fn first_line(s: &str) -> String {
 /// How urgent a notification is (the freedesktop urgency levels).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Urgency {
+    /// Informational; the desktop may show it quietly.
     Low,
+    /// The default urgency.
     Normal,
+    /// Critical findings; the desktop keeps it until dismissed.
     Critical,
 }
 
 /// One notification to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// What the notification is about.
     pub kind: AlertKind,
+    /// The one-line title.
     pub summary: String,
+    /// The text under the title.
     pub body: String,
+    /// How urgent the desktop should treat it.
     pub urgency: Urgency,
     /// What a click opens: the one container, or the worst of a group.
     pub target: Option<Target>,
@@ -242,6 +260,7 @@ pub struct Grouper {
 }
 
 impl Grouper {
+    /// Adds an alert arriving at `now`; alerts of one kind within the grouping window become one notice.
     pub fn push(&mut self, alert: Alert, now: Instant) {
         self.since.get_or_insert(now);
         self.pending.push(alert);

@@ -12,9 +12,12 @@ use crate::model::{
 use crate::policy::Policy;
 use crate::rules::{self, Check, Ctx, Hit, Rule};
 
+/// The findings of one container and the risk score they add up to.
 #[derive(Debug, Clone, Default)]
 pub struct ContainerAssessment {
+    /// Every finding on the container, waived ones included (marked).
     pub findings: Vec<Finding>,
+    /// The risk score, 0 (nothing found) to 100.
     pub score: u8,
     /// The image finding counted in the score (its worst known
     /// vulnerability, or why it cannot be assessed), when there is one.
@@ -33,9 +36,12 @@ impl ContainerAssessment {
     }
 }
 
+/// Everything the rules found in one snapshot, by subject.
 #[derive(Debug, Clone, Default)]
 pub struct Assessment {
+    /// Findings about the engine itself.
     pub engine: Vec<Finding>,
+    /// Findings about the policy file (expired waivers, unknown rule ids).
     pub policy: Vec<Finding>,
     /// By container id.
     pub containers: HashMap<String, ContainerAssessment>,
@@ -44,10 +50,12 @@ pub struct Assessment {
 }
 
 impl Assessment {
+    /// The assessment of the container with this id, if it was assessed.
     pub fn container(&self, id: &str) -> Option<&ContainerAssessment> {
         self.containers.get(id)
     }
 
+    /// The findings of the image with this id (empty when none or not assessed).
     pub fn image(&self, id: &str) -> &[Finding] {
         self.images.get(id).map_or(&[], Vec::as_slice)
     }
@@ -72,6 +80,7 @@ impl Assessment {
         SeverityCounts::active(self.all())
     }
 
+    /// The worst severity among findings that are not waived, if any.
     pub fn max_active_severity(&self) -> Option<Severity> {
         self.counts().highest()
     }

@@ -35,6 +35,7 @@
 
 // The library prints nothing and never ends the process: that is the
 // command line's job (cli/, main.rs), which reports through its exit code.
+#![deny(missing_docs)]
 #![deny(clippy::print_stdout, clippy::print_stderr, clippy::exit)]
 
 pub mod alerts;

@@ -6,18 +6,24 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+/// Which colours the window uses.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ThemeChoice {
+    /// Follow the desktop.
     #[default]
     System,
+    /// Dark.
     Dark,
+    /// Light.
     Light,
 }
 
+/// The user's settings, kept in `settings.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
+    /// Which colours the window uses.
     pub theme: ThemeChoice,
     /// How often the inventory is polled (events refresh it in between).
     pub refresh_secs: u64,
@@ -46,6 +52,7 @@ pub struct EngineEntry {
     pub name: String,
     /// `unix:///…`, `tcp://…`, `https://…` or `ssh://…`.
     pub address: String,
+    /// Whether it is watched.
     #[serde(default = "yes")]
     pub enabled: bool,
     /// Folder with `ca.pem`, `cert.pem` and `key.pem` for a TLS address
@@ -97,10 +104,13 @@ impl Default for Settings {
     }
 }
 
+/// The refresh intervals the settings offer, in seconds.
 pub const REFRESH_CHOICES: [u64; 5] = [2, 5, 10, 30, 60];
+/// The chart history lengths the settings offer, in minutes.
 pub const HISTORY_CHOICES: [u32; 5] = [5, 15, 30, 60, 120];
 
 impl Settings {
+    /// Where the settings file lives (the platform's config folder), when there is one.
     pub fn default_path() -> Option<PathBuf> {
         directories::ProjectDirs::from("", "", "shipshape")
             .map(|d| d.config_dir().join("settings.toml"))
@@ -125,12 +135,14 @@ impl Settings {
         }
     }
 
+    /// The same settings with every value brought into its allowed range.
     pub fn sanitised(mut self) -> Self {
         self.refresh_secs = self.refresh_secs.clamp(1, 3600);
         self.history_minutes = self.history_minutes.clamp(1, 24 * 60);
         self
     }
 
+    /// The settings as TOML, as saved.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("settings always serialise")
     }

@@ -1,13 +1,11 @@
 //! The eframe app. The UI thread is the only owner of app state:
-//! [`App::logic`] drains worker events within a time budget and
+//! `App::logic` (eframe's) drains worker events within a time budget and
 //! [`App::show`] only draws from state. Nothing here blocks: engine calls,
 //! assessment and file writes run on the tokio runtime.
 //!
-//! By concept: [`launch`] starts the workers (or the demo lab), `pump`
+//! By concept: `launch` starts the workers (or the demo lab), `pump`
 //! applies their events, `jobs` runs export, baseline and settings saves,
 //! `tray` keeps the tray icon and desktop notifications.
-
-#![deny(missing_docs)]
 
 mod jobs;
 mod launch;

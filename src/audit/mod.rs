@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+/// The `prev` hash of the very first record of a log: 64 zeros.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// The log's file name inside the default directory.
 pub const CURRENT: &str = "audit.jsonl";
@@ -175,14 +176,20 @@ impl Family {
     }
 }
 
+/// One line of the audit log, chained to the one before it by hash.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Record {
+    /// Its position in the log, from 1, with no gaps.
     pub seq: u64,
+    /// When it was written.
     pub time: DateTime<Utc>,
     /// `scan`, `export`, `event`, `exec`, `gap`, …
     pub kind: String,
+    /// What happened, as the JSON object the writer was given.
     pub data: Value,
+    /// The hash of the record before it ([`GENESIS`] for the first).
     pub prev: String,
+    /// SHA-256 over this record's other fields and `prev`, in hex.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub hash: String,
 }
@@ -210,23 +217,30 @@ impl Record {
     }
 }
 
+/// Why the audit log could not be written or read.
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
+    /// Reading or writing a file of the log failed.
     #[error("audit log {path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
     #[error(
         "audit log {0}: the last record is damaged; refusing to append (run `shipshape audit verify`)"
     )]
+    /// The log's last record does not parse or does not chain: nothing is appended to it.
     Damaged(PathBuf),
     #[error(
         "audit log {0} is in use by another shipshape (a window or `shipshape watch`); \
          this one does not record — give it its own file with --audit-log"
     )]
+    /// Another process holds the log's lock.
     Busy(PathBuf),
+    /// The log grew past its size ceiling and rotation could not make room.
     #[error("audit log {0} is full: its record numbers are used up; start a new log")]
     Exhausted(PathBuf),
 }
@@ -268,6 +282,7 @@ impl AuditLog {
         Self::default_dir().map(|d| d.join(CURRENT))
     }
 
+    /// The log's main file.
     pub fn path(&self) -> &Path {
         &self.family.current
     }
@@ -525,6 +540,7 @@ impl Writer {
         }
     }
 
+    /// The file this writer appends to.
     pub fn path(&self) -> &Path {
         &self.path
     }
@@ -639,9 +655,11 @@ fn first_seq(path: &Path) -> Result<Option<u64>, AuditError> {
 /// Where verification stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
+    /// The file the problem is in.
     pub file: PathBuf,
     /// 1-based line in `file`.
     pub line: usize,
+    /// What is wrong, for a person.
     pub message: String,
 }
 
@@ -654,7 +672,9 @@ impl std::fmt::Display for Problem {
 /// Outcome of a verification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
+    /// How many records were checked.
     pub records: u64,
+    /// How many files (the current log and its rotations) they were in.
     pub files: usize,
     /// The log ends in a write that was cut short (this many bytes, no
     /// newline) after its last committed record: what a crash leaves. Not

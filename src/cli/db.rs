@@ -9,6 +9,7 @@ use crate::sources::osv::{self, Progress};
 use crate::vulndb::store::{self, Store, StoreError};
 use crate::vulndb::{Database, Meta};
 
+/// Runs a `db` subcommand (update, import, status) and returns its exit code.
 pub async fn run(cli: &Cli, action: &DbAction) -> Exit {
     let Some(store) = cli.vulndb_store() else {
         eprintln!("shipshape: no cache directory is known; give one with --vulndb DIR");

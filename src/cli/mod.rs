@@ -27,6 +27,7 @@ use crate::model::Severity;
     version,
     about = "A security dashboard for the containers on your own machine"
 )]
+/// The command line: global options and one subcommand (none opens the window).
 #[command(after_help = "Without a command, shipshape opens the dashboard window.")]
 pub struct Cli {
     /// Engine address (unix:///path, tcp://host:port, https://host:port). Default: DOCKER_HOST,
@@ -68,10 +69,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "SHIPSHAPE_VULNDB")]
     pub vulndb: Option<PathBuf>,
 
+    /// The subcommand; `None` opens the window.
     #[command(subcommand)]
     pub command: Option<Command>,
 }
 
+/// What to do instead of opening the window.
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Scan every container, image and the engine once, and write a report.
@@ -81,11 +84,13 @@ pub enum Command {
     Watch(WatchArgs),
     /// The tamper-evident audit log.
     Audit {
+        /// Which audit-log action.
         #[command(subcommand)]
         action: AuditAction,
     },
     /// The vulnerability database (OSV data for Debian, Ubuntu and Alpine).
     Db {
+        /// Which vulnerability-database action.
         #[command(subcommand)]
         action: DbAction,
     },
@@ -107,6 +112,7 @@ pub enum Command {
     PanicTest,
 }
 
+/// What `shipshape audit` does with the audit log.
 #[derive(Debug, Subcommand)]
 pub enum AuditAction {
     /// Check the hash chain: exit 0 when intact, 1 at the first edited,
@@ -119,13 +125,14 @@ pub enum AuditAction {
     },
 }
 
+/// What `shipshape db` does with the vulnerability database.
 #[derive(Debug, Subcommand)]
 pub enum DbAction {
     /// Download the OSV data and replace the database (the only network
     /// access shipshape makes). The old database stays if anything fails.
     Update {
         /// Where to download from (a mirror with the same layout:
-        /// <URL>/<Ecosystem>/all.zip). http:// only to loopback.
+        /// `<URL>/<Ecosystem>/all.zip`). http:// only to loopback.
         #[arg(long, value_name = "URL", default_value = crate::sources::osv::DEFAULT_BASE)]
         from: String,
         /// Which ecosystems (repeat): Debian, Ubuntu, Alpine. Default: all three.
@@ -135,6 +142,7 @@ pub enum DbAction {
     /// Import OSV data from files, for machines without internet and for
     /// tests: OSV zips (Debian/all.zip …), record files, or folders of them.
     Import {
+        /// The files to import.
         #[arg(required = true, value_name = "FILE|DIR")]
         paths: Vec<PathBuf>,
     },
@@ -142,6 +150,7 @@ pub enum DbAction {
     Status,
 }
 
+/// Options of `shipshape scan`.
 #[derive(Debug, clap::Args)]
 pub struct ScanArgs {
     /// Scan every engine this machine knows of: each --host, DOCKER_HOST, every docker context
@@ -185,6 +194,7 @@ pub struct ScanArgs {
     pub no_vulns: bool,
 }
 
+/// Options of `shipshape watch`.
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
     /// Watch every engine this machine knows of (as `scan --all`); `--host` given more than
@@ -261,9 +271,13 @@ fn parse_format(s: &str) -> Result<crate::report::Format, String> {
 /// Process exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
+    /// Nothing at or above the `--fail-on` severity was found.
     Clean = 0,
+    /// Something at or above the `--fail-on` severity was found.
     Findings = 1,
+    /// The command line or the policy file is wrong.
     Usage = 2,
+    /// No engine could be reached, so nothing was assessed.
     EngineUnreachable = 3,
 }
 

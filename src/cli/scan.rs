@@ -49,6 +49,7 @@ pub async fn load_vulndb(
     Ok((db, warning))
 }
 
+/// Runs `shipshape scan`: connect, read, assess, write the report; returns the exit code.
 pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     let policy = match load_policy(cli.policy.as_deref()) {
         Ok(p) => p,

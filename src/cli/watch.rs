@@ -13,6 +13,7 @@ use crate::sources::docker::EnvSnapshot;
 use crate::watch::docker::{self, WorkerConfig};
 use crate::watch::messages::{Command, Event};
 
+/// Runs `shipshape watch`: follow the engines headless and print activities as they come.
 pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     let policy = match super::scan::load_policy(cli.policy.as_deref()) {
         Ok(p) => p,

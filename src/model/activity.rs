@@ -14,10 +14,15 @@ use super::Severity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
+    /// An engine event about a container.
     Container,
+    /// An engine event about an image.
     Image,
+    /// An engine event about a network.
     Network,
+    /// An engine event about a volume.
     Volume,
+    /// An engine event about the daemon itself (reload, configuration).
     Daemon,
     /// Anything else the engine reports (plugin, node, service, …).
     Other,
@@ -26,6 +31,7 @@ pub enum Source {
 }
 
 impl Source {
+    /// The source an engine's event `Type` names; unknown types are [`Source::Other`].
     pub fn parse(s: &str) -> Self {
         match s {
             "container" => Self::Container,
@@ -37,6 +43,7 @@ impl Source {
         }
     }
 
+    /// The lowercase name, as serialized.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Container => "container",
@@ -59,17 +66,21 @@ pub enum Category {
     Exec,
     /// attach, copy (archive-path / extract-to-dir), commit, export.
     Access,
+    /// pull, push, tag, delete, import, …
     Image,
+    /// connect, disconnect, create, destroy of a network.
     Network,
     /// A new finding on a container (exec as root, drift, a new container).
     Finding,
     /// Watching was interrupted (the event stream was lost), or another
     /// engine took the watched endpoint.
     Gap,
+    /// Everything else.
     Other,
 }
 
 impl Category {
+    /// Every category, in the order the timeline's filter lists them.
     pub const ALL: [Category; 8] = [
         Self::Lifecycle,
         Self::Exec,
@@ -81,6 +92,7 @@ impl Category {
         Self::Other,
     ];
 
+    /// The name shown in the timeline's filter.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Lifecycle => "lifecycle",
@@ -99,11 +111,13 @@ impl Category {
 /// audit log. Label values are never copied in (they may hold secrets).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Activity {
+    /// When it happened (the engine's time for engine events).
     pub time: DateTime<Utc>,
     /// Nanoseconds since the epoch as the engine stamped it (0 for
     /// shipshape's own records); used to resume the stream without repeats.
     #[serde(default)]
     pub time_nano: i64,
+    /// What it is about.
     pub source: Source,
     /// The action without its detail: `exec_create`, `die`, `pull`, `gap`.
     pub action: String,
@@ -145,9 +159,13 @@ pub struct Activity {
 /// A finding as recorded in the timeline and the audit log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingNote {
+    /// The id of the rule that fired.
     pub rule: String,
+    /// Its severity after the policy's overrides.
     pub severity: Severity,
+    /// The evidence the rule gave (never a secret's value).
     pub evidence: String,
+    /// Whether a waiver in the policy covers it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub waived: bool,
 }
@@ -200,6 +218,7 @@ impl Activity {
         self
     }
 
+    /// The timeline category of this activity.
     pub fn category(&self) -> Category {
         match (self.source, self.action.as_str()) {
             (Source::Shipshape, "gap" | "engine_changed" | "events_dropped" | "not_shown") => {
@@ -263,8 +282,11 @@ impl Activity {
 /// One `docker exec`: who ran what, how, when, in which container.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ExecSession {
+    /// The engine's exec id.
     pub id: String,
+    /// The id of the container it ran in.
     pub container_id: String,
+    /// The name of the container it ran in.
     pub container_name: String,
     /// The user as given to `docker exec --user` (empty: the container's
     /// user). `None` when the exec ended before it could be inspected.
@@ -272,12 +294,18 @@ pub struct ExecSession {
     /// The user it really ran as, resolved against the container's user.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub effective_user: String,
+    /// The command and its arguments.
     pub command: Vec<String>,
+    /// Whether the exec was privileged.
     pub privileged: bool,
+    /// Whether it had a terminal (an interactive shell, usually).
     pub tty: bool,
+    /// When it started.
     pub started: DateTime<Utc>,
+    /// When it ended; `None` while it runs or when the end was not seen.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended: Option<DateTime<Utc>>,
+    /// Its exit code, once it ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i64>,
 }
@@ -289,6 +317,7 @@ impl ExecSession {
         self.user.is_some() && is_root_user(&self.effective_user)
     }
 
+    /// How much the session matters: privileged or root execs rank higher.
     pub fn severity(&self) -> Severity {
         if self.privileged {
             Severity::High
@@ -299,6 +328,7 @@ impl ExecSession {
         }
     }
 
+    /// The command as one shell-quoted line.
     pub fn command_line(&self) -> String {
         self.command.join(" ")
     }
@@ -388,8 +418,11 @@ pub fn effective_user(exec_user: &str, container_user: &str) -> String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
+    /// The path was changed.
     Modified,
+    /// The path was created.
     Added,
+    /// The path was removed.
     Deleted,
 }
 
@@ -404,6 +437,7 @@ impl ChangeKind {
         }
     }
 
+    /// The letter `docker diff` prints for it: `C`, `A` or `D`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Modified => "modified",
@@ -434,6 +468,7 @@ pub enum DriftClass {
 }
 
 impl DriftClass {
+    /// How serious a change of this class is.
     pub fn severity(self) -> Severity {
         match self {
             Self::Binary
@@ -445,6 +480,7 @@ impl DriftClass {
         }
     }
 
+    /// A short description of the class, for the drift view.
     pub fn describe(self) -> &'static str {
         match self {
             Self::Binary => "program in a bin directory",
@@ -466,14 +502,18 @@ impl DriftClass {
 /// One changed path that matters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DriftItem {
+    /// The path inside the container.
     pub path: String,
+    /// Whether it was added, changed or deleted.
     pub kind: ChangeKind,
+    /// What kind of path it is (executable, configuration, …), which sets its severity.
     pub class: DriftClass,
 }
 
 /// The drift of one container's filesystem since it was created.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Drift {
+    /// When the container's changes were last read; `None` before the first read.
     pub checked_at: Option<DateTime<Utc>>,
     /// The root filesystem is read-only: nothing can drift.
     pub protected: bool,

@@ -7,18 +7,27 @@ use super::Sensitive;
 /// Lifecycle state, as the engine reports it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ContainerState {
+    /// Created, never started.
     Created,
+    /// Running.
     Running,
+    /// Paused (its processes frozen).
     Paused,
+    /// Being restarted by its restart policy.
     Restarting,
+    /// Being removed.
     Removing,
+    /// Stopped; its processes ended.
     Exited,
+    /// Failed to stop or be removed: the engine gave up on it.
     Dead,
+    /// A state shipshape does not know (a newer engine's).
     #[default]
     Unknown,
 }
 
 impl ContainerState {
+    /// The engine's name of the state (`running`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",
@@ -32,6 +41,7 @@ impl ContainerState {
         }
     }
 
+    /// Parses the engine's state string; unknown ones are [`ContainerState::Unknown`].
     pub fn parse(s: &str) -> Self {
         match s {
             "created" | "configured" => Self::Created,
@@ -54,7 +64,9 @@ impl ContainerState {
 /// One environment entry. The value is [`Sensitive`]: never shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnvVar {
+    /// The variable's name (always shown).
     pub key: String,
+    /// Its value, never shown or exported.
     pub value: Sensitive,
 }
 
@@ -74,17 +86,25 @@ impl EnvVar {
     }
 }
 
+/// What kind of mount it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MountKind {
+    /// A host path bound in.
     Bind,
+    /// A named or anonymous volume.
     Volume,
+    /// A memory-backed tmpfs.
     Tmpfs,
+    /// A Windows named pipe.
     Npipe,
+    /// A cluster (Swarm) volume.
     Cluster,
+    /// Any other kind.
     Other,
 }
 
 impl MountKind {
+    /// The engine's name of the kind (`bind`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Bind => "bind",
@@ -97,12 +117,16 @@ impl MountKind {
     }
 }
 
+/// One mount of a container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mount {
+    /// Bind, volume, tmpfs, …
     pub kind: MountKind,
     /// Host path for binds, the volume's data path for volumes.
     pub source: String,
+    /// Where the container sees it.
     pub destination: String,
+    /// Whether the container may write it.
     pub read_write: bool,
     /// `rprivate`, `rshared`, … (empty when the engine does not say).
     pub propagation: String,
@@ -133,6 +157,7 @@ impl Mount {
         }
     }
 
+    /// Whether it mounts a Unix socket (by what the host says it is, or by its name).
     pub fn is_socket(&self) -> bool {
         self.host
             .as_ref()
@@ -145,24 +170,35 @@ impl Mount {
 pub struct HostPath {
     /// Canonical path (every symlink resolved).
     pub resolved: String,
+    /// What the host path is.
     pub kind: HostPathKind,
 }
 
+/// What a bound host path is, when it could be told.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostPathKind {
+    /// A directory.
     Directory,
+    /// A regular file.
     File,
+    /// A Unix socket.
     Socket,
+    /// A character device.
     CharDevice,
+    /// A block device.
     BlockDevice,
+    /// Anything else (a fifo, …).
     Other,
 }
 
 /// One `--ulimit` override.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ulimit {
+    /// The resource's name (`nofile`, `nproc`, …).
     pub name: String,
+    /// The soft limit.
     pub soft: i64,
+    /// The hard limit.
     pub hard: i64,
 }
 
@@ -176,8 +212,10 @@ pub struct LogConfig {
     pub options: BTreeMap<String, Sensitive>,
 }
 
+/// One published port.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct PortBinding {
+    /// The port inside the container.
     pub container_port: u16,
     /// `tcp`, `udp` or `sctp`.
     pub protocol: String,
@@ -193,6 +231,7 @@ impl PortBinding {
         matches!(self.host_ip.as_str(), "" | "0.0.0.0" | "::" | "[::]")
     }
 
+    /// The binding as `docker ps` shows it (`0.0.0.0:8080->80/tcp`).
     pub fn describe(&self) -> String {
         let ip = if self.host_ip.is_empty() {
             "0.0.0.0"
@@ -206,33 +245,45 @@ impl PortBinding {
     }
 }
 
+/// A host device passed into the container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Device {
+    /// The device's path on the host.
     pub host_path: String,
+    /// Its path inside the container.
     pub container_path: String,
+    /// The cgroup permissions granted (`rwm`).
     pub permissions: String,
 }
 
+/// What the engine does when the container stops.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RestartPolicy {
     /// `no`, `always`, `unless-stopped`, `on-failure` (empty = `no`).
     pub name: String,
+    /// How many restarts `on-failure` allows (0: no limit).
     pub max_retries: i64,
 }
 
 /// Resource limits; 0 / `None` means unlimited, as in the engine API.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Limits {
+    /// The memory limit in bytes; 0 is unlimited.
     pub memory_bytes: i64,
     /// `HostConfig.MemorySwap`: memory plus swap. `-1` is unlimited swap;
     /// `0` is the engine's default (swap as large as the memory limit).
     pub memory_swap: i64,
+    /// The CPU limit in billionths of a CPU (`--cpus`); 0 is unlimited.
     pub nano_cpus: i64,
+    /// The CFS quota per period, in microseconds; 0 is unlimited.
     pub cpu_quota: i64,
+    /// The relative CPU weight; 0 is the default.
     pub cpu_shares: i64,
+    /// The process limit; `None` or a value ≤ 0 is unlimited.
     pub pids: Option<i64>,
 }
 
+/// The healthcheck a container or image declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Healthcheck {
     /// `["CMD", …]`, `["CMD-SHELL", …]` or `["NONE"]` (disabled).
@@ -240,6 +291,7 @@ pub struct Healthcheck {
 }
 
 impl Healthcheck {
+    /// Whether it is switched off (`NONE`).
     pub fn is_disabled(&self) -> bool {
         self.test.first().map(String::as_str) == Some("NONE") || self.test.is_empty()
     }
@@ -248,6 +300,7 @@ impl Healthcheck {
 /// An in-memory mount (`--tmpfs` or `--mount type=tmpfs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TmpfsMount {
+    /// Where the container sees it.
     pub destination: String,
     /// Programs may run from it: the engine mounts tmpfs `noexec` unless
     /// `exec` is asked for (measured on Engine 20.10 and 28).
@@ -257,10 +310,13 @@ pub struct TmpfsMount {
 /// A process seen by `GET /containers/{id}/top`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Process {
+    /// The user that runs it.
     pub user: String,
+    /// Its process id on the host.
     pub pid: String,
     /// The executable's short name (`comm`) when the engine gives it.
     pub comm: String,
+    /// Its command line.
     pub command: String,
 }
 
@@ -269,6 +325,7 @@ pub struct Process {
 pub struct Container {
     /// Which configuration filled these facts (evidence names its fields).
     pub source: super::Source,
+    /// The container id (64 hex digits on an engine).
     pub id: String,
     /// Without the leading slash.
     pub name: String,
@@ -276,49 +333,81 @@ pub struct Container {
     pub image: String,
     /// The image id the container actually runs (`Image`).
     pub image_id: String,
+    /// Running, exited, …
     pub state: ContainerState,
+    /// When it was created.
     pub created: Option<DateTime<Utc>>,
+    /// When it last started; `None` when it never did.
     pub started_at: Option<DateTime<Utc>>,
+    /// When it last stopped; `None` while running or never started.
     pub finished_at: Option<DateTime<Utc>>,
+    /// The exit code of its last run, once it stopped.
     pub exit_code: Option<i64>,
     /// Health status (`healthy`, `starting`, …) when a healthcheck runs.
     pub health: Option<String>,
+    /// The entrypoint and command it runs.
     pub command: Vec<String>,
+    /// The user it runs as (`""` is the image's, root unless the image sets one).
     pub user: String,
+    /// Its labels.
     pub labels: BTreeMap<String, String>,
+    /// Its environment (values kept as secrets).
     pub env: Vec<EnvVar>,
+    /// It runs privileged.
     pub privileged: bool,
+    /// Capabilities added to the default set.
     pub cap_add: Vec<String>,
+    /// Capabilities dropped from the default set.
     pub cap_drop: Vec<String>,
+    /// Its network mode (`bridge`, `host`, `none`, `container:<id>`, a network's name).
     pub network_mode: String,
+    /// Its PID namespace mode (`""`, `host`, `container:<id>`).
     pub pid_mode: String,
+    /// Its IPC namespace mode (`private`, `shareable`, `host`, `container:<id>`).
     pub ipc_mode: String,
+    /// Its UTS namespace mode (`""` or `host`).
     pub uts_mode: String,
+    /// Its user namespace mode (`""` or `host`).
     pub userns_mode: String,
+    /// The cgroup it is placed under, when not the default.
     pub cgroup_parent: String,
+    /// Its security options (`seccomp=…`, `apparmor=…`, `no-new-privileges`, `label=…`).
     pub security_opt: Vec<String>,
+    /// The AppArmor profile it runs under (empty when none).
     pub apparmor_profile: String,
+    /// Its SELinux process label (empty when none).
     pub process_label: String,
+    /// Its root filesystem is read-only.
     pub readonly_rootfs: bool,
+    /// Its memory, CPU and process limits.
     pub limits: Limits,
+    /// Its restart policy.
     pub restart: RestartPolicy,
+    /// Host devices passed in.
     pub devices: Vec<Device>,
+    /// Its mounts.
     pub mounts: Vec<Mount>,
     /// In-memory mounts, with whether they allow execution.
     pub tmpfs: Vec<TmpfsMount>,
+    /// Its published ports.
     pub ports: Vec<PortBinding>,
+    /// The networks it is attached to.
     pub networks: Vec<String>,
+    /// Its healthcheck, its own or the image's.
     pub healthcheck: Option<Healthcheck>,
+    /// Its log driver and options.
     pub log: LogConfig,
     /// `HostConfig.OomKillDisable`.
     pub oom_kill_disable: bool,
     /// `HostConfig.OomScoreAdj` (-1000…1000; 0 is the default).
     pub oom_score_adj: i64,
+    /// Its resource limits (`--ulimit`).
     pub ulimits: Vec<Ulimit>,
     /// `HostConfig.DeviceCgroupRules` (`c 1:3 mr`, `b *:* rwm`, …).
     pub device_cgroup_rules: Vec<String>,
     /// `HostConfig.DeviceRequests` (GPUs), described for people.
     pub device_requests: Vec<String>,
+    /// Kernel parameters it sets (`--sysctl`).
     pub sysctls: BTreeMap<String, String>,
     /// `HostConfig.MaskedPaths`; `None` when the engine does not report it.
     pub masked_paths: Option<Vec<String>>,
@@ -359,6 +448,7 @@ pub struct Container {
 }
 
 impl Container {
+    /// The first 12 hex digits of the id, as `docker ps` shows it.
     pub fn short_id(&self) -> &str {
         super::short_id(&self.id)
     }

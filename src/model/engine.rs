@@ -3,14 +3,17 @@ use chrono::{DateTime, Utc};
 /// Which engine product answered.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum EngineProduct {
+    /// Docker Engine (or Moby).
     #[default]
     Docker,
+    /// Podman's Docker-compatible API.
     Podman,
     /// A Kubernetes cluster's API server.
     Kubernetes,
 }
 
 impl EngineProduct {
+    /// The product's name, as shown.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Docker => "Docker Engine",
@@ -43,6 +46,7 @@ impl EngineIdentity {
         !self.id.is_empty() && self.id == other.id && self.root == other.root
     }
 
+    /// A short description for the engine list: product, version and where it is.
     pub fn describe(&self) -> String {
         format!(
             "engine {} on {}, data in {}",
@@ -56,19 +60,26 @@ impl EngineIdentity {
 /// `GET /info` `SecurityOptions`, parsed (`name=seccomp,profile=default`, …).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SecurityOptions {
+    /// AppArmor is enabled on the engine.
     pub apparmor: bool,
+    /// SELinux labelling is enabled on the engine.
     pub selinux: bool,
     /// Seccomp profile name when seccomp is on.
     pub seccomp: Option<String>,
+    /// The engine runs without root.
     pub rootless: bool,
+    /// User-namespace remapping is on.
     pub userns: bool,
+    /// The engine sets no-new-privileges on every container.
     pub no_new_privileges: bool,
+    /// Containers get their own cgroup namespace.
     pub cgroupns: bool,
     /// The raw strings, for display.
     pub raw: Vec<String>,
 }
 
 impl SecurityOptions {
+    /// Parses the `SecurityOptions` strings of `/info` (`name=seccomp,profile=default`, …).
     pub fn parse<S: AsRef<str>>(raw: &[S]) -> Self {
         let mut out = Self {
             raw: raw.iter().map(|s| s.as_ref().to_string()).collect(),
@@ -104,6 +115,7 @@ impl SecurityOptions {
 /// The default bridge network (`GET /networks/bridge`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BridgeNetwork {
+    /// The network's name (`bridge` on Docker, `podman` on Podman).
     pub name: String,
     /// `com.docker.network.bridge.enable_icc`; `None` when not reported.
     pub icc: Option<bool>,
@@ -123,35 +135,56 @@ pub struct EngineInfo {
     pub endpoint: String,
     /// The connection is TCP without TLS.
     pub plaintext_tcp: bool,
+    /// Docker or Podman.
     pub product: EngineProduct,
+    /// The engine host's name.
     pub name: String,
+    /// The engine's version.
     pub version: String,
+    /// The API version it speaks.
     pub api_version: String,
+    /// The oldest API version it accepts.
     pub min_api_version: String,
+    /// The host's operating system, as the engine reports it.
     pub os: String,
+    /// `linux` or `windows`.
     pub os_type: String,
+    /// The host's kernel version.
     pub kernel: String,
+    /// The host's CPU architecture.
     pub architecture: String,
+    /// The number of CPUs the engine sees.
     pub ncpu: i64,
+    /// The host's memory in bytes.
     pub mem_total: i64,
+    /// Where the engine keeps its data.
     pub docker_root_dir: String,
+    /// The security features the engine reports.
     pub security: SecurityOptions,
+    /// The default log driver for new containers.
     pub logging_driver: String,
+    /// Containers keep running while the daemon is down.
     pub live_restore: bool,
     /// `1` or `2` (empty when not reported).
     pub cgroup_version: String,
     /// The daemon runs with `--debug`.
     pub debug: bool,
+    /// Experimental features are on.
     pub experimental: bool,
     /// `inactive`, `active`, … (empty when not reported).
     pub swarm_state: String,
+    /// Authorization plugins that vet API calls.
     pub authorization_plugins: Vec<String>,
+    /// Registry networks the engine talks to without TLS verification.
     pub insecure_registry_cidrs: Vec<String>,
     /// Registries configured as insecure by name (`IndexConfigs` with `Secure: false`).
     pub insecure_registries: Vec<String>,
+    /// The engine's own warnings (`/info` `Warnings`).
     pub warnings: Vec<String>,
+    /// The default bridge network and its settings, when there is one.
     pub default_bridge: Option<BridgeNetwork>,
     /// `DOCKER_CONTENT_TRUST=1` in the environment shipshape runs in.
     pub client_content_trust: bool,
+    /// The engine host's clock, to measure skew.
     pub system_time: Option<DateTime<Utc>>,
 }

@@ -25,6 +25,7 @@ pub enum Source {
 }
 
 impl Source {
+    /// The source's name, as shown in evidence and reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Engine => "engine",
@@ -93,17 +94,29 @@ impl Source {
 /// The settings whose name differs between sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Setting {
+    /// Full host privileges.
     Privileged,
+    /// The user the process runs as.
     User,
+    /// Capabilities added.
     CapAdd,
+    /// The network namespace.
     NetworkNs,
+    /// The PID namespace.
     PidNs,
+    /// The IPC namespace.
     IpcNs,
+    /// A read-only root filesystem.
     ReadOnlyRoot,
+    /// The masked paths of `/proc` and `/sys`.
     MaskedPaths,
+    /// The paths mounted read-only.
     ReadonlyPaths,
+    /// The memory limit.
     MemoryLimit,
+    /// The CPU limit.
     CpuLimit,
+    /// The environment variables.
     Env,
 }
 

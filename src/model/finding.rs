@@ -7,14 +7,20 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// Worth knowing; no risk by itself.
     Info,
+    /// A small risk, or a hardening step.
     Low,
+    /// A real weakness an attacker can use with other steps.
     Medium,
+    /// A direct path to more privilege or to data.
     High,
+    /// Host compromise or equivalent.
     Critical,
 }
 
 impl Severity {
+    /// Every severity, lowest first.
     pub const ALL: [Severity; 5] = [
         Self::Critical,
         Self::High,
@@ -23,6 +29,7 @@ impl Severity {
         Self::Info,
     ];
 
+    /// The lowercase name (`critical`, …), as in reports and the policy.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Info => "info",
@@ -61,10 +68,15 @@ impl FromStr for Severity {
 /// cannot be read in the wrong order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SeverityCounts {
+    /// Critical findings.
     pub critical: usize,
+    /// High findings.
     pub high: usize,
+    /// Medium findings.
     pub medium: usize,
+    /// Low findings.
     pub low: usize,
+    /// Informational findings.
     pub info: usize,
 }
 
@@ -78,6 +90,7 @@ impl SeverityCounts {
         out
     }
 
+    /// Counts one finding of severity `s`.
     pub fn add(&mut self, s: Severity) {
         *self.slot(s) += 1;
     }
@@ -99,6 +112,7 @@ impl SeverityCounts {
         }
     }
 
+    /// How many of severity `s` were counted.
     pub fn get(&self, s: Severity) -> usize {
         match s {
             Severity::Critical => self.critical,
@@ -114,10 +128,12 @@ impl SeverityCounts {
         Severity::ALL.into_iter().find(|&s| self.get(s) > 0)
     }
 
+    /// How many were counted in all.
     pub fn total(&self) -> usize {
         Severity::ALL.into_iter().map(|s| self.get(s)).sum()
     }
 
+    /// Whether nothing was counted.
     pub fn is_empty(&self) -> bool {
         self.total() == 0
     }
@@ -161,17 +177,26 @@ impl PartialOrd for SeverityCounts {
 /// The eight seed rules every check serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SeedRule {
+    /// Rule 1: vulnerability management.
     VulnerabilityManagement = 1,
+    /// Rule 2: approved images only.
     ApprovedImages = 2,
+    /// Rule 3: integrity.
     Integrity = 3,
+    /// Rule 4: least privilege.
     LeastPrivilege = 4,
+    /// Rule 5: whitelisted files and executables.
     Whitelisting = 5,
+    /// Rule 6: network isolation.
     NetworkIsolation = 6,
+    /// Rule 7: monitored activity.
     MonitorActivity = 7,
+    /// Rule 8: audited admin access.
     AuditAdminAccess = 8,
 }
 
 impl SeedRule {
+    /// The eight rules, in order.
     pub const ALL: [SeedRule; 8] = [
         Self::VulnerabilityManagement,
         Self::ApprovedImages,
@@ -183,10 +208,12 @@ impl SeedRule {
         Self::AuditAdminAccess,
     ];
 
+    /// The rule's number, 1 to 8.
     pub fn number(self) -> u8 {
         self as u8
     }
 
+    /// The rule's title, as the Overview shows it.
     pub fn title(self) -> &'static str {
         match self {
             Self::VulnerabilityManagement => "Vulnerability management",
@@ -287,16 +314,24 @@ impl SeedRule {
 /// The seven threats the checks defend against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Threat {
+    /// Known vulnerabilities in the image's packages.
     VulnerableImages,
+    /// More exposed than the workload needs.
     AttackSurface,
+    /// What happens inside cannot be seen or traced.
     Observability,
+    /// Containers that live too briefly to be watched.
     ShortLived,
+    /// One container starving the host or its neighbours.
     ContainerDos,
+    /// Escape to the host through root or privileges.
     BreakoutViaRoot,
+    /// Attacks from one container to another over the network.
     LateralNetwork,
 }
 
 impl Threat {
+    /// The seven threats, in order.
     pub const ALL: [Threat; 7] = [
         Self::VulnerableImages,
         Self::AttackSurface,
@@ -312,6 +347,7 @@ impl Threat {
         self as usize
     }
 
+    /// The threat's title.
     pub fn title(self) -> &'static str {
         match self {
             Self::VulnerableImages => "Vulnerable images",
@@ -324,6 +360,7 @@ impl Threat {
         }
     }
 
+    /// One sentence on what the threat is.
     pub fn about(self) -> &'static str {
         match self {
             Self::VulnerableImages => "known vulnerabilities, old, unpinned or unapproved images",
@@ -343,13 +380,20 @@ impl Threat {
 /// (a container has a dozen findings; each holds a reference, not a copy).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Subject {
+    /// The engine itself.
     Engine,
+    /// The policy file.
     Policy,
+    /// A container (or a Kubernetes workload's container).
     Container {
+        /// Its id, unique within its source.
         id: std::sync::Arc<str>,
+        /// Its name, as shown.
         name: std::sync::Arc<str>,
     },
+    /// An image.
     Image {
+        /// Its id (`sha256:…`).
         id: std::sync::Arc<str>,
     },
 }
@@ -364,6 +408,7 @@ impl Subject {
 /// A waiver from the policy file that matched a finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedWaiver {
+    /// The reason the waiver gives.
     pub reason: String,
     /// The waiver's target glob, or `*`.
     pub target: String,
@@ -374,16 +419,20 @@ pub struct AppliedWaiver {
 /// One rule firing on one subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// The id of the rule that found it (`privileged`, …).
     pub rule_id: &'static str,
     /// Effective severity, after policy overrides.
     pub severity: Severity,
+    /// What it is about.
     pub subject: Subject,
     /// What was seen, in words. Never contains a secret value.
     pub evidence: String,
+    /// The policy waiver that covers it, if one does.
     pub waiver: Option<AppliedWaiver>,
 }
 
 impl Finding {
+    /// Whether a waiver covers it (it is still shown and exported, but not counted).
     pub fn is_waived(&self) -> bool {
         self.waiver.is_some()
     }

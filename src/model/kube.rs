@@ -12,13 +12,19 @@ use std::collections::BTreeMap;
 /// What owns the pods: the object a person edits to fix them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum WorkloadKind {
+    /// A Deployment (through its ReplicaSets).
     Deployment,
+    /// A StatefulSet.
     StatefulSet,
+    /// A DaemonSet.
     DaemonSet,
+    /// A Job.
     Job,
+    /// A CronJob.
     CronJob,
     /// A ReplicaSet no Deployment owns.
     ReplicaSet,
+    /// A ReplicationController.
     ReplicationController,
     /// A pod nothing owns (or something shipshape does not know).
     #[default]
@@ -26,6 +32,7 @@ pub enum WorkloadKind {
 }
 
 impl WorkloadKind {
+    /// The kind's name as the API spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Deployment => "Deployment",
@@ -71,14 +78,17 @@ impl WorkloadKind {
 /// Which list of the pod spec a container is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum ContainerRole {
+    /// A regular container of the pod.
     #[default]
     Container,
+    /// An init container.
     Init,
     /// Added to a running pod by `kubectl debug`.
     Ephemeral,
 }
 
 impl ContainerRole {
+    /// `container` or `init`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Container => "container",
@@ -104,11 +114,14 @@ pub enum PssLevel {
     /// Meets neither baseline nor restricted.
     #[default]
     Privileged,
+    /// The baseline level: blocks the known privilege escalations.
     Baseline,
+    /// The restricted level: current pod hardening practice.
     Restricted,
 }
 
 impl PssLevel {
+    /// The level's name as the namespace label spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Privileged => "privileged",
@@ -117,6 +130,7 @@ impl PssLevel {
         }
     }
 
+    /// Parses a `pod-security.kubernetes.io/enforce` label value.
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "privileged" => Some(Self::Privileged),
@@ -126,6 +140,7 @@ impl PssLevel {
         }
     }
 
+    /// The next stricter level, if there is one.
     pub fn next(self) -> Option<Self> {
         match self {
             Self::Privileged => Some(Self::Baseline),
@@ -138,6 +153,7 @@ impl PssLevel {
 /// A pod's Pod Security Standards level, and what keeps it from the next.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PssVerdict {
+    /// The strictest level the pod meets.
     pub level: PssLevel,
     /// The checks of the next level up that the pod fails, each with the
     /// field that fails it (empty at restricted).
@@ -147,9 +163,13 @@ pub struct PssVerdict {
 /// One hostPath volume a container mounts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPathVolume {
+    /// The volume's name in the pod spec.
     pub volume: String,
+    /// The host path it mounts.
     pub path: String,
+    /// Where the container sees it.
     pub mount_path: String,
+    /// Whether the container mounts it read-only.
     pub read_only: bool,
 }
 
@@ -160,11 +180,15 @@ pub struct Workload {
     /// The kubeconfig context it was read through: part of its row id, so
     /// two clusters running the same workload stay two rows.
     pub cluster: String,
+    /// The workload's namespace.
     pub namespace: String,
+    /// The workload's kind.
     pub kind: WorkloadKind,
+    /// The workload's name.
     pub name: String,
     /// The container's name in the pod spec.
     pub container: String,
+    /// Whether this is a regular or an init container.
     pub role: ContainerRole,
     /// Every pod of the workload running this container, by name.
     pub pods: Vec<String>,
@@ -173,32 +197,44 @@ pub struct Workload {
     /// The pod templates the pods come from differ (a rollout in
     /// progress): the newest pod is judged.
     pub revisions: usize,
+    /// The service account the pod runs as.
     pub service_account: String,
     /// `automountServiceAccountToken` (pod level); `None`: not set.
     pub automount_token: Option<bool>,
+    /// The pod uses the host's network namespace.
     pub host_network: bool,
+    /// The pod uses the host's PID namespace.
     pub host_pid: bool,
+    /// The pod uses the host's IPC namespace.
     pub host_ipc: bool,
+    /// The container is privileged.
     pub privileged: bool,
     /// `runAsNonRoot` (container, else pod).
     pub run_as_non_root: Option<bool>,
     /// `runAsUser` (container, else pod).
     pub run_as_user: Option<i64>,
+    /// `allowPrivilegeEscalation` as written; `None` when unset.
     pub allow_privilege_escalation: Option<bool>,
+    /// `readOnlyRootFilesystem` is true.
     pub read_only_root: bool,
     /// Effective seccomp profile type (`RuntimeDefault`, `Localhost`,
     /// `Unconfined`) and where it was set; `None`: not set at all.
     pub seccomp: Option<(String, &'static str)>,
     /// Effective AppArmor profile type (field or the older annotation).
     pub apparmor: Option<String>,
+    /// Capabilities the container adds.
     pub caps_add: Vec<String>,
+    /// Capabilities the container drops.
     pub caps_drop: Vec<String>,
+    /// The hostPath volumes the container mounts.
     pub host_paths: Vec<HostPathVolume>,
     /// `(hostPort, containerPort, protocol, hostIP)`.
     pub host_ports: Vec<(u16, u16, String, String)>,
     /// `resources.limits` as written (`cpu: 500m`, `memory: 128Mi`).
     pub limits: BTreeMap<String, String>,
+    /// A liveness probe is set.
     pub liveness_probe: bool,
+    /// A readiness probe is set.
     pub readiness_probe: bool,
     /// `securityContext.procMount` when not `Default`.
     pub proc_mount: Option<String>,
@@ -267,6 +303,7 @@ pub fn is_workload_id(id: &str) -> bool {
 /// The Pod Security admission labels of one namespace.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Namespace {
+    /// The namespace's name.
     pub name: String,
     /// `pod-security.kubernetes.io/enforce`, `audit`, `warn` → level (and
     /// the `-version` label, when set).
@@ -302,6 +339,7 @@ pub struct Cluster {
     pub context: String,
     /// The API server's address.
     pub server: String,
+    /// Its namespaces, with their Pod Security labels.
     pub namespaces: Vec<Namespace>,
     /// Notes on what could not be read (a forbidden namespace or resource),
     /// for the view and the report. Never a failure.
@@ -309,6 +347,7 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// The namespace with this name, if it was read.
     pub fn namespace(&self, name: &str) -> Option<&Namespace> {
         self.namespaces.iter().find(|n| n.name == name)
     }

@@ -55,7 +55,7 @@ pub fn normalise_cap(cap: &str) -> String {
     up.strip_prefix("CAP_").map(str::to_string).unwrap_or(up)
 }
 
-/// Is this address (host, host:port, [v6]:port, or a CIDR) on loopback?
+/// Is this address (host, host:port, `[v6]:port`, or a CIDR) on loopback?
 pub fn is_loopback_host(addr: &str) -> bool {
     let host = addr.split('/').next().unwrap_or(addr);
     // Strip a port, but not from a bare IPv6 address.
@@ -83,6 +83,7 @@ pub struct InventoryIndex<'a> {
 }
 
 impl<'a> InventoryIndex<'a> {
+    /// Indexes the inventory's containers by id and by name.
     pub fn new(inv: &'a Inventory) -> Self {
         let mut ix = Self::default();
         for img in &inv.images {
@@ -106,6 +107,7 @@ impl<'a> InventoryIndex<'a> {
         self.containers.get(id_or_name).copied()
     }
 
+    /// The image with this id.
     pub fn image_by_id(&self, id: &str) -> Option<&'a Image> {
         self.by_id.get(id).copied()
     }
@@ -124,8 +126,11 @@ impl<'a> InventoryIndex<'a> {
 /// One consistent snapshot of everything shipshape knows about an engine.
 #[derive(Debug, Clone, Default)]
 pub struct Inventory {
+    /// The engine the snapshot was read from.
     pub engine: EngineInfo,
+    /// Every container, running or not.
     pub containers: Vec<Container>,
+    /// Every image.
     pub images: Vec<Image>,
     /// When the snapshot was taken.
     pub taken_at: Option<DateTime<Utc>>,

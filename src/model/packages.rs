@@ -13,11 +13,15 @@ use super::Severity;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Distro {
+    /// Debian.
     Debian,
+    /// Ubuntu.
     Ubuntu,
+    /// Alpine Linux.
     Alpine,
     /// RHEL, Fedora, CentOS, Rocky, Alma, Amazon Linux, SUSE, …
     Rpm,
+    /// Any other distribution (named in the scan's `os-release`).
     Other,
 }
 
@@ -59,11 +63,14 @@ pub struct Package {
 /// database changed after it started).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PackageScan {
+    /// The image's `os-release`.
     pub os: OsRelease,
+    /// The distribution it names, when shipshape knows it.
     pub distro: Option<Distro>,
     /// The OSV ecosystem (`Debian:12`, `Ubuntu:22.04:LTS`, `Alpine:v3.20`),
     /// when the release is one shipshape can match.
     pub ecosystem: Option<String>,
+    /// The installed packages the package database lists.
     pub packages: Vec<Package>,
     /// Where the packages were read from (`/var/lib/dpkg/status`, …).
     pub sources: Vec<String>,
@@ -123,10 +130,13 @@ pub struct Vulnerability {
     pub installed: String,
     /// The first version that fixes it, when there is one.
     pub fixed: Option<String>,
+    /// Whether a fix is released, pending or will not come.
     pub state: FixState,
+    /// The severity the advisory or its CVSS vector gives.
     pub severity: Severity,
     /// Where the severity came from (`CVSS 3.1 9.8`, `Debian urgency low`).
     pub rated_by: String,
+    /// The advisory's one-line summary.
     pub summary: String,
     /// [`Vulnerability::describe`], made once when it is matched (a rescan
     /// formats nothing again).
@@ -209,18 +219,25 @@ pub enum VulnState {
     #[default]
     NotScanned,
     /// Looked at, and cannot say: never shown as clean.
-    NotAssessed { reason: String },
+    NotAssessed {
+        /// Why it cannot say, for a person.
+        reason: String,
+    },
     /// Matched against the database.
     Assessed {
+        /// The OSV ecosystem matched (`Debian:12`, …).
         ecosystem: String,
+        /// How many packages were matched.
         packages: usize,
         /// When the database was built from its sources.
         database: String,
+        /// The known vulnerabilities found.
         vulnerabilities: Vec<Vulnerability>,
     },
 }
 
 impl VulnState {
+    /// The vulnerabilities found; empty unless assessed.
     pub fn vulnerabilities(&self) -> &[Vulnerability] {
         match self {
             Self::Assessed {
@@ -277,12 +294,14 @@ impl VulnState {
 /// A file with the setuid or setgid bit (CIS 4.8).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SpecialFile {
+    /// The file's path in the image.
     pub path: String,
     /// Permission bits (`0o4755`).
     pub mode: u32,
 }
 
 impl SpecialFile {
+    /// Whether anyone may write it.
     pub fn world_writable(&self) -> bool {
         self.mode & 0o002 != 0
     }
@@ -292,10 +311,12 @@ impl SpecialFile {
         self.mode & 0o1000 != 0
     }
 
+    /// Whether it runs as its owner (setuid).
     pub fn setuid(&self) -> bool {
         self.mode & 0o4000 != 0
     }
 
+    /// Whether it runs with its group (setgid).
     pub fn setgid(&self) -> bool {
         self.mode & 0o2000 != 0
     }
@@ -305,12 +326,17 @@ impl SpecialFile {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum SpecialFiles {
+    /// Not read (no container uses the image, or reading is off).
     #[default]
     NotRead,
+    /// Reading failed.
     Failed {
+        /// Why, for a person.
         reason: String,
     },
+    /// Read.
     Read {
+        /// The setuid, setgid and world-writable files found.
         files: Vec<SpecialFile>,
         /// The directories read.
         dirs: Vec<String>,

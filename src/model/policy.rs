@@ -11,14 +11,18 @@ use globset::GlobMatcher;
 
 use super::{ImageRef, Severity};
 
+/// One image pattern the policy approves.
 #[derive(Debug, Clone)]
 pub struct ApprovedPattern {
+    /// The pattern (`registry/name:*`, `*` matches any run of characters).
     pub pattern: String,
     pub(crate) matcher: GlobMatcher,
 }
 
+/// A finding the policy accepts, with its reason and expiry.
 #[derive(Debug, Clone)]
 pub struct Waiver {
+    /// The id of the rule it waives.
     pub rule: String,
     /// Glob over container names, image references or image ids; `*` when
     /// the waiver names no target.
@@ -28,13 +32,16 @@ pub struct Waiver {
     /// name, "Docker system", an address); `None`: every engine.
     pub engine: Option<String>,
     pub(crate) engine_matcher: Option<GlobMatcher>,
+    /// Why it is accepted; shown beside the finding and in reports.
     pub reason: String,
+    /// The day it stops applying; `None` never expires.
     pub expires: Option<NaiveDate>,
     /// Line in the policy file, for messages.
     pub line: usize,
 }
 
 impl Waiver {
+    /// Whether the waiver's target glob matches any of these names (container name, image reference, image id).
     pub fn matches_any<'a>(&self, names: impl IntoIterator<Item = &'a str>) -> bool {
         names.into_iter().any(|n| self.matcher.is_match(n))
     }
@@ -46,28 +53,37 @@ impl Waiver {
             .is_none_or(|m| m.is_match(engine))
     }
 
+    /// Whether its expiry day has passed on `today`.
     pub fn is_expired(&self, today: NaiveDate) -> bool {
         self.expires.is_some_and(|d| d < today)
     }
 }
 
+/// What the user allows: approved images, thresholds, severity overrides and waivers.
 #[derive(Debug, Clone)]
 pub struct Policy {
     /// Where it was loaded from; `None` for the built-in default.
     pub source: Option<PathBuf>,
     /// Empty: no approved-source restriction.
     pub approved: Vec<ApprovedPattern>,
+    /// Images older than this many days are stale.
     pub max_image_age_days: u32,
+    /// The oldest Docker Engine version accepted.
     pub min_docker_version: String,
+    /// The oldest Podman version accepted.
     pub min_podman_version: String,
+    /// Severities the policy sets for rule ids instead of the built-in ones.
     pub severity_overrides: BTreeMap<String, Severity>,
+    /// The findings the policy accepts.
     pub waivers: Vec<Waiver>,
 }
 
+/// The default image age limit, in days.
 pub const DEFAULT_MAX_IMAGE_AGE_DAYS: u32 = 90;
 /// Oldest Docker Engine release line still receiving security updates at the
 /// time of writing; override in the policy as releases move on.
 pub const DEFAULT_MIN_DOCKER_VERSION: &str = "27.0";
+/// The default oldest Podman version accepted.
 pub const DEFAULT_MIN_PODMAN_VERSION: &str = "5.0";
 
 impl Default for Policy {
@@ -96,6 +112,7 @@ impl Policy {
             .any(|p| p.matcher.is_match(&name) || p.matcher.is_match(&full))
     }
 
+    /// Where the policy came from (its file, or the built-in default), for a person.
     pub fn describe_source(&self) -> String {
         match &self.source {
             Some(p) => p.display().to_string(),

@@ -8,6 +8,7 @@ use super::SeverityCounts;
 /// One assessment, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PosturePoint {
+    /// When the point was taken.
     pub t: DateTime<Utc>,
     /// The engine it is about (empty with one engine).
     pub engine: String,

@@ -6,7 +6,9 @@ pub struct ImageRef {
     pub registry: String,
     /// `library/nginx`, `acme/app`, …
     pub repository: String,
+    /// The tag, when the reference names one.
     pub tag: Option<String>,
+    /// The digest (`sha256:…`), when the reference names one.
     pub digest: Option<String>,
     /// The reference was an image id (`sha256:…` or a hex prefix).
     pub is_id: bool,

@@ -10,6 +10,7 @@ use std::fmt;
 pub struct Sensitive(String);
 
 impl Sensitive {
+    /// Wraps a value that must never be shown.
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
@@ -19,6 +20,7 @@ impl Sensitive {
         &self.0
     }
 
+    /// Whether the value is empty (the one thing about it that may be told).
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }

@@ -8,20 +8,32 @@ use std::collections::VecDeque;
 pub struct StatsReading {
     /// Unix seconds when the engine took the reading.
     pub t: f64,
+    /// CPU time the container used, in nanoseconds (cumulative).
     pub cpu_total_ns: u64,
+    /// The same counter at the engine's previous reading.
     pub precpu_total_ns: u64,
+    /// CPU time of the whole system, in nanoseconds.
     pub system_ns: u64,
+    /// The same counter at the engine's previous reading.
     pub presystem_ns: u64,
+    /// CPUs available to the container.
     pub online_cpus: u32,
+    /// Memory in use, in bytes, page cache included.
     pub mem_usage: u64,
     /// Page cache that the kernel can drop (`inactive_file`, or `cache` on
     /// old cgroup v1 kernels); subtracted like `docker stats` does.
     pub mem_cache: u64,
+    /// The memory limit in bytes (the host's memory when unlimited).
     pub mem_limit: u64,
+    /// Bytes received over all interfaces.
     pub net_rx: u64,
+    /// Bytes sent over all interfaces.
     pub net_tx: u64,
+    /// Bytes read from block devices.
     pub blk_read: u64,
+    /// Bytes written to block devices.
     pub blk_write: u64,
+    /// Processes and threads in the container.
     pub pids: u64,
 }
 
@@ -58,15 +70,23 @@ pub fn rate(prev: u64, cur: u64, dt: f64) -> f64 {
 /// One chart point: everything per second already.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct StatsPoint {
+    /// Unix seconds of the reading.
     pub t: f64,
+    /// CPU use in percent of one CPU (so up to 100 × CPUs).
     pub cpu_pct: f32,
+    /// Memory in use in bytes, page cache excluded.
     pub mem_bytes: f32,
     /// 0 when unlimited (the engine then reports the host's memory).
     pub mem_limit: f32,
+    /// Bytes received per second.
     pub net_rx_bps: f32,
+    /// Bytes sent per second.
     pub net_tx_bps: f32,
+    /// Bytes read per second.
     pub blk_read_bps: f32,
+    /// Bytes written per second.
     pub blk_write_bps: f32,
+    /// Processes and threads.
     pub pids: f32,
 }
 
@@ -100,6 +120,7 @@ pub fn derive(prev: Option<&StatsReading>, cur: &StatsReading, limited: bool) ->
 
 /// Anything with a time stamp (unix seconds).
 pub trait Timed {
+    /// The point's time in Unix seconds.
     fn t(&self) -> f64;
 }
 
@@ -118,6 +139,7 @@ pub struct Ring<T> {
 }
 
 impl<T: Copy + Timed> Ring<T> {
+    /// An empty ring holding at most `cap` points.
     pub fn new(cap: usize) -> Self {
         Self {
             cap: cap.max(2),
@@ -125,10 +147,12 @@ impl<T: Copy + Timed> Ring<T> {
         }
     }
 
+    /// How many points it holds at most.
     pub fn capacity(&self) -> usize {
         self.cap
     }
 
+    /// Changes how many points it holds, dropping the oldest when it shrinks.
     pub fn set_capacity(&mut self, cap: usize) {
         self.cap = cap.max(2);
         while self.buf.len() > self.cap {
@@ -136,6 +160,7 @@ impl<T: Copy + Timed> Ring<T> {
         }
     }
 
+    /// Adds a point, dropping the oldest when full.
     pub fn push(&mut self, v: T) {
         if self.buf.len() == self.cap {
             self.buf.pop_front();
@@ -153,18 +178,22 @@ impl<T: Copy + Timed> Ring<T> {
         }
     }
 
+    /// How many points it holds.
     pub fn len(&self) -> usize {
         self.buf.len()
     }
 
+    /// Whether it holds no point.
     pub fn is_empty(&self) -> bool {
         self.buf.is_empty()
     }
 
+    /// The newest point.
     pub fn latest(&self) -> Option<&T> {
         self.buf.iter().rev().flatten().next()
     }
 
+    /// The points, oldest first.
     pub fn points(&self) -> impl Iterator<Item = &T> {
         self.buf.iter().flatten()
     }
@@ -194,10 +223,15 @@ impl<T: Copy + Timed> Ring<T> {
 /// Host load from sysinfo.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct HostPoint {
+    /// Unix seconds of the sample.
     pub t: f64,
+    /// CPU use of the whole host, in percent of all CPUs.
     pub cpu_pct: f32,
+    /// Memory in use, in bytes.
     pub mem_used: f32,
+    /// Memory installed, in bytes.
     pub mem_total: f32,
+    /// The one-minute load average.
     pub load1: f32,
 }
 

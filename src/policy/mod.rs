@@ -22,17 +22,25 @@ pub use crate::model::policy::{
 /// A policy file problem, located in the file.
 #[derive(Debug, thiserror::Error)]
 pub enum PolicyError {
+    /// The policy file could not be read.
     #[error("cannot read policy file {path}: {source}")]
     Read {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
+    /// The policy file is not valid.
     #[error("{file}:{line}:{column}: {message}")]
     Invalid {
+        /// The file's name.
         file: String,
+        /// The line of the mistake, from 1.
         line: usize,
+        /// Its column, from 1.
         column: usize,
+        /// What is wrong.
         message: String,
     },
 }
@@ -94,6 +102,7 @@ impl Policy {
             .map(|d| d.config_dir().join("policy.toml"))
     }
 
+    /// Parses a policy from TOML text; `path` names the file in errors and in the report.
     pub fn from_toml_str(text: &str, path: Option<&Path>) -> Result<Self, PolicyError> {
         let file_name = path.map_or_else(|| "<policy>".to_string(), |p| p.display().to_string());
         let err = |span: Option<std::ops::Range<usize>>, message: String| {

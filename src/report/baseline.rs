@@ -14,31 +14,45 @@ use serde::{Deserialize, Serialize};
 use super::Report;
 use crate::model::Severity;
 
+/// Whether a finding was already in the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Status {
+    /// Not in the baseline.
     New,
+    /// In the baseline too.
     Unchanged,
 }
 
+/// A finding of the baseline that the current scan no longer has.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FixedFinding {
     /// `container`, `image`, `engine` or `policy`.
     pub subject_type: String,
+    /// Its name or id.
     pub subject: String,
+    /// The rule that found it.
     pub rule_id: String,
+    /// The rule's title.
     pub title: String,
+    /// Its severity in the baseline.
     pub severity: Severity,
+    /// Its evidence in the baseline.
     pub evidence: String,
 }
 
+/// How a scan compares with a baseline report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineReport {
     /// Where the baseline came from (a path, for people).
     pub source: String,
+    /// When the baseline was generated.
     pub baseline_generated_at: DateTime<Utc>,
+    /// Findings that are not in the baseline.
     pub new: usize,
+    /// Findings that are in the baseline too.
     pub unchanged: usize,
+    /// Findings of the baseline that are gone.
     pub fixed: Vec<FixedFinding>,
 }
 

@@ -9,6 +9,7 @@
 
 use super::{Report, Subject};
 
+/// The CSV header: one row per finding.
 pub const COLUMNS: [&str; 20] = [
     "engine",
     "subject_type",
@@ -70,6 +71,7 @@ fn labels_cell(labels: &std::collections::BTreeMap<String, String>) -> String {
     out
 }
 
+/// Renders the report as CSV (RFC 4180, formulas defused).
 pub fn render(report: &Report) -> String {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)

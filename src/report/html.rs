@@ -266,6 +266,7 @@ fn overview(out: &mut String, r: &Report) {
     out.push_str("</table>");
 }
 
+/// Renders the report as one self-contained HTML page.
 pub fn render(r: &Report) -> String {
     let mut out = String::with_capacity(64 * 1024);
     let _ = write!(

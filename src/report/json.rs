@@ -3,6 +3,7 @@
 
 use super::Report;
 
+/// Renders the report as pretty-printed JSON.
 pub fn render(report: &Report) -> String {
     let s = serde_json::to_string_pretty(report).expect("the report model always serialises");
     // Safe to `cat`: hidden characters as \u escapes, same data.
@@ -11,6 +12,7 @@ pub fn render(report: &Report) -> String {
     s
 }
 
+/// Reads a JSON report back (for a baseline).
 pub fn parse(text: &str) -> Result<Report, serde_json::Error> {
     serde_json::from_str(text)
 }

@@ -85,6 +85,7 @@ fn table(out: &mut String, findings: &[super::FindingReport]) {
     }
 }
 
+/// Renders the report as Markdown.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let s = &r.summary;

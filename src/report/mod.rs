@@ -23,6 +23,7 @@ use crate::model::{Finding, Inventory, Severity};
 use crate::policy::Policy;
 use crate::rules;
 
+/// The version of the JSON report's schema; raised on every incompatible change.
 pub const SCHEMA_VERSION: u32 = 3;
 
 /// Older versions a baseline may still be (their missing fields default).
@@ -31,14 +32,20 @@ pub const READABLE_SCHEMA_VERSIONS: &[u32] = &[2, 3];
 /// Report formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
+    /// JSON, the full report.
     Json,
+    /// SARIF 2.1.0, for code-scanning tools.
     Sarif,
+    /// A self-contained HTML page.
     Html,
+    /// CSV, one row per finding.
     Csv,
+    /// Markdown.
     Markdown,
 }
 
 impl Format {
+    /// Every format.
     pub const ALL: [Format; 5] = [
         Self::Json,
         Self::Sarif,
@@ -47,6 +54,7 @@ impl Format {
         Self::Markdown,
     ];
 
+    /// The name `--format` takes.
     pub fn name(self) -> &'static str {
         match self {
             Self::Json => "JSON",
@@ -57,6 +65,7 @@ impl Format {
         }
     }
 
+    /// The file extension (without the dot).
     pub fn extension(self) -> &'static str {
         match self {
             Self::Json => "json",
@@ -67,6 +76,7 @@ impl Format {
         }
     }
 
+    /// Renders the report in this format.
     pub fn render(self, report: &Report) -> String {
         match self {
             Self::Json => json::render(report),
@@ -116,10 +126,14 @@ pub fn load_baseline(path: &std::path::Path) -> Result<Report, String> {
     Ok(report)
 }
 
+/// A complete scan report: what `scan` writes and the window exports.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
+    /// [`SCHEMA_VERSION`] when written.
     pub schema_version: u32,
+    /// When the scan ran.
     pub generated_at: DateTime<Utc>,
+    /// The tool that wrote it.
     pub tool: Tool,
     /// The first engine reached (the only one, for a one-engine scan).
     /// Every engine is in `engines`.
@@ -127,12 +141,17 @@ pub struct Report {
     /// Every engine scanned, reached or not, in the order given.
     #[serde(default)]
     pub engines: Vec<EngineSection>,
+    /// The policy the scan applied.
     pub policy: PolicyReport,
+    /// Totals over every engine.
     pub summary: Summary,
     /// The findings of `engine` (each engine's own are in `engines`).
     pub engine_findings: Vec<FindingReport>,
+    /// Findings about the policy itself.
     pub policy_findings: Vec<FindingReport>,
+    /// Every container, on every engine.
     pub containers: Vec<ContainerReport>,
+    /// Every image, on every engine.
     pub images: Vec<ImageReport>,
     /// Non-fatal problems during the scan (objects that vanished, …).
     pub warnings: Vec<String>,
@@ -150,6 +169,7 @@ pub struct EngineSection {
     pub name: String,
     /// How it was reached (`unix:///var/run/docker.sock`, …).
     pub endpoint: String,
+    /// Whether it answered.
     pub reachable: bool,
     /// Why it could not be scanned, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -164,59 +184,90 @@ pub struct EngineSection {
     /// Other endpoints that led to this same engine (same ID and data root).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub also_reached_as: Vec<String>,
+    /// What the engine reported about itself, when it answered.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub details: Option<EngineReport>,
+    /// Totals for this engine.
     pub summary: Summary,
+    /// Findings about the engine itself.
     pub engine_findings: Vec<FindingReport>,
 }
 
+/// The tool that wrote the report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Tool {
+    /// `shipshape`.
     pub name: String,
+    /// Its version.
     pub version: String,
 }
 
+/// What an engine said about itself.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct EngineReport {
+    /// How its address was found (flag, `DOCKER_HOST`, context, socket).
     pub found_by: String,
+    /// The address it was reached at.
     pub endpoint: String,
+    /// Docker or Podman.
     pub product: String,
+    /// Its version.
     pub version: String,
+    /// The API version it speaks.
     pub api_version: String,
+    /// The host's operating system.
     pub os: String,
+    /// The host's kernel.
     pub kernel: String,
+    /// The host's CPU architecture.
     pub architecture: String,
+    /// Its `SecurityOptions`, as reported.
     pub security_options: Vec<String>,
+    /// It runs without root.
     pub rootless: bool,
+    /// User-namespace remapping is on.
     pub userns: bool,
+    /// AppArmor is on.
     pub apparmor: bool,
+    /// SELinux is on.
     pub selinux: bool,
 }
 
+/// The policy a report applied.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct PolicyReport {
+    /// Its file, or the built-in default.
     pub source: String,
+    /// The approved image patterns.
     pub approved_images: Vec<String>,
+    /// The image age limit in days.
     pub max_image_age_days: u32,
+    /// How many waivers it has.
     pub waivers: usize,
 }
 
 /// Findings by severity: the one count type, from `model`.
 pub use crate::model::SeverityCounts;
 
+/// Counts over a report or one engine.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Summary {
+    /// Containers assessed.
     pub containers: usize,
+    /// Images assessed.
     pub images: usize,
     /// Active (not waived) findings by severity.
     pub findings: SeverityCounts,
+    /// Findings a waiver covers.
     pub waived: usize,
     /// Worst active finding, `null` when there is none.
     pub highest_severity: Option<Severity>,
 }
 
+/// How to fix a finding.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Remediation {
+    /// The fix in one sentence.
     pub summary: String,
     /// The `docker run` flag(s); empty when not applicable.
     pub docker_run: String,
@@ -255,46 +306,70 @@ impl Remediation {
     }
 }
 
+/// The waiver that covers a finding.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct WaiverReport {
+    /// Its reason.
     pub reason: String,
+    /// The target glob it names.
     pub target: String,
+    /// Its expiry day (`YYYY-MM-DD`), if any.
     pub expires: Option<String>,
 }
 
+/// One finding in a report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FindingReport {
+    /// The rule's id.
     pub rule_id: String,
+    /// The rule's title.
     pub title: String,
+    /// Its severity, after the policy's overrides.
     pub severity: Severity,
+    /// The CIS Docker Benchmark section, where there is one.
     pub cis: Option<String>,
+    /// The number of the seed rule it serves (1 to 8).
     pub seed_rule: u8,
+    /// What was seen (never a secret's value).
     pub evidence: String,
+    /// How to fix it.
     pub remediation: Remediation,
+    /// Whether a waiver covers it.
     pub waived: bool,
+    /// The waiver, when one covers it.
     pub waiver: Option<WaiverReport>,
     /// `new` or `unchanged` against a baseline report; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<baseline::Status>,
 }
 
+/// One container in a report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ContainerReport {
     /// The engine it runs on (`engines[].name`).
     #[serde(default)]
     pub engine: String,
+    /// Its id.
     pub id: String,
+    /// Its name.
     pub name: String,
+    /// The image reference it was created from.
     pub image: String,
+    /// The image id it runs.
     pub image_id: String,
+    /// Its state (`running`, `exited`, …).
     pub state: String,
+    /// When it was created.
     pub created: Option<DateTime<Utc>>,
+    /// Its risk score, 0 to 100.
     pub risk_score: u8,
+    /// Its worst active finding, `null` when there is none.
     pub highest_severity: Option<Severity>,
     /// Container labels; values that look like secrets are replaced by
     /// `<hidden>`.
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Its findings, its image's counted finding included.
     pub findings: Vec<FindingReport>,
     /// Removed from the engine at this time (the state is then `gone`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -317,15 +392,19 @@ pub struct ContainerReport {
 /// A workload container of a Kubernetes cluster, in a report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct KubeReport {
+    /// The workload's namespace.
     pub namespace: String,
     /// `Deployment`, `StatefulSet`, `DaemonSet`, `Job`, `CronJob`, `Pod`, …
     pub kind: String,
+    /// The workload's name.
     pub workload: String,
+    /// The container's name in the pod spec.
     pub container: String,
     /// `container`, `init container` or `ephemeral container`.
     pub role: String,
     /// The pods of the workload that run this container.
     pub pods: Vec<String>,
+    /// How many of those pods are running.
     pub running: usize,
     /// The pod's Pod Security Standards level.
     pub pod_security_level: String,
@@ -369,6 +448,7 @@ pub struct PackagesReport {
     pub os: String,
     /// The OSV ecosystem matched (`Debian:12`), when there is one.
     pub ecosystem: Option<String>,
+    /// How many packages were read.
     pub count: usize,
     /// The files read (`/var/lib/dpkg/status`, …).
     pub sources: Vec<String>,
@@ -376,17 +456,23 @@ pub struct PackagesReport {
     pub read_from: String,
 }
 
+/// One image in a report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ImageReport {
     /// The engine that holds it (`engines[].name`).
     #[serde(default)]
     pub engine: String,
+    /// Its id.
     pub id: String,
+    /// Its tags.
     pub tags: Vec<String>,
+    /// When it was built.
     pub created: Option<DateTime<Utc>>,
+    /// Its size in bytes.
     pub size: i64,
     /// Names of the containers created from this image.
     pub used_by: Vec<String>,
+    /// Its findings.
     pub findings: Vec<FindingReport>,
     /// Its packages, when they were read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -450,6 +536,7 @@ fn safe_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
 }
 
 impl Report {
+    /// Builds the report of one or more engines' snapshots under a policy.
     pub fn build(
         inv: &Inventory,
         a: &Assessment,
@@ -833,12 +920,16 @@ impl Report {
 pub enum Subject<'a> {
     /// The engine of this name (`""` in a schema 2 report).
     Engine(&'a str),
+    /// The policy file.
     Policy,
+    /// A container.
     Container(&'a ContainerReport),
+    /// An image.
     Image(&'a ImageReport),
 }
 
 impl Subject<'_> {
+    /// `engine`, `policy`, `container` or `image`.
     pub fn kind(&self) -> &'static str {
         match self {
             Self::Engine(_) => "engine",
@@ -859,6 +950,7 @@ impl Subject<'_> {
         }
     }
 
+    /// Its id (the engine's name for an engine, `policy` for the policy).
     pub fn id(&self) -> &str {
         match self {
             Self::Engine(_) | Self::Policy => "",

@@ -9,19 +9,24 @@ use crate::model::{SeedRule, Severity, SeverityCounts, Threat};
 /// What a finding is on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Kind {
+    /// A container.
     Container,
+    /// An image.
     Image,
+    /// An engine.
     Engine,
 }
 
 /// One container, image or engine with its active (not waived) findings.
 #[derive(Debug, Clone)]
 pub struct Subject<'a> {
+    /// Container, image or engine.
     pub kind: Kind,
     /// Its engine's name (empty with a single engine).
     pub engine: &'a str,
     /// Container or image id (the engine's name for an engine).
     pub id: &'a str,
+    /// Its name, as shown.
     pub name: &'a str,
     /// Risk score (containers; 0 otherwise).
     pub score: u8,
@@ -35,10 +40,15 @@ pub struct Subject<'a> {
 /// A subject that breaks a rule, for the "top offenders" lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Offender {
+    /// Container, image or engine.
     pub kind: Kind,
+    /// Its engine's name (empty with a single engine).
     pub engine: String,
+    /// Its id.
     pub id: String,
+    /// Its name.
     pub name: String,
+    /// Its risk score.
     pub score: u8,
     /// Its worst finding under this rule.
     pub worst: Severity,
@@ -47,10 +57,13 @@ pub struct Offender {
 /// One of the eight rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RuleCard {
+    /// Which rule.
     pub seed: SeedRule,
     /// Containers, images and engines with an active finding of this rule.
     pub containers: usize,
+    /// Images with an active finding of this rule.
     pub images: usize,
+    /// Engines with an active finding of this rule.
     pub engines: usize,
     /// Findings of this rule, by severity.
     pub counts: SeverityCounts,
@@ -59,6 +72,7 @@ pub struct RuleCard {
 }
 
 impl RuleCard {
+    /// The worst severity among its findings, if any.
     pub fn worst(&self) -> Option<Severity> {
         self.counts.highest()
     }
@@ -72,7 +86,9 @@ impl RuleCard {
 /// One of the seven threats, with the findings that feed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ThreatRow {
+    /// Which threat.
     pub threat: Threat,
+    /// Findings that serve it, by severity.
     pub counts: SeverityCounts,
     /// Containers with a finding that feeds it.
     pub containers: usize,
@@ -80,6 +96,7 @@ pub struct ThreatRow {
     pub rules: Vec<(&'static str, usize)>,
 }
 
+/// The eight rules and seven threats over a set of subjects: what the Overview and the reports show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Overview {
     /// In rule order, 1 to 8.
@@ -92,6 +109,7 @@ pub struct Overview {
 pub const TOP: usize = 3;
 
 impl Overview {
+    /// The card of one rule.
     pub fn rule(&self, seed: SeedRule) -> &RuleCard {
         // `build` makes one card per seed rule, in order.
         &self.rules[usize::from(seed.number() - 1)]
@@ -103,6 +121,7 @@ pub fn seed_of(rule_id: &str) -> Option<SeedRule> {
     crate::rules::by_id(rule_id).map(|r| r.seed)
 }
 
+/// Builds the overview of these subjects.
 pub fn build<'a>(subjects: impl IntoIterator<Item = Subject<'a>>) -> Overview {
     let mut rules: Vec<RuleCard> = SeedRule::ALL
         .iter()

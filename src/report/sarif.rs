@@ -12,8 +12,10 @@ use super::{Report, Subject};
 use crate::model::Severity;
 use crate::rules::{self, Rule};
 
+/// The SARIF 2.1.0 JSON schema the output names.
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
 
+/// The SARIF `level` of a severity.
 pub fn level(s: Severity) -> &'static str {
     match s {
         Severity::Critical | Severity::High => "error",
@@ -124,6 +126,7 @@ fn uri(subject: &Subject, multi: bool) -> String {
     }
 }
 
+/// Renders the report as SARIF 2.1.0.
 pub fn render(report: &Report) -> String {
     let rules_list: Vec<Value> = rules::ALL.iter().map(|r| rule_descriptor(r)).collect();
     let multi = report.engines.len() > 1;

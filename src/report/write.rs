@@ -7,13 +7,17 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// A report or file could not be written.
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {path}: {reason}")]
 pub struct WriteError {
+    /// The file.
     pub path: PathBuf,
+    /// What went wrong.
     pub reason: String,
 }
 
+/// Writes `bytes` to `path` through a temporary file and a rename, so a reader never sees half a file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let fail = |reason: String| WriteError {
         path: path.to_path_buf(),

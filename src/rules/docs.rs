@@ -34,13 +34,16 @@ pub const SEVERITY_SCALE: &[(Severity, &str)] = &[
 /// a rootful engine without AppArmor (the test engine). The real-engine
 /// catalogue test creates each one and checks findings and score.
 pub struct ScoreExample {
+    /// What the example is.
     pub name: &'static str,
     /// `docker create` flags before the image (`shipshape-test/base:1`).
     pub flags: &'static [&'static str],
+    /// Its findings' rule ids and severities.
     pub findings: Vec<(&'static str, Severity)>,
 }
 
 impl ScoreExample {
+    /// The risk score of its findings.
     pub fn score(&self) -> u8 {
         let findings: Vec<Finding> = self
             .findings
@@ -71,6 +74,7 @@ pub const DEFAULT_CONTAINER: &[(&str, Severity)] = &[
     ("container.writable-rootfs", Severity::Low),
 ];
 
+/// The examples of the scoring page, from the real rules.
 pub fn score_examples() -> Vec<ScoreExample> {
     let with = |extra: &[(&'static str, Severity)]| {
         let mut v: Vec<(&'static str, Severity)> = DEFAULT_CONTAINER.to_vec();
@@ -173,6 +177,7 @@ fn severity_section() -> String {
     out
 }
 
+/// The rule catalogue as Markdown, for `docs/rules.md`.
 pub fn catalogue_markdown() -> String {
     let mut out = String::from(
         "# shipshape rule catalogue\n\n\

@@ -15,6 +15,7 @@ fn once(cond: bool, evidence: impl FnOnce() -> String) -> Vec<Hit> {
     }
 }
 
+/// The `engine.not-rootless` rule: Engine runs as root.
 pub const NOT_ROOTLESS: Rule = Rule {
     id: "engine.not-rootless",
     title: "Engine runs as root",
@@ -41,6 +42,7 @@ pub const NOT_ROOTLESS: Rule = Rule {
     }),
 };
 
+/// The `engine.icc` rule: Inter-container traffic allowed on the default bridge.
 pub const ICC: Rule = Rule {
     id: "engine.icc",
     title: "Inter-container traffic allowed on the default bridge",
@@ -69,6 +71,7 @@ pub const ICC: Rule = Rule {
     }),
 };
 
+/// The `engine.insecure-registry` rule: Insecure registries configured.
 pub const INSECURE_REGISTRY: Rule = Rule {
     id: "engine.insecure-registry",
     title: "Insecure registries configured",
@@ -106,6 +109,7 @@ pub const INSECURE_REGISTRY: Rule = Rule {
     }),
 };
 
+/// The `engine.tcp-without-tls` rule: Engine API reachable over TCP without TLS.
 pub const TCP_WITHOUT_TLS: Rule = Rule {
     id: "engine.tcp-without-tls",
     title: "Engine API reachable over TCP without TLS",
@@ -145,6 +149,7 @@ pub const TCP_WITHOUT_TLS: Rule = Rule {
     }),
 };
 
+/// The `engine.no-userns` rule: No user-namespace remapping.
 pub const NO_USERNS: Rule = Rule {
     id: "engine.no-userns",
     title: "No user-namespace remapping",
@@ -169,6 +174,7 @@ pub const NO_USERNS: Rule = Rule {
     }),
 };
 
+/// The `engine.no-authz-plugin` rule: No authorization plugin.
 pub const NO_AUTHZ_PLUGIN: Rule = Rule {
     id: "engine.no-authz-plugin",
     title: "No authorization plugin",
@@ -198,6 +204,7 @@ pub const NO_AUTHZ_PLUGIN: Rule = Rule {
     }),
 };
 
+/// The `engine.local-logging` rule: Container logs stay on this machine only.
 pub const LOCAL_LOGGING: Rule = Rule {
     id: "engine.local-logging",
     title: "Container logs stay on this machine only",
@@ -226,6 +233,7 @@ pub const LOCAL_LOGGING: Rule = Rule {
     }),
 };
 
+/// The `engine.no-daemon-no-new-privileges` rule: no-new-privileges not set daemon-wide.
 pub const NO_DAEMON_NNP: Rule = Rule {
     id: "engine.no-daemon-no-new-privileges",
     title: "no-new-privileges not set daemon-wide",
@@ -250,6 +258,7 @@ pub const NO_DAEMON_NNP: Rule = Rule {
     }),
 };
 
+/// The `engine.no-live-restore` rule: Live restore disabled.
 pub const NO_LIVE_RESTORE: Rule = Rule {
     id: "engine.no-live-restore",
     title: "Live restore disabled",
@@ -275,6 +284,7 @@ pub const NO_LIVE_RESTORE: Rule = Rule {
     }),
 };
 
+/// The `engine.experimental` rule: Experimental features enabled.
 pub const EXPERIMENTAL: Rule = Rule {
     id: "engine.experimental",
     title: "Experimental features enabled",
@@ -322,6 +332,7 @@ fn old_version(ctx: &Ctx, e: &EngineInfo) -> Vec<Hit> {
     }
 }
 
+/// The `engine.old-version` rule: Engine version is out of date.
 pub const OLD_VERSION: Rule = Rule {
     id: "engine.old-version",
     title: "Engine version is out of date",
@@ -343,6 +354,7 @@ pub const OLD_VERSION: Rule = Rule {
     check: Check::Engine(old_version),
 };
 
+/// The `engine.no-content-trust` rule: Content trust not enabled for this client.
 pub const NO_CONTENT_TRUST: Rule = Rule {
     id: "engine.no-content-trust",
     title: "Content trust not enabled for this client",
@@ -367,6 +379,7 @@ pub const NO_CONTENT_TRUST: Rule = Rule {
     }),
 };
 
+/// The `engine.swarm` rule: Swarm mode is on.
 pub const SWARM: Rule = Rule {
     id: "engine.swarm",
     title: "Swarm mode is on",
@@ -392,6 +405,7 @@ pub const SWARM: Rule = Rule {
     }),
 };
 
+/// The `engine.no-mac` rule: No AppArmor or SELinux on the host.
 pub const NO_MAC: Rule = Rule {
     id: "engine.no-mac",
     title: "No AppArmor or SELinux on the host",
@@ -442,6 +456,7 @@ pub fn warning_grade(w: &str) -> Severity {
     }
 }
 
+/// The `engine.warnings` rule: The engine warns about its own configuration.
 pub const WARNINGS: Rule = Rule {
     id: "engine.warnings",
     title: "The engine warns about its own configuration",
@@ -480,6 +495,7 @@ pub const WARNINGS: Rule = Rule {
     }),
 };
 
+/// The `engine.debug` rule: Engine runs in debug mode.
 pub const DEBUG: Rule = Rule {
     id: "engine.debug",
     title: "Engine runs in debug mode",
@@ -501,6 +517,7 @@ pub const DEBUG: Rule = Rule {
     check: Check::Engine(|_, e| once(e.debug, || "Debug is true".into())),
 };
 
+/// The `engine.seccomp-unconfined` rule: Seccomp turned off for every container.
 pub const SECCOMP_OFF: Rule = Rule {
     id: "engine.seccomp-unconfined",
     title: "Seccomp turned off for every container",

@@ -7,7 +7,9 @@ use super::Rule;
 
 /// The headings of an explanation.
 pub const WHY: &str = "Why it matters";
+/// The heading of the attacker section.
 pub const ATTACK: &str = "How an attacker uses it";
+/// The heading of the fix section.
 pub const FIX: &str = "Fix";
 
 /// A rule's explanation as `(heading, text)`, in the order every renderer
@@ -41,24 +43,32 @@ impl FixFor {
 /// The configuration a fix is spelled in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FixKind {
+    /// A `docker run` flag.
     Run,
+    /// A compose file key.
     Compose,
+    /// A pod spec field.
     Kubernetes,
 }
 
 /// One spelling of a fix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FixCode {
+    /// Where the fix is written.
     pub kind: FixKind,
     /// `docker run`, `compose`, `Kubernetes`.
     pub label: &'static str,
+    /// The fix's text.
     pub code: &'static str,
     /// Several lines of YAML (shown as a block, not inline).
     pub yaml: bool,
 }
 
+/// The label of `docker run` fixes.
 pub const RUN: &str = "docker run";
+/// The label of compose fixes.
 pub const COMPOSE: &str = "compose";
+/// The label of Kubernetes fixes.
 pub const KUBERNETES: &str = "Kubernetes";
 
 /// The fixes of a rule that apply where it is fixed, in order; those the

@@ -29,6 +29,7 @@ pub enum Object {
 }
 
 impl Object {
+    /// Every object, in the order the page lists them.
     pub const ALL: [Object; 6] = [
         Object::Container,
         Object::Image,
@@ -38,6 +39,7 @@ impl Object {
         Object::Other,
     ];
 
+    /// The object's heading.
     pub fn title(self) -> &'static str {
         match self {
             Self::Container => "Container (`GET /containers/{id}/json`)",
@@ -50,6 +52,7 @@ impl Object {
     }
 }
 
+/// What shipshape does with a field.
 #[derive(Debug, Clone, Copy)]
 pub enum Verdict {
     /// Read by these rules.
@@ -60,10 +63,14 @@ pub enum Verdict {
     NotApplicable(&'static str),
 }
 
+/// One field of an engine's answer and what shipshape does with it.
 #[derive(Debug, Clone, Copy)]
 pub struct Field {
+    /// The object it belongs to.
     pub object: Object,
+    /// Its path in the object (`HostConfig.Privileged`).
     pub path: &'static str,
+    /// Checked, shown or ignored, and why.
     pub verdict: Verdict,
 }
 

@@ -3,6 +3,7 @@
 use super::{Check, Family, Fix, Hit, Rule};
 use crate::model::{SeedRule, Severity};
 
+/// The `container.no-healthcheck` rule: No healthcheck.
 pub const NO_HEALTHCHECK: Rule = Rule {
     id: "container.no-healthcheck",
     title: "No healthcheck",
@@ -49,6 +50,7 @@ fn probe(w: &crate::model::kube::Workload) -> Vec<Hit> {
     vec![Hit::new(format!("no livenessProbe{readiness}"))]
 }
 
+/// The `container.logging-disabled` rule: Container output is not logged.
 pub const LOGGING_DISABLED: Rule = Rule {
     id: "container.logging-disabled",
     title: "Container output is not logged",
@@ -76,6 +78,7 @@ pub const LOGGING_DISABLED: Rule = Rule {
     }),
 };
 
+/// The `container.log-unbounded` rule: Container log grows without bound.
 pub const LOG_UNBOUNDED: Rule = Rule {
     id: "container.log-unbounded",
     title: "Container log grows without bound",

@@ -6,6 +6,7 @@ use crate::model::{HistoryEntry, SeedRule, Severity};
 
 const CIS: &str = "CIS Docker Benchmark v1.6.0";
 
+/// The `image.root-user` rule: Image runs as root by default.
 pub const ROOT_USER: Rule = Rule {
     id: "image.root-user",
     title: "Image runs as root by default",
@@ -41,6 +42,7 @@ pub const ROOT_USER: Rule = Rule {
     }),
 };
 
+/// The `image.no-healthcheck` rule: Image has no HEALTHCHECK.
 pub const NO_HEALTHCHECK: Rule = Rule {
     id: "image.no-healthcheck",
     title: "Image has no HEALTHCHECK",
@@ -122,6 +124,7 @@ pub fn update_alone(h: &HistoryEntry) -> bool {
     updates && !installs
 }
 
+/// The `image.update-alone` rule: Package index update alone in a layer.
 pub const UPDATE_ALONE: Rule = Rule {
     id: "image.update-alone",
     title: "Package index update alone in a layer",
@@ -165,6 +168,7 @@ fn is_add(created_by: &str) -> bool {
     t.starts_with("ADD ") || t.contains("#(nop) ADD ")
 }
 
+/// The `image.add-instead-of-copy` rule: ADD used instead of COPY.
 pub const ADD_INSTEAD_OF_COPY: Rule = Rule {
     id: "image.add-instead-of-copy",
     title: "ADD used instead of COPY",
@@ -205,6 +209,7 @@ pub const ADD_INSTEAD_OF_COPY: Rule = Rule {
     }),
 };
 
+/// The `image.old` rule: Image is older than the policy allows.
 pub const OLD_IMAGE: Rule = Rule {
     id: "image.old",
     title: "Image is older than the policy allows",
@@ -241,6 +246,7 @@ pub const OLD_IMAGE: Rule = Rule {
     }),
 };
 
+/// The `image.dangling` rule: Dangling image.
 pub const DANGLING: Rule = Rule {
     id: "image.dangling",
     title: "Dangling image",
@@ -275,6 +281,7 @@ pub const DANGLING: Rule = Rule {
     }),
 };
 
+/// The `image.unused` rule: Image not used by any container.
 pub const UNUSED: Rule = Rule {
     id: "image.unused",
     title: "Image not used by any container",

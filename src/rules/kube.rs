@@ -15,6 +15,7 @@ use crate::model::{Container, SeedRule, Severity};
 const PSS: &str = "https://kubernetes.io/docs/concepts/security/pod-security-standards/";
 const SEC_CTX: &str = "https://kubernetes.io/docs/tasks/configure-pod-container/security-context/";
 
+/// The `container.host-path` rule: Host directory mounted (hostPath).
 pub const HOST_PATH: Rule = Rule {
     id: "container.host-path",
     title: "Host directory mounted (hostPath)",
@@ -43,6 +44,7 @@ pub const HOST_PATH: Rule = Rule {
     check: Check::Workload(host_path),
 };
 
+/// The `container.caps-not-dropped` rule: Capabilities not dropped.
 pub const CAPS_NOT_DROPPED: Rule = Rule {
     id: "container.caps-not-dropped",
     title: "Capabilities not dropped",
@@ -66,6 +68,7 @@ pub const CAPS_NOT_DROPPED: Rule = Rule {
     check: Check::Workload(caps_not_dropped),
 };
 
+/// The `container.service-account-token` rule: API token mounted for nothing.
 pub const SERVICE_ACCOUNT_TOKEN: Rule = Rule {
     id: "container.service-account-token",
     title: "API token mounted for nothing",

@@ -39,9 +39,11 @@ use crate::model::{Container, EngineInfo, Image, Inventory, SeedRule, Severity};
 
 /// What a check may look at besides its subject.
 pub struct Ctx<'a> {
+    /// The snapshot's inventory.
     pub inventory: &'a Inventory,
     /// Lookups over `inventory`, built once.
     pub index: &'a crate::model::InventoryIndex<'a>,
+    /// The policy in force.
     pub policy: &'a Policy,
     /// "Now", passed in so checks stay pure and testable.
     pub now: DateTime<Utc>,
@@ -67,7 +69,9 @@ pub fn contained_root(ctx: &Ctx, c: &Container) -> Option<&'static str> {
 /// has the namespace itself. At most 8 hops; a loop or a container that is
 /// not in the inventory stops the walk at the last mode seen.
 pub struct Joined<'a> {
+    /// The mode as written (`container:<x>`).
     pub mode: &'a str,
+    /// The containers it joins, following `container:` chains.
     pub via: Vec<&'a Container>,
 }
 
@@ -91,12 +95,16 @@ impl Joined<'_> {
 /// The namespaces one container can join of another's.
 #[derive(Debug, Clone, Copy)]
 pub enum Ns {
+    /// The network namespace.
     Network,
+    /// The PID namespace.
     Pid,
+    /// The IPC namespace.
     Ipc,
 }
 
 impl Ns {
+    /// The container's mode for this namespace.
     pub fn mode(self, c: &Container) -> &str {
         match self {
             Self::Network => &c.network_mode,
@@ -115,7 +123,7 @@ impl Ns {
         }
     }
 
-    /// The hit of the rule "shares the host's <namespace>", if any.
+    /// The hit of the rule "shares the host's `namespace`", if any.
     pub fn host_hits(self, ctx: &Ctx, c: &Container) -> Vec<Hit> {
         self.host_evidence(ctx, c)
             .map(Hit::new)
@@ -146,6 +154,7 @@ impl Ns {
     }
 }
 
+/// The containers whose namespace `c` joins, through `container:` modes.
 pub fn joined<'a>(ctx: &Ctx<'a>, c: &'a Container, ns: Ns) -> Joined<'a> {
     let mode_of = |c: &'a Container| ns.mode(c);
     let mut mode = mode_of(c);
@@ -201,11 +210,14 @@ pub fn selinux_confined(ctx: &Ctx, c: &Container) -> bool {
 /// rule grades its own hits (a read-only mount is less bad than read-write).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hit {
+    /// What was seen, for a person (never a secret's value).
     pub evidence: String,
+    /// A severity for this hit instead of the rule's.
     pub severity: Option<Severity>,
 }
 
 impl Hit {
+    /// A hit at the rule's severity.
     pub fn new(evidence: impl Into<String>) -> Self {
         Self {
             evidence: evidence.into(),
@@ -213,6 +225,7 @@ impl Hit {
         }
     }
 
+    /// A hit at its own severity.
     pub fn graded(severity: Severity, evidence: impl Into<String>) -> Self {
         Self {
             evidence: evidence.into(),
@@ -224,8 +237,11 @@ impl Hit {
 /// The subject a rule looks at, and its check function.
 #[derive(Clone, Copy)]
 pub enum Check {
+    /// Decides on a container's facts, whatever its source.
     Container(fn(&Ctx, &Container) -> Vec<Hit>),
+    /// Decides on an image.
     Image(fn(&Ctx, &Image) -> Vec<Hit>),
+    /// Decides on the engine.
     Engine(fn(&Ctx, &EngineInfo) -> Vec<Hit>),
     /// Raised by the policy evaluation itself, not by a check function.
     Policy,
@@ -235,6 +251,7 @@ pub enum Check {
 }
 
 impl Check {
+    /// What the check is about (`container`, `image`, `engine`, …), for the docs.
     pub fn scope(&self) -> &'static str {
         match self {
             Self::Container(_) | Self::Workload(_) => "container",
@@ -248,24 +265,36 @@ impl Check {
 /// Which part of the configuration a rule is about (for grouping in views).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Family {
+    /// Privileges and capabilities.
     Privileges,
+    /// Namespaces.
     Namespaces,
+    /// Mounts.
     Mounts,
+    /// Network.
     Network,
+    /// Resource limits.
     Resources,
+    /// Health and logging.
     Health,
+    /// Where the image comes from.
     Provenance,
+    /// Images.
     Images,
+    /// Secrets.
     Secrets,
     /// Known vulnerabilities of installed packages (rule 1).
     Vulnerabilities,
     /// What happened after start: exec sessions, filesystem drift.
     Runtime,
+    /// The engine.
     Engine,
+    /// The policy file.
     Policy,
 }
 
 impl Family {
+    /// The family's heading.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Privileges => "privileges",
@@ -289,6 +318,7 @@ impl Family {
 /// as the field of a Kubernetes pod spec.
 #[derive(Debug, Clone, Copy)]
 pub struct Fix {
+    /// The fix in one sentence.
     pub summary: &'static str,
     /// The `docker run` flag(s), or "" when the fix is not a run flag.
     pub run: &'static str,
@@ -304,18 +334,26 @@ pub struct Fix {
 pub struct Rule {
     /// Stable forever: `container.privileged`, `image.root-user`, …
     pub id: &'static str,
+    /// The rule's title.
     pub title: &'static str,
     /// Default severity (a rule may grade individual hits, and the policy
     /// file may override it).
     pub severity: Severity,
+    /// The family it is listed under.
     pub family: Family,
     /// CIS Docker Benchmark 1.6 id, where one exists.
     pub cis: Option<&'static str>,
+    /// The seed rule it serves.
     pub seed: SeedRule,
+    /// Why it matters.
     pub why: &'static str,
+    /// How an attacker uses it.
     pub attack: &'static str,
+    /// How to fix it, per source.
     pub fix: Fix,
+    /// Where to read more.
     pub references: &'static [&'static str],
+    /// What it decides on, and how.
     pub check: Check,
 }
 

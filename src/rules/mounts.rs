@@ -80,6 +80,7 @@ fn canonical_run(path: &str) -> String {
     }
 }
 
+/// Whether a path is an engine's API socket (Docker, Podman, containerd, CRI-O, …).
 pub fn is_engine_socket(path: &str) -> bool {
     let file = path.rsplit('/').next().unwrap_or(path);
     ENGINE_SOCKETS.contains(&file)
@@ -166,6 +167,7 @@ fn engine_socket_reach(ctx: &Ctx, m: &Mount) -> Option<String> {
     None
 }
 
+/// The `container.engine-socket` rule: Container engine socket mounted.
 pub const ENGINE_SOCKET: Rule = Rule {
     id: "container.engine-socket",
     title: "Container engine socket mounted",
@@ -293,6 +295,7 @@ fn sensitive_grade(m: &Mount) -> Option<Severity> {
     Some(sev)
 }
 
+/// The `container.sensitive-mount` rule: Sensitive host directory mounted.
 pub const SENSITIVE_MOUNT: Rule = Rule {
     id: "container.sensitive-mount",
     title: "Sensitive host directory mounted",
@@ -357,6 +360,7 @@ fn extra_sensitive(ctx: &Ctx, m: &Mount) -> Option<(Severity, &'static str)> {
     None
 }
 
+/// The `container.sensitive-mount-extra` rule: Other sensitive host path mounted.
 pub const SENSITIVE_MOUNT_EXTRA: Rule = Rule {
     id: "container.sensitive-mount-extra",
     title: "Other sensitive host path mounted",
@@ -411,6 +415,7 @@ fn host_socket(m: &Mount) -> Option<(Severity, String)> {
     None
 }
 
+/// The `container.host-socket` rule: Host service socket mounted.
 pub const HOST_SOCKET: Rule = Rule {
     id: "container.host-socket",
     title: "Host service socket mounted",
@@ -452,6 +457,7 @@ pub const HOST_SOCKET: Rule = Rule {
     }),
 };
 
+/// The `container.shared-propagation` rule: Mount with shared propagation.
 pub const SHARED_PROPAGATION: Rule = Rule {
     id: "container.shared-propagation",
     title: "Mount with shared propagation",
@@ -487,6 +493,7 @@ pub const SHARED_PROPAGATION: Rule = Rule {
     }),
 };
 
+/// The `container.writable-rootfs` rule: Root filesystem is writable.
 pub const WRITABLE_ROOTFS: Rule = Rule {
     id: "container.writable-rootfs",
     title: "Root filesystem is writable",

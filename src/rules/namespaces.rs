@@ -6,6 +6,7 @@ use crate::model::{SeedRule, Severity};
 const CIS: &str = "CIS Docker Benchmark v1.6.0";
 const NS_DOC: &str = "https://docs.docker.com/engine/containers/run/";
 
+/// The `container.host-pid` rule: Shares the host's process namespace.
 pub const HOST_PID: Rule = Rule {
     id: "container.host-pid",
     title: "Shares the host's process namespace",
@@ -27,6 +28,7 @@ pub const HOST_PID: Rule = Rule {
     check: Check::Container(|ctx, c| super::Ns::Pid.host_hits(ctx, c)),
 };
 
+/// The `container.host-ipc` rule: Shares the host's IPC namespace.
 pub const HOST_IPC: Rule = Rule {
     id: "container.host-ipc",
     title: "Shares the host's IPC namespace",
@@ -48,6 +50,7 @@ pub const HOST_IPC: Rule = Rule {
     check: Check::Container(|ctx, c| super::Ns::Ipc.host_hits(ctx, c)),
 };
 
+/// The `container.host-uts` rule: Shares the host's UTS namespace.
 pub const HOST_UTS: Rule = Rule {
     id: "container.host-uts",
     title: "Shares the host's UTS namespace",
@@ -74,6 +77,7 @@ pub const HOST_UTS: Rule = Rule {
     }),
 };
 
+/// The `container.host-userns` rule: Opts out of user-namespace remapping.
 pub const HOST_USERNS: Rule = Rule {
     id: "container.host-userns",
     title: "Opts out of user-namespace remapping",
@@ -106,6 +110,7 @@ pub const HOST_USERNS: Rule = Rule {
     }),
 };
 
+/// The `container.joins-namespace` rule: Joins another container's namespace.
 pub const JOINS_NAMESPACE: Rule = Rule {
     id: "container.joins-namespace",
     title: "Joins another container's namespace",
@@ -142,6 +147,7 @@ pub const JOINS_NAMESPACE: Rule = Rule {
     }),
 };
 
+/// The `container.cgroupns-host` rule: Shares the host's cgroup namespace.
 pub const CGROUPNS_HOST: Rule = Rule {
     id: "container.cgroupns-host",
     title: "Shares the host's cgroup namespace",
@@ -187,6 +193,7 @@ fn sysctl_grade(key: &str) -> Severity {
     }
 }
 
+/// The `container.sysctls` rule: Kernel parameters changed for the container.
 pub const SYSCTLS: Rule = Rule {
     id: "container.sysctls",
     title: "Kernel parameters changed for the container",

@@ -34,6 +34,7 @@ fn distinct<'a>(ports: impl Iterator<Item = &'a PortBinding>) -> Vec<&'a PortBin
     out
 }
 
+/// The `container.host-network` rule: Uses the host's network namespace.
 pub const HOST_NETWORK: Rule = Rule {
     id: "container.host-network",
     title: "Uses the host's network namespace",
@@ -55,6 +56,7 @@ pub const HOST_NETWORK: Rule = Rule {
     check: Check::Container(|ctx, c| super::Ns::Network.host_hits(ctx, c)),
 };
 
+/// The `container.privileged-port` rule: Host port below 1024 published.
 pub const PRIVILEGED_PORT: Rule = Rule {
     id: "container.privileged-port",
     title: "Host port below 1024 published",
@@ -81,6 +83,7 @@ pub const PRIVILEGED_PORT: Rule = Rule {
     }),
 };
 
+/// The `container.published-ports` rule: Ports published on the host.
 pub const PUBLISHED_PORTS: Rule = Rule {
     id: "container.published-ports",
     title: "Ports published on the host",
@@ -150,6 +153,7 @@ pub const PUBLISHED_PORTS: Rule = Rule {
     }),
 };
 
+/// The `container.port-all-interfaces` rule: Port published on all host interfaces.
 pub const ALL_INTERFACES: Rule = Rule {
     id: "container.port-all-interfaces",
     title: "Port published on all host interfaces",
@@ -195,6 +199,7 @@ pub const ALL_INTERFACES: Rule = Rule {
     }),
 };
 
+/// The `container.default-bridge` rule: Attached to the default bridge network.
 pub const DEFAULT_BRIDGE: Rule = Rule {
     id: "container.default-bridge",
     title: "Attached to the default bridge network",

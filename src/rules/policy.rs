@@ -3,6 +3,7 @@
 use super::{Check, Family, Fix, Rule};
 use crate::model::{SeedRule, Severity};
 
+/// The `policy.waiver-expired` rule: Policy waiver has expired.
 pub const WAIVER_EXPIRED: Rule = Rule {
     id: "policy.waiver-expired",
     title: "Policy waiver has expired",

@@ -10,6 +10,7 @@ const CIS: &str = "CIS Docker Benchmark v1.6.0";
 /// an unprivileged user in group 0.
 pub use crate::model::activity::is_root_user;
 
+/// The `container.root-user` rule: Container runs as root.
 pub const ROOT_USER: Rule = Rule {
     id: "container.root-user",
     title: "Container runs as root",
@@ -68,6 +69,7 @@ pub const ROOT_USER: Rule = Rule {
     }),
 };
 
+/// The `container.privileged` rule: Privileged container.
 pub const PRIVILEGED: Rule = Rule {
     id: "container.privileged",
     title: "Privileged container",
@@ -150,6 +152,7 @@ pub fn cap_grade(cap: &str, host_network: bool) -> Severity {
 
 pub use crate::model::normalise_cap;
 
+/// The `container.cap-add` rule: Capabilities added beyond the default set.
 pub const CAP_ADD: Rule = Rule {
     id: "container.cap-add",
     title: "Capabilities added beyond the default set",
@@ -285,6 +288,7 @@ fn host_takeovers(ctx: &super::Ctx, c: &crate::model::Container) -> Vec<Hit> {
     hits
 }
 
+/// The `container.host-takeover` rule: Settings that together hand over the host.
 pub const HOST_TAKEOVER: Rule = Rule {
     id: "container.host-takeover",
     title: "Settings that together hand over the host",
@@ -323,6 +327,7 @@ pub const HOST_TAKEOVER: Rule = Rule {
     check: Check::Container(host_takeovers),
 };
 
+/// The `container.seccomp-unconfined` rule: Seccomp filtering disabled.
 pub const SECCOMP_UNCONFINED: Rule = Rule {
     id: "container.seccomp-unconfined",
     title: "Seccomp filtering disabled",
@@ -400,7 +405,10 @@ pub enum Seccomp {
     AllowsEverything(String),
     /// It allows by default and blocks a few calls, but not these ones of
     /// the kernel interfaces the default profile keeps from containers.
-    Denylist { lets_through: Vec<&'static str> },
+    Denylist {
+        /// The calls of those interfaces it lets through.
+        lets_through: Vec<&'static str>,
+    },
     /// Not a profile shipshape can read (the engine accepted it, so it is
     /// left to the engine).
     Unreadable,
@@ -491,6 +499,7 @@ pub fn judge_seccomp(profile: &str) -> Seccomp {
     }
 }
 
+/// The `container.no-new-privileges` rule: no-new-privileges not set.
 pub const NO_NEW_PRIVILEGES: Rule = Rule {
     id: "container.no-new-privileges",
     title: "no-new-privileges not set",
@@ -536,6 +545,7 @@ pub const NO_NEW_PRIVILEGES: Rule = Rule {
     }),
 };
 
+/// The `container.apparmor-unconfined` rule: No AppArmor profile.
 pub const APPARMOR: Rule = Rule {
     id: "container.apparmor-unconfined",
     title: "No AppArmor profile",
@@ -586,6 +596,7 @@ pub const APPARMOR: Rule = Rule {
     }),
 };
 
+/// The `container.selinux-unlabelled` rule: No SELinux label.
 pub const SELINUX: Rule = Rule {
     id: "container.selinux-unlabelled",
     title: "No SELinux label",
@@ -623,6 +634,7 @@ pub const SELINUX: Rule = Rule {
     }),
 };
 
+/// The `container.host-devices` rule: Host devices mapped into the container.
 pub const HOST_DEVICES: Rule = Rule {
     id: "container.host-devices",
     title: "Host devices mapped into the container",
@@ -671,6 +683,7 @@ fn is_raw_storage_or_memory(path: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
+/// The severity of passing this device in with these permissions.
 pub fn device_grade(path: &str, permissions: &str) -> Severity {
     let name = path.strip_prefix("/dev/").unwrap_or(path);
     if is_raw_storage_or_memory(path) {
@@ -691,6 +704,7 @@ pub fn device_grade(path: &str, permissions: &str) -> Severity {
     }
 }
 
+/// The `container.device-cgroup-rule` rule: Device access allowed by a cgroup rule.
 pub const DEVICE_CGROUP_RULE: Rule = Rule {
     id: "container.device-cgroup-rule",
     title: "Device access allowed by a cgroup rule",
@@ -738,6 +752,7 @@ pub const DEVICE_CGROUP_RULE: Rule = Rule {
     }),
 };
 
+/// The `container.device-requests` rule: Host GPUs or other devices requested from a driver.
 pub const GPU_ACCESS: Rule = Rule {
     id: "container.device-requests",
     title: "Host GPUs or other devices requested from a driver",
@@ -765,6 +780,7 @@ pub const GPU_ACCESS: Rule = Rule {
     }),
 };
 
+/// The `container.unmasked-paths` rule: Kernel interfaces in /proc and /sys not masked.
 pub const UNMASKED_PATHS: Rule = Rule {
     id: "container.unmasked-paths",
     title: "Kernel interfaces in /proc and /sys not masked",
@@ -821,6 +837,7 @@ pub fn is_sshd(comm: &str, command: &str) -> bool {
         || command.starts_with("sshd:")
 }
 
+/// The `container.sshd` rule: SSH daemon running inside the container.
 pub const SSHD: Rule = Rule {
     id: "container.sshd",
     title: "SSH daemon running inside the container",

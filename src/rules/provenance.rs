@@ -4,6 +4,7 @@
 use super::{Check, Ctx, Family, Fix, Hit, Rule};
 use crate::model::{Container, ImageRef, SeedRule, Severity};
 
+/// The `container.mutable-image-ref` rule: Image reference is not pinned.
 pub const MUTABLE_IMAGE_REF: Rule = Rule {
     id: "container.mutable-image-ref",
     title: "Image reference is not pinned",
@@ -45,6 +46,7 @@ pub const MUTABLE_IMAGE_REF: Rule = Rule {
     }),
 };
 
+/// The `container.stale-image` rule: Runs an image its tag no longer points to.
 pub const STALE_IMAGE: Rule = Rule {
     id: "container.stale-image",
     title: "Runs an image its tag no longer points to",
@@ -95,6 +97,7 @@ fn names_of(ctx: &Ctx, c: &Container) -> Vec<ImageRef> {
     }
 }
 
+/// The `container.unapproved-image` rule: Image is not from an approved source.
 pub const UNAPPROVED_IMAGE: Rule = Rule {
     id: "container.unapproved-image",
     title: "Image is not from an approved source",

@@ -8,6 +8,7 @@ use crate::model::{SeedRule, Severity};
 const CIS: &str = "CIS Docker Benchmark v1.6.0";
 const RES_DOC: &str = "https://docs.docker.com/engine/containers/resource_constraints/";
 
+/// The `container.no-memory-limit` rule: No memory limit.
 pub const NO_MEMORY_LIMIT: Rule = Rule {
     id: "container.no-memory-limit",
     title: "No memory limit",
@@ -64,6 +65,7 @@ fn limit_unset(c: &crate::model::Container, what: crate::model::Setting, engine:
     }
 }
 
+/// The `container.no-cpu-limit` rule: No CPU limit or shares.
 pub const NO_CPU_LIMIT: Rule = Rule {
     id: "container.no-cpu-limit",
     title: "No CPU limit or shares",
@@ -92,6 +94,7 @@ pub const NO_CPU_LIMIT: Rule = Rule {
     }),
 };
 
+/// The `container.no-pids-limit` rule: No PIDs limit.
 pub const NO_PIDS_LIMIT: Rule = Rule {
     id: "container.no-pids-limit",
     title: "No PIDs limit",
@@ -115,6 +118,7 @@ pub const NO_PIDS_LIMIT: Rule = Rule {
     }),
 };
 
+/// The `container.restart-policy` rule: Restart policy retries without bound.
 pub const RESTART_POLICY: Rule = Rule {
     id: "container.restart-policy",
     title: "Restart policy retries without bound",
@@ -154,6 +158,7 @@ pub const RESTART_POLICY: Rule = Rule {
     }),
 };
 
+/// The `container.cgroup-parent` rule: Custom cgroup parent.
 pub const CGROUP_PARENT: Rule = Rule {
     id: "container.cgroup-parent",
     title: "Custom cgroup parent",
@@ -184,6 +189,7 @@ pub const CGROUP_PARENT: Rule = Rule {
     }),
 };
 
+/// The `container.oom-kill-disabled` rule: OOM killer disabled.
 pub const OOM_KILL_DISABLED: Rule = Rule {
     id: "container.oom-kill-disabled",
     title: "OOM killer disabled",
@@ -222,6 +228,7 @@ pub const OOM_KILL_DISABLED: Rule = Rule {
     }),
 };
 
+/// The `container.oom-score-adj` rule: Protected from the OOM killer at the host's expense.
 pub const OOM_SCORE_ADJ: Rule = Rule {
     id: "container.oom-score-adj",
     title: "Protected from the OOM killer at the host's expense",
@@ -270,6 +277,7 @@ pub fn ulimit_grade(u: &crate::model::Ulimit) -> Option<Severity> {
     }
 }
 
+/// The `container.ulimits` rule: Default ulimits overridden.
 pub const ULIMITS: Rule = Rule {
     id: "container.ulimits",
     title: "Default ulimits overridden",

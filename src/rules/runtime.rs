@@ -13,6 +13,7 @@ const READ_ONLY_DOCS: &str =
 /// At most this many paths are named in one finding's evidence.
 const MAX_PATHS: usize = 8;
 
+/// The `container.exec-privileged` rule: docker exec with --privileged.
 pub const EXEC_PRIVILEGED: Rule = Rule {
     id: "container.exec-privileged",
     title: "docker exec with --privileged",
@@ -37,6 +38,7 @@ pub const EXEC_PRIVILEGED: Rule = Rule {
     check: Check::Container(|_, c| exec_hits(c, |e| e.privileged)),
 };
 
+/// The `container.exec-root` rule: docker exec as root.
 pub const EXEC_ROOT: Rule = Rule {
     id: "container.exec-root",
     title: "docker exec as root",
@@ -105,6 +107,7 @@ fn drift_hits(c: &Container, want: impl Fn(DriftClass) -> bool) -> Vec<Hit> {
         .collect()
 }
 
+/// The `container.drift-program` rule: Programs added or changed after the container started.
 pub const DRIFT_PROGRAM: Rule = Rule {
     id: "container.drift-program",
     title: "Programs added or changed after the container started",
@@ -130,6 +133,7 @@ pub const DRIFT_PROGRAM: Rule = Rule {
     check: Check::Container(|_, c| drift_hits(c, DriftClass::is_program)),
 };
 
+/// The `container.drift-sensitive` rule: Sensitive files added or changed after the container started.
 pub const DRIFT_SENSITIVE: Rule = Rule {
     id: "container.drift-sensitive",
     title: "Sensitive files added or changed after the container started",

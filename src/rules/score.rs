@@ -24,6 +24,7 @@
 
 use crate::model::{Finding, Severity};
 
+/// How much one finding of this severity weighs in the risk score.
 pub fn weight(severity: Severity) -> f64 {
     match severity {
         Severity::Critical => 0.60,
@@ -45,6 +46,7 @@ pub fn band(severity: Severity) -> (u8, u8) {
     }
 }
 
+/// The risk score of these findings, 0 to 100 (waived ones do not count).
 pub fn risk_score<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> u8 {
     let mut worst: Option<Severity> = None;
     let mut safe = 1.0_f64;

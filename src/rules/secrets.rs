@@ -234,6 +234,7 @@ fn env_hits(env: &[EnvVar], what: &str, hint: &str) -> (Vec<Hit>, BTreeSet<Strin
     (hits, keys)
 }
 
+/// The `container.secret-env` rule: Secret in an environment variable.
 pub const CONTAINER_SECRET_ENV: Rule = Rule {
     id: "container.secret-env",
     title: "Secret in an environment variable",
@@ -297,6 +298,7 @@ fn assignments(created_by: &str) -> impl Iterator<Item = (&str, &str)> {
     })
 }
 
+/// The `image.secret-env` rule: Secret baked into the image.
 pub const IMAGE_SECRET: Rule = Rule {
     id: "image.secret-env",
     title: "Secret baked into the image",
@@ -403,6 +405,7 @@ fn config_hits(
     hits
 }
 
+/// The `container.secret-in-config` rule: Secret in the command line, healthcheck or labels.
 pub const CONTAINER_SECRET_CONFIG: Rule = Rule {
     id: "container.secret-in-config",
     title: "Secret in the command line, healthcheck or labels",
@@ -442,6 +445,7 @@ pub const CONTAINER_SECRET_CONFIG: Rule = Rule {
     }),
 };
 
+/// The `image.secret-in-config` rule: Secret in the image's command, healthcheck or labels.
 pub const IMAGE_SECRET_CONFIG: Rule = Rule {
     id: "image.secret-in-config",
     title: "Secret in the image's command, healthcheck or labels",

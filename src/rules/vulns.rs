@@ -17,6 +17,7 @@ fn hits(state: &VulnState) -> Vec<Hit> {
         .collect()
 }
 
+/// The `image.known-vulnerabilities` rule: Image ships packages with known vulnerabilities.
 pub const KNOWN_VULNERABILITIES: Rule = Rule {
     id: "image.known-vulnerabilities",
     title: "Image ships packages with known vulnerabilities",
@@ -46,6 +47,7 @@ pub const KNOWN_VULNERABILITIES: Rule = Rule {
     check: Check::Image(|_, img| hits(&img.vulns)),
 };
 
+/// The `container.known-vulnerabilities` rule: Packages installed after start have known vulnerabilities.
 pub const CONTAINER_VULNERABILITIES: Rule = Rule {
     id: "container.known-vulnerabilities",
     title: "Packages installed after start have known vulnerabilities",
@@ -71,6 +73,7 @@ pub const CONTAINER_VULNERABILITIES: Rule = Rule {
     check: Check::Container(|_, c| hits(&c.vulns)),
 };
 
+/// The `image.vulns-not-assessed` rule: Image's vulnerabilities cannot be assessed.
 pub const NOT_ASSESSED: Rule = Rule {
     id: "image.vulns-not-assessed",
     title: "Image's vulnerabilities cannot be assessed",
@@ -111,6 +114,7 @@ pub const NOT_ASSESSED: Rule = Rule {
 /// vulnerabilities nobody will ever patch.
 const LONG_PAST_DAYS: i64 = 365;
 
+/// The `image.release-end-of-life` rule: Image's OS release gets no more security fixes.
 pub const END_OF_LIFE: Rule = Rule {
     id: "image.release-end-of-life",
     title: "Image's OS release gets no more security fixes",
@@ -180,6 +184,7 @@ pub const END_OF_LIFE: Rule = Rule {
     }),
 };
 
+/// The `image.setuid-files` rule: Image contains setuid or setgid files.
 pub const SETUID_FILES: Rule = Rule {
     id: "image.setuid-files",
     title: "Image contains setuid or setgid files",
@@ -233,6 +238,7 @@ pub const SETUID_FILES: Rule = Rule {
     }),
 };
 
+/// The `image.world-writable` rule: Image lets any user replace what root runs.
 pub const WORLD_WRITABLE: Rule = Rule {
     id: "image.world-writable",
     title: "Image lets any user replace what root runs",

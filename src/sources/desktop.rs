@@ -69,6 +69,7 @@ impl Alerts {
         Self { tx }
     }
 
+    /// Shows the alert as a desktop notification (in the background).
     pub fn send(&self, alert: Alert) {
         let _ = self.tx.send(Msg::Alert(alert));
     }

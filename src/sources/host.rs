@@ -11,6 +11,7 @@ pub struct HostSampler {
 }
 
 impl HostSampler {
+    /// A sampler of this machine's CPU and memory; an error when the platform cannot be read.
     pub fn new() -> Result<Self, String> {
         let mut sys = System::new().map_err(|e| format!("host statistics unavailable: {e}"))?;
         sys.refresh_cpu_usage();
@@ -34,6 +35,7 @@ impl HostSampler {
         }
     }
 
+    /// What does not change: name, OS, kernel, CPUs, memory.
     pub fn static_info() -> HostInfo {
         let mem_total = System::new_with_specifics(
             sysinfo::RefreshKind::nothing().with_memory(sysinfo::MemoryRefreshKind::everything()),
@@ -52,9 +54,14 @@ impl HostSampler {
 /// What does not change while shipshape runs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HostInfo {
+    /// The machine's name.
     pub hostname: String,
+    /// Its operating system.
     pub os: String,
+    /// Its kernel version.
     pub kernel: String,
+    /// Its number of CPUs.
     pub cpus: usize,
+    /// Its memory in bytes.
     pub mem_total: u64,
 }

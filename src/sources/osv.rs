@@ -34,8 +34,11 @@ pub const MAX_DOWNLOAD: u64 = 2 << 30;
 pub enum Progress {
     /// Downloading `name`: bytes so far, of `total` when known.
     Download {
+        /// The file.
         name: String,
+        /// Bytes so far.
         done: u64,
+        /// Its size, when the server says.
         total: Option<u64>,
     },
     /// Reading and indexing what was downloaded.

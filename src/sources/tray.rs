@@ -36,6 +36,7 @@ pub struct Tray {
 }
 
 impl Tray {
+    /// A tray icon whose menu sends its actions to `sink`.
     pub fn new(sink: impl Fn(TrayAction) + Send + Sync + 'static) -> Self {
         Self {
             worst: None,
@@ -55,6 +56,7 @@ impl Tray {
         ]
     }
 
+    /// The tool tip: the worst state, in words.
     pub fn tool_tip_text(&self) -> String {
         match self.worst {
             Some(s) => format!("worst active finding: {s}"),
@@ -184,6 +186,7 @@ impl TrayHandle {
         self.0.update(|t| t.paused = paused).await;
     }
 
+    /// Removes the tray icon.
     pub async fn shutdown(&self) {
         self.0.shutdown().await;
     }

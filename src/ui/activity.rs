@@ -11,8 +11,10 @@ use crate::model::activity::{Activity, Category};
 use crate::model::{Container, Severity};
 use crate::ui::state::{DetailTab, RowKey, State};
 
+/// The egui id of the timeline's filter box.
 pub const FILTER_ID: &str = "activity_filter";
 
+/// Draws the Activity view.
 pub fn show(ui: &mut Ui, state: &mut State) {
     filter_bar(ui, state);
     ui.add_space(4.0);

@@ -144,6 +144,7 @@ fn count(v: f64) -> String {
     format!("{v:.0}")
 }
 
+/// Draws a container's charts.
 pub fn container(ui: &mut Ui, state: &mut State, key: &RowKey, c: &Container) {
     pause_controls(ui, state);
     let win = Window {

@@ -9,6 +9,7 @@ use crate::model::{Container, Finding, Image, MountKind, Severity};
 use crate::rules;
 use crate::ui::state::{DetailTab, State};
 
+/// Draws the selected container's panel.
 pub fn show(ui: &mut Ui, state: &mut State) {
     let (Some(key), Some(c)) = (
         state.inventory.selected.clone(),

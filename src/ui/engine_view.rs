@@ -24,6 +24,7 @@ fn yes_no(b: bool, yes: &str, no: &str) -> String {
 }
 use crate::ui::state::State;
 
+/// Draws the Engine view.
 pub fn show(ui: &mut Ui, state: &mut State) {
     if state.is_fleet() {
         engines(ui, state);

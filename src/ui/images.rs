@@ -102,6 +102,7 @@ fn worst(v: &VulnState) -> Option<Severity> {
         .max()
 }
 
+/// Draws the Images view.
 pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let fleet = state.is_fleet();
     let engines = state.labelled_snapshots();

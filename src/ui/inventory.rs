@@ -9,6 +9,7 @@ use super::widgets;
 use crate::model::{ContainerState, Severity};
 use crate::ui::state::{Column, DetailTab, State};
 
+/// The egui id of the inventory's filter box.
 pub const FILTER_ID: &str = "inventory_filter";
 
 const STATES: [ContainerState; 6] = [
@@ -24,6 +25,7 @@ const STATES: [ContainerState; 6] = [
 pub const SAMPLED_HINT: &str = "Sampled every 10 s: only the selected container, the rows on \
 screen and the busiest stream live (see docs/scale.md)";
 
+/// Draws the Containers view.
 pub fn show(ui: &mut Ui, state: &mut State) {
     if !state.has_data() {
         ui.centered_and_justified(|ui| {

@@ -20,20 +20,27 @@ use crate::ui::state::{State, View};
 /// What a click asks the app to do beyond editing state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
+    /// Read every engine again now.
     Refresh,
+    /// Reconnect to the down engines now.
     ReconnectNow,
     /// Look for an engine again (the user's choice, never automatic).
     Rediscover,
     /// Download the vulnerability data (the user's choice, never automatic).
     UpdateVulnDb,
+    /// Open the demo lab.
     OpenDemo,
+    /// Leave the demo lab for the real engines.
     LeaveDemo,
+    /// Export a report (the dialog's choice).
     Export,
+    /// Load a baseline report.
     LoadBaseline,
     /// Watch the engines of the settings' list now (the user's choice).
     ApplyEngines,
 }
 
+/// Draws the whole window; returns what the user asked for.
 pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
     let mut action = palette::show(ui, state);
     egui::Panel::top("top_bar").show(ui, |ui| {

@@ -21,6 +21,7 @@ enum Click {
     Explain(SeedRule),
 }
 
+/// Draws the Overview.
 pub fn show(ui: &mut Ui, state: &mut State) {
     let Some(current) = state.overview.current.clone() else {
         ui.label(RichText::new("Waiting for the first scan…").weak());

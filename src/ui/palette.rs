@@ -17,7 +17,9 @@ pub use crate::ui::state::Palette;
 /// What an entry does.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
+    /// Open a view.
     View(View),
+    /// Open a container.
     Container(crate::ui::state::RowKey),
     /// (engine name, image id)
     Image(String, String),
@@ -25,18 +27,26 @@ pub enum Target {
     Rule(&'static str),
     /// The Images view searching for this (a CVE id, a package).
     SearchImages(String),
+    /// Read again.
     Refresh,
+    /// Open the export dialog.
     Export,
+    /// Load a baseline.
     Baseline,
+    /// Switch theme.
     Theme(ThemeChoice),
+    /// Open the settings.
     Settings,
 }
 
+/// One line of the command palette.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
     /// What it is, in one word: view, action, container, image, rule, search.
     pub kind: &'static str,
+    /// What it shows.
     pub label: String,
+    /// What choosing it does.
     pub target: Target,
 }
 

@@ -23,42 +23,65 @@ use crate::watch::messages::{Event, Snapshot};
 /// Where the data comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
+    /// Real engines and clusters.
     Live,
+    /// The demo lab.
     Demo,
 }
 
+/// How an engine's connection stands.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Conn {
+    /// Trying to connect.
     Connecting {
+        /// The attempt's number, from 1.
         attempt: u32,
     },
+    /// Connected.
     Connected {
+        /// How its address was found.
         found_by: String,
+        /// The address.
         endpoint: String,
+        /// The API version agreed.
         api_version: String,
+        /// Which engine answered (`/info` ID and data root).
         engine: crate::model::EngineIdentity,
     },
+    /// Not reachable.
     Down {
+        /// Why, for a person.
         reason: String,
+        /// When the next attempt is due.
         retry_at: Instant,
     },
+    /// A demo lab engine (nothing to connect to).
     Demo,
 }
 
+/// The views of the window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
     /// The eight rules and seven threats: the first thing the window shows.
     Overview,
+    /// The inventory of containers.
     Containers,
+    /// The timeline.
     Activity,
+    /// Images and their vulnerabilities.
     Images,
+    /// The engines and the host.
     Engine,
 }
 
+/// The tabs of the container panel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DetailTab {
+    /// Findings with evidence, why, attack and fix.
     Risk,
+    /// Its settings, as the rules see them.
     Facts,
+    /// Its live charts.
     Charts,
     /// The container's own events and exec sessions.
     Activity,
@@ -71,20 +94,31 @@ pub enum Column {
     Engine,
     /// A Kubernetes workload's namespace (shown when a cluster is watched).
     Namespace,
+    /// Its name.
     Name,
+    /// Its image.
     Image,
+    /// Its state.
     State,
+    /// Its risk score.
     #[default]
     Risk,
+    /// Its worst active finding.
     Severity,
+    /// Its CPU use.
     Cpu,
+    /// Its memory use.
     Memory,
+    /// Its published ports.
     Ports,
+    /// The user it runs as.
     User,
+    /// How long it has run, or its age.
     Uptime,
 }
 
 impl Column {
+    /// Every column, in display order.
     pub const ALL: [Column; 12] = [
         Self::Engine,
         Self::Namespace,
@@ -100,6 +134,7 @@ impl Column {
         Self::Uptime,
     ];
 
+    /// The column's heading.
     pub fn title(self) -> &'static str {
         match self {
             Self::Engine => "Engine",
@@ -127,20 +162,31 @@ pub struct Row {
     pub slot: usize,
     /// Its Kubernetes namespace (empty for an engine's container).
     pub namespace: String,
+    /// The container's id.
     pub id: String,
+    /// Its name.
     pub name: String,
+    /// Its image reference.
     pub image: String,
+    /// Its state.
     pub state: ContainerState,
+    /// Its risk score.
     pub score: u8,
+    /// Its worst active finding.
     pub highest: Option<Severity>,
     /// Active findings by severity.
     pub counts: SeverityCounts,
+    /// Findings a waiver covers.
     pub waived: usize,
     /// Active findings not in the loaded baseline (0 without one).
     pub new_since_baseline: usize,
+    /// The user it runs as.
     pub user: String,
+    /// Its published ports, as `docker ps` shows them.
     pub ports: String,
+    /// When it was created.
     pub created: Option<DateTime<Utc>>,
+    /// When it last started.
     pub started: Option<DateTime<Utc>>,
     /// Removed from the engine at this time; kept until dismissed.
     pub gone: Option<DateTime<Utc>>,
@@ -152,6 +198,7 @@ pub struct Row {
     /// `Threat::index`) its active findings break, its image's counted
     /// finding included.
     pub seeds: u8,
+    /// The threats its active findings serve (bit `Threat::index`).
     pub threats: u8,
     /// The checks its active findings come from.
     pub rules: Vec<&'static str>,
@@ -281,6 +328,7 @@ impl Row {
 /// Inventory filters.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Filter {
+    /// The text typed into the filter box.
     pub text: String,
     /// `None`: every state.
     pub state: Option<ContainerState>,
@@ -303,6 +351,7 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// Whether a row passes the filter.
     pub fn matches(&self, r: &Row) -> bool {
         let text = self.text.trim().to_lowercase();
         (text.is_empty() || text.split_whitespace().all(|w| r.haystack.contains(w)))
@@ -327,14 +376,18 @@ impl Filter {
 /// A message for the user, shown until dismissed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// What it says.
     pub text: String,
+    /// Whether it is an error (shown in red).
     pub error: bool,
 }
 
 /// A loaded baseline report, reduced to what the views need.
 #[derive(Debug, Clone)]
 pub struct BaselineView {
+    /// Where it was loaded from.
     pub source: String,
+    /// When the baseline was generated.
     pub generated_at: DateTime<Utc>,
     pub(crate) report: Arc<Report>,
 }
@@ -342,6 +395,7 @@ pub struct BaselineView {
 /// Export dialog choices.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ExportChoice {
+    /// The format to write.
     pub format: Format,
     /// Only the containers the filters show.
     pub filtered: bool,
@@ -349,6 +403,7 @@ pub struct ExportChoice {
 
 /// Everything the UI draws. Owned by the UI thread.
 pub struct State {
+    /// Live or demo.
     pub mode: Mode,
     /// Every engine and cluster watched, each with its connection and
     /// snapshot, in the order they were listed; never empty. Events come
@@ -368,10 +423,15 @@ pub struct State {
     pub alerts_service: Option<Result<String, String>>,
     /// The tray icon: shown, or why not (`None`: not asked for).
     pub tray_status: Option<Result<(), String>>,
+    /// When the newest snapshot was read.
     pub last_refresh: Option<DateTime<Utc>>,
+    /// The view shown.
     pub view: View,
+    /// The container panel's tab.
     pub detail_tab: DetailTab,
+    /// Messages for the user, until dismissed.
     pub notices: Vec<Notice>,
+    /// The user's settings.
     pub settings: Settings,
     /// Drift check in progress: (done, total).
     pub drift_progress: Option<(usize, usize)>,
@@ -387,12 +447,19 @@ pub struct State {
     pub vulndb: Option<Result<crate::vulndb::Meta, String>>,
     /// An update in progress.
     pub vulndb_progress: Option<crate::sources::osv::Progress>,
+    /// The Containers view.
     pub inventory: InventoryView,
+    /// The Activity view.
     pub timeline: Timeline,
+    /// The live charts.
     pub charts: Charts,
+    /// Which dialogs are open.
     pub dialogs: Dialogs,
+    /// The loaded baseline, if any.
     pub baseline: Baseline,
+    /// The Images view.
     pub images: ImagesView,
+    /// The Overview.
     pub overview: OverviewView,
     /// The command palette, while it is open (Ctrl+K).
     pub palette: Option<Palette>,
@@ -420,6 +487,7 @@ pub struct OverviewView {
 pub const POSTURE_CAP: usize = 50_000;
 
 impl OverviewView {
+    /// Adds posture points (each engine's history), newest last.
     pub fn add_posture(&mut self, points: Vec<crate::model::PosturePoint>) {
         self.posture.extend(points);
         self.posture.sort_by_key(|p| p.t);
@@ -431,11 +499,15 @@ impl OverviewView {
 /// The container table: rows, their order, filters and the selection.
 #[derive(Debug, Default)]
 pub struct InventoryView {
+    /// One row per container of every engine.
     pub rows: Vec<Row>,
     /// Indices into `rows`, filtered and sorted.
     pub order: Vec<usize>,
+    /// The sort column and whether it is ascending.
     pub sort: (Column, bool),
+    /// The filter.
     pub filter: Filter,
+    /// The open container.
     pub selected: Option<RowKey>,
     /// The rows drawn in the last frame, top to bottom.
     pub visible: Vec<RowKey>,
@@ -452,6 +524,7 @@ pub struct InventoryView {
 pub struct Timeline {
     /// Oldest first, bounded by [`ACTIVITY_CAP`].
     pub entries: VecDeque<Arc<Activity>>,
+    /// The timeline's filter.
     pub filter: ActivityFilter,
     /// Indices into `entries` that pass the filter, newest first.
     pub order: Vec<usize>,
@@ -461,10 +534,13 @@ pub struct Timeline {
 /// Live numbers and their history.
 #[derive(Debug)]
 pub struct Charts {
+    /// Each container's chart points.
     pub stats: HashMap<RowKey, Ring<StatsPoint>>,
     /// Containers whose latest stats point is a sample (no live stream).
     pub sampled: HashSet<RowKey>,
+    /// The host's chart points.
     pub host: Ring<HostPoint>,
+    /// What does not change about the host.
     pub host_info: Option<HostInfo>,
     /// Charts frozen at this time (data keeps arriving).
     pub paused_at: Option<f64>,
@@ -473,8 +549,11 @@ pub struct Charts {
 /// The Settings and Export windows.
 #[derive(Debug)]
 pub struct Dialogs {
+    /// The settings window is open.
     pub show_settings: bool,
+    /// The export dialog is open.
     pub show_export: bool,
+    /// The export dialog's choices.
     pub export: ExportChoice,
     /// An export is being written.
     pub export_running: bool,
@@ -483,6 +562,7 @@ pub struct Dialogs {
 /// A loaded baseline and what is new since it.
 #[derive(Debug, Default)]
 pub struct Baseline {
+    /// The loaded baseline.
     pub view: Option<BaselineView>,
     /// (container, rule id, evidence) of findings new since the baseline.
     pub new_findings: HashSet<(RowKey, String, String)>,
@@ -497,7 +577,9 @@ pub struct ImagesView {
     pub engine: Option<String>,
     /// Search by CVE id, package or image.
     pub search: String,
+    /// Show only vulnerabilities with a released fix.
     pub only_fixable: bool,
+    /// Show the ones the distribution rates unimportant.
     pub show_unimportant: bool,
 }
 
@@ -510,13 +592,16 @@ pub struct EngineSlot {
     /// The same engine (same `/info` ID) as this earlier one, reached
     /// another way: shown once, there.
     pub duplicate_of: Option<String>,
+    /// Its connection.
     pub conn: Conn,
+    /// Its latest snapshot.
     pub snapshot: Option<Arc<Snapshot>>,
     /// The snapshot is from before the engine went away.
     pub stale: bool,
 }
 
 impl EngineSlot {
+    /// A slot for an engine that is still connecting.
     pub fn new(label: String) -> Self {
         Self {
             label,
@@ -548,11 +633,14 @@ impl EngineSlot {
 /// a restored data root): the window never mixes them up.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RowKey {
+    /// The engine's place in [`State::engines`].
     pub engine: usize,
+    /// The container's id there.
     pub id: String,
 }
 
 impl RowKey {
+    /// The key of container `id` on engine `engine`.
     pub fn new(engine: usize, id: impl Into<String>) -> Self {
         Self {
             engine,
@@ -566,11 +654,15 @@ impl RowKey {
 pub struct EngineChanged {
     /// The watched engine's name (empty with one engine).
     pub label: String,
+    /// The watched address.
     pub endpoint: String,
     /// The `/info` IDs before and after.
     pub was: String,
+    /// The new engine's `/info` ID.
     pub now: String,
+    /// What changed, for a person.
     pub detail: String,
+    /// When it was seen.
     pub at: DateTime<Utc>,
 }
 
@@ -582,6 +674,7 @@ pub const ACTIVITY_CAP: usize = 20_000;
 pub struct ActivityFilter {
     /// Matches the container or object name, the action and the detail.
     pub text: String,
+    /// Only this category, or every one.
     pub category: Option<Category>,
     /// Only entries graded at least this bad.
     pub min_severity: Option<Severity>,
@@ -590,6 +683,7 @@ pub struct ActivityFilter {
 }
 
 impl ActivityFilter {
+    /// Whether an activity passes the filter.
     pub fn matches(&self, a: &Activity) -> bool {
         let text = self.text.trim().to_lowercase();
         self.engine.as_ref().is_none_or(|e| &a.engine == e)
@@ -704,6 +798,7 @@ impl State {
         self.timeline.dirty = true;
     }
 
+    /// Call after the timeline's filter changed: recomputes what it shows.
     pub fn activity_filter_changed(&mut self) {
         self.timeline.dirty = true;
     }
@@ -808,6 +903,7 @@ impl State {
         self.mark_new();
     }
 
+    /// Unloads the baseline.
     pub fn clear_baseline(&mut self) {
         self.baseline.view = None;
         self.overview.baseline = None;
@@ -859,6 +955,7 @@ impl State {
         }
     }
 
+    /// Whether this finding of this row is not in the loaded baseline.
     pub fn is_new(&self, row: &RowKey, rule_id: &str, evidence: &str) -> bool {
         self.baseline.new_findings.contains(&(
             row.clone(),
@@ -1039,6 +1136,7 @@ impl State {
         }
     }
 
+    /// Adds a message for the user.
     pub fn notify(&mut self, text: String, error: bool) {
         if !self.notices.iter().any(|n| n.text == text) {
             self.notices.push(Notice { text, error });
@@ -1236,6 +1334,7 @@ impl State {
             .collect()
     }
 
+    /// Sorts by this column; choosing it again reverses the order.
     pub fn set_sort(&mut self, col: Column) {
         self.inventory.sort = if self.inventory.sort.0 == col {
             (col, !self.inventory.sort.1)
@@ -1245,10 +1344,12 @@ impl State {
         self.inventory.dirty = true;
     }
 
+    /// Call after the filter changed: recomputes the visible rows.
     pub fn filter_changed(&mut self) {
         self.inventory.dirty = true;
     }
 
+    /// Sets the chart history length and resizes every ring.
     pub fn set_history_minutes(&mut self, minutes: u32) {
         self.settings.history_minutes = minutes;
         let cap = self.settings.history_samples();
@@ -1302,6 +1403,7 @@ impl State {
         self.inventory.order = order;
     }
 
+    /// The open container, from its engine's snapshot.
     pub fn selected_container(&self) -> Option<&Container> {
         let key = self.inventory.selected.as_ref()?;
         self.snapshot_of(key)?
@@ -1357,6 +1459,7 @@ fn default_ascending(col: Column) -> bool {
 /// The command palette while it is open (what it shows is `ui::palette`'s).
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Palette {
+    /// What is typed.
     pub query: String,
     /// Index into the matching entries.
     pub selected: usize,

@@ -23,15 +23,22 @@ pub fn severity_color(s: Severity, dark: bool) -> Color32 {
     }
 }
 
+/// The mark beside a severity, so it is told apart without colour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
+    /// Critical.
     Diamond,
+    /// High.
     TriangleUp,
+    /// Medium.
     Circle,
+    /// Low.
     TriangleDown,
+    /// Info.
     Square,
 }
 
+/// The mark of a severity.
 pub fn severity_shape(s: Severity) -> Shape {
     match s {
         Severity::Critical => Shape::Diamond,
@@ -42,6 +49,7 @@ pub fn severity_shape(s: Severity) -> Shape {
     }
 }
 
+/// The label of a severity, as shown.
 pub fn severity_label(s: Severity) -> &'static str {
     match s {
         Severity::Critical => "CRITICAL",
@@ -64,10 +72,15 @@ pub fn score_color(score: u8, dark: bool) -> Color32 {
     severity_color(s, dark)
 }
 
+/// Connected, clean.
 pub const OK_GREEN: Color32 = Color32::from_rgb(0x00, 0x9E, 0x73);
+/// The demo lab.
 pub const DEMO_PURPLE: Color32 = Color32::from_rgb(0x8E, 0x44, 0xAD);
+/// An engine down.
 pub const DOWN_RED: Color32 = Color32::from_rgb(0xC0, 0x39, 0x2B);
+/// Data from before the engine went away.
 pub const STALE_AMBER: Color32 = Color32::from_rgb(0xB9, 0x77, 0x0E);
+/// A removed container.
 pub const GONE_GREY: Color32 = Color32::from_gray(0x8C);
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use super::theme;
 use crate::settings::{HISTORY_CHOICES, REFRESH_CHOICES, ThemeChoice};
 use crate::ui::state::{Conn, Mode, State, View};
 
+/// Draws the top bar: views, engines, search and actions.
 pub fn top_bar(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
     ui.add_space(4.0);
@@ -210,6 +211,7 @@ fn banner(ui: &mut Ui, color: Color32, add: impl FnOnce(&mut Ui)) {
         });
 }
 
+/// Draws the banners: engines down, engine changed, demo lab, baseline.
 pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
     let mut dismiss = None;
@@ -334,6 +336,7 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
     action
 }
 
+/// Draws the status bar.
 pub fn status_bar(ui: &mut Ui, state: &State) {
     ui.horizontal(|ui| {
         if !state.has_data() {
@@ -405,6 +408,7 @@ pub fn status_bar(ui: &mut Ui, state: &State) {
     });
 }
 
+/// Draws the export dialog.
 pub fn export_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
     let mut open = state.dialogs.show_export;
@@ -455,6 +459,7 @@ pub fn export_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
     action
 }
 
+/// Draws the settings window.
 pub fn settings_window(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
     let mut open = state.dialogs.show_settings;

@@ -119,6 +119,7 @@ pub fn counts(ui: &mut Ui, counts: &SeverityCounts) {
 
 pub use crate::model::text::bytes;
 
+/// A duration for people (`3 d 4 h`, `12 min`).
 pub fn duration(secs: i64) -> String {
     let s = secs.max(0);
     match s {

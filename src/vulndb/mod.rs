@@ -39,10 +39,13 @@ pub const ECOSYSTEMS: [&str; 3] = ["Debian", "Ubuntu", "Alpine"];
 /// One range event, compact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Ev {
+    /// Affected from this version on.
     #[serde(rename = "i")]
     Introduced(String),
+    /// Fixed in this version.
     #[serde(rename = "f")]
     Fixed(String),
+    /// Affected up to and including this version.
     #[serde(rename = "l")]
     LastAffected(String),
 }
@@ -58,10 +61,13 @@ impl Ev {
 /// The rating kept per affected package.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StoredRating {
+    /// A CVSS score's severity, and the vector it came from.
     #[serde(rename = "c")]
     Cvss(Severity, String),
+    /// The vendor's own severity, and its words.
     #[serde(rename = "v")]
     Vendor(Severity, String),
+    /// The distribution rates it unimportant, and why.
     #[serde(rename = "u")]
     Unimportant(String),
 }
@@ -88,6 +94,7 @@ pub struct Entry {
     /// Explicitly listed affected versions.
     #[serde(rename = "v", default, skip_serializing_if = "Vec::is_empty")]
     pub versions: Vec<String>,
+    /// Its severity, when the record gives one.
     #[serde(rename = "s", default, skip_serializing_if = "Option::is_none")]
     pub rating: Option<StoredRating>,
 }
@@ -95,9 +102,12 @@ pub struct Entry {
 /// One OSV record, what the views need of it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Advisory {
+    /// The advisory's id (`DSA-…`, `CVE-…`).
     pub id: String,
+    /// The CVEs it is about.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cves: Vec<String>,
+    /// Its summary.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub summary: String,
 }
@@ -111,6 +121,7 @@ pub struct Meta {
     pub sources: Vec<SourceMeta>,
     /// Records kept, by ecosystem.
     pub ecosystems: BTreeMap<String, usize>,
+    /// Records kept.
     pub records: usize,
     /// Records of ecosystems shipshape does not match (skipped).
     pub skipped_unknown: usize,
@@ -124,12 +135,14 @@ pub struct Meta {
     pub left_out: Vec<String>,
 }
 
+/// One input of a database.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SourceMeta {
     /// `Debian`, `Alpine`, … or the file name.
     pub name: String,
     /// A URL or a path.
     pub origin: String,
+    /// Records read from it.
     pub records: usize,
 }
 
@@ -139,6 +152,7 @@ pub type Index = HashMap<String, HashMap<String, Vec<Entry>>>;
 /// The loaded database: advisories and an index by (ecosystem, package).
 #[derive(Debug, Clone, Default)]
 pub struct Database {
+    /// Where the data came from, and when.
     pub meta: Meta,
     advisories: Vec<Advisory>,
     index: Index,
@@ -153,12 +167,16 @@ pub struct Builder {
 /// What became of one record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Added {
+    /// Kept.
     Kept,
+    /// Withdrawn: skipped.
     Withdrawn,
+    /// Of an ecosystem shipshape does not match: skipped.
     Unknown,
 }
 
 impl Builder {
+    /// Adds one OSV record.
     pub fn add(&mut self, r: osv::Record) -> Added {
         if r.withdrawn.is_some() {
             self.db.meta.withdrawn += 1;
@@ -229,14 +247,17 @@ impl Builder {
         Added::Kept
     }
 
+    /// Counts an entry that was not an OSV record.
     pub fn unreadable(&mut self) {
         self.db.meta.unreadable += 1;
     }
 
+    /// Records an input.
     pub fn source(&mut self, s: SourceMeta) {
         self.db.meta.sources.push(s);
     }
 
+    /// How many records were kept so far.
     pub fn records(&self) -> usize {
         self.db.meta.records
     }
@@ -286,6 +307,7 @@ impl Builder {
         }
     }
 
+    /// The database, built at `built_at`.
     pub fn finish(mut self, built_at: DateTime<Utc>) -> Database {
         self.db.meta.built_at = Some(built_at);
         self.db
@@ -310,6 +332,7 @@ impl Database {
         self.index.contains_key(ecosystem)
     }
 
+    /// How many advisories it holds.
     pub fn advisories(&self) -> usize {
         self.advisories.len()
     }
@@ -528,6 +551,7 @@ pub struct Readings {
     /// (an image's packages never change; neither does its match until the
     /// database does).
     pub matched: HashMap<String, std::sync::Arc<crate::model::packages::VulnState>>,
+    /// The database (by build time) the `matched` results were made with.
     pub matched_with: Option<String>,
 }
 

@@ -10,50 +10,72 @@ use serde::Deserialize;
 
 use crate::model::Severity;
 
+/// One OSV record, the fields shipshape reads.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Record {
+    /// Its id.
     pub id: String,
+    /// When it was last changed (RFC 3339).
     pub modified: String,
+    /// When it was withdrawn, if it was.
     pub withdrawn: Option<String>,
+    /// Other ids of the same vulnerability (CVEs).
     pub aliases: Vec<String>,
     /// Debian and Ubuntu records name the CVE they track here.
     pub upstream: Vec<String>,
+    /// Ids of related vulnerabilities.
     pub related: Vec<String>,
+    /// Its one-line summary.
     pub summary: String,
+    /// Its longer description.
     pub details: String,
+    /// Its severity scores.
     pub severity: Vec<SeverityEntry>,
+    /// The packages it affects.
     pub affected: Vec<Affected>,
 }
 
+/// One severity score of a record.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct SeverityEntry {
     /// `CVSS_V3`, `CVSS_V4`, `Ubuntu`, …
     #[serde(rename = "type")]
     pub kind: String,
+    /// The score (a CVSS vector).
     pub score: String,
 }
 
+/// One affected package of a record.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Affected {
+    /// The package.
     pub package: PackageRef,
+    /// Its affected ranges.
     pub ranges: Vec<Range>,
+    /// Its affected versions, listed.
     pub versions: Vec<String>,
+    /// Severity scores for this package only.
     pub severity: Vec<SeverityEntry>,
     /// Debian: `{"urgency": "unimportant"}`.
     pub ecosystem_specific: serde_json::Value,
+    /// The ecosystem's own extra data (Debian's urgency, …).
     pub database_specific: serde_json::Value,
 }
 
+/// A package name in an ecosystem.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct PackageRef {
+    /// The ecosystem (`Debian:12`, `Alpine:v3.19`, …).
     pub ecosystem: String,
+    /// The package's name.
     pub name: String,
 }
 
+/// One range of affected versions.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Range {
@@ -61,15 +83,21 @@ pub struct Range {
     /// `SEMVER` and `GIT` ranges are ignored).
     #[serde(rename = "type")]
     pub kind: String,
+    /// Its events, in order.
     pub events: Vec<Event>,
 }
 
+/// One range event; exactly one field is set.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct Event {
+    /// Affected from this version.
     pub introduced: Option<String>,
+    /// Fixed in this version.
     pub fixed: Option<String>,
+    /// Affected up to this version.
     pub last_affected: Option<String>,
+    /// Affected below this version (a limit, not a fix).
     pub limit: Option<String>,
 }
 

@@ -30,32 +30,49 @@ pub const MAX_ENTRIES: usize = 2_000_000;
 /// Older than this, the window and `db status` say the data is stale.
 pub const STALE_DAYS: i64 = 7;
 
+/// Why the database could not be read, written or fetched.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the system said.
         #[source]
         source: std::io::Error,
     },
     #[error("{path}: {reason}")]
-    Invalid { path: PathBuf, reason: String },
+    /// A file is not what it should be.
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
     #[error(
         "{path}: {what} exceeds the ceiling of {limit} — not a vulnerability database (a zip bomb?); nothing was imported"
     )]
+    /// A ceiling stopped the read.
     TooBig {
+        /// The file.
         path: PathBuf,
+        /// Which ceiling.
         what: String,
+        /// The ceiling's value.
         limit: String,
     },
     #[error(
         "no vulnerability database yet: run `shipshape db update` (or `shipshape db import FILE`)"
     )]
+    /// No database yet.
     Missing,
     #[error(
         "the vulnerability database at {0} was written by another version of shipshape: run `shipshape db update`"
     )]
+    /// The database was written by another version of shipshape.
     Outdated(PathBuf),
+    /// A download failed.
     #[error("{0}")]
     Download(String),
 }
@@ -95,14 +112,17 @@ impl Store {
         directories::ProjectDirs::from("", "", "shipshape").map(|d| d.cache_dir().join("vulndb"))
     }
 
+    /// The store in this folder.
     pub fn at(dir: impl Into<PathBuf>) -> Self {
         Self { dir: dir.into() }
     }
 
+    /// Its folder.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
 
+    /// The database file.
     pub fn path(&self) -> PathBuf {
         self.dir.join(FILE)
     }
@@ -225,6 +245,7 @@ impl Store {
 /// Reading inputs with ceilings.
 #[derive(Default)]
 pub struct Import {
+    /// The database being built.
     pub builder: Builder,
     /// What a folder held that was not read, and why.
     pub left_out: Vec<String>,
@@ -434,6 +455,7 @@ impl ImageCache {
             .then(|| self.dir.join(format!("{hex}.json")))
     }
 
+    /// The cached package scan of an image, if it is cached in this format.
     pub fn get(
         &self,
         image_id: &str,
@@ -446,6 +468,7 @@ impl ImageCache {
         (c.format == FORMAT).then_some((c.packages, c.special))
     }
 
+    /// Caches an image's package scan.
     pub fn put(
         &self,
         image_id: &str,

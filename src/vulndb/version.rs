@@ -11,7 +11,9 @@ use std::cmp::Ordering;
 /// Which order a version string follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// Debian's (dpkg) version order.
     Dpkg,
+    /// Alpine's (apk) version order.
     Apk,
 }
 
@@ -25,6 +27,7 @@ impl Scheme {
         }
     }
 
+    /// Compares two versions in this order.
     pub fn compare(self, a: &str, b: &str) -> Ordering {
         match self {
             Self::Dpkg => dpkg(a, b),

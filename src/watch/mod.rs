@@ -17,8 +17,6 @@
 //! events. [`demo`] replays the captured lab through the same conversion
 //! and rules.
 
-#![deny(missing_docs)]
-
 pub mod demo;
 pub mod docker;
 #[cfg(feature = "kube")]

@@ -1,4 +1,4 @@
-//! How every source turns what it read into a snapshot ([`snapshot`]:
+//! How every source turns what it read into a snapshot (`snapshot`:
 //! known vulnerabilities annotated, then assessed — engines, clusters, the
 //! demo lab and `scan` all call it), and the publish step every worker
 //! ends an assessment with: which

@@ -1,7 +1,7 @@
 //! The one supervise loop every source's worker runs: connect, follow,
 //! and when the source is lost, say so and try again with backoff —
 //! answering the user's commands while it waits. An engine and a cluster
-//! differ only in what one session does ([`Watched::session`]); how they
+//! differ only in what one session does (`Watched::session`); how they
 //! come and go looks the same in the window, the timeline and the audit
 //! log.
 

@@ -1,7 +1,7 @@
 //! The bounded event sink and the audit trail every source's worker
 //! writes through: engines, clusters and (without a log) the demo lab. A
 //! timeline entry and its audit record go out together
-//! ([`Recorder::activity`]), so the two never disagree.
+//! (`Recorder::activity`), so the two never disagree.
 
 use std::path::PathBuf;
 use std::sync::Arc;

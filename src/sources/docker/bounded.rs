@@ -19,13 +19,17 @@ use super::EngineError;
 /// Ceilings on one answer, in bytes. A real container inspect is 5–20 KiB;
 /// these leave room for thousands of labels and still bound the worst.
 pub mod limits {
+    /// The most bytes read of an inspect answer.
     pub const INSPECT: usize = 16 << 20;
+    /// The most bytes read of an image history.
     pub const HISTORY: usize = 16 << 20;
 }
 
 /// Where to send it.
 pub enum Transport<'a> {
+    /// A Unix socket.
     Unix(&'a std::path::Path),
+    /// A TCP address (`host:port`).
     Tcp(&'a str),
     /// `host:port` and the client configuration from [`tls_config`].
     Tls(&'a str, &'a std::sync::Arc<rustls::ClientConfig>),

@@ -21,14 +21,21 @@ use sha2::{Digest, Sha256};
 /// Everything discovery reads from the process environment.
 #[derive(Debug, Clone, Default)]
 pub struct EnvSnapshot {
+    /// `DOCKER_HOST`.
     pub docker_host: Option<String>,
+    /// `DOCKER_TLS_VERIFY` is set.
     pub docker_tls_verify: bool,
+    /// `DOCKER_CERT_PATH`.
     pub docker_cert_path: Option<PathBuf>,
+    /// `DOCKER_CONTEXT`.
     pub docker_context: Option<String>,
     /// `DOCKER_CONFIG`: the docker CLI's config directory.
     pub docker_config: Option<PathBuf>,
+    /// `HOME`.
     pub home: Option<PathBuf>,
+    /// `XDG_RUNTIME_DIR`.
     pub xdg_runtime_dir: Option<PathBuf>,
+    /// `DOCKER_CONTENT_TRUST` is on.
     pub content_trust: bool,
     /// Prefix for system-wide socket paths (`/` in real use; a temporary
     /// directory in tests).
@@ -36,6 +43,7 @@ pub struct EnvSnapshot {
 }
 
 impl EnvSnapshot {
+    /// Reads the variables from this process's environment.
     pub fn from_process() -> Self {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         Self {
@@ -58,10 +66,14 @@ impl EnvSnapshot {
     }
 }
 
+/// The TLS files of a TCP endpoint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TlsFiles {
+    /// The CA certificate.
     pub ca: PathBuf,
+    /// The client certificate.
     pub cert: PathBuf,
+    /// The client key (its path only: never read into a report).
     pub key: PathBuf,
 }
 
@@ -76,17 +88,25 @@ impl TlsFiles {
     }
 }
 
+/// Where an engine listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
+    /// A Unix socket.
     Unix(PathBuf),
+    /// A TCP address.
     Tcp {
+        /// `host:port`.
         addr: String,
+        /// The TLS files, when TLS is on.
         tls: Option<TlsFiles>,
     },
     /// Through one `ssh -N -L` tunnel to `socket` on `dest` (`[user@]host`).
     Ssh {
+        /// The SSH destination (`user@host`).
         dest: String,
+        /// The SSH port, when not the default.
         port: Option<u16>,
+        /// The engine's socket on the remote host.
         socket: String,
     },
 }
@@ -109,20 +129,28 @@ impl fmt::Display for Endpoint {
 /// they are looking at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FoundBy {
+    /// The `--host` flag.
     Flag,
+    /// The `DOCKER_HOST` variable.
     DockerHost,
+    /// A docker context.
     Context {
+        /// The context's name.
         name: String,
+        /// Named by `DOCKER_CONTEXT` rather than the CLI's config.
         from_env: bool,
     },
     /// The user's own list of engines (settings), under the name given.
     Listed {
+        /// The context's name.
         name: String,
     },
     /// One of every docker context (`--all`), current or not.
     ContextListed {
+        /// The name.
         name: String,
     },
+    /// A well-known socket path, named by what it is.
     Socket(&'static str),
 }
 
@@ -148,9 +176,12 @@ impl fmt::Display for FoundBy {
     }
 }
 
+/// An engine to connect to, and how its address was found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// Where it listens.
     pub endpoint: Endpoint,
+    /// How the address was found.
     pub found_by: FoundBy,
 }
 
@@ -181,10 +212,20 @@ pub enum ConnectError {
          (`systemctl --user start podman.socket`), or point shipshape at an engine with --host.",
         .tried.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
     )]
-    NoEngineFound { tried: Vec<PathBuf> },
+    /// No address was given and no well-known socket exists.
+    NoEngineFound {
+        /// The sockets tried.
+        tried: Vec<PathBuf>,
+    },
 
     #[error("the engine socket {path} (from {found_by}) does not exist. Is the engine running?")]
-    SocketMissing { path: PathBuf, found_by: FoundBy },
+    /// The socket does not exist.
+    SocketMissing {
+        /// The socket.
+        path: PathBuf,
+        /// How its path was found.
+        found_by: FoundBy,
+    },
 
     #[error(
         "permission denied on {path} (from {found_by}). Your user may not talk to this engine: \
@@ -192,28 +233,62 @@ pub enum ConnectError {
          then log out and back in — note that this group is root-equivalent), or use rootless \
          Docker or Podman and point shipshape at that socket."
     )]
-    PermissionDenied { path: PathBuf, found_by: FoundBy },
+    /// The socket exists but this user may not open it.
+    PermissionDenied {
+        /// The socket.
+        path: PathBuf,
+        /// How its path was found.
+        found_by: FoundBy,
+    },
 
     #[error(
         "nothing is listening on {path} (from {found_by}): the socket is stale. Start or restart the engine."
     )]
-    NotListening { path: PathBuf, found_by: FoundBy },
+    /// The socket exists but nothing accepts on it.
+    NotListening {
+        /// The socket.
+        path: PathBuf,
+        /// How its path was found.
+        found_by: FoundBy,
+    },
 
+    /// The engine could not be reached over the network.
     #[error("cannot reach the engine at {endpoint} (from {found_by}): {reason}")]
     Unreachable {
+        /// The address.
         endpoint: String,
+        /// How it was found.
         found_by: FoundBy,
+        /// What failed.
         reason: String,
     },
 
     #[error("TLS setup for {endpoint} failed: {reason}")]
-    Tls { endpoint: String, reason: String },
+    /// The TLS files could not be loaded.
+    Tls {
+        /// The address.
+        endpoint: String,
+        /// What failed.
+        reason: String,
+    },
 
     #[error("invalid engine address '{host}': {reason}")]
-    BadHost { host: String, reason: String },
+    /// The address does not parse.
+    BadHost {
+        /// The address as given.
+        host: String,
+        /// What is wrong.
+        reason: String,
+    },
 
     #[error("docker context '{name}': {reason}")]
-    Context { name: String, reason: String },
+    /// The docker context could not be read.
+    Context {
+        /// The context's name.
+        name: String,
+        /// What failed.
+        reason: String,
+    },
 }
 
 /// Parse an engine address as the docker CLI accepts it.

@@ -115,6 +115,7 @@ fn labels(map: Option<std::collections::HashMap<String, String>>) -> BTreeMap<St
         .collect()
 }
 
+/// Fills the source-neutral facts from an engine's container inspect.
 pub fn container(r: ContainerInspectResponse) -> Container {
     let hc = r.host_config.unwrap_or_default();
     let cfg = r.config.unwrap_or_default();
@@ -430,6 +431,7 @@ pub fn processes(top: ContainerTopResponse) -> Vec<Process> {
         .collect()
 }
 
+/// Converts an image inspect and its history.
 pub fn image(i: ImageInspect, history: Vec<ImageHistoryResponseItem>) -> Image {
     let cfg = i.config.unwrap_or_default();
     Image {
@@ -472,6 +474,7 @@ pub fn image(i: ImageInspect, history: Vec<ImageHistoryResponseItem>) -> Image {
     }
 }
 
+/// Converts `/version` and `/info` into the engine's description.
 pub fn engine(
     info: SystemInfo,
     version: SystemVersion,

@@ -41,7 +41,9 @@ pub async fn check(engine: &Engine, target: &Target) -> Result<Drift, EngineErro
 /// A container to check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// The container's id.
     pub id: String,
+    /// Its root filesystem is read-only (then only mounts can drift).
     pub readonly_rootfs: bool,
     /// Mount destinations: the engine creates them in the writable layer,
     /// so they show up as added; they are not drift.
@@ -51,6 +53,7 @@ pub struct Target {
 }
 
 impl Target {
+    /// The drift target of a container.
     pub fn of(c: &crate::model::Container) -> Self {
         Self {
             id: c.id.clone(),
@@ -76,6 +79,7 @@ pub struct Plan {
     total_changes: usize,
     package_db_changed: bool,
     items: Vec<DriftItem>,
+    /// The changed paths to stat, with what changed.
     pub to_stat: Vec<(String, ChangeKind)>,
 }
 

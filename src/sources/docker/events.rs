@@ -170,6 +170,7 @@ type CallKey = (String, String);
 const OWN_CALL_WINDOW: Duration = Duration::from_secs(30);
 
 impl OwnCalls {
+    /// Records a call shipshape itself makes, so the event it causes is not reported as the user's.
     pub fn note(&self, container_id: &str, action: &str) {
         let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         m.entry((container_id.to_string(), action.to_string()))

@@ -27,6 +27,7 @@ use super::{Engine, EngineError};
 pub struct Limits {
     /// Bytes in the whole tar stream.
     pub stream_bytes: u64,
+    /// The most entries read.
     pub entries: usize,
     /// Bytes of one regular file kept in memory.
     pub entry_bytes: u64,
@@ -55,18 +56,31 @@ pub const EXEC_DIRS: Limits = Limits {
 /// Why a read failed.
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
+    /// The path does not exist.
     #[error("{0} does not exist in the container")]
     NotFound(String),
+    /// A ceiling stopped the read.
     #[error("{path}: {what} is over the ceiling of {limit}; the read was stopped")]
     Ceiling {
+        /// The path being read.
         path: String,
+        /// Which ceiling (`bytes`, `entries`, …).
         what: &'static str,
+        /// The ceiling's value, for a person.
         limit: String,
     },
+    /// The engine did not finish within the time limit.
     #[error("{0}: the engine did not finish sending it within the time limit")]
     Timeout(String),
     #[error("{path}: not a readable tar stream: {reason}")]
-    BadArchive { path: String, reason: String },
+    /// The engine's answer is not a tar stream.
+    BadArchive {
+        /// The path being read.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The engine call failed.
     #[error(transparent)]
     Engine(EngineError),
 }
@@ -74,7 +88,9 @@ pub enum FileError {
 /// What a tar entry is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Kind {
+    /// A regular file.
     File,
+    /// A directory.
     Dir,
     /// A symbolic link and its target, as written.
     Symlink(String),
@@ -87,8 +103,11 @@ pub enum Kind {
 pub struct Item {
     /// The path inside the tar (relative: `status`, `status.d/base`).
     pub path: String,
+    /// File or directory.
     pub kind: Kind,
+    /// Its mode bits.
     pub mode: u32,
+    /// Its size in bytes.
     pub size: u64,
     /// The content, for regular files when asked for.
     pub data: Option<Vec<u8>>,

@@ -36,23 +36,42 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// An engine call that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
+    /// Connecting failed.
     #[error(transparent)]
     Connect(#[from] ConnectError),
     /// The object is gone (HTTP 404) — e.g. removed between list and inspect.
     #[error("{what} no longer exists")]
-    NotFound { what: String },
+    NotFound {
+        /// What was asked for.
+        what: String,
+    },
     /// The engine stopped answering.
     #[error("lost the engine while reading {what}: {reason}")]
-    Lost { what: String, reason: String },
+    Lost {
+        /// What was being read.
+        what: String,
+        /// What failed.
+        reason: String,
+    },
     /// The engine answered with an error.
     #[error("the engine refused {what}: {reason}")]
-    Api { what: String, reason: String },
+    Api {
+        /// What was asked for.
+        what: String,
+        /// What the engine said.
+        reason: String,
+    },
     /// The answer is larger than shipshape reads (see [`bounded::limits`]).
     #[error(
         "{what} not read: the engine's answer is larger than {} MiB (oversized labels, environment or command?)",
         limit >> 20
     )]
-    TooLarge { what: String, limit: usize },
+    TooLarge {
+        /// What was asked for.
+        what: String,
+        /// The ceiling in bytes.
+        limit: usize,
+    },
 }
 
 impl EngineError {
@@ -257,6 +276,7 @@ impl Engine {
         })
     }
 
+    /// The engine's address and how it was found.
     pub fn target(&self) -> &Target {
         &self.target
     }
@@ -274,6 +294,7 @@ impl Engine {
 
     // --- read-only calls ---------------------------------------------------
 
+    /// `GET /info`.
     pub async fn info(&self) -> Result<SystemInfo, EngineError> {
         self.docker
             .info()
@@ -286,6 +307,7 @@ impl Engine {
         &self.version
     }
 
+    /// `GET /containers/json?all=true`.
     pub async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
         let opts = ListContainersOptions {
             all: true,
@@ -328,6 +350,7 @@ impl Engine {
         Some(bounded::get_json(transport, what, &versioned, limit).await)
     }
 
+    /// `GET /containers/{id}/json`, bounded.
     pub async fn inspect_container(
         &self,
         id: &str,
@@ -402,6 +425,7 @@ impl Engine {
         }
     }
 
+    /// `GET /images/json`.
     pub async fn list_images(&self) -> Result<Vec<ImageSummary>, EngineError> {
         self.docker
             .list_images(Some(ListImagesOptions::default()))
@@ -409,6 +433,7 @@ impl Engine {
             .map_err(|e| EngineError::from_bollard("the image list", e))
     }
 
+    /// `GET /images/{id}/json`, bounded.
     pub async fn inspect_image(&self, id: &str) -> Result<ImageInspect, EngineError> {
         let what = format!("image {}", crate::model::short_id(id));
         let path = format!("/images/{}/json", path_segment(id));
@@ -424,6 +449,7 @@ impl Engine {
             .map_err(|e| EngineError::from_bollard(what, e))
     }
 
+    /// `GET /images/{id}/history`, bounded.
     pub async fn image_history(
         &self,
         id: &str,
@@ -576,6 +602,7 @@ impl Engine {
             .map(move |r| r.map_err(|e| EngineError::from_bollard(what.clone(), e)))
     }
 
+    /// `GET /networks/{name}`.
     pub async fn inspect_network(&self, name: &str) -> Result<NetworkInspect, EngineError> {
         self.docker
             .inspect_network(

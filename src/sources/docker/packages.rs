@@ -26,7 +26,9 @@ pub fn exec_dirs() -> impl Iterator<Item = &'static str> {
 /// What one image (or one container) holds.
 #[derive(Debug, Clone)]
 pub struct ImageFiles {
+    /// The image's installed packages.
     pub packages: PackageScan,
+    /// Its setuid, setgid and world-writable files.
     pub special: SpecialFiles,
 }
 

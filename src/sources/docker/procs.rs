@@ -18,6 +18,7 @@ use crate::model::Process;
 
 /// How a container's process list was read, for the Facts.
 pub const FROM_PROC: &str = "/proc on this machine";
+/// Where process facts come from when `/proc` of the host cannot be read.
 pub const FROM_TOP: &str = "the engine's top";
 
 /// The processes sharing `init_pid`'s PID namespace, read under `proc`

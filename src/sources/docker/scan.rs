@@ -26,6 +26,7 @@ pub async fn snapshot(engine: &Engine, env: &EnvSnapshot) -> Result<Inventory, E
     snapshot_with(engine, env, DEFAULT_CONCURRENCY).await
 }
 
+/// Reads one engine's snapshot, reusing what `prev` already read when it has not changed.
 pub async fn snapshot_with(
     engine: &Engine,
     env: &EnvSnapshot,
@@ -247,7 +248,9 @@ pub struct Changed {
 /// How much a [`refresh`] read again.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Reread {
+    /// Containers inspected again.
     pub containers: usize,
+    /// Images inspected again.
     pub images: usize,
     /// Engine requests made, processes from `top` included.
     pub requests: usize,

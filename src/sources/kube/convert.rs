@@ -23,9 +23,13 @@ use crate::model::{
 /// labels) is asked for.
 #[derive(Debug, Default, Clone)]
 pub struct Lists {
+    /// The pods.
     pub pods: Vec<Pod>,
+    /// The ReplicaSets (to find a pod's Deployment).
     pub replica_sets: Vec<ObjectMeta>,
+    /// The Jobs (to find a pod's CronJob).
     pub jobs: Vec<ObjectMeta>,
+    /// The namespaces, with their labels.
     pub namespaces: Vec<ObjectMeta>,
     /// What could not be read, for people.
     pub notes: Vec<String>,
@@ -37,9 +41,13 @@ pub struct Lists {
 /// Who the cluster is, for the engine row.
 #[derive(Debug, Clone, Default)]
 pub struct ClusterId {
+    /// The kubeconfig context.
     pub context: String,
+    /// The API server's address.
     pub server: String,
+    /// The server's Kubernetes version.
     pub version: String,
+    /// The server's platform (`linux/amd64`).
     pub platform: String,
 }
 
@@ -106,6 +114,7 @@ pub struct Owners {
 }
 
 impl Owners {
+    /// Indexes the owners of the lists' pods.
     pub fn new(lists: &Lists) -> Self {
         let of = |meta: &ObjectMeta, kind: &str| {
             controller(meta)

@@ -31,9 +31,13 @@ const PAGE: u32 = 500;
 /// One context of the kubeconfig.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Context {
+    /// The context's name.
     pub name: String,
+    /// The cluster it names.
     pub cluster: String,
+    /// The cluster's API server.
     pub server: String,
+    /// The user it names.
     pub user: String,
     /// The context's default namespace.
     pub namespace: Option<String>,
@@ -44,23 +48,41 @@ pub struct Context {
 /// What went wrong reaching a cluster, for people.
 #[derive(Debug, thiserror::Error)]
 pub enum KubeError {
+    /// The kubeconfig could not be read.
     #[error("kubeconfig: {0}")]
     Config(String),
+    /// No context of that name.
     #[error("no context named '{0}' in the kubeconfig (`shipshape contexts` lists them)")]
     NoSuchContext(String),
     #[error(
         "context '{context}' needs a login shipshape cannot do: {detail}. Log in with your \
          cluster's own tool (kubectl, `aws sso login`, `gcloud auth login`, kubelogin…), then retry"
     )]
-    Login { context: String, detail: String },
+    /// Logging in failed.
+    Login {
+        /// The context.
+        context: String,
+        /// What failed.
+        detail: String,
+    },
+    /// The API server did not answer.
     #[error("cannot reach the API server of '{context}' ({server}): {detail}")]
     Unreachable {
+        /// The context.
         context: String,
+        /// The server's address.
         server: String,
+        /// What failed.
         detail: String,
     },
     #[error("'{context}': {detail}")]
-    Api { context: String, detail: String },
+    /// The API server answered with an error.
+    Api {
+        /// The context.
+        context: String,
+        /// What it said.
+        detail: String,
+    },
 }
 
 /// Read the kubeconfig: `path` (`--kubeconfig`), else `KUBECONFIG` (every
@@ -89,6 +111,7 @@ pub fn contexts(path: Option<&std::path::Path>) -> Result<Vec<Context>, KubeErro
         .unwrap_or_default())
 }
 
+/// The contexts of a kubeconfig.
 pub fn contexts_of(kc: &Kubeconfig) -> Vec<Context> {
     kc.contexts
         .iter()
@@ -117,7 +140,9 @@ pub fn contexts_of(kc: &Kubeconfig) -> Vec<Context> {
 /// A connection to one context's API server.
 #[derive(Clone)]
 pub struct Cluster {
+    /// The client, logged in.
     pub client: kube::Client,
+    /// The context it was made from.
     pub context: Context,
 }
 
@@ -382,6 +407,7 @@ impl Cluster {
         Ok(stream.boxed())
     }
 
+    /// What a client error means, for a person.
     pub fn describe_error(&self, e: &kube::Error) -> KubeError {
         classify(&self.context, e)
     }

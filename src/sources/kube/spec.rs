@@ -11,15 +11,25 @@ use crate::model::kube::ContainerRole;
 /// A container of any of the three lists.
 #[derive(Clone, Copy)]
 pub struct Ctr<'a> {
+    /// Regular or init container.
     pub role: ContainerRole,
+    /// Its name.
     pub name: &'a str,
+    /// Its image.
     pub image: &'a str,
+    /// Its `securityContext`.
     pub security: Option<&'a SecurityContext>,
+    /// Its `env`.
     pub env: &'a [EnvVar],
+    /// Its `volumeMounts`.
     pub mounts: &'a [VolumeMount],
+    /// Its `ports`.
     pub ports: &'a [ContainerPort],
+    /// Its `resources`.
     pub resources: Option<&'a ResourceRequirements>,
+    /// A liveness probe is set.
     pub liveness: bool,
+    /// A readiness probe is set.
     pub readiness: bool,
 }
 

@@ -11,8 +11,8 @@
 //!
 //! By concept: this file holds the worker's configuration, its start, and
 //! what outlives one connection (inside the one supervise loop,
-//! [`crate::watch::supervise`]); [`session`] is one connected session
-//! (events, passes, drift, exec audit); [`live`] the stats streams, the
+//! [`crate::watch::supervise`]); `session` is one connected session
+//! (events, passes, drift, exec audit); `live` the stats streams, the
 //! sampler and the host line.
 
 mod live;
@@ -87,7 +87,7 @@ pub struct WorkerConfig {
 
 /// How a worker takes part in watching several engines. Every member
 /// writes to the same audit log (one hash chain, one writer in the
-/// process: see [`open_audit`]).
+/// process: see `open_audit`).
 #[derive(Clone, Debug)]
 pub struct FleetMember {
     /// The engine to watch, and only this one.
