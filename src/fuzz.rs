@@ -369,9 +369,14 @@ pub fn osv_record(data: &[u8]) {
 pub fn versions(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let (a, b) = text.split_once('\n').unwrap_or((&text, ""));
+    use crate::vulndb::version::Scheme;
     for scheme in [
-        crate::vulndb::version::Scheme::Dpkg,
-        crate::vulndb::version::Scheme::Apk,
+        Scheme::Dpkg,
+        Scheme::Apk,
+        Scheme::Rpm,
+        Scheme::Pep440,
+        Scheme::Semver,
+        Scheme::Maven,
     ] {
         let ab = scheme.compare(a, b);
         assert_eq!(ab, scheme.compare(b, a).reverse(), "{scheme:?} {a:?} {b:?}");
