@@ -62,6 +62,7 @@ fn installed(n: usize, seed: usize) -> PackageScan {
                 version: "1.3-1".into(),
                 source: format!("pkg{}", i * (PACKAGES / n.max(1)) + seed),
                 source_version: "1.3-1".into(),
+                ..Default::default()
             })
             .collect(),
         ..PackageScan::default()

@@ -357,6 +357,7 @@ pub fn osv_record(data: &[u8]) {
                     version: version.into(),
                     source: pkg,
                     source_version: version.into(),
+                    ..Default::default()
                 }],
                 ..Default::default()
             };
@@ -401,6 +402,55 @@ pub fn seccomp_profile(data: &[u8]) {
 pub type Target = fn(&[u8]);
 
 /// Every target by name, for the drivers.
+/// The application's package metadata (Python `METADATA`, npm
+/// `package.json`) and their matching: bounded fields, no panic.
+pub fn app_packages(data: &[u8]) {
+    use crate::vulndb::apps;
+    let text = String::from_utf8_lossy(data);
+    let first = text.lines().next().unwrap_or("");
+    let _ = (
+        apps::is_npm_manifest(first),
+        apps::is_python_file(first),
+        apps::node_depth(first),
+    );
+    let _ = apps::pypi_name(first);
+    let _ = apps::python_metadata(&text);
+    let _ = apps::npm_manifest(data);
+    let found = apps::collect(
+        [
+            ("/usr/lib/python3/dist-packages/x.dist-info/METADATA", data),
+            (
+                "/usr/lib/python3/dist-packages/x.dist-info/INSTALLER",
+                b"pip".as_slice(),
+            ),
+            ("/app/node_modules/x/package.json", data),
+            (first, data),
+        ],
+        true,
+    );
+    for p in &found.packages {
+        assert!(p.name.chars().count() <= 256 && p.version.chars().count() <= 256);
+    }
+    let scan = crate::model::packages::PackageScan {
+        packages: found.packages,
+        ..Default::default()
+    };
+    let mut b = crate::vulndb::Builder::default();
+    for (eco, name) in [("PyPI", "x"), ("npm", "x")] {
+        if let Ok(r) = serde_json::from_value(serde_json::json!({ "id": "T-1",
+            "affected": [{ "package": { "ecosystem": eco, "name": name },
+                "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "0" }, { "fixed": first }] }] }] }))
+        {
+            b.add(r);
+        }
+    }
+    let db = b.finish(now());
+    let (v, _) = db.match_languages(&scan);
+    for x in &v {
+        let _ = x.describe();
+    }
+}
+
 pub const TARGETS: &[(&str, Target)] = &[
     ("container_inspect", container_inspect),
     ("image_inspect", image_inspect),
@@ -415,4 +465,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("osv_record", osv_record),
     ("versions", versions),
     ("seccomp_profile", seccomp_profile),
+    ("app_packages", app_packages),
 ];

@@ -115,6 +115,13 @@ fn seeds(target: &str) -> Vec<Value> {
             json!({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}),
             json!({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kexec_load","mount"],"action":"SCMP_ACT_ERRNO"},{"name":"bpf","action":"SCMP_ACT_KILL"}]}),
         ],
+        "app_packages" => vec![
+            json!(
+                "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n\nbody"
+            ),
+            json!(r#"{"name":"@xmldom/xmldom","version":"0.8.3","license":"MIT"}"#),
+            json!("node_modules/a/node_modules/@s/b/package.json\nName: x\nVersion: 1.0"),
+        ],
         other => panic!("no seeds for {other}"),
     }
 }
@@ -349,6 +356,11 @@ fn fuzz_package_files() {
 #[test]
 fn fuzz_osv_record() {
     run("osv_record", 300);
+}
+
+#[test]
+fn fuzz_app_packages() {
+    run("app_packages", 500);
 }
 
 #[test]

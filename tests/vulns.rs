@@ -900,3 +900,207 @@ fn hostile_package_databases_hit_their_ceilings() {
         "{z}"
     );
 }
+
+/// The application's own packages, in a real image: real wheels installed
+/// by pip into `site-packages` (offline, from tests/fixtures/apps/wheels),
+/// real npm tarballs unpacked into `node_modules` (one nested, one scoped),
+/// and a Python distribution the OS owns (no `INSTALLER`: not counted
+/// twice). Matched against hand-written OSV records with the exact CVE set,
+/// and records that must not match (fixed at the installed version, another
+/// version listed, the same name in another ecosystem).
+#[test]
+fn application_packages_of_a_real_image_are_found_and_matched_exactly() {
+    let _serial = serial();
+    let mut fx = Fixture::new("apps");
+    let tmp = fx.tmp.path().to_path_buf();
+    let fixtures = repo_root().join("tests/fixtures/apps");
+    let app_image = fx.build_in(
+        "apps:1",
+        "FROM shipshape-test/debian12:1\nCOPY usr /usr\nCOPY app /app\n",
+        |ctx| {
+            let site = ctx.join("usr/local/lib/python3.11/site-packages");
+            std::fs::create_dir_all(&site).unwrap();
+            let wheels: Vec<PathBuf> = std::fs::read_dir(fixtures.join("wheels"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .collect();
+            let pip = Command::new("python3")
+                .args([
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--no-deps",
+                    "--no-index",
+                    "--target",
+                ])
+                .arg(&site)
+                .args(&wheels)
+                .output()
+                .expect("run pip");
+            assert!(
+                pip.status.success(),
+                "pip: {}",
+                String::from_utf8_lossy(&pip.stderr)
+            );
+            // What Debian's python3-six would install: no INSTALLER.
+            let os_six = ctx.join("usr/lib/python3/dist-packages/six-1.16.0.dist-info");
+            std::fs::create_dir_all(&os_six).unwrap();
+            std::fs::copy(
+                site.join("six-1.16.0.dist-info/METADATA"),
+                os_six.join("METADATA"),
+            )
+            .unwrap();
+            let nm = ctx.join("app/node_modules");
+            for (tgz, dir) in [
+                ("lodash-4.17.15.tgz", "lodash"),
+                ("xmldom-xmldom-0.8.3.tgz", "@xmldom/xmldom"),
+                ("node-fetch-2.6.0.tgz", "node-fetch"),
+                ("minimist-1.2.0.tgz", "node-fetch/node_modules/minimist"),
+            ] {
+                let to = nm.join(dir);
+                std::fs::create_dir_all(&to).unwrap();
+                let out = Command::new("tar")
+                    .arg("-xzf")
+                    .arg(fixtures.join("npm").join(tgz))
+                    .args(["--strip-components=1", "-C"])
+                    .arg(&to)
+                    .output()
+                    .unwrap();
+                assert!(
+                    out.status.success(),
+                    "{}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+        },
+    );
+    fx.create("app", &[&app_image]);
+
+    let db = tmp.join("db");
+    let out = shipshape(
+        &db,
+        &["db", "import", fixtures.join("osv").to_str().unwrap()],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = scan_json(&db, &tmp, "apps.json", &[]);
+    let img = image(&r, &app_image);
+    let packages = &img["packages"];
+    assert_eq!(packages["by_ecosystem"]["PyPI"], 3, "{packages}");
+    assert_eq!(packages["by_ecosystem"]["npm"], 4, "{packages}");
+    let apps: BTreeSet<(String, String, String)> = packages["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["name"].as_str().unwrap().to_string(),
+                p["version"].as_str().unwrap().to_string(),
+                p["path"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let site = "/usr/local/lib/python3.11/site-packages";
+    let expected: BTreeSet<(String, String, String)> = [
+        (
+            "requests",
+            "2.31.0",
+            format!("{site}/requests-2.31.0.dist-info/METADATA"),
+        ),
+        (
+            "urllib3",
+            "2.0.7",
+            format!("{site}/urllib3-2.0.7.dist-info/METADATA"),
+        ),
+        (
+            "six",
+            "1.16.0",
+            format!("{site}/six-1.16.0.dist-info/METADATA"),
+        ),
+        (
+            "lodash",
+            "4.17.15",
+            "/app/node_modules/lodash/package.json".into(),
+        ),
+        (
+            "@xmldom/xmldom",
+            "0.8.3",
+            "/app/node_modules/@xmldom/xmldom/package.json".into(),
+        ),
+        (
+            "node-fetch",
+            "2.6.0",
+            "/app/node_modules/node-fetch/package.json".into(),
+        ),
+        (
+            "minimist",
+            "1.2.0",
+            "/app/node_modules/node-fetch/node_modules/minimist/package.json".into(),
+        ),
+    ]
+    .into_iter()
+    .map(|(n, v, p)| (n.to_string(), v.to_string(), p))
+    .collect();
+    assert_eq!(apps, expected);
+    let licences: BTreeSet<&str> = packages["applications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["license"].as_str().unwrap_or(""))
+        .collect();
+    assert!(
+        licences.contains("MIT") && licences.contains("Apache 2.0"),
+        "{licences:?}"
+    );
+
+    assert_eq!(
+        cves(&img["findings"], "image.known-vulnerabilities"),
+        set(&[
+            "CVE-2024-35195",
+            "CVE-2024-47081",
+            "CVE-2024-37891",
+            "CVE-2020-8203",
+            "CVE-2021-23337",
+            "CVE-2020-28500",
+            "CVE-2021-44906",
+            "CVE-2020-7598",
+            "CVE-2020-15168",
+            "CVE-2022-0235",
+            "CVE-2022-39353",
+        ])
+    );
+    let evidence: Vec<&str> = img["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["evidence"].as_str().unwrap())
+        .collect();
+    assert!(
+        evidence.iter().any(|e| e.starts_with("CVE-2021-44906 in npm minimist 1.2.0 (/app/node_modules/node-fetch/node_modules/minimist/package.json): fixed in 1.2.6; GitHub: critical")),
+        "{evidence:#?}"
+    );
+    // GitHub's own rating of each advisory.
+    let severity = |id: &str| {
+        img["vulnerabilities"]["vulnerabilities"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|v| v["id"] == id)
+            .map(|v| v["severity"].as_str().unwrap().to_string())
+    };
+    assert_eq!(severity("CVE-2022-39353").as_deref(), Some("critical"));
+    assert_eq!(severity("CVE-2020-15168").as_deref(), Some("low"));
+    assert_eq!(severity("CVE-2024-35195").as_deref(), Some("medium"));
+    // The one Debian:12 record (for a source package named urllib3) does
+    // not meet the PyPI package: the OS packages were matched, and none is
+    // affected; the whole image is assessed.
+    let vulns = &img["vulnerabilities"];
+    assert_eq!(vulns["status"], "assessed", "{vulns}");
+    assert_eq!(vulns["ecosystem"], "Debian:12 + PyPI + npm", "{vulns}");
+    assert!(vulns.get("not_assessed").is_none(), "{vulns}");
+    assert!(cves(&img["findings"], "image.vulns-not-assessed").is_empty());
+}

@@ -31,10 +31,14 @@ pub async fn run(cli: &Cli, action: &DbAction) -> Exit {
             } else {
                 ecosystems.clone()
             };
-            if let Some(bad) = ecos.iter().find(|e| !osv::ECOSYSTEMS.contains(&e.as_str())) {
+            let known = |e: &str| {
+                osv::ECOSYSTEMS.contains(&e) || crate::vulndb::LANGUAGE_ECOSYSTEMS.contains(&e)
+            };
+            if let Some(bad) = ecos.iter().find(|e| !known(e.as_str())) {
                 eprintln!(
-                    "shipshape: unknown ecosystem '{bad}' (expected {})",
-                    osv::ECOSYSTEMS.join(", ")
+                    "shipshape: unknown ecosystem '{bad}' (expected {}, {})",
+                    osv::ECOSYSTEMS.join(", "),
+                    crate::vulndb::LANGUAGE_ECOSYSTEMS.join(", ")
                 );
                 return Exit::Usage;
             }

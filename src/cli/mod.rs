@@ -135,7 +135,8 @@ pub enum DbAction {
         /// `<URL>/<Ecosystem>/all.zip`). http:// only to loopback.
         #[arg(long, value_name = "URL", default_value = crate::sources::osv::DEFAULT_BASE)]
         from: String,
-        /// Which ecosystems (repeat): Debian, Ubuntu, Alpine. Default: all three.
+        /// Which ecosystems (repeat): Debian, Ubuntu, Alpine (the default:
+        /// all three), and on request PyPI and npm (large dumps).
         #[arg(long = "ecosystem", value_name = "NAME")]
         ecosystems: Vec<String>,
     },

@@ -44,6 +44,53 @@ pub struct OsRelease {
     pub pretty_name: String,
 }
 
+/// Which package manager a package belongs to: the OS's (dpkg, apk), or a
+/// language's registry. One package model for every ecosystem.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+pub enum Ecosystem {
+    /// The distribution's package manager (the scan's `ecosystem` names
+    /// the release).
+    #[default]
+    #[serde(rename = "os")]
+    Os,
+    /// Python packages (`*.dist-info`, `*.egg-info`).
+    #[serde(rename = "pypi")]
+    PyPI,
+    /// npm packages (`node_modules/**/package.json`).
+    #[serde(rename = "npm")]
+    Npm,
+}
+
+impl Ecosystem {
+    /// The language ecosystems, in the order they are shown.
+    pub const LANGUAGES: [Ecosystem; 2] = [Ecosystem::PyPI, Ecosystem::Npm];
+
+    /// The OSV ecosystem of a language's packages (`None` for the OS, whose
+    /// OSV ecosystem depends on the release).
+    pub fn osv(self) -> Option<&'static str> {
+        match self {
+            Self::Os => None,
+            Self::PyPI => Some("PyPI"),
+            Self::Npm => Some("npm"),
+        }
+    }
+
+    /// The name shown (`os`, `PyPI`, `npm`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Os => "os",
+            Self::PyPI => "PyPI",
+            Self::Npm => "npm",
+        }
+    }
+
+    fn is_os(&self) -> bool {
+        *self == Self::Os
+    }
+}
+
 /// One installed package.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Package {
@@ -57,6 +104,16 @@ pub struct Package {
     /// The source version (dpkg `Source: name (version)`), which can differ
     /// from the binary's.
     pub source_version: String,
+    /// Which package manager it belongs to.
+    #[serde(default, skip_serializing_if = "Ecosystem::is_os")]
+    pub ecosystem: Ecosystem,
+    /// Where it was found in the image (a language package's metadata
+    /// file; empty for the OS's, which the scan's `sources` name).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub path: String,
+    /// Its licence, as its metadata names it (empty when it names none).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub license: String,
 }
 
 /// The package inventory of one image (or of one container whose package
@@ -85,6 +142,11 @@ pub struct PackageScan {
     /// then (read again when that moves).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub read_at_changes: usize,
+    /// What of the application's packages could not be read, and why (a
+    /// folder stopped at a ceiling, a manifest that does not parse): what
+    /// these held is not assessed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -124,8 +186,12 @@ pub struct Vulnerability {
     pub advisories: Vec<String>,
     /// The source package.
     pub package: String,
-    /// Its binary packages installed in the image.
+    /// Its binary packages installed in the image (for a language
+    /// package: the paths it was found at).
     pub binaries: Vec<String>,
+    /// The OS's package, or a language's.
+    #[serde(default, skip_serializing_if = "Ecosystem::is_os")]
+    pub ecosystem: Ecosystem,
     /// The installed (source) version.
     pub installed: String,
     /// The first version that fixes it, when there is one.
@@ -188,6 +254,11 @@ impl Vulnerability {
             (FixState::Unimportant, _) => "no fix: the distribution rates it unimportant".into(),
             _ => "no fix yet".into(),
         };
+        let ecosystem = if self.ecosystem == Ecosystem::Os {
+            String::new()
+        } else {
+            format!("{} ", self.ecosystem.label())
+        };
         let binaries = if self.binaries.len() == 1 && self.binaries[0] == self.package {
             String::new()
         } else {
@@ -205,7 +276,7 @@ impl Vulnerability {
             format!(" [{}]", also.join(", "))
         };
         format!(
-            "{} in {} {}{binaries}: {fix}; {}{also}",
+            "{} in {ecosystem}{} {}{binaries}: {fix}; {}{also}",
             self.id, self.package, self.installed, self.rated_by
         )
     }
@@ -233,6 +304,10 @@ pub enum VulnState {
         database: String,
         /// The known vulnerabilities found.
         vulnerabilities: Vec<Vulnerability>,
+        /// What could not be assessed among its packages (an ecosystem
+        /// without data, OS packages shipshape cannot match): never clean.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        not_assessed: Vec<String>,
     },
 }
 

@@ -450,6 +450,13 @@ pub struct PackagesReport {
     pub ecosystem: Option<String>,
     /// How many packages were read.
     pub count: usize,
+    /// How many of each kind (`os`, `PyPI`, `npm`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_ecosystem: BTreeMap<String, usize>,
+    /// The application's packages (PyPI, npm) with the path each was found
+    /// at; the OS's are listed by their package database.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub applications: Vec<crate::model::packages::Package>,
     /// The files read (`/var/lib/dpkg/status`, …).
     pub sources: Vec<String>,
     /// The container the files were read through.
@@ -598,6 +605,16 @@ impl Report {
                         os: p.os.pretty_name.clone(),
                         ecosystem: p.ecosystem.clone(),
                         count: p.packages.len(),
+                        by_ecosystem: p.packages.iter().fold(BTreeMap::new(), |mut m, pk| {
+                            *m.entry(pk.ecosystem.label().to_string()).or_insert(0) += 1;
+                            m
+                        }),
+                        applications: p
+                            .packages
+                            .iter()
+                            .filter(|pk| pk.ecosystem != crate::model::packages::Ecosystem::Os)
+                            .cloned()
+                            .collect(),
                         sources: p.sources.clone(),
                         read_from: p.read_from.clone(),
                     }),

@@ -106,6 +106,10 @@ pub const NOT_ASSESSED: Rule = Rule {
             };
             vec![Hit::graded(sev, reason.clone())]
         }
+        // Partly assessed: what was not is not clean either.
+        VulnState::Assessed { not_assessed, .. } if !not_assessed.is_empty() => {
+            vec![Hit::new(not_assessed.join("; "))]
+        }
         _ => vec![],
     }),
 };
@@ -298,6 +302,7 @@ mod tests {
     fn vuln(id: &str, state: FixState, sev: Severity) -> Vulnerability {
         Vulnerability {
             id: id.into(),
+            ecosystem: Default::default(),
             advisories: vec![format!("DEBIAN-{id}"), "DSA-1-1".into()],
             package: "openssl".into(),
             binaries: vec!["libssl3".into(), "openssl".into()],
@@ -316,6 +321,7 @@ mod tests {
         let mut img = clean_image();
         assert!(run_image(&KNOWN_VULNERABILITIES, &img).is_empty());
         img.vulns = std::sync::Arc::new(VulnState::Assessed {
+            not_assessed: Vec::new(),
             ecosystem: "Debian:12".into(),
             packages: 100,
             database: String::new(),
@@ -365,6 +371,7 @@ mod tests {
             ..PackageScan::default()
         };
         img.vulns = std::sync::Arc::new(VulnState::Assessed {
+            not_assessed: Vec::new(),
             ecosystem: "Debian:11".into(),
             packages: 3,
             database: String::new(),
@@ -436,6 +443,7 @@ mod tests {
         let mut c = hardened();
         assert!(run_container(&CONTAINER_VULNERABILITIES, &c).is_empty());
         c.vulns = std::sync::Arc::new(VulnState::Assessed {
+            not_assessed: Vec::new(),
             ecosystem: "Debian:12".into(),
             packages: 1,
             database: String::new(),

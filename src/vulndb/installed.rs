@@ -105,6 +105,7 @@ pub fn dpkg_status(text: &str) -> Vec<Package> {
                 source_version
             }
             .to_string(),
+            ..Package::default()
         });
     }
     out

@@ -18,6 +18,7 @@
 //! "unimportant" are told apart; a release the data does not cover is "not
 //! assessed", never clean.
 
+pub mod apps;
 pub mod installed;
 pub mod osv;
 pub mod store;
@@ -29,12 +30,16 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::Severity;
-use crate::model::packages::{FixState, PackageScan, Vulnerability};
+use crate::model::packages::{Ecosystem, FixState, PackageScan, Vulnerability};
 use version::Scheme;
 
 /// The OSV base ecosystems whose records shipshape matches (the folders of
 /// the OSV bucket it downloads or imports).
 pub const ECOSYSTEMS: [&str; 3] = ["Debian", "Ubuntu", "Alpine"];
+
+/// Language ecosystems `db update --ecosystem` also takes, on request only:
+/// their dumps are large (npm's is the largest OSV publishes).
+pub const LANGUAGE_ECOSYSTEMS: [&str; 2] = ["PyPI", "npm"];
 
 /// One range event, compact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -197,7 +202,12 @@ impl Builder {
             let ranges: Vec<Vec<Ev>> = a
                 .ranges
                 .iter()
-                .filter(|rg| rg.kind.eq_ignore_ascii_case("ECOSYSTEM"))
+                // npm, crates.io and Go records give SEMVER ranges (in the
+                // ecosystem's own order too); GIT ranges name commits.
+                .filter(|rg| {
+                    rg.kind.eq_ignore_ascii_case("ECOSYSTEM")
+                        || rg.kind.eq_ignore_ascii_case("SEMVER")
+                })
                 .map(|rg| {
                     rg.events
                         .iter()
@@ -217,11 +227,16 @@ impl Builder {
                 continue;
             }
             ecos.insert(a.package.ecosystem.clone());
+            let name = if a.package.ecosystem == "PyPI" {
+                apps::pypi_name(&a.package.name)
+            } else {
+                a.package.name.clone()
+            };
             self.db
                 .index
                 .entry(a.package.ecosystem.clone())
                 .or_default()
-                .entry(a.package.name.clone())
+                .entry(name)
                 .or_default()
                 .push(Entry {
                     advisory: idx,
@@ -366,7 +381,11 @@ impl Database {
         };
         // Source package → (source version, binaries).
         let mut sources: BTreeMap<&str, (&str, BTreeSet<&str>)> = BTreeMap::new();
-        for p in &scan.packages {
+        for p in scan
+            .packages
+            .iter()
+            .filter(|p| p.ecosystem == Ecosystem::Os)
+        {
             let e = sources
                 .entry(p.source.as_str())
                 .or_insert((p.source_version.as_str(), BTreeSet::new()));
@@ -382,94 +401,16 @@ impl Database {
             let Some(entries) = pkgs.get(source) else {
                 continue;
             };
-            let mut groups: BTreeMap<String, Agg> = BTreeMap::new();
-            for e in entries {
-                let Some(fixed) = affected(scheme, installed, e) else {
-                    continue;
-                };
-                let adv = &self.advisories[e.advisory as usize];
-                let keys: Vec<String> = if adv.cves.is_empty() {
-                    vec![adv.id.clone()]
-                } else {
-                    adv.cves.clone()
-                };
-                for key in keys {
-                    let g = groups.entry(key).or_insert_with(|| Agg {
-                        advisories: BTreeSet::new(),
-                        fixed: None,
-                        unfixed: false,
-                        unimportant: false,
-                        cvss: None,
-                        vendor: None,
-                        summary: String::new(),
-                    });
-                    g.advisories.insert(adv.id.clone());
-                    match &fixed {
-                        Some(f) => {
-                            if g.fixed
-                                .as_ref()
-                                .is_none_or(|g| scheme.compare(f, g).is_gt())
-                            {
-                                g.fixed = Some(f.clone());
-                            }
-                        }
-                        None => g.unfixed = true,
-                    }
-                    match &e.rating {
-                        Some(StoredRating::Unimportant(_)) => g.unimportant = true,
-                        Some(StoredRating::Cvss(s, w))
-                            if g.cvss.as_ref().is_none_or(|(c, _)| s > c) =>
-                        {
-                            g.cvss = Some((*s, w.clone()));
-                        }
-                        Some(StoredRating::Vendor(s, w))
-                            if g.vendor.as_ref().is_none_or(|(c, _)| s > c) =>
-                        {
-                            g.vendor = Some((*s, w.clone()));
-                        }
-                        _ => {}
-                    }
-                    if g.summary.is_empty() {
-                        g.summary.clone_from(&adv.summary);
-                    }
-                }
-            }
-            for (id, g) in groups {
-                let state = match (&g.fixed, g.unimportant) {
-                    (Some(_), _) => FixState::Fixed,
-                    (None, true) => FixState::Unimportant,
-                    (None, false) => FixState::NoFix,
-                };
-                let (severity, rated_by) = if state == FixState::Unimportant {
-                    let upstream = g
-                        .cvss
-                        .as_ref()
-                        .map(|(_, w)| format!(" ({w} upstream)"))
-                        .unwrap_or_default();
-                    (Severity::Info, format!("vendor: unimportant{upstream}"))
-                } else if let Some((s, w)) = g.cvss.clone().or(g.vendor.clone()) {
-                    (s, w)
-                } else {
-                    (Severity::Medium, "no rating in the data".to_string())
-                };
-                let mut v = Vulnerability {
-                    id,
-                    advisories: g.advisories.into_iter().collect(),
-                    package: source.to_string(),
-                    binaries: binaries.iter().map(|b| b.to_string()).collect(),
-                    installed: installed.to_string(),
-                    // A fix exists but another record says none yet: the
-                    // fix is what the user can act on.
-                    fixed: g.fixed,
-                    state,
-                    severity,
-                    rated_by,
-                    summary: g.summary,
-                    described: String::new(),
-                };
-                v.described = v.describe();
-                out.push(v);
-            }
+            let binaries = binaries.iter().map(|b| b.to_string()).collect();
+            self.vulns_of(
+                scheme,
+                Ecosystem::Os,
+                source,
+                installed,
+                binaries,
+                entries,
+                &mut out,
+            );
         }
         out.sort_by(|a, b| {
             b.severity
@@ -478,6 +419,169 @@ impl Database {
                 .then_with(|| a.id.cmp(&b.id))
         });
         Ok(out)
+    }
+
+    /// The vulnerabilities of one package (`source` at `installed`, found
+    /// as `binaries`) among its index entries, grouped by CVE.
+    #[allow(clippy::too_many_arguments)]
+    fn vulns_of(
+        &self,
+        scheme: Scheme,
+        ecosystem: Ecosystem,
+        source: &str,
+        installed: &str,
+        binaries: Vec<String>,
+        entries: &[Entry],
+        out: &mut Vec<Vulnerability>,
+    ) {
+        let mut groups: BTreeMap<String, Agg> = BTreeMap::new();
+        for e in entries {
+            let Some(fixed) = affected(scheme, installed, e) else {
+                continue;
+            };
+            let adv = &self.advisories[e.advisory as usize];
+            let keys: Vec<String> = if adv.cves.is_empty() {
+                vec![adv.id.clone()]
+            } else {
+                adv.cves.clone()
+            };
+            for key in keys {
+                let g = groups.entry(key).or_insert_with(|| Agg {
+                    advisories: BTreeSet::new(),
+                    fixed: None,
+                    unfixed: false,
+                    unimportant: false,
+                    cvss: None,
+                    vendor: None,
+                    summary: String::new(),
+                });
+                g.advisories.insert(adv.id.clone());
+                match &fixed {
+                    Some(f) => {
+                        if g.fixed
+                            .as_ref()
+                            .is_none_or(|g| scheme.compare(f, g).is_gt())
+                        {
+                            g.fixed = Some(f.clone());
+                        }
+                    }
+                    None => g.unfixed = true,
+                }
+                match &e.rating {
+                    Some(StoredRating::Unimportant(_)) => g.unimportant = true,
+                    Some(StoredRating::Cvss(s, w))
+                        if g.cvss.as_ref().is_none_or(|(c, _)| s > c) =>
+                    {
+                        g.cvss = Some((*s, w.clone()));
+                    }
+                    Some(StoredRating::Vendor(s, w))
+                        if g.vendor.as_ref().is_none_or(|(c, _)| s > c) =>
+                    {
+                        g.vendor = Some((*s, w.clone()));
+                    }
+                    _ => {}
+                }
+                if g.summary.is_empty() {
+                    g.summary.clone_from(&adv.summary);
+                }
+            }
+        }
+        for (id, g) in groups {
+            let state = match (&g.fixed, g.unimportant) {
+                (Some(_), _) => FixState::Fixed,
+                (None, true) => FixState::Unimportant,
+                (None, false) => FixState::NoFix,
+            };
+            let (severity, rated_by) = if state == FixState::Unimportant {
+                let upstream = g
+                    .cvss
+                    .as_ref()
+                    .map(|(_, w)| format!(" ({w} upstream)"))
+                    .unwrap_or_default();
+                (Severity::Info, format!("vendor: unimportant{upstream}"))
+            } else if let Some((s, w)) = g.cvss.clone().or(g.vendor.clone()) {
+                (s, w)
+            } else {
+                (Severity::Medium, "no rating in the data".to_string())
+            };
+            let mut v = Vulnerability {
+                id,
+                advisories: g.advisories.into_iter().collect(),
+                package: source.to_string(),
+                binaries: binaries.clone(),
+                ecosystem,
+                installed: installed.to_string(),
+                // A fix exists but another record says none yet: the
+                // fix is what the user can act on.
+                fixed: g.fixed,
+                state,
+                severity,
+                rated_by,
+                summary: g.summary,
+                described: String::new(),
+            };
+            v.described = v.describe();
+            out.push(v);
+        }
+    }
+
+    /// The known vulnerabilities of the application's own packages (PyPI,
+    /// npm), and what could not be assessed among them, said per
+    /// ecosystem: a language without data is never shown as clean.
+    pub fn match_languages(&self, scan: &PackageScan) -> (Vec<Vulnerability>, Vec<String>) {
+        let mut out = Vec::new();
+        let mut notes = Vec::new();
+        for eco in Ecosystem::LANGUAGES {
+            let pkgs: Vec<&crate::model::packages::Package> = scan
+                .packages
+                .iter()
+                .filter(|p| p.ecosystem == eco)
+                .collect();
+            let Some(osv_name) = eco.osv() else { continue };
+            if pkgs.is_empty() {
+                continue;
+            }
+            let Some(scheme) = Scheme::of(osv_name) else {
+                continue;
+            };
+            let Some(index) = self.index.get(osv_name) else {
+                notes.push(format!(
+                    "{} {} packages: the vulnerability database has no {osv_name} data (run \
+                     `shipshape db update --ecosystem {osv_name}`, or `shipshape db import` \
+                     its dump)",
+                    pkgs.len(),
+                    eco.label()
+                ));
+                continue;
+            };
+            // Name and version → where each copy was found.
+            let mut copies: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
+            let mut unreadable = Vec::new();
+            for p in pkgs {
+                if scheme.parses(&p.version) {
+                    copies
+                        .entry((p.source.as_str(), p.version.as_str()))
+                        .or_default()
+                        .push(p.path.clone());
+                } else {
+                    unreadable.push(format!("{} {}", p.name, p.version));
+                }
+            }
+            if !unreadable.is_empty() {
+                unreadable.truncate(5);
+                notes.push(format!(
+                    "{} packages whose version is not a {osv_name} version, not matched: {}",
+                    eco.label(),
+                    unreadable.join(", ")
+                ));
+            }
+            for ((name, version), paths) in copies {
+                if let Some(entries) = index.get(name) {
+                    self.vulns_of(scheme, eco, name, version, paths, entries, &mut out);
+                }
+            }
+        }
+        (out, notes)
     }
 
     /// The advisories and the index (for the store and the fuzz targets).
@@ -497,7 +601,10 @@ impl Database {
 /// Is `installed` affected by this entry? `Some(fixed)` when it is: the
 /// version that fixes it, or `None` when there is none yet.
 fn affected(scheme: Scheme, installed: &str, e: &Entry) -> Option<Option<String>> {
-    if e.versions.iter().any(|v| v == installed) {
+    if e.versions
+        .iter()
+        .any(|v| scheme.compare(v, installed).is_eq())
+    {
         return Some(None);
     }
     for range in &e.ranges {
@@ -588,29 +695,75 @@ pub fn assess_scan(
     scan: &PackageScan,
 ) -> crate::model::packages::VulnState {
     use crate::model::packages::VulnState;
-    // What the image itself rules out comes first: an RPM image without a
-    // database is "RPM", not "no database".
-    if let Some(why) = &scan.not_assessed {
-        return VulnState::NotAssessed {
-            reason: why.clone(),
-        };
-    }
     let db = match db {
         Ok(db) => db,
         Err(why) => {
+            // What the image itself rules out comes first: an RPM image
+            // without a database is "RPM", not "no database".
             return VulnState::NotAssessed {
-                reason: why.to_string(),
+                reason: scan.not_assessed.clone().unwrap_or_else(|| why.to_string()),
             };
         }
     };
-    match db.match_scan(scan) {
-        Ok(vulnerabilities) => VulnState::Assessed {
-            ecosystem: scan.ecosystem.clone().unwrap_or_default(),
-            packages: scan.packages.len(),
-            database: db.meta.built_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-            vulnerabilities,
-        },
-        Err(reason) => VulnState::NotAssessed { reason },
+    let os = match &scan.not_assessed {
+        Some(why) => Err(why.clone()),
+        None => db.match_scan(scan),
+    };
+    let languages =
+        scan.packages.iter().any(|p| p.ecosystem != Ecosystem::Os) || !scan.unread.is_empty();
+    let database = db.meta.built_at.map(|t| t.to_rfc3339()).unwrap_or_default();
+    if !languages {
+        return match os {
+            Ok(vulnerabilities) => VulnState::Assessed {
+                ecosystem: scan.ecosystem.clone().unwrap_or_default(),
+                packages: scan.packages.len(),
+                database,
+                vulnerabilities,
+                not_assessed: Vec::new(),
+            },
+            Err(reason) => VulnState::NotAssessed { reason },
+        };
+    }
+    // The application's packages are assessed even where the OS's cannot
+    // be; what was not is said beside them.
+    let (mut vulnerabilities, mut not_assessed) = db.match_languages(scan);
+    const SHOWN: usize = 10;
+    not_assessed.extend(scan.unread.iter().take(SHOWN).cloned());
+    if scan.unread.len() > SHOWN {
+        not_assessed.push(format!("and {} more not read", scan.unread.len() - SHOWN));
+    }
+    let mut ecosystems: Vec<String> = Vec::new();
+    let has_os = scan.packages.iter().any(|p| p.ecosystem == Ecosystem::Os);
+    match os {
+        Ok(v) => {
+            vulnerabilities.extend(v);
+            ecosystems.extend(scan.ecosystem.clone());
+        }
+        Err(why) if has_os || scan.not_assessed.is_some() => {
+            not_assessed.insert(0, format!("OS packages: {why}"));
+        }
+        Err(_) => {}
+    }
+    for eco in Ecosystem::LANGUAGES {
+        if scan.packages.iter().any(|p| p.ecosystem == eco)
+            && eco.osv().is_some_and(|o| db.index.contains_key(o))
+        {
+            ecosystems.push(eco.label().to_string());
+        }
+    }
+    vulnerabilities.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.ecosystem.cmp(&b.ecosystem))
+            .then_with(|| a.package.cmp(&b.package))
+            .then_with(|| a.id.cmp(&b.id))
+    });
+    VulnState::Assessed {
+        ecosystem: ecosystems.join(" + "),
+        packages: scan.packages.len(),
+        database,
+        vulnerabilities,
+        not_assessed,
     }
 }
 
@@ -672,6 +825,7 @@ mod tests {
                     version: v.to_string(),
                     source: s.to_string(),
                     source_version: sv.to_string(),
+                    ..Package::default()
                 })
                 .collect(),
             ..PackageScan::default()
@@ -689,6 +843,180 @@ mod tests {
     fn fixed_range(eco: &str, pkg: &str, fixed: &str) -> serde_json::Value {
         serde_json::json!({ "package": { "ecosystem": eco, "name": pkg },
             "ranges": [{ "type": "ECOSYSTEM", "events": [{ "introduced": "0" }, { "fixed": fixed }] }] })
+    }
+
+    fn app(eco: Ecosystem, name: &str, version: &str, path: &str) -> Package {
+        let source = if eco == Ecosystem::PyPI {
+            apps::pypi_name(name)
+        } else {
+            name.to_string()
+        };
+        Package {
+            name: name.into(),
+            version: version.into(),
+            source,
+            source_version: version.into(),
+            ecosystem: eco,
+            path: path.into(),
+            license: String::new(),
+        }
+    }
+
+    /// Language packages meet their own ecosystem's records only, by
+    /// normalised name and their own version order; the OS's are matched
+    /// beside them; an ecosystem without data is said, never clean.
+    #[test]
+    fn application_packages_match_their_own_ecosystem_only() {
+        use crate::model::packages::VulnState;
+        let site = "/usr/local/lib/python3.11/site-packages";
+        let mut scan = deb12(&[("libssl3", "3.0.11-1~deb12u2", "openssl", "3.0.11-1~deb12u2")]);
+        scan.packages.extend([
+            app(
+                Ecosystem::PyPI,
+                "Requests",
+                "2.31.0",
+                &format!("{site}/requests-2.31.0.dist-info/METADATA"),
+            ),
+            app(
+                Ecosystem::PyPI,
+                "urllib3",
+                "2.2.2",
+                &format!("{site}/urllib3-2.2.2.dist-info/METADATA"),
+            ),
+            app(
+                Ecosystem::PyPI,
+                "weird",
+                "not a version",
+                &format!("{site}/weird.dist-info/METADATA"),
+            ),
+            app(
+                Ecosystem::Npm,
+                "lodash",
+                "4.17.15",
+                "/app/node_modules/lodash/package.json",
+            ),
+            app(
+                Ecosystem::Npm,
+                "lodash",
+                "4.17.15",
+                "/app/node_modules/a/node_modules/lodash/package.json",
+            ),
+            app(
+                Ecosystem::Npm,
+                "minimist",
+                "1.2.0",
+                "/app/node_modules/minimist/package.json",
+            ),
+        ]);
+        let pypi_only = db(vec![
+            serde_json::json!({ "id": "DEBIAN-CVE-2024-0001", "affected": [fixed_range("Debian:12", "openssl", "3.0.13-1~deb12u1")] }),
+            // Spelled as the project spells it; fixed after what is installed.
+            serde_json::json!({ "id": "GHSA-9wx4-h78v-vm56", "aliases": ["CVE-2024-35195"],
+                "affected": [fixed_range("PyPI", "requests", "2.32.0")] }),
+            // Fixed below the installed version: not affected.
+            serde_json::json!({ "id": "PYSEC-2023-1", "affected": [fixed_range("PyPI", "urllib3", "2.0.7")] }),
+            // PEP 440 order, not text: 2.2.10 > 2.2.2.
+            serde_json::json!({ "id": "PYSEC-2024-2", "affected": [fixed_range("PyPI", "urllib3", "2.2.10")] }),
+            // The same name in another ecosystem never matches.
+            serde_json::json!({ "id": "PYSEC-2020-9", "affected": [fixed_range("PyPI", "lodash", "9.0.0")] }),
+            serde_json::json!({ "id": "DEBIAN-CVE-2024-9", "affected": [fixed_range("Debian:12", "requests", "9.0")] }),
+        ]);
+        let VulnState::Assessed {
+            ecosystem,
+            vulnerabilities,
+            not_assessed,
+            packages,
+            ..
+        } = assess_scan(Ok(&pypi_only), &scan)
+        else {
+            panic!("assessed");
+        };
+        assert_eq!(ecosystem, "Debian:12 + PyPI");
+        assert_eq!(packages, 7);
+        let mut ids: Vec<(String, &str, &str)> = vulnerabilities
+            .iter()
+            .map(|v| (v.id.clone(), v.ecosystem.label(), v.package.as_str()))
+            .collect();
+        ids.sort();
+        assert_eq!(
+            ids,
+            [
+                ("CVE-2024-0001".into(), "os", "openssl"),
+                ("CVE-2024-35195".into(), "PyPI", "requests"),
+                ("PYSEC-2024-2".into(), "PyPI", "urllib3"),
+            ]
+        );
+        let req = vulnerabilities
+            .iter()
+            .find(|v| v.package == "requests")
+            .unwrap();
+        assert_eq!(req.fixed.as_deref(), Some("2.32.0"));
+        assert_eq!(
+            req.binaries,
+            [format!("{site}/requests-2.31.0.dist-info/METADATA")]
+        );
+        assert!(
+            req.describe()
+                .starts_with("CVE-2024-35195 in PyPI requests 2.31.0"),
+            "{}",
+            req.describe()
+        );
+        assert_eq!(not_assessed.len(), 2, "{not_assessed:?}");
+        assert!(
+            not_assessed[0].contains("weird not a version"),
+            "{not_assessed:?}"
+        );
+        assert!(
+            not_assessed[1]
+                .starts_with("3 npm packages: the vulnerability database has no npm data"),
+            "{not_assessed:?}"
+        );
+
+        // With npm data: both copies of lodash are one finding naming both paths.
+        let with_npm = db(vec![
+            // As GitHub's npm records are: a SEMVER range.
+            serde_json::json!({ "id": "GHSA-p6mc-m468-83gw", "aliases": ["CVE-2020-8203"],
+                "affected": [{ "package": { "ecosystem": "npm", "name": "lodash" },
+                    "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "0" }, { "fixed": "4.17.19" }] }] }] }),
+            serde_json::json!({ "id": "GHSA-vh95-rmgr-6w4m", "aliases": ["CVE-2020-7598"],
+                "affected": [fixed_range("npm", "minimist", "0.2.1")] }),
+            serde_json::json!({ "id": "GHSA-xvch-5gv4-984h", "aliases": ["CVE-2021-44906"],
+                "affected": [{ "package": { "ecosystem": "npm", "name": "minimist" },
+                    "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "1.0.0" }, { "fixed": "1.2.6" }] },
+                               { "type": "ECOSYSTEM", "events": [{ "introduced": "1.0.0" }, { "fixed": "1.2.6" }] }] }] }),
+        ]);
+        let (v, notes) = with_npm.match_languages(&scan);
+        let mut ids: Vec<&str> = v.iter().map(|v| v.id.as_str()).collect();
+        ids.sort();
+        assert_eq!(ids, ["CVE-2020-8203", "CVE-2021-44906"]);
+        let lodash = v.iter().find(|v| v.package == "lodash").unwrap();
+        assert_eq!(lodash.binaries.len(), 2, "{:?}", lodash.binaries);
+        assert!(
+            notes.iter().any(|n| n.contains("no PyPI data")),
+            "{notes:?}"
+        );
+
+        // OS packages that cannot be matched leave the application's assessed.
+        let mut rocky = scan.clone();
+        rocky.ecosystem = None;
+        rocky.not_assessed = Some("RPM databases are not read yet".into());
+        let VulnState::Assessed {
+            vulnerabilities,
+            not_assessed,
+            ..
+        } = assess_scan(Ok(&pypi_only), &rocky)
+        else {
+            panic!("the application's packages are still assessed");
+        };
+        assert!(
+            vulnerabilities
+                .iter()
+                .all(|v| v.ecosystem == Ecosystem::PyPI)
+        );
+        assert!(
+            not_assessed[0].starts_with("OS packages: RPM"),
+            "{not_assessed:?}"
+        );
     }
 
     #[test]
@@ -816,6 +1144,7 @@ mod tests {
                 version: v.into(),
                 source: "busybox".into(),
                 source_version: v.into(),
+                ..Default::default()
             }],
             ..PackageScan::default()
         };

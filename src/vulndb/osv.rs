@@ -26,6 +26,9 @@ pub struct Record {
     pub upstream: Vec<String>,
     /// Ids of related vulnerabilities.
     pub related: Vec<String>,
+    /// The database's own extra data: GitHub's advisories carry their
+    /// severity (`LOW`, `MODERATE`, `HIGH`, `CRITICAL`) here.
+    pub database_specific: serde_json::Value,
     /// Its one-line summary.
     pub summary: String,
     /// Its longer description.
@@ -102,7 +105,7 @@ pub struct Event {
 }
 
 /// The base ecosystems shipshape matches (`Debian:12` → `Debian`).
-pub const KNOWN: [&str; 3] = ["Debian", "Ubuntu", "Alpine"];
+pub const KNOWN: [&str; 5] = ["Debian", "Ubuntu", "Alpine", "PyPI", "npm"];
 
 /// Is this an ecosystem shipshape can match?
 pub fn is_known(ecosystem: &str) -> bool {
@@ -207,6 +210,17 @@ pub fn rating(r: &Record, a: &Affected) -> Option<Rating> {
     };
     if let Some(u) = ubuntu.as_deref().and_then(|u| vendor("Ubuntu priority", u)) {
         return Some(u);
+    }
+    let github = r
+        .database_specific
+        .get("severity")
+        .and_then(|s| s.as_str())
+        .map(|s| match s.to_ascii_lowercase().as_str() {
+            "moderate" => "medium".to_string(),
+            other => other.to_string(),
+        });
+    if let Some(g) = github.as_deref().and_then(|g| vendor("GitHub", g)) {
+        return Some(g);
     }
     urgency
         .as_deref()

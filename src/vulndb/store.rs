@@ -21,6 +21,9 @@ pub const FILE: &str = "osv-db.json.gz";
 /// Bump when the stored layout changes: an older file is then "outdated,
 /// run db update" instead of a parse error.
 pub const FORMAT: u32 = 1;
+/// Bump when what an image's cached reading holds changes: older entries
+/// are then read again. 2: the application's packages (PyPI, npm).
+pub const CACHE_FORMAT: u32 = 2;
 /// A single OSV record larger than this (decompressed) is not a record.
 pub const MAX_RECORD_BYTES: u64 = 16 << 20;
 /// Decompressed bytes one import may read in all.
@@ -305,7 +308,7 @@ impl Import {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let base = eco.split(':').next().unwrap_or_default();
-                if super::ECOSYSTEMS.contains(&base) {
+                if super::ECOSYSTEMS.contains(&base) || super::LANGUAGE_ECOSYSTEMS.contains(&base) {
                     self.file(&all)?;
                 } else {
                     self.left_out.push(format!(
@@ -465,7 +468,7 @@ impl ImageCache {
     )> {
         let text = std::fs::read(self.path(image_id)?).ok()?;
         let c: Cached = serde_json::from_slice(&text).ok()?;
-        (c.format == FORMAT).then_some((c.packages, c.special))
+        (c.format == CACHE_FORMAT).then_some((c.packages, c.special))
     }
 
     /// Caches an image's package scan.
@@ -480,7 +483,7 @@ impl ImageCache {
         };
         let _ = std::fs::create_dir_all(&self.dir);
         let c = Cached {
-            format: FORMAT,
+            format: CACHE_FORMAT,
             packages: packages.clone(),
             special: special.clone(),
         };
@@ -559,8 +562,8 @@ mod tests {
                 ("DEBIAN-CVE-2024-1.json", DEB.as_bytes()),
                 ("junk.json", b"not json"),
                 (
-                    "PYSEC-1.json",
-                    br#"{"id":"PYSEC-1","affected":[{"package":{"ecosystem":"PyPI","name":"x"}}]}"#,
+                    "HSEC-1.json",
+                    br#"{"id":"HSEC-1","affected":[{"package":{"ecosystem":"Hackage","name":"x"}}]}"#,
                 ),
                 ("README.txt", b"ignored"),
             ],
@@ -596,9 +599,9 @@ mod tests {
             ("Debian", "DEBIAN-CVE-2024-1.json", DEB),
             ("Alpine", "ALPINE-CVE-2024-2.json", ALP),
             (
-                "PyPI",
-                "PYSEC-1.json",
-                r#"{"id":"PYSEC-1","affected":[{"package":{"ecosystem":"PyPI","name":"x"}}]}"#,
+                "Hackage",
+                "HSEC-1.json",
+                r#"{"id":"HSEC-1","affected":[{"package":{"ecosystem":"Hackage","name":"x"}}]}"#,
             ),
         ] {
             std::fs::create_dir_all(bucket.join(eco)).unwrap();
@@ -622,7 +625,7 @@ mod tests {
         for eco in ["Debian:12", "Alpine:v3.22", "Ubuntu:22.04:LTS"] {
             assert!(db.has_ecosystem(eco), "{eco}: {:?}", db.meta.ecosystems);
         }
-        // Each zip is a source named by its folder; PyPI's was not opened.
+        // Each zip is a source named by its folder; Hackage's was not opened.
         let names: Vec<&str> = db.meta.sources.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(names, ["Alpine", "Debian", "USN-1.json"], "{names:?}");
         assert_eq!(db.meta.skipped_unknown, 0);
@@ -630,7 +633,7 @@ mod tests {
             db.meta
                 .left_out
                 .iter()
-                .any(|l| l.contains("PyPI/all.zip") && l.contains("does not match PyPI")),
+                .any(|l| l.contains("Hackage/all.zip") && l.contains("does not match Hackage")),
             "{:?}",
             db.meta.left_out
         );

@@ -180,10 +180,21 @@ impl Fixture {
     /// Build `<prefix>/<repo_tag>` from a Dockerfile (legacy builder, no
     /// registry) and remember to remove it.
     pub fn build(&mut self, repo_tag: &str, dockerfile: &str) -> String {
+        self.build_in(repo_tag, dockerfile, |_| {})
+    }
+
+    /// The same, with files that `fill` puts in the build context first.
+    pub fn build_in(
+        &mut self,
+        repo_tag: &str,
+        dockerfile: &str,
+        fill: impl FnOnce(&std::path::Path),
+    ) -> String {
         let full = format!("{}/{repo_tag}", self.prefix);
         let ctx = self.tmp.path().join(format!("ctx-{}", self.tags.len()));
         std::fs::create_dir_all(&ctx).unwrap();
         std::fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
+        fill(&ctx);
         let out = Command::new("docker")
             .args(self.host.iter().flat_map(|h| ["-H", h.as_str()]))
             .args(["build", "-q", "-t", &full])

@@ -33,6 +33,9 @@ pub struct Limits {
     pub entry_bytes: u64,
     /// The whole read, from request to last byte.
     pub time: Duration,
+    /// Keep the first `entry_bytes` of a larger file instead of stopping
+    /// (metadata whose fields come first, such as Python's `METADATA`).
+    pub truncate: bool,
 }
 
 /// Package databases: `status` files of a few MiB, `status.d/` of a few
@@ -42,6 +45,7 @@ pub const PACKAGE_FILES: Limits = Limits {
     entries: 20_000,
     entry_bytes: 32 << 20,
     time: Duration::from_secs(30),
+    truncate: false,
 };
 
 /// Executable directories, read only for their headers (modes): contents
@@ -51,6 +55,19 @@ pub const EXEC_DIRS: Limits = Limits {
     entries: 200_000,
     entry_bytes: 0,
     time: Duration::from_secs(120),
+    truncate: false,
+};
+
+/// Trees of the application's packages (`site-packages`, `node_modules`):
+/// every byte streams past, only the metadata files are kept, and of those
+/// only the first 256 KiB (names and versions come first; a 100 MB
+/// `METADATA` costs no memory).
+pub const APP_TREES: Limits = Limits {
+    stream_bytes: 8 << 30,
+    entries: 500_000,
+    entry_bytes: 256 << 10,
+    time: Duration::from_secs(180),
+    truncate: true,
 };
 
 /// Why a read failed.
@@ -255,21 +272,25 @@ fn parse(
                 _ => Kind::Other,
             };
             let data = if kind == Kind::File && want(&name) {
-                if size > limits.entry_bytes {
+                if size > limits.entry_bytes && !limits.truncate {
                     return Err(FileError::Ceiling {
                         path: format!("{path} ({name})"),
                         what: "one file's size",
                         limit: format!("{} MiB", limits.entry_bytes >> 20),
                     });
                 }
-                let mut buf = Vec::with_capacity(size as usize);
-                (&mut entry)
-                    .take(limits.entry_bytes + 1)
-                    .read_to_end(&mut buf)
-                    .map_err(|e| FileError::BadArchive {
+                let mut buf = Vec::with_capacity(size.min(limits.entry_bytes) as usize);
+                let keep = if limits.truncate {
+                    limits.entry_bytes
+                } else {
+                    limits.entry_bytes + 1
+                };
+                (&mut entry).take(keep).read_to_end(&mut buf).map_err(|e| {
+                    FileError::BadArchive {
                         path: path.to_string(),
                         reason: e.to_string(),
-                    })?;
+                    }
+                })?;
                 Some(buf)
             } else {
                 None
@@ -411,6 +432,7 @@ mod tests {
             entries: 10,
             entry_bytes: 1 << 10,
             time: Duration::from_secs(5),
+            truncate: false,
         };
         let e = parse(reader_of(t.clone(), 1 << 20), "/x", limits, |_| true).unwrap_err();
         assert!(
@@ -423,6 +445,16 @@ mod tests {
             ),
             "{e}"
         );
+        // Metadata trees keep the head of an oversized file and go on.
+        let big = tar_of(&[("METADATA", &vec![b'y'; 5000]), ("next", b"z")]);
+        let head = Limits {
+            entry_bytes: 1000,
+            ..APP_TREES
+        };
+        let items = parse(reader_of(big, 1 << 20), "/x", head, |_| true).unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].data.as_ref().map(Vec::len), Some(1000));
+        assert_eq!(items[1].data.as_deref(), Some(b"z".as_slice()));
         let e = parse(reader_of(t, 4096), "/x", PACKAGE_FILES, |_| true).unwrap_err();
         assert!(
             matches!(

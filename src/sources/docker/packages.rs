@@ -12,7 +12,7 @@ use super::files::{self, FileError, Kind, PACKAGE_FILES};
 use super::{Engine, EngineError};
 use crate::model::Container;
 use crate::model::packages::{PackageScan, SpecialFile, SpecialFiles};
-use crate::vulndb::installed;
+use crate::vulndb::{apps, installed};
 
 /// Read for setuid/setgid bits (CIS 4.8): the executable directories, and
 /// where helpers that are setuid by design live.
@@ -103,7 +103,127 @@ pub async fn read_packages(
     }
     let mut scan = installed::scan(&f, today);
     scan.read_from = c.id.clone();
+    read_apps(engine, c, &mut scan).await?;
     Ok(scan)
+}
+
+/// Python minor versions whose `site-packages` are looked for.
+const PYTHON_MINORS: std::ops::RangeInclusive<u32> = 6..=14;
+
+/// Where Python packages are installed, and whether the folder belongs to
+/// the OS's Python (whose packages the OS package manager mostly owns).
+const PYTHON_PREFIXES: [(&str, bool); 8] = [
+    ("/usr/local/lib", false),
+    ("/usr/lib", true),
+    ("/opt/venv/lib", false),
+    ("/venv/lib", false),
+    ("/app/.venv/lib", false),
+    ("/opt/conda/lib", false),
+    ("/root/.local/lib", false),
+    ("/opt/app-root/lib", false),
+];
+
+/// Where npm trees are installed: global, and the usual application folders.
+const NODE_TREES: [&str; 9] = [
+    "/usr/local/lib/node_modules",
+    "/usr/lib/node_modules",
+    "/app/node_modules",
+    "/usr/src/app/node_modules",
+    "/opt/app/node_modules",
+    "/srv/app/node_modules",
+    "/home/node/app/node_modules",
+    "/workspace/node_modules",
+    "/node_modules",
+];
+
+/// Whether `path` exists in the container (`HEAD …/archive`: no event of
+/// its own). An engine that went away is an error.
+async fn exists(engine: &Engine, c: &Container, path: &str) -> Result<bool, FileError> {
+    match engine.stat_path(&c.id, path, c.volume_count()).await {
+        Ok(_) => Ok(true),
+        Err(e @ EngineError::Lost { .. }) => Err(FileError::Engine(e)),
+        Err(_) => Ok(false),
+    }
+}
+
+/// The application's own packages (Python and npm) of container `c`, added
+/// to `scan`: each folder that exists is read as one bounded tar stream
+/// keeping only the metadata files. A folder stopped at a ceiling is named
+/// in `scan.unread`; the others are still read.
+pub async fn read_apps(
+    engine: &Engine,
+    c: &Container,
+    scan: &mut PackageScan,
+) -> Result<(), FileError> {
+    let mut folders: Vec<(String, bool)> = Vec::new();
+    for (prefix, os) in PYTHON_PREFIXES {
+        if !exists(engine, c, prefix).await? {
+            continue;
+        }
+        for minor in PYTHON_MINORS {
+            let lib = format!("{prefix}/python3.{minor}");
+            if !exists(engine, c, &lib).await? {
+                continue;
+            }
+            for leaf in ["site-packages", "dist-packages"] {
+                let dir = format!("{lib}/{leaf}");
+                if exists(engine, c, &dir).await? {
+                    folders.push((dir, os));
+                }
+            }
+        }
+        if os {
+            // Debian's own Python packages: all dpkg's, unless pip put one there.
+            let deb = format!("{prefix}/python3/dist-packages");
+            if exists(engine, c, &deb).await? {
+                folders.push((deb, true));
+            }
+        }
+    }
+    for dir in NODE_TREES {
+        if exists(engine, c, dir).await? {
+            folders.push((dir.to_string(), false));
+        }
+    }
+    let want: fn(&str) -> bool = |p| apps::is_python_file(p) || apps::is_npm_manifest(p);
+    for (dir, os) in folders {
+        match files::read(
+            engine,
+            &c.id,
+            c.volume_count(),
+            &dir,
+            files::APP_TREES,
+            want,
+        )
+        .await
+        {
+            Ok(items) => {
+                // Entries are named from the folder itself (`site-packages/…`).
+                let parent = dir.rsplit_once('/').map_or("", |(p, _)| p);
+                let named: Vec<(String, Vec<u8>)> = items
+                    .into_iter()
+                    .filter_map(|i| {
+                        let data = i.data?;
+                        Some((
+                            format!("{parent}/{}", i.path.trim_start_matches("./")),
+                            data,
+                        ))
+                    })
+                    .collect();
+                let found =
+                    apps::collect(named.iter().map(|(p, d)| (p.as_str(), d.as_slice())), os);
+                if !found.packages.is_empty() {
+                    scan.sources.push(dir.clone());
+                }
+                scan.packages.extend(found.packages);
+                scan.unread.extend(found.skipped);
+            }
+            Err(FileError::NotFound(_)) => {}
+            Err(e @ FileError::Engine(EngineError::Lost { .. })) => return Err(e),
+            Err(e) => scan.unread.push(format!("{dir}: {e}")),
+        }
+    }
+    Ok(())
 }
 
 /// Setuid and setgid files in the executable directories, and what is
