@@ -404,8 +404,18 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
         VulnState::Assessed {
             ecosystem,
             packages,
+            not_assessed,
             ..
         } => {
+            for why in not_assessed {
+                ui.horizontal_wrapped(|ui| {
+                    widgets::severity_icon(ui, Severity::Low);
+                    ui.label(
+                        RichText::new(format!("Not assessed: {}", visible(why)))
+                            .color(theme::STALE_AMBER),
+                    );
+                });
+            }
             let os = img
                 .packages
                 .as_ref()
@@ -440,12 +450,13 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
         .collect();
     egui::Grid::new("vulns")
         .striped(true)
-        .num_columns(5)
+        .num_columns(6)
         .spacing([10.0, 3.0])
         .show(ui, |ui| {
             for t in [
                 "Severity",
                 "Vulnerability",
+                "Ecosystem",
                 "Package",
                 "Installed",
                 "Fixed in",
@@ -461,17 +472,24 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
                         v.advisories.join(", "),
                         v.summary
                     )));
-                let bins = v
-                    .binaries
-                    .iter()
-                    .filter(|b| **b != v.package)
-                    .cloned()
-                    .collect::<Vec<_>>();
-                ui.label(visible(&if bins.is_empty() {
-                    v.package.clone()
+                ui.label(v.ecosystem.label());
+                if v.ecosystem == crate::model::packages::Ecosystem::Os {
+                    let bins = v
+                        .binaries
+                        .iter()
+                        .filter(|b| **b != v.package)
+                        .cloned()
+                        .collect::<Vec<_>>();
+                    ui.label(visible(&if bins.is_empty() {
+                        v.package.clone()
+                    } else {
+                        format!("{} ← {}", bins.join(", "), v.package)
+                    }));
                 } else {
-                    format!("{} ← {}", bins.join(", "), v.package)
-                }));
+                    // A language package: where each copy was found.
+                    ui.label(visible(&v.package))
+                        .on_hover_text(visible(&format!("Found at:\n{}", v.binaries.join("\n"))));
+                }
                 ui.label(RichText::new(visible(&v.installed)).monospace());
                 match (v.state, &v.fixed) {
                     (FixState::Fixed, Some(f)) => {

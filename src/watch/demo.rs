@@ -64,6 +64,11 @@ struct LabPackages {
     files: crate::vulndb::installed::Files,
     #[serde(default)]
     setuid: Vec<crate::model::packages::SpecialFile>,
+    /// The application's packages (PyPI, npm) as a read of the image's
+    /// `site-packages` and `node_modules` finds them: the lab's images are
+    /// busybox-based, so these are listed rather than installed.
+    #[serde(default)]
+    apps: Vec<crate::model::packages::Package>,
 }
 
 /// When an exec started and ended.
@@ -281,7 +286,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
     }
     builder.source(crate::vulndb::SourceMeta {
         name: "demo".into(),
-        origin: "bundled fixture records (tests/fixtures/osv)".into(),
+        origin: "bundled fixture records (tests/fixtures/osv, tests/fixtures/apps/osv)".into(),
         records: builder.records(),
     });
     let db = builder.finish(captured.unwrap_or_else(Utc::now));
@@ -290,6 +295,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
     for (id, p) in lab.packages {
         let mut scan = crate::vulndb::installed::scan(&p.files, today);
         scan.read_from = "demo".into();
+        scan.packages.extend(p.apps);
         let special = crate::model::packages::SpecialFiles::Read {
             files: p.setuid,
             dirs: crate::sources::docker::packages::exec_dirs()
