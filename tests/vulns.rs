@@ -1103,4 +1103,191 @@ fn application_packages_of_a_real_image_are_found_and_matched_exactly() {
     assert_eq!(vulns["ecosystem"], "Debian:12 + PyPI + npm", "{vulns}");
     assert!(vulns.get("not_assessed").is_none(), "{vulns}");
     assert!(cves(&img["findings"], "image.vulns-not-assessed").is_empty());
+
+    // The same image's bill of materials, in both formats, checked by the
+    // formats' own reference tooling.
+    let mut bills = Vec::new();
+    for (format, file) in [("cyclonedx", "apps.cdx.json"), ("spdx", "apps.spdx.json")] {
+        let path = tmp.join(file);
+        let out = shipshape(
+            &db,
+            &[
+                "sbom",
+                &app_image,
+                "--format",
+                format,
+                "-o",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.success(),
+            "sbom {format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("packages, 11 known vulnerabilities"),
+            "{stderr}"
+        );
+        validate_sbom(format, &path);
+        let doc: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        bills.push(doc);
+    }
+    let (cdx, spdx) = (&bills[0], &bills[1]);
+    let purls: BTreeSet<String> = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap().to_string())
+        .collect();
+    for want in [
+        "pkg:pypi/requests@2.31.0",
+        "pkg:pypi/urllib3@2.0.7",
+        "pkg:pypi/six@1.16.0",
+        "pkg:npm/lodash@4.17.15",
+        "pkg:npm/%40xmldom/xmldom@0.8.3",
+        "pkg:npm/node-fetch@2.6.0",
+        "pkg:npm/minimist@1.2.0",
+    ] {
+        assert!(purls.contains(want), "{want} not in {purls:#?}");
+    }
+    // Every dpkg package too, as a Debian 12 purl.
+    let debs = purls
+        .iter()
+        .filter(|p| p.starts_with("pkg:deb/debian/") && p.contains("distro=debian-12"))
+        .count();
+    let os_count = packages["by_ecosystem"]["os"].as_u64().unwrap();
+    assert_eq!(packages["count"].as_u64(), Some(os_count + 7), "{packages}");
+    assert_eq!(debs as u64, os_count, "{packages}");
+    assert_eq!(purls.len() as u64, os_count + 7);
+    let minimist = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["purl"] == "pkg:npm/minimist@1.2.0")
+        .unwrap();
+    assert_eq!(
+        minimist["evidence"]["occurrences"][0]["location"],
+        "/app/node_modules/node-fetch/node_modules/minimist/package.json"
+    );
+    assert_eq!(minimist["licenses"][0]["license"]["id"], "MIT");
+    let listed: BTreeSet<String> = cdx["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        listed,
+        cves(&img["findings"], "image.known-vulnerabilities")
+    );
+    let refs: BTreeSet<&str> = cdx["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["bom-ref"].as_str().unwrap())
+        .collect();
+    for v in cdx["vulnerabilities"].as_array().unwrap() {
+        for a in v["affects"].as_array().unwrap() {
+            assert!(refs.contains(a["ref"].as_str().unwrap()), "{v}");
+        }
+    }
+    assert_eq!(cdx["compositions"][0]["aggregate"], "complete");
+    assert_eq!(
+        spdx["packages"].as_array().unwrap().len() as u64,
+        os_count + 7 + 1,
+        "the image and each package"
+    );
+    let advisories = spdx["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["externalRefs"].as_array().cloned().unwrap_or_default())
+        .filter(|r| r["referenceCategory"] == "SECURITY")
+        .count();
+    assert!(advisories >= 11, "{advisories}");
+
+    // Named nothing that can be read: exit 2 and no file.
+    let none = tmp.join("none.cdx.json");
+    let out = shipshape(
+        &db,
+        &["sbom", "no-such-image-xyz", "-o", none.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(!none.exists());
+}
+
+/// Validate a bill with the format's reference tooling: the CycloneDX
+/// Python library's strict JSON-schema validator, and the SPDX project's
+/// `pyspdxtools`. Installed from the package index into a cache on first
+/// use when this Python does not have them.
+fn validate_sbom(format: &str, path: &Path) {
+    static TOOLS: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let extra = TOOLS.get_or_init(|| {
+        let probe = |pythonpath: Option<&str>| {
+            let mut c = Command::new("python3");
+            c.args([
+                "-c",
+                "import cyclonedx.validation.json, spdx_tools.spdx.clitools.pyspdxtools",
+            ]);
+            if let Some(p) = pythonpath {
+                c.env("PYTHONPATH", p);
+            }
+            c.output().is_ok_and(|o| o.status.success())
+        };
+        if probe(None) {
+            return None;
+        }
+        let cache = "/var/cache/shipshape-test/sbom-validators";
+        if !probe(Some(cache)) {
+            let out = Command::new("python3")
+                .args(["-m", "pip", "install", "-q", "--target", cache])
+                .args([
+                    "cyclonedx-python-lib[json-validation]==11.12.0",
+                    "spdx-tools==0.8.5",
+                ])
+                .output()
+                .expect("run pip");
+            assert!(
+                out.status.success() && probe(Some(cache)),
+                "the SBOM validators (cyclonedx-python-lib, spdx-tools) are not installed and \
+                 could not be installed from the package index: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Some(cache.to_string())
+    });
+    let script = match format {
+        "cyclonedx" => {
+            "import sys\n\
+             from cyclonedx.schema import SchemaVersion\n\
+             from cyclonedx.validation.json import JsonStrictValidator\n\
+             e = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\n\
+             print(e or 'valid')\n\
+             sys.exit(1 if e else 0)\n"
+        }
+        _ => {
+            "import sys\n\
+             from spdx_tools.spdx.clitools.pyspdxtools import main\n\
+             sys.argv = ['pyspdxtools', '-i', sys.argv[1]]\n\
+             main()\n"
+        }
+    };
+    let mut c = Command::new("python3");
+    c.arg("-c").arg(script).arg(path);
+    if let Some(p) = extra {
+        c.env("PYTHONPATH", p);
+    }
+    let out = c.output().expect("run the validator");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && !said.contains("rror"),
+        "{format} bill {} does not validate: {said}",
+        path.display()
+    );
 }

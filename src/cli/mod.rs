@@ -12,6 +12,7 @@
 //! | 3 | the engine could not be reached (or was lost during the scan); with several engines, none could |
 
 pub mod db;
+pub mod sbom;
 pub mod scan;
 pub mod watch;
 
@@ -79,6 +80,10 @@ pub struct Cli {
 pub enum Command {
     /// Scan every container, image and the engine once, and write a report.
     Scan(ScanArgs),
+    /// Write a bill of materials of images' packages (OS and application):
+    /// CycloneDX 1.6 or SPDX 2.3 JSON, with a package URL, licence and
+    /// location for each, and the known vulnerabilities (CycloneDX).
+    Sbom(SbomArgs),
     /// Record engine activity, exec sessions, drift and new findings to the
     /// audit log without a window, until Ctrl-C.
     Watch(WatchArgs),
@@ -195,6 +200,44 @@ pub struct ScanArgs {
     pub no_vulns: bool,
 }
 
+/// Options of `shipshape sbom`.
+///
+/// Exit codes: 0 written and complete; 1 written, but something named could
+/// not be taken or an image's packages were read only in part (each said on
+/// standard error and in the document); 2 usage error, nothing to describe,
+/// or the file could not be written; 3 the engine could not be reached.
+#[derive(Debug, clap::Args)]
+pub struct SbomArgs {
+    /// Images or containers (id, id prefix, name, repo:tag). A container
+    /// stands for its image.
+    #[arg(value_name = "IMAGE|CONTAINER")]
+    pub targets: Vec<String>,
+
+    /// Every image a container uses (one document describing them all).
+    #[arg(long)]
+    pub all: bool,
+
+    /// cyclonedx (1.6, JSON) or spdx (2.3, JSON).
+    #[arg(long, default_value = "cyclonedx", value_parser = parse_sbom_format)]
+    pub format: crate::report::sbom::SbomFormat,
+
+    /// Where to write it; `-` for standard output.
+    #[arg(long, short, default_value = "-", value_name = "FILE|-")]
+    pub output: String,
+
+    /// Leave the known vulnerabilities out (no database is loaded).
+    #[arg(long)]
+    pub no_vulns: bool,
+
+    /// Print only problems on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+fn parse_sbom_format(s: &str) -> Result<crate::report::sbom::SbomFormat, String> {
+    s.parse()
+}
+
 /// Options of `shipshape watch`.
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
@@ -287,6 +330,7 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
     match cli.command {
         Some(Command::Scan(ref args)) => runtime.block_on(scan::run(&cli, args)),
         Some(Command::Watch(ref args)) => runtime.block_on(watch::run(&cli, args)),
+        Some(Command::Sbom(ref args)) => runtime.block_on(sbom::run(&cli, args)),
         Some(Command::Contexts) => contexts(&cli),
         Some(Command::Rules { markdown, fields }) => {
             if fields {

@@ -220,6 +220,32 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     }
 }
 
+/// Read the packages of the images the inventory's containers use, through
+/// those containers (GET /containers/{id}/archive only). Image ids name
+/// content, so what was read once is kept in the cache beside the database
+/// and not read again.
+pub(crate) async fn read_packages(
+    engine: &Engine,
+    inventory: &crate::model::Inventory,
+    store: Option<&crate::vulndb::store::Store>,
+    now: chrono::DateTime<Utc>,
+) -> Result<crate::vulndb::Readings, EngineError> {
+    let cache = store.map(crate::vulndb::store::ImageCache::of);
+    let mut readings = crate::vulndb::Readings::default();
+    if let Some(cache) = &cache {
+        cache.fill(
+            &mut readings,
+            inventory.containers.iter().map(|c| c.image_id.as_str()),
+        );
+    }
+    crate::sources::docker::packages::collect(engine, inventory, &mut readings, now.date_naive())
+        .await?;
+    if let Some(cache) = &cache {
+        cache.keep(&readings);
+    }
+    Ok(readings)
+}
+
 /// What every engine's scan shares.
 struct Job {
     no_drift: bool,
@@ -269,27 +295,9 @@ async fn scan_one(
     }
     let mut read = None;
     if let Some(db) = db {
-        // Read through the containers: GET /containers/{id}/archive only.
-        // Image ids name content: what was read once is on disk.
-        let cache = job.cache.as_ref().map(crate::vulndb::store::ImageCache::of);
-        let mut readings = crate::vulndb::Readings::default();
-        if let Some(cache) = &cache {
-            cache.fill(
-                &mut readings,
-                inventory.containers.iter().map(|c| c.image_id.as_str()),
-            );
-        }
-        crate::sources::docker::packages::collect(
-            &engine,
-            &inventory,
-            &mut readings,
-            now.date_naive(),
-        )
-        .await
-        .map_err(|e| fail(e.to_string()))?;
-        if let Some(cache) = &cache {
-            cache.keep(&readings);
-        }
+        let readings = read_packages(&engine, &inventory, job.cache.as_ref(), now)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
         if let Ok((_, Some(warning))) = db {
             inventory.warnings.push(warning.clone());
         }

@@ -11,6 +11,7 @@ pub mod json;
 pub mod markdown;
 pub mod overview;
 pub mod sarif;
+pub mod sbom;
 pub mod write;
 
 use std::collections::BTreeMap;
