@@ -1821,3 +1821,67 @@ fn build_history_hides_secret_values() {
         "no secret value in any label"
     );
 }
+
+/// Issue 24: the image panel saves the same bill of materials as
+/// `shipshape sbom`, and says where.
+#[test]
+fn the_image_panel_saves_a_bill_of_materials() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("api.cdx.json");
+    let (mut h, _tx) = harness_with_picker(&rt, out.clone(), None);
+    let snap = demo_snapshot();
+    let img = snap
+        .inventory
+        .images
+        .iter()
+        .find(|i| {
+            i.packages
+                .as_ref()
+                .is_some_and(|p| p.packages.iter().any(|p| p.name == "lodash"))
+        })
+        .expect("the lab's api image carries npm packages");
+    let label = h.state().state.labelled_snapshots()[0].0.clone();
+    h.state_mut().state.view = shipshape::app::View::Images;
+    h.state_mut().state.images.selected = Some((label, img.id.clone()));
+    h.run_steps(2);
+    h.get_by_label("CycloneDX…").click();
+    h.run_steps(1);
+    step_until(&mut h, "the bill to be written", |app| {
+        !app.state.dialogs.export_running
+    });
+    h.run_steps(1);
+    h.get_by_label_contains(&format!("saved to {}", out.display()));
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(doc["specVersion"], "1.6");
+    let purls: Vec<&str> = doc["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["purl"].as_str().unwrap())
+        .collect();
+    assert_eq!(purls.len(), img.packages.as_ref().unwrap().packages.len());
+    assert!(
+        purls.iter().any(|p| p.starts_with("pkg:npm/lodash@")),
+        "{purls:?}"
+    );
+    let ids: std::collections::BTreeSet<&str> = doc["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    let expected: std::collections::BTreeSet<&str> = img
+        .vulns
+        .vulnerabilities()
+        .iter()
+        .map(|v| v.id.as_str())
+        .collect();
+    assert_eq!(ids, expected);
+    assert!(!ids.is_empty());
+}

@@ -11,6 +11,7 @@ use chrono::Utc;
 use super::App;
 use crate::policy::Policy;
 use crate::report::baseline;
+use crate::report::sbom::{self, BomImage, BomMeta, Completeness, SbomFormat};
 use crate::report::{Format, Report};
 use crate::watch::messages::{Command, Snapshot};
 
@@ -25,15 +26,49 @@ pub(super) enum Side {
     TrayAction(crate::sources::tray::TrayAction),
     Exported(Result<PathBuf, String>),
     ExportCancelled,
+    /// A bill of materials written (with what it lacks), or why not.
+    SbomExported {
+        result: Result<(PathBuf, Completeness), String>,
+        format: SbomFormat,
+        image: String,
+    },
     Baseline(Result<(PathBuf, Arc<Report>), String>),
 }
 
-/// Asks the user for a file: (suggested name, format, save?) → path.
+/// What kind of file a dialog asks for: its name for people and the file
+/// name ending its filter shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileKind {
+    /// `HTML`, `CycloneDX 1.6`.
+    pub name: &'static str,
+    /// `html`, `cdx.json`.
+    pub extension: &'static str,
+}
+
+impl From<Format> for FileKind {
+    fn from(f: Format) -> Self {
+        Self {
+            name: f.name(),
+            extension: f.extension(),
+        }
+    }
+}
+
+impl From<SbomFormat> for FileKind {
+    fn from(f: SbomFormat) -> Self {
+        Self {
+            name: f.name(),
+            extension: f.extension(),
+        }
+    }
+}
+
+/// Asks the user for a file: (suggested name, kind, save?) → path.
 /// The default uses the native dialog (rfd, async); tests inject their own.
 pub type Picker = Arc<
     dyn Fn(
             String,
-            Format,
+            FileKind,
             bool,
         ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Option<PathBuf>> + Send>>
         + Send
@@ -42,10 +77,12 @@ pub type Picker = Arc<
 
 /// The system's file dialog (xdg portal), asked asynchronously.
 pub fn native_picker() -> Picker {
-    Arc::new(|name, format, save| {
+    Arc::new(|name, kind, save| {
         Box::pin(async move {
-            let dialog =
-                rfd::AsyncFileDialog::new().add_filter(format.name(), &[format.extension()]);
+            // A filter matches the last part of a name: `cdx.json` files
+            // are offered under `json`.
+            let ext = kind.extension.rsplit('.').next().unwrap_or(kind.extension);
+            let dialog = rfd::AsyncFileDialog::new().add_filter(kind.name, &[ext]);
             let handle = if save {
                 dialog.set_file_name(name).save_file().await
             } else {
@@ -63,6 +100,41 @@ pub(super) fn fallback_dir() -> Option<PathBuf> {
         dirs.download_dir()
             .map_or_else(|| dirs.home_dir().to_path_buf(), |d| d.to_path_buf()),
     )
+}
+
+/// Ask where to save `name`: the chosen path; `None` when the user
+/// cancelled (said to the window); an error when there is nowhere to save.
+async fn save_path(
+    picker: &Picker,
+    name: String,
+    kind: FileKind,
+    tx: &std::sync::mpsc::Sender<Side>,
+    ctx: Option<&egui::Context>,
+) -> Result<Option<PathBuf>, String> {
+    let started = Instant::now();
+    match picker(name.clone(), kind, true).await {
+        Some(p) => Ok(Some(p)),
+        // A dialog that closes at once never opened (no portal, no zenity):
+        // save next to the user's files instead of silently doing nothing.
+        None if started.elapsed() < Duration::from_millis(250) => match fallback_dir() {
+            Some(dir) => {
+                let _ = tx.send(Side::Notice(
+                    "No file dialog is available here; saving into your Downloads (or home) folder."
+                        .into(),
+                    false,
+                ));
+                Ok(Some(dir.join(&name)))
+            }
+            None => Err("no file dialog is available and no home folder is known".into()),
+        },
+        None => {
+            let _ = tx.send(Side::ExportCancelled);
+            if let Some(c) = ctx {
+                c.request_repaint();
+            }
+            Ok(None)
+        }
+    }
 }
 
 impl App {
@@ -141,27 +213,11 @@ impl App {
         self.state.dialogs.export_running = true;
         self.state.dialogs.show_export = false;
         rt.spawn(async move {
-            let started = Instant::now();
-            let picked = picker(name.clone(), choice.format, true).await;
-            let path = match picked {
-                Some(p) => p,
-                // A dialog that closes at once never opened (no portal, no zenity):
-                // save next to the user's files instead of silently doing nothing.
-                None if started.elapsed() < Duration::from_millis(250) => match fallback_dir() {
-                    Some(dir) => {
-                        let _ = tx.send(Side::Notice("No file dialog is available here; saving into your Downloads (or home) folder.".into(), false));
-                        dir.join(&name)
-                    }
-                    None => {
-                        let _ = tx.send(Side::Exported(Err("no file dialog is available and no home folder is known".into())));
-                        return;
-                    }
-                },
-                None => {
-                    let _ = tx.send(Side::ExportCancelled);
-                    if let Some(c) = ctx {
-                        c.request_repaint();
-                    }
+            let path = match save_path(&picker, name, choice.format.into(), &tx, ctx.as_ref()).await {
+                Ok(Some(p)) => p,
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.send(Side::Exported(Err(e)));
                     return;
                 }
             };
@@ -201,7 +257,7 @@ impl App {
         let picker = self.picker.clone();
         let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
         rt.spawn(async move {
-            let Some(path) = picker(String::new(), Format::Json, false).await else {
+            let Some(path) = picker(String::new(), Format::Json.into(), false).await else {
                 return;
             };
             let p = path.clone();
@@ -209,6 +265,86 @@ impl App {
                 .await
                 .unwrap_or_else(|e| Err(e.to_string()));
             let _ = tx.send(Side::Baseline(loaded.map(|r| (path, Arc::new(r)))));
+            if let Some(c) = ctx {
+                c.request_repaint();
+            }
+        });
+    }
+
+    /// Write the bill of materials of one image of one engine on screen,
+    /// as `shipshape sbom` writes it.
+    pub fn start_sbom_export(&mut self, engine: &str, image: &str, format: SbomFormat) {
+        if self.state.dialogs.export_running {
+            self.state.notify(
+                "An export is already running; wait for it to finish.".into(),
+                false,
+            );
+            return;
+        }
+        let found = self
+            .state
+            .labelled_snapshots()
+            .into_iter()
+            .find(|(label, s)| label == engine && s.inventory.image_by_id(image).is_some());
+        let (Some(rt), Some((label, snapshot))) = (self.runtime.clone(), found) else {
+            self.state
+                .notify("That image is no longer on screen.".into(), true);
+            return;
+        };
+        let picker = self.picker.clone();
+        let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+        let image = image.to_string();
+        let shown = snapshot
+            .inventory
+            .image_by_id(&image)
+            .map_or_else(|| image.clone(), |i| i.display_name());
+        let file_stem: String = shown
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .take(64)
+            .collect();
+        let name = format!("{file_stem}.{}", format.extension());
+        self.state.dialogs.export_running = true;
+        rt.spawn(async move {
+            let path = match save_path(&picker, name, format.into(), &tx, ctx.as_ref()).await {
+                Ok(Some(p)) => p,
+                Ok(None) => return,
+                Err(e) => {
+                    let _ = tx.send(Side::SbomExported {
+                        result: Err(e),
+                        format,
+                        image: shown,
+                    });
+                    return;
+                }
+            };
+            let id = image.clone();
+            let result = tokio::task::spawn_blocking(move || {
+                let img = snapshot
+                    .inventory
+                    .image_by_id(&id)
+                    .ok_or_else(|| "the image is gone".to_string())?;
+                let text = sbom::render(
+                    format,
+                    &[BomImage {
+                        image: img,
+                        engine: &label,
+                    }],
+                    &BomMeta::fresh(),
+                );
+                crate::report::write::write_atomic(&path, text.as_bytes())
+                    .map_err(|e| e.to_string())?;
+                Ok((path, sbom::completeness(img)))
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("the export task failed: {e}")));
+            let _ = tx.send(Side::SbomExported { result, format, image: shown });
             if let Some(c) = ctx {
                 c.request_repaint();
             }

@@ -22,7 +22,7 @@ use crate::watch::messages::{Command, Event};
 
 pub use crate::ui::state::*;
 use jobs::Side;
-pub use jobs::{Picker, native_picker};
+pub use jobs::{FileKind, Picker, native_picker};
 use launch::{Attention, demo_state, start_demo, start_live};
 pub use launch::{Launch, UNATTENDED_AFTER, UNATTENDED_REPAINT};
 
@@ -331,6 +331,11 @@ impl App {
             Some(crate::ui::Action::Export) => self.start_export(),
             Some(crate::ui::Action::LoadBaseline) => self.load_baseline(),
             Some(crate::ui::Action::ApplyEngines) => self.apply_engine_list(),
+            Some(crate::ui::Action::ExportSbom {
+                engine,
+                image,
+                format,
+            }) => self.start_sbom_export(&engine, &image, format),
             None => {}
         }
         self.save_settings_if_changed();

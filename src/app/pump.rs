@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::jobs::Side;
 use super::{App, Mode, RowKey};
+use crate::report::sbom::Completeness;
 use crate::watch::messages::{Command, Event};
 
 /// How long one `logic` pass may spend applying events.
@@ -126,6 +127,46 @@ impl App {
                     }
                 }
                 Side::ExportCancelled => self.state.dialogs.export_running = false,
+                Side::SbomExported {
+                    result,
+                    format,
+                    image,
+                } => {
+                    self.state.dialogs.export_running = false;
+                    self.command(Command::Record {
+                        kind: "export".into(),
+                        data: serde_json::json!({
+                            "format": format.extension(),
+                            "image": image,
+                            "path": result.as_ref().ok().map(|(p, _)| p.display().to_string()),
+                            "error": result.as_ref().err(),
+                        }),
+                    });
+                    match result {
+                        Ok((p, Completeness::Complete)) => self.state.notify(
+                            format!("{} of {image} saved to {}", format.name(), p.display()),
+                            false,
+                        ),
+                        Ok((p, Completeness::Incomplete(gaps))) => self.state.notify(
+                            format!(
+                                "{} of {image} saved to {}, INCOMPLETE (said in the file): {}",
+                                format.name(),
+                                p.display(),
+                                gaps.join("; ")
+                            ),
+                            true,
+                        ),
+                        Ok((p, Completeness::NotRead(why))) => self.state.notify(
+                            format!(
+                                "{} of {image} saved to {}, but its packages were NOT READ (said in the file): {why}",
+                                format.name(),
+                                p.display()
+                            ),
+                            true,
+                        ),
+                        Err(e) => self.state.notify(format!("Export failed: {e}"), true),
+                    }
+                }
                 Side::Baseline(Ok((path, report))) => {
                     self.state.set_baseline(path.display().to_string(), report);
                     self.state

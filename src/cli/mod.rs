@@ -558,6 +558,21 @@ fn audit_verify(path: Option<&std::path::Path>) -> Exit {
     }
 }
 
+/// Write a command's document to `output` (`-`: standard output), a file
+/// atomically (a reader never sees half of it).
+pub(crate) fn write_output(output: &str, text: &str) -> Result<(), String> {
+    use std::io::Write as _;
+    if output == "-" {
+        let mut out = std::io::stdout().lock();
+        out.write_all(text.as_bytes())
+            .and_then(|()| out.flush())
+            .map_err(|e| format!("cannot write to standard output: {e}"))
+    } else {
+        crate::report::write::write_atomic(std::path::Path::new(output), text.as_bytes())
+            .map_err(|e| e.to_string())
+    }
+}
+
 /// The catalogue as an aligned text table.
 pub fn rules_table() -> String {
     let mut out = format!(

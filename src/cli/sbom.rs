@@ -1,15 +1,12 @@
 //! `shipshape sbom`: a bill of materials of images' packages (CycloneDX 1.6
 //! or SPDX 2.3 JSON), read the same read-only way `scan` reads them.
 
-use std::io::Write;
-use std::path::Path;
 
 use chrono::Utc;
 
 use super::{Cli, Exit, SbomArgs};
 use crate::model::{Image, Inventory};
 use crate::report::sbom::{self, BomImage, BomMeta, Completeness};
-use crate::report::write;
 use crate::sources::docker::{Engine, EnvSnapshot, scan};
 
 /// Which images the command names: the images of the containers named, the
@@ -172,15 +169,7 @@ pub async fn run(cli: &Cli, args: &SbomArgs) -> Exit {
         })
         .collect();
     let text = sbom::render(args.format, &bom, &BomMeta::fresh());
-    let written = if args.output == "-" {
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| format!("cannot write to standard output: {e}"))
-    } else {
-        write::write_atomic(Path::new(&args.output), text.as_bytes()).map_err(|e| e.to_string())
-    };
-    if let Err(e) = written {
+    if let Err(e) = super::write_output(&args.output, &text) {
         eprintln!("shipshape: {e}");
         return Exit::Usage;
     }

@@ -1,7 +1,6 @@
 //! `shipshape scan`: connect, snapshot, assess, write the report.
 
 use crate::watch::publish::{Vulns, snapshot};
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,7 +9,7 @@ use chrono::Utc;
 use super::{Cli, Exit, ScanArgs};
 use crate::model::ContainerState;
 use crate::policy::Policy;
-use crate::report::{Report, baseline, write};
+use crate::report::{Report, baseline};
 use crate::sources::docker::{Engine, EngineError, EnvSnapshot, drift, scan};
 
 /// Load the policy: the explicit file (must exist), else the default file
@@ -183,15 +182,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     }
     let text = args.format.render(&report);
 
-    let written = if args.output == "-" {
-        let mut out = std::io::stdout().lock();
-        out.write_all(text.as_bytes())
-            .and_then(|()| out.flush())
-            .map_err(|e| format!("cannot write to standard output: {e}"))
-    } else {
-        write::write_atomic(Path::new(&args.output), text.as_bytes()).map_err(|e| e.to_string())
-    };
-    if let Err(e) = written {
+    if let Err(e) = super::write_output(&args.output, &text) {
         eprintln!("shipshape: {e}");
         return Exit::Usage;
     }

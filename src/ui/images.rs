@@ -110,7 +110,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
         ui.label(RichText::new("Waiting for the first scan…").weak());
         return None;
     }
-    let action = database(ui, state);
+    let mut action = database(ui, state);
     ui.horizontal(|ui| {
         let search_label = ui.label("Search");
         ui.add(
@@ -344,7 +344,13 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
     {
         let inv = &snapshot.inventory;
         ui.separator();
-        ui.heading(visible(&img.display_name()));
+        ui.horizontal(|ui| {
+            ui.heading(visible(&img.display_name()));
+            ui.add_space(12.0);
+            if let Some(a) = bill_buttons(ui, state, &label, img) {
+                action = Some(a);
+            }
+        });
         egui::ScrollArea::vertical()
             .id_salt("image_findings")
             .show(ui, |ui| {
@@ -376,6 +382,46 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
             });
     }
     action
+}
+
+/// "Bill of materials: CycloneDX… SPDX…": save what was read of the image
+/// (its OS and application packages, their vulnerabilities) as the
+/// `sbom` command does. Not offered before its packages were read.
+fn bill_buttons(ui: &mut Ui, state: &State, engine: &str, img: &Image) -> Option<Action> {
+    use crate::report::sbom::SbomFormat;
+    let read = img.packages.is_some();
+    let busy = state.dialogs.export_running;
+    let mut chosen = None;
+    ui.label(RichText::new("Bill of materials").weak());
+    for format in SbomFormat::ALL {
+        let label = match format {
+            SbomFormat::CycloneDx => "CycloneDX…",
+            SbomFormat::Spdx => "SPDX…",
+        };
+        let r = ui.add_enabled(read && !busy, egui::Button::new(label).small());
+        let r = if !read {
+            r.on_disabled_hover_text(
+                "Its packages are not read yet: shipshape reads an image's files through a \
+                 container that uses it.",
+            )
+        } else if busy {
+            r.on_disabled_hover_text("An export is running.")
+        } else {
+            r.on_hover_text(format!(
+                "Save its packages (OS and application), with package URLs, licences, where each \
+                 was found and their known vulnerabilities, as {} JSON",
+                format.name()
+            ))
+        };
+        if r.clicked() {
+            chosen = Some(Action::ExportSbom {
+                engine: engine.to_string(),
+                image: img.id.clone(),
+                format,
+            });
+        }
+    }
+    chosen
 }
 
 /// The image's known vulnerabilities: severity, id, binary ← source,

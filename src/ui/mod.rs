@@ -18,7 +18,7 @@ pub mod widgets;
 use crate::ui::state::{State, View};
 
 /// What a click asks the app to do beyond editing state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Action {
     /// Read every engine again now.
     Refresh,
@@ -38,13 +38,22 @@ pub enum Action {
     LoadBaseline,
     /// Watch the engines of the settings' list now (the user's choice).
     ApplyEngines,
+    /// Save the bill of materials of an image (engine label, image id).
+    ExportSbom {
+        /// The engine's label.
+        engine: String,
+        /// The image id.
+        image: String,
+        /// CycloneDX or SPDX.
+        format: crate::report::sbom::SbomFormat,
+    },
 }
 
 /// Draws the whole window; returns what the user asked for.
 pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
     let mut action = palette::show(ui, state);
     egui::Panel::top("top_bar").show(ui, |ui| {
-        action = toolbar::top_bar(ui, state).or(action);
+        action = toolbar::top_bar(ui, state).or(action.take());
     });
     if let Some(a) = toolbar::banners(ui, state) {
         action = Some(a);
