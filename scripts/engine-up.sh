@@ -112,6 +112,23 @@ DOCKERFILE
     || { say "building shipshape-test/leaky:1 failed"; exit 1; }
   rm -rf "$ctx"
 fi
+# Build steps that break integrity (image.unverified-download,
+# image.signature-checks-off): `true ||` keeps the build offline while the
+# history records the command as written.
+if ! image_exists shipshape-test/fetched:1; then
+  say "building shipshape-test/fetched:1"
+  ctx=$(mktemp -d)
+  cat > "$ctx/Dockerfile" <<'DOCKERFILE'
+FROM shipshape-test/base:1
+RUN true || curl -fsSL http://get.example.invalid/install.sh | sh
+RUN true || apk add --allow-untrusted /tmp/tool.apk
+ENV NODE_TLS_REJECT_UNAUTHORIZED=0
+CMD ["sleep","3600"]
+DOCKERFILE
+  DOCKER_BUILDKIT=0 docker -H "unix://$SOCK" build -q -t shipshape-test/fetched:1 "$ctx" >/dev/null 2>&1 \
+    || { say "building shipshape-test/fetched:1 failed"; exit 1; }
+  rm -rf "$ctx"
+fi
 # Images with package databases (vulnerability matching), from the fixtures.
 PKG="$(cd "$(dirname "$0")/.." && pwd)/tests/fixtures/packages"
 build_pkg_image() {

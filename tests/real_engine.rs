@@ -436,6 +436,52 @@ fn scan_reports_exactly_the_risky_settings_of_each_container() {
     .map(|s| s.to_string())
     .collect();
     assert_eq!(image_rules(LEAKY), leaky);
+    // Build steps that break integrity: the pipe into a shell and the
+    // checks turned off, each naming its history step.
+    let fetched = inv
+        .images
+        .iter()
+        .find(|i| i.tags.iter().any(|t| t == FETCHED))
+        .unwrap();
+    let steps: Vec<(&str, &str)> = a
+        .image(&fetched.id)
+        .iter()
+        .filter(|f| {
+            f.rule_id == "image.unverified-download" || f.rule_id == "image.signature-checks-off"
+        })
+        .map(|f| (f.rule_id, f.evidence.as_str()))
+        .collect();
+    assert_eq!(
+        steps.iter().map(|s| s.0).collect::<BTreeSet<_>>(),
+        ["image.signature-checks-off", "image.unverified-download"].into(),
+        "{steps:?}"
+    );
+    let has = |rule: &str, evidence: &str| {
+        steps
+            .iter()
+            .any(|(r, e)| *r == rule && e.contains(evidence))
+    };
+    assert!(
+        has(
+            "image.unverified-download",
+            "curl piped into sh, nothing verified — /bin/sh -c true || curl -fsSL http://get.example.invalid/install.sh | sh"
+        ),
+        "{steps:?}"
+    );
+    assert!(
+        has(
+            "image.signature-checks-off",
+            "apk installs unsigned packages"
+        ),
+        "{steps:?}"
+    );
+    assert!(
+        has("image.signature-checks-off", "Node.js TLS verification off"),
+        "{steps:?}"
+    );
+    assert_eq!(steps.len(), 3, "one finding per step: {steps:?}");
+    // The leaky image's steps break neither.
+    assert!(!image_rules(LEAKY).contains("image.unverified-download"));
     assert_eq!(image_rules(HARDENED), BTreeSet::new());
 
     // Engine findings come once each, never per container.

@@ -213,7 +213,8 @@ impl App {
         self.state.dialogs.export_running = true;
         self.state.dialogs.show_export = false;
         rt.spawn(async move {
-            let path = match save_path(&picker, name, choice.format.into(), &tx, ctx.as_ref()).await {
+            let path = match save_path(&picker, name, choice.format.into(), &tx, ctx.as_ref()).await
+            {
                 Ok(Some(p)) => p,
                 Ok(None) => return,
                 Err(e) => {
@@ -238,7 +239,9 @@ impl App {
                     baseline::apply(&mut report, &b.report, &b.source);
                 }
                 let text = choice.format.render(&report);
-                crate::report::write::write_atomic(&path, text.as_bytes()).map(|()| path).map_err(|e| e.to_string())
+                crate::report::write::write_atomic(&path, text.as_bytes())
+                    .map(|()| path)
+                    .map_err(|e| e.to_string())
             })
             .await
             .unwrap_or_else(|e| Err(format!("the export task failed: {e}")));
@@ -344,7 +347,11 @@ impl App {
             })
             .await
             .unwrap_or_else(|e| Err(format!("the export task failed: {e}")));
-            let _ = tx.send(Side::SbomExported { result, format, image: shown });
+            let _ = tx.send(Side::SbomExported {
+                result,
+                format,
+                image: shown,
+            });
             if let Some(c) = ctx {
                 c.request_repaint();
             }

@@ -1,7 +1,6 @@
 //! `shipshape sbom`: a bill of materials of images' packages (CycloneDX 1.6
 //! or SPDX 2.3 JSON), read the same read-only way `scan` reads them.
 
-
 use chrono::Utc;
 
 use super::{Cli, Exit, SbomArgs};

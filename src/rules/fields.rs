@@ -824,6 +824,8 @@ pub const FIELDS: &[Field] = &[
             "image.secret-env",
             "image.update-alone",
             "image.add-instead-of-copy",
+            "image.unverified-download",
+            "image.signature-checks-off",
         ]),
     ),
     f(History, "Id", NoRisk(IDENTITY)),

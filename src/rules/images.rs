@@ -69,33 +69,6 @@ pub const NO_HEALTHCHECK: Rule = Rule {
     }),
 };
 
-/// The shell commands of one history line, tokenised.
-fn commands(created_by: &str) -> Vec<Vec<&str>> {
-    let body = created_by
-        .trim()
-        .trim_start_matches("RUN ")
-        .trim_start_matches("/bin/sh -c ")
-        .trim_start_matches("#(nop) ");
-    // Build args are recorded as `|2 A=1 B=2 /bin/sh -c …`.
-    let body = match body.find("/bin/sh -c ") {
-        Some(i) if body.starts_with('|') => &body[i + "/bin/sh -c ".len()..],
-        _ => body,
-    };
-    body.split(['\n', ';'])
-        .flat_map(|s| s.split("&&"))
-        .flat_map(|s| s.split("||"))
-        .flat_map(|s| s.split('|'))
-        .map(|cmd| {
-            cmd.split_whitespace()
-                .map(|t| t.trim_matches(|c| c == '"' || c == '\'' || c == '(' || c == ')'))
-                .filter(|t| !t.is_empty())
-                .skip_while(|t| *t == "sudo" || *t == "env" || t.contains('='))
-                .collect::<Vec<_>>()
-        })
-        .filter(|c| !c.is_empty())
-        .collect()
-}
-
 const PACKAGE_MANAGERS: &[&str] = &[
     "apt-get", "apt", "yum", "dnf", "microdnf", "apk", "zypper", "tdnf",
 ];
@@ -111,7 +84,7 @@ fn pm_verb<'a>(cmd: &[&'a str]) -> Option<&'a str> {
 /// A layer that refreshes package indexes without installing in the same
 /// layer: later layers install from a stale cached index.
 pub fn update_alone(h: &HistoryEntry) -> bool {
-    let verbs: Vec<&str> = commands(&h.created_by)
+    let verbs: Vec<&str> = super::steps::commands(&h.created_by)
         .iter()
         .filter_map(|c| pm_verb(c))
         .collect();
@@ -313,7 +286,7 @@ pub const UNUSED: Rule = Rule {
 };
 
 /// A history step for evidence: secret values hidden, at most 120 characters.
-fn shorten(s: &str) -> String {
+pub(super) fn shorten(s: &str) -> String {
     let redacted = super::secrets::redact_command(s.trim());
     let s = redacted.as_str();
     if s.chars().count() > 120 {

@@ -26,6 +26,7 @@ pub mod resources;
 pub mod runtime;
 pub mod score;
 pub mod secrets;
+pub mod steps;
 pub mod threats;
 pub mod vulns;
 
@@ -458,6 +459,8 @@ pub const ALL: &[&Rule] = &[
     &images::NO_HEALTHCHECK,
     &images::UPDATE_ALONE,
     &images::ADD_INSTEAD_OF_COPY,
+    &steps::UNVERIFIED_DOWNLOAD,
+    &steps::SIGNATURE_CHECKS_OFF,
     &images::OLD_IMAGE,
     &images::DANGLING,
     &images::UNUSED,

@@ -92,6 +92,8 @@ const TABLE: &[(&str, &[Threat])] = &[
     ("image.no-healthcheck", &[Observability]),
     ("image.update-alone", &[VulnerableImages]),
     ("image.add-instead-of-copy", &[VulnerableImages]),
+    ("image.unverified-download", &[VulnerableImages]),
+    ("image.signature-checks-off", &[VulnerableImages]),
     ("image.old", &[VulnerableImages]),
     ("image.dangling", &[AttackSurface]),
     ("image.unused", &[AttackSurface]),

@@ -20,6 +20,7 @@ pub const BASE: &str = "shipshape-test/base:1";
 pub const BASE_LATEST: &str = "shipshape-test/base:latest";
 pub const HARDENED: &str = "shipshape-test/hardened:1";
 pub const LEAKY: &str = "shipshape-test/leaky:1";
+pub const FETCHED: &str = "shipshape-test/fetched:1";
 
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
