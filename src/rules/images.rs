@@ -1,7 +1,7 @@
 //! Image-level checks: default user, healthcheck, how it was built, age,
 //! and image sprawl.
 
-use super::{Check, Family, Fix, Hit, Rule};
+use super::{Check, Family, Fix, Hit, Rule, steps};
 use crate::model::{HistoryEntry, SeedRule, Severity};
 
 const CIS: &str = "CIS Docker Benchmark v1.6.0";
@@ -120,19 +120,7 @@ pub const UPDATE_ALONE: Rule = Rule {
         "https://docs.docker.com/build/building/best-practices/#apt-get",
     ],
     check: Check::Image(|_, img| {
-        let n = img.history.len();
-        img.history
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| update_alone(h))
-            .map(|(i, h)| {
-                Hit::new(format!(
-                    "layer {} of {n}: {}",
-                    n - i,
-                    shorten(&h.created_by)
-                ))
-            })
-            .collect()
+        steps::layer_hits(img, false, |h| update_alone(h).then(String::new))
     }),
 };
 
@@ -163,22 +151,9 @@ pub const ADD_INSTEAD_OF_COPY: Rule = Rule {
         CIS,
         "https://docs.docker.com/build/building/best-practices/#add-or-copy",
     ],
+    // The oldest record is the base layer (typically `ADD rootfs.tar /`).
     check: Check::Image(|_, img| {
-        let n = img.history.len();
-        // The oldest record is the base layer (typically `ADD rootfs.tar /`).
-        img.history
-            .iter()
-            .enumerate()
-            .take(n.saturating_sub(1))
-            .filter(|(_, h)| is_add(&h.created_by))
-            .map(|(i, h)| {
-                Hit::new(format!(
-                    "layer {} of {n}: {}",
-                    n - i,
-                    shorten(&h.created_by)
-                ))
-            })
-            .collect()
+        steps::layer_hits(img, true, |h| is_add(&h.created_by).then(String::new))
     }),
 };
 
@@ -285,29 +260,11 @@ pub const UNUSED: Rule = Rule {
     }),
 };
 
-/// A history step for evidence: secret values hidden, at most 120 characters.
-pub(super) fn shorten(s: &str) -> String {
-    let redacted = super::secrets::redact_command(s.trim());
-    let s = redacted.as_str();
-    if s.chars().count() > 120 {
-        format!("{}…", s.chars().take(120).collect::<String>())
-    } else {
-        s.to_string()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
     use super::*;
     use crate::model::{Container, Healthcheck, Image};
-
-    #[test]
-    fn history_steps_in_evidence_hide_secret_values() {
-        let s = shorten("/bin/sh -c #(nop)  ENV API_TOKEN=tok-123456 && apt-get update");
-        assert!(s.contains("API_TOKEN=<hidden>"), "{s}");
-        assert!(!s.contains("tok-123456"), "{s}");
-    }
 
     fn layer(s: &str) -> HistoryEntry {
         HistoryEntry {

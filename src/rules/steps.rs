@@ -330,21 +330,42 @@ pub fn checks_off(h: &HistoryEntry) -> Option<&'static str> {
         .find_map(|stage| stage_off(stage))
 }
 
-fn step_hits(img: &Image, judge: impl Fn(&HistoryEntry) -> Option<String>) -> Vec<Hit> {
+/// One hit per history step `judge` picks, newest first:
+/// `layer 3 of 7: why — step` (`layer 3 of 7: step` when `why` is empty),
+/// the step shortened with its secret values hidden. `skip_base` leaves
+/// out the oldest record, the base layer.
+pub(super) fn layer_hits(
+    img: &Image,
+    skip_base: bool,
+    judge: impl Fn(&HistoryEntry) -> Option<String>,
+) -> Vec<Hit> {
     let n = img.history.len();
-    img.history
+    let upto = if skip_base { n.saturating_sub(1) } else { n };
+    img.history[..upto]
         .iter()
         .enumerate()
         .filter_map(|(i, h)| {
             judge(h).map(|why| {
+                let sep = if why.is_empty() { "" } else { " — " };
                 Hit::new(format!(
-                    "layer {} of {n}: {why} — {}",
+                    "layer {} of {n}: {why}{sep}{}",
                     n - i,
-                    super::images::shorten(&h.created_by)
+                    shorten(&h.created_by)
                 ))
             })
         })
         .collect()
+}
+
+/// A history step for evidence: secret values hidden, at most 120 characters.
+fn shorten(s: &str) -> String {
+    let redacted = super::secrets::redact_command(s.trim());
+    let s = redacted.as_str();
+    if s.chars().count() > 120 {
+        format!("{}…", s.chars().take(120).collect::<String>())
+    } else {
+        s.to_string()
+    }
 }
 
 /// The `image.unverified-download` rule.
@@ -377,7 +398,7 @@ pub const UNVERIFIED_DOWNLOAD: Rule = Rule {
         "https://docs.docker.com/reference/dockerfile/#add---checksum",
         "https://docs.docker.com/build/building/best-practices/#pipes",
     ],
-    check: Check::Image(|_, img| step_hits(img, unverified_download)),
+    check: Check::Image(|_, img| layer_hits(img, false, unverified_download)),
 };
 
 /// The `image.signature-checks-off` rule.
@@ -412,7 +433,7 @@ pub const SIGNATURE_CHECKS_OFF: Rule = Rule {
         "https://wiki.debian.org/SecureApt",
         "https://docs.npmjs.com/cli/v10/using-npm/config#strict-ssl",
     ],
-    check: Check::Image(|_, img| step_hits(img, |h| checks_off(h).map(str::to_string))),
+    check: Check::Image(|_, img| layer_hits(img, false, |h| checks_off(h).map(str::to_string))),
 };
 
 #[cfg(test)]
@@ -426,6 +447,13 @@ mod tests {
             created: None,
             size: 0,
         }
+    }
+
+    #[test]
+    fn history_steps_in_evidence_hide_secret_values() {
+        let s = shorten("/bin/sh -c #(nop)  ENV API_TOKEN=tok-123456 && apt-get update");
+        assert!(s.contains("API_TOKEN=<hidden>"), "{s}");
+        assert!(!s.contains("tok-123456"), "{s}");
     }
 
     fn download(s: &str) -> Option<String> {
