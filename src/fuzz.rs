@@ -272,6 +272,11 @@ pub fn package_files(data: &[u8]) {
         dpkg_status: Some(rest.to_string()),
         dpkg_status_d: vec![rest.to_string()],
         apk_installed: Some(rest.to_string()),
+        rpm_db: Some(Ok(crate::vulndb::installed::RpmDbFile {
+            path: "/var/lib/rpm/rpmdb.sqlite".into(),
+            format: crate::vulndb::rpmdb::Format::Sqlite,
+            bytes: rest.as_bytes().to_vec(),
+        })),
     };
     let mut scan = crate::vulndb::installed::scan(&files, now().date_naive());
     let db = fixture_db();
@@ -416,18 +421,17 @@ pub fn app_packages(data: &[u8]) {
     let _ = apps::pypi_name(first);
     let _ = apps::python_metadata(&text);
     let _ = apps::npm_manifest(data);
-    let found = apps::collect(
-        [
-            ("/usr/lib/python3/dist-packages/x.dist-info/METADATA", data),
-            (
-                "/usr/lib/python3/dist-packages/x.dist-info/INSTALLER",
-                b"pip".as_slice(),
-            ),
-            ("/app/node_modules/x/package.json", data),
-            (first, data),
-        ],
-        true,
-    );
+    let _ = apps::npm_lock(data, "/app/package-lock.json");
+    let found = apps::collect([
+        ("/usr/lib/python3/dist-packages/x.dist-info/METADATA", data),
+        (
+            "/usr/lib/python3/dist-packages/x.dist-info/INSTALLER",
+            b"pip".as_slice(),
+        ),
+        ("/app/node_modules/x/package.json", data),
+        ("/srv/package-lock.json", data),
+        (first, data),
+    ]);
     for p in &found.packages {
         assert!(p.name.chars().count() <= 256 && p.version.chars().count() <= 256);
     }
@@ -451,6 +455,43 @@ pub fn app_packages(data: &[u8]) {
     }
 }
 
+/// An RPM database of any of the three formats (the first byte picks
+/// which), and a header blob: bounded, no panic.
+pub fn rpm_database(data: &[u8]) {
+    use crate::vulndb::rpmdb::{self, Format};
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let format = Format::ALL[usize::from(pick) % 3];
+    if let Ok(r) = rpmdb::read(format, rest) {
+        assert!(r.packages.len() <= rpmdb::MAX_PACKAGES);
+        for p in &r.packages {
+            let _ = (p.evr(), p.source_name(), p.to_package("/var/lib/rpm"));
+        }
+    }
+    let _ = rpmdb::header(rest);
+}
+
+/// An executable: Go build information, `cargo auditable`'s list; and the
+/// text module list alone. Bounded, no panic.
+pub fn binaries(data: &[u8]) {
+    use crate::vulndb::binaries;
+    if let Ok(p) = binaries::packages(data, "/usr/local/bin/x") {
+        for x in &p {
+            assert!(x.name.chars().count() <= 512 && x.version.chars().count() <= 512);
+        }
+    }
+    let _ = binaries::parse_modinfo(&String::from_utf8_lossy(data));
+}
+
+/// A Java archive, nested ones too: bounded, no panic.
+pub fn java_archive(data: &[u8]) {
+    let f = crate::vulndb::java::archive(std::io::Cursor::new(data), "/app/app.jar");
+    for p in &f.packages {
+        assert!(p.name.chars().count() <= 513);
+    }
+}
+
 pub const TARGETS: &[(&str, Target)] = &[
     ("container_inspect", container_inspect),
     ("image_inspect", image_inspect),
@@ -466,4 +507,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("versions", versions),
     ("seccomp_profile", seccomp_profile),
     ("app_packages", app_packages),
+    ("rpm_database", rpm_database),
+    ("binaries", binaries),
+    ("java_archive", java_archive),
 ];

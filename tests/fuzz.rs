@@ -281,12 +281,122 @@ fn mutate(seed: &Value, muts: &[Mutation]) -> Vec<u8> {
     bytes
 }
 
+/// Seeds of the targets whose input is binary (databases, executables,
+/// archives): mutated as bytes, not as JSON.
+fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
+    let fixture = |name: &str| {
+        std::fs::read(format!(
+            "{}/tests/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap()
+    };
+    let tagged = |tag: u8, mut b: Vec<u8>| {
+        b.insert(0, tag);
+        b
+    };
+    Some(match target {
+        // The first byte picks the format: 0 SQLite, 1 NDB, 2 BerkeleyDB.
+        "rpm_database" => {
+            let ndb =
+                shipshape::vulndb::rpmdb::ndb::write(&[shipshape::vulndb::rpmdb::header_blob(
+                    "zypper",
+                    "1.14.68",
+                    "1.1",
+                    "zypper-1.14.68-1.1.src.rpm",
+                )]);
+            vec![
+                tagged(0, fixture("rpm/rpmdb.sqlite")),
+                tagged(1, ndb),
+                tagged(2, fixture("rpm/Packages")),
+            ]
+        }
+        "binaries" => {
+            use shipshape::vulndb::binaries::*;
+            let go = synthetic_go_buildinfo(
+                "go1.22.4",
+                "path\texample.com/api\nmod\texample.com/api\t(devel)\t\ndep\tgolang.org/x/net\tv0.17.0\th1:x\n=>\tgolang.org/x/net\tv0.23.0\th1:y\n",
+            );
+            let dep = synthetic_dep_v0(
+                r#"{"packages":[{"name":"svc","version":"0.1.0","source":"local","root":true},{"name":"time","version":"0.3.20","source":"crates.io","kind":"runtime","dependencies":[0]}]}"#,
+            );
+            vec![
+                synthetic_elf(&[(".go.buildinfo", &go), (".dep-v0", &dep)]),
+                synthetic_elf(&[(".data", &go)]),
+            ]
+        }
+        "java_archive" => {
+            use std::io::Write;
+            let zip_of = |entries: &[(&str, &[u8])]| {
+                let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+                let o = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Stored);
+                for (n, d) in entries {
+                    w.start_file(*n, o).unwrap();
+                    w.write_all(d).unwrap();
+                }
+                w.finish().unwrap().into_inner()
+            };
+            let lib = zip_of(&[(
+                "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
+                b"groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n",
+            )]);
+            vec![zip_of(&[
+                (
+                    "META-INF/maven/com.example/app/pom.properties",
+                    b"groupId=com.example\nartifactId=app\nversion=1.0\n",
+                ),
+                ("BOOT-INF/lib/log4j-core-2.14.1.jar", &lib),
+            ])]
+        }
+        _ => return None,
+    })
+}
+
+fn run_bytes(f: fuzz::Target, seeds: Vec<Vec<u8>>, cases: u32) {
+    for s in &seeds {
+        f(s);
+    }
+    let n = seeds.len();
+    let cfg = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    // Byte flips, inserts and deletes, a chunk copied over another place,
+    // and a cut: what a damaged or hostile file looks like.
+    let ops = prop::collection::vec((any::<usize>(), any::<u8>(), 0u8..5, any::<usize>()), 1..12);
+    proptest!(cfg, |(pick in 0..n, ops in ops)| {
+        let mut b = seeds[pick].clone();
+        for (i, byte, op, j) in ops {
+            if b.is_empty() { break; }
+            let at = i % b.len();
+            match op {
+                0 => b[at] = byte,
+                1 => b.insert(at, byte),
+                2 => { b.remove(at); }
+                3 => {
+                    let from = j % b.len();
+                    let len = (byte as usize * 16).min(b.len() - from).min(b.len() - at);
+                    let chunk = b[from..from + len].to_vec();
+                    b[at..at + len].copy_from_slice(&chunk);
+                }
+                _ => b.truncate(at.max(1)),
+            }
+        }
+        f(&b);
+    });
+}
+
 fn run(target: &str, cases: u32) {
     let f = fuzz::TARGETS
         .iter()
         .find(|(n, _)| *n == target)
         .map(|(_, f)| *f)
         .unwrap();
+    if let Some(seeds) = binary_seeds(target) {
+        return run_bytes(f, seeds, cases);
+    }
     let seeds = seeds(target);
     // The seeds themselves, unmutated, must pass.
     for s in &seeds {
@@ -364,6 +474,21 @@ fn fuzz_app_packages() {
 }
 
 #[test]
+fn fuzz_rpm_database() {
+    run("rpm_database", 200);
+}
+
+#[test]
+fn fuzz_binaries() {
+    run("binaries", 500);
+}
+
+#[test]
+fn fuzz_java_archive() {
+    run("java_archive", 300);
+}
+
+#[test]
 fn fuzz_versions() {
     run("versions", 1000);
 }
@@ -384,8 +509,10 @@ fn write_seed_corpus() {
     for (name, _) in fuzz::TARGETS {
         let d = dir.join(name);
         std::fs::create_dir_all(&d).unwrap();
-        for (i, s) in seeds(name).iter().enumerate() {
-            std::fs::write(d.join(format!("seed-{i}")), mutate(s, &[])).unwrap();
+        let all: Vec<Vec<u8>> = binary_seeds(name)
+            .unwrap_or_else(|| seeds(name).iter().map(|s| mutate(s, &[])).collect());
+        for (i, s) in all.iter().enumerate() {
+            std::fs::write(d.join(format!("seed-{i}")), s).unwrap();
         }
     }
 }

@@ -15,12 +15,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::scan::*;
 use common::*;
 use serde_json::Value;
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_shipshape"))
-}
 
 /// `tests/fixtures/osv/<Eco>/*.json` → `<dir>/<Eco>/all.zip`, as OSV
 /// publishes them.
@@ -48,62 +45,6 @@ pub fn zip_fixtures(dir: &Path) -> Vec<PathBuf> {
         out.push(path);
     }
     out
-}
-
-fn shipshape(db: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(bin())
-        .arg("--vulndb")
-        .arg(db)
-        .args(args)
-        .env("HOME", "/nonexistent-home")
-        .output()
-        .unwrap()
-}
-
-/// `shipshape scan` into `<dir>/<name>`, parsed.
-fn scan_json(db: &Path, dir: &Path, name: &str, extra: &[&str]) -> Value {
-    let path = dir.join(name);
-    let mut args = vec!["scan", "-q"];
-    args.extend(extra);
-    args.extend(["-o", path.to_str().unwrap()]);
-    let out = shipshape(db, &args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
-fn image<'a>(r: &'a Value, tag: &str) -> &'a Value {
-    r["images"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|i| i["tags"].as_array().unwrap().iter().any(|t| t == tag))
-        .unwrap_or_else(|| panic!("image {tag} in the report"))
-}
-
-fn cves(findings: &Value, rule: &str) -> BTreeSet<String> {
-    findings
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule_id"] == rule)
-        .map(|f| {
-            f["evidence"]
-                .as_str()
-                .unwrap()
-                .split(' ')
-                .next()
-                .unwrap()
-                .to_string()
-        })
-        .collect()
-}
-
-fn set(ids: &[&str]) -> BTreeSet<String> {
-    ids.iter().map(|s| s.to_string()).collect()
 }
 
 /// Every event our containers caused between `since` and `until`.
@@ -646,7 +587,11 @@ fn archive_reads_and_stats_claim_every_volume_event_they_cause() {
 }
 
 /// A tiny HTTP/1.1 file server on loopback: `GET /<Eco>/all.zip` from
-/// `root`; 404 otherwise. Serves until the test ends.
+/// `root`; 404 otherwise. Each file's `ETag` is its length; `Range:
+/// bytes=N-` with a matching `If-Range` is answered 206. A file
+/// `<path>.break` holding a number makes the next answer of `<path>` stop
+/// after that many bytes of the body (then the marker is gone), as a
+/// dropped connection does. Serves until the test ends.
 fn serve(root: PathBuf) -> u16 {
     use std::io::{BufRead, BufReader};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -659,26 +604,54 @@ fn serve(root: PathBuf) -> u16 {
             if reader.read_line(&mut line).is_err() {
                 continue;
             }
-            // Skip the headers.
+            let (mut range, mut if_range) = (None, None);
             loop {
                 let mut h = String::new();
                 if reader.read_line(&mut h).map_or(true, |n| n == 0) || h == "\r\n" {
                     break;
+                }
+                let lower = h.to_ascii_lowercase();
+                if let Some(v) = lower.strip_prefix("range: bytes=") {
+                    range = v.trim().trim_end_matches('-').parse::<usize>().ok();
+                }
+                if let Some(v) = lower.strip_prefix("if-range:") {
+                    if_range = Some(v.trim().to_string());
                 }
             }
             let path = line
                 .split_whitespace()
                 .nth(1)
                 .unwrap_or("/")
-                .trim_start_matches('/');
-            match std::fs::read(root.join(path)) {
+                .trim_start_matches('/')
+                .replace("%20", " ");
+            match std::fs::read(root.join(&path)) {
                 Ok(body) => {
+                    let etag = format!("\"{}\"", body.len());
+                    let from = match (range, &if_range) {
+                        (Some(n), Some(t)) if *t == etag && n <= body.len() => n,
+                        _ => 0,
+                    };
+                    let marker = root.join(format!("{path}.break"));
+                    let cut = std::fs::read_to_string(&marker)
+                        .ok()
+                        .and_then(|n| n.trim().parse::<usize>().ok());
+                    let _ = std::fs::remove_file(&marker);
+                    let part = &body[from..];
+                    let head = if from > 0 {
+                        format!(
+                            "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {from}-{}/{}\r\n",
+                            body.len() - 1,
+                            body.len()
+                        )
+                    } else {
+                        "HTTP/1.1 200 OK\r\n".to_string()
+                    };
                     let _ = write!(
                         stream,
-                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/zip\r\nConnection: close\r\n\r\n",
-                        body.len()
+                        "{head}Content-Length: {}\r\nETag: {etag}\r\nContent-Type: application/zip\r\nConnection: close\r\n\r\n",
+                        part.len()
                     );
-                    let _ = stream.write_all(&body);
+                    let _ = stream.write_all(&part[..cut.unwrap_or(part.len()).min(part.len())]);
                 }
                 Err(_) => {
                     let _ = write!(
@@ -690,6 +663,66 @@ fn serve(root: PathBuf) -> u16 {
         }
     });
     port
+}
+
+/// A download that breaks off is retried and resumed from where it
+/// stopped (`Range` + `If-Range`), within the run; the log says the size.
+#[test]
+fn db_update_resumes_a_broken_download() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mirror = tmp.path().join("mirror");
+    zip_fixtures(&mirror);
+    // An ecosystem whose name needs encoding, served from "Red Hat/".
+    std::fs::create_dir_all(mirror.join("Red Hat")).unwrap();
+    let rh = serde_json::json!({"id": "RHSA-TEST-9", "upstream": ["CVE-2099-0999"],
+        "affected": [{"package": {"ecosystem": "Red Hat:enterprise_linux:9::baseos", "name": "openssl"},
+            "ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1:3.0.8-1.el9"}]}]}]});
+    {
+        let mut z =
+            zip::ZipWriter::new(std::fs::File::create(mirror.join("Red Hat/all.zip")).unwrap());
+        z.start_file("RHSA-TEST-9.json", zip::write::SimpleFileOptions::default())
+            .unwrap();
+        z.write_all(rh.to_string().as_bytes()).unwrap();
+        z.finish().unwrap();
+    }
+    let size = std::fs::metadata(mirror.join("Debian/all.zip"))
+        .unwrap()
+        .len();
+    std::fs::write(mirror.join("Debian/all.zip.break"), (size / 2).to_string()).unwrap();
+    let port = serve(mirror.clone());
+    let db = tmp.path().join("db");
+    let from = format!("http://127.0.0.1:{port}");
+    let out = shipshape(
+        &db,
+        &[
+            "db",
+            "update",
+            "--from",
+            &from,
+            "--ecosystem",
+            "Debian",
+            "--ecosystem",
+            "Red Hat",
+        ],
+    );
+    let (said, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{said}{err}");
+    assert!(
+        !mirror.join("Debian/all.zip.break").exists(),
+        "the first answer broke off"
+    );
+    assert!(said.contains("Red Hat:enterprise_linux:9 (1)"), "{said}");
+    assert!(said.contains("Debian:12"), "{said}");
+    assert!(
+        err.contains(&format!("of {:.1} MiB", size as f64 / (1 << 20) as f64)),
+        "{err}"
+    );
+    // Nothing is left half-downloaded.
+    let left: Vec<_> = std::fs::read_dir(db.join(".downloads")).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
 }
 
 /// `shipshape db update` downloads from a mirror, verifies, replaces the

@@ -31,14 +31,13 @@ pub async fn run(cli: &Cli, action: &DbAction) -> Exit {
             } else {
                 ecosystems.clone()
             };
-            let known = |e: &str| {
-                osv::ECOSYSTEMS.contains(&e) || crate::vulndb::LANGUAGE_ECOSYSTEMS.contains(&e)
-            };
+            let known =
+                |e: &str| osv::ECOSYSTEMS.contains(&e) || crate::vulndb::ON_REQUEST.contains(&e);
             if let Some(bad) = ecos.iter().find(|e| !known(e.as_str())) {
                 eprintln!(
                     "shipshape: unknown ecosystem '{bad}' (expected {}, {})",
                     osv::ECOSYSTEMS.join(", "),
-                    crate::vulndb::LANGUAGE_ECOSYSTEMS.join(", ")
+                    crate::vulndb::ON_REQUEST.join(", ")
                 );
                 return Exit::Usage;
             }
@@ -61,18 +60,19 @@ fn bar(p: Progress) {
                     let frac = done as f64 / t as f64;
                     let filled = (frac * 30.0).round() as usize;
                     format!(
-                        "  {name:<7} [{}{}] {:>5.1}% {mib:>7.1} MiB",
+                        "  {name:<11} [{}{}] {:>5.1}% {mib:>7.1} of {:.1} MiB",
                         "#".repeat(filled.min(30)),
                         " ".repeat(30 - filled.min(30)),
-                        frac * 100.0
+                        frac * 100.0,
+                        t as f64 / (1 << 20) as f64
                     )
                 }
-                _ => format!("  {name:<7} {mib:>7.1} MiB"),
+                _ => format!("  {name:<11} {mib:>7.1} MiB (size not given)"),
             }
         }
         Progress::Importing => "  verifying and indexing the records…".to_string(),
     };
-    let _ = write!(err, "\r{line:<70}");
+    let _ = write!(err, "\r{line:<80}");
     let _ = err.flush();
 }
 

@@ -141,7 +141,10 @@ pub enum DbAction {
         #[arg(long, value_name = "URL", default_value = crate::sources::osv::DEFAULT_BASE)]
         from: String,
         /// Which ecosystems (repeat): Debian, Ubuntu, Alpine (the default:
-        /// all three), and on request PyPI and npm (large dumps).
+        /// all three); on request the RPM distributions (Red Hat, AlmaLinux,
+        /// "Rocky Linux", SUSE, openSUSE, Mageia, "Photon OS", "Azure Linux")
+        /// and the languages (PyPI, npm, Go, crates.io, Maven — npm's and
+        /// Maven's are large). A broken download resumes when run again.
         #[arg(long = "ecosystem", value_name = "NAME")]
         ecosystems: Vec<String>,
     },

@@ -58,14 +58,32 @@ pub enum Ecosystem {
     /// Python packages (`*.dist-info`, `*.egg-info`).
     #[serde(rename = "pypi")]
     PyPI,
-    /// npm packages (`node_modules/**/package.json`).
+    /// npm packages (`node_modules/**/package.json`, or a lock file
+    /// where there is no `node_modules`).
     #[serde(rename = "npm")]
     Npm,
+    /// Go modules compiled into an executable (its build information),
+    /// and the Go standard library (`stdlib`).
+    #[serde(rename = "go")]
+    Go,
+    /// Rust crates compiled into an executable (`cargo auditable`).
+    #[serde(rename = "crates.io")]
+    CratesIo,
+    /// Java archives (`META-INF/maven/**/pom.properties` in jars and wars,
+    /// nested ones too); named `groupId:artifactId`.
+    #[serde(rename = "maven")]
+    Maven,
 }
 
 impl Ecosystem {
     /// The language ecosystems, in the order they are shown.
-    pub const LANGUAGES: [Ecosystem; 2] = [Ecosystem::PyPI, Ecosystem::Npm];
+    pub const LANGUAGES: [Ecosystem; 5] = [
+        Ecosystem::PyPI,
+        Ecosystem::Npm,
+        Ecosystem::Go,
+        Ecosystem::CratesIo,
+        Ecosystem::Maven,
+    ];
 
     /// The OSV ecosystem of a language's packages (`None` for the OS, whose
     /// OSV ecosystem depends on the release).
@@ -74,15 +92,21 @@ impl Ecosystem {
             Self::Os => None,
             Self::PyPI => Some("PyPI"),
             Self::Npm => Some("npm"),
+            Self::Go => Some("Go"),
+            Self::CratesIo => Some("crates.io"),
+            Self::Maven => Some("Maven"),
         }
     }
 
-    /// The name shown (`os`, `PyPI`, `npm`).
+    /// The name shown (`os`, `PyPI`, `npm`, `Go`, `crates.io`, `Maven`).
     pub fn label(self) -> &'static str {
         match self {
             Self::Os => "os",
             Self::PyPI => "PyPI",
             Self::Npm => "npm",
+            Self::Go => "Go",
+            Self::CratesIo => "crates.io",
+            Self::Maven => "Maven",
         }
     }
 
@@ -114,6 +138,11 @@ pub struct Package {
     /// Its licence, as its metadata names it (empty when it names none).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub license: String,
+    /// Which of the image's layers brought it in (0 = the lowest), when
+    /// the layers were read one by one; the image's history names the
+    /// build step ([`crate::model::Image::layer_step`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
 }
 
 /// The package inventory of one image (or of one container whose package
@@ -142,6 +171,10 @@ pub struct PackageScan {
     /// then (read again when that moves).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub read_at_changes: usize,
+    /// How the application's packages were read (the image's layer
+    /// directories, or the engine's archive API).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub read_by: String,
     /// What of the application's packages could not be read, and why (a
     /// folder stopped at a ceiling, a manifest that does not parse): what
     /// these held is not assessed.

@@ -462,6 +462,10 @@ pub struct PackagesReport {
     pub sources: Vec<String>,
     /// The container the files were read through.
     pub read_from: String,
+    /// How the application's packages were read (the image's layer
+    /// directories, or the engine's archive API).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub read_by: String,
 }
 
 /// One image in a report.
@@ -618,6 +622,7 @@ impl Report {
                             .collect(),
                         sources: p.sources.clone(),
                         read_from: p.read_from.clone(),
+                        read_by: p.read_by.clone(),
                     }),
                     vulnerabilities: (*img.vulns).clone(),
                     special_files: img.special_files.clone(),

@@ -214,6 +214,16 @@ pub fn purl(p: &Package, scan: &PackageScan) -> String {
             Some((scope, name)) => build("npm", Some(&format!("@{scope}")), name, &p.version, &[]),
             None => build("npm", None, &p.name, &p.version, &[]),
         },
+        // Module paths: the namespace is all but the last segment.
+        Ecosystem::Go => match p.name.rsplit_once('/') {
+            Some((ns, name)) => build("golang", Some(ns), name, &p.version, &[]),
+            None => build("golang", None, &p.name, &p.version, &[]),
+        },
+        Ecosystem::CratesIo => build("cargo", None, &p.name, &p.version, &[]),
+        Ecosystem::Maven => match p.name.split_once(':') {
+            Some((group, artifact)) => build("maven", Some(group), artifact, &p.version, &[]),
+            None => build("maven", None, &p.name, &p.version, &[]),
+        },
         Ecosystem::Os => {
             let ty = match scan.distro {
                 Some(Distro::Debian | Distro::Ubuntu) => "deb",
@@ -234,12 +244,21 @@ pub fn purl(p: &Package, scan: &PackageScan) -> String {
                 p.source.clone()
             };
             let ns = (ty != "generic").then_some(scan.os.id.as_str());
+            // rpm's purl carries the epoch as a qualifier, not in the version.
+            let (epoch, version) = match p.version.split_once(':') {
+                Some((e, v)) if ty == "rpm" && e.bytes().all(|b| b.is_ascii_digit()) => (e, v),
+                _ => ("", p.version.as_str()),
+            };
             build(
                 ty,
                 ns,
                 &p.name,
-                &p.version,
-                &[("distro", &distro), ("upstream", &upstream)],
+                version,
+                &[
+                    ("distro", &distro),
+                    ("epoch", epoch),
+                    ("upstream", &upstream),
+                ],
             )
         }
     };

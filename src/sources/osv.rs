@@ -102,10 +102,26 @@ fn client() -> Result<Client, StoreError> {
     )
 }
 
-/// Download one URL to `dest`, checking its length. Returns the bytes.
+/// How often one download is tried before the update gives up.
+const ATTEMPTS: u32 = 3;
+
+/// Why one attempt of a download failed: worth another try (the
+/// connection broke, the server was busy), or not (a 404, a file too large).
+enum Attempt {
+    Retry(StoreError),
+    Fail(StoreError),
+}
+
+/// Download one URL to `dest` (which must not exist yet), checking its
+/// length. What arrives goes first to `part` (in the database folder, kept
+/// between runs with the server's `ETag` beside it): a broken connection is
+/// retried, and a later run resumes where the last one stopped, with a
+/// `Range` request the server honours only if the file did not change
+/// (`If-Range`). Returns the bytes.
 async fn fetch(
     client: &Client,
     url: &str,
+    part: &Path,
     dest: &Path,
     name: &str,
     progress: &(dyn Fn(Progress) + Send + Sync),
@@ -114,43 +130,138 @@ async fn fetch(
         .parse()
         .map_err(|e| err(format!("{url}: not a URL: {e}")))?;
     check_scheme(&uri)?;
-    let resp = tokio::time::timeout(std::time::Duration::from_secs(60), client.get(uri))
-        .await
-        .map_err(|_| err(format!("{url}: no answer within 60 s")))?
-        .map_err(|e| err(format!("{url}: {e}")))?;
-    if resp.status() != http::StatusCode::OK {
-        return Err(err(format!("{url}: the server answered {}", resp.status())));
+    let mut last = None;
+    for attempt in 0..ATTEMPTS {
+        if attempt > 0 {
+            tokio::time::sleep(std::time::Duration::from_secs(u64::from(attempt))).await;
+        }
+        match fetch_once(client, &uri, url, part, name, progress).await {
+            Ok(done) => {
+                tokio::fs::rename(part, dest)
+                    .await
+                    .map_err(|e| err(format!("{}: {e}", dest.display())))?;
+                let _ = tokio::fs::remove_file(etag_path(part)).await;
+                return Ok(done);
+            }
+            Err(Attempt::Fail(e)) => return Err(e),
+            Err(Attempt::Retry(e)) => last = Some(e),
+        }
     }
-    let total = resp
-        .headers()
+    Err(last.unwrap_or_else(|| err(format!("{url}: not downloaded"))))
+}
+
+fn etag_path(part: &Path) -> PathBuf {
+    let mut p = part.as_os_str().to_owned();
+    p.push(".etag");
+    PathBuf::from(p)
+}
+
+async fn fetch_once(
+    client: &Client,
+    uri: &http::Uri,
+    url: &str,
+    part: &Path,
+    name: &str,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<u64, Attempt> {
+    let fail = |s: String| Attempt::Fail(err(s));
+    let retry = |s: String| Attempt::Retry(err(s));
+    let have = tokio::fs::metadata(part)
+        .await
+        .map(|m| m.len())
+        .unwrap_or(0);
+    let etag = tokio::fs::read_to_string(etag_path(part)).await.ok();
+    let mut req = http::Request::get(uri.clone());
+    if let (true, Some(tag)) = (have > 0, etag.as_deref()) {
+        req = req
+            .header(http::header::RANGE, format!("bytes={have}-"))
+            .header(http::header::IF_RANGE, tag.trim());
+    }
+    let req = req
+        .body(http_body_util::Empty::<bytes::Bytes>::new())
+        .map_err(|e| fail(format!("{url}: {e}")))?;
+    let resp = tokio::time::timeout(std::time::Duration::from_secs(60), client.request(req))
+        .await
+        .map_err(|_| retry(format!("{url}: no answer within 60 s")))?
+        .map_err(|e| retry(format!("{url}: {e}")))?;
+    let status = resp.status();
+    let resumed = status == http::StatusCode::PARTIAL_CONTENT;
+    if status.is_server_error() || status == http::StatusCode::TOO_MANY_REQUESTS {
+        return Err(retry(format!("{url}: the server answered {status}")));
+    }
+    if status == http::StatusCode::RANGE_NOT_SATISFIABLE {
+        // What was kept is not a prefix of what is there now: start over.
+        let _ = tokio::fs::remove_file(part).await;
+        let _ = tokio::fs::remove_file(etag_path(part)).await;
+        return Err(retry(format!(
+            "{url}: the partial download no longer fits; starting over"
+        )));
+    }
+    if status != http::StatusCode::OK && !resumed {
+        return Err(fail(format!("{url}: the server answered {status}")));
+    }
+    let headers = resp.headers();
+    let length = headers
         .get(http::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    let start = if resumed { have } else { 0 };
+    let total = if resumed {
+        headers
+            .get(http::header::CONTENT_RANGE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit('/').next())
+            .and_then(|v| v.parse::<u64>().ok())
+            .or(length.map(|l| l + start))
+    } else {
+        length
+    };
     if total.is_some_and(|t| t > MAX_DOWNLOAD) {
-        return Err(err(format!(
+        return Err(fail(format!(
             "{url}: larger than {} GiB",
             MAX_DOWNLOAD >> 30
         )));
     }
-    let mut file = tokio::fs::File::create(dest)
+    match headers
+        .get(http::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(tag) => {
+            let _ = tokio::fs::write(etag_path(part), tag).await;
+        }
+        None => {
+            let _ = tokio::fs::remove_file(etag_path(part)).await;
+        }
+    }
+    let mut file = tokio::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(resumed)
+        .truncate(!resumed)
+        .open(part)
         .await
-        .map_err(|e| err(format!("{}: {e}", dest.display())))?;
+        .map_err(|e| fail(format!("{}: {e}", part.display())))?;
     let mut body = resp.into_body();
-    let mut done = 0u64;
+    let mut done = start;
     let mut last_report = 0u64;
+    progress(Progress::Download {
+        name: name.to_string(),
+        done,
+        total,
+    });
     while let Some(frame) = body.frame().await {
-        let frame = frame.map_err(|e| err(format!("{url}: the download broke off: {e}")))?;
+        let frame = frame.map_err(|e| retry(format!("{url}: the download broke off: {e}")))?;
         if let Ok(data) = frame.into_data() {
             done += data.len() as u64;
             if done > MAX_DOWNLOAD {
-                return Err(err(format!(
+                return Err(fail(format!(
                     "{url}: larger than {} GiB",
                     MAX_DOWNLOAD >> 30
                 )));
             }
             file.write_all(&data)
                 .await
-                .map_err(|e| err(format!("{}: {e}", dest.display())))?;
+                .map_err(|e| fail(format!("{}: {e}", part.display())))?;
             if done - last_report >= 256 << 10 {
                 last_report = done;
                 progress(Progress::Download {
@@ -163,11 +274,11 @@ async fn fetch(
     }
     file.flush()
         .await
-        .map_err(|e| err(format!("{}: {e}", dest.display())))?;
+        .map_err(|e| fail(format!("{}: {e}", part.display())))?;
     if let Some(t) = total
         && t != done
     {
-        return Err(err(format!(
+        return Err(retry(format!(
             "{url}: got {done} bytes of {t}: the download is incomplete"
         )));
     }
@@ -177,6 +288,20 @@ async fn fetch(
         total: Some(done),
     });
     Ok(done)
+}
+
+/// The dump's URL: `<base>/<ecosystem>/all.zip`, the ecosystem's name
+/// percent-encoded (`Red%20Hat`).
+pub fn dump_url(base: &str, ecosystem: &str) -> String {
+    let mut name = String::new();
+    for b in ecosystem.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b'~') {
+            name.push(b as char);
+        } else {
+            name.push_str(&format!("%{b:02X}"));
+        }
+    }
+    format!("{}/{name}/all.zip", base.trim_end_matches('/'))
 }
 
 /// Download the dumps of `ecosystems` from `base`, import them, and replace
@@ -195,11 +320,29 @@ pub async fn update(
         .tempdir_in(store.dir())
         .map_err(|e| err(format!("{}: {e}", store.dir().display())))?;
     let client = client()?;
+    let parts = store.dir().join(".downloads");
+    tokio::fs::create_dir_all(&parts)
+        .await
+        .map_err(|e| err(format!("{}: {e}", parts.display())))?;
     let mut files: Vec<(String, String, PathBuf)> = Vec::new();
     for eco in ecosystems {
-        let url = format!("{}/{eco}/all.zip", base.trim_end_matches('/'));
-        let dest = tmp.path().join(format!("{eco}.zip"));
-        fetch(&client, &url, &dest, eco, progress).await?;
+        let url = dump_url(base, eco);
+        let file = format!(
+            "{}.zip",
+            eco.replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+        );
+        let dest = tmp.path().join(&file);
+        // A partial download of another mirror is not resumed.
+        let mirror: String = {
+            use sha2::Digest;
+            sha2::Sha256::digest(base.as_bytes())
+                .iter()
+                .take(6)
+                .map(|b| format!("{b:02x}"))
+                .collect()
+        };
+        let part = parts.join(format!("{mirror}-{file}.part"));
+        fetch(&client, &url, &part, &dest, eco, progress).await?;
         files.push((eco.clone(), url, dest));
     }
     progress(Progress::Importing);
@@ -219,7 +362,7 @@ pub async fn update(
         }
         if imp.builder.records() == 0 {
             return Err(err(
-                "the downloads held no Debian, Ubuntu or Alpine records",
+                "the downloads held no records of an ecosystem shipshape matches",
             ));
         }
         if let Ok(old) = store.load() {

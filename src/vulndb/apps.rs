@@ -19,7 +19,7 @@ const MAX_FIELD: usize = 256;
 /// Installers whose packages are the application's, under an OS-owned
 /// folder (`/usr/lib/python3*/…`); anything else there (Debian's `python3-*`,
 /// Alpine's `py3-*`) belongs to the OS package manager, already counted.
-const LANGUAGE_INSTALLERS: [&str; 6] = ["pip", "uv", "poetry", "pipenv", "conda", "pdm"];
+pub const LANGUAGE_INSTALLERS: [&str; 6] = ["pip", "uv", "poetry", "pipenv", "conda", "pdm"];
 
 fn field(s: &str) -> String {
     s.trim().chars().take(MAX_FIELD).collect()
@@ -165,71 +165,88 @@ pub struct Found {
     pub os_owned: usize,
 }
 
-/// The packages among `files` (full paths in the image, and contents) read
-/// from one folder. `os_folder`: the folder belongs to the OS's Python
-/// (`/usr/lib/python3*`), so only what a language installer put there
-/// counts.
-pub fn collect<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>, os_folder: bool) -> Found {
-    let mut found = Found::default();
-    let files: Vec<(&str, &[u8])> = files.into_iter().collect();
-    let installer = |dir: &str| {
-        files
-            .iter()
-            .find(|(p, _)| p.strip_suffix("/INSTALLER") == Some(dir))
-            .map(|(_, d)| String::from_utf8_lossy(d).trim().to_ascii_lowercase())
-    };
-    for (path, data) in &files {
-        if path.ends_with("/INSTALLER") {
-            continue;
+/// The packages among `files` (full paths in the image, and contents):
+/// [`super::catalog::Catalog`] over files already read.
+pub fn collect<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> Found {
+    let mut c = super::catalog::Catalog::default();
+    for (path, data) in files {
+        c.add_file(path, None, data);
+    }
+    c.finish()
+}
+
+/// The most packages one lock file may list.
+const MAX_LOCK_PACKAGES: usize = 200_000;
+
+/// The packages an npm lock file (`package-lock.json`,
+/// `npm-shrinkwrap.json`) pins: lockfile v2/v3's `packages` (keyed by
+/// `node_modules/…` path; links and the root left out), else v1's nested
+/// `dependencies`. Each is reported at the lock file's path.
+pub fn npm_lock(bytes: &[u8], path: &str) -> Result<Vec<Package>, String> {
+    let v: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("not a lock file: {e}"))?;
+    let mut out = Vec::new();
+    let mut push = |name: &str, version: &str, license: String| -> Result<(), String> {
+        if out.len() >= MAX_LOCK_PACKAGES {
+            return Err(format!(
+                "over the ceiling of {MAX_LOCK_PACKAGES} packages (the rest was not read)"
+            ));
         }
-        if is_npm_manifest(path) {
-            if node_depth(path) > MAX_NODE_DEPTH {
-                found.skipped.push(format!(
-                    "{path}: more than {MAX_NODE_DEPTH} nested node_modules (not read)"
-                ));
+        if name.is_empty() || version.is_empty() {
+            return Ok(());
+        }
+        out.push(Package {
+            name: field(name),
+            version: field(version),
+            source: field(name),
+            source_version: field(version),
+            ecosystem: Ecosystem::Npm,
+            path: path.to_string(),
+            license,
+            ..Package::default()
+        });
+        Ok(())
+    };
+    if let Some(pkgs) = v.get("packages").and_then(|p| p.as_object()) {
+        for (key, p) in pkgs {
+            let Some(rest) = key
+                .rsplit("node_modules/")
+                .next()
+                .filter(|_| key.contains("node_modules/"))
+            else {
+                continue; // the root project
+            };
+            if p.get("link").and_then(|l| l.as_bool()) == Some(true) {
                 continue;
             }
-            match npm_manifest(data) {
-                Some((name, version, license)) => found.packages.push(Package {
-                    source: name.clone(),
-                    source_version: version.clone(),
-                    name,
-                    version,
-                    ecosystem: Ecosystem::Npm,
-                    path: path.to_string(),
-                    license,
-                }),
-                None => found.skipped.push(format!(
-                    "{path}: not a package manifest with a name and version"
-                )),
+            let name = p.get("name").and_then(|n| n.as_str()).unwrap_or(rest);
+            let version = p.get("version").and_then(|n| n.as_str()).unwrap_or("");
+            let license = p
+                .get("license")
+                .and_then(|l| l.as_str())
+                .map(field)
+                .unwrap_or_default();
+            push(name, version, license)?;
+        }
+    } else if let Some(deps) = v.get("dependencies").and_then(|d| d.as_object()) {
+        // v1: nested; walked without recursion, bounded by the ceiling.
+        let mut stack: Vec<(&String, &serde_json::Value)> = deps.iter().collect();
+        while let Some((name, d)) = stack.pop() {
+            let version = d.get("version").and_then(|v| v.as_str()).unwrap_or("");
+            // A `file:` or git dependency has no registry version.
+            if !version.contains(':') {
+                push(name, version, String::new())?;
             }
-        } else if is_python_file(path) {
-            if os_folder {
-                let dir = path.strip_suffix("/METADATA").unwrap_or(path);
-                let by = installer(dir).unwrap_or_default();
-                if !LANGUAGE_INSTALLERS.contains(&by.as_str()) {
-                    found.os_owned += 1;
-                    continue;
-                }
-            }
-            match python_metadata(&String::from_utf8_lossy(data)) {
-                Some((name, version, license)) => found.packages.push(Package {
-                    source: pypi_name(&name),
-                    source_version: version.clone(),
-                    name,
-                    version,
-                    ecosystem: Ecosystem::PyPI,
-                    path: path.to_string(),
-                    license,
-                }),
-                None => found
-                    .skipped
-                    .push(format!("{path}: no Name and Version in its metadata")),
+            if let Some(inner) = d.get("dependencies").and_then(|d| d.as_object()) {
+                stack.extend(inner.iter());
             }
         }
+    } else {
+        return Err("no packages or dependencies in it".into());
     }
-    found.packages.sort_by(|a, b| a.path.cmp(&b.path));
-    found
+    out.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    out.dedup_by(|a, b| a.name == b.name && a.version == b.version);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -318,19 +335,21 @@ mod tests {
                 "/usr/lib/python3/dist-packages/idna-3.4.dist-info/INSTALLER",
                 b"pip\n".as_slice(),
             ),
+            (
+                "/usr/local/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA",
+                meta,
+            ),
         ];
-        let f = collect(files, true);
+        let f = collect(files);
         assert_eq!(f.os_owned, 1);
-        assert_eq!(f.packages.len(), 1);
-        assert_eq!(f.packages[0].source, "idna");
-        let f = collect(files, false);
-        assert_eq!(
-            f.packages.len(),
-            2,
-            "outside the OS's folders every one counts"
-        );
-        assert_eq!(f.packages[1].source, "six", "normalised for matching");
-        assert_eq!(f.packages[1].name, "Six", "as written, for people");
+        let got: Vec<(&str, &str)> = f
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.source.as_str()))
+            .collect();
+        // The OS's folder keeps only what pip put there; elsewhere every
+        // one counts, named as written and normalised for matching.
+        assert_eq!(got, [("idna", "idna"), ("Six", "six")]);
 
         let deep = format!(
             "/app/{}package.json",
@@ -338,18 +357,49 @@ mod tests {
         );
         let ok = "/app/node_modules/a/package.json";
         let json = br#"{"name":"a","version":"1.0.0"}"#.as_slice();
-        let f = collect(
-            [
-                (deep.as_str(), json),
-                (ok, json),
-                ("/app/node_modules/b/package.json", b"{".as_slice()),
-            ],
-            false,
-        );
+        let f = collect([
+            (deep.as_str(), json),
+            (ok, json),
+            ("/app/node_modules/b/package.json", b"{".as_slice()),
+        ]);
         assert_eq!(f.packages.len(), 1);
         assert_eq!(f.packages[0].ecosystem, Ecosystem::Npm);
         assert_eq!(f.packages[0].path, ok);
         assert_eq!(f.skipped.len(), 2, "{:?}", f.skipped);
         assert!(f.skipped.iter().any(|s| s.contains("nested node_modules")));
+    }
+
+    #[test]
+    fn lock_files_of_each_version() {
+        let v3 = br#"{"name":"app","lockfileVersion":3,"packages":{
+            "":{"name":"app","version":"1.0.0"},
+            "node_modules/lodash":{"version":"4.17.15","license":"MIT"},
+            "node_modules/a/node_modules/minimist":{"version":"1.2.0"},
+            "node_modules/@xmldom/xmldom":{"version":"0.8.3"},
+            "node_modules/mine":{"resolved":"../mine","link":true}}}"#;
+        let got: Vec<(String, String)> = npm_lock(v3, "/app/package-lock.json")
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.name, p.version))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("@xmldom/xmldom".to_string(), "0.8.3".to_string()),
+                ("lodash".to_string(), "4.17.15".to_string()),
+                ("minimist".to_string(), "1.2.0".to_string()),
+            ]
+        );
+        let v1 = br#"{"lockfileVersion":1,"dependencies":{
+            "node-fetch":{"version":"2.6.0","dependencies":{"whatwg-url":{"version":"5.0.0"}}},
+            "local":{"version":"file:../local"}}}"#;
+        let got: Vec<String> = npm_lock(v1, "/srv/package-lock.json")
+            .unwrap()
+            .into_iter()
+            .map(|p| format!("{}@{}", p.name, p.version))
+            .collect();
+        assert_eq!(got, ["node-fetch@2.6.0", "whatwg-url@5.0.0"]);
+        assert!(npm_lock(b"{}", "x").is_err());
+        assert!(npm_lock(b"[1,", "x").is_err());
     }
 }

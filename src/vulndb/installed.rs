@@ -318,18 +318,15 @@ fn release_of(
             )
         }
         "rhel" | "centos" | "fedora" | "rocky" | "almalinux" | "ol" | "amzn" | "sles"
-        | "opensuse-leap" | "opensuse-tumbleweed" | "photon" | "mariner" | "azurelinux" => (
+        | "sled" | "sle_hpc" | "opensuse-leap" | "opensuse-tumbleweed" | "photon" | "mariner"
+        | "azurelinux" | "mageia" | "openEuler" => rpm_release(os, &name),
+        _ if like("rhel") || like("fedora") || like("suse") || like("centos") => (
             Some(Distro::Rpm),
             Err(format!(
-                "{name} uses RPM packages: shipshape does not read the RPM database yet, so this \
-                 image's vulnerabilities are not assessed (use a scanner that reads RPM databases)"
-            )),
-            None,
-        ),
-        _ if like("rhel") || like("fedora") || like("suse") => (
-            Some(Distro::Rpm),
-            Err(format!(
-                "{name} uses RPM packages: shipshape does not read the RPM database yet"
+                "{name} is an RPM distribution shipshape has no advisories for ('{}', like \
+                 '{}'): OSV carries Red Hat, AlmaLinux, Rocky Linux, SUSE, openSUSE, Mageia, \
+                 Photon OS and Azure Linux",
+                os.id, os.id_like
             )),
             None,
         ),
@@ -347,6 +344,93 @@ fn release_of(
             None,
         ),
     }
+}
+
+/// The OSV ecosystem of an RPM distribution's release, or where its
+/// advisories are published when OSV does not carry them.
+#[allow(clippy::type_complexity)]
+fn rpm_release(
+    os: &OsRelease,
+    name: &str,
+) -> (
+    Option<Distro>,
+    Result<String, String>,
+    Option<(Distro, String, String)>,
+) {
+    let v = os.version_id.as_str();
+    let major = v.split('.').next().unwrap_or("");
+    let numbered = !major.is_empty() && major.bytes().all(|b| b.is_ascii_digit());
+    let minor = v
+        .split('.')
+        .nth(1)
+        .filter(|m| m.bytes().all(|b| b.is_ascii_digit()));
+    let not = |why: String| (Some(Distro::Rpm), Err(why), None);
+    if !numbered && os.id != "opensuse-tumbleweed" {
+        return not(format!("{name}: no release number in os-release"));
+    }
+    let eco = match os.id.as_str() {
+        // Through RHEL 9 Red Hat files advisories per major release (the
+        // repository after `::` is dropped when the data is indexed); from
+        // RHEL 10 on, per minor release.
+        "rhel" if major.parse::<u32>().is_ok_and(|m| m <= 9) => {
+            format!("Red Hat:enterprise_linux:{major}")
+        }
+        "rhel" => format!("Red Hat:enterprise_linux:{v}"),
+        "almalinux" => format!("AlmaLinux:{major}"),
+        "rocky" => format!("Rocky Linux:{major}"),
+        "opensuse-leap" => format!("openSUSE:Leap {v}"),
+        "opensuse-tumbleweed" => "openSUSE:Tumbleweed".to_string(),
+        // Every SUSE Linux Enterprise product and module of one service
+        // pack ships the same package versions: indexed as one.
+        "sles" | "sled" | "sle_hpc" => match minor {
+            Some(sp) if sp != "0" => format!("SUSE:Linux Enterprise {major} SP{sp}"),
+            _ => format!("SUSE:Linux Enterprise {major}"),
+        },
+        "mageia" => format!("Mageia:{major}"),
+        "photon" => format!("Photon OS:{major}.{}", minor.unwrap_or("0")),
+        "azurelinux" => format!("Azure Linux:{major}"),
+        "fedora" => {
+            return not(format!(
+                "{name}: OSV does not carry Fedora's advisories; they are published as Bodhi \
+                 updates (bodhi.fedoraproject.org, or the updateinfo of its repositories), which \
+                 shipshape does not read — its packages are listed, not assessed"
+            ));
+        }
+        "amzn" => {
+            return not(format!(
+                "{name}: OSV does not carry Amazon Linux's advisories; they are the ALAS \
+                 bulletins (alas.aws.amazon.com, or the updateinfo.xml of its repositories), \
+                 which shipshape does not read — its packages are listed, not assessed"
+            ));
+        }
+        "ol" => {
+            return not(format!(
+                "{name}: OSV does not carry Oracle Linux's advisories; they are the ELSA \
+                 errata (linux.oracle.com/security, OVAL at linux.oracle.com/security/oval), \
+                 which shipshape does not read — its packages are listed, not assessed"
+            ));
+        }
+        "centos" => {
+            return not(format!(
+                "{name}: CentOS publishes no security advisories (CentOS Stream builds ahead of \
+                 RHEL, and Red Hat's fixed versions do not apply to it; CentOS Linux 7 and 8 \
+                 are past their end of life) — its packages are listed, not assessed"
+            ));
+        }
+        "mariner" => {
+            return not(format!(
+                "{name}: CBL-Mariner's advisories are not in OSV under a name shipshape matches \
+                 (Azure Linux 3 is) — its packages are listed, not assessed"
+            ));
+        }
+        other => {
+            return not(format!(
+                "{name}: '{other}' is an RPM distribution whose OSV ecosystem shipshape does not \
+                 know how to name from its os-release — its packages are listed, not assessed"
+            ));
+        }
+    };
+    (Some(Distro::Rpm), Ok(eco), None)
 }
 
 /// The files a package inventory is built from, as read from an image.
@@ -367,6 +451,21 @@ pub struct Files {
     /// `/lib/apk/db/installed`.
     #[serde(default)]
     pub apk_installed: Option<String>,
+    /// The RPM database: where it was read, its format and bytes — or why
+    /// it could not be read.
+    #[serde(skip)]
+    pub rpm_db: Option<Result<RpmDbFile, String>>,
+}
+
+/// An RPM database as read from an image.
+#[derive(Debug, Clone)]
+pub struct RpmDbFile {
+    /// Where (`/var/lib/rpm/rpmdb.sqlite`).
+    pub path: String,
+    /// Which of the three formats.
+    pub format: super::rpmdb::Format,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
 }
 
 /// The package inventory those files describe. Pure: the engine reads the
@@ -410,6 +509,31 @@ pub fn scan(files: &Files, today: NaiveDate) -> crate::model::packages::PackageS
                 ));
             }
         }
+        Some(Distro::Rpm) => match &files.rpm_db {
+            Some(Ok(db)) => match super::rpmdb::read(db.format, &db.bytes) {
+                Ok(read) => {
+                    scan.packages
+                        .extend(read.packages.iter().map(|p| p.to_package("")));
+                    scan.sources.push(db.path.clone());
+                    scan.unread.extend(
+                        read.skipped
+                            .into_iter()
+                            .map(|s| format!("{}: {s}", db.path)),
+                    );
+                }
+                Err(e) => {
+                    scan.not_assessed = Some(format!("{}: {e}", db.path));
+                }
+            },
+            Some(Err(why)) => scan.not_assessed = Some(why.clone()),
+            None => {
+                scan.not_assessed = Some(format!(
+                    "{} has no RPM database (rpmdb.sqlite, Packages.db or Packages in \
+                     /var/lib/rpm or /usr/lib/sysimage/rpm): its packages cannot be listed",
+                    scan.os.pretty_name
+                ));
+            }
+        },
         Some(Distro::Alpine) => match &files.apk_installed {
             Some(t) => {
                 scan.packages.extend(apk_installed(t));
@@ -531,6 +655,55 @@ mod tests {
         assert_eq!(last_day.2, None);
     }
 
+    /// The RPM distributions OSV carries, each scoped to its release as the
+    /// records name it (Red Hat's repository suffix is dropped at import).
+    #[test]
+    fn rpm_distributions_are_matched_per_release() {
+        let today = day("2026-12-01");
+        for (text, eco) in [
+            (
+                "ID=\"rhel\"\nVERSION_ID=\"9.4\"\n",
+                "Red Hat:enterprise_linux:9",
+            ),
+            (
+                "ID=\"rhel\"\nVERSION_ID=\"8.10\"\n",
+                "Red Hat:enterprise_linux:8",
+            ),
+            (
+                "ID=\"rhel\"\nVERSION_ID=\"10.0\"\n",
+                "Red Hat:enterprise_linux:10.0",
+            ),
+            ("ID=\"almalinux\"\nVERSION_ID=\"9.3\"\n", "AlmaLinux:9"),
+            (
+                "ID=\"rocky\"\nVERSION_ID=\"9.3\"\nID_LIKE=\"rhel centos fedora\"\n",
+                "Rocky Linux:9",
+            ),
+            (
+                "ID=\"opensuse-leap\"\nVERSION_ID=\"15.5\"\n",
+                "openSUSE:Leap 15.5",
+            ),
+            (
+                "ID=\"opensuse-tumbleweed\"\nVERSION_ID=\"20240101\"\n",
+                "openSUSE:Tumbleweed",
+            ),
+            (
+                "ID=\"sles\"\nVERSION_ID=\"15.5\"\n",
+                "SUSE:Linux Enterprise 15 SP5",
+            ),
+            (
+                "ID=\"sles\"\nVERSION_ID=\"15\"\n",
+                "SUSE:Linux Enterprise 15",
+            ),
+            ("ID=mageia\nVERSION_ID=9\n", "Mageia:9"),
+            ("ID=photon\nVERSION_ID=5.0\n", "Photon OS:5.0"),
+            ("ID=azurelinux\nVERSION_ID=\"3.0\"\n", "Azure Linux:3"),
+        ] {
+            let (d, r, _) = ecosystem(&os_release(text), None, today);
+            assert_eq!(d, Some(Distro::Rpm), "{text}");
+            assert_eq!(r.as_deref(), Ok(eco), "{text}");
+        }
+    }
+
     #[test]
     fn releases_that_cannot_be_assessed_say_why() {
         let today = day("2026-12-01");
@@ -546,11 +719,22 @@ mod tests {
         );
         check("ID=alpine\nVERSION_ID=3.22.0\n", Some("edge"), "edge");
         check(
-            "ID=\"rocky\"\nVERSION_ID=\"9.3\"\nID_LIKE=\"rhel centos fedora\"\n",
+            "ID=\"amzn\"\nVERSION_ID=\"2023\"\n",
             None,
-            "RPM",
+            "ALAS bulletins (alas.aws.amazon.com",
         );
-        check("ID=\"amzn\"\nVERSION_ID=\"2023\"\n", None, "RPM");
+        check("ID=fedora\nVERSION_ID=40\n", None, "Bodhi");
+        check("ID=\"ol\"\nVERSION_ID=\"9.4\"\n", None, "ELSA errata");
+        check(
+            "ID=\"centos\"\nVERSION_ID=\"9\"\n",
+            None,
+            "no security advisories",
+        );
+        check(
+            "ID=\"clear-rpm\"\nVERSION_ID=\"1\"\nID_LIKE=\"fedora\"\n",
+            None,
+            "an RPM distribution shipshape has no advisories for",
+        );
         check("ID=arch\n", None, "no vulnerability data source for 'arch'");
         check("", None, "no /etc/os-release");
     }

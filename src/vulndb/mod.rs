@@ -19,8 +19,12 @@
 //! assessed", never clean.
 
 pub mod apps;
+pub mod binaries;
+pub mod catalog;
 pub mod installed;
+pub mod java;
 pub mod osv;
+pub mod rpmdb;
 pub mod store;
 pub mod version;
 
@@ -37,9 +41,25 @@ use version::Scheme;
 /// the OSV bucket it downloads or imports).
 pub const ECOSYSTEMS: [&str; 3] = ["Debian", "Ubuntu", "Alpine"];
 
-/// Language ecosystems `db update --ecosystem` also takes, on request only:
-/// their dumps are large (npm's is the largest OSV publishes).
-pub const LANGUAGE_ECOSYSTEMS: [&str; 2] = ["PyPI", "npm"];
+/// Ecosystems `db update --ecosystem` also takes, on request only: the RPM
+/// distributions' (for images of them) and the languages' (npm's and
+/// Maven's dumps are the largest OSV publishes; the download says its size
+/// as it goes, and resumes when run again after a break).
+pub const ON_REQUEST: [&str; 13] = [
+    "Red Hat",
+    "AlmaLinux",
+    "Rocky Linux",
+    "SUSE",
+    "openSUSE",
+    "Mageia",
+    "Photon OS",
+    "Azure Linux",
+    "PyPI",
+    "npm",
+    "Go",
+    "crates.io",
+    "Maven",
+];
 
 /// One range event, compact.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -226,7 +246,8 @@ impl Builder {
             if ranges.is_empty() && a.versions.is_empty() {
                 continue;
             }
-            ecos.insert(a.package.ecosystem.clone());
+            let key = osv::index_key(&a.package.ecosystem).into_owned();
+            ecos.insert(key.clone());
             let name = if a.package.ecosystem == "PyPI" {
                 apps::pypi_name(&a.package.name)
             } else {
@@ -234,7 +255,7 @@ impl Builder {
             };
             self.db
                 .index
-                .entry(a.package.ecosystem.clone())
+                .entry(key)
                 .or_default()
                 .entry(name)
                 .or_default()
@@ -398,9 +419,18 @@ impl Database {
         }
         let mut out = Vec::new();
         for (source, (installed, binaries)) in sources {
-            let Some(entries) = pkgs.get(source) else {
+            // RPM advisories name a binary package or the source one
+            // (Red Hat: either; AlmaLinux and Rocky: the binaries): both
+            // are looked up, one finding per CVE of the source.
+            let mut found: Vec<Entry> = pkgs.get(source).cloned().unwrap_or_default();
+            if scheme == Scheme::Rpm {
+                for b in binaries.iter().filter(|b| **b != source) {
+                    found.extend(pkgs.get(*b).into_iter().flatten().cloned());
+                }
+            }
+            if found.is_empty() {
                 continue;
-            };
+            }
             let binaries = binaries.iter().map(|b| b.to_string()).collect();
             self.vulns_of(
                 scheme,
@@ -408,7 +438,7 @@ impl Database {
                 source,
                 installed,
                 binaries,
-                entries,
+                &found,
                 &mut out,
             );
         }
@@ -558,6 +588,11 @@ impl Database {
             let mut copies: BTreeMap<(&str, &str), Vec<String>> = BTreeMap::new();
             let mut unreadable = Vec::new();
             for p in pkgs {
+                // A Go main module built from a work tree has no version:
+                // it is the application itself, which no advisory names.
+                if p.version == "(devel)" {
+                    continue;
+                }
                 if scheme.parses(&p.version) {
                     copies
                         .entry((p.source.as_str(), p.version.as_str()))
@@ -858,7 +893,7 @@ mod tests {
             source_version: version.into(),
             ecosystem: eco,
             path: path.into(),
-            license: String::new(),
+            ..Package::default()
         }
     }
 

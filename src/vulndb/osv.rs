@@ -105,11 +105,67 @@ pub struct Event {
 }
 
 /// The base ecosystems shipshape matches (`Debian:12` → `Debian`).
-pub const KNOWN: [&str; 5] = ["Debian", "Ubuntu", "Alpine", "PyPI", "npm"];
+pub const KNOWN: [&str; 16] = [
+    "Debian",
+    "Ubuntu",
+    "Alpine",
+    "Red Hat",
+    "AlmaLinux",
+    "Rocky Linux",
+    "SUSE",
+    "openSUSE",
+    "Mageia",
+    "Photon OS",
+    "Azure Linux",
+    "PyPI",
+    "npm",
+    "Go",
+    "crates.io",
+    "Maven",
+];
 
 /// Is this an ecosystem shipshape can match?
 pub fn is_known(ecosystem: &str) -> bool {
     KNOWN.contains(&base(ecosystem))
+}
+
+/// The key an ecosystem's records are indexed under: the ecosystem as
+/// written, except where one release is written several ways —
+/// Red Hat's repository (`Red Hat:enterprise_linux:9::appstream` →
+/// `Red Hat:enterprise_linux:9`: a package's version is the same whichever
+/// repository shipped it), and SUSE Linux Enterprise's products and
+/// modules of one service pack (`SUSE:Linux Enterprise Module for
+/// Basesystem 15 SP5` → `SUSE:Linux Enterprise 15 SP5`).
+pub fn index_key(ecosystem: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    if let Some(rest) = ecosystem.strip_prefix("Red Hat:")
+        && let Some((stream, _repo)) = rest.split_once("::")
+    {
+        return Cow::Owned(format!("Red Hat:{stream}"));
+    }
+    if let Some(product) = ecosystem.strip_prefix("SUSE:Linux Enterprise ") {
+        if product.contains("Micro") {
+            return Cow::Borrowed(ecosystem);
+        }
+        // `… 15 SP5` or `… 15`: the release is the last one or two words.
+        let words: Vec<&str> = product.split(' ').collect();
+        let n = words.len();
+        let release = match words.as_slice() {
+            [.., major, sp]
+                if sp.starts_with("SP") && major.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Some(format!("{major} {sp}"))
+            }
+            [.., major] if n >= 2 && major.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(major.to_string())
+            }
+            _ => None,
+        };
+        if let Some(r) = release {
+            return Cow::Owned(format!("SUSE:Linux Enterprise {r}"));
+        }
+    }
+    Cow::Borrowed(ecosystem)
 }
 
 /// `Debian:12` → `Debian`.
@@ -230,6 +286,41 @@ pub fn rating(r: &Record, a: &Affected) -> Option<Rating> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn one_index_key_per_release() {
+        for (eco, key) in [
+            (
+                "Red Hat:enterprise_linux:9::appstream",
+                "Red Hat:enterprise_linux:9",
+            ),
+            (
+                "Red Hat:enterprise_linux:9::baseos",
+                "Red Hat:enterprise_linux:9",
+            ),
+            ("Red Hat:rhel_eus:9.2::appstream", "Red Hat:rhel_eus:9.2"),
+            (
+                "SUSE:Linux Enterprise Server 15 SP5",
+                "SUSE:Linux Enterprise 15 SP5",
+            ),
+            (
+                "SUSE:Linux Enterprise Module for Basesystem 15 SP5",
+                "SUSE:Linux Enterprise 15 SP5",
+            ),
+            (
+                "SUSE:Linux Enterprise Desktop 15",
+                "SUSE:Linux Enterprise 15",
+            ),
+            (
+                "SUSE:Linux Enterprise Micro 5.5",
+                "SUSE:Linux Enterprise Micro 5.5",
+            ),
+            ("Debian:12", "Debian:12"),
+            ("AlmaLinux:9", "AlmaLinux:9"),
+        ] {
+            assert_eq!(index_key(eco), key, "{eco}");
+        }
+    }
     use super::*;
 
     fn record(json: serde_json::Value) -> Record {

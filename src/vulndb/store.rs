@@ -308,7 +308,7 @@ impl Import {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let base = eco.split(':').next().unwrap_or_default();
-                if super::ECOSYSTEMS.contains(&base) || super::LANGUAGE_ECOSYSTEMS.contains(&base) {
+                if super::ECOSYSTEMS.contains(&base) || super::ON_REQUEST.contains(&base) {
                     self.file(&all)?;
                 } else {
                     self.left_out.push(format!(

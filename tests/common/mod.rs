@@ -11,6 +11,7 @@
 pub mod dbus;
 pub mod kube;
 pub mod private;
+pub mod scan;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -21,6 +21,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 
 use super::{Engine, EngineError};
+use crate::vulndb::catalog::{Catalog, Keep};
 
 /// Ceilings for one read.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +69,16 @@ pub const APP_TREES: Limits = Limits {
     entry_bytes: 256 << 10,
     time: Duration::from_secs(180),
     truncate: true,
+};
+
+/// An RPM database: `rpmdb.sqlite` is a few MiB in a container image, tens
+/// on a full system; read whole, in memory.
+pub const RPM_DB: Limits = Limits {
+    stream_bytes: 260 << 20,
+    entries: 16,
+    entry_bytes: 256 << 20,
+    time: Duration::from_secs(60),
+    truncate: false,
 };
 
 /// Why a read failed.
@@ -172,17 +183,20 @@ impl Read for ChannelReader {
     }
 }
 
-/// Read `path` from container `id` (it has `volumes` volume mounts, each of
-/// which the engine mounts and logs): every entry, with the content of the
-/// regular files for which `want` says so.
-pub async fn read(
+/// Stream `path` of container `id` (it has `volumes` volume mounts, each
+/// of which the engine mounts and logs) through `on_entry` on a blocking
+/// thread: every tar entry in order, with its header facts and a reader
+/// for its bytes. The ceilings of `limits` on the stream, the entries and
+/// the time apply; `on_entry` applies the one on a file's bytes.
+async fn stream<T: Send + 'static>(
     engine: &Engine,
     id: &str,
     volumes: usize,
     path: &str,
     limits: Limits,
-    want: fn(&str) -> bool,
-) -> Result<Vec<Item>, FileError> {
+    state: T,
+    on_entry: fn(&mut T, &mut dyn Read, Header<'_>) -> Result<(), FileError>,
+) -> Result<T, FileError> {
     let own = engine.own_calls();
     own.note(id, "archive-path");
     own.note_volume_mounts(id, volumes);
@@ -208,7 +222,7 @@ pub async fn read(
         error: None,
     };
     let p = path.to_string();
-    let parse = tokio::task::spawn_blocking(move || parse(reader, &p, limits, want));
+    let parse = tokio::task::spawn_blocking(move || walk_tar(reader, &p, limits, state, on_entry));
     let work = async {
         let (_, parsed) = tokio::join!(pump, parse);
         parsed
@@ -231,13 +245,231 @@ pub async fn read(
     }
 }
 
-fn parse(
-    mut reader: ChannelReader,
+/// One tar entry's facts, for [`stream`]'s callback.
+pub struct Header<'a> {
+    /// The read's path (`/usr/local`).
+    pub root: &'a str,
+    /// The entry's path inside the tar (`local/bin/x`).
+    pub name: String,
+    /// What it is.
+    pub kind: Kind,
+    /// Its mode bits.
+    pub mode: u32,
+    /// Its size in bytes.
+    pub size: u64,
+    /// The read's ceilings.
+    pub limits: Limits,
+}
+
+/// Read `path` from container `id`: every entry, with the content of the
+/// regular files for which `want` says so.
+pub async fn read(
+    engine: &Engine,
+    id: &str,
+    volumes: usize,
     path: &str,
     limits: Limits,
     want: fn(&str) -> bool,
 ) -> Result<Vec<Item>, FileError> {
-    let mut out = Vec::new();
+    stream(
+        engine,
+        id,
+        volumes,
+        path,
+        limits,
+        (Vec::new(), want),
+        collect_item,
+    )
+    .await
+    .map(|(out, _)| out)
+}
+
+/// [`read`]'s handling of one entry: its facts, and its bytes when wanted.
+type Collected = (Vec<Item>, fn(&str) -> bool);
+
+fn collect_item(
+    (out, want): &mut Collected,
+    entry: &mut dyn Read,
+    h: Header<'_>,
+) -> Result<(), FileError> {
+    let data = if h.kind == Kind::File && want(&h.name) {
+        if h.size > h.limits.entry_bytes && !h.limits.truncate {
+            return Err(FileError::Ceiling {
+                path: format!("{} ({})", h.root, h.name),
+                what: "one file's size",
+                limit: format!("{} MiB", h.limits.entry_bytes >> 20),
+            });
+        }
+        let mut buf = Vec::with_capacity(h.size.min(h.limits.entry_bytes) as usize);
+        let keep = if h.limits.truncate {
+            h.limits.entry_bytes
+        } else {
+            h.limits.entry_bytes + 1
+        };
+        entry
+            .take(keep)
+            .read_to_end(&mut buf)
+            .map_err(|e| FileError::BadArchive {
+                path: h.root.to_string(),
+                reason: e.to_string(),
+            })?;
+        Some(buf)
+    } else {
+        None
+    };
+    out.push(Item {
+        path: h.name,
+        kind: h.kind,
+        mode: h.mode,
+        size: h.size,
+        data,
+    });
+    Ok(())
+}
+
+/// The items of a tar stream (what [`read`] does with the engine's).
+#[cfg(test)]
+fn parse(
+    reader: ChannelReader,
+    path: &str,
+    limits: Limits,
+    want: fn(&str) -> bool,
+) -> Result<Vec<Item>, FileError> {
+    walk_tar(reader, path, limits, (Vec::new(), want), collect_item).map(|(out, _)| out)
+}
+
+/// An executable or archive up to this size is kept in memory to be looked
+/// into; a larger one goes to a temporary file (one at a time).
+const IN_MEMORY: u64 = 16 << 20;
+
+/// What [`catalog`] keeps while it streams.
+struct Cataloguing {
+    catalog: Catalog,
+    /// The read's parent folder (`/usr` for a read of `/usr/local`), so
+    /// entries are named from the image's root.
+    parent: String,
+    /// Mounted folders inside the read: their content is not the image's.
+    skip: Vec<String>,
+    /// The spill file for large executables and archives.
+    spill: Option<std::fs::File>,
+}
+
+/// Stream `path` of container `id` through the package catalogue
+/// ([`crate::vulndb::catalog`]): metadata files, lock files, executables
+/// and Java archives are kept as it says, everything else streams past.
+/// Entries under `skip` (the container's mounts) are not the image's and
+/// are passed over.
+pub async fn catalog(
+    engine: &Engine,
+    id: &str,
+    volumes: usize,
+    path: &str,
+    limits: Limits,
+    skip: Vec<String>,
+    into: Catalog,
+) -> Result<Catalog, FileError> {
+    let parent = path.rsplit_once('/').map_or("", |(p, _)| p).to_string();
+    let state = Cataloguing {
+        catalog: into,
+        parent,
+        skip,
+        spill: None,
+    };
+    stream(engine, id, volumes, path, limits, state, |st, entry, h| {
+        if h.kind != Kind::File {
+            return Ok(());
+        }
+        let full = format!("{}/{}", st.parent, h.name.trim_start_matches("./"));
+        if st
+            .skip
+            .iter()
+            .any(|m| full.starts_with(m.as_str()) && full[m.len()..].starts_with('/'))
+        {
+            return Ok(());
+        }
+        let bad = |e: std::io::Error| FileError::BadArchive {
+            path: h.root.to_string(),
+            reason: e.to_string(),
+        };
+        match crate::vulndb::catalog::keep(&full, h.mode, h.size) {
+            Keep::No => {}
+            Keep::Head(n) => {
+                let mut buf = Vec::new();
+                entry.take(n).read_to_end(&mut buf).map_err(bad)?;
+                st.catalog.add_file(&full, None, &buf);
+            }
+            Keep::Whole(n) | Keep::Random(n) if h.size > n => {
+                st.catalog.unread(format!(
+                    "{full}: {} bytes, over the ceiling of {} MiB (not read)",
+                    h.size,
+                    n >> 20
+                ));
+            }
+            Keep::Whole(n) => {
+                let mut buf = Vec::new();
+                entry.take(n).read_to_end(&mut buf).map_err(bad)?;
+                st.catalog.add_file(&full, None, &buf);
+            }
+            Keep::Random(_) if h.size <= IN_MEMORY => {
+                let mut buf = Vec::with_capacity(h.size as usize);
+                entry.take(h.size).read_to_end(&mut buf).map_err(bad)?;
+                st.catalog
+                    .add_random(&full, None, std::io::Cursor::new(buf));
+            }
+            Keep::Random(_) => {
+                use std::io::Seek;
+                let f = match st.spill.take() {
+                    Some(f) => f,
+                    None => tempfile::tempfile().map_err(bad)?,
+                };
+                f.set_len(0).map_err(bad)?;
+                let mut w = std::io::BufWriter::new(&f);
+                std::io::copy(&mut entry.take(h.size), &mut w).map_err(bad)?;
+                drop(w);
+                let mut r = &f;
+                r.rewind().map_err(bad)?;
+                st.catalog.add_random(&full, None, SpillFile(&f));
+                st.spill = Some(f);
+            }
+        }
+        Ok(())
+    })
+    .await
+    .map(|st| st.catalog)
+}
+
+/// A spill file lent to the catalogue: random access without giving it up.
+struct SpillFile<'a>(&'a std::fs::File);
+
+impl Read for SpillFile<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        (&mut &*self.0).read(buf)
+    }
+}
+
+impl std::io::Seek for SpillFile<'_> {
+    fn seek(&mut self, pos: std::io::SeekFrom) -> std::io::Result<u64> {
+        (&mut &*self.0).seek(pos)
+    }
+}
+
+impl crate::vulndb::binaries::At for SpillFile<'_> {
+    fn len(&self) -> u64 {
+        crate::vulndb::binaries::At::len(self.0)
+    }
+    fn read_at(&self, at: u64, buf: &mut [u8]) -> std::io::Result<()> {
+        crate::vulndb::binaries::At::read_at(self.0, at, buf)
+    }
+}
+
+fn walk_tar<T>(
+    mut reader: ChannelReader,
+    path: &str,
+    limits: Limits,
+    mut state: T,
+    on_entry: fn(&mut T, &mut dyn Read, Header<'_>) -> Result<(), FileError>,
+) -> Result<T, FileError> {
+    let mut count = 0usize;
     let result = (|| -> Result<(), FileError> {
         let mut archive = tar::Archive::new(&mut reader);
         let entries = archive.entries().map_err(|e| FileError::BadArchive {
@@ -249,13 +481,14 @@ fn parse(
                 path: path.to_string(),
                 reason: e.to_string(),
             })?;
-            if out.len() >= limits.entries {
+            if count >= limits.entries {
                 return Err(FileError::Ceiling {
                     path: path.to_string(),
                     what: "the number of entries",
                     limit: limits.entries.to_string(),
                 });
             }
+            count += 1;
             let header = entry.header();
             let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
             let size = header.size().unwrap_or(0);
@@ -271,37 +504,18 @@ fn parse(
                 ),
                 _ => Kind::Other,
             };
-            let data = if kind == Kind::File && want(&name) {
-                if size > limits.entry_bytes && !limits.truncate {
-                    return Err(FileError::Ceiling {
-                        path: format!("{path} ({name})"),
-                        what: "one file's size",
-                        limit: format!("{} MiB", limits.entry_bytes >> 20),
-                    });
-                }
-                let mut buf = Vec::with_capacity(size.min(limits.entry_bytes) as usize);
-                let keep = if limits.truncate {
-                    limits.entry_bytes
-                } else {
-                    limits.entry_bytes + 1
-                };
-                (&mut entry).take(keep).read_to_end(&mut buf).map_err(|e| {
-                    FileError::BadArchive {
-                        path: path.to_string(),
-                        reason: e.to_string(),
-                    }
-                })?;
-                Some(buf)
-            } else {
-                None
-            };
-            out.push(Item {
-                path: name,
-                kind,
-                mode,
-                size,
-                data,
-            });
+            on_entry(
+                &mut state,
+                &mut entry,
+                Header {
+                    root: path,
+                    name,
+                    kind,
+                    mode,
+                    size,
+                    limits,
+                },
+            )?;
         }
         Ok(())
     })();
@@ -313,7 +527,7 @@ fn parse(
         }),
         (_, Some(Stop::Engine(e))) => Err(FileError::Engine(e)),
         (Err(e), None) => Err(e),
-        (Ok(()), None) => Ok(out),
+        (Ok(()), None) => Ok(state),
     }
 }
 

@@ -10,6 +10,7 @@ pub mod convert;
 pub mod drift;
 pub mod events;
 pub mod files;
+pub mod layers;
 pub mod packages;
 pub mod procs;
 pub mod scan;

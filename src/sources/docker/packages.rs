@@ -9,10 +9,12 @@
 use chrono::NaiveDate;
 
 use super::files::{self, FileError, Kind, PACKAGE_FILES};
+use super::layers;
 use super::{Engine, EngineError};
 use crate::model::Container;
 use crate::model::packages::{PackageScan, SpecialFile, SpecialFiles};
-use crate::vulndb::{apps, installed};
+use crate::vulndb::catalog::Catalog;
+use crate::vulndb::{installed, rpmdb};
 
 /// Read for setuid/setgid bits (CIS 4.8): the executable directories, and
 /// where helpers that are setuid by design live.
@@ -75,6 +77,10 @@ pub async fn read_packages(
         f.apk_installed = optional_file(engine, c, "/lib/apk/db/installed")
             .await?
             .map(|d| text(&d));
+    } else if crate::vulndb::installed::ecosystem(&os, None, today).0
+        == Some(crate::model::packages::Distro::Rpm)
+    {
+        f.rpm_db = read_rpm_db(engine, c).await?;
     } else if like_debian {
         f.dpkg_status = optional_file(engine, c, "/var/lib/dpkg/status")
             .await?
@@ -103,37 +109,76 @@ pub async fn read_packages(
     }
     let mut scan = installed::scan(&f, today);
     scan.read_from = c.id.clone();
-    read_apps(engine, c, &mut scan).await?;
     Ok(scan)
+}
+
+/// Where RPM keeps its database, newest layout first (`/var/lib/rpm` is a
+/// link to `/usr/lib/sysimage/rpm` on recent Fedora and SUSE).
+const RPM_DBS: [(&str, rpmdb::Format); 5] = [
+    ("/usr/lib/sysimage/rpm/rpmdb.sqlite", rpmdb::Format::Sqlite),
+    ("/var/lib/rpm/rpmdb.sqlite", rpmdb::Format::Sqlite),
+    ("/usr/lib/sysimage/rpm/Packages.db", rpmdb::Format::Ndb),
+    ("/var/lib/rpm/Packages.db", rpmdb::Format::Ndb),
+    ("/var/lib/rpm/Packages", rpmdb::Format::BerkeleyDb),
+];
+
+/// The RPM database of container `c`: the first of [`RPM_DBS`] there is,
+/// read whole up to [`files::RPM_DB`]; `None` when there is none, an error
+/// text when one is there but cannot be read (a link to a device, too
+/// large).
+async fn read_rpm_db(
+    engine: &Engine,
+    c: &Container,
+) -> Result<Option<Result<installed::RpmDbFile, String>>, FileError> {
+    for (path, format) in RPM_DBS {
+        match files::read_file(engine, &c.id, c.volume_count(), path, files::RPM_DB).await {
+            Ok(bytes) => {
+                return Ok(Some(Ok(installed::RpmDbFile {
+                    path: path.to_string(),
+                    format,
+                    bytes,
+                })));
+            }
+            Err(FileError::NotFound(_)) => {}
+            Err(e @ FileError::Engine(EngineError::Lost { .. })) => return Err(e),
+            Err(e) => {
+                return Ok(Some(Err(format!(
+                    "the RPM database could not be read: {e}"
+                ))));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Python minor versions whose `site-packages` are looked for.
 const PYTHON_MINORS: std::ops::RangeInclusive<u32> = 6..=14;
 
-/// Where Python packages are installed, and whether the folder belongs to
-/// the OS's Python (whose packages the OS package manager mostly owns).
-const PYTHON_PREFIXES: [(&str, bool); 8] = [
-    ("/usr/local/lib", false),
-    ("/usr/lib", true),
-    ("/opt/venv/lib", false),
-    ("/venv/lib", false),
-    ("/app/.venv/lib", false),
-    ("/opt/conda/lib", false),
-    ("/root/.local/lib", false),
-    ("/opt/app-root/lib", false),
-];
-
-/// Where npm trees are installed: global, and the usual application folders.
-const NODE_TREES: [&str; 9] = [
-    "/usr/local/lib/node_modules",
-    "/usr/lib/node_modules",
-    "/app/node_modules",
-    "/usr/src/app/node_modules",
-    "/opt/app/node_modules",
-    "/srv/app/node_modules",
-    "/home/node/app/node_modules",
-    "/workspace/node_modules",
+/// Where applications and their packages live, read whole through the
+/// archive API when the image's layers cannot be read directly: each is
+/// one bounded stream of which the catalogue keeps metadata files,
+/// executables and Java archives (`/usr/local` holds Python's and Node's
+/// own packages, `/usr/bin` programs installed there).
+const APP_ROOTS: [&str; 19] = [
+    "/usr/local",
+    "/app",
+    "/opt",
+    "/srv",
+    "/go",
+    "/home",
+    "/root",
+    "/usr/src",
+    "/workspace",
+    "/code",
+    "/var/www",
+    "/usr/share/java",
+    "/usr/lib/jvm",
+    "/usr/bin",
+    "/usr/sbin",
+    "/bin",
+    "/sbin",
     "/node_modules",
+    "/dist",
 ];
 
 /// Whether `path` exists in the container (`HEAD …/archive`: no event of
@@ -146,84 +191,171 @@ async fn exists(engine: &Engine, c: &Container, path: &str) -> Result<bool, File
     }
 }
 
-/// The application's own packages (Python and npm) of container `c`, added
-/// to `scan`: each folder that exists is read as one bounded tar stream
-/// keeping only the metadata files. A folder stopped at a ceiling is named
-/// in `scan.unread`; the others are still read.
-pub async fn read_apps(
+/// Is `inner` the folder `outer` or inside it?
+fn under(inner: &str, outer: &str) -> bool {
+    inner == outer || (inner.starts_with(outer) && inner[outer.len()..].starts_with('/'))
+}
+
+/// The folders to stream for the application's packages of container `c`:
+/// [`APP_ROOTS`], the OS Python's package folders, and the folder of the
+/// program it runs — each once (none inside another), and none that holds
+/// a mount (its content is not the image's; said in `unread`).
+async fn app_folders(
     engine: &Engine,
     c: &Container,
-    scan: &mut PackageScan,
-) -> Result<(), FileError> {
-    let mut folders: Vec<(String, bool)> = Vec::new();
-    for (prefix, os) in PYTHON_PREFIXES {
-        if !exists(engine, c, prefix).await? {
-            continue;
-        }
+    unread: &mut Vec<String>,
+) -> Result<Vec<String>, FileError> {
+    let mut wanted: Vec<String> = APP_ROOTS.iter().map(|r| r.to_string()).collect();
+    if exists(engine, c, "/usr/lib").await? {
         for minor in PYTHON_MINORS {
-            let lib = format!("{prefix}/python3.{minor}");
+            let lib = format!("/usr/lib/python3.{minor}");
             if !exists(engine, c, &lib).await? {
                 continue;
             }
             for leaf in ["site-packages", "dist-packages"] {
-                let dir = format!("{lib}/{leaf}");
-                if exists(engine, c, &dir).await? {
-                    folders.push((dir, os));
+                wanted.push(format!("{lib}/{leaf}"));
+            }
+        }
+        wanted.push("/usr/lib/python3/dist-packages".into());
+    }
+    if let Some(dir) = c
+        .command
+        .first()
+        .filter(|p| p.starts_with('/'))
+        .and_then(|p| p.rsplit_once('/'))
+        .map(|(d, _)| d)
+        .filter(|d| d.len() > 1)
+    {
+        wanted.push(dir.to_string());
+    }
+    wanted.sort();
+    wanted.dedup();
+    let roots: Vec<String> = wanted
+        .iter()
+        .filter(|w| !wanted.iter().any(|o| o != *w && under(w, o)))
+        .cloned()
+        .collect();
+    let mut out = Vec::new();
+    for root in roots {
+        if let Some(m) = c
+            .mounts
+            .iter()
+            .find(|m| under(&m.destination, &root) || under(&root, &m.destination))
+        {
+            unread.push(format!(
+                "{root}: not read, {} is a mount of the container (its content is not the image's)",
+                m.destination
+            ));
+            continue;
+        }
+        if exists(engine, c, &root).await? {
+            out.push(root);
+        }
+    }
+    Ok(out)
+}
+
+/// How the application's packages were read.
+pub const BY_LAYERS: &str = "the image's layer directories";
+/// How the application's packages were read when the layers cannot be.
+pub const BY_ARCHIVE: &str = "the engine's archive API";
+
+/// The application's own packages of an image (`image_id`; `None` for the
+/// container's own files), added to `scan`: from its layer directories
+/// when this is the engine's machine and they can be read (each package
+/// with its layer), else through container `c` with
+/// [`app_folders`] streamed one by one. A folder or file stopped at a
+/// ceiling is named in `scan.unread`; the rest is still read.
+pub async fn read_apps(
+    engine: &Engine,
+    c: &Container,
+    image_id: Option<&str>,
+    scan: &mut PackageScan,
+) -> Result<(), FileError> {
+    let dirs = match image_id {
+        Some(id) => local_layers(engine, id).await,
+        None => None,
+    };
+    if let Some(dirs) = dirs {
+        let found = tokio::task::spawn_blocking(move || {
+            let mut catalog = Catalog::default();
+            let walked = layers::walk(&dirs, layers::LIMITS, &mut catalog);
+            (catalog.finish(), walked)
+        })
+        .await;
+        match found {
+            Ok((found, walked)) => {
+                if let Err(e) = walked {
+                    scan.unread.push(e);
                 }
+                scan.read_by = BY_LAYERS.to_string();
+                add_found(scan, found);
+                return Ok(());
             }
-        }
-        if os {
-            // Debian's own Python packages: all dpkg's, unless pip put one there.
-            let deb = format!("{prefix}/python3/dist-packages");
-            if exists(engine, c, &deb).await? {
-                folders.push((deb, true));
-            }
+            Err(e) => scan.unread.push(format!("the image's layers: {e}")),
         }
     }
-    for dir in NODE_TREES {
-        if exists(engine, c, dir).await? {
-            folders.push((dir.to_string(), false));
-        }
-    }
-    let want: fn(&str) -> bool = |p| apps::is_python_file(p) || apps::is_npm_manifest(p);
-    for (dir, os) in folders {
-        match files::read(
+    let mut unread = Vec::new();
+    let folders = app_folders(engine, c, &mut unread).await?;
+    scan.unread.extend(unread);
+    let mut catalog = Catalog::default();
+    for dir in folders {
+        match files::catalog(
             engine,
             &c.id,
             c.volume_count(),
             &dir,
             files::APP_TREES,
-            want,
+            Vec::new(),
+            std::mem::take(&mut catalog),
         )
         .await
         {
-            Ok(items) => {
-                // Entries are named from the folder itself (`site-packages/…`).
-                let parent = dir.rsplit_once('/').map_or("", |(p, _)| p);
-                let named: Vec<(String, Vec<u8>)> = items
-                    .into_iter()
-                    .filter_map(|i| {
-                        let data = i.data?;
-                        Some((
-                            format!("{parent}/{}", i.path.trim_start_matches("./")),
-                            data,
-                        ))
-                    })
-                    .collect();
-                let found =
-                    apps::collect(named.iter().map(|(p, d)| (p.as_str(), d.as_slice())), os);
-                if !found.packages.is_empty() {
-                    scan.sources.push(dir.clone());
-                }
-                scan.packages.extend(found.packages);
-                scan.unread.extend(found.skipped);
-            }
+            Ok(c) => catalog = c,
             Err(FileError::NotFound(_)) => {}
             Err(e @ FileError::Engine(EngineError::Lost { .. })) => return Err(e),
+            // What the stream gave before the ceiling is lost with it: the
+            // folder is said as not read.
             Err(e) => scan.unread.push(format!("{dir}: {e}")),
         }
     }
+    scan.read_by = BY_ARCHIVE.to_string();
+    add_found(scan, catalog.finish());
     Ok(())
+}
+
+fn add_found(scan: &mut PackageScan, found: crate::vulndb::apps::Found) {
+    let mut folders: Vec<String> = found
+        .packages
+        .iter()
+        .map(|p| p.path.split('!').next().unwrap_or(&p.path).to_string())
+        .collect();
+    folders.sort();
+    folders.dedup();
+    if !found.packages.is_empty() {
+        scan.sources.push(format!(
+            "{} application packages in {} files",
+            found.packages.len(),
+            folders.len()
+        ));
+    }
+    scan.packages.extend(found.packages);
+    scan.unread.extend(found.skipped);
+}
+
+/// The image's layer directories, when the engine runs on this machine
+/// and this process may read them.
+async fn local_layers(engine: &Engine, image_id: &str) -> Option<Vec<std::path::PathBuf>> {
+    if !engine.is_local() || std::env::var_os("SHIPSHAPE_NO_LAYER_READS").is_some() {
+        return None;
+    }
+    let img = engine.inspect_image(image_id).await.ok()?;
+    let g = img.graph_driver?;
+    let (name, data) = (g.name, g.data);
+    tokio::task::spawn_blocking(move || layers::layer_dirs(&name, &data))
+        .await
+        .ok()
+        .flatten()
 }
 
 /// Setuid and setgid files in the executable directories, and what is
@@ -296,7 +428,8 @@ pub async fn read_image(
     c: &Container,
     today: NaiveDate,
 ) -> Result<ImageFiles, FileError> {
-    let packages = read_packages(engine, c, today).await?;
+    let mut packages = read_packages(engine, c, today).await?;
+    read_apps(engine, c, Some(&c.image_id), &mut packages).await?;
     let special = read_special(engine, c).await;
     Ok(ImageFiles { packages, special })
 }
@@ -396,7 +529,12 @@ pub async fn collect(
         {
             continue;
         }
-        match read_packages(engine, c, today).await {
+        let read = async {
+            let mut scan = read_packages(engine, c, today).await?;
+            read_apps(engine, c, None, &mut scan).await?;
+            Ok::<_, FileError>(scan)
+        };
+        match read.await {
             Ok(mut scan) => {
                 scan.read_at_changes = stamp;
                 readings.containers.insert(c.id.clone(), scan);
