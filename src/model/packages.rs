@@ -44,6 +44,19 @@ pub struct OsRelease {
     pub pretty_name: String,
 }
 
+impl OsRelease {
+    /// A name for people: `PRETTY_NAME`, else `ID VERSION_ID`.
+    pub fn display(&self) -> String {
+        if self.pretty_name.is_empty() {
+            format!("{} {}", self.id, self.version_id)
+                .trim()
+                .to_string()
+        } else {
+            self.pretty_name.clone()
+        }
+    }
+}
+
 /// Which package manager a package belongs to: the OS's (dpkg, apk), or a
 /// language's registry. One package model for every ecosystem.
 #[derive(

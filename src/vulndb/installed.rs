@@ -237,11 +237,7 @@ fn release_of(
     Option<(Distro, String, String)>,
 ) {
     let like = |id: &str| os.id_like.split_whitespace().any(|l| l == id);
-    let name = if os.pretty_name.is_empty() {
-        format!("{} {}", os.id, os.version_id).trim().to_string()
-    } else {
-        os.pretty_name.clone()
-    };
+    let name = os.display();
     match os.id.as_str() {
         "debian" => {
             let major = os.version_id.split('.').next().unwrap_or("");
@@ -505,7 +501,7 @@ pub fn scan(files: &Files, today: NaiveDate) -> crate::model::packages::PackageS
             {
                 scan.not_assessed = Some(format!(
                     "{} has no dpkg database (/var/lib/dpkg/status or status.d/): its packages cannot be listed",
-                    scan.os.pretty_name
+                    scan.os.display()
                 ));
             }
         }
@@ -530,7 +526,7 @@ pub fn scan(files: &Files, today: NaiveDate) -> crate::model::packages::PackageS
                 scan.not_assessed = Some(format!(
                     "{} has no RPM database (rpmdb.sqlite, Packages.db or Packages in \
                      /var/lib/rpm or /usr/lib/sysimage/rpm): its packages cannot be listed",
-                    scan.os.pretty_name
+                    scan.os.display()
                 ));
             }
         },

@@ -21,6 +21,7 @@
 pub mod apps;
 pub mod binaries;
 pub mod catalog;
+pub mod exploits;
 pub mod installed;
 pub mod java;
 pub mod osv;

@@ -139,7 +139,15 @@ async fn read_rpm_db(
                     bytes,
                 })));
             }
-            Err(FileError::NotFound(_)) => {}
+            Err(FileError::NotFound(p)) if p == path => {}
+            // A link to something that is not there (`/dev/zero` in a
+            // container that never started).
+            Err(FileError::NotFound(p)) => {
+                return Ok(Some(Err(format!(
+                    "the RPM database could not be read: {path} is a link to {p}, which is not a \
+                     regular file in the image"
+                ))));
+            }
             Err(e @ FileError::Engine(EngineError::Lost { .. })) => return Err(e),
             Err(e) => {
                 return Ok(Some(Err(format!(
