@@ -272,6 +272,7 @@ pub fn package_files(data: &[u8]) {
         dpkg_status: Some(rest.to_string()),
         dpkg_status_d: vec![rest.to_string()],
         apk_installed: Some(rest.to_string()),
+        dpkg_lists: vec![("/var/lib/dpkg/info/x.list".into(), rest.to_string())],
         rpm_db: Some(Ok(crate::vulndb::installed::RpmDbFile {
             path: "/var/lib/rpm/rpmdb.sqlite".into(),
             format: crate::vulndb::rpmdb::Format::Sqlite,

@@ -540,3 +540,137 @@ fn application_packages_of_every_ecosystem_read_both_ways() {
         }
     }
 }
+
+/// "Fix first" on a real engine: CISA's KEV catalogue and FIRST's EPSS
+/// scores imported with `db import`; the Go service running with a port
+/// published on every interface, its executable in use (`/proc`), comes
+/// before the same image in a container that never started; a policy that
+/// fails on any known-exploited CVE fails the scan, and says which.
+#[test]
+fn known_exploited_in_use_in_a_running_exposed_container_comes_first() {
+    let _serial = serial();
+    let mut fx = Fixture::new("kev");
+    let tmp = fx.tmp.path().to_path_buf();
+    let go = build_go(&tmp);
+    let img = fx.build_in(
+        "svc:1",
+        &format!("FROM {BASE}\nCOPY svc /usr/local/bin/svc\nCMD [\"/usr/local/bin/svc\"]\n"),
+        |ctx| {
+            std::fs::copy(&go, ctx.join("svc")).unwrap();
+        },
+    );
+    let exposed = fx.run("exposed", &["-p", "80", &img]);
+    let idle = fx.create("idle", &[&img]);
+    wait_state(&exposed, "running");
+    let db = tmp.join("db");
+    import_osv(&db);
+    let ex = repo_root().join("tests/fixtures/ecosystems/exploits");
+    let out = shipshape(
+        &db,
+        &[
+            "db",
+            "import",
+            ex.join("kev.json").to_str().unwrap(),
+            ex.join("epss.csv.gz").to_str().unwrap(),
+        ],
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        said.contains("known exploited: 3 CVEs (CISA KEV 2026.12.04"),
+        "{said}"
+    );
+    assert!(said.contains("EPSS: 4 scores"), "{said}");
+    let status = String::from_utf8_lossy(&shipshape(&db, &["db", "status"]).stdout).into_owned();
+    assert!(status.contains("known exploited: 3 CVEs"), "{status}");
+
+    let r = scan_json(&db, &tmp, "kev.json", &[]);
+    let vulns = image(&r, &img)["vulnerabilities"]["vulnerabilities"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let of = |id: &str| vulns.iter().find(|v| v["id"] == id).unwrap().clone();
+    assert_eq!(of("CVE-2099-0103")["kev"]["ransomware"], true);
+    assert!((of("CVE-2099-0103")["epss"]["score"].as_f64().unwrap() - 0.91234).abs() < 1e-4);
+    assert!(of("CVE-2099-0101")["kev"].is_null());
+
+    let pr = r["priorities"].as_array().unwrap();
+    let first = &pr[0];
+    assert_eq!(first["container"], exposed, "{first}");
+    assert_eq!(first["id"], "CVE-2099-0103", "{first}");
+    assert_eq!(first["in_use"]["state"], "seen", "{first}");
+    assert_eq!(first["in_use"]["evidence"], "/usr/local/bin/svc");
+    let reasons: Vec<&str> = first["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons[0], "known exploited (CISA KEV, used by ransomware)",
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.contains(&"in use: /usr/local/bin/svc"),
+        "{reasons:?}"
+    );
+    assert!(reasons.contains(&"running"), "{reasons:?}");
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("reachable on 0.0.0.0:") && r.ends_with("→80/tcp")),
+        "{reasons:?}"
+    );
+    // Every row of the running container comes before the idle one's.
+    let last_running = pr.iter().rposition(|p| p["container"] == exposed).unwrap();
+    let first_idle = pr.iter().position(|p| p["container"] == idle).unwrap();
+    assert!(last_running < first_idle, "{pr:?}");
+    assert!(
+        pr[first_idle]["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r == "not running")
+    );
+
+    // The policy key.
+    let policy = tmp.join("policy.toml");
+    std::fs::write(
+        &policy,
+        "[vulnerabilities]\nfail_on_known_exploited = true\n",
+    )
+    .unwrap();
+    let out = shipshape(
+        &db,
+        &[
+            "--policy",
+            policy.to_str().unwrap(),
+            "scan",
+            "-q",
+            "-o",
+            tmp.join("p.json").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("CVE-2099-0100, CVE-2099-0103"), "{err}");
+    let out = shipshape(
+        &db,
+        &["scan", "-q", "-o", tmp.join("q.json").to_str().unwrap()],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

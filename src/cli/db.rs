@@ -18,14 +18,50 @@ pub async fn run(cli: &Cli, action: &DbAction) -> Exit {
     match action {
         DbAction::Status => status(&store),
         DbAction::Import { paths } => {
-            let (store2, paths) = (store.clone(), paths.clone());
-            let r = tokio::task::spawn_blocking(move || store2.import(&paths, Utc::now())).await;
+            // Exploit data is recognised by its content; the rest is OSV.
+            let mut osv_paths = Vec::new();
+            for p in paths {
+                match exploit_file(p) {
+                    Some(bytes) => match store.import_exploits(&bytes, &p.display().to_string()) {
+                        Ok(x) => print_exploits(&x),
+                        Err(e) => {
+                            eprintln!("shipshape: {e}");
+                            eprintln!("shipshape: the previous data (if any) is unchanged");
+                            return Exit::Usage;
+                        }
+                    },
+                    None => osv_paths.push(p.clone()),
+                }
+            }
+            if osv_paths.is_empty() {
+                return Exit::Clean;
+            }
+            let store2 = store.clone();
+            let r =
+                tokio::task::spawn_blocking(move || store2.import(&osv_paths, Utc::now())).await;
             finish(
                 &store,
                 r.unwrap_or_else(|e| Err(StoreError::Download(e.to_string()))),
             )
         }
-        DbAction::Update { from, ecosystems } => {
+        DbAction::Update {
+            from,
+            ecosystems,
+            with,
+            kev_from,
+            epss_from,
+        } => {
+            let mut extra = Vec::new();
+            for w in with {
+                match w.trim().to_ascii_lowercase().as_str() {
+                    "kev" => extra.push(("KEV".to_string(), kev_from.clone())),
+                    "epss" => extra.push(("EPSS".to_string(), epss_from.clone())),
+                    other => {
+                        eprintln!("shipshape: unknown --with '{other}' (expected kev, epss)");
+                        return Exit::Usage;
+                    }
+                }
+            }
             let ecos: Vec<String> = if ecosystems.is_empty() {
                 osv::ECOSYSTEMS.iter().map(|e| e.to_string()).collect()
             } else {
@@ -44,7 +80,23 @@ pub async fn run(cli: &Cli, action: &DbAction) -> Exit {
             eprintln!("shipshape: downloading {} from {from}", ecos.join(", "));
             let r = osv::update(&store, from, &ecos, &bar).await;
             eprintln!();
-            finish(&store, r)
+            let code = finish(&store, r);
+            if code != Exit::Clean || extra.is_empty() {
+                return code;
+            }
+            match osv::update_exploits(&store, &extra, &bar).await {
+                Ok(x) => {
+                    eprintln!();
+                    print_exploits(&x);
+                    Exit::Clean
+                }
+                Err(e) => {
+                    eprintln!();
+                    eprintln!("shipshape: {e}");
+                    eprintln!("shipshape: the previous exploit data (if any) is unchanged");
+                    Exit::Usage
+                }
+            }
         }
     }
 }
@@ -76,6 +128,42 @@ fn bar(p: Progress) {
     let _ = err.flush();
 }
 
+/// A file's bytes when it is exploit data (KEV or EPSS, gzip'd or not).
+fn exploit_file(p: &std::path::Path) -> Option<Vec<u8>> {
+    use crate::vulndb::exploits;
+    if !p.is_file() {
+        return None;
+    }
+    let bytes = std::fs::read(p).ok()?;
+    // Zips are OSV dumps; only look into what can be KEV or EPSS.
+    if bytes.starts_with(b"PK") {
+        return None;
+    }
+    let head = exploits::unpack(&bytes[..bytes.len().min(1 << 16)]).unwrap_or_default();
+    let head = if head.is_empty() && bytes.starts_with(&[0x1f, 0x8b]) {
+        exploits::unpack(&bytes).ok()?
+    } else {
+        head
+    };
+    exploits::sniff(&head).map(|_| bytes)
+}
+
+fn print_exploits(x: &crate::vulndb::exploits::Exploits) {
+    if !x.kev.is_empty() {
+        println!(
+            "known exploited: {} CVEs (CISA KEV {})",
+            x.kev.len(),
+            x.kev_version
+        );
+    }
+    if !x.epss.is_empty() {
+        println!("EPSS: {} scores ({})", x.epss.len(), x.epss_version);
+    }
+    for s in &x.sources {
+        println!("  from {s}");
+    }
+}
+
 fn finish(store: &Store, r: Result<Database, StoreError>) -> Exit {
     match r {
         Ok(db) => {
@@ -100,6 +188,13 @@ fn status(store: &Store) -> Exit {
         Ok(meta) => {
             println!("vulnerability database: {}", store.path().display());
             print_meta(&meta);
+            match store.load_exploits() {
+                Ok(x) if x.is_empty() => println!(
+                    "  no exploit data (`shipshape db update --with kev,epss`, or `db import` the files)"
+                ),
+                Ok(x) => print_exploits(&x),
+                Err(e) => println!("  exploit data: {e}"),
+            }
             let (_, stale) = store::age(&meta, Utc::now());
             if stale {
                 println!(

@@ -147,9 +147,21 @@ pub enum DbAction {
         /// Maven's are large). A broken download resumes when run again.
         #[arg(long = "ecosystem", value_name = "NAME")]
         ecosystems: Vec<String>,
+        /// Also fetch exploit data: `kev` (CISA's Known Exploited
+        /// Vulnerabilities catalogue) and/or `epss` (FIRST's EPSS scores).
+        #[arg(long = "with", value_name = "kev,epss", value_delimiter = ',')]
+        with: Vec<String>,
+        /// Where the KEV catalogue is fetched from (a mirror).
+        #[arg(long, value_name = "URL", default_value = crate::vulndb::exploits::KEV_URL)]
+        kev_from: String,
+        /// Where the EPSS scores are fetched from (a mirror).
+        #[arg(long, value_name = "URL", default_value = crate::vulndb::exploits::EPSS_URL)]
+        epss_from: String,
     },
     /// Import OSV data from files, for machines without internet and for
-    /// tests: OSV zips (Debian/all.zip …), record files, or folders of them.
+    /// tests: OSV zips (Debian/all.zip …), record files, or folders of them;
+    /// and exploit data: CISA's KEV catalogue (its JSON) and FIRST's EPSS
+    /// scores (the CSV, gzip'd or not), recognised by their content.
     Import {
         /// The files to import.
         #[arg(required = true, value_name = "FILE|DIR")]

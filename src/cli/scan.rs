@@ -205,6 +205,18 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
             eprintln!("  {} report written to {}", args.format.name(), args.output);
         }
     }
+    if policy.fail_on_known_exploited {
+        let kev = report.known_exploited_active();
+        if !kev.is_empty() {
+            eprintln!(
+                "shipshape: {} known-exploited vulnerabilities (CISA KEV), and the policy fails a \
+                 scan on any: {}",
+                kev.len(),
+                kev.join(", ")
+            );
+            return Exit::Findings;
+        }
+    }
     match args.fail_on {
         Some(threshold) if report.has_active_at_least(threshold) => Exit::Findings,
         _ => Exit::Clean,

@@ -427,6 +427,10 @@ pub struct Container {
     /// How `processes` were read ([`crate::sources::docker::procs::FROM_PROC`] or
     /// `FROM_TOP`); empty when they were not.
     pub processes_from: &'static str,
+    /// The files its processes run, have mapped or hold open (executables,
+    /// shared libraries, jars), as the container sees them — read from
+    /// `/proc` for an engine on this machine; `None` when not known.
+    pub files_in_use: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
     /// `State.Pid`: the host pid of its first process (0 when not running).
     pub pid: i64,
     /// Exec sessions the engine still lists (`ExecIDs`).

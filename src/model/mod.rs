@@ -13,6 +13,7 @@ pub mod kube;
 pub mod packages;
 pub mod policy;
 mod posture;
+pub mod priority;
 mod reference;
 mod secret;
 pub mod stats;

@@ -5,6 +5,8 @@
 //! apk database) by `engine::files`, parsed by `vulndb::installed`, matched
 //! against the OSV data by `vulndb`. Plain data here.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::Severity;
@@ -188,6 +190,11 @@ pub struct PackageScan {
     /// directories, or the engine's archive API).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub read_by: String,
+    /// Which OS package installed each executable and shared library
+    /// (path → binary package, from the package manager's file lists), so a
+    /// file a running process has mapped names its package.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub owners: BTreeMap<String, String>,
     /// What of the application's packages could not be read, and why (a
     /// folder stopped at a ceiling, a manifest that does not parse): what
     /// these held is not assessed.
@@ -222,6 +229,28 @@ pub enum FixState {
     Unimportant,
 }
 
+/// One entry of the Known Exploited Vulnerabilities catalogue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Kev {
+    /// When CISA added it (`2021-12-10`).
+    pub added: String,
+    /// CISA's name for it (`Apache Log4j2 Remote Code Execution Vulnerability`).
+    pub name: String,
+    /// Used in ransomware campaigns, as far as CISA knows.
+    #[serde(default)]
+    pub ransomware: bool,
+}
+
+/// An EPSS score: the probability of exploitation activity in the next 30
+/// days, and its percentile among all scored CVEs.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Epss {
+    /// 0.0 – 1.0.
+    pub score: f32,
+    /// 0.0 – 1.0.
+    pub percentile: f32,
+}
+
 /// One known vulnerability in one source package of an image.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Vulnerability {
@@ -250,6 +279,13 @@ pub struct Vulnerability {
     pub rated_by: String,
     /// The advisory's one-line summary.
     pub summary: String,
+    /// In CISA's Known Exploited Vulnerabilities catalogue, when that is
+    /// loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kev: Option<Kev>,
+    /// Its EPSS score, when the scores are loaded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub epss: Option<Epss>,
     /// [`Vulnerability::describe`], made once when it is matched (a rescan
     /// formats nothing again).
     #[serde(skip)]
@@ -270,6 +306,9 @@ impl PartialEq for Vulnerability {
             self.severity,
             &self.rated_by,
             &self.summary,
+            &self.kev,
+            self.epss
+                .map(|e| (e.score.to_bits(), e.percentile.to_bits())),
         ) == (
             &o.id,
             &o.advisories,
@@ -281,6 +320,8 @@ impl PartialEq for Vulnerability {
             o.severity,
             &o.rated_by,
             &o.summary,
+            &o.kev,
+            o.epss.map(|e| (e.score.to_bits(), e.percentile.to_bits())),
         )
     }
 }
@@ -505,6 +546,31 @@ pub fn root_runs_etc(path: &str) -> bool {
                 .and_then(|r| r.strip_prefix('/'))
                 .is_some_and(|r| !r.contains('/'))
     })
+}
+
+/// The most file owners kept per image.
+pub const MAX_OWNERS: usize = 200_000;
+
+/// Whether a path is one a process runs or maps: in a `bin`/`sbin`
+/// folder, or a shared library (`libssl.so.3`).
+pub fn is_runnable(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    path.contains("/bin/")
+        || path.contains("/sbin/")
+        || name.ends_with(".so")
+        || name.contains(".so.")
+}
+
+/// A path as it reads after the `/usr` merge (`/lib/x86_64-linux-gnu/…` is
+/// `/usr/lib/x86_64-linux-gnu/…` on Debian 12, and a process maps the
+/// latter): package lists and `/proc` then agree.
+pub fn usr_merged(path: &str) -> std::borrow::Cow<'_, str> {
+    for top in ["/lib/", "/lib64/", "/lib32/", "/bin/", "/sbin/"] {
+        if path.starts_with(top) {
+            return std::borrow::Cow::Owned(format!("/usr{path}"));
+        }
+    }
+    std::borrow::Cow::Borrowed(path)
 }
 
 /// Paths of package databases: a change to one after the container started

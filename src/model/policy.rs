@@ -76,6 +76,9 @@ pub struct Policy {
     pub severity_overrides: BTreeMap<String, Severity>,
     /// The findings the policy accepts.
     pub waivers: Vec<Waiver>,
+    /// Fail a scan on any known-exploited vulnerability (CISA KEV) that is
+    /// not waived, whatever its severity.
+    pub fail_on_known_exploited: bool,
 }
 
 /// The default image age limit, in days.
@@ -96,6 +99,7 @@ impl Default for Policy {
             min_podman_version: DEFAULT_MIN_PODMAN_VERSION.into(),
             severity_overrides: BTreeMap::new(),
             waivers: Vec::new(),
+            fail_on_known_exploited: false,
         }
     }
 }

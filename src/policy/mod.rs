@@ -58,6 +58,15 @@ struct File {
     severity: BTreeMap<Spanned<String>, Spanned<String>>,
     #[serde(default, rename = "waiver")]
     waivers: Vec<Spanned<WaiverEntry>>,
+    #[serde(default)]
+    vulnerabilities: VulnerabilitiesSection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct VulnerabilitiesSection {
+    #[serde(default)]
+    fail_on_known_exploited: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -127,6 +136,7 @@ impl Policy {
             let matcher = glob(&pattern).map_err(|m| err(Some(p.span()), m))?;
             policy.approved.push(ApprovedPattern { pattern, matcher });
         }
+        policy.fail_on_known_exploited = file.vulnerabilities.fail_on_known_exploited;
         if let Some(days) = file.images.max_age_days {
             policy.max_image_age_days = days;
         }

@@ -10,6 +10,7 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod overview;
+pub mod priorities;
 pub mod sarif;
 pub mod sbom;
 pub mod write;
@@ -127,6 +128,9 @@ pub fn load_baseline(path: &std::path::Path) -> Result<Report, String> {
     Ok(report)
 }
 
+/// How many "fix first" rows a report keeps.
+pub const PRIORITIES_SHOWN: usize = 50;
+
 /// A complete scan report: what `scan` writes and the window exports.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Report {
@@ -154,6 +158,11 @@ pub struct Report {
     pub containers: Vec<ContainerReport>,
     /// Every image, on every engine.
     pub images: Vec<ImageReport>,
+    /// "Fix first": the known vulnerabilities that matter most, each in
+    /// the container that carries it, with the reasons (the first
+    /// [`PRIORITIES_SHOWN`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub priorities: Vec<priorities::PriorityRow>,
     /// Non-fatal problems during the scan (objects that vanished, …).
     pub warnings: Vec<String>,
     /// Comparison with an earlier report, when one was given.
@@ -688,6 +697,11 @@ impl Report {
             policy_findings: a.policy.iter().map(finding).collect(),
             containers,
             images,
+            priorities: {
+                let mut p = priorities::rank(inv, a);
+                p.truncate(PRIORITIES_SHOWN);
+                p
+            },
             warnings: inv.warnings.clone(),
             baseline: None,
         };
@@ -734,6 +748,7 @@ impl Report {
                         Some(m) => {
                             m.containers.append(&mut r.containers);
                             m.images.append(&mut r.images);
+                            m.priorities.append(&mut r.priorities);
                             m.warnings.extend(
                                 r.warnings
                                     .into_iter()
@@ -763,6 +778,12 @@ impl Report {
         m.engines = engines;
         m.containers
             .sort_by(|x, y| (&x.engine, &x.name, &x.id).cmp(&(&y.engine, &y.name, &y.id)));
+        m.priorities.sort_by(|x, y| {
+            y.score
+                .cmp(&x.score)
+                .then_with(|| (&x.container, &x.id).cmp(&(&y.container, &y.id)))
+        });
+        m.priorities.truncate(PRIORITIES_SHOWN);
         Some(m)
     }
 
@@ -867,6 +888,40 @@ impl Report {
     }
 
     /// Any active finding at or above `threshold`?
+    /// The known-exploited (CISA KEV) CVEs among the images' active
+    /// findings, once each.
+    pub fn known_exploited_active(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .images
+            .iter()
+            .flat_map(|img| {
+                let kev: std::collections::BTreeSet<&str> = img
+                    .vulnerabilities
+                    .vulnerabilities()
+                    .iter()
+                    .filter(|v| v.kev.is_some())
+                    .map(|v| v.id.as_str())
+                    .collect();
+                img.findings
+                    .iter()
+                    .filter(move |f| {
+                        !f.waived
+                            && f.rule_id == crate::rules::vulns::KNOWN_VULNERABILITIES.id
+                            && f.evidence
+                                .split(' ')
+                                .next()
+                                .is_some_and(|id| kev.contains(id))
+                    })
+                    .map(|f| f.evidence.split(' ').next().unwrap_or("").to_string())
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Whether any active (not waived) finding is at or above `threshold`.
     pub fn has_active_at_least(&self, threshold: Severity) -> bool {
         self.all_findings()
             .any(|f| !f.waived && f.severity >= threshold)
@@ -926,6 +981,12 @@ impl Report {
                 c.state,
                 c.highest_severity.map_or("-", |s| s.as_str())
             ));
+        }
+        if !self.priorities.is_empty() {
+            out.push_str("  fix first:\n");
+            for p in self.priorities.iter().take(3) {
+                out.push_str(&format!("    {}\n", p.line()));
+            }
         }
         for w in &self.warnings {
             out.push_str(&format!("  warning: {w}\n"));

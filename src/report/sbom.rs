@@ -853,6 +853,8 @@ mod tests {
             severity: Severity::High,
             rated_by: "CVSS 3.x 7.5".into(),
             summary: "a flaw".into(),
+            kev: None,
+            epss: None,
             described: String::new(),
         }
     }

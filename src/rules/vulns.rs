@@ -312,6 +312,8 @@ mod tests {
             severity: sev,
             rated_by: "CVSS 3.x 9.8".into(),
             summary: String::new(),
+            kev: None,
+            epss: None,
             described: String::new(),
         }
     }

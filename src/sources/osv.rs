@@ -377,6 +377,40 @@ pub async fn update(
     .map_err(|e| err(e.to_string()))?
 }
 
+/// Download exploit data (`(name, url)`: CISA's KEV catalogue, FIRST's EPSS
+/// scores) and store it beside the OSV data; each replaces only its own
+/// part. Same transport rules, retries and resume as the OSV dumps.
+pub async fn update_exploits(
+    store: &Store,
+    sources: &[(String, String)],
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> Result<crate::vulndb::exploits::Exploits, StoreError> {
+    let parts = store.dir().join(".downloads");
+    tokio::fs::create_dir_all(&parts)
+        .await
+        .map_err(|e| err(format!("{}: {e}", parts.display())))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".update-")
+        .tempdir_in(store.dir())
+        .map_err(|e| err(format!("{}: {e}", store.dir().display())))?;
+    let client = client()?;
+    let mut last = store.load_exploits().unwrap_or_default();
+    for (name, url) in sources {
+        let file = name.replace(|c: char| !c.is_ascii_alphanumeric(), "_");
+        let dest = tmp.path().join(&file);
+        let part = parts.join(format!("{file}.part"));
+        fetch(&client, url, &part, &dest, name, progress).await?;
+        let bytes = tokio::fs::read(&dest)
+            .await
+            .map_err(|e| err(format!("{}: {e}", dest.display())))?;
+        let (store, url) = (store.clone(), url.clone());
+        last = tokio::task::spawn_blocking(move || store.import_exploits(&bytes, &url))
+            .await
+            .map_err(|e| err(e.to_string()))??;
+    }
+    Ok(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -143,6 +143,56 @@ pub fn apk_installed(text: &str) -> Vec<Package> {
     out
 }
 
+/// The executables and shared libraries each package installed, from the
+/// apk database's `F:` (folder) and `R:` (file) lines: (path, package).
+pub fn apk_owners(text: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for record in text.split("\n\n") {
+        let (mut name, mut dir) = (String::new(), String::new());
+        for line in record.lines() {
+            match line.split_once(':') {
+                Some(("P", v)) => name = v.trim().to_string(),
+                Some(("F", v)) => dir = v.trim().to_string(),
+                Some(("R", v)) if !name.is_empty() => {
+                    let path = format!("/{dir}/{}", v.trim());
+                    if crate::model::packages::is_runnable(&path) {
+                        out.push((path, name.clone()));
+                    }
+                }
+                _ => {}
+            }
+            if out.len() >= crate::model::packages::MAX_OWNERS {
+                return out;
+            }
+        }
+    }
+    out
+}
+
+/// The executables and shared libraries of dpkg's file lists
+/// (`/var/lib/dpkg/info/<package>[:arch].list`): (path, package).
+pub fn dpkg_owners(lists: &[(String, String)]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (file, text) in lists {
+        let name = file
+            .rsplit('/')
+            .next()
+            .unwrap_or(file)
+            .trim_end_matches(".list");
+        let name = name.split(':').next().unwrap_or(name);
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with('/') && crate::model::packages::is_runnable(line) {
+                out.push((line.to_string(), name.to_string()));
+                if out.len() >= crate::model::packages::MAX_OWNERS {
+                    return out;
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The Alpine branch named in `/etc/apk/repositories` (`v3.20`, `edge`),
 /// when the file names one.
 pub fn apk_branch(repositories: &str) -> Option<String> {
@@ -447,6 +497,9 @@ pub struct Files {
     /// `/lib/apk/db/installed`.
     #[serde(default)]
     pub apk_installed: Option<String>,
+    /// dpkg's file lists (`/var/lib/dpkg/info/*.list`): (file name, text).
+    #[serde(default)]
+    pub dpkg_lists: Vec<(String, String)>,
     /// The RPM database: where it was read, its format and bytes — or why
     /// it could not be read.
     #[serde(skip)]
@@ -510,6 +563,11 @@ pub fn scan(files: &Files, today: NaiveDate) -> crate::model::packages::PackageS
                 Ok(read) => {
                     scan.packages
                         .extend(read.packages.iter().map(|p| p.to_package("")));
+                    for p in &read.packages {
+                        for f in &p.files {
+                            scan.owners.insert(f.clone(), p.name.clone());
+                        }
+                    }
                     scan.sources.push(db.path.clone());
                     scan.unread.extend(
                         read.skipped
@@ -544,6 +602,21 @@ pub fn scan(files: &Files, today: NaiveDate) -> crate::model::packages::PackageS
         },
         _ => {}
     }
+    let owners = match distro {
+        Some(Distro::Debian | Distro::Ubuntu) => dpkg_owners(&files.dpkg_lists),
+        Some(Distro::Alpine) => files
+            .apk_installed
+            .as_deref()
+            .map(apk_owners)
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    scan.owners.extend(owners);
+    // One spelling of every path: the one a process maps.
+    scan.owners = std::mem::take(&mut scan.owners)
+        .into_iter()
+        .map(|(p, k)| (crate::model::packages::usr_merged(&p).into_owned(), k))
+        .collect();
     scan.packages.truncate(MAX_PACKAGES);
     scan
 }

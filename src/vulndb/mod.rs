@@ -180,6 +180,9 @@ pub type Index = HashMap<String, HashMap<String, Vec<Entry>>>;
 pub struct Database {
     /// Where the data came from, and when.
     pub meta: Meta,
+    /// Which vulnerabilities are known to be exploited, and EPSS scores
+    /// (optional; stored beside the OSV data).
+    pub exploits: exploits::Exploits,
     advisories: Vec<Advisory>,
     index: Index,
 }
@@ -549,8 +552,12 @@ impl Database {
                 severity,
                 rated_by,
                 summary: g.summary,
+                kev: None,
+                epss: None,
                 described: String::new(),
             };
+            v.kev = self.exploits.kev.get(&v.id).cloned();
+            v.epss = self.exploits.epss.get(&v.id).copied();
             v.described = v.describe();
             out.push(v);
         }
@@ -628,6 +635,7 @@ impl Database {
     pub(crate) fn from_parts(meta: Meta, advisories: Vec<Advisory>, index: Index) -> Self {
         Self {
             meta,
+            exploits: exploits::Exploits::default(),
             advisories,
             index,
         }
@@ -705,9 +713,10 @@ impl Readings {
     pub fn refresh_matches(&mut self, db: Result<&Database, &str>) {
         let stamp = match db {
             Ok(d) => format!(
-                "{}:{}",
+                "{}:{}:{}",
                 d.meta.built_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
-                d.meta.records
+                d.meta.records,
+                d.exploits.stamp()
             ),
             Err(e) => format!("none:{e}"),
         };

@@ -18,6 +18,8 @@ use super::{Advisory, Builder, Database, Entry, Meta, SourceMeta, osv};
 
 /// The file's name inside the store directory.
 pub const FILE: &str = "osv-db.json.gz";
+/// The exploit data (KEV, EPSS) beside it.
+pub const EXPLOITS_FILE: &str = "exploits.json.gz";
 /// Bump when the stored layout changes: an older file is then "outdated,
 /// run db update" instead of a parse error.
 pub const FORMAT: u32 = 1;
@@ -180,7 +182,87 @@ impl Store {
             }
             index.entry(eco).or_default().insert(pkg, entries);
         }
-        Ok(Database::from_parts(stored.meta, stored.advisories, index))
+        let mut db = Database::from_parts(stored.meta, stored.advisories, index);
+        db.exploits = self.load_exploits()?;
+        Ok(db)
+    }
+
+    /// When the database and the exploit data were last written (what a
+    /// running window compares to notice an import from elsewhere).
+    pub fn disk_stamp(&self) -> (Option<std::time::SystemTime>, Option<std::time::SystemTime>) {
+        let at = |f: &str| {
+            std::fs::metadata(self.dir.join(f))
+                .and_then(|m| m.modified())
+                .ok()
+        };
+        (at(FILE), at(EXPLOITS_FILE))
+    }
+
+    /// The exploit data (KEV, EPSS); empty when none was imported.
+    pub fn load_exploits(&self) -> Result<super::exploits::Exploits, StoreError> {
+        let path = self.dir.join(EXPLOITS_FILE);
+        match self.open_gz(&path) {
+            Ok(r) => serde_json::from_reader(r).map_err(|e| StoreError::Invalid {
+                path: path.clone(),
+                reason: e.to_string(),
+            }),
+            Err(StoreError::Missing) => Ok(Default::default()),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Write the exploit data, replacing the old file atomically.
+    pub fn save_exploits(&self, x: &super::exploits::Exploits) -> Result<(), StoreError> {
+        std::fs::create_dir_all(&self.dir).map_err(io(&self.dir))?;
+        let path = self.dir.join(EXPLOITS_FILE);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        serde_json::to_writer(&mut gz, x).map_err(|e| StoreError::Invalid {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let bytes = gz.finish().map_err(io(&self.dir))?;
+        crate::report::write::write_atomic(&path, &bytes).map_err(|e| StoreError::Io {
+            path,
+            source: std::io::Error::other(e.reason),
+        })
+    }
+
+    /// Import a KEV catalogue or an EPSS score file (`origin` is where it
+    /// came from, for `db status`): it replaces the stored part of its
+    /// kind, the other stays. Returns what is stored now.
+    pub fn import_exploits(
+        &self,
+        bytes: &[u8],
+        origin: &str,
+    ) -> Result<super::exploits::Exploits, StoreError> {
+        use super::exploits::{self, Kind};
+        let invalid = |reason: String| StoreError::Invalid {
+            path: PathBuf::from(origin),
+            reason,
+        };
+        let bytes = exploits::unpack(bytes).map_err(invalid)?;
+        let mut x = self.load_exploits().unwrap_or_default();
+        let kind = exploits::sniff(&bytes).ok_or_else(|| {
+            invalid("neither CISA's KEV catalogue nor FIRST's EPSS scores".into())
+        })?;
+        let label = match kind {
+            Kind::Kev => {
+                let (v, kev) = exploits::parse_kev(&bytes).map_err(invalid)?;
+                x.kev = kev;
+                x.kev_version = v;
+                "KEV"
+            }
+            Kind::Epss => {
+                let (v, epss) = exploits::parse_epss(&bytes).map_err(invalid)?;
+                x.epss = epss;
+                x.epss_version = v;
+                "EPSS"
+            }
+        };
+        x.sources.retain(|s| !s.starts_with(label));
+        x.sources.push(format!("{label}: {origin}"));
+        self.save_exploits(&x)?;
+        Ok(x)
     }
 
     /// Write `db`, replacing the old file atomically.

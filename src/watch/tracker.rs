@@ -46,6 +46,9 @@ pub struct Tracker {
     findings: Option<HashSet<FindingKey>>,
     /// Containers the last assessment covered.
     known: HashSet<String>,
+    /// (container, CVE) of known-exploited vulnerabilities in running
+    /// containers at the last assessment.
+    kev_hits: HashSet<(String, String)>,
 }
 
 impl Tracker {
@@ -313,10 +316,61 @@ impl Tracker {
                 out.push(finding_activity(c, rule, severity, &evidence.join("; ")));
             }
         }
+        // Known-exploited vulnerabilities newly seen in running containers
+        // (an imported KEV catalogue, a container started on such an
+        // image): each one is news, whatever the severity threshold.
+        let mut hits = HashSet::new();
+        for c in inv
+            .containers
+            .iter()
+            .filter(|c| c.gone.is_none() && c.state == crate::model::ContainerState::Running)
+        {
+            let vulns = match &c.packages {
+                Some(_) => c.vulns.clone(),
+                None => match inv.images.iter().find(|i| i.id == c.image_id) {
+                    Some(i) => i.vulns.clone(),
+                    None => continue,
+                },
+            };
+            for v in vulns.vulnerabilities().iter().filter(|v| v.kev.is_some()) {
+                let key = (c.id.clone(), v.id.clone());
+                if !first && !self.kev_hits.contains(&key) && self.known.contains(&c.id) {
+                    out.push(kev_activity(c, v));
+                }
+                hits.insert(key);
+            }
+        }
+        self.kev_hits = hits;
         self.known = inv.containers.iter().map(|c| c.id.clone()).collect();
         self.findings = Some(keys);
         (!first).then_some(out)
     }
+}
+
+/// A known-exploited vulnerability found in a running container, as a
+/// timeline entry (an alert follows: it is rated critical).
+pub fn kev_activity(c: &Container, v: &crate::model::packages::Vulnerability) -> Activity {
+    let kev = v.kev.as_ref();
+    let mut act = Activity::own(
+        "finding",
+        format!(
+            "Known exploited vulnerability in a running container: {} in {} {} — in CISA's \
+             catalogue since {}{}",
+            v.id,
+            v.package,
+            v.installed,
+            kev.map_or("", |k| k.added.as_str()),
+            if kev.is_some_and(|k| k.ransomware) {
+                ", used by ransomware"
+            } else {
+                ""
+            }
+        ),
+        Some(Severity::Critical),
+    )
+    .about(c);
+    act.rule = Some(crate::rules::vulns::KNOWN_VULNERABILITIES.id.to_string());
+    act
 }
 
 /// Rules whose evidence is the news (exec sessions, drift): a new piece of

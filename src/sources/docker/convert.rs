@@ -315,6 +315,7 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         pid: state.pid.unwrap_or(0),
         processes: None,
         processes_from: "",
+        files_in_use: None,
         exec_ids: r
             .exec_ids
             .unwrap_or_default()

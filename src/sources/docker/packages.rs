@@ -85,6 +85,29 @@ pub async fn read_packages(
         f.dpkg_status = optional_file(engine, c, "/var/lib/dpkg/status")
             .await?
             .map(|d| text(&d));
+        // What each package installed, for the files processes map.
+        match files::read(
+            engine,
+            &c.id,
+            c.volume_count(),
+            "/var/lib/dpkg/info",
+            PACKAGE_FILES,
+            |p| p.ends_with(".list"),
+        )
+        .await
+        {
+            Ok(items) => {
+                for i in items {
+                    if let (Kind::File, Some(d)) = (&i.kind, &i.data) {
+                        f.dpkg_lists.push((i.path.clone(), text(d)));
+                    }
+                }
+            }
+            Err(FileError::NotFound(_)) => {}
+            Err(e @ FileError::Engine(EngineError::Lost { .. })) => return Err(e),
+            // Without them only "in use" is unknown: the packages stand.
+            Err(e) => tracing::debug!("dpkg file lists of {}: {e}", c.name),
+        }
         // Distroless: one file per package set.
         match files::read(
             engine,

@@ -97,6 +97,58 @@ pub fn read(proc: &Path, init_pid: i64, container_id: &str) -> Option<Vec<Proces
     Some(out)
 }
 
+/// The most files in use kept per container, and lines of one process's
+/// `maps` and entries of its `fd` folder looked at.
+const MAX_IN_USE: usize = 20_000;
+const MAX_MAPS_LINES: usize = 50_000;
+const MAX_FDS: usize = 10_000;
+
+/// The files the processes `pids` (of one container) run, have mapped or
+/// hold open: `/proc/<pid>/exe`, the file-backed lines of
+/// `/proc/<pid>/maps`, and `/proc/<pid>/fd/*` links to files — paths as the
+/// container sees them (what `/proc` shows for a process in another mount
+/// namespace), in their `/usr`-merged spelling. Devices, sockets, pipes
+/// and deleted files are left out.
+pub fn files_in_use(proc: &Path, pids: &[String]) -> std::collections::BTreeSet<String> {
+    use std::io::BufRead;
+    let mut out = std::collections::BTreeSet::new();
+    let mut add = |p: &str| {
+        let p = p.trim_end_matches(" (deleted)");
+        if p.starts_with('/')
+            && !p.starts_with("/dev/")
+            && !p.starts_with("/proc/")
+            && !p.starts_with("/sys/")
+            && !p.starts_with("/memfd:")
+            && out.len() < MAX_IN_USE
+        {
+            out.insert(crate::model::packages::usr_merged(p).into_owned());
+        }
+    };
+    for pid in pids {
+        let dir = proc.join(pid);
+        if let Ok(exe) = std::fs::read_link(dir.join("exe")) {
+            add(&exe.to_string_lossy());
+        }
+        if let Ok(f) = std::fs::File::open(dir.join("maps")) {
+            for line in std::io::BufReader::new(f).lines().take(MAX_MAPS_LINES) {
+                let Ok(line) = line else { break };
+                // address perms offset dev inode path
+                if let Some(path) = line.splitn(6, char::is_whitespace).nth(5) {
+                    add(path.trim_start());
+                }
+            }
+        }
+        if let Ok(fds) = std::fs::read_dir(dir.join("fd")) {
+            for e in fds.take(MAX_FDS).flatten() {
+                if let Ok(t) = std::fs::read_link(e.path()) {
+                    add(&t.to_string_lossy());
+                }
+            }
+        }
+    }
+    out
+}
+
 /// How long one pass over `/proc` answers for: a scan's or a poll's
 /// containers are all read well within it.
 pub const INDEX_AGE: Duration = Duration::from_secs(1);

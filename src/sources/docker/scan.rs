@@ -195,16 +195,23 @@ async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, 
             .map(|&i| (cs[i].pid, cs[i].id.clone()))
             .collect();
         let read = tokio::task::spawn_blocking(move || {
+            let proc = std::path::Path::new("/proc");
             asks.iter()
-                .map(|(pid, id)| super::procs::read(std::path::Path::new("/proc"), *pid, id))
+                .map(|(pid, id)| {
+                    super::procs::read(proc, *pid, id).map(|list| {
+                        let pids: Vec<String> = list.iter().map(|p| p.pid.clone()).collect();
+                        (list, super::procs::files_in_use(proc, &pids))
+                    })
+                })
                 .collect::<Vec<_>>()
         })
         .await
         .unwrap_or_default();
-        for (&i, list) in running.iter().zip(read) {
-            if let Some(list) = list {
+        for (&i, read) in running.iter().zip(read) {
+            if let Some((list, files)) = read {
                 cs[i].processes = Some(list);
                 cs[i].processes_from = super::procs::FROM_PROC;
+                cs[i].files_in_use = Some(std::sync::Arc::new(files));
             }
         }
     }

@@ -94,6 +94,9 @@ pub struct RpmPackage {
     pub license: String,
     /// `VENDOR`.
     pub vendor: String,
+    /// Its executables and shared libraries (from `DIRNAMES`, `BASENAMES`
+    /// and `DIRINDEXES`).
+    pub files: Vec<String>,
 }
 
 impl RpmPackage {
@@ -192,11 +195,18 @@ mod tag {
     pub const LICENSE: u32 = 1014;
     pub const ARCH: u32 = 1022;
     pub const SOURCERPM: u32 = 1044;
+    pub const DIRINDEXES: u32 = 1116;
+    pub const BASENAMES: u32 = 1117;
+    pub const DIRNAMES: u32 = 1118;
 }
+
+/// The most files of one package kept.
+const MAX_FILES: usize = 50_000;
 
 /// rpm header data types this reads.
 const TYPE_INT32: u32 = 4;
 const TYPE_STRING: u32 = 6;
+const TYPE_STRING_ARRAY: u32 = 8;
 const TYPE_I18NSTRING: u32 = 9;
 
 /// One stored header ("header blob": entry count, data length, the index
@@ -229,6 +239,8 @@ pub fn header(blob: &[u8]) -> Result<RpmPackage, String> {
         )
     };
     let mut p = RpmPackage::default();
+    // (offset, count) of the three file-list tags.
+    let (mut dirindexes, mut basenames, mut dirnames) = (None, None, None);
     for i in 0..il {
         let at = 8 + i * 16;
         let (Some(t), Some(kind), Some(offset)) =
@@ -250,7 +262,44 @@ pub fn header(blob: &[u8]) -> Result<RpmPackage, String> {
             tag::LICENSE => p.license = text().unwrap_or_default(),
             tag::VENDOR => p.vendor = text().unwrap_or_default(),
             tag::EPOCH if kind == TYPE_INT32 => p.epoch = be32(data, offset),
+            tag::DIRINDEXES if kind == TYPE_INT32 => {
+                dirindexes = be32(blob, at + 12).map(|c| (offset, c as usize))
+            }
+            tag::BASENAMES if kind == TYPE_STRING_ARRAY => {
+                basenames = be32(blob, at + 12).map(|c| (offset, c as usize))
+            }
+            tag::DIRNAMES if kind == TYPE_STRING_ARRAY => {
+                dirnames = be32(blob, at + 12).map(|c| (offset, c as usize))
+            }
             _ => {}
+        }
+    }
+    if let (Some((io, n)), Some((bo, nb)), Some((dofs, nd))) = (dirindexes, basenames, dirnames)
+        && n == nb
+        && n <= MAX_FILES
+        && nd <= MAX_FILES
+    {
+        let strings = |mut at: usize, count: usize| -> Vec<String> {
+            let mut out = Vec::with_capacity(count.min(4096));
+            for _ in 0..count {
+                let Some(rest) = data.get(at..) else { break };
+                let Some(end) = rest.iter().position(|&b| b == 0) else {
+                    break;
+                };
+                out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
+                at += end + 1;
+            }
+            out
+        };
+        let (bases, dirs) = (strings(bo, nb), strings(dofs, nd));
+        for (k, base) in bases.iter().enumerate() {
+            let Some(d) = be32(data, io + 4 * k).and_then(|d| dirs.get(d as usize)) else {
+                continue;
+            };
+            let path = format!("{d}{base}");
+            if crate::model::packages::is_runnable(&path) {
+                p.files.push(path);
+            }
         }
     }
     if p.name.is_empty() || p.version.is_empty() || p.release.is_empty() {

@@ -218,6 +218,9 @@ pub(super) struct Memory {
     focus: Vec<String>,
     /// What the publish step remembers (the last `scan` record).
     publisher: Publisher,
+    /// When the vulnerability data on disk was written, as last loaded: a
+    /// full pass reloads it when an import elsewhere changed it.
+    vulndb_stamp: Option<(Option<std::time::SystemTime>, Option<std::time::SystemTime>)>,
 }
 
 /// The loaded vulnerability database, or why there is none.

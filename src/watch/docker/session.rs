@@ -659,6 +659,39 @@ impl Session<'_> {
         }
     }
 
+    /// Load the vulnerability data again when it changed on disk since it
+    /// was loaded (`shipshape db import` or `db update` run elsewhere: a
+    /// newly imported KEV catalogue then reaches the running containers,
+    /// and their alerts, at the next full pass).
+    async fn reload_vulndb_if_changed(&mut self) {
+        let Some(store) = self.cfg.vulns.clone() else {
+            return;
+        };
+        let s = store.clone();
+        let Ok(now) = tokio::task::spawn_blocking(move || s.disk_stamp()).await else {
+            return;
+        };
+        match self.memory.vulndb_stamp {
+            None => self.memory.vulndb_stamp = Some(now),
+            Some(before) if before != now => {
+                self.memory.vulndb_stamp = Some(now);
+                let s = store.clone();
+                let loaded = tokio::task::spawn_blocking(move || s.load())
+                    .await
+                    .map_err(|e| e.to_string())
+                    .and_then(|r| r.map_err(|e| e.to_string()));
+                self.rec.sink.send(Event::VulnDb(match &loaded {
+                    Ok(db) => Ok(db.meta.clone()),
+                    Err(e) => Err(e.clone()),
+                }));
+                if let Ok(db) = loaded {
+                    *self.vulndb = Ok(Arc::new(db));
+                }
+            }
+            Some(_) => {}
+        }
+    }
+
     /// Scan (all of it, or what changed), then publish.
     async fn rescan(&mut self, trigger: Trigger, pass: Pass) -> Result<(), String> {
         let changed = std::mem::take(&mut self.changed);
@@ -688,6 +721,7 @@ impl Session<'_> {
         if full {
             self.since_full = 0;
             self.full_due = false;
+            self.reload_vulndb_if_changed().await;
         }
         self.memory.tracker.apply_scan(inventory, Utc::now());
         self.sync_stats();
