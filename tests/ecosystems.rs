@@ -674,3 +674,94 @@ fn known_exploited_in_use_in_a_running_exposed_container_comes_first() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The window's worker: a KEV catalogue imported elsewhere while it runs
+/// (`shipshape db import` in a terminal) is loaded at the next full pass,
+/// and the known-exploited CVE in the running container becomes a
+/// critical timeline entry that the desktop alerts take (default
+/// threshold: high).
+#[test]
+fn a_newly_imported_kev_entry_in_a_running_container_alerts() {
+    use shipshape::watch::docker::{self, WorkerConfig};
+    use shipshape::watch::messages::{Command, Event};
+    let _serial = serial();
+    let mut fx = Fixture::new("kevalert");
+    let tmp = fx.tmp.path().to_path_buf();
+    let go = build_go(&tmp);
+    let img = fx.build_in(
+        "svc:1",
+        &format!("FROM {BASE}\nCOPY svc /usr/local/bin/svc\nCMD [\"/usr/local/bin/svc\"]\n"),
+        |ctx| {
+            std::fs::copy(&go, ctx.join("svc")).unwrap();
+        },
+    );
+    let name = fx.run("svc", &[&img]);
+    wait_state(&name, "running");
+    let db = tmp.join("db");
+    import_osv(&db);
+    let store = shipshape::vulndb::store::Store::at(&db);
+    let rt = runtime();
+    let cfg = WorkerConfig {
+        host: Some("unix:///var/run/docker.sock".into()),
+        env: shipshape::sources::docker::EnvSnapshot::from_process(),
+        policy: std::sync::Arc::new(shipshape::policy::Policy::default()),
+        poll_interval: std::time::Duration::from_secs(60),
+        host_stats: false,
+        container_stats: false,
+        max_streams: shipshape::watch::docker::MAX_STREAMS,
+        audit: None,
+        drift: false,
+        mode: "test",
+        history: false,
+        vulns: Some(store.clone()),
+        fleet: None,
+    };
+    let (cmd, mut rx) = docker::spawn(rt.handle(), cfg, std::sync::Arc::new(|_| {}));
+    let within = |secs| std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    // Assessed first, without exploit data: no KEV entry.
+    let deadline = within(60);
+    let assessed = rt.block_on(async {
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(Event::Snapshot(s))) =
+                tokio::time::timeout(std::time::Duration::from_secs(1), rx.recv()).await
+                && s.inventory.images.iter().any(|i| {
+                    i.tags.iter().any(|t| *t == img)
+                        && i.vulns
+                            .vulnerabilities()
+                            .iter()
+                            .any(|v| v.id == "CVE-2099-0103")
+                })
+            {
+                return true;
+            }
+        }
+        false
+    });
+    assert!(assessed, "the image assessed in the background");
+    let kev =
+        std::fs::read(repo_root().join("tests/fixtures/ecosystems/exploits/kev.json")).unwrap();
+    store.import_exploits(&kev, "kev.json").unwrap();
+    cmd.send(Command::Refresh).unwrap();
+    let deadline = within(60);
+    let seen = rt.block_on(async {
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(Event::Activity(a))) =
+                tokio::time::timeout(std::time::Duration::from_secs(1), rx.recv()).await
+                && a.name == name
+                && a.detail
+                    .contains("Known exploited vulnerability in a running container: CVE-2099-0103")
+            {
+                return Some(a);
+            }
+        }
+        None
+    });
+    let _ = cmd.send(Command::Shutdown);
+    let a = seen.expect("a timeline entry for the newly known-exploited CVE");
+    assert!(a.detail.contains("used by ransomware"), "{}", a.detail);
+    let alert = shipshape::alerts::alert_of(&a, shipshape::model::Severity::High);
+    assert!(
+        alert.is_some(),
+        "the desktop alert takes it at the default threshold"
+    );
+}
