@@ -725,7 +725,7 @@ fn a_newly_imported_kev_entry_in_a_running_container_alerts() {
             if let Ok(Some(Event::Snapshot(s))) =
                 tokio::time::timeout(std::time::Duration::from_secs(1), rx.recv()).await
                 && s.inventory.images.iter().any(|i| {
-                    i.tags.iter().any(|t| *t == img)
+                    i.tags.contains(&img)
                         && i.vulns
                             .vulnerabilities()
                             .iter()

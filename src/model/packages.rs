@@ -190,6 +190,10 @@ pub struct PackageScan {
     /// directories, or the engine's archive API).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub read_by: String,
+    /// How many layers the image has, when they were read one by one (a
+    /// package's `layer` counts from 0 among them).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub layer_count: usize,
     /// Which OS package installed each executable and shared library
     /// (path → binary package, from the package manager's file lists), so a
     /// file a running process has mapped names its package.
@@ -437,6 +441,10 @@ impl VulnState {
                     .filter(|v| v.state == FixState::Fixed)
                     .count();
                 let mut parts = Vec::new();
+                let exploited = relevant.iter().filter(|v| v.kev.is_some()).count();
+                if exploited > 0 {
+                    parts.push(format!("{exploited} known exploited"));
+                }
                 if critical > 0 {
                     parts.push(format!("{critical} critical"));
                 }

@@ -67,10 +67,10 @@ fn exposure(c: &crate::model::Container, a: &Assessment) -> Exposure {
                 && !crate::model::is_loopback_host(p.host_ip.trim_matches(['[', ']']))
         })
         .map(|p| {
-            let ip = if p.host_ip.is_empty() {
-                "0.0.0.0"
-            } else {
-                &p.host_ip
+            let ip = match p.host_ip.as_str() {
+                "" => "0.0.0.0".to_string(),
+                v6 if v6.contains(':') && !v6.starts_with('[') => format!("[{v6}]"),
+                other => other.to_string(),
             };
             format!(
                 "{ip}:{}→{}/{}",

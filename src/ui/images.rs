@@ -26,6 +26,12 @@ fn matches(inv: &Inventory, img: &Image, q: &str) -> bool {
     img.tags.iter().any(|t| t.to_lowercase().contains(q))
         || img.id.contains(q)
         || img.vulns.vulnerabilities().iter().any(hit)
+        // A package of any ecosystem, vulnerable or not.
+        || img.packages.as_ref().is_some_and(|p| {
+            p.packages
+                .iter()
+                .any(|pk| pk.name.to_lowercase().contains(q) || pk.path.to_lowercase().contains(q))
+        })
         || inv
             .containers_using(&img.id)
             .any(|c| c.vulns.vulnerabilities().iter().any(hit))
@@ -93,6 +99,76 @@ fn database(ui: &mut Ui, state: &State) -> Option<Action> {
     action
 }
 
+/// How many "fix first" rows are shown.
+const FIX_FIRST_SHOWN: usize = 5;
+
+/// "Fix first": the known vulnerabilities that matter most, each in the
+/// container that carries it, with the reasons (known exploited, in use,
+/// running, reachable); a click opens the container.
+fn fix_first(ui: &mut Ui, state: &mut State) {
+    let rows = &state.images.fix_first;
+    if rows.is_empty() {
+        return;
+    }
+    let mut open: Option<(String, String)> = None;
+    let critical = theme::severity_color(Severity::Critical, ui.visuals().dark_mode);
+    let fleet = state.is_fleet();
+    egui::CollapsingHeader::new(RichText::new("Fix first").strong())
+        .id_salt("fix_first")
+        .default_open(true)
+        .show(ui, |ui| {
+            egui::Grid::new("fix_first_grid")
+                .striped(true)
+                .num_columns(4)
+                .spacing([10.0, 3.0])
+                .show(ui, |ui| {
+                    for (engine, r) in rows.iter().take(FIX_FIRST_SHOWN) {
+                        widgets::severity_badge(ui, r.severity);
+                        ui.label(RichText::new(visible(&r.id)).monospace());
+                        let who = if fleet {
+                            format!(
+                                "{} {} in {} ({engine})",
+                                r.package, r.installed, r.container
+                            )
+                        } else {
+                            format!("{} {} in {}", r.package, r.installed, r.container)
+                        };
+                        if ui
+                            .link(visible(&who))
+                            .on_hover_text("Open the container")
+                            .clicked()
+                        {
+                            open = Some((engine.clone(), r.container_id.clone()));
+                        }
+                        let text = visible(&r.reasons.join(" · ")).into_owned();
+                        let kev = r
+                            .reasons
+                            .first()
+                            .is_some_and(|x| x.starts_with("known exploited"));
+                        ui.label(if kev {
+                            RichText::new(text).color(critical)
+                        } else {
+                            RichText::new(text)
+                        });
+                        ui.end_row();
+                    }
+                });
+            if rows.len() > FIX_FIRST_SHOWN {
+                ui.label(
+                    RichText::new(format!(
+                        "and {} more ranked below them (the JSON report lists the first {})",
+                        rows.len() - FIX_FIRST_SHOWN,
+                        crate::report::PRIORITIES_SHOWN
+                    ))
+                    .weak(),
+                );
+            }
+        });
+    if let Some((_, id)) = open {
+        state.show_container(&id);
+    }
+}
+
 /// Worst vulnerability severity, for the column's icon.
 fn worst(v: &VulnState) -> Option<Severity> {
     v.vulnerabilities()
@@ -111,6 +187,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
         return None;
     }
     let mut action = database(ui, state);
+    fix_first(ui, state);
     ui.horizontal(|ui| {
         let search_label = ui.label("Search");
         ui.add(
@@ -431,6 +508,16 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
         ui.label(RichText::new("Known vulnerabilities").strong());
         ui.checkbox(&mut state.images.only_fixable, "only fixable");
         ui.checkbox(&mut state.images.show_unimportant, "show unimportant");
+        let sort_label = ui.label("Sort by");
+        egui::ComboBox::from_id_salt("vuln_sort")
+            .selected_text(state.images.sort.label())
+            .show_ui(ui, |ui| {
+                for s in crate::ui::state::VulnSort::ALL {
+                    ui.selectable_value(&mut state.images.sort, s, s.label());
+                }
+            })
+            .response
+            .labelled_by(sort_label.id);
     });
     match img.vulns.as_ref() {
         VulnState::NotScanned => {
@@ -479,13 +566,52 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
             );
         }
     }
-    let list: Vec<&Vulnerability> = img
+    let mut list: Vec<&Vulnerability> = img
         .vulns
         .vulnerabilities()
         .iter()
         .filter(|v| state.images.show_unimportant || v.state != FixState::Unimportant)
         .filter(|v| !state.images.only_fixable || v.state == FixState::Fixed)
         .collect();
+    let epss = |v: &Vulnerability| v.epss.map_or(-1.0, |e| e.score);
+    match state.images.sort {
+        crate::ui::state::VulnSort::Severity => {}
+        crate::ui::state::VulnSort::Exploited => list.sort_by(|a, b| {
+            b.kev
+                .is_some()
+                .cmp(&a.kev.is_some())
+                .then(epss(b).total_cmp(&epss(a)))
+                .then(b.severity.cmp(&a.severity))
+        }),
+        crate::ui::state::VulnSort::Epss => list.sort_by(|a, b| {
+            epss(b)
+                .total_cmp(&epss(a))
+                .then(b.severity.cmp(&a.severity))
+        }),
+    }
+    let layers = img.packages.as_ref().map_or(0, |p| p.layer_count);
+    // Where each language package was found, and the build step of its layer.
+    let found_in = |v: &Vulnerability| -> Option<String> {
+        let pkgs = img.packages.as_ref()?;
+        let p = pkgs
+            .packages
+            .iter()
+            .find(|p| p.ecosystem == v.ecosystem && v.binaries.contains(&p.path))?;
+        let step = p
+            .layer
+            .and_then(|l| Some((l, img.layer_step(l, layers)?)))
+            .map(|(l, h)| {
+                format!(
+                    "layer {} of {layers}: {}",
+                    l + 1,
+                    crate::rules::secrets::redact_command(h.created_by.trim())
+                )
+            });
+        Some(match step {
+            Some(s) => format!("{}\n{s}", p.path),
+            None => p.path.clone(),
+        })
+    };
     let hidden = img.vulns.vulnerabilities().len() - list.len();
     if list.is_empty() {
         ui.label(RichText::new("None known.").color(theme::OK_GREEN));
@@ -496,16 +622,18 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
         .collect();
     egui::Grid::new("vulns")
         .striped(true)
-        .num_columns(6)
+        .num_columns(8)
         .spacing([10.0, 3.0])
         .show(ui, |ui| {
             for t in [
                 "Severity",
                 "Vulnerability",
+                "Exploited",
                 "Ecosystem",
                 "Package",
                 "Installed",
                 "Fixed in",
+                "Found in",
             ] {
                 ui.label(RichText::new(t).strong());
             }
@@ -518,6 +646,40 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
                         v.advisories.join(", "),
                         v.summary
                     )));
+                match (&v.kev, v.epss) {
+                    (Some(k), e) => {
+                        let text = if k.ransomware {
+                            "KEV · ransomware"
+                        } else {
+                            "KEV"
+                        };
+                        ui.label(RichText::new(text).strong().color(theme::severity_color(
+                            Severity::Critical,
+                            ui.visuals().dark_mode,
+                        )))
+                        .on_hover_text(visible(&format!(
+                            "In CISA's Known Exploited Vulnerabilities catalogue since {}: {}{}",
+                            k.added,
+                            k.name,
+                            e.map_or(String::new(), |e| format!(
+                                "\nEPSS {:.1}% (percentile {:.0})",
+                                e.score * 100.0,
+                                e.percentile * 100.0
+                            ))
+                        )));
+                    }
+                    (None, Some(e)) => {
+                        ui.label(format!("EPSS {:.1}%", e.score * 100.0)).on_hover_text(format!(
+                            "FIRST's EPSS: a {:.1}% chance of exploitation activity in the next 30 \
+                             days (percentile {:.0})",
+                            e.score * 100.0,
+                            e.percentile * 100.0
+                        ));
+                    }
+                    (None, None) => {
+                        ui.label(RichText::new("—").weak());
+                    }
+                }
                 ui.label(v.ecosystem.label());
                 if v.ecosystem == crate::model::packages::Ecosystem::Os {
                     let bins = v
@@ -546,6 +708,31 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
                     }
                     _ => {
                         ui.label(RichText::new("no fix yet").color(theme::STALE_AMBER));
+                    }
+                }
+                match found_in(v) {
+                    Some(at) => {
+                        let first = at.lines().next().unwrap_or("").to_string();
+                        let step = at.lines().nth(1).map(str::to_string);
+                        let shown = match &step {
+                            Some(s) => format!("{first}  ({})", s.split(':').next().unwrap_or("")),
+                            None => first,
+                        };
+                        ui.label(RichText::new(visible(&shown)).small())
+                            .on_hover_text(visible(&at));
+                    }
+                    None => {
+                        ui.label(
+                            RichText::new(
+                                if v.ecosystem == crate::model::packages::Ecosystem::Os {
+                                    "package database"
+                                } else {
+                                    ""
+                                },
+                            )
+                            .weak()
+                            .small(),
+                        );
                     }
                 }
                 ui.end_row();

@@ -581,6 +581,40 @@ pub struct ImagesView {
     pub only_fixable: bool,
     /// Show the ones the distribution rates unimportant.
     pub show_unimportant: bool,
+    /// How the image's vulnerabilities are ordered.
+    pub sort: VulnSort,
+    /// "Fix first": every engine's ranked (container, vulnerability)
+    /// pairs, the engine's name with each (made when a snapshot arrives).
+    pub fix_first: Vec<(String, crate::report::priorities::PriorityRow)>,
+}
+
+/// How many "fix first" rows the Images view keeps.
+pub const FIX_FIRST_KEPT: usize = 20;
+
+/// The order of an image's vulnerability list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VulnSort {
+    /// Severity, then package (as matched).
+    #[default]
+    Severity,
+    /// Known exploited first (CISA KEV), then by EPSS.
+    Exploited,
+    /// By EPSS score, highest first.
+    Epss,
+}
+
+impl VulnSort {
+    /// Every order, as offered.
+    pub const ALL: [VulnSort; 3] = [VulnSort::Severity, VulnSort::Exploited, VulnSort::Epss];
+
+    /// Its name in the selector.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Severity => "severity",
+            Self::Exploited => "known exploited",
+            Self::Epss => "EPSS",
+        }
+    }
 }
 
 /// One engine or cluster watched: its connection and latest snapshot.
@@ -1301,6 +1335,20 @@ impl State {
             self.overview.first = first;
         }
         self.overview.current = Some(current);
+        let mut fix_first: Vec<(String, crate::report::priorities::PriorityRow)> = self
+            .engines
+            .iter()
+            .filter(|e| e.duplicate_of.is_none())
+            .filter_map(|e| Some((e.label.clone(), e.snapshot.clone()?)))
+            .flat_map(|(label, s)| {
+                let mut rows = crate::report::priorities::rank(&s.inventory, &s.assessment);
+                rows.truncate(FIX_FIRST_KEPT);
+                rows.into_iter().map(move |r| (label.clone(), r))
+            })
+            .collect();
+        fix_first.sort_by_key(|r| std::cmp::Reverse(r.1.score));
+        fix_first.truncate(FIX_FIRST_KEPT);
+        self.images.fix_first = fix_first;
     }
 
     /// Open the inventory showing only what breaks a rule or feeds a

@@ -308,6 +308,7 @@ pub async fn read_apps(
         None => None,
     };
     if let Some(dirs) = dirs {
+        scan.layer_count = dirs.len();
         let found = tokio::task::spawn_blocking(move || {
             let mut catalog = Catalog::default();
             let walked = layers::walk(&dirs, layers::LIMITS, &mut catalog);
