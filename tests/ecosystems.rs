@@ -215,6 +215,37 @@ fn rpm_distributions_are_read_and_matched_per_release() {
         "{}",
         f["vulnerabilities"]
     );
+    // The bill: rpm package URLs carry the epoch as a qualifier.
+    let path = tmp.join("rocky.cdx.json");
+    let out = shipshape(
+        &db,
+        &[
+            "sbom",
+            &rocky,
+            "--format",
+            "cyclonedx",
+            "--output",
+            path.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    validate_sbom("cyclonedx", &path);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.contains(
+            "pkg:rpm/rocky/openssl-libs@3.0.7-24.el9?distro=rocky-9.3&epoch=1&upstream=openssl"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("/var/lib/rpm/rpmdb.sqlite"),
+        "the database is the location"
+    );
     // A database cut short, and one that is /dev/zero: not assessed, said.
     for (tag, needle) in [
         (&cut, "not an RPM SQLite database"),
@@ -538,6 +569,45 @@ fn application_packages_of_every_ecosystem_read_both_ways() {
         } else {
             assert_eq!(layer("stdlib"), None);
         }
+    }
+
+    // The bill of materials of every ecosystem: a package URL each, the
+    // layer and build step it came from, valid for the formats' own tools.
+    let db = tmp.join("db-layers");
+    for format in ["cyclonedx", "spdx"] {
+        let path = tmp.join(format!("every.{format}.json"));
+        let out = shipshape(
+            &db,
+            &[
+                "sbom",
+                &app,
+                "--format",
+                format,
+                "--output",
+                path.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.status.code() == Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        validate_sbom(format, &path);
+        let text = std::fs::read_to_string(&path).unwrap();
+        for purl in [
+            "pkg:golang/golang.org/x/text@v0.3.7",
+            "pkg:golang/github.com/docker/docker@v20.10.7%2Bincompatible",
+            "pkg:golang/stdlib@",
+            "pkg:cargo/smallvec@1.6.0",
+            "pkg:maven/org.apache.logging.log4j/log4j-api@2.19.0",
+            "pkg:npm/minimist@1.2.0",
+        ] {
+            assert!(text.contains(purl), "{format}: no {purl}");
+        }
+        assert!(
+            text.contains("COPY file:") && text.contains("in /usr/local/bin/svc"),
+            "{format}: the Go binary's build step is named"
+        );
     }
 }
 

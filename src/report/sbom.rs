@@ -353,10 +353,29 @@ pub fn license(raw: &str) -> Option<License> {
 /// package database an OS package is listed in.
 fn location<'s>(p: &'s Package, scan: &'s PackageScan) -> Option<&'s str> {
     if p.path.is_empty() {
-        scan.sources.first().map(String::as_str)
+        scan.sources
+            .iter()
+            .find(|s| s.starts_with('/') && !s.ends_with("os-release"))
+            .map(String::as_str)
     } else {
         Some(p.path.as_str())
     }
+}
+
+/// The layer a package came from and the build step that made it
+/// (`layer 3 of 7: COPY app.jar /app/`, secrets in it hidden), when the
+/// layers were read one by one.
+fn layer_note(p: &Package, image: &Image, scan: &PackageScan) -> Option<String> {
+    let l = p.layer?;
+    let n = scan.layer_count;
+    Some(match image.layer_step(l, n) {
+        Some(h) => format!(
+            "layer {} of {n}: {}",
+            l + 1,
+            crate::rules::secrets::redact_command(h.created_by.trim())
+        ),
+        None => format!("layer {} of {n}", l + 1),
+    })
 }
 
 /// Does this vulnerability name this package (same ecosystem, source and
@@ -516,7 +535,7 @@ fn cyclonedx(images: &[BomImage<'_>], meta: &BomMeta) -> Value {
             c["components"] = json!(
                 l.packages
                     .iter()
-                    .map(|(r, p, u)| package_component(r, p, u, l.scan))
+                    .map(|(r, p, u)| package_component(r, p, u, l.scan, l.image))
                     .collect::<Vec<_>>()
             );
         }
@@ -528,7 +547,7 @@ fn cyclonedx(images: &[BomImage<'_>], meta: &BomMeta) -> Value {
             image_component(l, false),
             l.packages
                 .iter()
-                .map(|(r, p, u)| package_component(r, p, u, l.scan))
+                .map(|(r, p, u)| package_component(r, p, u, l.scan, l.image))
                 .collect(),
         )
     } else {
@@ -627,7 +646,13 @@ fn completeness_notes(image: &Image) -> Vec<String> {
     }
 }
 
-fn package_component(bom_ref: &str, p: &Package, purl: &str, scan: Option<&PackageScan>) -> Value {
+fn package_component(
+    bom_ref: &str,
+    p: &Package,
+    purl: &str,
+    scan: Option<&PackageScan>,
+    image: &Image,
+) -> Value {
     let mut c = json!({
         "type": "library",
         "bom-ref": bom_ref,
@@ -646,6 +671,9 @@ fn package_component(bom_ref: &str, p: &Package, purl: &str, scan: Option<&Packa
     let mut props = vec![json!({ "name": "shipshape:ecosystem", "value": p.ecosystem.label() })];
     if p.ecosystem == Ecosystem::Os && !p.source.is_empty() && p.source != p.name {
         props.push(json!({ "name": "shipshape:source-package", "value": p.source }));
+    }
+    if let Some(note) = scan.and_then(|s| layer_note(p, image, s)) {
+        props.push(json!({ "name": "shipshape:layer", "value": note }));
     }
     c["properties"] = json!(props);
     if let Some(loc) = scan.and_then(|s| location(p, s)) {
@@ -753,6 +781,9 @@ fn spdx(images: &[BomImage<'_>], meta: &BomMeta) -> Value {
             let mut info = format!("{} package", p.ecosystem.label());
             if let Some(loc) = l.scan.and_then(|s| location(p, s)) {
                 let _ = write!(info, ", found at {loc}");
+            }
+            if let Some(note) = l.scan.and_then(|s| layer_note(p, l.image, s)) {
+                let _ = write!(info, " ({note})");
             }
             if p.ecosystem == Ecosystem::Os && !p.source.is_empty() && p.source != p.name {
                 let _ = write!(info, "; built from source package {}", p.source);

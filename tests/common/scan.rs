@@ -89,3 +89,77 @@ pub fn cves(findings: &Value, rule: &str) -> BTreeSet<String> {
 pub fn set(ids: &[&str]) -> BTreeSet<String> {
     ids.iter().map(|s| s.to_string()).collect()
 }
+
+/// Validate a bill with the format's reference tooling: the CycloneDX
+/// Python library's strict JSON-schema validator, and the SPDX project's
+/// `pyspdxtools`. Installed from the package index into a cache on first
+/// use when this Python does not have them.
+pub fn validate_sbom(format: &str, path: &Path) {
+    static TOOLS: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let extra = TOOLS.get_or_init(|| {
+        let probe = |pythonpath: Option<&str>| {
+            let mut c = Command::new("python3");
+            c.args([
+                "-c",
+                "import cyclonedx.validation.json, spdx_tools.spdx.clitools.pyspdxtools",
+            ]);
+            if let Some(p) = pythonpath {
+                c.env("PYTHONPATH", p);
+            }
+            c.output().is_ok_and(|o| o.status.success())
+        };
+        if probe(None) {
+            return None;
+        }
+        let cache = "/var/cache/shipshape-test/sbom-validators";
+        if !probe(Some(cache)) {
+            let out = Command::new("python3")
+                .args(["-m", "pip", "install", "-q", "--target", cache])
+                .args([
+                    "cyclonedx-python-lib[json-validation]==11.12.0",
+                    "spdx-tools==0.8.5",
+                ])
+                .output()
+                .expect("run pip");
+            assert!(
+                out.status.success() && probe(Some(cache)),
+                "the SBOM validators (cyclonedx-python-lib, spdx-tools) are not installed and \
+                 could not be installed from the package index: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        Some(cache.to_string())
+    });
+    let script = match format {
+        "cyclonedx" => {
+            "import sys\n\
+             from cyclonedx.schema import SchemaVersion\n\
+             from cyclonedx.validation.json import JsonStrictValidator\n\
+             e = JsonStrictValidator(SchemaVersion.V1_6).validate_str(open(sys.argv[1]).read())\n\
+             print(e or 'valid')\n\
+             sys.exit(1 if e else 0)\n"
+        }
+        _ => {
+            "import sys\n\
+             from spdx_tools.spdx.clitools.pyspdxtools import main\n\
+             sys.argv = ['pyspdxtools', '-i', sys.argv[1]]\n\
+             main()\n"
+        }
+    };
+    let mut c = Command::new("python3");
+    c.arg("-c").arg(script).arg(path);
+    if let Some(p) = extra {
+        c.env("PYTHONPATH", p);
+    }
+    let out = c.output().expect("run the validator");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.status.success() && !said.contains("rror"),
+        "{format} bill {} does not validate: {said}",
+        path.display()
+    );
+}
