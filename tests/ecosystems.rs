@@ -835,3 +835,147 @@ fn a_newly_imported_kev_entry_in_a_running_container_alerts() {
         "the desktop alert takes it at the default threshold"
     );
 }
+
+/// Hostile application files, in a real image: a `node_modules` 40 levels
+/// deep, a `METADATA` of 100 MB, a jar bomb (a zip of zips), a Go
+/// executable whose build information is corrupt. Each stops at a named
+/// ceiling with a message (or is read within its bounds), the scan goes on
+/// and finds what is there, nothing panics — from the layers and through
+/// the archive API. (200,000 `package.json` files: the layer reader's own
+/// test below; building such an image takes over five minutes on a
+/// fuse-overlayfs engine.)
+#[test]
+fn hostile_application_files_stop_at_named_ceilings() {
+    let _serial = serial();
+    let mut fx = Fixture::new("hostileapps");
+    let tmp = fx.tmp.path().to_path_buf();
+    let go = build_go(&tmp);
+    let odd = fx.build_in(
+        "odd:1",
+        &format!("FROM {BASE}\nCOPY srv /srv\nCOPY opt /opt\nCOPY bin /usr/local/bin\n"),
+        |ctx| {
+            let deep = ctx.join(format!("srv/web/{}", "node_modules/a/".repeat(40)));
+            std::fs::create_dir_all(&deep).unwrap();
+            std::fs::write(
+                deep.join("package.json"),
+                r#"{"name":"a","version":"1.0.0"}"#,
+            )
+            .unwrap();
+            let ok = ctx.join("srv/web/node_modules/ok");
+            std::fs::create_dir_all(&ok).unwrap();
+            std::fs::write(
+                ok.join("package.json"),
+                r#"{"name":"ok","version":"2.0.0"}"#,
+            )
+            .unwrap();
+            // 100 MB of METADATA: name and version first, as always.
+            let dist = ctx.join("opt/venv/lib/python3.11/site-packages/huge-1.0.dist-info");
+            std::fs::create_dir_all(&dist).unwrap();
+            let mut meta = b"Metadata-Version: 2.1\nName: huge\nVersion: 1.0\n\n".to_vec();
+            meta.resize(100 << 20, b'x');
+            std::fs::write(dist.join("METADATA"), meta).unwrap();
+            // A jar of jars of jars of jars of jars.
+            let zip_of = |entries: &[(&str, &[u8])]| {
+                use std::io::Write;
+                let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+                let o = zip::write::SimpleFileOptions::default()
+                    .compression_method(zip::CompressionMethod::Deflated);
+                for (n, d) in entries {
+                    w.start_file(*n, o).unwrap();
+                    w.write_all(d).unwrap();
+                }
+                w.finish().unwrap().into_inner()
+            };
+            let mut bomb = zip_of(&[(
+                "META-INF/maven/g/deepest/pom.properties",
+                b"groupId=g\nartifactId=deepest\nversion=1\n",
+            )]);
+            for level in 0..5 {
+                bomb = zip_of(&[
+                    (&format!("lib/l{level}.jar"), &bomb),
+                    (&format!("lib/m{level}.jar"), &bomb),
+                ]);
+            }
+            std::fs::write(ctx.join("srv/bomb.jar"), bomb).unwrap();
+            // The Go service with its build information's header corrupted.
+            let mut bin = std::fs::read(&go).unwrap();
+            let at = bin
+                .windows(14)
+                .position(|w| w == b"\xff Go buildinf:")
+                .expect("the Go build information");
+            bin[at + 32] = 0xff;
+            bin[at + 33] = 0xff;
+            bin[at + 34] = 0xff;
+            std::fs::create_dir_all(ctx.join("bin")).unwrap();
+            std::fs::write(ctx.join("bin/broken"), &bin).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(
+                ctx.join("bin/broken"),
+                std::fs::Permissions::from_mode(0o755),
+            )
+            .unwrap();
+        },
+    );
+    fx.create("odd", &[&odd]);
+
+    let unread = |img: &Value| -> String { format!("{}", img["vulnerabilities"]["not_assessed"]) };
+    for (how, env) in [
+        ("layers", vec![]),
+        ("archive", vec![("SHIPSHAPE_NO_LAYER_READS", "1")]),
+    ] {
+        let db = tmp.join(format!("db-odd-{how}"));
+        import_osv(&db);
+        let r = scan_json_env(&db, &tmp, &format!("odd-{how}.json"), &[], &env);
+        let o = image(&r, &odd);
+        let got = listed(o);
+        let names: BTreeSet<&str> = got.iter().map(|(_, n, _)| n.as_str()).collect();
+        assert!(
+            names.contains("ok") && names.contains("huge"),
+            "{how}: {got:?}"
+        );
+        assert!(
+            !names.contains("g:deepest"),
+            "{how}: the bomb's depth ceiling"
+        );
+        let u = unread(o);
+        for needle in [
+            "more than 32 nested node_modules (not read)",
+            "nested more than 3 archives deep (not read)",
+            "/usr/local/bin/broken: the Go build information does not parse",
+        ] {
+            assert!(u.contains(needle), "{how}: no '{needle}' in {u}");
+        }
+    }
+}
+
+/// 200,000 `package.json` files in an image's layer: the reader stops
+/// keeping packages at the catalogue's ceiling, says how many it passed
+/// over, and the walk itself stays under its entry ceiling.
+#[test]
+fn two_hundred_thousand_manifests_stop_at_the_package_ceiling() {
+    use shipshape::sources::docker::layers;
+    use shipshape::vulndb::catalog::{Catalog, MAX_PACKAGES};
+    let tmp = tempfile::tempdir().unwrap();
+    let nm = tmp.path().join("layer/app/node_modules");
+    for i in 0..200_000 {
+        let d = nm.join(format!("p{i}"));
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::write(
+            d.join("package.json"),
+            format!(r#"{{"name":"p{i}","version":"1.0.{i}"}}"#),
+        )
+        .unwrap();
+    }
+    let mut c = Catalog::default();
+    let walked = layers::walk(&[tmp.path().join("layer")], layers::LIMITS, &mut c).unwrap();
+    assert_eq!(walked.entries, 400_002);
+    let found = c.finish();
+    assert_eq!(found.packages.len(), MAX_PACKAGES);
+    assert!(
+        found.skipped.iter().any(|s| s
+            == "more than 100000 application packages, over the ceiling: 100000 more metadata \
+                files were not read"),
+        "{:?}",
+        found.skipped
+    );
+}

@@ -361,11 +361,20 @@ pub fn go_info<A: At + ?Sized>(f: &A, elf: &Elf) -> Result<Option<GoInfo>, BinEr
         let need = 32 + 20;
         let head = read(f, base + at as u64, need.min(f.len() - (base + at as u64)))?;
         let (vlen, n) = uvarint(&head[32..]).ok_or_else(|| bad("no version length"))?;
+        if vlen > 256 {
+            return Err(bad(&format!("a Go version of {vlen} bytes")));
+        }
         let v = read(f, base + at as u64 + 32 + n as u64, vlen)?;
         let mpos = base + at as u64 + 32 + n as u64 + vlen;
         let mhead = read(f, mpos, 10.min(f.len().saturating_sub(mpos)))?;
         let (mlen, m) = uvarint(&mhead).ok_or_else(|| bad("no module list length"))?;
-        let info = read(f, mpos + m as u64, mlen)?;
+        if mlen > MAX_SECTION {
+            return Err(BinError::Ceiling {
+                what: "the Go module list",
+                limit: format!("{} MiB", MAX_SECTION >> 20),
+            });
+        }
+        let info = read(f, mpos + m as u64, mlen).map_err(|e| bad(&e.to_string()))?;
         (v, info)
     } else {
         // Before Go 1.18: two pointers to string headers {data, len}.

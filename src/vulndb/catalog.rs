@@ -21,6 +21,9 @@ pub const METADATA_BYTES: u64 = 256 << 10;
 pub const LOCK_BYTES: u64 = 32 << 20;
 /// The largest executable or Java archive looked into.
 pub const BINARY_BYTES: u64 = 2 << 30;
+/// The most application packages kept per image (a real `node_modules`
+/// holds a few thousand); past it the rest are counted and said.
+pub const MAX_PACKAGES: usize = 100_000;
 /// Executables smaller than this are scripts and stubs, not programs with
 /// build information (the smallest Go program is over 1 MiB).
 const MIN_BINARY: u64 = 4 << 10;
@@ -84,6 +87,8 @@ pub struct Catalog {
     os_owned: usize,
     /// Executables read, and how many carried build information.
     pub binaries: (usize, usize),
+    /// Metadata files passed over at [`MAX_PACKAGES`].
+    over: usize,
 }
 
 /// What the catalogue found.
@@ -93,6 +98,11 @@ impl Catalog {
     /// A file kept as [`Keep::Head`] or [`Keep::Whole`], found in `layer`
     /// (when the reader knows it).
     pub fn add_file(&mut self, path: &str, layer: Option<usize>, bytes: &[u8]) {
+        if self.packages.len() + self.python.len() >= MAX_PACKAGES && !path.ends_with("/INSTALLER")
+        {
+            self.over += 1;
+            return;
+        }
         if let Some(dir) = path.strip_suffix("/INSTALLER") {
             self.installers.insert(
                 dir.to_string(),
@@ -171,6 +181,13 @@ impl Catalog {
 
     /// The packages, with what was not used and why.
     pub fn finish(mut self) -> Found {
+        if self.over > 0 {
+            self.skipped.push(format!(
+                "more than {MAX_PACKAGES} application packages, over the ceiling: {} more \
+                 metadata files were not read",
+                self.over
+            ));
+        }
         for (dir, (path, bytes, layer)) in std::mem::take(&mut self.python) {
             if os_python(&dir) {
                 let by = self.installers.get(&dir).map_or("", String::as_str);
