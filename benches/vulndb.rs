@@ -194,6 +194,95 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
+    apps(c);
+}
+
+/// The application image of `scripts/bench-apps.sh` once it is cached: 200
+/// Python distributions, 1,500 npm packages, a Go and a Rust executable and
+/// a fat jar — read back from the image cache and matched against 20,000
+/// npm and 5,000 PyPI records (issue 24's target: ≤ 50 ms cached).
+fn apps(c: &mut Criterion) {
+    use shipshape::model::packages::Ecosystem;
+    let pkg = |eco: Ecosystem, name: String, version: &str, path: String| Package {
+        source: if eco == Ecosystem::PyPI {
+            shipshape::vulndb::apps::pypi_name(&name)
+        } else {
+            name.clone()
+        },
+        name,
+        version: version.into(),
+        source_version: version.into(),
+        ecosystem: eco,
+        path,
+        ..Package::default()
+    };
+    let mut scan = installed(90, 0);
+    for i in 0..200 {
+        scan.packages.push(pkg(
+            Ecosystem::PyPI,
+            format!("benchpkg{i}"),
+            &format!("1.{i}.0"),
+            format!(
+                "/usr/local/lib/python3.11/site-packages/benchpkg{i}-1.{i}.0.dist-info/METADATA"
+            ),
+        ));
+    }
+    for i in 0..1500 {
+        scan.packages.push(pkg(
+            Ecosystem::Npm,
+            format!("bench-{i}"),
+            &format!("2.{i}.0"),
+            format!("/app/node_modules/bench-{i}/package.json"),
+        ));
+    }
+    for (eco, n, v) in [
+        (Ecosystem::Go, "golang.org/x/text", "v0.3.7"),
+        (Ecosystem::Go, "stdlib", "1.19.8"),
+        (Ecosystem::CratesIo, "smallvec", "1.6.0"),
+        (
+            Ecosystem::Maven,
+            "org.apache.logging.log4j:log4j-api",
+            "2.19.0",
+        ),
+    ] {
+        scan.packages.push(pkg(eco, n.into(), v, "/app/bin".into()));
+    }
+    let mut b = Builder::default();
+    for i in 0..25_000 {
+        let (eco, name) = if i < 20_000 {
+            ("npm", format!("bench-{}", i % 3000))
+        } else {
+            ("PyPI", format!("benchpkg{}", i % 400))
+        };
+        b.add(
+            serde_json::from_value(serde_json::json!({
+                "id": format!("GHSA-bench-{i}"), "aliases": [format!("CVE-2031-{i:05}")],
+                "affected": [{ "package": { "ecosystem": eco, "name": name },
+                    "ranges": [{ "type": "SEMVER", "events": [{ "introduced": "0" }, { "fixed": format!("2.{}.5", i % 1600) }] }] }]
+            }))
+            .expect("a synthetic record"),
+        );
+    }
+    let db = b.finish(chrono::Utc::now());
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let cache = shipshape::vulndb::store::ImageCache::of(&Store::at(dir.path()));
+    let id = format!("sha256:{:064x}", 7);
+    cache.put(&id, &scan, &SpecialFiles::default());
+    let found = shipshape::vulndb::assess_scan(Ok(&db), &scan)
+        .vulnerabilities()
+        .len();
+    eprintln!(
+        "apps: {} packages → {found} vulnerabilities",
+        scan.packages.len()
+    );
+    let mut g = c.benchmark_group("apps");
+    g.bench_function("cached: read 1,794 packages back and match them", |b| {
+        b.iter(|| {
+            let (s, _) = cache.get(&id).expect("cached");
+            shipshape::vulndb::assess_scan(Ok(&db), &s)
+        })
+    });
+    g.finish();
 }
 
 criterion_group!(vulndb, benches);

@@ -24,8 +24,9 @@ pub const EXPLOITS_FILE: &str = "exploits.json.gz";
 /// run db update" instead of a parse error.
 pub const FORMAT: u32 = 1;
 /// Bump when what an image's cached reading holds changes: older entries
-/// are then read again. 2: the application's packages (PyPI, npm).
-pub const CACHE_FORMAT: u32 = 2;
+/// are then read again. 2: the application's packages (PyPI, npm). 3: every
+/// ecosystem (Go, crates.io, Maven, RPM), file owners, layers.
+pub const CACHE_FORMAT: u32 = 3;
 /// A single OSV record larger than this (decompressed) is not a record.
 pub const MAX_RECORD_BYTES: u64 = 16 << 20;
 /// Decompressed bytes one import may read in all.
