@@ -343,6 +343,17 @@ fn build_go(dir: &Path) -> PathBuf {
     src.join("svc")
 }
 
+/// An image that runs the Go service.
+fn svc_image(fx: &mut Fixture, go: &Path) -> String {
+    fx.build_in(
+        "svc:1",
+        &format!("FROM {BASE}\nCOPY svc /usr/local/bin/svc\nCMD [\"/usr/local/bin/svc\"]\n"),
+        |ctx| {
+            std::fs::copy(go, ctx.join("svc")).unwrap();
+        },
+    )
+}
+
 /// The Go toolchain's own version (`1.19.8` for `go1.19.8`).
 fn go_version() -> String {
     let out = Command::new("go")
@@ -622,13 +633,7 @@ fn known_exploited_in_use_in_a_running_exposed_container_comes_first() {
     let mut fx = Fixture::new("kev");
     let tmp = fx.tmp.path().to_path_buf();
     let go = build_go(&tmp);
-    let img = fx.build_in(
-        "svc:1",
-        &format!("FROM {BASE}\nCOPY svc /usr/local/bin/svc\nCMD [\"/usr/local/bin/svc\"]\n"),
-        |ctx| {
-            std::fs::copy(&go, ctx.join("svc")).unwrap();
-        },
-    );
+    let img = svc_image(&mut fx, &go);
     let exposed = fx.run("exposed", &["-p", "80", &img]);
     let idle = fx.create("idle", &[&img]);
     wait_state(&exposed, "running");
@@ -752,40 +757,20 @@ fn known_exploited_in_use_in_a_running_exposed_container_comes_first() {
 /// threshold: high).
 #[test]
 fn a_newly_imported_kev_entry_in_a_running_container_alerts() {
-    use shipshape::watch::docker::{self, WorkerConfig};
+    use shipshape::watch::docker;
     use shipshape::watch::messages::{Command, Event};
     let _serial = serial();
     let mut fx = Fixture::new("kevalert");
     let tmp = fx.tmp.path().to_path_buf();
     let go = build_go(&tmp);
-    let img = fx.build_in(
-        "svc:1",
-        &format!("FROM {BASE}\nCOPY svc /usr/local/bin/svc\nCMD [\"/usr/local/bin/svc\"]\n"),
-        |ctx| {
-            std::fs::copy(&go, ctx.join("svc")).unwrap();
-        },
-    );
+    let img = svc_image(&mut fx, &go);
     let name = fx.run("svc", &[&img]);
     wait_state(&name, "running");
     let db = tmp.join("db");
     import_osv(&db);
     let store = shipshape::vulndb::store::Store::at(&db);
     let rt = runtime();
-    let cfg = WorkerConfig {
-        host: Some("unix:///var/run/docker.sock".into()),
-        env: shipshape::sources::docker::EnvSnapshot::from_process(),
-        policy: std::sync::Arc::new(shipshape::policy::Policy::default()),
-        poll_interval: std::time::Duration::from_secs(60),
-        host_stats: false,
-        container_stats: false,
-        max_streams: shipshape::watch::docker::MAX_STREAMS,
-        audit: None,
-        drift: false,
-        mode: "test",
-        history: false,
-        vulns: Some(store.clone()),
-        fleet: None,
-    };
+    let cfg = vulns_worker_config(&db);
     let (cmd, mut rx) = docker::spawn(rt.handle(), cfg, std::sync::Arc::new(|_| {}));
     let within = |secs| std::time::Instant::now() + std::time::Duration::from_secs(secs);
     // Assessed first, without exploit data: no KEV entry.
@@ -875,17 +860,7 @@ fn hostile_application_files_stop_at_named_ceilings() {
             meta.resize(100 << 20, b'x');
             std::fs::write(dist.join("METADATA"), meta).unwrap();
             // A jar of jars of jars of jars of jars.
-            let zip_of = |entries: &[(&str, &[u8])]| {
-                use std::io::Write;
-                let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-                let o = zip::write::SimpleFileOptions::default()
-                    .compression_method(zip::CompressionMethod::Deflated);
-                for (n, d) in entries {
-                    w.start_file(*n, o).unwrap();
-                    w.write_all(d).unwrap();
-                }
-                w.finish().unwrap().into_inner()
-            };
+            use shipshape::vulndb::java::zip_of;
             let mut bomb = zip_of(&[(
                 "META-INF/maven/g/deepest/pom.properties",
                 b"groupId=g\nartifactId=deepest\nversion=1\n",

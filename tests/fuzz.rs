@@ -326,17 +326,7 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
             ]
         }
         "java_archive" => {
-            use std::io::Write;
-            let zip_of = |entries: &[(&str, &[u8])]| {
-                let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-                let o = zip::write::SimpleFileOptions::default()
-                    .compression_method(zip::CompressionMethod::Stored);
-                for (n, d) in entries {
-                    w.start_file(*n, o).unwrap();
-                    w.write_all(d).unwrap();
-                }
-                w.finish().unwrap().into_inner()
-            };
+            use shipshape::vulndb::java::zip_of;
             let lib = zip_of(&[(
                 "META-INF/maven/org.apache.logging.log4j/log4j-core/pom.properties",
                 b"groupId=org.apache.logging.log4j\nartifactId=log4j-core\nversion=2.14.1\n",

@@ -439,7 +439,7 @@ fn dpkg_order_agrees_with_dpkg_itself() {
 /// the `archive-path` event and the volume mounts each read causes).
 #[test]
 fn the_worker_assesses_images_and_its_reads_are_not_activity() {
-    use shipshape::watch::docker::{self, WorkerConfig};
+    use shipshape::watch::docker;
     use shipshape::watch::messages::Event;
     let _serial = serial();
     let mut fx = Fixture::new("vulnworker");
@@ -451,21 +451,7 @@ fn the_worker_assesses_images_and_its_reads_are_not_activity() {
         .unwrap();
     let name = fx.create("deb", &["-v", "/data", "shipshape-test/debian12:1"]);
     let rt = runtime();
-    let cfg = WorkerConfig {
-        host: Some("unix:///var/run/docker.sock".into()),
-        env: shipshape::sources::docker::EnvSnapshot::from_process(),
-        policy: std::sync::Arc::new(shipshape::policy::Policy::default()),
-        poll_interval: std::time::Duration::from_secs(60),
-        host_stats: false,
-        container_stats: false,
-        max_streams: shipshape::watch::docker::MAX_STREAMS,
-        audit: None,
-        drift: false,
-        mode: "test",
-        history: false,
-        vulns: Some(shipshape::vulndb::store::Store::at(&db)),
-        fleet: None,
-    };
+    let cfg = vulns_worker_config(&db);
     let (cmd, mut rx) = docker::spawn(rt.handle(), cfg, std::sync::Arc::new(|_| {}));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     let mut activity = Vec::new();

@@ -104,29 +104,11 @@ pub struct Event {
     pub limit: Option<String>,
 }
 
-/// The base ecosystems shipshape matches (`Debian:12` → `Debian`).
-pub const KNOWN: [&str; 16] = [
-    "Debian",
-    "Ubuntu",
-    "Alpine",
-    "Red Hat",
-    "AlmaLinux",
-    "Rocky Linux",
-    "SUSE",
-    "openSUSE",
-    "Mageia",
-    "Photon OS",
-    "Azure Linux",
-    "PyPI",
-    "npm",
-    "Go",
-    "crates.io",
-    "Maven",
-];
-
-/// Is this an ecosystem shipshape can match?
+/// Is this an ecosystem shipshape can match (one it downloads by default
+/// or on request)?
 pub fn is_known(ecosystem: &str) -> bool {
-    KNOWN.contains(&base(ecosystem))
+    let b = base(ecosystem);
+    super::ECOSYSTEMS.contains(&b) || super::ON_REQUEST.contains(&b)
 }
 
 /// The key an ecosystem's records are indexed under: the ecosystem as

@@ -391,7 +391,7 @@ impl Import {
                     .map(|n| n.to_string_lossy().into_owned())
                     .unwrap_or_default();
                 let base = eco.split(':').next().unwrap_or_default();
-                if super::ECOSYSTEMS.contains(&base) || super::ON_REQUEST.contains(&base) {
+                if osv::is_known(base) {
                     self.file(&all)?;
                 } else {
                     self.left_out.push(format!(

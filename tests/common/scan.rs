@@ -163,3 +163,24 @@ pub fn validate_sbom(format: &str, path: &Path) {
         path.display()
     );
 }
+
+/// A worker of the system engine that matches against the database in
+/// `db` (no stats, no drift, no audit, a slow poll: only what a test
+/// triggers happens).
+pub fn vulns_worker_config(db: &Path) -> shipshape::watch::docker::WorkerConfig {
+    shipshape::watch::docker::WorkerConfig {
+        host: Some("unix:///var/run/docker.sock".into()),
+        env: shipshape::sources::docker::EnvSnapshot::from_process(),
+        policy: std::sync::Arc::new(shipshape::policy::Policy::default()),
+        poll_interval: std::time::Duration::from_secs(60),
+        host_stats: false,
+        container_stats: false,
+        max_streams: shipshape::watch::docker::MAX_STREAMS,
+        audit: None,
+        drift: false,
+        mode: "test",
+        history: false,
+        vulns: Some(shipshape::vulndb::store::Store::at(db)),
+        fleet: None,
+    }
+}

@@ -182,50 +182,30 @@ pub fn walk(dirs: &[PathBuf], limits: Limits, catalog: &mut Catalog) -> Result<W
 fn read_one(file: &Path, path: &str, layer: usize, size: u64, keep: Keep, catalog: &mut Catalog) {
     use std::io::Read;
     let open = || std::fs::File::open(file).map_err(|e| format!("{path}: {e}"));
+    let bytes = |n: u64| {
+        open().and_then(|f| {
+            let mut buf = Vec::new();
+            f.take(n)
+                .read_to_end(&mut buf)
+                .map_err(|e| format!("{path}: {e}"))?;
+            Ok(buf)
+        })
+    };
     match keep {
         Keep::No => {}
-        Keep::Head(n) => match open() {
-            Ok(f) => {
-                let mut buf = Vec::new();
-                match f.take(n).read_to_end(&mut buf) {
-                    Ok(_) => catalog.add_file(path, Some(layer), &buf),
-                    Err(e) => catalog.unread(format!("{path}: {e}")),
-                }
-            }
+        Keep::Whole(n) | Keep::Random(n) if size > n => catalog.unread(format!(
+            "{path}: {size} bytes, over the ceiling of {} MiB (not read)",
+            n >> 20
+        )),
+        // A metadata file's head, or a whole lock file.
+        Keep::Head(n) | Keep::Whole(n) => match bytes(n) {
+            Ok(buf) => catalog.add_file(path, Some(layer), &buf),
             Err(e) => catalog.unread(e),
         },
-        Keep::Whole(n) => {
-            if size > n {
-                catalog.unread(format!(
-                    "{path}: {size} bytes, over the ceiling of {} MiB (not read)",
-                    n >> 20
-                ));
-                return;
-            }
-            match open().and_then(|f| {
-                let mut buf = Vec::new();
-                f.take(n)
-                    .read_to_end(&mut buf)
-                    .map_err(|e| format!("{path}: {e}"))?;
-                Ok(buf)
-            }) {
-                Ok(buf) => catalog.add_file(path, Some(layer), &buf),
-                Err(e) => catalog.unread(e),
-            }
-        }
-        Keep::Random(n) => {
-            if size > n {
-                catalog.unread(format!(
-                    "{path}: {size} bytes, over the ceiling of {} MiB (not read)",
-                    n >> 20
-                ));
-                return;
-            }
-            match open() {
-                Ok(f) => catalog.add_random(path, Some(layer), f),
-                Err(e) => catalog.unread(e),
-            }
-        }
+        Keep::Random(_) => match open() {
+            Ok(f) => catalog.add_random(path, Some(layer), f),
+            Err(e) => catalog.unread(e),
+        },
     }
 }
 
