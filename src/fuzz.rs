@@ -493,6 +493,24 @@ pub fn java_archive(data: &[u8]) {
     }
 }
 
+/// A file looked at for credentials (the first line is its path, the rest
+/// its bytes): what it holds is said by kind, bounded, and nothing panics.
+pub fn baked_secrets(data: &[u8]) {
+    let split = data.iter().position(|&b| b == b'\n').unwrap_or(data.len());
+    let path = String::from_utf8_lossy(&data[..split]).into_owned();
+    let rest = data.get(split + 1..).unwrap_or(&[]);
+    for kind in crate::vulndb::baked::scan(&path, rest) {
+        assert!(kind.chars().count() <= 600, "{kind}");
+    }
+    let _ = (
+        crate::vulndb::baked::wanted(&path, rest.len() as u64),
+        crate::vulndb::catalog::keep(&path, 0o644, rest.len() as u64),
+    );
+    let mut c = crate::vulndb::catalog::Catalog::default();
+    c.add_file(&path, Some(0), rest);
+    let _ = c.finish();
+}
+
 pub const TARGETS: &[(&str, Target)] = &[
     ("container_inspect", container_inspect),
     ("image_inspect", image_inspect),
@@ -511,4 +529,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("rpm_database", rpm_database),
     ("binaries", binaries),
     ("java_archive", java_archive),
+    ("baked_secrets", baked_secrets),
 ];

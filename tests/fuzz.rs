@@ -115,6 +115,19 @@ fn seeds(target: &str) -> Vec<Value> {
             json!({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[]}),
             json!({"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kexec_load","mount"],"action":"SCMP_ACT_ERRNO"},{"name":"bpf","action":"SCMP_ACT_KILL"}]}),
         ],
+        "baked_secrets" => vec![
+            json!("/app/.env\nDB_PASSWORD=hunter2hunter2\nexport API_TOKEN='s3cr3t-value'\n"),
+            json!(
+                "/root/.ssh/id_ed25519\n-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n"
+            ),
+            json!(
+                "/root/.docker/config.json\n{\"auths\":{\"r.example\":{\"auth\":\"dXNlcjpwYXNz\"}}}"
+            ),
+            json!(
+                "/root/.kube/config\napiVersion: v1\nkind: Config\nclusters:\n- name: c\nusers:\n- name: u\n  user:\n    token: abcdef0123456789\n"
+            ),
+            json!("/app/config.yml\ngithub:\n  token: ghp_abcdefghijklmnopqrstuvwxyz0123456789\n"),
+        ],
         "app_packages" => vec![
             json!(
                 "Metadata-Version: 2.1\nName: requests\nVersion: 2.31.0\nLicense: Apache 2.0\n\nbody"
@@ -476,6 +489,11 @@ fn fuzz_binaries() {
 #[test]
 fn fuzz_java_archive() {
     run("java_archive", 300);
+}
+
+#[test]
+fn fuzz_baked_secrets() {
+    run("baked_secrets", 500);
 }
 
 #[test]

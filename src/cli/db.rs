@@ -149,15 +149,12 @@ fn exploit_file(p: &std::path::Path) -> Option<Vec<u8>> {
 }
 
 fn print_exploits(x: &crate::vulndb::exploits::Exploits) {
-    if !x.kev.is_empty() {
-        println!(
-            "known exploited: {} CVEs (CISA KEV {})",
-            x.kev.len(),
-            x.kev_version
-        );
-    }
-    if !x.epss.is_empty() {
-        println!("EPSS: {} scores ({})", x.epss.len(), x.epss_version);
+    for part in x.describe().split("; ").filter(|p| !p.is_empty()) {
+        if part.starts_with("EPSS") {
+            println!("{part} ({})", x.epss_version);
+        } else {
+            println!("{part}");
+        }
     }
     for s in &x.sources {
         println!("  from {s}");

@@ -186,6 +186,11 @@ pub struct PackageScan {
     /// then (read again when that moves).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub read_at_changes: usize,
+    /// Credentials found in the image's files (private keys, `.env` files,
+    /// cloud and registry credentials, tokens): where and what kind, never
+    /// a value. `None` when its files were not looked at for them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<SecretScan>,
     /// How the application's packages were read (the image's layer
     /// directories, or the engine's archive API).
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -208,6 +213,34 @@ pub struct PackageScan {
 
 fn is_zero(n: &usize) -> bool {
     *n == 0
+}
+
+/// One credential found in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretFile {
+    /// Where, in the image.
+    pub path: String,
+    /// What kind (`a private key (OpenSSH)`, `an .env file with 2 secrets
+    /// (DB_PASSWORD, API_TOKEN)`, `a GitHub token`): never the value.
+    pub kind: String,
+    /// The layer it was found in (0 = the lowest), when the layers were
+    /// read one by one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<usize>,
+}
+
+/// What was looked at of an image for credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretScan {
+    /// What was found.
+    pub found: Vec<SecretFile>,
+    /// Files read.
+    pub files: usize,
+    /// Bytes read.
+    pub bytes: u64,
+    /// What stopped the look early, or files that could not be read.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// A release past its end of support: no more fixes, and advisories

@@ -475,6 +475,13 @@ pub struct PackagesReport {
     /// directories, or the engine's archive API).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub read_by: String,
+    /// What of the image's files was not read, and why (a ceiling, a
+    /// broken file): what these held is not assessed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<String>,
+    /// Files looked at for credentials (`None`: not looked at).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_files_read: Option<usize>,
 }
 
 /// One image in a report.
@@ -632,6 +639,8 @@ impl Report {
                         sources: p.sources.clone(),
                         read_from: p.read_from.clone(),
                         read_by: p.read_by.clone(),
+                        unread: p.unread.clone(),
+                        secret_files_read: p.secrets.as_ref().map(|s| s.files),
                     }),
                     vulnerabilities: (*img.vulns).clone(),
                     special_files: img.special_files.clone(),

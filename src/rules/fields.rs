@@ -1054,6 +1054,11 @@ pub const FIELDS: &[Field] = &[
         "archive: executable directories",
         Risk(&["image.setuid-files", "image.world-writable"]),
     ),
+    f(
+        Other,
+        "image files: layer directories or archive",
+        Risk(&["image.secret-file", "image.known-vulnerabilities"]),
+    ),
     f(Other, "networks/bridge: enable_icc", Risk(&["engine.icc"])),
     f(
         Other,

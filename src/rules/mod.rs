@@ -443,6 +443,7 @@ pub const ALL: &[&Rule] = &[
     &secrets::IMAGE_SECRET,
     &secrets::CONTAINER_SECRET_CONFIG,
     &secrets::IMAGE_SECRET_CONFIG,
+    &secrets::IMAGE_SECRET_FILE,
     &kube::SERVICE_ACCOUNT_TOKEN,
     // Runtime: exec sessions and drift
     &runtime::EXEC_PRIVILEGED,

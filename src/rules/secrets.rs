@@ -106,44 +106,86 @@ fn value_shape(v: &str) -> Option<&'static str> {
     if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
         return Some("value is a private key block");
     }
-    let alnum_run =
-        |s: &str, n: usize| s.len() >= n && s.bytes().take(n).all(|b| b.is_ascii_alphanumeric());
-    if (v.starts_with("AKIA") || v.starts_with("ASIA"))
-        && v.len() == 20
-        && v.bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
-    {
-        return Some("value looks like an AWS access key id");
-    }
-    for p in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
-        if let Some(rest) = v.strip_prefix(p)
-            && alnum_run(rest, 30)
-        {
-            return Some("value looks like a GitHub token");
-        }
-    }
-    if v.starts_with("github_pat_") && v.len() > 40 {
-        return Some("value looks like a GitHub token");
-    }
-    if v.starts_with("glpat-") && v.len() >= 26 {
-        return Some("value looks like a GitLab token");
-    }
-    if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
-        .iter()
-        .any(|p| v.starts_with(p))
-    {
-        return Some("value looks like a Slack token");
-    }
-    if (v.starts_with("sk_live_") || v.starts_with("rk_live_") || v.starts_with("sk-"))
-        && v.len() >= 24
-    {
-        return Some("value looks like an API secret key");
+    if let Some(kind) = token_shape(v) {
+        return Some(match kind {
+            "AWS access key id" => "value looks like an AWS access key id",
+            "GitHub token" => "value looks like a GitHub token",
+            "GitLab token" => "value looks like a GitLab token",
+            "Slack token" => "value looks like a Slack token",
+            "npm token" => "value looks like an npm token",
+            "PyPI token" => "value looks like a PyPI token",
+            "Google API key" => "value looks like a Google API key",
+            _ => "value looks like an API secret key",
+        });
     }
     if v.starts_with("eyJ") && v.matches('.').count() == 2 && v.len() > 30 {
         return Some("value looks like a JSON Web Token");
     }
     if url_has_password(v) {
         return Some("value is a URL with a password in it");
+    }
+    None
+}
+
+/// The well-known shape of a token — the prefixes and lengths gitleaks and
+/// Trivy's secret rules match: its kind (`GitHub token`), or `None`.
+pub fn token_shape(v: &str) -> Option<&'static str> {
+    let run = |s: &str, n: usize, extra: &[u8]| {
+        s.len() >= n
+            && s.bytes()
+                .take(n)
+                .all(|b| b.is_ascii_alphanumeric() || extra.contains(&b))
+    };
+    if (v.starts_with("AKIA") || v.starts_with("ASIA"))
+        && v.len() == 20
+        && v.bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+    {
+        return Some("AWS access key id");
+    }
+    for p in ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"] {
+        if let Some(rest) = v.strip_prefix(p)
+            && run(rest, 30, b"")
+        {
+            return Some("GitHub token");
+        }
+    }
+    if v.starts_with("github_pat_") && v.len() > 40 {
+        return Some("GitHub token");
+    }
+    if let Some(rest) = v.strip_prefix("glpat-")
+        && run(rest, 20, b"_-")
+    {
+        return Some("GitLab token");
+    }
+    if ["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-"]
+        .iter()
+        .any(|p| v.starts_with(p))
+        && v.len() >= 15
+    {
+        return Some("Slack token");
+    }
+    if let Some(rest) = v.strip_prefix("npm_")
+        && run(rest, 36, b"")
+    {
+        return Some("npm token");
+    }
+    if let Some(rest) = v.strip_prefix("pypi-AgEIcHlwaS5vcmc")
+        && run(rest, 50, b"_-")
+    {
+        return Some("PyPI token");
+    }
+    if let Some(rest) = v.strip_prefix("AIza")
+        && v.len() == 39
+        && run(rest, 35, b"_-")
+    {
+        return Some("Google API key");
+    }
+    if (v.starts_with("sk_live_") || v.starts_with("rk_live_") || v.starts_with("sk-"))
+        && v.len() >= 24
+        && run(&v[3..], 20, b"_-")
+    {
+        return Some("API secret key");
     }
     None
 }
@@ -338,6 +380,74 @@ pub const IMAGE_SECRET: Rule = Rule {
         hits
     }),
 };
+
+/// The `image.secret-file` rule: Credentials baked into the image's files.
+pub const IMAGE_SECRET_FILE: Rule = Rule {
+    id: "image.secret-file",
+    title: "Credentials baked into the image's files",
+    severity: Severity::High,
+    family: Family::Secrets,
+    cis: Some("4.10"),
+    seed: SeedRule::ApprovedImages,
+    why: "A file copied into an image stays in its layer for ever — deleting it in a later step \
+          only hides it: everyone who can pull the image can extract every layer and read the \
+          private key, the `.env` file or the cloud credentials, in every copy, in every registry.",
+    attack: "`docker save` the image (or pull it from the registry), untar the layers, grep for \
+             `BEGIN PRIVATE KEY`, `.aws/credentials` and `.env`: then sign in as the service, push \
+             to its registry or log in to its cloud account.",
+    fix: Fix {
+        summary: "Do not COPY credentials into an image: pass them at build time as build secrets (RUN --mount=type=secret) or use a multi-stage build whose final stage does not contain them; give them to the container at run time as secrets or mounted files. Then rotate every credential that was in the image.",
+        run: "docker build --secret id=npmrc,src=$HOME/.npmrc …  (RUN --mount=type=secret,id=npmrc …)",
+        compose: "build: { secrets: [npmrc] }  and  secrets: [db_password] at run time",
+        kube: "",
+    },
+    references: &[
+        "CIS Docker Benchmark v1.6.0",
+        "https://docs.docker.com/build/building/secrets/",
+        "https://docs.docker.com/build/building/multi-stage/",
+    ],
+    check: Check::Image(|_, img| {
+        let Some(scan) = img.packages.as_ref() else {
+            return Vec::new();
+        };
+        let Some(found) = &scan.secrets else {
+            return Vec::new();
+        };
+        found
+            .found
+            .iter()
+            .map(|f| {
+                let step = f
+                    .layer
+                    .and_then(|l| Some((l, img.layer_step(l, scan.layer_count)?)))
+                    .map(|(l, h)| {
+                        format!(
+                            " — layer {} of {}: {}",
+                            l + 1,
+                            scan.layer_count,
+                            shorten(&redact_command(h.created_by.trim()))
+                        )
+                    })
+                    .unwrap_or_default();
+                Hit::new(format!(
+                    "{} at {}{step} (content not shown)",
+                    f.kind,
+                    crate::model::text::visible(&f.path)
+                ))
+            })
+            .collect()
+    }),
+};
+
+/// A build step, short enough for evidence.
+fn shorten(step: &str) -> String {
+    let s: String = step.chars().take(120).collect();
+    if s.len() < step.len() {
+        format!("{s}…")
+    } else {
+        s
+    }
+}
 
 /// Where a command line carries a secret, as the redacted words around it
 /// (`--password <hidden>`, `postgres://app:<hidden>@db`): the flag or key is

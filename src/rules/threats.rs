@@ -76,6 +76,7 @@ const TABLE: &[(&str, &[Threat])] = &[
         &[AttackSurface, LateralNetwork],
     ),
     ("image.secret-in-config", &[AttackSurface, LateralNetwork]),
+    ("image.secret-file", &[AttackSurface, LateralNetwork]),
     (
         "container.service-account-token",
         &[LateralNetwork, AttackSurface],

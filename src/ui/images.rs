@@ -49,9 +49,25 @@ fn database(ui: &mut Ui, state: &State) -> Option<Action> {
             }
             Some(Ok(meta)) => {
                 let (age, stale) = crate::vulndb::store::age(meta, chrono::Utc::now());
-                let sources: Vec<&str> = meta.sources.iter().map(|s| s.name.as_str()).collect();
+                // Imported record files are many: name a few.
+                let mut sources: Vec<&str> =
+                    meta.sources.iter().take(4).map(|s| s.name.as_str()).collect();
+                let more = meta.sources.len().saturating_sub(4);
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                if sources.is_empty() {
+                    sources.push("no source");
+                }
+                let exploits = if meta.exploits.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", meta.exploits)
+                };
                 let text = format!(
-                    "{} records ({}), built {age}",
+                    "{} records ({}{more}), built {age}{exploits}",
                     meta.records,
                     sources.join(", ")
                 );
@@ -145,11 +161,13 @@ fn fix_first(ui: &mut Ui, state: &mut State) {
                             .reasons
                             .first()
                             .is_some_and(|x| x.starts_with("known exploited"));
-                        ui.label(if kev {
-                            RichText::new(text).color(critical)
+                        let rich = if kev {
+                            RichText::new(text.clone()).color(critical)
                         } else {
-                            RichText::new(text)
-                        });
+                            RichText::new(text.clone())
+                        };
+                        ui.add(egui::Label::new(rich).truncate())
+                            .on_hover_text(text);
                         ui.end_row();
                     }
                 });
@@ -549,18 +567,22 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
                     );
                 });
             }
-            let os = img
-                .packages
-                .as_ref()
-                .map(|p| p.os.pretty_name.clone())
-                .unwrap_or_default();
+            let (os, from, by) = img.packages.as_ref().map_or_else(Default::default, |p| {
+                (p.os.display(), p.sources.join(", "), p.read_by.clone())
+            });
+            let os = if os.is_empty() {
+                String::new()
+            } else {
+                format!("{os} ")
+            };
+            let by = if by.is_empty() {
+                String::new()
+            } else {
+                format!(" — through {by}")
+            };
             ui.label(
                 RichText::new(visible(&format!(
-                    "{os} ({ecosystem}): {packages} packages read from {}",
-                    img.packages
-                        .as_ref()
-                        .map(|p| p.sources.join(", "))
-                        .unwrap_or_default()
+                    "{os}({ecosystem}): {packages} packages, read from {from}{by}"
                 )))
                 .weak(),
             );

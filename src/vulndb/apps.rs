@@ -163,6 +163,8 @@ pub struct Found {
     pub skipped: Vec<String>,
     /// Distributions left to the OS package manager (installed by it).
     pub os_owned: usize,
+    /// Credentials found in the files looked at.
+    pub secrets: crate::model::packages::SecretScan,
 }
 
 /// The packages among `files` (full paths in the image, and contents):

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use super::apps::{self, LANGUAGE_INSTALLERS, MAX_NODE_DEPTH};
 use super::binaries::{self, At};
-use super::java;
+use super::{baked, java};
 use crate::model::packages::{Ecosystem, Package};
 
 /// The first bytes kept of a metadata file (`METADATA`, `package.json`):
@@ -43,6 +43,15 @@ pub enum Keep {
     Random(u64),
 }
 
+/// A ceiling for people: `512 KiB`, `32 MiB`, `2 GiB`.
+pub fn ceiling(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 => format!("{} MiB", n >> 20),
+        n => format!("{} KiB", n >> 10),
+    }
+}
+
 /// Whether a path is an npm lock file of an application (not one shipped
 /// inside a package).
 pub fn is_npm_lock(path: &str) -> bool {
@@ -53,6 +62,10 @@ pub fn is_npm_lock(path: &str) -> bool {
 /// What to keep of a regular file, from its path (as in the image:
 /// `/usr/local/lib/…`), mode and size alone.
 pub fn keep(path: &str, mode: u32, size: u64) -> Keep {
+    if credential_too_large(path, size) {
+        // Said by the reader (`Keep::Whole` over its ceiling).
+        return Keep::Whole(baked::MAX_FILE);
+    }
     if apps::is_python_file(path) || apps::is_npm_manifest(path) {
         Keep::Head(METADATA_BYTES)
     } else if is_npm_lock(path) {
@@ -61,9 +74,17 @@ pub fn keep(path: &str, mode: u32, size: u64) -> Keep {
         || (mode & 0o111 != 0 && (MIN_BINARY..=BINARY_BYTES).contains(&size))
     {
         Keep::Random(BINARY_BYTES)
+    } else if baked::wanted(path, size) {
+        Keep::Whole(baked::MAX_FILE)
     } else {
         Keep::No
     }
+}
+
+/// A file named as a credential is (`.env`, `id_rsa`, `*.pem`, …) but too
+/// large to be one: not read, and said.
+fn credential_too_large(path: &str, size: u64) -> bool {
+    size > baked::MAX_FILE && baked::credential_name(path) && baked::looked_at(path)
 }
 
 /// Whether a Python folder belongs to the OS's Python (`/usr/lib/python3*`),
@@ -89,6 +110,8 @@ pub struct Catalog {
     pub binaries: (usize, usize),
     /// Metadata files passed over at [`MAX_PACKAGES`].
     over: usize,
+    /// Credentials found so far.
+    secrets: crate::model::packages::SecretScan,
 }
 
 /// What the catalogue found.
@@ -98,6 +121,9 @@ impl Catalog {
     /// A file kept as [`Keep::Head`] or [`Keep::Whole`], found in `layer`
     /// (when the reader knows it).
     pub fn add_file(&mut self, path: &str, layer: Option<usize>, bytes: &[u8]) {
+        if baked::looked_at(path) {
+            baked::add(&mut self.secrets, path, layer, bytes);
+        }
         if self.packages.len() + self.python.len() >= MAX_PACKAGES && !path.ends_with("/INSTALLER")
         {
             self.over += 1;
@@ -161,6 +187,13 @@ impl Catalog {
         }
         let mut head = [0u8; 4];
         if f.len() < 4 || f.read_at(0, &mut head).is_err() || !binaries::is_elf(&head) {
+            // A script, not a program: looked at for credentials.
+            if baked::wanted(path, f.len()) {
+                let mut bytes = vec![0u8; f.len() as usize];
+                if f.read_at(0, &mut bytes).is_ok() {
+                    baked::add(&mut self.secrets, path, layer, &bytes);
+                }
+            }
             return;
         }
         self.binaries.0 += 1;
@@ -171,6 +204,17 @@ impl Catalog {
                 self.packages.extend(with_layer(p));
             }
             Err(e) => self.skipped.push(format!("{path}: {e}")),
+        }
+    }
+
+    /// A file a higher layer hides (removed or replaced), still in the
+    /// image's lower layer: looked at for credentials only.
+    pub fn add_hidden(&mut self, path: &str, layer: usize, bytes: &[u8]) {
+        let before = self.secrets.found.len();
+        baked::add(&mut self.secrets, path, Some(layer), bytes);
+        for f in &mut self.secrets.found[before..] {
+            f.kind
+                .push_str(", removed by a later layer but still in the image");
         }
     }
 
@@ -239,6 +283,7 @@ impl Catalog {
             packages: self.packages,
             skipped: self.skipped,
             os_owned: self.os_owned,
+            secrets: self.secrets,
         }
     }
 }

@@ -19,6 +19,7 @@
 //! assessed", never clean.
 
 pub mod apps;
+pub mod baked;
 pub mod binaries;
 pub mod catalog;
 pub mod exploits;
@@ -159,6 +160,11 @@ pub struct Meta {
     /// ecosystem's `all.zip`, a symlinked folder, …).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub left_out: Vec<String>,
+    /// The exploit data loaded beside it, for people (`known exploited:
+    /// 1,484 CVEs (CISA KEV 2026.12.04); EPSS of 2026-12-06`); filled when
+    /// the database is loaded, not stored with it.
+    #[serde(skip)]
+    pub exploits: String,
 }
 
 /// One input of a database.

@@ -185,6 +185,7 @@ impl Store {
         }
         let mut db = Database::from_parts(stored.meta, stored.advisories, index);
         db.exploits = self.load_exploits()?;
+        db.meta.exploits = db.exploits.describe();
         Ok(db)
     }
 

@@ -400,9 +400,9 @@ pub async fn catalog(
             }
             Keep::Whole(n) | Keep::Random(n) if h.size > n => {
                 st.catalog.unread(format!(
-                    "{full}: {} bytes, over the ceiling of {} MiB (not read)",
+                    "{full}: {} bytes, over the ceiling of {} (not read)",
                     h.size,
-                    n >> 20
+                    crate::vulndb::catalog::ceiling(n)
                 ));
             }
             Keep::Whole(n) => {

@@ -107,8 +107,9 @@ pub fn walk(dirs: &[PathBuf], limits: Limits, catalog: &mut Catalog) -> Result<W
     let mut hidden: Vec<String> = Vec::new();
     for (layer, root) in dirs.iter().enumerate().rev() {
         let mut hidden_here = Vec::new();
-        let mut stack: Vec<(PathBuf, String)> = vec![(root.clone(), String::new())];
-        while let Some((dir, rel)) = stack.pop() {
+        // (folder, its path in the image, whether a higher layer hides it).
+        let mut stack: Vec<(PathBuf, String, bool)> = vec![(root.clone(), String::new(), false)];
+        while let Some((dir, rel, under_hidden)) = stack.pop() {
             let Ok(entries) = std::fs::read_dir(&dir) else {
                 continue;
             };
@@ -137,13 +138,26 @@ pub fn walk(dirs: &[PathBuf], limits: Limits, catalog: &mut Catalog) -> Result<W
                     }
                     continue;
                 }
-                let covered = hidden
-                    .iter()
-                    .any(|h| path.starts_with(h.as_str()) && path[h.len()..].starts_with('/'));
+                use std::os::unix::fs::{FileTypeExt, MetadataExt};
+                let covered = under_hidden
+                    || hidden
+                        .iter()
+                        .any(|h| path.starts_with(h.as_str()) && path[h.len()..].starts_with('/'));
                 if covered || decided.contains(&path) {
+                    // Hidden by a higher layer, yet still in the image: a
+                    // credential there is extracted from the layer all the
+                    // same.
+                    if ft.is_dir() {
+                        stack.push((e.path(), path, true));
+                    } else if ft.is_file()
+                        && let Ok(meta) = e.metadata()
+                        && crate::vulndb::baked::wanted(&path, meta.len())
+                        && let Ok(bytes) = std::fs::read(e.path())
+                    {
+                        catalog.add_hidden(&path, layer, &bytes);
+                    }
                     continue;
                 }
-                use std::os::unix::fs::{FileTypeExt, MetadataExt};
                 if ft.is_char_device() {
                     // overlay's whiteout: 0/0.
                     if e.metadata().is_ok_and(|m| m.rdev() == 0) {
@@ -156,7 +170,7 @@ pub fn walk(dirs: &[PathBuf], limits: Limits, catalog: &mut Catalog) -> Result<W
                     if opaque(&e.path()) {
                         hidden_here.push(path.clone());
                     }
-                    stack.push((e.path(), path));
+                    stack.push((e.path(), path, false));
                     continue;
                 }
                 if !ft.is_file() {
@@ -194,8 +208,8 @@ fn read_one(file: &Path, path: &str, layer: usize, size: u64, keep: Keep, catalo
     match keep {
         Keep::No => {}
         Keep::Whole(n) | Keep::Random(n) if size > n => catalog.unread(format!(
-            "{path}: {size} bytes, over the ceiling of {} MiB (not read)",
-            n >> 20
+            "{path}: {size} bytes, over the ceiling of {} (not read)",
+            crate::vulndb::catalog::ceiling(n)
         )),
         // A metadata file's head, or a whole lock file.
         Keep::Head(n) | Keep::Whole(n) => match bytes(n) {

@@ -190,8 +190,10 @@ const PYTHON_MINORS: std::ops::RangeInclusive<u32> = 6..=14;
 /// one bounded stream of which the catalogue keeps metadata files,
 /// executables and Java archives (`/usr/local` holds Python's and Node's
 /// own packages, `/usr/bin` programs installed there).
-const APP_ROOTS: [&str; 19] = [
+const APP_ROOTS: [&str; 21] = [
     "/usr/local",
+    "/etc",
+    "/tmp",
     "/app",
     "/opt",
     "/srv",
@@ -364,15 +366,19 @@ fn add_found(scan: &mut PackageScan, found: crate::vulndb::apps::Found) {
         .collect();
     folders.sort();
     folders.dedup();
-    if !found.packages.is_empty() {
-        scan.sources.push(format!(
-            "{} application packages in {} files",
-            found.packages.len(),
-            folders.len()
-        ));
+    // The files the application's packages were found in: named when few.
+    match folders.len() {
+        0 => {}
+        1..=3 => scan.sources.extend(folders),
+        n => scan
+            .sources
+            .push(format!("{n} application files ({}, …)", folders[0])),
     }
     scan.packages.extend(found.packages);
     scan.unread.extend(found.skipped);
+    let mut secrets = found.secrets;
+    scan.unread.append(&mut secrets.notes);
+    scan.secrets = Some(secrets);
 }
 
 /// The image's layer directories, when the engine runs on this machine

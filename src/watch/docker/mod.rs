@@ -241,7 +241,14 @@ pub(super) async fn load_vulndb(store: &crate::vulndb::store::Store, sink: &Sink
     if let Some(db) = loaded {
         let s = store.clone();
         let on_disk = tokio::task::spawn_blocking(move || s.status()).await;
-        if matches!(&on_disk, Ok(Ok(meta)) if *meta == db.meta) {
+        // The same OSV data (the exploit summary is not stored with it).
+        let same = |m: &crate::vulndb::Meta| {
+            crate::vulndb::Meta {
+                exploits: String::new(),
+                ..db.meta.clone()
+            } == *m
+        };
+        if matches!(&on_disk, Ok(Ok(meta)) if same(meta)) {
             sink.send(Event::VulnDb(Ok(db.meta.clone())));
             return Ok(db);
         }
