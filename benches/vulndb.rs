@@ -195,6 +195,71 @@ fn benches(c: &mut Criterion) {
     });
     g.finish();
     apps(c);
+    secrets(c);
+}
+
+/// The credential pass over an image of 50,000 files (issue 25): one
+/// layer of an application — 40,000 source files, 8,000 files under
+/// `node_modules` (passed over), 2,000 configuration files of which a few
+/// hold credentials — read from its layer directory (cold: the walk and
+/// every read; the page cache is warm, as on a second image of the same
+/// base) and from the image cache (cached).
+fn secrets(c: &mut Criterion) {
+    use shipshape::sources::docker::layers;
+    use shipshape::vulndb::catalog::Catalog;
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let layer = dir.path().join("layer");
+    let body = "def handler(event):\n    return {'status': 200}\n".repeat(40);
+    for i in 0..40_000 {
+        let d = layer.join(format!("app/src/pkg{}", i / 100));
+        std::fs::create_dir_all(&d).expect("a folder");
+        std::fs::write(d.join(format!("m{i}.py")), &body).expect("a file");
+    }
+    for i in 0..8_000 {
+        let d = layer.join(format!("app/node_modules/dep{}", i / 10));
+        std::fs::create_dir_all(&d).expect("a folder");
+        std::fs::write(d.join(format!("f{i}.js")), "module.exports = 1;\n").expect("a file");
+    }
+    for i in 0..2_000 {
+        let d = layer.join(format!("etc/app/conf{}", i / 50));
+        std::fs::create_dir_all(&d).expect("a folder");
+        let text = if i % 500 == 0 {
+            format!("DB_PASSWORD=not-a-real-password-{i}\n")
+        } else {
+            format!("workers = {i}\nlog = info\n")
+        };
+        std::fs::write(d.join(format!("app{i}.env")), text).expect("a file");
+    }
+    let mut cat = Catalog::default();
+    let walked = layers::walk(std::slice::from_ref(&layer), layers::LIMITS, &mut cat).expect("walked");
+    let found = cat.finish().secrets;
+    eprintln!(
+        "secrets: {} entries walked, {} files looked at ({} MiB), {} found",
+        walked.entries,
+        found.files,
+        found.bytes >> 20,
+        found.found.len()
+    );
+    let mut g = c.benchmark_group("secrets");
+    g.sample_size(10);
+    g.bench_function("cold: 50,000 files from the layer directory", |b| {
+        b.iter(|| {
+            let mut cat = Catalog::default();
+            layers::walk(std::slice::from_ref(&layer), layers::LIMITS, &mut cat).expect("walked");
+            cat.finish()
+        })
+    });
+    let scan = PackageScan {
+        secrets: Some(found),
+        ..PackageScan::default()
+    };
+    let cache = shipshape::vulndb::store::ImageCache::of(&Store::at(dir.path()));
+    let id = format!("sha256:{:064x}", 9);
+    cache.put(&id, &scan, &SpecialFiles::default());
+    g.bench_function("cached: the image's reading back", |b| {
+        b.iter(|| cache.get(&id).expect("cached"))
+    });
+    g.finish();
 }
 
 /// The application image of `scripts/bench-apps.sh` once it is cached: 200
