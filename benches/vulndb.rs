@@ -231,7 +231,8 @@ fn secrets(c: &mut Criterion) {
         std::fs::write(d.join(format!("app{i}.env")), text).expect("a file");
     }
     let mut cat = Catalog::default();
-    let walked = layers::walk(std::slice::from_ref(&layer), layers::LIMITS, &mut cat).expect("walked");
+    let walked =
+        layers::walk(std::slice::from_ref(&layer), layers::LIMITS, &mut cat).expect("walked");
     let found = cat.finish().secrets;
     eprintln!(
         "secrets: {} entries walked, {} files looked at ({} MiB), {} found",

@@ -148,6 +148,11 @@ fn credentials_baked_into_image_files_are_found_never_shown() {
             unread.contains("/app/huge/.env: 640000 bytes, over the ceiling of 512 KiB (not read)"),
             "{how}: the oversized .env is named: {unread}"
         );
-        assert!(image(&r, &img)["packages"]["secret_files_read"].as_u64().unwrap() >= 6);
+        assert!(
+            image(&r, &img)["packages"]["secret_files_read"]
+                .as_u64()
+                .unwrap()
+                >= 6
+        );
     }
 }

@@ -1885,3 +1885,58 @@ fn the_image_panel_saves_a_bill_of_materials() {
     assert_eq!(ids, expected);
     assert!(!ids.is_empty());
 }
+
+/// Containers Compose created are grouped by project and service: a
+/// Project column (`shop/api`, a second replica `#2`) and a filter by
+/// project; the others keep an empty cell and leave with the filter.
+#[test]
+fn compose_projects_have_a_column_and_a_filter() {
+    let mut inventory = demo::inventory().unwrap();
+    let label = |c: &mut shipshape::model::Container, project: &str, service: &str, n: &str| {
+        for (k, v) in [
+            ("com.docker.compose.project", project),
+            ("com.docker.compose.service", service),
+            ("com.docker.compose.container-number", n),
+            ("com.docker.compose.project.working_dir", "/home/dev/shop"),
+            ("com.docker.compose.project.config_files", "compose.yaml"),
+        ] {
+            c.labels.insert(k.into(), v.into());
+        }
+    };
+    let names: Vec<String> = inventory
+        .containers
+        .iter()
+        .map(|c| c.name.clone())
+        .collect();
+    for c in &mut inventory.containers {
+        match c.name.as_str() {
+            "lab-postgres" => label(c, "shop", "db", "1"),
+            "lab-web-frontend" => label(c, "shop", "web", "2"),
+            "lab-ci-runner" => label(c, "ci", "runner", "1"),
+            _ => {}
+        }
+    }
+    assert!(names.len() > 3);
+    let (mut h, tx) = harness(Mode::Live);
+    tx.send(connected()).unwrap();
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    tx.send(Event::Snapshot(Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    })))
+    .unwrap();
+    h.run_steps(3);
+    // The filter's label and the column's heading.
+    assert_eq!(h.query_all_by_label("Project").count(), 2);
+    h.get_by_label("shop/web #2");
+    h.get_by_label("ci/runner");
+    assert_eq!(h.state().state.project_names(), ["ci", "shop"]);
+    h.state_mut().state.inventory.filter.project = Some("shop".into());
+    h.state_mut().state.filter_changed();
+    h.run_steps(1);
+    let mut shown = visible_names(&h);
+    shown.sort();
+    assert_eq!(shown, ["lab-postgres", "lab-web-frontend"]);
+}

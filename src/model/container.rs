@@ -457,6 +457,11 @@ impl Container {
         super::short_id(&self.id)
     }
 
+    /// Its Compose project and service, from the labels Compose sets.
+    pub fn compose(&self) -> Option<super::compose::ComposeRef> {
+        super::compose::ComposeRef::of(&self.labels)
+    }
+
     /// Named or anonymous volumes: each is mounted (and logged as a
     /// `volume mount`/`unmount` event) by every archive read of the container.
     pub fn volume_count(&self) -> usize {

@@ -4,6 +4,7 @@
 //! Nothing in here does I/O or knows about bollard, egui or tokio.
 
 pub mod activity;
+pub mod compose;
 mod container;
 mod engine;
 mod facts;

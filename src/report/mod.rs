@@ -397,6 +397,9 @@ pub struct ContainerReport {
     /// On a Kubernetes cluster: the workload this row stands for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kubernetes: Option<KubeReport>,
+    /// Created by Compose: its project, service and compose files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compose: Option<crate::model::compose::ComposeRef>,
 }
 
 /// A workload container of a Kubernetes cluster, in a report.
@@ -594,6 +597,7 @@ impl Report {
                         .map(|f| remediated(f, c.kube.is_some()))
                         .collect(),
                     kubernetes: c.kube.as_deref().map(|w| KubeReport::of(w, inv)),
+                    compose: c.compose(),
                     gone_at: c.gone.map(|g| g.at),
                     exec_sessions: c.execs.clone(),
                     drift: c.drift.clone(),

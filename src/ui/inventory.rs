@@ -140,6 +140,26 @@ fn filter_bar(ui: &mut Ui, state: &mut State) {
                 state.filter_changed();
             }
         }
+        if state.has_projects() {
+            let p_label = ui.label("Project");
+            let before = state.inventory.filter.project.clone();
+            let shown = before.clone().unwrap_or_else(|| "all".into());
+            let names = state.project_names();
+            egui::ComboBox::from_id_salt("project_filter")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut state.inventory.filter.project, None, "all");
+                    for n in names {
+                        let label = n.clone();
+                        ui.selectable_value(&mut state.inventory.filter.project, Some(n), label);
+                    }
+                })
+                .response
+                .labelled_by(p_label.id);
+            if before != state.inventory.filter.project {
+                state.filter_changed();
+            }
+        }
         let severity_label = ui.label("At least");
         let shown = state
             .inventory
@@ -304,11 +324,14 @@ fn table(ui: &mut Ui, state: &mut State) {
     };
     let fleet = state.is_fleet();
     let namespaces = state.has_namespaces();
+    let projects = state.has_projects();
     let mut builder = TableBuilder::new(ui)
-        .id_salt(match (fleet, namespaces) {
-            (true, true) => "inventory_fleet_ns",
-            (true, false) => "inventory_fleet",
-            (false, _) => "inventory",
+        .id_salt(match (fleet, namespaces, projects) {
+            (true, true, _) => "inventory_fleet_ns",
+            (true, false, true) => "inventory_fleet_projects",
+            (true, false, false) => "inventory_fleet",
+            (false, _, true) => "inventory_projects",
+            (false, _, false) => "inventory",
         })
         .striped(true)
         .resizable(true)
@@ -319,6 +342,9 @@ fn table(ui: &mut Ui, state: &mut State) {
     }
     if namespaces {
         builder = builder.column(TableColumn::initial(100.0).at_least(60.0).clip(true)); // namespace
+    }
+    if projects {
+        builder = builder.column(TableColumn::initial(110.0).at_least(60.0).clip(true)); // project
     }
     builder = builder
         .column(TableColumn::initial(170.0).at_least(90.0).clip(true)) // name
@@ -338,6 +364,7 @@ fn table(ui: &mut Ui, state: &mut State) {
     let all_headers = [
         Some(Column::Engine),
         Some(Column::Namespace),
+        Some(Column::Project),
         Some(Column::Name),
         Some(Column::Image),
         Some(Column::State),
@@ -355,6 +382,7 @@ fn table(ui: &mut Ui, state: &mut State) {
         .filter(|c| match c {
             Some(Column::Engine) => fleet,
             Some(Column::Namespace) => namespaces,
+            Some(Column::Project) => projects,
             _ => true,
         })
         .collect();
@@ -405,6 +433,11 @@ fn table(ui: &mut Ui, state: &mut State) {
                 if namespaces {
                     row.col(|ui| {
                         ui.label(&r.namespace);
+                    });
+                }
+                if projects {
+                    row.col(|ui| {
+                        ui.label(&r.project);
                     });
                 }
                 row.col(|ui| {

@@ -94,6 +94,8 @@ pub enum Column {
     Engine,
     /// A Kubernetes workload's namespace (shown when a cluster is watched).
     Namespace,
+    /// Its Compose project and service (shown when any container has one).
+    Project,
     /// Its name.
     Name,
     /// Its image.
@@ -119,9 +121,10 @@ pub enum Column {
 
 impl Column {
     /// Every column, in display order.
-    pub const ALL: [Column; 12] = [
+    pub const ALL: [Column; 13] = [
         Self::Engine,
         Self::Namespace,
+        Self::Project,
         Self::Name,
         Self::Image,
         Self::State,
@@ -139,6 +142,7 @@ impl Column {
         match self {
             Self::Engine => "Engine",
             Self::Namespace => "Namespace",
+            Self::Project => "Project",
             Self::Name => "Name",
             Self::Image => "Image",
             Self::State => "State",
@@ -162,6 +166,11 @@ pub struct Row {
     pub slot: usize,
     /// Its Kubernetes namespace (empty for an engine's container).
     pub namespace: String,
+    /// Its Compose project and service (`shop/api`; empty when Compose
+    /// did not create it).
+    pub project: String,
+    /// The project alone, for the filter.
+    pub project_name: String,
     /// The container's id.
     pub id: String,
     /// Its name.
@@ -270,6 +279,14 @@ impl Row {
                 .as_ref()
                 .map(|w| crate::model::visible(&w.namespace).into_owned())
                 .unwrap_or_default(),
+            project: c
+                .compose()
+                .map(|p| crate::model::visible(&p.label()).into_owned())
+                .unwrap_or_default(),
+            project_name: c
+                .compose()
+                .map(|p| crate::model::visible(&p.project).into_owned())
+                .unwrap_or_default(),
             id: c.id.clone(),
             // Shown as they are drawn: hidden characters made visible.
             name: crate::model::visible(&c.name).into_owned(),
@@ -342,6 +359,8 @@ pub struct Filter {
     pub engine: Option<String>,
     /// Only this Kubernetes namespace's workloads.
     pub namespace: Option<String>,
+    /// Only this Compose project's containers.
+    pub project: Option<String>,
     /// Only containers breaking this seed rule (from the Overview).
     pub seed: Option<crate::model::SeedRule>,
     /// Only containers whose findings feed this threat.
@@ -363,6 +382,7 @@ impl Filter {
             && (!self.only_new || r.new_since_baseline > 0)
             && self.engine.as_ref().is_none_or(|e| &r.engine == e)
             && self.namespace.as_ref().is_none_or(|n| &r.namespace == n)
+            && self.project.as_ref().is_none_or(|p| &r.project_name == p)
             && self
                 .seed
                 .is_none_or(|s| r.seeds & (1 << (s.number() - 1)) != 0)
@@ -1210,6 +1230,24 @@ impl State {
         self.inventory.rows.iter().any(|r| !r.namespace.is_empty())
     }
 
+    /// Some rows are containers of a Compose project (the project column
+    /// and filter).
+    pub fn has_projects(&self) -> bool {
+        self.inventory.rows.iter().any(|r| !r.project.is_empty())
+    }
+
+    /// The Compose projects of the rows, sorted.
+    pub fn project_names(&self) -> Vec<String> {
+        let set: std::collections::BTreeSet<&str> = self
+            .inventory
+            .rows
+            .iter()
+            .filter(|r| !r.project_name.is_empty())
+            .map(|r| r.project_name.as_str())
+            .collect();
+        set.into_iter().map(str::to_string).collect()
+    }
+
     /// The namespaces of the rows, sorted.
     pub fn namespace_names(&self) -> Vec<String> {
         let set: std::collections::BTreeSet<&str> = self
@@ -1430,6 +1468,7 @@ impl State {
             let o = match col {
                 Column::Engine => x.engine.cmp(&y.engine),
                 Column::Namespace => x.namespace.cmp(&y.namespace),
+                Column::Project => x.project.cmp(&y.project),
                 Column::Name => x.name.cmp(&y.name),
                 Column::Image => x.image.cmp(&y.image),
                 Column::State => x.state.cmp(&y.state),
