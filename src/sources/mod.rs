@@ -10,6 +10,7 @@
 //!   access shipshape ever makes, and only when the user asks
 //!   (`shipshape db update`, or the Update button).
 
+pub mod compose;
 pub mod desktop;
 pub mod docker;
 pub mod host;
