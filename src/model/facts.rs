@@ -22,6 +22,9 @@ pub enum Source {
     Engine,
     /// A Kubernetes pod spec (one workload container).
     Kubernetes,
+    /// A compose file's service, before anything is created (`compose
+    /// check`): what Docker will create from it, its image not yet known.
+    Compose,
 }
 
 impl Source {
@@ -30,6 +33,7 @@ impl Source {
         match self {
             Self::Engine => "engine",
             Self::Kubernetes => "kubernetes",
+            Self::Compose => "compose",
         }
     }
 
@@ -73,6 +77,19 @@ impl Source {
                 MemoryLimit => "HostConfig.Memory",
                 CpuLimit => "HostConfig.NanoCpus, CpuQuota and CpuShares",
                 Env => "env",
+            },
+            Self::Compose => match s {
+                Privileged => "privileged",
+                User => "user",
+                CapAdd => "cap_add",
+                NetworkNs => "network_mode",
+                PidNs => "pid",
+                IpcNs => "ipc",
+                ReadOnlyRoot => "read_only",
+                MaskedPaths | ReadonlyPaths => "security_opt: systempaths",
+                MemoryLimit => "mem_limit (or deploy.resources.limits.memory)",
+                CpuLimit => "cpus (or deploy.resources.limits.cpus)",
+                Env => "environment",
             },
             Self::Kubernetes => match s {
                 Privileged => "securityContext.privileged",

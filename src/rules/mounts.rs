@@ -520,7 +520,9 @@ pub const WRITABLE_ROOTFS: Rule = Rule {
             let field = c.source.field(crate::model::Setting::ReadOnlyRoot);
             return vec![Hit::new(match c.source {
                 crate::model::Source::Engine => format!("{field} is false"),
-                crate::model::Source::Kubernetes => format!("{field} is not true"),
+                crate::model::Source::Kubernetes | crate::model::Source::Compose => {
+                    format!("{field} is not true")
+                }
             })];
         }
         read_only_that_is_not(c)

@@ -40,7 +40,7 @@ pub const ROOT_USER: Rule = Rule {
             return vec![];
         }
         let evidence = match c.source {
-            Source::Engine => format!(
+            Source::Engine | Source::Compose => format!(
                 "{} is {}",
                 c.source.field(Setting::User),
                 if c.user.is_empty() {
@@ -100,8 +100,8 @@ pub const PRIVILEGED: Rule = Rule {
         let field = c.source.field(Setting::Privileged);
         let evidence = match c.source {
             Source::Engine => format!("{field} is true (state: {})", c.state.as_str()),
-            // A workload's state is its pods' (said with the pod count).
-            Source::Kubernetes => format!("{field} is true"),
+            // A workload's state is its pods'; a service is not created yet.
+            Source::Kubernetes | Source::Compose => format!("{field} is true"),
         };
         if ctx.inventory.engine.security.rootless {
             vec![Hit::graded(
@@ -815,6 +815,7 @@ pub const UNMASKED_PATHS: Rule = Rule {
         if c.masked_paths.as_ref().is_some_and(Vec::is_empty) {
             hits.push(Hit::new(match c.source {
                 Source::Engine => "HostConfig.MaskedPaths is empty",
+                Source::Compose => "security_opt has systempaths=unconfined",
                 Source::Kubernetes => {
                     "securityContext.procMount is Unmasked: /proc/kcore, /proc/sys and the rest are not masked"
                 }

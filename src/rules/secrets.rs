@@ -323,6 +323,7 @@ pub const CONTAINER_SECRET_ENV: Rule = Rule {
         let hint = match c.source {
             crate::model::Source::Engine => "",
             crate::model::Source::Kubernetes => ": use valueFrom.secretKeyRef",
+            crate::model::Source::Compose => ": use secrets: (a file) instead",
         };
         env_hits(&own, "env", hint).0
     }),

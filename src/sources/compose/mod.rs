@@ -6,5 +6,6 @@
 //! created (`shipshape compose check`) and a finding points at the line
 //! that causes it.
 
+pub mod convert;
 pub mod load;
 pub mod yaml;
