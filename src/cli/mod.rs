@@ -11,6 +11,7 @@
 //! | 2 | usage error, bad policy file, or the report could not be written |
 //! | 3 | the engine could not be reached (or was lost during the scan); with several engines, none could |
 
+pub mod compose;
 pub mod db;
 pub mod sbom;
 pub mod scan;
@@ -87,6 +88,13 @@ pub enum Command {
     /// Record engine activity, exec sessions, drift and new findings to the
     /// audit log without a window, until Ctrl-C.
     Watch(WatchArgs),
+    /// Compose projects: check a project's services before anything is
+    /// created.
+    Compose {
+        /// Which compose action.
+        #[command(subcommand)]
+        action: ComposeAction,
+    },
     /// The tamper-evident audit log.
     Audit {
         /// Which audit-log action.
@@ -115,6 +123,48 @@ pub enum Command {
     /// `RUST_BACKTRACE=1`; docs/install.md). For packagers and tests.
     #[command(hide = true)]
     PanicTest,
+}
+
+/// What `shipshape compose` does.
+#[derive(Debug, Subcommand)]
+pub enum ComposeAction {
+    /// Run the catalogue on a project's services before anything is created
+    /// (privileges, capabilities, host namespaces, mounts, ports, user,
+    /// read-only root, security options, limits, restart, logging, secrets
+    /// in environment and env files), each finding with the file and line of
+    /// the key that causes it. The same formats, --fail-on and exit codes
+    /// as `scan`.
+    Check(ComposeArgs),
+}
+
+/// Options of `shipshape compose check`.
+#[derive(Debug, clap::Args)]
+pub struct ComposeArgs {
+    /// The compose files, merged in order. Default: COMPOSE_FILE, else the
+    /// compose file in the current folder (compose.yaml, docker-compose.yml,
+    /// …) and its override, as `docker compose` finds them.
+    #[arg(value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    /// Enable a profile (repeat); COMPOSE_PROFILES counts too.
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+
+    /// Report format: json, sarif, html, csv or md.
+    #[arg(long, default_value = "json", value_parser = parse_format)]
+    pub format: crate::report::Format,
+
+    /// Where to write the report; `-` for standard output.
+    #[arg(long, short, default_value = "-", value_name = "FILE|-")]
+    pub output: String,
+
+    /// Exit with 1 when an active finding is at or above this severity.
+    #[arg(long, value_name = "SEVERITY", value_parser = parse_severity)]
+    pub fail_on: Option<Severity>,
+
+    /// Do not print the findings on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 /// What `shipshape audit` does with the audit log.
@@ -346,6 +396,9 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         Some(Command::Scan(ref args)) => runtime.block_on(scan::run(&cli, args)),
         Some(Command::Watch(ref args)) => runtime.block_on(watch::run(&cli, args)),
         Some(Command::Sbom(ref args)) => runtime.block_on(sbom::run(&cli, args)),
+        Some(Command::Compose {
+            action: ComposeAction::Check(ref args),
+        }) => compose::check(&cli, args),
         Some(Command::Contexts) => contexts(&cli),
         Some(Command::Rules { markdown, fields }) => {
             if fields {

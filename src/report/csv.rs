@@ -10,7 +10,7 @@
 use super::{Report, Subject};
 
 /// The CSV header: one row per finding.
-pub const COLUMNS: [&str; 20] = [
+pub const COLUMNS: [&str; 21] = [
     "engine",
     "subject_type",
     "subject",
@@ -31,6 +31,7 @@ pub const COLUMNS: [&str; 20] = [
     "docker_run",
     "compose",
     "kubernetes",
+    "location",
 ];
 
 /// Neutralise spreadsheet formulas (OWASP CSV injection guidance) and show
@@ -108,6 +109,10 @@ pub fn render(report: &Report) -> String {
             f.remediation.docker_run.clone(),
             f.remediation.compose.clone(),
             f.remediation.kubernetes.clone(),
+            f.location
+                .as_ref()
+                .map(|l| format!("{}:{}", l.file, l.line))
+                .unwrap_or_default(),
         ];
         w.write_record(record.iter().map(|s| cell(s)))
             .expect("writing to memory");

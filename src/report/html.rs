@@ -124,6 +124,14 @@ fn finding(out: &mut String, f: &FindingReport) {
         "<dt>Evidence</dt><dd><code>{}</code></dd>",
         esc(&f.evidence)
     );
+    if let Some(l) = &f.location {
+        let _ = write!(
+            out,
+            "<dt>Where</dt><dd><code>{}</code> <span class='muted'>{}</span></dd>",
+            esc(&l.short()),
+            esc(&l.file)
+        );
+    }
     if let Some(w) = &f.waiver {
         let until = w
             .expires

@@ -79,7 +79,10 @@ fn table(out: &mut String, findings: &[super::FindingReport]) {
             sev(f.severity),
             check,
             f.cis.as_deref().map_or("—".to_string(), esc),
-            esc(&f.evidence),
+            match &f.location {
+                Some(l) => format!("`{}` {}", esc(&l.short()), esc(&f.evidence)),
+                None => esc(&f.evidence),
+            },
             fix
         );
     }

@@ -351,6 +351,27 @@ pub struct FindingReport {
     /// `new` or `unchanged` against a baseline report; absent without one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<baseline::Status>,
+    /// The file and line that causes it (a compose file's key, or the
+    /// service when the key is missing), when the container came from one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<FileLocation>,
+}
+
+/// A place in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileLocation {
+    /// The file, as given or as the labels name it.
+    pub file: String,
+    /// The line, from 1.
+    pub line: usize,
+}
+
+impl FileLocation {
+    /// `compose.yaml:14` (the file's name and line, for a table cell).
+    pub fn short(&self) -> String {
+        let name = self.file.rsplit('/').next().unwrap_or(&self.file);
+        format!("{name}:{}", self.line)
+    }
 }
 
 /// One container in a report.
@@ -550,6 +571,7 @@ fn remediated(f: &Finding, kube: bool) -> FindingReport {
             expires: w.expires.clone(),
         }),
         baseline: None,
+        location: None,
     }
 }
 

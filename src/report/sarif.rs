@@ -141,14 +141,26 @@ pub fn render(report: &Report) -> String {
                 subject.key()
             };
             let fingerprint = hex(&Sha256::digest(format!("{}\n{}\n{}", identity, f.rule_id, f.evidence).as_bytes()));
+            // A finding from a compose file points at its key's line there.
+            let (artifact, region) = match &f.location {
+                Some(l) => {
+                    let rel = !l.file.starts_with('/');
+                    let mut a = json!({ "uri": if rel { l.file.clone() } else { format!("file://{}", l.file) } });
+                    if rel {
+                        a["uriBaseId"] = json!("%SRCROOT%");
+                    }
+                    (a, json!({ "startLine": l.line }))
+                }
+                None => (json!({ "uri": uri(&subject, multi) }), json!({ "startLine": 1 })),
+            };
             let mut result = json!({
                 "ruleId": f.rule_id,
                 "level": level(f.severity),
                 "message": { "text": format!("{} — {} ({} {})", f.title, f.evidence, subject.kind(), subject.name()) },
                 "locations": [{
                     "physicalLocation": {
-                        "artifactLocation": { "uri": uri(&subject, multi) },
-                        "region": { "startLine": 1 }
+                        "artifactLocation": artifact,
+                        "region": region
                     },
                     "logicalLocations": [{
                         "name": subject.name(),

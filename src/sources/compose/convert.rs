@@ -16,7 +16,10 @@ use crate::model::{
 
 fn strings(n: Option<&Node>) -> Vec<String> {
     match n.map(|n| &n.value) {
-        Some(Value::Seq(items)) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+        Some(Value::Seq(items)) => items
+            .iter()
+            .filter_map(|i| i.as_str().map(str::to_string))
+            .collect(),
         Some(Value::Scalar(s)) => vec![s.clone()],
         _ => Vec::new(),
     }
@@ -94,7 +97,11 @@ fn port(n: &Node) -> Option<PortBinding> {
     }
     Some(PortBinding {
         container_port: n.get("target")?.as_str()?.parse().ok()?,
-        protocol: n.get("protocol").and_then(Node::as_str).unwrap_or("tcp").to_string(),
+        protocol: n
+            .get("protocol")
+            .and_then(Node::as_str)
+            .unwrap_or("tcp")
+            .to_string(),
         host_ip: text(n.get("host_ip")),
         host_port: Some(
             n.get("published")
@@ -131,7 +138,11 @@ fn mount(n: &Node, dir: &str) -> Option<Mount> {
         };
         let bind = src.starts_with('/') || src.starts_with('.') || src.starts_with('~');
         return Some(Mount {
-            kind: if bind { MountKind::Bind } else { MountKind::Volume },
+            kind: if bind {
+                MountKind::Bind
+            } else {
+                MountKind::Volume
+            },
             source: if bind { abs(src) } else { src.to_string() },
             destination: dst.to_string(),
             read_write: !mode.split(',').any(|m| m == "ro"),
@@ -153,7 +164,11 @@ fn mount(n: &Node, dir: &str) -> Option<Mount> {
     };
     let src = text(n.get("source"));
     Some(Mount {
-        source: if kind == MountKind::Bind { abs(&src) } else { src.clone() },
+        source: if kind == MountKind::Bind {
+            abs(&src)
+        } else {
+            src.clone()
+        },
         destination: text(n.get("target")),
         read_write: !truthy(n.get("read_only")),
         propagation: n
@@ -168,11 +183,12 @@ fn mount(n: &Node, dir: &str) -> Option<Mount> {
     })
 }
 
-/// A namespace mode: `service:db` is another container's (`container:`).
-fn ns(n: Option<&Node>) -> String {
+/// A namespace mode: `service:db` is that service's container
+/// (`container:<project>-db-1`, as Compose names it).
+fn ns(n: Option<&Node>, project: &str) -> String {
     let s = text(n);
     match s.strip_prefix("service:") {
-        Some(svc) => format!("container:{svc}"),
+        Some(svc) => format!("container:{project}-{svc}-1"),
         None => s,
     }
 }
@@ -238,21 +254,25 @@ pub fn container(project: &Project, s: &Service, dir: &str, env_files: &[String]
                 Some(Value::Seq(nets)) => nets
                     .first()
                     .and_then(Node::as_str)
-                    .map_or(format!("{}_default", project.name), |n| format!("{}_{n}", project.name)),
+                    .map_or(format!("{}_default", project.name), |n| {
+                        format!("{}_{n}", project.name)
+                    }),
                 Some(Value::Map(nets)) => nets
                     .first()
-                    .map_or(format!("{}_default", project.name), |(n, _, _)| format!("{}_{n}", project.name)),
+                    .map_or(format!("{}_default", project.name), |(n, _, _)| {
+                        format!("{}_{n}", project.name)
+                    }),
                 _ => format!("{}_default", project.name),
             }
         }
         m => match m.strip_prefix("service:") {
-            Some(svc) => format!("container:{svc}"),
+            Some(svc) => format!("container:{}-{svc}-1", project.name),
             None => m,
         },
     };
     let mut c = Container {
         source: Source::Compose,
-        id: format!("compose:{}/{}", project.name, s.name),
+        id: format!("{}-{}-1", project.name, s.name),
         name: text(get("container_name"))
             .chars()
             .take(256)
@@ -271,8 +291,8 @@ pub fn container(project: &Project, s: &Service, dir: &str, env_files: &[String]
         cap_add: strings(get("cap_add")),
         cap_drop: strings(get("cap_drop")),
         network_mode,
-        pid_mode: ns(get("pid")),
-        ipc_mode: ns(get("ipc")),
+        pid_mode: ns(get("pid"), &project.name),
+        ipc_mode: ns(get("ipc"), &project.name),
         uts_mode: text(get("uts")),
         userns_mode: text(get("userns_mode")),
         cgroup_parent: text(get("cgroup_parent")),
@@ -298,7 +318,10 @@ pub fn container(project: &Project, s: &Service, dir: &str, env_files: &[String]
             .into_iter()
             .map(|t| TmpfsMount {
                 destination: t.split(':').next().unwrap_or("").to_string(),
-                exec: t.split(':').nth(1).is_some_and(|o| o.split(',').any(|x| x == "exec")),
+                exec: t
+                    .split(':')
+                    .nth(1)
+                    .is_some_and(|o| o.split(',').any(|x| x == "exec")),
             })
             .collect(),
         healthcheck,
@@ -369,8 +392,12 @@ pub fn container(project: &Project, s: &Service, dir: &str, env_files: &[String]
                 let single = v.as_str().and_then(|s| s.parse().ok());
                 Ulimit {
                     name: k.clone(),
-                    soft: single.or_else(|| v.get("soft").and_then(Node::as_str)?.parse().ok()).unwrap_or(0),
-                    hard: single.or_else(|| v.get("hard").and_then(Node::as_str)?.parse().ok()).unwrap_or(0),
+                    soft: single
+                        .or_else(|| v.get("soft").and_then(Node::as_str)?.parse().ok())
+                        .unwrap_or(0),
+                    hard: single
+                        .or_else(|| v.get("hard").and_then(Node::as_str)?.parse().ok())
+                        .unwrap_or(0),
                 }
             })
             .collect(),
@@ -416,7 +443,7 @@ pub fn keys_of(rule_id: &str) -> &'static [&'static str] {
         | "container.host-socket"
         | "container.shared-propagation"
         | "container.host-path" => &["volumes"],
-        "container.writable-rootfs" => &["read_only", "volumes"],
+        "container.writable-rootfs" => &["read_only"],
         "container.privileged-port"
         | "container.published-ports"
         | "container.port-all-interfaces" => &["ports"],
@@ -470,23 +497,40 @@ mod tests {
         assert!(c.privileged && c.readonly_rootfs);
         assert_eq!(c.user, "1000:1000");
         assert_eq!(c.ports.len(), 3);
-        assert_eq!((c.ports[0].host_ip.as_str(), c.ports[0].host_port, c.ports[0].container_port), ("", Some(8080), 80));
-        assert_eq!((c.ports[1].host_ip.as_str(), c.ports[1].protocol.as_str()), ("127.0.0.1", "udp"));
+        assert_eq!(
+            (
+                c.ports[0].host_ip.as_str(),
+                c.ports[0].host_port,
+                c.ports[0].container_port
+            ),
+            ("", Some(8080), 80)
+        );
+        assert_eq!(
+            (c.ports[1].host_ip.as_str(), c.ports[1].protocol.as_str()),
+            ("127.0.0.1", "udp")
+        );
         assert_eq!(c.ports[2].host_port, Some(8443));
         assert_eq!(c.mounts[0].kind, MountKind::Bind);
         assert_eq!(c.mounts[1].source, "/home/dev/shop/data");
         assert!(!c.mounts[1].read_write);
         assert_eq!(c.mounts[2].kind, MountKind::Volume);
         assert_eq!(c.pid_mode, "host");
-        assert_eq!(c.network_mode, "container:db");
+        assert_eq!(c.network_mode, "container:shop-db-1");
         assert_eq!(c.limits.memory_bytes, 512 << 20);
         assert_eq!(c.limits.nano_cpus, 500_000_000);
-        assert_eq!((c.restart.name.as_str(), c.restart.max_retries), ("on-failure", 3));
+        assert_eq!(
+            (c.restart.name.as_str(), c.restart.max_retries),
+            ("on-failure", 3)
+        );
         assert_eq!(c.env[0].key, "DB_PASSWORD");
         // The way back to the file.
         assert_eq!(locate("container.privileged", &p.services[0]), (0, 4));
         assert_eq!(locate("container.engine-socket", &p.services[0]), (0, 12));
-        assert_eq!(locate("container.no-healthcheck", &p.services[0]), (0, 2), "missing: the service's line");
+        assert_eq!(
+            locate("container.no-healthcheck", &p.services[0]),
+            (0, 2),
+            "missing: the service's line"
+        );
         assert_eq!(bytes("1.5g"), Some((1.5 * (1u64 << 30) as f64) as i64));
         assert_eq!(bytes("1073741824"), Some(1 << 30));
     }

@@ -1,0 +1,186 @@
+//! Reading a Compose project from disk, as `docker compose` finds it: the
+//! files named (or `COMPOSE_FILE`, or the compose file of the current
+//! folder and its override), the `extends` files they name, the project's
+//! `.env`, the environment, `COMPOSE_PROFILES`, and each service's
+//! `env_file`s — every read bounded, a larger file an error naming it.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use super::load;
+
+/// The files `docker compose` reads when none is named, in its order.
+const DEFAULT_FILES: [&str; 4] = [
+    "compose.yaml",
+    "compose.yml",
+    "docker-compose.yaml",
+    "docker-compose.yml",
+];
+/// And the override beside the first one found.
+const OVERRIDES: [&str; 4] = [
+    "compose.override.yaml",
+    "compose.override.yml",
+    "docker-compose.override.yaml",
+    "docker-compose.override.yml",
+];
+/// The largest `env_file` read.
+const MAX_ENV_FILE: u64 = 1 << 20;
+
+/// Read a file with a ceiling; a larger one is an error naming it.
+pub fn read_bounded(path: &Path, max: u64) -> Result<String, String> {
+    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if !f.metadata().is_ok_and(|m| m.is_file()) {
+        return Err(format!("{}: not a regular file", path.display()));
+    }
+    let mut buf = Vec::new();
+    f.take(max + 1)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if buf.len() as u64 > max {
+        return Err(format!(
+            "{}: over the ceiling of {} for a compose file (not read)",
+            path.display(),
+            crate::vulndb::catalog::ceiling(max)
+        ));
+    }
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+/// The files to read: the ones named, else what `docker compose` finds in
+/// the current folder (`COMPOSE_FILE` first).
+fn files(named: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    if !named.is_empty() {
+        return Ok(named.to_vec());
+    }
+    if let Ok(list) = std::env::var("COMPOSE_FILE")
+        && !list.is_empty()
+    {
+        return Ok(list.split(':').map(PathBuf::from).collect());
+    }
+    let first = DEFAULT_FILES
+        .iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+        .ok_or("no compose file here (compose.yaml, docker-compose.yml, …): name one")?;
+    let mut out = vec![first];
+    if let Some(o) = OVERRIDES.iter().map(PathBuf::from).find(|p| p.is_file()) {
+        out.push(o);
+    }
+    Ok(out)
+}
+
+/// The `extends: {file: …}` files the texts name, relative to their file.
+fn extends_files(path: &str, text: &str) -> Vec<String> {
+    let Ok(root) = super::yaml::parse(text) else {
+        return Vec::new();
+    };
+    let dir = path.rsplit_once('/').map_or(".", |(d, _)| d);
+    let mut out = Vec::new();
+    if let Some(super::yaml::Value::Map(services)) = root.get("services").map(|s| &s.value) {
+        for (_, _, s) in services {
+            if let Some(f) = s
+                .get("extends")
+                .and_then(|e| e.get("file"))
+                .and_then(super::yaml::Node::as_str)
+            {
+                out.push(if f.starts_with('/') {
+                    f.to_string()
+                } else {
+                    format!("{dir}/{}", f.trim_start_matches("./"))
+                });
+            }
+        }
+    }
+    out
+}
+
+/// A project read from disk.
+#[derive(Debug)]
+pub struct Loaded {
+    /// The project.
+    pub project: load::Project,
+    /// Its folder, absolute.
+    pub dir: String,
+    /// Each service's env files' texts.
+    pub env_files: BTreeMap<String, Vec<String>>,
+}
+
+/// Read and load the project of `named` files (or the default ones), with
+/// `profiles` enabled.
+pub fn project(named: &[PathBuf], profiles: &[String]) -> Result<Loaded, String> {
+    let paths = files(named)?;
+    // Paths as the user gave them (a report uploaded to code scanning
+    // wants them relative to the repository).
+    let shown = |p: &Path| p.to_string_lossy().trim_start_matches("./").to_string();
+    let mut input = load::Input::default();
+    for p in &paths {
+        input
+            .files
+            .push((shown(p), read_bounded(p, super::yaml::MAX_BYTES as u64)?));
+    }
+    let dir_of = |p: &Path| {
+        p.parent()
+            .filter(|d| !d.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf)
+    };
+    let project_dir = dir_of(&paths[0]);
+    let abs_dir = std::fs::canonicalize(&project_dir).unwrap_or(project_dir.clone());
+    let mut others: Vec<String> = Vec::new();
+    for (path, text) in &input.files {
+        for f in extends_files(path, text) {
+            if !others.contains(&f) && !input.files.iter().any(|(p, _)| *p == f) {
+                others.push(f);
+            }
+        }
+    }
+    for f in others.into_iter().take(load::MAX_FILES) {
+        let t = read_bounded(Path::new(&f), super::yaml::MAX_BYTES as u64)?;
+        input.others.push((f, t));
+    }
+    // The environment: the process's over the project's .env.
+    if let Ok(t) = read_bounded(&project_dir.join(".env"), MAX_ENV_FILE) {
+        input.env = load::dotenv(&t);
+    }
+    input.env.extend(std::env::vars());
+    input.profiles = profiles.to_vec();
+    if let Some(p) = input.env.get("COMPOSE_PROFILES") {
+        input.profiles.extend(
+            p.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty()),
+        );
+    }
+    input.folder = abs_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_else(|| "project".into());
+    let project = load::load(&input).map_err(|e| e.to_string())?;
+    let mut env_files: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for s in &project.services {
+        let listed: Vec<String> = match s.node.get("env_file").map(|n| &n.value) {
+            Some(super::yaml::Value::Scalar(f)) => vec![f.clone()],
+            Some(super::yaml::Value::Seq(items)) => items
+                .iter()
+                .filter_map(|i| {
+                    i.as_str()
+                        .or_else(|| i.get("path")?.as_str())
+                        .map(str::to_string)
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for f in listed {
+            // A missing env file is Compose's error too; here it is said
+            // and the rest is checked.
+            if let Ok(t) = read_bounded(&project_dir.join(&f), MAX_ENV_FILE) {
+                env_files.entry(s.name.clone()).or_default().push(t);
+            }
+        }
+    }
+    Ok(Loaded {
+        project,
+        dir: abs_dir.to_string_lossy().into_owned(),
+        env_files,
+    })
+}
