@@ -6,6 +6,12 @@
 //! * the CSV of one container with K secret-named env keys and K labels
 //!   (an image can carry both): linear, was K² (2,000 + 2,000 gave 210 MB).
 //!
+//! * a Compose project of 50 services over three files (an override, an
+//!   `extends` base, interpolation from `.env`): read from disk, loaded,
+//!   every service judged and located — what `shipshape compose check`
+//!   does (target ≤ 50 ms); and the scan's cost for 50 containers of an
+//!   unchanged project (the files' stamps checked, nothing parsed).
+//!
 //! `cargo bench --bench scale`; figures in bench/scale-results.md.
 
 #![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
@@ -106,5 +112,85 @@ fn csv(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, assess, csv);
+/// A 50-service project in `dir`: compose.yaml, compose.override.yaml,
+/// common.yaml (extended), .env. Returns the files in merge order.
+fn compose_project(dir: &std::path::Path, services: usize) -> Vec<std::path::PathBuf> {
+    let mut base = String::from(
+        "name: bench\nx-hard: &hard\n  read_only: true\n  cap_drop: [ALL]\nservices:\n",
+    );
+    let mut over = String::from("services:\n");
+    for i in 0..services {
+        base.push_str(&format!(
+            "  svc{i}:\n    <<: *hard\n    image: team/svc{i}:${{TAG:-1.{i}}}\n    extends:\n      file: common.yaml\n      service: base\n    ports:\n      - \"{}:80\"\n    volumes:\n      - ./data/{i}:/data\n      - /var/run/docker.sock:/var/run/docker.sock:ro\n    environment:\n      LOG_LEVEL: info\n      API_TOKEN: ${{API_TOKEN}}\n    healthcheck:\n      test: [\"CMD\", \"true\"]\n",
+            8000 + i
+        ));
+        over.push_str(&format!(
+            "  svc{i}:\n    mem_limit: 256m\n    labels:\n      team: t{}\n",
+            i % 7
+        ));
+    }
+    let write = |name: &str, text: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    write(
+        "common.yaml",
+        "services:\n  base:\n    cap_add: [NET_BIND_SERVICE]\n    restart: unless-stopped\n    logging:\n      driver: json-file\n      options: {max-size: 10m}\n",
+    );
+    write(".env", "TAG=2.0\nAPI_TOKEN=not-a-real-token\n");
+    vec![
+        write("compose.yaml", &base),
+        write("compose.override.yaml", &over),
+    ]
+}
+
+fn compose(c: &mut Criterion) {
+    use shipshape::sources::compose;
+    let dir = tempfile::tempdir().unwrap();
+    let files = compose_project(dir.path(), 50);
+    let policy = Policy::default();
+    let now = chrono::Utc::now();
+    let mut g = c.benchmark_group("compose");
+    g.bench_function("check/50-services", |b| {
+        b.iter(|| {
+            let l = compose::read::project_of(&files, &[]).unwrap();
+            let checked = compose::check(&l.project, &l.dir, &l.env_files, &policy, now);
+            assert_eq!(checked.inventory.containers.len(), 50);
+            shipshape::report::Report::build(&checked.inventory, &checked.assessment, &policy, now)
+        });
+    });
+    // A scan of 50 containers of the project, files unchanged.
+    let config_files: Vec<String> = files
+        .iter()
+        .map(|f| f.to_string_lossy().into_owned())
+        .collect();
+    let asks: Vec<compose::live::Ask> = (0..50)
+        .map(|i| {
+            Some((
+                shipshape::model::compose::ComposeRef {
+                    project: "bench".into(),
+                    service: format!("svc{i}"),
+                    working_dir: String::new(),
+                    config_files: config_files.clone(),
+                    number: Some(1),
+                    oneoff: false,
+                },
+                Some(now),
+            ))
+        })
+        .collect();
+    let (found, _) = compose::live::located(&asks);
+    assert!(
+        found
+            .iter()
+            .all(|f| f.as_deref().and_then(|f| f.lines()).is_some())
+    );
+    g.bench_function("scan-unchanged/50-containers", |b| {
+        b.iter(|| compose::live::located(&asks));
+    });
+    g.finish();
+}
+
+criterion_group!(benches, assess, csv, compose);
 criterion_main!(benches);

@@ -4,7 +4,7 @@
 //! key that causes it.
 
 use super::{Cli, ComposeArgs, Exit};
-use crate::report::{FileLocation, Report};
+use crate::report::Report;
 use crate::sources::compose;
 
 /// Runs `compose check` and returns its exit code.
@@ -23,7 +23,8 @@ pub fn check(cli: &Cli, args: &ComposeArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let (project, abs_dir, env_files) = (loaded.project, loaded.dir, loaded.env_files);
+    let (project, abs_dir, env_files, loaded_notes) =
+        (loaded.project, loaded.dir, loaded.env_files, loaded.notes);
     let now = chrono::Utc::now();
     let checked = compose::check(&project, &abs_dir, &env_files, &policy, now);
     let mut report = Report::build(&checked.inventory, &checked.assessment, &policy, now);
@@ -31,6 +32,7 @@ pub fn check(cli: &Cli, args: &ComposeArgs) -> Exit {
     report.engine_findings.clear();
     report.warnings.push(compose::NOT_CHECKED.to_string());
     report.warnings.extend(checked.not_checked.iter().cloned());
+    report.warnings.extend(loaded_notes);
     if !project.disabled.is_empty() {
         report.warnings.push(format!(
             "services not checked, their profiles are not enabled: {}",
@@ -43,22 +45,6 @@ pub fn check(cli: &Cli, args: &ComposeArgs) -> Exit {
             project.unset.join(", ")
         ));
     }
-    for c in &mut report.containers {
-        let Some(found) = checked.locations.get(&c.id) else {
-            continue;
-        };
-        for f in &mut c.findings {
-            if let Some((_, _, file, line)) = found
-                .iter()
-                .find(|(r, e, _, _)| *r == f.rule_id && *e == f.evidence)
-            {
-                f.location = Some(FileLocation {
-                    file: file.clone(),
-                    line: *line,
-                });
-            }
-        }
-    }
     let text = args.format.render(&report);
     if let Err(e) = super::write_output(&args.output, &text) {
         eprintln!("shipshape: {e}");
@@ -66,9 +52,10 @@ pub fn check(cli: &Cli, args: &ComposeArgs) -> Exit {
     }
     if !args.quiet {
         eprintln!(
-            "shipshape: compose project {} — {} services checked from {}",
+            "shipshape: compose project {} — {} service{} checked from {}",
             project.name,
             project.services.len(),
+            if project.services.len() == 1 { "" } else { "s" },
             project.files.join(", ")
         );
         for c in &report.containers {

@@ -92,6 +92,131 @@ impl ComposeRef {
     }
 }
 
+/// A place in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileLocation {
+    /// The file, as given or as the labels name it.
+    pub file: String,
+    /// The line, from 1.
+    pub line: usize,
+}
+
+impl FileLocation {
+    /// `compose.yaml:14` (the file's name and line, for a table cell).
+    pub fn short(&self) -> String {
+        let name = self.file.rsplit('/').next().unwrap_or(&self.file);
+        format!("{name}:{}", self.line)
+    }
+}
+
+/// Where one service is written in its compose files: the service's own
+/// line and the line of each key it sets (merged files, `extends` and
+/// merge keys resolved: the line that wins).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceLines {
+    /// The service's key (`  api:`) in the last file that defines it.
+    pub service: Option<FileLocation>,
+    /// Each top-level key of the service that is set.
+    pub keys: BTreeMap<String, FileLocation>,
+}
+
+impl ServiceLines {
+    /// The line a finding of `rule_id` points at: the first of its keys
+    /// ([`keys_of`]) the service sets, else the service (the key to add);
+    /// `None` for a rule no compose key decides (drift, exec sessions,
+    /// known vulnerabilities: the running container or its image do).
+    pub fn locate(&self, rule_id: &str) -> Option<FileLocation> {
+        let keys = keys_of(rule_id);
+        if keys.is_empty() {
+            return None;
+        }
+        keys.iter()
+            .find_map(|k| self.keys.get(*k).cloned())
+            .or_else(|| self.service.clone())
+    }
+}
+
+/// What reading a container's compose files gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ComposeFile {
+    /// Read: where its service's keys are.
+    Read {
+        /// The lines.
+        lines: ServiceLines,
+        /// Set when a file changed after the container was created: the
+        /// lines are the file's as it is now, which may not be what runs.
+        changed: Option<String>,
+    },
+    /// Not read, and why (gone, unreadable, over a ceiling, invalid, the
+    /// engine on another machine).
+    NotRead(String),
+}
+
+impl ComposeFile {
+    /// The lines, when the files were read.
+    pub fn lines(&self) -> Option<&ServiceLines> {
+        match self {
+            Self::Read { lines, .. } => Some(lines),
+            Self::NotRead(_) => None,
+        }
+    }
+}
+
+/// The compose keys a rule's finding is about, most specific first: its
+/// line is the first of them the service sets; a finding about a key that
+/// is missing points at the service. Empty: no compose key decides it.
+pub fn keys_of(rule_id: &str) -> &'static [&'static str] {
+    match rule_id {
+        "container.privileged" | "container.host-takeover" => &["privileged"],
+        "container.cap-add" | "container.caps-not-dropped" => &["cap_add", "cap_drop"],
+        "container.root-user" => &["user"],
+        "container.host-network" => &["network_mode"],
+        "container.default-bridge" => &["network_mode", "networks"],
+        "container.host-pid" => &["pid"],
+        "container.host-ipc" => &["ipc"],
+        "container.host-uts" => &["uts"],
+        "container.host-userns" => &["userns_mode"],
+        "container.joins-namespace" => &["network_mode", "pid", "ipc"],
+        "container.cgroupns-host" => &["cgroup"],
+        "container.cgroup-parent" => &["cgroup_parent"],
+        "container.seccomp-unconfined"
+        | "container.apparmor-unconfined"
+        | "container.selinux-unlabelled"
+        | "container.no-new-privileges"
+        | "container.unmasked-paths" => &["security_opt"],
+        "container.host-devices" => &["devices"],
+        "container.device-cgroup-rule" => &["device_cgroup_rules"],
+        "container.device-requests" => &["deploy"],
+        "container.sysctls" => &["sysctls"],
+        "container.engine-socket"
+        | "container.sensitive-mount"
+        | "container.sensitive-mount-extra"
+        | "container.host-socket"
+        | "container.shared-propagation"
+        | "container.host-path" => &["volumes"],
+        "container.writable-rootfs" => &["read_only"],
+        "container.privileged-port"
+        | "container.published-ports"
+        | "container.port-all-interfaces" => &["ports"],
+        "container.no-memory-limit" => &["mem_limit", "deploy"],
+        "container.no-cpu-limit" => &["cpus", "deploy"],
+        "container.no-pids-limit" => &["pids_limit", "deploy"],
+        "container.restart-policy" => &["restart"],
+        "container.oom-kill-disabled" => &["oom_kill_disable"],
+        "container.oom-score-adj" => &["oom_score_adj"],
+        "container.ulimits" => &["ulimits"],
+        "container.no-healthcheck" => &["healthcheck"],
+        "container.logging-disabled" | "container.log-unbounded" => &["logging"],
+        "container.mutable-image-ref" | "container.unapproved-image" | "container.stale-image" => {
+            &["image"]
+        }
+        "container.secret-env" => &["environment", "env_file"],
+        "container.secret-in-config" => &["command", "entrypoint", "healthcheck", "labels"],
+        "container.sshd" => &["command", "entrypoint"],
+        _ => &[],
+    }
+}
+
 /// A compose file's path as written in the label, made absolute against
 /// the working directory (Compose 1.29 writes them relative).
 fn absolute(working_dir: &str, file: &str) -> String {

@@ -449,6 +449,9 @@ pub struct Container {
     pub vulns: std::sync::Arc<super::packages::VulnState>,
     /// On a Kubernetes cluster: the workload container this row stands for.
     pub kube: Option<std::sync::Arc<super::kube::Workload>>,
+    /// Created by Compose from files this process could read: where its
+    /// service's keys are (or why they were not read). Shared per project.
+    pub compose_file: Option<std::sync::Arc<super::compose::ComposeFile>>,
 }
 
 impl Container {

@@ -21,6 +21,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::assess::Assessment;
+use crate::model::compose::ComposeFile;
 use crate::model::{Finding, Inventory, Severity};
 use crate::policy::Policy;
 use crate::rules;
@@ -357,22 +358,7 @@ pub struct FindingReport {
     pub location: Option<FileLocation>,
 }
 
-/// A place in a file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FileLocation {
-    /// The file, as given or as the labels name it.
-    pub file: String,
-    /// The line, from 1.
-    pub line: usize,
-}
-
-impl FileLocation {
-    /// `compose.yaml:14` (the file's name and line, for a table cell).
-    pub fn short(&self) -> String {
-        let name = self.file.rsplit('/').next().unwrap_or(&self.file);
-        format!("{name}:{}", self.line)
-    }
-}
+pub use crate::model::compose::FileLocation;
 
 /// One container in a report.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -616,7 +602,15 @@ impl Report {
                     findings: ca
                         .findings
                         .iter()
-                        .map(|f| remediated(f, c.kube.is_some()))
+                        .map(|f| {
+                            let mut r = remediated(f, c.kube.is_some());
+                            r.location = c
+                                .compose_file
+                                .as_deref()
+                                .and_then(ComposeFile::lines)
+                                .and_then(|l| l.locate(f.rule_id));
+                            r
+                        })
                         .collect(),
                     kubernetes: c.kube.as_deref().map(|w| KubeReport::of(w, inv)),
                     compose: c.compose(),

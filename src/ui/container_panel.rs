@@ -5,6 +5,7 @@ use crate::model::{visible, visible_multiline};
 use egui::{RichText, Ui};
 
 use super::{activity, charts, theme, widgets};
+use crate::model::compose::{ComposeFile, FileLocation, ServiceLines};
 use crate::model::{Container, Finding, Image, MountKind, Severity};
 use crate::rules;
 use crate::ui::state::{DetailTab, State};
@@ -137,10 +138,29 @@ pub fn show(ui: &mut Ui, state: &mut State) {
                             .weak(),
                         );
                     });
-                    finding(ui, f, 0, false);
+                    finding(ui, f, 0, false, None);
                     ui.separator();
                 }
-                findings_marked(ui, &assessment.findings, &new);
+                let compose = c.compose_file.as_deref();
+                match compose {
+                    Some(ComposeFile::NotRead(why)) => {
+                        ui.label(
+                            RichText::new(format!(
+                                "Its compose file was not read, so findings are not located in it: {}",
+                                visible(why)
+                            ))
+                            .weak(),
+                        );
+                    }
+                    Some(ComposeFile::Read {
+                        changed: Some(note),
+                        ..
+                    }) => {
+                        ui.label(RichText::new(visible(note)).color(theme::STALE_AMBER));
+                    }
+                    _ => {}
+                }
+                findings_in(ui, &assessment.findings, &new, compose.and_then(ComposeFile::lines));
             }
             DetailTab::Facts => facts(ui, &c, image.as_ref(), &assessment.findings),
             DetailTab::Charts => charts::container(ui, state, &key, &c),
@@ -156,6 +176,12 @@ pub fn findings(ui: &mut Ui, list: &[Finding]) {
 
 /// Same, with findings that are new since the baseline marked.
 pub fn findings_marked(ui: &mut Ui, list: &[Finding], new: &[bool]) {
+    findings_in(ui, list, new, None);
+}
+
+/// Same, each finding with the compose file line that causes it, when the
+/// container's compose file was read.
+fn findings_in(ui: &mut Ui, list: &[Finding], new: &[bool], lines: Option<&ServiceLines>) {
     if list.is_empty() {
         ui.label(RichText::new("No findings. Every check passed.").color(theme::OK_GREEN));
         return;
@@ -175,12 +201,12 @@ pub fn findings_marked(ui: &mut Ui, list: &[Finding], new: &[bool]) {
             ui.label(RichText::new(format!("{}", group.len())).weak());
         });
         for (i, (f, is_new)) in group.into_iter().enumerate() {
-            finding(ui, f, i, is_new);
+            finding(ui, f, i, is_new, lines.and_then(|l| l.locate(f.rule_id)));
         }
     }
 }
 
-fn finding(ui: &mut Ui, f: &Finding, i: usize, is_new: bool) {
+fn finding(ui: &mut Ui, f: &Finding, i: usize, is_new: bool, at: Option<FileLocation>) {
     let Some(rule) = rules::by_id(f.rule_id) else {
         ui.label(visible(&format!("{}: {}", f.rule_id, f.evidence)));
         return;
@@ -203,6 +229,15 @@ fn finding(ui: &mut Ui, f: &Finding, i: usize, is_new: bool) {
         .default_open(f.severity >= Severity::High && !f.is_waived())
         .show(ui, |ui| {
             ui.label(RichText::new(visible(&f.evidence)).monospace());
+            if let Some(at) = &at {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(RichText::new("In").weak());
+                    ui.label(
+                        RichText::new(visible(&format!("{}:{}", at.file, at.line))).monospace(),
+                    )
+                    .on_hover_text("The compose file and line to change");
+                });
+            }
             if let Some(w) = &f.waiver {
                 ui.label(
                     RichText::new(format!(

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 
 use super::load::{Project, Service};
 use super::yaml::{Node, Value};
+use crate::model::compose::{FileLocation, ServiceLines};
 use crate::model::{
     Container, ContainerState, Device, EnvVar, Healthcheck, LogConfig, Mount, MountKind,
     PortBinding, RestartPolicy, Sensitive, Source, TmpfsMount, Ulimit,
@@ -46,7 +47,7 @@ pub fn bytes(s: &str) -> Option<i64> {
         _ => (s, 1),
     };
     let v: f64 = num.trim().parse().ok()?;
-    (v >= 0.0).then(|| (v * mult as f64) as i64)
+    (v >= 0.0).then_some((v * mult as f64) as i64)
 }
 
 /// A map written as a mapping or as a list of `K=V`.
@@ -411,70 +412,23 @@ pub fn container(project: &Project, s: &Service, dir: &str, env_files: &[String]
     c
 }
 
-/// The compose keys a rule's finding is about, most specific first: its
-/// line is the first of them the service sets; a finding about a key that
-/// is missing points at the service.
-pub fn keys_of(rule_id: &str) -> &'static [&'static str] {
-    match rule_id {
-        "container.privileged" | "container.host-takeover" => &["privileged"],
-        "container.cap-add" | "container.caps-not-dropped" => &["cap_add", "cap_drop"],
-        "container.root-user" => &["user"],
-        "container.host-network" => &["network_mode"],
-        "container.default-bridge" => &["network_mode", "networks"],
-        "container.host-pid" => &["pid"],
-        "container.host-ipc" => &["ipc"],
-        "container.host-uts" => &["uts"],
-        "container.host-userns" => &["userns_mode"],
-        "container.joins-namespace" => &["network_mode", "pid", "ipc"],
-        "container.cgroupns-host" => &["cgroup"],
-        "container.cgroup-parent" => &["cgroup_parent"],
-        "container.seccomp-unconfined"
-        | "container.apparmor-unconfined"
-        | "container.selinux-unlabelled"
-        | "container.no-new-privileges"
-        | "container.unmasked-paths" => &["security_opt"],
-        "container.host-devices" => &["devices"],
-        "container.device-cgroup-rule" => &["device_cgroup_rules"],
-        "container.device-requests" => &["deploy"],
-        "container.sysctls" => &["sysctls"],
-        "container.engine-socket"
-        | "container.sensitive-mount"
-        | "container.sensitive-mount-extra"
-        | "container.host-socket"
-        | "container.shared-propagation"
-        | "container.host-path" => &["volumes"],
-        "container.writable-rootfs" => &["read_only"],
-        "container.privileged-port"
-        | "container.published-ports"
-        | "container.port-all-interfaces" => &["ports"],
-        "container.no-memory-limit" => &["mem_limit", "deploy"],
-        "container.no-cpu-limit" => &["cpus", "deploy"],
-        "container.no-pids-limit" => &["pids_limit", "deploy"],
-        "container.restart-policy" => &["restart"],
-        "container.oom-kill-disabled" => &["oom_kill_disable"],
-        "container.oom-score-adj" => &["oom_score_adj"],
-        "container.ulimits" => &["ulimits"],
-        "container.no-healthcheck" => &["healthcheck"],
-        "container.logging-disabled" | "container.log-unbounded" => &["logging"],
-        "container.mutable-image-ref" | "container.unapproved-image" | "container.stale-image" => {
-            &["image"]
-        }
-        "container.secret-env" => &["environment", "env_file"],
-        "container.secret-in-config" => &["command", "entrypoint", "healthcheck", "labels"],
-        "container.sshd" => &["command", "entrypoint"],
-        _ => &[],
-    }
-}
-
-/// The file index and line a finding of `rule_id` on service `s` points
-/// at: the first of its keys the service sets, else the service itself.
-pub fn locate(rule_id: &str, s: &Service) -> (usize, usize) {
-    for k in keys_of(rule_id) {
-        if let (Some(node), Some(line)) = (s.node.get(k), s.node.key_line(k)) {
-            return (node.file, line);
+/// Where service `s`'s keys are written: each file index resolved to the
+/// project's file name.
+pub fn lines(project: &Project, s: &Service) -> ServiceLines {
+    let at = |file: usize, line: usize| FileLocation {
+        file: project.files.get(file).cloned().unwrap_or_default(),
+        line,
+    };
+    let mut keys = BTreeMap::new();
+    if let Value::Map(m) = &s.node.value {
+        for (k, line, node) in m {
+            keys.insert(k.clone(), at(node.file, *line));
         }
     }
-    s.at
+    ServiceLines {
+        service: Some(at(s.at.0, s.at.1)),
+        keys,
+    }
 }
 
 #[cfg(test)]
@@ -524,12 +478,25 @@ mod tests {
         );
         assert_eq!(c.env[0].key, "DB_PASSWORD");
         // The way back to the file.
-        assert_eq!(locate("container.privileged", &p.services[0]), (0, 4));
-        assert_eq!(locate("container.engine-socket", &p.services[0]), (0, 12));
+        let lines = lines(&p, &p.services[0]);
+        let at = |rule: &str| lines.locate(rule).map(|l| l.short());
         assert_eq!(
-            locate("container.no-healthcheck", &p.services[0]),
-            (0, 2),
+            at("container.privileged").as_deref(),
+            Some("compose.yaml:4")
+        );
+        assert_eq!(
+            at("container.engine-socket").as_deref(),
+            Some("compose.yaml:12")
+        );
+        assert_eq!(
+            at("container.no-healthcheck").as_deref(),
+            Some("compose.yaml:2"),
             "missing: the service's line"
+        );
+        assert_eq!(at("container.drift-program"), None, "runtime: no line");
+        assert_eq!(
+            lines.keys["privileged"].file, "/home/dev/shop/compose.yaml",
+            "the file as the project names it"
         );
         assert_eq!(bytes("1.5g"), Some((1.5 * (1u64 << 30) as f64) as i64));
         assert_eq!(bytes("1073741824"), Some(1 << 30));

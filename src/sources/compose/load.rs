@@ -74,6 +74,16 @@ pub struct Project {
     pub unset: Vec<String>,
 }
 
+/// The path of file `f` named in file `here` (relative to `here`'s folder).
+pub fn beside(here: &str, f: &str) -> String {
+    let f = f.trim_start_matches("./");
+    match here.rsplit_once('/') {
+        _ if f.starts_with('/') => f.to_string(),
+        None => f.to_string(),
+        Some((dir, _)) => format!("{dir}/{f}"),
+    }
+}
+
 /// What a project is loaded from.
 #[derive(Debug, Clone, Default)]
 pub struct Input {
@@ -442,13 +452,7 @@ pub fn load(input: &Input) -> Result<Project, ComposeError> {
             let base = match &base_file {
                 None => by_name.get(&base_name).cloned(),
                 Some(f) => {
-                    let here = file_of(&ext);
-                    let dir = here.rsplit_once('/').map_or("", |(d, _)| d);
-                    let path = if f.starts_with('/') {
-                        f.clone()
-                    } else {
-                        format!("{dir}/{}", f.trim_start_matches("./"))
-                    };
+                    let path = beside(&file_of(&ext), f);
                     others
                         .get(&path)
                         .or_else(|| {

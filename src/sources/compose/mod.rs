@@ -7,17 +7,20 @@
 //! that causes it.
 
 pub mod convert;
+pub mod live;
 pub mod load;
 pub mod read;
 pub mod yaml;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use crate::assess::Assessment;
+use crate::model::Inventory;
+use crate::model::compose::ComposeFile;
 use crate::model::policy::Policy;
-use crate::model::{Finding, Inventory};
 
 /// Rules a compose file cannot decide when the key is not set: the image
 /// (not built or pulled yet) or the engine's own settings decide.
@@ -52,8 +55,6 @@ pub struct Checked {
     pub inventory: Inventory,
     /// Their findings (those a compose file cannot decide taken out).
     pub assessment: Assessment,
-    /// Per container id: each finding's (rule, evidence) → (file, line).
-    pub locations: BTreeMap<String, Vec<(&'static str, String, String, usize)>>,
     /// What was not checked, and why, per service.
     pub not_checked: Vec<String>,
 }
@@ -71,14 +72,16 @@ pub fn check(
     inventory.engine.label = format!("compose project {}", project.name);
     let none = Vec::new();
     for s in &project.services {
-        let c = convert::container(project, s, dir, env_files.get(&s.name).unwrap_or(&none));
+        let mut c = convert::container(project, s, dir, env_files.get(&s.name).unwrap_or(&none));
+        c.compose_file = Some(Arc::new(ComposeFile::Read {
+            lines: convert::lines(project, s),
+            changed: None,
+        }));
         inventory.containers.push(c);
     }
     let mut assessment = crate::assess::assess(&inventory, policy, now);
     assessment.engine.clear();
     assessment.images.clear();
-    let mut locations: BTreeMap<String, Vec<(&'static str, String, String, usize)>> =
-        BTreeMap::new();
     let mut not_checked = Vec::new();
     for s in &project.services {
         let id = format!("{}-{}-1", project.name, s.name);
@@ -93,25 +96,10 @@ pub fn check(
         }
         ca.from_image = None;
         ca.score = crate::rules::score::risk_score(ca.findings.iter());
-        let here: Vec<(&'static str, String, String, usize)> = ca
-            .findings
-            .iter()
-            .map(|f: &Finding| {
-                let (file, line) = convert::locate(f.rule_id, s);
-                (
-                    f.rule_id,
-                    f.evidence.clone(),
-                    project.files.get(file).cloned().unwrap_or_default(),
-                    line,
-                )
-            })
-            .collect();
-        locations.insert(id, here);
     }
     Checked {
         inventory,
         assessment,
-        locations,
         not_checked,
     }
 }

@@ -75,7 +75,6 @@ fn extends_files(path: &str, text: &str) -> Vec<String> {
     let Ok(root) = super::yaml::parse(text) else {
         return Vec::new();
     };
-    let dir = path.rsplit_once('/').map_or(".", |(d, _)| d);
     let mut out = Vec::new();
     if let Some(super::yaml::Value::Map(services)) = root.get("services").map(|s| &s.value) {
         for (_, _, s) in services {
@@ -84,11 +83,7 @@ fn extends_files(path: &str, text: &str) -> Vec<String> {
                 .and_then(|e| e.get("file"))
                 .and_then(super::yaml::Node::as_str)
             {
-                out.push(if f.starts_with('/') {
-                    f.to_string()
-                } else {
-                    format!("{dir}/{}", f.trim_start_matches("./"))
-                });
+                out.push(load::beside(path, f));
             }
         }
     }
@@ -104,17 +99,33 @@ pub struct Loaded {
     pub dir: String,
     /// Each service's env files' texts.
     pub env_files: BTreeMap<String, Vec<String>>,
+    /// Every file read (compose files, `extends` files, `.env`, env files),
+    /// to tell later whether any changed.
+    pub read: Vec<PathBuf>,
+    /// What could not be read but did not stop the rest (a missing
+    /// `env_file`).
+    pub notes: Vec<String>,
 }
 
 /// Read and load the project of `named` files (or the default ones), with
 /// `profiles` enabled.
 pub fn project(named: &[PathBuf], profiles: &[String]) -> Result<Loaded, String> {
-    let paths = files(named)?;
+    project_of(&files(named)?, profiles)
+}
+
+/// Read and load the project of exactly these files, in merge order, with
+/// `profiles` enabled (`*`: all).
+pub fn project_of(paths: &[PathBuf], profiles: &[String]) -> Result<Loaded, String> {
+    if paths.is_empty() {
+        return Err("no compose file named".into());
+    }
+    let mut read: Vec<PathBuf> = paths.to_vec();
+    let mut notes = Vec::new();
     // Paths as the user gave them (a report uploaded to code scanning
     // wants them relative to the repository).
     let shown = |p: &Path| p.to_string_lossy().trim_start_matches("./").to_string();
     let mut input = load::Input::default();
-    for p in &paths {
+    for p in paths {
         input
             .files
             .push((shown(p), read_bounded(p, super::yaml::MAX_BYTES as u64)?));
@@ -136,11 +147,17 @@ pub fn project(named: &[PathBuf], profiles: &[String]) -> Result<Loaded, String>
     }
     for f in others.into_iter().take(load::MAX_FILES) {
         let t = read_bounded(Path::new(&f), super::yaml::MAX_BYTES as u64)?;
+        read.push(PathBuf::from(&f));
         input.others.push((f, t));
     }
     // The environment: the process's over the project's .env.
-    if let Ok(t) = read_bounded(&project_dir.join(".env"), MAX_ENV_FILE) {
-        input.env = load::dotenv(&t);
+    let dot_env = project_dir.join(".env");
+    if dot_env.exists() {
+        read.push(dot_env.clone());
+        match read_bounded(&dot_env, MAX_ENV_FILE) {
+            Ok(t) => input.env = load::dotenv(&t),
+            Err(e) => notes.push(format!(".env not read: {e}")),
+        }
     }
     input.env.extend(std::env::vars());
     input.profiles = profiles.to_vec();
@@ -173,8 +190,14 @@ pub fn project(named: &[PathBuf], profiles: &[String]) -> Result<Loaded, String>
         for f in listed {
             // A missing env file is Compose's error too; here it is said
             // and the rest is checked.
-            if let Ok(t) = read_bounded(&project_dir.join(&f), MAX_ENV_FILE) {
-                env_files.entry(s.name.clone()).or_default().push(t);
+            let path = project_dir.join(&f);
+            read.push(path.clone());
+            match read_bounded(&path, MAX_ENV_FILE) {
+                Ok(t) => env_files.entry(s.name.clone()).or_default().push(t),
+                Err(e) => notes.push(format!(
+                    "{}: env_file not read, its variables are not checked: {e}",
+                    s.name
+                )),
             }
         }
     }
@@ -182,5 +205,7 @@ pub fn project(named: &[PathBuf], profiles: &[String]) -> Result<Loaded, String>
         project,
         dir: abs_dir.to_string_lossy().into_owned(),
         env_files,
+        read,
+        notes,
     })
 }

@@ -328,6 +328,7 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         packages: None,
         vulns: Default::default(),
         kube: None,
+        compose_file: None,
     }
 }
 

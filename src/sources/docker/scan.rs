@@ -142,8 +142,9 @@ async fn containers(
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    let (mut items, warnings) = collect("container", results)?;
+    let (mut items, mut warnings) = collect("container", results)?;
     fill_processes(engine, &mut items).await?;
+    warnings.extend(fill_compose_files(engine, &mut items).await);
     items.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     Ok((items, warnings))
 }
@@ -242,6 +243,39 @@ async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, 
     Ok(tops)
 }
 
+/// Compose-created containers' compose files, where the engine runs on
+/// this machine (the labels name files on the engine's machine): where
+/// each service's keys are, so findings point at their line. One blocking
+/// task; files read again only when they changed. Returns the warnings.
+async fn fill_compose_files(engine: &Engine, cs: &mut [Container]) -> Vec<String> {
+    let asks: Vec<crate::sources::compose::live::Ask> = cs
+        .iter()
+        .map(|c| c.compose().map(|r| (r, c.created)))
+        .collect();
+    if asks.iter().all(Option::is_none) {
+        return Vec::new();
+    }
+    if !engine.is_local() {
+        for c in cs.iter_mut().filter(|c| c.compose().is_some()) {
+            c.compose_file = Some(std::sync::Arc::new(
+                crate::model::compose::ComposeFile::NotRead(
+                    "the engine runs on another machine, where its compose files are".into(),
+                ),
+            ));
+        }
+        return Vec::new();
+    }
+    match tokio::task::spawn_blocking(move || crate::sources::compose::live::located(&asks)).await {
+        Ok((found, warnings)) => {
+            for (c, f) in cs.iter_mut().zip(found) {
+                c.compose_file = f;
+            }
+            warnings
+        }
+        Err(e) => vec![format!("compose files not read: {e}")],
+    }
+}
+
 /// What the engine's events say changed since the last scan.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Changed {
@@ -312,6 +346,7 @@ pub async fn refresh(
     let (mut containers, mut warnings) = collect("container", results)?;
     containers.extend(reuse);
     reread.requests += fill_processes(engine, &mut containers).await?;
+    warnings.extend(fill_compose_files(engine, &mut containers).await);
     containers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
 
     // Images: an image id names its content; only its tags can move.
