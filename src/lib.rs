@@ -51,6 +51,7 @@ pub mod audit;
 pub mod cli;
 #[doc(hidden)]
 pub mod fuzz;
+pub mod harden;
 pub mod instance;
 pub mod model;
 pub mod policy;

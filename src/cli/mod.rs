@@ -13,6 +13,7 @@
 
 pub mod compose;
 pub mod db;
+pub mod harden;
 pub mod sbom;
 pub mod scan;
 pub mod watch;
@@ -88,6 +89,10 @@ pub enum Command {
     /// Record engine activity, exec sessions, drift and new findings to the
     /// audit log without a window, until Ctrl-C.
     Watch(WatchArgs),
+    /// Print the hardened version of a container: a `docker run` command, a
+    /// compose service, or a diff of its compose file; on standard error,
+    /// each change with the findings it clears and what could break.
+    Harden(HardenArgs),
     /// Compose projects: check a project's services before anything is
     /// created.
     Compose {
@@ -135,6 +140,34 @@ pub enum ComposeAction {
     /// the key that causes it. The same formats, --fail-on and exit codes
     /// as `scan`.
     Check(ComposeArgs),
+}
+
+/// Options of `shipshape harden`.
+#[derive(Debug, clap::Args)]
+pub struct HardenArgs {
+    /// The container: its name, id or an id prefix.
+    pub container: String,
+
+    /// What to print: `run` (a docker run command), `compose` (a compose
+    /// service), `diff` (a unified diff of the compose file Compose created
+    /// it from, for `git apply` or `patch -p1` in the project folder).
+    #[arg(long, value_enum, default_value = "run")]
+    pub format: HardenFormat,
+
+    /// Do not explain the changes on standard error.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// What `shipshape harden` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum HardenFormat {
+    /// A `docker run` command.
+    Run,
+    /// A compose service.
+    Compose,
+    /// A unified diff of the container's compose file.
+    Diff,
 }
 
 /// Options of `shipshape compose check`.
@@ -396,6 +429,7 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         Some(Command::Scan(ref args)) => runtime.block_on(scan::run(&cli, args)),
         Some(Command::Watch(ref args)) => runtime.block_on(watch::run(&cli, args)),
         Some(Command::Sbom(ref args)) => runtime.block_on(sbom::run(&cli, args)),
+        Some(Command::Harden(ref args)) => runtime.block_on(harden::run(&cli, args)),
         Some(Command::Compose {
             action: ComposeAction::Check(ref args),
         }) => compose::check(&cli, args),

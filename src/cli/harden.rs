@@ -1,0 +1,143 @@
+//! `shipshape harden CONTAINER [--format run|compose|diff|plan]`: the
+//! hardened version of one container, printed to standard output — the
+//! `docker run` command, the compose service, or a unified diff of the
+//! compose file its labels name (local engine) — with, on standard error,
+//! each change, the findings it clears and what could break, and the
+//! findings it leaves, with why. Reads only (inspect, `/changes`, one
+//! stats reading); creates nothing.
+
+use chrono::Utc;
+
+use super::{Cli, Exit, HardenArgs, HardenFormat};
+use crate::harden::{self, Observed};
+use crate::model::ContainerState;
+use crate::sources::docker::{Engine, EnvSnapshot, drift, scan};
+
+/// Runs `shipshape harden`; returns the exit code.
+pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
+    let policy = match super::scan::load_policy(cli.policy.as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("shipshape: policy error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let env = EnvSnapshot::from_process();
+    let hosts = cli.hosts();
+    let target =
+        match crate::sources::docker::connect::discover(hosts.first().map(String::as_str), &env) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("shipshape: {e}");
+                return Exit::EngineUnreachable;
+            }
+        };
+    let engine = match Engine::connect(target).await {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            return Exit::EngineUnreachable;
+        }
+    };
+    let mut inventory = match scan::snapshot(&engine, &env).await {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            return Exit::EngineUnreachable;
+        }
+    };
+    let t = args.container.trim();
+    let found: Vec<&crate::model::Container> = inventory
+        .containers
+        .iter()
+        .filter(|c| c.name == t || c.id == t || (t.len() >= 4 && c.id.starts_with(t)))
+        .collect();
+    let id = match found.as_slice() {
+        [one] => one.id.clone(),
+        [] => {
+            eprintln!("shipshape: no container named {t}");
+            return Exit::Usage;
+        }
+        more => {
+            eprintln!(
+                "shipshape: {t} names {} containers: give more of the id",
+                more.len()
+            );
+            return Exit::Usage;
+        }
+    };
+    // What it wrote, and its use now: the observations the plan keeps.
+    let mut seen = Observed::default();
+    if let Some(c) = inventory.containers.iter_mut().find(|c| c.id == id)
+        && c.state == ContainerState::Running
+    {
+        match drift::check(&engine, &drift::Target::of(c)).await {
+            Ok(d) => c.drift = Some(d),
+            Err(e) => eprintln!("shipshape: note: the paths it wrote were not read: {e}"),
+        }
+        match engine.stats_once(&id).await {
+            Ok(s) => {
+                let r = crate::sources::docker::stats::reading(&s);
+                let used = crate::model::stats::memory_used(&r);
+                seen.memory_peak = (used > 0).then_some(used);
+                seen.pids_peak = (r.pids > 0).then_some(r.pids);
+            }
+            Err(e) => eprintln!("shipshape: note: its memory use was not read: {e}"),
+        }
+    }
+    let Some(plan) = harden::plan(&inventory, &id, &policy, &seen, Utc::now()) else {
+        eprintln!("shipshape: {t} went away");
+        return Exit::Usage;
+    };
+    let image = inventory
+        .images
+        .iter()
+        .find(|i| i.id == plan.original.image_id);
+    let out = match args.format {
+        HardenFormat::Run => harden::run_command(&plan, image),
+        HardenFormat::Compose => harden::compose_service(&plan, image),
+        HardenFormat::Diff => {
+            let Some(lines) = harden::service_lines(&plan.original) else {
+                eprintln!(
+                    "shipshape: {} has no compose file read here ({}): use --format compose",
+                    plan.original.name,
+                    match plan.original.compose_file.as_deref() {
+                        Some(crate::model::compose::ComposeFile::NotRead(why)) => why.clone(),
+                        _ => "Compose did not create it".into(),
+                    }
+                );
+                return Exit::Usage;
+            };
+            let Some(file) = lines.service.as_ref().map(|s| s.file.clone()) else {
+                return Exit::Usage;
+            };
+            let text = match crate::sources::compose::read::read_bounded(
+                std::path::Path::new(&file),
+                crate::sources::compose::yaml::MAX_BYTES as u64,
+            ) {
+                Ok(t) => t,
+                Err(e) => {
+                    eprintln!("shipshape: {e}");
+                    return Exit::Usage;
+                }
+            };
+            match harden::compose_diff(&plan, lines, &text) {
+                Ok((diff, notes)) => {
+                    for n in notes {
+                        eprintln!("shipshape: note: {n}");
+                    }
+                    diff
+                }
+                Err(e) => {
+                    eprintln!("shipshape: {file}: {e}");
+                    return Exit::Usage;
+                }
+            }
+        }
+    };
+    print!("{out}");
+    if !args.quiet {
+        eprint!("{}", harden::explain(&plan));
+    }
+    Exit::Clean
+}
