@@ -22,9 +22,14 @@ use crate::model::compose::{ComposeFile, ServiceLines};
 use crate::model::policy::Policy;
 use crate::model::{Container, Finding, Inventory, LogConfig, PortBinding, TmpfsMount};
 
-/// What was seen of the container while it ran (the window's charts).
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+/// What was seen of the container while it ran (the window's charts, the
+/// engine's change list).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Observed {
+    /// Every path its writable layer holds (`GET /containers/{id}/changes`);
+    /// `None`: the drift check's items are used (security-relevant paths
+    /// only).
+    pub written: Option<Vec<(String, ChangeKind)>>,
     /// The highest memory use seen, bytes.
     pub memory_peak: Option<u64>,
     /// The highest CPU use seen, in cores (1.0 = one core busy).
@@ -111,6 +116,10 @@ fn why_left(rule_id: &str) -> &'static str {
             "the image has no registry digest here (built or loaded locally): push it and pin \
              the digest"
         }
+        "container.writable-rootfs" => {
+            "it writes where no tmpfs can go (seen by the drift check, e.g. a file in /etc or \
+             /var): give those files a volume, then make the root read-only"
+        }
         "container.default-bridge" => {
             "a user-defined network must exist first (`docker network create app-net`) and its \
              peers join it too"
@@ -135,42 +144,91 @@ fn runs_as_root(c: &Container, image_user: &str) -> bool {
     }
 }
 
-/// The folders a container wrote, from the drift check: each change's
-/// folder, two levels deep (`/var/cache/nginx`), without the folders a
-/// mount already covers.
-fn written_dirs(c: &Container) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    let Some(d) = &c.drift else {
-        return out;
+struct Item {
+    path: String,
+    kind: ChangeKind,
+}
+
+struct Written {
+    items: Vec<Item>,
+}
+
+/// Folders a tmpfs must never cover: the image's own software and
+/// configuration live there.
+const NOT_TMPFS: [&str; 12] = [
+    "/", "/bin", "/boot", "/etc", "/home", "/lib", "/lib64", "/opt", "/sbin", "/srv", "/usr",
+    "/var",
+];
+
+/// What the container wrote, from the drift check: the folders to give it
+/// as tmpfs (an added folder itself; a file's folder), without those a
+/// mount already covers — and the paths written where no tmpfs can go
+/// (`/etc/app.conf`), which keep the root writable.
+fn written(c: &Container, seen: &Observed) -> (BTreeSet<String>, Vec<String>) {
+    let (mut dirs, mut blocked) = (BTreeSet::new(), Vec::new());
+    let items: Vec<(String, ChangeKind)> = match (&seen.written, &c.drift) {
+        (Some(w), _) => w.clone(),
+        (None, Some(d)) => d.items.iter().map(|i| (i.path.clone(), i.kind)).collect(),
+        (None, None) => return (dirs, blocked),
     };
-    for item in &d.items {
-        if item.kind == ChangeKind::Deleted {
-            continue;
-        }
-        let parts: Vec<&str> = item.path.split('/').filter(|p| !p.is_empty()).collect();
-        // A file at the top (`/.bash_history`) gets its folder's parent.
-        let depth = parts.len().saturating_sub(1).clamp(1, 3);
-        let dir = format!("/{}", parts[..depth.min(parts.len())].join("/"));
-        if dir == "/" || dir.len() <= 1 {
-            continue;
-        }
-        let covered = c
-            .mounts
+    let d = Written {
+        items: items
+            .iter()
+            .map(|(path, kind)| Item {
+                path: path.clone(),
+                kind: *kind,
+            })
+            .collect(),
+    };
+    let under = |p: &str, dir: &str| p.starts_with(&format!("{}/", dir.trim_end_matches('/')));
+    let covered = |p: &str| {
+        c.mounts
             .iter()
             .map(|m| m.destination.as_str())
             .chain(c.tmpfs.iter().map(|t| t.destination.as_str()))
-            .any(|m| dir == m || dir.starts_with(&format!("{}/", m.trim_end_matches('/'))));
-        if !covered {
-            out.insert(dir);
+            .any(|m| p == m || under(p, m))
+    };
+    for item in d.items.iter().filter(|i| i.kind != ChangeKind::Deleted) {
+        let parent_of_others = d.items.iter().any(|o| under(&o.path, &item.path));
+        // A folder marked changed because something under it changed.
+        if item.kind == ChangeKind::Modified && parent_of_others {
+            continue;
+        }
+        let target = if parent_of_others {
+            item.path.clone()
+        } else {
+            item.path
+                .rsplit_once('/')
+                .map_or("/".to_string(), |(p, _)| {
+                    if p.is_empty() {
+                        "/".into()
+                    } else {
+                        p.to_string()
+                    }
+                })
+        };
+        // Inside a folder it added itself: that folder is the target.
+        if d.items
+            .iter()
+            .any(|o| o.kind == ChangeKind::Added && under(&target, &o.path))
+            || covered(&item.path)
+        {
+            continue;
+        }
+        // A folder the container added hides nothing of the image.
+        let added = d
+            .items
+            .iter()
+            .any(|o| o.path == target && o.kind == ChangeKind::Added);
+        if !added && NOT_TMPFS.contains(&target.as_str()) {
+            blocked.push(item.path.clone());
+        } else {
+            dirs.insert(target);
         }
     }
-    // A nested folder under one already listed adds nothing.
-    let all: Vec<String> = out.iter().cloned().collect();
-    out.retain(|d| {
-        !all.iter()
-            .any(|o| o != d && d.starts_with(&format!("{o}/")))
-    });
-    out
+    let all: Vec<String> = dirs.iter().cloned().collect();
+    dirs.retain(|d| !all.iter().any(|o| o != d && under(d, o)));
+    (dirs, blocked)
 }
 
 fn round_up(v: u64, step: u64) -> u64 {
@@ -363,9 +421,10 @@ fn harden(
             );
         }
     }
-    if !c.readonly_rootfs {
+    let (written_dirs, blocked) = written(c, seen);
+    if !c.readonly_rootfs && blocked.is_empty() {
         c.readonly_rootfs = true;
-        let mut dirs = written_dirs(c);
+        let mut dirs = written_dirs;
         for d in ["/tmp", "/run"] {
             if !c.mounts.iter().any(|m| m.destination == d)
                 && !c.tmpfs.iter().any(|t| t.destination == d)
@@ -379,10 +438,12 @@ fn harden(
                 exec: false,
             });
         }
-        let seen = if c.drift.is_some() {
-            "the folders the drift check saw it write"
+        let seen = if seen.written.is_some() {
+            "the folders its writable layer holds"
+        } else if c.drift.is_some() {
+            "the security-relevant folders the drift check saw it write"
         } else {
-            "no drift check ran, so only /tmp and /run"
+            "nothing was seen written, so only /tmp and /run"
         };
         change(
             "read_only",

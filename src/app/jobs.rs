@@ -33,6 +33,11 @@ pub(super) enum Side {
         image: String,
     },
     Baseline(Result<(PathBuf, Arc<Report>), String>),
+    /// The hardening diff of a container's compose file (with notes).
+    HardenDiff {
+        id: String,
+        result: Result<(String, Vec<String>), String>,
+    },
 }
 
 /// What kind of file a dialog asks for: its name for people and the file
@@ -274,6 +279,65 @@ impl App {
         });
     }
 
+    /// The diff of a container's compose file that hardens it: the file is
+    /// read on a blocking thread; the answer comes back as a side message.
+    pub fn start_harden_diff(
+        &mut self,
+        key: crate::ui::state::RowKey,
+        seen: crate::harden::Observed,
+    ) {
+        let (Some(rt), Some(snapshot)) =
+            (self.runtime.clone(), self.state.snapshot_of(&key).cloned())
+        else {
+            self.state
+                .notify("That container is no longer on screen.".into(), true);
+            return;
+        };
+        let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+        rt.spawn_blocking(move || {
+            let result = harden_diff(&snapshot.inventory, &key.id, &seen);
+            let _ = tx.send(Side::HardenDiff { id: key.id, result });
+            if let Some(c) = ctx {
+                c.request_repaint();
+            }
+        });
+    }
+
+    /// Save a patch where the user chooses.
+    pub fn start_save_patch(&mut self, name: String, text: String) {
+        let Some(rt) = self.runtime.clone() else {
+            return;
+        };
+        let picker = self.picker.clone();
+        let (tx, ctx) = (self.side_tx.clone(), self.ctx.clone());
+        rt.spawn(async move {
+            let kind = FileKind {
+                name: "Patch",
+                extension: "patch",
+            };
+            let notice = match save_path(&picker, name, kind, &tx, ctx.as_ref()).await {
+                Ok(Some(p)) => match tokio::fs::write(&p, text).await {
+                    Ok(()) => Some((
+                        format!(
+                            "Patch saved to {} (apply with `patch -p1` in the project folder)",
+                            p.display()
+                        ),
+                        false,
+                    )),
+                    Err(e) => Some((format!("Patch not saved to {}: {e}", p.display()), true)),
+                },
+                Ok(None) => None,
+                Err(e) => Some((format!("Patch not saved: {e}"), true)),
+            };
+            if let Some((text, error)) = notice {
+                let _ = tx.send(Side::Notice(text, error));
+            }
+            if let Some(c) = ctx {
+                c.request_repaint();
+            }
+        });
+    }
+
     /// Write the bill of materials of one image of one engine on screen,
     /// as `shipshape sbom` writes it.
     pub fn start_sbom_export(&mut self, engine: &str, image: &str, format: SbomFormat) {
@@ -357,4 +421,28 @@ impl App {
             }
         });
     }
+}
+
+/// The hardening diff of container `id`'s compose file (blocking: reads it).
+fn harden_diff(
+    inv: &crate::model::Inventory,
+    id: &str,
+    seen: &crate::harden::Observed,
+) -> Result<(String, Vec<String>), String> {
+    let policy = crate::model::policy::Policy::default();
+    let plan = crate::harden::plan(inv, id, &policy, seen, chrono::Utc::now())
+        .ok_or("the container is gone")?;
+    let lines =
+        crate::harden::service_lines(&plan.original).ok_or("its compose file was not read")?;
+    let file = lines
+        .service
+        .as_ref()
+        .ok_or("its service's line is not known")?
+        .file
+        .clone();
+    let text = crate::sources::compose::read::read_bounded(
+        std::path::Path::new(&file),
+        crate::sources::compose::yaml::MAX_BYTES as u64,
+    )?;
+    crate::harden::compose_diff(&plan, lines, &text).map_err(|e| format!("{file}: {e}"))
 }

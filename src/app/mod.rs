@@ -331,6 +331,8 @@ impl App {
             Some(crate::ui::Action::Export) => self.start_export(),
             Some(crate::ui::Action::LoadBaseline) => self.load_baseline(),
             Some(crate::ui::Action::ApplyEngines) => self.apply_engine_list(),
+            Some(crate::ui::Action::HardenDiff { key, seen }) => self.start_harden_diff(key, seen),
+            Some(crate::ui::Action::SavePatch { name, text }) => self.start_save_patch(name, text),
             Some(crate::ui::Action::ExportSbom {
                 engine,
                 image,

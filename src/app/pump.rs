@@ -86,6 +86,10 @@ impl App {
         while let Ok(side) = self.side_rx.try_recv() {
             match side {
                 Side::Notice(text, error) => self.state.notify(text, error),
+                Side::HardenDiff { id, result } => match result {
+                    Ok((diff, notes)) => self.state.harden_diff = Some((id, diff, notes)),
+                    Err(e) => self.state.notify(format!("No hardening diff: {e}"), true),
+                },
                 Side::Alerts(fb) => self.on_alert_feedback(fb),
                 Side::Tray(r) => {
                     self.tray_starting = false;

@@ -11,7 +11,7 @@ use chrono::Utc;
 use super::{Cli, Exit, HardenArgs, HardenFormat};
 use crate::harden::{self, Observed};
 use crate::model::ContainerState;
-use crate::sources::docker::{Engine, EnvSnapshot, drift, scan};
+use crate::sources::docker::{Engine, EnvSnapshot, scan};
 
 /// Runs `shipshape harden`; returns the exit code.
 pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
@@ -71,8 +71,16 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
     if let Some(c) = inventory.containers.iter_mut().find(|c| c.id == id)
         && c.state == ContainerState::Running
     {
-        match drift::check(&engine, &drift::Target::of(c)).await {
-            Ok(d) => c.drift = Some(d),
+        match engine.changes(&id).await {
+            Ok(list) => {
+                seen.written = Some(
+                    list.into_iter()
+                        .filter_map(|(p, k)| {
+                            crate::model::activity::ChangeKind::from_api(k).map(|k| (p, k))
+                        })
+                        .collect(),
+                );
+            }
             Err(e) => eprintln!("shipshape: note: the paths it wrote were not read: {e}"),
         }
         match engine.stats_once(&id).await {

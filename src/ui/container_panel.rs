@@ -11,17 +11,16 @@ use crate::rules;
 use crate::ui::state::{DetailTab, State};
 
 /// Draws the selected container's panel.
-pub fn show(ui: &mut Ui, state: &mut State) {
+pub fn show(ui: &mut Ui, state: &mut State) -> Option<super::Action> {
+    let mut action = None;
     let (Some(key), Some(c)) = (
         state.inventory.selected.clone(),
         state.selected_container().cloned(),
     ) else {
-        return;
+        return None;
     };
     // Its own engine's snapshot (several engines may be watched).
-    let Some(snapshot) = state.snapshot_of(&key).cloned() else {
-        return;
-    };
+    let snapshot = state.snapshot_of(&key).cloned()?;
     let stale = state.engines.get(key.engine).is_some_and(|e| e.stale);
     let assessment = snapshot
         .assessment
@@ -100,6 +99,7 @@ pub fn show(ui: &mut Ui, state: &mut State) {
         for (tab, label) in [
             (DetailTab::Risk, format!("Risk ({n})")),
             (DetailTab::Facts, "Facts".into()),
+            (DetailTab::Harden, "Harden".into()),
             (DetailTab::Charts, "Charts".into()),
             (
                 DetailTab::Activity,
@@ -165,7 +165,13 @@ pub fn show(ui: &mut Ui, state: &mut State) {
             DetailTab::Facts => facts(ui, &c, image.as_ref(), &assessment.findings),
             DetailTab::Charts => charts::container(ui, state, &key, &c),
             DetailTab::Activity => activity::container(ui, state, &key, &c),
+            DetailTab::Harden => {
+                if let Some(a) = harden_tab(ui, state, &key, &snapshot.inventory, &c) {
+                    action = Some(a);
+                }
+            }
         });
+    action
 }
 
 /// Findings grouped by severity, worst first. Also used by the image and
@@ -694,4 +700,139 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
             );
         }
     }
+}
+
+/// The Harden tab: the hardened version of the container, judged again.
+fn harden_tab(
+    ui: &mut Ui,
+    state: &State,
+    key: &crate::ui::state::RowKey,
+    inv: &crate::model::Inventory,
+    c: &Container,
+) -> Option<super::Action> {
+    use crate::harden;
+    if c.kube.is_some() {
+        ui.label("A workload is hardened in its manifest: the Risk tab gives each field to set.");
+        return None;
+    }
+    // The peaks of the charts' window: what it used while it was watched.
+    let mut seen = harden::Observed::default();
+    if let Some(ring) = state.charts.stats.get(key) {
+        let (mut mem, mut cpu) = (0f32, 0f32);
+        for p in ring.points() {
+            mem = mem.max(p.mem_bytes);
+            cpu = cpu.max(p.cpu_pct);
+        }
+        seen.memory_peak = (mem > 0.0).then_some(mem as u64);
+        seen.cpu_peak = (cpu > 0.0).then_some(f64::from(cpu) / 100.0);
+    }
+    seen.pids_peak = c
+        .processes
+        .as_ref()
+        .map(|p| p.len() as u64)
+        .filter(|n| *n > 0);
+    let policy = crate::model::policy::Policy::default();
+    let plan = harden::plan(inv, &c.id, &policy, &seen, chrono::Utc::now())?;
+    let image = inv.image_by_id(&c.image_id);
+    let mut action = None;
+    ui.add_space(4.0);
+    ui.label(
+        RichText::new(format!(
+            "{} finding(s) now, {} after these {} change(s) (the catalogue run again on the result, default policy).",
+            plan.before.len(),
+            plan.after.len(),
+            plan.changes.len()
+        ))
+        .strong(),
+    );
+    for ch in &plan.changes {
+        ui.horizontal_wrapped(|ui| {
+            ui.label(RichText::new(visible(&ch.what)).monospace());
+            if !ch.clears.is_empty() {
+                ui.label(
+                    RichText::new(format!("clears {}", ch.clears.join(", ")))
+                        .color(theme::OK_GREEN),
+                );
+            }
+        });
+        ui.label(
+            RichText::new(format!("May break: {}", ch.breaks))
+                .weak()
+                .small(),
+        );
+    }
+    if !plan.after.is_empty() {
+        ui.add_space(6.0);
+        ui.label(RichText::new("Left for you").strong());
+        for (f, why) in &plan.after {
+            ui.horizontal_wrapped(|ui| {
+                widgets::severity_badge(ui, f.severity);
+                ui.label(RichText::new(f.rule_id).monospace());
+            });
+            ui.label(RichText::new(*why).weak().small());
+        }
+    }
+    ui.add_space(6.0);
+    let run = harden::run_command(&plan, image);
+    code_copy(ui, "docker run", &run);
+    let service = harden::compose_service(&plan, image);
+    code_copy(ui, "compose service", &service);
+    match (c.compose_file.as_deref(), harden::service_lines(c)) {
+        (_, Some(lines)) => match &state.harden_diff {
+            Some((id, diff, notes)) if id == &c.id => {
+                code_copy(ui, "diff of its compose file", diff);
+                for n in notes {
+                    ui.label(RichText::new(visible(n)).weak().small());
+                }
+                if ui.button("Save as patch…").clicked() {
+                    action = Some(super::Action::SavePatch {
+                        name: format!(
+                            "{}-harden.patch",
+                            c.compose().map_or_else(|| c.name.clone(), |r| r.service)
+                        ),
+                        text: diff.clone(),
+                    });
+                }
+            }
+            _ => {
+                let file = lines
+                    .service
+                    .as_ref()
+                    .map_or(String::new(), |s| s.file.clone());
+                if ui
+                    .button("Diff of its compose file")
+                    .on_hover_text(visible(&file))
+                    .clicked()
+                {
+                    action = Some(super::Action::HardenDiff {
+                        key: key.clone(),
+                        seen,
+                    });
+                }
+            }
+        },
+        (Some(crate::model::compose::ComposeFile::NotRead(why)), None) => {
+            ui.label(
+                RichText::new(format!(
+                    "No diff: its compose file was not read ({}).",
+                    visible(why)
+                ))
+                .weak(),
+            );
+        }
+        _ => {}
+    }
+    action
+}
+
+/// A block of code with a copy button.
+fn code_copy(ui: &mut Ui, label: &str, body: &str) {
+    ui.horizontal(|ui| {
+        ui.label(RichText::new(label).strong());
+        if ui.small_button("Copy").clicked() {
+            ui.ctx().copy_text(body.to_string());
+        }
+    });
+    ui.label(RichText::new(visible_multiline(body)).monospace());
+    ui.add_space(4.0);
 }

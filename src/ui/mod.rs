@@ -18,7 +18,7 @@ pub mod widgets;
 use crate::ui::state::{State, View};
 
 /// What a click asks the app to do beyond editing state.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Read every engine again now.
     Refresh,
@@ -38,6 +38,21 @@ pub enum Action {
     LoadBaseline,
     /// Watch the engines of the settings' list now (the user's choice).
     ApplyEngines,
+    /// Work out the diff of a container's compose file that hardens it
+    /// (a file read: off the UI thread).
+    HardenDiff {
+        /// The container.
+        key: state::RowKey,
+        /// What was seen of it (the charts' peaks).
+        seen: crate::harden::Observed,
+    },
+    /// Save a patch where the user chooses.
+    SavePatch {
+        /// The file name offered.
+        name: String,
+        /// The patch.
+        text: String,
+    },
     /// Save the bill of materials of an image (engine label, image id).
     ExportSbom {
         /// The engine's label.
@@ -64,11 +79,15 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
             egui::CentralPanel::default().show(ui, |ui| overview::show(ui, state));
         }
         View::Containers => {
-            detail_panel(ui, state);
+            if let Some(a) = detail_panel(ui, state) {
+                action = Some(a);
+            }
             egui::CentralPanel::default().show(ui, |ui| inventory::show(ui, state));
         }
         View::Activity => {
-            detail_panel(ui, state);
+            if let Some(a) = detail_panel(ui, state) {
+                action = Some(a);
+            }
             egui::CentralPanel::default().show(ui, |ui| activity::show(ui, state));
         }
         View::Images => {
@@ -92,13 +111,16 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
 }
 
 /// The selected container's panel, on the right.
-fn detail_panel(ui: &mut egui::Ui, state: &mut State) {
+fn detail_panel(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
     if state.inventory.selected.is_some() {
         egui::Panel::right("detail")
             .resizable(true)
             .default_size(520.0)
             .min_size(360.0)
             .max_size(ui.available_width() * 0.5)
-            .show(ui, |ui| container_panel::show(ui, state));
+            .show(ui, |ui| container_panel::show(ui, state))
+            .inner
+    } else {
+        None
     }
 }

@@ -85,6 +85,9 @@ pub enum DetailTab {
     Charts,
     /// The container's own events and exec sessions.
     Activity,
+    /// Its hardened version: the changes, what they clear, the command,
+    /// the compose service and the diff of its compose file.
+    Harden,
 }
 
 /// Sortable inventory columns.
@@ -459,6 +462,8 @@ pub struct State {
     pub audit: Option<Result<PathBuf, String>>,
     /// Gone containers the user dismissed (empty: all), for the worker.
     pub pending_dismiss: Option<Vec<String>>,
+    /// The last hardening diff worked out: (container id, diff, notes).
+    pub harden_diff: Option<(String, String, Vec<String>)>,
     /// A different engine answered at a watched endpoint; shown until
     /// the user dismisses it.
     pub engine_changed: Option<EngineChanged>,
@@ -788,6 +793,7 @@ impl State {
             drift_progress: None,
             audit: None,
             pending_dismiss: None,
+            harden_diff: None,
             engine_changed: None,
             vulndb: None,
             vulndb_progress: None,
