@@ -954,3 +954,84 @@ fn two_hundred_thousand_manifests_stop_at_the_package_ceiling() {
         found.skipped
     );
 }
+
+/// The README's "Fix first" screenshot (`docs/screenshots/fix-first.png`),
+/// not a check: the known-exploited fixture above, in a real window under
+/// Xvfb, the Images view opened from the palette. Run it with
+/// `cargo test --test ecosystems screenshot_fix_first -- --ignored`
+/// (needs Xvfb, xdotool, xwd and ImageMagick's convert).
+#[test]
+#[ignore = "writes the README's screenshot"]
+fn screenshot_fix_first() {
+    let _serial = serial();
+    let mut fx = Fixture::new("shot");
+    let tmp = fx.tmp.path().to_path_buf();
+    let go = build_go(&tmp);
+    let img = svc_image(&mut fx, &go);
+    let api = fx.run("api", &["-p", "8080:80", &img]);
+    fx.create("api-staging", &[&img]);
+    wait_state(&api, "running");
+    let db = tmp.join("db");
+    import_osv(&db);
+    let ex = repo_root().join("tests/fixtures/ecosystems/exploits");
+    let out = shipshape(
+        &db,
+        &[
+            "db",
+            "import",
+            ex.join("kev.json").to_str().unwrap(),
+            ex.join("epss.csv.gz").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success());
+    let display = ":89";
+    let mut xvfb = Command::new("Xvfb")
+        .args([display, "-screen", "0", "1600x1000x24"])
+        .spawn()
+        .expect("Xvfb");
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let mut app = Command::new(bin())
+        .args(["--no-audit", "--vulndb"])
+        .arg(&db)
+        .env("DISPLAY", display)
+        .env("HOME", &tmp)
+        .spawn()
+        .unwrap();
+    let x = |args: &[&str]| {
+        Command::new("xdotool")
+            .args(args)
+            .env("DISPLAY", display)
+            .status()
+            .unwrap();
+    };
+    std::thread::sleep(std::time::Duration::from_secs(12));
+    x(&[
+        "search",
+        "--name",
+        "^shipshape",
+        "windowsize",
+        "1560",
+        "960",
+        "windowmove",
+        "20",
+        "20",
+    ]);
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    x(&["key", "ctrl+k"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    x(&["type", "Images"]);
+    x(&["key", "Return"]);
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let shot = repo_root().join("docs/screenshots/fix-first.png");
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "xwd -root -silent -display {display} | convert xwd:- {}",
+            shot.display()
+        ))
+        .status()
+        .unwrap();
+    let _ = app.kill();
+    let _ = xvfb.kill();
+    assert!(status.success());
+}

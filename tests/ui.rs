@@ -232,6 +232,52 @@ fn selecting_a_row_shows_its_findings_with_evidence_and_fix() {
     assert!(h.query_by_label_contains(postgres_secret).is_none());
 }
 
+/// Issue 25: the Harden tab writes the hardened version of the selected
+/// container — the catalogue run again on it — and never a secret's value.
+#[test]
+fn the_harden_tab_writes_the_hardened_container() {
+    let (mut h, _tx) = loaded(Mode::Live);
+    h.get_by_label("lab-ci-runner").click();
+    h.run_steps(3);
+    h.get_by_label("Harden").click();
+    h.run_steps(3);
+    // The counts are the catalogue's own, before and after: fewer after.
+    let inv = demo::inventory().unwrap();
+    let id = &inv
+        .containers
+        .iter()
+        .find(|c| c.name == "lab-ci-runner")
+        .unwrap()
+        .id;
+    let plan = shipshape::harden::plan(
+        &inv,
+        id,
+        &Default::default(),
+        &Default::default(),
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    assert!(plan.after.len() < plan.before.len());
+    h.get_by_label_contains(&format!(
+        "{} finding(s) now, {} after these {} change(s)",
+        plan.before.len(),
+        plan.after.len(),
+        plan.changes.len()
+    ));
+    // In the list of changes and in the command.
+    assert!(h.get_all_by_label_contains("--cap-drop ALL").count() >= 2);
+    h.get_by_label_contains("clears container.seccomp-unconfined");
+    // The engine socket stays: a CI runner uses it; said, with why.
+    h.get_by_label("Left for you");
+    h.get_by_label("container.engine-socket");
+    h.get_by_label("docker run");
+    h.get_by_label("compose service");
+    assert!(
+        h.query_by_label_contains("demo-password-not-real")
+            .is_none()
+    );
+}
+
 /// Issues 15 and 17: a name, label or history line carrying terminal
 /// escapes, bidi overrides or zero-width characters is drawn with those
 /// characters shown as escapes, never obeyed.

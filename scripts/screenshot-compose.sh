@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The README's compose and harden screenshots, from a real window: a
+# compose project brought up with docker-compose on the system engine,
+# shipshape opened on its api container (--show), the Risk tab captured
+# (each finding with its compose file line), then the Harden tab. Removes
+# the project it made.
+#
+#   scripts/screenshot-compose.sh [DIR]      (default docs/screenshots)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=${1:-docs/screenshots}
+bash scripts/engine-up.sh >/dev/null 2>&1
+need=()
+command -v Xvfb >/dev/null || need+=(xvfb)
+command -v xdotool >/dev/null || need+=(xdotool)
+command -v xwd >/dev/null || need+=(x11-apps)
+command -v convert >/dev/null || need+=(imagemagick)
+if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
+cargo build --release -q
+bin=$PWD/target/release/shipshape
+# The test images (tests build them; a fresh machine runs `cargo test` first).
+docker image inspect shipshape-test/base:1 >/dev/null
+work=$(mktemp -d /tmp/shop.XXXX)
+mkdir -p "$work/shop"
+cd "$work/shop"
+cat > compose.yaml <<'YAML'
+# The shop's services, as a developer writes them.
+services:
+  api:
+    image: shipshape-test/base:1
+    command: ["sh", "-c", "mkdir -p /var/cache/api && exec sleep 3600"]
+    privileged: true
+    cap_add: [NET_ADMIN]
+    ports:
+      - "8080:80"
+    volumes:
+      - /var/run/docker.sock:/var/run/docker.sock
+    environment:
+      DB_PASSWORD: ${DB_PASSWORD}
+    restart: always
+
+  db:
+    image: shipshape-test/base:1
+    command: ["sleep", "3600"]
+    read_only: true
+YAML
+printf 'DB_PASSWORD=not-a-real-password\n' > .env
+export DISPLAY=:88
+Xvfb "$DISPLAY" -screen 0 1600x1000x24 >/dev/null 2>&1 & xvfb=$!
+cleanup() {
+  (cd "$work/shop" && docker-compose -p shop down --remove-orphans >/dev/null 2>&1) || true
+  kill "$app" 2>/dev/null || true
+  kill "$xvfb" 2>/dev/null || true
+  rm -rf "$work"
+}
+app=
+trap cleanup EXIT
+# Privileged containers may not start here: created is enough to judge.
+docker-compose -p shop up -d >/dev/null 2>&1 || docker-compose -p shop up --no-start >/dev/null 2>&1
+api=$(docker ps -a --filter label=com.docker.compose.project=shop --filter label=com.docker.compose.service=api --format '{{.Names}}')
+cd - >/dev/null
+HOME=$work "$bin" --no-audit --vulndb "$work/db" --show "$api" >/dev/null 2>&1 & app=$!
+sleep 8
+xdotool search --name '^shipshape' windowsize 1560 960 windowmove 20 20 2>/dev/null || true
+sleep 3
+xwd -root -silent | convert xwd:- "$out/compose.png"
+echo "wrote $out/compose.png"
+# The Harden tab: its label's place, from HARDEN_AT (x y) or the default.
+read -r hx hy <<<"${HARDEN_AT:-1262 185}"
+xdotool mousemove "$hx" "$hy" click 1
+sleep 2
+xwd -root -silent | convert xwd:- "$out/harden.png"
+echo "wrote $out/harden.png"
