@@ -511,7 +511,63 @@ pub fn baked_secrets(data: &[u8]) {
     let _ = c.finish();
 }
 
+/// A compose file (and an override after a line `---8<---`): read with its
+/// ceilings, loaded, every service judged and located, and the hardening
+/// diff of each service written against the file — bounded, and nothing
+/// panics.
+pub fn compose_file(data: &[u8]) {
+    use crate::sources::compose::{convert, load};
+    let text = String::from_utf8_lossy(data);
+    let (base, over) = text.split_once("---8<---\n").unwrap_or((&text, ""));
+    let mut input = load::Input {
+        files: vec![("compose.yaml".into(), base.to_string())],
+        folder: "fuzz".into(),
+        profiles: vec!["*".into()],
+        ..load::Input::default()
+    };
+    if !over.is_empty() {
+        input
+            .files
+            .push(("compose.override.yaml".into(), over.to_string()));
+    }
+    input.env.insert("TAG".into(), "1.0".into());
+    let Ok(project) = load::load(&input) else {
+        return;
+    };
+    let policy = crate::model::policy::Policy::default();
+    let now = chrono::Utc::now();
+    let checked =
+        crate::sources::compose::check(&project, "/fuzz", &Default::default(), &policy, now);
+    for s in project.services.iter().take(8) {
+        let lines = convert::lines(&project, s);
+        for f in checked
+            .assessment
+            .containers
+            .values()
+            .flat_map(|a| &a.findings)
+        {
+            if let Some(at) = lines.locate(f.rule_id) {
+                assert!(at.line >= 1);
+            }
+        }
+        let id = format!("{}-{}-1", project.name, s.name);
+        if let Some(plan) =
+            crate::harden::plan(&checked.inventory, &id, &policy, &Default::default(), now)
+            && let Some(lines) = crate::harden::service_lines(&plan.original)
+            && lines
+                .service
+                .as_ref()
+                .is_some_and(|l| l.file == "compose.yaml")
+        {
+            let _ = crate::harden::compose_diff(&plan, lines, base);
+            let _ = crate::harden::run_command(&plan, None);
+            let _ = crate::harden::compose_service(&plan, None);
+        }
+    }
+}
+
 pub const TARGETS: &[(&str, Target)] = &[
+    ("compose_file", compose_file),
     ("container_inspect", container_inspect),
     ("image_inspect", image_inspect),
     ("engine_info", engine_info),

@@ -1273,3 +1273,123 @@ pub fn explain(p: &Plan) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sources::compose::{convert, load};
+
+    fn observed(items: &[(&str, ChangeKind)]) -> Observed {
+        Observed {
+            written: Some(items.iter().map(|(p, k)| (p.to_string(), *k)).collect()),
+            ..Observed::default()
+        }
+    }
+
+    #[test]
+    fn written_folders_become_tmpfs_only_where_they_hide_nothing() {
+        use ChangeKind::{Added, Modified};
+        let c = Container::default();
+        // A tree it added: its top, which the image did not have.
+        let (dirs, blocked) = written(
+            &c,
+            &observed(&[
+                ("/var", Added),
+                ("/var/cache", Added),
+                ("/var/cache/app", Added),
+                ("/var/cache/app/stamp", Added),
+            ]),
+        );
+        assert_eq!(dirs.into_iter().collect::<Vec<_>>(), ["/var"]);
+        assert!(blocked.is_empty());
+        // A file in /etc: no tmpfs there; a folder of its own and a file in
+        // one of the image's folders are fine.
+        let (dirs, blocked) = written(
+            &c,
+            &observed(&[
+                ("/etc", Modified),
+                ("/etc/app.conf", Added),
+                ("/srv/data", Added),
+                ("/srv/data/x", Added),
+                ("/var/log/app", Modified),
+            ]),
+        );
+        assert_eq!(
+            dirs.into_iter().collect::<Vec<_>>(),
+            ["/srv/data", "/var/log"]
+        );
+        assert_eq!(blocked, ["/etc/app.conf"]);
+    }
+
+    #[test]
+    fn the_compose_diff_changes_only_the_service_and_keeps_comments() {
+        let text = "# shop\nx-base: &base\n  cap_add: [NET_RAW]\nservices:\n  api:\n    <<: *base\n    image: shop/api:1\n    privileged: true  # for the debugger\n    restart: always\n\n    # its port\n    ports:\n      - \"8080:80\"\n  db:\n    image: postgres:16\n";
+        let p = load::load(&load::Input {
+            files: vec![("compose.yaml".into(), text.into())],
+            folder: "shop".into(),
+            ..load::Input::default()
+        })
+        .unwrap();
+        let s = p.services.iter().find(|s| s.name == "api").unwrap();
+        let mut c = convert::container(&p, s, "/home/dev/shop", &[]);
+        c.compose_file = Some(std::sync::Arc::new(ComposeFile::Read {
+            lines: convert::lines(&p, s),
+            changed: None,
+        }));
+        let inv = Inventory {
+            containers: vec![c.clone()],
+            ..Inventory::default()
+        };
+        let plan = plan(
+            &inv,
+            &c.id,
+            &Policy::default(),
+            &Observed::default(),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+        assert!(plan.after.len() < plan.before.len());
+        let (diff, notes) = compose_diff(&plan, service_lines(&c).unwrap(), text).unwrap();
+        assert!(
+            diff.starts_with("--- a/compose.yaml\n+++ b/compose.yaml\n"),
+            "{diff}"
+        );
+        let removed: Vec<&str> = diff
+            .lines()
+            .filter(|l| l.starts_with('-') && !l.starts_with("---"))
+            .collect();
+        let added: Vec<&str> = diff
+            .lines()
+            .filter(|l| l.starts_with('+') && !l.starts_with("+++"))
+            .collect();
+        assert_eq!(
+            removed,
+            [
+                "-    privileged: true  # for the debugger",
+                "-    restart: always",
+                "-      - \"8080:80\""
+            ],
+            "{diff}"
+        );
+        assert!(added.contains(&"+    restart: \"on-failure:5\""), "{diff}");
+        assert!(added.contains(&"+      - \"127.0.0.1:8080:80\""), "{diff}");
+        assert!(added.contains(&"+    cap_drop: [ALL]"), "{diff}");
+        assert!(added.contains(&"+    read_only: true"), "{diff}");
+        // Comments and the other service stay; the anchor's list is noted.
+        assert!(
+            !removed
+                .iter()
+                .any(|l| l.contains('#') && !l.contains("debugger"))
+        );
+        assert!(
+            !removed.iter().chain(&added).any(|l| l.contains("postgres")),
+            "the other service is not touched: {diff}"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.starts_with("cap_add also comes from compose.yaml:3")),
+            "{notes:?}"
+        );
+    }
+}

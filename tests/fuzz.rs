@@ -309,6 +309,11 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
         b
     };
     Some(match target {
+        // Raw text: byte flips, cuts and copied chunks of real compose files.
+        "compose_file" => vec![
+            Vec::from("name: shop\nx-base: &base\n  cap_add: [NET_ADMIN]\nservices:\n  api:\n    <<: *base\n    image: shop/api:${TAG:-1}\n    privileged: true\n    ports: [\"8080:80\", {target: 443, published: 8443}]\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - ./data:/data:ro\n    environment: [DB_PASSWORD=x]\n    deploy: {resources: {limits: {memory: 1g, cpus: \"0.5\"}}}\n  worker:\n    extends: api\n    network_mode: host\n    profiles: [jobs]\n".as_bytes()),
+            Vec::from("services:\n  a:\n    image: x\n    read_only: true\n    security_opt: [\"seccomp=unconfined\"]\n---8<---\nservices:\n  a:\n    pid: host\n    mem_limit: 512m\n".as_bytes()),
+        ],
         // The first byte picks the format: 0 SQLite, 1 NDB, 2 BerkeleyDB.
         "rpm_database" => {
             let ndb =
@@ -489,6 +494,11 @@ fn fuzz_binaries() {
 #[test]
 fn fuzz_java_archive() {
     run("java_archive", 300);
+}
+
+#[test]
+fn fuzz_compose_file() {
+    run("compose_file", 400);
 }
 
 #[test]

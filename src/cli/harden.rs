@@ -11,7 +11,6 @@ use chrono::Utc;
 use super::{Cli, Exit, HardenArgs, HardenFormat};
 use crate::harden::{self, Observed};
 use crate::model::ContainerState;
-use crate::sources::docker::{Engine, EnvSnapshot, scan};
 
 /// Runs `shipshape harden`; returns the exit code.
 pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
@@ -22,29 +21,9 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let env = EnvSnapshot::from_process();
-    let hosts = cli.hosts();
-    let target =
-        match crate::sources::docker::connect::discover(hosts.first().map(String::as_str), &env) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("shipshape: {e}");
-                return Exit::EngineUnreachable;
-            }
-        };
-    let engine = match Engine::connect(target).await {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("shipshape: {e}");
-            return Exit::EngineUnreachable;
-        }
-    };
-    let mut inventory = match scan::snapshot(&engine, &env).await {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("shipshape: {e}");
-            return Exit::EngineUnreachable;
-        }
+    let (_, engine, mut inventory) = match super::snapshot_first(cli).await {
+        Ok(got) => got,
+        Err(exit) => return exit,
     };
     let t = args.container.trim();
     let found: Vec<&crate::model::Container> = inventory

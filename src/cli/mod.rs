@@ -142,6 +142,34 @@ pub enum ComposeAction {
     Check(ComposeArgs),
 }
 
+/// Connect to the first engine named (`--host`, else the one discovered)
+/// and take one snapshot: (its label, the engine, the inventory). Errors
+/// are printed; the exit code is returned.
+pub async fn snapshot_first(
+    cli: &Cli,
+) -> Result<
+    (
+        String,
+        crate::sources::docker::Engine,
+        crate::model::Inventory,
+    ),
+    Exit,
+> {
+    use crate::sources::docker::{Engine, EnvSnapshot, connect, scan};
+    let env = EnvSnapshot::from_process();
+    let hosts = cli.hosts();
+    let fail = |e: &dyn std::fmt::Display| {
+        eprintln!("shipshape: {e}");
+        Exit::EngineUnreachable
+    };
+    let target =
+        connect::discover(hosts.first().map(String::as_str), &env).map_err(|e| fail(&e))?;
+    let name = target.label();
+    let engine = Engine::connect(target).await.map_err(|e| fail(&e))?;
+    let inventory = scan::snapshot(&engine, &env).await.map_err(|e| fail(&e))?;
+    Ok((name, engine, inventory))
+}
+
 /// Options of `shipshape harden`.
 #[derive(Debug, clap::Args)]
 pub struct HardenArgs {

@@ -6,7 +6,6 @@ use chrono::Utc;
 use super::{Cli, Exit, SbomArgs};
 use crate::model::{Image, Inventory};
 use crate::report::sbom::{self, BomImage, BomMeta, Completeness};
-use crate::sources::docker::{Engine, EnvSnapshot, scan};
 
 /// Which images the command names: the images of the containers named, the
 /// images named, or (with `--all`) every image a container uses. An image
@@ -96,30 +95,9 @@ pub async fn run(cli: &Cli, args: &SbomArgs) -> Exit {
         eprintln!("shipshape: name an image or container, or give --all");
         return Exit::Usage;
     }
-    let env = EnvSnapshot::from_process();
-    let hosts = cli.hosts();
-    let target =
-        match crate::sources::docker::connect::discover(hosts.first().map(String::as_str), &env) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("shipshape: {e}");
-                return Exit::EngineUnreachable;
-            }
-        };
-    let name = target.label();
-    let engine = match Engine::connect(target).await {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("shipshape: {e}");
-            return Exit::EngineUnreachable;
-        }
-    };
-    let mut inventory = match scan::snapshot(&engine, &env).await {
-        Ok(i) => i,
-        Err(e) => {
-            eprintln!("shipshape: {e}");
-            return Exit::EngineUnreachable;
-        }
+    let (name, engine, mut inventory) = match super::snapshot_first(cli).await {
+        Ok(got) => got,
+        Err(exit) => return exit,
     };
     let chosen = select(&inventory, &args.targets, args.all);
     for p in &chosen.problems {

@@ -223,18 +223,7 @@ fn overview(out: &mut String, r: &Report) {
         if card.engines > 0 {
             who.push(format!("{} engine(s)", card.engines));
         }
-        let top: Vec<String> = card
-            .top
-            .iter()
-            .map(|t| {
-                let name = esc(&crate::model::visible(&t.name));
-                match t.kind {
-                    crate::report::overview::Kind::Container => format!("{name} ({})", t.score),
-                    crate::report::overview::Kind::Image => format!("image {name}"),
-                    crate::report::overview::Kind::Engine => format!("engine {name}"),
-                }
-            })
-            .collect();
+        let top: Vec<String> = card.top.iter().map(|t| esc(&t.label())).collect();
         let _ = write!(
             out,
             "<tr><td><strong>{} · {}</strong><br><span class='muted'>{}</span></td><td>{worst}</td><td>{}</td><td>{}</td></tr>",

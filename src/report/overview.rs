@@ -35,6 +35,8 @@ pub struct Subject<'a> {
     /// Everything its findings depend on has been read: an image's packages
     /// (and so a container's image findings). Reports are always complete.
     pub complete: bool,
+    /// A container's Compose project and service (`shop/api`).
+    pub project: Option<String>,
 }
 
 /// A subject that breaks a rule, for the "top offenders" lines.
@@ -52,6 +54,24 @@ pub struct Offender {
     pub score: u8,
     /// Its worst finding under this rule.
     pub worst: Severity,
+    /// A container's Compose project and service (`shop/api`).
+    pub project: Option<String>,
+}
+
+impl Offender {
+    /// `api-1 (87) · shop/api`, `image shop/api:1.4`, `engine local`
+    /// (names made visible; the engine is added by the caller).
+    pub fn label(&self) -> String {
+        let name = crate::model::visible(&self.name);
+        match self.kind {
+            Kind::Container => match &self.project {
+                Some(p) => format!("{name} ({}) · {}", self.score, crate::model::visible(p)),
+                None => format!("{name} ({})", self.score),
+            },
+            Kind::Image => format!("image {name}"),
+            Kind::Engine => format!("engine {name}"),
+        }
+    }
 }
 
 /// One of the eight rules.
@@ -168,6 +188,7 @@ pub fn build<'a>(subjects: impl IntoIterator<Item = Subject<'a>>) -> Overview {
                 name: s.name.to_string(),
                 score: s.score,
                 worst: w,
+                project: s.project.clone(),
             });
         }
         if s.kind == Kind::Container {
@@ -246,6 +267,7 @@ pub fn subjects<'a>(
             score: ca.score,
             findings,
             complete: read(&c.image_id),
+            project: c.compose().map(|r| r.label()),
         });
     }
     for i in &inv.images {
@@ -257,6 +279,7 @@ pub fn subjects<'a>(
             score: 0,
             findings: active(a.image(&i.id)),
             complete: read(&i.id),
+            project: None,
         });
     }
     let mut own = active(&a.engine);
@@ -269,6 +292,7 @@ pub fn subjects<'a>(
         score: 0,
         findings: own,
         complete: true,
+        project: None,
     });
     out
 }
@@ -340,6 +364,7 @@ impl SessionStart {
             score: k.score,
             findings: k.findings.iter().map(|(r, v)| (r.as_str(), *v)).collect(),
             complete: k.frozen,
+            project: None,
         }))
     }
 }
@@ -360,6 +385,10 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
         score: c.risk_score,
         findings: active(&c.findings),
         complete: true,
+        project: c
+            .compose
+            .as_ref()
+            .map(crate::model::compose::ComposeRef::label),
     });
     let images = r.images.iter().map(|i| Subject {
         kind: Kind::Image,
@@ -369,6 +398,7 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
         score: 0,
         findings: active(&i.findings),
         complete: true,
+        project: None,
     });
     let engines: Vec<Subject> = if r.engines.is_empty() {
         vec![Subject {
@@ -379,6 +409,7 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
             score: 0,
             findings: active(&r.engine_findings),
             complete: true,
+            project: None,
         }]
     } else {
         r.engines
@@ -391,6 +422,7 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
                 score: 0,
                 findings: active(&e.engine_findings),
                 complete: true,
+                project: None,
             })
             .collect()
     };
@@ -402,6 +434,7 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
         score: 0,
         findings: active(&r.policy_findings),
         complete: true,
+        project: None,
     };
     build(
         containers
@@ -430,6 +463,7 @@ mod tests {
             score: 0,
             findings: vec![vuln; n],
             complete,
+            project: None,
         };
         let mut web = container("web", 40, vec![("container.root-user", Severity::Medium)]);
         web.complete = false;
@@ -477,6 +511,7 @@ mod tests {
             score,
             findings: f,
             complete: true,
+            project: None,
         }
     }
 
@@ -502,6 +537,7 @@ mod tests {
                 score: 0,
                 findings: vec![("image.known-vulnerabilities", Severity::High)],
                 complete: true,
+                project: None,
             },
         ]);
         let lp = o.rule(SeedRule::LeastPrivilege);

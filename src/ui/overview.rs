@@ -143,12 +143,7 @@ fn rule_card(ui: &mut Ui, state: &State, card: &RuleCard, click: &mut Option<Cli
             for off in &card.top {
                 ui.horizontal(|ui| {
                     widgets::severity_icon(ui, off.worst);
-                    let name = visible(&off.name).into_owned();
-                    let label = match off.kind {
-                        Kind::Container => format!("{name} ({})", off.score),
-                        Kind::Image => format!("image {name}"),
-                        Kind::Engine => format!("engine {name}"),
-                    };
+                    let label = off.label();
                     let label = if off.engine.is_empty() {
                         label
                     } else {
