@@ -1031,7 +1031,9 @@ fn screenshot_fix_first() {
         ))
         .status()
         .unwrap();
-    let _ = app.kill();
-    let _ = xvfb.kill();
+    for p in [&mut app, &mut xvfb] {
+        let _ = p.kill();
+        let _ = p.wait();
+    }
     assert!(status.success());
 }
