@@ -14,15 +14,18 @@ need=()
 command -v Xvfb >/dev/null || need+=(xvfb)
 command -v xdotool >/dev/null || need+=(xdotool)
 command -v xwd >/dev/null || need+=(x11-apps)
-command -v convert >/dev/null || need+=(imagemagick)
+[ -x /usr/bin/convert ] || need+=(imagemagick)
 if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
-cargo build --release -q
+[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q
 bin=$PWD/target/release/shipshape
 # The test images (tests build them; a fresh machine runs `cargo test` first).
 docker image inspect shipshape-test/base:1 >/dev/null
-work=$(mktemp -d /tmp/shop.XXXX)
-mkdir -p "$work/shop"
-cd "$work/shop"
+work=$(mktemp -d)
+# Where a developer keeps the project (made here, removed after).
+proj=/home/dev/shop
+[ -e "$proj" ] && { echo "screenshot-compose: $proj exists, not touching it" >&2; exit 1; }
+mkdir -p "$proj"
+cd "$proj"
 cat > compose.yaml <<'YAML'
 # The shop's services, as a developer writes them.
 services:
@@ -48,7 +51,8 @@ printf 'DB_PASSWORD=not-a-real-password\n' > .env
 export DISPLAY=:88
 Xvfb "$DISPLAY" -screen 0 1600x1000x24 >/dev/null 2>&1 & xvfb=$!
 cleanup() {
-  (cd "$work/shop" && docker-compose -p shop down --remove-orphans >/dev/null 2>&1) || true
+  (cd "$proj" && docker-compose -p shop down --remove-orphans >/dev/null 2>&1) || true
+  rm -rf "$proj"
   kill "$app" 2>/dev/null || true
   kill "$xvfb" 2>/dev/null || true
   rm -rf "$work"
@@ -63,11 +67,11 @@ HOME=$work "$bin" --no-audit --vulndb "$work/db" --show "$api" >/dev/null 2>&1 &
 sleep 8
 xdotool search --name '^shipshape' windowsize 1560 960 windowmove 20 20 2>/dev/null || true
 sleep 3
-xwd -root -silent | convert xwd:- "$out/compose.png"
+xwd -root -silent | /usr/bin/convert xwd:- "$out/compose.png"
 echo "wrote $out/compose.png"
 # The Harden tab: its label's place, from HARDEN_AT (x y) or the default.
-read -r hx hy <<<"${HARDEN_AT:-1262 185}"
+read -r hx hy <<<"${HARDEN_AT:-1223 196}"
 xdotool mousemove "$hx" "$hy" click 1
 sleep 2
-xwd -root -silent | convert xwd:- "$out/harden.png"
+xwd -root -silent | /usr/bin/convert xwd:- "$out/harden.png"
 echo "wrote $out/harden.png"

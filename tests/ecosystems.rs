@@ -1026,7 +1026,7 @@ fn screenshot_fix_first() {
     let status = Command::new("sh")
         .arg("-c")
         .arg(format!(
-            "xwd -root -silent -display {display} | convert xwd:- {}",
+            "xwd -root -silent -display {display} | /usr/bin/convert xwd:- {}",
             shot.display()
         ))
         .status()
