@@ -968,9 +968,14 @@ fn screenshot_fix_first() {
     let tmp = fx.tmp.path().to_path_buf();
     let go = build_go(&tmp);
     let img = svc_image(&mut fx, &go);
-    let api = fx.run("api", &["-p", "8080:80", &img]);
-    fx.create("api-staging", &[&img]);
-    wait_state(&api, "running");
+    // Plain names, as on a developer's machine (removed at the end).
+    let names = ["shop-api", "shop-api-staging"];
+    for n in names {
+        let _ = Command::new("docker").args(["rm", "-f", n]).output();
+    }
+    docker(&["run", "-d", "--name", names[0], "-p", "8080:80", &img]);
+    docker(&["create", "--name", names[1], &img]);
+    wait_state(names[0], "running");
     let db = tmp.join("db");
     import_osv(&db);
     let ex = repo_root().join("tests/fixtures/ecosystems/exploits");
@@ -1016,11 +1021,10 @@ fn screenshot_fix_first() {
         "20",
         "20",
     ]);
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    x(&["key", "ctrl+k"]);
-    std::thread::sleep(std::time::Duration::from_millis(500));
-    x(&["type", "Images"]);
-    x(&["key", "Return"]);
+    // The packages are read and matched in the background.
+    std::thread::sleep(std::time::Duration::from_secs(15));
+    // The Images view, from the top bar.
+    x(&["mousemove", "390", "36", "click", "1"]);
     std::thread::sleep(std::time::Duration::from_secs(3));
     let shot = repo_root().join("docs/screenshots/fix-first.png");
     let status = Command::new("sh")
@@ -1034,6 +1038,9 @@ fn screenshot_fix_first() {
     for p in [&mut app, &mut xvfb] {
         let _ = p.kill();
         let _ = p.wait();
+    }
+    for n in names {
+        let _ = Command::new("docker").args(["rm", "-f", n]).output();
     }
     assert!(status.success());
 }
