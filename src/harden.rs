@@ -30,6 +30,9 @@ pub struct Observed {
     /// `None`: the drift check's items are used (security-relevant paths
     /// only).
     pub written: Option<Vec<(String, ChangeKind)>>,
+    /// The ports something listens on inside (`/proc/PID/net/*`, a local
+    /// engine's running container); `None`: not seen.
+    pub listening: Option<BTreeSet<(u16, &'static str)>>,
     /// The highest memory use seen, bytes.
     pub memory_peak: Option<u64>,
     /// The highest CPU use seen, in cores (1.0 = one core busy).
@@ -262,10 +265,14 @@ fn harden(
         );
     }
     let root = runs_as_root(c, image_user);
-    let low_port = c
-        .ports
-        .iter()
-        .any(|p| p.container_port < 1024 && p.host_port.is_some());
+    // A port below 1024 it listens on (seen), or else publishes.
+    let low_port = match &seen.listening {
+        Some(l) => l.iter().any(|(p, _)| *p < 1024),
+        None => c
+            .ports
+            .iter()
+            .any(|p| p.container_port < 1024 && p.host_port.is_some()),
+    };
     let keep: Vec<String> = if root {
         ROOT_KEEPS.iter().map(|s| s.to_string()).collect()
     } else if low_port {
@@ -456,6 +463,39 @@ fn harden(
                  that folder as tmpfs or a volume"
             ),
         );
+    }
+    // A published port nothing listens on inside (seen): the publish goes.
+    if let Some(l) = &seen.listening {
+        let proto = |p: &PortBinding| {
+            if p.protocol.is_empty() {
+                "tcp".to_string()
+            } else {
+                p.protocol.clone()
+            }
+        };
+        let idle: BTreeSet<String> = c
+            .ports
+            .iter()
+            .filter(|p| {
+                p.host_port.is_some()
+                    && !l
+                        .iter()
+                        .any(|(q, pr)| *q == p.container_port && *pr == proto(p))
+            })
+            .map(|p| format!("{}/{}", p.container_port, proto(p)))
+            .collect();
+        if !idle.is_empty() {
+            c.ports
+                .retain(|p| !idle.contains(&format!("{}/{}", p.container_port, proto(p))));
+            change(
+                "ports",
+                format!(
+                    "not published: {} (nothing listens on it inside)",
+                    idle.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+                "a program that starts listening later is not reachable from outside: publish it again then",
+            );
+        }
     }
     let mut loopback = Vec::new();
     for p in &mut c.ports {

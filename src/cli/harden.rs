@@ -62,6 +62,10 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
             }
             Err(e) => eprintln!("shipshape: note: the paths it wrote were not read: {e}"),
         }
+        if engine.is_local() && c.pid > 0 {
+            seen.listening =
+                crate::sources::docker::procs::listening(std::path::Path::new("/proc"), c.pid);
+        }
         match engine.stats_once(&id).await {
             Ok(s) => {
                 let r = crate::sources::docker::stats::reading(&s);

@@ -65,12 +65,17 @@ fn python_lib(path: &str) -> bool {
         .any(|w| w[0] == "lib" && w[1].starts_with("python"))
 }
 
+/// An environment file's name: `.env`, `.env.production`, or Compose's
+/// `env_file` habit `db.env`.
+fn env_name(n: &str) -> bool {
+    n == ".env" || n.starts_with(".env.") || (n.ends_with(".env") && n.len() > 4)
+}
+
 /// Names of files that hold credentials by their purpose: too large to be
 /// one is still said (a 10 GB `.env` is not read, and that is named).
 pub fn credential_name(path: &str) -> bool {
     let n = name(path);
-    n == ".env"
-        || n.starts_with(".env.")
+    env_name(n)
         || n.ends_with(".pem")
         || n.ends_with(".key")
         || n.starts_with("id_rsa")
@@ -239,11 +244,10 @@ pub fn scan(path: &str, bytes: &[u8]) -> Vec<String> {
     let n = name(path);
     let mut out = Vec::new();
     // By path: files whose very purpose is a credential.
-    let env_file = n == ".env"
-        || (n.starts_with(".env.")
-            && !["example", "sample", "template", "dist", "defaults"]
-                .iter()
-                .any(|s| n.ends_with(s)));
+    let env_file = env_name(n)
+        && !["example", "sample", "template", "dist", "defaults"]
+            .iter()
+            .any(|s| n.ends_with(s) || n.starts_with(s));
     if env_file {
         let names = secret_assignments(&text);
         if !names.is_empty() {
@@ -479,6 +483,12 @@ mod tests {
         assert!(wanted("/root/.ssh/id_rsa", 100));
         assert!(wanted("/etc/app/secret.key", 100));
         assert!(credential_name("/app/.env") && !credential_name("/app/main.py"));
+        assert!(credential_name("/srv/db.env") && !credential_name("/srv/environment"));
+        assert_eq!(
+            scan("/srv/db.env", b"POSTGRES_PASSWORD=s3cret-s3cret\n"),
+            ["an .env file with 1 secret (POSTGRES_PASSWORD)"]
+        );
+        assert!(scan("/srv/example.env", b"POSTGRES_PASSWORD=changeme-long\n").is_empty());
         assert!(!wanted(
             "/usr/local/lib/python3.12/site-packages/x/k.pem",
             100

@@ -99,6 +99,55 @@ pub fn read(proc: &Path, init_pid: i64, container_id: &str) -> Option<Vec<Proces
 
 /// The most files in use kept per container, and lines of one process's
 /// `maps` and entries of its `fd` folder looked at.
+/// The ports something listens on in a process's network namespace, from
+/// `/proc/PID/net/{tcp,tcp6,udp,udp6}` (TCP in state LISTEN, UDP bound):
+/// `(port, "tcp"|"udp")`. `None` when none of the files could be read.
+pub fn listening(proc: &Path, pid: i64) -> Option<std::collections::BTreeSet<(u16, &'static str)>> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut read_any = false;
+    for (file, proto) in [
+        ("tcp", "tcp"),
+        ("tcp6", "tcp"),
+        ("udp", "udp"),
+        ("udp6", "udp"),
+    ] {
+        let Ok(text) = bounded_read(&proc.join(pid.to_string()).join("net").join(file), 4 << 20)
+        else {
+            continue;
+        };
+        read_any = true;
+        out.extend(listening_in(&text, proto));
+    }
+    read_any.then_some(out)
+}
+
+/// One `/proc/net/{tcp,udp}` table's listening ports. Pure.
+pub fn listening_in(text: &str, proto: &'static str) -> Vec<(u16, &'static str)> {
+    // `sl local_address rem_address st …`: LISTEN is 0A; a bound UDP socket 07.
+    let want = if proto == "tcp" { "0A" } else { "07" };
+    text.lines()
+        .skip(1)
+        .take(100_000)
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let local = f.nth(1)?;
+            let state = f.nth(1)?;
+            (state == want).then_some(())?;
+            let port = u16::from_str_radix(local.rsplit_once(':')?.1, 16).ok()?;
+            Some((port, proto))
+        })
+        .collect()
+}
+
+fn bounded_read(path: &Path, max: u64) -> std::io::Result<String> {
+    use std::io::Read;
+    let mut s = String::new();
+    std::fs::File::open(path)?
+        .take(max)
+        .read_to_string(&mut s)?;
+    Ok(s)
+}
+
 const MAX_IN_USE: usize = 20_000;
 const MAX_MAPS_LINES: usize = 50_000;
 const MAX_FDS: usize = 10_000;
@@ -244,5 +293,19 @@ mod tests {
         assert!(read(Path::new("/proc"), 0, &id).is_none());
         assert!(read(Path::new("/proc"), i64::MAX, &id).is_none());
         assert!(read(Path::new("/nonexistent"), 1, &id).is_none());
+    }
+}
+
+#[cfg(test)]
+mod listening_tests {
+    use super::listening_in;
+
+    #[test]
+    fn listening_ports_of_a_proc_net_table() {
+        let tcp = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 10 0\n   1: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 2 1 0 10 0\n   2: 0A00020F:0050 0A000201:D2B4 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 10 0\n";
+        assert_eq!(listening_in(tcp, "tcp"), [(80, "tcp"), (8080, "tcp")]);
+        let udp = "  sl  local_address rem_address   st\n  1: 00000000:0035 00000000:0000 07 0\n";
+        assert_eq!(listening_in(udp, "udp"), [(53, "udp")]);
+        assert!(listening_in("garbage\n1: x y", "tcp").is_empty());
     }
 }
