@@ -104,7 +104,7 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
         let subject = Subject::Image {
             id: img.id.as_str().into(),
         };
-        let names = image_names(img);
+        let names = Names::new(|| image_names(img));
         let mut findings = Vec::new();
         for rule in rules::ALL {
             if let Check::Image(check) = rule.check {
@@ -120,7 +120,7 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
             id: c.id.as_str().into(),
             name: c.name.as_str().into(),
         };
-        let names = container_names(c);
+        let names = Names::new(|| container_names(c));
         let mut findings = Vec::new();
         // Every source's container facts meet the same rules; a workload
         // container's findings say how many pods they cover.
@@ -180,7 +180,7 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
         );
     }
 
-    let engine_names = vec!["engine".to_string()];
+    let engine_names = Names::new(|| vec!["engine".to_string()]);
     // The engine rules judge a Docker or Podman daemon; a cluster's nodes
     // are not seen through its API.
     let is_cluster = inv.engine.product == crate::model::EngineProduct::Kubernetes;
@@ -209,11 +209,37 @@ pub fn assess(inv: &Inventory, policy: &Policy, now: DateTime<Utc>) -> Assessmen
             w.expires.map(|d| d.to_string()).unwrap_or_default(),
             w.reason
         ));
-        out.policy
-            .extend(finish(rule, vec![hit], &Subject::Policy, &[], by, today));
+        out.policy.extend(finish(
+            rule,
+            vec![hit],
+            &Subject::Policy,
+            &Names::new(Vec::new),
+            by,
+            today,
+        ));
     }
     sort(&mut out.policy);
     out
+}
+
+/// The names a waiver's target may match, made the first time a waiver
+/// asks (most policies have none: nothing is made).
+struct Names<'a> {
+    made: std::cell::OnceCell<Vec<String>>,
+    make: Box<dyn Fn() -> Vec<String> + 'a>,
+}
+
+impl<'a> Names<'a> {
+    fn new(make: impl Fn() -> Vec<String> + 'a) -> Self {
+        Self {
+            made: std::cell::OnceCell::new(),
+            make: Box::new(make),
+        }
+    }
+
+    fn get(&self) -> &[String] {
+        self.made.get_or_init(|| (self.make)())
+    }
 }
 
 /// The names a container waiver target may match.
@@ -250,16 +276,19 @@ fn finish(
     rule: &'static Rule,
     hits: Vec<Hit>,
     subject: &Subject,
-    names: &[String],
+    names: &Names<'_>,
     (policy, engine): (&Policy, &str),
     today: chrono::NaiveDate,
 ) -> Vec<Finding> {
+    if hits.is_empty() {
+        return Vec::new();
+    }
     let override_sev = policy.severity_overrides.get(rule.id).copied();
     let waiver = policy
         .waivers
         .iter()
         .filter(|w| w.rule == rule.id && !w.is_expired(today) && w.covers_engine(engine))
-        .find(|w| w.matches_any(names.iter().map(String::as_str)))
+        .find(|w| w.matches_any(names.get().iter().map(String::as_str)))
         .map(|w| AppliedWaiver {
             reason: w.reason.clone(),
             target: w.target.clone(),
