@@ -33,6 +33,9 @@ pub struct Observed {
     /// The ports something listens on inside (`/proc/PID/net/*`, a local
     /// engine's running container); `None`: not seen.
     pub listening: Option<BTreeSet<(u16, &'static str)>>,
+    /// The capabilities its processes hold in effect (`CapEff`, a local
+    /// engine's running container); `None`: not seen.
+    pub caps_held: Option<BTreeSet<&'static str>>,
     /// The highest memory use seen, bytes.
     pub memory_peak: Option<u64>,
     /// The highest CPU use seen, in cores (1.0 = one core busy).
@@ -279,6 +282,15 @@ fn harden(
         vec!["NET_BIND_SERVICE".into()]
     } else {
         Vec::new()
+    };
+    // Reduced by what its processes hold (seen): a capability none holds
+    // in effect is not one it uses.
+    let keep: Vec<String> = match &seen.caps_held {
+        Some(held) => keep
+            .into_iter()
+            .filter(|k| held.contains(k.as_str()))
+            .collect(),
+        None => keep,
     };
     let dropped_all = c
         .cap_drop
@@ -1359,6 +1371,37 @@ mod tests {
             ["/srv/data", "/var/log"]
         );
         assert_eq!(blocked, ["/etc/app.conf"]);
+    }
+
+    #[test]
+    fn capabilities_kept_are_those_its_processes_hold() {
+        let c = Container {
+            id: "c1".into(),
+            name: "web".into(),
+            ..Container::default()
+        };
+        let inv = Inventory {
+            containers: vec![c],
+            ..Inventory::default()
+        };
+        let at = |seen: &Observed| {
+            plan(&inv, "c1", &Policy::default(), seen, chrono::Utc::now())
+                .unwrap()
+                .hardened
+                .cap_add
+        };
+        // Root, nothing seen: what root programs use to drop to their user.
+        assert_eq!(at(&Observed::default()).len(), ROOT_KEEPS.len());
+        // Seen: only what its processes hold in effect.
+        let seen = Observed {
+            caps_held: Some(
+                ["CHOWN", "SETUID", "SETGID", "NET_RAW"]
+                    .into_iter()
+                    .collect(),
+            ),
+            ..Observed::default()
+        };
+        assert_eq!(at(&seen), ["CHOWN", "SETGID", "SETUID"]);
     }
 
     #[test]

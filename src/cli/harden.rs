@@ -63,8 +63,15 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
             Err(e) => eprintln!("shipshape: note: the paths it wrote were not read: {e}"),
         }
         if engine.is_local() && c.pid > 0 {
-            seen.listening =
-                crate::sources::docker::procs::listening(std::path::Path::new("/proc"), c.pid);
+            let proc = std::path::Path::new("/proc");
+            seen.listening = crate::sources::docker::procs::listening(proc, c.pid);
+            let pids: Vec<String> = c
+                .processes
+                .iter()
+                .flatten()
+                .map(|p| p.pid.clone())
+                .collect();
+            seen.caps_held = crate::sources::docker::procs::capabilities_held(proc, &pids);
         }
         match engine.stats_once(&id).await {
             Ok(s) => {

@@ -121,6 +121,88 @@ pub fn listening(proc: &Path, pid: i64) -> Option<std::collections::BTreeSet<(u1
     read_any.then_some(out)
 }
 
+/// Linux capability names by bit number (`capability.h`).
+const CAP_NAMES: [&str; 41] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+];
+
+/// The capabilities any of these processes holds in effect (`CapEff` of
+/// `/proc/PID/status`), by name; `None` when none could be read.
+pub fn capabilities_held(
+    proc: &Path,
+    pids: &[String],
+) -> Option<std::collections::BTreeSet<&'static str>> {
+    let mut out = std::collections::BTreeSet::new();
+    let mut read_any = false;
+    for pid in pids.iter().take(1_000) {
+        let Ok(text) = bounded_read(&proc.join(pid).join("status"), 64 << 10) else {
+            continue;
+        };
+        if let Some(caps) = cap_eff(&text) {
+            read_any = true;
+            out.extend(caps);
+        }
+    }
+    read_any.then_some(out)
+}
+
+/// The names in a `status` file's `CapEff:` line. Pure.
+pub fn cap_eff(status: &str) -> Option<Vec<&'static str>> {
+    let hex = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))?
+        .trim();
+    let bits = u64::from_str_radix(hex, 16).ok()?;
+    Some(
+        CAP_NAMES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| bits >> i & 1 == 1)
+            .map(|(_, n)| *n)
+            .collect(),
+    )
+}
+
 /// One `/proc/net/{tcp,udp}` table's listening ports. Pure.
 pub fn listening_in(text: &str, proto: &'static str) -> Vec<(u16, &'static str)> {
     // `sl local_address rem_address st …`: LISTEN is 0A; a bound UDP socket 07.
@@ -307,5 +389,30 @@ mod listening_tests {
         let udp = "  sl  local_address rem_address   st\n  1: 00000000:0035 00000000:0000 07 0\n";
         assert_eq!(listening_in(udp, "udp"), [(53, "udp")]);
         assert!(listening_in("garbage\n1: x y", "tcp").is_empty());
+        // Docker's default set for root, and a process that dropped all.
+        assert_eq!(
+            super::cap_eff("Name:\tsh\nCapEff:\t00000000a80425fb\n").unwrap(),
+            [
+                "CHOWN",
+                "DAC_OVERRIDE",
+                "FOWNER",
+                "FSETID",
+                "KILL",
+                "SETGID",
+                "SETUID",
+                "SETPCAP",
+                "NET_BIND_SERVICE",
+                "NET_RAW",
+                "SYS_CHROOT",
+                "MKNOD",
+                "AUDIT_WRITE",
+                "SETFCAP"
+            ]
+        );
+        assert_eq!(
+            super::cap_eff("CapEff:\t0000000000000000\n").unwrap(),
+            Vec::<&str>::new()
+        );
+        assert!(super::cap_eff("CapEff: zz").is_none());
     }
 }
