@@ -1049,48 +1049,20 @@ fn compose_value(h: &Container, key: &str, indent: &str) -> Option<Vec<String>> 
 fn keys(p: &Plan) -> Vec<&'static str> {
     let mut out: Vec<&'static str> = Vec::new();
     for c in &p.changes {
-        let ks: &[&'static str] = match c.key {
-            "cap_drop" => &["cap_drop", "cap_add"],
-            "read_only" => &["read_only", "tmpfs"],
-            "devices" => &["devices", "device_cgroup_rules"],
-            k => return_one(k),
+        // A change's key, and the keys that go with it.
+        let with: &[&'static str] = match c.key {
+            "cap_drop" => &["cap_add"],
+            "read_only" => &["tmpfs"],
+            "devices" => &["device_cgroup_rules"],
+            _ => &[],
         };
-        for k in ks {
-            if !out.contains(k) {
+        for k in std::iter::once(c.key).chain(with.iter().copied()) {
+            if !out.contains(&k) {
                 out.push(k);
             }
         }
     }
     out
-}
-
-fn return_one(k: &str) -> &'static [&'static str] {
-    const KEYS: &[&str] = &[
-        "privileged",
-        "security_opt",
-        "network_mode",
-        "pid",
-        "ipc",
-        "uts",
-        "userns_mode",
-        "cgroup",
-        "sysctls",
-        "cgroup_parent",
-        "volumes",
-        "ports",
-        "mem_limit",
-        "cpus",
-        "pids_limit",
-        "restart",
-        "oom_kill_disable",
-        "oom_score_adj",
-        "ulimits",
-        "logging",
-        "image",
-    ];
-    KEYS.iter()
-        .position(|x| *x == k)
-        .map_or(&[], |i| &KEYS[i..=i])
 }
 
 /// The hardened container as a compose service.

@@ -432,17 +432,5 @@ fn harden_diff(
     let policy = crate::model::policy::Policy::default();
     let plan = crate::harden::plan(inv, id, &policy, seen, chrono::Utc::now())
         .ok_or("the container is gone")?;
-    let lines =
-        crate::harden::service_lines(&plan.original).ok_or("its compose file was not read")?;
-    let file = lines
-        .service
-        .as_ref()
-        .ok_or("its service's line is not known")?
-        .file
-        .clone();
-    let text = crate::sources::compose::read::read_bounded(
-        std::path::Path::new(&file),
-        crate::sources::compose::yaml::MAX_BYTES as u64,
-    )?;
-    crate::harden::compose_diff(&plan, lines, &text).map_err(|e| format!("{file}: {e}"))
+    crate::sources::compose::read::harden_diff(&plan)
 }

@@ -94,44 +94,21 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
     let out = match args.format {
         HardenFormat::Run => harden::run_command(&plan, image),
         HardenFormat::Compose => harden::compose_service(&plan, image),
-        HardenFormat::Diff => {
-            let Some(lines) = harden::service_lines(&plan.original) else {
+        HardenFormat::Diff => match crate::sources::compose::read::harden_diff(&plan) {
+            Ok((diff, notes)) => {
+                for n in notes {
+                    eprintln!("shipshape: note: {n}");
+                }
+                diff
+            }
+            Err(e) => {
                 eprintln!(
-                    "shipshape: {} has no compose file read here ({}): use --format compose",
-                    plan.original.name,
-                    match plan.original.compose_file.as_deref() {
-                        Some(crate::model::compose::ComposeFile::NotRead(why)) => why.clone(),
-                        _ => "Compose did not create it".into(),
-                    }
+                    "shipshape: {}: {e} (--format compose writes the service)",
+                    plan.original.name
                 );
                 return Exit::Usage;
-            };
-            let Some(file) = lines.service.as_ref().map(|s| s.file.clone()) else {
-                return Exit::Usage;
-            };
-            let text = match crate::sources::compose::read::read_bounded(
-                std::path::Path::new(&file),
-                crate::sources::compose::yaml::MAX_BYTES as u64,
-            ) {
-                Ok(t) => t,
-                Err(e) => {
-                    eprintln!("shipshape: {e}");
-                    return Exit::Usage;
-                }
-            };
-            match harden::compose_diff(&plan, lines, &text) {
-                Ok((diff, notes)) => {
-                    for n in notes {
-                        eprintln!("shipshape: note: {n}");
-                    }
-                    diff
-                }
-                Err(e) => {
-                    eprintln!("shipshape: {file}: {e}");
-                    return Exit::Usage;
-                }
             }
-        }
+        },
     };
     print!("{out}");
     if !args.quiet {

@@ -110,11 +110,7 @@ fn project(files: &[String]) -> Entry {
 /// Fill each Compose-created container's [`Container::compose_file`] from
 /// its files on this machine; see [`located`].
 pub fn fill(cs: &mut [Container]) -> Vec<String> {
-    let asks: Vec<Ask> = cs
-        .iter()
-        .map(|c| c.compose().map(|r| (r, c.created)))
-        .collect();
-    let (found, warnings) = located(&asks);
+    let (found, warnings) = located(&asks(cs));
     for (c, f) in cs.iter_mut().zip(found) {
         c.compose_file = f;
     }
@@ -123,6 +119,14 @@ pub fn fill(cs: &mut [Container]) -> Vec<String> {
 
 /// A container's Compose labels and creation time.
 pub type Ask = Option<(ComposeRef, Option<DateTime<Utc>>)>;
+
+/// What [`located`] asks of each container (`None`: Compose did not
+/// create it).
+pub fn asks(cs: &[Container]) -> Vec<Ask> {
+    cs.iter()
+        .map(|c| c.compose().map(|r| (r, c.created)))
+        .collect()
+}
 
 /// Where each asked container's service is written (`None` for one Compose
 /// did not create). Returns one warning per project whose files could not

@@ -209,3 +209,23 @@ pub fn project_of(paths: &[PathBuf], profiles: &[String]) -> Result<Loaded, Stri
         notes,
     })
 }
+
+/// The diff of a hardening plan against the compose file its container
+/// was created from, as that file is on disk now (blocking: reads it).
+pub fn harden_diff(plan: &crate::harden::Plan) -> Result<(String, Vec<String>), String> {
+    use crate::model::compose::ComposeFile;
+    let lines = match plan.original.compose_file.as_deref() {
+        Some(ComposeFile::Read { lines, .. }) => lines,
+        Some(ComposeFile::NotRead(why)) => {
+            return Err(format!("its compose file was not read here ({why})"));
+        }
+        None => return Err("Compose did not create it".into()),
+    };
+    let file = &lines
+        .service
+        .as_ref()
+        .ok_or("its service's line is not known")?
+        .file;
+    let text = read_bounded(Path::new(file), super::yaml::MAX_BYTES as u64)?;
+    crate::harden::compose_diff(plan, lines, &text).map_err(|e| format!("{file}: {e}"))
+}

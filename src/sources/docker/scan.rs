@@ -248,15 +248,12 @@ async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, 
 /// each service's keys are, so findings point at their line. One blocking
 /// task; files read again only when they changed. Returns the warnings.
 async fn fill_compose_files(engine: &Engine, cs: &mut [Container]) -> Vec<String> {
-    let asks: Vec<crate::sources::compose::live::Ask> = cs
-        .iter()
-        .map(|c| c.compose().map(|r| (r, c.created)))
-        .collect();
+    let asks = crate::sources::compose::live::asks(cs);
     if asks.iter().all(Option::is_none) {
         return Vec::new();
     }
     if !engine.is_local() {
-        for c in cs.iter_mut().filter(|c| c.compose().is_some()) {
+        for (c, _) in cs.iter_mut().zip(&asks).filter(|(_, a)| a.is_some()) {
             c.compose_file = Some(std::sync::Arc::new(
                 crate::model::compose::ComposeFile::NotRead(
                     "the engine runs on another machine, where its compose files are".into(),
