@@ -166,7 +166,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<super::Action> {
             DetailTab::Charts => charts::container(ui, state, &key, &c),
             DetailTab::Activity => activity::container(ui, state, &key, &c),
             DetailTab::Harden => {
-                if let Some(a) = harden_tab(ui, state, &key, &snapshot.inventory, &c) {
+                if let Some(a) = harden_tab(ui, state, &key, &snapshot, &c) {
                     action = Some(a);
                 }
             }
@@ -705,11 +705,12 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
 /// The Harden tab: the hardened version of the container, judged again.
 fn harden_tab(
     ui: &mut Ui,
-    state: &State,
+    state: &mut State,
     key: &crate::ui::state::RowKey,
-    inv: &crate::model::Inventory,
+    snapshot: &std::sync::Arc<crate::watch::messages::Snapshot>,
     c: &Container,
 ) -> Option<super::Action> {
+    let inv = &snapshot.inventory;
     use crate::harden;
     if c.kube.is_some() {
         ui.label("A workload is hardened in its manifest: the Risk tab gives each field to set.");
@@ -731,8 +732,32 @@ fn harden_tab(
         .as_ref()
         .map(|p| p.len() as u64)
         .filter(|n| *n > 0);
-    let policy = crate::model::policy::Policy::default();
-    let plan = harden::plan(inv, &c.id, &policy, &seen, chrono::Utc::now())?;
+    let plan = match &state.harden_plan {
+        Some(h)
+            if &h.key == key
+                && h.seen == seen
+                && std::ptr::eq(h.snapshot.as_ptr(), std::sync::Arc::as_ptr(snapshot)) =>
+        {
+            h.plan.clone()
+        }
+        _ => {
+            let policy = crate::model::policy::Policy::default();
+            let plan = std::sync::Arc::new(harden::plan(
+                inv,
+                &c.id,
+                &policy,
+                &seen,
+                chrono::Utc::now(),
+            )?);
+            state.harden_plan = Some(crate::ui::state::HardenPlan {
+                key: key.clone(),
+                snapshot: std::sync::Arc::downgrade(snapshot),
+                seen: seen.clone(),
+                plan: plan.clone(),
+            });
+            plan
+        }
+    };
     let image = inv.image_by_id(&c.image_id);
     let mut action = None;
     ui.add_space(4.0);

@@ -90,6 +90,19 @@ pub enum DetailTab {
     Harden,
 }
 
+/// A hardening plan and what it was made from.
+#[derive(Debug, Clone)]
+pub struct HardenPlan {
+    /// The container.
+    pub key: RowKey,
+    /// The snapshot it was made from.
+    pub snapshot: std::sync::Weak<Snapshot>,
+    /// What was seen of the container then.
+    pub seen: crate::harden::Observed,
+    /// The plan.
+    pub plan: Arc<crate::harden::Plan>,
+}
+
 /// Sortable inventory columns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Column {
@@ -464,6 +477,10 @@ pub struct State {
     pub pending_dismiss: Option<Vec<String>>,
     /// The last hardening diff worked out: (container id, diff, notes).
     pub harden_diff: Option<(String, String, Vec<String>)>,
+    /// The Harden tab's plan, kept while its container's snapshot and what
+    /// was seen of it stay the same (the plan judges the container again:
+    /// not once a frame).
+    pub harden_plan: Option<HardenPlan>,
     /// A different engine answered at a watched endpoint; shown until
     /// the user dismisses it.
     pub engine_changed: Option<EngineChanged>,
@@ -794,6 +811,7 @@ impl State {
             audit: None,
             pending_dismiss: None,
             harden_diff: None,
+            harden_plan: None,
             engine_changed: None,
             vulndb: None,
             vulndb_progress: None,

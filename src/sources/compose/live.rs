@@ -91,15 +91,21 @@ fn read_project(files: &[String]) -> Entry {
 
 /// The project of `files`, from the cache while none of its files changed.
 fn project(files: &[String]) -> Entry {
-    let mut cache = CACHE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    if let Some(e) = cache.get(files)
+    let cache = || {
+        CACHE
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    // The lock is held for the lookup only: the files are looked at and
+    // read without it, so one engine's scan never waits on another's reads.
+    let known = cache().get(files).cloned();
+    if let Some(e) = known
         && stamp(&e.read) == e.stamp
     {
-        return e.clone();
+        return e;
     }
     let e = read_project(files);
+    let mut cache = cache();
     if cache.len() >= MAX_CACHED {
         cache.clear();
     }
