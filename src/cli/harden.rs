@@ -29,7 +29,7 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
     let found: Vec<&crate::model::Container> = inventory
         .containers
         .iter()
-        .filter(|c| c.name == t || c.id == t || (t.len() >= 4 && c.id.starts_with(t)))
+        .filter(|c| c.answers_to(t) != crate::model::NameMatch::No)
         .collect();
     let id = match found.as_slice() {
         [one] => one.id.clone(),

@@ -320,6 +320,17 @@ pub struct Process {
     pub command: String,
 }
 
+/// How a name a person typed names a container ([`Container::answers_to`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NameMatch {
+    /// Its id or its name.
+    Exact,
+    /// The start of its id.
+    IdPrefix,
+    /// Not this one.
+    No,
+}
+
 /// A container, in any state, with its full configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Container {
@@ -458,6 +469,19 @@ impl Container {
     /// The first 12 hex digits of the id, as `docker ps` shows it.
     pub fn short_id(&self) -> &str {
         super::short_id(&self.id)
+    }
+
+    /// Whether `what` (as a person types it: an id, a name with or without
+    /// its leading `/`, or at least 4 characters of the id) names it.
+    pub fn answers_to(&self, what: &str) -> NameMatch {
+        let what = what.trim();
+        if self.id == what || self.name.trim_start_matches('/') == what.trim_start_matches('/') {
+            NameMatch::Exact
+        } else if what.len() >= 4 && self.id.starts_with(what) {
+            NameMatch::IdPrefix
+        } else {
+            NameMatch::No
+        }
     }
 
     /// Its Compose project and service, from the labels Compose sets.

@@ -23,7 +23,8 @@ pub mod text;
 pub use activity::{Activity, Drift, ExecSession, Gone};
 pub use container::{
     Container, ContainerState, Device, EnvVar, Healthcheck, HostPath, HostPathKind, Limits,
-    LogConfig, Mount, MountKind, PortBinding, Process, RestartPolicy, TmpfsMount, Ulimit,
+    LogConfig, Mount, MountKind, NameMatch, PortBinding, Process, RestartPolicy, TmpfsMount,
+    Ulimit,
 };
 pub use engine::{BridgeNetwork, EngineIdentity, EngineInfo, EngineProduct, SecurityOptions};
 pub use facts::{Setting, Source};

@@ -1225,19 +1225,14 @@ impl State {
     /// 4 characters) or name: a clicked notification, a second launch with
     /// `--show`. False when no engine has it (yet).
     pub fn show_container(&mut self, what: &str) -> bool {
-        let what = what.trim();
-        let name = what.trim_start_matches('/');
+        use crate::model::NameMatch;
         let containers = || {
             self.snapshots_at()
                 .flat_map(|(slot, s)| s.inventory.containers.iter().map(move |c| (slot, c)))
         };
         let found = containers()
-            .find(|(_, c)| c.id == what || c.name.trim_start_matches('/') == name)
-            .or_else(|| {
-                (what.len() >= 4)
-                    .then(|| containers().find(|(_, c)| c.id.starts_with(what)))
-                    .flatten()
-            })
+            .find(|(_, c)| c.answers_to(what) == NameMatch::Exact)
+            .or_else(|| containers().find(|(_, c)| c.answers_to(what) == NameMatch::IdPrefix))
             .map(|(slot, c)| RowKey::new(slot, c.id.clone()));
         let Some(key) = found else { return false };
         self.view = View::Containers;
