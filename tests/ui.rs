@@ -349,6 +349,7 @@ fn secrets_in_labels_healthchecks_and_processes_stay_hidden() {
         pid: "1".into(),
         comm: "mysqld".into(),
         command: "mysqld --password=process-value-not-real".into(),
+        cap_eff: None,
     }]);
     let now = chrono::Utc::now();
     let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);

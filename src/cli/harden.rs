@@ -45,8 +45,25 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    // What it wrote, and its use now: the observations the plan keeps.
     let mut seen = Observed::default();
+    // What it wrote, and its use now: the observations the plan keeps. The
+    // capabilities its processes hold came with them from /proc.
+    if let Some(c) = inventory.containers.iter().find(|c| c.id == id) {
+        let held: Vec<u64> = c
+            .processes
+            .iter()
+            .flatten()
+            .filter_map(|p| p.cap_eff)
+            .collect();
+        if !held.is_empty() {
+            let bits = held.iter().fold(0, |a, b| a | b);
+            seen.caps_held = Some(
+                crate::sources::docker::procs::cap_names(bits)
+                    .into_iter()
+                    .collect(),
+            );
+        }
+    }
     if let Some(c) = inventory.containers.iter_mut().find(|c| c.id == id)
         && c.state == ContainerState::Running
     {
@@ -63,15 +80,8 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
             Err(e) => eprintln!("shipshape: note: the paths it wrote were not read: {e}"),
         }
         if engine.is_local() && c.pid > 0 {
-            let proc = std::path::Path::new("/proc");
-            seen.listening = crate::sources::docker::procs::listening(proc, c.pid);
-            let pids: Vec<String> = c
-                .processes
-                .iter()
-                .flatten()
-                .map(|p| p.pid.clone())
-                .collect();
-            seen.caps_held = crate::sources::docker::procs::capabilities_held(proc, &pids);
+            seen.listening =
+                crate::sources::docker::procs::listening(std::path::Path::new("/proc"), c.pid);
         }
         match engine.stats_once(&id).await {
             Ok(s) => {

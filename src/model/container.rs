@@ -318,6 +318,9 @@ pub struct Process {
     pub comm: String,
     /// Its command line.
     pub command: String,
+    /// The capabilities it holds in effect, the kernel's bit set
+    /// (`CapEff`), when it was read from `/proc`.
+    pub cap_eff: Option<u64>,
 }
 
 /// How a name a person typed names a container ([`Container::answers_to`]).

@@ -1257,6 +1257,7 @@ mod tests {
             pid: "7".into(),
             comm: "sshd".into(),
             command: "/usr/sbin/sshd -D".into(),
+            cap_eff: None,
         });
         assert_eq!(run_container(&SSHD, &c).len(), 1);
         c.processes = None;

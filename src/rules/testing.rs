@@ -49,6 +49,7 @@ pub fn hardened() -> Container {
             pid: "42".into(),
             comm: "app".into(),
             command: "/app/server".into(),
+            cap_eff: None,
         }]),
         ..Container::default()
     }

@@ -428,6 +428,7 @@ pub fn processes(top: ContainerTopResponse) -> Vec<Process> {
                 pid: get(pid),
                 comm: get(comm),
                 command: get(args),
+                cap_eff: None,
             }
         })
         .collect()
@@ -638,7 +639,8 @@ mod tests {
                 user: "root".into(),
                 pid: "4090".into(),
                 comm: "sleep".into(),
-                command: "sleep 3600".into()
+                command: "sleep 3600".into(),
+                cap_eff: None,
             }]
         );
         // Default `ps -ef` layout.

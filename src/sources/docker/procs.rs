@@ -86,6 +86,7 @@ pub fn read(proc: &Path, init_pid: i64, container_id: &str) -> Option<Vec<Proces
             pid: pid.to_string(),
             comm: super::convert::bounded(comm),
             command: super::convert::bounded(command),
+            cap_eff: cap_eff_bits(&status),
         });
         if out.len() >= super::convert::limits::ITEMS {
             break;
@@ -166,41 +167,28 @@ const CAP_NAMES: [&str; 41] = [
     "CHECKPOINT_RESTORE",
 ];
 
-/// The capabilities any of these processes holds in effect (`CapEff` of
-/// `/proc/PID/status`), by name; `None` when none could be read.
-pub fn capabilities_held(
-    proc: &Path,
-    pids: &[String],
-) -> Option<std::collections::BTreeSet<&'static str>> {
-    let mut out = std::collections::BTreeSet::new();
-    let mut read_any = false;
-    for pid in pids.iter().take(1_000) {
-        let Ok(text) = bounded_read(&proc.join(pid).join("status"), 64 << 10) else {
-            continue;
-        };
-        if let Some(caps) = cap_eff(&text) {
-            read_any = true;
-            out.extend(caps);
-        }
-    }
-    read_any.then_some(out)
-}
-
-/// The names in a `status` file's `CapEff:` line. Pure.
-pub fn cap_eff(status: &str) -> Option<Vec<&'static str>> {
+/// The bit set of a `status` file's `CapEff:` line. Pure.
+fn cap_eff_bits(status: &str) -> Option<u64> {
     let hex = status
         .lines()
         .find_map(|l| l.strip_prefix("CapEff:"))?
         .trim();
-    let bits = u64::from_str_radix(hex, 16).ok()?;
-    Some(
-        CAP_NAMES
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| bits >> i & 1 == 1)
-            .map(|(_, n)| *n)
-            .collect(),
-    )
+    u64::from_str_radix(hex, 16).ok()
+}
+
+/// The names of the capabilities in a bit set.
+pub fn cap_names(bits: u64) -> Vec<&'static str> {
+    CAP_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits >> i & 1 == 1)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+/// The names in a `status` file's `CapEff:` line. Pure.
+pub fn cap_eff(status: &str) -> Option<Vec<&'static str>> {
+    cap_eff_bits(status).map(cap_names)
 }
 
 /// One `/proc/net/{tcp,udp}` table's listening ports. Pure.
