@@ -45,25 +45,16 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
             return Exit::Usage;
         }
     };
-    let mut seen = Observed::default();
     // What it wrote, and its use now: the observations the plan keeps. The
     // capabilities its processes hold came with them from /proc.
-    if let Some(c) = inventory.containers.iter().find(|c| c.id == id) {
-        let held: Vec<u64> = c
-            .processes
+    let mut seen = Observed {
+        caps_held: inventory
+            .containers
             .iter()
-            .flatten()
-            .filter_map(|p| p.cap_eff)
-            .collect();
-        if !held.is_empty() {
-            let bits = held.iter().fold(0, |a, b| a | b);
-            seen.caps_held = Some(
-                crate::sources::docker::procs::cap_names(bits)
-                    .into_iter()
-                    .collect(),
-            );
-        }
-    }
+            .find(|c| c.id == id)
+            .and_then(crate::model::Container::caps_held),
+        ..Observed::default()
+    };
     if let Some(c) = inventory.containers.iter_mut().find(|c| c.id == id)
         && c.state == ContainerState::Running
     {

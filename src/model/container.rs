@@ -323,6 +323,79 @@ pub struct Process {
     pub cap_eff: Option<u64>,
 }
 
+/// Linux capability names by bit number (`capability.h`).
+const CAP_NAMES: [&str; 41] = [
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "DAC_READ_SEARCH",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "SETGID",
+    "SETUID",
+    "SETPCAP",
+    "LINUX_IMMUTABLE",
+    "NET_BIND_SERVICE",
+    "NET_BROADCAST",
+    "NET_ADMIN",
+    "NET_RAW",
+    "IPC_LOCK",
+    "IPC_OWNER",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_CHROOT",
+    "SYS_PTRACE",
+    "SYS_PACCT",
+    "SYS_ADMIN",
+    "SYS_BOOT",
+    "SYS_NICE",
+    "SYS_RESOURCE",
+    "SYS_TIME",
+    "SYS_TTY_CONFIG",
+    "MKNOD",
+    "LEASE",
+    "AUDIT_WRITE",
+    "AUDIT_CONTROL",
+    "SETFCAP",
+    "MAC_OVERRIDE",
+    "MAC_ADMIN",
+    "SYSLOG",
+    "WAKE_ALARM",
+    "BLOCK_SUSPEND",
+    "AUDIT_READ",
+    "PERFMON",
+    "BPF",
+    "CHECKPOINT_RESTORE",
+];
+
+/// The names of the capabilities in a bit set (`CapEff`).
+pub fn cap_names(bits: u64) -> Vec<&'static str> {
+    CAP_NAMES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bits >> i & 1 == 1)
+        .map(|(_, n)| *n)
+        .collect()
+}
+
+impl Container {
+    /// The capabilities its processes hold in effect, when they were read
+    /// from `/proc` (a local engine's running container).
+    pub fn caps_held(&self) -> Option<std::collections::BTreeSet<&'static str>> {
+        let held: Vec<u64> = self
+            .processes
+            .iter()
+            .flatten()
+            .filter_map(|p| p.cap_eff)
+            .collect();
+        (!held.is_empty()).then(|| {
+            cap_names(held.iter().fold(0, |a, b| a | b))
+                .into_iter()
+                .collect()
+        })
+    }
+}
+
 /// How a name a person typed names a container ([`Container::answers_to`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NameMatch {

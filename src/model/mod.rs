@@ -24,7 +24,7 @@ pub use activity::{Activity, Drift, ExecSession, Gone};
 pub use container::{
     Container, ContainerState, Device, EnvVar, Healthcheck, HostPath, HostPathKind, Limits,
     LogConfig, Mount, MountKind, NameMatch, PortBinding, Process, RestartPolicy, TmpfsMount,
-    Ulimit,
+    Ulimit, cap_names,
 };
 pub use engine::{BridgeNetwork, EngineIdentity, EngineInfo, EngineProduct, SecurityOptions};
 pub use facts::{Setting, Source};

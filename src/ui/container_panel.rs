@@ -727,6 +727,7 @@ fn harden_tab(
         seen.memory_peak = (mem > 0.0).then_some(mem as u64);
         seen.cpu_peak = (cpu > 0.0).then_some(f64::from(cpu) / 100.0);
     }
+    seen.caps_held = c.caps_held();
     seen.pids_peak = c
         .processes
         .as_ref()

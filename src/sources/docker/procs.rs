@@ -122,51 +122,6 @@ pub fn listening(proc: &Path, pid: i64) -> Option<std::collections::BTreeSet<(u1
     read_any.then_some(out)
 }
 
-/// Linux capability names by bit number (`capability.h`).
-const CAP_NAMES: [&str; 41] = [
-    "CHOWN",
-    "DAC_OVERRIDE",
-    "DAC_READ_SEARCH",
-    "FOWNER",
-    "FSETID",
-    "KILL",
-    "SETGID",
-    "SETUID",
-    "SETPCAP",
-    "LINUX_IMMUTABLE",
-    "NET_BIND_SERVICE",
-    "NET_BROADCAST",
-    "NET_ADMIN",
-    "NET_RAW",
-    "IPC_LOCK",
-    "IPC_OWNER",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_CHROOT",
-    "SYS_PTRACE",
-    "SYS_PACCT",
-    "SYS_ADMIN",
-    "SYS_BOOT",
-    "SYS_NICE",
-    "SYS_RESOURCE",
-    "SYS_TIME",
-    "SYS_TTY_CONFIG",
-    "MKNOD",
-    "LEASE",
-    "AUDIT_WRITE",
-    "AUDIT_CONTROL",
-    "SETFCAP",
-    "MAC_OVERRIDE",
-    "MAC_ADMIN",
-    "SYSLOG",
-    "WAKE_ALARM",
-    "BLOCK_SUSPEND",
-    "AUDIT_READ",
-    "PERFMON",
-    "BPF",
-    "CHECKPOINT_RESTORE",
-];
-
 /// The bit set of a `status` file's `CapEff:` line. Pure.
 fn cap_eff_bits(status: &str) -> Option<u64> {
     let hex = status
@@ -176,19 +131,9 @@ fn cap_eff_bits(status: &str) -> Option<u64> {
     u64::from_str_radix(hex, 16).ok()
 }
 
-/// The names of the capabilities in a bit set.
-pub fn cap_names(bits: u64) -> Vec<&'static str> {
-    CAP_NAMES
-        .iter()
-        .enumerate()
-        .filter(|(i, _)| bits >> i & 1 == 1)
-        .map(|(_, n)| *n)
-        .collect()
-}
-
 /// The names in a `status` file's `CapEff:` line. Pure.
 pub fn cap_eff(status: &str) -> Option<Vec<&'static str>> {
-    cap_eff_bits(status).map(cap_names)
+    cap_eff_bits(status).map(crate::model::cap_names)
 }
 
 /// One `/proc/net/{tcp,udp}` table's listening ports. Pure.
