@@ -440,6 +440,70 @@ fn engine_down_is_a_banner_never_an_empty_list() {
     assert!(h.query_by_label_contains("0 containers").is_none());
 }
 
+/// Fourteen stale compose projects and two containers the engine refused:
+/// one line with the count by kind above the view (never fourteen boxes),
+/// and the list, grouped by kind, in a window of its own.
+#[test]
+fn scan_warnings_are_one_line_and_a_list_on_request() {
+    use shipshape::model::{Warning, WarningKind};
+    let (mut h, tx) = harness(Mode::Live);
+    tx.send(connected()).unwrap();
+    h.run_steps(2);
+    // Where the table starts without any warning.
+    tx.send(Event::Snapshot(demo_snapshot())).unwrap();
+    h.run_steps(3);
+    let header = |h: &Harness<'static, App>| h.get_by_label("Name").rect().top();
+    let top_without = header(&h);
+
+    let mut inventory = demo::inventory().unwrap();
+    for i in 0..14 {
+        inventory.warnings.push(Warning::new(
+            WarningKind::Compose,
+            format!(
+                "compose files of project stale{i} not read, its findings are not located in \
+                 them: /home/dev/stale{i}/compose.yaml: No such file or directory"
+            ),
+        ));
+    }
+    for i in 0..2 {
+        inventory.warnings.push(Warning::new(
+            WarningKind::NotRead,
+            format!("the engine refused container refused{i}: HTTP 500"),
+        ));
+    }
+    let now = chrono::Utc::now();
+    let assessment = shipshape::assess::assess(&inventory, &Policy::default(), now);
+    tx.send(Event::Snapshot(Arc::new(Snapshot {
+        inventory,
+        assessment,
+        taken_at: Some(now),
+    })))
+    .unwrap();
+    h.run_steps(3);
+    h.get_by_label("16 scan warnings: 2 not read · 14 about compose files");
+    assert!(
+        h.query_by_label_contains("stale3").is_none(),
+        "no warning is drawn on its own until the list is opened"
+    );
+    let pushed = header(&h) - top_without;
+    assert!(
+        pushed < 50.0,
+        "the warnings take one line of space, not sixteen ({pushed} px)"
+    );
+
+    h.get_by_label("Show the list").click();
+    h.run_steps(2);
+    h.get_by_label("Not read (2)");
+    h.get_by_label("Compose files (14)");
+    h.get_by_label_contains("project stale13 not read");
+    h.get_by_label_contains("refused container refused1");
+    // The same button closes it.
+    h.get_by_label("Hide the list").click();
+    h.run_steps(2);
+    assert!(!h.state().state.dialogs.show_warnings);
+    h.get_by_label("Show the list");
+}
+
 #[test]
 fn losing_the_engine_keeps_the_data_marked_stale_and_reconnect_refreshes() {
     let (mut h, tx) = loaded(Mode::Live);

@@ -302,7 +302,10 @@ async fn scan_one(
             .await
             .map_err(|e| fail(e.to_string()))?;
         if let Ok((_, Some(warning))) = db {
-            inventory.warnings.push(warning.clone());
+            inventory.warnings.push(crate::model::Warning::new(
+                crate::model::WarningKind::Vulnerabilities,
+                warning.clone(),
+            ));
         }
         read = Some((readings, db));
     }

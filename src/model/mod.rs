@@ -19,6 +19,7 @@ mod reference;
 mod secret;
 pub mod stats;
 pub mod text;
+pub mod warning;
 
 pub use activity::{Activity, Drift, ExecSession, Gone};
 pub use container::{
@@ -34,6 +35,7 @@ pub use posture::{PosturePoint, buckets as posture_buckets};
 pub use reference::ImageRef;
 pub use secret::Sensitive;
 pub use text::{json_safe, visible, visible_multiline};
+pub use warning::{Warning, WarningKind};
 
 use chrono::{DateTime, Utc};
 
@@ -139,7 +141,7 @@ pub struct Inventory {
     pub taken_at: Option<DateTime<Utc>>,
     /// Things that went wrong for single objects without failing the whole
     /// snapshot (a container that vanished between list and inspect, …).
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// When the engine is a Kubernetes cluster: its namespaces and notes.
     pub cluster: Option<kube::Cluster>,
 }

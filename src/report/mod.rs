@@ -731,7 +731,7 @@ impl Report {
                 p.truncate(PRIORITIES_SHOWN);
                 p
             },
-            warnings: inv.warnings.clone(),
+            warnings: inv.warnings.iter().map(|w| w.text.clone()).collect(),
             baseline: None,
         };
         let section = EngineSection {

@@ -107,6 +107,7 @@ pub fn draw(ui: &mut egui::Ui, state: &mut State) -> Option<Action> {
     if let Some(a) = toolbar::export_window(ui, state) {
         action = Some(a);
     }
+    toolbar::warnings_window(ui, state);
     action
 }
 

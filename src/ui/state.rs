@@ -599,6 +599,8 @@ pub struct Dialogs {
     pub export: ExportChoice,
     /// An export is being written.
     pub export_running: bool,
+    /// The list of scan warnings is open.
+    pub show_warnings: bool,
 }
 
 /// A loaded baseline and what is new since it.
@@ -836,6 +838,7 @@ impl State {
                     filtered: false,
                 },
                 export_running: false,
+                show_warnings: false,
             },
             baseline: Baseline::default(),
             images: ImagesView::default(),

@@ -216,21 +216,14 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
     let mut action = None;
     let mut dismiss = None;
     let fleet = state.is_fleet();
-    // Every engine's scan warnings, named by engine when several are watched.
-    let warnings: Vec<String> = state
-        .engines
-        .iter()
-        .filter_map(|e| Some((e, e.snapshot.as_ref()?)))
-        .flat_map(|(e, s)| {
-            s.inventory.warnings.iter().map(move |w| {
-                if fleet {
-                    format!("Scan warning ({}): {w}", e.label)
-                } else {
-                    format!("Scan warning: {w}")
-                }
-            })
-        })
-        .collect();
+    // Every engine's scan warnings: one line with their count by kind, the
+    // list in a window of its own (fourteen stale compose projects must not
+    // push the view off the screen).
+    let warnings_summary = {
+        let w = scan_warnings(state);
+        (!w.is_empty()).then(|| warnings_line(&w))
+    };
+    let mut toggle_warnings = false;
     let down: Vec<&crate::ui::state::EngineSlot> = state
         .engines
         .iter()
@@ -240,7 +233,7 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
         || state.engine_changed.is_some()
         || state.mode == Mode::Demo
         || !state.notices.is_empty()
-        || !warnings.is_empty();
+        || warnings_summary.is_some();
     if !any {
         return None;
     }
@@ -321,9 +314,19 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
                 });
             });
         }
-        for w in &warnings {
+        if let Some(line) = &warnings_summary {
             banner(ui, theme::STALE_AMBER, |ui| {
-                ui.label(crate::model::visible(w));
+                ui.horizontal(|ui| {
+                    ui.label(RichText::new(line).color(theme::STALE_AMBER));
+                    let label = if state.dialogs.show_warnings { "Hide the list" } else { "Show the list" };
+                    if ui
+                        .small_button(label)
+                        .on_hover_text("What was not read or not complete in the last scan, grouped by kind")
+                        .clicked()
+                    {
+                        toggle_warnings = true;
+                    }
+                });
             });
         }
     });
@@ -333,7 +336,113 @@ pub fn banners(ui: &mut Ui, state: &mut State) -> Option<Action> {
     if forget_change {
         state.engine_changed = None;
     }
+    if toggle_warnings {
+        state.dialogs.show_warnings = !state.dialogs.show_warnings;
+    }
     action
+}
+
+/// A scan warning and the engine it comes from (named when several engines
+/// are watched).
+pub struct ShownWarning<'a> {
+    /// The engine's label, or empty with one engine.
+    pub engine: &'a str,
+    /// The warning.
+    pub warning: &'a crate::model::Warning,
+}
+
+/// Every engine's scan warnings, in engine order.
+pub fn scan_warnings(state: &State) -> Vec<ShownWarning<'_>> {
+    let fleet = state.is_fleet();
+    state
+        .engines
+        .iter()
+        .filter_map(|e| Some((e, e.snapshot.as_ref()?)))
+        .flat_map(|(e, s)| {
+            s.inventory.warnings.iter().map(move |w| ShownWarning {
+                engine: if fleet { e.label.as_str() } else { "" },
+                warning: w,
+            })
+        })
+        .collect()
+}
+
+/// "17 scan warnings: 3 not read · 14 about compose files".
+pub fn warnings_line(warnings: &[ShownWarning<'_>]) -> String {
+    let by_kind = crate::model::warning::counts(warnings.iter().map(|w| w.warning));
+    let parts: Vec<String> = by_kind.iter().map(|(k, n)| k.count(*n)).collect();
+    let n = warnings.len();
+    let noun = if n == 1 {
+        "scan warning"
+    } else {
+        "scan warnings"
+    };
+    format!("{n} {noun}: {}", parts.join(" · "))
+}
+
+/// The list of scan warnings, grouped by kind, in a window of its own.
+pub fn warnings_window(ui: &mut Ui, state: &mut State) {
+    if !state.dialogs.show_warnings {
+        return;
+    }
+    let mut open = true;
+    {
+        let warnings = scan_warnings(state);
+        if warnings.is_empty() {
+            state.dialogs.show_warnings = false;
+            return;
+        }
+        let title = warnings_line(&warnings);
+        // Centred, so it never hides the line that opens and closes it.
+        let centre = ui.ctx().content_rect().center();
+        egui::Window::new("Scan warnings")
+            .open(&mut open)
+            .pivot(egui::Align2::CENTER_CENTER)
+            .default_pos(centre)
+            .collapsible(false)
+            .resizable(true)
+            .default_width(640.0)
+            .default_height(420.0)
+            .show(ui.ctx(), |ui| {
+                ui.label(RichText::new(title).strong());
+                ui.label(
+                    RichText::new(
+                        "Each is something the last scan could not read or complete; the rest of \
+                         the scan does not depend on it.",
+                    )
+                    .weak(),
+                );
+                ui.add_space(4.0);
+                egui::ScrollArea::vertical()
+                    .auto_shrink([false, true])
+                    .show(ui, |ui| {
+                        for (kind, n) in
+                            crate::model::warning::counts(warnings.iter().map(|w| w.warning))
+                        {
+                            egui::CollapsingHeader::new(format!("{} ({n})", kind.title()))
+                                .id_salt(("warnings", kind))
+                                .default_open(true)
+                                .show(ui, |ui| {
+                                    for w in warnings.iter().filter(|w| w.warning.kind == kind) {
+                                        let text = if w.engine.is_empty() {
+                                            crate::model::visible(&w.warning.text).into_owned()
+                                        } else {
+                                            format!(
+                                                "{}: {}",
+                                                crate::model::visible(w.engine),
+                                                crate::model::visible(&w.warning.text)
+                                            )
+                                        };
+                                        ui.add(egui::Label::new(format!("• {text}")).wrap());
+                                    }
+                                });
+                        }
+                    });
+            });
+    }
+    if !open {
+        state.dialogs.show_warnings = false;
+    }
 }
 
 /// Draws the status bar.

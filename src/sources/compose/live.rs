@@ -18,8 +18,8 @@ use std::time::SystemTime;
 
 use chrono::{DateTime, Utc};
 
-use crate::model::Container;
 use crate::model::compose::{ComposeFile, ComposeRef, ServiceLines};
+use crate::model::{Container, Warning, WarningKind};
 
 /// The most projects whose lines are kept between scans.
 const MAX_CACHED: usize = 64;
@@ -115,7 +115,7 @@ fn project(files: &[String]) -> Entry {
 
 /// Fill each Compose-created container's [`Container::compose_file`] from
 /// its files on this machine; see [`located`].
-pub fn fill(cs: &mut [Container]) -> Vec<String> {
+pub fn fill(cs: &mut [Container]) -> Vec<Warning> {
     let (found, warnings) = located(&asks(cs));
     for (c, f) in cs.iter_mut().zip(found) {
         c.compose_file = f;
@@ -138,7 +138,7 @@ pub fn asks(cs: &[Container]) -> Vec<Ask> {
 /// did not create). Returns one warning per project whose files could not
 /// be read or say less than they should; the rest of the scan does not
 /// depend on them.
-pub fn located(asks: &[Ask]) -> (Vec<Option<Arc<ComposeFile>>>, Vec<String>) {
+pub fn located(asks: &[Ask]) -> (Vec<Option<Arc<ComposeFile>>>, Vec<Warning>) {
     let mut found = vec![None; asks.len()];
     let mut warnings = Vec::new();
     let mut by_files: BTreeMap<&[String], Vec<usize>> = BTreeMap::new();
@@ -158,12 +158,18 @@ pub fn located(asks: &[Ask]) -> (Vec<Option<Arc<ComposeFile>>>, Vec<String>) {
             .collect();
         projects.dedup();
         match &e.lines {
-            Err(why) => warnings.push(format!(
-                "compose files of project {} not read, its findings are not located in them: {why}",
-                projects.join(", ")
+            Err(why) => warnings.push(Warning::new(
+                WarningKind::Compose,
+                format!(
+                    "compose files of project {} not read, its findings are not located in them: {why}",
+                    projects.join(", ")
+                ),
             )),
             Ok(_) if !e.notes.is_empty() => {
-                warnings.push(format!("compose files {shown}: {}", e.notes.join("; ")));
+                warnings.push(Warning::new(
+                    WarningKind::Compose,
+                    format!("compose files {shown}: {}", e.notes.join("; ")),
+                ));
             }
             Ok(_) => {}
         }
@@ -200,18 +206,24 @@ pub fn located(asks: &[Ask]) -> (Vec<Option<Arc<ComposeFile>>>, Vec<String>) {
             list.dedup();
         }
         if !gone.is_empty() {
-            warnings.push(format!(
-                "project {}: services no longer in {shown}, their findings are not located: {}",
-                projects.join(", "),
-                gone.join(", ")
+            warnings.push(Warning::new(
+                WarningKind::Compose,
+                format!(
+                    "project {}: services no longer in {shown}, their findings are not located: {}",
+                    projects.join(", "),
+                    gone.join(", ")
+                ),
             ));
         }
         if !changed.is_empty() {
-            warnings.push(format!(
-                "project {}: {shown} changed after {} were created; their findings point at the \
-                 files as they are now",
-                projects.join(", "),
-                changed.join(", ")
+            warnings.push(Warning::new(
+                WarningKind::Compose,
+                format!(
+                    "project {}: {shown} changed after {} were created; their findings point at \
+                     the files as they are now",
+                    projects.join(", "),
+                    changed.join(", ")
+                ),
             ));
         }
     }

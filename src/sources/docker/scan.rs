@@ -7,7 +7,7 @@ use chrono::Utc;
 use futures_util::stream::{self, StreamExt};
 
 use super::{Engine, EngineError, EnvSnapshot, convert};
-use crate::model::{Container, ContainerState, Image, Inventory};
+use crate::model::{Container, ContainerState, Image, Inventory, Warning, WarningKind};
 
 /// How many inspect calls may be in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 32;
@@ -101,7 +101,7 @@ fn bridge_or_none(
 fn collect<T>(
     kind: &str,
     results: Vec<Result<Outcome<T>, EngineError>>,
-) -> Result<(Vec<T>, Vec<String>), EngineError> {
+) -> Result<(Vec<T>, Vec<Warning>), EngineError> {
     let mut items = Vec::with_capacity(results.len());
     let mut warnings = Vec::new();
     let mut vanished = 0;
@@ -109,12 +109,13 @@ fn collect<T>(
         match r? {
             Outcome::Got(t) => items.push(t),
             Outcome::Vanished => vanished += 1,
-            Outcome::Refused(why) => warnings.push(why),
+            Outcome::Refused(why) => warnings.push(Warning::new(WarningKind::NotRead, why)),
         }
     }
     if vanished > 0 {
-        warnings.push(format!(
-            "{vanished} {kind}(s) disappeared during the scan and were skipped"
+        warnings.push(Warning::new(
+            WarningKind::NotRead,
+            format!("{vanished} {kind}(s) disappeared during the scan and were skipped"),
         ));
     }
     Ok((items, warnings))
@@ -134,7 +135,7 @@ fn classify<T>(r: Result<T, EngineError>) -> Result<Outcome<T>, EngineError> {
 async fn containers(
     engine: &Engine,
     concurrency: usize,
-) -> Result<(Vec<Container>, Vec<String>), EngineError> {
+) -> Result<(Vec<Container>, Vec<Warning>), EngineError> {
     let list = engine.list_containers().await?;
     let ids: Vec<String> = list.into_iter().filter_map(|c| c.id).collect();
     let results: Vec<_> = stream::iter(ids)
@@ -247,7 +248,7 @@ async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, 
 /// this machine (the labels name files on the engine's machine): where
 /// each service's keys are, so findings point at their line. One blocking
 /// task; files read again only when they changed. Returns the warnings.
-async fn fill_compose_files(engine: &Engine, cs: &mut [Container]) -> Vec<String> {
+async fn fill_compose_files(engine: &Engine, cs: &mut [Container]) -> Vec<Warning> {
     let asks = crate::sources::compose::live::asks(cs);
     if asks.iter().all(Option::is_none) {
         return Vec::new();
@@ -269,7 +270,10 @@ async fn fill_compose_files(engine: &Engine, cs: &mut [Container]) -> Vec<String
             }
             warnings
         }
-        Err(e) => vec![format!("compose files not read: {e}")],
+        Err(e) => vec![Warning::new(
+            WarningKind::Compose,
+            format!("compose files not read: {e}"),
+        )],
     }
 }
 
@@ -414,7 +418,7 @@ pub async fn refresh(
 async fn images(
     engine: &Engine,
     concurrency: usize,
-) -> Result<(Vec<Image>, Vec<String>), EngineError> {
+) -> Result<(Vec<Image>, Vec<Warning>), EngineError> {
     let list = engine.list_images().await?;
     let ids: Vec<String> = list.into_iter().map(|i| i.id).collect();
     image_details(engine, ids, concurrency).await
@@ -425,7 +429,7 @@ async fn image_details(
     engine: &Engine,
     ids: Vec<String>,
     concurrency: usize,
-) -> Result<(Vec<Image>, Vec<String>), EngineError> {
+) -> Result<(Vec<Image>, Vec<Warning>), EngineError> {
     let results: Vec<_> = stream::iter(ids)
         .map(|id| async move {
             let (inspect, history) =
@@ -464,8 +468,14 @@ mod tests {
         assert_eq!(
             warnings,
             [
-                "the engine refused container c: HTTP 500: boom",
-                "2 container(s) disappeared during the scan and were skipped"
+                Warning::new(
+                    WarningKind::NotRead,
+                    "the engine refused container c: HTTP 500: boom"
+                ),
+                Warning::new(
+                    WarningKind::NotRead,
+                    "2 container(s) disappeared during the scan and were skipped"
+                )
             ]
         );
         let lost = vec![classify::<i32>(Err(EngineError::Lost {

@@ -532,7 +532,11 @@ pub fn inventory(id: &ClusterId, lists: &Lists, taken_at: DateTime<Utc>) -> Inve
         containers,
         images: Vec::new(),
         taken_at: Some(taken_at),
-        warnings: lists.notes.clone(),
+        warnings: lists
+            .notes
+            .iter()
+            .map(|n| crate::model::Warning::new(crate::model::WarningKind::Cluster, n.clone()))
+            .collect(),
         cluster: Some(Cluster {
             context: id.context.clone(),
             server: id.server.clone(),
