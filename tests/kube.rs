@@ -257,7 +257,13 @@ fn forbidden_resources_and_namespaces_are_notes_not_failures() {
         ]
     );
     // The same notes reach the report.
-    assert_eq!(&inv.warnings, notes);
+    let texts: Vec<&String> = inv.warnings.iter().map(|w| &w.text).collect();
+    assert_eq!(texts, notes.iter().collect::<Vec<_>>());
+    assert!(
+        inv.warnings
+            .iter()
+            .all(|w| w.kind == shipshape::model::WarningKind::Cluster)
+    );
     let names: HashSet<&str> = inv.containers.iter().map(|c| c.name.as_str()).collect();
     assert!(!names.iter().any(|n| n.starts_with("ops/")), "{names:?}");
     // Deployments are still recognised, from pod-template-hash.
