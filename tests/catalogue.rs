@@ -326,7 +326,8 @@ fn cases(tmp: &std::path::Path, secret_image: &str, e: &EngineFacts) -> Vec<Case
     ]);
     let cgroupns = case("cgroupns-host", &["--cgroupns", "host"]);
     rows.push(if e.cgroup_v1 {
-        // On cgroup v1 `host` is the engine's default: not the container's choice.
+        // On cgroup v1 `host` is the engine's default, not the container's choice:
+        // judged once, as engine.cgroupns-host-default (tests/real_engine.rs).
         cgroupns.not(&["container.cgroupns-host"])
     } else {
         cgroupns.raises("container.cgroupns-host")

@@ -496,6 +496,7 @@ fn scan_reports_exactly_the_risky_settings_of_each_container() {
     if inv.engine.version.starts_with("20.10") && !inv.engine.security.apparmor {
         // The documented test engine (Debian 12's docker.io, defaults).
         let expected = [
+            "engine.cgroupns-host-default",
             "engine.icc",
             "engine.no-authz-plugin",
             "engine.no-content-trust",

@@ -174,6 +174,57 @@ pub const NO_USERNS: Rule = Rule {
     }),
 };
 
+/// The `engine.cgroupns-host-default` rule: Containers share the host's
+/// cgroup namespace by default (cgroup v1).
+pub const CGROUPNS_HOST_DEFAULT: Rule = Rule {
+    id: "engine.cgroupns-host-default",
+    title: "Containers share the host's cgroup namespace by default",
+    severity: Severity::Low,
+    family: Family::Engine,
+    cis: None,
+    seed: SeedRule::LeastPrivilege,
+    why: "On a cgroup v1 host the engine puts every container in the host's cgroup namespace \
+          unless it is told otherwise: each container sees the host's whole cgroup tree in \
+          /proc/self/cgroup — its own full id, the names and limits of every other container \
+          and host service — and the host's hierarchy paths that the cgroup v1 release_agent \
+          escape needs. It is the engine's default, not each container's choice, so it is \
+          judged once here (on cgroup v2 the default is private, and a container that asks for \
+          the host's namespace is judged by container.cgroupns-host).",
+    attack: "From inside any container, read /proc/self/cgroup and /sys/fs/cgroup to map the \
+             host's services and neighbours; in a container that also holds SYS_ADMIN, mount a \
+             v1 hierarchy and aim at the host's root cgroup (CVE-2022-0492).",
+    fix: Fix {
+        summary: "Set \"default-cgroupns-mode\": \"private\" in daemon.json and restart the \
+                  engine (new containers get a private cgroup namespace), or move the host to \
+                  cgroup v2; for one container, --cgroupns private.",
+        run: "--cgroupns private",
+        compose: "cgroup: private",
+        kube: "",
+    },
+    references: &[
+        "https://docs.docker.com/reference/cli/dockerd/#daemon-configuration-file",
+        "https://docs.docker.com/reference/cli/docker/container/run/#cgroupns",
+    ],
+    check: Check::Engine(|ctx, e| {
+        if e.cgroup_version != "1" {
+            return vec![];
+        }
+        let shared = ctx
+            .inventory
+            .containers
+            .iter()
+            .filter(|c| c.cgroupns_mode == "host")
+            .count();
+        once(shared > 0, || {
+            format!(
+                "CgroupVersion is 1 and {shared} of {} containers have HostConfig.CgroupnsMode \
+                 host",
+                ctx.inventory.containers.len()
+            )
+        })
+    }),
+};
+
 /// The `engine.no-authz-plugin` rule: No authorization plugin.
 pub const NO_AUTHZ_PLUGIN: Rule = Rule {
     id: "engine.no-authz-plugin",
@@ -564,6 +615,40 @@ mod tests {
             }),
             ..EngineInfo::default()
         }
+    }
+
+    #[test]
+    fn a_cgroup_v1_engine_shares_its_cgroup_namespace_once_not_per_container() {
+        let mut inv = inventory_with(vec![hardened(), hardened()], vec![]);
+        inv.engine.cgroup_version = "1".into();
+        inv.containers[0].cgroupns_mode = "host".into();
+        inv.containers[1].cgroupns_mode = "private".into();
+        let hits = run_engine_in(&CGROUPNS_HOST_DEFAULT, &inv)
+            .iter()
+            .map(|h| h.evidence.clone())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            hits,
+            ["CgroupVersion is 1 and 1 of 2 containers have HostConfig.CgroupnsMode host"]
+        );
+        inv.containers[0].cgroupns_mode = "private".into();
+        assert!(
+            run_engine_in(&CGROUPNS_HOST_DEFAULT, &inv)
+                .iter()
+                .map(|h| h.evidence.clone())
+                .collect::<Vec<_>>()
+                .is_empty()
+        );
+        inv.containers[0].cgroupns_mode = "host".into();
+        inv.engine.cgroup_version = "2".into();
+        assert!(
+            run_engine_in(&CGROUPNS_HOST_DEFAULT, &inv)
+                .iter()
+                .map(|h| h.evidence.clone())
+                .collect::<Vec<_>>()
+                .is_empty(),
+            "on v2 a host cgroup namespace is the container's choice: container.cgroupns-host"
+        );
     }
 
     #[test]

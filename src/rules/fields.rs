@@ -847,7 +847,11 @@ pub const FIELDS: &[Field] = &[
         "CgroupDriver",
         NoRisk("cgroupfs or systemd; both enforce limits"),
     ),
-    f(Info, "CgroupVersion", Risk(&["container.cgroupns-host"])),
+    f(
+        Info,
+        "CgroupVersion",
+        Risk(&["container.cgroupns-host", "engine.cgroupns-host-default"]),
+    ),
     f(Info, "ClusterAdvertise", NotApplicable(DEPRECATED)),
     f(Info, "ClusterStore", NotApplicable(DEPRECATED)),
     f(

@@ -473,6 +473,7 @@ pub const ALL: &[&Rule] = &[
     &engine::INSECURE_REGISTRY,
     &engine::TCP_WITHOUT_TLS,
     &engine::NO_USERNS,
+    &engine::CGROUPNS_HOST_DEFAULT,
     &engine::NO_AUTHZ_PLUGIN,
     &engine::LOCAL_LOGGING,
     &engine::NO_DAEMON_NNP,

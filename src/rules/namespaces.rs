@@ -157,8 +157,10 @@ pub const CGROUPNS_HOST: Rule = Rule {
     seed: SeedRule::LeastPrivilege,
     why: "With --cgroupns host the container sees the host's whole cgroup tree in \
           /proc/self/cgroup and /sys/fs/cgroup: names and limits of every other container and \
-          host service, and the paths a cgroup-based escape needs. Judged on cgroup v2 only, \
-          where private is the default; on v1, host is the engine's default.",
+          host service, and the paths a cgroup-based escape needs. Judged here on cgroup v2, \
+          where private is the default and host is the container's own choice; on v1, host is \
+          the engine's default for every container and is judged once, as \
+          engine.cgroupns-host-default.",
     attack: "Map the host's services and containers from the cgroup tree; combined with a \
              writable cgroup mount (SYS_ADMIN), target the host's root cgroup.",
     fix: Fix {

@@ -163,6 +163,22 @@ pub fn run_image_in(rule: &Rule, img: &Image, inv: &Inventory, policy: &Policy) 
     }
 }
 
+/// Run one engine rule on an inventory (rules that count its containers).
+pub fn run_engine_in(rule: &Rule, inv: &Inventory) -> Vec<Hit> {
+    let policy = Policy::default();
+    let index = crate::model::InventoryIndex::new(inv);
+    let ctx = Ctx {
+        inventory: inv,
+        index: &index,
+        policy: &policy,
+        now: now(),
+    };
+    match rule.check {
+        Check::Engine(f) => f(&ctx, &inv.engine),
+        _ => panic!("{} is not an engine rule", rule.id),
+    }
+}
+
 pub fn run_engine(rule: &Rule, e: &EngineInfo) -> Vec<Hit> {
     let inv = Inventory {
         engine: e.clone(),

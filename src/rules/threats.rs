@@ -105,6 +105,7 @@ const TABLE: &[(&str, &[Threat])] = &[
     ("engine.insecure-registry", &[VulnerableImages]),
     ("engine.tcp-without-tls", &[BreakoutViaRoot, LateralNetwork]),
     ("engine.no-userns", &[BreakoutViaRoot]),
+    ("engine.cgroupns-host-default", &[BreakoutViaRoot]),
     ("engine.no-authz-plugin", &[Observability]),
     ("engine.local-logging", &[Observability, ShortLived]),
     ("engine.no-daemon-no-new-privileges", &[BreakoutViaRoot]),
