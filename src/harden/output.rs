@@ -1104,7 +1104,7 @@ mod tests {
     #[test]
     fn d4_the_run_command_is_the_plan_word_for_word() {
         for word in hostile().into_iter().filter(|w| !w.contains('\0')) {
-            let mut p = plan_of("s", &[word.clone()], &word);
+            let mut p = plan_of("s", std::slice::from_ref(&word), &word);
             p.hardened.name = format!("x$(touch /tmp/pwned){word}-hardened");
             let cmd = run_command(&p, None);
             assert!(
