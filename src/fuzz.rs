@@ -516,7 +516,7 @@ pub fn baked_secrets(data: &[u8]) {
 /// diff of each service written against the file — bounded, and nothing
 /// panics.
 pub fn compose_file(data: &[u8]) {
-    use crate::sources::compose::{convert, load};
+    use crate::sources::compose::{convert, load, yaml};
     let text = String::from_utf8_lossy(data);
     let (base, over) = text.split_once("---8<---\n").unwrap_or((&text, ""));
     let mut input = load::Input {
@@ -560,8 +560,16 @@ pub fn compose_file(data: &[u8]) {
                 .is_some_and(|l| l.file == "compose.yaml")
         {
             let _ = crate::harden::compose_diff(&plan, lines, base);
-            let _ = crate::harden::run_command(&plan, None);
-            let _ = crate::harden::compose_service(&plan, None);
+            // What harden prints is quoted for its target: the command
+            // shows no raw control character, the service reads back as YAML.
+            let run = crate::harden::run_command(&plan, None);
+            assert!(
+                !run.chars()
+                    .any(|c| c != '\n' && crate::model::text::is_hidden(c)),
+                "{run}"
+            );
+            let service = crate::harden::compose_service(&plan, None);
+            assert!(yaml::parse(&service).is_ok(), "{service}");
         }
     }
 }

@@ -313,6 +313,8 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
         "compose_file" => vec![
             Vec::from("name: shop\nx-base: &base\n  cap_add: [NET_ADMIN]\nservices:\n  api:\n    <<: *base\n    image: shop/api:${TAG:-1}\n    privileged: true\n    ports: [\"8080:80\", {target: 443, published: 8443}]\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - ./data:/data:ro\n    environment: [DB_PASSWORD=x]\n    deploy: {resources: {limits: {memory: 1g, cpus: \"0.5\"}}}\n  worker:\n    extends: api\n    network_mode: host\n    profiles: [jobs]\n".as_bytes()),
             Vec::from("services:\n  a:\n    image: x\n    read_only: true\n    security_opt: [\"seccomp=unconfined\"]\n---8<---\nservices:\n  a:\n    pid: host\n    mem_limit: 512m\n".as_bytes()),
+            // Hostile names and values for harden's quoting (D2, D3).
+            Vec::from("services:\n  \"app:\\n    privileged: true\\n  b\\e[2J\":\n    image: \"x\\e]0;t\\a\"\n    user: \"1000\\r\\u202e\"\n    command: [\"a'b\\n$(id)\", \"*x\"]\n    environment:\n      \"N\\n    privileged: true\": 1\n    tmpfs: [\"/c\\e[2K\\r  -v /:/h\"]\n".as_bytes()),
         ],
         // The first byte picks the format: 0 SQLite, 1 NDB, 2 BerkeleyDB.
         "rpm_database" => {

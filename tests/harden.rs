@@ -350,3 +350,158 @@ fn a_compose_services_diff_applies_and_keeps_the_file() {
         count(&after)
     );
 }
+
+/// Whether `c` may not reach a screen as itself (a newline may: harden's
+/// outputs are made of lines).
+fn hidden(c: char) -> bool {
+    c != '\n' && shipshape::model::text::is_hidden(c)
+}
+
+/// D2, D3, D15: a container whose labels, environment variable name, bind
+/// mount, user and command carry YAML and terminal injections, as an
+/// image's LABEL or any API client can set them. The hardened compose
+/// service reads back as exactly one service with only the keys harden
+/// writes, each value as data; the run command shows no raw control
+/// character and bash runs exactly its words; harden's error and the
+/// scan's summary show the label's characters as escapes, with no faked
+/// `warning:` line.
+#[test]
+fn hostile_values_stay_data_on_screen_and_when_pasted() {
+    use shipshape::sources::compose::yaml::{self, Value};
+    let _serial = serial();
+    let mut fx = Fixture::new("hardhost");
+    let db = scratch_vulndb();
+    let project = fx.prefix.replace('-', "");
+    let service = "app:\n    privileged: true\n    network_mode: host\n  app2";
+    let config = "/nonexistent/\u{1b}[32mGREEN\n  warning: FAKE WARNING LINE\u{7}.yml";
+    let env_name = "NL\n    privileged: true";
+    let bind = "/:/srv\u{1b}[2K\r  --tmpfs /cache";
+    let user = "1000\u{1b}]0;TITLE\u{7}";
+    let arg = "\necho \u{1b}]52;c;aGk=\u{7}\u{1b}[2J \u{202e}";
+    let name = fx.create(
+        "evil",
+        &[
+            "--privileged",
+            "--label",
+            &format!("com.docker.compose.project={project}"),
+            "--label",
+            &format!("com.docker.compose.service={service}"),
+            "--label",
+            &format!("com.docker.compose.project.config_files={config}"),
+            "-e",
+            &format!("{env_name}=1"),
+            "-v",
+            bind,
+            "--user",
+            user,
+            BASE,
+            "sleep",
+            arg,
+        ],
+    );
+
+    // The compose service: one service, named as the label says.
+    let (text, _) = harden(&[&name, "--format", "compose", "-q"]);
+    assert!(!text.chars().any(hidden), "{text}");
+    let root = yaml::parse(&text).unwrap_or_else(|e| panic!("{e}:\n{text}"));
+    let Some(Value::Map(services)) = root.get("services").map(|s| &s.value) else {
+        panic!("no services:\n{text}");
+    };
+    assert_eq!(services.len(), 1, "{text}");
+    let (got, _, s) = &services[0];
+    assert_eq!(got, service, "{text}");
+    let Value::Map(keys) = &s.value else {
+        panic!("{text}")
+    };
+    for (k, _, _) in keys {
+        assert!(
+            !matches!(k.as_str(), "privileged" | "network_mode" | "labels"),
+            "{k} in the hardened service:\n{text}"
+        );
+    }
+    let seq = |k: &str| match s.get(k).map(|n| &n.value) {
+        Some(Value::Seq(items)) => items
+            .iter()
+            .map(|i| i.as_str().unwrap().to_string())
+            .collect::<Vec<_>>(),
+        other => panic!("{k}: {other:?}\n{text}"),
+    };
+    assert_eq!(seq("environment"), [env_name], "{text}");
+    assert_eq!(seq("command"), [arg], "{text}");
+    assert!(seq("volumes")[0].starts_with(bind), "{text}");
+    assert_eq!(s.get("user").and_then(|u| u.as_str()), Some(user), "{text}");
+
+    // The run command: nothing raw on screen, exactly its words in bash.
+    let (cmd, _) = harden(&[&name, "-q"]);
+    assert!(!cmd.chars().any(hidden), "{cmd}");
+    let syntax = Command::new("bash")
+        .args(["-n", "-c", &cmd])
+        .output()
+        .unwrap();
+    assert!(syntax.status.success(), "bash -n:\n{cmd}");
+    let out = Command::new("bash")
+        .arg("-c")
+        .arg(format!("docker(){{ printf '%s\\0' \"$@\"; }}\n{cmd}"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{cmd}");
+    let argv: Vec<String> = String::from_utf8(out.stdout)
+        .unwrap()
+        .split_terminator('\0')
+        .map(str::to_string)
+        .collect();
+    let after = |f: &str| {
+        let i = argv
+            .iter()
+            .position(|a| a == f)
+            .unwrap_or_else(|| panic!("{f}: {cmd}"));
+        argv[i + 1].as_str()
+    };
+    assert_eq!(after("--name"), format!("{name}-hardened"));
+    assert_eq!(after("--user"), user);
+    assert_eq!(after("-e"), env_name);
+    assert!(after("-v").starts_with(bind), "{cmd}");
+    assert_eq!(argv.last().map(String::as_str), Some(arg), "{cmd}");
+    // Engine 28 names the default network `bridge`; 20.10 says `default`.
+    assert!(
+        !argv.iter().any(|a| a == "--privileged" || a == "host"),
+        "{cmd}"
+    );
+
+    // harden's error names the label's path: escaped, on one line.
+    let out = Command::new(bin())
+        .args(["harden", &name, "--format", "diff", "-q"])
+        .env("HOME", "/nonexistent-home")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("its compose file was not read here (/nonexistent/\\u{1b}[32mGREEN\\u{a}"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(!stderr.chars().any(hidden), "{stderr}");
+
+    // D15: the scan's summary says the same, without a faked line.
+    let report = fx.tmp.path().join("scan.json");
+    let out = shipshape(
+        &db,
+        &[
+            "scan",
+            "--no-vulns",
+            "--no-drift",
+            "-o",
+            report.to_str().unwrap(),
+        ],
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains("FAKE WARNING LINE\\u{7}.yml"), "{stderr}");
+    assert!(
+        !stderr
+            .lines()
+            .any(|l| l.trim_start().starts_with("warning: FAKE")),
+        "{stderr}"
+    );
+    assert!(!stderr.chars().any(hidden), "{stderr}");
+}

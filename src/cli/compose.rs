@@ -4,6 +4,7 @@
 //! key that causes it.
 
 use super::{Cli, ComposeArgs, Exit};
+use crate::model::visible;
 use crate::report::Report;
 use crate::sources::compose;
 
@@ -19,7 +20,8 @@ pub fn check(cli: &Cli, args: &ComposeArgs) -> Exit {
     let loaded = match compose::read::project(&args.files, &args.profiles) {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("shipshape: {e}");
+            // It may quote the file (an interpolation's message): one line.
+            eprintln!("shipshape: {}", visible(&e.to_string()));
             return Exit::Usage;
         }
     };
@@ -51,30 +53,31 @@ pub fn check(cli: &Cli, args: &ComposeArgs) -> Exit {
         return Exit::Usage;
     }
     if !args.quiet {
+        // Names, paths and notes come from the files (a repository's, in
+        // CI): one line each, control characters shown as escapes.
         eprintln!(
             "shipshape: compose project {} — {} service{} checked from {}",
-            project.name,
+            visible(&project.name),
             project.services.len(),
             if project.services.len() == 1 { "" } else { "s" },
-            project.files.join(", ")
+            visible(&project.files.join(", "))
         );
         for c in &report.containers {
             for f in c.findings.iter().filter(|f| !f.waived) {
-                let at = f
-                    .location
-                    .as_ref()
-                    .map_or(String::new(), |l| format!("{}:{} ", l.file, l.line));
+                let at = f.location.as_ref().map_or(String::new(), |l| {
+                    format!("{}:{} ", visible(&l.file), l.line)
+                });
                 eprintln!(
                     "  {at}{} [{}] {}: {}",
-                    c.name,
+                    visible(&c.name),
                     f.severity,
                     f.rule_id,
-                    crate::model::visible(&f.evidence)
+                    visible(&f.evidence)
                 );
             }
         }
         for w in &report.warnings {
-            eprintln!("  note: {w}");
+            eprintln!("  note: {}", visible(w));
         }
     }
     match args.fail_on {

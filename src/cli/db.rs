@@ -5,6 +5,7 @@ use std::io::Write;
 use chrono::Utc;
 
 use super::{Cli, DbAction, Exit};
+use crate::model::visible;
 use crate::sources::osv::{self, Progress};
 use crate::vulndb::store::{self, Store, StoreError};
 use crate::vulndb::{Database, Meta};
@@ -25,7 +26,7 @@ pub async fn run(cli: &Cli, action: &DbAction) -> Exit {
                     Some(bytes) => match store.import_exploits(&bytes, &p.display().to_string()) {
                         Ok(x) => print_exploits(&x),
                         Err(e) => {
-                            eprintln!("shipshape: {e}");
+                            eprintln!("shipshape: {}", visible(&e.to_string()));
                             eprintln!("shipshape: the previous data (if any) is unchanged");
                             return Exit::Usage;
                         }
@@ -92,7 +93,7 @@ pub async fn run(cli: &Cli, action: &DbAction) -> Exit {
                 }
                 Err(e) => {
                     eprintln!();
-                    eprintln!("shipshape: {e}");
+                    eprintln!("shipshape: {}", visible(&e.to_string()));
                     eprintln!("shipshape: the previous exploit data (if any) is unchanged");
                     Exit::Usage
                 }
@@ -148,16 +149,18 @@ fn exploit_file(p: &std::path::Path) -> Option<Vec<u8>> {
     exploits::sniff(&head).map(|_| bytes)
 }
 
+/// What the files say of themselves (a version, a source's name) is theirs,
+/// downloaded or imported: one line each, control characters as escapes.
 fn print_exploits(x: &crate::vulndb::exploits::Exploits) {
     for part in x.describe().split("; ").filter(|p| !p.is_empty()) {
         if part.starts_with("EPSS") {
-            println!("{part} ({})", x.epss_version);
+            println!("{} ({})", visible(part), visible(&x.epss_version));
         } else {
-            println!("{part}");
+            println!("{}", visible(part));
         }
     }
     for s in &x.sources {
-        println!("  from {s}");
+        println!("  from {}", visible(s));
     }
 }
 
@@ -173,7 +176,7 @@ fn finish(store: &Store, r: Result<Database, StoreError>) -> Exit {
             Exit::Clean
         }
         Err(e) => {
-            eprintln!("shipshape: {e}");
+            eprintln!("shipshape: {}", visible(&e.to_string()));
             eprintln!("shipshape: the previous database (if any) is unchanged");
             Exit::Usage
         }
@@ -190,7 +193,7 @@ fn status(store: &Store) -> Exit {
                     "  no exploit data (`shipshape db update --with kev,epss`, or `db import` the files)"
                 ),
                 Ok(x) => print_exploits(&x),
-                Err(e) => println!("  exploit data: {e}"),
+                Err(e) => println!("  exploit data: {}", visible(&e.to_string())),
             }
             let (_, stale) = store::age(&meta, Utc::now());
             if stale {
@@ -220,7 +223,12 @@ fn print_meta(meta: &Meta) {
         meta.records, meta.skipped_unknown, meta.withdrawn, meta.unreadable
     );
     for s in &meta.sources {
-        println!("  from {} ({} records): {}", s.name, s.records, s.origin);
+        println!(
+            "  from {} ({} records): {}",
+            visible(&s.name),
+            s.records,
+            visible(&s.origin)
+        );
     }
     let ecos: Vec<String> = meta
         .ecosystems
@@ -228,9 +236,9 @@ fn print_meta(meta: &Meta) {
         .map(|(e, n)| format!("{e} ({n})"))
         .collect();
     if !ecos.is_empty() {
-        println!("  releases: {}", ecos.join(", "));
+        println!("  releases: {}", visible(&ecos.join(", ")));
     }
     for l in &meta.left_out {
-        println!("  left out: {l}");
+        println!("  left out: {}", visible(l));
     }
 }

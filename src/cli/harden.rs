@@ -10,14 +10,17 @@ use chrono::Utc;
 
 use super::{Cli, Exit, HardenArgs, HardenFormat};
 use crate::harden::{self, Observed};
-use crate::model::ContainerState;
+use crate::model::{ContainerState, visible, visible_multiline};
 
 /// Runs `shipshape harden`; returns the exit code.
 pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
     let policy = match super::scan::load_policy(cli.policy.as_deref()) {
         Ok(p) => p,
         Err(e) => {
-            eprintln!("shipshape: policy error: {e}");
+            eprintln!(
+                "shipshape: policy error: {}",
+                visible_multiline(&e.to_string())
+            );
             return Exit::Usage;
         }
     };
@@ -34,12 +37,13 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
     let id = match found.as_slice() {
         [one] => one.id.clone(),
         [] => {
-            eprintln!("shipshape: no container named {t}");
+            eprintln!("shipshape: no container named {}", visible(t));
             return Exit::Usage;
         }
         more => {
             eprintln!(
-                "shipshape: {t} names {} containers: give more of the id",
+                "shipshape: {} names {} containers: give more of the id",
+                visible(t),
                 more.len()
             );
             return Exit::Usage;
@@ -68,7 +72,10 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
                         .collect(),
                 );
             }
-            Err(e) => eprintln!("shipshape: note: the paths it wrote were not read: {e}"),
+            Err(e) => eprintln!(
+                "shipshape: note: the paths it wrote were not read: {}",
+                visible(&e.to_string())
+            ),
         }
         if engine.is_local() && c.pid > 0 {
             seen.listening =
@@ -81,36 +88,54 @@ pub async fn run(cli: &Cli, args: &HardenArgs) -> Exit {
                 seen.memory_peak = (used > 0).then_some(used);
                 seen.pids_peak = (r.pids > 0).then_some(r.pids);
             }
-            Err(e) => eprintln!("shipshape: note: its memory use was not read: {e}"),
+            Err(e) => eprintln!(
+                "shipshape: note: its memory use was not read: {}",
+                visible(&e.to_string())
+            ),
         }
     }
     let Some(plan) = harden::plan(&inventory, &id, &policy, &seen, Utc::now()) else {
-        eprintln!("shipshape: {t} went away");
+        eprintln!("shipshape: {} went away", visible(t));
         return Exit::Usage;
     };
     let image = inventory
         .images
         .iter()
         .find(|i| i.id == plan.original.image_id);
-    let out = match args.format {
+    let mut out = match args.format {
         HardenFormat::Run => harden::run_command(&plan, image),
         HardenFormat::Compose => harden::compose_service(&plan, image),
         HardenFormat::Diff => match crate::sources::compose::read::harden_diff(&plan) {
             Ok((diff, notes)) => {
                 for n in notes {
-                    eprintln!("shipshape: note: {n}");
+                    eprintln!("shipshape: note: {}", visible(&n));
                 }
                 diff
             }
             Err(e) => {
                 eprintln!(
-                    "shipshape: {}: {e} (--format compose writes the service)",
-                    plan.original.name
+                    "shipshape: {}: {} (--format compose writes the service)",
+                    visible(&plan.original.name),
+                    visible(&e)
                 );
                 return Exit::Usage;
             }
         },
     };
+    // The run command and the compose service show every control or bidi
+    // character as an escape of their own. A diff holds the compose file's
+    // own lines, byte for byte, for `patch`: on a terminal, where it is
+    // read rather than applied, those characters are shown as escapes.
+    if matches!(args.format, HardenFormat::Diff)
+        && std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && visible_multiline(&out) != out
+    {
+        eprintln!(
+            "shipshape: note: the diff holds control or bidi characters of the file: shown as \\u{{…}} \
+             escapes here; redirect it to a file for the exact patch"
+        );
+        out = visible_multiline(&out).into_owned();
+    }
     print!("{out}");
     if !args.quiet {
         eprint!("{}", harden::explain(&plan));

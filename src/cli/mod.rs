@@ -159,7 +159,8 @@ pub async fn snapshot_first(
     let env = EnvSnapshot::from_process();
     let hosts = cli.hosts();
     let fail = |e: &dyn std::fmt::Display| {
-        eprintln!("shipshape: {e}");
+        // The engine's own words may be in it: one line, escapes shown.
+        eprintln!("shipshape: {}", crate::model::visible(&e.to_string()));
         Exit::EngineUnreachable
     };
     let target =
@@ -678,7 +679,10 @@ fn audit_verify(path: Option<&std::path::Path>) -> Exit {
             Exit::Clean
         }
         Ok(Err(problem)) => {
-            println!("audit log TAMPERED: {problem}");
+            println!(
+                "audit log TAMPERED: {}",
+                crate::model::visible(&problem.to_string())
+            );
             Exit::Findings
         }
         Err(e) => {
@@ -750,12 +754,13 @@ fn contexts(cli: &Cli) -> Exit {
         }
         Ok(list) => {
             for c in list {
+                let v = crate::model::visible;
                 println!(
                     "{}{}\t{}\tnamespace {}",
                     if c.current { "* " } else { "  " },
-                    c.name,
-                    c.server,
-                    c.namespace.as_deref().unwrap_or("default")
+                    v(&c.name),
+                    v(&c.server),
+                    v(c.namespace.as_deref().unwrap_or("default"))
                 );
             }
             Exit::Clean

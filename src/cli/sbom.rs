@@ -4,7 +4,7 @@
 use chrono::Utc;
 
 use super::{Cli, Exit, SbomArgs};
-use crate::model::{Image, Inventory};
+use crate::model::{Image, Inventory, visible};
 use crate::report::sbom::{self, BomImage, BomMeta, Completeness};
 
 /// Which images the command names: the images of the containers named, the
@@ -101,7 +101,7 @@ pub async fn run(cli: &Cli, args: &SbomArgs) -> Exit {
     };
     let chosen = select(&inventory, &args.targets, args.all);
     for p in &chosen.problems {
-        eprintln!("shipshape: {p}");
+        eprintln!("shipshape: {}", visible(p));
     }
     if chosen.images.is_empty() {
         eprintln!("shipshape: no image to describe");
@@ -124,7 +124,7 @@ pub async fn run(cli: &Cli, args: &SbomArgs) -> Exit {
         {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("shipshape: {e}");
+                eprintln!("shipshape: {}", visible(&e.to_string()));
                 return Exit::EngineUnreachable;
             }
         };
@@ -166,9 +166,11 @@ pub async fn run(cli: &Cli, args: &SbomArgs) -> Exit {
             }
         };
         if !args.quiet || !what.is_empty() {
+            // Tags and the paths of the notes are the image's: one line.
             eprintln!(
-                "  {}: {packages} packages, {vulns} known vulnerabilities{what}",
-                image.display_name()
+                "  {}: {packages} packages, {vulns} known vulnerabilities{}",
+                visible(&image.display_name()),
+                visible(&what)
             );
         }
     }

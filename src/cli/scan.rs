@@ -88,7 +88,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
             crate::sources::docker::connect::discover_all_of(&hosts, &env)
         };
         for p in &problems {
-            eprintln!("shipshape: {p}");
+            eprintln!("shipshape: {}", crate::model::visible(p));
         }
         if targets.is_empty() && clusters.is_empty() {
             eprintln!("shipshape: no engine to scan");
@@ -99,7 +99,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         match crate::sources::docker::connect::discover(hosts.first().map(String::as_str), &env) {
             Ok(t) => vec![t],
             Err(e) => {
-                eprintln!("shipshape: {e}");
+                eprintln!("shipshape: {}", crate::model::visible(&e.to_string()));
                 return Exit::EngineUnreachable;
             }
         }
@@ -167,9 +167,10 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         });
     }
     if single && let Some(Err(section)) = parts.first() {
+        // The engine's own words may be in it: one line, escapes shown.
         eprintln!(
             "shipshape: {}",
-            section.error.as_deref().unwrap_or("engine unreachable")
+            crate::model::visible(section.error.as_deref().unwrap_or("engine unreachable"))
         );
         return Exit::EngineUnreachable;
     }
@@ -212,7 +213,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
                 "shipshape: {} known-exploited vulnerabilities (CISA KEV), and the policy fails a \
                  scan on any: {}",
                 kev.len(),
-                kev.join(", ")
+                crate::model::visible(&kev.join(", "))
             );
             return Exit::Findings;
         }

@@ -958,6 +958,11 @@ impl Report {
 
     /// A few lines for people, for the terminal.
     pub fn human_summary(&self) -> String {
+        // Names, versions, errors and warnings come from the engine and from
+        // files its containers name: each is one line here, its control
+        // characters (a newline too: no faked `warning:` line) shown as
+        // escapes.
+        use crate::model::visible as v;
         let s = &self.summary;
         let c = &s.findings;
         let engines = if self.engines.len() > 1 {
@@ -966,13 +971,17 @@ impl Report {
                 text.push_str(&match &e.details {
                     Some(d) => format!(
                         "\n  engine {}: {} {} at {}, {} containers",
-                        e.name, d.product, d.version, e.endpoint, e.summary.containers
+                        v(&e.name),
+                        v(&d.product),
+                        v(&d.version),
+                        v(&e.endpoint),
+                        e.summary.containers
                     ),
                     None => format!(
                         "\n  engine {}: NOT SCANNED ({}): {}",
-                        e.name,
-                        e.endpoint,
-                        e.error.as_deref().unwrap_or("unreachable")
+                        v(&e.name),
+                        v(&e.endpoint),
+                        v(e.error.as_deref().unwrap_or("unreachable"))
                     ),
                 });
             }
@@ -980,11 +989,11 @@ impl Report {
         } else {
             format!(
                 "{} {} via {} ({}), API {}",
-                self.engine.product,
-                self.engine.version,
-                self.engine.found_by,
-                self.engine.endpoint,
-                self.engine.api_version,
+                v(&self.engine.product),
+                v(&self.engine.version),
+                v(&self.engine.found_by),
+                v(&self.engine.endpoint),
+                v(&self.engine.api_version),
             )
         };
         let mut out = format!(
@@ -1006,22 +1015,21 @@ impl Report {
             out.push_str(&format!(
                 "  {:>3}  {} ({}, {})\n",
                 c.risk_score,
-                c.name,
-                c.state,
+                v(&c.name),
+                v(&c.state),
                 c.highest_severity.map_or("-", |s| s.as_str())
             ));
         }
         if !self.priorities.is_empty() {
             out.push_str("  fix first:\n");
             for p in self.priorities.iter().take(3) {
-                out.push_str(&format!("    {}\n", p.line()));
+                out.push_str(&format!("    {}\n", v(&p.line())));
             }
         }
         for w in &self.warnings {
-            out.push_str(&format!("  warning: {w}\n"));
+            out.push_str(&format!("  warning: {}\n", v(w)));
         }
-        // Names, versions and warnings come from the engine: nothing in
-        // them may drive the terminal.
+        // And anything else on a line, as it is.
         out.lines()
             .map(|l| crate::model::visible(l) + "\n")
             .collect()
