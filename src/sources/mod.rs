@@ -6,6 +6,8 @@
 //! * [`desktop`]: desktop notifications (the freedesktop service on the
 //!   session bus), and clicks on them.
 //! * [`tray`]: the optional tray icon (StatusNotifierItem).
+//! * [`file`]: reading a file someone else named (a compose label, the
+//!   user's `--policy`): regular files only, with ceilings of size and time.
 //! * [`osv`]: downloading the OSV vulnerability data — the only network
 //!   access shipshape ever makes, and only when the user asks
 //!   (`shipshape db update`, or the Update button).
@@ -13,6 +15,7 @@
 pub mod compose;
 pub mod desktop;
 pub mod docker;
+pub mod file;
 pub mod host;
 #[cfg(feature = "kube")]
 pub mod kube;

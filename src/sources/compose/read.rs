@@ -2,13 +2,15 @@
 //! files named (or `COMPOSE_FILE`, or the compose file of the current
 //! folder and its override), the `extends` files they name, the project's
 //! `.env`, the environment, `COMPOSE_PROFILES`, and each service's
-//! `env_file`s — every read bounded, a larger file an error naming it.
+//! `env_file`s — every read through [`file::read`]: regular files only,
+//! bounded in size and time, a refused file an error naming it.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::load;
+use crate::model::text::visible;
+use crate::sources::file;
 
 /// The files `docker compose` reads when none is named, in its order.
 const DEFAULT_FILES: [&str; 4] = [
@@ -24,27 +26,27 @@ const OVERRIDES: [&str; 4] = [
     "docker-compose.override.yaml",
     "docker-compose.override.yml",
 ];
-/// The largest `env_file` read.
+/// The largest `.env` or `env_file` read.
 const MAX_ENV_FILE: u64 = 1 << 20;
 
-/// Read a file with a ceiling; a larger one is an error naming it.
-pub fn read_bounded(path: &Path, max: u64) -> Result<String, String> {
-    let f = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if !f.metadata().is_ok_and(|m| m.is_file()) {
-        return Err(format!("{}: not a regular file", path.display()));
-    }
-    let mut buf = Vec::new();
-    f.take(max + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    if buf.len() as u64 > max {
-        return Err(format!(
-            "{}: over the ceiling of {} for a compose file (not read)",
-            path.display(),
-            crate::vulndb::catalog::ceiling(max)
-        ));
-    }
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+/// What a compose file (or an `extends` file) may be.
+const COMPOSE_FILE: file::Limit = file::Limit {
+    what: "a compose file",
+    bytes: super::yaml::MAX_BYTES as u64,
+};
+/// What an `.env` or `env_file` may be.
+const ENV_FILE: file::Limit = file::Limit {
+    what: "an env file",
+    bytes: MAX_ENV_FILE,
+};
+
+/// Read a file with the checks and ceilings of [`file::read`] (a regular
+/// file only, within a size and a time); an error names the file, escaped
+/// (the name may come from a container's labels).
+fn read_bounded(path: &Path, limit: file::Limit) -> Result<String, String> {
+    file::read(path, limit)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|e| format!("{}: {e}", visible(&path.to_string_lossy())))
 }
 
 /// The files to read: the ones named, else what `docker compose` finds in
@@ -128,7 +130,7 @@ pub fn project_of(paths: &[PathBuf], profiles: &[String]) -> Result<Loaded, Stri
     for p in paths {
         input
             .files
-            .push((shown(p), read_bounded(p, super::yaml::MAX_BYTES as u64)?));
+            .push((shown(p), read_bounded(p, COMPOSE_FILE)?));
     }
     let dir_of = |p: &Path| {
         p.parent()
@@ -146,7 +148,7 @@ pub fn project_of(paths: &[PathBuf], profiles: &[String]) -> Result<Loaded, Stri
         }
     }
     for f in others.into_iter().take(load::MAX_FILES) {
-        let t = read_bounded(Path::new(&f), super::yaml::MAX_BYTES as u64)?;
+        let t = read_bounded(Path::new(&f), COMPOSE_FILE)?;
         read.push(PathBuf::from(&f));
         input.others.push((f, t));
     }
@@ -154,7 +156,7 @@ pub fn project_of(paths: &[PathBuf], profiles: &[String]) -> Result<Loaded, Stri
     let dot_env = project_dir.join(".env");
     if dot_env.exists() {
         read.push(dot_env.clone());
-        match read_bounded(&dot_env, MAX_ENV_FILE) {
+        match read_bounded(&dot_env, ENV_FILE) {
             Ok(t) => input.env = load::dotenv(&t),
             Err(e) => notes.push(format!(".env not read: {e}")),
         }
@@ -192,7 +194,7 @@ pub fn project_of(paths: &[PathBuf], profiles: &[String]) -> Result<Loaded, Stri
             // and the rest is checked.
             let path = project_dir.join(&f);
             read.push(path.clone());
-            match read_bounded(&path, MAX_ENV_FILE) {
+            match read_bounded(&path, ENV_FILE) {
                 Ok(t) => env_files.entry(s.name.clone()).or_default().push(t),
                 Err(e) => notes.push(format!(
                     "{}: env_file not read, its variables are not checked: {e}",
@@ -226,6 +228,6 @@ pub fn harden_diff(plan: &crate::harden::Plan) -> Result<(String, Vec<String>), 
         .as_ref()
         .ok_or("its service's line is not known")?
         .file;
-    let text = read_bounded(Path::new(file), super::yaml::MAX_BYTES as u64)?;
+    let text = read_bounded(Path::new(file), COMPOSE_FILE)?;
     crate::harden::compose_diff(plan, lines, &text).map_err(|e| format!("{file}: {e}"))
 }
