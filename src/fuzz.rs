@@ -199,6 +199,31 @@ pub fn changes(data: &[u8]) {
     let _ = crate::sources::docker::drift::finish(plan, stats);
 }
 
+/// Exploit data as `db import` reads it, gzip'd or not: CISA's KEV
+/// catalogue or FIRST's EPSS scores, parsed or refused, never a panic.
+/// What is kept is never empty, its version is printable, and every score
+/// and percentile is a number from 0 to 1.
+pub fn exploit_data(data: &[u8]) {
+    use crate::vulndb::exploits;
+    let Ok(bytes) = exploits::unpack(data) else {
+        return;
+    };
+    let _ = exploits::sniff(&bytes);
+    let printable =
+        |s: &str| !s.chars().any(|c| c.is_control() || crate::model::text::is_hidden(c));
+    if let Ok((version, kev)) = exploits::parse_kev(&bytes) {
+        assert!(printable(&version), "{version:?}");
+        assert!(!kev.is_empty());
+    }
+    if let Ok((version, epss)) = exploits::parse_epss(&bytes) {
+        assert!(printable(&version), "{version:?}");
+        assert!(!epss.is_empty());
+        for e in epss.values() {
+            assert!((0.0..=1.0).contains(&e.score) && (0.0..=1.0).contains(&e.percentile));
+        }
+    }
+}
+
 /// The policy file: parsed or refused with a message, never a panic.
 pub fn policy_toml(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(data) else {
@@ -583,6 +608,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("exec_inspect", exec_inspect),
     ("changes", changes),
     ("policy_toml", policy_toml),
+    ("exploit_data", exploit_data),
     ("report_json", report_json),
     ("audit_log", audit_log),
     ("package_files", package_files),

@@ -316,6 +316,16 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
             // Hostile names and values for harden's quoting (D2, D3).
             Vec::from("services:\n  \"app:\\n    privileged: true\\n  b\\e[2J\":\n    image: \"x\\e]0;t\\a\"\n    user: \"1000\\r\\u202e\"\n    command: [\"a'b\\n$(id)\", \"*x\"]\n    environment:\n      \"N\\n    privileged: true\": 1\n    tmpfs: [\"/c\\e[2K\\r  -v /:/h\"]\n".as_bytes()),
         ],
+        // Raw bytes: the KEV catalogue and EPSS scores (gzip'd as served,
+        // and as text, whose rows the mutations reach).
+        "exploit_data" => vec![
+            fixture("ecosystems/exploits/kev.json"),
+            fixture("ecosystems/exploits/epss.csv.gz"),
+            Vec::from(
+                "#model_version:v2025.03.14,score_date:2026-12-06T00:00:00Z\ncve,epss,percentile\nCVE-2021-44228,0.94358,0.99961\nCVE-2024-0001,NaN,inf\nCVE-2024-0002,0.5,0.1\n"
+                    .as_bytes(),
+            ),
+        ],
         // The first byte picks the format: 0 SQLite, 1 NDB, 2 BerkeleyDB.
         "rpm_database" => {
             let ndb =
@@ -456,6 +466,11 @@ fn fuzz_changes() {
 #[test]
 fn fuzz_policy_toml() {
     run("policy_toml", 500);
+}
+
+#[test]
+fn fuzz_exploit_data() {
+    run("exploit_data", 500);
 }
 
 #[test]

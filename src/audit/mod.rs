@@ -691,6 +691,12 @@ struct Suspect {
     message: String,
 }
 
+/// What a log's head file may be, for [`verify`] (a few hundred bytes).
+const HEAD_FILE: crate::sources::file::Limit = crate::sources::file::Limit {
+    what: "an audit log's head",
+    bytes: 64 << 10,
+};
+
 /// Verify a log: a directory (its `audit.jsonl` family), a log file with
 /// its rotated predecessors and head, or — for a file without a head
 /// beside it, such as one rotated file — that file's own chain.
@@ -706,7 +712,7 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
         if current.exists() {
             f.push(current.clone());
         }
-        let head = std::fs::read_to_string(family.head())
+        let head = crate::sources::file::read_to_string(&family.head(), HEAD_FILE)
             .ok()
             .and_then(|t| serde_json::from_str::<Head>(&t).ok());
         (f, head)
@@ -727,7 +733,9 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
                 message,
             }))
         };
-        let f = File::open(file).map_err(io(file))?;
+        // Regular files only: a FIFO or `/dev/zero` named as the log is
+        // refused at once (each line is bounded by `next_line`).
+        let f = crate::sources::file::open(file).map_err(io(file))?;
         let mut reader = BufReader::new(f);
         let mut suspect: Option<Suspect> = None;
         let mut i = 0;

@@ -131,15 +131,23 @@ fn bar(p: Progress) {
 
 /// A file's bytes when it is exploit data (KEV or EPSS, gzip'd or not).
 fn exploit_file(p: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+
     use crate::vulndb::exploits;
     if !p.is_file() {
         return None;
     }
-    let bytes = std::fs::read(p).ok()?;
-    // Zips are OSV dumps; only look into what can be KEV or EPSS.
-    if bytes.starts_with(b"PK") {
+    // Zips are OSV dumps (and may be large): only look into what can be
+    // KEV or EPSS.
+    let mut magic = [0u8; 2];
+    crate::sources::file::open(p)
+        .ok()?
+        .read_exact(&mut magic)
+        .ok()?;
+    if magic == *b"PK" {
         return None;
     }
+    let bytes = crate::sources::file::read(p, exploits::FILE).ok()?;
     let head = exploits::unpack(&bytes[..bytes.len().min(1 << 16)]).unwrap_or_default();
     let head = if head.is_empty() && bytes.starts_with(&[0x1f, 0x8b]) {
         exploits::unpack(&bytes).ok()?

@@ -604,9 +604,14 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         (None, true) => crate::instance::Request::Demo,
         (None, false) => crate::instance::Request::Focus,
     };
-    if let Ok(true) = crate::instance::forward(&instance, ask) {
-        eprintln!("shipshape: a window is already open; brought it to the front");
-        return Exit::Clean;
+    match crate::instance::forward(&instance, ask) {
+        Ok(true) => {
+            eprintln!("shipshape: a window is already open; brought it to the front");
+            return Exit::Clean;
+        }
+        Ok(false) => {}
+        // Not this user's socket (or no answer): this window opens.
+        Err(e) => eprintln!("shipshape: {e}; opening a window"),
     }
     let result = eframe::run_native(
         "shipshape",

@@ -14,6 +14,15 @@ use serde::{Deserialize, Serialize};
 use super::Report;
 use crate::model::Severity;
 
+/// What a baseline may be (read as [`crate::sources::file`] reads: a
+/// regular file only, within a size and a time). A finding is about 750
+/// bytes of JSON; a machine of fifty old images with a thousand known
+/// vulnerabilities each writes a report of some 40 MiB.
+pub const FILE: crate::sources::file::Limit = crate::sources::file::Limit {
+    what: "a baseline report",
+    bytes: 256 << 20,
+};
+
 /// Whether a finding was already in the baseline.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

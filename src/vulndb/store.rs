@@ -419,11 +419,11 @@ impl Import {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         let before = self.builder.records();
+        // Regular files only (a FIFO named `x.json` is refused, not waited on).
+        let f = crate::sources::file::open(p).map_err(io(p))?;
         if name.to_ascii_lowercase().ends_with(".zip") {
-            let f = std::fs::File::open(p).map_err(io(p))?;
             self.zip(std::io::BufReader::new(f), p)?;
         } else {
-            let f = std::fs::File::open(p).map_err(io(p))?;
             self.record(f, p, &name)?;
         }
         // A downloaded `Debian/all.zip` is named by its folder.
