@@ -209,8 +209,10 @@ pub fn exploit_data(data: &[u8]) {
         return;
     };
     let _ = exploits::sniff(&bytes);
-    let printable =
-        |s: &str| !s.chars().any(|c| c.is_control() || crate::model::text::is_hidden(c));
+    let printable = |s: &str| {
+        !s.chars()
+            .any(|c| c.is_control() || crate::model::text::is_hidden(c))
+    };
     if let Ok((version, kev)) = exploits::parse_kev(&bytes) {
         assert!(printable(&version), "{version:?}");
         assert!(!kev.is_empty());

@@ -347,7 +347,11 @@ mod tests {
     fn wait_for(p: &Path) {
         let t = std::time::Instant::now();
         while !p.exists() {
-            assert!(t.elapsed() < Duration::from_secs(20), "{} never came", p.display());
+            assert!(
+                t.elapsed() < Duration::from_secs(20),
+                "{} never came",
+                p.display()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
     }
@@ -372,8 +376,11 @@ mod tests {
         std::fs::create_dir(&real).unwrap();
         std::fs::create_dir(top.path().join("link")).unwrap();
         std::os::unix::fs::symlink(&real, top.path().join("link/shipshape")).unwrap();
-        let e = forward(&top.path().join("link/shipshape/window.sock"), Request::Focus)
-            .unwrap_err();
+        let e = forward(
+            &top.path().join("link/shipshape/window.sock"),
+            Request::Focus,
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("symbolic link"), "{e}");
         // In the temp-dir fallback, the `shipshape-<uid>` folder is checked too.
         let fallback = top.path().join(fallback_name());

@@ -646,3 +646,113 @@ fn watch_refuses_a_log_it_cannot_write_and_one_in_use() {
     );
     drop(held);
 }
+
+/// `shipshape ARGS…`, given at most a minute.
+fn shipshape_within_a_minute(args: &[&str]) -> Output {
+    output_within(
+        Command::new(env!("CARGO_BIN_EXE_shipshape"))
+            .args(args)
+            .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
+            .env("HOME", "/nonexistent-home")
+            .env("XDG_CONFIG_HOME", "/nonexistent-config"),
+        60,
+    )
+}
+
+/// Issue 39, D16 and D17: a file a user names that is not a regular file —
+/// a FIFO nobody writes to, `/dev/zero`, a folder — ends at once with exit
+/// code 2 and a message naming it and saying why (before: a hang, or 12 GB
+/// read); an EPSS file with no usable row is refused and says why.
+#[test]
+fn named_files_that_are_not_regular_files_end_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("named.pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let fifo = fifo.to_str().unwrap();
+    let folder = dir.path().to_str().unwrap();
+    let db = dir.path().join("db");
+    let db = db.to_str().unwrap();
+    let nowhere = "unix:///nonexistent.sock";
+    let big = dir.path().join("big-policy.toml");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(5 << 20)
+        .unwrap();
+    let big = big.to_str().unwrap();
+    let cases: &[(&[&str], &str, &str)] = &[
+        (
+            &["scan", "--host", nowhere, "--policy", fifo],
+            fifo,
+            "not a regular file (a named pipe)",
+        ),
+        (
+            &["scan", "--host", nowhere, "--policy", "/dev/zero"],
+            "/dev/zero",
+            "under /dev",
+        ),
+        (
+            &["scan", "--host", nowhere, "--policy", folder],
+            folder,
+            "(a folder)",
+        ),
+        (
+            &["scan", "--host", nowhere, "--policy", big],
+            big,
+            "over the ceiling of 4 MiB for a policy file",
+        ),
+        (
+            &["scan", "--host", nowhere, "--baseline", fifo],
+            fifo,
+            "named pipe",
+        ),
+        (
+            &["scan", "--host", nowhere, "--baseline", "/dev/zero"],
+            "/dev/zero",
+            "under /dev",
+        ),
+        (&["audit", "verify", fifo], fifo, "named pipe"),
+        (&["audit", "verify", "/dev/zero"], "/dev/zero", "under /dev"),
+        (
+            &["--audit-log", fifo, "audit", "verify"],
+            fifo,
+            "named pipe",
+        ),
+        (&["--vulndb", db, "db", "import", fifo], fifo, "named pipe"),
+    ];
+    for (args, names, says) in cases {
+        let o = shipshape_within_a_minute(args);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(names) && err.contains(says), "{args:?}: {err}");
+    }
+
+    // EPSS scores of which no row is usable: refused, saying why; the
+    // version line's escape sequence goes nowhere.
+    let epss = dir.path().join("epss.csv");
+    std::fs::write(
+        &epss,
+        "#model_version:v\x1b[31m,score_date:2026-12-07\ncve,epss,percentile\n\
+         CVE-1,NaN,inf\nCVE-2,-1e308,1e309\n=cmd,abc,def\n",
+    )
+    .unwrap();
+    let o = shipshape_within_a_minute(&["--vulndb", db, "db", "import", epss.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("no usable row: 3 rows read")
+            && err.contains("1 without a CVE id")
+            && err.contains("2 with a score or percentile that is not a number from 0 to 1"),
+        "{err}"
+    );
+    assert!(!err.contains('\x1b'), "{err:?}");
+    assert!(
+        !std::path::Path::new(db).join("exploits.json.gz").exists(),
+        "nothing stored"
+    );
+}

@@ -421,3 +421,120 @@ fn scan_locates_compose_containers_findings_in_their_files() {
     );
     std::fs::rename(dir.join("moved.yml"), &file).unwrap();
 }
+
+/// Issue 39, D1: compose labels — which an image's own `LABEL` can set on
+/// every container made from it — naming a FIFO nobody writes to,
+/// `/proc/kmsg` (a "regular" file whose read waits for the kernel),
+/// `/dev/zero`, a folder, or a FIFO whose name carries an escape sequence.
+/// Before, opening the FIFO or reading `/proc/kmsg` hung `scan` and
+/// `harden` of any container for good. Now each project's warning names
+/// the file (escaped) and why it was not read, and both commands finish.
+#[test]
+fn compose_labels_naming_what_is_not_a_file_never_stall_scan_or_harden() {
+    let _serial = serial();
+    let mut fx = Fixture::new("labels");
+    let db = scratch_vulndb();
+    let dir = std::fs::canonicalize(fx.tmp.path()).unwrap();
+    let mkfifo = |name: &str| {
+        let p = dir.join(name);
+        assert!(Command::new("mkfifo").arg(&p).status().unwrap().success());
+        p.to_string_lossy().into_owned()
+    };
+    let fifo = mkfifo("compose.yaml");
+    let escaped = mkfifo("esc\x1b[2K.yml");
+    let folder = dir.to_string_lossy().into_owned();
+    let cases = [
+        (
+            fifo.clone(),
+            fifo.clone(),
+            "not a regular file (a named pipe)",
+        ),
+        ("/proc/kmsg".into(), "/proc/kmsg".into(), "under /proc"),
+        ("/dev/zero".into(), "/dev/zero".into(), "under /dev"),
+        (folder.clone(), folder, "not a regular file (a folder)"),
+        (
+            escaped.clone(),
+            escaped.replace('\x1b', "\\u{1b}"),
+            "not a regular file (a named pipe)",
+        ),
+    ];
+    let stem = fx.prefix.replace('-', "");
+    let project = |i: usize| format!("{stem}p{i}");
+    let mut names = Vec::new();
+    for (i, (path, _, _)) in cases.iter().enumerate() {
+        let labels = [
+            format!("com.docker.compose.project={}", project(i)),
+            format!("com.docker.compose.project.config_files={path}"),
+            "com.docker.compose.service=web".to_string(),
+        ];
+        names.push(fx.create(
+            &format!("c{i}"),
+            &[
+                "--label", &labels[0], "--label", &labels[1], "--label", &labels[2], BASE,
+            ],
+        ));
+    }
+    let other = fx.create("other", &[BASE]);
+
+    let report = dir.join("scan.json");
+    let out = output_within(
+        Command::new(bin())
+            .arg("--vulndb")
+            .arg(&db)
+            .args(["--no-audit", "scan", "-q", "--no-vulns", "--no-drift", "-o"])
+            .arg(&report)
+            .env("HOME", "/nonexistent-home"),
+        120,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_str(&std::fs::read_to_string(&report).unwrap()).unwrap();
+    let warnings: Vec<&str> = r["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for (i, (_, shown, why)) in cases.iter().enumerate() {
+        let w = warnings
+            .iter()
+            .find(|w| w.contains(&format!("project {} not read", project(i))))
+            .unwrap_or_else(|| panic!("a warning for {shown}: {warnings:#?}"));
+        assert!(w.contains(&format!("{shown}: ")) && w.contains(why), "{w}");
+        assert!(!w.contains('\x1b'), "{w:?}");
+    }
+    // Each such container is still judged, its compose file said not read.
+    let c0 = r["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == names[0].as_str())
+        .unwrap();
+    assert!(!c0["findings"].as_array().unwrap().is_empty());
+
+    // harden of another container runs the same inventory: it finishes.
+    let harden = |args: &[&str]| {
+        output_within(
+            Command::new(bin())
+                .arg("--vulndb")
+                .arg(&db)
+                .args(["--no-audit", "harden"])
+                .args(args)
+                .env("HOME", "/nonexistent-home"),
+            120,
+        )
+    };
+    let out = harden(&[&other]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // And the diff of the FIFO's container says why there is none.
+    let out = harden(&[&names[0], "--format", "diff"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("not a regular file (a named pipe)"), "{err}");
+}

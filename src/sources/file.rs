@@ -162,7 +162,9 @@ fn checked_open(path: &Path) -> io::Result<(File, u64)> {
     if (again.st_dev, again.st_ino) != (st.st_dev, st.st_ino)
         || FileType::from_raw_mode(again.st_mode) != FileType::RegularFile
     {
-        return Err(refused("changed while it was being opened: not read".into()));
+        return Err(refused(
+            "changed while it was being opened: not read".into(),
+        ));
     }
     Ok((File::from(fd), u64::try_from(again.st_size).unwrap_or(0)))
 }
@@ -298,7 +300,12 @@ mod tests {
         assert!(why(read(dir.path(), SMALL)).contains("(a folder)"));
 
         // By name, however it is written.
-        for p in ["/proc/kmsg", "/dev/zero", "/sys/kernel/notes", "/dev/../dev/zero"] {
+        for p in [
+            "/proc/kmsg",
+            "/dev/zero",
+            "/sys/kernel/notes",
+            "/dev/../dev/zero",
+        ] {
             assert!(
                 why(read(Path::new(p), SMALL)).contains("shipshape does not read files there"),
                 "{p}"

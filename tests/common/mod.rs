@@ -68,6 +68,25 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// Run `cmd` to its end, given at most `secs` seconds: one that hangs is
+/// killed and fails the test instead of stalling the suite.
+pub fn output_within(cmd: &mut Command, secs: u64) -> std::process::Output {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run the command");
+    let t = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if t.elapsed() > std::time::Duration::from_secs(secs) {
+            child.kill().unwrap();
+            panic!("{cmd:?} did not end within {secs} s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
 /// Run the docker CLI; panic with its output on failure.
 pub fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")

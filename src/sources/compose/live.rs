@@ -19,6 +19,7 @@ use std::time::SystemTime;
 use chrono::{DateTime, Utc};
 
 use crate::model::compose::{ComposeFile, ComposeRef, ServiceLines};
+use crate::model::text::visible;
 use crate::model::{Container, Warning, WarningKind};
 
 /// The most projects whose lines are kept between scans.
@@ -151,18 +152,20 @@ pub fn located(asks: &[Ask]) -> (Vec<Option<Arc<ComposeFile>>>, Vec<Warning>) {
     }
     for (files, members) in by_files {
         let e = project(files);
-        let shown = files.join(", ");
+        // Names from labels: shown with their control characters escaped.
+        let shown = visible(&files.join(", ")).into_owned();
         let mut projects: Vec<&str> = members
             .iter()
             .filter_map(|&i| asks[i].as_ref().map(|(r, _)| r.project.as_str()))
             .collect();
         projects.dedup();
+        let projects = visible(&projects.join(", ")).into_owned();
         match &e.lines {
             Err(why) => warnings.push(Warning::new(
                 WarningKind::Compose,
                 format!(
-                    "compose files of project {} not read, its findings are not located in them: {why}",
-                    projects.join(", ")
+                    "compose files of project {projects} not read, its findings are not located \
+                     in them: {why}"
                 ),
             )),
             Ok(_) if !e.notes.is_empty() => {
@@ -209,9 +212,9 @@ pub fn located(asks: &[Ask]) -> (Vec<Option<Arc<ComposeFile>>>, Vec<Warning>) {
             warnings.push(Warning::new(
                 WarningKind::Compose,
                 format!(
-                    "project {}: services no longer in {shown}, their findings are not located: {}",
-                    projects.join(", "),
-                    gone.join(", ")
+                    "project {projects}: services no longer in {shown}, their findings are not \
+                     located: {}",
+                    visible(&gone.join(", "))
                 ),
             ));
         }
@@ -219,10 +222,9 @@ pub fn located(asks: &[Ask]) -> (Vec<Option<Arc<ComposeFile>>>, Vec<Warning>) {
             warnings.push(Warning::new(
                 WarningKind::Compose,
                 format!(
-                    "project {}: {shown} changed after {} were created; their findings point at \
-                     the files as they are now",
-                    projects.join(", "),
-                    changed.join(", ")
+                    "project {projects}: {shown} changed after {} were created; their findings \
+                     point at the files as they are now",
+                    visible(&changed.join(", "))
                 ),
             ));
         }

@@ -128,9 +128,7 @@ pub fn project_of(paths: &[PathBuf], profiles: &[String]) -> Result<Loaded, Stri
     let shown = |p: &Path| p.to_string_lossy().trim_start_matches("./").to_string();
     let mut input = load::Input::default();
     for p in paths {
-        input
-            .files
-            .push((shown(p), read_bounded(p, COMPOSE_FILE)?));
+        input.files.push((shown(p), read_bounded(p, COMPOSE_FILE)?));
     }
     let dir_of = |p: &Path| {
         p.parent()
