@@ -44,7 +44,7 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
 use std::path::{Component, Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use rustix::fs::{FileType, Mode, OFlags};
@@ -180,15 +180,18 @@ fn too_big(limit: Limit) -> io::Error {
     )
 }
 
-/// Step 6: `job` on a thread of its own, waited for at most `time`;
-/// `waiting` counts the jobs that are still running after their time.
+/// Step 6: `job` on a thread of its own, waited for at most `time`.
+/// `waiting` counts the jobs given up on that still run; while
+/// [`MAX_WAITING`] do, a new job is refused at once.
 fn within<T: Send + 'static>(
     time: Duration,
     waiting: &'static AtomicUsize,
     job: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> io::Result<T> {
-    if waiting.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING {
-        waiting.fetch_sub(1, Ordering::SeqCst);
+    const RUNNING: u8 = 0;
+    const DONE: u8 = 1;
+    const GIVEN_UP: u8 = 2;
+    if waiting.load(Ordering::SeqCst) >= MAX_WAITING {
         return Err(io::Error::new(
             io::ErrorKind::TimedOut,
             format!(
@@ -197,30 +200,40 @@ fn within<T: Send + 'static>(
             ),
         ));
     }
+    let state = std::sync::Arc::new(AtomicU8::new(RUNNING));
     let (tx, rx) = std::sync::mpsc::sync_channel(1);
-    let spawned = std::thread::Builder::new()
+    let theirs = state.clone();
+    std::thread::Builder::new()
         .name("shipshape-read".into())
         .spawn(move || {
             let r = job();
-            waiting.fetch_sub(1, Ordering::SeqCst);
+            if theirs.swap(DONE, Ordering::SeqCst) == GIVEN_UP {
+                waiting.fetch_sub(1, Ordering::SeqCst);
+            }
             let _ = tx.send(r);
-        });
-    if let Err(e) = spawned {
-        waiting.fetch_sub(1, Ordering::SeqCst);
-        return Err(e);
-    }
+        })?;
+    let lost = || io::Error::other("the read stopped without an answer");
     match rx.recv_timeout(time) {
         Ok(r) => r,
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => Err(io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!(
-                "no answer within {} s (a network or FUSE file system that hangs?): not read",
-                time.as_secs()
-            ),
-        )),
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            Err(io::Error::other("the read stopped without an answer"))
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            if state
+                .compare_exchange(RUNNING, GIVEN_UP, Ordering::SeqCst, Ordering::SeqCst)
+                .is_ok()
+            {
+                waiting.fetch_add(1, Ordering::SeqCst);
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "no answer within {} s (a network or FUSE file system that hangs?): \
+                         not read",
+                        time.as_secs()
+                    ),
+                ));
+            }
+            // It answered just now.
+            rx.recv().unwrap_or_else(|_| Err(lost()))
         }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => Err(lost()),
     }
 }
 
@@ -358,6 +371,20 @@ mod tests {
                 Ok(())
             }
         };
+        // Many reads at once, none late: none refused.
+        let quick: Vec<_> = (0..4 * MAX_WAITING)
+            .map(|i| {
+                std::thread::spawn(move || {
+                    within(Duration::from_secs(60), &COUNT, move || {
+                        std::thread::sleep(Duration::from_millis(50));
+                        Ok(i)
+                    })
+                })
+            })
+            .collect();
+        for (i, q) in quick.into_iter().enumerate() {
+            assert_eq!(q.join().unwrap().unwrap(), i);
+        }
         let short = Duration::from_millis(50);
         for _ in 0..MAX_WAITING {
             let e = within(short, &COUNT, hang()).unwrap_err();
