@@ -14,6 +14,9 @@
 //!   sessions), sending owned events to the window or `watch`; the demo lab
 //!   replays a captured engine through the same conversion.
 //! * [`rules`] — the check catalogue: pure functions of model data.
+//! * [`file`] — the one way to read a file someone else named (a user's
+//!   `--policy`, a compose file a label names): bounded, regular files
+//!   only, within a deadline. A leaf: every room may use it.
 //! * [`policy`] — the user's policy file (approved images, overrides, waivers).
 //! * [`assess`] — runs every rule over an inventory and applies the policy.
 //! * [`alerts`] — which activities make a desktop notification, and bursts
@@ -49,6 +52,7 @@ pub mod audit;
     reason = "the command line speaks to its terminal and sets the exit code"
 )]
 pub mod cli;
+pub mod file;
 #[doc(hidden)]
 pub mod fuzz;
 pub mod harden;

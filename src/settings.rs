@@ -119,11 +119,11 @@ impl Settings {
     /// Load, falling back to defaults. A damaged file is reported (and left
     /// alone until the user changes a setting), never fatal.
     pub fn load(path: &Path) -> (Self, Option<String>) {
-        const FILE: crate::sources::file::Limit = crate::sources::file::Limit {
+        const FILE: crate::file::Limit = crate::file::Limit {
             what: "a settings file",
             bytes: 1 << 20,
         };
-        match crate::sources::file::read_to_string(path, FILE) {
+        match crate::file::read_to_string(path, FILE) {
             Ok(text) => match toml::from_str::<Settings>(&text) {
                 Ok(s) => (s.sanitised(), None),
                 Err(e) => (

@@ -692,7 +692,7 @@ struct Suspect {
 }
 
 /// What a log's head file may be, for [`verify`] (a few hundred bytes).
-const HEAD_FILE: crate::sources::file::Limit = crate::sources::file::Limit {
+const HEAD_FILE: crate::file::Limit = crate::file::Limit {
     what: "an audit log's head",
     bytes: 64 << 10,
 };
@@ -712,7 +712,7 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
         if current.exists() {
             f.push(current.clone());
         }
-        let head = crate::sources::file::read_to_string(&family.head(), HEAD_FILE)
+        let head = crate::file::read_to_string(&family.head(), HEAD_FILE)
             .ok()
             .and_then(|t| serde_json::from_str::<Head>(&t).ok());
         (f, head)
@@ -735,7 +735,7 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
         };
         // Regular files only: a FIFO or `/dev/zero` named as the log is
         // refused at once (each line is bounded by `next_line`).
-        let f = crate::sources::file::open(file).map_err(io(file))?;
+        let f = crate::file::open(file).map_err(io(file))?;
         let mut reader = BufReader::new(f);
         let mut suspect: Option<Suspect> = None;
         let mut i = 0;

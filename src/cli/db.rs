@@ -140,14 +140,11 @@ fn exploit_file(p: &std::path::Path) -> Option<Vec<u8>> {
     // Zips are OSV dumps (and may be large): only look into what can be
     // KEV or EPSS.
     let mut magic = [0u8; 2];
-    crate::sources::file::open(p)
-        .ok()?
-        .read_exact(&mut magic)
-        .ok()?;
+    crate::file::open(p).ok()?.read_exact(&mut magic).ok()?;
     if magic == *b"PK" {
         return None;
     }
-    let bytes = crate::sources::file::read(p, exploits::FILE).ok()?;
+    let bytes = crate::file::read(p, exploits::FILE).ok()?;
     let head = exploits::unpack(&bytes[..bytes.len().min(1 << 16)]).unwrap_or_default();
     let head = if head.is_empty() && bytes.starts_with(&[0x1f, 0x8b]) {
         exploits::unpack(&bytes).ok()?

@@ -19,10 +19,10 @@ pub use crate::model::policy::{
     DEFAULT_MIN_PODMAN_VERSION, Policy, Waiver,
 };
 
-/// What a policy file may be (read as [`crate::sources::file`] reads: a
+/// What a policy file may be (read as [`crate::file`] reads: a
 /// regular file only, within a size and a time). A policy of thousands of
 /// waivers is a few hundred KiB.
-pub const FILE: crate::sources::file::Limit = crate::sources::file::Limit {
+pub const FILE: crate::file::Limit = crate::file::Limit {
     what: "a policy file",
     bytes: 4 << 20,
 };
@@ -106,11 +106,9 @@ impl Policy {
     /// Load from a file. A missing file is an error (the caller decides
     /// whether a missing *default* path means "use the built-in policy").
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let text = crate::sources::file::read_to_string(path, FILE).map_err(|source| {
-            PolicyError::Read {
-                path: path.to_path_buf(),
-                source,
-            }
+        let text = crate::file::read_to_string(path, FILE).map_err(|source| PolicyError::Read {
+            path: path.to_path_buf(),
+            source,
         })?;
         Self::from_toml_str(&text, Some(path))
     }

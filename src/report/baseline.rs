@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use super::Report;
 use crate::model::Severity;
 
-/// What a baseline may be (read as [`crate::sources::file`] reads: a
+/// What a baseline may be (read as [`crate::file`] reads: a
 /// regular file only, within a size and a time). A finding is about 750
 /// bytes of JSON; a machine of fifty old images with a thousand known
 /// vulnerabilities each writes a report of some 40 MiB.
-pub const FILE: crate::sources::file::Limit = crate::sources::file::Limit {
+pub const FILE: crate::file::Limit = crate::file::Limit {
     what: "a baseline report",
     bytes: 256 << 20,
 };

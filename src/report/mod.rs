@@ -109,7 +109,7 @@ impl std::str::FromStr for Format {
 
 /// Read an earlier JSON report to compare against.
 pub fn load_baseline(path: &std::path::Path) -> Result<Report, String> {
-    let text = crate::sources::file::read_to_string(path, baseline::FILE)
+    let text = crate::file::read_to_string(path, baseline::FILE)
         .map_err(|e| format!("cannot read baseline {}: {e}", path.display()))?;
     let report: Report = json::parse(&text).map_err(|e| {
         format!(

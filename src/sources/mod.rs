@@ -15,7 +15,6 @@
 pub mod compose;
 pub mod desktop;
 pub mod docker;
-pub mod file;
 pub mod host;
 #[cfg(feature = "kube")]
 pub mod kube;

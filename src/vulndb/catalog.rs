@@ -43,14 +43,7 @@ pub enum Keep {
     Random(u64),
 }
 
-/// A ceiling for people: `512 KiB`, `32 MiB`, `2 GiB`.
-pub fn ceiling(n: u64) -> String {
-    match n {
-        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
-        n if n >= 1 << 20 => format!("{} MiB", n >> 20),
-        n => format!("{} KiB", n >> 10),
-    }
-}
+pub use crate::model::text::ceiling;
 
 /// Whether a path is an npm lock file of an application (not one shipped
 /// inside a package).

@@ -420,7 +420,7 @@ impl Import {
             .unwrap_or_default();
         let before = self.builder.records();
         // Regular files only (a FIFO named `x.json` is refused, not waited on).
-        let f = crate::sources::file::open(p).map_err(io(p))?;
+        let f = crate::file::open(p).map_err(io(p))?;
         if name.to_ascii_lowercase().ends_with(".zip") {
             self.zip(std::io::BufReader::new(f), p)?;
         } else {

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::load;
+use crate::file;
 use crate::model::text::visible;
-use crate::sources::file;
 
 /// The files `docker compose` reads when none is named, in its order.
 const DEFAULT_FILES: [&str; 4] = [

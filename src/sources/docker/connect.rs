@@ -389,7 +389,7 @@ pub fn socket_candidates(env: &EnvSnapshot) -> Vec<(PathBuf, &'static str)> {
 }
 
 /// What the Docker CLI's `config.json` or a context's `meta.json` may be.
-const DOCKER_CLI: crate::sources::file::Limit = crate::sources::file::Limit {
+const DOCKER_CLI: crate::file::Limit = crate::file::Limit {
     what: "a Docker CLI configuration file",
     bytes: 4 << 20,
 };
@@ -403,9 +403,7 @@ fn context_target(env: &EnvSnapshot) -> Result<Option<Target>, ConnectError> {
             let Some(dir) = &config_dir else {
                 return Ok(None);
             };
-            let Ok(text) =
-                crate::sources::file::read_to_string(&dir.join("config.json"), DOCKER_CLI)
-            else {
+            let Ok(text) = crate::file::read_to_string(&dir.join("config.json"), DOCKER_CLI) else {
                 return Ok(None);
             };
             let json: serde_json::Value =
@@ -447,7 +445,7 @@ fn context_endpoint(dir: &Path, name: &str, env: &EnvSnapshot) -> Result<Endpoin
     };
     let hash = hex(&Sha256::digest(name.as_bytes()));
     let meta_path = dir.join("contexts/meta").join(&hash).join("meta.json");
-    let text = crate::sources::file::read_to_string(&meta_path, DOCKER_CLI).map_err(|e| {
+    let text = crate::file::read_to_string(&meta_path, DOCKER_CLI).map_err(|e| {
         ctx_err(format!(
             "cannot read {}: {e} (does the context exist? `docker context ls`)",
             meta_path.display()
@@ -481,9 +479,7 @@ fn context_names(dir: &Path) -> Vec<String> {
     };
     let mut names: Vec<String> = entries
         .filter_map(Result::ok)
-        .filter_map(|e| {
-            crate::sources::file::read_to_string(&e.path().join("meta.json"), DOCKER_CLI).ok()
-        })
+        .filter_map(|e| crate::file::read_to_string(&e.path().join("meta.json"), DOCKER_CLI).ok())
         .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .filter_map(|v| v.get("Name").and_then(|n| n.as_str()).map(str::to_string))
         .collect();

@@ -174,7 +174,7 @@ fn too_big(limit: Limit) -> io::Error {
         io::ErrorKind::FileTooLarge,
         format!(
             "over the ceiling of {} for {} (not read)",
-            crate::vulndb::catalog::ceiling(limit.bytes),
+            crate::model::text::ceiling(limit.bytes),
             limit.what
         ),
     )
