@@ -13,10 +13,7 @@ static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 fn main() {
     crash_reports();
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SHIPSHAPE_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
+        .with_env_filter(log_filter(std::env::var("SHIPSHAPE_LOG").ok()))
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
@@ -35,6 +32,22 @@ fn main() {
     };
     let code = cli::run(cli, &runtime);
     std::process::exit(code as i32);
+}
+
+/// What is logged to standard error: `SHIPSHAPE_LOG` (tracing's
+/// `EnvFilter` syntax), else warnings. kube-client is silent unless named:
+/// it logs whole API server answers it cannot parse (any size, any bytes:
+/// the server is outside input), and every error it logs reaches the user
+/// once anyway, through shipshape's own error path.
+fn log_filter(env: Option<String>) -> tracing_subscriber::EnvFilter {
+    let spec = env.filter(|s| !s.trim().is_empty());
+    let spec = match spec {
+        Some(s) if s.contains("kube_client") => s,
+        Some(s) => format!("{s},kube_client=off"),
+        None => "warn,kube_client=off".to_string(),
+    };
+    tracing_subscriber::EnvFilter::try_new(&spec)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,kube_client=off"))
 }
 
 /// A panic prints, and saves, a crash report with the full backtrace

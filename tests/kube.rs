@@ -10,7 +10,7 @@ mod common;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use common::kube::{End, FakeApi, Objects, Served, WatchScript, lab};
+use common::kube::{End, FakeApi, Hostile, MARKER, Objects, Served, WatchScript, lab};
 use serde_json::json;
 use shipshape::model::Inventory;
 use shipshape::policy::Policy;
@@ -482,6 +482,7 @@ fn the_watch_keeps_the_list_current_and_resumes_after_a_drop() {
         settle: std::time::Duration::from_millis(50),
         audit: Some(dir.path().join("audit.jsonl")),
         mode: "test",
+        limits: shipshape::sources::kube::LIMITS,
     };
     let task = rt.spawn(shipshape::watch::kube::run(cfg, tx));
     let names = |s: &shipshape::watch::messages::Snapshot| -> Vec<String> {
@@ -593,24 +594,112 @@ fn the_watch_keeps_the_list_current_and_resumes_after_a_drop() {
     );
 }
 
+/// `shipshape --kubeconfig … scan --kube-context fake --no-vulns` and
+/// `extra`, as a user runs it.
+fn scan_cli(api: &FakeApi, dir: &tempfile::TempDir, extra: &[&str]) -> std::process::Output {
+    let kc = api.kubeconfig(dir.path(), json!({"token": "t"}));
+    std::process::Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["--kubeconfig", kc.to_str().unwrap()])
+        .args(["scan", "--kube-context", "fake", "--no-vulns"])
+        .args(extra)
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env_remove("SHIPSHAPE_LOG")
+        .output()
+        .unwrap()
+}
+
+/// The pod watch is bounded as the lists are: it follows no more pods
+/// than a list may hold (the rest are said to be cut), and an event over
+/// the answer ceiling is not read — the cluster is polled until its next
+/// list instead of resuming into the same event.
+#[test]
+fn the_watch_is_bounded_like_the_lists() {
+    use shipshape::watch::messages::Event;
+    let objects = lab();
+    let base = objects.pods[0].clone();
+    let mut events: Vec<serde_json::Value> = (0..5)
+        .map(|i| {
+            let mut p = base.clone();
+            p["metadata"]["name"] = json!(format!("extra-{i}"));
+            p["metadata"]["resourceVersion"] = json!((101 + i).to_string());
+            json!({"type": "ADDED", "object": p})
+        })
+        .collect();
+    let mut big = base.clone();
+    big["metadata"]["name"] = json!("big");
+    big["metadata"]["annotations"] = json!({ "padding": "x".repeat(200_000) });
+    events.push(json!({"type": "ADDED", "object": big}));
+    let api = FakeApi::start(Served {
+        objects,
+        resource_version: 100,
+        watches: [WatchScript {
+            events,
+            end: End::Hold,
+        }]
+        .into(),
+        ..Served::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = shipshape::watch::kube::KubeConfig {
+        kubeconfig: Some(api.kubeconfig(dir.path(), json!({"token": "t"}))),
+        context: "fake".into(),
+        policy: std::sync::Arc::new(Policy::default()),
+        poll_interval: std::time::Duration::from_secs(3600),
+        settle: std::time::Duration::from_millis(50),
+        audit: None,
+        mode: "test",
+        // 37 pods listed, room for 3 more; a page of 7 fits, the big
+        // pod's event does not.
+        limits: shipshape::sources::kube::Limits {
+            items: 40,
+            answer_bytes: 128 << 10,
+            ..shipshape::sources::kube::LIMITS
+        },
+    };
+    let rt = rt();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let task = rt.spawn(shipshape::watch::kube::run(cfg, tx));
+    let note = "the cluster's list of pods was truncated at the ceiling of 40 objects: 40 pods \
+                read, the rest are not shown";
+    let (mut added, mut warnings, mut noted) = (Vec::new(), Vec::new(), false);
+    rt.block_on(async {
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while let Ok(Some(ev)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+            match ev {
+                Event::Activity(a) if a.action == "pod_added" => added.push(a.name.clone()),
+                Event::Warning(w) => warnings.push(w),
+                Event::Snapshot(s) => noted |= s.inventory.warnings.iter().any(|w| w == note),
+                _ => {}
+            }
+            if noted && !warnings.is_empty() {
+                break;
+            }
+        }
+        drop(rx);
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
+    });
+    assert_eq!(added, ["shop/extra-0", "shop/extra-1", "shop/extra-2"]);
+    assert!(noted, "no snapshot says the pods are cut");
+    assert_eq!(
+        warnings,
+        [
+            "watch of pods: 'fake': the API server's answer is larger than 128.0 KiB (not read); \
+          the cluster is polled until its next full list"
+        ]
+    );
+    let watches = api
+        .requests()
+        .iter()
+        .filter(|(r, _)| r.contains("watch=true"))
+        .count();
+    assert_eq!(watches, 1, "polled, not watched again");
+}
+
 #[test]
 fn scan_cli_reports_a_cluster_with_kubernetes_fixes() {
     let dir = tempfile::tempdir().unwrap();
     let api = serve(lab(), &[]);
-    let kc = api.kubeconfig(dir.path(), json!({"token": "t"}));
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipshape"))
-        .args([
-            "--kubeconfig",
-            kc.to_str().unwrap(),
-            "scan",
-            "--kube-context",
-            "fake",
-            "--no-vulns",
-            "-q",
-        ])
-        .env("XDG_CONFIG_HOME", dir.path())
-        .output()
-        .unwrap();
+    let out = scan_cli(&api, &dir, &["-q"]);
     assert!(
         out.status.success(),
         "{}",
@@ -650,9 +739,303 @@ fn scan_cli_reports_a_cluster_with_kubernetes_fixes() {
     assert!(!text.contains("hunter2"), "a secret value leaked");
 }
 
+fn hostile(h: Hostile) -> FakeApi {
+    FakeApi::start(Served {
+        objects: lab(),
+        resource_version: 100,
+        hostile: Some(h),
+        ..Served::default()
+    })
+}
+
+/// Connect to `api` with `limits`, and read once.
+fn read_with(
+    api: &FakeApi,
+    dir: &tempfile::TempDir,
+    limits: shipshape::sources::kube::Limits,
+) -> Result<(shipshape::sources::kube::Lists, Option<String>), String> {
+    let kc = api.kubeconfig(dir.path(), json!({"token": "t"}));
+    rt().block_on(async {
+        let cluster = shipshape::sources::kube::connect_with(Some(&kc), "fake", limits)
+            .await
+            .map_err(|e| e.to_string())?;
+        cluster.read().await.map_err(|e| e.to_string())
+    })
+}
+
+fn pod_pages(api: &FakeApi) -> usize {
+    api.requests()
+        .iter()
+        .filter(|(r, _)| r.starts_with("GET /api/v1/pods?"))
+        .count()
+}
+
+/// D11: a `continue` token that never ends. The scan ends at the page
+/// ceiling, keeps what it read, and says — in the report and on the
+/// terminal — that the list is cut and where.
+#[test]
+fn endless_paging_ends_at_its_ceiling_and_the_list_is_said_to_be_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = hostile(Hostile::EndlessContinue);
+    let out = scan_cli(&api, &dir, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let note = "the cluster's list of pods was truncated at the ceiling of 1,000 pages (the API \
+                server's paging did not end): 7 pods read, the rest are not shown";
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["warnings"], json!([note]), "{stderr}");
+    assert!(stderr.contains(&format!("warning: {note}")), "{stderr}");
+    assert_eq!(pod_pages(&api), 1000, "no page past the ceiling");
+    // What was read is shown: the first page's pods.
+    assert!(!report["containers"].as_array().unwrap().is_empty());
+}
+
+/// D11: a token given twice would page forever: it ends the list there.
+#[test]
+fn a_repeated_continue_token_ends_the_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = hostile(Hostile::SameContinue);
+    let (lists, rv) = read_with(&api, &dir, shipshape::sources::kube::LIMITS).unwrap();
+    assert_eq!(
+        lists.notes,
+        [
+            "the cluster's list of pods was truncated at a repeated continue token (the API \
+          server's paging would never end): 14 pods read, the rest are not shown"
+        ]
+    );
+    assert_eq!(pod_pages(&api), 2);
+    assert_eq!(rv, None, "a cut list is polled, never watched from");
+}
+
+/// D11: the ceilings on objects and on the time of one read, each named.
+#[test]
+fn a_list_is_cut_at_its_object_and_time_ceilings() {
+    use shipshape::sources::kube::{LIMITS, Limits};
+    let dir = tempfile::tempdir().unwrap();
+    // 37 pods in pages of 7, at most 10 kept.
+    let api = serve(lab(), &[]);
+    let (lists, rv) = read_with(
+        &api,
+        &dir,
+        Limits {
+            items: 10,
+            ..LIMITS
+        },
+    )
+    .unwrap();
+    assert_eq!(lists.pods.len(), 10);
+    assert!(
+        lists.notes.contains(
+            &"the cluster's list of pods was truncated at the ceiling of 10 objects: 10 pods \
+              read, the rest are not shown"
+                .to_string()
+        ),
+        "{:?}",
+        lists.notes
+    );
+    assert_eq!(rv, None);
+    assert_eq!(pod_pages(&api), 2, "no page after the one that passed it");
+    // The second page takes a minute: the read ends at its deadline.
+    let api = hostile(Hostile::SlowAfterFirst);
+    let (lists, _) = read_with(
+        &api,
+        &dir,
+        Limits {
+            read_time: std::time::Duration::from_secs(3),
+            ..LIMITS
+        },
+    )
+    .unwrap();
+    // The lists after it have no time left: cut with nothing read, and said.
+    assert_eq!(
+        lists.notes,
+        [
+            "the cluster's list of pods was truncated at the ceiling of 3 s for reading a \
+             cluster: 7 pods read, the rest are not shown",
+            "the cluster's list of replicasets was truncated at the ceiling of 3 s for reading \
+             a cluster: 0 replicasets read, the rest are not shown",
+            "the cluster's list of jobs was truncated at the ceiling of 3 s for reading a \
+             cluster: 0 jobs read, the rest are not shown",
+        ]
+    );
+    assert_eq!(lists.pods.len(), 7);
+    assert!(lists.replica_sets.is_empty() && lists.jobs.is_empty());
+}
+
+/// D12: a pod list of millions that ignores `limit=500`. The answer is
+/// read to its ceiling and no further, and with no pod read the cluster is
+/// an error naming the ceiling, never an empty cluster. (Peak memory:
+/// scripts/bench-kube-hostile.sh, bench/kube-hostile-results.md.)
+#[test]
+fn a_huge_list_answer_is_read_to_its_ceiling_and_no_further() {
+    let dir = tempfile::tempdir().unwrap();
+    let api = hostile(Hostile::Huge(3_000_000));
+    let out = scan_cli(&api, &dir, &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert_eq!(
+        stderr.trim(),
+        "shipshape: 'fake': no pod could be read: the list was cut at the ceiling of 64.0 MiB \
+         for one answer (a larger answer was not read)"
+    );
+    let sent = api.state.lock().unwrap().hostile_bytes;
+    assert!(
+        sent < (64 + 16) << 20,
+        "the client read on past its ceiling: {sent} bytes sent"
+    );
+    // A smaller ceiling is the same path: the read stops there.
+    let api = hostile(Hostile::Huge(3_000_000));
+    let err = read_with(
+        &api,
+        &dir,
+        shipshape::sources::kube::Limits {
+            answer_bytes: 1 << 20,
+            ..shipshape::sources::kube::LIMITS
+        },
+    )
+    .unwrap_err();
+    assert!(err.contains("ceiling of 1.0 MiB for one answer"), "{err}");
+}
+
+/// D13: an answer that is no Kubernetes object, and an error page instead
+/// of a Status. One error line each, through shipshape's own path; no
+/// byte of the server's body beyond a bounded, escaped excerpt of an
+/// error message, and nothing from kube-client's logging.
+#[test]
+fn a_broken_answer_is_one_error_line_without_the_servers_body() {
+    let dir = tempfile::tempdir().unwrap();
+    for (h, says) in [
+        (
+            Hostile::Invalid(200_000),
+            "shipshape: 'fake': the API server's answer is not what Kubernetes sends: ",
+        ),
+        (
+            Hostile::ErrorPage(200_000),
+            "shipshape: 'fake': <html><body><h1>502 Bad Gateway</h1><p>upstream</p>",
+        ),
+    ] {
+        let api = hostile(h.clone());
+        let out = scan_cli(&api, &dir, &[]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(3), "{h:?}: {stderr}");
+        assert!(
+            api.state.lock().unwrap().hostile_bytes > 100_000 || matches!(h, Hostile::ErrorPage(_)),
+            "the body was sent"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{h:?}: {stderr}");
+        assert!(stderr.starts_with(says), "{h:?}: {stderr}");
+        assert!(!stderr.contains(MARKER), "{h:?}: the body reached stderr");
+        assert!(
+            !stderr.contains('\u{1b}') && !stderr.contains('\u{7}'),
+            "{h:?}: {stderr}"
+        );
+        assert!(
+            stderr.len() < 1500,
+            "{h:?}: {} bytes on stderr",
+            stderr.len()
+        );
+    }
+    // Debug logging asked for, kube-client still not named: still quiet.
+    let api = hostile(Hostile::Invalid(200_000));
+    let kc = api.kubeconfig(dir.path(), json!({"token": "t"}));
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["--kubeconfig", kc.to_str().unwrap()])
+        .args(["scan", "--kube-context", "fake", "--no-vulns"])
+        .env("XDG_CONFIG_HOME", dir.path())
+        .env("SHIPSHAPE_LOG", "debug")
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stderr).contains(MARKER));
+}
+
+/// "A cluster cannot be watched headless": `watch --kube-context` follows
+/// the cluster as the window does, and writes the audit trail.
+#[test]
+fn watch_cli_follows_a_cluster_and_records_a_pod_added() {
+    let objects = lab();
+    let mut added = Objects::default();
+    let mut renamed = common::kube::fixture("debug");
+    renamed["metadata"]["name"] = json!("debug-2");
+    common::kube::expand(&renamed, &mut added);
+    let mut new_pod = added.pods[0].clone();
+    new_pod["metadata"]["resourceVersion"] = json!("101");
+    let api = FakeApi::start(Served {
+        objects,
+        resource_version: 100,
+        watches: [WatchScript {
+            events: vec![json!({"type": "ADDED", "object": new_pod})],
+            end: End::Hold,
+        }]
+        .into(),
+        ..Served::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let kc = api.kubeconfig(dir.path(), json!({"token": "t"}));
+    let log = dir.path().join("audit.jsonl");
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_shipshape"))
+        .args(["--kubeconfig", kc.to_str().unwrap()])
+        .args(["watch", "--kube-context", "fake", "--audit-log"])
+        .arg(&log)
+        .env("XDG_CONFIG_HOME", dir.path())
+        // No engine is asked for, so none is looked at.
+        .env("DOCKER_HOST", "unix:///nonexistent-kube-test.sock")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let records = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    };
+    let start = std::time::Instant::now();
+    let added = |r: &serde_json::Value| {
+        r["kind"] == "event" && r["data"]["action"] == "pod_added" && r["data"]["engine"] == "fake"
+    };
+    while !records().iter().any(added) && start.elapsed() < std::time::Duration::from_secs(30) {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let pid = child.id().to_string();
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let records = records();
+    assert!(records.iter().any(added), "{records:?}\n{stderr}");
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "shipshape: watching {} (kubeconfig context fake)",
+            api.url()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("nonexistent-kube-test"),
+        "an engine was looked for: {stderr}"
+    );
+    assert!(stdout.contains("dev/debug-2"), "{stdout}");
+    let kinds: Vec<&str> = records.iter().filter_map(|r| r["kind"].as_str()).collect();
+    for kind in ["session_start", "connect", "scan", "event", "session_end"] {
+        assert!(kinds.contains(&kind), "no {kind} record: {kinds:?}");
+    }
+    assert!(
+        shipshape::audit::verify(&log).unwrap().is_ok(),
+        "the chain verifies"
+    );
+}
+
 /// Not a test: serves the fixtures for a person or a script (the README
-/// screenshot) until HOLD seconds pass, with a kubeconfig (context `lab`)
-/// written to $KUBE_FAKE_DIR.
+/// screenshot, scripts/bench-kube-hostile.sh) until HOLD seconds pass, with
+/// a kubeconfig (context `lab`) written to $KUBE_FAKE_DIR; KUBE_FAKE_MODE
+/// `huge`, `endless`, `fat` (pages of $PODS_PER_PAGE pods, each with an
+/// annotation of $POD_PADDING bytes, forever) or
+/// `invalid` serves a hostile pod list instead.
 ///   KUBE_FAKE_DIR=/tmp/k HOLD=600 cargo test --test kube serve_fake_cluster -- --ignored
 #[test]
 #[ignore = "a helper for scripts/screenshot-kube.sh, not a test"]
@@ -662,7 +1045,24 @@ fn serve_fake_cluster() {
         .ok()
         .and_then(|h| h.parse().ok())
         .unwrap_or(600);
-    let api = serve(lab(), &["pods/kube-public"]);
+    let api = match std::env::var("KUBE_FAKE_MODE").as_deref() {
+        Ok("huge") => hostile(Hostile::Huge(3_000_000)),
+        Ok("endless") => hostile(Hostile::EndlessContinue),
+        Ok("fat") => {
+            let var = |name: &str, or: usize| {
+                std::env::var(name)
+                    .ok()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(or)
+            };
+            hostile(Hostile::FatPages(
+                var("PODS_PER_PAGE", 20_000),
+                var("POD_PADDING", 0),
+            ))
+        }
+        Ok("invalid") => hostile(Hostile::Invalid(200_000)),
+        _ => serve(lab(), &["pods/kube-public"]),
+    };
     let kc = common::kube::write_kubeconfig(&dir, &[("lab", &api.url(), json!({"token": "t"}))]);
     eprintln!("kubeconfig {}", kc.display());
     std::thread::sleep(std::time::Duration::from_secs(hold));

@@ -154,6 +154,7 @@ pub(super) fn start_clusters(
             settle: Duration::from_millis(500),
             audit: launch.audit.clone(),
             mode: "gui",
+            limits: crate::sources::kube::LIMITS,
         };
         let (cmd, rx, done) = crate::watch::kube::spawn(rt, cfg, notify_for(ctx));
         slots.push(EngineSlot::new(context.clone()));

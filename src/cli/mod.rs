@@ -113,7 +113,8 @@ pub enum Command {
         action: DbAction,
     },
     /// List the Kubernetes contexts of the kubeconfig (each can be scanned with
-    /// `scan --kube-context NAME`, or watched from the window's Settings).
+    /// `scan --kube-context NAME`, watched with `watch --kube-context NAME` or from the
+    /// window's Settings).
     Contexts,
     /// List every check shipshape runs.
     Rules {
@@ -283,19 +284,28 @@ pub enum DbAction {
     Status,
 }
 
-/// Options of `shipshape scan`.
-#[derive(Debug, clap::Args)]
-pub struct ScanArgs {
-    /// Scan every engine this machine knows of: each --host, DOCKER_HOST, every docker context
-    /// and every engine socket that exists (the same engine reached two ways counts once), and
-    /// every context of the kubeconfig.
+/// Which engines and clusters `scan` and `watch` take (with the global
+/// `--host` and `--kubeconfig`): one definition for both.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct SourceArgs {
+    /// Every engine this machine knows of: each --host, DOCKER_HOST, every docker context and
+    /// every engine socket that exists (the same engine reached two ways counts once), and
+    /// every context of the kubeconfig (their exec plugins run).
     #[arg(long)]
     pub all: bool,
 
-    /// Scan this Kubernetes context's cluster (repeat for several). Alone, only clusters are
-    /// scanned; with --host or --all, engines too.
+    /// This Kubernetes context's cluster (repeat for several). Alone, only clusters are
+    /// taken; with --host or --all, engines too.
     #[arg(long = "kube-context", value_name = "NAME")]
     pub kube_contexts: Vec<String>,
+}
+
+/// Options of `shipshape scan`.
+#[derive(Debug, clap::Args)]
+pub struct ScanArgs {
+    /// The engines and clusters to scan.
+    #[command(flatten)]
+    pub sources: SourceArgs,
 
     /// Report format: json, sarif, html, csv or md.
     #[arg(long, default_value = "json", value_parser = parse_format)]
@@ -368,10 +378,10 @@ fn parse_sbom_format(s: &str) -> Result<crate::report::sbom::SbomFormat, String>
 /// Options of `shipshape watch`.
 #[derive(Debug, clap::Args)]
 pub struct WatchArgs {
-    /// Watch every engine this machine knows of (as `scan --all`); `--host` given more than
-    /// once watches those.
-    #[arg(long)]
-    pub all: bool,
+    /// The engines and clusters to watch, as `scan` takes them; `--host` given more than once
+    /// watches those.
+    #[command(flatten)]
+    pub sources: SourceArgs,
 
     /// Seconds between full re-scans (events trigger scans in between).
     #[arg(long, default_value_t = 30, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]

@@ -69,7 +69,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     };
     let env = EnvSnapshot::from_process();
     let hosts = cli.hosts();
-    let clusters = match kube_contexts(cli, args) {
+    let clusters = match kube_contexts(cli, &args.sources) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("shipshape: {e}");
@@ -77,12 +77,12 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         }
     };
     // Only clusters: `--kube-context` without `--host` or `--all`.
-    let only_clusters = !clusters.is_empty() && hosts.is_empty() && !args.all;
+    let only_clusters = !clusters.is_empty() && hosts.is_empty() && !args.sources.all;
     // One engine unless asked for several: `--all`, or `--host` repeated.
     let targets = if only_clusters {
         Vec::new()
-    } else if args.all || hosts.len() > 1 {
-        let (targets, problems) = if args.all {
+    } else if args.sources.all || hosts.len() > 1 {
+        let (targets, problems) = if args.sources.all {
             crate::sources::docker::connect::discover_all(&hosts, &env)
         } else {
             crate::sources::docker::connect::discover_all_of(&hosts, &env)
@@ -318,10 +318,10 @@ async fn scan_one(
     Ok(Report::build(&s.inventory, &s.assessment, policy, now))
 }
 
-/// The Kubernetes contexts to scan: those named, and with `--all` every
-/// context of the kubeconfig.
+/// The Kubernetes contexts to scan or watch: those named, and with `--all`
+/// every context of the kubeconfig.
 #[cfg(feature = "kube")]
-fn kube_contexts(cli: &Cli, args: &ScanArgs) -> Result<Vec<String>, String> {
+pub(super) fn kube_contexts(cli: &Cli, args: &super::SourceArgs) -> Result<Vec<String>, String> {
     let mut names = args.kube_contexts.clone();
     if args.all {
         let all =
@@ -334,7 +334,7 @@ fn kube_contexts(cli: &Cli, args: &ScanArgs) -> Result<Vec<String>, String> {
 }
 
 #[cfg(not(feature = "kube"))]
-fn kube_contexts(_: &Cli, args: &ScanArgs) -> Result<Vec<String>, String> {
+pub(super) fn kube_contexts(_: &Cli, args: &super::SourceArgs) -> Result<Vec<String>, String> {
     if args.kube_contexts.is_empty() {
         Ok(Vec::new())
     } else {

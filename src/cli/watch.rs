@@ -1,5 +1,8 @@
-//! `shipshape watch`: the engine worker without a window. Every activity is
-//! printed and written to the audit log; Ctrl-C (or SIGTERM) stops it after
+//! `shipshape watch`: the engine and cluster workers without a window. It
+//! takes its sources as `scan` does ([`super::SourceArgs`]: `--host`,
+//! `--all`, `--kube-context`, `--kubeconfig`). Every activity is printed
+//! and written to the audit log, and each snapshot's new warnings (a list
+//! cut at a ceiling, say) are printed; Ctrl-C (or SIGTERM) stops it after
 //! the log is flushed.
 
 use std::io::Write;
@@ -29,10 +32,21 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     }
     let env = EnvSnapshot::from_process();
     let hosts = cli.hosts();
+    let clusters = match super::scan::kube_contexts(cli, &args.sources) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("shipshape: {e}");
+            return Exit::Usage;
+        }
+    };
+    // Only clusters: `--kube-context` without `--host` or `--all`.
+    let only_clusters = !clusters.is_empty() && hosts.is_empty() && !args.sources.all;
     // Several engines: one worker each, one audit log, each line and
     // record naming its engine.
-    let members: Vec<Option<docker::FleetMember>> = if args.all || hosts.len() > 1 {
-        let (targets, problems) = if args.all {
+    let members: Vec<Option<docker::FleetMember>> = if only_clusters {
+        Vec::new()
+    } else if args.sources.all || hosts.len() > 1 {
+        let (targets, problems) = if args.sources.all {
             crate::sources::docker::connect::discover_all(&hosts, &env)
         } else {
             crate::sources::docker::connect::discover_all_of(&hosts, &env)
@@ -40,7 +54,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
         for p in problems {
             say(&format!("shipshape: {p}"));
         }
-        if targets.is_empty() {
+        if targets.is_empty() && clusters.is_empty() {
             eprintln!("shipshape: no engine to watch");
             return Exit::EngineUnreachable;
         }
@@ -56,14 +70,18 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     } else {
         vec![None]
     };
-    let fleet = members.len() > 1;
+    let fleet = members.len() + clusters.len() > 1;
     let policy = Arc::new(policy);
     let rt = tokio::runtime::Handle::current();
     let (tx, mut events) = tokio::sync::mpsc::unbounded_channel::<(usize, Event)>();
     let mut workers = Vec::new();
+    // Each worker's name, and whether it is a cluster.
     let mut labels = Vec::new();
-    for (i, member) in members.into_iter().enumerate() {
-        labels.push(member.as_ref().map(|m| m.label.clone()).unwrap_or_default());
+    for member in members {
+        labels.push((
+            member.as_ref().map(|m| m.label.clone()).unwrap_or_default(),
+            false,
+        ));
         let cfg = WorkerConfig {
             host: hosts.first().cloned(),
             env: env.clone(),
@@ -79,17 +97,29 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
             vulns: cli.vulndb_store(),
             fleet: member,
         };
-        let (cmd, mut rx, done) = docker::spawn_with_handle(&rt, cfg, Arc::new(|_| {}));
-        let tx = tx.clone();
-        rt.spawn(async move {
-            while let Some(ev) = rx.recv().await {
-                if tx.send((i, ev)).is_err() {
-                    break;
-                }
-            }
-        });
-        workers.push((cmd, done));
+        let worker = docker::spawn_with_handle(&rt, cfg, Arc::new(|_| {}));
+        workers.push(forward(&rt, workers.len(), worker, &tx));
     }
+    #[cfg(feature = "kube")]
+    for context in clusters {
+        labels.push((context.clone(), true));
+        let cfg = crate::watch::kube::KubeConfig {
+            kubeconfig: cli.kubeconfig.clone(),
+            context,
+            policy: policy.clone(),
+            // A full list this often (the pod watch keeps it current in
+            // between), as the window does.
+            poll_interval: Duration::from_secs(args.poll.max(60)),
+            settle: Duration::from_millis(500),
+            audit: audit.clone(),
+            mode: "watch",
+            limits: crate::sources::kube::LIMITS,
+        };
+        let worker = crate::watch::kube::spawn(&rt, cfg, Arc::new(|_| {}));
+        workers.push(forward(&rt, workers.len(), worker, &tx));
+    }
+    #[cfg(not(feature = "kube"))]
+    drop(clusters);
     drop(tx);
 
     let alerts = args.notify.then(|| {
@@ -109,11 +139,13 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     let mut stop = std::pin::pin!(shutdown_signal());
     let mut out: Vec<Printer> = labels
         .into_iter()
-        .map(|label| Printer {
+        .map(|(label, cluster)| Printer {
             json: args.json,
             first_snapshot: true,
             audit_failed: false,
             engine: fleet.then_some(label),
+            cluster,
+            warnings: Vec::new(),
         })
         .collect();
     let mut failed = false;
@@ -162,6 +194,32 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     }
     eprintln!("shipshape: stopped");
     Exit::Clean
+}
+
+/// A worker's commands and end, its events forwarded into `tx` tagged
+/// with its index `i`.
+fn forward(
+    rt: &tokio::runtime::Handle,
+    i: usize,
+    (cmd, mut rx, done): (
+        tokio::sync::mpsc::UnboundedSender<Command>,
+        crate::watch::messages::Events,
+        tokio::task::JoinHandle<()>,
+    ),
+    tx: &tokio::sync::mpsc::UnboundedSender<(usize, Event)>,
+) -> (
+    tokio::sync::mpsc::UnboundedSender<Command>,
+    tokio::task::JoinHandle<()>,
+) {
+    let tx = tx.clone();
+    rt.spawn(async move {
+        while let Some(ev) = rx.recv().await {
+            if tx.send((i, ev)).is_err() {
+                break;
+            }
+        }
+    });
+    (cmd, done)
 }
 
 /// What the notification task says. A click opens the window on the
@@ -255,6 +313,10 @@ struct Printer {
     audit_failed: bool,
     /// The engine's name, when several are watched: it starts each line.
     engine: Option<String>,
+    /// A Kubernetes cluster, not an engine.
+    cluster: bool,
+    /// The last snapshot's warnings (only new ones are printed).
+    warnings: Vec<String>,
 }
 
 /// One line to the terminal: engine-provided text (names, commands,
@@ -282,30 +344,52 @@ impl Printer {
                 endpoint,
                 found_by,
                 engine,
-                ..
-            } => self.say(&format!(
-                "shipshape: watching {endpoint} ({found_by}): {}",
-                engine.describe()
-            )),
+                api_version,
+            } => self.say(&if self.cluster {
+                format!(
+                    "shipshape: watching {endpoint} ({found_by} {}): Kubernetes {api_version}",
+                    engine.name
+                )
+            } else {
+                format!(
+                    "shipshape: watching {endpoint} ({found_by}): {}",
+                    engine.describe()
+                )
+            }),
             Event::EngineChanged { detail, .. } => {
                 self.say(&format!("shipshape: WARNING: {detail}"));
             }
             Event::Disconnected { reason, retry_in } => self.say(&format!(
-                "shipshape: engine lost: {reason} — retrying in {} s",
+                "shipshape: {} lost: {reason} — retrying in {} s",
+                if self.cluster { "cluster" } else { "engine" },
                 retry_in.as_secs()
             )),
-            Event::Snapshot(s) if self.first_snapshot => {
-                self.first_snapshot = false;
-                let c = s.assessment.counts();
-                self.say(&format!(
-                    "shipshape: {} containers, {} images; findings: {} critical, {} high, {} medium, {} low",
-                    s.inventory.containers.len(),
-                    s.inventory.images.len(),
-                    c.critical,
-                    c.high,
-                    c.medium,
-                    c.low
-                ));
+            Event::Snapshot(s) => {
+                if self.first_snapshot {
+                    self.first_snapshot = false;
+                    let c = s.assessment.counts();
+                    let what = if self.cluster {
+                        format!("{} workload containers", s.inventory.containers.len())
+                    } else {
+                        format!(
+                            "{} containers, {} images",
+                            s.inventory.containers.len(),
+                            s.inventory.images.len()
+                        )
+                    };
+                    self.say(&format!(
+                        "shipshape: {what}; findings: {} critical, {} high, {} medium, {} low",
+                        c.critical, c.high, c.medium, c.low
+                    ));
+                }
+                // What the source could not read (a list cut at a
+                // ceiling, a forbidden resource): said when it appears.
+                for w in &s.inventory.warnings {
+                    if !self.warnings.contains(w) {
+                        self.say(&format!("shipshape: warning: {w}"));
+                    }
+                }
+                self.warnings.clone_from(&s.inventory.warnings);
             }
             Event::Activity(a) => self.activity(&a),
             Event::Warning(w) => self.say(&format!("shipshape: warning: {w}")),

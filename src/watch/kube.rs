@@ -27,7 +27,7 @@ use super::tracker::Tracker;
 use super::trail::{Recorder, Sink, open_audit};
 use crate::model::activity::{Activity, Source};
 use crate::policy::Policy;
-use crate::sources::kube::{Cluster, ClusterId, KubeError, Lists, connect, convert};
+use crate::sources::kube::{Cluster, ClusterId, KubeError, Lists, connect_with, convert};
 
 /// How a cluster's worker runs.
 #[derive(Clone)]
@@ -49,6 +49,9 @@ pub struct KubeConfig {
     pub audit: Option<PathBuf>,
     /// Who runs the worker, for the audit trail (`gui`, `watch`).
     pub mode: &'static str,
+    /// The ceilings of its reads and of the pods it follows
+    /// ([`crate::sources::kube::LIMITS`]; tests lower them).
+    pub limits: crate::sources::kube::Limits,
 }
 
 /// Start the worker on `rt`: commands in, events out (each followed by
@@ -150,22 +153,25 @@ fn phase_of(p: &Pod) -> &str {
 }
 
 /// Assess off the runtime's threads, then publish through the step every
-/// source shares.
+/// source shares. The lists go to the assessing thread and come back (a
+/// cluster's pods are its largest data: not copied for this).
 async fn publish(
     cfg: &KubeConfig,
     rec: &Recorder,
     memory: &mut Memory,
     id: &ClusterId,
-    lists: &Lists,
+    lists: &mut Lists,
 ) -> bool {
-    let (id, lists, policy) = (id.clone(), lists.clone(), cfg.policy.clone());
+    let (id, taken, policy) = (id.clone(), std::mem::take(lists), cfg.policy.clone());
     let built = tokio::task::spawn_blocking(move || {
         let now = chrono::Utc::now();
-        snapshot(convert::inventory(&id, &lists, now), None, &policy, now)
+        let s = snapshot(convert::inventory(&id, &taken, now), None, &policy, now);
+        (s, taken)
     })
     .await;
     match built {
-        Ok(s) => {
+        Ok((s, taken)) => {
+            *lists = taken;
             memory
                 .publisher
                 .publish(rec, &mut memory.tracker, s, Trigger::Scan { user: false });
@@ -186,7 +192,7 @@ async fn session(
 ) -> End {
     let sink = &rec.sink;
     let unreachable = |e: KubeError| End::Unreachable(e.to_string());
-    let cluster = match connect(cfg.kubeconfig.as_deref(), &cfg.context).await {
+    let cluster = match connect_with(cfg.kubeconfig.as_deref(), &cfg.context, cfg.limits).await {
         Ok(c) => c,
         Err(e) => return unreachable(e),
     };
@@ -223,7 +229,7 @@ async fn session(
             Err(e) => break End::Lost(e.to_string()),
         };
         followed = true;
-        if !publish(cfg, rec, memory, &id, &lists).await {
+        if !publish(cfg, rec, memory, &id, &mut lists).await {
             break End::Shutdown;
         }
         match follow(cfg, rec, memory, cmds, &cluster, &id, &mut lists, rv).await {
@@ -259,14 +265,12 @@ async fn follow(
     let mut pods: BTreeMap<(String, String), Pod> =
         lists.pods.drain(..).map(|p| (pod_key(&p), p)).collect();
     let Some(mut rv) = rv else {
-        // No cluster-wide watch: poll.
+        // No cluster-wide watch (or a list cut at a ceiling): poll.
         lists.pods = pods.into_values().collect();
-        tokio::select! {
-            () = tokio::time::sleep_until(relist_at) => return Follow::Relist,
-            cmd = cmds.next() => return on_command(cmds, cmd),
-            () = rec.sink.tx.closed() => return Follow::End(End::Shutdown),
-        }
+        return poll(relist_at, rec, cmds).await;
     };
+    let most = cluster.limits().items;
+    let mut full = false;
     loop {
         let stream = match cluster.watch_pods(&rv).await {
             Ok(s) => s,
@@ -274,6 +278,7 @@ async fn follow(
         };
         tokio::pin!(stream);
         let mut dirty = false;
+        let mut polled = false;
         loop {
             let settle = async {
                 if dirty {
@@ -293,13 +298,30 @@ async fn follow(
                     if !publish(cfg, rec, memory, id, lists).await {
                         return Follow::End(End::Shutdown);
                     }
+                    // The map is the list from here on.
+                    lists.pods = Vec::new();
                 }
                 ev = stream.next() => match ev {
-                    Some(Ok(WatchEvent::Added(p) | WatchEvent::Modified(p))) => {
+                    Some(Ok(WatchEvent::Added(mut p) | WatchEvent::Modified(mut p))) => {
+                        p.metadata.managed_fields = None;
                         if let Some(v) = &p.metadata.resource_version {
                             rv.clone_from(v);
                         }
                         let before = pods.get(&pod_key(&p)).map(|o| phase_of(o).to_string());
+                        if before.is_none() && pods.len() >= most {
+                            // As many pods as a list may hold: the rest
+                            // are not followed, and that is said once.
+                            if !full {
+                                full = true;
+                                lists.notes.push(crate::sources::kube::limits::cut_note(
+                                    "pods",
+                                    pods.len(),
+                                    &crate::sources::kube::Ceiling::Items(most),
+                                ));
+                                dirty = true;
+                            }
+                            continue;
+                        }
                         match before {
                             None => rec.activity(pod_activity(
                                 "pod_added",
@@ -336,6 +358,17 @@ async fn follow(
                         rec.sink.send(Event::Warning(format!("watch of pods: {} ({})", s.message, s.code)));
                         break;
                     }
+                    // One event over the answer ceiling: the server would
+                    // send it again on every resume. Poll until the next
+                    // list instead.
+                    Some(Err(e)) if crate::sources::kube::limits::too_large(&e).is_some() => {
+                        rec.sink.send(Event::Warning(format!(
+                            "watch of pods: {}; the cluster is polled until its next full list",
+                            cluster.describe_error(&e)
+                        )));
+                        polled = true;
+                        break;
+                    }
                     // Ended by the server, or the connection dropped:
                     // resume from the last version seen.
                     Some(Err(e)) => {
@@ -351,7 +384,20 @@ async fn follow(
             if !publish(cfg, rec, memory, id, lists).await {
                 return Follow::End(End::Shutdown);
             }
+            lists.pods = Vec::new();
         }
+        if polled {
+            return poll(relist_at, rec, cmds).await;
+        }
+    }
+}
+
+/// Wait for the next full list (or a command, or the end).
+async fn poll(relist_at: tokio::time::Instant, rec: &Recorder, cmds: &mut Commands) -> Follow {
+    tokio::select! {
+        () = tokio::time::sleep_until(relist_at) => Follow::Relist,
+        cmd = cmds.next() => on_command(cmds, cmd),
+        () = rec.sink.tx.closed() => Follow::End(End::Shutdown),
     }
 }
 

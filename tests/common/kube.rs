@@ -6,6 +6,10 @@
 //! a script — events, then a clean end or a dropped connection — so a test
 //! can see shipshape resume. Every request is recorded.
 //!
+//! It can also be hostile ([`Hostile`], issue 39's D11–D13): paging that
+//! never ends, a pod list of millions that ignores `limit`, an answer that
+//! is no Kubernetes object, an error page instead of a Status.
+//!
 //! The workloads come from `tests/fixtures/kube/*.json` (made by kubectl,
 //! see make.sh); [`expand`] turns each into the objects its controller
 //! would create (a Deployment's ReplicaSet and pods, a CronJob's Job and
@@ -207,6 +211,36 @@ pub struct WatchScript {
     pub end: End,
 }
 
+/// How the fake lies about the cluster-wide pod list (`/api/v1/pods`).
+#[derive(Clone, Debug)]
+pub enum Hostile {
+    /// The first page has the first 7 pods; every page, then, an empty one
+    /// with a new `continue` token, forever.
+    EndlessContinue,
+    /// Every page the same 7 pods and the same `continue` token.
+    SameContinue,
+    /// The first page answers at once with a `continue` token; the next
+    /// one takes 60 s.
+    SlowAfterFirst,
+    /// One chunked PodList of this many pods, whatever `limit` says.
+    Huge(usize),
+    /// Pages of this many distinct pods, each with an annotation of this
+    /// many bytes, whatever `limit` says, each page with a new `continue`
+    /// token, forever (the most a client can be made to hold:
+    /// scripts/bench-kube-hostile.sh).
+    FatPages(usize, usize),
+    /// A 200 answer of about this many bytes that is no PodList: one pod
+    /// whose name is [`MARKER`] (with an ESC), then arrays nested deeper
+    /// and deeper.
+    Invalid(usize),
+    /// A 500 answer of about this many bytes of HTML (no Status), with
+    /// [`MARKER`] at its end.
+    ErrorPage(usize),
+}
+
+/// Text a hostile answer carries, that must never reach the terminal.
+pub const MARKER: &str = "RAW-SERVER-BODY-MARKER";
+
 #[derive(Default)]
 pub struct Served {
     pub objects: Objects,
@@ -219,6 +253,10 @@ pub struct Served {
     /// Answer 401 unless this bearer token is sent.
     pub token: Option<String>,
     pub resource_version: u64,
+    /// Lie about the cluster-wide pod list.
+    pub hostile: Option<Hostile>,
+    /// Bytes of hostile answers written (what the client took in).
+    pub hostile_bytes: u64,
 }
 
 pub struct FakeApi {
@@ -387,6 +425,11 @@ fn handle(mut stream: TcpStream, st: &Arc<Mutex<Served>>) -> std::io::Result<()>
         }
         if watch {
             g.watches.pop_front()
+        } else if let (Some(h), "pods") = (g.hostile.clone(), resource.as_str()) {
+            let pods = g.objects.pods.clone();
+            let rv = g.resource_version;
+            drop(g);
+            return hostile(&mut stream, st, &h, &query, pods, rv);
         } else {
             let rv = g.resource_version;
             let o = &g.objects;
@@ -483,4 +526,134 @@ fn page(query: &str, mut full: Value) -> Value {
         full["metadata"]["continue"] = json!(to.to_string());
     }
     full
+}
+
+/// Answer the pod list as `h` says.
+fn hostile(
+    s: &mut TcpStream,
+    st: &Arc<Mutex<Served>>,
+    h: &Hostile,
+    query: &str,
+    pods: Vec<Value>,
+    rv: u64,
+) -> std::io::Result<()> {
+    let token = query
+        .split('&')
+        .find_map(|q| q.strip_prefix("continue="))
+        .map(str::to_string);
+    let first: Vec<Value> = pods.iter().take(7).cloned().collect();
+    match h {
+        Hostile::EndlessContinue => {
+            let n = st.lock().unwrap().requests.len();
+            let mut body = list("PodList", "v1", Vec::new(), rv);
+            if token.is_none() {
+                body["items"] = Value::Array(first);
+            }
+            body["metadata"]["continue"] = json!(format!("more{n}"));
+            respond(s, 200, &body)
+        }
+        Hostile::SameContinue => {
+            let mut body = list("PodList", "v1", first, rv);
+            body["metadata"]["continue"] = json!("again");
+            respond(s, 200, &body)
+        }
+        Hostile::SlowAfterFirst => {
+            if token.is_some() {
+                std::thread::sleep(std::time::Duration::from_secs(60));
+            }
+            let mut body = list("PodList", "v1", first, rv);
+            body["metadata"]["continue"] = json!("next");
+            respond(s, 200, &body)
+        }
+        Hostile::Huge(n) => {
+            write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            )?;
+            let head = format!(
+                r#"{{"apiVersion":"v1","kind":"PodList","metadata":{{"resourceVersion":"{rv}"}},"items":["#
+            );
+            raw_chunk(s, st, head.as_bytes())?;
+            // Many pods a chunk, the same bytes each time but for the name.
+            let one = pods[0].to_string();
+            let name = pods[0]["metadata"]["name"].as_str().unwrap().to_string();
+            let mut i = 0;
+            while i < *n {
+                let mut buf = String::new();
+                for _ in 0..1000.min(*n - i) {
+                    if i > 0 {
+                        buf.push(',');
+                    }
+                    buf.push_str(&one.replacen(&name, &format!("huge-{i}"), 1));
+                    i += 1;
+                }
+                // The client hung up: it read no further.
+                raw_chunk(s, st, buf.as_bytes())?;
+            }
+            raw_chunk(s, st, b"]}")?;
+            write!(s, "0\r\n\r\n")?;
+            s.flush()
+        }
+        Hostile::FatPages(n, pad) => {
+            let page = st.lock().unwrap().requests.len();
+            let mut one = pods[0].clone();
+            one["metadata"]["annotations"] = json!({ "padding": "x".repeat(*pad) });
+            let one = one.to_string();
+            let name = pods[0]["metadata"]["name"].as_str().unwrap().to_string();
+            let mut body = format!(
+                r#"{{"apiVersion":"v1","kind":"PodList","metadata":{{"resourceVersion":"{rv}","continue":"page{page}"}},"items":["#
+            );
+            for i in 0..*n {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(&one.replacen(&name, &format!("fat-{page}-{i}"), 1));
+            }
+            body.push_str("]}");
+            st.lock().unwrap().hostile_bytes += body.len() as u64;
+            write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )?;
+            s.flush()
+        }
+        Hostile::Invalid(n) => {
+            let mut pod = pods[0].clone();
+            pod["metadata"]["name"] = json!(format!("\u{1b}[31m{MARKER}"));
+            let depth = n / 2;
+            let body = format!(
+                r#"{{"apiVersion":"v1","kind":"PodList","metadata":{{"resourceVersion":"{rv}"}},"items":[{pod},{}{}]}}"#,
+                "[".repeat(depth),
+                "]".repeat(depth)
+            );
+            st.lock().unwrap().hostile_bytes += body.len() as u64;
+            write!(
+                s,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )?;
+            s.flush()
+        }
+        Hostile::ErrorPage(n) => {
+            let body = format!(
+                "<html><body><h1>502 Bad Gateway</h1>{}\u{1b}]0;title\u{7}{MARKER}</body></html>",
+                "<p>upstream</p>".repeat(n / 15)
+            );
+            write!(
+                s,
+                "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            )?;
+            s.flush()
+        }
+    }
+}
+
+fn raw_chunk(s: &mut TcpStream, st: &Arc<Mutex<Served>>, data: &[u8]) -> std::io::Result<()> {
+    write!(s, "{:x}\r\n", data.len())?;
+    s.write_all(data)?;
+    write!(s, "\r\n")?;
+    st.lock().unwrap().hostile_bytes += data.len() as u64;
+    Ok(())
 }

@@ -5,22 +5,31 @@
 //! Read-only: shipshape only ever gets, lists and watches (the smallest
 //! ClusterRole is in docs/kubernetes.md). A resource or namespace it may
 //! not read becomes a note in the inventory, not a failure.
+//!
+//! The API server is outside input: every answer, listing and read is
+//! bounded ([`limits`]), and a list cut at a ceiling is kept as far as it
+//! was read, with a note naming the ceiling.
 
 pub mod convert;
+pub mod limits;
 pub mod pss;
 pub mod spec;
 
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::{Stream, StreamExt};
 use k8s_openapi::api::apps::v1::ReplicaSet;
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{ListMeta, ObjectMeta};
 use kube::api::{Api, ListParams, WatchEvent, WatchParams};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 pub use convert::{ClusterId, Lists};
+pub use limits::{Ceiling, LIMITS, Limits};
 
 /// One request may take this long before the cluster counts as unreachable.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -73,6 +82,15 @@ pub enum KubeError {
         /// The server's address.
         server: String,
         /// What failed.
+        detail: String,
+    },
+    /// An answer could not be used: over a ceiling, or not what
+    /// Kubernetes sends.
+    #[error("'{context}': {detail}")]
+    Unreadable {
+        /// The context.
+        context: String,
+        /// What was wrong with it.
         detail: String,
     },
     #[error("'{context}': {detail}")]
@@ -140,16 +158,31 @@ pub fn contexts_of(kc: &Kubeconfig) -> Vec<Context> {
 /// A connection to one context's API server.
 #[derive(Clone)]
 pub struct Cluster {
-    /// The client, logged in.
+    /// The client, logged in, each answer bounded to
+    /// `limits.answer_bytes`.
     pub client: kube::Client,
     /// The context it was made from.
     pub context: Context,
+    /// The ceilings of its reads ([`LIMITS`]; tests lower them).
+    limits: Limits,
+    /// Bytes received from the API server so far (every answer).
+    received: Arc<AtomicU64>,
 }
 
-/// Build a client for a context. Nothing is sent yet.
+/// Build a client for a context, with shipshape's ceilings ([`LIMITS`]).
+/// Nothing is sent yet.
 pub async fn connect(
     kubeconfig: Option<&std::path::Path>,
     context: &str,
+) -> Result<Cluster, KubeError> {
+    connect_with(kubeconfig, context, LIMITS).await
+}
+
+/// [`connect`] with other ceilings (tests lower them).
+pub async fn connect_with(
+    kubeconfig: Option<&std::path::Path>,
+    context: &str,
+    limits: Limits,
 ) -> Result<Cluster, KubeError> {
     let kc = read_kubeconfig(kubeconfig)?
         .ok_or_else(|| KubeError::Config("no kubeconfig (KUBECONFIG, ~/.kube/config)".into()))?;
@@ -165,10 +198,21 @@ pub async fn connect(
         .await
         .map_err(|e| KubeError::Config(format!("context '{context}': {e}")))?;
     config.read_timeout = Some(REQUEST_TIMEOUT);
-    let client = kube::Client::try_from(config).map_err(|e| classify(&ctx, &e))?;
+    let received = Arc::new(AtomicU64::new(0));
+    // kube's own stack (auth, base URI, tracing) with every answer's
+    // bytes bounded beneath it.
+    let client = kube::client::ClientBuilder::try_from(config)
+        .map_err(|e| classify(&ctx, &e))?
+        .with_layer(&limits::CapLayer::new(
+            limits.answer_bytes,
+            received.clone(),
+        ))
+        .build();
     Ok(Cluster {
         client,
         context: ctx,
+        limits,
+        received,
     })
 }
 
@@ -196,25 +240,66 @@ fn classify(ctx: &Context, e: &kube::Error) -> KubeError {
     if let Some(detail) = auth_error(e) {
         return KubeError::Login {
             context: ctx.name.clone(),
-            detail,
+            detail: said(&detail),
         };
     }
+    if let Some(t) = limits::too_large(e) {
+        return KubeError::Unreadable {
+            context: ctx.name.clone(),
+            detail: t.to_string(),
+        };
+    }
+    // What the server wrote (a Status message, or the whole body of an
+    // error page it sent instead) is shown bounded and escaped.
     match e {
         kube::Error::Api(s) if s.code == 401 => KubeError::Login {
             context: ctx.name.clone(),
-            detail: format!("the API server refused the credentials (401 {})", s.message),
+            detail: format!(
+                "the API server refused the credentials (401 {})",
+                said(&s.message)
+            ),
         },
         kube::Error::Api(s) => KubeError::Api {
             context: ctx.name.clone(),
-            detail: format!("{} ({} {})", s.message, s.code, s.reason),
+            detail: format!("{} ({} {})", said(&s.message), s.code, said(&s.reason)),
+        },
+        kube::Error::SerdeError(_) | kube::Error::FromUtf8(_) => KubeError::Unreadable {
+            context: ctx.name.clone(),
+            detail: format!(
+                "the API server's answer is not what Kubernetes sends: {}",
+                said(&chain(e))
+            ),
         },
         other => KubeError::Unreachable {
             context: ctx.name.clone(),
             server: ctx.server.clone(),
-            detail: chain(other),
+            detail: said(&chain(other)),
         },
     }
 }
+
+/// What a server wrote, for one line of an error: control and bidi
+/// characters escaped, at most [`SAID_BYTES`] of it.
+fn said(text: &str) -> String {
+    let text = text.trim();
+    let shown = if text.len() > SAID_BYTES {
+        let mut cut = SAID_BYTES;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!(
+            "{}… [{} more bytes not shown]",
+            &text[..cut],
+            text.len() - cut
+        )
+    } else {
+        text.to_string()
+    };
+    crate::model::visible(&shown).into_owned()
+}
+
+/// How much of a server's own error text is shown.
+const SAID_BYTES: usize = 1024;
 
 /// An error and its causes on one line.
 fn chain(e: &(dyn std::error::Error + 'static)) -> String {
@@ -236,15 +321,43 @@ async fn timed<T>(
 ) -> Result<T, kube::Error> {
     match tokio::time::timeout(REQUEST_TIMEOUT, f).await {
         Ok(r) => r,
-        Err(_) => Err(kube::Error::Service(
-            format!(
-                "no answer from {} in {} s",
-                ctx.server,
-                REQUEST_TIMEOUT.as_secs()
-            )
-            .into(),
-        )),
+        Err(_) => Err(no_answer(ctx)),
     }
+}
+
+fn no_answer(ctx: &Context) -> kube::Error {
+    kube::Error::Service(
+        format!(
+            "no answer from {} in {} s",
+            ctx.server,
+            REQUEST_TIMEOUT.as_secs()
+        )
+        .into(),
+    )
+}
+
+/// One resource's listing: what was read, and the ceiling that cut it.
+struct Listing<T> {
+    items: Vec<T>,
+    resource_version: Option<String>,
+    cut: Option<Ceiling>,
+}
+
+/// What one resource's listing may spend: the time of the whole read
+/// (shared by every list), and bytes counted from `since`.
+#[derive(Clone, Copy)]
+struct Budget {
+    deadline: tokio::time::Instant,
+    /// [`Cluster::received`] when the resource's listing began.
+    since: u64,
+}
+
+/// The objects of a listing, with a note when it was cut.
+fn kept<T>(listing: Listing<T>, what: &str, notes: &mut Vec<String>) -> Vec<T> {
+    if let Some(c) = &listing.cut {
+        notes.push(limits::cut_note(what, listing.items.len(), c));
+    }
+    listing.items
 }
 
 impl Cluster {
@@ -262,76 +375,178 @@ impl Cluster {
         })
     }
 
-    /// Every page of a list.
-    async fn list_all<K>(&self, api: &Api<K>) -> Result<(Vec<K>, Option<String>), kube::Error>
+    /// Every page of a list, within the ceilings: `limits.pages` pages,
+    /// `max_items` objects, `limits.list_bytes` of answers, the read's
+    /// deadline; a `continue` token given twice or over
+    /// `limits.token_bytes` ends it too. What was read before a ceiling
+    /// is kept, and the ceiling named. `fetch` asks for one page.
+    async fn pages<T, F, Fut>(
+        &self,
+        budget: Budget,
+        max_items: usize,
+        mut fetch: F,
+    ) -> Result<Listing<T>, kube::Error>
     where
-        K: Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+        F: FnMut(ListParams) -> Fut,
+        Fut: std::future::Future<Output = Result<(Vec<T>, ListMeta), kube::Error>>,
     {
-        let mut items = Vec::new();
+        let l = &self.limits;
+        let mut out = Listing {
+            items: Vec::new(),
+            resource_version: None,
+            cut: None,
+        };
         let mut lp = ListParams::default().limit(PAGE);
-        loop {
-            let page = timed(&self.context, api.list(&lp)).await?;
-            items.extend(page.items);
-            match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                Some(c) => lp = lp.continue_token(&c),
-                None => return Ok((items, page.metadata.resource_version)),
+        let mut tokens = HashSet::new();
+        let mut pages = 0;
+        let cut = loop {
+            if pages >= l.pages {
+                break Ceiling::Pages(l.pages);
             }
-        }
+            let now = tokio::time::Instant::now();
+            let until = budget.deadline.min(now + REQUEST_TIMEOUT);
+            let page = match tokio::time::timeout_at(until, fetch(lp.clone())).await {
+                Ok(Ok(page)) => page,
+                Ok(Err(e)) => match limits::too_large(&e) {
+                    Some(t) => break Ceiling::Answer(t.0),
+                    None => return Err(e),
+                },
+                Err(_) if until == budget.deadline => break Ceiling::Time(l.read_time),
+                Err(_) => return Err(no_answer(&self.context)),
+            };
+            pages += 1;
+            let (items, meta) = page;
+            let room = max_items.saturating_sub(out.items.len());
+            let over = items.len() > room;
+            out.items.extend(items.into_iter().take(room));
+            out.resource_version = meta.resource_version;
+            if over {
+                break Ceiling::Items(max_items);
+            }
+            let bytes = self
+                .received
+                .load(Ordering::Relaxed)
+                .saturating_sub(budget.since);
+            let Some(token) = meta.continue_.filter(|c| !c.is_empty()) else {
+                return Ok(out);
+            };
+            if bytes > l.list_bytes {
+                break Ceiling::Bytes(l.list_bytes);
+            }
+            if token.len() > l.token_bytes {
+                break Ceiling::LongToken(l.token_bytes);
+            }
+            if !tokens.insert(token.clone()) {
+                break Ceiling::RepeatedToken;
+            }
+            lp = lp.continue_token(&token);
+        };
+        out.cut = Some(cut);
+        Ok(out)
+    }
+
+    /// Every page of a list of whole objects, without their
+    /// `managedFields` (often the larger half of a real pod, and never
+    /// used).
+    async fn list_all<K>(
+        &self,
+        api: &Api<K>,
+        budget: Budget,
+        max_items: usize,
+    ) -> Result<Listing<K>, kube::Error>
+    where
+        K: Clone + serde::de::DeserializeOwned + std::fmt::Debug + kube::Resource,
+    {
+        self.pages(budget, max_items, |lp| async move {
+            api.list(&lp).await.map(|l| {
+                let mut items = l.items;
+                for item in &mut items {
+                    item.meta_mut().managed_fields = None;
+                }
+                (items, l.metadata)
+            })
+        })
+        .await
     }
 
     /// Every page of a metadata-only list (`PartialObjectMetadataList`):
     /// owners and labels without the objects' specs.
-    async fn list_meta_all<K>(&self, api: &Api<K>) -> Result<Vec<ObjectMeta>, kube::Error>
+    async fn list_meta_all<K>(
+        &self,
+        api: &Api<K>,
+        budget: Budget,
+    ) -> Result<Listing<ObjectMeta>, kube::Error>
     where
         K: Clone + serde::de::DeserializeOwned + std::fmt::Debug + kube::Resource,
     {
-        let mut items = Vec::new();
-        let mut lp = ListParams::default().limit(PAGE);
-        loop {
-            let page = timed(&self.context, api.list_metadata(&lp)).await?;
-            items.extend(page.items.into_iter().map(|m| m.metadata));
-            match page.metadata.continue_.filter(|c| !c.is_empty()) {
-                Some(c) => lp = lp.continue_token(&c),
-                None => return Ok(items),
-            }
+        self.pages(budget, self.limits.items, |lp| async move {
+            api.list_metadata(&lp).await.map(|l| {
+                (
+                    l.items.into_iter().map(|m| m.metadata).collect(),
+                    l.metadata,
+                )
+            })
+        })
+        .await
+    }
+
+    /// What one resource's listing may spend, starting now.
+    fn budget(&self, deadline: tokio::time::Instant) -> Budget {
+        Budget {
+            deadline,
+            since: self.received.load(Ordering::Relaxed),
         }
     }
 
-    /// Read pods, owners and namespaces. A resource it may not list is a
-    /// note; the pods of namespaces it may not list are notes too. Returns
-    /// the pod list's resourceVersion when pods were listed cluster-wide
-    /// (what a watch resumes from).
+    /// The ceilings of this cluster's reads.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// Read pods, owners and namespaces, within [`Limits`]. A resource it
+    /// may not list is a note; the pods of namespaces it may not list are
+    /// notes too, and so is each list cut at a ceiling. Returns the pod
+    /// list's resourceVersion when every pod was listed cluster-wide (what
+    /// a watch resumes from; a cut list is polled, not watched). No pod
+    /// read at all because of a ceiling is an error, not an empty cluster.
     pub async fn read(&self) -> Result<(Lists, Option<String>), KubeError> {
         let client = &self.client;
         let ctx = &self.context;
         let mut lists = Lists::default();
         let forbidden = |e: &kube::Error| status_code(e) == Some(403);
-        let mut fatal = None;
+        let deadline = tokio::time::Instant::now() + self.limits.read_time;
 
         match self
-            .list_meta_all(&Api::<Namespace>::all(client.clone()))
+            .list_meta_all(
+                &Api::<Namespace>::all(client.clone()),
+                self.budget(deadline),
+            )
             .await
         {
-            Ok(ns) => lists.namespaces = ns,
+            Ok(ns) => lists.namespaces = kept(ns, "namespaces", &mut lists.notes),
             Err(e) if forbidden(&e) => lists.notes.push(
                 "may not list namespaces: Pod Security labels are not shown, and only the \
                  context's namespace is read if pods cannot be listed cluster-wide"
                     .into(),
             ),
-            Err(e) => fatal = Some(e),
-        }
-        if let Some(e) = fatal {
-            return Err(classify(ctx, &e));
+            Err(e) => return Err(classify(ctx, &e)),
         }
 
         let mut rv = None;
-        match self.list_all(&Api::<Pod>::all(client.clone())).await {
-            Ok((pods, v)) => {
-                lists.pods = pods;
-                rv = v;
+        let mut cut = None;
+        let all = Api::<Pod>::all(client.clone());
+        match self
+            .list_all(&all, self.budget(deadline), self.limits.items)
+            .await
+        {
+            Ok(listing) => {
+                lists.pods = listing.items;
+                rv = listing.resource_version;
+                cut = listing.cut;
             }
             Err(e) if forbidden(&e) => {
-                // Namespace by namespace, as far as allowed.
+                // Namespace by namespace, as far as allowed, within one
+                // budget for them all.
                 let names: Vec<String> = if lists.namespaces.is_empty() {
                     vec![ctx.namespace.clone().unwrap_or_else(|| "default".into())]
                 } else {
@@ -341,13 +556,22 @@ impl Cluster {
                         .filter_map(|n| n.name.clone())
                         .collect()
                 };
+                let budget = self.budget(deadline);
                 let mut denied = Vec::new();
                 for ns in names {
-                    match self
-                        .list_all(&Api::<Pod>::namespaced(client.clone(), &ns))
-                        .await
-                    {
-                        Ok((pods, _)) => lists.pods.extend(pods),
+                    let room = self.limits.items.saturating_sub(lists.pods.len());
+                    let api = Api::<Pod>::namespaced(client.clone(), &ns);
+                    match self.list_all(&api, budget, room).await {
+                        Ok(listing) => {
+                            lists.pods.extend(listing.items);
+                            cut = listing.cut.map(|c| match c {
+                                Ceiling::Items(_) => Ceiling::Items(self.limits.items),
+                                c => c,
+                            });
+                            if cut.is_some() {
+                                break;
+                            }
+                        }
                         Err(e) if forbidden(&e) => denied.push(ns),
                         Err(e) => return Err(classify(ctx, &e)),
                     }
@@ -367,12 +591,27 @@ impl Cluster {
             }
             Err(e) => return Err(classify(ctx, &e)),
         }
+        if let Some(c) = cut {
+            if lists.pods.is_empty() {
+                return Err(KubeError::Unreadable {
+                    context: ctx.name.clone(),
+                    detail: format!("no pod could be read: the list was cut {c}"),
+                });
+            }
+            lists
+                .notes
+                .push(limits::cut_note("pods", lists.pods.len(), &c));
+            rv = None;
+        }
 
         match self
-            .list_meta_all(&Api::<ReplicaSet>::all(client.clone()))
+            .list_meta_all(
+                &Api::<ReplicaSet>::all(client.clone()),
+                self.budget(deadline),
+            )
             .await
         {
-            Ok(rs) => lists.replica_sets = rs,
+            Ok(rs) => lists.replica_sets = kept(rs, "replicasets", &mut lists.notes),
             Err(e) if forbidden(&e) => {
                 lists.no_replica_sets = true;
                 lists.notes.push(
@@ -383,8 +622,11 @@ impl Cluster {
             }
             Err(e) => return Err(classify(ctx, &e)),
         }
-        match self.list_meta_all(&Api::<Job>::all(client.clone())).await {
-            Ok(jobs) => lists.jobs = jobs,
+        match self
+            .list_meta_all(&Api::<Job>::all(client.clone()), self.budget(deadline))
+            .await
+        {
+            Ok(jobs) => lists.jobs = kept(jobs, "jobs", &mut lists.notes),
             Err(e) if forbidden(&e) => lists
                 .notes
                 .push("may not list jobs: pods of CronJobs are shown under their Job".into()),
