@@ -37,8 +37,8 @@ pub struct Limits {
 /// The ceilings shipshape uses. A page of 500 pods is 2–15 MiB on real
 /// clusters; 50,000 pods is a third of Kubernetes' documented maximum per
 /// cluster (150,000), and ten times a large one. At these ceilings a
-/// hostile server makes shipshape hold about 0.6 GiB at most
-/// (bench/kube-hostile-results.md).
+/// hostile server makes a scan hold about 730 MiB at most, what 50,000
+/// honest pods cost (bench/kube-hostile-results.md).
 pub const LIMITS: Limits = Limits {
     answer_bytes: 64 << 20,
     list_bytes: 256 << 20,
