@@ -78,10 +78,12 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
     // Each worker's name, and whether it is a cluster.
     let mut labels = Vec::new();
     for member in members {
-        labels.push((
-            member.as_ref().map(|m| m.label.clone()).unwrap_or_default(),
-            false,
-        ));
+        // The one engine beside clusters: named by its address, if given.
+        let label = match &member {
+            Some(m) => m.label.clone(),
+            None => hosts.first().cloned().unwrap_or_else(|| "engine".into()),
+        };
+        labels.push((label, false));
         let cfg = WorkerConfig {
             host: hosts.first().cloned(),
             env: env.clone(),
