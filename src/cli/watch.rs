@@ -318,7 +318,7 @@ struct Printer {
     /// A Kubernetes cluster, not an engine.
     cluster: bool,
     /// The last snapshot's warnings (only new ones are printed).
-    warnings: Vec<String>,
+    warnings: Vec<crate::model::Warning>,
 }
 
 /// One line to the terminal: engine-provided text (names, commands,

@@ -31,8 +31,10 @@ pub struct Lists {
     pub jobs: Vec<ObjectMeta>,
     /// The namespaces, with their labels.
     pub namespaces: Vec<ObjectMeta>,
-    /// What could not be read, for people.
-    pub notes: Vec<String>,
+    /// What could not be read, for people: what the cluster forbade
+    /// ([`crate::model::WarningKind::Cluster`]) and lists cut at a ceiling
+    /// ([`crate::model::WarningKind::Truncated`]).
+    pub notes: Vec<crate::model::Warning>,
     /// ReplicaSets could not be listed: Deployments are recognised by the
     /// `pod-template-hash` label instead.
     pub no_replica_sets: bool,
@@ -532,16 +534,12 @@ pub fn inventory(id: &ClusterId, lists: &Lists, taken_at: DateTime<Utc>) -> Inve
         containers,
         images: Vec::new(),
         taken_at: Some(taken_at),
-        warnings: lists
-            .notes
-            .iter()
-            .map(|n| crate::model::Warning::new(crate::model::WarningKind::Cluster, n.clone()))
-            .collect(),
+        warnings: lists.notes.clone(),
         cluster: Some(Cluster {
             context: id.context.clone(),
             server: id.server.clone(),
             namespaces: namespaces(&lists.namespaces),
-            notes: lists.notes.clone(),
+            notes: lists.notes.iter().map(|n| n.text.clone()).collect(),
         }),
     }
 }

@@ -125,10 +125,14 @@ fn grouped(n: u64) -> String {
 
 /// What a person is told about a list that was cut: which list, at which
 /// ceiling, and how much of it is shown.
-pub fn cut_note(what: &str, read: usize, ceiling: &Ceiling) -> String {
-    format!(
-        "the cluster's list of {what} was truncated {ceiling}: {} {what} read, the rest are not shown",
-        grouped(read as u64)
+pub fn cut_note(what: &str, read: usize, ceiling: &Ceiling) -> crate::model::Warning {
+    crate::model::Warning::new(
+        crate::model::WarningKind::Truncated,
+        format!(
+            "the cluster's list of {what} was truncated {ceiling}: {} {what} read, the rest are \
+             not shown",
+            grouped(read as u64)
+        ),
     )
 }
 
@@ -413,7 +417,7 @@ mod tests {
     #[test]
     fn notes_name_the_list_and_the_ceiling() {
         assert_eq!(
-            cut_note("pods", 7000, &Ceiling::Pages(1000)),
+            cut_note("pods", 7000, &Ceiling::Pages(1000)).text,
             "the cluster's list of pods was truncated at the ceiling of 1,000 pages (the API \
              server's paging did not end): 7,000 pods read, the rest are not shown"
         );

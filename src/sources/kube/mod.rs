@@ -31,6 +31,8 @@ use kube::config::{KubeConfigOptions, Kubeconfig};
 pub use convert::{ClusterId, Lists};
 pub use limits::{Ceiling, LIMITS, Limits};
 
+use crate::model::{Warning, WarningKind};
+
 /// One request may take this long before the cluster counts as unreachable.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -352,8 +354,13 @@ struct Budget {
     since: u64,
 }
 
+/// What the cluster did not let shipshape see (a forbidden resource).
+fn note(text: impl Into<String>) -> Warning {
+    Warning::new(WarningKind::Cluster, text)
+}
+
 /// The objects of a listing, with a note when it was cut.
-fn kept<T>(listing: Listing<T>, what: &str, notes: &mut Vec<String>) -> Vec<T> {
+fn kept<T>(listing: Listing<T>, what: &str, notes: &mut Vec<Warning>) -> Vec<T> {
     if let Some(c) = &listing.cut {
         notes.push(limits::cut_note(what, listing.items.len(), c));
     }
@@ -524,11 +531,10 @@ impl Cluster {
             .await
         {
             Ok(ns) => lists.namespaces = kept(ns, "namespaces", &mut lists.notes),
-            Err(e) if forbidden(&e) => lists.notes.push(
+            Err(e) if forbidden(&e) => lists.notes.push(note(
                 "may not list namespaces: Pod Security labels are not shown, and only the \
-                 context's namespace is read if pods cannot be listed cluster-wide"
-                    .into(),
-            ),
+                 context's namespace is read if pods cannot be listed cluster-wide",
+            )),
             Err(e) => return Err(classify(ctx, &e)),
         }
 
@@ -576,17 +582,16 @@ impl Cluster {
                         Err(e) => return Err(classify(ctx, &e)),
                     }
                 }
-                lists.notes.push(
+                lists.notes.push(note(
                     "may not list pods cluster-wide: read namespace by namespace, and polled \
-                     instead of watched"
-                        .into(),
-                );
+                     instead of watched",
+                ));
                 if !denied.is_empty() {
-                    lists.notes.push(format!(
+                    lists.notes.push(note(format!(
                         "may not list pods in namespace{} {}: not shown",
                         if denied.len() == 1 { "" } else { "s" },
                         denied.join(", ")
-                    ));
+                    )));
                 }
             }
             Err(e) => return Err(classify(ctx, &e)),
@@ -614,11 +619,10 @@ impl Cluster {
             Ok(rs) => lists.replica_sets = kept(rs, "replicasets", &mut lists.notes),
             Err(e) if forbidden(&e) => {
                 lists.no_replica_sets = true;
-                lists.notes.push(
+                lists.notes.push(note(
                     "may not list replicasets: Deployments are recognised by the pods' \
-                     pod-template-hash label"
-                        .into(),
-                );
+                     pod-template-hash label",
+                ));
             }
             Err(e) => return Err(classify(ctx, &e)),
         }
@@ -627,9 +631,9 @@ impl Cluster {
             .await
         {
             Ok(jobs) => lists.jobs = kept(jobs, "jobs", &mut lists.notes),
-            Err(e) if forbidden(&e) => lists
-                .notes
-                .push("may not list jobs: pods of CronJobs are shown under their Job".into()),
+            Err(e) if forbidden(&e) => lists.notes.push(note(
+                "may not list jobs: pods of CronJobs are shown under their Job",
+            )),
             Err(e) => return Err(classify(ctx, &e)),
         }
         Ok((lists, rv))
