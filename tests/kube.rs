@@ -687,7 +687,7 @@ fn the_watch_is_bounded_like_the_lists() {
     assert_eq!(
         warnings,
         [
-            "watch of pods: 'fake': the API server's answer is larger than 128.0 KiB (not read); \
+            "watch of pods: 'fake': the API server's answer is larger than 128 KiB (not read); \
           the cluster is polled until its next full list"
         ]
     );
@@ -888,7 +888,7 @@ fn a_huge_list_answer_is_read_to_its_ceiling_and_no_further() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert_eq!(
         stderr.trim(),
-        "shipshape: 'fake': no pod could be read: the list was cut at the ceiling of 64.0 MiB \
+        "shipshape: 'fake': no pod could be read: the list was cut at the ceiling of 64 MiB \
          for one answer (a larger answer was not read)"
     );
     let sent = api.state.lock().unwrap().hostile_bytes;
@@ -907,7 +907,7 @@ fn a_huge_list_answer_is_read_to_its_ceiling_and_no_further() {
         },
     )
     .unwrap_err();
-    assert!(err.contains("ceiling of 1.0 MiB for one answer"), "{err}");
+    assert!(err.contains("ceiling of 1 MiB for one answer"), "{err}");
 }
 
 /// D13: an answer that is no Kubernetes object, and an error page instead

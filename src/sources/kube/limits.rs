@@ -85,12 +85,12 @@ impl std::fmt::Display for Ceiling {
             Ceiling::Bytes(n) => write!(
                 f,
                 "at the ceiling of {} of answers",
-                crate::model::text::bytes(*n as f64)
+                crate::model::text::ceiling(*n)
             ),
             Ceiling::Answer(n) => write!(
                 f,
                 "at the ceiling of {} for one answer (a larger answer was not read)",
-                crate::model::text::bytes(*n as f64)
+                crate::model::text::ceiling(*n)
             ),
             Ceiling::RepeatedToken => write!(
                 f,
@@ -99,7 +99,7 @@ impl std::fmt::Display for Ceiling {
             Ceiling::LongToken(n) => write!(
                 f,
                 "at a continue token over the ceiling of {}",
-                crate::model::text::bytes(*n as f64)
+                crate::model::text::ceiling(*n as u64)
             ),
             Ceiling::Time(d) => write!(
                 f,
@@ -139,7 +139,7 @@ pub fn cut_note(what: &str, read: usize, ceiling: &Ceiling) -> crate::model::War
 /// An answer (or one watch event) over [`Limits::answer_bytes`]: the read
 /// stopped there.
 #[derive(Debug, Clone, Copy, thiserror::Error)]
-#[error("the API server's answer is larger than {} (not read)", crate::model::text::bytes(*.0 as f64))]
+#[error("the API server's answer is larger than {} (not read)", crate::model::text::ceiling(*.0))]
 pub struct TooLarge(pub u64);
 
 /// The [`TooLarge`] in an error's chain, if any.
@@ -365,24 +365,25 @@ mod tests {
 
     #[test]
     fn an_answer_stops_at_its_ceiling_and_says_which() {
-        let (b, received) = body(vec![b"0123456789", b"0123456789", b"0123"], false, 24);
+        static KIB: [u8; 1024] = [b'x'; 1024];
+        let (b, received) = body(vec![&KIB[..]; 4], false, 4 << 10);
         let (out, err) = rt().block_on(read(b));
         assert_eq!(
             (out.len(), err),
-            (24, None),
+            (4 << 10, None),
             "exactly at the ceiling is fine"
         );
-        assert_eq!(received.load(Ordering::Relaxed), 24);
-        let (b, _) = body(vec![b"0123456789", b"0123456789", b"01234"], false, 24);
+        assert_eq!(received.load(Ordering::Relaxed), 4 << 10);
+        let (b, _) = body(vec![&KIB[..], &KIB, &KIB, &KIB, b"x"], false, 4 << 10);
         let (out, err) = rt().block_on(read(b));
         assert_eq!(
             out.len(),
-            20,
+            4 << 10,
             "the frame that passes the ceiling is not handed on"
         );
         assert_eq!(
             err.as_deref(),
-            Some("the API server's answer is larger than 24 B (not read)")
+            Some("the API server's answer is larger than 4 KiB (not read)")
         );
     }
 
@@ -401,7 +402,7 @@ mod tests {
             16,
         );
         let (_, err) = rt().block_on(read(b));
-        assert!(err.is_some_and(|e| e.contains("larger than 16 B")));
+        assert!(err.is_some_and(|e| e.contains("answer is larger than")));
     }
 
     #[test]
@@ -423,7 +424,7 @@ mod tests {
         );
         assert_eq!(
             Ceiling::Answer(64 << 20).to_string(),
-            "at the ceiling of 64.0 MiB for one answer (a larger answer was not read)"
+            "at the ceiling of 64 MiB for one answer (a larger answer was not read)"
         );
         assert_eq!(grouped(100_000), "100,000");
         assert_eq!(grouped(999), "999");
