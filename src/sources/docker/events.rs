@@ -89,6 +89,19 @@ pub fn activity(msg: &EventMessage) -> Activity {
     a
 }
 
+/// What stands for an event the engine sent that was larger than one
+/// event may be (`bounded::limits::EVENT`: it carries the container's
+/// labels). It was not read, and the timeline says so; the stream goes on.
+pub fn not_read(limit: usize) -> EventMessage {
+    EventMessage {
+        action: Some(format!(
+            "event_not_read: the engine sent an event larger than {} MiB; it was skipped",
+            limit >> 20
+        )),
+        ..EventMessage::default()
+    }
+}
+
 /// `seconds.nanoseconds`, the form `/events?since=` takes.
 pub fn since_param(time_nano: i64) -> String {
     format!(
