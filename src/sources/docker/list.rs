@@ -80,6 +80,8 @@ enum Scan {
     Start,
     /// Before an entry (after `[` or `,`).
     Entry { first: bool },
+    /// After the last whole entry: why the list cannot be read on.
+    Broken(&'static str),
     Done,
 }
 
@@ -154,6 +156,7 @@ impl<'a> Iterator for Entries<'a> {
         loop {
             match self.state {
                 Scan::Done => return None,
+                Scan::Broken(why) => return self.fail(why),
                 Scan::Start => {
                     self.skip_ws();
                     let rest = &self.body[self.pos..];
@@ -196,7 +199,7 @@ impl<'a> Iterator for Entries<'a> {
                         // The entry is whole; the missing rest is said by
                         // the next call.
                         None => self.state = Scan::Entry { first: false },
-                        Some(_) => return self.fail("a list entry is followed by garbage"),
+                        Some(_) => self.state = Scan::Broken("a list entry is followed by garbage"),
                     }
                     return Some(Ok(value));
                 }
@@ -515,6 +518,29 @@ mod tests {
 
     fn list(entries: &[&str]) -> Vec<u8> {
         format!("[{}]", entries.join(",")).into_bytes()
+    }
+
+    /// Docker 20.10's own answers, captured.
+    #[test]
+    fn the_engines_own_lists_are_read_whole() {
+        let c = containers(
+            include_bytes!("../../../tests/fixtures/containers-list.json"),
+            100,
+        );
+        assert!(c.warnings.is_empty() && !c.incomplete, "{:?}", c.warnings);
+        let states: Vec<ContainerState> = c.items.iter().map(|c| c.state).collect();
+        assert_eq!(states, [ContainerState::Running, ContainerState::Created]);
+        let i = images(
+            include_bytes!("../../../tests/fixtures/images-list.json"),
+            100,
+        );
+        assert!(i.warnings.is_empty(), "{:?}", i.warnings);
+        assert_eq!(i.items.len(), 2);
+        assert!(i.items[0].tags.is_empty(), "no <none>:<none>");
+        assert_eq!(
+            i.items[1].tags,
+            ["shipshape-test/base:1", "shipshape-test/base:latest"]
+        );
     }
 
     #[test]
