@@ -531,7 +531,7 @@ fn fuzz_baked_secrets() {
 
 #[test]
 fn fuzz_engine_lists() {
-    run("engine_lists", 300);
+    run("engine_lists", 2000);
 }
 
 #[test]

@@ -39,7 +39,8 @@ pub struct ListedImage {
     pub id: String,
     /// `repo:tag` names, without `<none>:<none>`.
     pub tags: Vec<String>,
-    /// `repo@digest` names, as listed.
+    /// `repo@digest` names, without `<none>@<none>` (what inspect says of
+    /// an image with none: a light pass compares the two).
     pub digests: Vec<String>,
 }
 
@@ -437,7 +438,11 @@ pub fn images(body: &[u8], max: usize) -> Listed<ListedImage> {
                         .into_iter()
                         .filter(|t| t != "<none>:<none>")
                         .collect(),
-                    digests: r.digests,
+                    digests: r
+                        .digests
+                        .into_iter()
+                        .filter(|d| d != "<none>@<none>")
+                        .collect(),
                 },
             )
         },
@@ -537,6 +542,7 @@ mod tests {
         assert!(i.warnings.is_empty(), "{:?}", i.warnings);
         assert_eq!(i.items.len(), 2);
         assert!(i.items[0].tags.is_empty(), "no <none>:<none>");
+        assert!(i.items[0].digests.is_empty(), "no <none>@<none>");
         assert_eq!(
             i.items[1].tags,
             ["shipshape-test/base:1", "shipshape-test/base:latest"]
