@@ -210,10 +210,11 @@ pub fn engine_lists(data: &[u8]) {
     for l in [&containers.warnings, &images.warnings] {
         assert!(l.len() <= list::NAMED_WARNINGS + 3, "{l:?}");
         for w in l {
-            assert!(!w.chars().any(crate::model::text::is_hidden), "{w:?}");
+            assert!(!w.text.chars().any(crate::model::text::is_hidden), "{w:?}");
         }
     }
-    let unique: std::collections::HashSet<&str> = containers.items.iter().map(|c| c.id.as_str()).collect();
+    let unique: std::collections::HashSet<&str> =
+        containers.items.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(unique.len(), containers.items.len(), "an id is read once");
 }
 

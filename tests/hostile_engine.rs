@@ -105,7 +105,9 @@ fn start(rt: &tokio::runtime::Runtime, rule: Rule, accept: Accept) -> Fake {
     let dir = tempfile::tempdir().unwrap();
     let sock = dir.path().join("engine.sock");
     let socket = socket2::Socket::new(socket2::Domain::UNIX, socket2::Type::STREAM, None).unwrap();
-    socket.bind(&socket2::SockAddr::unix(&sock).unwrap()).unwrap();
+    socket
+        .bind(&socket2::SockAddr::unix(&sock).unwrap())
+        .unwrap();
     let backlog = if matches!(accept, Accept::Normal) {
         1024
     } else {
@@ -386,7 +388,11 @@ fn a_dripped_answer_ends_at_the_named_deadline() {
         "{}",
         s.stderr
     );
-    assert!(s.stderr.contains(" of 100000 bytes of the answer came"), "{}", s.stderr);
+    assert!(
+        s.stderr.contains(" of 100000 bytes of the answer came"),
+        "{}",
+        s.stderr
+    );
     assert!(s.report.is_none(), "no report from a list not read");
 }
 
@@ -420,7 +426,10 @@ fn unreadable_list_entries_are_warnings_and_the_scan_goes_on() {
     }
     let mut body = serde_json::to_vec(&entries).unwrap();
     let marker = b"@@NOT-UTF-8@@";
-    let at = body.windows(marker.len()).position(|w| w == marker).unwrap();
+    let at = body
+        .windows(marker.len())
+        .position(|w| w == marker)
+        .unwrap();
     body.splice(at..at + marker.len(), b"x\xff\xfe\xc0".iter().copied());
     let answer = json_answer("200 OK", &body);
 
@@ -455,16 +464,17 @@ fn unreadable_list_entries_are_warnings_and_the_scan_goes_on() {
     );
     // The same lines in the terminal summary.
     assert!(
-        s.stderr
-            .contains(&format!("the engine's entry for container {pathy} could not be read")),
+        s.stderr.contains(&format!(
+            "the engine's entry for container {pathy} could not be read"
+        )),
         "{}",
         s.stderr
     );
     let seen = fake.seen();
     assert!(
-        seen.iter()
-            .all(|l| !l.contains("..") && !l.to_ascii_lowercase().contains("%2e%2e")
-                && !l.contains("images/json?x")),
+        seen.iter().all(|l| !l.contains("..")
+            && !l.to_ascii_lowercase().contains("%2e%2e")
+            && !l.contains("images/json?x")),
         "{seen:#?}"
     );
     assert!(
@@ -516,11 +526,21 @@ fn a_huge_list_is_cut_said_and_read_through_a_bounded_number_of_connections() {
     let report = s.report.unwrap();
     let cut = "the engine lists 10050 containers, more than the 10000 shipshape reads in one scan: \
                50 (stopped ones first) were not read or assessed, so this scan is not complete";
-    assert!(warnings(&report).iter().any(|w| w == cut), "{:#?}", warnings(&report));
+    assert!(
+        warnings(&report).iter().any(|w| w == cut),
+        "{:#?}",
+        warnings(&report)
+    );
     assert!(s.stderr.contains(cut), "{}", s.stderr);
     let seen = fake.seen();
-    let inspected = |id: &str| seen.iter().any(|l| l.contains(&format!("/containers/{id}/json")));
-    assert!(running.iter().all(|r| inspected(r)), "the running ones are read");
+    let inspected = |id: &str| {
+        seen.iter()
+            .any(|l| l.contains(&format!("/containers/{id}/json")))
+    };
+    assert!(
+        running.iter().all(|r| inspected(r)),
+        "the running ones are read"
+    );
     assert!(!inspected(&id(total - 21)), "the last stopped one is cut");
     let inspects = seen
         .iter()
@@ -532,6 +552,47 @@ fn a_huge_list_is_cut_said_and_read_through_a_bounded_number_of_connections() {
         (2..=32).contains(&most),
         "{most} requests were in flight at once"
     );
+}
+
+/// An inspect that lists more exec sessions than are read: the first
+/// [`MAX_EXECS`](shipshape::sources::docker::scan::MAX_EXECS) are
+/// inspected, and the rest is said.
+#[test]
+fn exec_sessions_past_the_ceiling_are_said() {
+    let _serial = serial();
+    let mut fx = Fixture::new("hostile-execs");
+    let name = fx.create("busy", &[BASE]);
+    let id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let mut inspect: Value =
+        serde_json::from_slice(&real_engine_get(&format!("/v1.41/containers/{id}/json"))).unwrap();
+    inspect["ExecIDs"] = (0..150).map(|i| Value::from(format!("{i:064x}"))).collect();
+    let answer = json_answer("200 OK", &serde_json::to_vec(&inspect).unwrap());
+    let gone = json_answer("404 Not Found", br#"{"message":"No such exec instance"}"#);
+    let rt = runtime();
+    let own = format!("/containers/{id}/json");
+    let fake = start(
+        &rt,
+        Arc::new(move |_, path| {
+            if path == own {
+                Some(Reply::Whole(answer.clone()))
+            } else if path.starts_with("/exec/") {
+                Some(Reply::Whole(gone.clone()))
+            } else {
+                None
+            }
+        }),
+        Accept::Normal,
+    );
+    let s = scan(&fake, &["-q", "--no-vulns", "--no-drift"], &[]);
+    assert_eq!(s.code, Some(0), "{}", s.stderr);
+    let w = warnings(&s.report.unwrap());
+    let said = format!(
+        "container {name}: the engine lists 150 exec sessions; the first {} were read",
+        shipshape::sources::docker::scan::MAX_EXECS
+    );
+    assert!(w.contains(&said), "{w:#?}");
+    let execs = fake.seen().iter().filter(|l| l.contains("/exec/")).count();
+    assert_eq!(execs, shipshape::sources::docker::scan::MAX_EXECS);
 }
 
 /// D7: an engine whose `HEAD …/archive` answers carry no
@@ -620,8 +681,10 @@ fn connects_refused_for_a_while_are_tried_again_and_for_good_end_the_scan() {
 
 #[test]
 fn routes_drop_the_api_version() {
-    assert_eq!(route("/v1.41/containers/json?all=1"), "/containers/json?all=1");
+    assert_eq!(
+        route("/v1.41/containers/json?all=1"),
+        "/containers/json?all=1"
+    );
     assert_eq!(route("/version"), "/version");
     assert_eq!(route("/volumes"), "/volumes");
 }
-

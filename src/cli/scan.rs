@@ -295,7 +295,10 @@ async fn scan_one(
                 Err(EngineError::NotFound { .. } | EngineError::Api { .. }) => {}
                 // More changed files than shipshape reads: said, not fatal.
                 Err(e @ EngineError::TooLarge { .. }) => {
-                    inventory.warnings.push(format!("drift not checked: {e}"));
+                    inventory.warnings.push(crate::model::Warning::new(
+                        crate::model::WarningKind::NotRead,
+                        format!("drift not checked: {e}"),
+                    ));
                 }
                 Err(e) => return Err(fail(e.to_string())),
             }

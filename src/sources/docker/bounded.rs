@@ -219,7 +219,12 @@ fn transient(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(
         e.kind(),
-        WouldBlock | ConnectionRefused | Interrupted | TimedOut | ConnectionReset | ConnectionAborted
+        WouldBlock
+            | ConnectionRefused
+            | Interrupted
+            | TimedOut
+            | ConnectionReset
+            | ConnectionAborted
     )
 }
 
@@ -316,20 +321,34 @@ fn content_length(h: &http::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-/// Read the body, at most `limit` bytes; `got` counts what came.
+/// Read the body, at most `limit` bytes; `got` counts what came. The
+/// frames are kept as they come and joined once at the end (a buffer
+/// grown by doubling would hold up to twice the ceiling while reading).
 async fn collect(body: &mut Incoming, limit: usize, got: &AtomicUsize) -> Result<Bytes, Failure> {
-    let mut buf = BytesMut::new();
+    let mut frames: Vec<Bytes> = Vec::new();
+    let mut total = 0usize;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| Failure::Other(super::describe(&e)))?;
         if let Ok(data) = frame.into_data() {
-            if buf.len() + data.len() > limit {
+            if total + data.len() > limit {
                 return Err(Failure::TooLarge);
             }
-            buf.extend_from_slice(&data);
-            got.store(buf.len(), Ordering::Relaxed);
+            total += data.len();
+            got.store(total, Ordering::Relaxed);
+            frames.push(data);
         }
     }
-    Ok(buf.freeze())
+    Ok(match frames.len() {
+        0 => Bytes::new(),
+        1 => frames.swap_remove(0),
+        _ => {
+            let mut whole = BytesMut::with_capacity(total);
+            for f in frames {
+                whole.extend_from_slice(&f);
+            }
+            whole.freeze()
+        }
+    })
 }
 
 /// The first `limit` bytes of a body (an error answer: only its message
@@ -538,11 +557,7 @@ impl Client {
     }
 
     async fn permit(&self, live: bool) -> OwnedSemaphorePermit {
-        let pool = if live {
-            &self.0.live
-        } else {
-            &self.0.requests
-        };
+        let pool = if live { &self.0.live } else { &self.0.requests };
         pool.clone()
             .acquire_owned()
             .await
@@ -1049,7 +1064,10 @@ mod tests {
             ),
             "{text}"
         );
-        assert!(text.contains(" of 100000 bytes of the answer came"), "{text}");
+        assert!(
+            text.contains(" of 100000 bytes of the answer came"),
+            "{text}"
+        );
         assert!(text.contains("SHIPSHAPE_ENGINE_DEADLINE"), "{text}");
     }
 
@@ -1151,13 +1169,17 @@ mod tests {
         body.extend_from_slice(format!("{{\"a\":\"{}\"}}\n", "x".repeat(5000)).as_bytes());
         body.extend_from_slice(b"not json\n\n{\"a\":2}");
         let (_dir, path) = serve(body).await;
-        let items: Vec<Result<serde_json::Value, EngineError>> = client(&path, Duration::from_secs(5))
-            .json_lines("the event stream".into(), "/events".into(), 1024)
-            .collect()
-            .await;
+        let items: Vec<Result<serde_json::Value, EngineError>> =
+            client(&path, Duration::from_secs(5))
+                .json_lines("the event stream".into(), "/events".into(), 1024)
+                .collect()
+                .await;
         assert_eq!(items.len(), 4, "{items:?}");
         assert_eq!(items[0].as_ref().unwrap()["a"], 1);
-        assert!(matches!(items[1], Err(EngineError::TooLarge { limit: 1024, .. })));
+        assert!(matches!(
+            items[1],
+            Err(EngineError::TooLarge { limit: 1024, .. })
+        ));
         assert!(matches!(items[2], Err(EngineError::Api { .. })));
         assert_eq!(items[3].as_ref().unwrap()["a"], 2);
     }

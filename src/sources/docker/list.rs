@@ -50,10 +50,9 @@ pub struct Listed<T> {
     /// The entries kept, at most the ceiling.
     pub items: Vec<T>,
     /// Entries not read, entries cut, a list cut short: one line each.
+    /// When `items` is less than the engine listed, one of them says so
+    /// (of kind [`WarningKind::Truncated`]).
     pub warnings: Vec<Warning>,
-    /// Whether `items` is less than the engine listed (cut at the
-    /// ceiling, or the list broken off): the warnings say why.
-    pub incomplete: bool,
 }
 
 /// The top-level entries of a JSON array, each as the bytes of one value,
@@ -80,7 +79,9 @@ pub struct Entries<'a> {
 enum Scan {
     Start,
     /// Before an entry (after `[` or `,`).
-    Entry { first: bool },
+    Entry {
+        first: bool,
+    },
     /// After the last whole entry: why the list cannot be read on.
     Broken(&'static str),
     Done,
@@ -131,7 +132,11 @@ impl<'a> Entries<'a> {
                     b']' | b'}' => {
                         if depth == 0 {
                             // The end of the outer array: a scalar ends here.
-                            return if i > self.pos { Ok(i) } else { Err("an empty entry") };
+                            return if i > self.pos {
+                                Ok(i)
+                            } else {
+                                Err("an empty entry")
+                            };
                         }
                         depth -= 1;
                         if depth == 0 {
@@ -139,7 +144,11 @@ impl<'a> Entries<'a> {
                         }
                     }
                     b',' if depth == 0 => {
-                        return if i > self.pos { Ok(i) } else { Err("an empty entry") };
+                        return if i > self.pos {
+                            Ok(i)
+                        } else {
+                            Err("an empty entry")
+                        };
                     }
                     _ => {}
                 }
@@ -313,18 +322,16 @@ fn read<T, R: serde::de::DeserializeOwned>(
     kind: &'static str,
     mut convert: impl FnMut(R) -> (String, T),
     mut keep: impl FnMut(T) -> bool,
-) -> (usize, Vec<Warning>, bool) {
+) -> (usize, Vec<Warning>) {
     let mut notes = Notes::new(kind);
     let mut seen: HashSet<String> = HashSet::new();
     let mut repeats = 0usize;
     let mut good = 0usize;
-    let mut broken = false;
     let mut tail = None;
     for (index, entry) in entries(body).enumerate() {
         let entry = match entry {
             Ok(e) => e,
             Err(why) => {
-                broken = true;
                 tail = Some(why);
                 break;
             }
@@ -369,25 +376,19 @@ fn read<T, R: serde::de::DeserializeOwned>(
             ),
         ));
     }
-    (good, warnings, broken)
+    (good, warnings)
 }
 
 /// The container list: at most `max` containers, the running ones first.
 pub fn containers(body: &[u8], max: usize) -> Listed<ListedContainer> {
     let mut running = Vec::new();
     let mut others = Vec::new();
-    let (good, mut warnings, broken) = read(
+    let (good, mut warnings) = read(
         body,
         "container",
         |r: RawContainer| {
             let state = ContainerState::parse(r.state.as_deref().unwrap_or_default());
-            (
-                r.id.clone(),
-                ListedContainer {
-                    id: r.id,
-                    state,
-                },
-            )
+            (r.id.clone(), ListedContainer { id: r.id, state })
         },
         |c| {
             let room = if c.state == ContainerState::Running {
@@ -415,17 +416,13 @@ pub fn containers(body: &[u8], max: usize) -> Listed<ListedContainer> {
             ),
         ));
     }
-    Listed {
-        items,
-        warnings,
-        incomplete: cut > 0 || broken,
-    }
+    Listed { items, warnings }
 }
 
 /// The image list: at most `max` images, in the engine's order.
 pub fn images(body: &[u8], max: usize) -> Listed<ListedImage> {
     let mut items = Vec::new();
-    let (good, mut warnings, broken) = read(
+    let (good, mut warnings) = read(
         body,
         "image",
         |r: RawImage| {
@@ -465,11 +462,7 @@ pub fn images(body: &[u8], max: usize) -> Listed<ListedImage> {
             ),
         ));
     }
-    Listed {
-        items,
-        warnings,
-        incomplete: cut > 0 || broken,
-    }
+    Listed { items, warnings }
 }
 
 #[cfg(test)]
@@ -513,7 +506,10 @@ mod tests {
     fn a_broken_list_gives_what_came_before_and_says_so() {
         let got = split(br#"[{"a":1},{"b":"#);
         assert_eq!(got[0], Ok(r#"{"a":1}"#.to_string()));
-        assert!(got[1].as_ref().unwrap_err().contains("breaks off"), "{got:?}");
+        assert!(
+            got[1].as_ref().unwrap_err().contains("breaks off"),
+            "{got:?}"
+        );
         assert_eq!(got.len(), 2);
         assert!(split(b"{}")[0].is_err());
         assert!(split(b"[1 2]")[1].is_err());
@@ -532,7 +528,7 @@ mod tests {
             include_bytes!("../../../tests/fixtures/containers-list.json"),
             100,
         );
-        assert!(c.warnings.is_empty() && !c.incomplete, "{:?}", c.warnings);
+        assert!(c.warnings.is_empty(), "{:?}", c.warnings);
         let states: Vec<ContainerState> = c.items.iter().map(|c| c.state).collect();
         assert_eq!(states, [ContainerState::Running, ContainerState::Created]);
         let i = images(
@@ -552,7 +548,9 @@ mod tests {
     #[test]
     fn one_bad_entry_is_a_warning_and_the_others_are_read() {
         let mut body = list(&[
-            &format!(r#"{{"Id":"{A}","Names":["/web"],"State":"running","SizeRootFs":18446744073709551615}}"#),
+            &format!(
+                r#"{{"Id":"{A}","Names":["/web"],"State":"running","SizeRootFs":18446744073709551615}}"#
+            ),
             r#"{"Id":12,"Names":["/numbered"]}"#,
             r#"{"Id":"../../images/json?x=","Names":["/pathy"]}"#,
         ]);
@@ -575,7 +573,6 @@ mod tests {
                 }
             ]
         );
-        assert!(!got.incomplete);
         assert_eq!(got.warnings.len(), 3, "{:#?}", got.warnings);
         assert!(got.warnings[0].text.starts_with(
             "the engine's entry for container numbered could not be read: invalid type"
@@ -585,7 +582,9 @@ mod tests {
             "the engine's entry for container pathy could not be read: its id is not an engine's id"
         );
         assert!(
-            got.warnings[2].text.starts_with("the engine's entry for container odd could not be read"),
+            got.warnings[2]
+                .text
+                .starts_with("the engine's entry for container odd could not be read"),
             "{}",
             got.warnings[2].text
         );
@@ -603,7 +602,6 @@ mod tests {
         let got = containers(&body, 2);
         let ids: Vec<&str> = got.items.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, [B, A], "running first, then in the engine's order");
-        assert!(got.incomplete);
         assert!(
             got.warnings.iter().any(|w| w.text
                 == "the engine lists 3 containers, more than the 2 shipshape reads in one scan: \
@@ -612,9 +610,9 @@ mod tests {
             got.warnings
         );
         assert!(
-            got.warnings
-                .iter()
-                .any(|w| w.text.starts_with("1 entries of the engine's container list repeat")),
+            got.warnings.iter().any(|w| w
+                .text
+                .starts_with("1 entries of the engine's container list repeat")),
             "{:#?}",
             got.warnings
         );
@@ -654,7 +652,11 @@ mod tests {
         assert_eq!(got.warnings.len(), 1);
         let broken = images(format!(r#"[{{"Id":"{A}"}},"#).as_bytes(), 10);
         assert_eq!(broken.items.len(), 1);
-        assert!(broken.incomplete);
-        assert!(broken.warnings[0].text.contains("could not be read to its end"));
+        assert!(
+            broken.warnings[0]
+                .text
+                .contains("could not be read to its end")
+        );
+        assert_eq!(broken.warnings[0].kind, WarningKind::Truncated);
     }
 }

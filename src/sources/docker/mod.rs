@@ -24,7 +24,7 @@ use bollard::models::{
 };
 
 pub use connect::{ConnectError, Endpoint, EnvSnapshot, FoundBy, Target};
-pub use list::{ListedContainer, ListedImage, Listed};
+pub use list::{Listed, ListedContainer, ListedImage};
 
 use bounded::limits;
 
@@ -141,8 +141,9 @@ fn path_segment(what: &str, name: &str) -> Result<String, EngineError> {
     if name.is_empty() || name.split('/').any(|part| part == "." || part == "..") {
         return Err(EngineError::Api {
             what: what.to_string(),
-            reason: "not asked: the name is not one an engine gives (empty, or with a `.` or `..` part)"
-                .into(),
+            reason:
+                "not asked: the name is not one an engine gives (empty, or with a `.` or `..` part)"
+                    .into(),
         });
     }
     Ok(encode(name, b"-._~:@"))
@@ -256,17 +257,16 @@ impl Engine {
                         });
                     }
                 }
-                let config = bounded::tls_config(&tls.ca, &tls.cert, &tls.key).map_err(|reason| {
-                    ConnectError::Tls {
-                        endpoint: target.endpoint.to_string(),
-                        reason,
-                    }
-                })?;
+                let config =
+                    bounded::tls_config(&tls.ca, &tls.cert, &tls.key).map_err(|reason| {
+                        ConnectError::Tls {
+                            endpoint: target.endpoint.to_string(),
+                            reason,
+                        }
+                    })?;
                 bounded::Transport::Tls(strip(addr, "https://"), config)
             }
-            Endpoint::Tcp { addr, tls: None } => {
-                bounded::Transport::Tcp(strip(addr, "http://"))
-            }
+            Endpoint::Tcp { addr, tls: None } => bounded::Transport::Tcp(strip(addr, "http://")),
         };
         let http = bounded::Client::new(transport, limits::deadline());
         // One `/version` (unversioned: every engine serves it) both
@@ -325,9 +325,7 @@ impl Engine {
         path: &str,
         limit: usize,
     ) -> Result<T, EngineError> {
-        self.http
-            .get_json(what, &self.versioned(path), limit)
-            .await
+        self.http.get_json(what, &self.versioned(path), limit).await
     }
 
     // --- read-only calls ---------------------------------------------------

@@ -149,8 +149,9 @@ async fn containers(
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    let (mut items, mut warnings) = collect("container", results)?;
+    let (items, mut warnings) = collect("container", results)?;
     warnings.splice(0..0, listed.warnings);
+    let mut items = noted(items, &mut warnings);
     fill_processes(engine, &mut items).await?;
     warnings.extend(fill_compose_files(engine, &mut items).await);
     items.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
@@ -159,24 +160,48 @@ async fn containers(
 
 /// Inspect one container and, when it runs, list its processes.
 pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineError> {
-    let mut c = inspect_bare(engine, id).await?;
+    let (mut c, note) = inspect_bare(engine, id).await?;
+    if let Some(note) = note {
+        tracing::warn!("{note}");
+    }
     fill_processes(engine, std::slice::from_mut(&mut c)).await?;
     Ok(c)
 }
 
-/// Inspect one container, with its exec sessions, without its processes.
-async fn inspect_bare(engine: &Engine, id: &str) -> Result<Container, EngineError> {
+/// Containers inspected, their notes moved to `warnings`.
+fn noted(items: Vec<(Container, Option<String>)>, warnings: &mut Vec<Warning>) -> Vec<Container> {
+    items
+        .into_iter()
+        .map(|(c, note)| {
+            warnings.extend(note.map(|n| Warning::new(WarningKind::Truncated, n)));
+            c
+        })
+        .collect()
+}
+
+/// Inspect one container, with its exec sessions, without its processes;
+/// and a note when it has more exec sessions than are read.
+async fn inspect_bare(
+    engine: &Engine,
+    id: &str,
+) -> Result<(Container, Option<String>), EngineError> {
     let mut c = engine.container(id).await?;
     // Exec sessions the engine still holds (running ones): who and what.
     let now = Utc::now();
-    if c.exec_ids.len() > MAX_EXECS {
-        tracing::warn!(
-            "container {}: {} exec sessions listed, the first {MAX_EXECS} are read",
-            c.short_id(),
+    let note = (c.exec_ids.len() > MAX_EXECS).then(|| {
+        format!(
+            "container {}: the engine lists {} exec sessions; the first {MAX_EXECS} were read",
+            c.name,
             c.exec_ids.len()
-        );
-    }
-    for exec_id in c.exec_ids.iter().take(MAX_EXECS).cloned().collect::<Vec<_>>() {
+        )
+    });
+    for exec_id in c
+        .exec_ids
+        .iter()
+        .take(MAX_EXECS)
+        .cloned()
+        .collect::<Vec<_>>()
+    {
         match engine.inspect_exec(&exec_id).await {
             Ok(r) => {
                 let session = convert::exec_session(r, Some(&c), now);
@@ -188,7 +213,7 @@ async fn inspect_bare(engine: &Engine, id: &str) -> Result<Container, EngineErro
             Err(e) => tracing::debug!("exec {exec_id}: {e}"),
         }
     }
-    Ok(c)
+    Ok((c, note))
 }
 
 /// Running containers' processes: from `/proc` where the engine runs on
@@ -355,8 +380,9 @@ pub async fn refresh(
         .buffer_unordered(DEFAULT_CONCURRENCY)
         .collect()
         .await;
-    let (mut containers, mut warnings) = collect("container", results)?;
+    let (containers, mut warnings) = collect("container", results)?;
     warnings.splice(0..0, list_warnings);
+    let mut containers = noted(containers, &mut warnings);
     containers.extend(reuse);
     reread.requests += fill_processes(engine, &mut containers).await?;
     warnings.extend(fill_compose_files(engine, &mut containers).await);
