@@ -222,8 +222,8 @@ async fn serve(
                 return;
             };
             // One request per connection: the engine closes after it.
-            let end = text.find("\r\n\r\n").unwrap();
-            let mut forwarded = text[..end].as_bytes().to_vec();
+            let end = head.windows(4).position(|w| w == b"\r\n\r\n").unwrap();
+            let mut forwarded = head[..end].to_vec();
             forwarded.extend_from_slice(b"\r\nConnection: close\r\n\r\n");
             if engine.write_all(&forwarded).await.is_ok() {
                 let _ = tokio::io::copy(&mut engine, &mut client).await;

@@ -738,13 +738,14 @@ impl Client {
         path: String,
         live: bool,
     ) -> impl Stream<Item = Result<Bytes, EngineError>> + Send + 'static {
+        struct Reading {
+            body: Incoming,
+            _hold: Hold,
+            until: Option<tokio::time::Instant>,
+        }
         enum State {
             Start,
-            Reading {
-                body: Incoming,
-                _hold: Hold,
-                until: Option<tokio::time::Instant>,
-            },
+            Reading(Box<Reading>),
             Done,
         }
         struct Flow {
@@ -767,23 +768,19 @@ impl Client {
                     State::Done => return None,
                     State::Start => match f.client.open_stream(&f.what, &f.path, f.live).await {
                         Ok(o) => {
-                            f.state = State::Reading {
+                            f.state = State::Reading(Box::new(Reading {
                                 body: o.body,
                                 _hold: o.hold,
                                 until: (!f.live).then(|| {
                                     tokio::time::Instant::now() + limits::ARCHIVE_DEADLINE
                                 }),
-                            }
+                            }))
                         }
                         Err(e) => return Some((Err(e), f)),
                     },
-                    State::Reading {
-                        mut body,
-                        _hold,
-                        until,
-                    } => {
-                        let frame = match until {
-                            Some(t) => match tokio::time::timeout_at(t, body.frame()).await {
+                    State::Reading(mut r) => {
+                        let frame = match r.until {
+                            Some(t) => match tokio::time::timeout_at(t, r.body.frame()).await {
                                 Ok(frame) => frame,
                                 Err(_) => {
                                     let e = EngineError::Lost {
@@ -796,7 +793,7 @@ impl Client {
                                     return Some((Err(e), f));
                                 }
                             },
-                            None => body.frame().await,
+                            None => r.body.frame().await,
                         };
                         match frame {
                             None => return None,
@@ -808,7 +805,7 @@ impl Client {
                                 return Some((Err(e), f));
                             }
                             Some(Ok(frame)) => {
-                                f.state = State::Reading { body, _hold, until };
+                                f.state = State::Reading(r);
                                 match frame.into_data() {
                                     Ok(data) if !data.is_empty() => return Some((Ok(data), f)),
                                     _ => continue,

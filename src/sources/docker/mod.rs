@@ -1,8 +1,13 @@
 //! The only code that talks to the container engine.
 //!
-//! [`Engine`] wraps a bollard client and exposes read calls only (HTTP GET):
-//! shipshape never changes engine state, and this type is where that is
-//! enforced — the raw client never leaves this module.
+//! [`Engine`] exposes read calls only (HTTP `GET` and `HEAD`): shipshape
+//! never changes engine state, and this type is where that is enforced —
+//! its client ([`bounded::Client`], shipshape's own: every answer bounded
+//! in size and time, connections bounded per engine, refused connects
+//! tried again) never leaves this module. bollard provides the answer
+//! types. Every path segment taken from an answer or a user is checked and
+//! escaped (`path_segment`); list answers are read entry by entry
+//! ([`list`]).
 
 pub mod bounded;
 pub mod connect;
@@ -71,9 +76,9 @@ pub enum EngineError {
 
 /// `16 MiB`, `64 KiB`.
 fn size(bytes: usize) -> String {
-    if bytes >= 1 << 20 && bytes % (1 << 20) == 0 {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
         format!("{} MiB", bytes >> 20)
-    } else if bytes >= 1 << 10 && bytes % (1 << 10) == 0 {
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
         format!("{} KiB", bytes >> 10)
     } else {
         format!("{bytes} bytes")
@@ -286,7 +291,7 @@ impl Engine {
                 })
             })?;
         let api_version = negotiated(version.api_version.as_deref())
-            .unwrap_or_else(|| bollard::API_DEFAULT_VERSION.clone())
+            .unwrap_or(*bollard::API_DEFAULT_VERSION)
             .to_string();
         Ok(Self {
             http,
@@ -451,7 +456,7 @@ impl Engine {
     > + '_ {
         use futures_util::StreamExt;
         let what = format!("stats of {}", crate::model::short_id(id));
-        let stream = match path_segment(&what, id) {
+        match path_segment(&what, id) {
             Ok(seg) => self
                 .http
                 .json_lines(
@@ -461,8 +466,7 @@ impl Engine {
                 )
                 .left_stream(),
             Err(e) => futures_util::stream::once(async move { Err(e) }).right_stream(),
-        };
-        stream
+        }
     }
 
     /// One stats reading, without the engine's second sample
