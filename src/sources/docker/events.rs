@@ -298,6 +298,18 @@ mod tests {
     }
 
     #[test]
+    fn an_event_past_its_ceiling_is_said_in_the_timeline() {
+        let a = activity(&not_read(16 << 20));
+        assert_eq!(a.action, "event_not_read");
+        assert_eq!(
+            a.detail,
+            "the engine sent an event larger than 16 MiB; it was skipped"
+        );
+        assert_eq!(a.source, Source::Other);
+        assert!(a.container_id.is_none());
+    }
+
+    #[test]
     fn resume_skips_repeats_only() {
         let mut r = Resume::default();
         let mut a = activity(&event(EXEC_CREATE));
