@@ -184,6 +184,40 @@ pub fn exec_inspect(data: &[u8]) {
     let _ = crate::model::visible(&s.command_line());
 }
 
+/// `GET /containers/json` and `GET /images/json`: split entry by entry
+/// without decoding, each entry parsed alone, ids checked, at most the
+/// ceiling kept, every warning bounded and safe to show.
+pub fn engine_lists(data: &[u8]) {
+    use crate::sources::docker::{is_engine_id, list};
+    let mut errors = 0;
+    for e in list::entries(data) {
+        match e {
+            Ok(entry) => assert!(!entry.is_empty()),
+            Err(_) => errors += 1,
+        }
+    }
+    assert!(errors <= 1, "a list breaks off once");
+    let containers = list::containers(data, 8);
+    let images = list::images(data, 8);
+    let ids: Vec<&str> = containers
+        .items
+        .iter()
+        .map(|c| c.id.as_str())
+        .chain(images.items.iter().map(|i| i.id.as_str()))
+        .collect();
+    assert!(containers.items.len() <= 8 && images.items.len() <= 8);
+    assert!(ids.iter().all(|id| is_engine_id(id)));
+    for l in [&containers.warnings, &images.warnings] {
+        assert!(l.len() <= list::NAMED_WARNINGS + 3, "{l:?}");
+        for w in l {
+            assert!(!w.text.chars().any(crate::model::text::is_hidden), "{w:?}");
+        }
+    }
+    let unique: std::collections::HashSet<&str> =
+        containers.items.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(unique.len(), containers.items.len(), "an id is read once");
+}
+
 /// `GET /containers/{id}/changes` → drift plan (paths and kinds as given).
 pub fn changes(data: &[u8]) {
     let Some(raw) = json::<Vec<(String, i64)>>(data) else {
@@ -622,4 +656,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("binaries", binaries),
     ("java_archive", java_archive),
     ("baked_secrets", baked_secrets),
+    ("engine_lists", engine_lists),
 ];

@@ -4,9 +4,9 @@
 //!
 //! * [`model`] — plain data (containers, images, engine, findings). No I/O.
 //! * [`sources`] — the only code that talks to the outside, one folder per
-//!   kind of source: [`sources::docker`] (Docker and Podman through bollard,
-//!   plus bounded GETs of its own and ssh tunnels; read-only, it exposes GET
-//!   calls and nothing else), [`sources::host`] (sysinfo),
+//!   kind of source: [`sources::docker`] (Docker and Podman through a
+//!   bounded HTTP client of its own, with bollard's answer types, and ssh
+//!   tunnels; read-only, it exposes GET and HEAD calls and nothing else), [`sources::host`] (sysinfo),
 //!   [`sources::osv`] (the vulnerability data download) and
 //!   [`sources::desktop`] (desktop notifications over D-Bus).
 //! * [`watch`] — one worker per engine (events, light and full passes, stats

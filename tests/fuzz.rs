@@ -326,6 +326,12 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
                     .as_bytes(),
             ),
         ],
+        // Raw bytes (a list may carry bytes that are not UTF-8): the
+        // engine's own container and image lists.
+        "engine_lists" => vec![
+            fixture("containers-list.json"),
+            fixture("images-list.json"),
+        ],
         // The first byte picks the format: 0 SQLite, 1 NDB, 2 BerkeleyDB.
         "rpm_database" => {
             let ndb =
@@ -521,6 +527,11 @@ fn fuzz_compose_file() {
 #[test]
 fn fuzz_baked_secrets() {
     run("baked_secrets", 500);
+}
+
+#[test]
+fn fuzz_engine_lists() {
+    run("engine_lists", 2000);
 }
 
 #[test]

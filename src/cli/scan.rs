@@ -293,6 +293,13 @@ async fn scan_one(
                 }
                 // Stopped or removed since the snapshot: nothing to check.
                 Err(EngineError::NotFound { .. } | EngineError::Api { .. }) => {}
+                // More changed files than shipshape reads: said, not fatal.
+                Err(e @ EngineError::TooLarge { .. }) => {
+                    inventory.warnings.push(crate::model::Warning::new(
+                        crate::model::WarningKind::NotRead,
+                        format!("drift not checked: {e}"),
+                    ));
+                }
                 Err(e) => return Err(fail(e.to_string())),
             }
         }

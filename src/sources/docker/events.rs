@@ -89,6 +89,19 @@ pub fn activity(msg: &EventMessage) -> Activity {
     a
 }
 
+/// What stands for an event the engine sent that was larger than one
+/// event may be (`bounded::limits::EVENT`: it carries the container's
+/// labels). It was not read, and the timeline says so; the stream goes on.
+pub fn not_read(limit: usize) -> EventMessage {
+    EventMessage {
+        action: Some(format!(
+            "event_not_read: the engine sent an event larger than {} MiB; it was skipped",
+            limit >> 20
+        )),
+        ..EventMessage::default()
+    }
+}
+
 /// `seconds.nanoseconds`, the form `/events?since=` takes.
 pub fn since_param(time_nano: i64) -> String {
     format!(
@@ -282,6 +295,18 @@ mod tests {
         assert_eq!(net.container_id.as_deref(), Some("abc"));
         assert_eq!(net.name, "bridge");
         assert_eq!(net.category(), Category::Network);
+    }
+
+    #[test]
+    fn an_event_past_its_ceiling_is_said_in_the_timeline() {
+        let a = activity(&not_read(16 << 20));
+        assert_eq!(a.action, "event_not_read");
+        assert_eq!(
+            a.detail,
+            "the engine sent an event larger than 16 MiB; it was skipped"
+        );
+        assert_eq!(a.source, Source::Other);
+        assert!(a.container_id.is_none());
     }
 
     #[test]

@@ -1,8 +1,13 @@
 //! The only code that talks to the container engine.
 //!
-//! [`Engine`] wraps a bollard client and exposes read calls only (HTTP GET):
-//! shipshape never changes engine state, and this type is where that is
-//! enforced — the raw client never leaves this module.
+//! [`Engine`] exposes read calls only (HTTP `GET` and `HEAD`): shipshape
+//! never changes engine state, and this type is where that is enforced —
+//! its client ([`bounded::Client`], shipshape's own: every answer bounded
+//! in size and time, connections bounded per engine, refused connects
+//! tried again) never leaves this module. bollard provides the answer
+//! types. Every path segment taken from an answer or a user is checked and
+//! escaped (`path_segment`); list answers are read entry by entry
+//! ([`list`]).
 
 pub mod bounded;
 pub mod connect;
@@ -11,28 +16,22 @@ pub mod drift;
 pub mod events;
 pub mod files;
 pub mod layers;
+pub mod list;
 pub mod packages;
 pub mod procs;
 pub mod scan;
 pub mod stats;
 pub mod tunnel;
 
-use std::time::Duration;
-
-use bollard::Docker;
-use bollard::errors::Error as BollardError;
 use bollard::models::{
-    ContainerInspectResponse, ContainerSummary, ContainerTopResponse, ImageHistoryResponseItem,
-    ImageInspect, ImageSummary, NetworkInspect, SystemInfo, SystemVersion,
+    ContainerInspectResponse, ContainerTopResponse, ImageHistoryResponseItem, ImageInspect,
+    NetworkInspect, SystemInfo, SystemVersion,
 };
-use bollard::query_parameters::{ListContainersOptions, ListImagesOptions, TopOptionsBuilder};
 
 pub use connect::{ConnectError, Endpoint, EnvSnapshot, FoundBy, Target};
+pub use list::{Listed, ListedContainer, ListedImage};
 
-/// Per-request timeout, seconds.
-const REQUEST_TIMEOUT: u64 = 60;
-/// How long connecting and version negotiation may take.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+use bounded::limits;
 
 /// An engine call that failed.
 #[derive(Debug, thiserror::Error)]
@@ -46,7 +45,7 @@ pub enum EngineError {
         /// What was asked for.
         what: String,
     },
-    /// The engine stopped answering.
+    /// The engine stopped answering (or did not answer in time).
     #[error("lost the engine while reading {what}: {reason}")]
     Lost {
         /// What was being read.
@@ -54,7 +53,7 @@ pub enum EngineError {
         /// What failed.
         reason: String,
     },
-    /// The engine answered with an error.
+    /// The engine answered with an error, or with something unreadable.
     #[error("the engine refused {what}: {reason}")]
     Api {
         /// What was asked for.
@@ -64,8 +63,8 @@ pub enum EngineError {
     },
     /// The answer is larger than shipshape reads (see [`bounded::limits`]).
     #[error(
-        "{what} not read: the engine's answer is larger than {} MiB (oversized labels, environment or command?)",
-        limit >> 20
+        "{what} not read: the engine's answer is larger than {}, the most shipshape reads of it",
+        size(*limit)
     )]
     TooLarge {
         /// What was asked for.
@@ -75,69 +74,19 @@ pub enum EngineError {
     },
 }
 
-impl EngineError {
-    fn from_bollard(what: impl Into<String>, e: BollardError) -> Self {
-        let what = what.into();
-        match e {
-            BollardError::DockerResponseServerError {
-                status_code: 404, ..
-            } => Self::NotFound { what },
-            BollardError::DockerResponseServerError {
-                status_code,
-                message,
-            } => Self::Api {
-                what,
-                reason: format!("HTTP {status_code}: {}", message.trim()),
-            },
-            other => Self::Lost {
-                what,
-                reason: describe(&other),
-            },
-        }
-    }
-}
-
-/// A client for `target` speaking API `version` (no connection is made yet).
-/// `tunnel`: the local end of an ssh engine's tunnel.
-fn client(
-    target: &Target,
-    tunnel: Option<&std::path::Path>,
-    version: &bollard::ClientVersion,
-) -> Result<Docker, ConnectError> {
-    match (&target.endpoint, tunnel) {
-        (Endpoint::Unix(local), _) => {
-            Docker::connect_with_unix(&local.to_string_lossy(), REQUEST_TIMEOUT, version)
-                .map_err(|e| unreachable(target, &e))
-        }
-        (Endpoint::Ssh { .. }, Some(local)) => {
-            Docker::connect_with_unix(&local.to_string_lossy(), REQUEST_TIMEOUT, version)
-                .map_err(|e| unreachable(target, &e))
-        }
-        (Endpoint::Ssh { .. }, None) => Err(ConnectError::Unreachable {
-            endpoint: target.endpoint.to_string(),
-            found_by: target.found_by.clone(),
-            reason: "no ssh tunnel".into(),
-        }),
-        (Endpoint::Tcp { addr, tls: None }, _) => {
-            Docker::connect_with_http(addr, REQUEST_TIMEOUT, version)
-                .map_err(|e| unreachable(target, &e))
-        }
-        (
-            Endpoint::Tcp {
-                addr,
-                tls: Some(tls),
-            },
-            _,
-        ) => Docker::connect_with_ssl(addr, &tls.key, &tls.cert, &tls.ca, REQUEST_TIMEOUT, version)
-            .map_err(|e| ConnectError::Tls {
-                endpoint: target.endpoint.to_string(),
-                reason: describe(&e),
-            }),
+/// `16 MiB`, `64 KiB`.
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
     }
 }
 
 /// The API version to speak when the engine's is older than bollard's
-/// default (`None`: the default). As bollard's own negotiation does.
+/// default (`None`: the default), as bollard's own negotiation does.
 fn negotiated(server: Option<&str>) -> Option<bollard::ClientVersion> {
     let mut parts = server?.split('.').map(|p| p.parse::<usize>().ok());
     let (Some(Some(major_version)), Some(Some(minor_version)), None) =
@@ -152,9 +101,9 @@ fn negotiated(server: Option<&str>) -> Option<bollard::ClientVersion> {
     (server < *bollard::API_DEFAULT_VERSION).then_some(server)
 }
 
-/// bollard's errors nest the useful part (e.g. "Connection refused") in
-/// their sources.
-fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+/// Errors nest the useful part (e.g. "Connection refused") in their
+/// sources.
+pub(crate) fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {
@@ -167,15 +116,87 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
-/// A connected engine. Read-only by construction.
+/// Is `id` what an engine calls an object: hexadecimal digits (Docker and
+/// Podman give 64), after an algorithm for image ids (`sha256:`)? Ids
+/// from a list that are not are refused there, with a warning: they go
+/// into request paths.
+pub fn is_engine_id(id: &str) -> bool {
+    let hex = match id.split_once(':') {
+        Some((algo, hex)) => {
+            if algo.is_empty()
+                || !algo
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                return false;
+            }
+            hex
+        }
+        None => id,
+    };
+    (12..=128).contains(&hex.len()) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A name or id as one URL path segment. Everything but letters, digits
+/// and `-._~:@` is percent-encoded (`/` too: engines decode it, so image
+/// references such as `lab/web:1` still resolve). A name with a `.` or
+/// `..` part is refused: an engine decodes the path before it resolves
+/// dot segments, so `..%2F..%2Fimages` would still climb.
+fn path_segment(what: &str, name: &str) -> Result<String, EngineError> {
+    if name.is_empty() || name.split('/').any(|part| part == "." || part == "..") {
+        return Err(EngineError::Api {
+            what: what.to_string(),
+            reason:
+                "not asked: the name is not one an engine gives (empty, or with a `.` or `..` part)"
+                    .into(),
+        });
+    }
+    Ok(encode(name, b"-._~:@"))
+}
+
+/// A query value, percent-encoded.
+fn query_value(v: &str) -> String {
+    encode(v, b"-._~")
+}
+
+fn encode(s: &str, keep: &[u8]) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || keep.contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `HEAD …/archive`'s `X-Docker-Container-Path-Stat`: base64 of a JSON
+/// object; its `mode` (Go's `os.FileMode`).
+fn path_stat_mode(headers: &http::HeaderMap) -> Result<u32, String> {
+    use base64::Engine as _;
+    const HEADER: &str = "X-Docker-Container-Path-Stat";
+    let value = headers
+        .get(HEADER)
+        .ok_or_else(|| format!("the answer has no {HEADER} header"))?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value.as_bytes())
+        .map_err(|e| format!("{HEADER} is not base64: {e}"))?;
+    #[derive(serde::Deserialize)]
+    struct Stat {
+        mode: u32,
+    }
+    serde_json::from_slice::<Stat>(&decoded)
+        .map(|s| s.mode)
+        .map_err(|e| format!("{HEADER} is unreadable: {e}"))
+}
+
+/// A connected engine. Read-only by construction: the only requests it
+/// makes are `GET` and `HEAD`, through [`bounded::Client`].
 #[derive(Clone)]
 pub struct Engine {
-    docker: Docker,
+    http: bounded::Client,
     target: Target,
-    /// The local end of this engine's ssh tunnel (`ssh://` engines).
-    tunnel: Option<std::path::PathBuf>,
-    /// The TLS client for bounded reads (`tcp://` with TLS).
-    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     api_version: String,
     /// `/version`, read once when connecting: it cannot change without the
     /// engine restarting, which ends this connection (and the engine runs
@@ -206,21 +227,30 @@ impl Engine {
 
     /// Connect to a target and negotiate the API version.
     pub async fn connect(target: Target) -> Result<Self, ConnectError> {
-        let tunnel = match &target.endpoint {
-            Endpoint::Ssh { dest, port, socket } => Some(
+        let unreachable = |reason: String| ConnectError::Unreachable {
+            endpoint: target.endpoint.to_string(),
+            found_by: target.found_by.clone(),
+            reason,
+        };
+        let strip = |addr: &str, scheme: &str| {
+            addr.trim_start_matches("tcp://")
+                .trim_start_matches(scheme)
+                .to_string()
+        };
+        let transport = match &target.endpoint {
+            Endpoint::Ssh { dest, port, socket } => bounded::Transport::Unix(
                 tunnel::ensure(dest, *port, socket)
                     .await
-                    .map_err(|reason| ConnectError::Unreachable {
-                        endpoint: target.endpoint.to_string(),
-                        found_by: target.found_by.clone(),
-                        reason,
-                    })?,
+                    .map_err(unreachable)?,
             ),
             Endpoint::Unix(path) => {
                 probe_unix(path, &target.found_by).await?;
-                None
+                bounded::Transport::Unix(path.clone())
             }
-            Endpoint::Tcp { tls: Some(tls), .. } => {
+            Endpoint::Tcp {
+                addr,
+                tls: Some(tls),
+            } => {
                 for f in [&tls.ca, &tls.cert, &tls.key] {
                     if !f.exists() {
                         return Err(ConnectError::Tls {
@@ -232,45 +262,40 @@ impl Engine {
                         });
                     }
                 }
-                None
+                let config =
+                    bounded::tls_config(&tls.ca, &tls.cert, &tls.key).map_err(|reason| {
+                        ConnectError::Tls {
+                            endpoint: target.endpoint.to_string(),
+                            reason,
+                        }
+                    })?;
+                bounded::Transport::Tls(strip(addr, "https://"), config)
             }
-            Endpoint::Tcp { tls: None, .. } => None,
+            Endpoint::Tcp { addr, tls: None } => bounded::Transport::Tcp(strip(addr, "http://")),
         };
-        // The same certificates for shipshape's own bounded reads.
-        let tls = match &target.endpoint {
-            Endpoint::Tcp { tls: Some(t), .. } => Some(
-                bounded::tls_config(&t.ca, &t.cert, &t.key).map_err(|reason| {
-                    ConnectError::Tls {
-                        endpoint: target.endpoint.to_string(),
-                        reason,
-                    }
-                })?,
-            ),
-            _ => None,
-        };
-        let docker = client(&target, tunnel.as_deref(), bollard::API_DEFAULT_VERSION)?;
-        // One `/version` both negotiates the API version and is kept.
-        let version = match tokio::time::timeout(HANDSHAKE_TIMEOUT, docker.version()).await {
-            Ok(Ok(v)) => v,
-            Ok(Err(e)) => return Err(unreachable(&target, &e)),
-            Err(_) => {
-                return Err(ConnectError::Unreachable {
-                    endpoint: target.endpoint.to_string(),
-                    found_by: target.found_by.clone(),
-                    reason: format!("no answer within {} s", HANDSHAKE_TIMEOUT.as_secs()),
-                });
-            }
-        };
-        let docker = match negotiated(version.api_version.as_deref()) {
-            Some(older) => client(&target, tunnel.as_deref(), &older)?,
-            None => docker,
-        };
-        let api_version = docker.client_version().to_string();
+        let http = bounded::Client::new(transport, limits::deadline());
+        // One `/version` (unversioned: every engine serves it) both
+        // negotiates the API version and is kept.
+        let version: SystemVersion = http
+            .get_json_within(
+                "the engine's version",
+                "/version",
+                limits::VERSION,
+                limits::HANDSHAKE.min(http.deadline()),
+            )
+            .await
+            .map_err(|e| {
+                unreachable(match e {
+                    EngineError::Lost { reason, .. } => reason,
+                    other => other.to_string(),
+                })
+            })?;
+        let api_version = negotiated(version.api_version.as_deref())
+            .unwrap_or(*bollard::API_DEFAULT_VERSION)
+            .to_string();
         Ok(Self {
-            docker,
+            http,
             target,
-            tunnel,
-            tls,
             api_version,
             version: std::sync::Arc::new(version),
             own: events::OwnCalls::default(),
@@ -293,14 +318,26 @@ impl Engine {
         &self.api_version
     }
 
+    /// `/v{api}{path}`.
+    fn versioned(&self, path: &str) -> String {
+        format!("/v{}{path}", self.api_version)
+    }
+
+    /// `GET /v…{path}` parsed as `T`, at most `limit` bytes.
+    async fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        path: &str,
+        limit: usize,
+    ) -> Result<T, EngineError> {
+        self.http.get_json(what, &self.versioned(path), limit).await
+    }
+
     // --- read-only calls ---------------------------------------------------
 
     /// `GET /info`.
     pub async fn info(&self) -> Result<SystemInfo, EngineError> {
-        self.docker
-            .info()
-            .await
-            .map_err(|e| EngineError::from_bollard("engine info", e))
+        self.get("engine info", "/info", limits::INFO).await
     }
 
     /// The engine's `/version`, as read when connecting.
@@ -308,66 +345,42 @@ impl Engine {
         &self.version
     }
 
-    /// `GET /containers/json?all=true`.
-    pub async fn list_containers(&self) -> Result<Vec<ContainerSummary>, EngineError> {
-        let opts = ListContainersOptions {
-            all: true,
-            ..Default::default()
-        };
-        self.docker
-            .list_containers(Some(opts))
-            .await
-            .map_err(|e| EngineError::from_bollard("the container list", e))
+    /// `GET /containers/json?all=1`, read entry by entry: at most
+    /// [`limits::CONTAINERS`] (the running ones first), an entry that
+    /// cannot be read a warning (see [`list`]).
+    pub async fn list_containers(&self) -> Result<Listed<ListedContainer>, EngineError> {
+        let body = self
+            .http
+            .get(
+                "the container list",
+                &self.versioned("/containers/json?all=1"),
+                limits::LIST,
+            )
+            .await?;
+        Ok(list::containers(&body, limits::CONTAINERS))
     }
 
-    /// The transport for a bounded read (see [`bounded`]).
-    fn bounded_transport(&self) -> Option<bounded::Transport<'_>> {
-        match &self.target.endpoint {
-            Endpoint::Unix(p) => Some(bounded::Transport::Unix(p)),
-            Endpoint::Ssh { .. } => self.tunnel.as_deref().map(bounded::Transport::Unix),
-            Endpoint::Tcp { addr, tls: None } => Some(bounded::Transport::Tcp(
-                addr.trim_start_matches("tcp://")
-                    .trim_start_matches("http://"),
-            )),
-            Endpoint::Tcp { addr, tls: Some(_) } => self.tls.as_ref().map(|c| {
-                bounded::Transport::Tls(
-                    addr.trim_start_matches("tcp://")
-                        .trim_start_matches("https://"),
-                    c,
-                )
-            }),
-        }
+    /// `GET /images/json`, read entry by entry: at most [`limits::IMAGES`].
+    pub async fn list_images(&self) -> Result<Listed<ListedImage>, EngineError> {
+        let body = self
+            .http
+            .get(
+                "the image list",
+                &self.versioned("/images/json"),
+                limits::LIST,
+            )
+            .await?;
+        Ok(list::images(&body, limits::IMAGES))
     }
 
-    /// `GET /v…{path}`, at most `limit` bytes, when the endpoint allows it.
-    async fn get_bounded<T: serde::de::DeserializeOwned>(
-        &self,
-        what: &str,
-        path: &str,
-        limit: usize,
-    ) -> Option<Result<T, EngineError>> {
-        let transport = self.bounded_transport()?;
-        let versioned = format!("/v{}{path}", self.api_version);
-        Some(bounded::get_json(transport, what, &versioned, limit).await)
-    }
-
-    /// `GET /containers/{id}/json`, bounded.
+    /// `GET /containers/{id}/json`.
     pub async fn inspect_container(
         &self,
         id: &str,
     ) -> Result<ContainerInspectResponse, EngineError> {
         let what = format!("container {}", crate::model::short_id(id));
-        let path = format!("/containers/{}/json", path_segment(id));
-        if let Some(r) = self
-            .get_bounded(&what, &path, bounded::limits::INSPECT)
-            .await
-        {
-            return r;
-        }
-        self.docker
-            .inspect_container(id, None)
-            .await
-            .map_err(|e| EngineError::from_bollard(what, e))
+        let path = format!("/containers/{}/json", path_segment(&what, id)?);
+        self.get(&what, &path, limits::INSPECT).await
     }
 
     /// A container as shipshape models it. For an engine on this machine
@@ -402,74 +415,39 @@ impl Engine {
     }
 
     async fn top_inner(&self, id: &str) -> Result<ContainerTopResponse, EngineError> {
-        let detailed = TopOptionsBuilder::default()
-            .ps_args("-e -o user,pid -o comm=COMM -o args=ARGS")
-            .build();
-        match self.docker.top_processes(id, Some(detailed)).await {
+        let what = format!("processes of {}", crate::model::short_id(id));
+        let base = format!("/containers/{}/top", path_segment(&what, id)?);
+        let detailed = format!(
+            "{base}?ps_args={}",
+            query_value("-e -o user,pid -o comm=COMM -o args=ARGS")
+        );
+        match self.get(&what, &detailed, limits::TOP).await {
             Ok(t) => Ok(t),
-            Err(BollardError::DockerResponseServerError {
-                status_code: 404, ..
-            }) => Err(EngineError::NotFound {
-                what: format!("container {}", crate::model::short_id(id)),
-            }),
+            Err(e @ (EngineError::NotFound { .. } | EngineError::Lost { .. })) => Err(e),
             // Podman and others may reject ps arguments: fall back to the default listing.
-            Err(_) => self
-                .docker
-                .top_processes(id, None::<bollard::query_parameters::TopOptions>)
-                .await
-                .map_err(|e| {
-                    EngineError::from_bollard(
-                        format!("processes of {}", crate::model::short_id(id)),
-                        e,
-                    )
-                }),
+            Err(_) => self.get(&what, &base, limits::TOP).await,
         }
     }
 
-    /// `GET /images/json`.
-    pub async fn list_images(&self) -> Result<Vec<ImageSummary>, EngineError> {
-        self.docker
-            .list_images(Some(ListImagesOptions::default()))
-            .await
-            .map_err(|e| EngineError::from_bollard("the image list", e))
-    }
-
-    /// `GET /images/{id}/json`, bounded.
+    /// `GET /images/{id}/json` (an id or a reference).
     pub async fn inspect_image(&self, id: &str) -> Result<ImageInspect, EngineError> {
         let what = format!("image {}", crate::model::short_id(id));
-        let path = format!("/images/{}/json", path_segment(id));
-        if let Some(r) = self
-            .get_bounded(&what, &path, bounded::limits::INSPECT)
-            .await
-        {
-            return r;
-        }
-        self.docker
-            .inspect_image(id)
-            .await
-            .map_err(|e| EngineError::from_bollard(what, e))
+        let path = format!("/images/{}/json", path_segment(&what, id)?);
+        self.get(&what, &path, limits::INSPECT).await
     }
 
-    /// `GET /images/{id}/history`, bounded.
+    /// `GET /images/{id}/history`.
     pub async fn image_history(
         &self,
         id: &str,
     ) -> Result<Vec<ImageHistoryResponseItem>, EngineError> {
         let what = format!("history of image {}", crate::model::short_id(id));
-        let path = format!("/images/{}/history", path_segment(id));
-        if let Some(r) = self
-            .get_bounded(&what, &path, bounded::limits::HISTORY)
-            .await
-        {
-            return r;
-        }
-        self.docker
-            .image_history(id)
-            .await
-            .map_err(|e| EngineError::from_bollard(what, e))
+        let path = format!("/images/{}/history", path_segment(&what, id)?);
+        self.get(&what, &path, limits::HISTORY).await
     }
 
-    /// Streaming stats of one container (one reading a second).
+    /// Streaming stats of one container (one reading a second), each
+    /// reading at most [`limits::STATS`].
     pub fn stats_stream(
         &self,
         id: &str,
@@ -477,14 +455,18 @@ impl Engine {
         Item = Result<bollard::models::ContainerStatsResponse, EngineError>,
     > + '_ {
         use futures_util::StreamExt;
-        let opts = bollard::query_parameters::StatsOptions {
-            stream: true,
-            one_shot: false,
-        };
         let what = format!("stats of {}", crate::model::short_id(id));
-        self.docker
-            .stats(id, Some(opts))
-            .map(move |r| r.map_err(|e| EngineError::from_bollard(what.clone(), e)))
+        match path_segment(&what, id) {
+            Ok(seg) => self
+                .http
+                .json_lines(
+                    what,
+                    self.versioned(&format!("/containers/{seg}/stats?stream=1")),
+                    limits::STATS,
+                )
+                .left_stream(),
+            Err(e) => futures_util::stream::once(async move { Err(e) }).right_stream(),
+        }
     }
 
     /// One stats reading, without the engine's second sample
@@ -494,34 +476,38 @@ impl Engine {
         &self,
         id: &str,
     ) -> Result<bollard::models::ContainerStatsResponse, EngineError> {
-        use futures_util::StreamExt;
-        let opts = bollard::query_parameters::StatsOptions {
-            stream: false,
-            one_shot: true,
-        };
         let what = format!("stats of {}", crate::model::short_id(id));
-        match self.docker.stats(id, Some(opts)).next().await {
-            Some(r) => r.map_err(|e| EngineError::from_bollard(what, e)),
-            None => Err(EngineError::NotFound { what }),
-        }
+        let path = format!(
+            "/containers/{}/stats?stream=false&one-shot=true",
+            path_segment(&what, id)?
+        );
+        self.get(&what, &path, limits::STATS).await
     }
 
     /// The engine's event stream, from now on — or replayed from `since`
     /// (`seconds.nanoseconds` since the epoch) out of the engine's buffer of
-    /// recent events, then live.
+    /// recent events, then live. An event past [`limits::EVENT`] is not
+    /// read: it comes as [`events::not_read`], and the stream goes on.
     pub fn events(
         &self,
         since: Option<String>,
     ) -> impl futures_util::Stream<Item = Result<bollard::models::EventMessage, EngineError>> + '_
     {
         use futures_util::StreamExt;
-        let opts = since.map(|since| bollard::query_parameters::EventsOptions {
-            since: Some(since),
-            ..Default::default()
-        });
-        self.docker
-            .events(opts)
-            .map(|r| r.map_err(|e| EngineError::from_bollard("the event stream", e)))
+        let path = match since {
+            Some(s) => format!("/events?since={}", query_value(&s)),
+            None => "/events".to_string(),
+        };
+        self.http
+            .json_lines::<bollard::models::EventMessage>(
+                "the event stream".into(),
+                self.versioned(&path),
+                limits::EVENT,
+            )
+            .map(|r| match r {
+                Err(EngineError::TooLarge { limit, .. }) => Ok(events::not_read(limit)),
+                other => other,
+            })
     }
 
     /// `GET /exec/{id}/json`: who runs what in a `docker exec`.
@@ -530,40 +516,35 @@ impl Engine {
         id: &str,
     ) -> Result<bollard::models::ExecInspectResponse, EngineError> {
         let what = format!("exec {}", crate::model::short_id(id));
-        let path = format!("/exec/{}/json", path_segment(id));
-        if let Some(r) = self
-            .get_bounded(&what, &path, bounded::limits::INSPECT)
-            .await
-        {
-            return r;
-        }
-        self.docker
-            .inspect_exec(id)
-            .await
-            .map_err(|e| EngineError::from_bollard(what, e))
+        let path = format!("/exec/{}/json", path_segment(&what, id)?);
+        self.get(&what, &path, limits::INSPECT).await
     }
 
     /// `GET /containers/{id}/changes`: the container's writable layer as
     /// `(path, kind)` — 0 modified, 1 added, 2 deleted.
     pub async fn changes(&self, id: &str) -> Result<Vec<(String, i64)>, EngineError> {
-        let changes = self
-            .docker
-            .container_changes(id)
-            .await
-            .map_err(|e| {
-                EngineError::from_bollard(format!("changes of {}", crate::model::short_id(id)), e)
-            })?
-            .unwrap_or_default();
+        #[derive(serde::Deserialize)]
+        struct Change {
+            #[serde(rename = "Path")]
+            path: String,
+            #[serde(rename = "Kind")]
+            kind: i64,
+        }
+        let what = format!("changes of {}", crate::model::short_id(id));
+        let path = format!("/containers/{}/changes", path_segment(&what, id)?);
+        let changes: Option<Vec<Change>> = self.get(&what, &path, limits::CHANGES).await?;
         Ok(changes
+            .unwrap_or_default()
             .into_iter()
-            .map(|c| (c.path, c.kind as i64))
+            .map(|c| (c.path, c.kind))
             .collect())
     }
 
     /// `HEAD /containers/{id}/archive?path=…`: a file's mode, without
     /// reading it. The engine logs no event for the stat itself, but it
     /// mounts and unmounts each of the container's `volumes` (found or not):
-    /// those events are noted as ours.
+    /// those events are noted as ours. An answer without its stat header is
+    /// this one file's failure ([`EngineError::Api`]), not a lost engine.
     pub async fn stat_path(
         &self,
         id: &str,
@@ -571,16 +552,14 @@ impl Engine {
         volumes: usize,
     ) -> Result<u32, EngineError> {
         self.own.note_volume_mounts(id, volumes);
-        let opts = bollard::query_parameters::ContainerArchiveInfoOptions {
-            path: path.to_string(),
-        };
-        self.docker
-            .get_container_archive_info(id, Some(opts))
-            .await
-            .map(|s| s.file_mode)
-            .map_err(|e| {
-                EngineError::from_bollard(format!("{path} in {}", crate::model::short_id(id)), e)
-            })
+        let what = format!("{path} in {}", crate::model::short_id(id));
+        let url = format!(
+            "/containers/{}/archive?path={}",
+            path_segment(&what, id)?,
+            query_value(path)
+        );
+        let headers = self.http.head(&what, &self.versioned(&url)).await?;
+        path_stat_mode(&headers).map_err(|reason| EngineError::Api { what, reason })
     }
 
     /// `GET /containers/{id}/archive?path=…`: a tar stream of one file or
@@ -594,42 +573,34 @@ impl Engine {
         path: &str,
     ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, EngineError>> + '_ {
         use futures_util::StreamExt;
-        let opts = bollard::query_parameters::DownloadFromContainerOptions {
-            path: path.to_string(),
-        };
         let what = format!("{path} in {}", crate::model::short_id(id));
-        self.docker
-            .download_from_container(id, Some(opts))
-            .map(move |r| r.map_err(|e| EngineError::from_bollard(what.clone(), e)))
+        match path_segment(&what, id) {
+            Ok(seg) => {
+                let url = self.versioned(&format!(
+                    "/containers/{seg}/archive?path={}",
+                    query_value(path)
+                ));
+                self.http.stream(what, url, false).left_stream()
+            }
+            Err(e) => futures_util::stream::once(async move { Err(e) }).right_stream(),
+        }
     }
 
     /// `GET /networks/{name}`.
     pub async fn inspect_network(&self, name: &str) -> Result<NetworkInspect, EngineError> {
-        self.docker
-            .inspect_network(
-                name,
-                None::<bollard::query_parameters::InspectNetworkOptions>,
-            )
-            .await
-            .map_err(|e| EngineError::from_bollard(format!("network {name}"), e))
+        let what = format!("network {name}");
+        let path = format!("/networks/{}", path_segment(&what, name)?);
+        self.get(&what, &path, limits::NETWORK).await
     }
 }
 
-fn unreachable(target: &Target, e: &BollardError) -> ConnectError {
-    ConnectError::Unreachable {
-        endpoint: target.endpoint.to_string(),
-        found_by: target.found_by.clone(),
-        reason: describe(e),
-    }
-}
-
-/// Try the socket once so "missing", "permission denied" and "nobody
-/// listening" each get their own message.
+/// Try the socket (with the tries every request gets) so "missing",
+/// "permission denied" and "nobody listening" each get their own message.
 async fn probe_unix(path: &std::path::Path, found_by: &FoundBy) -> Result<(), ConnectError> {
     use std::io::ErrorKind;
-    match tokio::net::UnixStream::connect(path).await {
-        Ok(_) => Ok(()),
-        Err(e) => Err(match e.kind() {
+    match bounded::probe_unix(path).await {
+        Ok(()) => Ok(()),
+        Err((e, attempts, elapsed)) => Err(match e.kind() {
             ErrorKind::NotFound => ConnectError::SocketMissing {
                 path: path.into(),
                 found_by: found_by.clone(),
@@ -645,24 +616,10 @@ async fn probe_unix(path: &std::path::Path, found_by: &FoundBy) -> Result<(), Co
             _ => ConnectError::Unreachable {
                 endpoint: format!("unix://{}", path.display()),
                 found_by: found_by.clone(),
-                reason: e.to_string(),
+                reason: bounded::connect_reason(&e, attempts, elapsed),
             },
         }),
     }
-}
-
-/// An id or image reference as one URL path segment (`/` and `:` are fine
-/// in Docker's routes; anything else unusual is percent-encoded).
-fn path_segment(id: &str) -> String {
-    let mut out = String::with_capacity(id.len());
-    for b in id.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:/@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
 }
 
 /// Look each bind source up on this host (read-only: `realpath` and `stat`).

@@ -1,7 +1,10 @@
 //! One full snapshot of the engine: info, version, the default bridge, every
 //! container (any state) with inspect and `top`, every image with inspect and
-//! history. Calls run concurrently with a bound; objects that vanish between
-//! list and inspect are skipped, not fatal.
+//! history. Calls run concurrently with a bound (and every request of the
+//! engine shares one bound on open connections, `bounded::limits`); objects
+//! that vanish between list and inspect are skipped, and one the engine
+//! refuses, or whose list entry cannot be read, is a warning: neither is
+//! fatal. Lists are read up to a ceiling of entries, and a cut is said.
 
 use chrono::Utc;
 use futures_util::stream::{self, StreamExt};
@@ -11,6 +14,9 @@ use crate::model::{Container, ContainerState, Image, Inventory, Warning, Warning
 
 /// How many inspect calls may be in flight at once.
 pub const DEFAULT_CONCURRENCY: usize = 32;
+
+/// Exec sessions inspected per container (its inspect lists their ids).
+pub const MAX_EXECS: usize = 100;
 
 /// What happened to one object.
 enum Outcome<T> {
@@ -136,14 +142,16 @@ async fn containers(
     engine: &Engine,
     concurrency: usize,
 ) -> Result<(Vec<Container>, Vec<Warning>), EngineError> {
-    let list = engine.list_containers().await?;
-    let ids: Vec<String> = list.into_iter().filter_map(|c| c.id).collect();
+    let listed = engine.list_containers().await?;
+    let ids: Vec<String> = listed.items.into_iter().map(|c| c.id).collect();
     let results: Vec<_> = stream::iter(ids)
         .map(|id| async move { classify(inspect_bare(engine, &id).await) })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
-    let (mut items, mut warnings) = collect("container", results)?;
+    let (items, mut warnings) = collect("container", results)?;
+    warnings.splice(0..0, listed.warnings);
+    let mut items = noted(items, &mut warnings);
     fill_processes(engine, &mut items).await?;
     warnings.extend(fill_compose_files(engine, &mut items).await);
     items.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
@@ -152,17 +160,48 @@ async fn containers(
 
 /// Inspect one container and, when it runs, list its processes.
 pub async fn inspect_one(engine: &Engine, id: &str) -> Result<Container, EngineError> {
-    let mut c = inspect_bare(engine, id).await?;
+    let (mut c, note) = inspect_bare(engine, id).await?;
+    if let Some(note) = note {
+        tracing::warn!("{note}");
+    }
     fill_processes(engine, std::slice::from_mut(&mut c)).await?;
     Ok(c)
 }
 
-/// Inspect one container, with its exec sessions, without its processes.
-async fn inspect_bare(engine: &Engine, id: &str) -> Result<Container, EngineError> {
+/// Containers inspected, their notes moved to `warnings`.
+fn noted(items: Vec<(Container, Option<String>)>, warnings: &mut Vec<Warning>) -> Vec<Container> {
+    items
+        .into_iter()
+        .map(|(c, note)| {
+            warnings.extend(note.map(|n| Warning::new(WarningKind::Truncated, n)));
+            c
+        })
+        .collect()
+}
+
+/// Inspect one container, with its exec sessions, without its processes;
+/// and a note when it has more exec sessions than are read.
+async fn inspect_bare(
+    engine: &Engine,
+    id: &str,
+) -> Result<(Container, Option<String>), EngineError> {
     let mut c = engine.container(id).await?;
     // Exec sessions the engine still holds (running ones): who and what.
     let now = Utc::now();
-    for exec_id in c.exec_ids.clone() {
+    let note = (c.exec_ids.len() > MAX_EXECS).then(|| {
+        format!(
+            "container {}: the engine lists {} exec sessions; the first {MAX_EXECS} were read",
+            c.name,
+            c.exec_ids.len()
+        )
+    });
+    for exec_id in c
+        .exec_ids
+        .iter()
+        .take(MAX_EXECS)
+        .cloned()
+        .collect::<Vec<_>>()
+    {
         match engine.inspect_exec(&exec_id).await {
             Ok(r) => {
                 let session = convert::exec_session(r, Some(&c), now);
@@ -174,7 +213,7 @@ async fn inspect_bare(engine: &Engine, id: &str) -> Result<Container, EngineErro
             Err(e) => tracing::debug!("exec {exec_id}: {e}"),
         }
     }
-    Ok(c)
+    Ok((c, note))
 }
 
 /// Running containers' processes: from `/proc` where the engine runs on
@@ -324,17 +363,14 @@ pub async fn refresh(
         prev.containers.iter().map(|c| (c.id.as_str(), c)).collect();
     let mut reuse = Vec::new();
     let mut inspect = Vec::new();
-    for s in list {
-        let Some(id) = s.id else { continue };
-        let listed = s
-            .state
-            .map(|st| ContainerState::parse(st.as_ref()))
-            .unwrap_or_default();
-        match known.get(id.as_str()) {
-            Some(c) if !changed.containers.contains(&id) && c.state == listed => {
+    let mut list_warnings = list.warnings;
+    list_warnings.extend(image_list.warnings);
+    for s in list.items {
+        match known.get(s.id.as_str()) {
+            Some(c) if !changed.containers.contains(&s.id) && c.state == s.state => {
                 reuse.push((*c).clone());
             }
-            _ => inspect.push(id),
+            _ => inspect.push(s.id),
         }
     }
     reread.containers = inspect.len();
@@ -344,7 +380,9 @@ pub async fn refresh(
         .buffer_unordered(DEFAULT_CONCURRENCY)
         .collect()
         .await;
-    let (mut containers, mut warnings) = collect("container", results)?;
+    let (containers, mut warnings) = collect("container", results)?;
+    warnings.splice(0..0, list_warnings);
+    let mut containers = noted(containers, &mut warnings);
     containers.extend(reuse);
     reread.requests += fill_processes(engine, &mut containers).await?;
     warnings.extend(fill_compose_files(engine, &mut containers).await);
@@ -355,14 +393,9 @@ pub async fn refresh(
         prev.images.iter().map(|i| (i.id.as_str(), i)).collect();
     let mut images = Vec::new();
     let mut read = Vec::new();
-    for s in image_list {
-        let tags: Vec<&String> = s
-            .repo_tags
-            .iter()
-            .filter(|t| *t != "<none>:<none>")
-            .collect();
+    for s in image_list.items {
         match known.get(s.id.as_str()) {
-            Some(i) if i.tags.iter().collect::<Vec<_>>() == tags && i.digests == s.repo_digests => {
+            Some(i) if i.tags == s.tags && i.digests == s.digests => {
                 images.push((*i).clone());
             }
             _ => read.push(s.id),
@@ -419,9 +452,11 @@ async fn images(
     engine: &Engine,
     concurrency: usize,
 ) -> Result<(Vec<Image>, Vec<Warning>), EngineError> {
-    let list = engine.list_images().await?;
-    let ids: Vec<String> = list.into_iter().map(|i| i.id).collect();
-    image_details(engine, ids, concurrency).await
+    let listed = engine.list_images().await?;
+    let ids: Vec<String> = listed.items.into_iter().map(|i| i.id).collect();
+    let (items, mut warnings) = image_details(engine, ids, concurrency).await?;
+    warnings.splice(0..0, listed.warnings);
+    Ok((items, warnings))
 }
 
 /// Inspect and read the history of these images.
