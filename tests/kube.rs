@@ -481,6 +481,7 @@ fn the_watch_keeps_the_list_current_and_resumes_after_a_drop() {
         poll_interval: std::time::Duration::from_secs(3600),
         settle: std::time::Duration::from_millis(50),
         audit: Some(dir.path().join("audit.jsonl")),
+        audit_retention: Default::default(),
         mode: "test",
         limits: shipshape::sources::kube::LIMITS,
     };

@@ -85,26 +85,69 @@ impl Sink {
 }
 
 /// The audit trail and the timeline, fed together so they never disagree.
+/// Repeated engine events are folded into summaries first
+/// ([`audit::fold`]): a flood costs neither the disk nor the window.
 pub(crate) struct Recorder {
     pub(crate) sink: Sink,
     pub(crate) audit: Option<Arc<audit::Writer>>,
     /// The engine's name, when this worker is one of several.
     pub(crate) engine: Option<String>,
+    fold: std::sync::Mutex<audit::fold::Folder>,
 }
 
 impl Recorder {
+    pub(crate) fn new(
+        sink: Sink,
+        audit: Option<Arc<audit::Writer>>,
+        engine: Option<String>,
+    ) -> Self {
+        Self {
+            sink,
+            audit,
+            engine,
+            fold: Default::default(),
+        }
+    }
+
+    fn folder(&self) -> std::sync::MutexGuard<'_, audit::fold::Folder> {
+        self.fold.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// When folded events are due to go out as a summary ([`Self::tick`]).
+    pub(crate) fn fold_due(&self) -> Option<std::time::Instant> {
+        self.folder().next_due()
+    }
+
+    /// Write the summaries whose window has ended.
+    pub(crate) fn tick(&self) {
+        let due = self.folder().due(std::time::Instant::now());
+        for s in due {
+            self.emit(s);
+        }
+    }
+
     /// The engine's name (empty with one engine).
     pub(crate) fn engine_name(&self) -> String {
         self.engine.clone().unwrap_or_default()
     }
 
-    pub(crate) fn audit(&self, kind: &str, mut data: serde_json::Value) {
+    pub(crate) fn audit(&self, kind: &str, data: serde_json::Value) {
+        self.audit_as(kind, data, false);
+    }
+
+    /// `sheddable`: an ordinary engine event, which the writer may count
+    /// instead of queue when it falls behind.
+    fn audit_as(&self, kind: &str, mut data: serde_json::Value, sheddable: bool) {
         if let Some(w) = &self.audit {
             if let (Some(engine), Some(obj)) = (&self.engine, data.as_object_mut()) {
                 obj.entry("engine")
                     .or_insert_with(|| serde_json::Value::String(engine.clone()));
             }
-            w.record(kind, data);
+            if sheddable {
+                w.record_sheddable(kind, data);
+            } else {
+                w.record(kind, data);
+            }
         }
     }
 
@@ -125,17 +168,40 @@ impl Recorder {
     /// queued before it ends. A log shared by several workers is flushed by
     /// the last one to let go of it.
     pub(crate) async fn session_end(self, mode: &str) {
+        let open = self.folder().flush();
+        for s in open {
+            self.emit(s);
+        }
         self.audit("session_end", serde_json::json!({ "mode": mode }));
         if let Some(w) = self.audit.and_then(|w| Arc::try_unwrap(w).ok()) {
             let _ = tokio::task::spawn_blocking(move || w.finish()).await;
         }
     }
 
-    /// Show an activity and write it down.
+    /// Show an activity and write it down — or count it into a summary
+    /// when it repeats too fast ([`audit::fold`]).
     pub(crate) fn activity(&self, mut a: Activity) {
         if let Some(engine) = &self.engine {
             a.engine = engine.clone();
         }
+        let now = std::time::Instant::now();
+        let (due, pass) = {
+            let mut f = self.folder();
+            if let Some(w) = &self.audit {
+                f.set_pressure(w.under_pressure());
+            }
+            (f.due(now), f.push(a, now))
+        };
+        for s in due {
+            self.emit(s);
+        }
+        if let Some(a) = pass {
+            self.emit(a);
+        }
+    }
+
+    fn emit(&self, a: Activity) {
+        let summary = audit::fold::is_summary(&a);
         let kind = match a.category() {
             Category::Gap => match a.action.as_str() {
                 "engine_changed" => "engine_changed",
@@ -143,12 +209,23 @@ impl Recorder {
                 _ => "gap",
             },
             Category::Finding => "finding",
+            _ if summary => "summary",
             Category::Exec if a.exec.is_some() => "exec",
             _ => "event",
         };
-        self.audit(
+        // What the writer may count instead of queue when it falls behind:
+        // ordinary engine events, not root or privileged execs, not what
+        // matters (medium and above).
+        let sheddable = matches!(kind, "event" | "exec")
+            && a.severity
+                .is_none_or(|s| s < crate::model::Severity::Medium)
+            && a.exec
+                .as_ref()
+                .is_none_or(|e| !e.privileged && !e.as_root());
+        self.audit_as(
             kind,
             serde_json::to_value(&a).unwrap_or(serde_json::Value::Null),
+            sheddable,
         );
         self.sink.send(Event::Activity(Arc::new(a)));
     }
@@ -169,7 +246,11 @@ pub(crate) fn shared_writer(path: &std::path::Path) -> Option<Arc<audit::Writer>
         .and_then(|(_, w)| w.upgrade())
 }
 
-pub(crate) async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc<audit::Writer>> {
+pub(crate) async fn open_audit(
+    path: Option<PathBuf>,
+    retention: audit::Retention,
+    sink: &Sink,
+) -> Option<Arc<audit::Writer>> {
     let path = path?;
     if let Some(w) = shared_writer(&path) {
         sink.send(Event::Audit(Ok(w.path().to_path_buf())));
@@ -182,7 +263,7 @@ pub(crate) async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc
         // lock for a moment.
         let mut tries = 0;
         loop {
-            match audit::AuditLog::open(&path, audit::DEFAULT_MAX_BYTES) {
+            match audit::AuditLog::open_with(&path, retention) {
                 // Held by a fleet sibling in this process: share its writer.
                 Err(audit::AuditError::Busy(_)) if shared_writer(&path).is_some() => {
                     return Err(audit::AuditError::Busy(path.clone()));
