@@ -767,58 +767,67 @@ fn records_dropped(counts: &std::collections::BTreeMap<String, u64>) -> Value {
     })
 }
 
+/// The writer thread: take what is queued (at most [`BATCH`] at a time),
+/// add a `records_dropped` record for what was counted instead, append it
+/// all with one sync; until closed and empty.
+fn write_queued(shared: &Shared, mut log: AuditLog, on_error: Box<dyn Fn(String) + Send>) {
+    let mut last_error = String::new();
+    loop {
+        let (mut batch, dropped, closed) = {
+            let mut q = shared.lock();
+            while q.items.is_empty() && q.dropped.is_empty() && !q.closed {
+                q = shared.ready.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+            let n = q.items.len().min(BATCH);
+            let batch: Vec<(String, Value)> = q.items.drain(..n).collect();
+            shared
+                .waiting
+                .store(q.items.len(), std::sync::atomic::Ordering::Release);
+            let done = q.closed && q.items.is_empty();
+            (batch, std::mem::take(&mut q.dropped), done)
+        };
+        if !dropped.is_empty() {
+            batch.push(("records_dropped".into(), records_dropped(&dropped)));
+        }
+        if !batch.is_empty()
+            && let Err(e) = log.append_many(batch)
+        {
+            let msg = e.to_string();
+            if msg != last_error {
+                on_error(msg.clone());
+                last_error = msg;
+            }
+        }
+        if closed {
+            return;
+        }
+    }
+}
+
 impl Writer {
     /// Start writing to `log`. `on_error` hears about a failed append once
     /// per distinct error (a full disk is not reported a thousand times).
-    pub fn start(mut log: AuditLog, on_error: Box<dyn Fn(String) + Send>) -> Self {
-        let path = log.path().to_path_buf();
-        let shared = std::sync::Arc::new(Shared {
-            queue: Default::default(),
-            ready: std::sync::Condvar::new(),
-            waiting: Default::default(),
-        });
-        let theirs = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("shipshape-audit".into())
-            .spawn(move || {
-                let shared = theirs;
-                let mut last_error = String::new();
-                loop {
-                    // Everything that arrived meanwhile goes in one sync.
-                    let (mut batch, dropped, closed) = {
-                        let mut q = shared.lock();
-                        while q.items.is_empty() && q.dropped.is_empty() && !q.closed {
-                            q = shared.ready.wait(q).unwrap_or_else(|e| e.into_inner());
-                        }
-                        let n = q.items.len().min(BATCH);
-                        let batch: Vec<(String, Value)> = q.items.drain(..n).collect();
-                        shared
-                            .waiting
-                            .store(q.items.len(), std::sync::atomic::Ordering::Release);
-                        let done = q.closed && q.items.is_empty();
-                        (batch, std::mem::take(&mut q.dropped), done)
-                    };
-                    if !dropped.is_empty() {
-                        batch.push(("records_dropped".into(), records_dropped(&dropped)));
-                    }
-                    if !batch.is_empty()
-                        && let Err(e) = log.append_many(batch)
-                    {
-                        let msg = e.to_string();
-                        if msg != last_error {
-                            on_error(msg.clone());
-                            last_error = msg;
-                        }
-                    }
-                    if closed {
-                        return;
-                    }
-                }
-            })
-            .expect("spawn the audit thread");
+    pub fn start(log: AuditLog, on_error: Box<dyn Fn(String) + Send>) -> Self {
+        let mut w = Self::idle(log.path().to_path_buf());
+        let shared = w.shared.clone();
+        w.thread = Some(
+            std::thread::Builder::new()
+                .name("shipshape-audit".into())
+                .spawn(move || write_queued(&shared, log, on_error))
+                .expect("spawn the audit thread"),
+        );
+        w
+    }
+
+    /// A writer whose queue nobody empties yet.
+    fn idle(path: PathBuf) -> Self {
         Self {
-            shared,
-            thread: Some(thread),
+            shared: std::sync::Arc::new(Shared {
+                queue: Default::default(),
+                ready: std::sync::Condvar::new(),
+                waiting: Default::default(),
+            }),
+            thread: None,
             path,
         }
     }
@@ -1609,5 +1618,200 @@ mod torn_tests {
             AuditLog::open(&p, 1 << 20),
             Err(AuditError::Damaged(_))
         ));
+    }
+}
+
+/// Issue 39 (D10): retention bounds the files, and the chain stays
+/// verifiable from the oldest kept file; the writer's queue is bounded.
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn family_bytes(p: &Path) -> u64 {
+        let mut files = Family::of(p).rotated().unwrap();
+        files.push(p.to_path_buf());
+        files
+            .iter()
+            .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .sum()
+    }
+
+    /// 1 MiB kept, 128 KiB segments: 4 MiB of records leave at most about
+    /// 1 MiB on disk, and verify passes, saying retention pruned the start.
+    fn pruned_log(dir: &Path) -> (PathBuf, u64) {
+        let p = dir.join(CURRENT);
+        let r = Retention::mib(1);
+        assert_eq!(r.segment_bytes(), 128 << 10);
+        let mut log = AuditLog::open_with(&p, r).unwrap();
+        let mut n = 0;
+        while n < 16_000 {
+            let batch: Vec<(String, Value)> = (0..100)
+                .map(|i| {
+                    (
+                        "event".to_string(),
+                        json!({ "n": n + i, "pad": "x".repeat(200) }),
+                    )
+                })
+                .collect();
+            log.append_many(batch).unwrap();
+            n += 100;
+        }
+        (p, n)
+    }
+
+    #[test]
+    fn retention_bounds_the_files_and_the_pruned_chain_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, n) = pruned_log(dir.path());
+        let bytes = family_bytes(&p);
+        let files = Family::of(&p).rotated().unwrap().len() + 1;
+        assert!(bytes <= (1 << 20) + 4096, "bounded: {bytes} bytes");
+        assert!(files <= 9, "{files} files");
+        let v = verify(&p).unwrap().unwrap();
+        let through = v.pruned_through.expect("the start was pruned");
+        assert!(through > 1000, "{through}");
+        // Every record after the pruned ones, plus the retention records.
+        assert!(v.records >= n - through, "{v:?}");
+        assert_eq!(v.files, files);
+        // The directory form verifies the same way.
+        assert_eq!(verify(dir.path()).unwrap().unwrap(), v);
+        // What retention wrote says exactly what went and where the chain
+        // resumes.
+        let r = records_of_kind(&p, "retention", 100).unwrap();
+        let last = r.last().expect("retention records");
+        assert!(
+            last.data["removed"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        );
+        assert_eq!(last.data["keep_bytes"], 1 << 20);
+        assert_eq!(last.data["resumes_at"], through + 1);
+        // Reopening continues the chain and keeps it within bounds.
+        let mut log = AuditLog::open_with(&p, Retention::mib(1)).unwrap();
+        log.append("event", json!({ "after": "reopen" })).unwrap();
+        drop(log);
+        assert!(verify(&p).unwrap().is_ok());
+    }
+
+    /// Deleting one more file than retention did is tampering: the start is
+    /// no longer the one a retention record vouches for.
+    #[test]
+    fn a_start_deleted_beyond_what_retention_removed_is_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, _) = pruned_log(dir.path());
+        let oldest = Family::of(&p).rotated().unwrap().remove(0);
+        std::fs::remove_file(&oldest).unwrap();
+        let e = verify(&p).unwrap().unwrap_err();
+        assert!(
+            e.message.contains("no retention record accounts for them"),
+            "{e}"
+        );
+    }
+
+    /// A gap in the middle of a pruned log is still caught.
+    #[test]
+    fn tampering_in_the_middle_of_a_pruned_log_is_still_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, _) = pruned_log(dir.path());
+        let rotated = Family::of(&p).rotated().unwrap();
+        assert!(rotated.len() >= 3, "{rotated:?}");
+        // An edited record.
+        let middle = &rotated[1];
+        let text = std::fs::read_to_string(middle).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let before = lines[10].clone();
+        lines[10] = lines[10].replacen("\"n\":", "\"n\":1", 1);
+        std::fs::write(middle, lines.join("\n") + "\n").unwrap();
+        let e = verify(&p).unwrap().unwrap_err();
+        assert_eq!((e.file.as_path(), e.line), (middle.as_path(), 11), "{e}");
+        assert!(e.message.contains("was edited"), "{e}");
+        lines[10] = before;
+        std::fs::write(middle, lines.join("\n") + "\n").unwrap();
+        assert!(verify(&p).unwrap().is_ok());
+        // A whole file removed from the middle.
+        std::fs::remove_file(middle).unwrap();
+        let e = verify(&p).unwrap().unwrap_err();
+        assert!(e.message.contains("missing (deleted)"), "{e}");
+    }
+
+    /// A log of the previous version (no retention, everything kept) still
+    /// verifies; one whose first file was deleted by hand does not pass as
+    /// pruned; opening it with retention prunes it and it verifies again.
+    #[test]
+    fn logs_of_the_previous_version_verify_and_are_pruned_when_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CURRENT);
+        let mut log = AuditLog::open(&p, 4096).unwrap();
+        for i in 0..400 {
+            log.append("event", json!({ "n": i, "pad": "y".repeat(100) }))
+                .unwrap();
+        }
+        drop(log);
+        let v = verify(&p).unwrap().unwrap();
+        assert_eq!((v.records, v.pruned_through), (400, None));
+        let rotated = Family::of(&p).rotated().unwrap();
+        assert!(rotated.len() > 10);
+        // Reopened by this version with 1 MiB kept: it is small enough.
+        drop(AuditLog::open_with(&p, Retention::mib(1)).unwrap());
+        assert_eq!(Family::of(&p).rotated().unwrap().len(), rotated.len());
+        // A pruned head cannot be faked by deleting the first file by hand.
+        let copy = tempfile::tempdir().unwrap();
+        for f in std::fs::read_dir(dir.path()).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
+        }
+        std::fs::remove_file(copy.path().join(rotated[0].file_name().unwrap())).unwrap();
+        let e = verify(copy.path()).unwrap().unwrap_err();
+        assert!(e.message.contains("starts at record"), "{e}");
+        // A lower setting prunes at open, and says so.
+        let mut log = AuditLog::open_inner(&p, 4096, Some(20_000)).unwrap();
+        let mut open = None;
+        assert!(log.prune(&mut open).unwrap());
+        log.commit(open).unwrap();
+        drop(log);
+        let v = verify(&p).unwrap().unwrap();
+        assert!(v.pruned_through.is_some(), "{v:?}");
+        assert!(family_bytes(&p) <= 20_000 + 4096, "{}", family_bytes(&p));
+    }
+
+    /// The writer's queue is bounded: what does not fit is counted by kind
+    /// in one records_dropped record, records that must not be shed use
+    /// the reserve, and finishing is bounded work.
+    #[test]
+    fn the_writers_queue_is_bounded_and_says_what_it_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.jsonl");
+        let log = AuditLog::open(&p, 1 << 30).unwrap();
+        // A disk that does not keep up: nobody empties the queue yet.
+        let mut w = Writer::idle(p.clone());
+        for i in 0..WRITER_QUEUE + 300 {
+            w.record_sheddable("event", json!({ "n": i }));
+        }
+        assert!(w.under_pressure());
+        // What must not be shed still fits, in the reserve…
+        for _ in 0..WRITER_RESERVE {
+            w.record("gap", json!({}));
+        }
+        // …until that is full too: then it is counted as well.
+        w.record("gap", json!({}));
+        {
+            let q = w.shared.lock();
+            assert_eq!(q.items.len(), WRITER_QUEUE + WRITER_RESERVE);
+            assert_eq!(q.dropped["event"], 300);
+            assert_eq!(q.dropped["gap"], 1);
+        }
+        let shared = w.shared.clone();
+        w.thread = Some(std::thread::spawn(move || {
+            write_queued(&shared, log, Box::new(|e| panic!("{e}")));
+        }));
+        w.finish();
+        let dropped = records_of_kind(&p, "records_dropped", 10).unwrap();
+        assert_eq!(dropped.len(), 1, "{dropped:?}");
+        assert_eq!(dropped[0].data["dropped"], 301);
+        assert_eq!(dropped[0].data["kinds"]["event"], 300);
+        assert_eq!(dropped[0].data["kinds"]["gap"], 1);
+        let v = verify(&p).unwrap().unwrap();
+        assert_eq!(v.records, (WRITER_QUEUE + WRITER_RESERVE) as u64 + 1);
     }
 }

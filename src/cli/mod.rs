@@ -704,6 +704,14 @@ fn audit_verify(path: Option<&std::path::Path>) -> Exit {
                 v.files,
                 path.display()
             );
+            if let Some(n) = v.pruned_through {
+                println!(
+                    "note: records 1..{n} are no longer in the log: retention removed them, as a \
+                     retention record in the chain says (--audit-keep, [audit] keep_mib). The \
+                     chain was verified from record {}.",
+                    n + 1
+                );
+            }
             if let Some(bytes) = v.torn_tail {
                 println!(
                     "note: the log ends in a write that was cut short ({bytes} bytes after the last \
