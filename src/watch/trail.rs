@@ -1,7 +1,8 @@
 //! The bounded event sink and the audit trail every source's worker
 //! writes through: engines, clusters and (without a log) the demo lab. A
 //! timeline entry and its audit record go out together
-//! (`Recorder::activity`), so the two never disagree.
+//! (`Recorder::activity`), so the two never disagree — repeated engine
+//! events are folded into one summary for both ([`audit::fold`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -315,6 +316,57 @@ mod tests {
     use super::*;
     use crate::watch::messages::Events;
     use tokio::sync::mpsc;
+
+    /// Issue 39: a flood in one container reaches the timeline and the
+    /// audit log as its first few entries and one summary, the same in
+    /// both; stopping writes the summary still open.
+    #[test]
+    fn a_flood_is_folded_the_same_for_the_timeline_and_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let writer = audit::Writer::start(
+            audit::AuditLog::open(&path, 1 << 20).unwrap(),
+            Box::new(|e| panic!("{e}")),
+        );
+        let rec = Recorder::new(
+            Sink::new(tx, Arc::new(|_| {})),
+            Some(Arc::new(writer)),
+            None,
+        );
+        for i in 0..1000 {
+            let mut a = Activity::own("exec_start", format!("true {i}"), None);
+            a.source = crate::model::activity::Source::Container;
+            a.container_id = Some("c1".into());
+            a.name = "web".into();
+            rec.activity(a);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(rec.session_end("test"));
+        let mut shown = Vec::new();
+        while let Ok(Event::Activity(a)) = rx.try_recv() {
+            shown.push(a);
+        }
+        let folded = crate::audit::fold::FOLD_AFTER as usize;
+        assert_eq!(shown.len(), folded + 1, "the first ones and a summary");
+        assert_eq!(
+            shown[folded].attributes["summarised"],
+            (1000 - folded).to_string()
+        );
+        let logged = audit::tail(&path, 100).unwrap();
+        let kinds: Vec<&str> = logged.iter().map(|r| r.kind.as_str()).collect();
+        let mut want = vec!["event"; folded];
+        want.extend(["summary", "session_end"]);
+        assert_eq!(kinds, want);
+        assert_eq!(
+            logged[folded].data["detail"], shown[folded].detail,
+            "the log and the timeline say the same"
+        );
+        assert!(audit::verify(&path).unwrap().is_ok());
+    }
 
     /// Issue 15: a consumer that falls behind costs a count, not memory;
     /// the count is delivered before the next event that fits.
