@@ -21,13 +21,20 @@
 //!   as long (up to [`MAX_WINDOW`]) and lets nothing through one by one; a
 //!   window with nothing in it ends the streak. A sustained flood then costs
 //!   one record per [`MAX_WINDOW`].
-//! - shipshape's own activities — gaps, dropped events, engine changes, new
-//!   findings — never fold.
+//! - A new finding of the same rule on the same container, again and again
+//!   (a loop of root execs makes one per assessment), folds the same way:
+//!   its first ones are recorded whole. shipshape's other activities — gaps,
+//!   dropped events, engine changes, a new container's assessment — never
+//!   fold.
+//! - A window that folded a single event gives that event back as it was:
+//!   a summary is written only when it stands for two or more.
 //! - Memory is bounded: past [`MAX_GROUPS`] groups (a flood spread over many
 //!   containers), or while the audit writer is falling behind
-//!   ([`Folder::set_pressure`]), new events group across containers (the
-//!   summary counts the containers) and only the first of each group passes.
-//!   Even then the first instance of each kind and privilege is recorded.
+//!   ([`Folder::set_pressure`]), new engine events group across containers
+//!   (the summary counts the containers) and only the first of each group
+//!   passes. Even then the first instance of each kind and privilege is
+//!   recorded. A finding is never grouped across containers: without room
+//!   for its own group it is recorded as it is.
 
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -62,6 +69,8 @@ struct Key {
     action: String,
     /// The container (or object); `None` for a group across containers.
     subject: Option<String>,
+    /// For findings: the rule.
+    rule: Option<String>,
     severity: Option<Severity>,
     privileged: bool,
     root: bool,
@@ -121,9 +130,10 @@ fn hash(s: &str) -> u64 {
     h.finish()
 }
 
-/// Whether an activity may fold at all: engine events only.
+/// Whether an activity may fold at all: engine events, and new findings
+/// (of one rule on one container, repeated).
 pub fn foldable(a: &Activity) -> bool {
-    a.source != Source::Shipshape
+    a.source != Source::Shipshape || a.action == "finding"
 }
 
 /// The container or object an activity is about.
@@ -159,6 +169,7 @@ impl Folder {
             source: a.source,
             action: a.action.clone(),
             subject: Some(subject(a)),
+            rule: a.rule.clone(),
             severity: a.severity,
             privileged: exec.is_some_and(|e| e.privileged),
             root: exec.is_some_and(|e| e.as_root()),
@@ -170,6 +181,7 @@ impl Folder {
             key.subject = None;
             if !self.groups.contains_key(&key) && self.coarse >= MAX_COARSE {
                 key.action.clear();
+                key.rule = None;
                 key.source = Source::Other;
                 key.severity = None;
                 key.privileged = false;
@@ -188,6 +200,11 @@ impl Folder {
         }
         let key = self.key(&a);
         let across = key.subject.is_none();
+        if across && a.source == Source::Shipshape {
+            // A new finding is never counted across containers: with no
+            // room for its own group, it is recorded as it is.
+            return Some(a);
+        }
         let limit = if self.pressure || across {
             1
         } else {
@@ -257,6 +274,11 @@ impl Folder {
                 continue;
             }
             match g.folded.take() {
+                // One over the limit: the event itself, as it was.
+                Some(f) if f.count == 1 => {
+                    out.push(f.first);
+                    ended.push(key.clone());
+                }
                 Some(f) => {
                     out.push(summary(key, f, g.window));
                     // A streak: the next window is longer, and folds from
@@ -285,7 +307,12 @@ impl Folder {
         let mut out: Vec<Activity> = self
             .groups
             .drain()
-            .filter_map(|(key, g)| g.folded.map(|f| summary(&key, f, g.window)))
+            .filter_map(|(key, g)| {
+                g.folded.map(|f| match f.count {
+                    1 => f.first,
+                    _ => summary(&key, f, g.window),
+                })
+            })
             .collect();
         self.coarse = 0;
         self.next = None;
@@ -311,11 +338,13 @@ fn summary(key: &Key, f: Folded, window: Duration) -> Activity {
     a.time = last_time;
     a.time_nano = 0;
     a.exec = None;
-    a.rule = None;
+    a.rule = key.rule.clone();
     a.findings = Vec::new();
     a.severity = severity;
     a.attributes.clear();
-    let what = if key.action.is_empty() {
+    let what = if let Some(rule) = &key.rule {
+        format!("new findings of {rule}")
+    } else if key.action.is_empty() {
         let mut k: Vec<&str> = kinds.iter().map(String::as_str).collect();
         k.sort_unstable();
         format!("events ({})", k.join(", "))
@@ -375,9 +404,10 @@ fn summary(key: &Key, f: Folded, window: Duration) -> Activity {
     a
 }
 
-/// Whether an activity is a summary made here.
+/// Whether an activity is a summary made here (no engine attribute and no
+/// other entry of shipshape's uses that key).
 pub fn is_summary(a: &Activity) -> bool {
-    a.source != Source::Shipshape && a.attributes.contains_key("summarised")
+    a.attributes.contains_key("summarised")
 }
 
 #[cfg(test)]
@@ -451,9 +481,10 @@ mod tests {
         // is twice as long.
         let t1 = t0 + WINDOW;
         assert!(f.push(exec_start("c1", 1), t1).is_none());
+        assert!(f.push(exec_start("c1", 2), t1).is_none());
         assert!(f.due(t1 + WINDOW).is_empty());
         let s = f.due(t1 + WINDOW * 2);
-        assert_eq!(s[0].attributes["summarised"], "1");
+        assert_eq!(s[0].attributes["summarised"], "2");
         // A quiet window ends the streak: events pass again.
         let t2 = t1 + WINDOW * 2;
         assert!(f.due(t2 + WINDOW * 4).is_empty());
@@ -483,13 +514,36 @@ mod tests {
             f.push(exec_record("c1", "root", false), t0);
         }
         let gap = Activity::own("gap", "no events", Some(Severity::High));
-        let finding = Activity::own("finding", "new", Some(Severity::Critical));
+        let assessed = Activity::own("assessed", "risk 80", Some(Severity::Critical));
         for _ in 0..100 {
             assert!(f.push(gap.clone(), t0).is_some());
-            assert!(f.push(finding.clone(), t0).is_some());
+            assert!(f.push(assessed.clone(), t0).is_some());
         }
+        // A new finding of one rule on one container, again and again: its
+        // first ones are recorded, the rest summarised, naming the rule;
+        // another rule's first ones are recorded all the same.
+        let finding = |rule: &str| {
+            let mut a = Activity::own("finding", "docker exec as root: …", Some(Severity::Medium));
+            a.container_id = Some("c1".into());
+            a.rule = Some(rule.into());
+            a
+        };
+        let passed = (0..30)
+            .filter(|_| f.push(finding("container.exec-root"), t0).is_some())
+            .count();
+        assert_eq!(passed, FOLD_AFTER as usize);
+        assert!(f.push(finding("container.drift"), t0).is_some());
         let s = f.due(t0 + WINDOW);
-        assert_eq!(s.len(), 2, "one per group: {s:#?}");
+        assert_eq!(s.len(), 3, "one per group: {s:#?}");
+        let findings = s.iter().find(|a| a.action == "finding").unwrap();
+        assert_eq!(findings.rule.as_deref(), Some("container.exec-root"));
+        assert!(
+            findings
+                .detail
+                .starts_with("25 more new findings of container.exec-root"),
+            "{}",
+            findings.detail
+        );
         let root_summary = s
             .iter()
             .find(|a| a.attributes.contains_key("as_root"))
@@ -554,6 +608,25 @@ mod tests {
         assert_eq!(f.pending(), 0);
     }
 
+    /// A single event over the limit is given back as it was, not as a
+    /// "1 more" summary.
+    #[test]
+    fn one_event_over_the_limit_is_not_a_summary() {
+        let mut f = Folder::default();
+        let t0 = Instant::now();
+        for i in 0..=FOLD_AFTER {
+            f.push(
+                exec_record("c1", "root", false),
+                t0 + Duration::from_millis(u64::from(i)),
+            );
+        }
+        let s = f.due(t0 + WINDOW);
+        assert_eq!(s.len(), 1);
+        assert!(!is_summary(&s[0]));
+        assert!(s[0].exec.is_some(), "the exec record, whole");
+        assert_eq!(f.next_due(), None, "no streak");
+    }
+
     /// The writer falling behind: only the first of each group passes, and
     /// new groups form across containers.
     #[test]
@@ -565,6 +638,12 @@ mod tests {
             .filter(|&i| f.push(exec_start(&format!("c{}", i % 10), i), t0).is_some())
             .count();
         assert_eq!(passed, 1);
+        // A finding on a container without a group of its own is not
+        // counted across containers: recorded as it is.
+        let mut finding = Activity::own("finding", "x", Some(Severity::High));
+        finding.container_id = Some("c9".into());
+        finding.rule = Some("container.privileged".into());
+        assert!(f.push(finding, t0).is_some());
         let s = f.flush();
         assert_eq!(s[0].attributes["summarised"], "99");
         assert_eq!(s[0].attributes["objects"], "10");

@@ -204,13 +204,13 @@ impl Recorder {
     fn emit(&self, a: Activity) {
         let summary = audit::fold::is_summary(&a);
         let kind = match a.category() {
+            _ if summary => "summary",
             Category::Gap => match a.action.as_str() {
                 "engine_changed" => "engine_changed",
                 "events_dropped" => "events_dropped",
                 _ => "gap",
             },
             Category::Finding => "finding",
-            _ if summary => "summary",
             Category::Exec if a.exec.is_some() => "exec",
             _ => "event",
         };
