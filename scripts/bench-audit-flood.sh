@@ -99,7 +99,7 @@ run() {
     run "one, --audit-log" "$bin" one --audit-log LOG
     run "mixed, --no-audit" "$bin" mixed --no-audit
     if "$bin" --help 2>/dev/null | grep -q -- --audit-keep; then
-      run "mixed, --audit-keep 16" "$bin" mixed --audit-keep 16 --audit-log LOG
+      run "mixed, --audit-keep 4" "$bin" mixed --audit-keep 4 --audit-log LOG
     else
       run "mixed, --audit-log" "$bin" mixed --audit-log LOG
     fi
