@@ -132,3 +132,8 @@ restarts() {
 } | tee bench/flood-results.md
 records | grep -q '"kind":"session_start"'
 "$bin" audit verify "$tmp/audit.jsonl" | tee -a bench/flood-results.md
+{
+  echo
+  echo "An event flood against the audit log (issue 39, D10) is measured by"
+  echo "\`scripts/bench-audit-flood.sh\`: [\`audit-flood-results.md\`](audit-flood-results.md)."
+} >> bench/flood-results.md
