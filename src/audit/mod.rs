@@ -1639,7 +1639,7 @@ mod retention_tests {
             .sum()
     }
 
-    /// 1 MiB kept, 128 KiB segments: 4 MiB of records leave at most about
+    /// 1 MiB kept, 128 KiB segments: 2 MiB of records leave at most about
     /// 1 MiB on disk, and verify passes, saying retention pruned the start.
     fn pruned_log(dir: &Path) -> (PathBuf, u64) {
         let p = dir.join(CURRENT);
@@ -1647,8 +1647,8 @@ mod retention_tests {
         assert_eq!(r.segment_bytes(), 128 << 10);
         let mut log = AuditLog::open_with(&p, r).unwrap();
         let mut n = 0;
-        while n < 16_000 {
-            let batch: Vec<(String, Value)> = (0..100)
+        while n < 6_000 {
+            let batch: Vec<(String, Value)> = (0..200)
                 .map(|i| {
                     (
                         "event".to_string(),
@@ -1657,7 +1657,7 @@ mod retention_tests {
                 })
                 .collect();
             log.append_many(batch).unwrap();
-            n += 100;
+            n += 200;
         }
         (p, n)
     }
@@ -1745,9 +1745,15 @@ mod retention_tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join(CURRENT);
         let mut log = AuditLog::open(&p, 4096).unwrap();
-        for i in 0..400 {
-            log.append("event", json!({ "n": i, "pad": "y".repeat(100) }))
-                .unwrap();
+        for b in 0..40 {
+            let batch = (0..10).map(|i| {
+                let n = b * 10 + i;
+                (
+                    "event".to_string(),
+                    json!({ "n": n, "pad": "y".repeat(100) }),
+                )
+            });
+            log.append_many(batch).unwrap();
         }
         drop(log);
         let v = verify(&p).unwrap().unwrap();
