@@ -116,6 +116,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
             poll_interval: Duration::from_secs(args.poll.max(60)),
             settle: Duration::from_millis(500),
             audit: audit.clone(),
+            audit_retention,
             mode: "watch",
             limits: crate::sources::kube::LIMITS,
         };
