@@ -42,6 +42,26 @@ pub struct Settings {
     /// Empty by default: a cluster is contacted only when asked.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub kube_contexts: Vec<String>,
+    /// The audit log (`[audit]`).
+    pub audit: AuditSettings,
+}
+
+/// The audit log's settings (`[audit]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// Keep the whole log (the current file and its rotated ones) within
+    /// this many MiB: the oldest files are removed first, and the chain
+    /// stays verifiable. 0 keeps everything. `--audit-keep` wins.
+    pub keep_mib: u64,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            keep_mib: crate::audit::DEFAULT_KEEP_MIB,
+        }
+    }
 }
 
 /// One engine of the user's list.
@@ -100,6 +120,7 @@ impl Default for Settings {
             alerts: crate::alerts::AlertSettings::default(),
             engines: Vec::new(),
             kube_contexts: Vec::new(),
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -211,8 +232,14 @@ mod tests {
                 tls_dir: None,
             }],
             kube_contexts: vec!["kind-dev".into()],
+            audit: AuditSettings { keep_mib: 64 },
         };
         std::fs::write(&p, s.to_toml()).unwrap();
+        assert!(
+            s.to_toml().contains("[audit]\nkeep_mib = 64"),
+            "{}",
+            s.to_toml()
+        );
         assert_eq!(Settings::load(&p).0, s);
         assert!(s.to_toml().contains("[alerts]"), "{}", s.to_toml());
         std::fs::write(&p, "theme = \"purple\"\n").unwrap();

@@ -481,6 +481,7 @@ fn the_watch_keeps_the_list_current_and_resumes_after_a_drop() {
         poll_interval: std::time::Duration::from_secs(3600),
         settle: std::time::Duration::from_millis(50),
         audit: Some(dir.path().join("audit.jsonl")),
+        audit_retention: Default::default(),
         mode: "test",
         limits: shipshape::sources::kube::LIMITS,
     };
@@ -647,6 +648,7 @@ fn the_watch_is_bounded_like_the_lists() {
         poll_interval: std::time::Duration::from_secs(3600),
         settle: std::time::Duration::from_millis(50),
         audit: None,
+        audit_retention: Default::default(),
         mode: "test",
         // 37 pods listed, room for 3 more; a page of 7 fits, the big
         // pod's event does not.

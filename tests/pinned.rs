@@ -103,6 +103,7 @@ fn a_lost_engine_is_waited_for_never_replaced_and_a_different_one_is_announced()
         container_stats: false,
         max_streams: shipshape::watch::docker::MAX_STREAMS,
         audit: Some(log.clone()),
+        audit_retention: Default::default(),
         drift: false,
         mode: "test",
         history: false,

@@ -27,6 +27,7 @@ fn config(host: &str) -> WorkerConfig {
         container_stats: true,
         max_streams: shipshape::watch::docker::MAX_STREAMS,
         audit: None,
+        audit_retention: Default::default(),
         drift: false,
         mode: "test",
         history: false,

@@ -32,6 +32,8 @@ pub struct Launch {
     pub settings_path: Option<PathBuf>,
     /// The audit log to append to (`None`: keep none).
     pub audit: Option<PathBuf>,
+    /// How much of it is kept on disk.
+    pub audit_retention: crate::audit::Retention,
     /// The vulnerability database's folder (`None`: matching off).
     pub vulndb: Option<crate::vulndb::store::Store>,
     /// `--kubeconfig` (`None`: KUBECONFIG, else ~/.kube/config).
@@ -153,6 +155,7 @@ pub(super) fn start_clusters(
             poll_interval: Duration::from_secs(settings.refresh_secs.max(60)),
             settle: Duration::from_millis(500),
             audit: launch.audit.clone(),
+            audit_retention: launch.audit_retention,
             mode: "gui",
             limits: crate::sources::kube::LIMITS,
         };
@@ -204,6 +207,7 @@ pub(super) fn start_worker(
         container_stats: true,
         max_streams: crate::watch::docker::MAX_STREAMS,
         audit: launch.audit.clone(),
+        audit_retention: launch.audit_retention,
         drift: true,
         mode: "gui",
         history: first,

@@ -16,6 +16,22 @@
 //! truncated tail is detected too. The log may be any `NAME.jsonl`; its
 //! rotated files, head and lock are `NAME-<seq>.jsonl`, `NAME.head` and
 //! `NAME.lock` beside it. One process writes at a time (the lock file).
+//!
+//! Retention ([`Retention`]) bounds the whole family on disk: after a
+//! rotation, the oldest rotated files are removed until the log fits. A
+//! `retention` record is written (and synced) *before* they are removed; it
+//! names the removed files and the exact place where the kept chain resumes
+//! (the first kept record's number and `prev` hash), so `verify` can tell a
+//! start pruned by retention from one deleted by hand (tampering), and still
+//! catches any gap in the middle.
+//!
+//! [`Writer`] appends from its own thread through a bounded queue; when the
+//! disk falls behind, what does not fit is counted by kind and written as
+//! one `records_dropped` record, never queued without bound. Repeated
+//! engine events are folded into `summary` records before they get there
+//! ([`fold`]).
+
+pub mod fold;
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -32,6 +48,56 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 pub const CURRENT: &str = "audit.jsonl";
 /// Rotate when the current file reaches this size.
 pub const DEFAULT_MAX_BYTES: u64 = 16 << 20;
+/// The whole log (current and rotated files) is kept within this many MiB
+/// unless the user says otherwise (`--audit-keep`, `[audit] keep_mib`).
+pub const DEFAULT_KEEP_MIB: u64 = 256;
+/// The smallest segment a small retention setting rotates at.
+pub const MIN_SEGMENT: u64 = 64 << 10;
+
+/// How much of a log is kept on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// The whole family (current and rotated files) stays within about this
+    /// many bytes (plus one record); `None`: everything is kept.
+    pub keep_bytes: Option<u64>,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self::mib(DEFAULT_KEEP_MIB)
+    }
+}
+
+impl Retention {
+    /// Keep everything (as before retention existed).
+    pub const UNLIMITED: Self = Self { keep_bytes: None };
+
+    /// Keep about `mib` MiB; 0 keeps everything.
+    pub fn mib(mib: u64) -> Self {
+        Self {
+            keep_bytes: (mib > 0).then(|| mib.saturating_mul(1 << 20)),
+        }
+    }
+
+    /// The size a file rotates at: an eighth of what is kept (so about
+    /// eight files are kept), between [`MIN_SEGMENT`] and
+    /// [`DEFAULT_MAX_BYTES`].
+    pub fn segment_bytes(&self) -> u64 {
+        match self.keep_bytes {
+            None => DEFAULT_MAX_BYTES,
+            Some(k) => (k / 8).clamp(MIN_SEGMENT, DEFAULT_MAX_BYTES),
+        }
+    }
+
+    /// In words, for records and messages.
+    pub fn describe(&self) -> String {
+        match self.keep_bytes {
+            None => "keep everything".into(),
+            Some(b) if b % (1 << 20) == 0 => format!("keep {} MiB", b >> 20),
+            Some(b) => format!("keep {b} bytes"),
+        }
+    }
+}
 /// The longest line a log may hold. A record is far smaller (values in it
 /// are bounded where they are read); a longer line is damage, and reading
 /// stops there instead of growing without bound.
@@ -257,10 +323,18 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> AuditError + '_ {
 pub struct AuditLog {
     family: Family,
     max_bytes: u64,
+    /// The whole family's ceiling on disk (see [`Retention`]).
+    keep_bytes: Option<u64>,
+    /// The current file's size, as written (no `stat` per record).
+    size: u64,
     seq: u64,
     last_line_hash: String,
     _lock: File,
 }
+
+/// The current file, opened for a batch of appends (buffered; flushed and
+/// synced before a rotation and at the commit).
+type Open = Option<std::io::BufWriter<File>>;
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -291,6 +365,26 @@ impl AuditLog {
     /// continuing its chain. Fails with [`AuditError::Busy`] while another
     /// process has it open.
     pub fn open(current: &Path, max_bytes: u64) -> Result<Self, AuditError> {
+        Self::open_inner(current, max_bytes, None)
+    }
+
+    /// Open (or create) the log, rotating and pruning it as `retention`
+    /// says. A family already larger than that (the setting was lowered,
+    /// or an older shipshape kept everything) is pruned now.
+    pub fn open_with(current: &Path, retention: Retention) -> Result<Self, AuditError> {
+        let mut log = Self::open_inner(current, retention.segment_bytes(), retention.keep_bytes)?;
+        let mut open = None;
+        if log.prune(&mut open)? {
+            log.commit(open)?;
+        }
+        Ok(log)
+    }
+
+    fn open_inner(
+        current: &Path,
+        max_bytes: u64,
+        keep_bytes: Option<u64>,
+    ) -> Result<Self, AuditError> {
         let family = Family::of(current);
         let dir = family.dir.clone();
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
@@ -308,6 +402,8 @@ impl AuditLog {
         let mut log = Self {
             family,
             max_bytes: max_bytes.max(1024),
+            keep_bytes,
+            size: 0,
             seq: 0,
             last_line_hash: GENESIS.into(),
             _lock: lock,
@@ -338,6 +434,7 @@ impl AuditLog {
                 break;
             }
         }
+        log.size = std::fs::metadata(&log.family.current).map_or(0, |m| m.len());
         if let Some(torn) = current_tail.torn {
             log.seal(&torn)?;
         }
@@ -367,6 +464,7 @@ impl AuditLog {
         f.write_all(b"\n").map_err(io(&current))?;
         f.sync_data().map_err(io(&current))?;
         drop(f);
+        self.size += 1;
         match whole {
             Some(rec) => {
                 self.seq = rec.seq;
@@ -413,24 +511,133 @@ impl AuditLog {
 
     fn write_record(
         &mut self,
-        open: &mut Option<File>,
+        open: &mut Open,
+        kind: &str,
+        data: Value,
+    ) -> Result<Record, AuditError> {
+        if self.size >= self.max_bytes {
+            self.rotate(open)?;
+            self.prune(open)?;
+        }
+        self.write_line(open, kind, data)
+    }
+
+    /// Flush and sync what this batch wrote to the current file.
+    fn sync(&self, open: &mut Open) -> Result<(), AuditError> {
+        if let Some(w) = open.as_mut() {
+            let current = &self.family.current;
+            w.flush().map_err(io(current))?;
+            w.get_ref().sync_data().map_err(io(current))?;
+        }
+        Ok(())
+    }
+
+    /// The current file is full: it becomes `NAME-<first seq>.jsonl`.
+    fn rotate(&mut self, open: &mut Open) -> Result<(), AuditError> {
+        let current = self.family.current.clone();
+        self.sync(open)?;
+        *open = None;
+        let next = self
+            .seq
+            .checked_add(1)
+            .ok_or_else(|| AuditError::Exhausted(current.clone()))?;
+        let first = first_record(&current)?.map_or(next, |r| r.seq);
+        let rotated = self.family.rotated_name(first);
+        std::fs::rename(&current, &rotated).map_err(io(&rotated))?;
+        self.size = 0;
+        Ok(())
+    }
+
+    /// Remove the oldest rotated files until the family fits its
+    /// retention. The `retention` record saying what goes and where the
+    /// kept chain resumes is written and synced first; only then are the
+    /// files removed (a crash in between leaves files a record says were
+    /// removed: harmless). True when something was removed.
+    fn prune(&mut self, open: &mut Open) -> Result<bool, AuditError> {
+        let Some(keep) = self.keep_bytes else {
+            return Ok(false);
+        };
+        let rotated = self.family.rotated()?;
+        let sizes: Vec<u64> = rotated
+            .iter()
+            .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .collect();
+        // The current file grows to a segment: the rotated ones get the rest.
+        let room = keep.saturating_sub(self.max_bytes.max(self.size));
+        let mut total: u64 = sizes.iter().sum();
+        let mut cut = 0;
+        while cut < rotated.len() && total > room {
+            total -= sizes[cut];
+            cut += 1;
+        }
+        if cut == 0 {
+            return Ok(false);
+        }
+        let removed = &rotated[..cut];
+        // Where the kept chain resumes: the first record of the oldest kept
+        // file, or the retention record itself when no rotated file stays.
+        let (resumes_at, resumes_prev) = match rotated.get(cut) {
+            Some(f) => match first_record(f)? {
+                Some(r) => (r.seq, r.prev),
+                // Damaged: nothing is removed (that would hide the damage
+                // from `verify`); the log outgrows its setting until then.
+                None => return Ok(false),
+            },
+            None => (
+                self.seq
+                    .checked_add(1)
+                    .ok_or_else(|| AuditError::Exhausted(self.family.current.clone()))?,
+                self.last_line_hash.clone(),
+            ),
+        };
+        let from = first_record(&removed[0])?.map_or(1, |r| r.seq);
+        let names: Vec<String> = removed
+            .iter()
+            .map(|f| {
+                f.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        let bytes: u64 = sizes[..cut].iter().sum();
+        self.write_line(
+            open,
+            "retention",
+            serde_json::json!({
+                "removed": names,
+                "records": { "from": from, "through": resumes_at - 1 },
+                "bytes": bytes,
+                "resumes_at": resumes_at,
+                "resumes_prev": resumes_prev,
+                "keep_bytes": keep,
+                "note": format!(
+                    "records {from}..{} ({} file(s), {bytes} bytes) were removed to keep the log \
+                     within {} MiB; the chain is verifiable from record {resumes_at}",
+                    resumes_at - 1,
+                    names.len(),
+                    keep >> 20,
+                ),
+            }),
+        )?;
+        self.sync(open)?;
+        for f in removed {
+            match std::fs::remove_file(f) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(f)(e)),
+            }
+        }
+        Ok(true)
+    }
+
+    /// Write one record at the end of the current file (no rotation).
+    fn write_line(
+        &mut self,
+        open: &mut Open,
         kind: &str,
         data: Value,
     ) -> Result<Record, AuditError> {
         let current = self.family.current.clone();
-        let size = std::fs::metadata(&current).map(|m| m.len()).unwrap_or(0);
-        if size >= self.max_bytes {
-            if let Some(f) = open.take() {
-                f.sync_data().map_err(io(&current))?;
-            }
-            let next = self
-                .seq
-                .checked_add(1)
-                .ok_or_else(|| AuditError::Exhausted(current.clone()))?;
-            let first = first_seq(&current)?.unwrap_or(next);
-            let rotated = self.family.rotated_name(first);
-            std::fs::rename(&current, &rotated).map_err(io(&rotated))?;
-        }
         let seq = self
             .seq
             .checked_add(1)
@@ -448,25 +655,26 @@ impl AuditLog {
         // \u escapes, so `tail -f` on the log cannot drive a terminal.
         let line = crate::model::json_safe(serde_json::to_string(&rec).expect("records serialise"));
         if open.is_none() {
-            *open = Some(
+            *open = Some(std::io::BufWriter::with_capacity(
+                64 << 10,
                 private(OpenOptions::new().create(true).append(true))
                     .open(&current)
                     .map_err(io(&current))?,
-            );
+            ));
         }
         let f = open.as_mut().expect("opened above");
-        f.write_all(format!("{line}\n").as_bytes())
+        f.write_all(line.as_bytes())
+            .and_then(|()| f.write_all(b"\n"))
             .map_err(io(&current))?;
+        self.size += line.len() as u64 + 1;
         self.seq = rec.seq;
         self.last_line_hash = sha(line.as_bytes());
         Ok(rec)
     }
 
     /// Sync what was written, then move the head forward.
-    fn commit(&mut self, open: Option<File>) -> Result<(), AuditError> {
-        if let Some(f) = open {
-            f.sync_data().map_err(io(&self.family.current))?;
-        }
+    fn commit(&mut self, mut open: Open) -> Result<(), AuditError> {
+        self.sync(&mut open)?;
         let head = serde_json::to_string(&Head {
             seq: self.seq,
             line_hash: self.last_line_hash.clone(),
@@ -493,11 +701,46 @@ fn private(o: &mut OpenOptions) -> &mut OpenOptions {
     o
 }
 
+/// Records that may wait for the writer thread at once. Past this, an
+/// ordinary record ([`Writer::record_sheddable`]) is counted instead of
+/// queued; the counts are written as one `records_dropped` record.
+pub const WRITER_QUEUE: usize = 2048;
+/// Extra room kept for records that must not be shed (gaps, findings,
+/// summaries, privileged or root execs, the session's own records): they
+/// are counted only when this is full too.
+pub const WRITER_RESERVE: usize = 512;
+/// Records written with one sync.
+const BATCH: usize = 1024;
+
+#[derive(Default)]
+struct Queue {
+    items: std::collections::VecDeque<(String, Value)>,
+    /// Not queued, by kind, since the last `records_dropped` record.
+    dropped: std::collections::BTreeMap<String, u64>,
+    closed: bool,
+}
+
+struct Shared {
+    queue: std::sync::Mutex<Queue>,
+    ready: std::sync::Condvar,
+    /// How many records wait (read without the lock).
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// Appends records on its own thread, so neither the UI nor the engine
-/// worker ever waits for the disk. Dropping it (or [`Writer::finish`])
-/// writes everything queued, then closes the log.
+/// worker ever waits for the disk. The queue between them is bounded
+/// ([`WRITER_QUEUE`], [`WRITER_RESERVE`]): a writer that falls behind costs
+/// counts in a `records_dropped` record, never memory. Dropping it (or
+/// [`Writer::finish`]) writes what is queued — bounded work — then closes
+/// the log.
 pub struct Writer {
-    tx: Option<std::sync::mpsc::Sender<(String, Value)>>,
+    shared: std::sync::Arc<Shared>,
     thread: Option<std::thread::JoinHandle<()>>,
     path: PathBuf,
 }
@@ -508,34 +751,85 @@ impl std::fmt::Debug for Writer {
     }
 }
 
+/// The record that says what the writer could not keep.
+fn records_dropped(counts: &std::collections::BTreeMap<String, u64>) -> Value {
+    let total: u64 = counts.values().sum();
+    serde_json::json!({
+        "dropped": total,
+        "kinds": counts,
+        "note": format!(
+            "{total} record(s) were not written: they came faster than the disk took them and the \
+             writer's queue was full ({})",
+            counts
+                .iter()
+                .map(|(k, n)| format!("{k} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    })
+}
+
+/// The writer thread: take what is queued (at most [`BATCH`] at a time),
+/// add a `records_dropped` record for what was counted instead, append it
+/// all with one sync; until closed and empty.
+fn write_queued(shared: &Shared, mut log: AuditLog, on_error: Box<dyn Fn(String) + Send>) {
+    let mut last_error = String::new();
+    loop {
+        let (mut batch, dropped, closed) = {
+            let mut q = shared.lock();
+            while q.items.is_empty() && q.dropped.is_empty() && !q.closed {
+                q = shared.ready.wait(q).unwrap_or_else(|e| e.into_inner());
+            }
+            let n = q.items.len().min(BATCH);
+            let batch: Vec<(String, Value)> = q.items.drain(..n).collect();
+            shared
+                .waiting
+                .store(q.items.len(), std::sync::atomic::Ordering::Release);
+            let done = q.closed && q.items.is_empty();
+            (batch, std::mem::take(&mut q.dropped), done)
+        };
+        if !dropped.is_empty() {
+            batch.push(("records_dropped".into(), records_dropped(&dropped)));
+        }
+        if !batch.is_empty()
+            && let Err(e) = log.append_many(batch)
+        {
+            let msg = e.to_string();
+            if msg != last_error {
+                on_error(msg.clone());
+                last_error = msg;
+            }
+        }
+        if closed {
+            return;
+        }
+    }
+}
+
 impl Writer {
     /// Start writing to `log`. `on_error` hears about a failed append once
     /// per distinct error (a full disk is not reported a thousand times).
-    pub fn start(mut log: AuditLog, on_error: Box<dyn Fn(String) + Send>) -> Self {
-        let path = log.path().to_path_buf();
-        let (tx, rx) = std::sync::mpsc::channel::<(String, Value)>();
-        let thread = std::thread::Builder::new()
-            .name("shipshape-audit".into())
-            .spawn(move || {
-                let mut last_error = String::new();
-                while let Ok(first) = rx.recv() {
-                    // Everything that arrived meanwhile goes in one sync.
-                    let batch: Vec<(String, Value)> = std::iter::once(first)
-                        .chain(rx.try_iter().take(999))
-                        .collect();
-                    if let Err(e) = log.append_many(batch) {
-                        let msg = e.to_string();
-                        if msg != last_error {
-                            on_error(msg.clone());
-                            last_error = msg;
-                        }
-                    }
-                }
-            })
-            .expect("spawn the audit thread");
+    pub fn start(log: AuditLog, on_error: Box<dyn Fn(String) + Send>) -> Self {
+        let mut w = Self::idle(log.path().to_path_buf());
+        let shared = w.shared.clone();
+        w.thread = Some(
+            std::thread::Builder::new()
+                .name("shipshape-audit".into())
+                .spawn(move || write_queued(&shared, log, on_error))
+                .expect("spawn the audit thread"),
+        );
+        w
+    }
+
+    /// A writer whose queue nobody empties yet.
+    fn idle(path: PathBuf) -> Self {
         Self {
-            tx: Some(tx),
-            thread: Some(thread),
+            shared: std::sync::Arc::new(Shared {
+                queue: Default::default(),
+                ready: std::sync::Condvar::new(),
+                waiting: Default::default(),
+            }),
+            thread: None,
             path,
         }
     }
@@ -545,11 +839,42 @@ impl Writer {
         &self.path
     }
 
-    /// Queue one record.
+    /// Queue one record that must not be shed: it may use the reserve, and
+    /// is counted (in `records_dropped`) only when that is full too.
     pub fn record(&self, kind: &str, data: Value) {
-        if let Some(tx) = &self.tx {
-            let _ = tx.send((kind.to_string(), data));
+        self.push(kind, data, WRITER_QUEUE + WRITER_RESERVE);
+    }
+
+    /// Queue one ordinary record (an engine event): counted instead of
+    /// queued when [`WRITER_QUEUE`] records already wait.
+    pub fn record_sheddable(&self, kind: &str, data: Value) {
+        self.push(kind, data, WRITER_QUEUE);
+    }
+
+    /// The writer is falling behind (half its queue waits): callers fold
+    /// more ([`fold::Folder::set_pressure`]).
+    pub fn under_pressure(&self) -> bool {
+        self.shared
+            .waiting
+            .load(std::sync::atomic::Ordering::Acquire)
+            >= WRITER_QUEUE / 2
+    }
+
+    fn push(&self, kind: &str, data: Value, limit: usize) {
+        let mut q = self.shared.lock();
+        if q.closed {
+            return;
         }
+        if q.items.len() < limit {
+            q.items.push_back((kind.to_string(), data));
+            self.shared
+                .waiting
+                .store(q.items.len(), std::sync::atomic::Ordering::Release);
+        } else {
+            *q.dropped.entry(kind.to_string()).or_default() += 1;
+        }
+        drop(q);
+        self.shared.ready.notify_one();
     }
 
     /// Write everything queued and close the log.
@@ -558,7 +883,8 @@ impl Writer {
     }
 
     fn close(&mut self) {
-        self.tx.take();
+        self.shared.lock().closed = true;
+        self.shared.ready.notify_one();
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
@@ -642,14 +968,15 @@ pub fn records_of_kind(
     Ok(out)
 }
 
-fn first_seq(path: &Path) -> Result<Option<u64>, AuditError> {
+/// The first record of a log file (its first line, read within
+/// [`MAX_LINE`]), if it is one.
+fn first_record(path: &Path) -> Result<Option<Record>, AuditError> {
     let f = File::open(path).map_err(io(path))?;
-    Ok(BufReader::new(f)
-        .lines()
-        .map_while(Result::ok)
-        .next()
-        .and_then(|l| serde_json::from_str::<Record>(&l).ok())
-        .map(|r| r.seq))
+    let mut r = BufReader::new(f);
+    Ok(match next_line(&mut r).map_err(io(path))? {
+        Some(RawLine::Full(b) | RawLine::Unterminated(b)) => serde_json::from_slice(&b).ok(),
+        _ => None,
+    })
 }
 
 /// Where verification stopped.
@@ -680,6 +1007,10 @@ pub struct Verified {
     /// newline) after its last committed record: what a crash leaves. Not
     /// tampering; the next shipshape to open the log seals it.
     pub torn_tail: Option<usize>,
+    /// Records 1 to this one are no longer in the log: retention removed
+    /// them, as a `retention` record in the verified chain says (naming
+    /// exactly where the kept chain resumes). Not tampering.
+    pub pruned_through: Option<u64>,
 }
 
 /// A line that is not a valid record, kept until the next line says
@@ -707,6 +1038,9 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
         path.to_path_buf()
     };
     let family = Family::of(&current);
+    // A whole log (its head beside it) must start at record 1, or say why
+    // not; one file alone is its own chain, from wherever it starts.
+    let family_mode = path.is_dir() || family.head().exists();
     let (files, head) = if path.is_dir() || family.head().exists() {
         let mut f = family.rotated()?;
         if current.exists() {
@@ -724,6 +1058,10 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
     let mut prev_seq: Option<u64> = None;
     let mut records = 0;
     let mut torn_tail = None;
+    // A log that does not start at record 1: where it starts (record,
+    // `prev`, file, line), and whether a retention record vouches for it.
+    let mut start: Option<(u64, String, PathBuf, usize)> = None;
+    let mut vouched = false;
     for (fi, file) in files.iter().enumerate() {
         let last_file = fi + 1 == files.len();
         let bad = |line: usize, message: String| {
@@ -829,7 +1167,17 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
                 None if rec.seq == 1 && rec.prev != GENESIS => {
                     return bad(i, "the first record does not start the chain".into());
                 }
+                None if rec.seq > 1 && family_mode => {
+                    start = Some((rec.seq, rec.prev.clone(), file.clone(), i));
+                }
                 _ => {}
+            }
+            if rec.kind == "retention"
+                && let Some((at, prev, ..)) = &start
+                && rec.data["resumes_at"].as_u64() == Some(*at)
+                && rec.data["resumes_prev"].as_str() == Some(prev.as_str())
+            {
+                vouched = true;
             }
             prev_hash = Some(sha(&bytes));
             prev_seq = Some(rec.seq);
@@ -853,10 +1201,24 @@ pub fn verify(path: &Path) -> Result<Result<Verified, Problem>, AuditError> {
             }));
         }
     }
+    if let Some((at, _, file, line)) = &start
+        && !vouched
+    {
+        return Ok(Err(Problem {
+            file: file.clone(),
+            line: *line,
+            message: format!(
+                "the log starts at record {at}: records 1..{} are missing and no retention \
+                 record accounts for them (deleted)",
+                at - 1
+            ),
+        }));
+    }
     Ok(Ok(Verified {
         records,
         files: files.len(),
         torn_tail,
+        pruned_through: start.map(|(at, ..)| at - 1),
     }))
 }
 
@@ -928,6 +1290,7 @@ mod tests {
                 records: 6,
                 files: 1,
                 torn_tail: None,
+                pruned_through: None,
             })
         );
     }
@@ -998,6 +1361,7 @@ mod tests {
                 records: 40,
                 files: files.len() + 1,
                 torn_tail: None,
+                pruned_through: None,
             })
         );
         // Deleting a whole rotated file in the middle is detected.
@@ -1256,5 +1620,206 @@ mod torn_tests {
             AuditLog::open(&p, 1 << 20),
             Err(AuditError::Damaged(_))
         ));
+    }
+}
+
+/// Issue 39 (D10): retention bounds the files, and the chain stays
+/// verifiable from the oldest kept file; the writer's queue is bounded.
+#[cfg(test)]
+mod retention_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn family_bytes(p: &Path) -> u64 {
+        let mut files = Family::of(p).rotated().unwrap();
+        files.push(p.to_path_buf());
+        files
+            .iter()
+            .map(|f| std::fs::metadata(f).map_or(0, |m| m.len()))
+            .sum()
+    }
+
+    /// 1 MiB kept, 128 KiB segments: 2 MiB of records leave at most about
+    /// 1 MiB on disk, and verify passes, saying retention pruned the start.
+    fn pruned_log(dir: &Path) -> (PathBuf, u64) {
+        let p = dir.join(CURRENT);
+        let r = Retention::mib(1);
+        assert_eq!(r.segment_bytes(), 128 << 10);
+        let mut log = AuditLog::open_with(&p, r).unwrap();
+        let mut n = 0;
+        while n < 6_000 {
+            let batch: Vec<(String, Value)> = (0..200)
+                .map(|i| {
+                    (
+                        "event".to_string(),
+                        json!({ "n": n + i, "pad": "x".repeat(200) }),
+                    )
+                })
+                .collect();
+            log.append_many(batch).unwrap();
+            n += 200;
+        }
+        (p, n)
+    }
+
+    #[test]
+    fn retention_bounds_the_files_and_the_pruned_chain_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, n) = pruned_log(dir.path());
+        let bytes = family_bytes(&p);
+        let files = Family::of(&p).rotated().unwrap().len() + 1;
+        assert!(bytes <= (1 << 20) + 4096, "bounded: {bytes} bytes");
+        assert!(files <= 9, "{files} files");
+        let v = verify(&p).unwrap().unwrap();
+        let through = v.pruned_through.expect("the start was pruned");
+        assert!(through > 1000, "{through}");
+        // Every record after the pruned ones, plus the retention records.
+        assert!(v.records >= n - through, "{v:?}");
+        assert_eq!(v.files, files);
+        // The directory form verifies the same way.
+        assert_eq!(verify(dir.path()).unwrap().unwrap(), v);
+        // What retention wrote says exactly what went and where the chain
+        // resumes.
+        let r = records_of_kind(&p, "retention", 100).unwrap();
+        let last = r.last().expect("retention records");
+        assert!(
+            last.data["removed"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
+        );
+        assert_eq!(last.data["keep_bytes"], 1 << 20);
+        assert_eq!(last.data["resumes_at"], through + 1);
+        // Reopening continues the chain and keeps it within bounds.
+        let mut log = AuditLog::open_with(&p, Retention::mib(1)).unwrap();
+        log.append("event", json!({ "after": "reopen" })).unwrap();
+        drop(log);
+        assert!(verify(&p).unwrap().is_ok());
+    }
+
+    /// Deleting one more file than retention did is tampering: the start is
+    /// no longer the one a retention record vouches for.
+    #[test]
+    fn a_start_deleted_beyond_what_retention_removed_is_tampering() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, _) = pruned_log(dir.path());
+        let oldest = Family::of(&p).rotated().unwrap().remove(0);
+        std::fs::remove_file(&oldest).unwrap();
+        let e = verify(&p).unwrap().unwrap_err();
+        assert!(
+            e.message.contains("no retention record accounts for them"),
+            "{e}"
+        );
+    }
+
+    /// A gap in the middle of a pruned log is still caught.
+    #[test]
+    fn tampering_in_the_middle_of_a_pruned_log_is_still_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let (p, _) = pruned_log(dir.path());
+        let rotated = Family::of(&p).rotated().unwrap();
+        assert!(rotated.len() >= 3, "{rotated:?}");
+        // An edited record.
+        let middle = &rotated[1];
+        let text = std::fs::read_to_string(middle).unwrap();
+        let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+        let before = lines[10].clone();
+        lines[10] = lines[10].replacen("\"n\":", "\"n\":1", 1);
+        std::fs::write(middle, lines.join("\n") + "\n").unwrap();
+        let e = verify(&p).unwrap().unwrap_err();
+        assert_eq!((e.file.as_path(), e.line), (middle.as_path(), 11), "{e}");
+        assert!(e.message.contains("was edited"), "{e}");
+        lines[10] = before;
+        std::fs::write(middle, lines.join("\n") + "\n").unwrap();
+        assert!(verify(&p).unwrap().is_ok());
+        // A whole file removed from the middle.
+        std::fs::remove_file(middle).unwrap();
+        let e = verify(&p).unwrap().unwrap_err();
+        assert!(e.message.contains("missing (deleted)"), "{e}");
+    }
+
+    /// A log of the previous version (no retention, everything kept) still
+    /// verifies; one whose first file was deleted by hand does not pass as
+    /// pruned; opening it with retention prunes it and it verifies again.
+    #[test]
+    fn logs_of_the_previous_version_verify_and_are_pruned_when_reopened() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join(CURRENT);
+        let mut log = AuditLog::open(&p, 4096).unwrap();
+        for b in 0..40 {
+            let batch = (0..10).map(|i| {
+                let n = b * 10 + i;
+                (
+                    "event".to_string(),
+                    json!({ "n": n, "pad": "y".repeat(100) }),
+                )
+            });
+            log.append_many(batch).unwrap();
+        }
+        drop(log);
+        let v = verify(&p).unwrap().unwrap();
+        assert_eq!((v.records, v.pruned_through), (400, None));
+        let rotated = Family::of(&p).rotated().unwrap();
+        assert!(rotated.len() > 10);
+        // Reopened by this version with 1 MiB kept: it is small enough.
+        drop(AuditLog::open_with(&p, Retention::mib(1)).unwrap());
+        assert_eq!(Family::of(&p).rotated().unwrap().len(), rotated.len());
+        // A pruned head cannot be faked by deleting the first file by hand.
+        let copy = tempfile::tempdir().unwrap();
+        for f in std::fs::read_dir(dir.path()).unwrap() {
+            let f = f.unwrap().path();
+            std::fs::copy(&f, copy.path().join(f.file_name().unwrap())).unwrap();
+        }
+        std::fs::remove_file(copy.path().join(rotated[0].file_name().unwrap())).unwrap();
+        let e = verify(copy.path()).unwrap().unwrap_err();
+        assert!(e.message.contains("starts at record"), "{e}");
+        // A lower setting prunes at open, and says so.
+        let mut log = AuditLog::open_inner(&p, 4096, Some(20_000)).unwrap();
+        let mut open = None;
+        assert!(log.prune(&mut open).unwrap());
+        log.commit(open).unwrap();
+        drop(log);
+        let v = verify(&p).unwrap().unwrap();
+        assert!(v.pruned_through.is_some(), "{v:?}");
+        assert!(family_bytes(&p) <= 20_000 + 4096, "{}", family_bytes(&p));
+    }
+
+    /// The writer's queue is bounded: what does not fit is counted by kind
+    /// in one records_dropped record, records that must not be shed use
+    /// the reserve, and finishing is bounded work.
+    #[test]
+    fn the_writers_queue_is_bounded_and_says_what_it_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("w.jsonl");
+        let log = AuditLog::open(&p, 1 << 30).unwrap();
+        // A disk that does not keep up: nobody empties the queue yet.
+        let mut w = Writer::idle(p.clone());
+        for i in 0..WRITER_QUEUE + 300 {
+            w.record_sheddable("event", json!({ "n": i }));
+        }
+        assert!(w.under_pressure());
+        // What must not be shed still fits, in the reserve…
+        for _ in 0..WRITER_RESERVE {
+            w.record("gap", json!({}));
+        }
+        // …until that is full too: then it is counted as well.
+        w.record("gap", json!({}));
+        {
+            let q = w.shared.lock();
+            assert_eq!(q.items.len(), WRITER_QUEUE + WRITER_RESERVE);
+            assert_eq!(q.dropped["event"], 300);
+            assert_eq!(q.dropped["gap"], 1);
+        }
+        let shared = w.shared.clone();
+        w.thread = Some(std::thread::spawn(move || {
+            write_queued(&shared, log, Box::new(|e| panic!("{e}")));
+        }));
+        w.finish();
+        let dropped = records_of_kind(&p, "records_dropped", 10).unwrap();
+        assert_eq!(dropped.len(), 1, "{dropped:?}");
+        assert_eq!(dropped[0].data["dropped"], 301);
+        assert_eq!(dropped[0].data["kinds"]["event"], 300);
+        assert_eq!(dropped[0].data["kinds"]["gap"], 1);
+        let v = verify(&p).unwrap().unwrap();
+        assert_eq!(v.records, (WRITER_QUEUE + WRITER_RESERVE) as u64 + 1);
     }
 }

@@ -67,6 +67,12 @@ pub struct Cli {
     #[arg(long, global = true, conflicts_with = "audit_log")]
     pub no_audit: bool,
 
+    /// Keep the audit log (all its files) within this many MiB: the oldest
+    /// files are removed first and the chain stays verifiable. 0 keeps
+    /// everything. Default: `[audit] keep_mib` in the settings, else 256.
+    #[arg(long, global = true, value_name = "MIB")]
+    pub audit_keep: Option<u64>,
+
     /// Folder of the vulnerability database. Default: vulndb in the user's
     /// cache directory (~/.cache/shipshape/vulndb).
     #[arg(long, global = true, value_name = "DIR", env = "SHIPSHAPE_VULNDB")]
@@ -439,6 +445,17 @@ impl Cli {
                 .or_else(crate::audit::AuditLog::default_path)
         }
     }
+
+    /// How much of the audit log is kept: `--audit-keep`, else the
+    /// settings file's `[audit] keep_mib`, else the default.
+    pub fn audit_retention(&self) -> crate::audit::Retention {
+        let mib = self.audit_keep.unwrap_or_else(|| {
+            crate::settings::Settings::default_path().map_or(crate::audit::DEFAULT_KEEP_MIB, |p| {
+                crate::settings::Settings::load(&p).0.audit.keep_mib
+            })
+        });
+        crate::audit::Retention::mib(mib)
+    }
 }
 
 fn parse_severity(s: &str) -> Result<Severity, String> {
@@ -591,6 +608,9 @@ fn gui(cli: &Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         policy: Arc::new(policy),
         settings_path,
         audit: cli.audit_path(),
+        audit_retention: crate::audit::Retention::mib(
+            cli.audit_keep.unwrap_or(settings.audit.keep_mib),
+        ),
         vulndb: cli.vulndb_store(),
         kubeconfig: cli.kubeconfig.clone(),
         contexts: kube_context_names(cli),
@@ -684,6 +704,14 @@ fn audit_verify(path: Option<&std::path::Path>) -> Exit {
                 v.files,
                 path.display()
             );
+            if let Some(n) = v.pruned_through {
+                println!(
+                    "note: records 1..{n} are no longer in the log: retention removed them, as a \
+                     retention record in the chain says (--audit-keep, [audit] keep_mib). The \
+                     chain was verified from record {}.",
+                    n + 1
+                );
+            }
             if let Some(bytes) = v.torn_tail {
                 println!(
                     "note: the log ends in a write that was cut short ({bytes} bytes after the last \

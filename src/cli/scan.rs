@@ -190,7 +190,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     // Only with an explicit --audit-log: a CI job should not write into a
     // user's data directory by surprise.
     if let Some(path) = &cli.audit_log {
-        record(path, &report, args);
+        record(path, cli.audit_retention(), &report, args);
     }
     if !args.quiet {
         eprint!("{}", report.human_summary());
@@ -415,8 +415,8 @@ fn dedupe_engines(
 
 /// Append the scan and the export to the audit log. A log that cannot be
 /// written is reported, but the report itself is already safe.
-fn record(path: &Path, report: &Report, args: &ScanArgs) {
-    let mut log = match crate::audit::AuditLog::open(path, crate::audit::DEFAULT_MAX_BYTES) {
+fn record(path: &Path, retention: crate::audit::Retention, report: &Report, args: &ScanArgs) {
+    let mut log = match crate::audit::AuditLog::open_with(path, retention) {
         Ok(l) => l,
         Err(e) => {
             eprintln!("shipshape: not recorded: {e}");

@@ -30,6 +30,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
         eprintln!("shipshape: no data directory is known; give the log with --audit-log FILE");
         return Exit::Usage;
     }
+    let audit_retention = cli.audit_retention();
     let env = EnvSnapshot::from_process();
     let hosts = cli.hosts();
     let clusters = match super::scan::kube_contexts(cli, &args.sources) {
@@ -93,6 +94,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
             container_stats: false,
             max_streams: crate::watch::docker::MAX_STREAMS,
             audit: audit.clone(),
+            audit_retention,
             drift: !args.no_drift,
             mode: "watch",
             history: false,
@@ -114,6 +116,7 @@ pub async fn run(cli: &Cli, args: &WatchArgs) -> Exit {
             poll_interval: Duration::from_secs(args.poll.max(60)),
             settle: Duration::from_millis(500),
             audit: audit.clone(),
+            audit_retention,
             mode: "watch",
             limits: crate::sources::kube::LIMITS,
         };

@@ -391,11 +391,7 @@ pub fn spawn(
         Events::new(rx2, sinks[1].queued.clone()),
     ];
     let [first, second] = sinks;
-    let recorder = |sink: Sink, label: &str| Recorder {
-        sink,
-        audit: None,
-        engine: Some(label.into()),
-    };
+    let recorder = |sink: Sink, label: &str| Recorder::new(sink, None, Some(label.into()));
     let (rec, rec2) = (
         recorder(first, "lab-docker"),
         recorder(second, "lab-podman"),

@@ -47,6 +47,8 @@ pub struct KubeConfig {
     /// Append the cluster's timeline, findings and scans to this audit log
     /// (shared with the engines' workers; `None`: keep no trail).
     pub audit: Option<PathBuf>,
+    /// How much of the audit log is kept on disk.
+    pub audit_retention: crate::audit::Retention,
     /// Who runs the worker, for the audit trail (`gui`, `watch`).
     pub mode: &'static str,
     /// The ceilings of its reads and of the pods it follows
@@ -88,11 +90,11 @@ struct Memory {
 }
 
 async fn run_with(cfg: KubeConfig, sink: Sink, mut cmds: Commands) {
-    let rec = Recorder {
-        audit: open_audit(cfg.audit.clone(), &sink).await,
-        sink: sink.clone(),
-        engine: Some(cfg.context.clone()),
-    };
+    let rec = Recorder::new(
+        sink.clone(),
+        open_audit(cfg.audit.clone(), cfg.audit_retention, &sink).await,
+        Some(cfg.context.clone()),
+    );
     rec.session_start(cfg.mode, crate::model::Source::Kubernetes);
     let mode = cfg.mode;
     let mut watch = ClusterWatch {

@@ -1,7 +1,8 @@
 //! The bounded event sink and the audit trail every source's worker
 //! writes through: engines, clusters and (without a log) the demo lab. A
 //! timeline entry and its audit record go out together
-//! (`Recorder::activity`), so the two never disagree.
+//! (`Recorder::activity`), so the two never disagree — repeated engine
+//! events are folded into one summary for both ([`audit::fold`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -85,26 +86,69 @@ impl Sink {
 }
 
 /// The audit trail and the timeline, fed together so they never disagree.
+/// Repeated engine events are folded into summaries first
+/// ([`audit::fold`]): a flood costs neither the disk nor the window.
 pub(crate) struct Recorder {
     pub(crate) sink: Sink,
     pub(crate) audit: Option<Arc<audit::Writer>>,
     /// The engine's name, when this worker is one of several.
     pub(crate) engine: Option<String>,
+    fold: std::sync::Mutex<audit::fold::Folder>,
 }
 
 impl Recorder {
+    pub(crate) fn new(
+        sink: Sink,
+        audit: Option<Arc<audit::Writer>>,
+        engine: Option<String>,
+    ) -> Self {
+        Self {
+            sink,
+            audit,
+            engine,
+            fold: Default::default(),
+        }
+    }
+
+    fn folder(&self) -> std::sync::MutexGuard<'_, audit::fold::Folder> {
+        self.fold.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// When folded events are due to go out as a summary ([`Self::tick`]).
+    pub(crate) fn fold_due(&self) -> Option<std::time::Instant> {
+        self.folder().next_due()
+    }
+
+    /// Write the summaries whose window has ended.
+    pub(crate) fn tick(&self) {
+        let due = self.folder().due(std::time::Instant::now());
+        for s in due {
+            self.emit(s);
+        }
+    }
+
     /// The engine's name (empty with one engine).
     pub(crate) fn engine_name(&self) -> String {
         self.engine.clone().unwrap_or_default()
     }
 
-    pub(crate) fn audit(&self, kind: &str, mut data: serde_json::Value) {
+    pub(crate) fn audit(&self, kind: &str, data: serde_json::Value) {
+        self.audit_as(kind, data, false);
+    }
+
+    /// `sheddable`: an ordinary engine event, which the writer may count
+    /// instead of queue when it falls behind.
+    fn audit_as(&self, kind: &str, mut data: serde_json::Value, sheddable: bool) {
         if let Some(w) = &self.audit {
             if let (Some(engine), Some(obj)) = (&self.engine, data.as_object_mut()) {
                 obj.entry("engine")
                     .or_insert_with(|| serde_json::Value::String(engine.clone()));
             }
-            w.record(kind, data);
+            if sheddable {
+                w.record_sheddable(kind, data);
+            } else {
+                w.record(kind, data);
+            }
         }
     }
 
@@ -125,18 +169,42 @@ impl Recorder {
     /// queued before it ends. A log shared by several workers is flushed by
     /// the last one to let go of it.
     pub(crate) async fn session_end(self, mode: &str) {
+        let open = self.folder().flush();
+        for s in open {
+            self.emit(s);
+        }
         self.audit("session_end", serde_json::json!({ "mode": mode }));
         if let Some(w) = self.audit.and_then(|w| Arc::try_unwrap(w).ok()) {
             let _ = tokio::task::spawn_blocking(move || w.finish()).await;
         }
     }
 
-    /// Show an activity and write it down.
+    /// Show an activity and write it down — or count it into a summary
+    /// when it repeats too fast ([`audit::fold`]).
     pub(crate) fn activity(&self, mut a: Activity) {
         if let Some(engine) = &self.engine {
             a.engine = engine.clone();
         }
+        let now = std::time::Instant::now();
+        let (due, pass) = {
+            let mut f = self.folder();
+            if let Some(w) = &self.audit {
+                f.set_pressure(w.under_pressure());
+            }
+            (f.due(now), f.push(a, now))
+        };
+        for s in due {
+            self.emit(s);
+        }
+        if let Some(a) = pass {
+            self.emit(a);
+        }
+    }
+
+    fn emit(&self, a: Activity) {
+        let summary = audit::fold::is_summary(&a);
         let kind = match a.category() {
+            _ if summary => "summary",
             Category::Gap => match a.action.as_str() {
                 "engine_changed" => "engine_changed",
                 "events_dropped" => "events_dropped",
@@ -146,9 +214,19 @@ impl Recorder {
             Category::Exec if a.exec.is_some() => "exec",
             _ => "event",
         };
-        self.audit(
+        // What the writer may count instead of queue when it falls behind:
+        // ordinary engine events, not root or privileged execs, not what
+        // matters (medium and above).
+        let sheddable = matches!(kind, "event" | "exec")
+            && a.severity
+                .is_none_or(|s| s < crate::model::Severity::Medium)
+            && a.exec
+                .as_ref()
+                .is_none_or(|e| !e.privileged && !e.as_root());
+        self.audit_as(
             kind,
             serde_json::to_value(&a).unwrap_or(serde_json::Value::Null),
+            sheddable,
         );
         self.sink.send(Event::Activity(Arc::new(a)));
     }
@@ -169,7 +247,11 @@ pub(crate) fn shared_writer(path: &std::path::Path) -> Option<Arc<audit::Writer>
         .and_then(|(_, w)| w.upgrade())
 }
 
-pub(crate) async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc<audit::Writer>> {
+pub(crate) async fn open_audit(
+    path: Option<PathBuf>,
+    retention: audit::Retention,
+    sink: &Sink,
+) -> Option<Arc<audit::Writer>> {
     let path = path?;
     if let Some(w) = shared_writer(&path) {
         sink.send(Event::Audit(Ok(w.path().to_path_buf())));
@@ -182,7 +264,7 @@ pub(crate) async fn open_audit(path: Option<PathBuf>, sink: &Sink) -> Option<Arc
         // lock for a moment.
         let mut tries = 0;
         loop {
-            match audit::AuditLog::open(&path, audit::DEFAULT_MAX_BYTES) {
+            match audit::AuditLog::open_with(&path, retention) {
                 // Held by a fleet sibling in this process: share its writer.
                 Err(audit::AuditError::Busy(_)) if shared_writer(&path).is_some() => {
                     return Err(audit::AuditError::Busy(path.clone()));
@@ -234,6 +316,57 @@ mod tests {
     use super::*;
     use crate::watch::messages::Events;
     use tokio::sync::mpsc;
+
+    /// Issue 39: a flood in one container reaches the timeline and the
+    /// audit log as its first few entries and one summary, the same in
+    /// both; stopping writes the summary still open.
+    #[test]
+    fn a_flood_is_folded_the_same_for_the_timeline_and_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("audit.jsonl");
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let writer = audit::Writer::start(
+            audit::AuditLog::open(&path, 1 << 20).unwrap(),
+            Box::new(|e| panic!("{e}")),
+        );
+        let rec = Recorder::new(
+            Sink::new(tx, Arc::new(|_| {})),
+            Some(Arc::new(writer)),
+            None,
+        );
+        for i in 0..1000 {
+            let mut a = Activity::own("exec_start", format!("true {i}"), None);
+            a.source = crate::model::activity::Source::Container;
+            a.container_id = Some("c1".into());
+            a.name = "web".into();
+            rec.activity(a);
+        }
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(rec.session_end("test"));
+        let mut shown = Vec::new();
+        while let Ok(Event::Activity(a)) = rx.try_recv() {
+            shown.push(a);
+        }
+        let folded = crate::audit::fold::FOLD_AFTER as usize;
+        assert_eq!(shown.len(), folded + 1, "the first ones and a summary");
+        assert_eq!(
+            shown[folded].attributes["summarised"],
+            (1000 - folded).to_string()
+        );
+        let logged = audit::tail(&path, 100).unwrap();
+        let kinds: Vec<&str> = logged.iter().map(|r| r.kind.as_str()).collect();
+        let mut want = vec!["event"; folded];
+        want.extend(["summary", "session_end"]);
+        assert_eq!(kinds, want);
+        assert_eq!(
+            logged[folded].data["detail"], shown[folded].detail,
+            "the log and the timeline say the same"
+        );
+        assert!(audit::verify(&path).unwrap().is_ok());
+    }
 
     /// Issue 15: a consumer that falls behind costs a count, not memory;
     /// the count is delivered before the next event that fits.

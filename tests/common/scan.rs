@@ -177,6 +177,7 @@ pub fn vulns_worker_config(db: &Path) -> shipshape::watch::docker::WorkerConfig 
         container_stats: false,
         max_streams: shipshape::watch::docker::MAX_STREAMS,
         audit: None,
+        audit_retention: Default::default(),
         drift: false,
         mode: "test",
         history: false,

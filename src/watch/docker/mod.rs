@@ -71,6 +71,8 @@ pub struct WorkerConfig {
     /// Append activity, exec sessions, findings and own actions to this
     /// audit log (`None`: keep no audit trail).
     pub audit: Option<PathBuf>,
+    /// How much of the audit log is kept on disk.
+    pub audit_retention: crate::audit::Retention,
     /// Check running containers for filesystem drift after each poll.
     pub drift: bool,
     /// Who runs the worker, for the audit trail (`gui`, `watch`).
@@ -180,7 +182,13 @@ pub(super) async fn history(path: PathBuf, sink: &Sink) {
         .filter(|r| {
             matches!(
                 r.kind.as_str(),
-                "event" | "exec" | "finding" | "gap" | "engine_changed" | "events_dropped"
+                "event"
+                    | "exec"
+                    | "summary"
+                    | "finding"
+                    | "gap"
+                    | "engine_changed"
+                    | "events_dropped"
             )
         })
         .filter_map(|r| serde_json::from_value(r.data).ok())
@@ -276,11 +284,11 @@ pub(super) async fn run(cfg: WorkerConfig, cmd_rx: UnboundedReceiver<Command>, s
     let host_task = cfg
         .host_stats
         .then(|| tokio::spawn(host_loop(sink.clone())));
-    let rec = Recorder {
-        audit: open_audit(cfg.audit.clone(), &sink).await,
-        sink: sink.clone(),
-        engine: cfg.fleet.as_ref().map(|m| m.label.clone()),
-    };
+    let rec = Recorder::new(
+        sink.clone(),
+        open_audit(cfg.audit.clone(), cfg.audit_retention, &sink).await,
+        cfg.fleet.as_ref().map(|m| m.label.clone()),
+    );
     if let Some(path) = cfg.audit.clone().filter(|_| cfg.history) {
         history(path, &sink).await;
     }

@@ -112,14 +112,17 @@ pub(super) async fn session(
     // are counted by kind, reported as one entry, and followed by a full
     // re-list — never an unbounded queue, never silence.
     let act_queued: Arc<std::sync::atomic::AtomicUsize> = Default::default();
+    // Counted and not reported yet; shared, so stopping reports them too.
+    let act_dropped: Dropped = Default::default();
     let events_task = {
         let engine = engine.clone();
         let queued = act_queued.clone();
+        let dropped = act_dropped.clone();
         tokio::spawn(async move {
             use std::sync::atomic::Ordering;
             let own = engine.own_calls().clone();
             let mut stream = std::pin::pin!(engine.events(since));
-            let mut dropped: std::collections::BTreeMap<String, usize> = Default::default();
+            let take = || std::mem::take(&mut *dropped.lock().unwrap_or_else(|e| e.into_inner()));
             while let Some(ev) = stream.next().await {
                 match ev {
                     Ok(msg) => {
@@ -129,12 +132,15 @@ pub(super) async fn session(
                         }
                         if queued.load(Ordering::Acquire) >= SESSION_QUEUE {
                             *dropped
+                                .lock()
+                                .unwrap_or_else(|e| e.into_inner())
                                 .entry(format!("{} {}", a.source.as_str(), a.action))
                                 .or_default() += 1;
                             continue;
                         }
-                        if !dropped.is_empty() {
-                            let note = events_dropped(std::mem::take(&mut dropped));
+                        let counted = take();
+                        if !counted.is_empty() {
+                            let note = events_dropped(counted);
                             queued.fetch_add(1, Ordering::AcqRel);
                             if act_tx.send(Ok(note)).is_err() {
                                 return;
@@ -227,6 +233,15 @@ pub(super) async fn session(
                 None => std::future::pending().await,
             }
         };
+        // Repeated events folded into a count go out as a summary when
+        // their window ends, even if nothing else happens.
+        let fold_due = s.rec.fold_due();
+        let fold_timer = async {
+            match fold_due {
+                Some(t) => tokio::time::sleep_until(t.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = poll.tick() => {
                 let pass = s.poll_pass();
@@ -244,8 +259,12 @@ pub(super) async fn session(
                 s.publish(Trigger::Facts).await;
             }
             _ = restream.tick() => s.sync_stats(),
+            () = fold_timer => s.rec.tick(),
             cmd = cmds.next() => match cmd {
-                None | Some(Command::Shutdown) => return End::Shutdown,
+                None | Some(Command::Shutdown) => {
+                    s.unhandled_at_stop(&mut act_rx, &act_dropped);
+                    return End::Shutdown;
+                }
                 Some(Command::Rediscover) => return End::Again,
                 Some(Command::Refresh) => {
                     rescan_due = None;
@@ -327,15 +346,29 @@ pub(super) enum Pass {
 /// Engine events that may wait for the session at once.
 pub const SESSION_QUEUE: usize = 20_000;
 
+/// Engine events counted instead of queued, by kind, not reported yet.
+type Dropped = Arc<std::sync::Mutex<std::collections::BTreeMap<String, usize>>>;
+
 /// The entry that stands for events the session could not take one by one.
 pub(super) fn events_dropped(counts: std::collections::BTreeMap<String, usize>) -> Activity {
+    dropped_entry(
+        counts,
+        "came faster than they could be handled and were counted, not recorded one by one",
+        "Everything was listed again afterwards.",
+    )
+}
+
+fn dropped_entry(
+    counts: std::collections::BTreeMap<String, usize>,
+    what: &str,
+    after: &str,
+) -> Activity {
     let total: usize = counts.values().sum();
     let kinds: Vec<String> = counts.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
     let mut a = Activity::own(
         "events_dropped",
         format!(
-            "{total} engine events came faster than they could be handled and were counted, \
-             not recorded one by one: {}. Everything was listed again afterwards.",
+            "{total} engine events {what}: {}. {after}",
             kinds.join(", ")
         ),
         Some(Severity::Medium),
@@ -351,6 +384,45 @@ pub(super) enum Due {
 }
 
 impl Session<'_> {
+    /// Stopping: the engine events still waiting are not handled (that
+    /// would make stopping wait for a flood), but counted by kind and
+    /// recorded as one entry — bounded work, and nothing vanishes
+    /// silently.
+    fn unhandled_at_stop(
+        &mut self,
+        rx: &mut mpsc::UnboundedReceiver<Result<Activity, String>>,
+        dropped: &Dropped,
+    ) {
+        // The event reader among them: nothing more comes in meanwhile.
+        for t in &self.tasks {
+            t.abort();
+        }
+        let mut counts = std::mem::take(&mut *dropped.lock().unwrap_or_else(|e| e.into_inner()));
+        while let Ok(ev) = rx.try_recv() {
+            if let Ok(a) = ev {
+                if a.source == Source::Shipshape && a.action == "events_dropped" {
+                    let n = a
+                        .attributes
+                        .get("dropped")
+                        .and_then(|n| n.parse().ok())
+                        .unwrap_or(0);
+                    *counts.entry("(already counted)".into()).or_default() += n;
+                } else {
+                    *counts
+                        .entry(format!("{} {}", a.source.as_str(), a.action))
+                        .or_default() += 1;
+                }
+            }
+        }
+        if !counts.is_empty() {
+            self.rec.activity(dropped_entry(
+                counts,
+                "had arrived but were not handled: watching stopped",
+                "They were counted, not recorded one by one.",
+            ));
+        }
+    }
+
     /// An event taken off the bounded queue: count it out, handle it.
     fn took(&mut self, queued: &std::sync::atomic::AtomicUsize, a: Activity) -> Due {
         crate::watch::messages::release(queued);
