@@ -16,6 +16,7 @@ pub mod policy;
 mod posture;
 pub mod priority;
 mod reference;
+pub mod redact;
 mod secret;
 pub mod stats;
 pub mod text;
