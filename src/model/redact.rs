@@ -244,22 +244,22 @@ pub fn looks_random(v: &str) -> bool {
 /// A value that stands for a secret rather than being one: a variable
 /// (`${TOKEN}`, `$TOKEN`, `$(cat f)`), a template (`<password>`,
 /// `{{ .pw }}`, `%(pw)s`, `%s`), a mask (`****`, `xxxx`, `…`) — and
-/// [`HIDDEN`] itself.
+/// [`HIDDEN`] itself — or a structured value (`{name: x}`, `[a]`), which
+/// is not a secret's text either.
 pub fn is_placeholder(v: &str) -> bool {
     let v = v.trim();
-    if v.is_empty() {
+    stands_for_one(v) || matches!(v.as_bytes().first(), Some(b'{' | b'[' | b'('))
+}
+
+/// A variable, a template or a mask (see [`is_placeholder`]).
+fn stands_for_one(v: &str) -> bool {
+    let Some((&first, &last)) = v.as_bytes().first().zip(v.as_bytes().last()) else {
         return true;
-    }
-    let b = v.as_bytes();
-    let (first, last) = (b[0], b[b.len() - 1]);
+    };
     if first == b'$' || v.starts_with("%(") || v == "%s" {
         return true;
     }
     if (first == b'<' && last == b'>') || (v.starts_with("{{") && v.ends_with("}}")) {
-        return true;
-    }
-    // Structured values (`{name: x}`, `[a]`) are not a secret's text.
-    if matches!(first, b'{' | b'[' | b'(') {
         return true;
     }
     let masked = v.chars().all(|c| matches!(c, '*' | '•' | '…' | '.'))
@@ -268,11 +268,13 @@ pub fn is_placeholder(v: &str) -> bool {
 }
 
 /// A value written in an example rather than a real secret (`changeme`,
-/// `password`, `your_password`): credential *files* with these are not
-/// reported. The redaction still hides them (hiding costs nothing).
+/// `password`, `your_password`, a variable, a template, a mask): credential
+/// *files* with only these are not reported — gitleaks' and Trivy's
+/// allow-lists do the same. (A structured value, a JSON token, may be a
+/// real one.) The redaction still hides such words: hiding costs nothing.
 pub fn is_example_value(v: &str) -> bool {
     let l = v.trim().trim_matches(['"', '\'']).to_ascii_lowercase();
-    is_placeholder(&l)
+    stands_for_one(&l)
         || matches!(
             l.as_str(),
             "password"
@@ -535,9 +537,9 @@ pub fn find(text: &str) -> Vec<Found> {
     merge(raw)
 }
 
-/// The secrets recognised by their shape alone (tokens, keys, JWTs, URL
-/// passwords), merged.
-fn shapes(text: &str) -> Vec<Found> {
+/// The secrets recognised by their shape alone (tokens, private keys,
+/// JWTs, URL passwords), merged: what a file's content is searched for.
+pub fn shapes(text: &str) -> Vec<Found> {
     let b = text.as_bytes();
     let mut raw = private_keys(text);
     raw.extend(tokens(b));
@@ -836,8 +838,9 @@ fn private_keys(text: &str) -> Vec<Found> {
 
 // ------------------------------------------------------------------ URLs
 
-/// The password of each `scheme://user:password@host`.
-fn url_passwords(b: &[u8]) -> Vec<Found> {
+/// The password of each `scheme://user:password@host` (even one that is
+/// a token too: [`shapes`] names that one by the token's kind).
+pub fn url_passwords(b: &[u8]) -> Vec<Found> {
     let mut out = Vec::new();
     let mut i = 0;
     while i + 3 <= b.len() {
