@@ -256,7 +256,8 @@ fn stands_for_one(v: &str) -> bool {
     let Some((&first, &last)) = v.as_bytes().first().zip(v.as_bytes().last()) else {
         return true;
     };
-    if first == b'$' || v.starts_with("%(") || v == "%s" {
+    // What this redaction already hid (and what is around it) is done.
+    if first == b'$' || v.starts_with("%(") || v == "%s" || v.contains(HIDDEN) {
         return true;
     }
     if (first == b'<' && last == b'>') || (v.starts_with("{{") && v.ends_with("}}")) {
@@ -463,7 +464,16 @@ pub fn hide(text: &str) -> Cow<'_, str> {
     redact(text).text
 }
 
+/// At most this many passes of [`find`] over a text ([`redact`]).
+const MAX_PASSES: usize = 8;
+
 /// Hide every secret in a text, and say what each was.
+///
+/// A secret's context can hide another's (`Bearer curl -u …`: once the
+/// bearer token `curl` is hidden, `-u` is no longer curl's): the text is
+/// searched again until nothing more is found (a few passes at most; one
+/// when there is no secret), so redacting what was redacted changes
+/// nothing.
 pub fn redact(text: &str) -> Redaction<'_> {
     let found = find(text);
     if found.is_empty() {
@@ -472,6 +482,23 @@ pub fn redact(text: &str) -> Redaction<'_> {
             found,
         };
     }
+    let (mut out, mut shown) = replace(text, found);
+    for _ in 1..MAX_PASSES {
+        let more = find(&out);
+        if more.is_empty() {
+            break;
+        }
+        shown.extend(more);
+        (out, shown) = replace(&out, merge(shown));
+    }
+    Redaction {
+        text: Cow::Owned(out),
+        found: shown,
+    }
+}
+
+/// The text with each span replaced by [`HIDDEN`], and where each now is.
+fn replace(text: &str, found: Vec<Found>) -> (String, Vec<Found>) {
     let mut out = String::with_capacity(text.len());
     let mut at = 0;
     let mut shown = Vec::with_capacity(found.len());
@@ -486,10 +513,7 @@ pub fn redact(text: &str) -> Redaction<'_> {
         at = f.at.end;
     }
     out.push_str(text.get(at..).unwrap_or(""));
-    Redaction {
-        text: Cow::Owned(out),
-        found: shown,
-    }
+    (out, shown)
 }
 
 /// A command line with its secrets hidden ([`hide`], owned).
@@ -801,6 +825,11 @@ fn private_keys(text: &str) -> Vec<Found> {
         {
             continue;
         }
+        // A header with no key material after it is a mention: go on
+        // looking right after it (another block may follow).
+        if !key_body(&text[body_start..]) {
+            continue;
+        }
         // An argument (NUL-separated) ends the block when nothing else does.
         if nul < body_start {
             nul = b[body_start..]
@@ -809,31 +838,65 @@ fn private_keys(text: &str) -> Vec<Found> {
                 .map_or(b.len(), |p| body_start + p);
         }
         let limit = nul;
-        let (body_end, end) = match text[body_start..limit].find("-----END") {
+        let end = match text[body_start..limit].find("-----END") {
             Some(e) => {
                 let e = body_start + e;
-                let close = text[e + 8..limit]
+                text[e + 8..limit]
                     .find("-----")
-                    .map_or(limit, |c| e + 8 + c + 5);
-                (e, close)
+                    .map_or(limit, |c| e + 8 + c + 5)
             }
-            None => (limit, limit),
+            None => limit,
         };
-        // A header with no body is a mention (documentation), not a key.
-        let body = b[body_start..body_end]
-            .iter()
-            .filter(|c| !c.is_ascii_whitespace())
-            .count();
-        if body >= 32 {
-            out.push(Found {
-                at: begin..end,
-                kind: Kind::PrivateKey,
-                key: None,
-            });
-        }
+        out.push(Found {
+            at: begin..end,
+            kind: Kind::PrivateKey,
+            key: None,
+        });
         at = end.max(at);
     }
     out
+}
+
+/// Whether what follows a private key's header is key material: after
+/// any `Name: value` header lines (an encrypted PEM's `Proc-Type:`), 32
+/// base64 characters, line breaks (or their `\n` escapes) aside. A header
+/// with no body, or with prose after it, is a mention (documentation), not
+/// a key.
+fn key_body(body: &str) -> bool {
+    let mut rest = body.trim_start();
+    // Header lines are short: look no further than 256 bytes for each.
+    for _ in 0..8 {
+        let window = &rest.as_bytes()[..rest.len().min(256)];
+        let Some(nl) = window.iter().position(|&c| c == b'\n') else {
+            break;
+        };
+        let header = rest[..nl].split_once(": ").is_some_and(|(name, _)| {
+            !name.is_empty() && name.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+        });
+        if !header {
+            break;
+        }
+        rest = rest[nl + 1..].trim_start();
+    }
+    let mut n = 0;
+    let mut chars = rest.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_whitespace() {
+            continue;
+        }
+        if c == '\\' && chars.peek() == Some(&'n') {
+            chars.next();
+            continue;
+        }
+        if !(c.is_ascii_alphanumeric() || matches!(c, '+' | '/' | '=')) {
+            return false;
+        }
+        n += 1;
+        if n >= 32 {
+            return true;
+        }
+    }
+    false
 }
 
 // ------------------------------------------------------------------ URLs
@@ -876,7 +939,9 @@ pub fn url_passwords(b: &[u8]) -> Vec<Found> {
                 }
             }
         }
-        i = end.max(i + 3);
+        // The next `://` may sit inside this authority (`a://b:c@d://…`);
+        // each authority ends at the next `/`, so this stays linear.
+        i += 3;
     }
     out
 }
@@ -998,6 +1063,19 @@ fn pair_at(text: &str, j: usize, ends: &mut Ends) -> Option<Found> {
     }
     let mut k_start = k_end;
     while k_start > 0 && k_end - k_start <= 64 && is_key_byte(b[k_start - 1]) {
+        // A run of dashes or dots inside a word separates (`KEY-----a`,
+        // `x..y`); leading dashes are an option's (`--password`).
+        let c = b[k_start - 1];
+        if (c == b'-' || c == b'.') && k_start >= 2 && b[k_start - 2] == c {
+            let mut r = k_start - 1;
+            while r > 0 && b[r - 1] == c {
+                r -= 1;
+            }
+            if c == b'-' && (r == 0 || !is_key_byte(b[r - 1])) {
+                k_start = r;
+            }
+            break;
+        }
         k_start -= 1;
     }
     if k_start == k_end || k_end - k_start > 64 {
@@ -1006,7 +1084,8 @@ fn pair_at(text: &str, j: usize, ends: &mut Ends) -> Option<Found> {
     let key = &text[k_start..k_end];
     let bare = key.trim_start_matches('-');
     let first = *bare.as_bytes().first()?;
-    if !first.is_ascii_alphabetic() && first != b'_' {
+    // A key starts with a letter or `_`.
+    if (!first.is_ascii_alphabetic() && first != b'_') || bare.ends_with(['-', '.']) {
         return None;
     }
     let because = if bare.eq_ignore_ascii_case("authorization")
@@ -1152,9 +1231,10 @@ fn options(text: &str) -> Vec<Found> {
         let next_value = |at: usize| -> Option<(usize, usize)> {
             let &(ns, ne, _) = ws.get(at)?;
             let t = &text[ns..ne];
-            let q = t.starts_with(['"', '\'']) as usize;
             let v = t.trim_matches(|c| c == '"' || c == '\'');
             let v = v.trim_end_matches([';', '&', '|', ')']);
+            // Where the value starts inside its quotes.
+            let q = v.as_ptr() as usize - t.as_ptr() as usize;
             (!v.is_empty() && !v.starts_with('-') && !is_placeholder(v) && !is_path(v))
                 .then(|| (ns + q, ns + q + v.len()))
         };
@@ -1177,11 +1257,9 @@ fn options(text: &str) -> Vec<Found> {
                 }
             } else if (curl && (word == "-u" || word == "--user"))
                 && let Some((vs, ve)) = next_value(i + 1)
+                && let Some(c) = text[vs..ve].find(':')
             {
-                if let Some(c) = text[vs..ve].find(':')
-                    && vs + c + 1 < ve
-                    && !is_placeholder(&text[vs + c + 1..ve])
-                {
+                if vs + c + 1 < ve && !is_placeholder(&text[vs + c + 1..ve]) {
                     push(vs + c + 1..ve, Kind::PasswordOption, word);
                 }
                 i += 2;
@@ -1194,7 +1272,7 @@ fn options(text: &str) -> Vec<Found> {
                 continue;
             } else if (mysql || sshpass) && word.len() > 2 && word.starts_with("-p") && !word.starts_with("--")
             {
-                let v = word[2..].trim_end_matches([';', '&', '|', ')']);
+                let v = word[2..].trim_end_matches([';', '&', '|', ')', '"', '\'']);
                 if !is_placeholder(v) {
                     push(at + 2..at + 2 + v.len(), Kind::PasswordOption, "-p");
                 }
@@ -1533,7 +1611,22 @@ mod tests {
         #[test]
         fn idempotent_on_anything(s in "\\PC{0,200}") {
             let once = hide(&s).into_owned();
-            prop_assert_eq!(hide(&once).into_owned(), once);
+            prop_assert!(find(&once).is_empty(), "{} → {}", s, once);
+        }
+
+        /// Secret-like text: keys, options, URLs, quotes, programs.
+        #[test]
+        fn nothing_is_found_twice(parts in prop::collection::vec(prop_oneof![
+            Just("PASSWORD="), Just("--token "), Just("mysql "), Just("-p"), Just("curl -u "),
+            Just("a:b@"), Just("https://"), Just("\""), Just("'"), Just(" "), Just("\n"), Just(";"),
+            Just("password: "), Just("Authorization: Bearer "), Just("ghp_"), Just("x7Y"),
+            Just("<hidden>"), Just("${X}"), Just("="), Just(":"), Just("sshpass "), Just("\0"),
+            Just("-----BEGIN RSA PRIVATE KEY-----"), Just("-----END RSA PRIVATE KEY-----"),
+            Just("0123456789abcdefghijABCDEFGHIJ012345"), Just("AKIA"), Just("ABCDEFGH12345678"),
+        ], 0..30)) {
+            let s: String = parts.concat();
+            let once = hide(&s).into_owned();
+            prop_assert!(find(&once).is_empty(), "{:?} → {:?}", s, once);
         }
     }
 }
