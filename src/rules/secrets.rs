@@ -149,7 +149,8 @@ pub const IMAGE_SECRET: Rule = Rule {
     family: Family::Secrets,
     cis: Some("4.10"),
     seed: SeedRule::ApprovedImages,
-    why: "ENV values and build arguments are stored in the image's configuration and history for \
+    why: "ENV values, build arguments and the commands of build steps (a token on a RUN line, a \
+          password in a URL it fetches) are stored in the image's configuration and history for \
           ever: everyone who can pull the image can read them, in every copy, in every registry.",
     attack: "`docker history --no-trunc` or `docker image inspect` on a pulled image reveals the \
              token; attackers scan public registries for exactly this.",
