@@ -552,7 +552,11 @@ pub fn redaction(data: &[u8]) {
         let _ = (r.spot(f), f.kind.describe());
     }
     assert_eq!(r.found.is_empty(), r.text == text);
-    assert!(redact::find(&r.text).is_empty(), "found again in {:?}", r.text);
+    assert!(
+        redact::find(&r.text).is_empty(),
+        "found again in {:?}",
+        r.text
+    );
     let args: Vec<String> = text.split('\n').map(str::to_string).collect();
     assert_eq!(redact::redact_args(&args).len(), args.len());
     let (k, v) = text.split_once('=').unwrap_or(("label", &text));

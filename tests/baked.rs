@@ -26,21 +26,81 @@ const GITHUB: &str = "ghp_bakedTOKENbakedTOKENbakedTOKEN012345";
 /// Client configuration files, each under a name no list holds: (file,
 /// content, the kind it is found as). Every value has `odd-` in it.
 const BY_FORMAT: &[(&str, &str, &str)] = &[
-    ("db-tuning.cnf", "[mysqld]\nmax_connections=9\n[client]\nuser=app\npassword=\"odd-mysql-9c1\"\n", "a MySQL/MariaDB password (option file)"),
-    ("pgcreds", "# host:port:db:user:password\ndb:5432:app:app:odd-pg-9c1\n", "a PostgreSQL password file (.pgpass)"),
-    ("logins", "machine api.example.com login bot password odd-netrc-9c1\n", "a login password (.netrc)"),
-    ("store", "https://bot:odd-git-9c1@git.example.com\n", "git credentials (.git-credentials)"),
-    ("regauth.json", r#"{"auths":{"registry.odd.example":{"auth":"b2RkLWF1dGgtOWMx"}}}"#, "registry credentials for registry.odd.example"),
-    ("npm-settings", "//r.example.com/:_authToken=odd-npm-9c1\n", "an npm token (.npmrc)"),
-    ("upload.cfg", "[distutils]\nindex-servers = pypi\n[pypi]\nusername = bot\npassword = odd-pypi-9c1\n", "a package index password (.pypirc)"),
-    ("pip-extra.conf", "[global]\nextra-index-url = https://bot:odd-pip-9c1@pypi.example.com/simple\n", "a package index password (pip configuration)"),
-    ("m2.xml", "<settings><servers><server><id>r</id><password>odd-mvn-9c1</password></server></servers></settings>\n", "a Maven repository password (settings.xml)"),
-    ("remotes.ini", "[backup]\ntype = s3\nsecret_access_key = odd-rclone-9c1\n", "cloud storage credentials (rclone configuration)"),
-    ("s3.conf", "[default]\naccess_key = AK\nsecret_key = odd-s3-9c1\n", "S3 credentials (s3cmd configuration)"),
-    ("gcs.ini", "[Credentials]\ngs_secret_access_key = odd-boto-9c1\n", "Google Cloud Storage credentials (boto configuration)"),
-    ("dsn.ini", "[reports]\nDriver = PostgreSQL\nPWD = odd-odbc-9c1\n", "a database password (ODBC data source)"),
-    ("appsettings.json", r#"{"Db":"Server=db;Database=app;Password=odd-ado-9c1;"}"#, "a database connection string with a password"),
-    ("worker.yml", "cache: redis://:odd-redis-9c1@cache:6379/0\n", "a database URL with a password (redis)"),
+    (
+        "db-tuning.cnf",
+        "[mysqld]\nmax_connections=9\n[client]\nuser=app\npassword=\"odd-mysql-9c1\"\n",
+        "a MySQL/MariaDB password (option file)",
+    ),
+    (
+        "pgcreds",
+        "# host:port:db:user:password\ndb:5432:app:app:odd-pg-9c1\n",
+        "a PostgreSQL password file (.pgpass)",
+    ),
+    (
+        "logins",
+        "machine api.example.com login bot password odd-netrc-9c1\n",
+        "a login password (.netrc)",
+    ),
+    (
+        "store",
+        "https://bot:odd-git-9c1@git.example.com\n",
+        "git credentials (.git-credentials)",
+    ),
+    (
+        "regauth.json",
+        r#"{"auths":{"registry.odd.example":{"auth":"b2RkLWF1dGgtOWMx"}}}"#,
+        "registry credentials for registry.odd.example",
+    ),
+    (
+        "npm-settings",
+        "//r.example.com/:_authToken=odd-npm-9c1\n",
+        "an npm token (.npmrc)",
+    ),
+    (
+        "upload.cfg",
+        "[distutils]\nindex-servers = pypi\n[pypi]\nusername = bot\npassword = odd-pypi-9c1\n",
+        "a package index password (.pypirc)",
+    ),
+    (
+        "pip-extra.conf",
+        "[global]\nextra-index-url = https://bot:odd-pip-9c1@pypi.example.com/simple\n",
+        "a package index password (pip configuration)",
+    ),
+    (
+        "m2.xml",
+        "<settings><servers><server><id>r</id><password>odd-mvn-9c1</password></server></servers></settings>\n",
+        "a Maven repository password (settings.xml)",
+    ),
+    (
+        "remotes.ini",
+        "[backup]\ntype = s3\nsecret_access_key = odd-rclone-9c1\n",
+        "cloud storage credentials (rclone configuration)",
+    ),
+    (
+        "s3.conf",
+        "[default]\naccess_key = AK\nsecret_key = odd-s3-9c1\n",
+        "S3 credentials (s3cmd configuration)",
+    ),
+    (
+        "gcs.ini",
+        "[Credentials]\ngs_secret_access_key = odd-boto-9c1\n",
+        "Google Cloud Storage credentials (boto configuration)",
+    ),
+    (
+        "dsn.ini",
+        "[reports]\nDriver = PostgreSQL\nPWD = odd-odbc-9c1\n",
+        "a database password (ODBC data source)",
+    ),
+    (
+        "appsettings.json",
+        r#"{"Db":"Server=db;Database=app;Password=odd-ado-9c1;"}"#,
+        "a database connection string with a password",
+    ),
+    (
+        "worker.yml",
+        "cache: redis://:odd-redis-9c1@cache:6379/0\n",
+        "a database URL with a password (redis)",
+    ),
 ];
 
 fn finding_evidence(r: &serde_json::Value, tag: &str) -> Vec<String> {

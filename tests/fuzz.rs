@@ -137,10 +137,18 @@ fn seeds(target: &str) -> Vec<Value> {
         ],
         "redaction" => vec![
             json!("rotated ghp_0123456789abcdefghijABCDEFGHIJ012345 on monday"),
-            json!("sh -c 'mysql -uroot -pS3cret db && curl -u admin:pw https://x' --password\nhunter2"),
-            json!("DB_URL=postgres://app:pw@db/app TOKEN=${TOKEN} {\"password\": \"x y\"} AKIAIOSFODNN7EXAMPLE"),
-            json!("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----"),
-            json!("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"),
+            json!(
+                "sh -c 'mysql -uroot -pS3cret db && curl -u admin:pw https://x' --password\nhunter2"
+            ),
+            json!(
+                "DB_URL=postgres://app:pw@db/app TOKEN=${TOKEN} {\"password\": \"x y\"} AKIAIOSFODNN7EXAMPLE"
+            ),
+            json!(
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----"
+            ),
+            json!(
+                "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+            ),
         ],
         other => panic!("no seeds for {other}"),
     }

@@ -425,7 +425,12 @@ fn secrets_in_labels_commands_and_build_steps_are_named_never_shown() {
         let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
             .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
             .env("HOME", "/nonexistent-home")
-            .args(["scan", "--no-drift", "--host", "unix:///var/run/docker.sock"])
+            .args([
+                "scan",
+                "--no-drift",
+                "--host",
+                "unix:///var/run/docker.sock",
+            ])
             .args(["--format", format, "-o", out.to_str().unwrap()])
             .output()
             .unwrap();
@@ -433,7 +438,10 @@ fn secrets_in_labels_commands_and_build_steps_are_named_never_shown() {
         assert_eq!(o.status.code(), Some(0), "{stderr}");
         let text = std::fs::read_to_string(&out).unwrap();
         for s in secrets {
-            assert!(!text.contains(s), "{format}: a secret's value in the report");
+            assert!(
+                !text.contains(s),
+                "{format}: a secret's value in the report"
+            );
             assert!(!stderr.contains(s), "{format}: a secret's value on stderr");
         }
         let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;

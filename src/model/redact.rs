@@ -644,7 +644,6 @@ enum Class {
 }
 
 impl Class {
-
     fn has(self, b: u8) -> bool {
         match self {
             Self::Alnum => b.is_ascii_alphanumeric(),
@@ -701,19 +700,76 @@ macro_rules! token {
 
 /// The token formats, most specific first.
 static TOKENS: &[TokenShape] = &[
-    token!(&["AKIA", "ASIA", "ABIA", "ACCA"], Upper, 16, Some(16), false, "AWS access key id", "an"),
-    token!(&["ghp_", "gho_", "ghu_", "ghs_", "ghr_"], Alnum, 30, None, false, "GitHub token", "a"),
+    token!(
+        &["AKIA", "ASIA", "ABIA", "ACCA"],
+        Upper,
+        16,
+        Some(16),
+        false,
+        "AWS access key id",
+        "an"
+    ),
+    token!(
+        &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        Alnum,
+        30,
+        None,
+        false,
+        "GitHub token",
+        "a"
+    ),
     token!(&["github_pat_"], Word, 30, None, false, "GitHub token", "a"),
-    token!(&["glpat-", "gldt-", "glrt-", "glptt-"], Url, 20, None, false, "GitLab token", "a"),
-    token!(&["xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-", "xoxe-", "xapp-"], Dash, 10, None, false, "Slack token", "a"),
+    token!(
+        &["glpat-", "gldt-", "glrt-", "glptt-"],
+        Url,
+        20,
+        None,
+        false,
+        "GitLab token",
+        "a"
+    ),
+    token!(
+        &[
+            "xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-", "xoxe-", "xapp-"
+        ],
+        Dash,
+        10,
+        None,
+        false,
+        "Slack token",
+        "a"
+    ),
     token!(&["npm_"], Alnum, 36, None, false, "npm token", "an"),
-    token!(&["pypi-AgEIcHlwaS5vcmc"], Url, 50, None, false, "PyPI token", "a"),
-    token!(&["dckr_pat_"], Url, 27, None, false, "Docker Hub token", "a"),
+    token!(
+        &["pypi-AgEIcHlwaS5vcmc"],
+        Url,
+        50,
+        None,
+        false,
+        "PyPI token",
+        "a"
+    ),
+    token!(
+        &["dckr_pat_"],
+        Url,
+        27,
+        None,
+        false,
+        "Docker Hub token",
+        "a"
+    ),
     token!(&["hf_"], Alnum, 34, None, true, "Hugging Face token", "a"),
     token!(&["AIza"], Url, 35, Some(35), false, "Google API key", "a"),
     token!(
-        &["sk_live_", "rk_live_", "sk_test_", "rk_test_", "sk_prod_", "rk_prod_"],
-        Alnum, 16, None, false, "Stripe key", "a"
+        &[
+            "sk_live_", "rk_live_", "sk_test_", "rk_test_", "sk_prod_", "rk_prod_"
+        ],
+        Alnum,
+        16,
+        None,
+        false,
+        "Stripe key",
+        "a"
     ),
     token!(&["sk-"], Url, 32, None, true, "API secret key", "an"),
 ];
@@ -775,7 +831,11 @@ fn tokens(b: &[u8]) -> Vec<Found> {
     let mut i = 0;
     while i < b.len() {
         let boundary = i == 0 || !is_word(b[i - 1]);
-        if boundary && matches!(b[i], b'A' | b'g' | b'x' | b'n' | b'p' | b'd' | b'h' | b's' | b'r' | b'e')
+        if boundary
+            && matches!(
+                b[i],
+                b'A' | b'g' | b'x' | b'n' | b'p' | b'd' | b'h' | b's' | b'r' | b'e'
+            )
         {
             if let Some(end) = jwt_at(b, i, &mut runs) {
                 out.push(Found {
@@ -913,7 +973,9 @@ pub fn url_passwords(b: &[u8]) -> Vec<Found> {
         }
         // The scheme: letters, digits, `+.-`, starting with a letter.
         let mut s = i;
-        while s > 0 && i - s < 32 && (b[s - 1].is_ascii_alphanumeric() || b"+.-".contains(&b[s - 1]))
+        while s > 0
+            && i - s < 32
+            && (b[s - 1].is_ascii_alphanumeric() || b"+.-".contains(&b[s - 1]))
         {
             s -= 1;
         }
@@ -923,9 +985,7 @@ pub fn url_passwords(b: &[u8]) -> Vec<Found> {
         while end < b.len() && !b"/?#\"'`<>\\ \t\r\n\0".contains(&b[end]) {
             end += 1;
         }
-        if scheme_ok
-            && let Some(at) = b[auth..end].iter().rposition(|&c| c == b'@')
-        {
+        if scheme_ok && let Some(at) = b[auth..end].iter().rposition(|&c| c == b'@') {
             let at = auth + at;
             if let Some(colon) = b[auth..at].iter().position(|&c| c == b':') {
                 let pw = auth + colon + 1..at;
@@ -972,7 +1032,10 @@ impl Ends {
         } else {
             let stops = STOP_SETS[set];
             let mut e = from;
-            while e < b.len() && !is_space(b[e]) && !b"\"'`".contains(&b[e]) && !stops.contains(&b[e])
+            while e < b.len()
+                && !is_space(b[e])
+                && !b"\"'`".contains(&b[e])
+                && !stops.contains(&b[e])
             {
                 e += 1;
             }
@@ -1270,7 +1333,10 @@ fn options(text: &str) -> Vec<Found> {
                 push(vs..ve, Kind::PasswordOption, word);
                 i += 2;
                 continue;
-            } else if (mysql || sshpass) && word.len() > 2 && word.starts_with("-p") && !word.starts_with("--")
+            } else if (mysql || sshpass)
+                && word.len() > 2
+                && word.starts_with("-p")
+                && !word.starts_with("--")
             {
                 let v = word[2..].trim_end_matches([';', '&', '|', ')', '"', '\'']);
                 if !is_placeholder(v) {
@@ -1306,8 +1372,14 @@ mod tests {
                 "env DB_PASSWORD=hunter2 app --port=80",
                 "env DB_PASSWORD=<hidden> app --port=80",
             ),
-            ("app --token abc123 --verbose", "app --token <hidden> --verbose"),
-            ("app --password=abc --user=bob", "app --password=<hidden> --user=bob"),
+            (
+                "app --token abc123 --verbose",
+                "app --token <hidden> --verbose",
+            ),
+            (
+                "app --password=abc --user=bob",
+                "app --password=<hidden> --user=bob",
+            ),
             (
                 "psql postgres://app:pw123@db:5432/app",
                 "psql postgres://app:<hidden>@db:5432/app",
@@ -1320,18 +1392,30 @@ mod tests {
                 "sh -c 'export API_TOKEN=xyz;\n  run'",
                 "sh -c 'export API_TOKEN=<hidden>;\n  run'",
             ),
-            ("cat /run/secrets/db_password", "cat /run/secrets/db_password"),
+            (
+                "cat /run/secrets/db_password",
+                "cat /run/secrets/db_password",
+            ),
             (
                 "app --password-file /run/secrets/pw",
                 "app --password-file /run/secrets/pw",
             ),
-            ("dockerd --tls-key /certs/key.pem", "dockerd --tls-key /certs/key.pem"),
-            ("sshpass -p hunter2 ssh host", "sshpass -p <hidden> ssh host"),
+            (
+                "dockerd --tls-key /certs/key.pem",
+                "dockerd --tls-key /certs/key.pem",
+            ),
+            (
+                "sshpass -p hunter2 ssh host",
+                "sshpass -p <hidden> ssh host",
+            ),
             (
                 "curl -u admin:s3cret https://x && tar -p x",
                 "curl -u admin:<hidden> https://x && tar -p x",
             ),
-            ("docker login -u bot -p hunter2 r.io", "docker login -u bot -p <hidden> r.io"),
+            (
+                "docker login -u bot -p hunter2 r.io",
+                "docker login -u bot -p <hidden> r.io",
+            ),
             (
                 "curl -H 'Authorization: Bearer abc.def-123' x",
                 "curl -H 'Authorization: Bearer <hidden>' x",
@@ -1363,7 +1447,11 @@ mod tests {
                 "rotated <hidden> on monday",
                 "a GitHub token",
             ),
-            ("key AKIAIOSFODNN7EXAMPLE.", "key <hidden>.", "an AWS access key id"),
+            (
+                "key AKIAIOSFODNN7EXAMPLE.",
+                "key <hidden>.",
+                "an AWS access key id",
+            ),
             (
                 "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
                 "aws_secret_access_key = <hidden>",
@@ -1374,7 +1462,11 @@ mod tests {
                 "see <hidden> there",
                 "a GitLab token",
             ),
-            ("hook xoxb-1234-5678-abcdef", "hook <hidden>", "a Slack token"),
+            (
+                "hook xoxb-1234-5678-abcdef",
+                "hook <hidden>",
+                "a Slack token",
+            ),
             (
                 "npm_abcdefghijklmnopqrstuvwxyz0123456789",
                 "<hidden>",
@@ -1505,13 +1597,19 @@ mod tests {
         ] {
             assert!(classify(k, "x").is_none(), "{k}");
         }
-        assert!(classify("DB_PASSWORD", "").is_none(), "an empty value is not a secret");
+        assert!(
+            classify("DB_PASSWORD", "").is_none(),
+            "an empty value is not a secret"
+        );
     }
 
     #[test]
     fn value_shapes() {
         let cases = [
-            ("-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeL", "private key"),
+            (
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeL",
+                "private key",
+            ),
             ("AKIAIOSFODNN7EXAMPLE", "AWS access key"),
             (GH, "GitHub"),
             ("xoxb-1234-5678-abcdef", "Slack"),
@@ -1556,9 +1654,21 @@ mod tests {
             label_value("deploy.note", &format!("rotated {GH}")),
             "rotated <hidden>"
         );
-        assert_eq!(label_value("maintainer", "ops@example.com"), "ops@example.com");
-        assert_eq!(label_secrets("deploy.note", &format!("rotated {GH}"))[0].describe(), "a GitHub token");
-        assert!(label_secrets("org.opencontainers.image.revision", "4f9c2d1e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d").is_empty());
+        assert_eq!(
+            label_value("maintainer", "ops@example.com"),
+            "ops@example.com"
+        );
+        assert_eq!(
+            label_secrets("deploy.note", &format!("rotated {GH}"))[0].describe(),
+            "a GitHub token"
+        );
+        assert!(
+            label_secrets(
+                "org.opencontainers.image.revision",
+                "4f9c2d1e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d"
+            )
+            .is_empty()
+        );
     }
 
     #[test]

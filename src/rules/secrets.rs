@@ -126,9 +126,7 @@ fn step_hits(step: &str, at: &str, seen: &mut BTreeSet<String>, hits: &mut Vec<H
         };
         if let (Some(k), Some(reason)) = (ident, reason) {
             seen.insert(k.to_string());
-            hits.push(Hit::new(format!(
-                "{at} sets {k} ({reason}; value hidden)"
-            )));
+            hits.push(Hit::new(format!("{at} sets {k} ({reason}; value hidden)")));
         } else if !config {
             let spot = r.spot(f);
             if let Some(k) = &f.key {
@@ -500,13 +498,21 @@ mod tests {
             created: None,
             size: 0,
         };
-        img.labels
-            .insert("deploy.note".into(), "rotated ghp_0123456789abcdefghijABCDEFGHIJ012345".into());
+        img.labels.insert(
+            "deploy.note".into(),
+            "rotated ghp_0123456789abcdefghijABCDEFGHIJ012345".into(),
+        );
         img.history = vec![
-            step("/bin/sh -c #(nop)  LABEL deploy.note=rotated ghp_0123456789abcdefghijABCDEFGHIJ012345"),
-            step("RUN /bin/sh -c curl -H 'Authorization: token ghp_abcdefghijklmnopqrstuvwxyz0123456789' https://x | sh"),
+            step(
+                "/bin/sh -c #(nop)  LABEL deploy.note=rotated ghp_0123456789abcdefghijABCDEFGHIJ012345",
+            ),
+            step(
+                "RUN /bin/sh -c curl -H 'Authorization: token ghp_abcdefghijklmnopqrstuvwxyz0123456789' https://x | sh",
+            ),
             step("/bin/sh -c mysql -uroot -pS3cretPw < /init.sql"),
-            step("/bin/sh -c git clone https://github.com/acme/app && git -C app checkout 4f9c2d1e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d"),
+            step(
+                "/bin/sh -c git clone https://github.com/acme/app && git -C app checkout 4f9c2d1e8b7a6c5d4e3f2a1b0c9d8e7f6a5b4c3d",
+            ),
         ];
         let ev: Vec<String> = run_image(&IMAGE_SECRET, &img)
             .into_iter()

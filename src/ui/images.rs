@@ -467,11 +467,9 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                     ui.label(
                         // A build step may carry a secret (`ENV API_TOKEN=…`,
                         // a build argument): shown with its value hidden.
-                        RichText::new(visible(&crate::model::redact::hide(
-                            h.created_by.trim(),
-                        )))
-                        .monospace()
-                        .small(),
+                        RichText::new(visible(&crate::model::redact::hide(h.created_by.trim())))
+                            .monospace()
+                            .small(),
                     );
                 }
             });

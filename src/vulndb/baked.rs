@@ -319,8 +319,14 @@ fn ini(text: &str) -> Vec<Entry<'_>> {
 /// `[mysql]`, `[mysqldump]`, `[client-mariadb]`, …), not the server's?
 fn mysql_group(section: &str) -> bool {
     let s = section.to_ascii_lowercase();
-    let server = s.starts_with("mysqld") || s.starts_with("mariadbd") || s == "mariadb" || s.starts_with("mariadb-server");
-    !server && ["client", "mysql", "mariadb"].iter().any(|p| s.starts_with(p))
+    let server = s.starts_with("mysqld")
+        || s.starts_with("mariadbd")
+        || s == "mariadb"
+        || s.starts_with("mariadb-server");
+    !server
+        && ["client", "mysql", "mariadb"]
+            .iter()
+            .any(|p| s.starts_with(p))
 }
 
 /// Split a `.pgpass` line at its unescaped colons (`\:` is a colon in a
@@ -364,11 +370,14 @@ fn pgpass(text: &str) -> bool {
         if f.len() != 5 {
             return false;
         }
-        let port_ok = f[1] == "*" || (1..=5).contains(&f[1].len()) && f[1].bytes().all(|b| b.is_ascii_digit());
+        let port_ok = f[1] == "*"
+            || (1..=5).contains(&f[1].len()) && f[1].bytes().all(|b| b.is_ascii_digit());
         // Names are `*` or have a letter (a host may be an address):
         // `10:30:00:12:59` is a time, not a password line.
         let named = |x: &str, dots: bool| {
-            x == "*" || x.bytes().any(|b| b.is_ascii_alphabetic() || (dots && b == b'.'))
+            x == "*"
+                || x.bytes()
+                    .any(|b| b.is_ascii_alphabetic() || (dots && b == b'.'))
         };
         let names_ok = [(&f[0], true), (&f[2], false), (&f[3], false)]
             .iter()
@@ -393,10 +402,7 @@ fn netrc(text: &str, named: bool) -> bool {
         .take(200_000)
         .collect();
     let starts = matches!(words.first(), Some(&("machine" | "default")));
-    (named || starts)
-        && words
-            .windows(2)
-            .any(|w| w[0] == "password" && filled(w[1]))
+    (named || starts) && words.windows(2).any(|w| w[0] == "password" && filled(w[1]))
 }
 
 /// The scheme of the URL whose password ends before `at`.
@@ -453,7 +459,9 @@ fn line_at(text: &str, at: usize) -> &str {
 /// A comment line of a configuration or script.
 fn comment(line: &str) -> bool {
     let l = line.trim_start();
-    ["#", ";", "//", "--", "*", "<!--"].iter().any(|c| l.starts_with(c))
+    ["#", ";", "//", "--", "*", "<!--"]
+        .iter()
+        .any(|c| l.starts_with(c))
 }
 
 /// The passwords of URLs in a text (`redis://:pw@cache`), by the URL's
@@ -498,10 +506,12 @@ fn maven(text: &str) -> bool {
     if !text.contains("<settings") || !text.contains("<server>") {
         return false;
     }
-    text.match_indices("<password>").take(1000).any(|(at, tag)| {
-        let v = &text[at + tag.len()..];
-        v.find("</password>").is_some_and(|end| filled(&v[..end]))
-    })
+    text.match_indices("<password>")
+        .take(1000)
+        .any(|(at, tag)| {
+            let v = &text[at + tag.len()..];
+            v.find("</password>").is_some_and(|end| filled(&v[..end]))
+        })
 }
 
 /// Docker's `config.json`: the registries an `auths` entry holds a
@@ -588,7 +598,9 @@ fn formats(n: &str, text: &str) -> Vec<String> {
         && set(&|e| {
             e.key.eq_ignore_ascii_case("password") && (n == ".pypirc" || e.section != "distutils")
         })
-        && entries.iter().any(|e| e.key == "repository" || e.key == "username" || e.key == "index-servers")
+        && entries
+            .iter()
+            .any(|e| e.key == "repository" || e.key == "username" || e.key == "index-servers")
     {
         out.push("a package index password (.pypirc)".into());
     }
@@ -676,7 +688,9 @@ fn formats(n: &str, text: &str) -> Vec<String> {
 /// Credential stores that are not text: by their name.
 fn binary_store(n: &str) -> Option<&'static str> {
     match n {
-        "cwallet.sso" => Some("an Oracle auto-login wallet (cwallet.sso, opens without a password)"),
+        "cwallet.sso" => {
+            Some("an Oracle auto-login wallet (cwallet.sso, opens without a password)")
+        }
         ".mylogin.cnf" => Some("a MySQL login-path file (.mylogin.cnf, obfuscated, not encrypted)"),
         _ => None,
     }
@@ -974,7 +988,11 @@ mod tests {
                 "cache: redis://:Fmt-redis-9a1@cache:6379/0\nstore: mongodb://app:Fmt-mongo-9a1@mongo/app\n",
                 "a database URL with a password (mongodb, redis)",
             ),
-            ("/u01/wallet/cwallet.sso", "\u{a1}\u{f8}N6\u{0}\u{0}", "an Oracle auto-login wallet (cwallet.sso, opens without a password)"),
+            (
+                "/u01/wallet/cwallet.sso",
+                "\u{a1}\u{f8}N6\u{0}\u{0}",
+                "an Oracle auto-login wallet (cwallet.sso, opens without a password)",
+            ),
         ];
         for (path, text, kind) in cases {
             let got = scan(path, text.as_bytes());
@@ -991,24 +1009,58 @@ mod tests {
     #[test]
     fn formats_that_are_not_credentials() {
         for (path, text) in [
-            ("/srv/conf/my.cnf", "[client]\nuser=app\npassword=\n[mysqld]\npassword=x1y2z3\n"),
+            (
+                "/srv/conf/my.cnf",
+                "[client]\nuser=app\npassword=\n[mysqld]\npassword=x1y2z3\n",
+            ),
             ("/srv/conf/my.cnf", "[client]\npassword=changeme\n"),
             ("/srv/conf/my.cnf.example", "[client]\npassword=Real-9a1\n"),
             ("/srv/templates/pgpass", "db:5432:app:app:Real-9a1\n"),
-            ("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\nbin:x:1:1:bin:/bin:/sbin/nologin\n"),
+            (
+                "/etc/passwd",
+                "root:x:0:0:root:/root:/bin/sh\nbin:x:1:1:bin:/bin:/sbin/nologin\n",
+            ),
             ("/etc/group", "root:x:0:\nwheel:x:10:root\n"),
             ("/srv/times", "10:30:00:12:59\n"),
-            ("/srv/notes.txt", "the password is set by the machine at boot\n"),
-            ("/srv/README.md", "Put `postgres://app:Real-9a1@db/app` in your .env\n"),
-            ("/srv/app.yml", "url: postgres://app:${DB_PASSWORD}@db/app\n# redis://:Real-9a1@cache\n"),
+            (
+                "/srv/notes.txt",
+                "the password is set by the machine at boot\n",
+            ),
+            (
+                "/srv/README.md",
+                "Put `postgres://app:Real-9a1@db/app` in your .env\n",
+            ),
+            (
+                "/srv/app.yml",
+                "url: postgres://app:${DB_PASSWORD}@db/app\n# redis://:Real-9a1@cache\n",
+            ),
             ("/srv/app.yml", "proxy: http://user:Real-9a1@proxy:3128\n"),
-            ("/srv/settings.xml", "<settings><servers><server><password>${env.PW}</password></server></servers></settings>"),
-            ("/srv/app.ini", "[auth]\nbasic_auth = true\nnpm_auth = yes\n"),
-            ("/srv/odbc.ini", "[x]\nDriver = PostgreSQL\nServername = db\n"),
-            ("/srv/conn.txt", "Server=db;Database=app;Password=<password>;\n"),
-            ("/srv/registry.json", r#"{"auths":{"r.example.com":{}},"credsStore":"pass"}"#),
+            (
+                "/srv/settings.xml",
+                "<settings><servers><server><password>${env.PW}</password></server></servers></settings>",
+            ),
+            (
+                "/srv/app.ini",
+                "[auth]\nbasic_auth = true\nnpm_auth = yes\n",
+            ),
+            (
+                "/srv/odbc.ini",
+                "[x]\nDriver = PostgreSQL\nServername = db\n",
+            ),
+            (
+                "/srv/conn.txt",
+                "Server=db;Database=app;Password=<password>;\n",
+            ),
+            (
+                "/srv/registry.json",
+                r#"{"auths":{"r.example.com":{}},"credsStore":"pass"}"#,
+            ),
         ] {
-            assert_eq!(scan(path, text.as_bytes()), Vec::<String>::new(), "{path}: {text}");
+            assert_eq!(
+                scan(path, text.as_bytes()),
+                Vec::<String>::new(),
+                "{path}: {text}"
+            );
         }
     }
 
