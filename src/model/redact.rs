@@ -567,7 +567,7 @@ pub fn shapes(text: &str) -> Vec<Found> {
     let b = text.as_bytes();
     let mut raw = private_keys(text);
     raw.extend(tokens(b));
-    raw.extend(url_passwords(b));
+    raw.extend(url_passwords(text));
     merge(raw)
 }
 
@@ -826,17 +826,25 @@ fn jwt_at(b: &[u8], i: usize, runs: &mut Runs) -> Option<usize> {
 
 /// Tokens and JSON Web Tokens, at word boundaries.
 fn tokens(b: &[u8]) -> Vec<Found> {
+    // The first two bytes of every prefix: most words are passed over on
+    // their first two bytes.
+    const STARTS: [&[u8; 2]; 17] = [
+        b"AK", b"AS", b"AB", b"AC", b"AI", b"gh", b"gi", b"gl", b"xo", b"xa", b"np", b"py", b"dc",
+        b"hf", b"sk", b"rk", b"ey",
+    ];
     let mut out = Vec::new();
     let mut runs = Runs::default();
     let mut i = 0;
     while i < b.len() {
-        let boundary = i == 0 || !is_word(b[i - 1]);
-        if boundary
-            && matches!(
-                b[i],
-                b'A' | b'g' | b'x' | b'n' | b'p' | b'd' | b'h' | b's' | b'r' | b'e'
-            )
-        {
+        // To the start of the next word (a word boundary).
+        if !is_word(b[i]) {
+            i += 1;
+            continue;
+        }
+        let candidate = b
+            .get(i..i + 2)
+            .is_some_and(|two| STARTS.iter().any(|s| s.as_slice() == two));
+        if candidate {
             if let Some(end) = jwt_at(b, i, &mut runs) {
                 out.push(Found {
                     at: i..end,
@@ -856,9 +864,17 @@ fn tokens(b: &[u8]) -> Vec<Found> {
                 continue;
             }
         }
-        i += 1;
+        // Past this word: no token starts inside it.
+        while i < b.len() && is_word(b[i]) {
+            i += 1;
+        }
     }
     out
+}
+
+/// The tokens and JSON Web Tokens of a text, by their shapes alone.
+pub fn tokens_in(text: &str) -> Vec<Found> {
+    tokens(text.as_bytes())
 }
 
 // ---------------------------------------------------------- private keys
@@ -963,14 +979,12 @@ fn key_body(body: &str) -> bool {
 
 /// The password of each `scheme://user:password@host` (even one that is
 /// a token too: [`shapes`] names that one by the token's kind).
-pub fn url_passwords(b: &[u8]) -> Vec<Found> {
+pub fn url_passwords(text: &str) -> Vec<Found> {
+    let b = text.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
-    while i + 3 <= b.len() {
-        if &b[i..i + 3] != b"://" {
-            i += 1;
-            continue;
-        }
+    while let Some(off) = text.get(i..).and_then(|t| t.find("://")) {
+        i += off;
         // The scheme: letters, digits, `+.-`, starting with a letter.
         let mut s = i;
         while s > 0
@@ -1008,7 +1022,7 @@ pub fn url_passwords(b: &[u8]) -> Vec<Found> {
 
 /// Whether a value has a URL with a password in it.
 pub fn url_has_password(v: &str) -> bool {
-    !url_passwords(v.as_bytes()).is_empty()
+    !url_passwords(v).is_empty()
 }
 
 // ----------------------------------------------------------------- pairs

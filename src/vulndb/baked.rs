@@ -240,7 +240,7 @@ fn listed(names: &[String]) -> String {
 /// kinds.
 fn tokens(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for f in redact::shapes(text) {
+    for f in redact::tokens_in(text) {
         let kind = match f.kind {
             Kind::Token(t) => format!("a token ({})", t.kind),
             Kind::Jwt => "a token (JSON Web Token)".to_string(),
@@ -313,6 +313,30 @@ fn ini(text: &str) -> Vec<Entry<'_>> {
         });
     }
     out
+}
+
+/// Does a text read like a configuration file (its first line that is not
+/// a comment, a blank or a MySQL `!include` a `[section]` or a
+/// `key = value`), rather than a program's source?
+fn config_like(text: &str) -> bool {
+    let Some(first) = text
+        .lines()
+        .take(200)
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(['#', ';', '!']))
+    else {
+        return false;
+    };
+    if first.starts_with('[') && first.ends_with(']') {
+        return true;
+    }
+    first.find(['=', ':']).is_some_and(|at| {
+        let key = first[..at].trim();
+        !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-/@".contains(&b))
+    })
 }
 
 /// Is this the section of a MySQL or MariaDB client program (`[client]`,
@@ -467,7 +491,7 @@ fn comment(line: &str) -> bool {
 /// The passwords of URLs in a text (`redis://:pw@cache`), by the URL's
 /// scheme; each password checked to be set for real.
 fn url_passwords(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
-    redact::url_passwords(text.as_bytes())
+    redact::url_passwords(text)
         .into_iter()
         .filter(|f| text.get(f.at.clone()).is_some_and(filled))
         .filter(|f| !comment(line_at(text, f.at.start)))
@@ -544,7 +568,14 @@ fn docker_auths(text: &str) -> Vec<String> {
 /// Credential files recognised by their format, whatever their name.
 fn formats(n: &str, text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    let entries = ini(text);
+    // Cheap looks first: most files an image holds are programs' sources,
+    // which none of these formats are.
+    let any = |needles: &[&str]| needles.iter().any(|w| text.contains(w));
+    let entries = if config_like(text) {
+        ini(text)
+    } else {
+        Vec::new()
+    };
     let has = |key: &str| entries.iter().any(|e| e.key.eq_ignore_ascii_case(key));
     let set = |pred: &dyn Fn(&Entry) -> bool| entries.iter().any(|e| pred(e) && filled(e.value));
     let odbc = has("driver");
@@ -612,31 +643,36 @@ fn formats(n: &str, text: &str) -> Vec<String> {
     }) {
         out.push("a package index password (pip configuration)".into());
     }
-    if text.lines().take(MAX_LINES).any(|l| {
-        let l = l.trim();
-        !l.starts_with(['#', ';'])
-            && l.split_once('=').is_some_and(|(k, v)| {
-                // `_authToken`, or scoped to a registry: `//host/:_authToken`.
-                let last = k.trim().rsplit(':').next().unwrap_or("");
-                matches!(last, "_authToken" | "_auth" | "_password") && filled(v)
-            })
-    }) {
+    if any(&["_auth", "_password"])
+        && text.lines().take(MAX_LINES).any(|l| {
+            let l = l.trim();
+            !l.starts_with(['#', ';'])
+                && l.split_once('=').is_some_and(|(k, v)| {
+                    // `_authToken`, or scoped to a registry: `//host/:_authToken`.
+                    let last = k.trim().rsplit(':').next().unwrap_or("");
+                    matches!(last, "_authToken" | "_auth" | "_password") && filled(v)
+                })
+        })
+    {
         out.push("an npm token (.npmrc)".into());
     }
     if pgpass(text) {
         out.push("a PostgreSQL password file (.pgpass)".into());
     }
-    if netrc(text, n == ".netrc" || n == "_netrc") {
+    if text.contains("password") && netrc(text, n == ".netrc" || n == "_netrc") {
         out.push("a login password (.netrc)".into());
     }
     // git's credential store: every line a URL with a password (any one,
     // in a file named so).
-    let lines: Vec<&str> = text
-        .lines()
-        .take(MAX_LINES)
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = if text.contains("://") {
+        text.lines()
+            .take(MAX_LINES)
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
     // The store keeps http(s) URLs only.
     let credentialed = |l: &str| {
         url_passwords(l)
@@ -664,7 +700,7 @@ fn formats(n: &str, text: &str) -> Vec<String> {
     if maven(text) {
         out.push("a Maven repository password (settings.xml)".into());
     }
-    if !git {
+    if !git && text.contains("://") {
         let mut schemes: Vec<String> = url_passwords(text)
             .into_iter()
             .map(|(s, _)| s)
@@ -679,7 +715,10 @@ fn formats(n: &str, text: &str) -> Vec<String> {
             ));
         }
     }
-    if !out.iter().any(|k| k.starts_with("a database password")) && connection_string(text) {
+    if !out.iter().any(|k| k.starts_with("a database password"))
+        && any(&["assword=", "ASSWORD=", "wd=", "WD="])
+        && connection_string(text)
+    {
         out.push("a database connection string with a password".into());
     }
     out
