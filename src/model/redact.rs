@@ -524,6 +524,11 @@ pub fn redact_command(line: &str) -> String {
 /// Each argument of a command with its secrets hidden; an option in one
 /// argument hides the value in the next (`["--password", "x"]`).
 pub fn redact_args(args: &[String]) -> Vec<String> {
+    // NUL separates the arguments; one that holds a NUL itself (an engine
+    // may say anything) is redacted on its own.
+    if args.iter().any(|a| a.contains('\0')) {
+        return args.iter().map(|a| redact_command(a)).collect();
+    }
     let joined = args.join("\0");
     match hide(&joined) {
         Cow::Borrowed(_) => args.to_vec(),
