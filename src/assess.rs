@@ -299,7 +299,10 @@ fn finish(
             rule_id: rule.id,
             severity: override_sev.or(h.severity).unwrap_or(rule.severity),
             subject: subject.clone(),
-            evidence: h.evidence,
+            // Evidence quotes what an author wrote (a path, a label, a
+            // build step): whatever a rule quoted passes the one redaction
+            // every output uses, so no finding can carry a secret's value.
+            evidence: crate::model::redact::hide(&h.evidence).into_owned(),
             waiver: waiver.clone(),
         })
         .collect()

@@ -572,6 +572,32 @@ pub fn baked_secrets(data: &[u8]) {
     let _ = c.finish();
 }
 
+/// Any author-written text through the one redaction: bounded, idempotent,
+/// each secret's place in the output is [`crate::model::redact::HIDDEN`],
+/// nothing is found again in what it gives, and a command's arguments
+/// stay as many.
+pub fn redaction(data: &[u8]) {
+    use crate::model::redact::{self, HIDDEN};
+    let text = String::from_utf8_lossy(data);
+    let r = redact::redact(&text);
+    assert!(r.text.len() <= text.len() + HIDDEN.len() * r.found.len());
+    for f in &r.found {
+        assert_eq!(r.text.get(f.at.clone()), Some(HIDDEN));
+        let _ = (r.spot(f), f.kind.describe());
+    }
+    assert_eq!(r.found.is_empty(), r.text == text);
+    assert!(
+        redact::find(&r.text).is_empty(),
+        "found again in {:?}",
+        r.text
+    );
+    let args: Vec<String> = text.split('\n').map(str::to_string).collect();
+    assert_eq!(redact::redact_args(&args).len(), args.len());
+    let (k, v) = text.split_once('=').unwrap_or(("label", &text));
+    let shown = redact::label_value(k, v);
+    assert!(redact::find(&shown).is_empty() || shown == HIDDEN);
+}
+
 /// A compose file (and an override after a line `---8<---`): read with its
 /// ceilings, loaded, every service judged and located, and the hardening
 /// diff of each service written against the file — bounded, and nothing
@@ -657,4 +683,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("java_archive", java_archive),
     ("baked_secrets", baked_secrets),
     ("engine_lists", engine_lists),
+    ("redaction", redaction),
 ];

@@ -1,10 +1,14 @@
 //! Credentials baked into an image's files, on a real engine: a private key
 //! generated here, an `.env` file, AWS and registry credentials, a token in
 //! a config file, and a key copied in one step and deleted in the next
-//! (still in its layer) are found, each with its build step; the OS's
-//! snakeoil key, a package's test key and an `.env.example` are not; an
-//! oversized `.env` and one that links to `/dev/zero` stop with a reason or
-//! are passed over. The report never carries a value.
+//! (still in its layer) are found, each with its build step; so are the
+//! client configuration files of databases and tools (MySQL, PostgreSQL,
+//! netrc, git, Docker, npm, PyPI, pip, Maven, rclone, s3cmd, boto, ODBC,
+//! database URLs, connection strings) under names nobody would list, by
+//! their format; the OS's snakeoil key, a package's test key, an
+//! `.env.example` and an example option file are not; an oversized `.env`
+//! and one that links to `/dev/zero` stop with a reason or are passed over.
+//! The report never carries a value, and the image cache is 0600.
 
 #![allow(clippy::unwrap_used)] // test and bench code: a panic is the failure report
 
@@ -18,6 +22,86 @@ use common::*;
 const DB_PASSWORD: &str = "hunter2-baked-value-6f1c";
 const AWS_SECRET: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzz9baked";
 const GITHUB: &str = "ghp_bakedTOKENbakedTOKENbakedTOKEN012345";
+
+/// Client configuration files, each under a name no list holds: (file,
+/// content, the kind it is found as). Every value has `odd-` in it.
+const BY_FORMAT: &[(&str, &str, &str)] = &[
+    (
+        "db-tuning.cnf",
+        "[mysqld]\nmax_connections=9\n[client]\nuser=app\npassword=\"odd-mysql-9c1\"\n",
+        "a MySQL/MariaDB password (option file)",
+    ),
+    (
+        "pgcreds",
+        "# host:port:db:user:password\ndb:5432:app:app:odd-pg-9c1\n",
+        "a PostgreSQL password file (.pgpass)",
+    ),
+    (
+        "logins",
+        "machine api.example.com login bot password odd-netrc-9c1\n",
+        "a login password (.netrc)",
+    ),
+    (
+        "store",
+        "https://bot:odd-git-9c1@git.example.com\n",
+        "git credentials (.git-credentials)",
+    ),
+    (
+        "regauth.json",
+        r#"{"auths":{"registry.odd.example":{"auth":"b2RkLWF1dGgtOWMx"}}}"#,
+        "registry credentials for registry.odd.example",
+    ),
+    (
+        "npm-settings",
+        "//r.example.com/:_authToken=odd-npm-9c1\n",
+        "an npm token (.npmrc)",
+    ),
+    (
+        "upload.cfg",
+        "[distutils]\nindex-servers = pypi\n[pypi]\nusername = bot\npassword = odd-pypi-9c1\n",
+        "a package index password (.pypirc)",
+    ),
+    (
+        "pip-extra.conf",
+        "[global]\nextra-index-url = https://bot:odd-pip-9c1@pypi.example.com/simple\n",
+        "a package index password (pip configuration)",
+    ),
+    (
+        "m2.xml",
+        "<settings><servers><server><id>r</id><password>odd-mvn-9c1</password></server></servers></settings>\n",
+        "a Maven repository password (settings.xml)",
+    ),
+    (
+        "remotes.ini",
+        "[backup]\ntype = s3\nsecret_access_key = odd-rclone-9c1\n",
+        "cloud storage credentials (rclone configuration)",
+    ),
+    (
+        "s3.conf",
+        "[default]\naccess_key = AK\nsecret_key = odd-s3-9c1\n",
+        "S3 credentials (s3cmd configuration)",
+    ),
+    (
+        "gcs.ini",
+        "[Credentials]\ngs_secret_access_key = odd-boto-9c1\n",
+        "Google Cloud Storage credentials (boto configuration)",
+    ),
+    (
+        "dsn.ini",
+        "[reports]\nDriver = PostgreSQL\nPWD = odd-odbc-9c1\n",
+        "a database password (ODBC data source)",
+    ),
+    (
+        "appsettings.json",
+        r#"{"Db":"Server=db;Database=app;Password=odd-ado-9c1;"}"#,
+        "a database connection string with a password",
+    ),
+    (
+        "worker.yml",
+        "cache: redis://:odd-redis-9c1@cache:6379/0\n",
+        "a database URL with a password (redis)",
+    ),
+];
 
 fn finding_evidence(r: &serde_json::Value, tag: &str) -> Vec<String> {
     image(r, tag)["findings"]
@@ -42,6 +126,7 @@ fn credentials_baked_into_image_files_are_found_never_shown() {
              COPY app /app\n\
              COPY etc /etc\n\
              COPY leaked.pem /root/leaked.pem\n\
+             COPY odd /srv/odd\n\
              RUN rm /root/leaked.pem && ln -s /dev/zero /app/.env.local\n"
         ),
         |ctx| {
@@ -76,6 +161,11 @@ fn credentials_baked_into_image_files_are_found_never_shown() {
             w("app/config/settings.yml", &format!("github:\n  token: {GITHUB}\n"));
             // Named like a credential, too large to be one.
             w("app/huge/.env", &"X=1\n".repeat(160_000));
+            for (file, text, _) in BY_FORMAT {
+                w(&format!("odd/{file}"), text);
+            }
+            // An example is not a credential.
+            w("odd/examples/my.cnf", "[client]\npassword=odd-example-9c1\n");
         },
     );
     fx.create("baked", &[&img]);
@@ -108,7 +198,24 @@ fn credentials_baked_into_image_files_are_found_never_shown() {
             has("a token (GitHub token) at /app/config/settings.yml"),
             "{how}: {ev:#?}"
         );
-        for not in ["snakeoil", "node_modules", ".env.example", ".env.local"] {
+        for (file, _, kind) in BY_FORMAT {
+            let at = format!("{kind} at /srv/odd/{file}");
+            assert!(has(&at), "{how}: {at} in {ev:#?}");
+            if how == "layers" {
+                assert!(
+                    ev.iter()
+                        .any(|e| e.contains(&format!("{at} — layer")) && e.contains("COPY dir:")),
+                    "{how}: the build step of {file}: {ev:#?}"
+                );
+            }
+        }
+        for not in [
+            "snakeoil",
+            "node_modules",
+            ".env.example",
+            ".env.local",
+            "/srv/odd/examples",
+        ] {
             assert!(!has(not), "{how}: {not} in {ev:#?}");
         }
         // The step that copied it in, from the layers only; and the key
@@ -142,6 +249,21 @@ fn credentials_baked_into_image_files_are_found_never_shown() {
                 !text.contains(value),
                 "{how}: a credential's value is in the report"
             );
+        }
+        assert!(
+            !text.contains("odd-") && !text.contains("b2RkLWF1dGgtOWMx"),
+            "{how}: a client configuration's value is in the report"
+        );
+        // The image cache describes the machine: private to its owner.
+        let cached: Vec<_> = std::fs::read_dir(db.join("images"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .collect();
+        assert!(!cached.is_empty(), "{how}: the image cache is written");
+        for f in cached {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = f.metadata().unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{how}: {:?}", f.path());
         }
         let unread = format!("{}", image(&r, &img)["packages"]["unread"]);
         assert!(

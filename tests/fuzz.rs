@@ -135,6 +135,21 @@ fn seeds(target: &str) -> Vec<Value> {
             json!(r#"{"name":"@xmldom/xmldom","version":"0.8.3","license":"MIT"}"#),
             json!("node_modules/a/node_modules/@s/b/package.json\nName: x\nVersion: 1.0"),
         ],
+        "redaction" => vec![
+            json!("rotated ghp_0123456789abcdefghijABCDEFGHIJ012345 on monday"),
+            json!(
+                "sh -c 'mysql -uroot -pS3cret db && curl -u admin:pw https://x' --password\nhunter2"
+            ),
+            json!(
+                "DB_URL=postgres://app:pw@db/app TOKEN=${TOKEN} {\"password\": \"x y\"} AKIAIOSFODNN7EXAMPLE"
+            ),
+            json!(
+                "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----"
+            ),
+            json!(
+                "Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+            ),
+        ],
         other => panic!("no seeds for {other}"),
     }
 }
@@ -532,6 +547,11 @@ fn fuzz_baked_secrets() {
 #[test]
 fn fuzz_engine_lists() {
     run("engine_lists", 2000);
+}
+
+#[test]
+fn fuzz_redaction() {
+    run("redaction", 1000);
 }
 
 #[test]

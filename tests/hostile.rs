@@ -366,3 +366,135 @@ fn an_oversized_inspect_answer_is_refused_with_a_reason() {
         "{warnings:?}"
     );
 }
+
+/// A GitHub-shaped token, different for each field it is planted in.
+fn token(tag: &str) -> String {
+    format!("ghp_{tag}{}", "7".repeat(36 - tag.len()))
+}
+
+/// Issue 39 (D14): a secret anywhere in what an author writes — a label
+/// value under an innocent key, the command line, the healthcheck, an
+/// image's LABEL and RUN steps — is a finding that names the field and the
+/// kind, and its value reaches no report file, in any format, and not the
+/// terminal; every report file is 0600.
+#[test]
+fn secrets_in_labels_commands_and_build_steps_are_named_never_shown() {
+    use std::os::unix::fs::PermissionsExt;
+    let _serial = serial();
+    let mut fx = Fixture::new("redact");
+    let (in_label, in_cmd, in_health, in_image_label, in_run) = (
+        token("ContainerLabel"),
+        token("CommandLine"),
+        token("HealthCheck"),
+        token("ImageLabel"),
+        token("RunStep"),
+    );
+    let run_password = "Run-pw-7f3a9c1e";
+    let image = fx.build(
+        "redact:1",
+        &format!(
+            "FROM {BASE}\n\
+             LABEL build.note=\"rotated {in_image_label}\"\n\
+             RUN true {in_run} https://bot:{run_password}@git.example.com/x.git\n"
+        ),
+    );
+    let name = fx.create(
+        "c",
+        &[
+            "--label",
+            &format!("deploy.note=rotated {in_label} on monday"),
+            "--health-cmd",
+            &format!("curl -fsS -H 'Authorization: token {in_health}' http://localhost/"),
+            &image,
+            "sh",
+            "-c",
+            &format!("deploy --note 'rotated {in_cmd}'"),
+        ],
+    );
+    let secrets = [
+        in_label.as_str(),
+        in_cmd.as_str(),
+        in_health.as_str(),
+        in_image_label.as_str(),
+        in_run.as_str(),
+        run_password,
+    ];
+    let dir = fx.tmp.path().to_path_buf();
+    for format in ["json", "sarif", "html", "csv", "md"] {
+        let out = dir.join(format!("r.{format}"));
+        let o = Command::new(env!("CARGO_BIN_EXE_shipshape"))
+            .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
+            .env("HOME", "/nonexistent-home")
+            .args([
+                "scan",
+                "--no-drift",
+                "--host",
+                "unix:///var/run/docker.sock",
+            ])
+            .args(["--format", format, "-o", out.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(0), "{stderr}");
+        let text = std::fs::read_to_string(&out).unwrap();
+        for s in secrets {
+            assert!(
+                !text.contains(s),
+                "{format}: a secret's value in the report"
+            );
+            assert!(!stderr.contains(s), "{format}: a secret's value on stderr");
+        }
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{format}: the report is private");
+        if format != "json" {
+            continue;
+        }
+        let r: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let c = r["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name.as_str())
+            .unwrap();
+        assert_eq!(c["labels"]["deploy.note"], "rotated <hidden> on monday");
+        let evidence = |findings: &serde_json::Value, rule: &str| -> Vec<String> {
+            findings
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["rule_id"] == rule)
+                .map(|f| f["evidence"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let ev = evidence(&c["findings"], "container.secret-in-config");
+        for field in [
+            "container label deploy.note: a GitHub token (value hidden)",
+            "container command line: 'rotated <hidden>' (a GitHub token)",
+            "container healthcheck: 'Authorization: token <hidden>' (a GitHub token)",
+        ] {
+            assert!(ev.iter().any(|e| e == field), "{field} in {ev:#?}");
+        }
+        assert!(
+            !ev.iter().any(|e| e.contains("build.note")),
+            "the image's own label is the image's finding: {ev:#?}"
+        );
+        let img = common::scan::image(&r, &image);
+        let ev = evidence(&img["findings"], "image.secret-in-config");
+        assert!(
+            ev.iter()
+                .any(|e| e == "image label build.note: a GitHub token (value hidden)"),
+            "{ev:#?}"
+        );
+        let ev = evidence(&img["findings"], "image.secret-env");
+        for spot in [
+            "<hidden> (a GitHub token)",
+            "https://bot:<hidden>@git.example.com/x.git (a password in a URL)",
+        ] {
+            assert!(
+                ev.iter()
+                    .any(|e| e.starts_with("build history layer") && e.ends_with(spot)),
+                "{spot} in {ev:#?}"
+            );
+        }
+    }
+}

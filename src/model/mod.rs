@@ -15,6 +15,7 @@ pub mod packages;
 pub mod policy;
 mod posture;
 pub mod priority;
+pub mod redact;
 mod reference;
 mod secret;
 pub mod stats;

@@ -561,17 +561,57 @@ fn remediated(f: &Finding, kube: bool) -> FindingReport {
     }
 }
 
-/// Labels for reports: a value that looks like a secret is not copied.
+/// Author-written text as a report keeps it: each secret in it hidden by
+/// its shape ([`crate::model::redact`]). Every string of the report that
+/// whoever built an image or started a container chose — names, image
+/// references, labels, compose settings, package metadata, warnings that
+/// quote them — passes here once, as the report is built, so every format
+/// and the terminal summary show the same redacted text. (Findings'
+/// evidence passed the same redaction when the finding was made:
+/// `assess`; exec commands when they were read.)
+fn shown(s: &str) -> String {
+    crate::model::redact::hide(s).into_owned()
+}
+
+/// Labels for reports: all of a value whose key names a secret is hidden,
+/// and the secrets inside any other value.
 fn safe_labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     labels
         .iter()
         .map(|(k, v)| {
             (
-                k.clone(),
-                rules::secrets::shown_label_value(k, v).to_string(),
+                shown(k),
+                crate::model::redact::label_value(k, v).into_owned(),
             )
         })
         .collect()
+}
+
+/// A compose reference (read from labels), its secrets hidden.
+fn safe_compose(
+    c: Option<crate::model::compose::ComposeRef>,
+) -> Option<crate::model::compose::ComposeRef> {
+    c.map(|c| crate::model::compose::ComposeRef {
+        project: shown(&c.project),
+        service: shown(&c.service),
+        working_dir: shown(&c.working_dir),
+        config_files: c.config_files.iter().map(|f| shown(f)).collect(),
+        ..c
+    })
+}
+
+/// An application package's metadata (its name, version, licence, path are
+/// what its author wrote), its secrets hidden.
+fn safe_package(p: &crate::model::packages::Package) -> crate::model::packages::Package {
+    crate::model::packages::Package {
+        name: shown(&p.name),
+        version: shown(&p.version),
+        source: shown(&p.source),
+        source_version: shown(&p.source_version),
+        path: shown(&p.path),
+        license: shown(&p.license),
+        ..p.clone()
+    }
 }
 
 impl Report {
@@ -591,8 +631,8 @@ impl Report {
                 ContainerReport {
                     engine: String::new(),
                     id: c.id.clone(),
-                    name: c.name.clone(),
-                    image: c.image.clone(),
+                    name: shown(&c.name),
+                    image: shown(&c.image),
                     image_id: c.image_id.clone(),
                     state: c.state_label().to_string(),
                     created: c.created,
@@ -613,7 +653,7 @@ impl Report {
                         })
                         .collect(),
                     kubernetes: c.kube.as_deref().map(|w| KubeReport::of(w, inv)),
-                    compose: c.compose(),
+                    compose: safe_compose(c.compose()),
                     gone_at: c.gone.map(|g| g.at),
                     exec_sessions: c.execs.clone(),
                     drift: c.drift.clone(),
@@ -629,10 +669,10 @@ impl Report {
             .map(|img| {
                 let mut used_by: Vec<String> = inv
                     .containers_using(&img.id)
-                    .map(|c| c.name.clone())
+                    .map(|c| shown(&c.name))
                     .collect();
                 used_by.sort();
-                let mut tags = img.tags.clone();
+                let mut tags: Vec<String> = img.tags.iter().map(|t| shown(t)).collect();
                 tags.sort();
                 ImageReport {
                     engine: String::new(),
@@ -643,7 +683,7 @@ impl Report {
                     used_by,
                     findings: a.image(&img.id).iter().map(finding).collect(),
                     packages: img.packages.as_ref().map(|p| PackagesReport {
-                        os: p.os.pretty_name.clone(),
+                        os: shown(&p.os.pretty_name),
                         ecosystem: p.ecosystem.clone(),
                         count: p.packages.len(),
                         by_ecosystem: p.packages.iter().fold(BTreeMap::new(), |mut m, pk| {
@@ -654,12 +694,12 @@ impl Report {
                             .packages
                             .iter()
                             .filter(|pk| pk.ecosystem != crate::model::packages::Ecosystem::Os)
-                            .cloned()
+                            .map(safe_package)
                             .collect(),
                         sources: p.sources.clone(),
                         read_from: p.read_from.clone(),
                         read_by: p.read_by.clone(),
-                        unread: p.unread.clone(),
+                        unread: p.unread.iter().map(|u| shown(u)).collect(),
                         secret_files_read: p.secrets.as_ref().map(|s| s.files),
                     }),
                     vulnerabilities: (*img.vulns).clone(),
@@ -729,9 +769,14 @@ impl Report {
             priorities: {
                 let mut p = priorities::rank(inv, a);
                 p.truncate(PRIORITIES_SHOWN);
+                for row in &mut p {
+                    row.container = shown(&row.container);
+                    row.package = shown(&row.package);
+                    row.installed = shown(&row.installed);
+                }
                 p
             },
-            warnings: inv.warnings.iter().map(|w| w.text.clone()).collect(),
+            warnings: inv.warnings.iter().map(|w| shown(&w.text)).collect(),
             baseline: None,
         };
         let section = EngineSection {

@@ -346,7 +346,8 @@ pub fn license(raw: &str) -> Option<License> {
     {
         return Some(License::Spdx(e.to_string()));
     }
-    Some(License::Named(raw.to_string()))
+    // Free text an author wrote: any secret in it hidden.
+    Some(License::Named(crate::model::redact::hide(raw).into_owned()))
 }
 
 /// Where a package was found: a language package's metadata file, or the
@@ -372,7 +373,7 @@ fn layer_note(p: &Package, image: &Image, scan: &PackageScan) -> Option<String> 
         Some(h) => format!(
             "layer {} of {n}: {}",
             l + 1,
-            crate::rules::secrets::redact_command(h.created_by.trim())
+            crate::model::redact::hide(h.created_by.trim())
         ),
         None => format!("layer {} of {n}", l + 1),
     })
@@ -516,7 +517,7 @@ fn cyclonedx(images: &[BomImage<'_>], meta: &BomMeta) -> Value {
         }
         if let Some(s) = l.scan {
             if !s.os.pretty_name.is_empty() {
-                props.push(json!({ "name": "shipshape:os", "value": s.os.pretty_name }));
+                props.push(json!({ "name": "shipshape:os", "value": crate::model::redact::hide(&s.os.pretty_name) }));
             }
             if !s.read_from.is_empty() {
                 props.push(

@@ -3,6 +3,13 @@
 //! bad path never leaves half a report and never destroys the previous one.
 //! A target that is not a regular file (`/dev/null`, `/dev/stdout`, a named
 //! pipe) is written into, never replaced; a symbolic link stays a link.
+//!
+//! Every file written here is private to its owner ([`MODE`], 0600),
+//! whatever the umask: reports, the image cache, the vulnerability data,
+//! the settings and the audit log's head all describe the machine — its
+//! containers, their labels and commands, the files of its images — and
+//! are no one else's to read. (A report meant to be shared is shared on
+//! purpose: `chmod` it.)
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -17,7 +24,12 @@ pub struct WriteError {
     pub reason: String,
 }
 
-/// Writes `bytes` to `path` through a temporary file and a rename, so a reader never sees half a file.
+/// The mode of every file [`write_atomic`] creates: read and write for its
+/// owner only.
+pub const MODE: u32 = 0o600;
+
+/// Writes `bytes` to `path` through a temporary file and a rename, so a
+/// reader never sees half a file; the file is created [`MODE`] (0600).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     let fail = |reason: String| WriteError {
         path: path.to_path_buf(),
@@ -51,21 +63,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
     if !dir.is_dir() {
         return Err(fail(format!("the folder {} does not exist", dir.display())));
     }
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".shipshape-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| fail(e.to_string()))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".shipshape-").suffix(".tmp");
+    // Created with its mode (not chmod-ed after): never readable by
+    // others, not even for a moment, whatever the umask.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(MODE));
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| fail(e.to_string()))?;
     tmp.write_all(bytes).map_err(|e| fail(e.to_string()))?;
     tmp.as_file().sync_all().map_err(|e| fail(e.to_string()))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // tempfile creates 0600; a report is meant to be shared.
-        let _ = tmp
-            .as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644));
-    }
     tmp.persist(path).map_err(|e| fail(e.error.to_string()))?;
     Ok(())
 }
@@ -94,6 +100,23 @@ mod tests {
         write_atomic(&link, b"new").unwrap();
         assert!(link.is_symlink());
         assert_eq!(std::fs::read(&real).unwrap(), b"new");
+    }
+
+    /// Reports and the image cache describe the machine: 0600, whatever
+    /// the umask, and a file that was readable by others before is not
+    /// after it is written again.
+    #[test]
+    fn files_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("r.json");
+        write_atomic(&p, b"one").unwrap();
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&p), 0o600);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(mode(&p), 0o600);
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
     }
 
     #[test]

@@ -538,7 +538,7 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
                 ui,
                 "Healthcheck",
                 c.healthcheck.as_ref().map_or("none".into(), |h| {
-                    crate::rules::secrets::redact_args(&h.test).join(" ")
+                    crate::model::redact::redact_args(&h.test).join(" ")
                 }),
             );
             row(
@@ -675,7 +675,7 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
         ui.label("none");
     }
     for (k, v) in &c.labels {
-        let v = crate::rules::secrets::shown_label_value(k, v);
+        let v = crate::model::redact::label_value(k, v);
         ui.label(RichText::new(visible(&format!("{k}={v}"))).monospace());
     }
     if let Some(procs) = &c.processes {
@@ -694,7 +694,7 @@ fn facts(ui: &mut Ui, c: &Container, image: Option<&Image>, list: &[Finding]) {
                     "{:>7} {:<8} {}",
                     p.pid,
                     p.user,
-                    crate::rules::secrets::redact_command(&p.command)
+                    crate::model::redact::hide(&p.command)
                 )))
                 .monospace(),
             );

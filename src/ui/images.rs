@@ -467,11 +467,9 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                     ui.label(
                         // A build step may carry a secret (`ENV API_TOKEN=…`,
                         // a build argument): shown with its value hidden.
-                        RichText::new(visible(&crate::rules::secrets::redact_command(
-                            h.created_by.trim(),
-                        )))
-                        .monospace()
-                        .small(),
+                        RichText::new(visible(&crate::model::redact::hide(h.created_by.trim())))
+                            .monospace()
+                            .small(),
                     );
                 }
             });
@@ -626,7 +624,7 @@ fn vulnerabilities(ui: &mut Ui, state: &mut State, inv: &Inventory, img: &Image)
                 format!(
                     "layer {} of {layers}: {}",
                     l + 1,
-                    crate::rules::secrets::redact_command(h.created_by.trim())
+                    crate::model::redact::hide(h.created_by.trim())
                 )
             });
         Some(match step {

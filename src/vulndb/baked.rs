@@ -1,9 +1,18 @@
 //! Credentials baked into an image's files: private keys, `.env` files,
 //! cloud and registry credentials, package-manager tokens, kubeconfigs,
-//! service-account keys — found by path and by content (the token shapes
-//! gitleaks and Trivy's secret rules match). Pure: a file's path and first
-//! bytes in, what it holds out. Only the kind and where are ever kept —
-//! never a value, never a line of the file (fuzz target
+//! service-account keys, and the client configuration files of databases
+//! and command-line tools that keep passwords in a known format (MySQL
+//! option files, `.pgpass`, `.netrc`, git credentials, Docker's
+//! `config.json`, `.npmrc`, `.pypirc`, `pip.conf`, Maven's `settings.xml`,
+//! rclone, s3cmd, boto, ODBC, database URLs and connection strings) —
+//! recognised by what they hold, wherever they are and whatever they are
+//! named, and by the token shapes gitleaks and Trivy's secret rules match
+//! ([`crate::model::redact::shapes`]). Files under an example, sample or
+//! template path, documentation, and values that are placeholders or
+//! example words (`changeme`, `${PASSWORD}`, `<password>`) are not
+//! reported, as gitleaks' and Trivy's allow-lists do. Pure: a file's path
+//! and first bytes in, what it holds out. Only the kind and where are ever
+//! kept — never a value, never a line of the file (fuzz target
 //! `fuzz::baked_secrets`).
 //!
 //! Where it looks: every regular file of the image up to [`MAX_FILE`]
@@ -14,6 +23,8 @@
 //! key is left out.
 
 use serde::Deserialize;
+
+use crate::model::redact::{self, Kind, is_example_value};
 
 /// The most bytes of one file looked at (configuration and key files are
 /// small; a larger file is data).
@@ -84,7 +95,16 @@ pub fn credential_name(path: &str) -> bool {
         || n == ".npmrc"
         || n == ".pypirc"
         || n == ".netrc"
+        || n == "_netrc"
         || n == ".git-credentials"
+        || n == ".pgpass"
+        || n == ".my.cnf"
+        || n == ".mylogin.cnf"
+        || n == ".s3cfg"
+        || n == ".boto"
+        || n == "rclone.conf"
+        || n == ".odbc.ini"
+        || n == "cwallet.sso"
         || path.ends_with("/.aws/credentials")
         || path.ends_with("/.docker/config.json")
         || path.ends_with("/.kube/config")
@@ -198,7 +218,7 @@ fn secret_assignments(text: &str) -> Vec<String> {
         {
             continue;
         }
-        if crate::rules::secrets::classify(k, v).is_some() && !names.iter().any(|n| n == k) {
+        if redact::classify(k, v).is_some() && !names.iter().any(|n| n == k) {
             names.push(k.to_string());
         }
     }
@@ -216,32 +236,519 @@ fn listed(names: &[String]) -> String {
 }
 
 /// The tokens a text holds, by their well-known shapes (AWS, GitHub,
-/// GitLab, Slack, Stripe, Google, npm, PyPI, …): their kinds.
+/// GitLab, Slack, Stripe, Google, npm, PyPI, JSON Web Tokens, …): their
+/// kinds.
 fn tokens(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for word in text
-        .split(|c: char| c.is_whitespace() || "\"'`=:,;()[]{}<>|\\".contains(c))
-        .filter(|w| w.len() >= 16 && w.len() <= 256)
-        .take(200_000)
-    {
-        if let Some(kind) = crate::rules::secrets::token_shape(word) {
-            let kind = format!("a token ({kind})");
-            if !out.contains(&kind) {
-                out.push(kind);
-            }
+    for f in redact::tokens_in(text) {
+        let kind = match f.kind {
+            Kind::Token(t) => format!("a token ({})", t.kind),
+            Kind::Jwt => "a token (JSON Web Token)".to_string(),
+            _ => continue,
+        };
+        if !out.contains(&kind) {
+            out.push(kind);
         }
     }
     out
 }
 
+/// The most lines of one file looked at by the format readers.
+const MAX_LINES: usize = 10_000;
+
+/// A path where example, sample and template files live, or a document:
+/// what looks like a credential there is an illustration (Trivy's and
+/// gitleaks' allow-lists skip these too).
+fn example_path(path: &str) -> bool {
+    let l = path.to_ascii_lowercase();
+    ["example", "sample", "template", "/testdata/", "/fixtures/"]
+        .iter()
+        .any(|w| l.contains(w))
+        || [".md", ".rst", ".adoc", ".html", ".htm"]
+            .iter()
+            .any(|e| l.ends_with(e))
+}
+
+/// A value set for real: not empty, not a placeholder or example word.
+fn filled(v: &str) -> bool {
+    let v = v.trim().trim_matches(['"', '\'']);
+    !v.is_empty() && !is_example_value(v)
+}
+
+/// One `key = value` (or `key: value`) line of an INI-style file, with
+/// the `[section]` it is in.
+struct Entry<'a> {
+    section: &'a str,
+    key: &'a str,
+    value: &'a str,
+}
+
+/// The entries of an INI-style file (MySQL option files, `.pypirc`,
+/// `pip.conf`, rclone, s3cmd, boto, ODBC, AWS credentials): comments
+/// (`#`, `;`) skipped, at most [`MAX_LINES`].
+fn ini(text: &str) -> Vec<Entry<'_>> {
+    let mut out = Vec::new();
+    let mut section = "";
+    for line in text.lines().take(MAX_LINES) {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') || l.starts_with(';') {
+            continue;
+        }
+        if let Some(inner) = l.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            section = inner.trim();
+            continue;
+        }
+        let Some(at) = l.find(['=', ':']) else {
+            continue;
+        };
+        let key = l[..at].trim();
+        if key.is_empty() || key.len() > 64 || key.contains(char::is_whitespace) {
+            continue;
+        }
+        let value = l[at + 1..].trim();
+        out.push(Entry {
+            section,
+            key,
+            value,
+        });
+    }
+    out
+}
+
+/// Does a text read like a configuration file (its first line that is not
+/// a comment, a blank or a MySQL `!include` a `[section]` or a
+/// `key = value`), rather than a program's source?
+fn config_like(text: &str) -> bool {
+    let Some(first) = text
+        .lines()
+        .take(200)
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with(['#', ';', '!']))
+    else {
+        return false;
+    };
+    if first.starts_with('[') && first.ends_with(']') {
+        return true;
+    }
+    first.find(['=', ':']).is_some_and(|at| {
+        let key = first[..at].trim();
+        !key.is_empty()
+            && key
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"_.-/@".contains(&b))
+    })
+}
+
+/// Is this the section of a MySQL or MariaDB client program (`[client]`,
+/// `[mysql]`, `[mysqldump]`, `[client-mariadb]`, …), not the server's?
+fn mysql_group(section: &str) -> bool {
+    let s = section.to_ascii_lowercase();
+    let server = s.starts_with("mysqld")
+        || s.starts_with("mariadbd")
+        || s == "mariadb"
+        || s.starts_with("mariadb-server");
+    !server
+        && ["client", "mysql", "mariadb"]
+            .iter()
+            .any(|p| s.starts_with(p))
+}
+
+/// Split a `.pgpass` line at its unescaped colons (`\:` is a colon in a
+/// field).
+fn pgpass_fields(line: &str) -> Vec<String> {
+    let mut fields = vec![String::new()];
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next()
+                    && let Some(f) = fields.last_mut()
+                {
+                    f.push(n);
+                }
+            }
+            ':' => fields.push(String::new()),
+            c => {
+                if let Some(f) = fields.last_mut() {
+                    f.push(c);
+                }
+            }
+        }
+        if fields.len() > 6 {
+            break;
+        }
+    }
+    fields
+}
+
+/// A PostgreSQL password file: every line `host:port:database:user:password`
+/// (the port a number or `*`), at least one with a password.
+fn pgpass(text: &str) -> bool {
+    let mut with_password = false;
+    for line in text.lines().take(MAX_LINES) {
+        let l = line.trim();
+        if l.is_empty() || l.starts_with('#') {
+            continue;
+        }
+        let f = pgpass_fields(l);
+        if f.len() != 5 {
+            return false;
+        }
+        let port_ok = f[1] == "*"
+            || (1..=5).contains(&f[1].len()) && f[1].bytes().all(|b| b.is_ascii_digit());
+        // Names are `*` or have a letter (a host may be an address):
+        // `10:30:00:12:59` is a time, not a password line.
+        let named = |x: &str, dots: bool| {
+            x == "*"
+                || x.bytes()
+                    .any(|b| b.is_ascii_alphabetic() || (dots && b == b'.'))
+        };
+        let names_ok = [(&f[0], true), (&f[2], false), (&f[3], false)]
+            .iter()
+            .all(|(x, dots)| named(x, *dots) && !x.contains(char::is_whitespace));
+        if !port_ok || !names_ok {
+            return false;
+        }
+        with_password |= filled(&f[4]);
+    }
+    with_password
+}
+
+/// A netrc file (`machine host login user password secret`): its first
+/// word is `machine` or `default` (unless it is named `.netrc`), and a
+/// `password` has a value.
+fn netrc(text: &str, named: bool) -> bool {
+    let words: Vec<&str> = text
+        .lines()
+        .take(MAX_LINES)
+        .filter(|l| !l.trim_start().starts_with('#'))
+        .flat_map(str::split_whitespace)
+        .take(200_000)
+        .collect();
+    let starts = matches!(words.first(), Some(&("machine" | "default")));
+    (named || starts) && words.windows(2).any(|w| w[0] == "password" && filled(w[1]))
+}
+
+/// The scheme of the URL whose password ends before `at`.
+fn scheme_before(text: &str, at: usize) -> Option<String> {
+    let colon = text.get(..at)?.rfind("://")?;
+    let scheme: String = text[..colon]
+        .chars()
+        .rev()
+        .take_while(|c| c.is_ascii_alphanumeric() || "+.-".contains(*c))
+        .take(32)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    (!scheme.is_empty()).then(|| scheme.to_ascii_lowercase())
+}
+
+/// URL schemes of databases, message brokers and directories: a password
+/// in one, in any file, is a credential.
+const DB_SCHEMES: &[&str] = &[
+    "postgres",
+    "postgresql",
+    "mysql",
+    "mariadb",
+    "mongodb",
+    "mongodb+srv",
+    "redis",
+    "rediss",
+    "amqp",
+    "amqps",
+    "mssql",
+    "sqlserver",
+    "oracle",
+    "clickhouse",
+    "cassandra",
+    "couchdb",
+    "neo4j",
+    "bolt",
+    "nats",
+    "ldap",
+    "ldaps",
+    "smtp",
+    "smtps",
+    "ftp",
+];
+
+/// The line of text around a position.
+fn line_at(text: &str, at: usize) -> &str {
+    let start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |p| at + p);
+    &text[start..end]
+}
+
+/// A comment line of a configuration or script.
+fn comment(line: &str) -> bool {
+    let l = line.trim_start();
+    ["#", ";", "//", "--", "*", "<!--"]
+        .iter()
+        .any(|c| l.starts_with(c))
+}
+
+/// The passwords of URLs in a text (`redis://:pw@cache`), by the URL's
+/// scheme; each password checked to be set for real.
+fn url_passwords(text: &str) -> Vec<(String, std::ops::Range<usize>)> {
+    redact::url_passwords(text)
+        .into_iter()
+        .filter(|f| text.get(f.at.clone()).is_some_and(filled))
+        .filter(|f| !comment(line_at(text, f.at.start)))
+        .filter_map(|f| Some((scheme_before(text, f.at.start)?, f.at)))
+        .collect()
+}
+
+/// A connection string with a password (`Server=db;…;Password=x;`, ADO.NET
+/// and ODBC): the value after `Password=` or `Pwd=` in a line that names
+/// a server.
+fn connection_string(text: &str) -> bool {
+    text.lines().take(MAX_LINES).any(|line| {
+        if line.len() > 4096 || comment(line) {
+            return false;
+        }
+        let l = line.to_ascii_lowercase();
+        let server = ["server=", "data source=", "host=", "hostname="]
+            .iter()
+            .any(|k| l.contains(k));
+        server
+            && ["password=", "pwd="].iter().any(|k| {
+                l.match_indices(k).any(|(at, _)| {
+                    let before = l[..at].chars().next_back();
+                    let boundary = before.is_none_or(|c| ";\"' ".contains(c));
+                    let v = &line[at + k.len()..];
+                    let v = v.split([';', '"', '\'']).next().unwrap_or("");
+                    boundary && filled(v)
+                })
+            })
+    })
+}
+
+/// Maven's `settings.xml`: a `<server>`'s `<password>` (not a `${…}`
+/// property).
+fn maven(text: &str) -> bool {
+    if !text.contains("<settings") || !text.contains("<server>") {
+        return false;
+    }
+    text.match_indices("<password>")
+        .take(1000)
+        .any(|(at, tag)| {
+            let v = &text[at + tag.len()..];
+            v.find("</password>").is_some_and(|end| filled(&v[..end]))
+        })
+}
+
+/// Docker's `config.json`: the registries an `auths` entry holds a
+/// credential for.
+fn docker_auths(text: &str) -> Vec<String> {
+    #[derive(Deserialize)]
+    struct Cfg {
+        #[serde(default)]
+        auths: std::collections::BTreeMap<String, serde_json::Value>,
+    }
+    if !text.contains("\"auths\"") {
+        return Vec::new();
+    }
+    let Ok(c) = serde_json::from_str::<Cfg>(text) else {
+        return Vec::new();
+    };
+    c.auths
+        .iter()
+        .filter(|(_, a)| {
+            ["auth", "identitytoken", "password"].iter().any(|k| {
+                a.get(k)
+                    .and_then(|v| v.as_str())
+                    .is_some_and(|s| !s.is_empty() && !is_example_value(s))
+            })
+        })
+        .map(|(r, _)| crate::model::text::visible(r).chars().take(80).collect())
+        .collect()
+}
+
+/// Credential files recognised by their format, whatever their name.
+fn formats(n: &str, text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    // Cheap looks first: most files an image holds are programs' sources,
+    // which none of these formats are.
+    let any = |needles: &[&str]| needles.iter().any(|w| text.contains(w));
+    let entries = if config_like(text) {
+        ini(text)
+    } else {
+        Vec::new()
+    };
+    let has = |key: &str| entries.iter().any(|e| e.key.eq_ignore_ascii_case(key));
+    let set = |pred: &dyn Fn(&Entry) -> bool| entries.iter().any(|e| pred(e) && filled(e.value));
+    let odbc = has("driver");
+    if odbc && set(&|e| e.key.eq_ignore_ascii_case("pwd") || e.key.eq_ignore_ascii_case("password"))
+    {
+        out.push("a database password (ODBC data source)".into());
+    } else if set(&|e| {
+        mysql_group(e.section)
+            && (e.key.eq_ignore_ascii_case("password") || e.key.eq_ignore_ascii_case("pass"))
+    }) {
+        out.push("a MySQL/MariaDB password (option file)".into());
+    }
+    if set(&|e| e.key == "aws_secret_access_key") {
+        out.push("AWS credentials (aws_secret_access_key)".into());
+    }
+    if set(&|e| e.key == "gs_secret_access_key") {
+        out.push("Google Cloud Storage credentials (boto configuration)".into());
+    }
+    if has("access_key") && set(&|e| e.key == "secret_key") {
+        out.push("S3 credentials (s3cmd configuration)".into());
+    }
+    // rclone: a remote is a section with a `type`; its token may be JSON.
+    let rclone_keys = [
+        "pass",
+        "password",
+        "secret_access_key",
+        "client_secret",
+        "token",
+        "account_key",
+        "key",
+        "sas_url",
+        "bearer_token",
+    ];
+    let remotes: Vec<&str> = entries
+        .iter()
+        .filter(|e| e.key == "type" && !e.section.is_empty())
+        .map(|e| e.section)
+        .collect();
+    if entries.iter().any(|e| {
+        remotes.contains(&e.section)
+            && rclone_keys.contains(&e.key)
+            && (filled(e.value) || e.value.starts_with('{') && e.value.len() > 16)
+    }) {
+        out.push("cloud storage credentials (rclone configuration)".into());
+    }
+    let pypi = n == ".pypirc"
+        || entries
+            .iter()
+            .any(|e| matches!(e.section, "distutils" | "pypi" | "testpypi"));
+    if pypi
+        && set(&|e| {
+            e.key.eq_ignore_ascii_case("password") && (n == ".pypirc" || e.section != "distutils")
+        })
+        && entries
+            .iter()
+            .any(|e| e.key == "repository" || e.key == "username" || e.key == "index-servers")
+    {
+        out.push("a package index password (.pypirc)".into());
+    }
+    if entries.iter().any(|e| {
+        matches!(
+            e.key,
+            "index-url" | "extra-index-url" | "index_url" | "extra_index_url"
+        ) && !url_passwords(e.value).is_empty()
+    }) {
+        out.push("a package index password (pip configuration)".into());
+    }
+    if any(&["_auth", "_password"])
+        && text.lines().take(MAX_LINES).any(|l| {
+            let l = l.trim();
+            !l.starts_with(['#', ';'])
+                && l.split_once('=').is_some_and(|(k, v)| {
+                    // `_authToken`, or scoped to a registry: `//host/:_authToken`.
+                    let last = k.trim().rsplit(':').next().unwrap_or("");
+                    matches!(last, "_authToken" | "_auth" | "_password") && filled(v)
+                })
+        })
+    {
+        out.push("an npm token (.npmrc)".into());
+    }
+    if pgpass(text) {
+        out.push("a PostgreSQL password file (.pgpass)".into());
+    }
+    if text.contains("password") && netrc(text, n == ".netrc" || n == "_netrc") {
+        out.push("a login password (.netrc)".into());
+    }
+    // git's credential store: every line a URL with a password (any one,
+    // in a file named so).
+    let lines: Vec<&str> = if text.contains("://") {
+        text.lines()
+            .take(MAX_LINES)
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    // The store keeps http(s) URLs only.
+    let credentialed = |l: &str| {
+        url_passwords(l)
+            .iter()
+            .any(|(scheme, _)| scheme == "https" || scheme == "http")
+    };
+    let git = if n == ".git-credentials" {
+        lines.iter().any(|l| credentialed(l))
+    } else {
+        // Each line is one URL, nothing around it.
+        !lines.is_empty()
+            && lines.iter().all(|l| {
+                (l.starts_with("https://") || l.starts_with("http://"))
+                    && !l.contains(char::is_whitespace)
+                    && credentialed(l)
+            })
+    };
+    if git {
+        out.push("git credentials (.git-credentials)".into());
+    }
+    let registries = docker_auths(text);
+    if !registries.is_empty() {
+        out.push(format!("registry credentials for {}", listed(&registries)));
+    }
+    if maven(text) {
+        out.push("a Maven repository password (settings.xml)".into());
+    }
+    if !git && text.contains("://") {
+        let mut schemes: Vec<String> = url_passwords(text)
+            .into_iter()
+            .map(|(s, _)| s)
+            .filter(|s| DB_SCHEMES.contains(&s.as_str()))
+            .collect();
+        schemes.sort();
+        schemes.dedup();
+        if !schemes.is_empty() {
+            out.push(format!(
+                "a database URL with a password ({})",
+                listed(&schemes)
+            ));
+        }
+    }
+    if !out.iter().any(|k| k.starts_with("a database password"))
+        && any(&["assword=", "ASSWORD=", "wd=", "WD="])
+        && connection_string(text)
+    {
+        out.push("a database connection string with a password".into());
+    }
+    out
+}
+
+/// Credential stores that are not text: by their name.
+fn binary_store(n: &str) -> Option<&'static str> {
+    match n {
+        "cwallet.sso" => {
+            Some("an Oracle auto-login wallet (cwallet.sso, opens without a password)")
+        }
+        ".mylogin.cnf" => Some("a MySQL login-path file (.mylogin.cnf, obfuscated, not encrypted)"),
+        _ => None,
+    }
+}
+
 /// What credentials a file holds, by its path and its first bytes: each a
 /// kind, never a value.
 pub fn scan(path: &str, bytes: &[u8]) -> Vec<String> {
-    if bytes.is_empty() || !is_text(bytes) {
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let n = name(path);
+    if let Some(kind) = binary_store(n) {
+        return vec![kind.to_string()];
+    }
+    if !is_text(bytes) {
         return Vec::new();
     }
     let text = String::from_utf8_lossy(bytes);
-    let n = name(path);
     let mut out = Vec::new();
     // By path: files whose very purpose is a credential.
     let env_file = env_name(n)
@@ -259,72 +766,10 @@ pub fn scan(path: &str, bytes: &[u8]) -> Vec<String> {
             ));
         }
     }
-    if path.ends_with("/.aws/credentials")
-        && text
-            .lines()
-            .any(|l| l.trim_start().starts_with("aws_secret_access_key"))
-    {
-        out.push("AWS credentials (aws_secret_access_key)".into());
-    }
-    if path.ends_with("/.docker/config.json") {
-        #[derive(Deserialize)]
-        struct Cfg {
-            #[serde(default)]
-            auths: std::collections::BTreeMap<String, serde_json::Value>,
-        }
-        if let Ok(c) = serde_json::from_slice::<Cfg>(bytes) {
-            let with: Vec<String> = c
-                .auths
-                .iter()
-                .filter(|(_, a)| {
-                    ["auth", "identitytoken", "password"].iter().any(|k| {
-                        a.get(k)
-                            .and_then(|v| v.as_str())
-                            .is_some_and(|s| !s.is_empty())
-                    })
-                })
-                .map(|(r, _)| crate::model::text::visible(r).chars().take(80).collect())
-                .collect();
-            if !with.is_empty() {
-                out.push(format!("registry credentials for {}", listed(&with)));
-            }
-        }
-    }
-    if n == ".npmrc"
-        && text.lines().any(|l| {
-            let l = l.trim();
-            (l.contains("_authToken=") || l.contains("_auth=") || l.contains("_password="))
-                && !l.ends_with('=')
-                && !l.contains("${")
-        })
-    {
-        out.push("an npm token (.npmrc)".into());
-    }
-    if n == ".pypirc"
-        && text.lines().any(|l| {
-            let l = l.trim();
-            l.starts_with("password")
-                && l.split_once(['=', ':'])
-                    .is_some_and(|(_, v)| !v.trim().is_empty())
-        })
-    {
-        out.push("a package index password (.pypirc)".into());
-    }
-    if n == ".git-credentials"
-        && text
-            .lines()
-            .any(|l| l.contains("://") && l.contains(':') && l.contains('@'))
-    {
-        out.push("git credentials (.git-credentials)".into());
-    }
-    if (n == ".netrc" || n == "_netrc")
-        && text
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .windows(2)
-            .any(|w| w[0] == "password")
-    {
-        out.push("a login password (.netrc)".into());
+    // By format: the client configuration files of databases and tools,
+    // whatever they are named (not in examples and documents).
+    if !example_path(path) && !env_file {
+        out.extend(formats(n, &text));
     }
     let kubeconfig = text.contains("kind: Config") && text.contains("clusters:");
     if kubeconfig {
@@ -495,6 +940,167 @@ mod tests {
         ));
         assert!(wanted("/app/.env", 100));
         assert!(!wanted("/app/big.bin", MAX_FILE + 1));
+    }
+
+    /// Client configuration files of databases and tools, recognised by
+    /// their format under names nobody would list.
+    #[test]
+    fn credential_files_by_format_whatever_their_name() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "/srv/conf/db-tuning.cnf",
+                "# tuning\n[mysqld]\nmax_connections=10\n[client]\nuser=app\npassword=\"Fmt-my-9a1\"\n",
+                "a MySQL/MariaDB password (option file)",
+            ),
+            (
+                "/opt/app/pgcreds",
+                "# hostname:port:database:username:password\ndb:5432:app:app:Fmt-pg-9a1\n*:*:*:ro:with\\:colon\n",
+                "a PostgreSQL password file (.pgpass)",
+            ),
+            (
+                "/opt/app/logins",
+                "machine api.example.com\n  login bot\n  password Fmt-netrc-9a1\n",
+                "a login password (.netrc)",
+            ),
+            (
+                "/opt/app/store",
+                "https://bot:Fmt-git-9a1@git.example.com\n",
+                "git credentials (.git-credentials)",
+            ),
+            (
+                "/opt/app/registry.json",
+                r#"{"auths":{"r.example.com":{"auth":"Rm10LWF1dGg="}}}"#,
+                "registry credentials for r.example.com",
+            ),
+            (
+                "/opt/app/npm-settings",
+                "registry=https://r.example.com/\n//r.example.com/:_authToken=Fmt-npm-9a1\n",
+                "an npm token (.npmrc)",
+            ),
+            (
+                "/opt/app/upload.cfg",
+                "[distutils]\nindex-servers = pypi\n[pypi]\nusername = bot\npassword = Fmt-pypi-9a1\n",
+                "a package index password (.pypirc)",
+            ),
+            (
+                "/etc/pip-extra.conf",
+                "[global]\nextra-index-url = https://bot:Fmt-pip-9a1@pypi.example.com/simple\n",
+                "a package index password (pip configuration)",
+            ),
+            (
+                "/opt/m2/conf.xml",
+                "<settings><servers><server><id>r</id><username>bot</username><password>Fmt-mvn-9a1</password></server></servers></settings>",
+                "a Maven repository password (settings.xml)",
+            ),
+            (
+                "/opt/app/remotes.ini",
+                "[backup]\ntype = s3\naccess_key_id = AK\nsecret_access_key = Fmt-rclone-9a1\n",
+                "cloud storage credentials (rclone configuration)",
+            ),
+            (
+                "/opt/app/s3.conf",
+                "[default]\naccess_key = AK\nsecret_key = Fmt-s3-9a1\n",
+                "S3 credentials (s3cmd configuration)",
+            ),
+            (
+                "/opt/app/gcs.ini",
+                "[Credentials]\ngs_access_key_id = GOOG1\ngs_secret_access_key = Fmt-boto-9a1\n",
+                "Google Cloud Storage credentials (boto configuration)",
+            ),
+            (
+                "/opt/app/aws.ini",
+                "[prod]\naws_access_key_id = x\naws_secret_access_key = Fmt-aws-9a1\n",
+                "AWS credentials (aws_secret_access_key)",
+            ),
+            (
+                "/opt/app/dsn.ini",
+                "[reports]\nDriver = PostgreSQL Unicode\nServername = db\nUID = app\nPWD = Fmt-odbc-9a1\n",
+                "a database password (ODBC data source)",
+            ),
+            (
+                "/opt/app/appsettings.json",
+                r#"{"ConnectionStrings":{"Main":"Server=db;Database=app;User Id=app;Password=Fmt-ado-9a1;"}}"#,
+                "a database connection string with a password",
+            ),
+            (
+                "/opt/app/worker.yml",
+                "cache: redis://:Fmt-redis-9a1@cache:6379/0\nstore: mongodb://app:Fmt-mongo-9a1@mongo/app\n",
+                "a database URL with a password (mongodb, redis)",
+            ),
+            (
+                "/u01/wallet/cwallet.sso",
+                "\u{a1}\u{f8}N6\u{0}\u{0}",
+                "an Oracle auto-login wallet (cwallet.sso, opens without a password)",
+            ),
+        ];
+        for (path, text, kind) in cases {
+            let got = scan(path, text.as_bytes());
+            assert!(got.iter().any(|k| k == kind), "{path}: {got:?}");
+            assert!(
+                !got.iter().any(|k| k.contains("Fmt-") || k.contains("Rm10")),
+                "{path}: a value in {got:?}"
+            );
+        }
+    }
+
+    /// Examples, documents, placeholders and look-alikes are not
+    /// credentials.
+    #[test]
+    fn formats_that_are_not_credentials() {
+        for (path, text) in [
+            (
+                "/srv/conf/my.cnf",
+                "[client]\nuser=app\npassword=\n[mysqld]\npassword=x1y2z3\n",
+            ),
+            ("/srv/conf/my.cnf", "[client]\npassword=changeme\n"),
+            ("/srv/conf/my.cnf.example", "[client]\npassword=Real-9a1\n"),
+            ("/srv/templates/pgpass", "db:5432:app:app:Real-9a1\n"),
+            (
+                "/etc/passwd",
+                "root:x:0:0:root:/root:/bin/sh\nbin:x:1:1:bin:/bin:/sbin/nologin\n",
+            ),
+            ("/etc/group", "root:x:0:\nwheel:x:10:root\n"),
+            ("/srv/times", "10:30:00:12:59\n"),
+            (
+                "/srv/notes.txt",
+                "the password is set by the machine at boot\n",
+            ),
+            (
+                "/srv/README.md",
+                "Put `postgres://app:Real-9a1@db/app` in your .env\n",
+            ),
+            (
+                "/srv/app.yml",
+                "url: postgres://app:${DB_PASSWORD}@db/app\n# redis://:Real-9a1@cache\n",
+            ),
+            ("/srv/app.yml", "proxy: http://user:Real-9a1@proxy:3128\n"),
+            (
+                "/srv/settings.xml",
+                "<settings><servers><server><password>${env.PW}</password></server></servers></settings>",
+            ),
+            (
+                "/srv/app.ini",
+                "[auth]\nbasic_auth = true\nnpm_auth = yes\n",
+            ),
+            (
+                "/srv/odbc.ini",
+                "[x]\nDriver = PostgreSQL\nServername = db\n",
+            ),
+            (
+                "/srv/conn.txt",
+                "Server=db;Database=app;Password=<password>;\n",
+            ),
+            (
+                "/srv/registry.json",
+                r#"{"auths":{"r.example.com":{}},"credsStore":"pass"}"#,
+            ),
+        ] {
+            assert_eq!(
+                scan(path, text.as_bytes()),
+                Vec::<String>::new(),
+                "{path}: {text}"
+            );
+        }
     }
 
     #[test]
