@@ -212,11 +212,18 @@ fn own_env<'a>(c: &'a Container, image: Option<&crate::model::Image>) -> Vec<&'a
         .collect()
 }
 
-/// The container's command, when it is not its image's.
-fn own_command<'a>(c: &'a Container, image: Option<&crate::model::Image>) -> Option<&'a [String]> {
+/// The container's command, when it is not its image's, with every
+/// secret value replaced by `<hidden>` (shipshape never prints one, not
+/// even in a command to paste: [`SECRET_NOTE`] says what to do).
+fn own_command(c: &Container, image: Option<&crate::model::Image>) -> Option<Vec<String>> {
     (image.is_none_or(|i| i.command != c.command) && !c.command.is_empty())
-        .then_some(c.command.as_slice())
+        .then(|| crate::model::redact::redact_args(&c.command))
 }
+
+/// Said under a command or service that had a secret value hidden.
+pub const SECRET_NOTE: &str = "<hidden> stands for a secret value shipshape never prints: put it \
+    back from where you keep it — better, pass it to the program as a file (a secret or a \
+    read-only mount) so it is not in the container's configuration at all";
 
 /// A flag and its value, quoted, as one line of the command.
 fn flag(lines: &mut Vec<String>, f: &str, v: &str) {
@@ -305,21 +312,25 @@ pub fn run_command(p: &Plan, image: Option<&crate::model::Image>) -> String {
                 flag(
                     &mut a,
                     "--log-opt",
-                    &format!("{k}={}", v.expose_for_analysis()),
+                    &format!(
+                        "{k}={}",
+                        crate::model::redact::label_value(k, v.expose_for_analysis())
+                    ),
                 );
             }
         }
     }
     if let Some(hc) = h.healthcheck.as_ref().filter(|hc| !hc.is_disabled()) {
-        if hc.test.first().is_some_and(|t| t == "CMD-SHELL") {
-            flag(&mut a, "--health-cmd", &hc.test[1..].join(" "));
-        } else if hc.test.first().is_some_and(|t| t == "CMD") {
+        let test = crate::model::redact::redact_args(&hc.test);
+        if test.first().is_some_and(|t| t == "CMD-SHELL") {
+            flag(&mut a, "--health-cmd", &test[1..].join(" "));
+        } else if test.first().is_some_and(|t| t == "CMD") {
             // Words for the container's own shell, then quoted as one word
             // for the person's.
             flag(
                 &mut a,
                 "--health-cmd",
-                &hc.test[1..]
+                &test[1..]
                     .iter()
                     .map(|w| posix_word(w))
                     .collect::<Vec<_>>()
@@ -331,11 +342,11 @@ pub fn run_command(p: &Plan, image: Option<&crate::model::Image>) -> String {
         flag(&mut a, "-e", k);
     }
     let command = own_command(h, image);
-    if let Some(cmd) = command {
+    if let Some(cmd) = &command {
         flag(&mut a, "--entrypoint", &cmd[0]);
     }
     let mut last = vec![sh(&h.image)];
-    if let Some(cmd) = command {
+    if let Some(cmd) = &command {
         last.extend(cmd[1..].iter().map(|w| sh(w)));
     }
     a.push(last.join(" "));
@@ -347,6 +358,9 @@ pub fn run_command(p: &Plan, image: Option<&crate::model::Image>) -> String {
         out.push_str(&line);
     }
     out.push('\n');
+    if out.contains(crate::model::redact::HIDDEN) {
+        out.push_str(&format!("# {SECRET_NOTE}\n"));
+    }
     out
 }
 
@@ -485,6 +499,9 @@ pub fn compose_service(p: &Plan, image: Option<&crate::model::Image>) -> String 
             env.iter()
                 .map(|k| format!("      - {}  # the value from your environment", y(k))),
         );
+    }
+    if out.iter().any(|l| l.contains(crate::model::redact::HIDDEN)) {
+        out.insert(0, format!("# {SECRET_NOTE}"));
     }
     format!("{}\n", out.join("\n"))
 }
@@ -950,6 +967,50 @@ mod tests {
     /// D2: hostile service names (the `com.docker.compose.service` label,
     /// which an image's LABEL sets too) and environment variable names
     /// cannot add keys or services to the hardened compose service.
+    /// Never show a secret's value, not even in a command to paste: a
+    /// password in the command line or the healthcheck is `<hidden>` and
+    /// the output says why.
+    #[test]
+    fn secrets_in_the_command_are_hidden_with_a_note() {
+        let token = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789";
+        let mut c = Container {
+            id: "c1".into(),
+            name: "app".into(),
+            image: "lab/app:1".into(),
+            ..Container::default()
+        };
+        c.command = vec![
+            "app".into(),
+            "--password".into(),
+            "hunter2-not-shown".into(),
+            format!("--note=rotated {token}"),
+        ];
+        c.healthcheck = Some(crate::model::Healthcheck {
+            test: vec![
+                "CMD-SHELL".into(),
+                format!("curl -H 'Authorization: Bearer {token}' localhost"),
+            ],
+        });
+        let inv = Inventory {
+            containers: vec![c],
+            ..Inventory::default()
+        };
+        let plan = crate::harden::plan(
+            &inv,
+            "c1",
+            &Policy::default(),
+            &Observed::default(),
+            chrono::Utc::now(),
+        )
+        .expect("the container is in the inventory");
+        for out in [run_command(&plan, None), compose_service(&plan, None)] {
+            assert!(!out.contains("hunter2-not-shown"), "{out}");
+            assert!(!out.contains(token), "{out}");
+            assert!(out.contains("<hidden>"), "{out}");
+            assert!(out.contains(SECRET_NOTE), "{out}");
+        }
+    }
+
     #[test]
     fn d2_the_compose_service_reads_back_as_the_plan() {
         let all = hostile();
