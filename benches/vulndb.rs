@@ -205,8 +205,8 @@ fn benches(c: &mut Criterion) {
 /// every read; the page cache is warm, as on a second image of the same
 /// base) and from the image cache (cached).
 fn secrets(c: &mut Criterion) {
-    use shipshape::sources::docker::layers;
-    use shipshape::vulndb::catalog::Catalog;
+    use shipshape::sources::docker::layers::DirLayer;
+    use shipshape::sources::docker::tree::{self, Gather, Layer};
     let dir = tempfile::tempdir().expect("a temp dir");
     let layer = dir.path().join("layer");
     let body = "def handler(event):\n    return {'status': 200}\n".repeat(40);
@@ -230,10 +230,11 @@ fn secrets(c: &mut Criterion) {
         };
         std::fs::write(d.join(format!("app{i}.env")), text).expect("a file");
     }
-    let mut cat = Catalog::default();
-    let walked =
-        layers::walk(std::slice::from_ref(&layer), layers::LIMITS, &mut cat).expect("walked");
-    let found = cat.finish().secrets;
+    let dir_layer = DirLayer::new(layer.clone());
+    let layers: [&dyn Layer; 1] = [&dir_layer];
+    let mut g = Gather::default();
+    let walked = tree::walk(&layers, tree::LIMITS, &mut g).expect("walked");
+    let found = g.catalog.finish().secrets;
     eprintln!(
         "secrets: {} entries walked, {} files looked at ({} MiB), {} found",
         walked.entries,
@@ -245,9 +246,9 @@ fn secrets(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("cold: 50,000 files from the layer directory", |b| {
         b.iter(|| {
-            let mut cat = Catalog::default();
-            layers::walk(std::slice::from_ref(&layer), layers::LIMITS, &mut cat).expect("walked");
-            cat.finish()
+            let mut g = Gather::default();
+            tree::walk(&layers, tree::LIMITS, &mut g).expect("walked");
+            g.catalog.finish()
         })
     });
     let scan = PackageScan {

@@ -928,8 +928,8 @@ fn hostile_application_files_stop_at_named_ceilings() {
 /// over, and the walk itself stays under its entry ceiling.
 #[test]
 fn two_hundred_thousand_manifests_stop_at_the_package_ceiling() {
-    use shipshape::sources::docker::layers;
-    use shipshape::vulndb::catalog::{Catalog, MAX_PACKAGES};
+    use shipshape::sources::docker::{layers, tree};
+    use shipshape::vulndb::catalog::MAX_PACKAGES;
     let tmp = tempfile::tempdir().unwrap();
     let nm = tmp.path().join("layer/app/node_modules");
     for i in 0..200_000 {
@@ -941,10 +941,11 @@ fn two_hundred_thousand_manifests_stop_at_the_package_ceiling() {
         )
         .unwrap();
     }
-    let mut c = Catalog::default();
-    let walked = layers::walk(&[tmp.path().join("layer")], layers::LIMITS, &mut c).unwrap();
+    let layer = layers::DirLayer::new(tmp.path().join("layer"));
+    let mut g = tree::Gather::default();
+    let walked = tree::walk(&[&layer], tree::LIMITS, &mut g).unwrap();
     assert_eq!(walked.entries, 400_002);
-    let found = c.finish();
+    let found = g.catalog.finish();
     assert_eq!(found.packages.len(), MAX_PACKAGES);
     assert!(
         found.skipped.iter().any(|s| s

@@ -390,6 +390,37 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
                 ("BOOT-INF/lib/log4j-core-2.14.1.jar", &lib),
             ])]
         }
+        "image_export" => {
+            // A legacy `docker save`: one layer tar with an os-release, a
+            // dpkg database, an npm package and a whiteout.
+            let tar_of = |entries: &[(&str, &[u8])]| {
+                let mut b = tar::Builder::new(Vec::new());
+                for (name, data) in entries {
+                    let mut h = tar::Header::new_gnu();
+                    h.set_size(data.len() as u64);
+                    h.set_mode(0o644);
+                    h.set_cksum();
+                    b.append_data(&mut h, name, *data).unwrap();
+                }
+                b.into_inner().unwrap()
+            };
+            let layer = tar_of(&[
+                ("etc/os-release", b"ID=debian\nVERSION_ID=\"12\"\n"),
+                (
+                    "var/lib/dpkg/status",
+                    b"Package: zlib1g\nStatus: install ok installed\nVersion: 1.2.13\n",
+                ),
+                (
+                    "app/node_modules/a/package.json",
+                    br#"{"name":"a","version":"1.0.0"}"#,
+                ),
+                ("app/.wh.gone", b""),
+            ]);
+            vec![tar_of(&[
+                ("abc/layer.tar", &layer),
+                ("manifest.json", br#"[{"Layers":["abc/layer.tar"]}]"#),
+            ])]
+        }
         _ => return None,
     })
 }
@@ -532,6 +563,11 @@ fn fuzz_binaries() {
 #[test]
 fn fuzz_java_archive() {
     run("java_archive", 300);
+}
+
+#[test]
+fn fuzz_image_export() {
+    run("image_export", 200);
 }
 
 #[test]

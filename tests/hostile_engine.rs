@@ -91,6 +91,15 @@ fn route(target: &str) -> &str {
     }
 }
 
+/// A request line with its API version dropped: `GET /v1.51/info HTTP/1.1`
+/// → `GET /info HTTP/1.1`, so a test reads the same on every engine.
+fn unversioned(line: &str) -> String {
+    match line.split_once(' ') {
+        Some((method, rest)) => format!("{method} {}", route(rest)),
+        None => line.to_string(),
+    }
+}
+
 fn json_answer(status: &str, body: &[u8]) -> Vec<u8> {
     let mut a = format!(
         "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
@@ -478,7 +487,7 @@ fn unreadable_list_entries_are_warnings_and_the_scan_goes_on() {
         "{seen:#?}"
     );
     assert!(
-        seen.iter().any(|l| l.starts_with("GET /v1.41/containers/")
+        seen.iter().map(|l| unversioned(l)).any(|l| l.starts_with("GET /containers/")
             && l.ends_with("/json HTTP/1.1")
             && !l.contains("containers/json")),
         "the others are inspected: {seen:#?}"
@@ -629,8 +638,8 @@ fn a_stat_without_its_header_is_one_file_not_the_scan() {
     assert_eq!(s.code, Some(0), "{}", s.stderr);
     let report = s.report.unwrap();
     assert!(names(&report).contains(&name));
-    let seen = fake.seen();
-    let stat = format!("HEAD /v1.41/containers/{id}/archive?path=%2Ftmp%2Fa%20b%23c%3Fd HTTP/1.1");
+    let seen: Vec<String> = fake.seen().iter().map(|l| unversioned(l)).collect();
+    let stat = format!("HEAD /containers/{id}/archive?path=%2Ftmp%2Fa%20b%23c%3Fd HTTP/1.1");
     assert!(seen.contains(&stat), "{stat} in {seen:#?}");
 }
 
@@ -687,4 +696,8 @@ fn routes_drop_the_api_version() {
     );
     assert_eq!(route("/version"), "/version");
     assert_eq!(route("/volumes"), "/volumes");
+    assert_eq!(
+        unversioned("GET /v1.51/info HTTP/1.1"),
+        "GET /info HTTP/1.1"
+    );
 }

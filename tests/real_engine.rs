@@ -582,12 +582,13 @@ fn scanning_only_reads() {
     let start = chrono::Utc::now().timestamp() + 1;
     std::thread::sleep(std::time::Duration::from_millis(2100));
     let (inv, _) = scan_now(&rt, &engine);
-    // The drift check too: GET /changes and HEAD …/archive (a stat).
+    // The drift check too: GET /changes and HEAD …/archive (a stat) — the
+    // engine's way (no data root: the writable layer is not read).
     let targets: Vec<_> = inv
         .containers
         .iter()
         .filter(|c| c.state == ContainerState::Running && c.name.starts_with(&fx.prefix))
-        .map(shipshape::sources::docker::drift::Target::of)
+        .map(|c| shipshape::sources::docker::drift::Target::of(c, ""))
         .collect();
     let drift = rt.block_on(shipshape::sources::docker::drift::pass(
         &engine,
@@ -726,6 +727,95 @@ fn scan_reports_running_exec_sessions_and_drift() {
                 .starts_with("container.drift")),
         "a read-only container cannot drift"
     );
+}
+
+/// Drift read from the container's writable layer (the upper directory of
+/// its overlay, on this machine) is what the engine's `/changes` says: the
+/// same paths, the same kinds, for a container that changes a file, changes
+/// a mode, adds files and a folder tree, deletes a file, deletes a folder
+/// and makes a folder again (opaque) with some of its old names. And the
+/// drift a scan reports comes from that layer, with no `/changes` call.
+#[test]
+fn drift_from_the_writable_layer_matches_the_engines_changes() {
+    use shipshape::sources::docker::{drift, layers};
+    let _serial = serial();
+    let mut fx = Fixture::new("driftdir");
+    let img = fx.build(
+        "drift:1",
+        &format!(
+            "FROM {BASE}\nRUN mkdir -p /srv/keep /srv/gone/y /opt/opq/sub /etc/app && \
+             echo a > /srv/keep/a && echo b > /srv/keep/b && echo x > /srv/gone/x && \
+             echo z > /srv/gone/y/z && echo 1 > /opt/opq/old1 && echo 2 > /opt/opq/old2 && \
+             echo d > /opt/opq/sub/deep && echo c > /etc/app/conf && echo m > /srv/keep/mode\n"
+        ),
+    );
+    let name = fx.run("app", &[&img, "sleep", "600"]);
+    docker(&[
+        "exec",
+        &name,
+        "sh",
+        "-c",
+        "echo more >> /etc/app/conf; touch /srv/new; rm /srv/keep/a; rm -rf /srv/gone; \
+         rm -rf /opt/opq; mkdir -p /opt/opq/sub; echo n > /opt/opq/old1; echo f > /opt/opq/fresh; \
+         chmod 600 /srv/keep/mode; mkdir -p /data/x/y; echo q > /data/x/y/q; \
+         cp /bin/busybox /tmp/dropper",
+    ]);
+    let rt = runtime();
+    let engine = connect(&rt);
+    let id = docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let c = rt.block_on(engine.container(&id)).unwrap();
+    let info = rt.block_on(engine.info()).unwrap();
+    let storage = c.storage.clone().expect("the container's GraphDriver");
+    if !layers::OVERLAY_DRIVERS.contains(&storage.driver.as_str()) {
+        eprintln!(
+            "storage driver {}: no upper directory to compare",
+            storage.driver
+        );
+        return;
+    }
+    let root = layers::DataRoot::of(info.docker_root_dir.as_deref().unwrap()).unwrap();
+    let upper = root.confine(&storage.driver, &storage.upper).unwrap();
+    let lower: Vec<_> = storage
+        .lower
+        .iter()
+        .map(|l| root.confine(&storage.driver, l).unwrap())
+        .collect();
+    let (from_dirs, modes) = drift::changes_from_dirs(&upper, &lower, drift::MAX_ENTRIES).unwrap();
+    let from_engine = rt.block_on(engine.changes(&id)).unwrap();
+    let set = |v: &[(String, i64)]| v.iter().cloned().collect::<BTreeSet<_>>();
+    assert_eq!(set(&from_dirs), set(&from_engine));
+    assert_eq!(from_dirs.len(), from_engine.len(), "no path twice");
+    // The ones that matter, spelled out (0 changed, 1 added, 2 deleted).
+    for want in [
+        ("/etc/app/conf", 0),
+        ("/srv/keep/mode", 0),
+        ("/srv/new", 1),
+        ("/data/x/y/q", 1),
+        ("/srv/keep/a", 2),
+        ("/srv/gone", 2),
+        ("/opt/opq/old1", 0),
+        ("/opt/opq/fresh", 1),
+        ("/opt/opq/old2", 2),
+        ("/opt/opq/sub/deep", 2),
+        ("/tmp/dropper", 1),
+    ] {
+        assert!(
+            from_dirs.contains(&(want.0.to_string(), want.1)),
+            "{want:?} in {from_dirs:?}"
+        );
+    }
+    // The dropped executable's mode, as the engine's stat spells it.
+    assert_eq!(modes.get("/tmp/dropper").map(|m| m & 0o111), Some(0o111));
+    let target = drift::Target::of(&c, info.docker_root_dir.as_deref().unwrap());
+    let d = rt.block_on(drift::check(&engine, &target)).unwrap();
+    assert_eq!(d.read_by, drift::FROM_UPPER_DIR);
+    assert_eq!(d.total_changes, from_engine.len());
+    assert!(
+        d.items.iter().any(|i| i.path == "/tmp/dropper"),
+        "{:?}",
+        d.items
+    );
+    assert!(d.refused.is_none());
 }
 
 /// Processes read from /proc (the local engine's default) and from the

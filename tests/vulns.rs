@@ -93,7 +93,11 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
 
     // No database yet: images are "not assessed", never clean.
     let debian = fx.create("deb", &["-v", "/data", "shipshape-test/debian12:1"]);
-    let r = scan_json(&db, &tmp, "none.json", &[]);
+    // Through the engine (its archive API), as for an engine elsewhere:
+    // what is read is cached by image id, and the images' containers are
+    // made below (the layer directories are compared at the end).
+    let through_engine = [("SHIPSHAPE_NO_LAYER_READS", "1")];
+    let r = scan_json_env(&db, &tmp, "none.json", &[], &through_engine);
     let deb = image(&r, "shipshape-test/debian12:1");
     assert_eq!(deb["vulnerabilities"]["status"], "not_assessed", "{deb}");
     assert!(
@@ -174,7 +178,7 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
     };
     std::thread::sleep(std::time::Duration::from_millis(200));
     let since = epoch();
-    let r = scan_json(&db, &tmp, "r.json", &[]);
+    let r = scan_json_env(&db, &tmp, "r.json", &[], &through_engine);
     std::thread::sleep(std::time::Duration::from_secs(1));
     let until = epoch();
 
@@ -361,17 +365,75 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
         );
     }
 
+    // The same facts from the images' layer directories (an engine on this
+    // machine, the default), with no archive read of any image: the only
+    // container read is the one whose packages changed.
+    let db2 = tmp.join("db-layers");
+    let out = shipshape(&db2, &args);
+    assert!(out.status.success());
+    let since = epoch();
+    let rl = scan_json(&db2, &tmp, "layers.json", &[]);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let until = epoch();
+    for tag in [
+        "shipshape-test/debian12:1",
+        "shipshape-test/distroless:1",
+        "shipshape-test/alpine322:1",
+        "shipshape-test/debian11:1",
+        ww_image.as_str(),
+    ] {
+        let (a, b) = (image(&r, tag), image(&rl, tag));
+        assert_eq!(
+            cves(&a["findings"], "image.known-vulnerabilities"),
+            cves(&b["findings"], "image.known-vulnerabilities"),
+            "{tag}"
+        );
+        let rules = |i: &Value| -> BTreeSet<(String, String)> {
+            i["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["rule_id"] != "image.known-vulnerabilities")
+                .map(|f| (f["rule_id"].to_string(), f["evidence"].to_string()))
+                .collect()
+        };
+        assert_eq!(rules(a), rules(b), "{tag}");
+        assert_eq!(a["packages"]["os"], b["packages"]["os"], "{tag}");
+        assert!(
+            b["packages"]["read_by"]
+                .as_str()
+                .unwrap()
+                .contains("layer directories"),
+            "{tag}: {}",
+            b["packages"]
+        );
+    }
+    let patched_id = docker(&["inspect", "-f", "{{.Id}}", &patched]);
+    let reads = docker(&[
+        "events",
+        "--since",
+        &format!("{since:.6}"),
+        "--until",
+        &format!("{until:.6}"),
+        "--filter",
+        "event=archive-path",
+        "--format",
+        "{{.Actor.ID}}",
+    ]);
+    let readers: BTreeSet<&str> = reads.lines().collect();
+    assert_eq!(readers, BTreeSet::from([patched_id.as_str()]), "{reads}");
+
     // Read once per image id: a second scan reads only the container whose
     // packages changed (its own files), nothing of the images.
     let since = epoch();
-    let out = shipshape(
+    let out = shipshape_env(
         &db,
         &["scan", "-q", "-o", tmp.join("r2.json").to_str().unwrap()],
+        &through_engine,
     );
     assert!(out.status.success());
     std::thread::sleep(std::time::Duration::from_secs(1));
     let until = epoch();
-    let patched_id = docker(&["inspect", "-f", "{{.Id}}", &patched]);
     let reads = docker(&[
         "events",
         "--since",
@@ -394,6 +456,134 @@ fn known_vulnerabilities_of_real_images_exactly_and_only_own_reads() {
         ),
         debian12,
         "the cached inventory matches the same"
+    );
+}
+
+/// An image no container uses (freshly pulled, say) is assessed like any
+/// other: its known vulnerabilities, its setuid files and the credential
+/// baked into it, in the scan and in `sbom IMAGE`. On this machine from its
+/// layer directories, with no engine call but its inspect; as for an engine
+/// elsewhere, not assessed (never clean) until the export is allowed, then
+/// the same facts from the engine's image export, whose `image save` event
+/// is shipshape's own read.
+#[test]
+fn an_image_no_container_uses_is_assessed_from_its_layers_or_its_export() {
+    let _serial = serial();
+    let mut fx = Fixture::new("lonely");
+    let tmp = fx.tmp.path().to_path_buf();
+    let db = tmp.join("db");
+    let zips = zip_fixtures(&tmp.join("osv"));
+    let mut args = vec!["db", "import"];
+    let zs: Vec<String> = zips.iter().map(|z| z.display().to_string()).collect();
+    args.extend(zs.iter().map(String::as_str));
+    assert!(shipshape(&db, &args).status.success());
+    let img = fx.build_in(
+        "lonely:1",
+        "FROM shipshape-test/debian12:1\nCOPY app.env /app/.env\nLABEL shipshape.lonely=1\n",
+        |ctx| std::fs::write(ctx.join("app.env"), "DB_PASSWORD=lonely-baked-value-77\n").unwrap(),
+    );
+    let id = docker(&["image", "inspect", "-f", "{{.Id}}", &img]);
+    let debian12 = set(&[
+        "CVE-2010-4756",
+        "CVE-2024-0727",
+        "CVE-2099-0003",
+        "CVE-2099-0004",
+        "CVE-2099-0006",
+        "CVE-2099-0008",
+        "CVE-2099-0012",
+        "CVE-2099-0101",
+    ]);
+    let assessed = |r: &Value, how: &str| {
+        let i = image(r, &img);
+        assert_eq!(i["used_by"].as_array().map_or(0, Vec::len), 0, "{how}: {i}");
+        assert_eq!(i["vulnerabilities"]["status"], "assessed", "{how}: {i}");
+        assert_eq!(
+            cves(&i["findings"], "image.known-vulnerabilities"),
+            debian12,
+            "{how}"
+        );
+        let rules: Vec<&str> = i["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap())
+            .collect();
+        for rule in ["image.setuid-files", "image.secret-file"] {
+            assert!(rules.contains(&rule), "{how}: {rule} in {rules:?}");
+        }
+        assert!(
+            !r.to_string().contains("lonely-baked-value"),
+            "{how}: no value shown"
+        );
+        i["packages"]["read_by"].as_str().unwrap().to_string()
+    };
+
+    // On this machine: its layers.
+    let r = scan_json(&db, &tmp, "layers.json", &[]);
+    assert!(assessed(&r, "layers").contains("layer directories"));
+    let bom = tmp.join("lonely.cdx.json");
+    let out = shipshape(&db, &["sbom", &img, "-o", bom.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    validate_sbom("cyclonedx", &bom);
+    let text = std::fs::read_to_string(&bom).unwrap();
+    assert!(text.contains("pkg:deb/debian/libssl3@"), "the OS packages");
+    assert!(text.contains("CVE-2024-0727"), "and their vulnerabilities");
+
+    // As if the engine were elsewhere: not assessed, with how to allow it
+    // (an Info finding, never "clean").
+    let remote = [("SHIPSHAPE_NO_LAYER_READS", "1")];
+    let db2 = tmp.join("db-export");
+    assert!(shipshape(&db2, &args).status.success());
+    let r = scan_json_env(&db2, &tmp, "remote.json", &[], &remote);
+    let i = image(&r, &img);
+    assert_eq!(i["vulnerabilities"]["status"], "not_assessed", "{i}");
+    let why = i["vulnerabilities"]["reason"].as_str().unwrap();
+    assert!(
+        why.starts_with("no container uses this image") && why.contains("--export-images"),
+        "{why}"
+    );
+    let epoch = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64()
+    };
+    let start = epoch();
+    let r = scan_json_env(&db2, &tmp, "export.json", &["--export-images"], &remote);
+    assert!(assessed(&r, "export").contains("image export"));
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let until = epoch();
+    let saves = docker(&[
+        "events",
+        "--since",
+        &format!("{start:.6}"),
+        "--until",
+        &format!("{until:.6}"),
+        "--filter",
+        "event=save",
+        "--format",
+        "{{.Actor.ID}}",
+    ]);
+    assert!(saves.lines().any(|l| l == id), "the export: {saves}");
+    // `sbom IMAGE` names one image: its export is allowed without the flag.
+    let db3 = tmp.join("db-sbom");
+    assert!(shipshape(&db3, &args).status.success());
+    let out = shipshape_env(&db3, &["sbom", &img, "-o", bom.to_str().unwrap()], &remote);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read_to_string(&bom)
+            .unwrap()
+            .contains("CVE-2024-0727")
     );
 }
 
@@ -831,17 +1021,26 @@ fn the_scan_with_image_reads_sends_only_get_and_head() {
     shipshape::vulndb::store::Store::at(&db)
         .import(&zips, chrono::Utc::now())
         .unwrap();
+    // An image no container uses, read through the engine's export.
+    fx.build(
+        "unused:1",
+        &format!("FROM {BASE}\nLABEL shipshape.unused=1\n"),
+    );
     let host = format!("unix://{}", sock.display());
-    let out = shipshape(
+    // Through the engine, as for one elsewhere (the proxy is a local socket,
+    // whose layer directories would be read otherwise).
+    let out = shipshape_env(
         &db,
         &[
             "scan",
             "-q",
+            "--export-images",
             "--host",
             &host,
             "-o",
             tmp.join("r.json").to_str().unwrap(),
         ],
+        &[("SHIPSHAPE_NO_LAYER_READS", "1")],
     );
     assert!(
         out.status.success(),
@@ -859,6 +1058,12 @@ fn the_scan_with_image_reads_sends_only_get_and_head() {
             .any(|r| r.contains("/archive?path=%2Fvar%2Flib%2Fdpkg%2Fstatus")
                 || r.contains("/archive?path=/var/lib/dpkg/status")),
         "the package database was read through the proxy: {requests:#?}"
+    );
+    assert!(
+        requests
+            .iter()
+            .any(|r| r.starts_with("GET ") && r.contains("/images/sha256:") && r.contains("/get ")),
+        "the unused image was exported: {requests:#?}"
     );
     for r in &requests {
         assert!(

@@ -78,6 +78,12 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "DIR", env = "SHIPSHAPE_VULNDB")]
     pub vulndb: Option<PathBuf>,
 
+    /// Read images no container uses, on an engine whose layers cannot be
+    /// read here, through the engine's image export (it copies the image's
+    /// layers to a temporary folder first). Also SHIPSHAPE_EXPORT_IMAGES=1.
+    #[arg(long, global = true)]
+    pub export_images: bool,
+
     /// The subcommand; `None` opens the window.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -424,6 +430,16 @@ impl Cli {
             .iter()
             .map(|h| h.to_string_lossy().into_owned())
             .collect()
+    }
+
+    /// Which images may be read through the engine's image export.
+    pub fn export_policy(&self) -> crate::sources::docker::packages::Export {
+        use crate::sources::docker::packages::Export;
+        if self.export_images {
+            Export::Always
+        } else {
+            Export::from_env()
+        }
     }
 
     /// The vulnerability database's folder.

@@ -8,9 +8,9 @@ use crate::model::{Image, Inventory, visible};
 use crate::report::sbom::{self, BomImage, BomMeta, Completeness};
 
 /// Which images the command names: the images of the containers named, the
-/// images named, or (with `--all`) every image a container uses. An image
-/// no container uses cannot be read (shipshape reads an image's files only
-/// through a container, and never makes one).
+/// images named, or (with `--all`) every image — whether a container uses it
+/// or not (its layers are read, or the engine's image export: see
+/// [`crate::sources::docker::packages`]).
 #[derive(Debug, PartialEq, Eq)]
 pub struct Selection {
     /// Image ids to describe, in the order named.
@@ -23,11 +23,6 @@ pub struct Selection {
 /// container's id, id prefix or name; an image's id (with or without
 /// `sha256:`), id prefix, `repo:tag`, or `repo` meaning `repo:latest`.
 pub fn select(inv: &Inventory, targets: &[String], all: bool) -> Selection {
-    let used = |id: &str| {
-        inv.containers
-            .iter()
-            .any(|c| c.image_id == id && c.gone.is_none())
-    };
     let mut images = Vec::new();
     let mut problems = Vec::new();
     let push = |id: String, images: &mut Vec<String>| {
@@ -37,16 +32,7 @@ pub fn select(inv: &Inventory, targets: &[String], all: bool) -> Selection {
     };
     if all {
         for img in &inv.images {
-            if used(&img.id) {
-                push(img.id.clone(), &mut images);
-            }
-        }
-        let unused = inv.images.iter().filter(|i| !used(&i.id)).count();
-        if unused > 0 {
-            problems.push(format!(
-                "{unused} image(s) no container uses were left out: shipshape reads an image's \
-                 files only through a container (`docker create IMAGE` makes one without starting it)"
-            ));
+            push(img.id.clone(), &mut images);
         }
     }
     for t in targets {
@@ -76,13 +62,7 @@ pub fn select(inv: &Inventory, targets: &[String], all: bool) -> Selection {
                 || (is_hex && i.id.trim_start_matches("sha256:").starts_with(hex))
         });
         match image {
-            Some(i) if used(&i.id) => push(i.id.clone(), &mut images),
-            Some(i) => problems.push(format!(
-                "image {t}: no container uses it, and shipshape reads an image's files only \
-                 through a container (it never makes one): `docker create --name probe {}` makes \
-                 one without starting it",
-                i.display_name()
-            )),
+            Some(i) => push(i.id.clone(), &mut images),
             None => problems.push(format!("{t}: no container or image of that name or id")),
         }
     }
@@ -118,16 +98,33 @@ pub async fn run(cli: &Cli, args: &SbomArgs) -> Exit {
     } else {
         super::scan::load_vulndb(cli, now).await.map(|(db, _)| db)
     };
-    let readings =
-        match super::scan::read_packages(&engine, &inventory, cli.vulndb_store().as_ref(), now)
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                eprintln!("shipshape: {}", visible(&e.to_string()));
-                return Exit::EngineUnreachable;
-            }
-        };
+    // An image named on the command line is read even when only the
+    // engine's export gives it (one image, asked for); `--all` only with
+    // `--export-images`.
+    let export = match cli.export_policy() {
+        crate::sources::docker::packages::Export::Never if !args.all => {
+            crate::sources::docker::packages::Export::Only(chosen.images.iter().cloned().collect())
+        }
+        policy => policy,
+    };
+    let mut readings = match super::scan::read_packages(
+        &engine,
+        &inventory,
+        cli.vulndb_store().as_ref(),
+        now,
+        &export,
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("shipshape: {}", visible(&e.to_string()));
+            return Exit::EngineUnreachable;
+        }
+    };
+    for w in readings.warnings.drain(..) {
+        eprintln!("shipshape: {}", crate::model::text::visible(&w));
+    }
     crate::vulndb::annotate(
         &mut inventory,
         &readings,
@@ -240,28 +237,22 @@ mod tests {
     }
 
     #[test]
-    fn an_image_no_live_container_uses_is_a_problem_that_says_how_to_read_it() {
+    fn an_image_no_live_container_uses_is_taken_too() {
         let inv = inventory();
         let s = select(&inv, &names(&["unused:1", "old", "nope", "abc"]), false);
-        assert!(s.images.is_empty());
-        assert_eq!(s.problems.len(), 4, "{:?}", s.problems);
-        assert!(s.problems[0].contains("docker create"), "{}", s.problems[0]);
+        assert_eq!(s.images, [id("cc")]);
+        assert_eq!(s.problems.len(), 3, "{:?}", s.problems);
         // A removed container is not taken, and three hex digits are not
         // an id prefix.
-        assert!(s.problems[1].starts_with("old: no container or image"));
-        assert!(s.problems[3].starts_with("abc: no container or image"));
+        assert!(s.problems[0].starts_with("old: no container or image"));
+        assert!(s.problems[2].starts_with("abc: no container or image"));
     }
 
     #[test]
-    fn all_takes_every_image_a_container_uses_and_counts_the_rest() {
+    fn all_takes_every_image() {
         let inv = inventory();
         let s = select(&inv, &[], true);
-        assert_eq!(s.images, [id("aa"), id("bb")]);
-        assert_eq!(s.problems.len(), 1);
-        assert!(
-            s.problems[0].starts_with("1 image(s) no container uses"),
-            "{}",
-            s.problems[0]
-        );
+        assert_eq!(s.images, [id("aa"), id("bb"), id("cc")]);
+        assert!(s.problems.is_empty(), "{:?}", s.problems);
     }
 }

@@ -116,6 +116,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     // the slowest engine's, not the sum.
     let job = Arc::new(Job {
         no_drift: args.no_drift,
+        export: cli.export_policy(),
         cache: cli.vulndb_store(),
         env: env.clone(),
         policy: policy.clone(),
@@ -224,26 +225,38 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
     }
 }
 
-/// Read the packages of the images the inventory's containers use, through
-/// those containers (GET /containers/{id}/archive only). Image ids name
-/// content, so what was read once is kept in the cache beside the database
-/// and not read again.
+/// Read the packages of every image of the inventory, read-only (see
+/// [`crate::sources::docker::packages`]: layer directories, a container,
+/// or the image export when `export` allows it). Image ids name content,
+/// so what was read once is kept in the cache beside the database and not
+/// read again.
 pub(crate) async fn read_packages(
     engine: &Engine,
     inventory: &crate::model::Inventory,
     store: Option<&crate::vulndb::store::Store>,
     now: chrono::DateTime<Utc>,
+    export: &crate::sources::docker::packages::Export,
 ) -> Result<crate::vulndb::Readings, EngineError> {
     let cache = store.map(crate::vulndb::store::ImageCache::of);
     let mut readings = crate::vulndb::Readings::default();
     if let Some(cache) = &cache {
         cache.fill(
             &mut readings,
-            inventory.containers.iter().map(|c| c.image_id.as_str()),
+            inventory
+                .images
+                .iter()
+                .map(|i| i.id.as_str())
+                .chain(inventory.containers.iter().map(|c| c.image_id.as_str())),
         );
     }
-    crate::sources::docker::packages::collect(engine, inventory, &mut readings, now.date_naive())
-        .await?;
+    crate::sources::docker::packages::collect(
+        engine,
+        inventory,
+        &mut readings,
+        now.date_naive(),
+        export,
+    )
+    .await?;
     if let Some(cache) = &cache {
         cache.keep(&readings);
     }
@@ -253,6 +266,8 @@ pub(crate) async fn read_packages(
 /// What every engine's scan shares.
 struct Job {
     no_drift: bool,
+    /// Which images may be read through the engine's image export.
+    export: crate::sources::docker::packages::Export,
     /// Where read package lists are cached (the vulnerability store).
     cache: Option<crate::vulndb::store::Store>,
     env: EnvSnapshot,
@@ -274,21 +289,32 @@ async fn scan_one(
     let engine = Engine::connect(target)
         .await
         .map_err(|e| fail(e.to_string()))?;
+    let started = std::time::Instant::now();
     let mut inventory = scan::snapshot(&engine, env)
         .await
         .map_err(|e| fail(e.to_string()))?;
+    tracing::debug!("{name}: snapshot in {:?}", started.elapsed());
     if !job.no_drift {
         let targets: Vec<drift::Target> = inventory
             .containers
             .iter()
             .filter(|c| c.state == ContainerState::Running)
-            .map(drift::Target::of)
+            .map(|c| drift::Target::of(c, &inventory.engine.docker_root_dir))
+            .collect();
+        let at: std::collections::HashMap<String, usize> = inventory
+            .containers
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.clone(), i))
             .collect();
         for (id, result) in drift::pass(&engine, targets, |_, _| {}).await {
             match result {
-                Ok(d) => {
-                    if let Some(c) = inventory.containers.iter_mut().find(|c| c.id == id) {
-                        c.drift = Some(d);
+                Ok(mut d) => {
+                    inventory.warnings.extend(d.refused.take().map(|w| {
+                        crate::model::Warning::new(crate::model::WarningKind::NotRead, w)
+                    }));
+                    if let Some(&i) = at.get(&id) {
+                        inventory.containers[i].drift = Some(d);
                     }
                 }
                 // Stopped or removed since the snapshot: nothing to check.
@@ -304,11 +330,18 @@ async fn scan_one(
             }
         }
     }
+    tracing::debug!("{name}: drift done at {:?}", started.elapsed());
     let mut read = None;
     if let Some(db) = db {
-        let readings = read_packages(&engine, &inventory, job.cache.as_ref(), now)
+        let mut readings = read_packages(&engine, &inventory, job.cache.as_ref(), now, &job.export)
             .await
             .map_err(|e| fail(e.to_string()))?;
+        inventory.warnings.extend(
+            readings
+                .warnings
+                .drain(..)
+                .map(|w| crate::model::Warning::new(crate::model::WarningKind::Contents, w)),
+        );
         if let Ok((_, Some(warning))) = db {
             inventory.warnings.push(crate::model::Warning::new(
                 crate::model::WarningKind::Vulnerabilities,
@@ -321,8 +354,11 @@ async fn scan_one(
         readings: r,
         db: db.as_ref().map(|(db, _)| db).map_err(String::as_str),
     });
+    tracing::debug!("{name}: packages read at {:?}", started.elapsed());
     let s = snapshot(inventory, vulns, policy, now);
-    Ok(Report::build(&s.inventory, &s.assessment, policy, now))
+    let report = Report::build(&s.inventory, &s.assessment, policy, now);
+    tracing::debug!("{name}: assessed at {:?}", started.elapsed());
+    Ok(report)
 }
 
 /// The Kubernetes contexts to scan or watch: those named, and with `--all`

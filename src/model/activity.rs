@@ -525,6 +525,14 @@ pub struct Drift {
     /// its image's, and are read again from the container itself.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub package_db_changed: bool,
+    /// How the changes were read: the container's writable layer on this
+    /// machine, or the engine's `/changes`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub read_by: String,
+    /// Why the writable layer was not read though the engine is on this
+    /// machine (a directory outside its data root): a warning.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
 }
 
 /// Where executables live (drift in them is a program added or changed;

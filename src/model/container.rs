@@ -407,6 +407,37 @@ pub enum NameMatch {
     No,
 }
 
+/// A container's layer directories as the engine names them (`GraphDriver`
+/// of its inspect): its writable layer over the image's. Only a claim: a
+/// reader checks them against the engine's data root before reading.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StorageDirs {
+    /// The storage driver (`overlay2`, `fuse-overlayfs`, …).
+    pub driver: String,
+    /// `UpperDir`: the container's own writable layer.
+    pub upper: String,
+    /// `LowerDir`: the layers under it, highest first.
+    pub lower: Vec<String>,
+}
+
+impl StorageDirs {
+    /// From an inspect's `GraphDriver` name and data (bounded: at most 500
+    /// lower layers, as a kernel overlay takes).
+    pub fn of(driver: &str, data: &std::collections::HashMap<String, String>) -> Self {
+        let field = |k: &str| data.get(k).cloned().unwrap_or_default();
+        Self {
+            driver: driver.chars().take(64).collect(),
+            upper: field("UpperDir"),
+            lower: field("LowerDir")
+                .split(':')
+                .filter(|d| !d.is_empty())
+                .take(500)
+                .map(str::to_string)
+                .collect(),
+        }
+    }
+}
+
 /// A container, in any state, with its full configuration.
 #[derive(Debug, Clone, Default)]
 pub struct Container {
@@ -520,6 +551,9 @@ pub struct Container {
     pub files_in_use: Option<std::sync::Arc<std::collections::BTreeSet<String>>>,
     /// `State.Pid`: the host pid of its first process (0 when not running).
     pub pid: i64,
+    /// Where the engine keeps its filesystem (`GraphDriver`), for an
+    /// overlay driver: read for drift on an engine on this machine.
+    pub storage: Option<StorageDirs>,
     /// Exec sessions the engine still lists (`ExecIDs`).
     pub exec_ids: Vec<String>,
     /// `docker exec` sessions seen in this container (newest last).

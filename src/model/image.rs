@@ -44,7 +44,8 @@ pub struct Image {
     pub architecture: String,
     /// Newest first, as the engine returns it.
     pub history: Vec<HistoryEntry>,
-    /// Its installed packages, when read (through a container using it).
+    /// Its installed packages, when read (its layers, a container of it, or
+    /// the engine's image export).
     pub packages: Option<std::sync::Arc<super::packages::PackageScan>>,
     /// Known vulnerabilities of those packages. Shared: a rescan copies no
     /// lists.

@@ -25,8 +25,8 @@ pub mod warning;
 pub use activity::{Activity, Drift, ExecSession, Gone};
 pub use container::{
     Container, ContainerState, Device, EnvVar, Healthcheck, HostPath, HostPathKind, Limits,
-    LogConfig, Mount, MountKind, NameMatch, PortBinding, Process, RestartPolicy, TmpfsMount,
-    Ulimit, cap_names,
+    LogConfig, Mount, MountKind, NameMatch, PortBinding, Process, RestartPolicy, StorageDirs,
+    TmpfsMount, Ulimit, cap_names,
 };
 pub use engine::{BridgeNetwork, EngineIdentity, EngineInfo, EngineProduct, SecurityOptions};
 pub use facts::{Setting, Source};

@@ -12,6 +12,17 @@
 use std::borrow::Cow;
 use std::fmt::Write;
 
+/// Does `s` hold a character [`hidden`] refuses? Plain ASCII (most of a
+/// report, megabytes at a thousand containers) is checked byte by byte.
+fn any_hidden(s: &str, keep_newlines: bool) -> bool {
+    if s.is_ascii() {
+        return s
+            .bytes()
+            .any(|b| b == 0x7f || (b < 0x20 && !(keep_newlines && (b == b'\n' || b == b'\t'))));
+    }
+    s.chars().any(|c| hidden(c, keep_newlines))
+}
+
 /// Is this a character that must not reach a person's screen as itself?
 fn hidden(c: char, keep_newlines: bool) -> bool {
     match c {
@@ -59,7 +70,7 @@ pub fn is_hidden_multiline(c: char) -> bool {
 }
 
 fn escape(s: &str, keep_newlines: bool) -> Cow<'_, str> {
-    if !s.chars().any(|c| hidden(c, keep_newlines)) {
+    if !any_hidden(s, keep_newlines) {
         return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 16);
@@ -95,7 +106,7 @@ pub fn visible_multiline(s: &str) -> Cow<'_, str> {
 /// strings, JSON text holds only ASCII whitespace, so every such character
 /// found is inside a string and may be escaped there.
 pub fn json_safe(text: String) -> String {
-    if !text.chars().any(|c| hidden(c, true)) {
+    if !any_hidden(&text, true) {
         return text;
     }
     let mut out = String::with_capacity(text.len() + 32);

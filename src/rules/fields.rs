@@ -214,7 +214,9 @@ pub const FIELDS: &[Field] = &[
     f(
         Container,
         "GraphDriver",
-        NotApplicable("storage driver internals"),
+        NoRisk(
+            "where its writable layer is: read for drift on an engine on this machine, only inside the engine's data root",
+        ),
     ),
     f(
         Container,
@@ -781,7 +783,9 @@ pub const FIELDS: &[Field] = &[
     f(
         Image,
         "GraphDriver",
-        NotApplicable("storage driver internals"),
+        NoRisk(
+            "where its layers are: read for its packages on an engine on this machine, only inside the engine's data root",
+        ),
     ),
     f(
         Image,
@@ -808,7 +812,7 @@ pub const FIELDS: &[Field] = &[
         Image,
         "RootFS",
         NoRisk(
-            "layer digests; the files in them are read through a container (packages, setuid files)",
+            "layer digests; the files in them are read from the layer directories, a container or the image export (packages, setuid files)",
         ),
     ),
     f(Image, "Size", NoRisk(COUNTER)),

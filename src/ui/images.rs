@@ -494,8 +494,8 @@ fn bill_buttons(ui: &mut Ui, state: &State, engine: &str, img: &Image) -> Option
         let r = ui.add_enabled(read && !busy, egui::Button::new(label).small());
         let r = if !read {
             r.on_disabled_hover_text(
-                "Its packages are not read yet: shipshape reads an image's files through a \
-                 container that uses it.",
+                "Its packages are not read (yet): see why under Vulnerabilities — an image \
+                 whose layers only the engine's export gives needs SHIPSHAPE_EXPORT_IMAGES=1.",
             )
         } else if busy {
             r.on_disabled_hover_text("An export is running.")

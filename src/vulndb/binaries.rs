@@ -481,7 +481,11 @@ pub fn parse_modinfo(text: &str) -> Result<GoInfo, BinError> {
 impl GoInfo {
     /// The packages: the standard library (`stdlib`, at the Go version),
     /// the main module and every dependency. Versions keep Go's own
-    /// spelling (`v1.2.3`); the matcher reads them as semver.
+    /// spelling (`v1.2.3`); the matcher reads them as semver. A program
+    /// built outside module mode (`GO111MODULE=off`, `go build main.go`)
+    /// records no `mod` line, only its main package's `path`: that is its
+    /// main module, at `(devel)` (as Syft lists it), so the bill of
+    /// materials still names the program itself.
     pub fn packages(&self, path: &str) -> Vec<Package> {
         let pkg = |name: &str, version: &str| Package {
             name: name.to_string(),
@@ -496,10 +500,10 @@ impl GoInfo {
         if let Some(v) = crate::vulndb::version::lang::go_toolchain(&self.go_version) {
             out.push(pkg("stdlib", &v));
         }
-        if let Some((m, v)) = &self.main
-            && !m.is_empty()
-        {
-            out.push(pkg(m, v));
+        match &self.main {
+            Some((m, v)) if !m.is_empty() => out.push(pkg(m, v)),
+            _ if !self.path.is_empty() => out.push(pkg(&self.path, "(devel)")),
+            _ => {}
         }
         for (d, v) in &self.deps {
             if !d.is_empty() && !v.is_empty() {
@@ -745,6 +749,28 @@ mod tests {
             .collect();
         assert_eq!(names[0], ("stdlib", "1.21.3"));
         assert_eq!(names.len(), 4);
+    }
+
+    /// Built outside module mode: no `mod` line; the main package's path is
+    /// the program's own component (Syft: 2 Go components, stdlib and it).
+    #[test]
+    fn a_go_program_without_a_module_still_names_itself() {
+        let info = parse_modinfo("path\tcommand-line-arguments\nbuild\t-compiler=gc\n").unwrap();
+        let got: Vec<(String, String)> = GoInfo {
+            go_version: "go1.19.8".into(),
+            ..info
+        }
+        .packages("/usr/local/bin/v")
+        .into_iter()
+        .map(|p| (p.name, p.version))
+        .collect();
+        assert_eq!(
+            got,
+            [
+                ("stdlib".to_string(), "1.19.8".to_string()),
+                ("command-line-arguments".to_string(), "(devel)".to_string())
+            ]
+        );
     }
 
     #[test]

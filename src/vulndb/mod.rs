@@ -702,6 +702,13 @@ pub struct Readings {
     >,
     /// By image id: why its files could not be read.
     pub failed: HashMap<String, String>,
+    /// By image id: why its files were not read, on purpose (an image no
+    /// container uses, whose layers only the engine's export gives, when
+    /// that is not allowed). Said as the reason it is not assessed.
+    pub skipped: HashMap<String, String>,
+    /// What the reading warns about (a layer directory refused), for the
+    /// caller to show once.
+    pub warnings: Vec<String>,
     /// By container id: its own packages (its package database changed).
     pub containers: HashMap<String, PackageScan>,
     /// Match results by image id, for the database named by `matched_with`
@@ -840,12 +847,13 @@ pub fn annotate(
             img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
                 reason: format!("its files could not be read: {why}"),
             });
+        } else if let Some(why) = readings.skipped.get(&img.id) {
+            img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
+                reason: why.clone(),
+            });
         } else if !used.contains(&img.id) {
             img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
-                reason: "no container uses this image: shipshape reads an image's packages \
-                         through a container of it (create one, even without starting it, to \
-                         have it assessed)"
-                    .into(),
+                reason: "no container uses this image, and its files were not read".into(),
             });
         }
     }

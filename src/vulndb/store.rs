@@ -25,8 +25,9 @@ pub const EXPLOITS_FILE: &str = "exploits.json.gz";
 pub const FORMAT: u32 = 1;
 /// Bump when what an image's cached reading holds changes: older entries
 /// are then read again. 2: the application's packages (PyPI, npm). 3: every
-/// ecosystem (Go, crates.io, Maven, RPM), file owners, layers.
-pub const CACHE_FORMAT: u32 = 3;
+/// ecosystem (Go, crates.io, Maven, RPM), file owners, layers. 4: a Go
+/// program's main module when it was built outside module mode.
+pub const CACHE_FORMAT: u32 = 4;
 /// A single OSV record larger than this (decompressed) is not a record.
 pub const MAX_RECORD_BYTES: u64 = 16 << 20;
 /// Decompressed bytes one import may read in all.

@@ -224,7 +224,7 @@ pub fn lab() -> Result<(Inventory, Vec<Activity>), String> {
         let Some(changes) = lab.changes.remove(&c.id) else {
             continue;
         };
-        let target = drift::Target::of(c);
+        let target = drift::Target::of(c, "");
         let plan = drift::plan(
             changes.into_iter().map(|ch| (ch.path, ch.kind)).collect(),
             &target.mount_points,

@@ -244,8 +244,12 @@ impl Tracker {
 
     /// Running containers to check for drift.
     pub fn drift_targets(&self) -> Vec<crate::sources::docker::drift::Target> {
+        let root = self
+            .base
+            .as_ref()
+            .map_or("", |b| b.engine.docker_root_dir.as_str());
         self.running()
-            .map(crate::sources::docker::drift::Target::of)
+            .map(|c| crate::sources::docker::drift::Target::of(c, root))
             .collect()
     }
 

@@ -313,6 +313,9 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         restart_count: r.restart_count.unwrap_or(0),
         oom_killed: state.oom_killed.unwrap_or(false),
         pid: state.pid.unwrap_or(0),
+        storage: r
+            .graph_driver
+            .map(|g| crate::model::StorageDirs::of(&g.name, &g.data)),
         processes: None,
         processes_from: "",
         files_in_use: None,

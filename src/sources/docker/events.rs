@@ -203,6 +203,8 @@ impl OwnCalls {
                 Some(c) => (c.clone(), format!("volume-{}", a.action)),
                 None => return false,
             },
+            // An image export (`image save`), keyed by the image id.
+            Source::Image => (a.actor.clone(), a.action.clone()),
             _ => return false,
         };
         let mut m = self.inner.lock().unwrap_or_else(|e| e.into_inner());

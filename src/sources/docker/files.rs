@@ -200,17 +200,37 @@ async fn stream<T: Send + 'static>(
     let own = engine.own_calls();
     own.note(id, "archive-path");
     own.note_volume_mounts(id, volumes);
+    match read_tar(engine.archive(id, path), path, limits, state, on_entry).await {
+        // A path that is not there logs no `archive-path`, but its volumes
+        // were mounted all the same: those notes stay.
+        Err(FileError::Engine(EngineError::NotFound { .. })) => {
+            own.forget(id, "archive-path");
+            Err(FileError::NotFound(path.to_string()))
+        }
+        r => r,
+    }
+}
+
+/// Read the tar stream `source` (the engine's answer for `what`) through
+/// `on_entry` on a blocking thread: every entry in order, with its header
+/// facts and a reader for its bytes. The ceilings of `limits` on the
+/// stream, the entries and the time apply; `on_entry` applies the one on a
+/// file's bytes. Dropping the source (a ceiling, the time limit) closes the
+/// connection.
+pub(super) async fn read_tar<T: Send + 'static>(
+    source: impl futures_util::Stream<Item = Result<bytes::Bytes, EngineError>>,
+    what: &str,
+    limits: Limits,
+    state: T,
+    on_entry: fn(&mut T, &mut dyn Read, Header<'_>) -> Result<(), FileError>,
+) -> Result<T, FileError> {
     let (tx, rx) = tokio::sync::mpsc::channel(16);
-    let pump = {
-        let engine = engine.clone();
-        let (id, path) = (id.to_string(), path.to_string());
-        async move {
-            let mut stream = std::pin::pin!(engine.archive(&id, &path));
-            while let Some(chunk) = stream.next().await {
-                let failed = chunk.is_err();
-                if tx.send(chunk).await.is_err() || failed {
-                    return;
-                }
+    let pump = async move {
+        let mut stream = std::pin::pin!(source);
+        while let Some(chunk) = stream.next().await {
+            let failed = chunk.is_err();
+            if tx.send(chunk).await.is_err() || failed {
+                return;
             }
         }
     };
@@ -221,7 +241,7 @@ async fn stream<T: Send + 'static>(
         cap: limits.stream_bytes,
         error: None,
     };
-    let p = path.to_string();
+    let p = what.to_string();
     let parse = tokio::task::spawn_blocking(move || walk_tar(reader, &p, limits, state, on_entry));
     let work = async {
         let (_, parsed) = tokio::join!(pump, parse);
@@ -230,17 +250,11 @@ async fn stream<T: Send + 'static>(
     match tokio::time::timeout(limits.time, work).await {
         // Dropping the pump on timeout closes the connection: the engine
         // lets go of the container.
-        Err(_) => Err(FileError::Timeout(path.to_string())),
+        Err(_) => Err(FileError::Timeout(what.to_string())),
         Ok(Err(join)) => Err(FileError::BadArchive {
-            path: path.to_string(),
+            path: what.to_string(),
             reason: join.to_string(),
         }),
-        // A path that is not there logs no `archive-path`, but its volumes
-        // were mounted all the same: those notes stay.
-        Ok(Ok(Err(FileError::Engine(EngineError::NotFound { .. })))) => {
-            own.forget(id, "archive-path");
-            Err(FileError::NotFound(path.to_string()))
-        }
         Ok(Ok(r)) => r,
     }
 }
@@ -569,7 +583,7 @@ pub async fn read_file(
 }
 
 /// A link target, as a path from the container's root.
-fn resolve(link: &str, target: &str) -> String {
+pub(super) fn resolve(link: &str, target: &str) -> String {
     let mut parts: Vec<&str> = if target.starts_with('/') {
         Vec::new()
     } else {

@@ -1,73 +1,147 @@
-//! An image's files read straight from its layer directories, for an
-//! engine on this machine whose storage this process may read (root, a
-//! rootless engine's own user, Podman's user storage): the directories
-//! `GET /images/{id}/json` names in `GraphDriver` (`LowerDir`, `UpperDir`:
-//! overlay2, fuse-overlayfs). Read-only, and much faster than streaming the
-//! image through the archive API: a file is opened only when the catalogue
-//! wants it, and only the bytes it needs are read (the sections of a 50 MB
-//! executable, the central directory of a jar). Each file is known with its
-//! layer, so the image's history names the build step that brought it in.
+//! An image's (or a container's) layer directories on this machine, for an
+//! engine whose storage this process may read (root, a rootless engine's
+//! own user, Podman's user storage): the directories an inspect names in
+//! `GraphDriver` (`LowerDir`, `UpperDir`: overlay2, fuse-overlayfs,
+//! Podman's overlay). Read-only, and much faster than streaming the image
+//! through the engine: a file is opened only when a reader wants it, and
+//! only the bytes it needs are read (the sections of a 50 MB executable,
+//! the central directory of a jar). Each file is known with its layer, so
+//! the image's history names the build step that brought it in.
 //!
-//! The layers are overlaid as the engine overlays them: a file in a higher
-//! layer hides the same path below; a whiteout (a character device 0/0, or
-//! a `.wh.` file) removes it; an opaque directory (the overlay `opaque`
-//! attribute, or a `.wh..wh..opq` file) hides everything below it.
-//! Symlinks are never followed, nothing but regular files is opened, and
-//! the walk has ceilings on entries and time, each named when it stops.
+//! The directories come from the engine, which may lie (D9: a fake engine
+//! on a local socket can name `/root`). Every directory must sit inside the
+//! engine's data root (`DockerRootDir` of `/info`), where its storage
+//! driver lays out its layers (`<root>/<driver>/<id>/diff`), both as
+//! written and with every symbolic link resolved; any other is refused
+//! with a named warning, and the caller reads through the engine instead.
+//! The overlay itself is [`super::tree`].
 
-use std::collections::HashSet;
+use std::collections::HashMap;
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
-use crate::vulndb::catalog::{Catalog, Keep};
+use super::tree::{Kind, Layer, Node, Opened};
 
-/// Ceilings of one walk.
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    /// The most directory entries looked at, over every layer.
-    pub entries: usize,
-    /// The whole walk.
-    pub time: Duration,
+/// The storage drivers whose layers are directories this process reads,
+/// each laid out as `<data root>/<driver>/<layer id>/diff`.
+pub const OVERLAY_DRIVERS: [&str; 3] = ["overlay2", "fuse-overlayfs", "overlay"];
+
+/// The engine's data root on this machine, resolved: where every layer
+/// directory must be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataRoot {
+    /// `DockerRootDir` with every symbolic link resolved.
+    root: PathBuf,
 }
 
-/// What an image of a large application needs (a `node_modules` of 1,500
-/// packages is some 60,000 files).
-pub const LIMITS: Limits = Limits {
-    entries: 500_000,
-    time: Duration::from_secs(180),
-};
+impl DataRoot {
+    /// The data root the engine reports (`DockerRootDir`), resolved on this
+    /// machine; an error when it is not an absolute folder here, or is `/`.
+    pub fn of(docker_root_dir: &str) -> Result<Self, String> {
+        let p = Path::new(docker_root_dir);
+        if docker_root_dir.is_empty() || !p.is_absolute() {
+            return Err(format!(
+                "the engine reports no usable data root ({docker_root_dir:?})"
+            ));
+        }
+        let root = std::fs::canonicalize(p)
+            .map_err(|e| format!("the engine's data root {docker_root_dir}: {e}"))?;
+        if root.parent().is_none() {
+            return Err("the engine reports / as its data root".into());
+        }
+        Ok(Self { root })
+    }
 
-/// The layer directories of an image, lowest first, from its inspect's
-/// `GraphDriver`; `None` when the driver is not an overlay one or a
-/// directory is not there to read (another machine's engine, another
-/// user's storage).
+    /// Layer directory `dir` of storage driver `driver`, resolved, when it
+    /// sits where that driver keeps its layers in this data root
+    /// (`<root>/<driver>/<id>/diff`), as written and resolved; else the
+    /// reason, for a warning.
+    pub fn confine(&self, driver: &str, dir: &str) -> Result<PathBuf, String> {
+        if !OVERLAY_DRIVERS.contains(&driver) {
+            return Err(format!("storage driver {driver:?} is not read here"));
+        }
+        let home = self.root.join(driver);
+        let inside = |p: &Path| {
+            p.strip_prefix(&home).is_ok_and(|rest| {
+                let parts: Vec<_> = rest.components().collect();
+                parts.len() == 2
+                    && matches!(parts[0], std::path::Component::Normal(_))
+                    && parts[1].as_os_str() == "diff"
+            })
+        };
+        let outside = || {
+            format!(
+                "{dir} is not a layer directory of the engine's data root ({}/{driver}/…/diff)",
+                self.root.display()
+            )
+        };
+        let written = Path::new(dir);
+        // As written: no `..`, no relative path. (The root as written may
+        // itself be a link: compare the resolved forms below.)
+        if !written.is_absolute()
+            || written
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir))
+        {
+            return Err(outside());
+        }
+        let resolved = std::fs::canonicalize(written).map_err(|e| format!("{dir}: {e}"))?;
+        if !inside(&resolved) {
+            return Err(outside());
+        }
+        Ok(resolved)
+    }
+}
+
+/// The layer directories of an inspect's `GraphDriver` (`name`, `data`),
+/// lowest first (`UpperDir` last), each inside `root`: `Ok(None)` when the
+/// driver is not one whose layers are read here or a directory is not
+/// there to read (another machine's engine, another user's storage); an
+/// error (for a warning) when one lies outside the data root.
 pub fn layer_dirs(
     driver: &str,
-    data: &std::collections::HashMap<String, String>,
-) -> Option<Vec<PathBuf>> {
-    if !matches!(driver, "overlay2" | "overlay" | "fuse-overlayfs") {
-        return None;
+    data: &HashMap<String, String>,
+    root: &DataRoot,
+) -> Result<Option<Vec<PathBuf>>, String> {
+    if !OVERLAY_DRIVERS.contains(&driver) {
+        return Ok(None);
     }
-    let mut dirs: Vec<PathBuf> = data
+    let Some(upper) = data.get("UpperDir") else {
+        return Ok(None);
+    };
+    let mut named: Vec<&str> = data
         .get("LowerDir")
-        .map(|l| {
-            l.split(':')
-                .filter(|d| !d.is_empty())
-                .map(PathBuf::from)
-                .collect()
-        })
+        .map(|l| l.split(':').filter(|d| !d.is_empty()).collect())
         .unwrap_or_default();
     // LowerDir lists the highest first.
-    dirs.reverse();
-    dirs.push(PathBuf::from(data.get("UpperDir")?));
-    let readable = dirs
-        .iter()
-        .all(|d| d.is_absolute() && std::fs::read_dir(d).is_ok());
-    readable.then_some(dirs)
+    named.reverse();
+    named.push(upper);
+    let mut dirs = Vec::with_capacity(named.len());
+    for d in named {
+        let written = Path::new(d);
+        let well_formed = written.is_absolute()
+            && !written
+                .components()
+                .any(|c| matches!(c, std::path::Component::ParentDir));
+        match root.confine(driver, d) {
+            Ok(p) => dirs.push(p),
+            // Not on this machine (an engine in a VM): read through it.
+            Err(_) if well_formed && !written.exists() => return Ok(None),
+            Err(e) => return Err(e),
+        }
+    }
+    let readable = dirs.iter().all(|d| std::fs::read_dir(d).is_ok());
+    Ok(readable.then_some(dirs))
 }
 
-/// Is this directory marked opaque (its lower layers' contents hidden)?
-fn opaque(dir: &Path) -> bool {
+/// Is folder `dir` (on this machine) marked opaque: its lower layers'
+/// contents hidden? The overlay attribute (the kernel's, fuse-overlayfs'
+/// as root or not), or the `.wh..wh..opq` marker file.
+pub fn opaque(dir: &Path) -> bool {
+    opaque_attr(dir) || dir.join(".wh..wh..opq").exists()
+}
+
+fn opaque_attr(dir: &Path) -> bool {
     for name in [
         "trusted.overlay.opaque",
         "user.overlay.opaque",
@@ -81,145 +155,87 @@ fn opaque(dir: &Path) -> bool {
             return true;
         }
     }
-    dir.join(".wh..wh..opq").exists()
+    false
 }
 
-/// What a walk saw.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Walked {
-    /// Directory entries looked at.
-    pub entries: usize,
-    /// Files handed to the catalogue.
-    pub kept: usize,
-    /// Bytes those files hold (not all of them read).
-    pub kept_bytes: u64,
-}
-
-/// Walk `dirs` (lowest layer first) as one overlaid tree and hand every
-/// visible file the catalogue wants to it, with its layer index. A ceiling
-/// stops the walk with its name in the error; what was handed over stands.
-pub fn walk(dirs: &[PathBuf], limits: Limits, catalog: &mut Catalog) -> Result<Walked, String> {
-    let started = Instant::now();
-    let mut walked = Walked::default();
-    // Paths a higher layer already decided (a file there, or removed),
-    // and folders whose lower contents are hidden.
-    let mut decided: HashSet<String> = HashSet::new();
-    let mut hidden: Vec<String> = Vec::new();
-    for (layer, root) in dirs.iter().enumerate().rev() {
-        let mut hidden_here = Vec::new();
-        // (folder, its path in the image, whether a higher layer hides it).
-        let mut stack: Vec<(PathBuf, String, bool)> = vec![(root.clone(), String::new(), false)];
-        while let Some((dir, rel, under_hidden)) = stack.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else {
-                continue;
-            };
-            for e in entries.flatten() {
-                walked.entries += 1;
-                if walked.entries > limits.entries {
-                    return Err(format!(
-                        "the image's files: more than {} entries, over the ceiling (the rest was not read)",
-                        limits.entries
-                    ));
-                }
-                if walked.entries % 4096 == 0 && started.elapsed() > limits.time {
-                    return Err(format!(
-                        "the image's files: not read within the ceiling of {} s (the rest was not read)",
-                        limits.time.as_secs()
-                    ));
-                }
-                let name = e.file_name().to_string_lossy().into_owned();
-                let Ok(ft) = e.file_type() else { continue };
-                let path = format!("{rel}/{name}");
-                if let Some(gone) = name.strip_prefix(".wh.") {
-                    if gone != ".wh..opq" {
-                        let p = format!("{rel}/{gone}");
-                        decided.insert(p.clone());
-                        hidden_here.push(p);
-                    }
-                    continue;
-                }
-                use std::os::unix::fs::{FileTypeExt, MetadataExt};
-                let covered = under_hidden
-                    || hidden
-                        .iter()
-                        .any(|h| path.starts_with(h.as_str()) && path[h.len()..].starts_with('/'));
-                if covered || decided.contains(&path) {
-                    // Hidden by a higher layer, yet still in the image: a
-                    // credential there is extracted from the layer all the
-                    // same.
-                    if ft.is_dir() {
-                        stack.push((e.path(), path, true));
-                    } else if ft.is_file()
-                        && let Ok(meta) = e.metadata()
-                        && crate::vulndb::baked::wanted(&path, meta.len())
-                        && let Ok(bytes) = std::fs::read(e.path())
-                    {
-                        catalog.add_hidden(&path, layer, &bytes);
-                    }
-                    continue;
-                }
-                if ft.is_char_device() {
-                    // overlay's whiteout: 0/0.
-                    if e.metadata().is_ok_and(|m| m.rdev() == 0) {
-                        decided.insert(path.clone());
-                        hidden_here.push(path);
-                    }
-                    continue;
-                }
-                if ft.is_dir() {
-                    if opaque(&e.path()) {
-                        hidden_here.push(path.clone());
-                    }
-                    stack.push((e.path(), path, false));
-                    continue;
-                }
-                if !ft.is_file() {
-                    decided.insert(path);
-                    continue;
-                }
-                let Ok(meta) = e.metadata() else { continue };
-                let keep = crate::vulndb::catalog::keep(&path, meta.mode(), meta.len());
-                decided.insert(path.clone());
-                if keep == Keep::No {
-                    continue;
-                }
-                walked.kept += 1;
-                walked.kept_bytes += meta.len();
-                read_one(&e.path(), &path, layer, meta.len(), keep, catalog);
-            }
-        }
-        hidden.extend(hidden_here);
-    }
-    Ok(walked)
-}
-
-fn read_one(file: &Path, path: &str, layer: usize, size: u64, keep: Keep, catalog: &mut Catalog) {
-    use std::io::Read;
-    let open = || std::fs::File::open(file).map_err(|e| format!("{path}: {e}"));
-    let bytes = |n: u64| {
-        open().and_then(|f| {
-            let mut buf = Vec::new();
-            f.take(n)
-                .read_to_end(&mut buf)
-                .map_err(|e| format!("{path}: {e}"))?;
-            Ok(buf)
-        })
+/// What one entry of a layer directory is, from its `lstat`.
+pub fn node_of(name: String, meta: &std::fs::Metadata) -> Node {
+    let ft = meta.file_type();
+    let kind = if ft.is_dir() {
+        Kind::Dir
+    } else if ft.is_file() {
+        Kind::File
+    } else if ft.is_symlink() {
+        Kind::Symlink
+    } else if ft.is_char_device() && meta.rdev() == 0 {
+        Kind::Whiteout
+    } else {
+        Kind::Other
     };
-    match keep {
-        Keep::No => {}
-        Keep::Whole(n) | Keep::Random(n) if size > n => catalog.unread(format!(
-            "{path}: {size} bytes, over the ceiling of {} (not read)",
-            crate::vulndb::catalog::ceiling(n)
-        )),
-        // A metadata file's head, or a whole lock file.
-        Keep::Head(n) | Keep::Whole(n) => match bytes(n) {
-            Ok(buf) => catalog.add_file(path, Some(layer), &buf),
-            Err(e) => catalog.unread(e),
-        },
-        Keep::Random(_) => match open() {
-            Ok(f) => catalog.add_random(path, Some(layer), f),
-            Err(e) => catalog.unread(e),
-        },
+    Node {
+        name,
+        kind,
+        mode: meta.mode() & 0o7777,
+        size: meta.len(),
+    }
+}
+
+/// Open a regular file of a layer directory, read-only, without following
+/// a link and without waiting on a fifo; anything but a regular file is
+/// refused.
+pub fn open_regular(p: &Path) -> std::io::Result<std::fs::File> {
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(flags.bits() as i32)
+        .open(p)?;
+    if !f.metadata()?.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    Ok(f)
+}
+
+/// One layer directory on this machine.
+#[derive(Debug, Clone)]
+pub struct DirLayer {
+    root: PathBuf,
+}
+
+impl DirLayer {
+    /// The layer whose files are under `root`.
+    pub fn new(root: PathBuf) -> Self {
+        Self { root }
+    }
+
+    fn host(&self, path: &str) -> PathBuf {
+        self.root.join(path.trim_start_matches('/'))
+    }
+}
+
+impl Layer for DirLayer {
+    fn list(&self, dir: &str, out: &mut Vec<Node>) -> bool {
+        let Ok(entries) = std::fs::read_dir(self.host(dir)) else {
+            return false;
+        };
+        for e in entries.flatten() {
+            let Ok(meta) = e.metadata() else { continue };
+            out.push(node_of(e.file_name().to_string_lossy().into_owned(), &meta));
+        }
+        true
+    }
+
+    fn opaque_attr(&self, dir: &str) -> bool {
+        opaque_attr(&self.host(dir))
+    }
+
+    fn open(&self, path: &str) -> std::io::Result<Box<dyn Opened>> {
+        Ok(Box::new(open_regular(&self.host(path))?))
+    }
+
+    fn link(&self, path: &str) -> Option<String> {
+        std::fs::read_link(self.host(path))
+            .ok()
+            .map(|t| t.to_string_lossy().into_owned())
     }
 }
 
@@ -227,94 +243,85 @@ fn read_one(file: &Path, path: &str, layer: usize, size: u64, keep: Keep, catalo
 mod tests {
     use super::*;
 
-    fn write(p: &Path, data: &[u8]) {
-        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-        std::fs::write(p, data).unwrap();
-    }
-
-    #[test]
-    fn layers_overlay_as_the_engine_overlays_them() {
-        let t = tempfile::tempdir().unwrap();
-        let l0 = t.path().join("l0");
-        let l1 = t.path().join("l1");
-        let l2 = t.path().join("l2");
-        let npm = |v: &str| format!(r#"{{"name":"a","version":"{v}"}}"#).into_bytes();
-        // Layer 0: a, b, c and a folder d.
-        write(&l0.join("app/node_modules/a/package.json"), &npm("1.0.0"));
-        write(&l0.join("app/node_modules/b/package.json"), &npm("2.0.0"));
-        write(&l0.join("app/node_modules/c/package.json"), &npm("3.0.0"));
-        write(&l0.join("srv/node_modules/d/package.json"), &npm("4.0.0"));
-        // Layer 1: a replaced, b removed (.wh. file).
-        write(&l1.join("app/node_modules/a/package.json"), &npm("1.1.0"));
-        write(&l1.join("app/node_modules/.wh.b"), b"");
-        // Layer 2: /srv removed and made again, opaque (marker file).
-        write(&l2.join("srv/.wh..wh..opq"), b"");
-        write(&l2.join("srv/node_modules/e/package.json"), &npm("5.0.0"));
-        let mut c = Catalog::default();
-        let w = walk(&[l0, l1, l2], LIMITS, &mut c).unwrap();
-        let mut got: Vec<(String, String, Option<usize>)> = c
-            .finish()
-            .packages
-            .into_iter()
-            .map(|p| (p.path, p.version, p.layer))
-            .collect();
-        got.sort();
-        assert_eq!(
-            got,
-            [
-                (
-                    "/app/node_modules/a/package.json".into(),
-                    "1.1.0".into(),
-                    Some(1)
-                ),
-                (
-                    "/app/node_modules/c/package.json".into(),
-                    "3.0.0".into(),
-                    Some(0)
-                ),
-                (
-                    "/srv/node_modules/e/package.json".into(),
-                    "5.0.0".into(),
-                    Some(2)
-                ),
-            ]
-        );
-        assert_eq!(w.kept, 3);
-
-        let mut c = Catalog::default();
-        let err = walk(
-            &[t.path().join("l0")],
-            Limits {
-                entries: 3,
-                time: LIMITS.time,
-            },
-            &mut c,
-        )
-        .unwrap_err();
-        assert!(
-            err.contains("more than 3 entries, over the ceiling"),
-            "{err}"
-        );
+    fn layout(t: &Path) -> (DataRoot, PathBuf, PathBuf) {
+        let root = t.join("docker");
+        let a = root.join("overlay2/aaaa/diff");
+        let b = root.join("overlay2/bbbb/diff");
+        std::fs::create_dir_all(&a).unwrap();
+        std::fs::create_dir_all(&b).unwrap();
+        (DataRoot::of(root.to_str().unwrap()).unwrap(), a, b)
     }
 
     #[test]
     fn only_overlay_drivers_with_readable_directories() {
         let t = tempfile::tempdir().unwrap();
-        let (a, b) = (t.path().join("a"), t.path().join("b"));
-        std::fs::create_dir_all(&a).unwrap();
-        std::fs::create_dir_all(&b).unwrap();
-        let data: std::collections::HashMap<String, String> = [
+        let (root, a, b) = layout(t.path());
+        let data: HashMap<String, String> = [
             ("LowerDir".to_string(), a.display().to_string()),
             ("UpperDir".to_string(), b.display().to_string()),
         ]
         .into();
         assert_eq!(
-            layer_dirs("overlay2", &data),
-            Some(vec![a.clone(), b.clone()])
+            layer_dirs("overlay2", &data, &root),
+            Ok(Some(vec![
+                std::fs::canonicalize(&a).unwrap(),
+                std::fs::canonicalize(&b).unwrap()
+            ]))
         );
-        assert_eq!(layer_dirs("btrfs", &data), None);
-        let missing: std::collections::HashMap<String, String> =
-            [("UpperDir".to_string(), "/nonexistent/x".to_string())].into();
-        assert_eq!(layer_dirs("overlay2", &missing), None);
+        assert_eq!(layer_dirs("btrfs", &data, &root), Ok(None));
+        let missing: HashMap<String, String> = [(
+            "UpperDir".to_string(),
+            t.path()
+                .join("docker/overlay2/gone/diff")
+                .display()
+                .to_string(),
+        )]
+        .into();
+        assert_eq!(layer_dirs("overlay2", &missing, &root), Ok(None));
+    }
+
+    /// D9: a fake engine names host folders as layers (`UpperDir=/root`,
+    /// a folder of its own, a link out of the data root, `..`): each is
+    /// refused, named, and nothing is walked.
+    #[test]
+    fn layer_directories_outside_the_data_root_are_refused() {
+        let t = tempfile::tempdir().unwrap();
+        let (root, a, _) = layout(t.path());
+        let host = t.path().join("host-secrets");
+        std::fs::create_dir_all(&host).unwrap();
+        // A layer id whose diff is a link to a host folder.
+        let linked = t.path().join("docker/overlay2/cccc");
+        std::fs::create_dir_all(&linked).unwrap();
+        std::os::unix::fs::symlink(&host, linked.join("diff")).unwrap();
+        let a = a.display().to_string();
+        for upper in [
+            "/root".to_string(),
+            host.display().to_string(),
+            linked.join("diff").display().to_string(),
+            format!("{a}/../../../../host-secrets"),
+            // Inside the root, but not where the driver keeps layers.
+            t.path().join("docker").display().to_string(),
+            "relative/diff".to_string(),
+        ] {
+            let data: HashMap<String, String> = [
+                ("LowerDir".to_string(), a.clone()),
+                ("UpperDir".to_string(), upper.clone()),
+            ]
+            .into();
+            let got = layer_dirs("overlay2", &data, &root);
+            let Err(why) = got else {
+                panic!("{upper}: {got:?}")
+            };
+            assert!(
+                why.contains("is not a layer directory of the engine's data root"),
+                "{upper}: {why}"
+            );
+        }
+        // Another driver's folder of the same root is not this driver's.
+        let data: HashMap<String, String> = [("UpperDir".to_string(), a.clone())].into();
+        assert!(layer_dirs("fuse-overlayfs", &data, &root).is_err());
+        // A root of `/` is no root.
+        assert!(DataRoot::of("/").is_err());
+        assert!(DataRoot::of("").is_err());
     }
 }

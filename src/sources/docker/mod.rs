@@ -14,6 +14,7 @@ pub mod connect;
 pub mod convert;
 pub mod drift;
 pub mod events;
+pub mod export;
 pub mod files;
 pub mod layers;
 pub mod list;
@@ -21,6 +22,7 @@ pub mod packages;
 pub mod procs;
 pub mod scan;
 pub mod stats;
+pub mod tree;
 pub mod tunnel;
 
 use bollard::models::{
@@ -580,6 +582,26 @@ impl Engine {
                     "/containers/{seg}/archive?path={}",
                     query_value(path)
                 ));
+                self.http.stream(what, url, false).left_stream()
+            }
+            Err(e) => futures_util::stream::once(async move { Err(e) }).right_stream(),
+        }
+    }
+
+    /// `GET /images/{id}/get`: the image as a tar stream (what `docker
+    /// save` writes). Read-only, but the engine copies every layer to a
+    /// temporary folder on its machine to make it, and logs it (`image
+    /// save`): callers note it in [`Engine::own_calls`] and bound what they
+    /// read (see [`export`]).
+    pub fn export_image(
+        &self,
+        id: &str,
+    ) -> impl futures_util::Stream<Item = Result<bytes::Bytes, EngineError>> + '_ {
+        use futures_util::StreamExt;
+        let what = format!("the export of image {}", crate::model::short_id(id));
+        match path_segment(&what, id) {
+            Ok(seg) => {
+                let url = self.versioned(&format!("/images/{seg}/get"));
                 self.http.stream(what, url, false).left_stream()
             }
             Err(e) => futures_util::stream::once(async move { Err(e) }).right_stream(),

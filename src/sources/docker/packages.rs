@@ -1,5 +1,18 @@
-//! An image's installed packages and setuid files, read through one of its
-//! containers (`GET /containers/{id}/archive`, see [`super::files`]).
+//! An image's installed packages, application packages, credentials and
+//! setuid files — for every image of the inventory, whether a container
+//! uses it or not. Three ways, the first that works:
+//!
+//! 1. its layer directories, for an engine on this machine whose storage
+//!    this process reads, each directory inside the engine's data root
+//!    ([`super::layers`], [`super::tree`]): no engine request but the
+//!    image's inspect;
+//! 2. through one of its containers (`GET /containers/{id}/archive`, see
+//!    [`super::files`]);
+//! 3. for an image no container uses on an engine elsewhere: the engine's
+//!    image export (`GET /images/{id}/get`, [`super::export`]), streamed and
+//!    bounded — the engine copies the image's layers to make it, so only
+//!    when allowed ([`Export`]); otherwise the image is said as not
+//!    assessed, with why.
 //!
 //! Read once per image id and cached by the caller; a container whose
 //! package database changed after it started is read on its own. Every
@@ -9,12 +22,12 @@
 use chrono::NaiveDate;
 
 use super::files::{self, FileError, Kind, PACKAGE_FILES};
-use super::layers;
 use super::{Engine, EngineError};
+use super::{export, layers, tree};
 use crate::model::Container;
 use crate::model::packages::{PackageScan, SpecialFile, SpecialFiles};
 use crate::vulndb::catalog::Catalog;
-use crate::vulndb::{installed, rpmdb};
+use crate::vulndb::installed;
 
 /// Read for setuid/setgid bits (CIS 4.8): the executable directories, and
 /// where helpers that are setuid by design live.
@@ -135,17 +148,7 @@ pub async fn read_packages(
     Ok(scan)
 }
 
-/// Where RPM keeps its database, newest layout first (`/var/lib/rpm` is a
-/// link to `/usr/lib/sysimage/rpm` on recent Fedora and SUSE).
-const RPM_DBS: [(&str, rpmdb::Format); 5] = [
-    ("/usr/lib/sysimage/rpm/rpmdb.sqlite", rpmdb::Format::Sqlite),
-    ("/var/lib/rpm/rpmdb.sqlite", rpmdb::Format::Sqlite),
-    ("/usr/lib/sysimage/rpm/Packages.db", rpmdb::Format::Ndb),
-    ("/var/lib/rpm/Packages.db", rpmdb::Format::Ndb),
-    ("/var/lib/rpm/Packages", rpmdb::Format::BerkeleyDb),
-];
-
-/// The RPM database of container `c`: the first of [`RPM_DBS`] there is,
+/// The RPM database of container `c`: the first of [`tree::RPM_DBS`] there is,
 /// read whole up to [`files::RPM_DB`]; `None` when there is none, an error
 /// text when one is there but cannot be read (a link to a device, too
 /// large).
@@ -153,7 +156,7 @@ async fn read_rpm_db(
     engine: &Engine,
     c: &Container,
 ) -> Result<Option<Result<installed::RpmDbFile, String>>, FileError> {
-    for (path, format) in RPM_DBS {
+    for (path, format) in tree::RPM_DBS {
         match files::read_file(engine, &c.id, c.volume_count(), path, files::RPM_DB).await {
             Ok(bytes) => {
                 return Ok(Some(Ok(installed::RpmDbFile {
@@ -288,47 +291,22 @@ async fn app_folders(
     Ok(out)
 }
 
-/// How the application's packages were read.
+/// How the image's files were read: its layer directories.
 pub const BY_LAYERS: &str = "the image's layer directories";
-/// How the application's packages were read when the layers cannot be.
+/// How the image's files were read: through a container.
 pub const BY_ARCHIVE: &str = "the engine's archive API";
+/// How the image's files were read: the engine's image export.
+pub const BY_EXPORT: &str = "the engine's image export";
 
-/// The application's own packages of an image (`image_id`; `None` for the
-/// container's own files), added to `scan`: from its layer directories
-/// when this is the engine's machine and they can be read (each package
-/// with its layer), else through container `c` with
-/// [`app_folders`] streamed one by one. A folder or file stopped at a
-/// ceiling is named in `scan.unread`; the rest is still read.
+/// The application's own packages of container `c` (its image's, or its
+/// own files when its package database changed), added to `scan`: through
+/// the archive API, [`app_folders`] streamed one by one. A folder or file
+/// stopped at a ceiling is named in `scan.unread`; the rest is still read.
 pub async fn read_apps(
     engine: &Engine,
     c: &Container,
-    image_id: Option<&str>,
     scan: &mut PackageScan,
 ) -> Result<(), FileError> {
-    let dirs = match image_id {
-        Some(id) => local_layers(engine, id).await,
-        None => None,
-    };
-    if let Some(dirs) = dirs {
-        scan.layer_count = dirs.len();
-        let found = tokio::task::spawn_blocking(move || {
-            let mut catalog = Catalog::default();
-            let walked = layers::walk(&dirs, layers::LIMITS, &mut catalog);
-            (catalog.finish(), walked)
-        })
-        .await;
-        match found {
-            Ok((found, walked)) => {
-                if let Err(e) = walked {
-                    scan.unread.push(e);
-                }
-                scan.read_by = BY_LAYERS.to_string();
-                add_found(scan, found);
-                return Ok(());
-            }
-            Err(e) => scan.unread.push(format!("the image's layers: {e}")),
-        }
-    }
     let mut unread = Vec::new();
     let folders = app_folders(engine, c, &mut unread).await?;
     scan.unread.extend(unread);
@@ -358,7 +336,7 @@ pub async fn read_apps(
     Ok(())
 }
 
-fn add_found(scan: &mut PackageScan, found: crate::vulndb::apps::Found) {
+pub(super) fn add_found(scan: &mut PackageScan, found: crate::vulndb::apps::Found) {
     let mut folders: Vec<String> = found
         .packages
         .iter()
@@ -381,19 +359,66 @@ fn add_found(scan: &mut PackageScan, found: crate::vulndb::apps::Found) {
     scan.secrets = Some(secrets);
 }
 
-/// The image's layer directories, when the engine runs on this machine
-/// and this process may read them.
-async fn local_layers(engine: &Engine, image_id: &str) -> Option<Vec<std::path::PathBuf>> {
-    if !engine.is_local() || std::env::var_os("SHIPSHAPE_NO_LAYER_READS").is_some() {
-        return None;
+/// Whether layer directories may be read at all (`SHIPSHAPE_NO_LAYER_READS`
+/// turns it off, to read through the engine as for a remote one).
+fn layer_reads_allowed(engine: &Engine) -> bool {
+    engine.is_local() && std::env::var_os("SHIPSHAPE_NO_LAYER_READS").is_none()
+}
+
+/// Image `image_id` read from its layer directories: `Ok(None)` when they
+/// cannot be read here (not an overlay driver, not on this machine, not
+/// this user's); `Err` with a warning when the engine named directories
+/// outside its data root (D9) — the caller reads through the engine.
+async fn read_layers(
+    engine: &Engine,
+    image_id: &str,
+    root: &layers::DataRoot,
+    today: NaiveDate,
+) -> Result<Option<ImageFiles>, String> {
+    let Ok(img) = engine.inspect_image(image_id).await else {
+        return Ok(None);
+    };
+    let Some(g) = img.graph_driver else {
+        return Ok(None);
+    };
+    let root = root.clone();
+    let short = crate::model::short_id(image_id).to_string();
+    let found = tokio::task::spawn_blocking(move || {
+        let dirs = match layers::layer_dirs(&g.name, &g.data, &root) {
+            Ok(Some(d)) => d,
+            Ok(None) => return Ok(None),
+            Err(why) => {
+                return Err(format!(
+                    "image {short}: the engine named a layer directory outside its data root, \
+                     which shipshape does not read: {why} (the image is read through the engine \
+                     instead)"
+                ));
+            }
+        };
+        let held: Vec<layers::DirLayer> = dirs.into_iter().map(layers::DirLayer::new).collect();
+        let refs: Vec<&dyn tree::Layer> = held.iter().map(|l| l as &dyn tree::Layer).collect();
+        let mut gather = tree::Gather::default();
+        let walked = tree::walk(&refs, tree::LIMITS, &mut gather);
+        let (mut packages, special) = gather.finish(today, BY_LAYERS, refs.len());
+        if let Err(e) = walked {
+            packages.unread.push(e);
+        }
+        Ok(Some(ImageFiles { packages, special }))
+    })
+    .await;
+    match found {
+        Ok(r) => r,
+        Err(e) => Ok(Some(ImageFiles {
+            packages: PackageScan {
+                unread: vec![format!("the image's layers: {e}")],
+                read_by: BY_LAYERS.to_string(),
+                ..PackageScan::default()
+            },
+            special: SpecialFiles::Failed {
+                reason: e.to_string(),
+            },
+        })),
     }
-    let img = engine.inspect_image(image_id).await.ok()?;
-    let g = img.graph_driver?;
-    let (name, data) = (g.name, g.data);
-    tokio::task::spawn_blocking(move || layers::layer_dirs(&name, &data))
-        .await
-        .ok()
-        .flatten()
 }
 
 /// Setuid and setgid files in the executable directories, and what is
@@ -467,7 +492,7 @@ pub async fn read_image(
     today: NaiveDate,
 ) -> Result<ImageFiles, FileError> {
     let mut packages = read_packages(engine, c, today).await?;
-    read_apps(engine, c, Some(&c.image_id), &mut packages).await?;
+    read_apps(engine, c, &mut packages).await?;
     let special = read_special(engine, c).await;
     Ok(ImageFiles { packages, special })
 }
@@ -476,10 +501,16 @@ pub async fn read_image(
 pub const CONCURRENCY: usize = 2;
 
 /// Which container to read an image's files through: one that exists and
-/// whose package database did not change after it started (checked with
-/// `GET /changes`, which the engine does not log), else any.
+/// whose package database did not change after it started (its drift says
+/// so, else `GET /changes`, which the engine does not log), else any.
 async fn pick<'a>(engine: &Engine, candidates: &[&'a Container]) -> Option<&'a Container> {
-    for c in candidates.iter().take(3) {
+    if let Some(c) = candidates
+        .iter()
+        .find(|c| c.drift.as_ref().is_some_and(|d| !d.package_db_changed))
+    {
+        return Some(c);
+    }
+    for c in candidates.iter().filter(|c| c.drift.is_none()).take(3) {
         match engine.changes(&c.id).await {
             Ok(changes)
                 if !changes
@@ -494,57 +525,163 @@ async fn pick<'a>(engine: &Engine, candidates: &[&'a Container]) -> Option<&'a C
     candidates.first().copied()
 }
 
-/// Read what `readings` does not have yet: the files of every image a
-/// container uses, and the packages of containers whose package database
-/// changed (their drift says so). An engine that went away stops the work
-/// and is returned; anything else is noted per image.
+/// Whether an image no container uses may be read, on an engine whose
+/// layers cannot be, through the engine's image export
+/// (`GET /images/{id}/get`). The export is read-only, but the engine
+/// copies every layer of the image to a temporary folder on its machine to
+/// make it (a 1 GB image costs 1 GB of its disk and I/O, for a while), so
+/// it is asked for, never assumed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Export {
+    /// Never: such images are said as not assessed, with how to allow it.
+    #[default]
+    Never,
+    /// Every image that needs it (`--export-images`,
+    /// `SHIPSHAPE_EXPORT_IMAGES=1`).
+    Always,
+    /// Only these image ids (the ones a person named).
+    Only(std::collections::BTreeSet<String>),
+}
+
+impl Export {
+    /// `Always` when `SHIPSHAPE_EXPORT_IMAGES` is set (to anything but
+    /// `0`), else `Never`.
+    pub fn from_env() -> Self {
+        match std::env::var("SHIPSHAPE_EXPORT_IMAGES") {
+            Ok(v) if v != "0" && !v.is_empty() => Self::Always,
+            _ => Self::Never,
+        }
+    }
+
+    fn allows(&self, image_id: &str) -> bool {
+        match self {
+            Self::Never => false,
+            Self::Always => true,
+            Self::Only(ids) => ids.contains(image_id),
+        }
+    }
+}
+
+/// Why an image no container uses is not read, when the export is not
+/// allowed. Starts as the rule that grades it (`no container uses this
+/// image`) expects.
+fn export_refused(size: i64) -> String {
+    let mb = size.max(0) as f64 / 1e6;
+    format!(
+        "no container uses this image, and its layers cannot be read on this machine: reading it \
+         takes the engine's image export (GET /images/…/get), for which the engine first copies \
+         its {mb:.0} MB of layers to a temporary folder on its machine — give --export-images \
+         (or set SHIPSHAPE_EXPORT_IMAGES=1) to allow that, or create a container of it (even \
+         without starting it)"
+    )
+}
+
+/// How one image was read, or why not.
+enum Read {
+    Got(Box<ImageFiles>),
+    Failed(FileError),
+    /// Not read, on purpose (the export is not allowed): why.
+    Skipped(String),
+}
+
+/// Read what `readings` does not have yet: the files of every image of the
+/// inventory (used by a container or not: [`Export`] says whether an image
+/// that can only be exported may be), and the packages of containers whose
+/// package database changed (their drift says so). An engine that went
+/// away stops the work and is returned; anything else is noted per image,
+/// and a refused layer directory (D9) in `readings.warnings`.
 pub async fn collect(
     engine: &Engine,
     inv: &crate::model::Inventory,
     readings: &mut crate::vulndb::Readings,
     today: NaiveDate,
+    export: &Export,
 ) -> Result<(), EngineError> {
     use futures_util::StreamExt;
-    let mut by_image: std::collections::BTreeMap<String, Vec<Container>> = Default::default();
+    let mut users: std::collections::BTreeMap<String, Vec<Container>> = Default::default();
     for c in inv.containers.iter().filter(|c| c.gone.is_none()) {
-        if c.image_id.is_empty()
-            || readings.images.contains_key(&c.image_id)
-            || readings.failed.contains_key(&c.image_id)
-        {
-            continue;
+        if !c.image_id.is_empty() {
+            users.entry(c.image_id.clone()).or_default().push(c.clone());
         }
-        by_image
-            .entry(c.image_id.clone())
-            .or_default()
-            .push(c.clone());
     }
+    let mut todo: Vec<(String, i64)> = Vec::new();
+    let known = |id: &str| {
+        readings.images.contains_key(id)
+            || readings.failed.contains_key(id)
+            || readings.skipped.contains_key(id)
+    };
+    for img in &inv.images {
+        if !img.id.is_empty() && !known(&img.id) && !todo.iter().any(|(i, _)| i == &img.id) {
+            todo.push((img.id.clone(), img.size));
+        }
+    }
+    for id in users.keys() {
+        if !known(id) && !todo.iter().any(|(i, _)| i == id) {
+            todo.push((id.clone(), 0));
+        }
+    }
+    if todo.is_empty() {
+        return collect_containers(engine, inv, readings, today).await;
+    }
+    // The engine's data root, resolved once: where its layers must be.
+    let root = if layer_reads_allowed(engine) {
+        let dir = inv.engine.docker_root_dir.clone();
+        tokio::task::spawn_blocking(move || layers::DataRoot::of(&dir).ok())
+            .await
+            .ok()
+            .flatten()
+    } else {
+        None
+    };
     // Owned data in each future: the stream may run on a spawned task.
-    let results: Vec<(String, Result<ImageFiles, FileError>)> =
-        futures_util::stream::iter(by_image)
-            .map(|(id, cs)| {
-                let engine = engine.clone();
-                async move {
-                    let refs: Vec<&Container> = cs.iter().collect();
-                    let r = match pick(&engine, &refs).await {
-                        Some(c) => read_image(&engine, c, today).await,
-                        None => Err(FileError::NotFound("a container of the image".into())),
-                    };
-                    (id, r)
+    let results: Vec<(String, Read, Option<String>)> = futures_util::stream::iter(todo)
+        .map(|(id, size)| {
+            let engine = engine.clone();
+            let cs = users.get(&id).cloned().unwrap_or_default();
+            let root = root.clone();
+            let export_ok = export.allows(&id);
+            async move {
+                let mut warning = None;
+                if let Some(root) = &root {
+                    match read_layers(&engine, &id, root, today).await {
+                        Ok(Some(f)) => return (id, Read::Got(Box::new(f)), None),
+                        Ok(None) => {}
+                        Err(w) => warning = Some(w),
+                    }
                 }
-            })
-            .buffer_unordered(CONCURRENCY)
-            .collect()
-            .await;
+                let refs: Vec<&Container> = cs.iter().collect();
+                let r = match pick(&engine, &refs).await {
+                    Some(c) => match read_image(&engine, c, today).await {
+                        Ok(f) => Read::Got(Box::new(f)),
+                        Err(e) => Read::Failed(e),
+                    },
+                    None if export_ok => match export::read(&engine, &id, today).await {
+                        Ok(f) => Read::Got(Box::new(f)),
+                        Err(e) => Read::Failed(e),
+                    },
+                    None => Read::Skipped(export_refused(size)),
+                };
+                (id, r, warning)
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
     let mut lost = None;
-    for (id, r) in results {
+    for (id, r, warning) in results {
+        readings.warnings.extend(warning);
         match r {
-            Ok(f) => {
+            Read::Got(f) => {
+                let f = *f;
                 readings.images.insert(id, (f.packages.into(), f.special));
             }
-            Err(FileError::Engine(e @ EngineError::Lost { .. })) => lost = Some(e),
+            Read::Skipped(why) => {
+                readings.skipped.insert(id, why);
+            }
+            Read::Failed(FileError::Engine(e @ EngineError::Lost { .. })) => lost = Some(e),
             // Removed while we read: tried again with the next scan.
-            Err(FileError::Engine(EngineError::NotFound { .. })) => {}
-            Err(e) => {
+            Read::Failed(FileError::Engine(EngineError::NotFound { .. })) => {}
+            Read::Failed(e) => {
                 readings.failed.insert(id, e.to_string());
             }
         }
@@ -552,7 +689,17 @@ pub async fn collect(
     if let Some(e) = lost {
         return Err(e);
     }
-    // Containers whose package database changed: their own packages.
+    collect_containers(engine, inv, readings, today).await
+}
+
+/// The packages of containers whose package database changed after they
+/// started: read from the container itself, again when its changes move.
+async fn collect_containers(
+    engine: &Engine,
+    inv: &crate::model::Inventory,
+    readings: &mut crate::vulndb::Readings,
+    today: NaiveDate,
+) -> Result<(), EngineError> {
     for c in inv.containers.iter().filter(|c| c.gone.is_none()) {
         let changed = c.drift.as_ref().is_some_and(|d| d.package_db_changed);
         if !changed {
@@ -569,7 +716,7 @@ pub async fn collect(
         }
         let read = async {
             let mut scan = read_packages(engine, c, today).await?;
-            read_apps(engine, c, None, &mut scan).await?;
+            read_apps(engine, c, &mut scan).await?;
             Ok::<_, FileError>(scan)
         };
         match read.await {

@@ -615,10 +615,15 @@ impl Session<'_> {
         if c.state != ContainerState::Running {
             return;
         }
+        let root = self
+            .memory
+            .tracker
+            .base()
+            .map_or("", |b| b.engine.docker_root_dir.as_str());
         let (engine, tx, target) = (
             self.engine.clone(),
             self.internal.clone(),
-            drift::Target::of(c),
+            drift::Target::of(c, root),
         );
         self.tasks.retain(|t| !t.is_finished());
         self.tasks.push(tokio::spawn(async move {
@@ -707,7 +712,12 @@ impl Session<'_> {
                 }
                 true
             }
-            Internal::Drift(id, d) => self.memory.tracker.set_drift(&id, d),
+            Internal::Drift(id, mut d) => {
+                if let Some(w) = d.refused.take() {
+                    self.rec.sink.send(Event::Warning(w));
+                }
+                self.memory.tracker.set_drift(&id, d)
+            }
             Internal::DriftPassDone => {
                 self.drift_running = false;
                 false
@@ -817,11 +827,16 @@ impl Session<'_> {
                 .iter()
                 .filter(|c| c.gone.is_none())
         };
-        let missing_image = live().any(|c| {
-            !c.image_id.is_empty()
-                && !readings.images.contains_key(&c.image_id)
-                && !readings.failed.contains_key(&c.image_id)
-        });
+        let unread = |id: &str| {
+            !id.is_empty()
+                && !readings.images.contains_key(id)
+                && !readings.failed.contains_key(id)
+                && !readings.skipped.contains_key(id)
+        };
+        let missing_image = live().any(|c| unread(&c.image_id));
+        // Images no container uses come after (a later snapshot starts
+        // them): what runs is assessed first.
+        let missing_unused = snapshot.inventory.images.iter().any(|i| unread(&i.id));
         let changed_container = live().any(|c| {
             c.drift.as_ref().is_some_and(|d| {
                 d.package_db_changed
@@ -831,15 +846,20 @@ impl Session<'_> {
                         .is_none_or(|s| s.read_at_changes != d.total_changes)
             })
         });
-        if !missing_image && !changed_container {
+        if !missing_image && !changed_container && !missing_unused {
             return;
         }
+        let mut inventory = snapshot.inventory.clone();
+        if missing_image || changed_container {
+            let ids: std::collections::HashSet<&str> =
+                live().map(|c| c.image_id.as_str()).collect();
+            inventory.images.retain(|i| ids.contains(i.id.as_str()));
+        }
         self.reading = true;
-        let (engine, tx, sink, snapshot) = (
+        let (engine, tx, sink) = (
             self.engine.clone(),
             self.internal.clone(),
             self.rec.sink.clone(),
-            snapshot.clone(),
         );
         let cache = self
             .cfg
@@ -850,11 +870,11 @@ impl Session<'_> {
         self.tasks.retain(|t| !t.is_finished());
         self.tasks.push(tokio::spawn(async move {
             let today = Utc::now().date_naive();
-            let ids: Vec<String> = snapshot
-                .inventory
-                .containers
+            let ids: Vec<String> = inventory
+                .images
                 .iter()
-                .map(|c| c.image_id.clone())
+                .map(|i| i.id.clone())
+                .chain(inventory.containers.iter().map(|c| c.image_id.clone()))
                 .collect();
             let (c2, mut readings) = (cache.clone(), readings);
             readings = match tokio::task::spawn_blocking(move || {
@@ -870,15 +890,19 @@ impl Session<'_> {
             };
             if let Err(e) = crate::sources::docker::packages::collect(
                 &engine,
-                &snapshot.inventory,
+                &inventory,
                 &mut readings,
                 today,
+                &crate::sources::docker::packages::Export::from_env(),
             )
             .await
             {
                 sink.send(Event::Warning(format!(
                     "image files could not be read: {e}"
                 )));
+            }
+            for w in std::mem::take(&mut readings.warnings) {
+                sink.send(Event::Warning(w));
             }
             if let Some(cache) = cache {
                 let kept = readings.clone();
