@@ -557,8 +557,10 @@ fn a_huge_list_is_cut_said_and_read_through_a_bounded_number_of_connections() {
         .count();
     assert_eq!(inspects, 10_000, "each kept container inspected once");
     let most = fake.most.load(Ordering::SeqCst);
+    // The bound is what matters; how many run at once below it depends on
+    // the machine's load.
     assert!(
-        (2..=32).contains(&most),
+        (1..=32).contains(&most),
         "{most} requests were in flight at once"
     );
 }
@@ -634,7 +636,9 @@ fn a_stat_without_its_header_is_one_file_not_the_scan() {
         }),
         Accept::Normal,
     );
-    let s = scan(&fake, &["--no-vulns"], &[]);
+    // Drift through the engine's change list and stats, as for an engine
+    // whose layer directories are not on this machine.
+    let s = scan(&fake, &["--no-vulns"], &[("SHIPSHAPE_NO_LAYER_READS", "1")]);
     assert_eq!(s.code, Some(0), "{}", s.stderr);
     let report = s.report.unwrap();
     assert!(names(&report).contains(&name));
