@@ -834,7 +834,6 @@ pub fn annotate(
     db: Result<&Database, &str>,
 ) {
     use crate::model::packages::VulnState;
-    let used: BTreeSet<String> = inv.containers.iter().map(|c| c.image_id.clone()).collect();
     for img in &mut inv.images {
         if let Some((scan, special)) = readings.images.get(&img.id) {
             img.vulns = match readings.matched.get(&img.id) {
@@ -851,11 +850,9 @@ pub fn annotate(
             img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
                 reason: why.clone(),
             });
-        } else if !used.contains(&img.id) {
-            img.vulns = std::sync::Arc::new(VulnState::NotAssessed {
-                reason: "no container uses this image, and its files were not read".into(),
-            });
         }
+        // Not read yet (every image is read, used or not; one the engine
+        // cannot hand over is in `skipped` with its reason): not scanned.
     }
     for c in &mut inv.containers {
         if let Some(scan) = readings.containers.get(&c.id) {
