@@ -149,17 +149,22 @@ fn rule_card(ui: &mut Ui, state: &State, card: &RuleCard, click: &mut Option<Cli
                     } else {
                         format!("{label} · {}", visible(&off.engine))
                     };
+                    // Cut to the card's width: a long name never pushes the
+                    // card over its neighbour (the full text on hover).
                     if off.kind == Kind::Container {
-                        if ui
-                            .link(label)
-                            .on_hover_text("Open its risk panel")
-                            .clicked()
+                        let link = RichText::new(&label).color(ui.visuals().hyperlink_color);
+                        let r = ui
+                            .add(egui::Label::new(link).truncate().sense(egui::Sense::click()))
+                            .on_hover_cursor(egui::CursorIcon::PointingHand)
+                            .on_hover_text(format!("{label}\nOpen its risk panel"));
+                        if r.clicked()
                             && let Some(key) = state.row_key(&off.engine, &off.id)
                         {
                             *click = Some(Click::Container(key));
                         }
                     } else {
-                        ui.label(label);
+                        ui.add(egui::Label::new(&label).truncate())
+                            .on_hover_text(&label);
                     }
                 });
             }
