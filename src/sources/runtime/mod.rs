@@ -1,0 +1,16 @@
+//! What runs inside the containers of an engine on this machine, from the
+//! kernel's view (`/proc`), not the engine's.
+//!
+//! * [`cgroup`]: which container a process belongs to (pure parser);
+//! * [`procfs`]: one bounded reading of the processes of some containers.
+//!
+//! Engines whose processes are not on this machine (Docker Desktop's VM,
+//! a remote engine) have none of this: the caller says "not available"
+//! with [`NOT_LOCAL`], never an empty list.
+
+pub mod cgroup;
+pub mod procfs;
+
+/// Why processes are not read for an engine on another machine.
+pub const NOT_LOCAL: &str =
+    "not available: the engine runs on another machine (or in a VM), whose /proc is out of reach";
