@@ -721,6 +721,7 @@ pub fn proc_files(data: &[u8]) {
     assert!(args.len() <= 16);
     assert!(args.iter().all(|a| a.chars().count() <= 1_024 + 16));
     let _ = crate::model::runtime::Stdio::of_link(&text).describe();
+    assert!(crate::sources::runtime::events::parse_events(data).len() <= 1_024);
 }
 
 pub const TARGETS: &[(&str, Target)] = &[

@@ -2,13 +2,16 @@
 //! kernel's view (`/proc`), not the engine's.
 //!
 //! * [`cgroup`]: which container a process belongs to (pure parser);
-//! * [`procfs`]: one bounded reading of the processes of some containers.
+//! * [`procfs`]: one bounded reading of the processes of some containers;
+//! * [`events`]: process starts as they happen (kernel connector, else
+//!   polling `/proc`), throttled per container and program.
 //!
 //! Engines whose processes are not on this machine (Docker Desktop's VM,
 //! a remote engine) have none of this: the caller says "not available"
 //! with [`NOT_LOCAL`], never an empty list.
 
 pub mod cgroup;
+pub mod events;
 pub mod procfs;
 
 /// Why processes are not read for an engine on another machine.

@@ -184,6 +184,39 @@ pub fn read(proc: &Path, ids: &[String], caps: Caps) -> HashMap<String, Observed
     out
 }
 
+/// One process, right after an event named it: attributed to the
+/// outermost container its cgroup names (`None` container for a host
+/// process), its parents read on the way up. `None` when it is gone.
+pub fn one(proc: &Path, pid: u32, caps: Caps) -> Option<ProcInfo> {
+    let first = seen_one(proc, pid)?;
+    let mut seen = HashMap::new();
+    let mut at = first.stat.ppid;
+    seen.insert(pid, first.clone());
+    for _ in 0..MAX_ANCESTORS {
+        if at == 0 || seen.contains_key(&at) {
+            break;
+        }
+        let Some(p) = seen_one(proc, at) else { break };
+        let next = p.stat.ppid;
+        let outside = p.owner != first.owner;
+        seen.insert(at, p);
+        if outside {
+            break;
+        }
+        at = next;
+    }
+    let boot = read_text(&proc.join("stat"), 1 << 20).and_then(|t| parse_btime(&t));
+    Some(process(proc, pid, &first, &seen, boot, caps).0)
+}
+
+fn seen_one(proc: &Path, pid: u32) -> Option<Seen> {
+    let dir = proc.join(pid.to_string());
+    let stat = read_text(&dir.join("stat"), 4_096).and_then(|t| parse_stat(&t))?;
+    let owner = read_text(&dir.join("cgroup"), 16_384)
+        .and_then(|t| cgroup::parse(&t).outer().map(str::to_string));
+    Some(Seen { stat, owner })
+}
+
 /// What an unprivileged reading cannot see.
 pub const NOT_ROOT: &str = "executables, working directories and standard streams of processes \
                             of other users could not be read (not root): programs are named by \
