@@ -53,3 +53,305 @@ fn the_kernel_connector_and_polling_both_see_starts_in_a_container() {
     };
     assert!(sees(poll, None, &id, "sleep"));
 }
+
+/// The scan's JSON findings of container `name`, as `(rule id, evidence)`.
+fn findings(report: &serde_json::Value, name: &str) -> Vec<(String, String, String)> {
+    let c = report["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("{name} not in the report"));
+    c["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule_id"].as_str().unwrap().to_string(),
+                f["severity"].as_str().unwrap().to_string(),
+                f["evidence"].as_str().unwrap().to_string(),
+            )
+        })
+        .filter(|(id, _, _)| shipshape::rules::procs::is_process_rule(id))
+        .collect()
+}
+
+fn has(f: &[(String, String, String)], rule: &str, text: &str) -> bool {
+    f.iter().any(|(id, _, e)| id == rule && e.contains(text))
+}
+
+/// The attack lab: each behaviour in its own container, and the traps.
+struct Lab {
+    f: Fixture,
+    web: String,
+    bind: String,
+    dropper: String,
+    pkg: String,
+    quiet: String,
+}
+
+fn lab() -> Lab {
+    let mut f = fixture("lab");
+    let image = f.build_in(
+        "lab:1",
+        "FROM shipshape-test/base:1\n\
+         RUN /bin/busybox mkdir -p /www/cgi-bin /sbin /usr/local/bin && \
+             for a in httpd cp chmod wget nc; do /bin/busybox ln -sf /bin/busybox /bin/$a; done\n\
+         COPY run /www/cgi-bin/run\n\
+         COPY apk /sbin/apk\n\
+         COPY entry.sh /entry.sh\n\
+         COPY worker.sh /usr/local/bin/worker.sh\n\
+         RUN chmod 755 /www/cgi-bin/run /sbin/apk /entry.sh /usr/local/bin/worker.sh\n",
+        |dir| {
+            let w = |name: &str, text: &str| std::fs::write(dir.join(name), text).unwrap();
+            // The CGI script: a shell started by httpd, held open.
+            w(
+                "run",
+                "#!/bin/sh\necho 'Content-Type: text/plain'\necho\nsleep 3600\n",
+            );
+            // A package manager by name that changes nothing.
+            w("apk", "#!/bin/sh\nsleep 3600\n");
+            // A service that runs its own scripts from the image.
+            w(
+                "entry.sh",
+                "#!/bin/sh\n/usr/local/bin/worker.sh &\nexec sleep 3600\n",
+            );
+            w("worker.sh", "#!/bin/sh\nwhile true; do sleep 5; done\n");
+        },
+    );
+    let web = f.run(
+        "web",
+        &[&image, "sh", "-c", "httpd -f -p 8080 -h /www & wait"],
+    );
+    let bind = f.run(
+        "bind",
+        &[&image, "sh", "-c", "nc -l -p 4444 -e /bin/sh & wait"],
+    );
+    let dropper = f.run(
+        "dropper",
+        &[
+            "--tmpfs",
+            "/dev/shm:rw,exec",
+            &image,
+            "sh",
+            "-c",
+            "cp /bin/busybox /dev/shm/sleep && cp /bin/busybox /tmp/sleep && \
+             (/dev/shm/sleep 3600 & /tmp/sleep 3600 & wait)",
+        ],
+    );
+    let pkg = f.run("pkg", &[&image, "sleep", "3600"]);
+    let quiet = f.run(
+        "quiet",
+        &[
+            "--health-cmd",
+            "wget -q -O /dev/null http://127.0.0.1:1/ || true",
+            "--health-interval",
+            "1s",
+            "--entrypoint",
+            "/entry.sh",
+            &image,
+        ],
+    );
+    // The attacks: a request to the CGI script, a client of the bind
+    // shell (sharing its network), `apk add` through exec.
+    f.docker(&[
+        "exec",
+        "-d",
+        &web,
+        "wget",
+        "-q",
+        "-O",
+        "/dev/null",
+        "http://127.0.0.1:8080/cgi-bin/run",
+    ]);
+    let client = f.name("client");
+    f.run(
+        "client",
+        &[
+            "--network",
+            &format!("container:{bind}"),
+            BASE,
+            "sh",
+            "-c",
+            "sleep 3600 | nc 127.0.0.1 4444",
+        ],
+    );
+    let _ = client;
+    f.docker(&["exec", "-d", &pkg, "/sbin/apk", "add", "nmap"]);
+    // Let them start, and the healthcheck run a few times.
+    std::thread::sleep(Duration::from_secs(4));
+    Lab {
+        f,
+        web,
+        bind,
+        dropper,
+        pkg,
+        quiet,
+    }
+}
+
+fn scan(lab: &Lab, setpriv: bool) -> serde_json::Value {
+    let db = common::scratch_vulndb();
+    let out = lab
+        .f
+        .tmp
+        .path()
+        .join(if setpriv { "nobody.json" } else { "root.json" });
+    let mut cmd = if setpriv {
+        let docker_gid = std::fs::metadata("/var/run/docker.sock")
+            .map(|m| std::os::unix::fs::MetadataExt::gid(&m))
+            .unwrap();
+        let mut c = std::process::Command::new("setpriv");
+        c.args([
+            "--reuid",
+            "65534",
+            "--regid",
+            "65534",
+            "--groups",
+            &docker_gid.to_string(),
+            "--",
+        ])
+        .arg(common::scan::bin());
+        c
+    } else {
+        std::process::Command::new(common::scan::bin())
+    };
+    // The folders the binary writes: readable and writable by nobody.
+    let _ = std::process::Command::new("chmod")
+        .args([
+            "a+rwx",
+            lab.f.tmp.path().to_str().unwrap(),
+            db.to_str().unwrap(),
+        ])
+        .status();
+    let o = cmd
+        .arg("--vulndb")
+        .arg(&db)
+        .args(["scan", "-o", out.to_str().unwrap()])
+        .env("HOME", "/nonexistent-home")
+        .output()
+        .unwrap();
+    let terminal = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        std::fs::metadata(&out).is_ok(),
+        "no report written: {terminal}"
+    );
+    assert!(
+        terminal.contains("processes of"),
+        "the terminal names the source: {terminal}"
+    );
+    serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap()
+}
+
+#[test]
+fn scan_finds_each_attack_on_its_container_and_the_traps_stay_quiet() {
+    let _s = common::serial();
+    let lab = lab();
+    let r = scan(&lab, false);
+
+    let web = findings(&r, &lab.web);
+    assert!(
+        has(
+            &web,
+            "container.shell-from-service",
+            "shell started by httpd"
+        ),
+        "{web:#?}"
+    );
+    let bind = findings(&r, &lab.bind);
+    assert!(
+        bind.iter()
+            .any(|(id, sev, e)| id == "container.socket-stdio"
+                && sev == "critical"
+                && e.contains("stdin socket:[")),
+        "{bind:#?}"
+    );
+    let dropper = findings(&r, &lab.dropper);
+    assert!(
+        has(
+            &dropper,
+            "container.run-from-scratch-dir",
+            "runs /tmp/sleep"
+        ),
+        "{dropper:#?}"
+    );
+    assert!(
+        has(
+            &dropper,
+            "container.run-from-scratch-dir",
+            "runs /dev/shm/sleep"
+        ),
+        "{dropper:#?}"
+    );
+    let pkg = findings(&r, &lab.pkg);
+    assert!(
+        has(&pkg, "container.package-manager-run", "apk"),
+        "{pkg:#?}"
+    );
+    assert!(
+        pkg.iter()
+            .all(|(id, _, _)| id == "container.package-manager-run"),
+        "{pkg:#?}"
+    );
+    // Traps: an entrypoint script running its own scripts and sleep, a
+    // healthcheck every second.
+    let quiet = findings(&r, &lab.quiet);
+    assert!(quiet.is_empty(), "{quiet:#?}");
+    // The source is named per container, and nothing secret is shown.
+    let c = r["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == lab.web.as_str())
+        .unwrap();
+    assert!(
+        c["processes"]["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("one reading of /proc"),
+        "{c}"
+    );
+    assert_eq!(c["processes"]["available"], true);
+}
+
+#[test]
+fn without_root_the_scan_sees_less_and_says_so() {
+    let _s = common::serial();
+    let lab = lab();
+    let r = scan(&lab, true);
+    // Names, parents and arguments are readable by anyone.
+    let web = findings(&r, &lab.web);
+    assert!(
+        has(
+            &web,
+            "container.shell-from-service",
+            "shell started by httpd"
+        ),
+        "{web:#?}"
+    );
+    let dropper = findings(&r, &lab.dropper);
+    assert!(
+        has(
+            &dropper,
+            "container.run-from-scratch-dir",
+            "runs /tmp/sleep"
+        ),
+        "{dropper:#?}"
+    );
+    assert!(has(
+        &findings(&r, &lab.pkg),
+        "container.package-manager-run",
+        "apk"
+    ),);
+    // Standard streams are not: no socket finding, and the report says why.
+    let c = r["containers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == lab.bind.as_str())
+        .unwrap();
+    let limits = c["processes"]["limits"].to_string();
+    assert!(limits.contains("not root"), "{c}");
+    assert!(findings(&r, &lab.quiet).is_empty());
+}

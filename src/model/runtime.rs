@@ -202,7 +202,11 @@ impl ProcInfo {
 /// A container's processes as read once, and how.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observed {
-    /// How they were seen, in words ("one reading of /proc …").
+    /// Whether processes could be read at all (else `source` says why
+    /// not: never an empty list that looks clean).
+    pub available: bool,
+    /// How they were seen, in words ("one reading of /proc …"), or why
+    /// they could not be ("not available: …").
     pub source: String,
     /// When they were read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -219,6 +223,15 @@ pub struct Observed {
 }
 
 impl Observed {
+    /// Processes that could not be read, and why.
+    pub fn not_available(why: &str) -> Self {
+        Self {
+            available: false,
+            source: format!("not available: {why}"),
+            ..Self::default()
+        }
+    }
+
     /// A process by pid.
     pub fn get(&self, pid: u32) -> Option<&ProcInfo> {
         self.procs.iter().find(|p| p.pid == pid)

@@ -78,6 +78,21 @@ const DOWNLOADERS: &[&str] = &["curl", "wget"];
 /// Folders anyone can write and nobody should run programs from.
 const SCRATCH: &[&str] = &["/tmp/", "/dev/shm/", "/var/tmp/", "/run/shm/"];
 
+/// The rules of this file.
+pub const RULES: [&Rule; 6] = [
+    &SHELL_FROM_SERVICE,
+    &PACKAGE_MANAGER_RUN,
+    &NETWORK_TOOL_RUN,
+    &RUN_FROM_SCRATCH,
+    &SOCKET_STDIO,
+    &ROOT_PROCESS,
+];
+
+/// Whether `id` is one of the rules on processes seen running.
+pub fn is_process_rule(id: &str) -> bool {
+    RULES.iter().any(|r| r.id == id)
+}
+
 fn observed(c: &Container) -> &[ProcInfo] {
     c.observed.as_deref().map_or(&[], |o| o.procs.as_slice())
 }
@@ -130,9 +145,11 @@ pub const SHELL_FROM_SERVICE: Rule = Rule {
     why: "A service that starts `sh` or `bash` is how remote code execution looks from the \
           outside: a web server, a database or an application runtime has no business running \
           a shell. Shells started by shells, by an init or supervisor (tini, docker-init, \
-          supervisord, s6) or from outside the container (`docker exec`, healthchecks, which \
-          the exec rules cover) are not reported; a service that is itself the container's \
-          first process and starts a shell is.",
+          supervisord, s6), by the container's first process, or from outside the container \
+          (`docker exec`, healthchecks, which the exec rules cover) are not reported. The \
+          first process is left out because entrypoint scripts start helpers and then `exec` \
+          the service, which then looks like the helpers' parent: a service that is itself \
+          the first process and starts a shell is a blind spot of this rule.",
     attack: "An attacker who finds command injection, a deserialisation bug or a template \
              injection in the service makes it run `sh -c '…'`: to download tools, open a \
              reverse shell or read the service's secrets.",
@@ -149,6 +166,7 @@ pub const SHELL_FROM_SERVICE: Rule = Rule {
 };
 
 fn shell_from_service(c: &Container) -> Vec<Hit> {
+    let init = u32::try_from(c.pid).unwrap_or(0);
     capped(
         observed(c)
             .iter()
@@ -156,6 +174,7 @@ fn shell_from_service(c: &Container) -> Vec<Hit> {
             .filter(|p| {
                 p.parents.first().is_some_and(|a| {
                     a.in_container
+                        && a.pid != init
                         && !a.name.is_empty()
                         && !SHELLS.contains(&a.name.as_str())
                         && !ancestor_is(a, SHELLS)
@@ -575,6 +594,14 @@ mod tests {
                 under_exec(),
             ),
             proc(107, "cat", "/bin/busybox", &["cat"], under_httpd()),
+            // The first process, which ran `exec sleep` after starting it.
+            proc(
+                108,
+                "worker.sh",
+                "/bin/busybox",
+                &["/bin/sh", "/usr/local/bin/worker.sh"],
+                vec![anc(INIT, "sleep", true)],
+            ),
         ] {
             assert!(
                 run_container(&SHELL_FROM_SERVICE, &web(vec![p.clone()])).is_empty(),

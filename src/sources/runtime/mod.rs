@@ -15,5 +15,8 @@ pub mod events;
 pub mod procfs;
 
 /// Why processes are not read for an engine on another machine.
-pub const NOT_LOCAL: &str =
-    "not available: the engine runs on another machine (or in a VM), whose /proc is out of reach";
+pub const NOT_LOCAL: &str = "the engine runs on another machine, whose /proc is out of reach";
+
+/// Why a running container of a local engine has no processes here.
+pub const NOT_FOUND: &str = "none of its processes was found in /proc on this machine (an engine \
+                             in a VM, like Docker Desktop's, or /proc mounted with hidepid)";

@@ -164,6 +164,7 @@ pub fn read(proc: &Path, ids: &[String], caps: Caps) -> HashMap<String, Observed
         let Some(s) = seen.get(&pid) else { continue };
         let Some(owner) = &s.owner else { continue };
         let o = out.entry(owner.clone()).or_insert_with(|| Observed {
+            available: true,
             source: SNAPSHOT.into(),
             at: Some(now),
             ..Observed::default()
@@ -233,13 +234,17 @@ fn process(
 ) -> (ProcInfo, bool) {
     let dir = proc.join(pid.to_string());
     let uids = read_text(&dir.join("status"), 16_384).and_then(|t| parse_uids(&t));
+    let shown = |s: &str| crate::model::visible(s).into_owned();
     let args = read_capped(&dir.join("cmdline"), caps.cmdline)
         .map(|b| parse_cmdline(&b, caps.args))
-        .unwrap_or_default();
+        .unwrap_or_default()
+        .iter()
+        .map(|a| shown(a))
+        .collect();
     let link = |name: &str| {
         std::fs::read_link(dir.join(name))
             .ok()
-            .map(|p| p.to_string_lossy().chars().take(4_096).collect::<String>())
+            .map(|p| shown(&p.to_string_lossy().chars().take(4_096).collect::<String>()))
     };
     let exe = link("exe");
     let readable = exe.is_some() || !dir.exists();
@@ -266,7 +271,7 @@ fn process(
             exe: in_container
                 .then(|| std::fs::read_link(proc.join(at.to_string()).join("exe")).ok())
                 .flatten()
-                .map(|e| e.to_string_lossy().into_owned()),
+                .map(|e| crate::model::visible(&e.to_string_lossy()).into_owned()),
             in_container,
         });
         if !in_container {
