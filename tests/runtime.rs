@@ -355,3 +355,185 @@ fn without_root_the_scan_sees_less_and_says_so() {
     assert!(limits.contains("not root"), "{c}");
     assert!(findings(&r, &lab.quiet).is_empty());
 }
+
+/// CPU seconds this process used so far (user + system).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap();
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 (11 and 12 after the state).
+    (f[11].parse::<f64>().unwrap() + f[12].parse::<f64>().unwrap()) / 100.0
+}
+
+/// Runs `script` in container `name` while `source` watches: how many
+/// starts of `true` it caught (one by one or counted by the throttle),
+/// and the CPU it used per wall second.
+fn measure(source: Source, name: &str, id: &str, script: &str) -> (u64, f64, f64) {
+    let connector = match source {
+        Source::Connector => Some(events::Connector::open().unwrap()),
+        _ => None,
+    };
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let caught = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (s2, c2, id2) = (stop.clone(), caught.clone(), id.to_string());
+    let watcher = std::thread::spawn(move || {
+        events::watch(Path::new("/proc"), &source, connector, |s| {
+            use std::sync::atomic::Ordering::Relaxed;
+            match &s {
+                Seen::Start(p) if p.container_id.as_deref() == Some(&id2) && p.name == "true" => {
+                    c2.fetch_add(1, Relaxed);
+                }
+                Seen::More {
+                    container,
+                    program,
+                    count,
+                } if *container == id2 && program.ends_with("true") => {
+                    c2.fetch_add(*count, Relaxed);
+                }
+                _ => {}
+            }
+            !s2.load(Relaxed)
+        });
+    });
+    std::thread::sleep(Duration::from_millis(1_500));
+    let (cpu0, t0) = (cpu_seconds(), Instant::now());
+    common::docker(&["exec", name, "sh", "-c", script]);
+    let (cpu, wall) = (cpu_seconds() - cpu0, t0.elapsed().as_secs_f64());
+    // Let the last window flush.
+    std::thread::sleep(Duration::from_millis(2_500));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    watcher.join().unwrap();
+    (caught.load(std::sync::atomic::Ordering::Relaxed), cpu, wall)
+}
+
+/// Not a test: the measurements of `scripts/bench-runtime.sh`
+/// (`BENCH_N` very short processes; then 100 starts per second for 10 s).
+#[test]
+#[ignore = "a benchmark: run by scripts/bench-runtime.sh"]
+fn bench_sources() {
+    let _s = common::serial();
+    let n: u64 = std::env::var("BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let mut f = fixture("bench");
+    let name = f.run("c", &[BASE, "sleep", "3600"]);
+    let id = common::docker(&["inspect", "-f", "{{.Id}}", &name]);
+    let burst = format!("i=0; while [ $i -lt {n} ]; do /bin/true; i=$((i+1)); done");
+    let steady =
+        "i=0; while [ $i -lt 1000 ]; do /bin/true; /bin/busybox usleep 10000; i=$((i+1)); done";
+    for (label, source) in [
+        ("kernel connector", Source::Connector),
+        (
+            "polling /proc every 500 ms",
+            Source::Poll {
+                every: events::POLL_PERIOD,
+                why: "bench".into(),
+            },
+        ),
+    ] {
+        let (got, cpu, wall) = measure(source.clone(), &name, &id, &burst);
+        println!(
+            "BENCH | {label} | {n} starts of /bin/true in {wall:.1} s ({:.0}/s) | caught {got} ({:.1} %) | CPU {:.1} %",
+            n as f64 / wall,
+            100.0 * got as f64 / n as f64,
+            100.0 * cpu / wall
+        );
+        let (got, cpu, wall) = measure(source, &name, &id, steady);
+        println!(
+            "BENCH | {label} | 1000 starts of /bin/true + 1000 of usleep in {wall:.1} s ({:.0} starts/s) | caught {got} of 1000 ({:.1} %) | CPU {:.1} %",
+            2000.0 / wall,
+            100.0 * got as f64 / 1000.0,
+            100.0 * cpu / wall
+        );
+    }
+}
+
+/// `shipshape watch` (headless, polling the engine every 2 s) records a
+/// shell started by a service as a timeline entry in the audit log: the
+/// process rules ride the same path as exec sessions and drift (a new
+/// piece of evidence of a runtime rule is a new finding).
+#[test]
+fn watch_records_a_shell_started_by_a_service_in_the_audit_log() {
+    let _s = common::serial();
+    let mut f = fixture("watch");
+    let image = f.build_in(
+        "cgi:1",
+        "FROM shipshape-test/base:1\n\
+         RUN /bin/busybox mkdir -p /www/cgi-bin && /bin/busybox ln -sf /bin/busybox /bin/httpd\n\
+         COPY run /www/cgi-bin/run\n\
+         RUN chmod 755 /www/cgi-bin/run\n",
+        |dir| {
+            std::fs::write(
+                dir.join("run"),
+                "#!/bin/sh\necho 'Content-Type: text/plain'\necho\nsleep 3600\n",
+            )
+            .unwrap();
+        },
+    );
+    let web = f.run(
+        "web",
+        &[&image, "sh", "-c", "httpd -f -p 8080 -h /www & wait"],
+    );
+    let log = f.tmp.path().join("audit.jsonl");
+    let mut child = std::process::Command::new(common::scan::bin())
+        .env("SHIPSHAPE_VULNDB", common::scratch_vulndb())
+        .env("HOME", "/nonexistent-home")
+        .args(["watch", "--poll", "2", "--audit-log"])
+        .arg(&log)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _ = &mut child;
+    let _guard = Kill(child);
+    let records = || -> Vec<serde_json::Value> {
+        std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    };
+    let wait = |what: &str, pred: &dyn Fn(&serde_json::Value) -> bool| {
+        let start = Instant::now();
+        loop {
+            if let Some(r) = records().into_iter().find(|r| pred(r)) {
+                return r;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(90),
+                "no audit record for {what}:\n{}",
+                std::fs::read_to_string(&log).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    };
+    wait("the first scan", &|r| r["kind"] == "scan");
+    // The attack, after the watcher knows the container.
+    f.docker(&[
+        "exec",
+        "-d",
+        &web,
+        "wget",
+        "-q",
+        "-O",
+        "/dev/null",
+        "http://127.0.0.1:8080/cgi-bin/run",
+    ]);
+    let r = wait("the shell finding", &|r| {
+        r["kind"] == "finding"
+            && r["data"]["name"] == web.as_str()
+            && r["data"]["rule"] == "container.shell-from-service"
+    });
+    let detail = r["data"]["detail"].as_str().unwrap();
+    assert!(detail.contains("shell started by httpd"), "{r}");
+    assert_eq!(r["data"]["severity"], "high", "{r}");
+}

@@ -203,7 +203,7 @@ impl Connector {
     }
 
     /// The next events; empty after the receive timeout (200 ms).
-    pub fn next(&mut self) -> std::io::Result<Vec<Raw>> {
+    pub fn receive(&mut self) -> std::io::Result<Vec<Raw>> {
         match rustix::net::recv(&self.fd, &mut self.buf[..], rustix::net::RecvFlags::empty()) {
             Ok((n, _)) => Ok(parse_events(self.buf.get(..n).unwrap_or(&[]))),
             Err(rustix::io::Errno::AGAIN | rustix::io::Errno::INTR) => Ok(Vec::new()),
@@ -413,7 +413,7 @@ pub fn watch(
     }
     loop {
         let raws = match (&source, connector.as_mut()) {
-            (Source::Connector, Some(c)) => match c.next() {
+            (Source::Connector, Some(c)) => match c.receive() {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::warn!("process connector: {e}");
