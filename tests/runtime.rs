@@ -368,14 +368,15 @@ fn cpu_seconds() -> f64 {
 /// Runs `script` in container `name` while `source` watches: how many
 /// starts of `true` it caught (one by one or counted by the throttle),
 /// and the CPU it used per wall second.
-fn measure(source: Source, name: &str, id: &str, script: &str) -> (u64, f64, f64) {
+fn measure(source: Source, name: &str, id: &str, script: &str) -> (u64, u64, f64, f64) {
     let connector = match source {
         Source::Connector => Some(events::Connector::open().unwrap()),
         _ => None,
     };
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let caught = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let (s2, c2, id2) = (stop.clone(), caught.clone(), id.to_string());
+    let gone = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let (s2, c2, g2, id2) = (stop.clone(), caught.clone(), gone.clone(), id.to_string());
     let watcher = std::thread::spawn(move || {
         events::watch(Path::new("/proc"), &source, connector, |s| {
             use std::sync::atomic::Ordering::Relaxed;
@@ -383,11 +384,23 @@ fn measure(source: Source, name: &str, id: &str, script: &str) -> (u64, f64, f64
                 Seen::Start(p) if p.container_id.as_deref() == Some(&id2) && p.name == "true" => {
                     c2.fetch_add(1, Relaxed);
                 }
+                Seen::Start(p)
+                    if p.container_id.as_deref() == Some(&id2) && p.name == events::GONE =>
+                {
+                    g2.fetch_add(1, Relaxed);
+                }
                 Seen::More {
                     container,
                     program,
                     count,
-                } if *container == id2 && program.ends_with("true") => {
+                } if *container == id2 && program == events::GONE => {
+                    g2.fetch_add(*count, Relaxed);
+                }
+                Seen::More {
+                    container,
+                    program,
+                    count,
+                } if *container == id2 && program.starts_with("true") => {
                     c2.fetch_add(*count, Relaxed);
                 }
                 _ => {}
@@ -403,7 +416,12 @@ fn measure(source: Source, name: &str, id: &str, script: &str) -> (u64, f64, f64
     std::thread::sleep(Duration::from_millis(2_500));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     watcher.join().unwrap();
-    (caught.load(std::sync::atomic::Ordering::Relaxed), cpu, wall)
+    (
+        caught.load(std::sync::atomic::Ordering::Relaxed),
+        gone.load(std::sync::atomic::Ordering::Relaxed),
+        cpu,
+        wall,
+    )
 }
 
 /// Not a test: the measurements of `scripts/bench-runtime.sh`
@@ -432,16 +450,16 @@ fn bench_sources() {
             },
         ),
     ] {
-        let (got, cpu, wall) = measure(source.clone(), &name, &id, &burst);
+        let (got, gone, cpu, wall) = measure(source.clone(), &name, &id, &burst);
         println!(
-            "BENCH | {label} | {n} starts of /bin/true in {wall:.1} s ({:.0}/s) | caught {got} ({:.1} %) | CPU {:.1} %",
+            "BENCH | {label} | {n} starts of /bin/true in {wall:.1} s ({:.0}/s) | read and named {got} ({:.1} %) | counted, ended before read: {gone} | CPU {:.1} %",
             n as f64 / wall,
             100.0 * got as f64 / n as f64,
             100.0 * cpu / wall
         );
-        let (got, cpu, wall) = measure(source, &name, &id, steady);
+        let (got, gone, cpu, wall) = measure(source, &name, &id, steady);
         println!(
-            "BENCH | {label} | 1000 starts of /bin/true + 1000 of usleep in {wall:.1} s ({:.0} starts/s) | caught {got} of 1000 ({:.1} %) | CPU {:.1} %",
+            "BENCH | {label} | 1000 starts of /bin/true + 1000 of usleep in {wall:.1} s ({:.0} starts/s) | read and named {got} of 1000 ({:.1} %) | counted, ended before read: {gone} (both programs) | CPU {:.1} %",
             2000.0 / wall,
             100.0 * got as f64 / 1000.0,
             100.0 * cpu / wall

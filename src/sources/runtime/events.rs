@@ -406,6 +406,10 @@ pub fn watch(
     mut sink: impl FnMut(Seen) -> bool,
 ) {
     let caps = super::procfs::Caps::default();
+    // Which container each recent fork's child belongs to (from its
+    // parent, read at fork time): a process that ran and ended before it
+    // could be read is still counted in its container. Bounded.
+    let mut owners: HashMap<u32, Option<String>> = HashMap::new();
     let mut throttle = Throttle::new(Duration::from_secs(1), 20, Instant::now());
     let mut poller = Poller::new();
     if matches!(source, Source::Poll { .. }) {
@@ -434,6 +438,21 @@ pub fn watch(
         }
         for raw in raws {
             let pid = match raw {
+                Raw::Fork { parent, pid, tgid } if pid == tgid => {
+                    if owners.len() >= 65_536 {
+                        owners.clear();
+                    }
+                    let owner = match owners.get(&parent) {
+                        Some(o) => o.clone(),
+                        None => super::procfs::owner_of(proc, parent),
+                    };
+                    owners.insert(pid, owner);
+                    continue;
+                }
+                Raw::Exit { pid, tgid } if pid == tgid => {
+                    owners.remove(&pid);
+                    continue;
+                }
                 Raw::Exec { pid, tgid } if pid == tgid => pid,
                 Raw::Lost(n) => {
                     if !sink(Seen::Lost(u64::from(n))) {
@@ -443,13 +462,29 @@ pub fn watch(
                 }
                 _ => continue,
             };
-            let Some(p) = super::procfs::one(proc, pid, caps) else {
+            let read = super::procfs::one(proc, pid, caps).map(|mut p| {
+                // Exiting: its cgroup no longer names the container.
+                if p.container_id.is_none() {
+                    p.container_id = owners.get(&pid).cloned().flatten();
+                }
+                p
+            });
+            let Some(p) = read.or_else(|| {
+                // Gone before it could be read: counted, not named.
+                let container = owners.get(&pid).cloned().flatten()?;
+                Some(crate::model::runtime::ProcInfo {
+                    pid,
+                    name: GONE.into(),
+                    container_id: Some(container),
+                    ..Default::default()
+                })
+            }) else {
                 continue;
             };
             let Some(container) = p.container_id.clone() else {
                 continue;
             };
-            let (pass, flushed) = throttle.admit(&container, p.path().unwrap_or(&p.name), now);
+            let (pass, flushed) = throttle.admit(&container, &program_label(&p), now);
             for s in flushed {
                 if !sink(s) {
                     return;
@@ -464,6 +499,19 @@ pub fn watch(
         }
     }
 }
+
+/// What the throttle counts a start under: its executable, and its name
+/// when that differs (busybox runs every applet as `/bin/busybox`).
+pub fn program_label(p: &crate::model::runtime::ProcInfo) -> String {
+    match p.path() {
+        Some(path) if path.rsplit('/').next() == Some(p.name.as_str()) => path.to_string(),
+        Some(path) => format!("{} ({path})", p.name),
+        None => p.name.clone(),
+    }
+}
+
+/// The name of a process that ended before it could be read.
+pub const GONE: &str = "(ended before it was read)";
 
 /// Lets the sink stop the watcher between receives (a `Lost(0)` is a
 /// heartbeat the sink may ignore).

@@ -206,8 +206,7 @@ pub fn one(proc: &Path, pid: u32, caps: Caps) -> Option<ProcInfo> {
         }
         at = next;
     }
-    let boot = read_text(&proc.join("stat"), 1 << 20).and_then(|t| parse_btime(&t));
-    Some(process(proc, pid, &first, &seen, boot, caps).0)
+    Some(process(proc, pid, &first, &seen, boot_time(proc), caps).0)
 }
 
 fn seen_one(proc: &Path, pid: u32) -> Option<Seen> {
@@ -216,6 +215,25 @@ fn seen_one(proc: &Path, pid: u32) -> Option<Seen> {
     let owner = read_text(&dir.join("cgroup"), 16_384)
         .and_then(|t| cgroup::parse(&t).outer().map(str::to_string));
     Some(Seen { stat, owner })
+}
+
+/// Boot time of `proc`'s machine, read once per process for `/proc`
+/// (events read one process at a time), each time for another folder.
+fn boot_time(proc: &Path) -> Option<i64> {
+    static BOOT: std::sync::OnceLock<Option<i64>> = std::sync::OnceLock::new();
+    let read = || read_text(&proc.join("stat"), 1 << 20).and_then(|t| parse_btime(&t));
+    if proc == Path::new("/proc") {
+        *BOOT.get_or_init(read)
+    } else {
+        read()
+    }
+}
+
+/// The outermost container `pid` belongs to, from its cgroup alone (one
+/// small read: cheap enough for every fork).
+pub fn owner_of(proc: &Path, pid: u32) -> Option<String> {
+    read_text(&proc.join(pid.to_string()).join("cgroup"), 16_384)
+        .and_then(|t| cgroup::parse(&t).outer().map(str::to_string))
 }
 
 /// What an unprivileged reading cannot see.
