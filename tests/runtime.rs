@@ -396,6 +396,9 @@ fn measure(source: Source, name: &str, id: &str, script: &str) -> (u64, u64, f64
                 } if *container == id2 && program == events::GONE => {
                     g2.fetch_add(*count, Relaxed);
                 }
+                Seen::Lost(n) if *n > 0 => {
+                    eprintln!("BENCH-LOST {n}");
+                }
                 Seen::More {
                     container,
                     program,

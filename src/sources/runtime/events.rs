@@ -180,7 +180,11 @@ impl Connector {
         )?;
         // Port 0: the kernel picks one (several watchers in one process).
         rustix::net::bind(&fd, &netlink::SocketAddrNetlink::new(0, CN_IDX_PROC))?;
-        let _ = sockopt::set_socket_recv_buffer_size(&fd, 4 << 20);
+        // Above `net.core.rmem_max` only with CAP_NET_ADMIN (which this
+        // socket needs anyway); else as much as the limit allows.
+        if sockopt::set_socket_recv_buffer_size_force(&fd, 4 << 20).is_err() {
+            let _ = sockopt::set_socket_recv_buffer_size(&fd, 4 << 20);
+        }
         let port = rustix::net::getsockname(&fd)
             .ok()
             .and_then(|a| netlink::SocketAddrNetlink::try_from(a).ok())
@@ -442,9 +446,11 @@ pub fn watch(
                     if owners.len() >= 65_536 {
                         owners.clear();
                     }
+                    // A cached "no container" is read again: runc forks
+                    // a container's first process before moving it in.
                     let owner = match owners.get(&parent) {
-                        Some(o) => o.clone(),
-                        None => super::procfs::owner_of(proc, parent),
+                        Some(Some(o)) => Some(o.clone()),
+                        _ => super::procfs::owner_of(proc, parent),
                     };
                     owners.insert(pid, owner);
                     continue;
