@@ -699,7 +699,33 @@ pub fn compose_file(data: &[u8]) {
     }
 }
 
+/// A process's `/proc` files (`cgroup`, `stat`, `status`, `cmdline`, an
+/// fd link): each parser on the same bytes, bounded, never panicking; the
+/// ids a cgroup file names are 64-hex, at most 4; no argument carries a
+/// secret the redaction finds.
+pub fn proc_files(data: &[u8]) {
+    use crate::sources::runtime::{cgroup, procfs};
+    let text = String::from_utf8_lossy(data);
+    let owner = cgroup::parse(&text);
+    assert!(owner.ids.len() <= 4);
+    for (_, id) in &owner.ids {
+        assert_eq!(id.len(), 64);
+        assert!(owner.names(id));
+    }
+    let _ = (owner.outer(), owner.nested());
+    if let Some(s) = procfs::parse_stat(&text) {
+        assert!(s.comm.chars().count() <= 64);
+    }
+    let _ = (procfs::parse_uids(&text), procfs::parse_btime(&text));
+    let args = procfs::parse_cmdline(data, 16);
+    assert!(args.len() <= 16);
+    assert!(args.iter().all(|a| a.chars().count() <= 1_024 + 16));
+    let _ = crate::model::runtime::Stdio::of_link(&text).describe();
+    assert!(crate::sources::runtime::events::parse_events(data).len() <= 1_024);
+}
+
 pub const TARGETS: &[(&str, Target)] = &[
+    ("proc_files", proc_files),
     ("compose_file", compose_file),
     ("container_inspect", container_inspect),
     ("image_inspect", image_inspect),

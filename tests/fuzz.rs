@@ -324,6 +324,17 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
         b
     };
     Some(match target {
+        "proc_files" => {
+            let id = "4f1c0a9e8b7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a3928170605a4b3";
+            vec![
+                format!("12:pids:/docker/{id}\n11:memory:/docker/{id}\n0::/\n").into_bytes(),
+                format!("0::/system.slice/docker-{id}.scope/kubelet.slice/cri-containerd-{id}.scope\n").into_bytes(),
+                format!("0::/machine.slice/libpod-{id}.scope/container\n").into_bytes(),
+                b"42 (my (odd) name) S 7 42 42 0 -1 4194560 1 2 3 4 5 6 7 8 20 0 1 0 123456 1 2 3".to_vec(),
+                b"Name:\tsh\nUid:\t1000\t0\t0\t0\n".to_vec(),
+                b"mysql\0--password\0hunter2\0".to_vec(),
+            ]
+        }
         // Raw text: byte flips, cuts and copied chunks of real compose files.
         "compose_file" => vec![
             Vec::from("name: shop\nx-base: &base\n  cap_add: [NET_ADMIN]\nservices:\n  api:\n    <<: *base\n    image: shop/api:${TAG:-1}\n    privileged: true\n    ports: [\"8080:80\", {target: 443, published: 8443}]\n    volumes:\n      - /var/run/docker.sock:/var/run/docker.sock\n      - ./data:/data:ro\n    environment: [DB_PASSWORD=x]\n    deploy: {resources: {limits: {memory: 1g, cpus: \"0.5\"}}}\n  worker:\n    extends: api\n    network_mode: host\n    profiles: [jobs]\n".as_bytes()),
@@ -508,6 +519,11 @@ fn fuzz_event() {
 #[test]
 fn fuzz_exec_inspect() {
     run("exec_inspect", 500);
+}
+
+#[test]
+fn fuzz_proc_files() {
+    run("proc_files", 500);
 }
 
 #[test]

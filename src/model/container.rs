@@ -545,6 +545,10 @@ pub struct Container {
     /// How `processes` were read ([`crate::sources::docker::procs::FROM_PROC`] or
     /// `FROM_TOP`); empty when they were not.
     pub processes_from: &'static str,
+    /// Its processes as the runtime source read them (parents, users,
+    /// executables, standard streams), for the runtime rules; `None` when
+    /// they were not read.
+    pub observed: Option<std::sync::Arc<super::runtime::Observed>>,
     /// The files its processes run, have mapped or hold open (executables,
     /// shared libraries, jars), as the container sees them — read from
     /// `/proc` for an engine on this machine; `None` when not known.

@@ -17,6 +17,7 @@ mod posture;
 pub mod priority;
 pub mod redact;
 mod reference;
+pub mod runtime;
 mod secret;
 pub mod stats;
 pub mod text;

@@ -407,6 +407,10 @@ pub struct ContainerReport {
     /// Created by Compose: its project, service and compose files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compose: Option<crate::model::compose::ComposeRef>,
+    /// Its processes as the runtime source read them (a running container
+    /// of a local engine), or why they could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub processes: Option<crate::model::runtime::Observed>,
 }
 
 /// A workload container of a Kubernetes cluster, in a report.
@@ -658,6 +662,7 @@ impl Report {
                     exec_sessions: c.execs.clone(),
                     drift: c.drift.clone(),
                     vulnerabilities: (*c.vulns).clone(),
+                    processes: c.observed.as_deref().cloned(),
                 }
             })
             .collect();
@@ -1065,6 +1070,7 @@ impl Report {
                 c.highest_severity.map_or("-", |s| s.as_str())
             ));
         }
+        out.push_str(&self.processes_summary());
         if !self.priorities.is_empty() {
             out.push_str("  fix first:\n");
             for p in self.priorities.iter().take(3) {
@@ -1078,6 +1084,61 @@ impl Report {
         out.lines()
             .map(|l| crate::model::visible(l) + "\n")
             .collect()
+    }
+}
+
+impl Report {
+    /// How running containers' processes were read (one line per way,
+    /// with how many containers), and what the runtime rules saw in them
+    /// (at most 10 lines): for the terminal.
+    fn processes_summary(&self) -> String {
+        let mut out = String::new();
+        let mut sources: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut limits: std::collections::BTreeSet<&str> = Default::default();
+        for c in &self.containers {
+            if let Some(o) = &c.processes {
+                *sources.entry(o.source.as_str()).or_default() += 1;
+                limits.extend(o.limits.iter().map(String::as_str));
+            }
+        }
+        for (source, n) in &sources {
+            out.push_str(&format!(
+                "  processes of {n} running container{}: {source}\n",
+                if *n == 1 { "" } else { "s" }
+            ));
+        }
+        for l in limits {
+            out.push_str(&format!("    {l}\n"));
+        }
+        let seen: Vec<String> = self
+            .containers
+            .iter()
+            .flat_map(|c| {
+                c.findings
+                    .iter()
+                    .filter(|f| crate::rules::procs::is_process_rule(&f.rule_id))
+                    .map(move |f| {
+                        format!(
+                            "    {} {}: {}: {}",
+                            f.severity.as_str(),
+                            c.name,
+                            f.rule_id,
+                            f.evidence
+                        )
+                    })
+            })
+            .collect();
+        if !seen.is_empty() {
+            out.push_str("  seen running:\n");
+            for line in seen.iter().take(10) {
+                out.push_str(line);
+                out.push('\n');
+            }
+            if seen.len() > 10 {
+                out.push_str(&format!("    and {} more\n", seen.len() - 10));
+            }
+        }
+        out
     }
 }
 

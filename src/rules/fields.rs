@@ -1039,6 +1039,18 @@ pub const FIELDS: &[Field] = &[
     f(Other, "top: processes", Risk(&["container.sshd"])),
     f(
         Other,
+        "/proc: processes (parents, users, executable, arguments, standard streams)",
+        Risk(&[
+            "container.shell-from-service",
+            "container.package-manager-run",
+            "container.network-tool-run",
+            "container.run-from-scratch-dir",
+            "container.socket-stdio",
+            "container.root-process",
+        ]),
+    ),
+    f(
+        Other,
         "exec inspect: User, Privileged",
         Risk(&["container.exec-root", "container.exec-privileged"]),
     ),

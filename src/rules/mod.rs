@@ -21,6 +21,7 @@ pub mod namespaces;
 pub mod network;
 pub mod policy;
 pub mod privileges;
+pub mod procs;
 pub mod provenance;
 pub mod resources;
 pub mod runtime;
@@ -450,6 +451,13 @@ pub const ALL: &[&Rule] = &[
     &runtime::EXEC_ROOT,
     &runtime::DRIFT_PROGRAM,
     &runtime::DRIFT_SENSITIVE,
+    // Runtime: what the processes inside do
+    &procs::SHELL_FROM_SERVICE,
+    &procs::PACKAGE_MANAGER_RUN,
+    &procs::NETWORK_TOOL_RUN,
+    &procs::RUN_FROM_SCRATCH,
+    &procs::SOCKET_STDIO,
+    &procs::ROOT_PROCESS,
     // Vulnerabilities (seed rule 1)
     &vulns::KNOWN_VULNERABILITIES,
     &vulns::CONTAINER_VULNERABILITIES,

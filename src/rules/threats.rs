@@ -84,6 +84,24 @@ const TABLE: &[(&str, &[Threat])] = &[
     ("container.exec-privileged", &[ShortLived, BreakoutViaRoot]),
     ("container.exec-root", &[ShortLived, Observability]),
     ("container.drift-program", &[ShortLived, AttackSurface]),
+    (
+        "container.shell-from-service",
+        &[Observability, AttackSurface],
+    ),
+    (
+        "container.package-manager-run",
+        &[AttackSurface, Observability],
+    ),
+    (
+        "container.network-tool-run",
+        &[LateralNetwork, Observability],
+    ),
+    (
+        "container.run-from-scratch-dir",
+        &[ShortLived, AttackSurface],
+    ),
+    ("container.socket-stdio", &[LateralNetwork, Observability]),
+    ("container.root-process", &[BreakoutViaRoot]),
     ("container.drift-sensitive", &[ShortLived, AttackSurface]),
     ("image.known-vulnerabilities", &[VulnerableImages]),
     ("container.known-vulnerabilities", &[VulnerableImages]),

@@ -8,6 +8,7 @@
 //! * [`tray`]: the optional tray icon (StatusNotifierItem).
 //! * [`file`]: reading a file someone else named (a compose label, the
 //!   user's `--policy`): regular files only, with ceilings of size and time.
+//! * [`runtime`]: processes inside containers, from `/proc` on this machine.
 //! * [`osv`]: downloading the OSV vulnerability data — the only network
 //!   access shipshape ever makes, and only when the user asks
 //!   (`shipshape db update`, or the Update button).
@@ -19,4 +20,5 @@ pub mod host;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod osv;
+pub mod runtime;
 pub mod tray;

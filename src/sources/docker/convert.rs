@@ -318,6 +318,7 @@ pub fn container(r: ContainerInspectResponse) -> Container {
             .map(|g| crate::model::StorageDirs::of(&g.name, &g.data)),
         processes: None,
         processes_from: "",
+        observed: None,
         files_in_use: None,
         exec_ids: r
             .exec_ids

@@ -223,6 +223,7 @@ async fn inspect_bare(
 async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, EngineError> {
     for c in cs.iter_mut() {
         c.processes = None;
+        c.observed = None;
     }
     let running: Vec<usize> = (0..cs.len())
         .filter(|&i| cs[i].state == ContainerState::Running)
@@ -235,25 +236,46 @@ async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, 
             .iter()
             .map(|&i| (cs[i].pid, cs[i].id.clone()))
             .collect();
-        let read = tokio::task::spawn_blocking(move || {
+        let (read, mut observed) = tokio::task::spawn_blocking(move || {
             let proc = std::path::Path::new("/proc");
-            asks.iter()
+            let ids: Vec<String> = asks.iter().map(|(_, id)| id.clone()).collect();
+            let observed = crate::sources::runtime::procfs::read(
+                proc,
+                &ids,
+                crate::sources::runtime::procfs::Caps::default(),
+            );
+            let read = asks
+                .iter()
                 .map(|(pid, id)| {
                     super::procs::read(proc, *pid, id).map(|list| {
                         let pids: Vec<String> = list.iter().map(|p| p.pid.clone()).collect();
                         (list, super::procs::files_in_use(proc, &pids))
                     })
                 })
-                .collect::<Vec<_>>()
+                .collect::<Vec<_>>();
+            (read, observed)
         })
         .await
         .unwrap_or_default();
+        for &i in &running {
+            let o = observed.remove(&cs[i].id).unwrap_or_else(|| {
+                crate::model::runtime::Observed::not_available(crate::sources::runtime::NOT_FOUND)
+            });
+            cs[i].observed = Some(std::sync::Arc::new(o));
+        }
         for (&i, read) in running.iter().zip(read) {
             if let Some((list, files)) = read {
                 cs[i].processes = Some(list);
                 cs[i].processes_from = super::procs::FROM_PROC;
                 cs[i].files_in_use = Some(std::sync::Arc::new(files));
             }
+        }
+    } else {
+        let na = std::sync::Arc::new(crate::model::runtime::Observed::not_available(
+            crate::sources::runtime::NOT_LOCAL,
+        ));
+        for &i in &running {
+            cs[i].observed = Some(na.clone());
         }
     }
     let need: Vec<(usize, String)> = running
