@@ -185,7 +185,10 @@ impl Peer {
                 host_port,
                 ..
             } => match host_port {
-                Some(p) => format!("container {} through host port {p}", name.trim_start_matches('/')),
+                Some(p) => format!(
+                    "container {} through host port {p}",
+                    name.trim_start_matches('/')
+                ),
                 None => format!("container {} on {network}", name.trim_start_matches('/')),
             },
             Self::Host { address, network } => {
@@ -312,9 +315,7 @@ impl NetObserved {
 /// An IPv4-mapped IPv6 address (`::ffff:a.b.c.d`) as the IPv4 address it is.
 pub fn unmapped(ip: IpAddr) -> IpAddr {
     match ip {
-        IpAddr::V6(v6) => v6
-            .to_ipv4_mapped()
-            .map_or(IpAddr::V6(v6), IpAddr::V4),
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
         v4 => v4,
     }
 }

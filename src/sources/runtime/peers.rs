@@ -87,7 +87,9 @@ impl AddressBook {
                 }
             }
             for p in &c.ports {
-                if let (Some(hp), Some(proto)) = (p.host_port.filter(|p| *p > 0), proto_of(&p.protocol)) {
+                if let (Some(hp), Some(proto)) =
+                    (p.host_port.filter(|p| *p > 0), proto_of(&p.protocol))
+                {
                     book.published.insert((hp, proto), i);
                 }
             }
@@ -218,7 +220,11 @@ mod tests {
             endpoints: vec![NetEndpoint {
                 network: net.into(),
                 ip: Some(ip.parse().unwrap()),
-                gateway: Some(format!("{}.1", ip.rsplit_once('.').unwrap().0).parse().unwrap()),
+                gateway: Some(
+                    format!("{}.1", ip.rsplit_once('.').unwrap().0)
+                        .parse()
+                        .unwrap(),
+                ),
                 ..NetEndpoint::default()
             }],
             ..Container::default()
@@ -265,24 +271,75 @@ mod tests {
         }];
         use SockState::*;
         let cli = vec![
-            sock(Proto::Tcp, "172.19.0.2:40000", "172.19.0.3:7000", Established, 1),
-            sock(Proto::Tcp, "172.19.0.2:40001", "172.19.0.1:22", Established, 2),
-            sock(Proto::Tcp, "172.19.0.2:40002", "172.19.0.1:15432", Established, 3),
-            sock(Proto::Tcp, "[::ffff:172.19.0.2]:40003", "[::ffff:8.8.8.8]:443", SynSent, 4),
-            sock(Proto::Udp, "172.19.0.2:40004", "192.168.1.1:53", Established, 5),
-            sock(Proto::Tcp, "127.0.0.1:40005", "127.0.0.1:9000", Established, 6),
+            sock(
+                Proto::Tcp,
+                "172.19.0.2:40000",
+                "172.19.0.3:7000",
+                Established,
+                1,
+            ),
+            sock(
+                Proto::Tcp,
+                "172.19.0.2:40001",
+                "172.19.0.1:22",
+                Established,
+                2,
+            ),
+            sock(
+                Proto::Tcp,
+                "172.19.0.2:40002",
+                "172.19.0.1:15432",
+                Established,
+                3,
+            ),
+            sock(
+                Proto::Tcp,
+                "[::ffff:172.19.0.2]:40003",
+                "[::ffff:8.8.8.8]:443",
+                SynSent,
+                4,
+            ),
+            sock(
+                Proto::Udp,
+                "172.19.0.2:40004",
+                "192.168.1.1:53",
+                Established,
+                5,
+            ),
+            sock(
+                Proto::Tcp,
+                "127.0.0.1:40005",
+                "127.0.0.1:9000",
+                Established,
+                6,
+            ),
         ];
         let srv = vec![
             sock(Proto::Tcp, "0.0.0.0:7000", "0.0.0.0:0", Listen, 10),
             sock(Proto::Tcp, "[::]:7001", "[::]:0", Listen, 11),
             sock(Proto::Udp, "0.0.0.0:5353", "0.0.0.0:0", Close, 12),
-            sock(Proto::Tcp, "172.19.0.3:7000", "172.19.0.2:40000", Established, 13),
+            sock(
+                Proto::Tcp,
+                "172.19.0.3:7000",
+                "172.19.0.2:40000",
+                Established,
+                13,
+            ),
         ];
         let db = vec![
             sock(Proto::Tcp, "0.0.0.0:5432", "0.0.0.0:0", Listen, 20),
-            sock(Proto::Tcp, "172.20.0.2:5432", "172.20.0.1:50000", Established, 21),
+            sock(
+                Proto::Tcp,
+                "172.20.0.2:5432",
+                "172.20.0.1:50000",
+                Established,
+                21,
+            ),
         ];
-        fill(&mut cs, vec![(0, ns("1", cli)), (1, ns("2", srv)), (2, ns("3", db))]);
+        fill(
+            &mut cs,
+            vec![(0, ns("1", cli)), (1, ns("2", srv)), (2, ns("3", db))],
+        );
         let o = cs[0].observed.own().unwrap();
         assert!(o.listeners.is_empty());
         let peers: Vec<(Direction, String)> = o
@@ -295,8 +352,14 @@ mod tests {
             [
                 (Direction::Outbound, "loopback".to_string()),
                 (Direction::Outbound, "container srv on app".into()),
-                (Direction::Outbound, "the host (172.19.0.1, gateway of app)".into()),
-                (Direction::Outbound, "container db through host port 15432".into()),
+                (
+                    Direction::Outbound,
+                    "the host (172.19.0.1, gateway of app)".into()
+                ),
+                (
+                    Direction::Outbound,
+                    "container db through host port 15432".into()
+                ),
                 (Direction::Outbound, "internet".into()),
                 (Direction::Outbound, "local network".into()),
             ]

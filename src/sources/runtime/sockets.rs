@@ -135,10 +135,7 @@ pub struct Ask {
 
 /// Each container's sockets (in `asks` order), or why they cannot be read.
 /// Containers in the same namespace share one read (the same `Arc`).
-pub fn read_all(
-    proc: &Path,
-    asks: &[Ask],
-) -> Vec<Result<std::sync::Arc<NetnsSockets>, String>> {
+pub fn read_all(proc: &Path, asks: &[Ask]) -> Vec<Result<std::sync::Arc<NetnsSockets>, String>> {
     let host_ns = netns_of(proc, "1");
     let own_ns = netns_of(proc, "self");
     let mut by_ns: HashMap<String, std::sync::Arc<NetnsSockets>> = HashMap::new();
@@ -176,7 +173,12 @@ pub fn read_all(
 
 /// The four tables of `pid`'s namespace, and the owners of its sockets
 /// among `pids` (the init when none are given).
-fn read_netns(proc: &Path, pid: &str, netns: String, pids: &[String]) -> Result<NetnsSockets, String> {
+fn read_netns(
+    proc: &Path,
+    pid: &str,
+    netns: String,
+    pids: &[String],
+) -> Result<NetnsSockets, String> {
     let mut out = NetnsSockets {
         netns,
         ..NetnsSockets::default()
@@ -199,8 +201,12 @@ fn read_netns(proc: &Path, pid: &str, netns: String, pids: &[String]) -> Result<
     if !read_any {
         return Err(last_err);
     }
-    let mut wanted: std::collections::HashSet<u64> =
-        out.sockets.iter().map(|s| s.inode).filter(|i| *i != 0).collect();
+    let mut wanted: std::collections::HashSet<u64> = out
+        .sockets
+        .iter()
+        .map(|s| s.inode)
+        .filter(|i| *i != 0)
+        .collect();
     let init = [pid.to_string()];
     let pids = if pids.is_empty() { &init[..] } else { pids };
     for p in pids.iter().take(MAX_OWNER_PIDS) {
@@ -236,7 +242,10 @@ fn read_netns(proc: &Path, pid: &str, netns: String, pids: &[String]) -> Result<
 
 /// `socket:[12345]` → 12345. Pure.
 pub fn socket_inode(link: &str) -> Option<u64> {
-    link.strip_prefix("socket:[")?.strip_suffix(']')?.parse().ok()
+    link.strip_prefix("socket:[")?
+        .strip_suffix(']')?
+        .parse()
+        .ok()
 }
 
 /// `readlink /proc/<pid>/ns/net`.
@@ -322,9 +331,13 @@ mod tests {
         assert_eq!(list[0].local.port(), 53);
         assert!(parse_table("", Proto::Tcp, false).0.is_empty());
         assert!(
-            parse_table(&format!("{HEADER} 0: 0000:0 0:0 0A 0 0 0 0 0 1"), Proto::Tcp, true)
-                .0
-                .is_empty()
+            parse_table(
+                &format!("{HEADER} 0: 0000:0 0:0 0A 0 0 0 0 0 1"),
+                Proto::Tcp,
+                true
+            )
+            .0
+            .is_empty()
         );
     }
 
@@ -359,7 +372,12 @@ mod tests {
         let me = i64::from(std::process::id());
         let r = read_all(
             Path::new("/proc"),
-            &[ask(me, "bridge"), ask(0, "bridge"), ask(me, "host"), ask(i64::MAX, "bridge")],
+            &[
+                ask(me, "bridge"),
+                ask(0, "bridge"),
+                ask(me, "host"),
+                ask(i64::MAX, "bridge"),
+            ],
         );
         for r in r {
             let e = r.unwrap_err();
