@@ -407,6 +407,10 @@ pub struct ContainerReport {
     /// Created by Compose: its project, service and compose files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub compose: Option<crate::model::compose::ComposeRef>,
+    /// Its sockets as observed (listeners, connections with both ends
+    /// named), or why they could not be read; absent when not read.
+    #[serde(default, skip_serializing_if = "is_not_read")]
+    pub network: crate::model::flows::NetObserved,
 }
 
 /// A workload container of a Kubernetes cluster, in a report.
@@ -454,6 +458,10 @@ impl KubeReport {
                 .unwrap_or_default(),
         }
     }
+}
+
+fn is_not_read(v: &crate::model::flows::NetObserved) -> bool {
+    matches!(v, crate::model::flows::NetObserved::NotRead)
 }
 
 fn is_not_scanned(v: &crate::model::packages::VulnState) -> bool {
@@ -658,6 +666,7 @@ impl Report {
                     exec_sessions: c.execs.clone(),
                     drift: c.drift.clone(),
                     vulnerabilities: (*c.vulns).clone(),
+                    network: c.observed.clone(),
                 }
             })
             .collect();
