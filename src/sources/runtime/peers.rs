@@ -17,6 +17,10 @@ use crate::model::flows::{
     unmapped,
 };
 
+/// Linux's default range of ports a connecting socket gets
+/// (`net.ipv4.ip_local_port_range`).
+pub const EPHEMERAL: std::ops::RangeInclusive<u16> = 32768..=60999;
+
 /// What is read for one container: its sockets, or why not.
 pub type Read = Result<Arc<NetnsSockets>, String>;
 
@@ -143,12 +147,16 @@ fn observe(book: &AddressBook, containers: &[Container], me: usize, ns: &NetnsSo
         .collect();
     let mut connections = Vec::new();
     for s in ns.sockets.iter().filter(|s| s.is_connection()) {
+        // Accepted on one of its listeners; or, the listener being gone
+        // (a one-shot server closes it after `accept`), a fixed local port
+        // facing an ephemeral one.
         let inbound = s.proto == Proto::Tcp
-            && listeners.iter().any(|l| {
+            && (listeners.iter().any(|l| {
                 l.proto == Proto::Tcp
                     && l.port == s.local.port()
                     && (l.address.is_unspecified() || unmapped(l.address) == unmapped(s.local.ip()))
-            });
+            }) || (!EPHEMERAL.contains(&s.local.port())
+                && EPHEMERAL.contains(&s.remote.port())));
         let direction = if inbound {
             Direction::Inbound
         } else {
@@ -336,10 +344,27 @@ mod tests {
                 21,
             ),
         ];
+        // A one-shot server: its listener closed after accepting.
+        let oneshot = vec![sock(
+            Proto::Tcp,
+            "172.20.0.9:5432",
+            "172.19.0.2:50001",
+            Established,
+            22,
+        )];
+        cs.push(container("oneshot", "other", "172.20.0.9"));
         fill(
             &mut cs,
-            vec![(0, ns("1", cli)), (1, ns("2", srv)), (2, ns("3", db))],
+            vec![
+                (0, ns("1", cli)),
+                (1, ns("2", srv)),
+                (2, ns("3", db)),
+                (3, ns("4", oneshot)),
+            ],
         );
+        let o = cs[3].observed.own().unwrap();
+        assert_eq!(o.connections[0].direction, Direction::Inbound);
+        assert_eq!(o.connections[0].peer.describe(), "container cli on app");
         let o = cs[0].observed.own().unwrap();
         assert!(o.listeners.is_empty());
         let peers: Vec<(Direction, String)> = o
