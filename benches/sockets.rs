@@ -57,10 +57,12 @@ fn main() {
         let reads: Vec<(usize, peers::Read)> = reads.into_iter().enumerate().collect();
         peers::fill(&mut cs, reads);
         times.push(t.elapsed());
-        count = cs.iter().fold((0, 0, 0), |(l, c, na), x| match x.observed.own() {
-            Some(o) => (l + o.listeners.len(), c + o.connections.len(), na),
-            None => (l, c, na + 1),
-        });
+        count = cs
+            .iter()
+            .fold((0, 0, 0), |(l, c, na), x| match x.observed.own() {
+                Some(o) => (l + o.listeners.len(), c + o.connections.len(), na),
+                None => (l, c, na + 1),
+            });
     }
     times.sort();
     let hwm = std::fs::read_to_string("/proc/self/status")
