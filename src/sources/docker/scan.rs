@@ -287,7 +287,10 @@ async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, 
 /// Running containers' sockets, read once per network namespace from
 /// `/proc` where the engine runs on this machine (one blocking task for
 /// all), each connection's far end named; "not available" with the reason
-/// for every running container otherwise. No engine request.
+/// for every running container otherwise. No engine request. A
+/// [`refresh`] calls it only when [`crate::sources::runtime::sockets::refresh_due`]
+/// (the last pass took at most a tenth of the time since): otherwise the
+/// containers it did not inspect again keep what was read last.
 async fn fill_sockets(engine: &Engine, cs: &mut [Container]) {
     use crate::model::flows::NetObserved;
     use crate::sources::runtime::{peers, sockets};
@@ -442,7 +445,9 @@ pub async fn refresh(
     let mut containers = noted(containers, &mut warnings);
     containers.extend(reuse);
     reread.requests += fill_processes(engine, &mut containers).await?;
-    fill_sockets(engine, &mut containers).await;
+    if crate::sources::runtime::sockets::refresh_due() {
+        fill_sockets(engine, &mut containers).await;
+    }
     warnings.extend(fill_compose_files(engine, &mut containers).await);
     containers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
 

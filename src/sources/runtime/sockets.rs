@@ -33,6 +33,33 @@ pub const TABLES: [(&str, Proto, bool); 4] = [
     ("udp6", Proto::Udp, true),
 ];
 
+/// A refresh reads sockets again only when the last pass took at most this
+/// share of the time since it began (1/`BUDGET_SHARE`): at scale, reading
+/// `/proc/PID/net/tcp` costs milliseconds of kernel time per namespace
+/// (bench/sockets-results.md), so the cadence stretches with the cost.
+pub const BUDGET_SHARE: u32 = 10;
+
+/// Whether a refresh should read sockets again, given when the last pass
+/// began and how long it took. Pure.
+pub fn due(
+    last: Option<(std::time::Instant, std::time::Duration)>,
+    now: std::time::Instant,
+) -> bool {
+    last.is_none_or(|(at, took)| now.saturating_duration_since(at) >= took * BUDGET_SHARE)
+}
+
+/// The last pass of this process: when it began and how long it took.
+static LAST_PASS: std::sync::Mutex<Option<(std::time::Instant, std::time::Duration)>> =
+    std::sync::Mutex::new(None);
+
+/// Whether a refresh should read sockets now (see [`due`]).
+pub fn refresh_due() -> bool {
+    due(
+        *LAST_PASS.lock().unwrap_or_else(|e| e.into_inner()),
+        std::time::Instant::now(),
+    )
+}
+
 /// One table's sockets, and whether it had more lines than [`MAX_LINES`].
 /// Pure: lines that do not parse are skipped. Addresses are in this
 /// machine's byte order, as the kernel that wrote the table prints them.
@@ -136,6 +163,13 @@ pub struct Ask {
 /// Each container's sockets (in `asks` order), or why they cannot be read.
 /// Containers in the same namespace share one read (the same `Arc`).
 pub fn read_all(proc: &Path, asks: &[Ask]) -> Vec<Result<std::sync::Arc<NetnsSockets>, String>> {
+    let began = std::time::Instant::now();
+    let out = read_each(proc, asks);
+    *LAST_PASS.lock().unwrap_or_else(|e| e.into_inner()) = Some((began, began.elapsed()));
+    out
+}
+
+fn read_each(proc: &Path, asks: &[Ask]) -> Vec<Result<std::sync::Arc<NetnsSockets>, String>> {
     let host_ns = netns_of(proc, "1");
     let own_ns = netns_of(proc, "self");
     let mut by_ns: HashMap<String, std::sync::Arc<NetnsSockets>> = HashMap::new();
@@ -352,6 +386,17 @@ mod tests {
         let (list, cut) = parse_table(&text, Proto::Tcp, false);
         assert!(cut);
         assert_eq!(list.len(), MAX_LINES);
+    }
+
+    #[test]
+    fn the_cadence_stretches_with_the_cost() {
+        use std::time::{Duration, Instant};
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        assert!(due(None, t0));
+        assert!(!due(Some((t0, ms(300))), t0 + ms(2999)));
+        assert!(due(Some((t0, ms(300))), t0 + ms(3000)));
+        assert!(due(Some((t0, ms(1))), t0 + ms(10)));
     }
 
     #[test]
