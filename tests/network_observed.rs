@@ -27,6 +27,8 @@ fn inspect(name: &str, format: &str) -> String {
 /// Whether `/proc/PID/net/tcp` of the container's namespace has a line
 /// for `port` (as local port if `listen`, else as remote) in `state`.
 fn has_socket(name: &str, port: u16, listen: bool) -> bool {
+    // `listen`: a listener on local `port`; else an established socket
+    // with `port` at either end.
     let pid = inspect(name, "{{.State.Pid}}");
     let text = ["tcp", "tcp6"]
         .map(|t| std::fs::read_to_string(format!("/proc/{pid}/net/{t}")).unwrap_or_default())
@@ -37,7 +39,8 @@ fn has_socket(name: &str, port: u16, listen: bool) -> bool {
             && if listen {
                 f[1].ends_with(&format!(":{port:04X}")) && f[3] == "0A"
             } else {
-                f[2].ends_with(&format!(":{port:04X}")) && f[3] == "01"
+                (f[1].ends_with(&format!(":{port:04X}")) || f[2].ends_with(&format!(":{port:04X}")))
+                    && f[3] == "01"
             }
     })
 }
@@ -192,6 +195,40 @@ fn observed_connections_and_findings_are_exactly_those() {
             &listen(5432),
         ],
     );
+    // Published ports: one nothing listens behind, one the host connects to.
+    let pub_idle = f.run(
+        "pubidle",
+        &[
+            "--network",
+            &app,
+            "-p",
+            "127.0.0.1::7300",
+            base,
+            "sleep",
+            "3600",
+        ],
+    );
+    let pub_used = f.run(
+        "pubused",
+        &[
+            "--network",
+            &app,
+            "-p",
+            "127.0.0.1::7200",
+            base,
+            "sh",
+            "-c",
+            &listen(7200),
+        ],
+    );
+    wait_socket(&pub_used, 7200, true);
+    let used_port = inspect(
+        &pub_used,
+        "{{(index (index .NetworkSettings.Ports \"7200/tcp\") 0).HostPort}}",
+    );
+    let _from_outside =
+        std::net::TcpStream::connect(("127.0.0.1", used_port.parse::<u16>().unwrap())).unwrap();
+    wait_socket(&pub_used, 7200, false);
     wait_socket(&srv, 7000, true);
     wait_socket(&lone, 7100, true);
     wait_socket(&db, 5432, true);
@@ -251,7 +288,9 @@ fn observed_connections_and_findings_are_exactly_those() {
     let r = common::scan::scan_json(&common::scratch_vulndb(), f.tmp.path(), "report.json", &[]);
     drop(host_listener);
 
-    let ours = [&srv, &lone, &db, &cli, &to_host, &web, &q1, &q2];
+    let ours = [
+        &srv, &lone, &db, &cli, &to_host, &web, &q1, &q2, &pub_idle, &pub_used,
+    ];
     for name in ours {
         assert_eq!(container(&r, name)["network"]["status"], "seen", "{name}");
     }
@@ -309,7 +348,22 @@ fn observed_connections_and_findings_are_exactly_those() {
     assert_eq!(web_findings.len(), 1, "{web_findings:?}");
     assert_eq!(web_findings[0].0, "container.lateral-connection");
     assert!(web_findings[0].1.contains(&db), "{}", web_findings[0].1);
-    for name in [&srv, &db, &cli, &q1, &q2] {
+    // Published ports: whether anything listens behind, whether outside connected.
+    let published = |name: &str| container(&r, name)["network"]["published"][0].clone();
+    assert_eq!(published(&pub_idle)["container_port"], 7300);
+    assert_eq!(published(&pub_idle)["listening"], false);
+    assert_eq!(published(&pub_idle)["connected_from_outside"], false);
+    assert_eq!(published(&pub_used)["container_port"], 7200);
+    assert_eq!(
+        published(&pub_used)["connected_from_outside"],
+        true,
+        "{}",
+        container(&r, &pub_used)["network"]
+    );
+    let proxied = &container(&r, &pub_used)["network"]["connections"][0];
+    assert_eq!(proxied["direction"], "inbound");
+    assert_eq!(proxied["peer"]["kind"], "host");
+    for name in [&srv, &db, &cli, &q1, &q2, &pub_idle, &pub_used] {
         assert!(
             rules(container(&r, name)).is_empty(),
             "{name}: {:?}",

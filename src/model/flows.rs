@@ -267,6 +267,22 @@ pub struct Connection {
     pub process: Option<SocketOwner>,
 }
 
+/// A port the container publishes on the host, as seen at the read.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct PublishedSeen {
+    /// TCP or UDP.
+    pub proto: Proto,
+    /// The host port.
+    pub host_port: u16,
+    /// The container port behind it.
+    pub container_port: u16,
+    /// Something listens on the container port.
+    pub listening: bool,
+    /// A connection from the host's side (the engine's proxy, or the host
+    /// itself through a gateway) to the container port was open at the read.
+    pub connected_from_outside: bool,
+}
+
 /// The sockets of one container's network namespace, read once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Observed {
@@ -280,6 +296,10 @@ pub struct Observed {
     pub listeners: Vec<Listener>,
     /// Connections (any state with a far end; TIME_WAIT included).
     pub connections: Vec<Connection>,
+    /// Its published ports: is anything listening behind each, and was a
+    /// connection from outside open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub published: Vec<PublishedSeen>,
     /// A table was longer than the caps: the lists are incomplete.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub truncated: bool,

@@ -13,8 +13,8 @@ use std::sync::Arc;
 use super::sockets::NetnsSockets;
 use crate::model::Container;
 use crate::model::flows::{
-    Connection, Direction, Listener, NetObserved, Observed, Peer, Proto, VIA_PUBLISHED, classify,
-    unmapped,
+    Connection, Direction, Listener, NetObserved, Observed, Peer, Proto, PublishedSeen,
+    VIA_PUBLISHED, classify, unmapped,
 };
 
 /// Linux's default range of ports a connecting socket gets
@@ -204,11 +204,36 @@ fn observe(book: &AddressBook, containers: &[Container], me: usize, ns: &NetnsSo
     }
     connections.sort();
     connections.dedup();
+    let mut published: Vec<PublishedSeen> = c
+        .ports
+        .iter()
+        .filter_map(|p| {
+            let proto = proto_of(&p.protocol)?;
+            let host_port = p.host_port.filter(|h| *h > 0)?;
+            let port = p.container_port;
+            Some(PublishedSeen {
+                proto,
+                host_port,
+                container_port: port,
+                // A bound UDP socket is a listener too; a TCP one must LISTEN.
+                listening: listeners.iter().any(|l| l.proto == proto && l.port == port),
+                connected_from_outside: connections.iter().any(|x| {
+                    x.proto == proto
+                        && x.direction == Direction::Inbound
+                        && x.local.port() == port
+                        && matches!(x.peer, Peer::Host { .. })
+                }),
+            })
+        })
+        .collect();
+    published.sort();
+    published.dedup();
     Observed {
         netns: ns.netns.clone(),
         shared_with: None,
         listeners,
         connections,
+        published,
         truncated: ns.truncated,
     }
 }
@@ -353,6 +378,12 @@ mod tests {
             22,
         )];
         cs.push(container("oneshot", "other", "172.20.0.9"));
+        cs[3].ports = vec![PortBinding {
+            container_port: 8080,
+            protocol: "tcp".into(),
+            host_ip: "127.0.0.1".into(),
+            host_port: Some(18080),
+        }];
         fill(
             &mut cs,
             vec![
@@ -399,9 +430,23 @@ mod tests {
         assert_eq!(o.connections[0].peer.describe(), "container cli on app");
         let o = cs[2].observed.own().unwrap();
         assert_eq!(o.listeners[0].published, [15432]);
+        assert_eq!(
+            o.published,
+            [PublishedSeen {
+                proto: Proto::Tcp,
+                host_port: 15432,
+                container_port: 5432,
+                listening: true,
+                connected_from_outside: true,
+            }]
+        );
         // From outside through the engine's proxy: the host.
         assert_eq!(o.connections[0].direction, Direction::Inbound);
         assert!(matches!(o.connections[0].peer, Peer::Host { .. }));
+        // Published, nothing behind it.
+        let o = cs[3].observed.own().unwrap();
+        assert_eq!(o.published.len(), 1);
+        assert!(!o.published[0].listening && !o.published[0].connected_from_outside);
     }
 
     #[test]
