@@ -3,7 +3,8 @@
 # runtime source over N running containers (N/2 servers, N/2 clients each
 # holding one connection to a server), against `ss -tanu` run in each
 # network namespace through nsenter (what a script would do); then one
-# namespace holding C loopback connections (2*C sockets plus a listener):
+# namespace holding C loopback connections (2*C sockets plus a listener,
+# held by two processes: one accepts, one connects):
 # time and peak memory of a pass over it, against ss.
 #
 #   scripts/bench-sockets.sh [N] [C]          defaults 50, 5000
@@ -22,6 +23,7 @@ cleanup() {
   docker ps -aq --filter "name=^/$p-" | xargs -r docker rm -f >/dev/null 2>&1 || true
   docker network rm "$net" >/dev/null 2>&1 || true
   [ -n "${PYPID:-}" ] && kill "$PYPID" 2>/dev/null || true
+  [ -n "${SRVPID:-}" ] && kill "$SRVPID" 2>/dev/null || true
 }
 trap cleanup EXIT
 docker network create "$net" >/dev/null
@@ -58,15 +60,28 @@ theirs=$(ss_all "${pids[@]}")
 docker run -d --name "$p-many" --network "$net" shipshape-test/base:1 sleep 3600 >/dev/null
 mpid=$(docker inspect -f '{{.State.Pid}}' "$p-many")
 mid=$(docker inspect -f '{{.Id}}' "$p-many")
+# Two processes (one accepts, one connects), so each needs C descriptors only.
 nsenter -t "$mpid" -n python3 - "$C" <<'PY' &
 import resource, socket, sys, time
 c = int(sys.argv[1])
-resource.setrlimit(resource.RLIMIT_NOFILE, (2 * c + 100, 2 * c + 100))
-l = socket.socket(); l.bind(("127.0.0.1", 9000)); l.listen(4096)
-keep = []
-for _ in range(c):
-    a = socket.create_connection(("127.0.0.1", 9000)); b, _ = l.accept(); keep += [a, b]
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(c + 100, hard), hard))
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(("127.0.0.1", 9000)); l.listen(4096)
+open("/tmp/netw-bench-listening", "w").close()
+keep = [l.accept()[0] for _ in range(c)]
 open("/tmp/netw-bench-ready", "w").close()
+time.sleep(3600)
+PY
+SRVPID=$!
+for _ in $(seq 1 600); do [ -e /tmp/netw-bench-listening ] && break; sleep 0.1; done
+rm -f /tmp/netw-bench-listening
+nsenter -t "$mpid" -n python3 - "$C" <<'PY' &
+import resource, socket, sys, time
+c = int(sys.argv[1])
+hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+resource.setrlimit(resource.RLIMIT_NOFILE, (min(c + 100, hard), hard))
+keep = [socket.create_connection(("127.0.0.1", 9000)) for _ in range(c)]
 time.sleep(3600)
 PY
 PYPID=$!
