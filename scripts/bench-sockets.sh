@@ -20,10 +20,16 @@ bash scripts/engine-up.sh >/dev/null 2>&1
 p=netw-bench-$$
 net=$p-net
 cleanup() {
-  docker ps -aq --filter "name=^/$p-" | xargs -r docker rm -f >/dev/null 2>&1 || true
-  docker network rm "$net" >/dev/null 2>&1 || true
+  # The processes holding the namespace first: an endpoint whose namespace
+  # is still held stays in the engine's store, and its network cannot go.
   [ -n "${PYPID:-}" ] && kill "$PYPID" 2>/dev/null || true
   [ -n "${SRVPID:-}" ] && kill "$SRVPID" 2>/dev/null || true
+  wait 2>/dev/null || true
+  docker ps -aq --filter "name=^/$p-" | xargs -r docker rm -f >/dev/null 2>&1 || true
+  for _ in 1 2 3 4 5; do
+    docker network rm "$net" >/dev/null 2>&1 && break
+    sleep 2
+  done
 }
 trap cleanup EXIT
 docker network create "$net" >/dev/null
