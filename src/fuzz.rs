@@ -465,6 +465,40 @@ pub fn seccomp_profile(data: &[u8]) {
     }
 }
 
+/// A `/proc/PID/net/{tcp,tcp6,udp,udp6}` table (the first byte picks
+/// which), as a container's kernel namespace writes it: parsed without
+/// panicking, within the line cap, the same way each time; its sockets
+/// then named as the peers of a small engine's containers.
+pub fn proc_net_table(data: &[u8]) {
+    use crate::model::flows::NetObserved;
+    use crate::sources::runtime::{peers, sockets};
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let (_, proto, v6) = sockets::TABLES[usize::from(pick) % 4];
+    let text = String::from_utf8_lossy(rest);
+    let (list, cut) = sockets::parse_table(&text, proto, v6);
+    assert!(list.len() <= sockets::MAX_LINES);
+    assert_eq!((list.clone(), cut), sockets::parse_table(&text, proto, v6));
+    let mut inv = lab();
+    let ns = sockets::NetnsSockets {
+        netns: "net:[1]".into(),
+        sockets: list,
+        ..Default::default()
+    };
+    let reads = (0..inv.containers.len().min(3))
+        .map(|i| (i, Ok(std::sync::Arc::new(ns.clone()))))
+        .collect();
+    peers::fill(&mut inv.containers, reads);
+    for c in inv.containers.iter().take(3) {
+        if let NetObserved::Seen(o) = &c.sockets {
+            for conn in &o.connections {
+                assert!(!conn.peer.describe().is_empty());
+            }
+        }
+    }
+}
+
 /// A fuzz target: any bytes in, no panic out.
 pub type Target = fn(&[u8]);
 
@@ -749,4 +783,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("baked_secrets", baked_secrets),
     ("engine_lists", engine_lists),
     ("redaction", redaction),
+    ("proc_net_table", proc_net_table),
 ];

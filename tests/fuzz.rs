@@ -342,6 +342,13 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
             // Hostile names and values for harden's quoting (D2, D3).
             Vec::from("services:\n  \"app:\\n    privileged: true\\n  b\\e[2J\":\n    image: \"x\\e]0;t\\a\"\n    user: \"1000\\r\\u202e\"\n    command: [\"a'b\\n$(id)\", \"*x\"]\n    environment:\n      \"N\\n    privileged: true\": 1\n    tmpfs: [\"/c\\e[2K\\r  -v /:/h\"]\n".as_bytes()),
         ],
+        // Raw text, the first byte picking the table: real lines of
+        // /proc/PID/net/{tcp,tcp6,udp,udp6}.
+        "proc_net_table" => vec![
+            tagged(0, Vec::from("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000:1B58 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 31337 1 0000000000000000 100 0 0 10 0\n   1: 020013AC:D2B4 030013AC:1B58 01 00000000:00000000 00:00000000 00000000  1000        0 42 1 0000000000000000 20 4 30 10 -1\n   2: 020013AC:D2B5 010013AC:0016 01 00000000:00000000 00:00000000 00000000     0        0 43 1\n".as_bytes())),
+            tagged(1, Vec::from("  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 7 1 0000000000000000 100 0 0 10 0\n   1: 0000000000000000FFFF0000030013AC:1F90 0000000000000000FFFF0000020013AC:A000 01 00000000:00000000 00:00000000 00000000     0        0 8 1\n".as_bytes())),
+            tagged(2, Vec::from("   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n  123: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5 2 0000000000000000 0\n  124: 020013AC:9C40 0101A8C0:0035 01 00000000:00000000 00:00000000 00000000     0        0 6 2 0000000000000000 0\n".as_bytes())),
+        ],
         // Raw bytes: the KEV catalogue and EPSS scores (gzip'd as served,
         // and as text, whose rows the mutations reach).
         "exploit_data" => vec![
@@ -609,6 +616,11 @@ fn fuzz_redaction() {
 #[test]
 fn fuzz_versions() {
     run("versions", 1000);
+}
+
+#[test]
+fn fuzz_proc_net_table() {
+    run("proc_net_table", 300);
 }
 
 #[test]

@@ -224,6 +224,7 @@ impl Activity {
             (Source::Shipshape, "gap" | "engine_changed" | "events_dropped" | "not_shown") => {
                 Category::Gap
             }
+            (Source::Shipshape, "connection") => Category::Network,
             (Source::Shipshape, _) => Category::Finding,
             (Source::Container, a) if a.starts_with("exec_") => Category::Exec,
             (

@@ -172,6 +172,10 @@ pub fn keys_of(rule_id: &str) -> &'static [&'static str] {
         "container.root-user" => &["user"],
         "container.host-network" => &["network_mode"],
         "container.default-bridge" => &["network_mode", "networks"],
+        "container.lateral-connection"
+        | "container.reaches-host"
+        | "container.default-bridge-talk" => &["networks", "network_mode"],
+        "container.unpublished-listener" => &["expose", "ports"],
         "container.host-pid" => &["pid"],
         "container.host-ipc" => &["ipc"],
         "container.host-uts" => &["uts"],

@@ -577,6 +577,12 @@ pub struct Container {
     /// Created by Compose from files this process could read: where its
     /// service's keys are (or why they were not read). Shared per project.
     pub compose_file: Option<std::sync::Arc<super::compose::ComposeFile>>,
+    /// The networks it is attached to, with its addresses there.
+    pub endpoints: Vec<super::flows::NetEndpoint>,
+    /// `HostConfig.Links`: the containers it links to (names, no `/`).
+    pub links: Vec<String>,
+    /// Its observed sockets (listeners, connections), when read.
+    pub sockets: super::flows::NetObserved,
 }
 
 impl Container {

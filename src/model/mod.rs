@@ -9,6 +9,7 @@ mod container;
 mod engine;
 mod facts;
 mod finding;
+pub mod flows;
 mod image;
 pub mod kube;
 pub mod packages;

@@ -411,6 +411,10 @@ pub struct ContainerReport {
     /// of a local engine), or why they could not be read.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processes: Option<crate::model::runtime::Observed>,
+    /// Its sockets as observed (listeners, connections with both ends
+    /// named), or why they could not be read; absent when not read.
+    #[serde(default, skip_serializing_if = "is_not_read")]
+    pub network: crate::model::flows::NetObserved,
 }
 
 /// A workload container of a Kubernetes cluster, in a report.
@@ -458,6 +462,10 @@ impl KubeReport {
                 .unwrap_or_default(),
         }
     }
+}
+
+fn is_not_read(v: &crate::model::flows::NetObserved) -> bool {
+    matches!(v, crate::model::flows::NetObserved::NotRead)
 }
 
 fn is_not_scanned(v: &crate::model::packages::VulnState) -> bool {
@@ -663,6 +671,7 @@ impl Report {
                     drift: c.drift.clone(),
                     vulnerabilities: (*c.vulns).clone(),
                     processes: c.observed.as_deref().cloned(),
+                    network: c.sockets.clone(),
                 }
             })
             .collect();

@@ -150,7 +150,7 @@ pub const FIELDS: &[Field] = &[
     f(
         Container,
         "Config.Labels",
-        Risk(&["container.secret-in-config"]),
+        Risk(&["container.secret-in-config", "container.lateral-connection"]),
     ),
     f(Container, "Config.MacAddress", NoRisk(ADDRESS)),
     f(
@@ -409,7 +409,7 @@ pub const FIELDS: &[Field] = &[
     f(
         Container,
         "HostConfig.Links",
-        NoRisk("legacy name links; what the container reaches is judged by its networks"),
+        Risk(&["container.lateral-connection"]),
     ),
     f(
         Container,
@@ -650,12 +650,19 @@ pub const FIELDS: &[Field] = &[
     f(
         Container,
         "NetworkSettings.Networks",
-        Risk(&["container.default-bridge"]),
+        Risk(&[
+            "container.default-bridge",
+            "container.lateral-connection",
+            "container.reaches-host",
+            "container.default-bridge-talk",
+        ]),
     ),
     f(
         Container,
         "NetworkSettings.Ports",
         Risk(&[
+            "container.unpublished-listener",
+            "container.lateral-connection",
             "container.published-ports",
             "container.privileged-port",
             "container.port-all-interfaces",
@@ -703,7 +710,13 @@ pub const FIELDS: &[Field] = &[
     f(
         Container,
         "State.Pid",
-        NotApplicable("the host pid of its first process"),
+        Risk(&[
+            "container.lateral-connection",
+            "container.reaches-host",
+            "container.default-bridge-talk",
+            "container.suspicious-port",
+            "container.unpublished-listener",
+        ]),
     ),
     f(Container, "State.Restarting", NoRisk(STATUS)),
     f(Container, "State.Running", NoRisk(STATUS)),

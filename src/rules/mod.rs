@@ -19,6 +19,7 @@ pub mod kube;
 pub mod mounts;
 pub mod namespaces;
 pub mod network;
+pub mod observed;
 pub mod policy;
 pub mod privileges;
 pub mod procs;
@@ -422,6 +423,12 @@ pub const ALL: &[&Rule] = &[
     &network::PUBLISHED_PORTS,
     &network::ALL_INTERFACES,
     &network::DEFAULT_BRIDGE,
+    // Network, as observed (sockets read in each container's namespace)
+    &observed::LATERAL_CONNECTION,
+    &observed::REACHES_HOST,
+    &observed::DEFAULT_BRIDGE_TALK,
+    &observed::SUSPICIOUS_PORT,
+    &observed::UNPUBLISHED_LISTENER,
     // Resources (denial of service)
     &resources::NO_MEMORY_LIMIT,
     &resources::NO_CPU_LIMIT,

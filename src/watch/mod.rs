@@ -19,6 +19,7 @@
 
 pub mod demo;
 pub mod docker;
+pub mod flows;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod messages;

@@ -61,6 +61,8 @@ pub(crate) enum Trigger {
 pub(crate) struct Publisher {
     /// Counts and total risk of the last `scan` record.
     recorded: Option<(SeverityCounts, u64)>,
+    /// The connections of the last snapshot, for new-connection entries.
+    flows: super::flows::SeenFlows,
 }
 
 impl Publisher {
@@ -106,6 +108,9 @@ impl Publisher {
                 }]));
         }
         for a in fresh {
+            rec.activity(a);
+        }
+        for a in self.flows.new_connections(&snapshot.inventory) {
             rec.activity(a);
         }
         let snapshot = Arc::new(snapshot);

@@ -64,6 +64,45 @@ fn ports_from(map: &PortMap) -> Vec<PortBinding> {
     out
 }
 
+/// A container's networks with its addresses there, sorted by name.
+fn endpoints(
+    nets: std::collections::HashMap<String, bollard::models::EndpointSettings>,
+) -> Vec<crate::model::flows::NetEndpoint> {
+    let ip = |s: Option<String>| s.and_then(|s| s.parse().ok());
+    let list = |v: Option<Vec<String>>| {
+        v.unwrap_or_default()
+            .into_iter()
+            .take(limits::ITEMS)
+            .map(bounded)
+            .collect::<Vec<_>>()
+    };
+    let mut out: Vec<_> = nets
+        .into_iter()
+        .take(limits::ITEMS)
+        .map(|(network, e)| crate::model::flows::NetEndpoint {
+            network: bounded(network),
+            ip: ip(e.ip_address),
+            ipv6: ip(e.global_ipv6_address),
+            gateway: ip(e.gateway),
+            ipv6_gateway: ip(e.ipv6_gateway),
+            aliases: list(e.aliases),
+            links: list(e.links),
+        })
+        .collect();
+    out.sort_by(|a, b| a.network.cmp(&b.network));
+    out
+}
+
+/// `HostConfig.Links` (`/db:/web/db`): the linked containers' names.
+fn links(raw: &[String]) -> Vec<String> {
+    raw.iter()
+        .take(limits::ITEMS)
+        .filter_map(|l| l.split(':').next())
+        .map(|n| bounded(n.trim_start_matches('/').to_string()))
+        .filter(|n| !n.is_empty())
+        .collect()
+}
+
 fn has_published(ports: &[PortBinding]) -> bool {
     ports.iter().any(|p| p.host_port.is_some())
 }
@@ -140,8 +179,11 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         }
     };
 
-    let mut networks: Vec<String> = ns.networks.unwrap_or_default().into_keys().collect();
+    let nets = ns.networks.unwrap_or_default();
+    let mut networks: Vec<String> = nets.keys().cloned().collect();
     networks.sort();
+    let endpoints = endpoints(nets);
+    let links = links(hc.links.as_deref().unwrap_or_default());
 
     let mounts = r
         .mounts
@@ -292,6 +334,9 @@ pub fn container(r: ContainerInspectResponse) -> Container {
         tmpfs,
         ports,
         networks,
+        endpoints,
+        links,
+        sockets: crate::model::flows::NetObserved::NotRead,
         healthcheck: healthcheck(cfg.healthcheck),
         log,
         oom_kill_disable: hc.oom_kill_disable.unwrap_or(false),

@@ -153,6 +153,7 @@ async fn containers(
     warnings.splice(0..0, listed.warnings);
     let mut items = noted(items, &mut warnings);
     fill_processes(engine, &mut items).await?;
+    fill_sockets(engine, &mut items).await;
     warnings.extend(fill_compose_files(engine, &mut items).await);
     items.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
     Ok((items, warnings))
@@ -305,6 +306,65 @@ async fn fill_processes(engine: &Engine, cs: &mut [Container]) -> Result<usize, 
     Ok(tops)
 }
 
+/// Running containers' sockets, read once per network namespace from
+/// `/proc` where the engine runs on this machine (one blocking task for
+/// all), each connection's far end named; "not available" with the reason
+/// for every running container otherwise. No engine request. A
+/// [`refresh`] calls it only when [`crate::sources::runtime::sockets::refresh_due`]
+/// (the last pass took at most a tenth of the time since): otherwise the
+/// containers it did not inspect again keep what was read last.
+async fn fill_sockets(engine: &Engine, cs: &mut [Container]) {
+    use crate::model::flows::NetObserved;
+    use crate::sources::runtime::{peers, sockets};
+    for c in cs.iter_mut() {
+        c.sockets = NetObserved::NotRead;
+    }
+    let running: Vec<usize> = (0..cs.len())
+        .filter(|&i| cs[i].state == ContainerState::Running)
+        .collect();
+    if running.is_empty() {
+        return;
+    }
+    let reads: Vec<(usize, peers::Read)> = if engine.is_local() {
+        let asks: Vec<sockets::Ask> = running
+            .iter()
+            .map(|&i| sockets::Ask {
+                id: cs[i].id.clone(),
+                pid: cs[i].pid,
+                network_mode: cs[i].network_mode.clone(),
+                pids: if cs[i].processes_from == super::procs::FROM_PROC {
+                    cs[i]
+                        .processes
+                        .iter()
+                        .flatten()
+                        .map(|p| p.pid.clone())
+                        .collect()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect();
+        let n = asks.len();
+        let read = tokio::task::spawn_blocking(move || {
+            sockets::read_all(std::path::Path::new("/proc"), &asks)
+        })
+        .await
+        .unwrap_or_else(|e| vec![Err(format!("the reading task failed: {e}")); n]);
+        running.into_iter().zip(read).collect()
+    } else {
+        running
+            .into_iter()
+            .map(|i| {
+                (
+                    i,
+                    Err("the engine is not on this machine: its containers' network namespaces are out of reach".to_string()),
+                )
+            })
+            .collect()
+    };
+    peers::fill(cs, reads);
+}
+
 /// Compose-created containers' compose files, where the engine runs on
 /// this machine (the labels name files on the engine's machine): where
 /// each service's keys are, so findings point at their line. One blocking
@@ -407,6 +467,9 @@ pub async fn refresh(
     let mut containers = noted(containers, &mut warnings);
     containers.extend(reuse);
     reread.requests += fill_processes(engine, &mut containers).await?;
+    if crate::sources::runtime::sockets::refresh_due() {
+        fill_sockets(engine, &mut containers).await;
+    }
     warnings.extend(fill_compose_files(engine, &mut containers).await);
     containers.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
 
