@@ -331,6 +331,27 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
             // Hostile names and values for harden's quoting (D2, D3).
             Vec::from("services:\n  \"app:\\n    privileged: true\\n  b\\e[2J\":\n    image: \"x\\e]0;t\\a\"\n    user: \"1000\\r\\u202e\"\n    command: [\"a'b\\n$(id)\", \"*x\"]\n    environment:\n      \"N\\n    privileged: true\": 1\n    tmpfs: [\"/c\\e[2K\\r  -v /:/h\"]\n".as_bytes()),
         ],
+        // Raw bytes, the first picking the parser: a cosign .sig manifest,
+        // a referrers index, a simple-signing payload, repository digests,
+        // a bearer challenge and a token answer.
+        "registry_answers" => {
+            let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+            vec![
+                tagged(0, format!(r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":2,"digest":"{d}"}},"layers":[{{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":250,"digest":"{d}","annotations":{{"dev.cosignproject.cosign/signature":"MEUCIQ=="}}}}]}}"#).into_bytes()),
+                tagged(0, format!(r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{d}","size":10,"artifactType":"application/vnd.dev.cosign.artifact.sig.v1+json"}}]}}"#).into_bytes()),
+                tagged(1, fixture("integrity/payload.json")),
+                tagged(2, format!("127.0.0.1:5000/integ-x/a@{d}").into_bytes()),
+                tagged(2, format!("alpine@{d}").into_bytes()),
+                tagged(3, Vec::from(r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull""#.as_bytes())),
+                tagged(4, Vec::from(r#"{"token":"abc","access_token":"def"}"#.as_bytes())),
+            ]
+        }
+        // PEM public keys of each algorithm (and their DER, after a cut).
+        "public_key" => vec![
+            fixture("integrity/a.pub"),
+            fixture("integrity/e.pub"),
+            fixture("integrity/r.pub"),
+        ],
         // Raw bytes: the KEV catalogue and EPSS scores (gzip'd as served,
         // and as text, whose rows the mutations reach).
         "exploit_data" => vec![
@@ -583,6 +604,16 @@ fn fuzz_baked_secrets() {
 #[test]
 fn fuzz_engine_lists() {
     run("engine_lists", 2000);
+}
+
+#[test]
+fn fuzz_registry_answers() {
+    run("registry_answers", 1000);
+}
+
+#[test]
+fn fuzz_public_key() {
+    run("public_key", 1000);
 }
 
 #[test]

@@ -487,9 +487,11 @@ fn unreadable_list_entries_are_warnings_and_the_scan_goes_on() {
         "{seen:#?}"
     );
     assert!(
-        seen.iter().map(|l| unversioned(l)).any(|l| l.starts_with("GET /containers/")
-            && l.ends_with("/json HTTP/1.1")
-            && !l.contains("containers/json")),
+        seen.iter()
+            .map(|l| unversioned(l))
+            .any(|l| l.starts_with("GET /containers/")
+                && l.ends_with("/json HTTP/1.1")
+                && !l.contains("containers/json")),
         "the others are inspected: {seen:#?}"
     );
 }

@@ -10,6 +10,7 @@ mod engine;
 mod facts;
 mod finding;
 mod image;
+pub mod integrity;
 pub mod kube;
 pub mod packages;
 pub mod policy;

@@ -19,4 +19,5 @@ pub mod host;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod osv;
+pub mod registry;
 pub mod tray;

@@ -47,9 +47,10 @@ pub async fn check(engine: &Engine, target: &Target) -> Result<Drift, EngineErro
     }
     let mut refused = None;
     if let Some(dirs) = local_dirs(engine, target) {
-        let read = tokio::task::spawn_blocking(move || read_local(&dirs, &mut RootCache::default()))
-            .await
-            .unwrap_or_else(|e| Err(Refusal::Unread(e.to_string())));
+        let read =
+            tokio::task::spawn_blocking(move || read_local(&dirs, &mut RootCache::default()))
+                .await
+                .unwrap_or_else(|e| Err(Refusal::Unread(e.to_string())));
         match from_local(target, read) {
             Local::Done(d) => return d,
             Local::Ask(r) => refused = r,
