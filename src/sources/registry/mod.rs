@@ -11,6 +11,7 @@
 //! ([`Limits`]) and time; what comes back is parsed by the pure functions of
 //! [`parse`] and judged by [`crate::integrity`], never here.
 
+pub mod cache;
 pub mod parse;
 
 use std::sync::{Arc, Mutex};
@@ -479,4 +480,93 @@ fn describe(e: &(dyn std::error::Error + 'static)) -> String {
         cur = c.source();
     }
     s
+}
+
+/// Whether, and how, the registry may be asked.
+#[derive(Clone, Copy)]
+pub enum Network<'a> {
+    /// Offline (the default): only the cache is read.
+    Offline,
+    /// The user allowed the network: ask through this client.
+    Online(&'a Client),
+}
+
+/// The integrity of one repository digest against `keys`: from the cache
+/// when fresh (or when offline), else from the registry (then cached).
+pub async fn check_digest(
+    repo_digest: &str,
+    keys: &[crate::integrity::PublicKey],
+    network: Network<'_>,
+    cache: Option<&cache::Cache>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::model::integrity::ImageIntegrity {
+    use crate::model::integrity::{ImageIntegrity, Integrity};
+    let done = |outcome: Integrity, fetched| ImageIntegrity {
+        digest: Some(repo_digest.to_string()),
+        outcome,
+        signer: None,
+        fetched,
+    };
+    let rd = match parse::repo_digest(repo_digest) {
+        Ok(rd) => rd,
+        Err(e) => {
+            return done(
+                Integrity::NotChecked {
+                    reason: format!("the repository digest cannot be read: {e}"),
+                },
+                None,
+            );
+        }
+    };
+    if keys.is_empty() {
+        return done(
+            Integrity::NotChecked {
+                reason: "no public key named for this image".into(),
+            },
+            None,
+        );
+    }
+    let cached = cache.and_then(|c| c.get(repo_digest));
+    let client = match network {
+        Network::Online(client) => client,
+        Network::Offline => {
+            return match cached {
+                Some(e) => done(
+                    crate::integrity::verify(&e.evidence, &rd.digest, keys),
+                    Some(e.fetched),
+                ),
+                None => done(
+                    Integrity::NotChecked {
+                        reason: "offline: the network is not allowed (--online, or \
+                                 [integrity] online = true in the policy) and no signature \
+                                 is cached"
+                            .into(),
+                    },
+                    None,
+                ),
+            };
+        }
+    };
+    if let Some(e) = cached.filter(|e| now - e.fetched < cache::FRESH && e.fetched <= now) {
+        return done(
+            crate::integrity::verify(&e.evidence, &rd.digest, keys),
+            Some(e.fetched),
+        );
+    }
+    match client.signatures(&rd).await {
+        Ok(evidence) => {
+            if let Some(c) = cache
+                && let Err(e) = c.put(repo_digest, &evidence, now)
+            {
+                tracing::warn!("signature cache {}: {e}", c.dir().display());
+            }
+            done(crate::integrity::verify(&evidence, &rd.digest, keys), None)
+        }
+        Err(e) => done(
+            Integrity::NotChecked {
+                reason: crate::model::text::visible(&e.to_string()).into_owned(),
+            },
+            None,
+        ),
+    }
 }
