@@ -176,7 +176,11 @@ pub async fn run(cli: &Cli, args: &VerifyArgs) -> Exit {
         }
     } else {
         for o in &outcomes {
-            let by = o.signer.as_deref().map(|s| format!(" ({s})")).unwrap_or_default();
+            let by = o
+                .signer
+                .as_deref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default();
             let cached = o
                 .fetched
                 .map(|t| format!(" [signatures fetched {}]", t.format("%Y-%m-%d %H:%M UTC")))

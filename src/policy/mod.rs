@@ -314,8 +314,16 @@ mod tests {
         assert_eq!(r.signer.as_deref(), Some("release team"));
         assert_eq!(r.line, 4);
         let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
-        assert!(p.integrity.requirement_for(&format!("127.0.0.1:5000/integ-x/a@{d}")).is_some());
-        assert!(p.integrity.requirement_for(&format!("alpine@{d}")).is_none());
+        assert!(
+            p.integrity
+                .requirement_for(&format!("127.0.0.1:5000/integ-x/a@{d}"))
+                .is_some()
+        );
+        assert!(
+            p.integrity
+                .requirement_for(&format!("alpine@{d}"))
+                .is_none()
+        );
         let e = Policy::from_toml_str("[[integrity.require]]\nimages = \"x/*\"\nkeys = []\n", None)
             .unwrap_err();
         assert!(e.to_string().contains("at least one key"), "{e}");

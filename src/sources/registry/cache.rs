@@ -57,10 +57,8 @@ impl Cache {
 
     fn path(&self, repo_digest: &str) -> PathBuf {
         let h = sha2::Sha256::digest(repo_digest.as_bytes());
-        self.dir.join(format!(
-            "{}.json",
-            crate::integrity::keys::hex(&h[..16])
-        ))
+        self.dir
+            .join(format!("{}.json", crate::integrity::keys::hex(&h[..16])))
     }
 
     /// The cached entry for `repo_digest`, if any (a damaged file is none).
@@ -72,7 +70,12 @@ impl Cache {
 
     /// Keep `evidence` for `repo_digest` (written to a temporary file and
     /// renamed: a reader never sees half a file).
-    pub fn put(&self, repo_digest: &str, evidence: &Evidence, now: DateTime<Utc>) -> std::io::Result<()> {
+    pub fn put(
+        &self,
+        repo_digest: &str,
+        evidence: &Evidence,
+        now: DateTime<Utc>,
+    ) -> std::io::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let entry = Entry {
             repo_digest: repo_digest.to_string(),

@@ -167,6 +167,8 @@ impl Client {
         let uri: http::Uri = url
             .parse()
             .map_err(|e| RegistryError::Bad(format!("{url}: not a URL: {e}")))?;
+        // A HEAD's Content-Length is the size of what a GET would send.
+        let head = method == http::Method::HEAD;
         let mut req = http::Request::builder()
             .method(method)
             .uri(uri)
@@ -198,7 +200,7 @@ impl Client {
                 .get(http::header::CONTENT_LENGTH)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok());
-            if declared.is_some_and(|n| n > limit as u64) && (200..300).contains(&status) {
+            if !head && declared.is_some_and(|n| n > limit as u64) && (200..300).contains(&status) {
                 return Err(RegistryError::TooLarge {
                     what: what.clone(),
                     limit,
