@@ -325,6 +325,12 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
 
+    /// Ask registries for the signatures of images the policy's
+    /// `[[integrity.require]]` covers (read-only). Without it, only
+    /// signatures cached by an earlier online check are judged.
+    #[arg(long)]
+    pub online: bool,
+
     /// Report format: json, sarif, html, csv or md.
     #[arg(long, default_value = "json", value_parser = parse_format)]
     pub format: crate::report::Format,

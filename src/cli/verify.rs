@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::Utc;
 
 use super::{Cli, Exit};
-use crate::integrity::{PublicKey, keys};
+use crate::integrity::PublicKey;
 use crate::model::integrity::{ImageIntegrity, Integrity};
 use crate::model::visible;
 use crate::sources::registry::{self, Network, cache::Cache};
@@ -49,18 +49,7 @@ pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Read and parse key files.
 pub fn load_keys(paths: &[PathBuf]) -> Result<Vec<PublicKey>, String> {
-    const LIMIT: crate::file::Limit = crate::file::Limit {
-        what: "a public key file",
-        bytes: keys::MAX_PEM as u64,
-    };
-    paths
-        .iter()
-        .map(|p| {
-            let text = crate::file::read_to_string(p, LIMIT)
-                .map_err(|e| format!("{}: {e}", p.display()))?;
-            keys::from_pem(&text).map_err(|e| format!("{}: {e}", p.display()))
-        })
-        .collect()
+    registry::load_keys(paths)
 }
 
 /// Run `shipshape verify`.

@@ -145,7 +145,7 @@ mod tests {
             let out = verify(
                 &evidence(PAYLOAD.as_bytes(), &sig_file(name)),
                 D,
-                &[k.clone()],
+                std::slice::from_ref(&k),
             );
             assert_eq!(out, Integrity::Verified { key: k.fingerprint }, "{name}");
         }

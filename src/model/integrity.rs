@@ -117,6 +117,20 @@ pub fn short_key(key: &str) -> &str {
     key.get(..23).unwrap_or(key)
 }
 
+impl Default for ImageIntegrity {
+    /// Not checked: no signature requirement of the policy covers the image.
+    fn default() -> Self {
+        Self {
+            digest: None,
+            outcome: Integrity::NotChecked {
+                reason: "no signature requirement of the policy covers this image".into(),
+            },
+            signer: None,
+            fetched: None,
+        }
+    }
+}
+
 /// The integrity of one image, as shown and reported.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ImageIntegrity {

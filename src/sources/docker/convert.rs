@@ -477,6 +477,7 @@ pub fn image(i: ImageInspect, history: Vec<ImageHistoryResponseItem>) -> Image {
         packages: None,
         vulns: Default::default(),
         special_files: Default::default(),
+        integrity: None,
     }
 }
 

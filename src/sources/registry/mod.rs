@@ -572,3 +572,109 @@ pub async fn check_digest(
         ),
     }
 }
+
+/// Read and parse public key files (bounded reads).
+pub fn load_keys(paths: &[std::path::PathBuf]) -> Result<Vec<crate::integrity::PublicKey>, String> {
+    const LIMIT: crate::file::Limit = crate::file::Limit {
+        what: "a public key file",
+        bytes: crate::integrity::keys::MAX_PEM as u64,
+    };
+    paths
+        .iter()
+        .map(|p| {
+            let text = crate::file::read_to_string(p, LIMIT)
+                .map_err(|e| format!("{}: {e}", p.display()))?;
+            crate::integrity::keys::from_pem(&text).map_err(|e| format!("{}: {e}", p.display()))
+        })
+        .collect()
+}
+
+/// Fill `integrity` of every image a requirement of the policy covers:
+/// the first of its repository digests so covered is checked (a verified
+/// one wins over the others); an image without a digest is "not checked".
+/// The registry is asked only when `online`.
+pub async fn check_images(
+    images: &mut [crate::model::Image],
+    policy: &crate::model::policy::IntegrityPolicy,
+    online: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    use crate::model::integrity::{ImageIntegrity, Integrity};
+    if policy.require.is_empty() {
+        return;
+    }
+    let client = if online {
+        Client::new(Limits::default()).ok()
+    } else {
+        None
+    };
+    let cache = cache::Cache::default_dir().map(cache::Cache::new);
+    for img in images.iter_mut() {
+        let covered: Vec<(&String, &crate::model::policy::SignatureRequirement)> = img
+            .digests
+            .iter()
+            .filter_map(|d| policy.requirement_for(d).map(|r| (d, r)))
+            .collect();
+        if covered.is_empty() {
+            let by_tag = img.tags.iter().any(|t| {
+                let name = crate::model::ImageRef::parse(t).map(|r| r.name());
+                policy
+                    .require
+                    .iter()
+                    .any(|r| r.covers(t) || name.as_deref().is_some_and(|n| r.covers(n)))
+            });
+            if by_tag {
+                img.integrity = Some(ImageIntegrity {
+                    digest: None,
+                    outcome: Integrity::NotChecked {
+                        reason: "the image has no repository digest (built here and never \
+                                 pushed, or loaded from a file)"
+                            .into(),
+                    },
+                    signer: None,
+                    fetched: None,
+                });
+            }
+            continue;
+        }
+        let mut first = None;
+        for (d, r) in covered {
+            let out = match load_keys(&r.keys) {
+                Err(e) => ImageIntegrity {
+                    digest: Some(d.clone()),
+                    outcome: Integrity::NotChecked {
+                        reason: format!("a key of the policy cannot be used: {e}"),
+                    },
+                    signer: None,
+                    fetched: None,
+                },
+                Ok(keys) => {
+                    let network = client.as_ref().map_or(Network::Offline, Network::Online);
+                    let mut out = tokio::time::timeout(
+                        std::time::Duration::from_secs(60),
+                        check_digest(d, &keys, network, cache.as_ref(), now),
+                    )
+                    .await
+                    .unwrap_or_else(|_| ImageIntegrity {
+                        digest: Some(d.clone()),
+                        outcome: Integrity::NotChecked {
+                            reason: "no answer from the registry within 60 s".into(),
+                        },
+                        signer: None,
+                        fetched: None,
+                    });
+                    if out.outcome.is_verified() {
+                        out.signer = r.signer.clone();
+                    }
+                    out
+                }
+            };
+            if out.outcome.is_verified() {
+                first = Some(out);
+                break;
+            }
+            first.get_or_insert(out);
+        }
+        img.integrity = first;
+    }
+}
