@@ -362,6 +362,84 @@ fn cosign_signatures_from_a_local_registry() {
         (0, Some("verified")),
         "{out}"
     );
+
+    // The scan, with a policy requiring the key for these repositories:
+    // each image's `integrity` in the JSON report, and the image.signature
+    // finding for those that fail.
+    let policy = keys.path().join("policy.toml");
+    std::fs::write(
+        &policy,
+        format!(
+            "[[integrity.require]]\nimages = \"127.0.0.1:*/integ-x/*\"\nkeys = [\"{}\"]\nsigner = \"integ release key\"\n",
+            a_pub.display()
+        ),
+    )
+    .unwrap();
+    let fresh = tempfile::tempdir().unwrap();
+    // The report goes to a file: a report larger than a pipe's buffer
+    // would block a child whose output is read only at its end.
+    let scan = |cache: &Path, online: bool| -> Value {
+        let file = cache.join("report.json");
+        let mut c = cmd(env!("CARGO_BIN_EXE_shipshape"));
+        c.args(["scan", "-q", "--no-vulns", "--no-drift", "--policy"])
+            .arg(&policy)
+            .arg("-o")
+            .arg(&file)
+            .env("SHIPSHAPE_SIGNATURE_CACHE", cache)
+            .env("SHIPSHAPE_VULNDB", cache.join("vulndb"))
+            .env("XDG_CONFIG_HOME", cache.join("config"));
+        if online {
+            c.arg("--online");
+        }
+        let out = common::output_within(&mut c, 300);
+        let text = std::fs::read(&file).unwrap_or_default();
+        serde_json::from_slice(&text)
+            .unwrap_or_else(|e| panic!("scan: {e}\n{}", String::from_utf8_lossy(&out.stderr)))
+    };
+    let image = |report: &Value, name: &str| -> Value {
+        let tag = format!("{}/integ-x/{name}:1", reg.host());
+        report["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["tags"].as_array().unwrap().iter().any(|t| t == &tag))
+            .unwrap_or_else(|| panic!("{tag} not in the report"))
+            .clone()
+    };
+    let rules = |img: &Value| -> Vec<String> {
+        img["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["rule_id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    // Offline with nothing cached: not checked, and no finding.
+    let report = scan(fresh.path(), false);
+    let img = image(&report, "signed");
+    assert_eq!(img["integrity"]["state"], "not_checked", "{img}");
+    assert!(!rules(&img).contains(&"image.signature".to_string()));
+    // Online.
+    let report = scan(fresh.path(), true);
+    for (name, state, finding) in [
+        ("signed", "verified", false),
+        ("other-key", "signed_by_other_key", true),
+        ("copied", "wrong_digest", true),
+        ("tampered", "invalid", true),
+        ("unsigned", "unsigned", true),
+    ] {
+        let img = image(&report, name);
+        assert_eq!(img["integrity"]["state"], state, "{name}: {img}");
+        assert_eq!(
+            rules(&img).contains(&"image.signature".to_string()),
+            finding,
+            "{name}: {img}"
+        );
+    }
+    assert_eq!(
+        image(&report, "signed")["integrity"]["signer"],
+        "integ release key"
+    );
 }
 
 #[test]
