@@ -18,6 +18,12 @@ need_pkg=()
 command -v dockerd >/dev/null 2>&1 || need_pkg+=(docker.io)
 [ -x /bin/busybox ] || [ -x /usr/bin/busybox ] || need_pkg+=(busybox-static)
 command -v dbus-daemon >/dev/null 2>&1 || need_pkg+=(dbus-daemon)
+# The signature tests (tests/integrity.rs): a local registry on loopback
+# (distribution 2.8; its package does not start a service where
+# policy-rc.d denies it), curl to upload signatures, openssl to make them.
+command -v docker-registry >/dev/null 2>&1 || need_pkg+=(docker-registry)
+command -v curl >/dev/null 2>&1 || need_pkg+=(curl)
+command -v openssl >/dev/null 2>&1 || need_pkg+=(openssl)
 if [ ${#need_pkg[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing ${need_pkg[*]} and not root: install them, then run again"; exit 1

@@ -92,6 +92,9 @@ v=$(docker -H "unix://$SOCK" version --format '{{.Server.Version}} (API {{.Serve
   || { say "the private engine did not come up:"; tail -20 "$D/dockerd.log" >&2; exit 1; }
 say "Engine $v on $SOCK; running: $*"
 # /var/run/docker.sock is that engine's socket for the command alone.
+# Its network namespace is named for tests whose servers the engine itself
+# must reach on 127.0.0.1 (tests/integrity.rs starts its registry there).
+export SHIPSHAPE_ENGINE_NETNS=/var/run/netns/$NETNS
 set +e
 PATH=$BIN:$PATH unshare --mount --propagation private sh -c \
   'mount --bind "$0" /var/run/docker.sock && exec "$@"' "$SOCK" "$@"

@@ -758,6 +758,85 @@ pub fn proc_files(data: &[u8]) {
     assert!(crate::sources::runtime::events::parse_events(data).len() <= 1_024);
 }
 
+/// What a registry answers about signatures (the first byte picks the
+/// parser: 0 a manifest or index, 1 a simple-signing payload, 2 a
+/// repository digest, 3 a bearer challenge, 4 a token answer), and the
+/// verdict over a fetched signature made of the rest: nothing panics,
+/// every digest accepted is a sha256 digest, nothing verifies without a key.
+pub fn registry_answers(data: &[u8]) {
+    use crate::model::integrity::{Evidence, FetchedSignature, SignatureSource};
+    use crate::sources::registry::parse;
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
+    let text = String::from_utf8_lossy(rest);
+    match pick % 5 {
+        0 => {
+            if let Ok(m) = parse::manifest(rest) {
+                assert!(m.layers.len() <= parse::MAX_ENTRIES);
+                for d in m.layers.iter().chain(&m.manifests) {
+                    assert!(parse::is_sha256_digest(&d.digest));
+                }
+            }
+        }
+        1 => {
+            if let Ok(p) = parse::payload(rest) {
+                assert!(parse::is_sha256_digest(&p.digest));
+            }
+        }
+        2 => {
+            if let Ok(r) = parse::repo_digest(&text) {
+                assert!(!r.repository.contains(".."));
+                assert!(!r.repository.contains('?'));
+            }
+        }
+        3 => {
+            if let Some(c) = parse::challenge(&text) {
+                assert!(!c.realm.is_empty());
+            }
+        }
+        _ => {
+            let _ = parse::token(rest);
+        }
+    }
+    use base64::Engine as _;
+    let ev = Evidence {
+        signatures: vec![FetchedSignature {
+            source: SignatureSource::Tag,
+            layer_digest: format!(
+                "sha256:{}",
+                crate::integrity::keys::hex(&<sha2::Sha256 as sha2::Digest>::digest(rest))
+            ),
+            payload: base64::engine::general_purpose::STANDARD.encode(rest),
+            signature: text.chars().take(200).collect(),
+        }],
+        ..Evidence::default()
+    };
+    let out = crate::integrity::verify(&ev, "sha256:00", &[]);
+    assert!(!out.is_verified());
+}
+
+/// A public key file (PEM) and a DER SubjectPublicKeyInfo: read or refused
+/// with a reason, never a panic; a signature shape check on the same bytes.
+pub fn public_key(data: &[u8]) {
+    use crate::integrity::keys;
+    let text = String::from_utf8_lossy(data);
+    if let Ok(k) = keys::from_pem(&text) {
+        assert!(k.fingerprint.starts_with("sha256:"));
+        assert!(!keys::verifies(&k, b"x", data));
+    }
+    if let Ok(k) = keys::from_spki(data) {
+        assert_eq!(k.fingerprint.len(), 71);
+    }
+    for alg in [
+        keys::Algorithm::EcdsaP256,
+        keys::Algorithm::Ed25519,
+        keys::Algorithm::Rsa { modulus: 256 },
+    ] {
+        let _ = keys::well_formed(alg, data);
+    }
+}
+
 pub const TARGETS: &[(&str, Target)] = &[
     ("proc_files", proc_files),
     ("compose_file", compose_file),
@@ -784,4 +863,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("engine_lists", engine_lists),
     ("redaction", redaction),
     ("proc_net_table", proc_net_table),
+    ("registry_answers", registry_answers),
+    ("public_key", public_key),
 ];

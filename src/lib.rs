@@ -57,6 +57,7 @@ pub mod file;
 pub mod fuzz;
 pub mod harden;
 pub mod instance;
+pub mod integrity;
 pub mod model;
 pub mod policy;
 pub mod report;

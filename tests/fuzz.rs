@@ -349,6 +349,27 @@ fn binary_seeds(target: &str) -> Option<Vec<Vec<u8>>> {
             tagged(1, Vec::from("  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n   0: 00000000000000000000000001000000:1F90 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 7 1 0000000000000000 100 0 0 10 0\n   1: 0000000000000000FFFF0000030013AC:1F90 0000000000000000FFFF0000020013AC:A000 01 00000000:00000000 00:00000000 00000000     0        0 8 1\n".as_bytes())),
             tagged(2, Vec::from("   sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n  123: 00000000:0035 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 5 2 0000000000000000 0\n  124: 020013AC:9C40 0101A8C0:0035 01 00000000:00000000 00:00000000 00000000     0        0 6 2 0000000000000000 0\n".as_bytes())),
         ],
+        // Raw bytes, the first picking the parser: a cosign .sig manifest,
+        // a referrers index, a simple-signing payload, repository digests,
+        // a bearer challenge and a token answer.
+        "registry_answers" => {
+            let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+            vec![
+                tagged(0, format!(r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{{"mediaType":"application/vnd.oci.image.config.v1+json","size":2,"digest":"{d}"}},"layers":[{{"mediaType":"application/vnd.dev.cosign.simplesigning.v1+json","size":250,"digest":"{d}","annotations":{{"dev.cosignproject.cosign/signature":"MEUCIQ=="}}}}]}}"#).into_bytes()),
+                tagged(0, format!(r#"{{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{d}","size":10,"artifactType":"application/vnd.dev.cosign.artifact.sig.v1+json"}}]}}"#).into_bytes()),
+                tagged(1, fixture("integrity/payload.json")),
+                tagged(2, format!("127.0.0.1:5000/integ-x/a@{d}").into_bytes()),
+                tagged(2, format!("alpine@{d}").into_bytes()),
+                tagged(3, Vec::from(r#"Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/alpine:pull""#.as_bytes())),
+                tagged(4, Vec::from(r#"{"token":"abc","access_token":"def"}"#.as_bytes())),
+            ]
+        }
+        // PEM public keys of each algorithm (and their DER, after a cut).
+        "public_key" => vec![
+            fixture("integrity/a.pub"),
+            fixture("integrity/e.pub"),
+            fixture("integrity/r.pub"),
+        ],
         // Raw bytes: the KEV catalogue and EPSS scores (gzip'd as served,
         // and as text, whose rows the mutations reach).
         "exploit_data" => vec![
@@ -606,6 +627,16 @@ fn fuzz_baked_secrets() {
 #[test]
 fn fuzz_engine_lists() {
     run("engine_lists", 2000);
+}
+
+#[test]
+fn fuzz_registry_answers() {
+    run("registry_answers", 1000);
+}
+
+#[test]
+fn fuzz_public_key() {
+    run("public_key", 1000);
 }
 
 #[test]

@@ -16,6 +16,7 @@ pub mod db;
 pub mod harden;
 pub mod sbom;
 pub mod scan;
+pub mod verify;
 pub mod watch;
 
 use std::path::PathBuf;
@@ -124,6 +125,11 @@ pub enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Check an image's cosign signatures against a public key: exit 0 when
+    /// verified, 1 when not (unsigned, signed by another key, a signature of
+    /// another digest, invalid, or not checked), 2 on a usage or I/O error.
+    /// The registry is asked only with --online.
+    Verify(verify::VerifyArgs),
     /// List the Kubernetes contexts of the kubeconfig (each can be scanned with
     /// `scan --kube-context NAME`, watched with `watch --kube-context NAME` or from the
     /// window's Settings).
@@ -319,6 +325,12 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub sources: SourceArgs,
 
+    /// Ask registries for the signatures of images the policy's
+    /// `[[integrity.require]]` covers (read-only). Without it, only
+    /// signatures cached by an earlier online check are judged.
+    #[arg(long)]
+    pub online: bool,
+
     /// Report format: json, sarif, html, csv or md.
     #[arg(long, default_value = "json", value_parser = parse_format)]
     pub format: crate::report::Format,
@@ -502,6 +514,7 @@ pub fn run(cli: Cli, runtime: &tokio::runtime::Runtime) -> Exit {
         Some(Command::Watch(ref args)) => runtime.block_on(watch::run(&cli, args)),
         Some(Command::Sbom(ref args)) => runtime.block_on(sbom::run(&cli, args)),
         Some(Command::Harden(ref args)) => runtime.block_on(harden::run(&cli, args)),
+        Some(Command::Verify(ref args)) => runtime.block_on(verify::run(&cli, args)),
         Some(Command::Compose {
             action: ComposeAction::Check(ref args),
         }) => compose::check(&cli, args),

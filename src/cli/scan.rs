@@ -122,6 +122,7 @@ pub async fn run(cli: &Cli, args: &ScanArgs) -> Exit {
         policy: policy.clone(),
         db,
         now,
+        online: args.online || policy.integrity.online,
     });
     let tasks: Vec<_> = targets
         .into_iter()
@@ -275,6 +276,8 @@ struct Job {
     /// The vulnerability database (`None`: `--no-vulns`).
     db: Option<Result<(crate::vulndb::Database, Option<String>), String>>,
     now: chrono::DateTime<Utc>,
+    /// Registries may be asked for signatures (`--online`, or the policy).
+    online: bool,
 }
 
 /// Scan one engine into a report of its own, or say why it could not be.
@@ -355,6 +358,13 @@ async fn scan_one(
         db: db.as_ref().map(|(db, _)| db).map_err(String::as_str),
     });
     tracing::debug!("{name}: packages read at {:?}", started.elapsed());
+    crate::sources::registry::check_images(
+        &mut inventory.images,
+        &policy.integrity,
+        job.online,
+        now,
+    )
+    .await;
     let s = snapshot(inventory, vulns, policy, now);
     let report = Report::build(&s.inventory, &s.assessment, policy, now);
     tracing::debug!("{name}: assessed at {:?}", started.elapsed());

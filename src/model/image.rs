@@ -52,6 +52,9 @@ pub struct Image {
     pub vulns: std::sync::Arc<super::packages::VulnState>,
     /// Setuid and setgid files in its executable directories.
     pub special_files: super::packages::SpecialFiles,
+    /// Its signature check, when the policy requires one for it (`None`:
+    /// no requirement covers it, so it was not checked).
+    pub integrity: Option<super::integrity::ImageIntegrity>,
 }
 
 impl Image {

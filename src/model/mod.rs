@@ -11,6 +11,7 @@ mod facts;
 mod finding;
 pub mod flows;
 mod image;
+pub mod integrity;
 pub mod kube;
 pub mod packages;
 pub mod policy;

@@ -79,6 +79,65 @@ pub struct Policy {
     /// Fail a scan on any known-exploited vulnerability (CISA KEV) that is
     /// not waived, whatever its severity.
     pub fail_on_known_exploited: bool,
+    /// Which images must be signed by which keys (`[integrity]`).
+    pub integrity: IntegrityPolicy,
+}
+
+/// The `[integrity]` section: may the registry be asked, and which images
+/// must be signed by whom.
+#[derive(Debug, Clone, Default)]
+pub struct IntegrityPolicy {
+    /// Ask registries for signatures (also `--online`). Off by default.
+    pub online: bool,
+    /// The requirements, first match wins.
+    pub require: Vec<SignatureRequirement>,
+}
+
+/// Images whose repository matches `pattern` must be signed by one of
+/// `keys`.
+#[derive(Debug, Clone)]
+pub struct SignatureRequirement {
+    /// Glob over the repository (`registry/name`, as in a repository digest).
+    pub pattern: String,
+    pub(crate) matcher: GlobMatcher,
+    /// Public key files (PEM), relative paths from the policy file's folder.
+    pub keys: Vec<PathBuf>,
+    /// Who holds the key, for people ("release team").
+    pub signer: Option<String>,
+    /// Line in the policy file, for messages.
+    pub line: usize,
+}
+
+impl SignatureRequirement {
+    /// A requirement (for tests and the command line).
+    pub fn new(pattern: &str, keys: Vec<PathBuf>, signer: Option<String>) -> Option<Self> {
+        let matcher = globset::Glob::new(pattern).ok()?.compile_matcher();
+        Some(Self {
+            pattern: pattern.to_string(),
+            matcher,
+            keys,
+            signer,
+            line: 0,
+        })
+    }
+
+    /// Whether it covers a repository (`registry/name`, without tag or
+    /// digest; Docker Hub's as `docker.io/library/x`).
+    pub fn covers(&self, repository: &str) -> bool {
+        self.matcher.is_match(repository)
+    }
+}
+
+impl IntegrityPolicy {
+    /// The requirement covering a repository digest (`name@sha256:…`),
+    /// if any: tried with the name as written and in its full form.
+    pub fn requirement_for(&self, repo_digest: &str) -> Option<&SignatureRequirement> {
+        let name = repo_digest.split('@').next().unwrap_or(repo_digest);
+        let full = ImageRef::parse(name).map(|r| r.name()).unwrap_or_default();
+        self.require
+            .iter()
+            .find(|r| r.covers(name) || r.covers(&full))
+    }
 }
 
 /// The default image age limit, in days.
@@ -100,6 +159,7 @@ impl Default for Policy {
             severity_overrides: BTreeMap::new(),
             waivers: Vec::new(),
             fail_on_known_exploited: false,
+            integrity: IntegrityPolicy::default(),
         }
     }
 }

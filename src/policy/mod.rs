@@ -68,6 +68,25 @@ struct File {
     waivers: Vec<Spanned<WaiverEntry>>,
     #[serde(default)]
     vulnerabilities: VulnerabilitiesSection,
+    #[serde(default)]
+    integrity: IntegritySection,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct IntegritySection {
+    #[serde(default)]
+    online: bool,
+    #[serde(default)]
+    require: Vec<Spanned<RequireEntry>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RequireEntry {
+    images: Spanned<String>,
+    keys: Spanned<Vec<String>>,
+    signer: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -145,6 +164,39 @@ impl Policy {
             policy.approved.push(ApprovedPattern { pattern, matcher });
         }
         policy.fail_on_known_exploited = file.vulnerabilities.fail_on_known_exploited;
+        policy.integrity.online = file.integrity.online;
+        let folder = path.and_then(Path::parent).map(Path::to_path_buf);
+        for r in file.integrity.require {
+            let line = line_col(text, r.span().start).0;
+            let r = r.into_inner();
+            let pattern = r.images.get_ref().trim().to_string();
+            let matcher = glob(&pattern).map_err(|m| err(Some(r.images.span()), m))?;
+            if r.keys.get_ref().is_empty() {
+                return Err(err(
+                    Some(r.keys.span()),
+                    "a signature requirement needs at least one key file".into(),
+                ));
+            }
+            let keys = r
+                .keys
+                .get_ref()
+                .iter()
+                .map(|k| match &folder {
+                    Some(f) if Path::new(k).is_relative() => f.join(k),
+                    _ => PathBuf::from(k),
+                })
+                .collect();
+            policy
+                .integrity
+                .require
+                .push(crate::model::policy::SignatureRequirement {
+                    pattern,
+                    matcher,
+                    keys,
+                    signer: r.signer,
+                    line,
+                });
+        }
         if let Some(days) = file.images.max_age_days {
             policy.max_image_age_days = days;
         }
@@ -250,6 +302,33 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 mod tests {
     use super::*;
     use crate::model::ImageRef;
+
+    #[test]
+    fn reads_signature_requirements() {
+        let text = "[integrity]\nonline = true\n\n[[integrity.require]]\nimages = \"127.0.0.1:*/integ-x/*\"\nkeys = [\"keys/release.pub\", \"/etc/k.pub\"]\nsigner = \"release team\"\n";
+        let p = Policy::from_toml_str(text, Some(Path::new("/etc/shipshape/policy.toml"))).unwrap();
+        assert!(p.integrity.online);
+        let r = &p.integrity.require[0];
+        assert_eq!(r.keys[0], Path::new("/etc/shipshape/keys/release.pub"));
+        assert_eq!(r.keys[1], Path::new("/etc/k.pub"));
+        assert_eq!(r.signer.as_deref(), Some("release team"));
+        assert_eq!(r.line, 4);
+        let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        assert!(
+            p.integrity
+                .requirement_for(&format!("127.0.0.1:5000/integ-x/a@{d}"))
+                .is_some()
+        );
+        assert!(
+            p.integrity
+                .requirement_for(&format!("alpine@{d}"))
+                .is_none()
+        );
+        let e = Policy::from_toml_str("[[integrity.require]]\nimages = \"x/*\"\nkeys = []\n", None)
+            .unwrap_err();
+        assert!(e.to_string().contains("at least one key"), "{e}");
+        assert!(Policy::from_toml_str("[integrity]\nofline = true\n", None).is_err());
+    }
 
     const GOOD: &str = r#"
 [images]

@@ -534,6 +534,11 @@ pub struct ImageReport {
     /// Setuid and setgid files (CIS 4.8), when read.
     #[serde(default)]
     pub special_files: crate::model::packages::SpecialFiles,
+    /// Its signature check: `state` (`verified`, `unsigned`,
+    /// `signed_by_other_key`, `wrong_digest`, `invalid`, `not_checked`)
+    /// with its details (docs/integrity.md).
+    #[serde(default)]
+    pub integrity: crate::model::integrity::ImageIntegrity,
 }
 
 impl ImageReport {
@@ -718,6 +723,7 @@ impl Report {
                     }),
                     vulnerabilities: (*img.vulns).clone(),
                     special_files: img.special_files.clone(),
+                    integrity: img.integrity.clone().unwrap_or_default(),
                 }
             })
             .collect();

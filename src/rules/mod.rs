@@ -446,6 +446,7 @@ pub const ALL: &[&Rule] = &[
     &provenance::MUTABLE_IMAGE_REF,
     &provenance::STALE_IMAGE,
     &provenance::UNAPPROVED_IMAGE,
+    &provenance::IMAGE_SIGNATURE,
     // Secrets
     &secrets::CONTAINER_SECRET_ENV,
     &secrets::IMAGE_SECRET,

@@ -132,6 +132,56 @@ pub const UNAPPROVED_IMAGE: Rule = Rule {
     }),
 };
 
+/// The `image.signature` rule: Image is not signed by the key the policy
+/// requires.
+pub const IMAGE_SIGNATURE: Rule = Rule {
+    id: "image.signature",
+    title: "Image is not signed by the required key",
+    severity: Severity::High,
+    family: Family::Provenance,
+    cis: None,
+    seed: SeedRule::Integrity,
+    why: "The policy says images of this repository must carry a cosign signature by a named \
+          key: the chain of custody that shows the bytes are what their builder made. This \
+          image's digest has no such signature: it is unsigned, signed by someone else, its \
+          signature is malformed, or the signature belongs to another digest.",
+    attack: "Whoever can push to the repository or a mirror (a stolen token, a compromised CI \
+             job, a poisoned cache) ships their own image under a trusted name; without a \
+             signature check it runs as if the builder had made it. Copying a valid signature \
+             from another image, or altering a signature, is caught only when the digest and \
+             the signature are both checked.",
+    fix: Fix {
+        summary: "Run only images signed by the required key: sign them in the release pipeline \
+                  (`cosign sign --key cosign.key IMAGE@DIGEST`), pull by digest, and check with \
+                  `shipshape verify IMAGE --key cosign.pub --online`. An image that should not \
+                  need a signature: narrow the policy's `[[integrity.require]] images` glob.",
+        run: "docker run <registry>/<repo>@sha256:<signed digest>",
+        compose: "image: <registry>/<repo>@sha256:<signed digest>",
+        kube: "image: <registry>/<repo>@sha256:<signed digest>",
+    },
+    references: &[
+        "https://docs.sigstore.dev/cosign/signing/signing_with_containers/",
+        "https://github.com/sigstore/cosign/blob/main/specs/SIGNATURE_SPEC.md",
+    ],
+    check: Check::Image(|_, img| {
+        use crate::model::integrity::Integrity;
+        let Some(i) = &img.integrity else {
+            return vec![];
+        };
+        let at = i.digest.as_deref().unwrap_or("");
+        match &i.outcome {
+            Integrity::Verified { .. } | Integrity::NotChecked { .. } => vec![],
+            Integrity::Unsigned | Integrity::SignedByOtherKey { .. } => {
+                vec![Hit::new(format!("{at}: {}", i.outcome.describe()))]
+            }
+            Integrity::WrongDigest { .. } | Integrity::Invalid { .. } => vec![Hit::graded(
+                Severity::Critical,
+                format!("{at}: {}", i.outcome.describe()),
+            )],
+        }
+    }),
+};
+
 #[cfg(test)]
 mod tests {
     use super::super::testing::*;
@@ -173,6 +223,54 @@ mod tests {
         );
         c.image_id = IMAGE_ID.into();
         assert!(run_container(&STALE_IMAGE, &c).is_empty());
+    }
+
+    #[test]
+    fn image_signature_outcomes() {
+        use crate::model::integrity::{ImageIntegrity, Integrity};
+        let with = |outcome: Integrity| Image {
+            id: IMAGE_ID.into(),
+            integrity: Some(ImageIntegrity {
+                digest: Some("r.io/a@sha256:00".into()),
+                outcome,
+                signer: None,
+                fetched: None,
+            }),
+            ..Image::default()
+        };
+        let run = |img: &Image| run_image(&IMAGE_SIGNATURE, img);
+        // Pass: verified, not checked, no requirement.
+        assert!(
+            run(&with(Integrity::Verified {
+                key: "sha256:ab".into()
+            }))
+            .is_empty()
+        );
+        assert!(
+            run(&with(Integrity::NotChecked {
+                reason: "offline".into()
+            }))
+            .is_empty()
+        );
+        assert!(run(&Image::default()).is_empty());
+        // Fail.
+        let hits = run(&with(Integrity::Unsigned));
+        assert!(
+            hits[0].evidence.starts_with("r.io/a@sha256:00: unsigned"),
+            "{hits:?}"
+        );
+        assert_eq!(
+            run(&with(Integrity::SignedByOtherKey { signatures: 2 }))[0].severity,
+            None
+        );
+        let hits = run(&with(Integrity::WrongDigest {
+            signed: "sha256:11".into(),
+        }));
+        assert_eq!(hits[0].severity, Some(Severity::Critical));
+        let hits = run(&with(Integrity::Invalid {
+            reason: "not base64".into(),
+        }));
+        assert!(hits[0].evidence.contains("invalid signature: not base64"));
     }
 
     #[test]

@@ -21,4 +21,5 @@ pub mod host;
 pub mod kube;
 pub mod osv;
 pub mod runtime;
+pub mod registry;
 pub mod tray;

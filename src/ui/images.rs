@@ -187,6 +187,59 @@ fn fix_first(ui: &mut Ui, state: &mut State) {
     }
 }
 
+/// How a signature cell is coloured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tone {
+    /// Verified.
+    Good,
+    /// Unsigned, another key, another digest, invalid.
+    Bad,
+    /// Not checked (never shown as a pass).
+    Unknown,
+    /// No requirement covers the image.
+    None,
+}
+
+/// The Signature column: (text, tone, hover text).
+fn signature_cell(
+    integrity: Option<&crate::model::integrity::ImageIntegrity>,
+) -> (String, Tone, String) {
+    use crate::model::integrity::{Integrity, short_key};
+    let Some(i) = integrity else {
+        return (
+            "—".into(),
+            Tone::None,
+            "No signature requirement of the policy covers this image ([integrity] in the \
+             policy, docs/integrity.md)."
+                .into(),
+        );
+    };
+    let mut hover = i.outcome.describe();
+    if let Some(t) = i.fetched {
+        hover.push_str(&format!(
+            " (signatures fetched {})",
+            t.format("%Y-%m-%d %H:%M UTC")
+        ));
+    }
+    let (text, tone) = match &i.outcome {
+        Integrity::Verified { key } => (
+            format!(
+                "✔ {}",
+                i.signer
+                    .clone()
+                    .unwrap_or_else(|| short_key(key).to_string())
+            ),
+            Tone::Good,
+        ),
+        Integrity::Unsigned => ("unsigned".into(), Tone::Bad),
+        Integrity::SignedByOtherKey { .. } => ("other key".into(), Tone::Bad),
+        Integrity::WrongDigest { .. } => ("another digest's".into(), Tone::Bad),
+        Integrity::Invalid { .. } => ("invalid".into(), Tone::Bad),
+        Integrity::NotChecked { .. } => ("not checked".into(), Tone::Unknown),
+    };
+    (text, tone, hover)
+}
+
 /// Worst vulnerability severity, for the column's icon.
 fn worst(v: &VulnState) -> Option<Severity> {
     v.vulnerabilities()
@@ -309,6 +362,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
             .column(Column::initial(100.0))
             .column(Column::initial(120.0))
             .column(Column::initial(210.0).clip(true))
+            .column(Column::initial(130.0).clip(true))
             .column(Column::remainder().clip(true))
             .header(22.0, |mut h| {
                 if fleet {
@@ -325,6 +379,7 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                     "Healthcheck",
                     "Findings",
                     "Vulnerabilities",
+                    "Signature",
                     "Used by",
                 ] {
                     h.col(|ui| {
@@ -408,6 +463,20 @@ pub fn show(ui: &mut Ui, state: &mut State) -> Option<Action> {
                         if let VulnState::NotAssessed { reason } = img.vulns.as_ref() {
                             r.on_hover_text(visible(reason));
                         }
+                    });
+                    row.col(|ui| {
+                        let (text, tone, hover) = signature_cell(img.integrity.as_ref());
+                        let text = RichText::new(visible(&text));
+                        let text = match tone {
+                            Tone::Good => text.color(theme::OK_GREEN),
+                            Tone::Bad => text.color(theme::severity_color(
+                                Severity::High,
+                                ui.visuals().dark_mode,
+                            )),
+                            Tone::Unknown => text.color(theme::STALE_AMBER),
+                            Tone::None => text.weak(),
+                        };
+                        ui.label(text).on_hover_text(visible(&hover));
                     });
                     row.col(|ui| {
                         let users: Vec<&str> = inv
@@ -797,5 +866,53 @@ fn special_files(ui: &mut Ui, s: &SpecialFiles) {
             ui.label(RichText::new(visible(&format!("Setuid files not read: {reason}"))).weak());
         }
         SpecialFiles::NotRead => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::integrity::{ImageIntegrity, Integrity};
+
+    fn with(outcome: Integrity, signer: Option<&str>) -> ImageIntegrity {
+        ImageIntegrity {
+            digest: Some("r.io/a@sha256:00".into()),
+            outcome,
+            signer: signer.map(str::to_string),
+            fetched: None,
+        }
+    }
+
+    #[test]
+    fn signature_cells() {
+        assert_eq!(signature_cell(None).1, Tone::None);
+        let key = "sha256:0123456789abcdef0123456789abcdef";
+        let (text, tone, _) = signature_cell(Some(&with(
+            Integrity::Verified { key: key.into() },
+            Some("release"),
+        )));
+        assert_eq!((text.as_str(), tone), ("✔ release", Tone::Good));
+        let (text, _, _) =
+            signature_cell(Some(&with(Integrity::Verified { key: key.into() }, None)));
+        assert_eq!(text, "✔ sha256:0123456789abcdef");
+        for o in [
+            Integrity::Unsigned,
+            Integrity::SignedByOtherKey { signatures: 1 },
+            Integrity::WrongDigest {
+                signed: "sha256:11".into(),
+            },
+            Integrity::Invalid { reason: "x".into() },
+        ] {
+            assert_eq!(signature_cell(Some(&with(o, None))).1, Tone::Bad);
+        }
+        // Not checked is never shown as a pass.
+        let (text, tone, hover) = signature_cell(Some(&with(
+            Integrity::NotChecked {
+                reason: "offline".into(),
+            },
+            None,
+        )));
+        assert_eq!((text.as_str(), tone), ("not checked", Tone::Unknown));
+        assert!(hover.contains("offline"));
     }
 }

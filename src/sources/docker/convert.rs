@@ -523,6 +523,7 @@ pub fn image(i: ImageInspect, history: Vec<ImageHistoryResponseItem>) -> Image {
         packages: None,
         vulns: Default::default(),
         special_files: Default::default(),
+        integrity: None,
     }
 }
 

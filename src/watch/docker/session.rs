@@ -918,8 +918,18 @@ impl Session<'_> {
         if !self.memory.tracker.has_scan() {
             return;
         }
-        let inventory = self.memory.tracker.merged();
+        let mut inventory = self.memory.tracker.merged();
         let policy = self.cfg.policy.clone();
+        // Signatures: the window judges only what an earlier online check
+        // cached (`shipshape verify --online`, `scan --online`): it never
+        // waits on a registry between two frames' worth of engine events.
+        crate::sources::registry::check_images(
+            &mut inventory.images,
+            &policy.integrity,
+            false,
+            Utc::now(),
+        )
+        .await;
         // The readings go to the blocking task and come back with their
         // match results memoised: a rescan then matches nothing again.
         let vulns = self.cfg.vulns.is_some().then(|| {
