@@ -815,7 +815,11 @@ pub const FIELDS: &[Field] = &[
     f(Image, "Os", NoRisk(IDENTITY)),
     f(Image, "OsVersion", NotApplicable(WINDOWS)),
     f(Image, "Parent", NoRisk(BUILD)),
-    f(Image, "RepoDigests", Risk(&["container.mutable-image-ref"])),
+    f(
+        Image,
+        "RepoDigests",
+        Risk(&["container.mutable-image-ref", "image.signature"]),
+    ),
     f(
         Image,
         "RepoTags",

@@ -121,6 +121,7 @@ const TABLE: &[(&str, &[Threat])] = &[
     ("image.add-instead-of-copy", &[VulnerableImages]),
     ("image.unverified-download", &[VulnerableImages]),
     ("image.signature-checks-off", &[VulnerableImages]),
+    ("image.signature", &[VulnerableImages]),
     ("image.old", &[VulnerableImages]),
     ("image.dangling", &[AttackSurface]),
     ("image.unused", &[AttackSurface]),
