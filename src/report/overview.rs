@@ -394,7 +394,10 @@ pub fn of_report(r: &crate::report::Report) -> Overview {
         kind: Kind::Image,
         engine: &i.engine,
         id: &i.id,
-        name: i.tags.first().map_or(crate::model::short_id(&i.id), String::as_str),
+        name: i
+            .tags
+            .first()
+            .map_or(crate::model::short_id(&i.id), String::as_str),
         score: 0,
         findings: active(&i.findings),
         complete: true,

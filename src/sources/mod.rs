@@ -20,6 +20,6 @@ pub mod host;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod osv;
-pub mod runtime;
 pub mod registry;
+pub mod runtime;
 pub mod tray;

@@ -154,7 +154,11 @@ fn rule_card(ui: &mut Ui, state: &State, card: &RuleCard, click: &mut Option<Cli
                     if off.kind == Kind::Container {
                         let link = RichText::new(&label).color(ui.visuals().hyperlink_color);
                         let r = ui
-                            .add(egui::Label::new(link).truncate().sense(egui::Sense::click()))
+                            .add(
+                                egui::Label::new(link)
+                                    .truncate()
+                                    .sense(egui::Sense::click()),
+                            )
                             .on_hover_cursor(egui::CursorIcon::PointingHand)
                             .on_hover_text(format!("{label}\nOpen its risk panel"));
                         if r.clicked()
