@@ -764,8 +764,8 @@ pub fn proc_files(data: &[u8]) {
 /// verdict over a fetched signature made of the rest: nothing panics,
 /// every digest accepted is a sha256 digest, nothing verifies without a key.
 pub fn registry_answers(data: &[u8]) {
+    use crate::integrity::parse;
     use crate::model::integrity::{Evidence, FetchedSignature, SignatureSource};
-    use crate::sources::registry::parse;
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };

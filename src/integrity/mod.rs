@@ -18,7 +18,7 @@ use base64::Engine as _;
 use sha2::Digest as _;
 
 use crate::model::integrity::{Evidence, Integrity};
-use crate::sources::registry::parse;
+pub mod parse;
 pub use keys::{KeyError, PublicKey};
 
 /// What one signature is, against the keys.

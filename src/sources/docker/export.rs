@@ -29,8 +29,8 @@ use chrono::NaiveDate;
 use sha2::Digest as _;
 
 use super::files::{self, FileError, Header, Limits};
-use super::packages::{BY_EXPORT, ImageFiles};
 use super::tree::{self, Kind, Layer, Node, Opened, Window};
+use super::tree::{BY_EXPORT, ImageFiles};
 use super::{Engine, EngineError};
 
 /// The export's ceilings: a 16 GiB stream (a large ML image), a quarter of

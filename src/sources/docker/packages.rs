@@ -22,30 +22,14 @@
 use chrono::NaiveDate;
 
 use super::files::{self, FileError, Kind, PACKAGE_FILES};
+use super::tree::add_found;
+pub use super::tree::{BY_EXPORT, ImageFiles, exec_dirs};
 use super::{Engine, EngineError};
 use super::{export, layers, tree};
 use crate::model::Container;
 use crate::model::packages::{PackageScan, SpecialFile, SpecialFiles};
 use crate::vulndb::catalog::Catalog;
 use crate::vulndb::installed;
-
-/// Read for setuid/setgid bits (CIS 4.8): the executable directories, and
-/// where helpers that are setuid by design live.
-pub fn exec_dirs() -> impl Iterator<Item = &'static str> {
-    crate::model::activity::BIN_DIRS
-        .iter()
-        .chain(&["/usr/lib/openssh", "/usr/lib/dbus-1.0"])
-        .copied()
-}
-
-/// What one image (or one container) holds.
-#[derive(Debug, Clone)]
-pub struct ImageFiles {
-    /// The image's installed packages.
-    pub packages: PackageScan,
-    /// Its setuid, setgid and world-writable files.
-    pub special: SpecialFiles,
-}
 
 /// `Ok(None)` when the file is not there; an engine that went away is an
 /// error for the caller.
@@ -295,8 +279,6 @@ async fn app_folders(
 pub const BY_LAYERS: &str = "the image's layer directories";
 /// How the image's files were read: through a container.
 pub const BY_ARCHIVE: &str = "the engine's archive API";
-/// How the image's files were read: the engine's image export.
-pub const BY_EXPORT: &str = "the engine's image export";
 
 /// The application's own packages of container `c` (its image's, or its
 /// own files when its package database changed), added to `scan`: through
@@ -334,29 +316,6 @@ pub async fn read_apps(
     scan.read_by = BY_ARCHIVE.to_string();
     add_found(scan, catalog.finish());
     Ok(())
-}
-
-pub(super) fn add_found(scan: &mut PackageScan, found: crate::vulndb::apps::Found) {
-    let mut folders: Vec<String> = found
-        .packages
-        .iter()
-        .map(|p| p.path.split('!').next().unwrap_or(&p.path).to_string())
-        .collect();
-    folders.sort();
-    folders.dedup();
-    // The files the application's packages were found in: named when few.
-    match folders.len() {
-        0 => {}
-        1..=3 => scan.sources.extend(folders),
-        n => scan
-            .sources
-            .push(format!("{n} application files ({}, …)", folders[0])),
-    }
-    scan.packages.extend(found.packages);
-    scan.unread.extend(found.skipped);
-    let mut secrets = found.secrets;
-    scan.unread.append(&mut secrets.notes);
-    scan.secrets = Some(secrets);
 }
 
 /// Whether layer directories may be read at all (`SHIPSHAPE_NO_LAYER_READS`

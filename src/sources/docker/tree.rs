@@ -22,6 +22,50 @@ use crate::model::packages::{PackageScan, SpecialFile, SpecialFiles};
 use crate::vulndb::catalog::{Catalog, Keep};
 use crate::vulndb::installed;
 
+/// Read for setuid/setgid bits (CIS 4.8): the executable directories, and
+/// where helpers that are setuid by design live.
+pub fn exec_dirs() -> impl Iterator<Item = &'static str> {
+    crate::model::activity::BIN_DIRS
+        .iter()
+        .chain(&["/usr/lib/openssh", "/usr/lib/dbus-1.0"])
+        .copied()
+}
+
+/// What one image (or one container) holds.
+#[derive(Debug, Clone)]
+pub struct ImageFiles {
+    /// The image's installed packages.
+    pub packages: PackageScan,
+    /// Its setuid, setgid and world-writable files.
+    pub special: SpecialFiles,
+}
+
+/// How the image's files were read: the engine's image export.
+pub const BY_EXPORT: &str = "the engine's image export";
+
+pub(super) fn add_found(scan: &mut PackageScan, found: crate::vulndb::apps::Found) {
+    let mut folders: Vec<String> = found
+        .packages
+        .iter()
+        .map(|p| p.path.split('!').next().unwrap_or(&p.path).to_string())
+        .collect();
+    folders.sort();
+    folders.dedup();
+    // The files the application's packages were found in: named when few.
+    match folders.len() {
+        0 => {}
+        1..=3 => scan.sources.extend(folders),
+        n => scan
+            .sources
+            .push(format!("{n} application files ({}, …)", folders[0])),
+    }
+    scan.packages.extend(found.packages);
+    scan.unread.extend(found.skipped);
+    let mut secrets = found.secrets;
+    scan.unread.append(&mut secrets.notes);
+    scan.secrets = Some(secrets);
+}
+
 /// What one entry of a layer is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -492,7 +536,7 @@ impl Gather {
         }
         scan.read_by = read_by.to_string();
         scan.layer_count = layer_count;
-        super::packages::add_found(&mut scan, std::mem::take(&mut self.catalog).finish());
+        add_found(&mut scan, std::mem::take(&mut self.catalog).finish());
         for list in [&mut self.special, &mut self.writable] {
             list.sort_by(|a, b| a.path.cmp(&b.path));
             list.dedup();
@@ -508,13 +552,12 @@ impl Gather {
 
 /// Is `path` one of the directories read for setuid files?
 fn exec_dir(path: &str) -> bool {
-    super::packages::exec_dirs().any(|d| d == path)
+    exec_dirs().any(|d| d == path)
 }
 
 /// Is `path` inside (or) one of the directories read for setuid files?
 fn under_exec_dir(path: &str) -> bool {
-    super::packages::exec_dirs()
-        .any(|d| path == d || (path.starts_with(d) && path[d.len()..].starts_with('/')))
+    exec_dirs().any(|d| path == d || (path.starts_with(d) && path[d.len()..].starts_with('/')))
 }
 
 /// A part of a file (one that a stream was spilled into): random access

@@ -12,7 +12,7 @@
 //! [`parse`] and judged by [`crate::integrity`], never here.
 
 pub mod cache;
-pub mod parse;
+pub use crate::integrity::parse;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
