@@ -9,17 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/screenshots}
-bash scripts/engine-up.sh >/dev/null 2>&1
-need=()
-command -v Xvfb >/dev/null || need+=(xvfb)
-command -v xdotool >/dev/null || need+=(xdotool)
-command -v xwd >/dev/null || need+=(x11-apps)
-[ -x /usr/bin/convert ] || need+=(imagemagick)
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q
-bin=$PWD/target/release/shipshape
-# The test images (tests build them; a fresh machine runs `cargo test` first).
-docker image inspect shipshape-test/base:1 >/dev/null
+. scripts/screenshot-setup.sh
 work=$(mktemp -d)
 # Where a developer keeps the project (made here, removed after).
 proj=/home/dev/shop
@@ -67,11 +57,11 @@ HOME=$work "$bin" --no-audit --vulndb "$work/db" --show "$api" >/dev/null 2>&1 &
 sleep 8
 xdotool search --name '^shipshape' windowsize 1560 960 windowmove 20 20 2>/dev/null || true
 sleep 3
-xwd -root -silent | /usr/bin/convert xwd:- "$out/compose.png"
+xwd -root -silent | convert xwd:- "$out/compose.png"
 echo "wrote $out/compose.png"
 # The Harden tab: its label's place, from HARDEN_AT (x y) or the default.
 read -r hx hy <<<"${HARDEN_AT:-1223 196}"
 xdotool mousemove "$hx" "$hy" click 1
 sleep 2
-xwd -root -silent | /usr/bin/convert xwd:- "$out/harden.png"
+xwd -root -silent | convert xwd:- "$out/harden.png"
 echo "wrote $out/harden.png"

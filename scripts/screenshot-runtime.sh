@@ -10,16 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/screenshots}
-bash scripts/engine-up.sh >/dev/null 2>&1
-need=()
-command -v Xvfb >/dev/null || need+=(xvfb)
-command -v xdotool >/dev/null || need+=(xdotool)
-command -v xwd >/dev/null || need+=(x11-apps)
-[ -x /usr/bin/convert ] || [ -x /usr/local/bin/convert ] || need+=(imagemagick)
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q
-bin=${BIN:-$PWD/target/release/shipshape}
-docker image inspect shipshape-test/base:1 >/dev/null
+. scripts/screenshot-setup.sh
 work=$(mktemp -d)
 app=
 export DISPLAY=:90

@@ -10,16 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:-docs/screenshots}
-bash scripts/engine-up.sh >/dev/null 2>&1
-need=()
-command -v Xvfb >/dev/null || need+=(xvfb)
-command -v xdotool >/dev/null || need+=(xdotool)
-command -v xwd >/dev/null || need+=(x11-apps)
-[ -x /usr/bin/convert ] || need+=(imagemagick)
-if [ ${#need[@]} -gt 0 ]; then apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null; fi
-[ -n "${SKIP_BUILD:-}" ] || cargo build --release -q
-bin=${BIN:-$PWD/target/release/shipshape}
-docker image inspect shipshape-test/base:1 >/dev/null
+. scripts/screenshot-setup.sh
 work=$(mktemp -d)
 made=()
 for i in $(seq 1 14); do
@@ -47,13 +38,13 @@ HOME=$work "$bin" --no-audit --vulndb "$work/db" >/dev/null 2>&1 & app=$!
 sleep "${WAIT:-12}"
 xdotool search --name '^shipshape' windowsize 1560 960 windowmove 20 20 2>/dev/null || true
 sleep 3
-xwd -root -silent | /usr/bin/convert xwd:- "$out/scan-warnings.png"
+xwd -root -silent | convert xwd:- "$out/scan-warnings.png"
 echo "wrote $out/scan-warnings.png"
 # "Show the list": its place from LIST_AT (x y), or found by the caller.
 if [ -n "${LIST_AT:-}" ]; then
   read -r lx ly <<<"$LIST_AT"
   xdotool mousemove "$lx" "$ly" click 1
   sleep 2
-  xwd -root -silent | /usr/bin/convert xwd:- "$out/scan-warnings-list.png"
+  xwd -root -silent | convert xwd:- "$out/scan-warnings-list.png"
   echo "wrote $out/scan-warnings-list.png"
 fi

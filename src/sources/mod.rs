@@ -17,6 +17,7 @@ pub mod compose;
 pub mod desktop;
 pub mod docker;
 pub mod host;
+pub mod https;
 #[cfg(feature = "kube")]
 pub mod kube;
 pub mod osv;

@@ -13,7 +13,6 @@
 //! be authenticated.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::Utc;
 use http_body_util::BodyExt;
@@ -74,28 +73,12 @@ type Client = hyper_util::client::legacy::Client<
 >;
 
 fn client() -> Result<Client, StoreError> {
-    let mut roots = rustls::RootCertStore::empty();
-    let native = rustls_native_certs::load_native_certs();
-    for cert in native.certs {
-        let _ = roots.add(cert);
-    }
-    if roots.is_empty() {
+    let (https, trusted) = super::https::connector().map_err(err)?;
+    if trusted == 0 {
         return Err(err(
             "no system root certificates found (install ca-certificates)".to_string(),
         ));
     }
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .map_err(|e| err(e.to_string()))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_tls_config(config)
-        .https_or_http()
-        .enable_http1()
-        .build();
     Ok(
         hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
             .build(https),

@@ -112,22 +112,7 @@ impl Client {
     /// A client with the system's root certificates (none found is fine
     /// for loopback registries: HTTPS ones then fail with a clear reason).
     pub fn new(limits: Limits) -> Result<Self, RegistryError> {
-        let mut roots = rustls::RootCertStore::empty();
-        for cert in rustls_native_certs::load_native_certs().certs {
-            let _ = roots.add(cert);
-        }
-        let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-            rustls::crypto::ring::default_provider(),
-        ))
-        .with_safe_default_protocol_versions()
-        .map_err(|e| RegistryError::Bad(e.to_string()))?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-        let https = hyper_rustls::HttpsConnectorBuilder::new()
-            .with_tls_config(config)
-            .https_or_http()
-            .enable_http1()
-            .build();
+        let (https, _) = crate::sources::https::connector().map_err(RegistryError::Bad)?;
         let http =
             hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
                 .build(https);
