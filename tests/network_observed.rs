@@ -124,6 +124,70 @@ fn inbound_from(c: &Value) -> BTreeSet<String> {
 
 /// Listeners on addresses other than loopback (Docker's DNS resolver
 /// listens on 127.0.0.11 in every user-defined network): (port, exposed).
+/// The host's end of a connection, in the engine's network namespace:
+/// this process's own sockets on the system engine; a `busybox nc` in
+/// the namespace under `scripts/on-engine-28.sh`, whose private engine
+/// has its own (`SHIPSHAPE_ENGINE_NETNS`). Closed when dropped.
+enum HostEnd {
+    Stream(#[allow(dead_code)] std::net::TcpStream),
+    Listener(#[allow(dead_code)] std::net::TcpListener),
+    Child(std::process::Child),
+}
+
+impl HostEnd {
+    fn netns() -> Option<String> {
+        std::env::var("SHIPSHAPE_ENGINE_NETNS")
+            .ok()
+            .filter(|n| !n.is_empty())
+    }
+
+    fn nc(ns: &str, args: &[&str]) -> Self {
+        let child = std::process::Command::new("nsenter")
+            .arg(format!("--net={ns}"))
+            .args(["busybox", "nc"])
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        Self::Child(child)
+    }
+
+    /// A connection from the host to a published port on loopback.
+    fn connect(port: u16) -> Self {
+        match Self::netns() {
+            Some(ns) => Self::nc(&ns, &["127.0.0.1", &port.to_string()]),
+            None => Self::Stream(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap()),
+        }
+    }
+
+    /// A listener of the host reachable at `address` (a network's
+    /// gateway), and its port.
+    fn listen(address: &str) -> (Self, u16) {
+        match Self::netns() {
+            Some(ns) => {
+                let port = 20_000 + (std::process::id() % 20_000) as u16;
+                (Self::nc(&ns, &["-l", "-p", &port.to_string()]), port)
+            }
+            None => {
+                let l = std::net::TcpListener::bind((address, 0)).unwrap();
+                let port = l.local_addr().unwrap().port();
+                (Self::Listener(l), port)
+            }
+        }
+    }
+}
+
+impl Drop for HostEnd {
+    fn drop(&mut self) {
+        if let Self::Child(c) = self {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
 fn listeners(c: &Value) -> Vec<(u64, bool)> {
     c["network"]["listeners"]
         .as_array()
@@ -226,8 +290,7 @@ fn observed_connections_and_findings_are_exactly_those() {
         &pub_used,
         "{{(index (index .NetworkSettings.Ports \"7200/tcp\") 0).HostPort}}",
     );
-    let _from_outside =
-        std::net::TcpStream::connect(("127.0.0.1", used_port.parse::<u16>().unwrap())).unwrap();
+    let _from_outside = HostEnd::connect(used_port.parse::<u16>().unwrap());
     wait_socket(&pub_used, 7200, false);
     wait_socket(&srv, 7000, true);
     wait_socket(&lone, 7100, true);
@@ -238,8 +301,7 @@ fn observed_connections_and_findings_are_exactly_those() {
         &srv,
         "{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}",
     );
-    let host_listener = std::net::TcpListener::bind((gateway.as_str(), 0)).unwrap();
-    let host_port = host_listener.local_addr().unwrap().port();
+    let (host_listener, host_port) = HostEnd::listen(&gateway);
 
     let cli = f.run(
         "cli",

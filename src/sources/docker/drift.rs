@@ -443,7 +443,11 @@ impl Diff<'_> {
                 self.record(path.clone(), 0, Some(meta));
             }
             if meta.is_dir() {
-                let opaque = layers::opaque(&at(self.upper, &path));
+                // Under a detached (opaque) folder every lower folder is
+                // hidden too, whether or not the overlay marks each one:
+                // kernel overlayfs marks only the folder made again,
+                // fuse-overlayfs its new subfolders as well.
+                let opaque = detached || layers::opaque(&at(self.upper, &path));
                 let below = if old.is_dir() { below } else { Vec::new() };
                 let start = self.out.len();
                 self.dir(&path, &below, opaque || !old.is_dir(), false)?;
@@ -681,6 +685,7 @@ mod tests {
         w(&l0.join("srv/gone/x"), "x\n");
         w(&l0.join("opt/opq/old1"), "1\n");
         w(&l0.join("opt/opq/old2"), "2\n");
+        w(&l0.join("opt/opq/sub/deep"), "d\n");
         // Layer 1 (higher) removed old2 already: not deleted again.
         w(&l1.join("opt/opq/.wh.old2"), "");
         // The container: conf changed, `same` copied up unchanged (same
@@ -705,6 +710,10 @@ mod tests {
         w(&up.join("opt/opq/.wh..wh..opq"), "");
         w(&up.join("opt/opq/old1"), "n\n");
         w(&up.join("opt/opq/fresh"), "f\n");
+        // Made again inside the opaque folder, and not marked itself (the
+        // kernel's overlay marks only /opt/opq): its old contents are
+        // hidden all the same.
+        std::fs::create_dir_all(up.join("opt/opq/sub")).unwrap();
         let (got, modes) = changes_from_dirs(&up, &[l1, l0], 1000).unwrap();
         let got: BTreeSet<(&str, i64)> = got.iter().map(|(p, k)| (p.as_str(), *k)).collect();
         let want: BTreeSet<(&str, i64)> = [
@@ -724,6 +733,8 @@ mod tests {
             ("/opt/opq", 0),
             ("/opt/opq/old1", 0),
             ("/opt/opq/fresh", 1),
+            ("/opt/opq/sub", 0),
+            ("/opt/opq/sub/deep", 2),
         ]
         .into();
         assert_eq!(got, want);
