@@ -518,7 +518,7 @@ pub fn app_packages(data: &[u8]) {
     let _ = apps::python_metadata(&text);
     let _ = apps::npm_manifest(data);
     let _ = apps::npm_lock(data, "/app/package-lock.json");
-    let found = apps::collect([
+    let found = crate::vulndb::catalog::collect([
         ("/usr/lib/python3/dist-packages/x.dist-info/METADATA", data),
         (
             "/usr/lib/python3/dist-packages/x.dist-info/INSTALLER",

@@ -281,9 +281,69 @@ impl Catalog {
     }
 }
 
+/// The packages among `files` (full paths in the image, and contents):
+/// [`Catalog`] over files already read.
+pub fn collect<'a>(files: impl IntoIterator<Item = (&'a str, &'a [u8])>) -> super::apps::Found {
+    let mut c = Catalog::default();
+    for (path, data) in files {
+        c.add_file(path, None, data);
+    }
+    c.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_owned_python_packages_are_left_to_the_os_and_deep_trees_stop() {
+        let meta = b"Name: Six\nVersion: 1.16.0\n".as_slice();
+        let files = [
+            (
+                "/usr/lib/python3/dist-packages/six-1.16.0.dist-info/METADATA",
+                meta,
+            ),
+            (
+                "/usr/lib/python3/dist-packages/idna-3.4.dist-info/METADATA",
+                b"Name: idna\nVersion: 3.4\n".as_slice(),
+            ),
+            (
+                "/usr/lib/python3/dist-packages/idna-3.4.dist-info/INSTALLER",
+                b"pip\n".as_slice(),
+            ),
+            (
+                "/usr/local/lib/python3.11/site-packages/six-1.16.0.dist-info/METADATA",
+                meta,
+            ),
+        ];
+        let f = collect(files);
+        assert_eq!(f.os_owned, 1);
+        let got: Vec<(&str, &str)> = f
+            .packages
+            .iter()
+            .map(|p| (p.name.as_str(), p.source.as_str()))
+            .collect();
+        // The OS's folder keeps only what pip put there; elsewhere every
+        // one counts, named as written and normalised for matching.
+        assert_eq!(got, [("idna", "idna"), ("Six", "six")]);
+
+        let deep = format!(
+            "/app/{}package.json",
+            "node_modules/a/".repeat(MAX_NODE_DEPTH + 1)
+        );
+        let ok = "/app/node_modules/a/package.json";
+        let json = br#"{"name":"a","version":"1.0.0"}"#.as_slice();
+        let f = collect([
+            (deep.as_str(), json),
+            (ok, json),
+            ("/app/node_modules/b/package.json", b"{".as_slice()),
+        ]);
+        assert_eq!(f.packages.len(), 1);
+        assert_eq!(f.packages[0].ecosystem, Ecosystem::Npm);
+        assert_eq!(f.packages[0].path, ok);
+        assert_eq!(f.skipped.len(), 2, "{:?}", f.skipped);
+        assert!(f.skipped.iter().any(|s| s.contains("nested node_modules")));
+    }
 
     #[test]
     fn what_is_kept_of_which_file() {
