@@ -594,6 +594,10 @@ pub async fn check_images(
         None
     };
     let cache = cache::Cache::default_dir().map(cache::Cache::new);
+    // Each requirement's keys are read once per check, not once per image
+    // (the window checks on every publish).
+    let mut keys_of: Vec<Option<Result<Vec<crate::integrity::PublicKey>, String>>> =
+        vec![None; policy.require.len()];
     for img in images.iter_mut() {
         let covered: Vec<(&String, &crate::model::policy::SignatureRequirement)> = img
             .digests
@@ -624,7 +628,14 @@ pub async fn check_images(
         }
         let mut first = None;
         for (d, r) in covered {
-            let out = match load_keys(&r.keys) {
+            // `requirement_for` answers with one of `policy.require`.
+            let loaded = match policy.require.iter().position(|q| std::ptr::eq(q, r)) {
+                Some(at) => keys_of[at]
+                    .get_or_insert_with(|| load_keys(&r.keys))
+                    .clone(),
+                None => load_keys(&r.keys),
+            };
+            let out = match loaded {
                 Err(e) => ImageIntegrity {
                     digest: Some(d.clone()),
                     outcome: Integrity::NotChecked {
